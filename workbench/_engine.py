@@ -1,0 +1,217 @@
+"""The spine: per-row terms -> replicate sums -> statistics.
+
+Almost every number the workbench reports is a smooth function of the *means of a few per-row
+terms* (IPS: mean of w r; SNIPS: mean(w r) / mean(w); a model's loss: mean of L). So one engine
+serves all pillars:
+
+1. a method builds an (n, k) matrix of per-row terms;
+2. :class:`ReplicateAccumulator` turns it into (B, k) replicate sums, one matrix product per
+   chunk of rows, with weights from a hash of (row or unit id, replicate) ("poisson", the default:
+   streamable, order- and chunk-free) or classic multinomial counts ("multinomial"), or explicit
+   resample indices ("indices", for parity with other libraries);
+3. the method's ``combine`` maps a vector of means to the statistic, for the full sample and for
+   every replicate alike (so self-normalised estimators are re-normalised within each replicate);
+4. :mod:`workbench._intervals` turns replicates into intervals; the influence values BCa needs
+   are per-row terms too (:func:`influence_values`), so BCa stays O(n).
+
+Accumulators merge by addition, so the same code runs in memory, over chunks and on Dask.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ._random import hashed_poisson_weights, seed_key, unit_keys
+from ._validation import ValidationError, check_choice
+
+SCHEMES = ("poisson", "multinomial", "indices")
+# Rows per chunk are chosen so a chunk's weight block stays near this many bytes (float64).
+_CHUNK_BYTES = 16 * 2**20
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """How replicate weights are drawn. ``seed`` is the 64-bit key behind every replicate."""
+
+    n_replicates: int
+    scheme: str = "poisson"
+    seed: int = 0
+    indices: np.ndarray | None = None  # (B, n) resample indices, scheme "indices" only
+
+    @classmethod
+    def make(cls, n_replicates: int, scheme: str = "poisson", random_state=0, indices=None) -> "Resampling":
+        check_choice(scheme, "resampling", SCHEMES)
+        if scheme == "indices":
+            if indices is None:
+                raise ValidationError("indices", "must be given (B, n) when resampling='indices'")
+            indices = np.asarray(indices)
+            if indices.ndim != 2:
+                raise ValidationError("indices", f"must be 2-D (B, n), got shape {indices.shape}")
+            return cls(int(indices.shape[0]), scheme, 0, indices)
+        n_replicates = int(n_replicates)
+        if n_replicates < 2:
+            raise ValidationError("n_replicates", f"must be at least 2, got {n_replicates}")
+        return cls(n_replicates, scheme, seed_key(random_state))
+
+
+class ReplicateAccumulator:
+    """Mergeable sufficient statistics of an (n, k) term matrix under B resampling weights.
+
+    Holds the plain column sums and row count (for point estimates) and, per replicate, the
+    weighted column sums and the total weight. ``add`` consumes a chunk; ``merge`` adds another
+    accumulator built with the same :class:`Resampling`.
+    """
+
+    def __init__(self, k: int, resampling: Resampling):
+        B = resampling.n_replicates
+        self.resampling = resampling
+        self.k = int(k)
+        self.n = 0
+        self.total = np.zeros(self.k)
+        self.rep_sums = np.zeros((B, self.k))
+        self.rep_weight = np.zeros(B)
+
+    # -- consuming data ------------------------------------------------------------------
+    def add(self, terms: np.ndarray, ids: np.ndarray | None = None, n_threads: int | None = None):
+        """Add a chunk of per-row terms. ``ids``: unit ids (default: global row numbers)."""
+        terms = np.asarray(terms, dtype=np.float64)
+        if terms.ndim == 1:
+            terms = terms[:, None]
+        if terms.shape[1] != self.k:
+            raise ValidationError("terms", f"must have {self.k} columns, got {terms.shape[1]}")
+        m = terms.shape[0]
+        rs = self.resampling
+        if rs.scheme == "poisson":
+            if ids is None:
+                ids = np.arange(self.n, self.n + m, dtype=np.int64)
+            elif len(ids) != m:
+                raise ValidationError("ids", f"must have one id per row: got {len(ids)}, expected {m}")
+            sums, wsum = _poisson_sums(terms, unit_keys(ids, rs.seed), rs.n_replicates, n_threads)
+        else:
+            if self.n != 0:
+                raise ValidationError("resampling", f"scheme {rs.scheme!r} needs all rows at once; "
+                                      "use scheme='poisson' for chunked or distributed data")
+            sums, wsum = _multinomial_sums(terms, rs)
+        self.rep_sums += sums
+        self.rep_weight += wsum
+        self.total += terms.sum(axis=0)
+        self.n += m
+        return self
+
+    def merge(self, other: "ReplicateAccumulator") -> "ReplicateAccumulator":
+        if other.resampling != self.resampling and not (
+                other.resampling.scheme == self.resampling.scheme == "poisson"
+                and other.resampling.seed == self.resampling.seed
+                and other.resampling.n_replicates == self.resampling.n_replicates):
+            raise ValidationError("resampling", "accumulators built with different resampling cannot merge")
+        out = ReplicateAccumulator(self.k, self.resampling)
+        out.n = self.n + other.n
+        out.total = self.total + other.total
+        out.rep_sums = self.rep_sums + other.rep_sums
+        out.rep_weight = self.rep_weight + other.rep_weight
+        return out
+
+    # -- reading results -----------------------------------------------------------------
+    @property
+    def means(self) -> np.ndarray:
+        """Column means over the full sample, shape (k,)."""
+        return self.total / self.n
+
+    @property
+    def replicate_means(self) -> np.ndarray:
+        """Weighted column means in each replicate, shape (B, k). Empty replicates give NaN."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.rep_sums / self.rep_weight[:, None]
+
+
+def _chunk_rows(B: int, k: int) -> int:
+    return max(256, _CHUNK_BYTES // (8 * max(B, k + 1)))
+
+
+def _poisson_block(terms, keys, B):
+    W = hashed_poisson_weights(keys, 0, B).astype(np.float64)
+    return W.T @ terms, W.sum(axis=0)
+
+
+def _poisson_sums(terms, keys, B, n_threads=None):
+    m = terms.shape[0]
+    step = _chunk_rows(B, terms.shape[1])
+    starts = range(0, m, step)
+    if n_threads is None:
+        n_threads = min(len(starts), os.cpu_count() or 1, 8)
+    # Threads, not joblib processes: this is the inner kernel, numpy releases the GIL in the
+    # hashing and in BLAS, and shipping (rows x B) blocks between processes would cost more
+    # than computing them. Partial sums are added in chunk order, so the result is deterministic.
+    if n_threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(n_threads) as pool:
+            parts = list(pool.map(lambda s: _poisson_block(terms[s:s + step], keys[s:s + step], B), starts))
+    else:
+        parts = [_poisson_block(terms[s:s + step], keys[s:s + step], B) for s in starts]
+    sums = np.zeros((B, terms.shape[1]))
+    wsum = np.zeros(B)
+    for s, w in parts:
+        sums += s
+        wsum += w
+    return sums, wsum
+
+
+def _multinomial_sums(terms, rs: Resampling):
+    n, k = terms.shape
+    B = rs.n_replicates
+    sums = np.zeros((B, k))
+    if rs.scheme == "indices":
+        idx_all = rs.indices
+        if idx_all.shape[1] != n or idx_all.min() < 0 or idx_all.max() >= n:
+            raise ValidationError("indices", f"must be (B, {n}) with values in [0, {n})")
+        for b in range(0, B, max(1, 2**22 // max(n, 1))):
+            idx = idx_all[b:b + max(1, 2**22 // max(n, 1))]
+            sums[b:b + len(idx)] = _counts(idx, n) @ terms
+        return sums, np.full(B, float(n))
+    rng = np.random.default_rng(rs.seed)
+    # Replicates are drawn in blocks in a fixed order, so the draws equal rng.integers(0, n, (B, n)).
+    block = max(1, 2**22 // max(n, 1))
+    for b in range(0, B, block):
+        bb = min(block, B - b)
+        idx = rng.integers(0, n, (bb, n))
+        sums[b:b + bb] = _counts(idx, n) @ terms
+    return sums, np.full(B, float(n))
+
+
+def _counts(idx: np.ndarray, n: int) -> np.ndarray:
+    bb = idx.shape[0]
+    flat = (idx + (np.arange(bb) * n)[:, None]).ravel()
+    return np.bincount(flat, minlength=bb * n).reshape(bb, n).astype(np.float64)
+
+
+def influence_values(terms: np.ndarray, means: np.ndarray, combine: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Empirical influence values of ``combine(mean of terms)``: U_i = grad(combine) . (t_i - mean).
+
+    For a mean this equals the jackknife values x_i - mean exactly; for a ratio S1/S2 it is
+    (t1_i - theta t2_i) / mean(t2). Computing it costs O(n k), where the leave-one-out jackknife
+    costs O(n^2). The gradient is taken by central differences on the means (combine is smooth).
+    """
+    means = np.asarray(means, dtype=np.float64)
+    k = means.size
+    h = 1e-6 * np.maximum(np.abs(means), 1e-3)
+    pts = np.repeat(means[None, :], 2 * k, axis=0)
+    pts[np.arange(k), np.arange(k)] += h
+    pts[k + np.arange(k), np.arange(k)] -= h
+    vals = np.asarray(combine(pts), dtype=np.float64)
+    grad = (vals[:k] - vals[k:]) / (2 * h)
+    return (np.asarray(terms, dtype=np.float64) - means) @ grad
+
+
+def bootstrap_statistic(terms: np.ndarray, combine: Callable[[np.ndarray], np.ndarray], resampling: Resampling,
+                        ids=None):
+    """Point estimate, replicate statistics and influence values for ``combine(mean(terms))``."""
+    terms = np.asarray(terms, dtype=np.float64)
+    terms = terms[:, None] if terms.ndim == 1 else terms
+    acc = ReplicateAccumulator(terms.shape[1], resampling).add(terms, ids)
+    theta = float(np.asarray(combine(acc.means[None, :]))[0])
+    reps = np.asarray(combine(acc.replicate_means), dtype=np.float64)
+    return theta, reps, acc
+

@@ -1,0 +1,155 @@
+"""Execute the case-study notebooks headlessly and render them to HTML (the main job).
+
+Run as ``python -m workbench._report [--fast] [--timeout SECONDS] [notebooks ...]``. Writes
+``reports/<name>.html`` and ``reports/index.html`` (status, run time and a thumbnail of each case
+study's main figure) and exits non-zero if any notebook fails. Fast mode sets
+``WORKBENCH_FAST=1``, which every notebook's ``parameters`` cell reads to shrink its sizes.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+CELL_TIMEOUT = 300  # seconds per cell: an explicit bound, so a hung cell fails instead of hanging the job
+
+
+@dataclass
+class RunResult:
+    path: Path
+    ok: bool
+    seconds: float
+    error: str = ""
+    notebook: object = None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def notebook_paths(directory: Path = NOTEBOOK_DIR) -> list[Path]:
+    return sorted(p for p in Path(directory).glob("[0-9][0-9]_*.ipynb"))
+
+
+def _kernel_env(fast: bool) -> dict:
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # Agg would drop inline figures from the report
+    env["TQDM_DISABLE"] = "1"  # widget progress bars need JavaScript from the network; keep reports offline
+    env["WORKBENCH_FAST"] = "1" if fast else "0"
+    env["PYTHONWARNINGS"] = env.get("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    return env
+
+
+def execute_notebook(path: Path, fast: bool = False, timeout: int = CELL_TIMEOUT) -> RunResult:
+    """Execute one notebook in a fresh kernel (cwd = its folder); never raises on cell errors."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    nb = nbformat.read(path, as_version=4)
+    old = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(_kernel_env(fast))  # the kernel inherits the launching process's environment
+    start = time.perf_counter()
+    try:
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(Path(path).parent)}})
+        client.execute()
+        return RunResult(Path(path), True, time.perf_counter() - start, notebook=nb)
+    except (CellExecutionError, CellTimeoutError, DeadKernelError, RuntimeError) as exc:
+        return RunResult(Path(path), False, time.perf_counter() - start, str(exc)[-4000:], notebook=nb)
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+
+def _title(nb) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return ""
+
+
+def _thumbnail(nb) -> str | None:
+    """The main figure: the first output image of a cell tagged ``main-figure``, else the first image."""
+    images = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tagged = "main-figure" in cell.get("metadata", {}).get("tags", [])
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            if png:
+                if tagged:
+                    return png
+                images.append(png)
+    return images[0] if images else None
+
+
+def write_reports(results: list[RunResult], out_dir: Path) -> Path:
+    from nbconvert import HTMLExporter
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    exporter = HTMLExporter(template_name="lab")
+    rows = []
+    for res in results:
+        body, _ = exporter.from_notebook_node(res.notebook)
+        (out_dir / f"{res.name}.html").write_text(body, encoding="utf-8")
+        thumb = _thumbnail(res.notebook)
+        img = f'<img src="data:image/png;base64,{thumb}" width="220">' if thumb else ""
+        status = "ok" if res.ok else "FAILED"
+        err = f"<pre>{html.escape(res.error[-1500:])}</pre>" if res.error else ""
+        rows.append(f'<tr><td><a href="{res.name}.html">{html.escape(res.name)}</a></td>'
+                    f"<td>{html.escape(_title(res.notebook))}</td><td class='{status}'>{status}</td>"
+                    f"<td>{res.seconds:.1f} s</td><td>{img}</td></tr>"
+                    + (f"<tr><td colspan=5>{err}</td></tr>" if err else ""))
+    index = f"""<!doctype html><html><head><meta charset="utf-8"><title>workbench case studies</title>
+<style>body{{font-family:sans-serif;margin:2em}} td{{padding:.4em 1em;vertical-align:middle}}
+.ok{{color:#137333}} .FAILED{{color:#b3261e;font-weight:bold}} pre{{font-size:small;white-space:pre-wrap}}</style>
+</head><body><h1>workbench case studies</h1>
+<p>Generated {time.strftime('%Y-%m-%d %H:%M')} by <code>make notebooks</code>.</p>
+<table><tr><th>notebook</th><th>question</th><th>status</th><th>run time</th><th>main figure</th></tr>
+{''.join(rows)}</table></body></html>"""
+    path = out_dir / "index.html"
+    path.write_text(index, encoding="utf-8")
+    return path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--fast", action="store_true", help="shrink sizes (WORKBENCH_FAST=1)")
+    parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="per-cell timeout in seconds")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or notebook_paths()
+    if not paths:
+        print("no notebooks found", file=sys.stderr)
+        return 1
+    results = []
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover
+        tqdm = lambda x, **k: x  # noqa: E731
+    for path in tqdm(paths, desc="notebooks", disable=None):
+        res = execute_notebook(path, fast=args.fast, timeout=args.timeout)
+        print(f"{'ok    ' if res.ok else 'FAILED'} {res.seconds:6.1f} s  {path.name}", flush=True)
+        if not res.ok:
+            print(res.error[-2000:], file=sys.stderr)
+        results.append(res)
+    index = write_reports(results, args.out)
+    n_bad = sum(not r.ok for r in results)
+    print(f"{len(results) - n_bad}/{len(results)} notebooks ran; report: {index}")
+    return 1 if n_bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

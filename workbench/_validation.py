@@ -1,0 +1,161 @@
+"""Input checks, gathered in one place.
+
+Every rule violation raises :class:`ValidationError`, a ``ValueError`` subclass whose message
+names the field, the rule, how many rows break it and the first offending row. Nothing is
+dropped, clipped or coerced silently: the only conversions done here are lossless (an
+integer-valued float array of actions becomes ``int64``; a boolean reward becomes ``float64``).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+# Probabilities must sum to 1 within this absolute tolerance (stated in every message).
+SUM_TOL = 1e-6
+
+
+class ValidationError(ValueError):
+    """Bad input. Carries the field, the rule, the number of bad rows and the first bad row."""
+
+    def __init__(self, field: str, rule: str, n_bad: int | None = None, first: object = None,
+                 n_total: int | None = None, value: object = None, hint: str | None = None):
+        self.field, self.rule, self.n_bad, self.first = field, rule, n_bad, first
+        self.n_total, self.value, self.hint = n_total, value, hint
+        msg = f"{field}: {rule}"
+        if n_bad is not None:
+            of = f" of {n_total}" if n_total is not None else ""
+            rows = "row breaks" if n_bad == 1 else "rows break"
+            msg += f"; {n_bad}{of} {rows} the rule, first at row {first}"
+            if value is not None:
+                msg += f" (value {value!r})"
+        if hint:
+            msg += f". {hint}"
+        super().__init__(msg)
+
+
+def _first_bad(bad: np.ndarray):
+    """Count of True entries and the index of the first one (row index for 2-D+ masks)."""
+    bad = np.asarray(bad)
+    flat = bad.reshape(bad.shape[0], -1).any(axis=1) if bad.ndim > 1 else bad
+    idx = np.flatnonzero(flat)
+    return int(idx.size), (int(idx[0]) if idx.size else None)
+
+
+def raise_if_any(bad, field: str, rule: str, values=None, hint: str | None = None) -> None:
+    """Raise a ValidationError if ``bad`` (a boolean mask over rows) has any True entry."""
+    bad = np.asarray(bad, dtype=bool)
+    if bad.size and bad.any():
+        n_bad, first = _first_bad(bad)
+        val = None
+        if values is not None:
+            v = np.asarray(values)
+            val = v[first] if v.ndim == 1 else None
+            if isinstance(val, np.generic):
+                val = val.item()
+        raise ValidationError(field, rule, n_bad, first, bad.shape[0], val, hint)
+
+
+def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None) -> np.ndarray:
+    """Convert to a numpy array, checking the number of dimensions. Refuses object arrays."""
+    try:
+        arr = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(field, f"must be convertible to a numeric array ({exc})") from None
+    if arr.dtype == object:
+        raise ValidationError(field, "must be numeric, got an object array (mixed or missing values?)")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValidationError(field, f"must be {want}, got shape {arr.shape}")
+    return arr
+
+
+def check_length(arr: np.ndarray, n: int, field: str, ref: str = "action") -> None:
+    if arr.shape[0] != n:
+        raise ValidationError(field, f"must have one row per {ref} row: got {arr.shape[0]} rows, expected {n}")
+
+
+def check_finite(arr, field: str) -> np.ndarray:
+    """Float array with no NaN or inf."""
+    arr = as_array(arr, field)
+    if arr.dtype == bool:
+        arr = arr.astype(np.float64)
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValidationError(field, f"must be numeric, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    raise_if_any(~np.isfinite(arr), field, "must be finite (no NaN or inf)", arr)
+    return arr
+
+
+def check_integer_in_range(arr, field: str, low: int, high: int | None) -> np.ndarray:
+    """Integer-valued array with values in [low, high). Integral floats are converted losslessly."""
+    arr = as_array(arr, field, ndim=1)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise ValidationError(field, f"must be integers, got dtype {arr.dtype}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise_if_any(~np.isfinite(arr), field, "must be integers (found NaN or inf)", arr)
+        raise_if_any(arr != np.round(arr), field, "must be integers (found a non-integral value)", arr)
+    arr = arr.astype(np.int64)
+    if high is None:
+        raise_if_any(arr < low, field, f"must be >= {low}", arr)
+    else:
+        raise_if_any((arr < low) | (arr >= high), field, f"must be in [{low}, {high})", arr)
+    return arr
+
+
+def check_probability(arr, field: str, allow_zero: bool = False) -> np.ndarray:
+    """Probabilities in (0, 1] (or [0, 1] with ``allow_zero``), no NaN."""
+    arr = as_array(arr, field)
+    if not np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
+        raise ValidationError(field, f"must be numeric probabilities, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    raise_if_any(np.isnan(arr), field, "must not be NaN", arr)
+    if allow_zero:
+        raise_if_any((arr < 0) | (arr > 1), field, "must be in [0, 1]", arr)
+    else:
+        raise_if_any((arr <= 0) | (arr > 1), field, "must be in (0, 1]", arr,
+                     hint="A propensity of 0 means the logged action could not have been taken")
+    return arr
+
+
+def check_distribution(dist, field: str, axis: int = 1, tol: float = SUM_TOL) -> np.ndarray:
+    """Probabilities in [0, 1] that sum to 1 along ``axis`` within ``tol``."""
+    dist = check_probability(dist, field, allow_zero=True)
+    sums = dist.sum(axis=axis)
+    raise_if_any(np.abs(sums - 1.0) > tol, field,
+                 f"probabilities must sum to 1 over axis {axis} (tolerance {tol:g})", sums.reshape(sums.shape[0], -1)[:, 0]
+                 if sums.ndim > 1 else sums)
+    return dist
+
+
+def check_columns(frame, names: Iterable[str], field: str = "columns") -> None:
+    """Every requested column must exist in the frame."""
+    cols = list(frame.columns)
+    missing = [c for c in names if c not in cols]
+    if missing:
+        shown = ", ".join(map(repr, cols[:12])) + (" ..." if len(cols) > 12 else "")
+        raise ValidationError(field, f"unknown column name(s) {missing}; the frame has {shown}")
+
+
+def check_alpha(alpha: float) -> float:
+    alpha = float(alpha)
+    if not 0 < alpha < 1:
+        raise ValidationError("alpha", f"must be in (0, 1), got {alpha}")
+    return alpha
+
+
+def check_choice(value, field: str, options: Sequence[str]) -> str:
+    if value not in options:
+        raise ValidationError(field, f"must be one of {list(options)}, got {value!r}")
+    return value
+
+
+def readonly(arr: np.ndarray | None) -> np.ndarray | None:
+    """A read-only copy, so neither the caller nor the container can change the data later."""
+    if arr is None:
+        return None
+    arr = np.array(arr, copy=True) if arr.flags.writeable else arr
+    arr.setflags(write=False)
+    return arr

@@ -1,0 +1,8 @@
+"""Logged data: validated containers, the Open Bandit Dataset sample, simulators with known truth."""
+from .logs import BanditLog, PredictionLog, loss_matrix
+from .open_bandit import load_open_bandit, open_bandit_bts_policy
+from .simulate import BanditTruth, classification_to_bandit, simulate_bandit
+from .zoo import make_model_zoo
+
+__all__ = ["BanditLog", "PredictionLog", "loss_matrix", "load_open_bandit", "open_bandit_bts_policy",
+           "BanditTruth", "simulate_bandit", "classification_to_bandit", "make_model_zoo"]

@@ -1,0 +1,577 @@
+"""Validated, immutable containers: :class:`BanditLog` and :class:`PredictionLog`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._random import check_random_state
+from .._validation import (SUM_TOL, ValidationError, as_array, check_choice, check_columns, check_distribution,
+                           check_finite, check_integer_in_range, check_length, check_probability, raise_if_any,
+                           readonly)
+from ..results import frame_to_html
+
+
+def _series_values(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """Column values as numpy; pandas' nullable dtypes become float with NaN (then rejected by the checks)."""
+    s = frame[name]
+    if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and not isinstance(s.dtype, pd.DatetimeTZDtype):
+        try:
+            return s.to_numpy(dtype="float64", na_value=np.nan)
+        except (TypeError, ValueError):
+            return s.to_numpy()
+    return s.to_numpy()
+
+
+def _index_rows(idx, n: int) -> np.ndarray:
+    """Normalise an int, slice, integer array or boolean mask to an array of row numbers."""
+    if isinstance(idx, slice):
+        return np.arange(n)[idx]
+    arr = np.asarray(idx)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise ValidationError("index", f"a boolean mask must have shape ({n},), got {arr.shape}")
+        return np.flatnonzero(arr)
+    if arr.ndim == 0:
+        arr = arr[None]
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValidationError("index", f"must be integers, a slice or a boolean mask, got dtype {arr.dtype}")
+    raise_if_any((arr < -n) | (arr >= n), "index", f"must be in [-{n}, {n})", arr)
+    return np.where(arr < 0, arr + n, arr)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class BanditLog:
+    """Logged bandit feedback: one row per round (context, action, reward, propensity).
+
+    Parameters
+    ----------
+    action : array of int, shape (n,)
+        Logged action, in ``[0, n_actions)``.
+    reward : array of float, shape (n,)
+        Observed reward; must be finite.
+    propensity : array of float, shape (n,)
+        Probability with which the logging (behaviour) policy chose the logged action (at the logged
+        position when there are slots); must be in (0, 1].
+    n_actions : int, optional
+        Number of actions. Default: ``action_context.shape[0]`` if given, else ``max(action) + 1``.
+    context : array, shape (n, d), optional
+        Context (features) of each round.
+    position : array of int, shape (n,), optional
+        Slot in which the action was shown, in ``[0, n_positions)``.
+    n_positions : int, optional
+        Number of slots. Default: ``behavior_dist.shape[2]`` if 3-D, else ``max(position) + 1``.
+    action_context : array, shape (n_actions, d_a), optional
+        Features (embeddings) of each action.
+    behavior_dist : array, shape (n, n_actions) or (n, n_actions, n_positions), optional
+        The logging policy's full action distribution per row (summing to 1 over actions, per
+        position). When given, ``propensity`` must equal it at the logged action (and position).
+    timestamp : array, shape (n,), optional
+        Time of each round (datetime64 or numbers); used by ``split(by="time")``.
+    unit_id : array, shape (n,), optional
+        Unit (user, session) of each row; the hashed bootstrap resamples units, not rows.
+    context_names : sequence of str, optional
+        Names of the context columns (kept by ``from_frame`` and ``to_frame``).
+
+    Every rule violation raises :class:`workbench.ValidationError` (a ``ValueError``) naming the field,
+    the rule, the number of rows that break it and the first one. Arrays are copied and made
+    read-only: a log cannot change after validation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.data import BanditLog
+    >>> log = BanditLog(action=[0, 1, 1], reward=[1.0, 0.0, 1.0], propensity=[0.5, 0.5, 0.5], n_actions=2)
+    >>> log
+    BanditLog(3 rows, 2 actions, reward mean 0.6667, propensity [0.5, 0.5])
+    >>> BanditLog(action=[0, 1], reward=[1.0, 0.0], propensity=[0.5, 0.0], n_actions=2)
+    Traceback (most recent call last):
+    ...
+    workbench._validation.ValidationError: propensity: must be in (0, 1]; 1 of 2 row breaks the rule, first at row 1 (value 0.0). A propensity of 0 means the logged action could not have been taken
+    """
+
+    action: np.ndarray
+    reward: np.ndarray
+    propensity: np.ndarray
+    n_actions: int | None = None
+    context: np.ndarray | None = None
+    position: np.ndarray | None = None
+    n_positions: int | None = None
+    action_context: np.ndarray | None = None
+    behavior_dist: np.ndarray | None = None
+    timestamp: np.ndarray | None = None
+    unit_id: np.ndarray | None = None
+    context_names: tuple | None = None
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
+        action = as_array(self.action, "action", ndim=1)
+        n = action.shape[0]
+        for name in ("reward", "propensity", "position", "timestamp", "unit_id", "context", "behavior_dist"):
+            val = getattr(self, name)
+            if val is not None:
+                arr = np.asarray(val)
+                if arr.ndim == 0:
+                    raise ValidationError(name, f"must be an array with one row per round, got a scalar")
+                check_length(arr, n, name)
+        action_context = None
+        if self.action_context is not None:
+            action_context = check_finite(as_array(self.action_context, "action_context", ndim=2), "action_context")
+        behavior_dist = None
+        if self.behavior_dist is not None:
+            behavior_dist = as_array(self.behavior_dist, "behavior_dist", ndim=(2, 3))
+        n_actions = self.n_actions
+        if n_actions is None:
+            if action_context is not None:
+                n_actions = action_context.shape[0]
+            elif behavior_dist is not None:
+                n_actions = behavior_dist.shape[1]
+            else:
+                a = as_array(action, "action")
+                n_actions = int(np.nanmax(a)) + 1 if n and np.issubdtype(a.dtype, np.number) else 1
+        if int(n_actions) != n_actions or n_actions < 1:
+            raise ValidationError("n_actions", f"must be a positive integer, got {n_actions!r}")
+        n_actions = int(n_actions)
+        set_("n_actions", n_actions)
+        set_("action", readonly(check_integer_in_range(action, "action", 0, n_actions)))
+        set_("reward", readonly(check_finite(as_array(self.reward, "reward", ndim=1), "reward")))
+        set_("propensity", readonly(check_probability(as_array(self.propensity, "propensity", ndim=1), "propensity")))
+        if action_context is not None and action_context.shape[0] != n_actions:
+            raise ValidationError("action_context", f"must have one row per action ({n_actions}), "
+                                  f"got {action_context.shape[0]}")
+        set_("action_context", readonly(action_context))
+
+        n_positions = self.n_positions
+        if behavior_dist is not None and behavior_dist.ndim == 3:
+            if n_positions is not None and n_positions != behavior_dist.shape[2]:
+                raise ValidationError("n_positions", f"is {n_positions} but behavior_dist has "
+                                      f"{behavior_dist.shape[2]} positions")
+            n_positions = behavior_dist.shape[2]
+        if self.position is not None:
+            pos = as_array(self.position, "position", ndim=1)
+            if n_positions is None:
+                p = check_integer_in_range(pos, "position", 0, None)
+                n_positions = int(p.max()) + 1 if n else 1
+            set_("position", readonly(check_integer_in_range(pos, "position", 0, int(n_positions))))
+            set_("n_positions", int(n_positions))
+        elif n_positions is not None and n_positions != 1:
+            raise ValidationError("position", f"must be given when n_positions={n_positions}")
+        else:
+            set_("n_positions", None)
+
+        if self.context is not None:
+            ctx = as_array(self.context, "context", ndim=(1, 2))
+            ctx = ctx[:, None] if ctx.ndim == 1 else ctx
+            set_("context", readonly(check_finite(ctx, "context")))
+            if self.context_names is not None:
+                names = tuple(self.context_names)
+                if len(names) != ctx.shape[1]:
+                    raise ValidationError("context_names", f"must name {ctx.shape[1]} columns, got {len(names)}")
+                set_("context_names", names)
+        elif self.context_names is not None:
+            raise ValidationError("context_names", "given without a context")
+
+        if behavior_dist is not None:
+            if behavior_dist.shape[1] != n_actions:
+                raise ValidationError("behavior_dist", f"must have {n_actions} actions on axis 1, got "
+                                      f"{behavior_dist.shape[1]}")
+            if behavior_dist.ndim == 3 and self.position is None:
+                raise ValidationError("behavior_dist", "is 3-D (with positions) but no position was given")
+            behavior_dist = check_distribution(behavior_dist, "behavior_dist", axis=1)
+            rows = np.arange(n)
+            at = (behavior_dist[rows, self.action] if behavior_dist.ndim == 2
+                  else behavior_dist[rows, self.action, self.position])
+            raise_if_any(np.abs(at - self.propensity) > SUM_TOL * 10 + 1e-6 * np.abs(at), "propensity",
+                         "must equal behavior_dist at the logged action (and position)", self.propensity)
+            set_("behavior_dist", readonly(behavior_dist))
+        if self.timestamp is not None:
+            ts = np.asarray(self.timestamp)
+            if ts.ndim != 1:
+                raise ValidationError("timestamp", f"must be 1-D, got shape {ts.shape}")
+            if ts.dtype.kind not in "iufM":
+                raise ValidationError("timestamp", f"must be datetime64 or numeric, got dtype {ts.dtype}")
+            raise_if_any(np.isnat(ts) if ts.dtype.kind == "M" else ~np.isfinite(ts.astype(float)),
+                         "timestamp", "must not be missing", ts)
+            set_("timestamp", readonly(ts))
+        if self.unit_id is not None:
+            uid = np.asarray(self.unit_id)
+            if uid.ndim != 1 or uid.dtype.kind not in "iuUSO":
+                raise ValidationError("unit_id", f"must be 1-D integers or strings, got {uid.dtype} {uid.shape}")
+            if uid.dtype.kind == "O":
+                raise_if_any(pd.isna(uid), "unit_id", "must not be missing", uid)
+            set_("unit_id", readonly(uid))
+
+    # -- shape -----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return int(self.action.shape[0])
+
+    @property
+    def n_rounds(self) -> int:
+        return len(self)
+
+    @property
+    def dim_context(self) -> int:
+        return 0 if self.context is None else int(self.context.shape[1])
+
+    # -- construction from and to tables ----------------------------------------------------
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, action: str = "action", reward: str = "reward",
+                   propensity: str = "propensity", context: Sequence[str] | None = None, position: str | None = None,
+                   timestamp: str | None = None, unit_id: str | None = None, n_actions: int | None = None,
+                   n_positions: int | None = None, action_context=None, behavior_dist=None) -> "BanditLog":
+        """Build a log from a DataFrame, naming the columns that hold each field.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from workbench.data import BanditLog
+        >>> df = pd.DataFrame({"a": [0, 1], "r": [1.0, 0.0], "p": [0.5, 0.5], "x": [0.1, 0.2]})
+        >>> BanditLog.from_frame(df, action="a", reward="r", propensity="p", context=["x"], n_actions=2)
+        BanditLog(2 rows, 2 actions, reward mean 0.5, propensity [0.5, 0.5], context 1 dims)
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise ValidationError("frame", f"must be a pandas DataFrame, got {type(frame).__name__}")
+        if isinstance(context, str):
+            context = [context]
+        names = [action, reward, propensity] + list(context or []) + [c for c in (position, timestamp, unit_id) if c]
+        check_columns(frame, names)
+        ctx = None
+        if context:
+            bad = [c for c in context if not pd.api.types.is_numeric_dtype(frame[c])]
+            if bad:
+                raise ValidationError("context", f"columns must be numeric; encode {bad} first (e.g. pandas.get_dummies)")
+            ctx = np.column_stack([_series_values(frame, c) for c in context]).astype(float)
+        ts = None
+        if timestamp:
+            s = frame[timestamp]
+            ts = s.dt.tz_convert(None).to_numpy() if isinstance(s.dtype, pd.DatetimeTZDtype) else s.to_numpy()
+        return cls(action=_series_values(frame, action), reward=_series_values(frame, reward),
+                   propensity=_series_values(frame, propensity), n_actions=n_actions, context=ctx,
+                   position=None if position is None else _series_values(frame, position), n_positions=n_positions,
+                   action_context=action_context, behavior_dist=behavior_dist, timestamp=ts,
+                   unit_id=None if unit_id is None else frame[unit_id].to_numpy(),
+                   context_names=tuple(context) if context else None)
+
+    def to_frame(self) -> pd.DataFrame:
+        """A tidy frame: action, reward, propensity, then position / timestamp / unit_id / context columns."""
+        cols = {"action": self.action, "reward": self.reward, "propensity": self.propensity}
+        for name in ("position", "timestamp", "unit_id"):
+            if getattr(self, name) is not None:
+                cols[name] = getattr(self, name)
+        if self.context is not None:
+            names = self.context_names or tuple(f"x{j}" for j in range(self.dim_context))
+            cols.update({c: self.context[:, j] for j, c in enumerate(names)})
+        return pd.DataFrame(cols)
+
+    # -- subsetting ------------------------------------------------------------------------
+    def subset(self, idx) -> "BanditLog":
+        """The rows selected by an integer array, a slice or a boolean mask (in that order)."""
+        rows = _index_rows(idx, len(self))
+        per_row = {"action", "reward", "propensity", "context", "position", "behavior_dist", "timestamp", "unit_id"}
+        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in per_row:
+            if kw[name] is not None:
+                kw[name] = kw[name][rows]
+        return BanditLog(**kw)
+
+    def __getitem__(self, idx) -> "BanditLog":
+        return self.subset(idx)
+
+    def split(self, test_size: float = 0.5, by: str = "random", random_state=None):
+        """Split into (first, second) logs.
+
+        ``by="random"`` shuffles rows with ``random_state``; ``by="time"`` puts the earliest
+        ``1 - test_size`` share of rows (by ``timestamp``) first, the latest second.
+        """
+        check_choice(by, "by", ("random", "time"))
+        if not 0 < test_size < 1:
+            raise ValidationError("test_size", f"must be in (0, 1), got {test_size}")
+        n = len(self)
+        n_test = int(round(n * test_size))
+        if n_test == 0 or n_test == n:
+            raise ValidationError("test_size", f"{test_size} of {n} rows leaves one side empty")
+        if by == "random":
+            order = check_random_state(random_state).permutation(n)
+            first, second = np.sort(order[: n - n_test]), np.sort(order[n - n_test:])
+        else:
+            if self.timestamp is None:
+                raise ValidationError("timestamp", "is needed to split by time")
+            order = np.argsort(self.timestamp, kind="stable")
+            first, second = order[: n - n_test], order[n - n_test:]
+        return self.subset(first), self.subset(second)
+
+    # -- display ---------------------------------------------------------------------------
+    def summary(self) -> dict:
+        out = {"rows": len(self), "actions": self.n_actions}
+        if self.n_positions is not None:
+            out["positions"] = self.n_positions
+        if len(self):
+            out["reward mean"] = float(self.reward.mean())
+            out["propensity min"] = float(self.propensity.min())
+            out["propensity max"] = float(self.propensity.max())
+        if self.context is not None:
+            out["context dims"] = self.dim_context
+        return out
+
+    def __repr__(self) -> str:
+        s = f"BanditLog({len(self):,} rows, {self.n_actions} actions"
+        if self.n_positions is not None:
+            s += f", {self.n_positions} positions"
+        if len(self):
+            s += (f", reward mean {self.reward.mean():.4g}, propensity "
+                  f"[{self.propensity.min():.4g}, {self.propensity.max():.4g}]")
+        if self.context is not None:
+            s += f", context {self.dim_context} dims"
+        return s + ")"
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(pd.DataFrame([self.summary()]), caption="BanditLog")
+
+
+_LOSSES = ("zero_one", "cross_entropy", "squared", "absolute")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class PredictionLog:
+    """Logged outputs of several candidate models on one shared pool of points.
+
+    Parameters
+    ----------
+    probs : array, shape (n_models, n_points, n_classes), optional
+        Predicted class probabilities (classification); each row sums to 1 within 1e-6.
+    predictions : array, shape (n_models, n_points), optional
+        Point predictions (regression). Exactly one of ``probs`` and ``predictions`` is given.
+    model_names : sequence of str, optional
+        Unique names, default ``model_0 ...``.
+    labels : array, shape (n_points,), optional
+        True labels; only entries where ``labelled`` is True are read.
+    labelled : bool array, shape (n_points,), optional
+        Which points are labelled. Default: all when ``labels`` is given. Passing labels with
+        missing markers (NaN, or -1 for classes) and no mask is an error, never a silent guess.
+    features : array, shape (n_points, d), optional
+        Features of the pool points (for surrogates that are refitted on acquired labels).
+
+    For classification, ``labels[~labelled]`` is stored as -1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.data import PredictionLog
+    >>> probs = np.random.default_rng(0).dirichlet(np.ones(3), size=(4, 20))
+    >>> PredictionLog(probs)
+    PredictionLog(4 models, 20 points, 3 classes, 0 labelled)
+    """
+
+    probs: np.ndarray | None = None
+    predictions: np.ndarray | None = None
+    model_names: tuple | None = None
+    labels: np.ndarray | None = None
+    labelled: np.ndarray | None = None
+    features: np.ndarray | None = None
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        if (self.probs is None) == (self.predictions is None):
+            raise ValidationError("probs", "give exactly one of probs (classification) or predictions (regression)")
+        if self.probs is not None:
+            probs = check_finite(as_array(self.probs, "probs", ndim=3), "probs")
+            bad = (probs < 0) | (probs > 1)
+            _raise_model_point(bad.any(axis=2), "probs", "must be in [0, 1]")
+            sums = probs.sum(axis=2)
+            _raise_model_point(np.abs(sums - 1) > SUM_TOL, "probs",
+                               f"must sum to 1 over classes (tolerance {SUM_TOL:g})")
+            set_("probs", readonly(probs))
+            m, n = probs.shape[:2]
+        else:
+            preds = as_array(self.predictions, "predictions", ndim=2)
+            _raise_model_point(~np.isfinite(preds.astype(float)), "predictions", "must be finite (no NaN or inf)")
+            set_("predictions", readonly(preds.astype(float)))
+            m, n = preds.shape
+        names = tuple(self.model_names) if self.model_names is not None else tuple(f"model_{j}" for j in range(m))
+        if len(names) != m:
+            raise ValidationError("model_names", f"must name {m} models, got {len(names)}")
+        if len(set(names)) != m:
+            dup = pd.Series(names)[pd.Series(names).duplicated()].iloc[0]
+            raise ValidationError("model_names", f"must be unique; {dup!r} appears more than once")
+        set_("model_names", tuple(str(x) for x in names))
+
+        labelled = None
+        if self.labelled is not None:
+            labelled = np.asarray(self.labelled)
+            if labelled.dtype != bool:
+                raise ValidationError("labelled", f"must be a boolean mask, got dtype {labelled.dtype}")
+            check_length(labelled, n, "labelled", ref="pool point")
+            if self.labels is None and labelled.any():
+                raise ValidationError("labels", "must be given when some points are marked labelled")
+        if self.labels is not None:
+            lab = as_array(self.labels, "labels", ndim=1)
+            check_length(lab, n, "labels", ref="pool point")
+            if labelled is None:
+                missing = np.isnan(lab.astype(float)) if np.issubdtype(lab.dtype, np.number) else np.zeros(n, bool)
+                if self.probs is not None:
+                    missing |= lab.astype(float) == -1 if np.issubdtype(lab.dtype, np.number) else False
+                raise_if_any(missing, "labels", "contain unlabelled markers (NaN or -1)", lab,
+                             hint="Pass labelled=<boolean mask> to say which points carry labels")
+                labelled = np.ones(n, bool)
+            if self.probs is not None:
+                c = self.probs.shape[2]
+                sel = check_integer_in_range(lab[labelled], "labels", 0, c) if labelled.any() else np.zeros(0, int)
+                full = np.full(n, -1, dtype=np.int64)
+                full[labelled] = sel
+            else:
+                full = lab.astype(float).copy()
+                raise_if_any(~np.isfinite(full) & labelled, "labels", "labelled points must be finite", full)
+            set_("labels", readonly(full))
+        else:
+            labelled = np.zeros(n, bool) if labelled is None else labelled
+        set_("labelled", readonly(labelled))
+        if self.features is not None:
+            feats = check_finite(as_array(self.features, "features", ndim=2), "features")
+            check_length(feats, n, "features", ref="pool point")
+            set_("features", readonly(feats))
+
+    # -- shape -----------------------------------------------------------------------------
+    @property
+    def task(self) -> str:
+        return "classification" if self.probs is not None else "regression"
+
+    @property
+    def n_models(self) -> int:
+        return len(self.model_names)
+
+    @property
+    def n_points(self) -> int:
+        return int(self.labelled.shape[0])
+
+    @property
+    def n_classes(self) -> int | None:
+        return None if self.probs is None else int(self.probs.shape[2])
+
+    @property
+    def n_labelled(self) -> int:
+        return int(self.labelled.sum())
+
+    def __len__(self) -> int:
+        return self.n_points
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """Hard predictions, shape (n_models, n_points): argmax class, or the regression prediction."""
+        return self.probs.argmax(axis=2) if self.probs is not None else self.predictions
+
+    # -- losses ----------------------------------------------------------------------------
+    def losses(self, loss: str = "zero_one", labels=None) -> np.ndarray:
+        """Per-model, per-point loss, shape (n_models, n_labelled), on the labelled points in order.
+
+        ``labels`` (all n_points) may be passed to score against labels not stored in the log.
+        """
+        check_choice(loss, "loss", _LOSSES)
+        if labels is None:
+            if self.n_labelled == 0:
+                raise ValidationError("labels", "no labelled points to score against")
+            idx = np.flatnonzero(self.labelled)
+            y = self.labels[idx]
+        else:
+            idx = np.arange(self.n_points)
+            y = PredictionLog(probs=self.probs, predictions=self.predictions, labels=labels).labels
+        return loss_matrix(self.probs[:, idx] if self.probs is not None else self.predictions[:, idx], y, loss)
+
+    def accuracy(self) -> pd.Series:
+        """Accuracy of each model on the labelled points."""
+        return pd.Series(1 - self.losses("zero_one").mean(axis=1), index=list(self.model_names), name="accuracy")
+
+    # -- subsetting and labels -------------------------------------------------------------
+    def with_labels(self, labels, labelled=None) -> "PredictionLog":
+        return replace(self, labels=labels, labelled=labelled)
+
+    def subset_points(self, idx) -> "PredictionLog":
+        rows = _index_rows(idx, self.n_points)
+        labels = None if self.labels is None else self.labels[rows]
+        return PredictionLog(probs=None if self.probs is None else self.probs[:, rows],
+                             predictions=None if self.predictions is None else self.predictions[:, rows],
+                             model_names=self.model_names, labels=labels,
+                             labelled=self.labelled[rows] if labels is not None else None,
+                             features=None if self.features is None else self.features[rows])
+
+    def subset_models(self, idx) -> "PredictionLog":
+        rows = _index_rows(idx, self.n_models)
+        return replace(self, probs=None if self.probs is None else self.probs[rows],
+                       predictions=None if self.predictions is None else self.predictions[rows],
+                       model_names=tuple(np.asarray(self.model_names)[rows]),
+                       labelled=self.labelled if self.labels is not None else None)
+
+    # -- storage (npz, never pickle) -------------------------------------------------------
+    def save(self, path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {"model_names": np.asarray(self.model_names, dtype=str), "labelled": self.labelled}
+        for name in ("probs", "predictions", "labels", "features"):
+            if getattr(self, name) is not None:
+                arrays[name] = getattr(self, name)
+        with open(path, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "PredictionLog":
+        with np.load(Path(path), allow_pickle=False) as z:
+            kw = {k: z[k] for k in z.files}
+        kw["model_names"] = tuple(kw["model_names"].tolist())
+        if "labels" not in kw:
+            kw.pop("labelled")
+        return cls(**kw)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long format: one row per (model, point) with the prediction, label and labelled flag."""
+        m, n = self.n_models, self.n_points
+        frame = pd.DataFrame({"model": np.repeat(self.model_names, n), "point": np.tile(np.arange(n), m),
+                              "prediction": self.predicted.ravel()})
+        if self.probs is not None:
+            frame["confidence"] = self.probs.max(axis=2).ravel()
+        if self.labels is not None:
+            frame["label"] = np.tile(self.labels, m)
+            frame["labelled"] = np.tile(self.labelled, m)
+        return frame
+
+    def __repr__(self) -> str:
+        kind = f"{self.n_classes} classes" if self.probs is not None else "regression"
+        return (f"PredictionLog({self.n_models} models, {self.n_points:,} points, {kind}, "
+                f"{self.n_labelled:,} labelled)")
+
+    def _repr_html_(self) -> str:
+        info = {"models": self.n_models, "points": self.n_points, "task": self.task, "labelled": self.n_labelled}
+        if self.probs is not None:
+            info["classes"] = self.n_classes
+        return frame_to_html(pd.DataFrame([info]), caption="PredictionLog")
+
+
+def _raise_model_point(bad: np.ndarray, field: str, rule: str) -> None:
+    """Like raise_if_any for an (n_models, n_points) mask, naming model and point."""
+    if bad.any():
+        m, i = np.argwhere(bad)[0]
+        raise ValidationError(field, f"{rule}; {int(bad.sum())} of {bad.size} (model, point) entries break "
+                              f"the rule, first at model {int(m)}, point {int(i)}")
+
+
+def loss_matrix(outputs: np.ndarray, y: np.ndarray, loss: str = "zero_one", eps: float = 1e-12) -> np.ndarray:
+    """Loss of each model on each point: outputs (m, n, c) probabilities or (m, n) predictions."""
+    check_choice(loss, "loss", _LOSSES)
+    outputs = np.asarray(outputs)
+    if outputs.ndim == 3:
+        n = outputs.shape[1]
+        if loss == "zero_one":
+            return (outputs.argmax(axis=2) != y[None, :]).astype(float)
+        if loss == "cross_entropy":
+            return -np.log(np.clip(outputs[:, np.arange(n), y], eps, 1.0))
+        onehot = np.eye(outputs.shape[2])[y]
+        if loss == "squared":  # Brier score
+            return ((outputs - onehot[None]) ** 2).sum(axis=2)
+        raise ValidationError("loss", f"{loss!r} is for regression")
+    if loss == "squared":
+        return (outputs - y[None, :]) ** 2
+    if loss == "absolute":
+        return np.abs(outputs - y[None, :])
+    raise ValidationError("loss", f"{loss!r} needs class probabilities")

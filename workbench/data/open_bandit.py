@@ -1,0 +1,151 @@
+"""The Open Bandit Dataset (Saito et al. 2021, ZOZOTOWN, CC BY 4.0): loader and the BTS policy.
+
+The project ships the 10,000-row samples of the "all" campaign for both logging policies in
+``data/open_bandit/``. ``path=`` points at any folder laid out like the public download:
+``<behavior>/<campaign>/<campaign>.csv`` (or ``.csv.gz``) with ``item_context.csv`` beside it.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._random import check_random_state
+from .._validation import ValidationError, check_choice, check_columns
+from .logs import BanditLog
+
+BEHAVIORS = ("random", "bts")
+CAMPAIGNS = ("all", "men", "women")
+
+
+def data_dir() -> Path:
+    """The project's ``data/`` folder (override with the ``WORKBENCH_DATA`` environment variable)."""
+    env = os.environ.get("WORKBENCH_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "data"
+
+
+def _campaign_dir(behavior: str, campaign: str, path) -> Path:
+    root = Path(path) if path is not None else data_dir() / "open_bandit"
+    folder = root / behavior / campaign
+    if not folder.is_dir():
+        hint = ("the project ships only the 'all' campaign; download the full data set and pass path="
+                if path is None else "expected <path>/<behavior>/<campaign>/")
+        raise ValidationError("path", f"no folder {folder} ({hint})")
+    return folder
+
+
+def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None) -> BanditLog:
+    """Load an Open Bandit Dataset campaign as a :class:`BanditLog`.
+
+    Parameters
+    ----------
+    behavior : {"random", "bts"}
+        The logging policy: uniform random, or Bernoulli Thompson sampling.
+    campaign : {"all", "men", "women"}
+        The campaign. The shipped sample holds "all"; other campaigns need ``path``.
+    path : path-like, optional
+        Root of a folder laid out like the public data set.
+
+    Returns
+    -------
+    BanditLog
+        ``action`` = item id, ``position`` = slot (dense-ranked to 0..2), ``reward`` = click,
+        ``propensity`` = logged propensity score, ``context`` = one-hot user features (first level
+        of each feature dropped, as the Open Bandit Pipeline does), ``action_context`` = item
+        features (``item_feature_0`` numeric, the hashed categorical ones one-hot), ``timestamp``.
+
+    Examples
+    --------
+    >>> from workbench.data import load_open_bandit
+    >>> log = load_open_bandit("random", campaign="all")
+    >>> len(log), log.n_actions, log.n_positions
+    (10000, 80, 3)
+    """
+    check_choice(behavior, "behavior", BEHAVIORS)
+    check_choice(campaign, "campaign", CAMPAIGNS)
+    folder = _campaign_dir(behavior, campaign, path)
+    csv = next((folder / f"{campaign}{ext}" for ext in (".csv", ".csv.gz") if (folder / f"{campaign}{ext}").exists()),
+               None)
+    if csv is None:
+        raise ValidationError("path", f"no {campaign}.csv or {campaign}.csv.gz in {folder}")
+    items_csv = folder / "item_context.csv"
+    if not items_csv.exists():
+        raise ValidationError("path", f"no item_context.csv in {folder}")
+    frame = pd.read_csv(csv, index_col=0)
+    items = pd.read_csv(items_csv, index_col=0)
+    check_columns(frame, ["timestamp", "item_id", "position", "click", "propensity_score"], field=str(csv.name))
+    check_columns(items, ["item_id", "item_feature_0"], field=items_csv.name)
+    items = items.sort_values("item_id")
+    n_actions = len(items)
+    if not np.array_equal(items["item_id"].to_numpy(), np.arange(n_actions)):
+        raise ValidationError("item_context.item_id", f"must be 0..{n_actions - 1} with each item once")
+
+    user_cols = [c for c in frame.columns if c.startswith("user_feature")]
+    context = pd.get_dummies(frame[user_cols].astype(str), drop_first=True).to_numpy(dtype=float)
+    item_cat = [c for c in items.columns if c.startswith("item_feature") and c != "item_feature_0"]
+    action_context = np.column_stack([items["item_feature_0"].to_numpy(dtype=float),
+                                      pd.get_dummies(items[item_cat].astype(str), drop_first=True).to_numpy(float)])
+    # Slots are 1..3 in the files; dense-rank to 0..2 (as obp does) so any slot numbering works.
+    position = pd.Series(frame["position"]).rank(method="dense").to_numpy(dtype=np.int64) - 1
+    timestamp = pd.to_datetime(frame["timestamp"], utc=True).dt.tz_convert(None).to_numpy()
+    return BanditLog(action=frame["item_id"].to_numpy(), reward=frame["click"].to_numpy(dtype=float),
+                     propensity=frame["propensity_score"].to_numpy(dtype=float), n_actions=n_actions,
+                     context=context, position=position, action_context=action_context, timestamp=timestamp)
+
+
+def _load_prior(campaign: str, prior_path=None) -> tuple[np.ndarray, np.ndarray]:
+    import yaml
+
+    path = Path(prior_path) if prior_path is not None else data_dir() / "open_bandit" / "bts_prior.yaml"
+    with open(path) as fh:
+        prior = yaml.safe_load(fh)
+    if campaign not in prior:
+        raise ValidationError("campaign", f"{campaign!r} has no prior in {path}; it has {sorted(prior)}")
+    alpha = np.asarray(prior[campaign]["alpha"], dtype=float)
+    beta = np.asarray(prior[campaign]["beta"], dtype=float)
+    if alpha.shape != beta.shape or (alpha <= 0).any() or (beta <= 0).any():
+        raise ValidationError("bts_prior", f"alpha and beta of {campaign!r} must be positive and of equal length")
+    return alpha, beta
+
+
+def open_bandit_bts_policy(campaign: str = "all", n_sim: int = 100_000, len_list: int = 3,
+                           random_state=0, prior_path=None) -> np.ndarray:
+    """The Bernoulli Thompson sampling policy of the Open Bandit Dataset, as action-by-position probabilities.
+
+    Each simulation draws every item's score from its Beta(alpha, beta) prior (``bts_prior.yaml``,
+    the ZOZOTOWN prior), ranks items by score and fills the ``len_list`` slots with the top items.
+    The policy is context-free, so one (n_actions, len_list) matrix serves every round.
+
+    Returns
+    -------
+    ndarray, shape (n_actions, len_list)
+        Probability that each item is shown in each slot (each column sums to 1). Monte Carlo
+        error per entry is at most 0.5 / sqrt(n_sim).
+
+    Examples
+    --------
+    >>> from workbench.data import open_bandit_bts_policy
+    >>> dist = open_bandit_bts_policy("all", n_sim=10_000, random_state=0)
+    >>> dist.shape
+    (80, 3)
+    """
+    alpha, beta = _load_prior(campaign, prior_path)
+    n_actions = alpha.size
+    if not 1 <= len_list <= n_actions:
+        raise ValidationError("len_list", f"must be in [1, {n_actions}], got {len_list}")
+    if int(n_sim) < 1:
+        raise ValidationError("n_sim", f"must be a positive integer, got {n_sim}")
+    rng = check_random_state(random_state)
+    counts = np.zeros((n_actions, len_list))
+    chunk = 10_000
+    for start in range(0, int(n_sim), chunk):  # chunks of simulations bound the memory, not a row loop
+        m = min(chunk, int(n_sim) - start)
+        scores = rng.beta(alpha, beta, size=(m, n_actions))
+        top = np.argpartition(-scores, len_list - 1, axis=1)[:, :len_list]
+        order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1)
+        ranked = np.take_along_axis(top, order, axis=1)
+        flat = ranked * len_list + np.arange(len_list)[None, :]
+        counts += np.bincount(flat.ravel(), minlength=n_actions * len_list).reshape(n_actions, len_list)
+    return counts / int(n_sim)

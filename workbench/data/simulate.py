@@ -1,0 +1,213 @@
+"""Simulators with known ground truth, for testing estimators and for teaching.
+
+Every simulator returns a log and a truth object. The truth knows the expected reward q(x, a) of
+every (context, action) pair of the log, so the value of any policy on the log's contexts is
+exact: V(pi) = (1/n) sum_i sum_a pi(a | x_i) q(x_i, a). IPS and DR are unbiased for this value
+conditionally on the contexts (and for the population value E_x[...] unconditionally).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit, softmax
+
+from .._random import check_random_state
+from .._validation import ValidationError, check_choice, check_distribution
+from .logs import BanditLog
+
+
+@dataclass(frozen=True, eq=False)
+class BanditTruth:
+    """Ground truth of a simulated log.
+
+    Attributes
+    ----------
+    expected_reward : ndarray, shape (n, n_actions)
+        q(x_i, a) for every logged context and every action.
+    behavior_dist : ndarray, shape (n, n_actions)
+        The logging policy's action distribution per row.
+    reward_type : str
+        "binary" (Bernoulli rewards with mean q) or "continuous" (q plus Gaussian noise).
+    noise_sd : float
+        Standard deviation of the reward noise for continuous rewards.
+    """
+
+    expected_reward: np.ndarray
+    behavior_dist: np.ndarray
+    reward_type: str = "binary"
+    noise_sd: float = 0.0
+
+    @property
+    def n_actions(self) -> int:
+        return int(self.expected_reward.shape[1])
+
+    def _dist(self, policy) -> np.ndarray:
+        dist = np.asarray(policy, dtype=float)
+        if dist.ndim == 1:  # a deterministic policy given as one action per row
+            if dist.shape[0] != self.expected_reward.shape[0]:
+                raise ValidationError("policy", f"must have {self.expected_reward.shape[0]} rows, got {dist.shape[0]}")
+            out = np.zeros_like(self.expected_reward)
+            out[np.arange(dist.shape[0]), dist.astype(int)] = 1.0
+            return out
+        if dist.shape != self.expected_reward.shape:
+            raise ValidationError("policy", f"must have shape {self.expected_reward.shape}, got {dist.shape}")
+        return check_distribution(dist, "policy", axis=1)
+
+    def policy_value(self, policy) -> float:
+        """Exact value of a policy on the log's contexts.
+
+        ``policy``: an (n, n_actions) action distribution, or one action per row.
+        """
+        return float(np.mean(np.sum(self._dist(policy) * self.expected_reward, axis=1)))
+
+    @property
+    def behavior_value(self) -> float:
+        return self.policy_value(self.behavior_dist)
+
+    def sample_rewards(self, policy, random_state=None) -> np.ndarray:
+        """Roll the policy out on the log's contexts: one reward per row (for on-policy checks)."""
+        rng = check_random_state(random_state)
+        dist = self._dist(policy)
+        cum = np.cumsum(dist, axis=1)
+        actions = (rng.random(dist.shape[0])[:, None] > cum).sum(axis=1).clip(max=self.n_actions - 1)
+        q = self.expected_reward[np.arange(dist.shape[0]), actions]
+        return _draw_reward(q, self.reward_type, self.noise_sd, rng)
+
+
+def _draw_reward(q, reward_type, noise_sd, rng):
+    if reward_type == "binary":
+        return (rng.random(q.shape) < q).astype(float)
+    return q + noise_sd * rng.standard_normal(q.shape)
+
+
+def _sample_actions(dist, rng):
+    cum = np.cumsum(dist, axis=1)
+    return (rng.random(dist.shape[0])[:, None] > cum).sum(axis=1).clip(max=dist.shape[1] - 1)
+
+
+def simulate_bandit(n_rounds: int, n_actions: int = 5, dim_context: int = 3, reward_type: str = "binary",
+                    behavior="softmax", beta: float = 1.0, epsilon: float = 0.1, noise_sd: float = 0.5,
+                    dim_action_context: int | None = None, random_state=None):
+    """Simulate logged bandit feedback with known expected rewards.
+
+    Contexts x ~ N(0, I_d). Actions have embeddings e_a ~ N(0, I) (returned as ``action_context``
+    when ``dim_action_context`` is set); the expected reward is a smooth function of (x, e_a):
+    q(x, a) = sigmoid(x' B e_a + c_a) for binary rewards and x' B e_a + c_a for continuous ones.
+
+    Parameters
+    ----------
+    n_rounds, n_actions, dim_context : int
+        Size of the log.
+    reward_type : {"binary", "continuous"}
+    behavior : {"softmax", "uniform", "epsilon-greedy"} or ndarray (n_rounds, n_actions) or callable
+        The logging policy. "softmax" is softmax(beta * s) of a noisy copy s of q (so the logger is
+        informed but imperfect); "epsilon-greedy" plays argmax s with probability 1 - epsilon. A
+        callable receives the contexts and returns an action distribution.
+    beta, epsilon : float
+        Inverse temperature of the softmax logger; exploration of the epsilon-greedy logger.
+    noise_sd : float
+        Noise of continuous rewards.
+    dim_action_context : int, optional
+        Dimension of the action embeddings (default: ``dim_context``).
+    random_state : int, Generator or None
+
+    Returns
+    -------
+    log : BanditLog
+        With ``context``, ``behavior_dist`` and (if ``dim_action_context``) ``action_context``.
+    truth : BanditTruth
+        ``expected_reward`` (n, n_actions), ``policy_value(dist)``.
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_bandit
+    >>> log, truth = simulate_bandit(1000, n_actions=4, dim_context=2, random_state=0)
+    >>> round(truth.behavior_value, 3) == round(truth.policy_value(log.behavior_dist), 3)
+    True
+    """
+    check_choice(reward_type, "reward_type", ("binary", "continuous"))
+    n_rounds, n_actions, dim_context = int(n_rounds), int(n_actions), int(dim_context)
+    if n_rounds < 1 or n_actions < 2 or dim_context < 1:
+        raise ValidationError("n_rounds", "need n_rounds >= 1, n_actions >= 2 and dim_context >= 1")
+    rng = check_random_state(random_state)
+    d_a = dim_action_context or dim_context
+    x = rng.standard_normal((n_rounds, dim_context))
+    emb = rng.standard_normal((n_actions, d_a))
+    coef = rng.standard_normal((dim_context, d_a)) / np.sqrt(dim_context * d_a)
+    bias = rng.normal(0.0, 0.5, n_actions)
+    logits = x @ coef @ emb.T + bias
+    q = expit(logits - 1.0) if reward_type == "binary" else logits
+    score = logits + 0.5 * rng.standard_normal(logits.shape)
+    if callable(behavior):
+        dist = np.asarray(behavior(x), dtype=float)
+    elif isinstance(behavior, str):
+        check_choice(behavior, "behavior", ("softmax", "uniform", "epsilon-greedy"))
+        if behavior == "softmax":
+            dist = softmax(beta * score, axis=1)
+        elif behavior == "uniform":
+            dist = np.full((n_rounds, n_actions), 1.0 / n_actions)
+        else:
+            dist = np.full((n_rounds, n_actions), epsilon / n_actions)
+            dist[np.arange(n_rounds), score.argmax(axis=1)] += 1 - epsilon
+    else:
+        dist = np.asarray(behavior, dtype=float)
+    if dist.shape != (n_rounds, n_actions):
+        raise ValidationError("behavior", f"must give shape {(n_rounds, n_actions)}, got {dist.shape}")
+    dist = check_distribution(dist, "behavior", axis=1)
+    actions = _sample_actions(dist, rng)
+    rows = np.arange(n_rounds)
+    reward = _draw_reward(q[rows, actions], reward_type, noise_sd, rng)
+    log = BanditLog(action=actions, reward=reward, propensity=dist[rows, actions], n_actions=n_actions, context=x,
+                    behavior_dist=dist, action_context=emb if dim_action_context else None)
+    return log, BanditTruth(q, dist, reward_type, float(noise_sd) if reward_type == "continuous" else 0.0)
+
+
+def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float = 0.2, model=None,
+                             random_state=None):
+    """The supervised-to-bandit reduction: actions are classes, reward 1 when the action is the label.
+
+    The expected reward is exactly known, q(x_i, a) = 1{a = y_i}, so any policy's value is its
+    accuracy on the points.
+
+    Parameters
+    ----------
+    X : array (n, d); y : array (n,) of class labels 0..k-1
+    behavior : {"classifier", "uniform"}
+        "classifier": epsilon-greedy around a scikit-learn classifier (default logistic
+        regression) fitted on the data: (1 - epsilon) on its prediction plus epsilon / k on every
+        class. "uniform": every class with probability 1 / k.
+    model : scikit-learn classifier, optional
+        The logger's classifier (cloned and fitted).
+
+    Returns
+    -------
+    (BanditLog, BanditTruth)
+    """
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+
+    from .._validation import as_array, check_finite, check_integer_in_range
+
+    X = check_finite(as_array(X, "X", ndim=2), "X")
+    y = check_integer_in_range(y, "y", 0, None)
+    if y.shape[0] != X.shape[0]:
+        raise ValidationError("y", f"must have one label per row of X: got {y.shape[0]}, expected {X.shape[0]}")
+    check_choice(behavior, "behavior", ("classifier", "uniform"))
+    if not 0 < epsilon <= 1:
+        raise ValidationError("epsilon", f"must be in (0, 1] so every action has positive propensity, got {epsilon}")
+    rng = check_random_state(random_state)
+    n, k = X.shape[0], int(y.max()) + 1
+    if behavior == "uniform":
+        dist = np.full((n, k), 1.0 / k)
+    else:
+        clf = clone(model) if model is not None else LogisticRegression(max_iter=1000)
+        pred = clf.fit(X, y).predict(X).astype(int)
+        dist = np.full((n, k), epsilon / k)
+        dist[np.arange(n), pred] += 1 - epsilon
+    actions = _sample_actions(dist, rng)
+    q = np.eye(k)[y]
+    rows = np.arange(n)
+    log = BanditLog(action=actions, reward=q[rows, actions], propensity=dist[rows, actions], n_actions=k,
+                    context=X, behavior_dist=dist)
+    return log, BanditTruth(q, dist, "binary", 0.0)

@@ -1,0 +1,173 @@
+"""A varied zoo of scikit-learn classifiers scored on a held-out pool, cached to disk."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .._random import check_random_state
+from .._validation import ValidationError, as_array, check_choice, check_finite, check_integer_in_range
+from .logs import PredictionLog
+
+SHIFTS = (None, "noise", "prior", "missing_class")
+
+
+def _cache_dir(cache_dir) -> Path | None:
+    if cache_dir is False:
+        return None
+    if cache_dir is None:
+        cache_dir = os.environ.get("WORKBENCH_CACHE", Path.home() / ".cache" / "workbench")
+    return Path(cache_dir) / "zoo"
+
+
+def _zoo_members(n_models: int, rng: np.random.Generator):
+    """A list of (name, unfitted estimator): families cycled, hyper-parameters varied."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    seeds = rng.integers(0, 2**31 - 1, size=n_models)
+    families = [
+        lambda i, s: (f"logreg_C{[0.001, 0.01, 0.1, 1.0, 10.0][i % 5]:g}",
+                      make_pipeline(StandardScaler(), LogisticRegression(C=[0.001, 0.01, 0.1, 1.0, 10.0][i % 5],
+                                                                         max_iter=2000))),
+        lambda i, s: (f"tree_depth{[2, 4, 8, None][i % 4]}",
+                      DecisionTreeClassifier(max_depth=[2, 4, 8, None][i % 4], random_state=s)),
+        lambda i, s: (f"forest_{[5, 20, 50][i % 3]}",
+                      RandomForestClassifier(n_estimators=[5, 20, 50][i % 3], max_depth=[4, None, 8][i % 3],
+                                             random_state=s, n_jobs=1)),
+        lambda i, s: (f"knn_{[1, 5, 15, 40][i % 4]}",
+                      make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=[1, 5, 15, 40][i % 4]))),
+        lambda i, s: ("gaussian_nb", GaussianNB(var_smoothing=[1e-9, 1e-3, 1e-1][i % 3])),
+        lambda i, s: (f"mlp_{[8, 32, 64][i % 3]}",
+                      make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=([8, 32, 64][i % 3],),
+                                                                    alpha=[1e-4, 1e-2, 1.0][i % 3], max_iter=300,
+                                                                    random_state=s))),
+        lambda i, s: ("lda", LinearDiscriminantAnalysis(solver="lsqr", shrinkage=[None, 0.1, 0.5][i % 3])),
+        lambda i, s: (f"extra_trees_{[10, 40][i % 2]}",
+                      ExtraTreesClassifier(n_estimators=[10, 40][i % 2], max_depth=[6, None][i % 2], random_state=s,
+                                           n_jobs=1)),
+    ]
+    out = []
+    for j in range(n_models):
+        fam, rep = j % len(families), j // len(families)
+        name, est = families[fam](rep, int(seeds[j]))
+        out.append((f"{name}#{j}", est))
+    return out
+
+
+def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size: float = 0.5,
+                   train_fraction: float = 0.7, shift_strength: float = 1.0, random_state=0, cache_dir=None,
+                   n_jobs: int | None = None) -> PredictionLog:
+    """Fit a varied zoo of scikit-learn classifiers and log their probabilities on a held-out pool.
+
+    The data are split into a training part and a pool (``pool_size``). Each model is trained on a
+    random ``train_fraction`` subsample of the training part (so even same-family members differ);
+    families (logistic regression, trees, forests, k-NN, naive Bayes, MLP, LDA, extra trees) are
+    cycled with varied hyper-parameters.
+
+    Parameters
+    ----------
+    X, y : arrays (n, d) and (n,) with integer classes 0..k-1
+    n_models : int
+    shift : {None, "noise", "prior", "missing_class"}
+        Distribution shift between training and pool. "noise": Gaussian noise of
+        ``shift_strength`` feature standard deviations added to the pool's features (covariate
+        shift); "prior": the pool is subsampled so the class frequencies become geometric (label
+        shift); "missing_class": the last class is removed from the training data (every model is
+        blind to it).
+    cache_dir : path, None or False
+        Where fitted zoos' predictions are cached as .npz (default ``$WORKBENCH_CACHE`` or
+        ``~/.cache/workbench``); False disables caching. The key hashes the data and every argument.
+    n_jobs : int, optional
+        Models are fitted in parallel with joblib.
+
+    Returns
+    -------
+    PredictionLog
+        ``probs`` (n_models, n_pool, n_classes), the pool's true ``labels`` (all labelled) and its
+        ``features``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from workbench.data import make_model_zoo
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> zoo = make_model_zoo(X, y, n_models=4, random_state=0, cache_dir=False)
+    >>> zoo.n_models, zoo.n_classes
+    (4, 2)
+    """
+    from joblib import Parallel, delayed
+
+    X = check_finite(as_array(X, "X", ndim=2), "X")
+    y = check_integer_in_range(y, "y", 0, None)
+    if y.shape[0] != X.shape[0]:
+        raise ValidationError("y", f"must have one label per row of X: got {y.shape[0]}, expected {X.shape[0]}")
+    check_choice(shift, "shift", SHIFTS)
+    if int(n_models) < 1:
+        raise ValidationError("n_models", f"must be positive, got {n_models}")
+    seed = random_state if isinstance(random_state, (int, np.integer)) else None
+    cdir = _cache_dir(cache_dir) if seed is not None else None
+    cache_file = None
+    if cdir is not None:
+        import sklearn
+
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(X).tobytes())
+        h.update(np.ascontiguousarray(y).tobytes())
+        h.update(repr((n_models, shift, pool_size, train_fraction, shift_strength, int(seed), sklearn.__version__,
+                       "zoo-v1")).encode())
+        cache_file = cdir / f"{h.hexdigest()[:24]}.npz"
+        if cache_file.exists():
+            return PredictionLog.load(cache_file)
+
+    rng = check_random_state(random_state)
+    n_classes = int(y.max()) + 1
+    perm = rng.permutation(X.shape[0])
+    n_pool = int(round(pool_size * X.shape[0]))
+    pool_idx, train_idx = perm[:n_pool], perm[n_pool:]
+    X_train, y_train = X[train_idx], y[train_idx]
+    X_pool, y_pool = X[pool_idx].copy(), y[pool_idx]
+    if shift == "missing_class":
+        keep = y_train != n_classes - 1
+        X_train, y_train = X_train[keep], y_train[keep]
+    elif shift == "noise":
+        X_pool = X_pool + shift_strength * X_train.std(axis=0) * rng.standard_normal(X_pool.shape)
+    elif shift == "prior":
+        # Keep each pool point of class c with probability 0.5**(c * shift_strength): geometric priors.
+        keep = rng.random(len(y_pool)) < 0.5 ** (y_pool * shift_strength)
+        X_pool, y_pool = X_pool[keep], y_pool[keep]
+    members = _zoo_members(int(n_models), rng)
+    subsets = [rng.choice(len(y_train), size=max(n_classes * 2, int(train_fraction * len(y_train))), replace=False)
+               for _ in members]
+
+    def fit_predict(est, rows):
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings():
+            # Under-trained members are wanted in a varied zoo; their convergence warnings are noise.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X_train[rows], y_train[rows])
+        proba = np.zeros((X_pool.shape[0], n_classes))
+        proba[:, est.classes_.astype(int)] = est.predict_proba(X_pool)
+        return proba
+
+    probs = Parallel(n_jobs=n_jobs)(delayed(fit_predict)(est, rows) for (_, est), rows in zip(members, subsets))
+    probs = np.stack(probs)
+    probs /= probs.sum(axis=2, keepdims=True)  # guard against float drift in predict_proba (1e-16 scale)
+    zoo = PredictionLog(probs=probs, model_names=[name for name, _ in members], labels=y_pool, features=X_pool)
+    if cache_file is not None:
+        tmp = cache_file.with_suffix(".tmp.npz")
+        zoo.save(tmp)
+        os.replace(tmp, cache_file)
+    return zoo

@@ -1,0 +1,114 @@
+"""Result objects: one frozen dataclass for an estimate with uncertainty, and tidy frames.
+
+Functions that return many estimates return a ``pandas.DataFrame`` whose columns are
+:data:`ESTIMATE_COLUMNS` (plus method-specific diagnostics), in that order.
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+ESTIMATE_COLUMNS = ["name", "value", "ci_low", "ci_high", "se", "alpha", "method", "n"]
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "None"
+    if isinstance(x, (float, np.floating)):
+        if not math.isfinite(x):
+            return str(x)
+        return f"{x:.6g}"
+    return str(x)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its uncertainty.
+
+    Attributes
+    ----------
+    value : float
+        The point estimate.
+    ci_low, ci_high : float
+        The (1 - alpha) confidence interval; what it promises depends on ``method``.
+    se : float
+        Standard error (bootstrap standard deviation, or the method's analytic one).
+    alpha : float
+        Miscoverage level of the interval (0.05 for a 95% interval).
+    method : str
+        How the interval was made ("percentile", "bca", "normal", "empirical-bernstein", ...).
+    n : int
+        Number of rows (or labels) behind the estimate.
+    name : str
+        What is estimated ("ips", "mean loss of model A", ...).
+    diagnostics : mapping
+        Extra, method-specific facts (effective sample size, number of resamples, seed, ...).
+
+    Examples
+    --------
+    >>> from workbench.results import Estimate
+    >>> e = Estimate(0.5, 0.4, 0.6, 0.05, alpha=0.05, method="normal", n=100, name="accuracy")
+    >>> e.to_frame()[["name", "value", "ci_low", "ci_high"]]
+           name  value  ci_low  ci_high
+    0  accuracy    0.5     0.4      0.6
+    """
+
+    value: float
+    ci_low: float
+    ci_high: float
+    se: float
+    alpha: float = 0.05
+    method: str = ""
+    n: int = 0
+    name: str = ""
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def confidence_interval(self) -> tuple[float, float]:
+        return (self.ci_low, self.ci_high)
+
+    @property
+    def level(self) -> float:
+        return 1.0 - self.alpha
+
+    def to_dict(self) -> dict:
+        out = {c: getattr(self, c) for c in ESTIMATE_COLUMNS}
+        out.update(self.diagnostics)
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row tidy frame with the stable columns of :data:`ESTIMATE_COLUMNS` then diagnostics."""
+        return pd.DataFrame([self.to_dict()])
+
+    def __repr__(self) -> str:
+        lvl = f"{100 * (1 - self.alpha):g}%"
+        head = f"{self.name}: " if self.name else ""
+        s = (f"Estimate({head}{_fmt(self.value)}, {lvl} CI [{_fmt(self.ci_low)}, {_fmt(self.ci_high)}], "
+             f"se {_fmt(self.se)}, method={self.method}, n={self.n}")
+        if self.diagnostics:
+            s += ", " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.diagnostics.items())
+        return s + ")"
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(self.to_frame(), caption=f"{100 * (1 - self.alpha):g}% interval")
+
+
+def frame_to_html(frame: pd.DataFrame, caption: str | None = None) -> str:
+    """A plain, escaped HTML table (no JavaScript), suitable for notebooks and offline reports."""
+    body = frame.to_html(index=False, float_format=lambda v: f"{v:.6g}", escape=True, border=0)
+    if caption:
+        body = f"<p><b>{html.escape(caption)}</b></p>" + body
+    return body
+
+
+def estimates_to_frame(estimates, name_column: str = "name") -> pd.DataFrame:
+    """Stack estimates into one tidy frame (stable columns first)."""
+    frame = pd.DataFrame([e.to_dict() for e in estimates])
+    if name_column != "name":
+        frame = frame.rename(columns={"name": name_column})
+    return frame
