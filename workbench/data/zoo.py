@@ -137,6 +137,9 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
     X_train, y_train = X[train_idx], y[train_idx]
     X_pool, y_pool = X[pool_idx].copy(), y[pool_idx]
     if shift == "missing_class":
+        if n_classes < 3:
+            raise ValidationError("shift", f"'missing_class' needs at least 3 classes (got {n_classes}): "
+                                  "removing one class from a binary task leaves nothing to learn")
         keep = y_train != n_classes - 1
         X_train, y_train = X_train[keep], y_train[keep]
     elif shift == "noise":

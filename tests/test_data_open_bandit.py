@@ -1,0 +1,106 @@
+"""The Open Bandit loader (shipped sample and any folder in the public layout) and the BTS policy."""
+import gzip
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import ValidationError
+from workbench.data import load_open_bandit, open_bandit_bts_policy
+from workbench.data.open_bandit import data_dir
+
+SHIPPED = data_dir() / "open_bandit"
+
+
+def test_shipped_random_sample():
+    log = load_open_bandit("random", campaign="all")
+    raw = pd.read_csv(SHIPPED / "random" / "all" / "all.csv.gz", index_col=0)
+    assert len(log) == len(raw) == 10_000 and log.n_actions == 80 and log.n_positions == 3
+    assert np.array_equal(log.action, raw["item_id"]) and np.array_equal(log.reward, raw["click"])
+    assert np.array_equal(log.position, raw["position"] - 1)
+    assert np.allclose(log.propensity, 1 / 80)
+    assert log.context.shape[0] == 10_000 and set(np.unique(log.context)) <= {0.0, 1.0}
+    assert log.action_context.shape[0] == 80
+    assert np.all(np.diff(log.timestamp.astype("int64")) >= 0)  # the file is in time order
+    assert int(log.reward.sum()) == int(raw["click"].sum())
+
+
+def test_shipped_bts_sample_click_rate():
+    log = load_open_bandit("bts", campaign="all")
+    assert len(log) == 10_000 and 0.0041 < log.reward.mean() < 0.0043
+    assert log.propensity.min() > 0 and log.propensity.max() < 1
+
+
+def _public_layout(root: Path, campaign: str, frame: pd.DataFrame, items: pd.DataFrame, gz: bool):
+    folder = root / "random" / campaign
+    folder.mkdir(parents=True)
+    items.to_csv(folder / "item_context.csv")
+    if gz:
+        with gzip.open(folder / f"{campaign}.csv.gz", "wt") as fh:
+            frame.to_csv(fh)
+    else:
+        frame.to_csv(folder / f"{campaign}.csv")
+
+
+def test_path_layout_for_any_campaign(tmp_path):
+    """A synthetic 'men' campaign with 34 items and positions numbered 1..3 loads like the real one."""
+    raw = pd.read_csv(SHIPPED / "random" / "all" / "all.csv.gz", index_col=0)
+    items = pd.read_csv(SHIPPED / "random" / "all" / "item_context.csv", index_col=0)
+    men = raw[raw["item_id"] < 34].copy()
+    men["propensity_score"] = 1 / 34
+    _public_layout(tmp_path, "men", men.reset_index(drop=True), items[items["item_id"] < 34], gz=True)
+    log = load_open_bandit("random", campaign="men", path=tmp_path)
+    assert log.n_actions == 34 and len(log) == len(men) and np.allclose(log.propensity, 1 / 34)
+    assert np.array_equal(log.action, men["item_id"])
+    with pytest.raises(ValidationError, match="no folder"):
+        load_open_bandit("random", campaign="women", path=tmp_path)
+    with pytest.raises(ValidationError, match="ships only the 'all' campaign"):
+        load_open_bandit("random", campaign="women")
+    with pytest.raises(ValidationError, match="behavior: must be one of"):
+        load_open_bandit("thompson")
+
+
+def test_path_layout_plain_csv_equals_shipped(tmp_path):
+    dst = tmp_path / "random" / "all"
+    dst.mkdir(parents=True)
+    shutil.copy(SHIPPED / "random" / "all" / "item_context.csv", dst)
+    with gzip.open(SHIPPED / "random" / "all" / "all.csv.gz", "rb") as fin, open(dst / "all.csv", "wb") as fout:
+        shutil.copyfileobj(fin, fout)
+    a, b = load_open_bandit("random", path=tmp_path), load_open_bandit("random")
+    assert np.array_equal(a.action, b.action) and np.array_equal(a.context, b.context)
+
+
+def test_bad_file_is_reported(tmp_path):
+    raw = pd.read_csv(SHIPPED / "random" / "all" / "all.csv.gz", index_col=0).head(50)
+    items = pd.read_csv(SHIPPED / "random" / "all" / "item_context.csv", index_col=0)
+    raw.loc[raw.index[7], "propensity_score"] = 0.0
+    _public_layout(tmp_path, "all", raw, items, gz=False)
+    with pytest.raises(ValidationError, match=r"propensity: must be in \(0, 1\]; 1 of 50 row breaks the rule, first at row 7"):
+        load_open_bandit("random", path=tmp_path)
+
+
+def test_bts_policy_is_a_distribution_and_matches_the_known_fact():
+    dist = open_bandit_bts_policy("all", n_sim=100_000, random_state=0)
+    assert dist.shape == (80, 3) and np.allclose(dist.sum(axis=0), 1) and (dist >= 0).all()
+    # An item appears at most once per slate, so its three slot probabilities sum to at most 1.
+    assert (dist.sum(axis=1) <= 1 + 1e-12).all()
+    log = load_open_bandit("random")
+    w = dist[log.action, log.position] / log.propensity
+    ratio = np.mean(w * log.reward) / log.reward.mean()
+    assert 1.17 < ratio < 1.23  # obp's README reports 1.198 for this sample
+    again = open_bandit_bts_policy("all", n_sim=100_000, random_state=0)
+    assert np.array_equal(dist, again)
+    other = open_bandit_bts_policy("all", n_sim=100_000, random_state=1)
+    assert np.abs(other - dist).max() < 5 * 0.5 / np.sqrt(100_000) and not np.array_equal(other, dist)
+
+
+def test_bts_policy_ranks_by_prior_mean():
+    """With many simulations the most-shown item in slot 0 is the one with the highest prior mean."""
+    import yaml
+
+    prior = yaml.safe_load(open(SHIPPED / "bts_prior.yaml"))["all"]
+    mean = np.array(prior["alpha"]) / (np.array(prior["alpha"]) + np.array(prior["beta"]))
+    dist = open_bandit_bts_policy("all", n_sim=20_000, random_state=0)
+    assert dist[:, 0].argmax() == mean.argmax()

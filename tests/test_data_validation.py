@@ -1,0 +1,247 @@
+"""Every validation rule of the containers: a ValueError subclass naming field, rule, count and first row."""
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from workbench import ValidationError
+from workbench.data import BanditLog, PredictionLog
+
+
+def _kw(n=6, k=3):
+    return dict(action=np.arange(n) % k, reward=np.linspace(0, 1, n), propensity=np.full(n, 1 / k), n_actions=k)
+
+
+def _err(**kw):
+    with pytest.raises(ValidationError) as info:
+        BanditLog(**kw)
+    assert isinstance(info.value, ValueError)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("bad, rule", [(0.0, "(0, 1]"), (-0.5, "(0, 1]"), (1.5, "(0, 1]"), (np.nan, "NaN")])
+def test_propensity_rules_name_field_count_first_row(bad, rule):
+    kw = _kw()
+    p = kw["propensity"].copy()
+    p[[2, 4]] = bad
+    msg = _err(**{**kw, "propensity": p})
+    assert msg.startswith("propensity:") and rule in msg
+    assert "2 of 6 rows" in msg and "first at row 2" in msg
+
+
+def test_action_out_of_range_and_not_integral():
+    kw = _kw()
+    msg = _err(**{**kw, "action": np.array([0, 1, 3, 1, 0, 5])})
+    assert msg.startswith("action:") and "[0, 3)" in msg and "2 of 6" in msg and "row 2" in msg
+    msg = _err(**{**kw, "action": np.array([0, 1.5, 2, 1, 0, 1])})
+    assert "integers" in msg and "row 1" in msg
+    msg = _err(**{**kw, "action": np.array([0, -1, 2, 1, 0, 1])})
+    assert "row 1" in msg
+
+
+def test_integral_float_actions_are_accepted_losslessly():
+    log = BanditLog(**{**_kw(), "action": np.array([0.0, 1.0, 2.0, 1.0, 0.0, 2.0])})
+    assert log.action.dtype == np.int64 and list(log.action) == [0, 1, 2, 1, 0, 2]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_reward_must_be_finite(bad):
+    kw = _kw()
+    r = kw["reward"].copy()
+    r[3] = bad
+    msg = _err(**{**kw, "reward": r})
+    assert msg.startswith("reward:") and "finite" in msg and "1 of 6 row" in msg and "row 3" in msg
+
+
+@pytest.mark.parametrize("field", ["reward", "propensity", "position", "context", "timestamp"])
+def test_mismatched_lengths(field):
+    kw = _kw()
+    vals = {"reward": np.zeros(5), "propensity": np.full(5, 0.5), "position": np.zeros(5, int),
+            "context": np.zeros((5, 2)), "timestamp": np.arange(5)}
+    msg = _err(**{**kw, field: vals[field]})
+    assert msg.startswith(f"{field}:") and "got 5 rows, expected 6" in msg
+
+
+def test_position_out_of_range():
+    msg = _err(**_kw(), position=np.array([0, 1, 2, 3, 0, 1]), n_positions=3)
+    assert msg.startswith("position:") and "[0, 3)" in msg and "row 3" in msg
+
+
+def test_behavior_dist_must_sum_to_one_with_stated_tolerance():
+    kw = _kw()
+    dist = np.full((6, 3), 1 / 3)
+    dist[4] = [0.5, 0.3, 0.3]
+    msg = _err(**kw, behavior_dist=dist)
+    assert msg.startswith("behavior_dist:") and "sum to 1" in msg and "1e-06" in msg and "row 4" in msg
+
+
+def test_propensity_must_match_behavior_dist():
+    kw = _kw()
+    dist = np.tile([0.2, 0.3, 0.5], (6, 1))
+    msg = _err(**kw, behavior_dist=dist)
+    assert msg.startswith("propensity:") and "behavior_dist" in msg and "row 0" in msg
+    ok = BanditLog(action=kw["action"], reward=kw["reward"], propensity=dist[np.arange(6), kw["action"]],
+                   n_actions=3, behavior_dist=dist)
+    assert len(ok) == 6
+
+
+def test_context_and_action_context_checks():
+    kw = _kw()
+    ctx = np.zeros((6, 2))
+    ctx[5, 1] = np.nan
+    assert "row 5" in _err(**kw, context=ctx)
+    msg = _err(**kw, action_context=np.zeros((4, 2)))
+    assert msg.startswith("action_context:") and "one row per action (3)" in msg
+
+
+def test_unknown_column_names_in_from_frame():
+    df = pd.DataFrame({"a": [0, 1], "r": [1.0, 0.0], "p": [0.5, 0.5]})
+    with pytest.raises(ValidationError, match=r"unknown column name\(s\) \['click'\]"):
+        BanditLog.from_frame(df, action="a", reward="click", propensity="p")
+
+
+def test_from_frame_reports_positional_row_and_nullable_missing():
+    df = pd.DataFrame({"a": [0, 1, 2, 1, 0, 2], "r": [1.0, 0, 0, 1, 0, 1], "p": [0.3, 0.3, -1, 0.3, -1, 0.3]})
+    with pytest.raises(ValueError, match=r"propensity: must be in \(0, 1\]; 2 of 6 rows break the rule, first at row 2"):
+        BanditLog.from_frame(df, action="a", reward="r", propensity="p")
+    df = pd.DataFrame({"a": pd.array([0, None, 1], dtype="Int64"), "r": [1.0, 0, 0], "p": [0.5] * 3})
+    with pytest.raises(ValidationError, match=r"action: must be integers.*row 1"):
+        BanditLog.from_frame(df, action="a", reward="r", propensity="p", n_actions=2)
+
+
+def test_log_is_immutable_and_copies_input():
+    kw = _kw()
+    reward = kw["reward"].copy()
+    log = BanditLog(**{**kw, "reward": reward})
+    reward[0] = 99.0
+    assert log.reward[0] == 0.0
+    with pytest.raises(ValueError):
+        log.reward[0] = 5.0
+    with pytest.raises(AttributeError):
+        log.n_actions = 7
+
+
+def test_subset_split_and_frame_roundtrip():
+    n = 40
+    rng = np.random.default_rng(0)
+    log = BanditLog(action=rng.integers(0, 4, n), reward=rng.random(n), propensity=np.full(n, 0.25), n_actions=4,
+                    context=rng.random((n, 2)), position=rng.integers(0, 2, n), timestamp=np.arange(n)[::-1],
+                    context_names=("age", "score"))
+    assert len(log[:10]) == 10 and len(log[log.reward > 0.5]) == int((log.reward > 0.5).sum())
+    assert np.array_equal(log[[3, 1]].action, log.action[[3, 1]])
+    a, b = log.split(0.25, by="random", random_state=1)
+    assert len(a) == 30 and len(b) == 10
+    assert sorted(np.concatenate([a.reward, b.reward])) == sorted(log.reward)
+    early, late = log.split(0.25, by="time")
+    assert early.timestamp.max() < late.timestamp.min()
+    back = BanditLog.from_frame(log.to_frame(), context=["age", "score"], position="position", timestamp="timestamp",
+                                n_actions=4)
+    assert np.array_equal(back.context, log.context) and np.array_equal(back.position, log.position)
+    assert "40 rows" in repr(log) and "4 actions" in repr(log) and "2 positions" in repr(log)
+    assert "<table" in log._repr_html_()
+    with pytest.raises(ValidationError, match="timestamp"):
+        BanditLog(**_kw()).split(0.5, by="time")
+
+
+def test_index_out_of_range():
+    with pytest.raises(ValidationError, match=r"index: must be in \[-6, 6\)"):
+        BanditLog(**_kw())[[0, 9]]
+
+
+# -- property-based: valid inputs always construct, any single corruption is always caught ---------
+@st.composite
+def valid_logs(draw):
+    n = draw(st.integers(1, 30))
+    k = draw(st.integers(1, 6))
+    action = draw(hnp.arrays(np.int64, n, elements=st.integers(0, k - 1)))
+    reward = draw(hnp.arrays(np.float64, n, elements=st.floats(-1e6, 1e6)))
+    prop = draw(hnp.arrays(np.float64, n, elements=st.floats(1e-9, 1.0)))
+    return dict(action=action, reward=reward, propensity=prop, n_actions=k)
+
+
+@settings(max_examples=60, deadline=None)
+@given(valid_logs())
+def test_property_valid_inputs_construct_and_keep_values(kw):
+    log = BanditLog(**kw)
+    assert len(log) == len(kw["action"])
+    assert np.array_equal(log.reward, kw["reward"]) and np.array_equal(log.propensity, kw["propensity"])
+    assert np.array_equal(BanditLog.from_frame(log.to_frame(), n_actions=kw["n_actions"]).action, log.action)
+
+
+@settings(max_examples=60, deadline=None)
+@given(valid_logs(), st.data())
+def test_property_any_bad_propensity_is_caught_at_its_row(kw, data):
+    n = len(kw["action"])
+    row = data.draw(st.integers(0, n - 1))
+    bad = data.draw(st.sampled_from([0.0, -0.1, 1.0001, np.nan, 7.0]))
+    p = kw["propensity"].copy()
+    p[row] = bad
+    with pytest.raises(ValidationError) as info:
+        BanditLog(**{**kw, "propensity": p})
+    assert info.value.field == "propensity" and info.value.first == row and info.value.n_bad == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(valid_logs(), st.data())
+def test_property_any_bad_action_is_caught_at_its_row(kw, data):
+    n = len(kw["action"])
+    row = data.draw(st.integers(0, n - 1))
+    a = kw["action"].copy()
+    a[row] = data.draw(st.sampled_from([-1, kw["n_actions"], kw["n_actions"] + 5]))
+    with pytest.raises(ValidationError) as info:
+        BanditLog(**{**kw, "action": a})
+    assert info.value.field == "action" and info.value.first == row
+
+
+# -- PredictionLog ---------------------------------------------------------------------------------
+def _probs(m=3, n=10, c=4, seed=0):
+    return np.random.default_rng(seed).dirichlet(np.ones(c), size=(m, n))
+
+
+def test_prediction_log_probability_rules():
+    p = _probs()
+    p[1, 7] = [0.5, 0.5, 0.5, 0.0]
+    with pytest.raises(ValidationError, match=r"probs: must sum to 1 over classes \(tolerance 1e-06\); 1 of 30 .*model 1, point 7"):
+        PredictionLog(p)
+    p = _probs()
+    p[0, 2, 0] = np.nan
+    with pytest.raises(ValidationError, match="probs: must be finite"):
+        PredictionLog(p)
+    with pytest.raises(ValidationError, match="exactly one"):
+        PredictionLog()
+    with pytest.raises(ValidationError, match="must be unique"):
+        PredictionLog(_probs(), model_names=["a", "b", "a"])
+
+
+def test_unlabelled_points_passed_as_labels_are_an_error():
+    p = _probs()
+    labels = np.array([0, 1, 2, -1, 3, 0, 1, 2, 3, 0])
+    with pytest.raises(ValidationError, match=r"labels: contain unlabelled markers .* first at row 3.*labelled="):
+        PredictionLog(p, labels=labels)
+    with pytest.raises(ValidationError, match="row 3"):
+        PredictionLog(p, labels=np.where(np.arange(10) == 3, np.nan, 1.0))
+    mask = labels >= 0
+    log = PredictionLog(p, labels=labels, labelled=mask)
+    assert log.n_labelled == 9 and log.losses().shape == (3, 9)
+    with pytest.raises(ValidationError, match=r"labels: must be in \[0, 4\)"):
+        PredictionLog(p, labels=np.full(10, 4))
+
+
+def test_prediction_log_losses_save_load(tmp_path):
+    p = _probs(m=2, n=50, c=3)
+    y = np.random.default_rng(1).integers(0, 3, 50)
+    log = PredictionLog(p, labels=y, model_names=["a", "b"], features=np.zeros((50, 2)))
+    zo = log.losses("zero_one")
+    assert np.array_equal(zo, (p.argmax(2) != y).astype(float))
+    ce = log.losses("cross_entropy")
+    assert np.allclose(ce, -np.log(p[:, np.arange(50), y]))
+    assert np.allclose(log.accuracy().to_numpy(), 1 - zo.mean(1))
+    back = PredictionLog.load(log.save(tmp_path / "z.npz"))
+    assert back.model_names == ("a", "b") and np.array_equal(back.probs, p) and np.array_equal(back.labels, y)
+    sub = log.subset_points(np.arange(10))
+    assert sub.n_points == 10 and sub.n_labelled == 10
+    reg = PredictionLog(predictions=np.zeros((2, 5)), labels=np.arange(5.0))
+    assert np.allclose(reg.losses("squared")[0], np.arange(5.0) ** 2)
+    assert "2 models" in repr(log) and len(log.to_frame()) == 100

@@ -1,0 +1,119 @@
+"""The spine: hashed Poisson weights, replicate sums, influence values, intervals, result objects."""
+import numpy as np
+import pytest
+from scipy import stats
+
+from workbench import Estimate, ValidationError
+from workbench._engine import ReplicateAccumulator, Resampling, bootstrap_statistic, influence_values
+from workbench._intervals import bca_interval, percentile_interval
+from workbench._random import POISSON1_TABLE, check_random_state, hashed_poisson_weights, spawn_seeds, unit_keys
+
+
+def test_poisson_table_has_poisson1_moments():
+    w = POISSON1_TABLE.astype(float)
+    assert abs(w.mean() - 1) < 1e-4 and abs(w.var() - 1) < 1e-4
+    counts = np.bincount(POISSON1_TABLE, minlength=9)[:5] / 65536
+    assert np.allclose(counts, stats.poisson.pmf(np.arange(5), 1), atol=2e-5)
+
+
+def test_hashed_weights_are_poisson_independent_and_keyed():
+    keys = unit_keys(np.arange(200_000), seed=7)
+    W = hashed_poisson_weights(keys, 0, 8).astype(float)
+    assert np.allclose(W.mean(0), 1, atol=0.01) and np.allclose(W.var(0), 1, atol=0.02)
+    assert np.abs(np.corrcoef(W.T) - np.eye(8)).max() < 0.01  # replicates independent
+    # a block of replicates equals the same columns of the full matrix
+    assert np.array_equal(hashed_poisson_weights(keys, 3, 7), W[:, 3:7])
+    # another seed gives other weights; the same id always the same weight
+    assert not np.array_equal(hashed_poisson_weights(unit_keys(np.arange(10), 8), 0, 8), W[:10])
+    same = hashed_poisson_weights(unit_keys(np.array([5, 5, 5]), 7), 0, 8)
+    assert (same == same[0]).all()
+    s = hashed_poisson_weights(unit_keys(np.array(["u1", "u2", "u1"]), 7), 0, 16)
+    assert np.array_equal(s[0], s[2]) and not np.array_equal(s[0], s[1])
+
+
+def test_accumulator_is_chunk_and_order_free():
+    rng = np.random.default_rng(0)
+    T = rng.random((5000, 3))
+    rs = Resampling.make(64, "poisson", random_state=11)
+    ids = np.arange(5000)
+    whole = ReplicateAccumulator(3, rs).add(T, ids)
+    parts = ReplicateAccumulator(3, rs).add(T[:1234], ids[:1234]).merge(ReplicateAccumulator(3, rs).add(T[1234:], ids[1234:]))
+    perm = rng.permutation(5000)
+    shuffled = ReplicateAccumulator(3, rs).add(T[perm], ids[perm])
+    for other in (parts, shuffled):
+        assert np.allclose(other.rep_sums, whole.rep_sums, rtol=1e-12)
+        assert np.array_equal(other.rep_weight, whole.rep_weight)
+        assert np.allclose(other.means, whole.means, rtol=1e-12)
+
+
+def test_multinomial_scheme_is_the_classic_bootstrap():
+    x = np.random.default_rng(1).normal(size=300)
+    rs = Resampling.make(500, "multinomial", random_state=3)
+    theta, reps, _ = bootstrap_statistic(x, lambda m: m[..., 0], rs)
+    idx = np.random.default_rng(3).integers(0, 300, (500, 300))
+    assert np.allclose(reps, x[idx].mean(axis=1), rtol=1e-12)
+    explicit = Resampling.make(0, "indices", indices=idx)
+    assert np.allclose(bootstrap_statistic(x, lambda m: m[..., 0], explicit)[1], reps, rtol=1e-12)
+    with pytest.raises(ValidationError, match="needs all rows at once"):
+        ReplicateAccumulator(1, rs).add(x[:10, None]).add(x[10:20, None])
+
+
+def test_bootstrap_se_of_a_mean_matches_theory_under_both_schemes():
+    x = np.random.default_rng(2).exponential(size=2000)
+    for scheme in ("poisson", "multinomial"):
+        _, reps, _ = bootstrap_statistic(x, lambda m: m[..., 0], Resampling.make(4000, scheme, random_state=0))
+        assert reps.std() == pytest.approx(x.std() / np.sqrt(x.size), rel=0.05)
+
+
+def test_influence_values_equal_the_jackknife():
+    rng = np.random.default_rng(4)
+    x = rng.exponential(size=400)
+    U = influence_values(x[:, None], np.array([x.mean()]), lambda m: m[..., 0])
+    assert np.allclose(U, x - x.mean(), rtol=1e-6, atol=1e-9)
+    # ratio mean(a)/mean(b): influence (a - theta b)/mean(b); jackknife agrees to O(1/n)
+    T = np.column_stack([rng.exponential(size=400), rng.uniform(1, 2, 400)])
+    ratio = lambda m: m[..., 0] / m[..., 1]  # noqa: E731
+    U = influence_values(T, T.mean(0), ratio)
+    theta = ratio(T.mean(0))
+    assert np.allclose(U, (T[:, 0] - theta * T[:, 1]) / T[:, 1].mean(), rtol=1e-5, atol=1e-8)
+    loo = (T.sum(0) - T) / (len(T) - 1)
+    jack = (len(T) - 1) * (ratio(loo).mean() - ratio(loo))
+    assert np.corrcoef(jack, U)[0, 1] > 0.9999
+
+
+def test_bca_matches_scipy_on_the_same_resamples():
+    x = np.random.default_rng(5).lognormal(size=150)
+    res = stats.bootstrap((x,), np.mean, n_resamples=999, method="BCa", rng=np.random.default_rng(9))
+    idx = np.random.default_rng(9).integers(0, 150, (999, 150))
+    theta, reps, acc = bootstrap_statistic(x, lambda m: m[..., 0], Resampling.make(0, "indices", indices=idx))
+    assert np.allclose(np.sort(reps), np.sort(res.bootstrap_distribution), rtol=1e-12)
+    lo, hi = bca_interval(theta, reps, x - x.mean(), 0.05)
+    assert lo == pytest.approx(res.confidence_interval.low, rel=1e-10)
+    assert hi == pytest.approx(res.confidence_interval.high, rel=1e-10)
+    plo, phi = percentile_interval(reps, 0.05)
+    pres = stats.bootstrap((x,), np.mean, n_resamples=999, method="percentile", rng=np.random.default_rng(9))
+    assert (plo, phi) == pytest.approx(tuple(pres.confidence_interval), rel=1e-12)
+
+
+def test_random_state_handling():
+    assert check_random_state(3).integers(100) == np.random.default_rng(3).integers(100)
+    g = np.random.default_rng(0)
+    assert check_random_state(g) is g
+    with pytest.raises(ValidationError, match="random_state"):
+        check_random_state(np.random.RandomState(0))
+    with pytest.raises(ValidationError, match="random_state"):
+        check_random_state("seed")
+    a, b = spawn_seeds(5, 2)
+    assert np.random.default_rng(a).random() != np.random.default_rng(b).random()
+    assert [s.entropy for s in spawn_seeds(5, 2)] == [a.entropy, b.entropy]
+
+
+def test_estimate_result_object():
+    e = Estimate(0.5, 0.4, 0.61, 0.05, alpha=0.1, method="bca", n=100, name="ips", diagnostics={"ess": 80.5})
+    assert "90% CI [0.4, 0.61]" in repr(e) and "ess=80.5" in repr(e)
+    f = e.to_frame()
+    assert list(f.columns)[:8] == ["name", "value", "ci_low", "ci_high", "se", "alpha", "method", "n"]
+    assert f["ess"].iloc[0] == 80.5 and e.confidence_interval == (0.4, 0.61)
+    assert "<table" in e._repr_html_() and "<script" not in e._repr_html_()
+    with pytest.raises(Exception):
+        e.value = 3
