@@ -1,0 +1,184 @@
+"""Mergeable partial results: what one chunk of rows reduces to, and how two of them add.
+
+A :class:`TermReducer` turns each chunk into an (m, k) matrix of per-row terms (the spine of
+:mod:`workbench._engine`) and adds it to a :class:`Partial`, which holds
+
+* a :class:`workbench._engine.ReplicateAccumulator` (plain sums and the B hashed-Poisson
+  replicate sums),
+* optional side statistics (sums, maxima, minima: e.g. the sum of squared importance weights
+  for the effective sample size, the largest weight),
+* optional centred co-moments of the terms up to order 3 (:class:`CoMoments`), from which the
+  BCa acceleration of any smooth function of the means follows in one pass.
+
+Every piece merges by addition (co-moments by the pairwise update of Chan et al. 1979 and
+Pébay 2008, which is stable where raw power sums are not), so a partial can be computed on any
+worker and merged in any tree.
+"""
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._engine import ReplicateAccumulator, Resampling
+
+_SIDE_INIT = {"sum": 0.0, "max": -np.inf, "min": np.inf}
+_SIDE_OP = {"sum": np.add, "max": np.maximum, "min": np.minimum}
+
+
+class CoMoments:
+    """Count, mean and centred co-moment tensors M2 (k, k) and M3 (k, k, k) of k columns."""
+
+    def __init__(self, k: int):
+        self.k = int(k)
+        self.n = 0
+        self.mean = np.zeros(self.k)
+        self.m2 = np.zeros((self.k, self.k))
+        self.m3 = np.zeros((self.k, self.k, self.k))
+
+    @classmethod
+    def of(cls, terms: np.ndarray) -> "CoMoments":
+        out = cls(terms.shape[1])
+        out.n = terms.shape[0]
+        if out.n:
+            out.mean = terms.mean(axis=0)
+            c = terms - out.mean
+            out.m2 = c.T @ c
+            out.m3 = np.einsum("ni,nj,nk->ijk", c, c, c, optimize=True)
+        return out
+
+    def merge(self, other: "CoMoments") -> "CoMoments":
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        na, nb = float(self.n), float(other.n)
+        n = na + nb
+        d = other.mean - self.mean
+        out = CoMoments(self.k)
+        out.n = self.n + other.n
+        out.mean = self.mean + d * (nb / n)
+        out.m2 = self.m2 + other.m2 + np.outer(d, d) * (na * nb / n)
+        cross = na * other.m2 - nb * self.m2  # (k, k)
+        sym = (np.einsum("i,jk->ijk", d, cross) + np.einsum("j,ik->ijk", d, cross)
+               + np.einsum("k,ij->ijk", d, cross))
+        out.m3 = (self.m3 + other.m3 + np.einsum("i,j,k->ijk", d, d, d) * (na * nb * (na - nb) / n**2)
+                  + sym / n)
+        return out
+
+    def acceleration(self, grad: np.ndarray) -> float:
+        """BCa acceleration sum(U^3) / (6 sum(U^2)^1.5) for influence values U_i = grad . (t_i - mean)."""
+        g = np.asarray(grad, dtype=np.float64)
+        s2 = float(g @ self.m2 @ g)
+        s3 = float(np.einsum("ijk,i,j,k->", self.m3, g, g, g))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = s3 / (6.0 * s2**1.5)
+        return a if np.isfinite(a) else 0.0
+
+
+class Partial:
+    """The partial result of some rows: replicate sums, side statistics and optional co-moments."""
+
+    def __init__(self, k: int, resampling: Resampling, side_ops: Mapping[str, str], moments: bool):
+        self.acc = ReplicateAccumulator(k, resampling)
+        self.side_ops = dict(side_ops)
+        self.side = {name: _SIDE_INIT[op] for name, op in self.side_ops.items()}
+        self.moments = CoMoments(k) if moments else None
+
+    def merge(self, other: "Partial") -> "Partial":
+        out = Partial.__new__(Partial)
+        out.acc = self.acc.merge(other.acc)
+        out.side_ops = self.side_ops
+        out.side = {k: float(_SIDE_OP[op](self.side[k], other.side[k])) for k, op in self.side_ops.items()}
+        out.moments = None if self.moments is None else self.moments.merge(other.moments)
+        return out
+
+
+class TermReducer:
+    """Reduce chunks with ``build(chunk, ids) -> (terms (m, k), side dict)`` into a :class:`Partial`.
+
+    Parameters
+    ----------
+    columns : list of str
+        Columns the builder reads (only these are loaded from Parquet / Dask).
+    build : callable
+        Maps a pandas chunk to its term matrix and a dict of side statistics for that chunk
+        (each reduced with the operation named in ``side_ops``). Must validate its chunk and raise
+        :class:`workbench.ValidationError` on bad rows (row numbers are made global by the source).
+    k : int
+        Number of term columns.
+    resampling : Resampling
+        Must use the "poisson" scheme (the only one whose weights do not depend on the chunking).
+    side_ops : mapping name -> "sum" | "max" | "min"
+    moments : bool
+        Also keep co-moments up to order 3 (for BCa).
+    """
+
+    def __init__(self, columns: Sequence[str], build: Callable, k: int, resampling: Resampling,
+                 side_ops: Mapping[str, str] | None = None, moments: bool = False):
+        if resampling.scheme != "poisson":
+            from .._validation import ValidationError
+
+            raise ValidationError("resampling", f"must be 'poisson' for chunked or distributed data (its weights are a "
+                                  f"hash of the row id, so they do not depend on the chunking); got "
+                                  f"{resampling.scheme!r}")
+        self.columns = list(columns)
+        self.build = build
+        self.k = int(k)
+        self.resampling = resampling
+        self.side_ops = dict(side_ops or {})
+        self.moments = bool(moments)
+
+    def start(self) -> Partial:
+        return Partial(self.k, self.resampling, self.side_ops, self.moments)
+
+    def consume(self, partial: Partial, chunk: pd.DataFrame, ids: np.ndarray) -> None:
+        if len(chunk) == 0:
+            return
+        terms, side = self.build(chunk, ids)
+        terms = np.asarray(terms, dtype=np.float64)
+        terms = terms[:, None] if terms.ndim == 1 else terms
+        partial.acc.add(terms, ids)
+        for name, op in partial.side_ops.items():
+            partial.side[name] = float(_SIDE_OP[op](partial.side[name], side[name]))
+        if partial.moments is not None:
+            partial.moments = partial.moments.merge(CoMoments.of(terms))
+
+
+class _Rows:
+    """Partial result of :class:`RowCollector`: selected rows with their ids."""
+
+    def __init__(self, frames=None, ids=None):
+        self.frames = frames or []
+        self.ids = ids or []
+
+    def merge(self, other: "_Rows") -> "_Rows":
+        return _Rows(self.frames + other.frames, self.ids + other.ids)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.frames:
+            return pd.DataFrame()
+        out = pd.concat(self.frames, ignore_index=True)
+        ids = np.concatenate(self.ids)
+        order = np.argsort(ids, kind="stable")  # row-id order, whatever the chunking
+        out = out.iloc[order].reset_index(drop=True)
+        out.attrs["row_ids"] = ids[order]
+        return out
+
+
+class RowCollector:
+    """Collect the rows for which ``take(chunk, ids)`` is True (used to sample rows in one pass)."""
+
+    def __init__(self, columns, take):
+        self.columns = list(columns)
+        self.take = take
+
+    def start(self):
+        return _Rows()
+
+    def consume(self, partial, chunk, ids):
+        mask = np.asarray(self.take(chunk, ids), dtype=bool)
+        if mask.any():
+            partial.frames.append(chunk.loc[mask].reset_index(drop=True))
+            partial.ids.append(np.asarray(ids)[mask])

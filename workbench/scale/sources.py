@@ -1,0 +1,394 @@
+"""Tabular inputs read chunk by chunk: pandas frames, iterables of chunks, Parquet and Dask.
+
+Every source turns its input into pandas chunks and feeds them to a *reducer* (see
+:mod:`workbench.scale.reduce`): ``reducer.start()`` makes an empty partial result,
+``reducer.consume(partial, chunk, row_ids)`` adds one chunk and ``partial.merge(other)`` adds two
+partial results. Rows are numbered globally, in the order of the input (row ``i`` of the whole
+table gets id ``i``), whatever the chunking or partitioning, so the hashed Poisson bootstrap
+weights (a hash of the seed, the id and the replicate) are the same as for the same rows in
+memory. A ``unit_id`` column replaces row numbers when rows are clustered (users, sessions).
+
+Only the columns a reducer asks for are read (Parquet and Dask prune the others).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._validation import ValidationError, check_columns
+
+#: Rows per chunk when the caller does not say: large enough that per-chunk overhead is small,
+#: small enough that a chunk of a few dozen float64 columns stays far below 1 GiB.
+DEFAULT_CHUNK_ROWS = 262_144
+
+
+def _is_dask_frame(data) -> bool:
+    mod = type(data).__module__
+    if not (mod.startswith("dask") or mod.startswith("dask_expr")):
+        return False
+    return hasattr(data, "to_delayed") and hasattr(data, "columns") and hasattr(data, "npartitions")
+
+
+def _is_arrow_dataset(data) -> bool:
+    mod = type(data).__module__
+    return mod.startswith("pyarrow") and hasattr(data, "to_batches") and hasattr(data, "count_rows")
+
+
+def is_tabular(data) -> bool:
+    """True for inputs handled by :mod:`workbench.scale` (not numpy arrays or workbench logs).
+
+    Tabular inputs: a ``pandas.DataFrame``, a ``pyarrow.Table``, a Parquet path (``str`` or
+    ``pathlib.Path``), a ``pyarrow.dataset.Dataset``, a ``dask.dataframe.DataFrame``, or an
+    iterable (list, tuple, generator) of chunks that are DataFrames, Arrow tables/record batches
+    or mappings of column arrays.
+    """
+    if isinstance(data, (pd.DataFrame, str, os.PathLike)):
+        return True
+    if _is_dask_frame(data) or _is_arrow_dataset(data):
+        return True
+    mod = type(data).__module__
+    if mod.startswith("pyarrow") and hasattr(data, "to_batches"):
+        return True
+    if isinstance(data, np.ndarray) or isinstance(data, Mapping):
+        return False
+    if isinstance(data, (list, tuple)):
+        return len(data) > 0 and all(_is_chunk(c) for c in data)
+    return hasattr(data, "__iter__") and hasattr(data, "__next__")  # a generator / iterator of chunks
+
+
+def _is_chunk(c) -> bool:
+    if isinstance(c, (pd.DataFrame, Mapping)):
+        return True
+    mod = type(c).__module__
+    return mod.startswith("pyarrow") and hasattr(c, "to_pandas")
+
+
+def _chunk_to_frame(chunk, columns: Sequence[str] | None) -> pd.DataFrame:
+    if isinstance(chunk, pd.DataFrame):
+        frame = chunk
+    elif isinstance(chunk, Mapping):
+        frame = pd.DataFrame({k: np.asarray(v) for k, v in chunk.items()})
+    elif type(chunk).__module__.startswith("pyarrow") and hasattr(chunk, "to_pandas"):
+        if columns is not None:
+            _check_arrow(chunk, columns)
+            chunk = chunk.select(list(columns))
+        frame = chunk.to_pandas()
+    else:
+        raise ValidationError("data", f"each chunk must be a pandas DataFrame, a pyarrow Table / RecordBatch "
+                              f"or a mapping of column arrays, got {type(chunk).__name__}")
+    if columns is not None:
+        check_columns(frame, columns)
+    return frame
+
+
+def _check_arrow(obj, columns):
+    names = list(obj.schema.names)
+    missing = [c for c in columns if c not in names]
+    if missing:
+        shown = ", ".join(map(repr, names[:12])) + (" ..." if len(names) > 12 else "")
+        raise ValidationError("columns", f"unknown column name(s) {missing}; the data has {shown}")
+
+
+class Source:
+    """Base class: a table read in chunks. Subclasses implement :meth:`reduce`."""
+
+    kind = "source"
+
+    def reduce(self, reducer, *, unit_id: str | None = None, n_jobs: int | None = None):
+        raise NotImplementedError
+
+    def n_rows(self) -> int | None:
+        """Number of rows if it is known without reading the data, else None."""
+        return None
+
+    def sample(self, columns: Sequence[str], take) -> pd.DataFrame:
+        """Rows selected by ``take(chunk, row_ids) -> boolean mask``, in row-id order (one pass)."""
+        from .reduce import RowCollector
+
+        part = self.reduce(RowCollector(list(columns), take))
+        return part.frame()
+
+
+def _consume_frame(reducer, partial, frame: pd.DataFrame, offset: int, unit_id):
+    if unit_id is not None:
+        ids = frame[unit_id].to_numpy()
+    else:
+        ids = np.arange(offset, offset + len(frame), dtype=np.int64)
+    try:
+        reducer.consume(partial, frame, ids)
+    except ValidationError as exc:
+        raise _shift_error(exc, offset) from None
+    return partial
+
+
+def _shift_error(exc: ValidationError, offset: int) -> ValidationError:
+    """Re-issue a chunk-level validation error with the row number in the whole table."""
+    if exc.first is None or not isinstance(exc.first, (int, np.integer)) or offset == 0:
+        return exc
+    hint = (exc.hint + ". " if exc.hint else "") + "Row numbers are global; counts cover the chunk where it was found"
+    return ValidationError(exc.field, exc.rule, exc.n_bad, int(exc.first) + offset, None, exc.value, hint)
+
+
+def _needed(reducer, unit_id):
+    cols = list(dict.fromkeys(reducer.columns))
+    if unit_id is not None and unit_id not in cols:
+        cols.append(unit_id)
+    return cols
+
+
+class FrameSource(Source):
+    """An in-memory ``pandas.DataFrame`` (or ``pyarrow.Table``) read in slices of ``chunk_size`` rows."""
+
+    kind = "frame"
+
+    def __init__(self, frame, chunk_size: int | None = None):
+        if not isinstance(frame, pd.DataFrame):  # a pyarrow Table: convert lazily per chunk
+            self._arrow = frame
+            self._n = frame.num_rows
+        else:
+            self._arrow = None
+            self._n = len(frame)
+        self.frame = frame
+        self.chunk_size = _check_chunk_size(chunk_size)
+
+    def n_rows(self):
+        return self._n
+
+    def reduce(self, reducer, *, unit_id=None, n_jobs=None):
+        cols = _needed(reducer, unit_id)
+        if self._arrow is None:
+            check_columns(self.frame, cols)
+        else:
+            _check_arrow(self._arrow, cols)
+        partial = reducer.start()
+        step = self.chunk_size or max(self._n, 1)
+        for s in range(0, self._n, step):
+            if self._arrow is None:
+                chunk = self.frame.iloc[s:s + step][cols]
+            else:
+                chunk = self._arrow.slice(s, step).select(cols).to_pandas()
+            _consume_frame(reducer, partial, chunk, s, unit_id)
+        return partial
+
+
+class IterableSource(Source):
+    """An iterable of chunks. A list or tuple can be read several times; a generator only once."""
+
+    kind = "chunks"
+
+    def __init__(self, chunks: Iterable):
+        self.chunks = chunks
+        self._reusable = isinstance(chunks, (list, tuple))
+        self._used = False
+
+    def n_rows(self):
+        if self._reusable:
+            return int(sum(_chunk_len(c) for c in self.chunks))
+        return None
+
+    def reduce(self, reducer, *, unit_id=None, n_jobs=None):
+        if self._used and not self._reusable:
+            raise ValidationError("data", "is an iterator of chunks that was already consumed; this computation "
+                                  "needs a second pass (e.g. to fit a reward model on a sample). Pass a list of "
+                                  "chunks, a Parquet path or a Dask frame, or a fitted model / prediction columns")
+        self._used = True
+        cols = _needed(reducer, unit_id)
+        partial = reducer.start()
+        offset = 0
+        for chunk in self.chunks:
+            frame = _chunk_to_frame(chunk, cols)[cols]
+            _consume_frame(reducer, partial, frame, offset, unit_id)
+            offset += len(frame)
+        return partial
+
+
+def _chunk_len(c) -> int:
+    if isinstance(c, Mapping):
+        return len(next(iter(c.values())))
+    return c.num_rows if hasattr(c, "num_rows") else len(c)
+
+
+def _check_chunk_size(chunk_size):
+    if chunk_size is None:
+        return None
+    if int(chunk_size) != chunk_size or chunk_size < 1:
+        raise ValidationError("chunk_size", f"must be a positive integer, got {chunk_size!r}")
+    return int(chunk_size)
+
+
+def _parquet_task(path, row_groups, cols, offset, reducer, unit_id):
+    # One task: a run of row groups of one file. Runs in a joblib worker (or a Dask worker under
+    # joblib.parallel_config(backend="dask")), so it opens the file itself: only the path travels.
+    import pyarrow.parquet as pq
+
+    partial = reducer.start()
+    with pq.ParquetFile(path) as pf:
+        for batch in pf.iter_batches(row_groups=row_groups, columns=cols, batch_size=DEFAULT_CHUNK_ROWS):
+            frame = batch.to_pandas()
+            _consume_frame(reducer, partial, frame, offset, unit_id)
+            offset += len(frame)
+    return partial
+
+
+class ParquetSource(Source):
+    """Parquet file(s) read batch by batch with pyarrow; only the needed columns are read.
+
+    ``data`` is a path (a file or a directory of ``*.parquet`` files, read in sorted path order)
+    or a ``pyarrow.dataset.Dataset``. Row numbers follow file order then row order. With
+    ``n_jobs`` set, runs of row groups are reduced in parallel through joblib (so
+    ``joblib.parallel_config(backend="dask")`` sends them to a cluster); their partial results
+    are merged in file order, so the answer does not depend on ``n_jobs`` or the backend.
+    """
+
+    kind = "parquet"
+
+    def __init__(self, data, chunk_size: int | None = None):
+        import pyarrow.dataset as pads
+
+        if isinstance(data, (str, os.PathLike)):
+            p = Path(data)
+            if not p.exists():
+                raise ValidationError("data", f"no such Parquet file or directory: {str(p)!r}")
+            if p.is_dir():
+                files = sorted(str(f) for f in p.rglob("*.parquet"))
+                if not files:
+                    raise ValidationError("data", f"directory {str(p)!r} holds no *.parquet files")
+            else:
+                files = [str(p)]
+            self.dataset = pads.dataset(files, format="parquet")
+        else:
+            self.dataset = data
+        self.chunk_size = _check_chunk_size(chunk_size) or DEFAULT_CHUNK_ROWS
+
+    def n_rows(self):
+        return int(self.dataset.count_rows())
+
+    def _files(self):
+        return list(getattr(self.dataset, "files", []) or [])
+
+    def reduce(self, reducer, *, unit_id=None, n_jobs=None):
+        cols = _needed(reducer, unit_id)
+        _check_arrow(self.dataset, cols)
+        files = self._files()
+        if n_jobs is not None and n_jobs != 1 and files:
+            return self._reduce_parallel(reducer, cols, unit_id, n_jobs, files)
+        partial = reducer.start()
+        offset = 0
+        # Scanner.to_batches yields batches in dataset order (files, then rows), which the row
+        # numbering relies on; use_threads only parallelises decoding.
+        for batch in self.dataset.to_batches(columns=cols, batch_size=self.chunk_size):
+            if batch.num_rows == 0:
+                continue
+            frame = batch.to_pandas()
+            _consume_frame(reducer, partial, frame, offset, unit_id)
+            offset += len(frame)
+        return partial
+
+    def _reduce_parallel(self, reducer, cols, unit_id, n_jobs, files):
+        import pyarrow.parquet as pq
+        from joblib import Parallel, delayed
+
+        tasks, offset = [], 0
+        for path in files:
+            md = pq.ParquetFile(path).metadata
+            groups, rows = [], 0
+            for g in range(md.num_row_groups):
+                groups.append(g)
+                rows += md.row_group(g).num_rows
+                if rows >= 4 * self.chunk_size or g == md.num_row_groups - 1:
+                    tasks.append((path, groups, offset))
+                    offset += rows
+                    groups, rows = [], 0
+        parts = Parallel(n_jobs=n_jobs)(delayed(_parquet_task)(p, g, cols, o, reducer, unit_id) for p, g, o in tasks)
+        return _merge_in_order(reducer, parts)
+
+
+def _merge_in_order(reducer, parts):
+    out = reducer.start()
+    for p in parts:
+        out = out.merge(p)
+    return out
+
+
+def _dask_partition(frame, offset, reducer, unit_id, cols):
+    partial = reducer.start()
+    return _consume_frame(reducer, partial, frame[cols], int(offset), unit_id)
+
+
+class DaskSource(Source):
+    """A ``dask.dataframe.DataFrame``: each partition reduces to a partial result on its worker,
+    and partials are merged by a tree reduce (``split_every`` at a time), in partition order.
+
+    Row numbers need each partition's offset, so without ``unit_id`` the partition lengths are
+    computed first (one light pass; Parquet-backed frames often answer it from metadata).
+    """
+
+    kind = "dask"
+
+    def __init__(self, ddf, split_every: int = 8):
+        self.ddf = ddf
+        self.split_every = int(split_every)
+        self._lengths = None
+
+    def lengths(self):
+        if self._lengths is None:
+            self._lengths = np.asarray(self.ddf.map_partitions(len).compute(), dtype=np.int64)
+        return self._lengths
+
+    def n_rows(self):
+        return int(self.lengths().sum())
+
+    def reduce(self, reducer, *, unit_id=None, n_jobs=None):
+        import dask
+
+        cols = _needed(reducer, unit_id)
+        check_columns(self.ddf, cols)
+        sub = self.ddf[cols]
+        if unit_id is None:
+            offsets = np.concatenate([[0], np.cumsum(self.lengths())[:-1]])
+        else:
+            offsets = np.zeros(sub.npartitions, dtype=np.int64)
+        parts = [dask.delayed(_dask_partition, pure=True)(p, int(o), reducer, unit_id, cols)
+                 for p, o in zip(sub.to_delayed(), offsets)]
+        total = _tree_merge_delayed(parts, self.split_every)
+        return total.compute()
+
+
+def _tree_merge_delayed(parts, split_every):
+    import dask
+
+    merge = dask.delayed(_merge_many, pure=True)
+    while len(parts) > 1:
+        parts = [merge(*parts[i:i + split_every]) if len(parts[i:i + split_every]) > 1 else parts[i]
+                 for i in range(0, len(parts), split_every)]
+    return parts[0]
+
+
+def _merge_many(*parts):
+    acc = parts[0]
+    for p in parts[1:]:
+        acc = acc.merge(p)
+    return acc
+
+
+def as_source(data, *, chunk_size: int | None = None) -> Source:
+    """Wrap a tabular input in a :class:`Source` (see :func:`is_tabular` for the accepted kinds)."""
+    if isinstance(data, Source):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return FrameSource(data, chunk_size)
+    if _is_dask_frame(data):
+        return DaskSource(data)
+    if isinstance(data, (str, os.PathLike)) or _is_arrow_dataset(data):
+        return ParquetSource(data, chunk_size)
+    mod = type(data).__module__
+    if mod.startswith("pyarrow") and hasattr(data, "to_batches") and hasattr(data, "num_rows"):
+        return FrameSource(data, chunk_size)
+    if isinstance(data, (np.ndarray, Mapping)) or not hasattr(data, "__iter__"):
+        raise ValidationError("data", f"must be a BanditLog, a pandas DataFrame, an iterable of chunks, a Parquet "
+                              f"path, a pyarrow dataset or a dask DataFrame; got {type(data).__name__}")
+    return IterableSource(data)
