@@ -1,0 +1,87 @@
+"""Frozen result objects shared by the tests and comparisons of :mod:`workbench.resample`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..results import _fmt, frame_to_html
+
+
+@dataclass(frozen=True, repr=False)
+class TestResult:
+    """A hypothesis test: statistic, p-value, and (when it has one) an interval for the effect.
+
+    Attributes
+    ----------
+    test : str
+        Which test ("mcnemar-exact", "5x2cv paired t", ...).
+    statistic, p_value : float
+        The test statistic and its p-value under the test's null hypothesis.
+    df : float or tuple or None
+        Degrees of freedom of the reference distribution.
+    effect, ci_low, ci_high : float
+        The estimated effect (e.g. an accuracy difference, a mean score difference) and its
+        (1 - alpha) confidence interval (NaN when the test has none).
+    alpha : float
+    details : mapping
+        Everything else (counts, per-fold differences, posterior probabilities, ...).
+    """
+
+    __test__ = False  # not a pytest test class
+
+    test: str
+    statistic: float
+    p_value: float
+    df: Any = None
+    effect: float = float("nan")
+    ci_low: float = float("nan")
+    ci_high: float = float("nan")
+    alpha: float = 0.05
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def confidence_interval(self):
+        return (self.ci_low, self.ci_high)
+
+    def to_dict(self) -> dict:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "details"}
+        for k, v in self.details.items():
+            if np.ndim(v) == 0:
+                out[k] = v
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        d = self.to_dict()
+        if isinstance(d.get("df"), tuple):
+            d["df"] = str(d["df"])
+        return pd.DataFrame([d])
+
+    def __repr__(self) -> str:
+        s = f"TestResult({self.test}: statistic={_fmt(self.statistic)}, p_value={_fmt(self.p_value)}"
+        if self.df is not None:
+            s += f", df={self.df}"
+        if np.isfinite(self.effect):
+            s += f", effect={_fmt(self.effect)}"
+        if np.isfinite(self.ci_low) or np.isfinite(self.ci_high):
+            s += f", {100 * (1 - self.alpha):g}% CI [{_fmt(self.ci_low)}, {_fmt(self.ci_high)}]"
+        scalars = {k: v for k, v in self.details.items() if np.ndim(v) == 0}
+        if scalars:
+            s += ", " + ", ".join(f"{k}={_fmt(v)}" for k, v in scalars.items())
+        return s + ")"
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(self.to_frame(), caption=self.test)
+
+
+def _frames_repr(title: str, frames: Mapping[str, pd.DataFrame]) -> str:
+    parts = [title]
+    for name, f in frames.items():
+        parts.append(f"{name}:\n{f.to_string(index=False, float_format=lambda v: f'{v:.4g}')}")
+    return "\n".join(parts)
+
+
+def _frames_html(title: str, frames: Mapping[str, pd.DataFrame]) -> str:
+    return "".join(frame_to_html(f, caption=f"{title}: {name}") for name, f in frames.items())

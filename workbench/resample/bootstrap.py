@@ -1,0 +1,529 @@
+"""Bootstrap confidence intervals for means, ratios and any statistic, one column or many at once.
+
+Everything rides on :mod:`workbench._engine`: the data become an (n, k) matrix of per-row terms,
+one set of resampling weights turns it into (B, k) replicate means with one matrix product, and
+each statistic is a mean of a term or a ratio of two means. So
+
+* an (n, m) matrix of per-sample values (the losses of m models on the same n points) gets one set
+  of weights for all m columns: every comparison between columns is paired for free;
+* BCa costs O(n): the acceleration comes from empirical influence values, which for a mean equal
+  the leave-one-out jackknife exactly (scipy computes the jackknife, O(n^2));
+* the studentized (bootstrap-t) interval needs a standard error inside every replicate; it comes
+  from weighted second moments, i.e. a few more term columns (t^2, or a^2, ab, b^2 for a ratio),
+  not from a nested bootstrap;
+* ``resampling="poisson"`` and ``groups=`` use weights hashed from (unit id, replicate), so the
+  result does not depend on row order or on how the data were chunked; with ``groups`` a whole
+  cluster (user, session, query) shares one weight: the cluster bootstrap.
+
+A general callable statistic falls back to resampling indices in blocks (cost O(B n) memory
+traffic per column, and O(n^2) for the jackknife that its BCa interval needs).
+"""
+from __future__ import annotations
+
+import html
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import _intervals
+from .._engine import ReplicateAccumulator, Resampling
+from .._random import seed_key
+from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite, raise_if_any
+from ..results import _fmt, frame_to_html
+
+METHODS = ("percentile", "basic", "bca", "studentized", "normal")
+STATISTICS = ("mean", "ratio")
+RESAMPLINGS = ("multinomial", "poisson", "indices")
+
+__all__ = ["BootstrapResult", "bootstrap_ci", "bootstrap_intervals", "METHODS"]
+
+
+def _ro(x):
+    if isinstance(x, np.ndarray):
+        x = x.copy()
+        x.setflags(write=False)
+    return x
+
+
+@dataclass(frozen=True, repr=False)
+class BootstrapResult:
+    """A bootstrap confidence interval for one statistic or for several at once.
+
+    Attributes
+    ----------
+    estimate, ci_low, ci_high, standard_error : float or ndarray of shape (m,)
+        The statistic on the full sample, the (1 - alpha) interval, and the standard deviation of
+        the bootstrap distribution. Scalars for 1-D data, arrays for an (n, m) matrix.
+    bootstrap_distribution : ndarray of shape (n_resamples,) or (n_resamples, m)
+        The statistic in every replicate (NaN where a replicate is undefined, e.g. an empty
+        denominator of a ratio; such replicates are ignored by the interval, never replaced).
+    method, n_resamples, seed, alpha, n, statistic, resampling, names, n_groups
+        How the interval was made. ``seed`` is the 64-bit key behind every replicate: passing it
+        back as ``random_state`` reproduces the result exactly.
+    """
+
+    estimate: Any
+    ci_low: Any
+    ci_high: Any
+    standard_error: Any
+    bootstrap_distribution: np.ndarray
+    method: str
+    n_resamples: int
+    seed: int | None
+    alpha: float = 0.05
+    n: int = 0
+    statistic: str = "mean"
+    resampling: str = "multinomial"
+    names: tuple = ()
+    n_groups: int | None = None
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def confidence_interval(self):
+        return (self.ci_low, self.ci_high)
+
+    @property
+    def level(self) -> float:
+        return 1.0 - self.alpha
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame, one row per statistic: name, value, ci_low, ci_high, se, alpha, method, n, ..."""
+        est = np.atleast_1d(self.estimate)
+        frame = pd.DataFrame({
+            "name": list(self.names) if self.names else [f"x{j}" for j in range(est.size)],
+            "value": est,
+            "ci_low": np.atleast_1d(self.ci_low),
+            "ci_high": np.atleast_1d(self.ci_high),
+            "se": np.atleast_1d(self.standard_error),
+            "alpha": self.alpha,
+            "method": self.method,
+            "n": self.n,
+            "n_resamples": self.n_resamples,
+            "seed": self.seed,
+            "statistic": self.statistic,
+            "resampling": self.resampling,
+        })
+        if self.n_groups is not None:
+            frame["n_groups"] = self.n_groups
+        return frame
+
+    def __repr__(self) -> str:
+        lvl = f"{100 * (1 - self.alpha):g}%"
+        head = (f"BootstrapResult({self.statistic}, method={self.method}, {lvl} CI, n={self.n}, "
+                f"n_resamples={self.n_resamples}, resampling={self.resampling}, seed={self.seed}")
+        if np.ndim(self.estimate) == 0:
+            return (head + f": {_fmt(float(self.estimate))} [{_fmt(float(self.ci_low))}, "
+                    f"{_fmt(float(self.ci_high))}], se {_fmt(float(self.standard_error))})")
+        rows = self.to_frame()
+        lines = [f"  {r.name}: {_fmt(r.value)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}], se {_fmt(r.se)}"
+                 for r in rows.head(20).itertuples()]
+        more = [f"  ... {len(rows) - 20} more"] if len(rows) > 20 else []
+        return head + ")\n" + "\n".join(lines + more)
+
+    def _repr_html_(self) -> str:
+        cap = (f"{100 * (1 - self.alpha):g}% {self.method} bootstrap interval of the {self.statistic} "
+               f"({self.n_resamples} {self.resampling} resamples, seed {self.seed})")
+        return frame_to_html(self.to_frame(), caption=html.unescape(cap))
+
+
+# --------------------------------------------------------------------------------------------
+# Preparing terms: every statistic is mean(t[num]) or mean(t[num]) / mean(t[den]).
+# --------------------------------------------------------------------------------------------
+def _as_matrix(x, field_name):
+    x = check_finite(as_array(x, field_name, ndim=(1, 2)), field_name)
+    return (x[:, None], True) if x.ndim == 1 else (x, False)
+
+
+def _mean_terms(data):
+    X, one = _as_matrix(data, "data")
+    m = X.shape[1]
+    return X, np.arange(m), np.full(m, -1), one
+
+
+def _ratio_terms(data):
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        A, one_a = _as_matrix(data[0], "numerator")
+        Bm, one_b = _as_matrix(data[1], "denominator")
+        if A.shape != Bm.shape:
+            raise ValidationError("data", f"numerator and denominator must have the same shape, got "
+                                  f"{A.shape} and {Bm.shape}")
+        one = one_a
+    else:
+        X, _ = _as_matrix(data, "data")
+        if X.shape[1] != 2:
+            raise ValidationError("data", "statistic='ratio' needs a (numerator, denominator) pair of arrays "
+                                  f"or an (n, 2) array, got shape {X.shape}")
+        A, Bm, one = X[:, :1], X[:, 1:], True
+    m = A.shape[1]
+    return np.hstack([A, Bm]), np.arange(m), np.arange(m, 2 * m), one
+
+
+def _group_terms(terms, num, den, groups):
+    """Aggregate rows to clusters: cluster totals plus a size column; a mean becomes a ratio."""
+    groups = np.asarray(groups)
+    if groups.ndim != 1 or groups.shape[0] != terms.shape[0]:
+        raise ValidationError("groups", f"must be 1-D with one id per row ({terms.shape[0]}), got shape {groups.shape}")
+    if groups.dtype == object or groups.dtype.kind not in "iuUS":
+        raise ValidationError("groups", f"must be integer or string ids, got dtype {groups.dtype}")
+    uniq, inv = np.unique(groups, return_inverse=True)
+    G = uniq.size
+    if G < 2:
+        raise ValidationError("groups", "needs at least 2 distinct groups")
+    agg = np.zeros((G, terms.shape[1] + 1))
+    np.add.at(agg, inv, np.hstack([terms, np.ones((terms.shape[0], 1))]))
+    size_col = terms.shape[1]
+    den = np.where(den < 0, size_col, den)
+    return agg, num, den, uniq
+
+
+def _add_second_moments(terms, num, den):
+    """Columns t^2 (means) or a^2, ab, b^2 (ratios) for the studentized interval."""
+    cols = []
+    idx = np.empty((num.size, 3), dtype=np.int64)
+    k = terms.shape[1]
+    for j, (a, b) in enumerate(zip(num, den)):  # loop over statistics (columns), not rows
+        if b < 0:
+            cols.append(terms[:, a] ** 2)
+            idx[j] = (k + len(cols) - 1, -1, -1)
+        else:
+            cols += [terms[:, a] ** 2, terms[:, a] * terms[:, b], terms[:, b] ** 2]
+            idx[j] = (k + len(cols) - 3, k + len(cols) - 2, k + len(cols) - 1)
+    return np.hstack([terms, np.column_stack(cols)]), idx
+
+
+def _stat(means, num, den):
+    """Statistics from column means; ``means`` has shape (..., k)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        top = means[..., num]
+        bot = np.where(den >= 0, means[..., np.maximum(den, 0)], 1.0)
+        return top / bot
+
+
+def _plugin_se(mom, sq_idx, num, den, count):
+    """Delta-method SE of each statistic from (weighted) first and second moments ``mom`` (..., K)."""
+    theta = _stat(mom, num, den)
+    out = np.empty(theta.shape)
+    for j, (a, b) in enumerate(zip(num, den)):
+        if b < 0:
+            var = mom[..., sq_idx[j, 0]] - mom[..., a] ** 2
+        else:
+            t = theta[..., j]
+            var = (mom[..., sq_idx[j, 0]] - 2 * t * mom[..., sq_idx[j, 1]] + t * t * mom[..., sq_idx[j, 2]]) \
+                / mom[..., b] ** 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[..., j] = np.sqrt(np.maximum(var, 0.0) / count)
+    return out
+
+
+def _influence(terms, means, num, den, theta):
+    """Empirical influence values of each statistic, shape (n_units, m). O(n m)."""
+    U = terms[:, num] - means[num]
+    has_den = den >= 0
+    if has_den.any():
+        d = den[has_den]
+        U[:, has_den] = (terms[:, num[has_den]] - theta[has_den] * terms[:, d]) / means[d]
+    return U
+
+
+# --------------------------------------------------------------------------------------------
+# The core: one resampling, every method.
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Core:
+    theta: np.ndarray        # (m,)
+    reps: np.ndarray         # (B, m)
+    influence: np.ndarray    # (n_units, m)
+    se_hat: np.ndarray | None
+    reps_se: np.ndarray | None
+    n: int
+    n_units: int
+    n_groups: int | None
+    seed: int | None
+    B: int
+    scheme: str
+
+
+def _resampling(resampling, n_resamples, random_state, indices, n_units):
+    check_choice(resampling, "resampling", RESAMPLINGS)
+    if indices is not None and resampling != "indices":
+        raise ValidationError("indices", "only used with resampling='indices'")
+    if resampling == "indices":
+        idx = as_array(indices, "indices", ndim=2)
+        if not np.issubdtype(idx.dtype, np.integer):
+            raise ValidationError("indices", f"must be integers, got dtype {idx.dtype}")
+        if idx.shape[1] != n_units:
+            raise ValidationError("indices", f"must have shape (B, {n_units}) (one index per resampled unit), "
+                                  f"got {idx.shape}")
+        raise_if_any((idx < 0).any(axis=1) | (idx >= n_units).any(axis=1), "indices",
+                     f"values must lie in [0, {n_units})")
+        return Resampling.make(idx.shape[0], "indices", indices=idx), None
+    if not isinstance(n_resamples, numbers.Integral) or n_resamples < 2:
+        raise ValidationError("n_resamples", f"must be an integer >= 2, got {n_resamples!r}")
+    seed = seed_key(random_state)
+    return Resampling.make(int(n_resamples), resampling, seed), seed
+
+
+def _core(terms, num, den, *, resampling, n_resamples, random_state, indices, groups, studentize):
+    n = terms.shape[0]
+    if n < 2:
+        raise ValidationError("data", f"needs at least 2 rows, got {n}")
+    ids = None
+    n_groups = None
+    if groups is not None:
+        terms, num, den, uniq = _group_terms(terms, num, den, groups)
+        n_groups = uniq.size
+        if resampling == "poisson":
+            ids = uniq  # hashed by the unit id itself: the same cluster gets the same weight anywhere
+    n_units = terms.shape[0]
+    rs, seed = _resampling(resampling, n_resamples, random_state, indices, n_units)
+    sq_idx = None
+    base = terms
+    if studentize:
+        terms, sq_idx = _add_second_moments(terms, num, den)
+    acc = ReplicateAccumulator(terms.shape[1], rs).add(terms, ids)
+    means = acc.means
+    theta = _stat(means, num, den)
+    rep_means = acc.replicate_means
+    reps = _stat(rep_means, num, den)
+    U = _influence(base, means, num, den, theta)
+    se_hat = reps_se = None
+    if studentize:
+        se_hat = _plugin_se(means, sq_idx, num, den, float(n_units))
+        reps_se = _plugin_se(rep_means, sq_idx, num, den, acc.rep_weight)
+    return _Core(theta, reps, U, se_hat, reps_se, n, n_units, n_groups, seed, rs.n_replicates, rs.scheme)
+
+
+def _interval_from_core(core: _Core, method, alpha):
+    if method == "studentized":
+        if core.se_hat is None:
+            raise ValidationError("method", "studentized needs second moments (internal)")
+        return _intervals.studentized_interval(core.theta, core.se_hat, core.reps, core.reps_se, alpha)
+    if method == "bca":
+        return _intervals.bca_interval(core.theta, core.reps, core.influence, alpha)
+    if method == "normal":
+        return _intervals.normal_interval(core.theta, np.nanstd(core.reps, axis=0, ddof=1), alpha)
+    return _intervals.interval(method, core.theta, core.reps, alpha)
+
+
+# --------------------------------------------------------------------------------------------
+# Callable statistics: index resampling in blocks.
+# --------------------------------------------------------------------------------------------
+_BLOCK_ELEMENTS = 2**22
+
+
+def _call_stat(statistic, sample, vectorized):
+    """statistic over the last axis of ``sample`` (..., n) -> (...)."""
+    if vectorized:
+        out = np.asarray(statistic(sample, axis=-1), dtype=np.float64)
+        if out.shape != sample.shape[:-1]:
+            raise ValidationError("statistic", f"must reduce the last axis: input {sample.shape} gave {out.shape}")
+        return out
+    flat = sample.reshape(-1, sample.shape[-1])
+    return np.array([float(statistic(row)) for row in flat]).reshape(sample.shape[:-1])
+
+
+def _callable_core(X, statistic, vectorized, *, resampling, n_resamples, random_state, indices, need_jackknife):
+    n, m = X.shape
+    if resampling == "poisson":
+        raise ValidationError("resampling", "a callable statistic needs resampling='multinomial' or 'indices' "
+                              "(weights cannot be passed to an arbitrary function); use statistic='mean' or "
+                              "'ratio' for the Poisson bootstrap")
+    rs, seed = _resampling(resampling, n_resamples, random_state, indices, n)
+    B = rs.n_replicates
+    XT = np.ascontiguousarray(X.T)  # (m, n)
+    theta = _call_stat(statistic, XT, vectorized)
+    reps = np.empty((B, m))
+    block = max(1, _BLOCK_ELEMENTS // (n * m))
+    rng = np.random.default_rng(seed) if rs.scheme == "multinomial" else None
+    for b in range(0, B, block):  # blocks of resamples, each block vectorised
+        bb = min(block, B - b)
+        idx = rng.integers(0, n, (bb, n)) if rng is not None else rs.indices[b:b + bb]
+        reps[b:b + bb] = _call_stat(statistic, XT[:, idx], vectorized).T
+    U = None
+    if need_jackknife:
+        # Leave-one-out jackknife, O(n^2): the only general route for an arbitrary function.
+        jack = np.empty((n, m))
+        keep = ~np.eye(n, dtype=bool)
+        jb = max(1, _BLOCK_ELEMENTS // (n * m))
+        for i in range(0, n, jb):
+            rows = np.arange(i, min(n, i + jb))
+            loo_idx = np.nonzero(keep[rows])[1].reshape(rows.size, n - 1)
+            jack[rows] = _call_stat(statistic, XT[:, loo_idx], vectorized).T
+        U = (n - 1) * (jack.mean(axis=0) - jack)  # jackknife influence values
+    return _Core(theta, reps, U, None, None, n, n, None, seed, B, rs.scheme)
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------
+def _prepare(data, statistic):
+    if callable(statistic):
+        return None
+    check_choice(statistic, "statistic", STATISTICS + ("callable",))
+    return _mean_terms(data) if statistic == "mean" else _ratio_terms(data)
+
+
+def _names(names, m, one):
+    if names is None:
+        return ("x",) if one else tuple(f"x{j}" for j in range(m))
+    names = tuple(str(s) for s in names)
+    if len(names) != m:
+        raise ValidationError("names", f"must have {m} entries, got {len(names)}")
+    return names
+
+
+def _infer_names(data, statistic):
+    if callable(statistic) or statistic == "mean":
+        cols = getattr(data, "columns", None)
+        return None if cols is None else [str(c) for c in cols]
+    return None
+
+
+def _compute(data, statistic, methods, *, n_resamples, random_state, resampling, groups, indices, vectorized):
+    if callable(statistic):
+        if groups is not None:
+            raise ValidationError("groups", "the cluster bootstrap needs statistic='mean' or 'ratio'")
+        if "studentized" in methods:
+            raise ValidationError("method", "studentized intervals need statistic='mean' or 'ratio' "
+                                  "(a standard error inside every replicate)")
+        X, one = _as_matrix(data, "data")
+        core = _callable_core(X, statistic, vectorized, resampling=resampling, n_resamples=n_resamples,
+                              random_state=random_state, indices=indices, need_jackknife="bca" in methods)
+        return core, one, X.shape[1], getattr(statistic, "__name__", "statistic")
+    terms, num, den, one = _prepare(data, statistic)
+    core = _core(terms, num, den, resampling=resampling, n_resamples=n_resamples, random_state=random_state,
+                 indices=indices, groups=groups, studentize="studentized" in methods)
+    return core, one, num.size, statistic
+
+
+def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "percentile", n_resamples: int = 2000,
+                 alpha: float = 0.05, random_state=None, resampling: str = "multinomial", groups=None,
+                 indices=None, names: Sequence[str] | None = None, vectorized: bool = True) -> BootstrapResult:
+    """Bootstrap confidence interval for a mean, a ratio of means or any statistic, per column.
+
+    Parameters
+    ----------
+    data : array of shape (n,) or (n, m); for ``statistic="ratio"`` a pair (numerator,
+        denominator) of such arrays, or an (n, 2) array.
+        Per-sample values. With m columns, one set of resampling weights serves all of them, so
+        intervals of differences between columns (see :func:`compare_models`) are paired.
+    statistic : "mean", "ratio" or callable
+        "mean": the column mean. "ratio": mean(numerator) / mean(denominator), re-normalised in
+        every replicate (e.g. a self-normalised estimator, clicks per view). A callable
+        ``f(x, axis=-1)`` (like numpy's reductions) is applied to resampled copies of each column;
+        with ``vectorized=False`` it is called as ``f(x)`` once per resample (slow).
+    method : {"percentile", "basic", "bca", "studentized", "normal"}
+        "bca" uses O(n) influence values for means and ratios (exactly the jackknife for a mean);
+        for a callable it falls back to the O(n^2) jackknife. "studentized" (bootstrap-t) uses the
+        delta-method standard error inside every replicate, from weighted second moments; it is
+        the method that keeps coverage on skewed data (see the coverage tests).
+    n_resamples : int
+        Number of bootstrap replicates B.
+    alpha : float
+        Miscoverage: the interval is a (1 - alpha) two-sided interval.
+    random_state : int, numpy Generator or None
+        An int is used as the seed key directly: with ``resampling="multinomial"`` the replicates
+        use ``numpy.random.default_rng(seed).integers(0, n, (B, n))``, the same indices
+        ``scipy.stats.bootstrap(..., rng=numpy.random.default_rng(seed))`` draws.
+    resampling : {"multinomial", "poisson", "indices"}
+        "multinomial": the classic bootstrap (n draws with replacement). "poisson": independent
+        Poisson(1) weight per unit from a hash of (unit id, replicate, seed); order- and chunk-free
+        and streamable (Chamandy et al. 2012). "indices": use the given ``indices`` (B, n).
+    groups : array of shape (n,), optional
+        Cluster ids (user, session, query). Whole clusters are resampled (multinomial over
+        clusters, or one hashed Poisson weight per cluster id); the statistic becomes a ratio of
+        cluster totals, so a mean is re-weighted by cluster size in every replicate.
+    indices : int array of shape (B, n_units), optional
+        Explicit resample indices for ``resampling="indices"`` (units are clusters with groups).
+    names : sequence of str, optional
+        One name per column (default: the DataFrame's columns, or x0, x1, ...).
+
+    Returns
+    -------
+    BootstrapResult
+        ``estimate``, ``ci_low``, ``ci_high``, ``standard_error`` (scalars for 1-D data, arrays of
+        shape (m,) otherwise), ``bootstrap_distribution`` (B,) or (B, m), ``method``,
+        ``n_resamples``, ``seed``; ``to_frame()`` gives a tidy frame.
+
+    Notes
+    -----
+    What the interval promises: approximately (1 - alpha) coverage of the population value of the
+    statistic under i.i.d. sampling of rows (or of clusters with ``groups``). In the coverage tests
+    (tests/test_resample_coverage.py) studentized and BCa intervals of means hold 93-97% at
+    n >= 100 for normal, exponential and Bernoulli data; percentile and basic undercover on skewed
+    data at small n. Nothing here fixes a biased statistic or dependent rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.resample import bootstrap_ci
+    >>> x = np.random.default_rng(0).exponential(size=200)
+    >>> res = bootstrap_ci(x, method="bca", n_resamples=1000, random_state=0)
+    >>> bool(res.ci_low < x.mean() < res.ci_high)
+    True
+    >>> L = np.random.default_rng(1).random((500, 3))      # losses of 3 models
+    >>> bootstrap_ci(L, method="studentized", random_state=0).to_frame().shape[0]
+    3
+    """
+    check_choice(method, "method", METHODS)
+    alpha = check_alpha(alpha)
+    names = names if names is not None else _infer_names(data, statistic)
+    core, one, m, stat_name = _compute(data, statistic, (method,), n_resamples=n_resamples,
+                                       random_state=random_state, resampling=resampling, groups=groups,
+                                       indices=indices, vectorized=vectorized)
+    lo, hi = _interval_from_core(core, method, alpha)
+    se = np.nanstd(core.reps, axis=0, ddof=1)
+    nan_reps = int(np.isnan(core.reps).any(axis=1).sum())
+
+    def out(v):
+        v = np.asarray(v, dtype=np.float64)
+        return float(v.reshape(-1)[0]) if one else _ro(v.reshape(-1))
+
+    return BootstrapResult(
+        estimate=out(core.theta), ci_low=out(lo), ci_high=out(hi), standard_error=out(se),
+        bootstrap_distribution=_ro(core.reps[:, 0] if one else core.reps), method=method,
+        n_resamples=core.B, seed=core.seed, alpha=alpha, n=core.n, statistic=str(stat_name),
+        resampling=core.scheme, names=_names(names, m, one), n_groups=core.n_groups,
+        diagnostics={"undefined_replicates": nan_reps})
+
+
+def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Sequence[str] = METHODS,
+                        n_resamples: int = 2000, alpha: float = 0.05, random_state=None,
+                        resampling: str = "multinomial", groups=None, indices=None,
+                        names: Sequence[str] | None = None, vectorized: bool = True) -> pd.DataFrame:
+    """Several interval methods from ONE bootstrap distribution, as a tidy frame.
+
+    Same arguments as :func:`bootstrap_ci`; ``methods`` lists the interval methods. The rows share
+    the replicates, so differences between methods are not resampling noise.
+
+    Returns
+    -------
+    DataFrame with columns name, value, ci_low, ci_high, se, alpha, method, n, n_resamples, seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.resample import bootstrap_intervals
+    >>> x = np.random.default_rng(0).lognormal(size=100)
+    >>> bootstrap_intervals(x, n_resamples=999, random_state=1)["method"].tolist()
+    ['percentile', 'basic', 'bca', 'studentized', 'normal']
+    """
+    methods = list(methods)
+    for mth in methods:
+        check_choice(mth, "methods", METHODS)
+    alpha = check_alpha(alpha)
+    names = names if names is not None else _infer_names(data, statistic)
+    core, one, m, _ = _compute(data, statistic, methods, n_resamples=n_resamples, random_state=random_state,
+                               resampling=resampling, groups=groups, indices=indices, vectorized=vectorized)
+    names = _names(names, m, one)
+    se = np.nanstd(core.reps, axis=0, ddof=1)
+    frames = []
+    for mth in methods:
+        lo, hi = _interval_from_core(core, mth, alpha)
+        frames.append(pd.DataFrame({"name": list(names), "value": core.theta, "ci_low": np.atleast_1d(lo),
+                                    "ci_high": np.atleast_1d(hi), "se": se, "alpha": alpha, "method": mth,
+                                    "n": core.n, "n_resamples": core.B, "seed": core.seed}))
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,286 @@
+"""Comparing models on one test set from per-sample losses: paired bootstrap intervals and the MCS.
+
+Both functions resample the rows of an (n, m) loss matrix with ONE set of weights for all
+models (:mod:`workbench._engine`), so every difference between models is a paired comparison
+and every replicate ranks all models at once (which is what "probability of being best" and the
+model confidence set need).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._random import seed_key
+from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite
+from ._result import _frames_html, _frames_repr
+from .bootstrap import METHODS, _Core, _core, _interval_from_core
+
+__all__ = ["ModelComparison", "compare_models", "ModelConfidenceSet", "model_confidence_set"]
+
+
+def _loss_matrix(losses, names):
+    cols = getattr(losses, "columns", None)
+    L = check_finite(as_array(losses, "losses", ndim=2), "losses")
+    n, m = L.shape
+    if m < 2:
+        raise ValidationError("losses", f"needs at least 2 models (columns), got shape {L.shape}")
+    if n < 2:
+        raise ValidationError("losses", f"needs at least 2 rows, got {n}")
+    if names is None:
+        names = [str(c) for c in cols] if cols is not None else [f"model_{j}" for j in range(m)]
+    names = [str(s) for s in names]
+    if len(names) != m or len(set(names)) != m:
+        raise ValidationError("names", f"must be {m} distinct names, got {names}")
+    return L, names
+
+
+@dataclass(frozen=True, repr=False)
+class ModelComparison:
+    """Per-model intervals, paired differences and the probability that each model is best.
+
+    Attributes
+    ----------
+    models : DataFrame
+        name, value (mean loss or score), ci_low, ci_high, se, alpha, method, n, p_best, rank.
+        ``p_best`` is the share of bootstrap replicates in which the model has the best mean (ties
+        shared): a measure of how stable the ranking is under resampling of the test set, not a
+        posterior probability.
+    differences : DataFrame
+        model, versus, difference (model minus versus), ci_low, ci_high, se, alpha, method,
+        excludes_zero. Paired: the same resampled rows serve both models in each replicate.
+    """
+
+    models: pd.DataFrame
+    differences: pd.DataFrame
+    method: str
+    alpha: float
+    n_resamples: int
+    seed: int | None
+    higher_is_better: bool
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_frame(self, kind: str = "models") -> pd.DataFrame:
+        check_choice(kind, "kind", ("models", "differences"))
+        return (self.models if kind == "models" else self.differences).copy()
+
+    @property
+    def best(self) -> str:
+        return str(self.models.sort_values("rank").iloc[0]["name"])
+
+    def __repr__(self) -> str:
+        title = (f"ModelComparison({len(self.models)} models, {self.method}, {100 * (1 - self.alpha):g}% intervals, "
+                 f"{self.n_resamples} resamples, seed={self.seed})")
+        return _frames_repr(title, {"models": self.models, "differences": self.differences})
+
+    def _repr_html_(self) -> str:
+        return _frames_html("model comparison", {"models": self.models, "differences": self.differences})
+
+
+def compare_models(losses, baseline: str | int | None = None, *, names: Sequence[str] | None = None,
+                   method: str = "percentile", n_resamples: int = 2000, alpha: float = 0.05, random_state=None,
+                   resampling: str = "multinomial", groups=None, higher_is_better: bool = False) -> ModelComparison:
+    """Compare m models on the same n test points from their per-sample losses (or scores).
+
+    Parameters
+    ----------
+    losses : array or DataFrame of shape (n, m)
+        Per-sample loss (or score, with ``higher_is_better=True``) of each model on the same rows,
+        e.g. ``PredictionLog.losses("zero_one")``.
+    baseline : name or column index, optional
+        Compare every model with this one only; default: all pairs.
+    method : {"percentile", "basic", "bca", "studentized", "normal"}
+        Interval method for the per-model means and the differences (see :func:`bootstrap_ci`).
+    n_resamples, alpha, random_state, resampling, groups
+        As in :func:`bootstrap_ci`; ``groups`` resamples whole clusters of rows.
+
+    Returns
+    -------
+    ModelComparison
+        ``models`` and ``differences`` tidy frames; ``best``.
+
+    Notes
+    -----
+    The intervals promise approximate (1 - alpha) coverage of each model's expected loss on the
+    test distribution, and of each difference, one at a time (no multiplicity correction; use
+    :func:`model_confidence_set` for a set that contains the best model with probability
+    1 - alpha). They say nothing about other training sets (for that compare *algorithms* with
+    :func:`paired_t_5x2cv` or :func:`corrected_resampled_t_test`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.resample import compare_models
+    >>> rng = np.random.default_rng(0)
+    >>> L = (rng.random((1000, 3)) < [0.20, 0.22, 0.30]).astype(float)   # 0-1 losses
+    >>> cmp = compare_models(L, names=["a", "b", "c"], random_state=0)
+    >>> cmp.best
+    'a'
+    """
+    check_choice(method, "method", METHODS)
+    alpha = check_alpha(alpha)
+    L, names = _loss_matrix(losses, names)
+    n, m = L.shape
+    seed = None if resampling == "indices" else seed_key(random_state)
+    studentize = method == "studentized"
+    kw = dict(resampling=resampling, n_resamples=n_resamples, random_state=seed, indices=None, groups=groups,
+              studentize=studentize)
+    core = _core(L, np.arange(m), np.full(m, -1), **kw)
+    lo, hi = _interval_from_core(core, method, alpha)
+    se = np.nanstd(core.reps, axis=0, ddof=1)
+
+    # Probability of being best: share of replicates in which a model has the best mean (ties shared).
+    sign = -1.0 if higher_is_better else 1.0
+    r = sign * core.reps
+    best = r == np.nanmin(r, axis=1, keepdims=True)
+    p_best = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+    rank = pd.Series(sign * core.theta).rank(method="min").astype(int).to_numpy()
+    models = pd.DataFrame({"name": names, "value": core.theta, "ci_low": lo, "ci_high": hi, "se": se,
+                           "alpha": alpha, "method": method, "n": n, "p_best": p_best, "rank": rank})
+
+    if baseline is None:
+        pairs = [(a, b) for a in range(m) for b in range(a + 1, m)]
+    else:
+        if isinstance(baseline, (int, np.integer)) and not isinstance(baseline, bool):
+            if not 0 <= baseline < m:
+                raise ValidationError("baseline", f"column index must be in [0, {m}), got {baseline}")
+            b0 = int(baseline)
+        elif str(baseline) in names:
+            b0 = names.index(str(baseline))
+        else:
+            raise ValidationError("baseline", f"unknown model {baseline!r}; models are {names}")
+        pairs = [(a, b0) for a in range(m) if a != b0]
+    ia = np.array([p[0] for p in pairs])
+    ib = np.array([p[1] for p in pairs])
+    if studentize:
+        # Differences need their own second moments; the same seed gives the same weights, so the
+        # replicates stay paired with the per-model ones.
+        D = L[:, ia] - L[:, ib]
+        dcore = _core(D, np.arange(len(pairs)), np.full(len(pairs), -1), **kw)
+    else:
+        # Differences of means are linear: replicates and influence values come for free.
+        dcore = _Core(core.theta[ia] - core.theta[ib], core.reps[:, ia] - core.reps[:, ib],
+                      core.influence[:, ia] - core.influence[:, ib], None, None, core.n, core.n_units,
+                      core.n_groups, core.seed, core.B, core.scheme)
+    dlo, dhi = _interval_from_core(dcore, method, alpha)
+    dse = np.nanstd(dcore.reps, axis=0, ddof=1)
+    differences = pd.DataFrame({
+        "model": [names[a] for a in ia], "versus": [names[b] for b in ib], "difference": dcore.theta,
+        "ci_low": dlo, "ci_high": dhi, "se": dse, "alpha": alpha, "method": method,
+        "excludes_zero": (np.asarray(dlo) > 0) | (np.asarray(dhi) < 0)})
+    return ModelComparison(models, differences, method, alpha, core.B, core.seed, higher_is_better,
+                           {"n_groups": core.n_groups, "resampling": core.scheme})
+
+
+# --------------------------------------------------------------------------------------------
+# Model confidence set
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, repr=False)
+class ModelConfidenceSet:
+    """The model confidence set of Hansen, Lunde & Nason (2011).
+
+    ``frame`` has one row per model: name, mean_loss, p_value (the MCS p-value), included
+    (p_value >= alpha) and eliminated_step (1 = first eliminated; NaN for the survivor).
+    ``included`` contains the best model(s) with probability about 1 - alpha.
+    """
+
+    frame: pd.DataFrame
+    included: tuple
+    alpha: float
+    statistic: str
+    n_resamples: int
+    seed: int | None
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def __repr__(self) -> str:
+        title = (f"ModelConfidenceSet({100 * (1 - self.alpha):g}%, statistic={self.statistic}, "
+                 f"included={list(self.included)})")
+        return _frames_repr(title, {"models": self.frame})
+
+    def _repr_html_(self) -> str:
+        return _frames_html(f"{100 * (1 - self.alpha):g}% model confidence set", {"models": self.frame})
+
+
+def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max", n_resamples: int = 1000,
+                         random_state=None, resampling: str = "multinomial", groups=None,
+                         names: Sequence[str] | None = None) -> ModelConfidenceSet:
+    """Model confidence set (Hansen, Lunde & Nason 2011) on per-sample losses.
+
+    Repeatedly tests "all models in the set have equal expected loss" and removes the worst model
+    until the test no longer rejects. Rows are treated as i.i.d. (the bootstrap resamples single
+    rows, i.e. block length 1; use ``groups=`` for clustered rows). Time series need a block
+    bootstrap, which this function does not do.
+
+    Parameters
+    ----------
+    losses : array (n, m)
+        Per-sample losses (lower is better).
+    alpha : float
+        The set contains the best model(s) with probability about 1 - alpha (0.10 is the paper's
+        common choice).
+    statistic : {"max", "R"}
+        T_max (each model's loss against the set average) or T_R (the largest pairwise t).
+    n_resamples, random_state, resampling, groups, names
+        As in :func:`compare_models`. One set of bootstrap weights serves every elimination step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.resample import model_confidence_set
+    >>> rng = np.random.default_rng(0)
+    >>> L = rng.normal([1.0, 1.0, 1.5], 1.0, size=(500, 3))
+    >>> mcs = model_confidence_set(L, random_state=0)
+    >>> "model_2" in mcs.included
+    False
+    """
+    alpha = check_alpha(alpha)
+    check_choice(statistic, "statistic", ("max", "R"))
+    L, names = _loss_matrix(losses, names)
+    n, m = L.shape
+    core = _core(L, np.arange(m), np.full(m, -1), resampling=resampling, n_resamples=n_resamples,
+                 random_state=random_state, indices=None, groups=groups, studentize=False)
+    Lbar = core.theta
+    zeta = core.reps - Lbar  # centred replicate means (B, m): the null distribution of the deviations
+    alive = list(range(m))
+    pvals = np.full(m, np.nan)
+    step = np.full(m, np.nan)
+    running = 0.0
+    k = 0
+    while len(alive) > 1:  # at most m - 1 elimination steps, each vectorised over replicates
+        idx = np.array(alive)
+        Lb, Z = Lbar[idx], zeta[:, idx]
+        if statistic == "max":
+            d = Lb - Lb.mean()
+            Zd = Z - Z.mean(axis=1, keepdims=True)
+            var = np.mean(Zd**2, axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = d / np.sqrt(var)
+                T = np.nanmax(t)
+                Tstar = np.nanmax(Zd / np.sqrt(var), axis=1)
+            worst = int(np.nanargmax(t))
+        else:
+            d = Lb[:, None] - Lb[None, :]
+            Zd = Z[:, :, None] - Z[:, None, :]
+            var = np.mean(Zd**2, axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.where(np.eye(len(idx), dtype=bool), np.nan, d / np.sqrt(var))
+                T = np.nanmax(np.abs(t))
+                Tstar = np.nanmax(np.abs(Zd / np.sqrt(var)).reshape(Z.shape[0], -1), axis=1)
+            worst = int(np.nanargmax(np.nanmax(t, axis=1)))
+        if not np.isfinite(T):
+            raise ValidationError("losses", "the models' losses are identical on every row; the set cannot be refined")
+        p = float(np.mean(Tstar >= T))
+        running = max(running, p)
+        k += 1
+        pvals[idx[worst]] = running
+        step[idx[worst]] = k
+        alive.remove(int(idx[worst]))
+    pvals[alive[0]] = 1.0
+    frame = pd.DataFrame({"name": names, "mean_loss": Lbar, "p_value": pvals, "included": pvals >= alpha,
+                          "eliminated_step": step})
+    included = tuple(frame.loc[frame["included"], "name"])
+    return ModelConfidenceSet(frame, included, alpha, statistic, core.B, core.seed)
