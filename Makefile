@@ -28,6 +28,9 @@ test-slow: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --ServerApp.root_dir=notebooks $(LAB_ROOT)
 
+student: $(STAMP)
+	$(BIN)/python -m workbench._report --student
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workbench._report import execute_notebook, main, notebook_paths
+from workbench._report import execute_notebook, main, notebook_paths, write_student_copies
 
 NOTEBOOKS = notebook_paths()
 
@@ -43,3 +43,15 @@ def test_report_marks_failures_and_exits_nonzero(tmp_path):
     index = (out / "index.html").read_text()
     assert "01_good" in index and "FAILED" in index and "boom" in index
     assert (out / "01_good.html").exists() and (out / "02_bad.html").exists()
+
+
+def test_student_copies_drop_solutions_only(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    sol = nbformat.v4.new_code_cell("answer = 42")
+    sol.metadata["tags"] = ["solution"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Exercise: compute the answer"), nbformat.v4.new_code_cell("x = 1"), sol]
+    src = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, src)
+    (out,) = write_student_copies(tmp_path / "student", [src])
+    cells = nbformat.read(out, as_version=4).cells
+    assert [c.source for c in cells] == ["# Exercise: compute the answer", "x = 1"]

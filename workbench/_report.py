@@ -1,6 +1,7 @@
 """Execute the case-study notebooks headlessly and render them to HTML (the main job).
 
-Run as ``python -m workbench._report [--fast] [--timeout SECONDS] [notebooks ...]``. Writes
+Run as ``python -m workbench._report [--fast] [--timeout SECONDS] [notebooks ...]``
+(``--student`` writes copies without the cells tagged ``solution`` to ``student/`` instead). Writes
 ``reports/<name>.html`` and ``reports/index.html`` (status, run time and a thumbnail of each case
 study's main figure) and exits non-zero if any notebook fails. Fast mode sets
 ``WORKBENCH_FAST=1``, which every notebook's ``parameters`` cell reads to shrink its sizes.
@@ -123,13 +124,38 @@ def write_reports(results: list[RunResult], out_dir: Path) -> Path:
     return path
 
 
+def write_student_copies(out_dir: Path, paths=None) -> list[Path]:
+    """Copies of the notebooks without the cells tagged ``solution`` (exercises stay, answers go)."""
+    import nbformat
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in paths or notebook_paths():
+        nb = nbformat.read(path, as_version=4)
+        nb.cells = [c for c in nb.cells if "solution" not in c.get("metadata", {}).get("tags", [])]
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        target = out_dir / Path(path).name
+        nbformat.write(nb, target)
+        written.append(target)
+    return written
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--fast", action="store_true", help="shrink sizes (WORKBENCH_FAST=1)")
     parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="per-cell timeout in seconds")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default reports/ or student/)")
+    parser.add_argument("--student", action="store_true", help="write copies without solution cells instead")
     args = parser.parse_args(argv)
+    if args.student:
+        written = write_student_copies(args.out or ROOT / "student", args.notebooks or None)
+        print(f"wrote {len(written)} student notebooks to {args.out or ROOT / 'student'}")
+        return 0
+    args.out = args.out or ROOT / "reports"
     paths = args.notebooks or notebook_paths()
     if not paths:
         print("no notebooks found", file=sys.stderr)
