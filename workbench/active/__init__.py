@@ -1,0 +1,14 @@
+"""Active testing and label-efficient model selection.
+
+- :func:`estimate_risk`: one model's risk from few actively acquired labels (LURE, iid, ASE).
+- :func:`select_model`: pick the best of many models with few labels (random, uncertainty, margin,
+  active_testing, model_selector, coda, and our ``auto``).
+- :func:`benchmark_selection`: identification curves, labels-to-90%, regret, time per step.
+- :mod:`workbench.active.tasks`: the task suite (cached model zoos on real and synthetic data).
+"""
+from .risk import RiskTrace, estimate_risk
+
+__all__ = ["estimate_risk", "RiskTrace"]
+from .selection import STRATEGIES, SelectionTrace, select_model
+
+__all__ += ["select_model", "SelectionTrace", "STRATEGIES"]

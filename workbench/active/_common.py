@@ -1,0 +1,94 @@
+"""Shared pieces of the active pillar: the label oracle, input checks and small numeric helpers."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._validation import ValidationError, as_array, check_distribution, raise_if_any
+
+
+class LabelOracle:
+    """Reveals the label of a pool point, one index at a time, and counts the queries.
+
+    ``source`` is an array of hidden labels (every entry must be a class in ``[0, n_classes)``;
+    NaN or -1 "unlabelled" markers are an error: an oracle that cannot answer is not an oracle)
+    or a callable ``index -> label`` whose every answer is checked the same way.
+    """
+
+    def __init__(self, source, n_points: int, n_classes: int, field: str = "oracle"):
+        self.field, self.n_points, self.n_classes = field, int(n_points), int(n_classes)
+        self.n_queries = 0
+        if callable(source):
+            self._fn, self._labels = source, None
+            return
+        lab = as_array(source, field, ndim=1)
+        if lab.shape[0] != n_points:
+            raise ValidationError(field, f"must give one label per pool point: got {lab.shape[0]}, expected {n_points}")
+        if lab.dtype == bool or not np.issubdtype(lab.dtype, np.number):
+            raise ValidationError(field, f"must hold integer class labels, got dtype {lab.dtype}")
+        labf = lab.astype(float)
+        raise_if_any(np.isnan(labf) | (labf == -1), field, "contains unlabelled markers (NaN or -1)", lab,
+                     hint="Every pool point must be answerable; pass a callable oracle to label on demand")
+        raise_if_any(labf != np.round(labf), field, "must be integer class labels", lab)
+        raise_if_any((labf < 0) | (labf >= n_classes), field, f"must be classes in [0, {n_classes})", lab)
+        self._fn, self._labels = None, lab.astype(np.int64)
+
+    def __call__(self, index: int) -> int:
+        self.n_queries += 1
+        if self._labels is not None:
+            return int(self._labels[index])
+        y = self._fn(int(index))
+        ok = isinstance(y, (numbers.Integral, np.integer)) or (
+            isinstance(y, (numbers.Real, np.floating)) and np.isfinite(y) and float(y) == round(float(y)))
+        if isinstance(y, (bool, np.bool_)) or not ok or not 0 <= int(y) < self.n_classes:
+            raise ValidationError(self.field, f"returned {y!r} for point {index}; it must return a class in "
+                                              f"[0, {self.n_classes}) (an unlabelled marker is an error)")
+        return int(y)
+
+
+def check_probs_2d(probs, field: str = "probs") -> np.ndarray:
+    probs = as_array(probs, field, ndim=2)
+    return check_distribution(probs, field, axis=1)
+
+
+def check_budget(budget, n_points: int) -> int:
+    if isinstance(budget, (bool, np.bool_)) or not isinstance(budget, (numbers.Integral, np.integer)):
+        raise ValidationError("budget", f"must be an integer number of labels, got {budget!r}")
+    budget = int(budget)
+    if not 1 <= budget <= n_points:
+        raise ValidationError("budget", f"must be in [1, {n_points}] (the pool size), got {budget}")
+    return budget
+
+
+def check_floor(floor) -> float:
+    floor = float(floor)
+    if not 0 < floor <= 1:
+        raise ValidationError("floor", f"must be in (0, 1] so that no point has acquisition probability 0, "
+                                       f"got {floor}")
+    return floor
+
+
+def expected_loss(model_probs: np.ndarray, surrogate_probs: np.ndarray, loss: str, eps: float = 1e-12) -> np.ndarray:
+    """Expected loss of a model under a surrogate's class probabilities, per point.
+
+    zero_one: 1 - pi(yhat | x); cross_entropy: -sum_c pi(c|x) log f(c|x).
+    Works on (..., n, c) arrays.
+    """
+    if loss == "zero_one":
+        yhat = model_probs.argmax(axis=-1)
+        return 1.0 - np.take_along_axis(surrogate_probs, yhat[..., None], axis=-1)[..., 0]
+    return -(surrogate_probs * np.log(np.clip(model_probs, eps, 1.0))).sum(axis=-1)
+
+
+def point_loss(model_probs_row: np.ndarray, y: int, loss: str, eps: float = 1e-12) -> float:
+    if loss == "zero_one":
+        return float(model_probs_row.argmax() != y)
+    return float(-np.log(max(model_probs_row[y], eps)))
+
+
+def entropy(p: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Shannon entropy in nats; 0 log 0 = 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(p > 0, p * np.log(p), 0.0)
+    return -t.sum(axis=axis)

@@ -1,0 +1,689 @@
+"""Label-efficient model selection: which of many candidate models is best on this pool?
+
+Every strategy runs the same loop: pick a pool point, ask the oracle for its label, update its
+state, then report the model it would pick now (``chosen``) and a probability that each model is
+the best on the pool (``prob_best``). Steps are vectorised over models and points (no Python
+loop over models); the only loops are over label steps (and, for ``coda``, over chunks of
+candidates).
+
+Strategies
+----------
+random          uniform without replacement; pick = best labelled accuracy.
+uncertainty     greedy: highest entropy of the zoo-average prediction first.
+margin          greedy: smallest top-1/top-2 margin of the zoo average first.
+active_testing  one shared proposal q proportional to the zoo's mean expected 0-1 loss under the
+                zoo average (with a defensive floor), sampled; LURE risk per model (Kossen et al.
+                2021; Farquhar et al. 2021); pick = lowest LURE risk.
+model_selector  Okanovic et al. 2025 ("All models are wrong, some are useful"): posterior over the
+                best model, multiplied by gamma = (1 - eps)/eps for each model agreeing with a label;
+                next point minimises the expected posterior entropy; points where all models agree
+                are skipped. eps is tuned label-free against the zoo's majority vote (the published
+                recipe) unless given.
+coda            Kay et al. 2025 ("Consensus-Driven Active Model Selection"): Dirichlet confusion
+                matrices seeded by the consensus, probability-best from Beta per-class accuracies,
+                greedy expected information gain over a random subsample of candidates.
+auto            ours; see :func:`select_model`.
+
+For random / uncertainty / margin / active_testing, ``prob_best`` is a normal approximation: the
+(LURE or plain) accuracy estimates with their sample covariance across models (finite-population
+corrected), integrated by Monte Carlo; it says how sure the labelled evidence is, not more.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from .._random import check_random_state
+from .._validation import ValidationError, as_array, check_choice
+from ..results import frame_to_html
+from ._common import LabelOracle, check_budget, check_floor, entropy
+
+STRATEGIES = ("random", "uncertainty", "margin", "active_testing", "model_selector", "coda", "auto")
+N_DRAWS = 256  # Monte Carlo draws for normal-approximation probability-best
+
+
+# ----------------------------------------------------------------------------------------------
+# Result
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SelectionTrace:
+    """What a selection strategy knew after each label.
+
+    Attributes
+    ----------
+    chosen : array (budget,)
+        Index of the model picked after 1, 2, ..., budget labels.
+    prob_best : array (budget, n_models)
+        The strategy's probability that each model is the best on the pool, after each label.
+    indices, labels : arrays (budget,)
+        Acquired pool indices and their labels, in order.
+    q : array (budget,)
+        Acquisition probability of each acquired point when it was selected (NaN for greedy
+        rules, whose choice is deterministic up to ties).
+    strategy : str
+    model_names : tuple of str
+    seconds_per_step : float
+        Mean wall time of one step (select, label, update, summarise).
+    """
+
+    chosen: np.ndarray
+    prob_best: np.ndarray
+    indices: np.ndarray
+    labels: np.ndarray
+    q: np.ndarray
+    strategy: str
+    model_names: tuple
+    n_pool: int
+    seconds_per_step: float
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def budget(self) -> int:
+        return int(self.chosen.shape[0])
+
+    @property
+    def final(self) -> str:
+        return self.model_names[int(self.chosen[-1])]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per label: labels, index, label, q, chosen, chosen_name, prob_best_chosen, max_prob_best."""
+        pb = self.prob_best
+        return pd.DataFrame({"labels": np.arange(1, self.budget + 1), "index": self.indices, "label": self.labels,
+                             "q": self.q, "chosen": self.chosen,
+                             "chosen_name": np.asarray(self.model_names)[self.chosen],
+                             "prob_best_chosen": pb[np.arange(self.budget), self.chosen],
+                             "max_prob_best": pb.max(axis=1), "strategy": self.strategy})
+
+    def prob_best_frame(self) -> pd.DataFrame:
+        """Wide frame: one row per label count, one column per model."""
+        return pd.DataFrame(self.prob_best, columns=list(self.model_names),
+                            index=pd.Index(np.arange(1, self.budget + 1), name="labels"))
+
+    def __repr__(self) -> str:
+        pb = float(self.prob_best[-1, self.chosen[-1]])
+        return (f"SelectionTrace({self.strategy}, {len(self.model_names)} models, {self.budget} labels of "
+                f"{self.n_pool}: picks {self.final!r} with prob_best {pb:.3f}, "
+                f"{1e3 * self.seconds_per_step:.2f} ms/step)")
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(self.to_frame().tail(5), caption=repr(self))
+
+
+# ----------------------------------------------------------------------------------------------
+# Shared helpers
+# ----------------------------------------------------------------------------------------------
+def _argmax_random_ties(x: np.ndarray, rng: np.random.Generator, tol: float = 1e-12) -> int:
+    best = np.flatnonzero(x >= x.max() - tol)
+    return int(best[0]) if best.size == 1 else int(rng.choice(best))
+
+
+class _NormalProbBest:
+    """P(model h has the largest mean) under N(mean, cov), by Monte Carlo with fixed draws.
+
+    Exactly tied models (identical columns) get equal shares: a tiny independent jitter breaks ties
+    at random instead of favouring the lowest index.
+    """
+
+    def __init__(self, n_models, rng, n_draws=N_DRAWS):
+        self.z = rng.standard_normal((n_draws, n_models))
+        self.jitter = 1e-10 * rng.random((n_draws, n_models))
+
+    def __call__(self, mean, cov):
+        w, V = np.linalg.eigh(0.5 * (cov + cov.T))
+        root = V * np.sqrt(np.clip(w, 0.0, None))
+        draws = mean + self.z @ root.T + self.jitter
+        return np.bincount(draws.argmax(axis=1), minlength=mean.shape[0]) / draws.shape[0]
+
+
+class _Zoo:
+    """Read-only views of the zoo shared by the strategies (computed once per run)."""
+
+    def __init__(self, probs):
+        self.P = probs
+        self.H, self.N, self.C = probs.shape
+        self.preds = probs.argmax(axis=2)  # (H, N)
+        self.pbar = probs.mean(axis=0)  # (N, C)
+        self.disagree = ~(self.preds == self.preds[0]).all(axis=0)
+        # one-hot of the hard predictions, laid out (N, C, H) so a model-weight vector maps to (N, C)
+        oh = np.zeros((self.N, self.C, self.H))
+        oh[np.arange(self.N)[:, None], self.preds.T, np.arange(self.H)[None, :]] = 1.0
+        self.onehot = oh
+
+
+# ----------------------------------------------------------------------------------------------
+# Strategies
+# ----------------------------------------------------------------------------------------------
+class _Strategy:
+    greedy = False
+
+    def __init__(self, zoo: _Zoo, rng, budget):
+        self.zoo, self.rng, self.budget = zoo, rng, budget
+        self.remaining = np.ones(zoo.N, bool)
+        self.m = 0
+
+    def _uniform_remaining(self):
+        idx = np.flatnonzero(self.remaining)
+        return int(self.rng.choice(idx)), 1.0 / idx.size
+
+    def observe(self, i, y):
+        self.remaining[i] = False
+        self.m += 1
+
+
+class _Counting(_Strategy):
+    """Plain labelled-accuracy bookkeeping (random, uncertainty, margin)."""
+
+    def __init__(self, zoo, rng, budget):
+        super().__init__(zoo, rng, budget)
+        self.correct_sum = np.zeros(zoo.H)
+        self.outer = np.zeros((zoo.H, zoo.H))
+        self.pb = _NormalProbBest(zoo.H, rng)
+
+    def observe(self, i, y):
+        super().observe(i, y)
+        c = (self.zoo.preds[:, i] == y).astype(float)
+        self.correct_sum += c
+        self.outer += np.outer(c, c)
+
+    def summary(self):
+        m, N = self.m, self.zoo.N
+        mean = self.correct_sum / m
+        chosen = _argmax_random_ties(mean, self.rng)
+        if m < 2:
+            top = (mean >= mean.max() - 1e-12).astype(float)
+            return chosen, top / top.sum()
+        cov = (self.outer / m - np.outer(mean, mean)) * m / (m - 1) / m * (1 - m / N)
+        return chosen, self.pb(mean, cov)
+
+
+class _Random(_Counting):
+    def next_point(self):
+        return self._uniform_remaining()
+
+
+class _GreedyOrder(_Counting):
+    greedy = True
+
+    def __init__(self, zoo, rng, budget, score):
+        super().__init__(zoo, rng, budget)
+        # Scores never change, so the greedy order is fixed up front; ties broken at random.
+        self.order = np.lexsort((rng.random(zoo.N), -score))
+        self.pos = 0
+
+    def next_point(self):
+        i = int(self.order[self.pos])
+        self.pos += 1
+        return i, np.nan
+
+
+def _uncertainty(zoo, rng, budget):
+    return _GreedyOrder(zoo, rng, budget, entropy(zoo.pbar))
+
+
+def _margin(zoo, rng, budget):
+    top2 = np.sort(zoo.pbar, axis=1)[:, -2:]
+    return _GreedyOrder(zoo, rng, budget, -(top2[:, 1] - top2[:, 0]))
+
+
+class _ActiveTesting(_Strategy):
+    """Shared proposal, LURE risk per model, from running sums (O(H^2) per step)."""
+
+    def __init__(self, zoo, rng, budget, floor=0.1):
+        super().__init__(zoo, rng, budget)
+        self.floor = check_floor(floor)
+        # expected 0-1 loss of each model under the zoo average, averaged over models
+        g = np.take_along_axis(zoo.pbar[None], zoo.preds[..., None], axis=2)[..., 0]  # (H, N)
+        self.score = np.clip(1.0 - g, 0.0, None).mean(axis=0)
+        H = zoo.H
+        self.sL, self.sb = np.zeros(H), np.zeros(H)
+        self.LL, self.Lb, self.bb = np.zeros((H, H)), np.zeros((H, H)), np.zeros((H, H))
+        self.pb = _NormalProbBest(H, rng)
+        self.q_last = None
+
+    def next_point(self):
+        n_rem = self.zoo.N - self.m
+        s = np.where(self.remaining, self.score, 0.0)
+        tot = s.sum()
+        q = (1 - self.floor) * s / tot + self.floor * self.remaining / n_rem if tot > 0 else self.remaining / n_rem
+        cdf = np.cumsum(q)
+        i = min(int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right")), self.zoo.N - 1)
+        while not self.remaining[i]:
+            i = (i + 1) % self.zoo.N
+        self.q_last = q[i] / cdf[-1]
+        return i, self.q_last
+
+    def observe(self, i, y):
+        N, j = self.zoo.N, self.m + 1
+        L = (self.zoo.preds[:, i] != y).astype(float)
+        a = 1.0 / ((N - j + 1) * self.q_last) - 1.0
+        b = a * L / (N - j) if j < N else np.zeros_like(L)
+        self.sL += L
+        self.sb += b
+        self.LL += np.outer(L, L)
+        self.Lb += np.outer(L, b)
+        self.bb += np.outer(b, b)
+        super().observe(i, y)
+
+    def summary(self):
+        M, N = self.m, self.zoo.N
+        k = N - M
+        risk = (self.sL + k * self.sb) / M
+        acc = 1.0 - risk
+        chosen = _argmax_random_ties(acc, self.rng)
+        if M < 2:
+            top = (acc >= acc.max() - 1e-12).astype(float)
+            return chosen, top / top.sum()
+        tt = self.LL + k * (self.Lb + self.Lb.T) + k * k * self.bb
+        cov = (tt - M * np.outer(risk, risk)) / (M - 1) / M * (1 - M / N)
+        return chosen, self.pb(acc, cov)
+
+
+class _ModelSelector(_Strategy):
+    """Okanovic et al. 2025, vectorised: the expected posterior entropy of every candidate point
+    and hypothetical label comes from two weighted scatters of the model posterior, (N, C) each."""
+
+    greedy = True
+
+    def __init__(self, zoo, rng, budget, eps=None, eps_grid=None, tune_horizon=50):
+        super().__init__(zoo, rng, budget)
+        if eps is None:
+            eps = tune_eps_majority_vote(zoo, rng, min(budget, tune_horizon), eps_grid)
+        eps = float(eps)
+        if not 0 < eps < 0.5:
+            raise ValidationError("eps", f"must be in (0, 0.5) so that gamma = (1 - eps)/eps > 1, got {eps}")
+        self.eps = eps
+        self.log_gamma = np.log((1 - eps) / eps)
+        self.logw = np.full(zoo.H, -np.log(zoo.H))
+        self.flat = zoo.onehot.reshape(zoo.N * zoo.C, zoo.H)
+
+    def posterior(self):
+        w = np.exp(self.logw - self.logw.max())
+        return w / w.sum()
+
+    def next_point(self):
+        cand = self.remaining & self.zoo.disagree
+        if not cand.any():  # all-agree points only after the informative ones (they cannot separate models)
+            return self._uniform_remaining()
+        w = self.posterior()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wlogw = np.where(w > 0, w * np.log(w), 0.0)
+        N, C = self.zoo.N, self.zoo.C
+        s = (self.flat @ w).reshape(N, C)[cand]
+        t = (self.flat @ wlogw).reshape(N, C)[cand]
+        g = np.exp(self.log_gamma)
+        Z = 1.0 + (g - 1.0) * s
+        Hc = np.log(Z) - (wlogw.sum() + (g - 1.0) * t + self.log_gamma * g * s) / Z
+        score = Hc.mean(axis=1)  # p(c) = 1/C
+        idx = np.flatnonzero(cand)
+        return int(idx[_argmax_random_ties(-score, self.rng, tol=1e-12)]), np.nan
+
+    def observe(self, i, y):
+        self.logw = self.logw + self.log_gamma * (self.zoo.preds[:, i] == y)
+        self.logw -= self.logw.max()
+        super().observe(i, y)
+
+    def summary(self):
+        w = self.posterior()
+        return _argmax_random_ties(w, self.rng, tol=1e-12 * w.max()), w
+
+
+EPS_GRID = (0.35, 0.38, 0.41, 0.44, 0.46, 0.48, 0.49)
+
+
+def tune_eps_majority_vote(zoo: _Zoo, rng, horizon: int, grid=None) -> float:
+    """Label-free eps for Model Selector: run it against the zoo's majority vote as a noisy oracle
+    for each eps in ``grid`` and keep the eps whose final pick agrees most with the majority vote
+    on the whole pool (median of the tied best), as the Model Selector authors do."""
+    grid = EPS_GRID if grid is None else tuple(grid)
+    votes = zoo.onehot.sum(axis=2)  # (N, C)
+    majority = votes.argmax(axis=1)
+    agreement = (zoo.preds == majority[None]).mean(axis=1)
+    scores = []
+    for eps in grid:  # a loop over a handful of eps values, not over models
+        ms = _ModelSelector(zoo, np.random.default_rng(rng.integers(2**63)), horizon, eps=eps)
+        for _ in range(horizon):
+            i, _ = ms.next_point()
+            ms.observe(i, int(majority[i]))
+        scores.append(agreement[ms.summary()[0]])
+    scores = np.asarray(scores)
+    best = np.asarray(grid)[scores >= scores.max() - 1e-12]
+    return float(best[(len(best) - 1) // 2])
+
+
+class _Coda(_Strategy):
+    """CODA (Kay et al. 2025), our reading of it.
+
+    Each model h has Dirichlet confusion rows alpha_h[c, :] (true class c). The prior is
+    ``prior_strength * (B + conf_h)`` where conf_h is h's soft confusion against the consensus
+    (argmax of the zoo average), row-normalised, and B has ``prior_accuracy`` on the diagonal and
+    (1 - prior_accuracy)/(C - 1) off it. A label y adds ``learning_rate`` to alpha_h[y, yhat_h];
+    the look-ahead of the information gain adds 1 (the published damping). Class posterior
+    pi(c|x) is proportional to sum_h sum_s E[theta_h[c, s]] p_h(s|x). P(best h) =
+    sum_c pi(c) int pdf_hc prod_{h' != h} cdf_h'c, with theta_hc ~ Beta(alpha_cc, sum_j alpha_cj -
+    alpha_cc), on a 256-point grid. Cost per step: O(n_candidates * C * H * 256).
+    """
+
+    greedy = True
+
+    def __init__(self, zoo, rng, budget, prior_strength=2.0, prior_accuracy=0.9, learning_rate=0.01,
+                 n_candidates=64, grid_size=256):
+        super().__init__(zoo, rng, budget)
+        H, N, C = zoo.H, zoo.N, zoo.C
+        cons = zoo.pbar.argmax(axis=1)
+        conf = np.einsum("nc,hnj->hcj", np.eye(C)[cons], zoo.P)  # soft confusion against the consensus
+        rows = conf.sum(axis=2, keepdims=True)
+        conf = np.where(rows > 0, conf / np.where(rows > 0, rows, 1), 1.0 / C)
+        B = np.full((C, C), (1 - prior_accuracy) / max(C - 1, 1))
+        np.fill_diagonal(B, prior_accuracy)
+        self.alpha = float(prior_strength) * (B[None] + conf)
+        self.lr = float(learning_rate)
+        self.n_candidates = int(n_candidates)
+        self.grid = (np.arange(grid_size) + 0.5) / grid_size
+        self.dg = 1.0 / grid_size
+
+    def _beta(self):
+        C = self.zoo.C
+        a = self.alpha[:, np.arange(C), np.arange(C)]  # (H, C)
+        b = self.alpha.sum(axis=2) - a
+        return a, b
+
+    def _pdf_cdf(self, a, b):
+        g = self.grid
+        A, Bb = a[..., None], b[..., None]
+        logpdf = (A - 1) * np.log(g) + (Bb - 1) * np.log1p(-g) - special.betaln(A, Bb)
+        return np.exp(logpdf), special.betainc(A, Bb, g)
+
+    @staticmethod
+    def _term(pdf, cdf, axis_models):
+        # int pdf_h prod_{h' != h} cdf_h' : products of the others by prefix/suffix products
+        # (no division, so a cdf of exactly 0 is harmless)
+        cdf = np.moveaxis(cdf, axis_models, 0)
+        pdf = np.moveaxis(pdf, axis_models, 0)
+        ones = np.ones_like(cdf[:1])
+        pre = np.cumprod(np.concatenate([ones, cdf[:-1]]), axis=0)
+        suf = np.cumprod(np.concatenate([ones, cdf[::-1][:-1]]), axis=0)[::-1]
+        out = (pdf * pre * suf).sum(axis=-1)
+        return np.moveaxis(out, 0, axis_models)
+
+    def _class_posterior(self):
+        theta = self.alpha / self.alpha.sum(axis=2, keepdims=True)  # E[confusion], (H, C, C)
+        pi = np.einsum("hcs,hns->nc", theta, self.zoo.P)
+        return pi / pi.sum(axis=1, keepdims=True)
+
+    def _prob_best(self, term, prior_c):
+        pb = term @ prior_c * self.dg
+        return pb / pb.sum()
+
+    def next_point(self):
+        zoo = self.zoo
+        cand = np.flatnonzero(self.remaining & zoo.disagree)
+        if cand.size == 0:
+            return self._uniform_remaining()
+        if cand.size > self.n_candidates:
+            cand = self.rng.choice(cand, self.n_candidates, replace=False)
+        pi = self._class_posterior()
+        prior_c = pi.mean(axis=0)
+        a, b = self._beta()
+        pdf, cdf = self._pdf_cdf(a, b)
+        term = self._term(pdf, cdf, 0)  # (H, C)
+        pb = self._prob_best(term, prior_c)
+        h0 = entropy(pb) / np.log(2)
+        pdfA, cdfA = self._pdf_cdf(a + 1, b)  # look-ahead: the model predicted the label
+        pdfB, cdfB = self._pdf_cdf(a, b + 1)  # look-ahead: it did not
+        C = zoo.C
+        eig = np.empty(cand.size)
+        for start in range(0, cand.size, 16):  # chunks of candidates bound the memory, not a model loop
+            ks = cand[start:start + 16]
+            agree = zoo.preds[:, ks].T[:, None, :] == np.arange(C)[None, :, None]  # (K, C, H)
+            # class c's row only: pick the look-ahead version per model
+            sel = lambda X, Y: np.where(agree[..., None], X.transpose(1, 0, 2)[None],  # noqa: E731
+                                        Y.transpose(1, 0, 2)[None])  # (K, C, H, G)
+            new_term = self._term(sel(pdfA, pdfB), sel(cdfA, cdfB), 2) * self.dg  # (K, C, H)
+            raw = term @ prior_c * self.dg  # (H,) unnormalised P(best)
+            old_c = term.T * self.dg * prior_c[:, None]  # (C, H): class c's share of it
+            pb_new = raw[None, None] - old_c[None] + prior_c[None, :, None] * new_term
+            pb_new = np.clip(pb_new, 0, None)
+            pb_new /= pb_new.sum(axis=2, keepdims=True)
+            h_new = entropy(pb_new) / np.log(2)  # (K, C)
+            eig[start:start + 16] = h0 - (pi[ks] * h_new).sum(axis=1)
+        return int(cand[_argmax_random_ties(eig, self.rng, tol=1e-12)]), np.nan
+
+    def observe(self, i, y):
+        self.alpha[np.arange(self.zoo.H), y, self.zoo.preds[:, i]] += self.lr
+        super().observe(i, y)
+
+    def summary(self):
+        pi = self._class_posterior()
+        a, b = self._beta()
+        pdf, cdf = self._pdf_cdf(a, b)
+        pb = self._prob_best(self._term(pdf, cdf, 0), pi.mean(axis=0))
+        return _argmax_random_ties(pb, self.rng, tol=1e-12), pb
+
+
+class _Auto(_Strategy):
+    """Consensus-prior, label-exact posterior over pool accuracies with importance-weighted
+    calibration. See :func:`select_model` for the rationale."""
+
+    def __init__(self, zoo, rng, budget, floor=0.1, smoothing=0.01, temperatures=None, min_labels_calibrate=5,
+                 explore=0.1, greedy=False):
+        super().__init__(zoo, rng, budget)
+        H, N, C = zoo.H, zoo.N, zoo.C
+        self.floor = check_floor(floor)
+        self.explore = float(explore)
+        self.greedy = bool(greedy)
+        self.logp = np.log((1 - smoothing) * zoo.pbar + smoothing / C)  # (N, C), never -inf
+        self.temperatures = np.asarray(temperatures if temperatures is not None
+                                       else (0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0, 5.7, 8.0, 16.0))
+        self.min_labels = int(min_labels_calibrate)
+        self.T = 1.0
+        self.lab_idx, self.lab_y, self.lab_w = [], [], []
+        self.correct_sum = np.zeros(H)
+        self.pb = _NormalProbBest(H, rng)
+        self._set_pi()
+        self.q_last = np.nan
+
+    def _set_pi(self):
+        z = self.logp / self.T
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        self.pi = e / e.sum(axis=1, keepdims=True)
+        # G[i, h] = P(model h is right on i) under pi
+        self.G = np.take_along_axis(self.pi, self.zoo.preds.T, axis=1)  # (N, H)
+
+    def _calibrate(self):
+        if len(self.lab_idx) < self.min_labels:
+            return
+        idx, y = np.asarray(self.lab_idx), np.asarray(self.lab_y)
+        w = np.asarray(self.lab_w)
+        w = w / w.sum()
+        lp = self.logp[idx]  # (m, C)
+        z = lp[None] / self.temperatures[:, None, None]  # (T, m, C)
+        ll = z[:, np.arange(len(y)), y] - special.logsumexp(z, axis=2)
+        T = float(self.temperatures[np.argmax(ll @ w)])
+        if T != self.T:
+            self.T = T
+            self._set_pi()
+
+    def _posterior(self):
+        zoo = self.zoo
+        U = self.remaining
+        mean = (self.correct_sum + self.G[U].sum(axis=0)) / zoo.N
+        ud = U & zoo.disagree
+        if ud.any():
+            X = (zoo.onehot[ud] * np.sqrt(self.pi[ud])[:, :, None]).reshape(-1, zoo.H)
+            Gd = self.G[ud]
+            cov = (X.T @ X - Gd.T @ Gd) / zoo.N**2
+        else:
+            cov = np.zeros((zoo.H, zoo.H))
+        return mean, cov
+
+    def next_point(self):
+        zoo = self.zoo
+        ud = self.remaining & zoo.disagree
+        if not ud.any():
+            return self._uniform_remaining()
+        mean, cov = self._posterior()
+        pb = self.pb(mean, cov)
+        lead = int(np.argmax(mean))
+        wts = pb + self.explore / zoo.H
+        wts[lead] = 0.0
+        idx = np.flatnonzero(ud)
+        G = self.G[idx]
+        ga = G[:, lead][:, None]
+        differ = zoo.preds[:, idx].T != zoo.preds[lead, idx][:, None]
+        V = np.where(differ, ga + G - (ga - G) ** 2, 0.0)  # Var(correct_lead - correct_h) at each point
+        score = V @ wts
+        if self.greedy:
+            k = _argmax_random_ties(score, self.rng)
+            self.q_last = 1.0
+            return int(idx[k]), np.nan
+        tot = score.sum()
+        n = idx.size
+        q = (1 - self.floor) * score / tot + self.floor / n if tot > 0 else np.full(n, 1.0 / n)
+        k = min(int(np.searchsorted(np.cumsum(q), self.rng.random() * q.sum(), side="right")), n - 1)
+        self.q_last = q[k]
+        self.n_ud = n
+        return int(idx[k]), float(q[k])
+
+    def observe(self, i, y):
+        self.correct_sum += self.zoo.preds[:, i] == y
+        self.lab_idx.append(i)
+        self.lab_y.append(y)
+        # inverse acquisition probability, relative to uniform over the informative points
+        self.lab_w.append(1.0 / (getattr(self, "n_ud", 1) * self.q_last) if np.isfinite(self.q_last) else 1.0)
+        super().observe(i, y)
+        self._calibrate()
+
+    def summary(self):
+        mean, cov = self._posterior()
+        return _argmax_random_ties(mean, self.rng), self.pb(mean, cov)
+
+
+# ----------------------------------------------------------------------------------------------
+# Public entry point
+# ----------------------------------------------------------------------------------------------
+def _as_zoo_probs(prediction_log):
+    from ..data import PredictionLog
+
+    if isinstance(prediction_log, PredictionLog):
+        if prediction_log.probs is None:
+            raise ValidationError("prediction_log", "model selection needs class probabilities (a classification "
+                                                    "PredictionLog)")
+        return prediction_log.probs, prediction_log.model_names, prediction_log
+    probs = as_array(prediction_log, "prediction_log", ndim=3)
+    log = PredictionLog(probs=probs)  # validates ranges and row sums
+    return log.probs, log.model_names, None
+
+
+def select_model(prediction_log, oracle=None, budget=100, strategy="auto", random_state=None,
+                 **options) -> SelectionTrace:
+    """Pick the best of many classifiers on an unlabelled pool, buying ``budget`` labels.
+
+    Parameters
+    ----------
+    prediction_log : PredictionLog or array (n_models, n_points, n_classes)
+        Every candidate's class probabilities on the same pool.
+    oracle : array (n_points,), callable or None
+        Hidden labels (NaN / -1 markers are an error) or ``index -> label``. None uses the
+        log's labels, which must then cover the whole pool.
+    budget : int
+        Labels to acquire.
+    strategy : {"auto", "random", "uncertainty", "margin", "active_testing", "model_selector", "coda"}
+        See the module docstring for the baselines.
+    random_state : int, Generator or None
+    **options
+        Strategy options: ``floor`` (active_testing, auto), ``eps`` / ``eps_grid``
+        (model_selector; eps None = tuned against the majority vote), ``prior_strength``,
+        ``prior_accuracy``, ``learning_rate``, ``n_candidates`` (coda), ``explore``, ``greedy``
+        (auto).
+
+    Returns
+    -------
+    SelectionTrace
+
+    Notes
+    -----
+    ``auto`` (ours). The quantity of interest is each model's accuracy *on this pool*,
+    acc_h = (1/N) sum_i 1[yhat_hi = y_i]. Labelled points are known exactly; an unlabelled point's
+    label is modelled by the zoo consensus pi(c|x), a temperature-scaled (smoothed) zoo average.
+    This gives a posterior mean and covariance of all pool accuracies (the covariance only from
+    points where models disagree, since agreement points shift every model equally), and a
+    normal-approximation probability-best. Three choices make it *hold* its pick where Model
+    Selector drifts:
+
+    1. Evidence is exact, not a likelihood of agreement counted on a biased sample: every
+       labelled point enters acc_h once, with its true outcome, and the rest of the pool is
+       still counted (through the consensus), so the estimate targets the pool accuracy however
+       points were chosen.
+    2. The consensus is *calibrated* on the labels by a temperature chosen by weighted
+       likelihood, with each label weighted by its inverse acquisition probability (as LURE
+       does), so the calibration targets the informative part of the pool rather than the
+       points we happened to query. When the consensus misleads, the temperature rises, the
+       prior loosens and challengers regain probability.
+    3. Acquisition is *sampled* from q proportional to the variance of the accuracy difference
+       between the current leader and each challenger (weighted by the challenger's
+       probability-best plus an ``explore`` share), mixed with a uniform floor over the
+       points where models disagree. As the posterior concentrates on the leader the weights
+       shift to the remaining challengers and the floor keeps checking the rest.
+
+    The pick after each label is the model with the highest posterior mean pool accuracy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.active import select_model
+    >>> rng = np.random.default_rng(0)
+    >>> probs = rng.dirichlet(np.ones(3), size=(5, 200))
+    >>> labels = rng.integers(0, 3, 200)
+    >>> t = select_model(probs, labels, 20, strategy="model_selector", random_state=0)
+    >>> t.chosen.shape, t.prob_best.shape
+    ((20,), (20, 5))
+    """
+    check_choice(strategy, "strategy", STRATEGIES)
+    probs, names, log = _as_zoo_probs(prediction_log)
+    H, N, C = probs.shape
+    if oracle is None:
+        if log is None or log.labels is None or not log.labelled.all():
+            raise ValidationError("oracle", "is required unless the PredictionLog carries labels for every point")
+        oracle = log.labels
+    oracle = LabelOracle(oracle, N, C)
+    budget = check_budget(budget, N)
+    rng = check_random_state(random_state)
+    zoo = _Zoo(probs)
+    t0 = time.perf_counter()
+    allowed = {"random": (), "uncertainty": (), "margin": (), "active_testing": ("floor",),
+               "model_selector": ("eps", "eps_grid", "tune_horizon"),
+               "coda": ("prior_strength", "prior_accuracy", "learning_rate", "n_candidates", "grid_size"),
+               "auto": ("floor", "smoothing", "temperatures", "min_labels_calibrate", "explore", "greedy")}[strategy]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValidationError("options", f"{unknown} not understood by strategy {strategy!r}; it takes {list(allowed)}")
+    maker = {"random": _Random, "uncertainty": _uncertainty, "margin": _margin, "active_testing": _ActiveTesting,
+             "model_selector": _ModelSelector, "coda": _Coda, "auto": _Auto}[strategy]
+    strat = maker(zoo, rng, budget, **options)
+    chosen = np.empty(budget, np.int64)
+    pbest = np.empty((budget, H))
+    idx = np.empty(budget, np.int64)
+    labels = np.empty(budget, np.int64)
+    qs = np.empty(budget)
+    for t in range(budget):
+        i, q = strat.next_point()
+        y = oracle(i)
+        strat.observe(i, y)
+        chosen[t], pbest[t] = strat.summary()
+        idx[t], labels[t], qs[t] = i, y, q
+    elapsed = time.perf_counter() - t0
+    diag = {}
+    if strategy == "model_selector":
+        diag["eps"] = strat.eps
+    if strategy == "auto":
+        diag["temperature"] = strat.T
+    ro = lambda x: (x.setflags(write=False), x)[1]  # noqa: E731
+    return SelectionTrace(chosen=ro(chosen), prob_best=ro(pbest), indices=ro(idx), labels=ro(labels), q=ro(qs),
+                          strategy=strategy, model_names=tuple(names), n_pool=N, seconds_per_step=elapsed / budget,
+                          diagnostics=diag)
