@@ -1,0 +1,28 @@
+"""Off-policy evaluation: how good would another policy have been, from the logs of the one that ran?
+
+Main entry point: :func:`evaluate_policy` (every estimator on one shared set of resamples, with
+intervals and weight diagnostics). Estimators are small frozen dataclasses (:mod:`.estimators`);
+reward models are cross-fitted by default (:mod:`.reward_models`); :mod:`.policies` turns models
+and scores into target distributions; :mod:`.selection` chooses estimators (SLOPE) and policies.
+"""
+from .estimators import (ESTIMATORS, DirectMethod, DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting,
+                         MarginalizedIPS, OffPolicyEstimator, OPEInputs, SelfNormalizedDR, SelfNormalizedIPS,
+                         SubGaussianIPS, SwitchDR, make_estimator)
+from .evaluate import (INTERVALS, OPEDiagnosticWarning, bernstein_interval, estimate_from_inputs, evaluate_policy,
+                       prepare_inputs, weight_diagnostics)
+from .policies import (DeterministicPolicy, EpsilonGreedyPolicy, GreedyPolicy, ModelProbabilityPolicy, SoftmaxPolicy,
+                       UniformPolicy, policy_scores)
+from .reward_models import cross_fit_predict, design_matrix
+
+# continuous and distributional estimators: see continuous.py / distributional.py
+
+__all__ = [
+    "evaluate_policy", "prepare_inputs", "estimate_from_inputs", "weight_diagnostics", "bernstein_interval",
+    "OPEDiagnosticWarning", "INTERVALS",
+    "OffPolicyEstimator", "OPEInputs", "ESTIMATORS", "make_estimator", "DirectMethod", "InverseProbabilityWeighting",
+    "SelfNormalizedIPS", "DoublyRobust", "SelfNormalizedDR", "SwitchDR", "DoublyRobustWithShrinkage",
+    "SubGaussianIPS", "MarginalizedIPS",
+    "UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
+    "DeterministicPolicy", "policy_scores",
+    "cross_fit_predict", "design_matrix",
+]

@@ -1,0 +1,575 @@
+"""Off-policy estimators for discrete actions (optionally with slots / positions).
+
+Every estimator is a small frozen dataclass that says two things once:
+
+* ``terms(inputs)`` -- an (n, k) matrix of per-row terms, and
+* ``combine(means)`` -- the statistic as a function of the k column means (``means[..., j]``).
+
+The point estimate is ``combine(column means)``; every bootstrap replicate applies the *same*
+``combine`` to that replicate's weighted column means (:mod:`workbench._engine`). So all estimators
+of one call share one set of resamples, and self-normalised estimators (SNIPS, SNDR, SN-MIPS) are
+re-normalised inside each replicate. (obp normalises once on the full sample and resamples the
+normalised terms -- its issue #187 -- which understates their variability.)
+
+Notation: rows (x_i, a_i, r_i) with logged propensity p_i = pi_b(a_i | x_i) (at the logged position
+when there are slots), target pi_e, weight w_i = pi_e(a_i | x_i) / p_i, reward model q(x, a) and
+q(x, pi_e) = sum_a pi_e(a | x) q(x, a).
+
+==========  ======================================================  ==========================
+name        estimate                                                 reference
+==========  ======================================================  ==========================
+dm          E_n[q(x, pi_e)]                                          --
+ips         E_n[min(w, clip) r]                                      Horvitz-Thompson
+snips       E_n[w r] / E_n[w]                                        Swaminathan-Joachims 2015
+dr          E_n[q(x, pi_e) + min(w, clip) (r - q(x, a))]             Dudik et al. 2011
+sndr        E_n[q(x, pi_e)] + E_n[w (r - q(x, a))] / E_n[w]          --
+switch-dr   E_n[q(x, pi_e) + 1{w <= lambda} w (r - q(x, a))]         Wang et al. 2017
+dr-os       E_n[q(x, pi_e) + lambda w / (w^2 + lambda) (r - q)]      Su et al. 2020a
+sg-ips      E_n[w / (1 - lambda + lambda w) r]                       Metelli et al. 2021
+mips        E_n[w(x, e) r], w(x, e) = p(e | x, pi_e) / p(e | x, pi_b) Saito-Joachims 2022
+==========  ======================================================  ==========================
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+import numpy as np
+
+from .._validation import ValidationError
+
+__all__ = ["OPEInputs", "OffPolicyEstimator", "DirectMethod", "InverseProbabilityWeighting",
+           "SelfNormalizedIPS", "DoublyRobust", "SelfNormalizedDR", "SwitchDR", "DoublyRobustWithShrinkage",
+           "SubGaussianIPS", "MarginalizedIPS", "ESTIMATORS", "make_estimator"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Inputs shared by all discrete-action estimators of one call
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class OPEInputs:
+    """Everything the discrete-action estimators read, computed once per call.
+
+    Built by :func:`workbench.ope.evaluate.prepare_inputs` from a log, a target policy and reward
+    model predictions. All arrays have one entry per logged row.
+
+    Attributes
+    ----------
+    reward, pscore, weight : ndarray (n,)
+        Observed reward, logged propensity, and w = pi_e(a_i | x_i[, pos_i]) / p_i.
+    action, position : ndarray of int (n,)
+        Logged action and slot (0 when the log has no slots).
+    action_dist : ndarray (n, n_actions, P_e)
+        Target distribution, P_e = 1 (same at every slot) or n_positions.
+    q_logged, q_policy : ndarray (n,) or None
+        Reward model at the logged (action, slot), and its expectation under the target.
+    q_hat : ndarray (n, n_actions, P_q) or None
+        Reward-model predictions for every action (and slot).
+    behavior_dist : ndarray (n, n_actions, P_b) or None
+        The logging policy's full distribution, when the log carries it.
+    action_context : ndarray (n_actions, d_a) or None
+        Action embeddings (for MIPS).
+    """
+
+    reward: np.ndarray
+    pscore: np.ndarray
+    weight: np.ndarray
+    action: np.ndarray
+    position: np.ndarray
+    action_dist: np.ndarray
+    q_logged: np.ndarray | None = None
+    q_policy: np.ndarray | None = None
+    q_hat: np.ndarray | None = None
+    behavior_dist: np.ndarray | None = None
+    action_context: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.reward.shape[0])
+
+    @property
+    def n_actions(self) -> int:
+        return int(self.action_dist.shape[1])
+
+    def at_logged_slot(self, arr3: np.ndarray) -> np.ndarray:
+        """(n, n_actions, P) -> (n, n_actions): each row's slice at its logged slot (P = 1: the only one)."""
+        if arr3.shape[2] == 1:
+            return arr3[:, :, 0]
+        return arr3[np.arange(self.n), :, self.position]
+
+    def max_possible_weight(self) -> float | None:
+        """max over rows and actions of pi_e / pi_b (an a-priori bound on w), when pi_b is known."""
+        if self.behavior_dist is None:
+            return None
+        pe = self.at_logged_slot(self.action_dist)
+        pb = self.at_logged_slot(self.behavior_dist)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(pe > 0, pe / pb, 0.0)
+        return float(np.max(ratio)) if ratio.size else 0.0
+
+
+# ----------------------------------------------------------------------------------------------
+# Base class
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OffPolicyEstimator:
+    """Base class: an estimator is its per-row terms and a ``combine`` of their means.
+
+    Subclasses set ``name`` and implement :meth:`terms` and :meth:`combine`; optionally
+    :meth:`weights` (the importance weights the estimator effectively uses, for diagnostics) and
+    :meth:`term_bounds` (a-priori bounds on a single term, which enable the empirical-Bernstein
+    interval). Estimators for other kinds of logs (continuous actions, distributional targets)
+    subclass this too and override :meth:`prepare` to build their own inputs.
+
+    Methods
+    -------
+    estimate_policy_value(log, policy, reward_model=None)
+        The point estimate (float).
+    estimate_interval(log, policy, reward_model=None, alpha=0.05, n_bootstrap=1000,
+                      interval="percentile", random_state=0)
+        An :class:`workbench.results.Estimate` with the interval; see
+        :func:`workbench.ope.evaluate_policy` for what each interval method promises.
+    """
+
+    name: ClassVar[str] = ""
+    requires_reward_model: ClassVar[bool] = False
+    requires_behavior_dist: ClassVar[bool] = False
+
+    # -- the two things every estimator defines ---------------------------------------------
+    def terms(self, inputs) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def combine(self, means: np.ndarray) -> np.ndarray:
+        """Default: the statistic is the mean of the single term column."""
+        return np.asarray(means)[..., 0]
+
+    # -- optional -------------------------------------------------------------------------------
+    def weights(self, inputs) -> np.ndarray | None:
+        """The importance weights the estimator effectively applies (None for DM)."""
+        return None
+
+    def term_bounds(self, inputs, reward_range: tuple[float, float]) -> tuple[float, float] | None:
+        """A-priori (low, high) bounds of the single per-row term, or None when the estimator has none.
+
+        Only estimators whose value is the mean of one bounded term support the
+        empirical-Bernstein interval.
+        """
+        return None
+
+    def prepare(self, log, policy, reward_model=None, **kwargs):
+        """Build the inputs this estimator reads from a log (discrete actions by default)."""
+        from .evaluate import prepare_inputs
+
+        return prepare_inputs(log, policy, reward_model=reward_model, estimators=[self], **kwargs)
+
+    # -- naming ---------------------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """``name`` plus every hyper-parameter that differs from its default, e.g. ``ips(clip=10)``."""
+        parts = []
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.default is not v and not (isinstance(v, float) and isinstance(f.default, float)
+                                           and (v == f.default or (math.isnan(v) and math.isnan(f.default)))):
+                parts.append(f"{f.name}={_short(v)}")
+        return f"{self.name}({', '.join(parts)})" if parts else self.name
+
+    # -- obp-like entry points -----------------------------------------------------------------
+    def estimate_policy_value(self, log, policy, reward_model=None, **kwargs) -> float:
+        """Point estimate of the target policy's value from the log.
+
+        Parameters
+        ----------
+        log : BanditLog
+        policy : ndarray (n, n_actions[, n_positions]) or a policy object with ``action_dist``
+        reward_model : scikit-learn estimator (cross-fitted), ndarray of predictions, or None
+        """
+        inputs = self.prepare(log, policy, reward_model, **kwargs)
+        t = self.terms(inputs)
+        t = t[:, None] if t.ndim == 1 else t
+        return float(np.asarray(self.combine(t.mean(axis=0)[None, :]))[0])
+
+    def estimate_interval(self, log, policy, reward_model=None, alpha: float = 0.05, n_bootstrap: int = 1000,
+                          interval: str = "percentile", random_state=0, resampling: str = "poisson",
+                          reward_range=None, **kwargs):
+        """Point estimate and (1 - alpha) interval as an :class:`~workbench.results.Estimate`.
+
+        Examples
+        --------
+        >>> from workbench.data import simulate_bandit
+        >>> from workbench.ope import InverseProbabilityWeighting, UniformPolicy
+        >>> log, truth = simulate_bandit(2000, n_actions=3, random_state=0)
+        >>> est = InverseProbabilityWeighting().estimate_interval(log, UniformPolicy(), n_bootstrap=200)
+        >>> est.ci_low < est.value < est.ci_high
+        True
+        """
+        from .evaluate import estimate_from_inputs, unit_ids
+
+        inputs = self.prepare(log, policy, reward_model, **kwargs)
+        return estimate_from_inputs([self], inputs, alpha=alpha, n_bootstrap=n_bootstrap, interval=interval,
+                                    random_state=random_state, resampling=resampling, ids=unit_ids(log),
+                                    reward_range=reward_range)[0]
+
+
+def _short(v) -> str:
+    if isinstance(v, float):
+        return "inf" if v == np.inf else f"{v:.4g}"
+    if isinstance(v, tuple):
+        return "(" + ",".join(map(str, v)) + ")"
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def _check_lambda(value, field, low=0.0, high=np.inf, allow_none=False):
+    if value is None and allow_none:
+        return
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(field, f"must be a number, got {value!r}") from None
+    if math.isnan(v) or v < low or v > high:
+        raise ValidationError(field, f"must be in [{low}, {high}], got {value!r}")
+
+
+def _need_q(inputs, who):
+    if inputs.q_policy is None or inputs.q_logged is None:
+        raise ValidationError("reward_model", f"is required by {who}",
+                              hint="pass a scikit-learn estimator (it is cross-fitted) or an array of "
+                                   "predicted rewards shaped like the action distribution")
+
+
+def _ips_bounds(inputs, reward_range, w_bound):
+    if w_bound is None or not np.isfinite(w_bound):
+        return None
+    lo, hi = reward_range
+    return (w_bound * min(lo, 0.0), w_bound * max(hi, 0.0))
+
+
+# ----------------------------------------------------------------------------------------------
+# Estimators
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DirectMethod(OffPolicyEstimator):
+    """DM: E_n[q(x, pi_e)]. Unbiased only when the reward model is; no weights, small variance.
+
+    The interval covers the sampling noise of the contexts (with q fixed), not the model's bias.
+    """
+
+    name: ClassVar[str] = "dm"
+    requires_reward_model: ClassVar[bool] = True
+
+    def terms(self, inputs):
+        _need_q(inputs, "dm")
+        return inputs.q_policy[:, None]
+
+
+@dataclass(frozen=True)
+class InverseProbabilityWeighting(OffPolicyEstimator):
+    """IPS: E_n[min(w, clip) r]. Unbiased when clip=inf and pi_b > 0 wherever pi_e > 0.
+
+    Parameters
+    ----------
+    clip : float, default inf
+        Weights above ``clip`` are set to ``clip`` (biased downwards for non-negative rewards,
+        lower variance). Choose it with :func:`workbench.ope.slope_select`.
+    """
+
+    name: ClassVar[str] = "ips"
+    clip: float = np.inf
+
+    def __post_init__(self):
+        _check_lambda(self.clip, "clip", low=0.0)
+
+    def weights(self, inputs):
+        return np.minimum(inputs.weight, self.clip)
+
+    def terms(self, inputs):
+        return (self.weights(inputs) * inputs.reward)[:, None]
+
+    def term_bounds(self, inputs, reward_range):
+        bound = inputs.max_possible_weight()
+        bound = self.clip if bound is None else min(bound, self.clip)
+        return _ips_bounds(inputs, reward_range, bound)
+
+
+@dataclass(frozen=True)
+class SelfNormalizedIPS(OffPolicyEstimator):
+    """SNIPS: E_n[w r] / E_n[w]. O(1/n) bias, always within the range of observed rewards."""
+
+    name: ClassVar[str] = "snips"
+
+    def weights(self, inputs):
+        return inputs.weight
+
+    def terms(self, inputs):
+        w = inputs.weight
+        return np.column_stack([w * inputs.reward, w])
+
+    def combine(self, means):
+        means = np.asarray(means)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return means[..., 0] / means[..., 1]
+
+
+@dataclass(frozen=True)
+class DoublyRobust(OffPolicyEstimator):
+    """DR: E_n[q(x, pi_e) + min(w, clip) (r - q(x, a))]. Unbiased if either w or q is correct (clip=inf)."""
+
+    name: ClassVar[str] = "dr"
+    requires_reward_model: ClassVar[bool] = True
+    clip: float = np.inf
+
+    def __post_init__(self):
+        _check_lambda(self.clip, "clip", low=0.0)
+
+    def weights(self, inputs):
+        return np.minimum(inputs.weight, self.clip)
+
+    def terms(self, inputs):
+        _need_q(inputs, "dr")
+        return (inputs.q_policy + self.weights(inputs) * (inputs.reward - inputs.q_logged))[:, None]
+
+
+@dataclass(frozen=True)
+class SelfNormalizedDR(OffPolicyEstimator):
+    """SNDR: E_n[q(x, pi_e)] + E_n[w (r - q(x, a))] / E_n[w]."""
+
+    name: ClassVar[str] = "sndr"
+    requires_reward_model: ClassVar[bool] = True
+
+    def weights(self, inputs):
+        return inputs.weight
+
+    def terms(self, inputs):
+        _need_q(inputs, "sndr")
+        w = inputs.weight
+        return np.column_stack([inputs.q_policy, w * (inputs.reward - inputs.q_logged), w])
+
+    def combine(self, means):
+        means = np.asarray(means)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return means[..., 0] + means[..., 1] / means[..., 2]
+
+
+@dataclass(frozen=True)
+class SwitchDR(OffPolicyEstimator):
+    """Switch-DR: E_n[q(x, pi_e) + 1{w <= lambda_} w (r - q(x, a))] (Wang, Agarwal & Dudik 2017).
+
+    ``lambda_=inf`` (the default, as in obp 0.5) is DR; ``lambda_=0`` is DM. Rows whose weight
+    exceeds ``lambda_`` fall back on the model. Pick ``lambda_`` with
+    :func:`workbench.ope.slope_select` (obp 0.4.1 called it ``tau`` and defaulted to 1).
+    """
+
+    name: ClassVar[str] = "switch-dr"
+    requires_reward_model: ClassVar[bool] = True
+    lambda_: float = np.inf
+
+    def __post_init__(self):
+        _check_lambda(self.lambda_, "lambda_", low=0.0)
+
+    def weights(self, inputs):
+        return np.where(inputs.weight <= self.lambda_, inputs.weight, 0.0)
+
+    def terms(self, inputs):
+        _need_q(inputs, "switch-dr")
+        return (inputs.q_policy + self.weights(inputs) * (inputs.reward - inputs.q_logged))[:, None]
+
+
+@dataclass(frozen=True)
+class DoublyRobustWithShrinkage(OffPolicyEstimator):
+    """DR-os: E_n[q(x, pi_e) + (lambda_ w / (w^2 + lambda_)) (r - q(x, a))] (Su et al. 2020a).
+
+    ``lambda_=inf`` (our default) is DR; ``lambda_=0`` is DM -- obp 0.5 defaults to 0, i.e. to DM
+    in disguise. Pick ``lambda_`` with :func:`workbench.ope.slope_select`.
+    """
+
+    name: ClassVar[str] = "dr-os"
+    requires_reward_model: ClassVar[bool] = True
+    lambda_: float = np.inf
+
+    def __post_init__(self):
+        _check_lambda(self.lambda_, "lambda_", low=0.0)
+
+    def weights(self, inputs):
+        w = inputs.weight
+        if np.isinf(self.lambda_):
+            return w.copy()
+        if self.lambda_ == 0:
+            return np.zeros_like(w)
+        return self.lambda_ * w / (w * w + self.lambda_)
+
+    def terms(self, inputs):
+        _need_q(inputs, "dr-os")
+        return (inputs.q_policy + self.weights(inputs) * (inputs.reward - inputs.q_logged))[:, None]
+
+
+@dataclass(frozen=True)
+class SubGaussianIPS(OffPolicyEstimator):
+    """Sub-Gaussian IPS (Metelli, Russo & Restelli 2021): E_n[w_lambda r], w_lambda = w / (1 - lambda + lambda w).
+
+    ``lambda_`` in [0, 1]; 0 recovers IPS. The corrected weight is at most 1 / lambda_, which
+    makes the estimator's tail sub-Gaussian at the price of a downward bias (for r >= 0).
+
+    Parameters
+    ----------
+    lambda_ : float or None, default None
+        None chooses lambda = sqrt(2 ln(1/delta) / (3 d2 n)), with the exponentiated 2-Renyi
+        divergence d2 replaced by its plug-in estimate E_n[w^2] (the form of the paper's tuning
+        rule; the constant is recalled from the paper, not re-derived here). The choice is made
+        once on the full sample and held fixed in every bootstrap replicate.
+    delta : float, default 0.05
+        Confidence level of the tuning rule.
+    """
+
+    name: ClassVar[str] = "sg-ips"
+    lambda_: float | None = None
+    delta: float = 0.05
+
+    def __post_init__(self):
+        _check_lambda(self.lambda_, "lambda_", low=0.0, high=1.0, allow_none=True)
+        _check_lambda(self.delta, "delta", low=1e-12, high=1.0)
+
+    def resolved_lambda(self, inputs) -> float:
+        if self.lambda_ is not None:
+            return float(self.lambda_)
+        d2 = float(np.mean(inputs.weight ** 2))
+        if d2 <= 0:
+            return 0.0
+        return float(min(1.0, math.sqrt(2.0 * math.log(1.0 / self.delta) / (3.0 * d2 * inputs.n))))
+
+    def weights(self, inputs):
+        lam = self.resolved_lambda(inputs)
+        w = inputs.weight
+        return w / (1.0 - lam + lam * w)
+
+    def terms(self, inputs):
+        return (self.weights(inputs) * inputs.reward)[:, None]
+
+    def term_bounds(self, inputs, reward_range):
+        lam = self.resolved_lambda(inputs)
+        bound = inputs.max_possible_weight()
+        if bound is not None:
+            bound = bound / (1.0 - lam + lam * bound)
+        elif lam > 0:
+            bound = 1.0 / lam  # w / (1 - lam + lam w) < 1 / lam for every w >= 0
+        return _ips_bounds(inputs, reward_range, bound)
+
+
+@dataclass(frozen=True)
+class MarginalizedIPS(OffPolicyEstimator):
+    """MIPS (Saito & Joachims 2022): importance weights over action embeddings instead of actions.
+
+    w(x, e) = p(e | x, pi_e) / p(e | x, pi_b) with p(e | x, pi) = sum_a pi(a | x) p(e | a). Here every
+    action has a fixed, discrete embedding (a row of ``log.action_context``, restricted to
+    ``embedding_dims``), so p(e | a) = 1{e_a = e} exactly and p(e | x, pi) is the total probability
+    pi gives to the actions that share the logged action's embedding. No classifier is fitted; the
+    weights are exact, but computing them needs the logging policy's full distribution
+    (``log.behavior_dist``). MIPS is unbiased when the reward depends on the action only through
+    its embedding (no direct effect), and needs support only over embeddings, not actions.
+    Continuous embeddings must be discretised first (every distinct vector is its own group, so
+    unique continuous embeddings make MIPS equal to IPS).
+
+    Parameters
+    ----------
+    embedding_dims : tuple of int or None
+        Columns of ``action_context`` that define the embedding (None: all). Fewer dimensions
+        coarsen the groups: lower variance, more bias -- an ordered family for SLOPE.
+    self_normalized : bool, default False
+        Divide by E_n[w(x, e)] (SN-MIPS), re-normalised within each replicate.
+    """
+
+    name: ClassVar[str] = "mips"
+    requires_behavior_dist: ClassVar[bool] = True
+    embedding_dims: tuple | None = None
+    self_normalized: bool = False
+
+    def __post_init__(self):
+        if self.embedding_dims is not None:
+            dims = tuple(int(d) for d in np.atleast_1d(self.embedding_dims))
+            if len(dims) == 0 or min(dims) < 0:
+                raise ValidationError("embedding_dims", f"must be non-empty non-negative column indices, got "
+                                      f"{self.embedding_dims!r}")
+            object.__setattr__(self, "embedding_dims", dims)
+
+    def groups(self, inputs) -> np.ndarray:
+        """Embedding group of each action, shape (n_actions,)."""
+        if inputs.action_context is None:
+            raise ValidationError("action_context", "is required by mips (one embedding row per action)")
+        emb = inputs.action_context
+        if self.embedding_dims is not None:
+            if max(self.embedding_dims) >= emb.shape[1]:
+                raise ValidationError("embedding_dims", f"must be < {emb.shape[1]} (columns of action_context), "
+                                      f"got {self.embedding_dims}")
+            emb = emb[:, list(self.embedding_dims)]
+        _, group = np.unique(emb, axis=0, return_inverse=True)
+        return group.ravel()
+
+    def weights(self, inputs):
+        if inputs.behavior_dist is None:
+            raise ValidationError("behavior_dist", "is required by mips (exact embedding weights need the "
+                                  "logging policy's full distribution)",
+                                  hint="build the log with behavior_dist=..., or use ips/dr")
+        group = self.groups(inputs)
+        n_groups = int(group.max()) + 1
+        member = np.zeros((inputs.n_actions, n_groups))
+        member[np.arange(inputs.n_actions), group] = 1.0
+        rows = np.arange(inputs.n)
+        g = group[inputs.action]
+        # p(e_i | x_i, pi) = sum of pi(a | x_i) over actions in the logged action's group: a (n, K) x (K, G)
+        # product then one gather, never a row loop.
+        pe = (inputs.at_logged_slot(inputs.action_dist) @ member)[rows, g]
+        pb = (inputs.at_logged_slot(inputs.behavior_dist) @ member)[rows, g]
+        return pe / pb
+
+    def terms(self, inputs):
+        w = self.weights(inputs)
+        if self.self_normalized:
+            return np.column_stack([w * inputs.reward, w])
+        return (w * inputs.reward)[:, None]
+
+    def combine(self, means):
+        means = np.asarray(means)
+        if self.self_normalized:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return means[..., 0] / means[..., 1]
+        return means[..., 0]
+
+    def term_bounds(self, inputs, reward_range):
+        if self.self_normalized:
+            return None
+        # An a-priori bound over every (row, group), not only the logged ones.
+        group = self.groups(inputs)
+        member = np.zeros((inputs.n_actions, int(group.max()) + 1))
+        member[np.arange(inputs.n_actions), group] = 1.0
+        pe = inputs.at_logged_slot(inputs.action_dist) @ member
+        pb = inputs.at_logged_slot(inputs.behavior_dist) @ member
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bound = float(np.max(np.where(pe > 0, pe / pb, 0.0)))
+        return _ips_bounds(inputs, reward_range, bound)
+
+
+ESTIMATORS: dict[str, type[OffPolicyEstimator]] = {
+    "dm": DirectMethod,
+    "ips": InverseProbabilityWeighting,
+    "snips": SelfNormalizedIPS,
+    "dr": DoublyRobust,
+    "sndr": SelfNormalizedDR,
+    "switch-dr": SwitchDR,
+    "dr-os": DoublyRobustWithShrinkage,
+    "sg-ips": SubGaussianIPS,
+    "mips": MarginalizedIPS,
+}
+
+
+def make_estimator(spec) -> OffPolicyEstimator:
+    """An estimator from its name (``"dr"``) or an estimator object (returned as is)."""
+    if isinstance(spec, OffPolicyEstimator):
+        return spec
+    if isinstance(spec, str):
+        key = spec.strip().lower()
+        if key not in ESTIMATORS:
+            raise ValidationError("estimators", f"unknown estimator {spec!r}; choose from {list(ESTIMATORS)} "
+                                  "or pass an estimator object")
+        return ESTIMATORS[key]()
+    raise ValidationError("estimators", f"each entry must be a name or an OffPolicyEstimator, got "
+                          f"{type(spec).__name__}")

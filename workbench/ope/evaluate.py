@@ -1,0 +1,400 @@
+"""``evaluate_policy``: every estimator of one call on one shared set of resamples, with diagnostics.
+
+Flow: the target policy becomes an (n, n_actions[, n_positions]) distribution; the reward model
+(if any estimator needs one) becomes out-of-fold predictions for every action; each estimator
+builds its (n, k_j) per-row terms; the terms of all estimators are stacked into one matrix and
+pushed through one :class:`workbench._engine.ReplicateAccumulator` (hashed Poisson weights by
+default, keyed by ``log.unit_id`` when present, else by row number); each estimator's
+``combine`` is applied to the full-sample means and to every replicate's means.
+
+Because everything goes through the accumulator on per-row terms, the same call on chunks or
+partitions (merged accumulators) gives identical answers.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from .._engine import ReplicateAccumulator, Resampling, influence_values
+from .._intervals import bca_interval, normal_interval, percentile_interval
+from .._random import seed_key
+from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
+                           check_finite)
+from ..results import Estimate
+from .estimators import OffPolicyEstimator, OPEInputs, make_estimator
+
+__all__ = ["evaluate_policy", "prepare_inputs", "estimate_from_inputs", "weight_diagnostics", "unit_ids",
+           "OPEDiagnosticWarning", "INTERVALS", "bernstein_interval"]
+
+INTERVALS = ("percentile", "bca", "normal", "bernstein")
+
+
+class OPEDiagnosticWarning(UserWarning):
+    """The importance weights suggest the estimate is fragile or the propensities are wrong."""
+
+
+def unit_ids(log):
+    """Ids the hashed bootstrap resamples: ``log.unit_id`` when present (clustered), else None (rows)."""
+    return getattr(log, "unit_id", None)
+
+
+# ----------------------------------------------------------------------------------------------
+# Inputs
+# ----------------------------------------------------------------------------------------------
+def _as3d(arr: np.ndarray) -> np.ndarray:
+    return arr[:, :, None] if arr.ndim == 2 else arr
+
+
+def resolve_action_dist(log, policy) -> np.ndarray:
+    """The target policy as a validated (n, n_actions) or (n, n_actions, n_positions) array."""
+    if hasattr(policy, "action_dist") and callable(policy.action_dist):
+        dist = policy.action_dist(log)
+    else:
+        dist = policy
+    dist = as_array(dist, "policy", ndim=(2, 3))
+    n, k = len(log), log.n_actions
+    if dist.shape[0] != n or dist.shape[1] != k:
+        raise ValidationError("policy", f"must have shape ({n}, {k}) or ({n}, {k}, n_positions) (rows x actions"
+                              f"[x slots]), got {dist.shape}")
+    if dist.ndim == 3:
+        n_pos = log.n_positions
+        if n_pos is None and dist.shape[2] != 1:
+            raise ValidationError("policy", f"has {dist.shape[2]} positions on axis 2 but the log has no position")
+        if n_pos is not None and dist.shape[2] != n_pos:
+            raise ValidationError("policy", f"must have {n_pos} positions on axis 2, got {dist.shape[2]}")
+    return check_distribution(dist, "policy", axis=1, tol=SUM_TOL)
+
+
+def default_reward_model(log):
+    """The model used when ``reward_model=None`` and an estimator needs one.
+
+    Logistic regression (``C=1``) when every reward is 0 or 1, else ridge regression (``alpha=1``);
+    features are built by :func:`workbench.ope.reward_models.design_matrix`; always cross-fitted.
+    """
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    if np.isin(log.reward, (0.0, 1.0)).all() and np.unique(log.reward).size == 2:
+        return LogisticRegression(C=1.0, max_iter=1000)
+    return Ridge(alpha=1.0)
+
+
+def _resolve_q(log, reward_model, dist, n_folds, random_state):
+    from .reward_models import cross_fit_predict
+
+    n, k = len(log), log.n_actions
+    if hasattr(reward_model, "fit"):
+        q = cross_fit_predict(log, reward_model, n_folds=n_folds, random_state=random_state)
+    else:
+        q = check_finite(as_array(reward_model, "reward_model", ndim=(2, 3)), "reward_model")
+        if q.shape[0] != n or q.shape[1] != k:
+            raise ValidationError("reward_model", f"predictions must have shape ({n}, {k}) or ({n}, {k}, "
+                                  f"n_positions) like the action distribution, got {q.shape}")
+        if q.ndim == 3 and q.shape[2] != 1 and q.shape[2] != (log.n_positions or 1):
+            raise ValidationError("reward_model", f"must have {log.n_positions or 1} positions on axis 2, got "
+                                  f"{q.shape[2]}")
+    return q
+
+
+def prepare_inputs(log, policy, reward_model=None, estimators: Sequence | None = None, n_folds: int = 5,
+                   random_state=0) -> OPEInputs:
+    """Validate the target and reward model once and compute what every estimator reads.
+
+    The reward model is fitted only when some estimator in ``estimators`` needs it (or when
+    ``estimators`` is None and a model is given).
+    """
+    dist = resolve_action_dist(log, policy)
+    ests = [make_estimator(e) for e in estimators] if estimators is not None else None
+    n = len(log)
+    rows = np.arange(n)
+    action = np.asarray(log.action)
+    position = np.zeros(n, dtype=np.int64) if log.position is None else np.asarray(log.position)
+    dist3 = _as3d(dist)
+    pos_e = position if dist3.shape[2] > 1 else np.zeros(n, dtype=np.int64)
+    pscore = np.asarray(log.propensity, dtype=np.float64)
+    weight = dist3[rows, action, pos_e] / pscore
+
+    needs_q = any(e.requires_reward_model for e in ests) if ests is not None else reward_model is not None
+    q_hat = q_logged = q_policy = None
+    if needs_q:
+        if reward_model is None:
+            reward_model = default_reward_model(log)
+        q_hat = _as3d(_resolve_q(log, reward_model, dist, n_folds, random_state))
+        pos_q = position if q_hat.shape[2] > 1 else np.zeros(n, dtype=np.int64)
+        q_logged = q_hat[rows, action, pos_q]
+        # sum_a pi_e(a | x, pos) q(x, a, pos) at each row's logged slot; einsum keeps it one pass.
+        pe_slot = dist3[rows, :, pos_e]
+        q_slot = q_hat[rows, :, pos_q]
+        q_policy = np.einsum("ij,ij->i", pe_slot, q_slot)
+    behavior = None if log.behavior_dist is None else _as3d(np.asarray(log.behavior_dist))
+    return OPEInputs(reward=np.asarray(log.reward, dtype=np.float64), pscore=pscore, weight=weight, action=action,
+                     position=position, action_dist=dist3, q_logged=q_logged, q_policy=q_policy, q_hat=q_hat,
+                     behavior_dist=behavior, action_context=log.action_context)
+
+
+# ----------------------------------------------------------------------------------------------
+# Diagnostics
+# ----------------------------------------------------------------------------------------------
+def weight_diagnostics(weights: np.ndarray | None) -> dict:
+    """Effective sample size (sum w)^2 / sum w^2, and the mean and max weight (NaN without weights)."""
+    if weights is None:
+        return {"ess": np.nan, "mean_weight": np.nan, "max_weight": np.nan}
+    w = np.asarray(weights, dtype=np.float64)
+    s2 = float(np.dot(w, w))
+    return {"ess": float(w.sum() ** 2 / s2) if s2 > 0 else 0.0, "mean_weight": float(w.mean()),
+            "max_weight": float(w.max())}
+
+
+def zero_support_share(inputs: OPEInputs) -> float:
+    """Share of rows where the target puts mass on actions the logger gives probability 0 (NaN if unknown)."""
+    if inputs.behavior_dist is None:
+        return float("nan")
+    pe = inputs.at_logged_slot(inputs.action_dist)
+    pb = inputs.at_logged_slot(inputs.behavior_dist)
+    return float(np.mean(((pe > 0) & (pb <= 0)).any(axis=1)))
+
+
+def _warn_diagnostics(inputs: OPEInputs, stacklevel: int = 3) -> None:
+    """One warning per call that says what is wrong and what to do."""
+    w = inputs.weight
+    n = inputs.n
+    diag = weight_diagnostics(w)
+    msgs = []
+    off = zero_support_share(inputs)
+    if off > 0:
+        msgs.append(f"on {100 * off:.2g}% of rows the target policy puts probability on actions the logging policy "
+                    "never takes: IPS/DR cannot see those actions and are biased there; restrict the target to the "
+                    "logger's support, or rely on DM / MIPS and say so")
+    sd = float(np.std(w, ddof=1)) if n > 1 else 0.0
+    z = abs(diag["mean_weight"] - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (
+        np.inf if abs(diag["mean_weight"] - 1.0) > 1e-9 else 0.0)
+    if z > 4 and abs(diag["mean_weight"] - 1.0) > 0.02:
+        msgs.append(f"the mean importance weight is {diag['mean_weight']:.4g}, {z:.1f} standard errors from 1 "
+                    "(its expectation when propensities are right and supports match): check that the propensity "
+                    "column is the logging policy's probability of the logged action (and slot); self-normalised "
+                    "estimators (snips, sndr) are less sensitive to this")
+    if diag["ess"] < max(30.0, 0.01 * n):
+        msgs.append(f"the effective sample size of the weights is {diag['ess']:.3g} of {n} rows (max weight "
+                    f"{diag['max_weight']:.4g}): the estimate rests on a handful of rows; prefer dr/sndr, clipped or "
+                    "switch estimators chosen with slope_select, or a target closer to the logging policy")
+    if msgs:
+        warnings.warn("off-policy diagnostics: " + "; ".join(msgs) + ".", OPEDiagnosticWarning,
+                      stacklevel=stacklevel)
+
+
+# ----------------------------------------------------------------------------------------------
+# Intervals
+# ----------------------------------------------------------------------------------------------
+def bernstein_interval(terms: np.ndarray, low: float, high: float, alpha: float):
+    """Two-sided empirical-Bernstein interval for the mean of i.i.d. terms known to lie in [low, high].
+
+    Maurer & Pontil (2009, Thm 4) applied to each side at level alpha / 2: with probability at
+    least 1 - alpha, |mean - E| <= sqrt(2 V ln(4/alpha) / n) + 7 (high - low) ln(4/alpha) / (3 (n - 1)),
+    V the unbiased sample variance. Valid for every n (finite-sample), not only asymptotically;
+    intersected with [low, high], which contains the mean by assumption.
+    """
+    t = np.asarray(terms, dtype=np.float64).ravel()
+    n = t.size
+    if n < 2:
+        return low, high
+    m = float(t.mean())
+    var = float(t.var(ddof=1))
+    log_term = math.log(4.0 / alpha)
+    half = math.sqrt(2.0 * var * log_term / n) + 7.0 * (high - low) * log_term / (3.0 * (n - 1))
+    return max(low, m - half), min(high, m + half)
+
+
+def _reward_range(inputs: OPEInputs, reward_range):
+    r = inputs.reward
+    if reward_range is None:
+        if np.isin(r, (0.0, 1.0)).all():
+            return (0.0, 1.0)
+        raise ValidationError("reward_range", "is needed for interval='bernstein' when rewards are not all 0/1",
+                              hint="pass the a-priori (low, high) bounds of the reward, e.g. reward_range=(0, 5)")
+    lo, hi = (float(v) for v in reward_range)
+    if not lo < hi:
+        raise ValidationError("reward_range", f"must be (low, high) with low < high, got {reward_range!r}")
+    bad = (r < lo) | (r > hi)
+    if bad.any():
+        from .._validation import raise_if_any
+
+        raise_if_any(bad, "reward", f"must lie in reward_range [{lo}, {hi}] for the Bernstein bound", r)
+    return lo, hi
+
+
+def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha: float = 0.05,
+                         n_bootstrap: int = 1000, interval: str = "percentile", random_state=0,
+                         resampling: str = "poisson", ids=None, reward_range=None, labels=None,
+                         warn: bool = True) -> list[Estimate]:
+    """Estimates with intervals for several estimators on one shared set of resamples.
+
+    The generic core behind :func:`evaluate_policy`; works for any estimator whose ``terms`` and
+    ``combine`` understand ``inputs`` (so estimators for other kinds of logs reuse it).
+    """
+    alpha = check_alpha(alpha)
+    check_choice(interval, "interval", INTERVALS)
+    ests = [make_estimator(e) for e in estimators]
+    if not ests:
+        raise ValidationError("estimators", "must name at least one estimator")
+    labels = [e.label for e in ests] if labels is None else list(labels)
+    blocks = []
+    for e in ests:
+        t = np.asarray(e.terms(inputs), dtype=np.float64)
+        blocks.append(t[:, None] if t.ndim == 1 else t)
+    widths = [b.shape[1] for b in blocks]
+    offsets = np.concatenate([[0], np.cumsum(widths)])
+    all_terms = np.hstack(blocks) if len(blocks) > 1 else blocks[0]
+    rs = Resampling.make(n_bootstrap, scheme=resampling, random_state=random_state)
+    acc = ReplicateAccumulator(all_terms.shape[1], rs).add(all_terms, ids)
+    means, rep_means = acc.means, acc.replicate_means
+    is_inputs = isinstance(inputs, OPEInputs)
+    off_support = zero_support_share(inputs) if is_inputs else float("nan")
+    rng_range = _reward_range(inputs, reward_range) if interval == "bernstein" else None
+    out = []
+    for j, e in enumerate(ests):
+        sl = slice(offsets[j], offsets[j + 1])
+        theta = float(np.asarray(e.combine(means[None, sl]))[0])
+        reps = np.asarray(e.combine(rep_means[:, sl]), dtype=np.float64)
+        se = float(np.nanstd(reps, ddof=1))
+        if interval == "percentile":
+            lo, hi = percentile_interval(reps, alpha)
+        elif interval == "normal":
+            lo, hi = normal_interval(theta, se, alpha)
+        elif interval == "bca":
+            U = influence_values(blocks[j], means[sl], e.combine)
+            lo, hi = bca_interval(theta, reps, U, alpha)
+        else:
+            bounds = e.term_bounds(inputs, rng_range) if blocks[j].shape[1] == 1 else None
+            if bounds is None:
+                raise ValidationError("interval", f"'bernstein' is not available for {labels[j]!r}",
+                                      hint="it needs the mean of one term with a-priori bounds: ips (with the "
+                                           "log's behavior_dist or a finite clip), sg-ips, mips")
+            lo, hi = bernstein_interval(blocks[j][:, 0], bounds[0], bounds[1], alpha)
+        diag = weight_diagnostics(e.weights(inputs)) if hasattr(e, "weights") else weight_diagnostics(None)
+        diag.update({"zero_support_share": off_support, "n_bootstrap": rs.n_replicates, "resampling": rs.scheme})
+        out.append(Estimate(value=theta, ci_low=float(lo), ci_high=float(hi), se=se, alpha=alpha, method=interval,
+                            n=int(acc.n), name=labels[j], diagnostics=diag))
+    if warn and is_inputs:
+        _warn_diagnostics(inputs, stacklevel=4)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# The user-facing call
+# ----------------------------------------------------------------------------------------------
+def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward_model=None, alpha: float = 0.05,
+                    n_bootstrap: int = 1000, interval: str = "percentile", random_state=0,
+                    resampling: str = "poisson", reward_range=None, n_folds: int = 5, warn: bool = True
+                    ) -> pd.DataFrame:
+    """Estimate a target policy's value from logged bandit feedback, with intervals and diagnostics.
+
+    Parameters
+    ----------
+    log : BanditLog
+        Logged rounds (action, reward, propensity; optional context, position, behavior_dist,
+        action_context, unit_id).
+    policy : ndarray or policy object
+        The target: an (n, n_actions) action distribution, or (n, n_actions, n_positions) with one
+        distribution per slot (weights are taken at the logged action *and* slot), or an object
+        with ``action_dist(log)`` such as :class:`workbench.ope.SoftmaxPolicy`. Each distribution
+        must sum to 1 within 1e-6.
+    estimators : sequence of str or estimator objects
+        Names among "dm", "ips", "snips", "dr", "sndr", "switch-dr", "dr-os", "sg-ips", "mips", or
+        objects such as ``InverseProbabilityWeighting(clip=20)``. One output row each, in order.
+    reward_model : scikit-learn estimator, ndarray or None
+        For DM and the DR family. An estimator (regressor, or classifier whose expected reward is
+        ``predict_proba @ classes_``) is fitted with ``n_folds``-fold cross-fitting, so no row is
+        predicted by a model that saw it (see :func:`workbench.ope.cross_fit_predict`). An array
+        holds your own predictions, shaped like the action distribution. None: when needed,
+        logistic regression (0/1 rewards) or ridge, cross-fitted.
+    alpha : float
+        Miscoverage: 0.05 gives 95% intervals.
+    n_bootstrap : int
+        Resamples, shared by all estimators (the reward model is *not* refitted per resample).
+    interval : {"percentile", "bca", "normal", "bernstein"}
+        * "percentile": bootstrap percentile interval; asymptotically (1 - alpha) coverage for
+          smooth statistics of means, typically slightly under in small or heavy-tailed samples.
+        * "bca": bias-corrected and accelerated bootstrap (acceleration from O(n) influence
+          values); second-order accurate, better under skew (heavy weights).
+        * "normal": estimate +- z * bootstrap standard error; asymptotic, symmetric.
+        * "bernstein": empirical-Bernstein bound (Maurer & Pontil 2009) for IPS-type estimators
+          (ips, sg-ips, mips) with bounded rewards and bounded weights: coverage >= 1 - alpha for
+          every n (finite-sample, conservative), assuming i.i.d. rows. Needs an a-priori weight
+          bound (the log's ``behavior_dist``, a finite clip, or sg-ips' 1/lambda) and
+          ``reward_range`` unless rewards are 0/1.
+        Bootstrap intervals cover the sampling noise given the reward model's predictions; none
+        of them covers a DM model's bias.
+    random_state : int, Generator or None
+        Seeds the resampling (the int is the key of the hashed weights) and the cross-fitting folds.
+    resampling : {"poisson", "multinomial"}
+        "poisson" (default): hashed Poisson(1) weights per row, or per ``log.unit_id`` (a clustered
+        bootstrap); identical on chunks or partitions. "multinomial": the classic bootstrap.
+    reward_range : (low, high), optional
+        A-priori reward bounds for "bernstein".
+    n_folds : int
+        Cross-fitting folds when ``reward_model`` is an estimator (>= 2).
+    warn : bool
+        Issue one :class:`OPEDiagnosticWarning` when the weights look wrong or fragile.
+
+    Returns
+    -------
+    DataFrame
+        One row per estimator: ``estimator, value, ci_low, ci_high, se, alpha, interval, n`` then the
+        diagnostics ``ess`` (effective sample size (sum w)^2 / sum w^2 of the weights the estimator
+        uses), ``mean_weight`` (should be near 1), ``max_weight``, ``zero_support_share`` (rows
+        where the target uses actions the logger never takes; NaN without ``behavior_dist``),
+        ``n_bootstrap``, ``resampling``, ``reward_model``.
+
+    Examples
+    --------
+    >>> import workbench as wb
+    >>> log, truth = wb.data.simulate_bandit(3000, n_actions=4, random_state=0)
+    >>> target = wb.ope.SoftmaxPolicy(lambda X: X @ [[1, 0, -1, 0], [0, 1, 0, -1], [1, 1, 0, 0]])
+    >>> out = wb.ope.evaluate_policy(log, target, estimators=["ips", "snips", "dr"], n_bootstrap=200)
+    >>> list(out["estimator"])
+    ['ips', 'snips', 'dr']
+    """
+    if isinstance(estimators, (str, OffPolicyEstimator)):
+        estimators = [estimators]
+    specs = list(estimators)
+    ests = [make_estimator(e) for e in specs]
+    labels = [s.strip().lower() if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
+    n_folds = int(n_folds)
+    if any(e.requires_behavior_dist for e in ests) and log.behavior_dist is None:
+        bad = [lab for lab, e in zip(labels, ests) if e.requires_behavior_dist]
+        raise ValidationError("behavior_dist", f"is required by {bad} but the log has none",
+                              hint="build the BanditLog with behavior_dist=the logging policy's distribution")
+    fold_seed = seed_key(random_state) % (2**32) if not isinstance(random_state, np.random.Generator) \
+        else random_state
+    inputs = prepare_inputs(log, policy, reward_model=reward_model, estimators=ests, n_folds=n_folds,
+                            random_state=fold_seed)
+    res = estimate_from_inputs(ests, inputs, alpha=alpha, n_bootstrap=n_bootstrap, interval=interval,
+                               random_state=random_state, resampling=resampling, ids=unit_ids(log),
+                               reward_range=reward_range, labels=labels, warn=False)
+    if warn:
+        _warn_diagnostics(inputs, stacklevel=3)
+    model_name = _model_name(reward_model, log) if inputs.q_hat is not None else "none"
+    rows = []
+    for r in res:
+        d = {"estimator": r.name, "value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high, "se": r.se,
+             "alpha": r.alpha, "interval": r.method, "n": r.n}
+        d.update(r.diagnostics)
+        d["reward_model"] = model_name
+        rows.append(d)
+    return pd.DataFrame(rows)
+
+
+def _model_name(reward_model, log) -> str:
+    if reward_model is None:
+        return type(default_reward_model(log)).__name__ + " (default, cross-fitted)"
+    if hasattr(reward_model, "fit"):
+        return type(reward_model).__name__ + " (cross-fitted)"
+    return "given predictions"
+
+
+def z_value(alpha: float) -> float:
+    return float(special.ndtri(1 - alpha / 2))

@@ -1,0 +1,197 @@
+"""Target policies that turn a log (or contexts) into an (n, n_actions) action distribution.
+
+Every policy is a frozen dataclass with ``action_dist(data)``, where ``data`` is a
+:class:`~workbench.data.BanditLog` (its ``context`` and ``n_actions`` are used) or a 2-D array of
+contexts (then the policy must know ``n_actions``, or take it from its scorer's output).
+
+Scores come from a ``scorer``: a fitted scikit-learn model (``predict_proba`` if it has one,
+else ``decision_function``, else ``predict`` for a multi-output regressor of per-action rewards),
+or any callable mapping contexts (n, d) to scores (n, n_actions). A classifier whose ``classes_``
+are a subset of the actions gives the missing actions score -inf (probability 0 under greedy and
+softmax; epsilon-greedy still explores them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from scipy.special import softmax
+
+from .._validation import ValidationError, as_array, check_distribution, check_finite
+
+__all__ = ["UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
+           "DeterministicPolicy", "policy_scores"]
+
+
+def _contexts(data):
+    if hasattr(data, "reward") and hasattr(data, "n_actions"):
+        return data.context, int(data.n_actions), len(data)
+    X = check_finite(as_array(data, "contexts", ndim=2), "contexts")
+    return X, None, X.shape[0]
+
+
+def policy_scores(scorer, X, n_actions: int | None) -> np.ndarray:
+    """Scores (n, n_actions) from a fitted scikit-learn model or a callable."""
+    if X is None:
+        raise ValidationError("context", "is needed by a context-dependent policy; the log has none")
+    if hasattr(scorer, "predict_proba") and hasattr(scorer, "classes_"):
+        raw = np.asarray(scorer.predict_proba(X), dtype=np.float64)
+        return _place_classes(raw, scorer.classes_, n_actions, fill=-np.inf, log_scale=True)
+    if hasattr(scorer, "decision_function") and hasattr(scorer, "classes_"):
+        raw = np.asarray(scorer.decision_function(X), dtype=np.float64)
+        if raw.ndim == 1:  # binary: the score is for classes_[1]
+            raw = np.column_stack([np.zeros_like(raw), raw])
+        return _place_classes(raw, scorer.classes_, n_actions, fill=-np.inf, log_scale=False)
+    if hasattr(scorer, "predict") and hasattr(scorer, "fit"):  # a regressor of per-action rewards
+        raw = np.asarray(scorer.predict(X), dtype=np.float64)
+    elif callable(scorer):
+        raw = np.asarray(scorer(X), dtype=np.float64)
+    else:
+        raise ValidationError("scorer", f"must be a fitted scikit-learn model or a callable, got {type(scorer).__name__}")
+    if raw.ndim != 2:
+        raise ValidationError("scorer", f"must return scores of shape (n, n_actions), got {raw.shape}")
+    if n_actions is not None and raw.shape[1] != n_actions:
+        raise ValidationError("scorer", f"returned {raw.shape[1]} scores per row, the log has {n_actions} actions")
+    if np.isnan(raw).any():
+        raise ValidationError("scorer", "returned NaN scores")
+    return raw
+
+
+def _place_classes(raw, classes, n_actions, fill, log_scale):
+    classes = np.asarray(classes)
+    if not np.issubdtype(classes.dtype, np.integer):
+        if np.issubdtype(classes.dtype, np.floating) and np.all(classes == np.round(classes)):
+            classes = classes.astype(np.int64)
+        else:
+            raise ValidationError("scorer", f"classes_ must be action indices (integers), got {classes[:5]}")
+    k = int(classes.max()) + 1 if n_actions is None else int(n_actions)
+    if classes.min() < 0 or classes.max() >= k:
+        raise ValidationError("scorer", f"classes_ must be in [0, {k}), got {classes.min()}..{classes.max()}")
+    if log_scale:
+        with np.errstate(divide="ignore"):
+            raw = np.log(raw)  # softmax(log p) = p: a probabilistic model's own distribution at temperature 1
+    out = np.full((raw.shape[0], k), fill)
+    out[:, classes] = raw
+    return out
+
+
+def _check_n(n_actions, k_data, who):
+    if n_actions is None and k_data is None:
+        raise ValidationError("n_actions", f"is needed by {who} when given contexts instead of a log")
+    if n_actions is not None and k_data is not None and n_actions != k_data:
+        raise ValidationError("n_actions", f"is {n_actions} but the log has {k_data} actions")
+    return int(n_actions if n_actions is not None else k_data)
+
+
+def _one_hot(idx, k):
+    out = np.zeros((idx.shape[0], k))
+    out[np.arange(idx.shape[0]), idx] = 1.0
+    return out
+
+
+@dataclass(frozen=True)
+class UniformPolicy:
+    """Every action with probability 1 / n_actions.
+
+    Examples
+    --------
+    >>> from workbench.ope import UniformPolicy
+    >>> UniformPolicy(n_actions=4).action_dist([[0.0], [1.0]])[0]
+    array([0.25, 0.25, 0.25, 0.25])
+    """
+
+    n_actions: int | None = None
+
+    def action_dist(self, data) -> np.ndarray:
+        _, k_data, n = _contexts(data)
+        k = _check_n(self.n_actions, k_data, "UniformPolicy")
+        return np.full((n, k), 1.0 / k)
+
+
+@dataclass(frozen=True)
+class GreedyPolicy:
+    """Deterministic: the highest-scoring action (ties to the lowest index)."""
+
+    scorer: Any
+
+    def action_dist(self, data) -> np.ndarray:
+        X, k, _ = _contexts(data)
+        s = policy_scores(self.scorer, X, k)
+        return _one_hot(np.argmax(s, axis=1), s.shape[1])
+
+
+@dataclass(frozen=True)
+class EpsilonGreedyPolicy:
+    """(1 - epsilon) on the highest-scoring action plus epsilon / n_actions on every action."""
+
+    scorer: Any
+    epsilon: float = 0.1
+
+    def __post_init__(self):
+        if not 0 <= float(self.epsilon) <= 1:
+            raise ValidationError("epsilon", f"must be in [0, 1], got {self.epsilon}")
+
+    def action_dist(self, data) -> np.ndarray:
+        X, k, _ = _contexts(data)
+        s = policy_scores(self.scorer, X, k)
+        kk = s.shape[1]
+        return (1 - self.epsilon) * _one_hot(np.argmax(s, axis=1), kk) + self.epsilon / kk
+
+
+@dataclass(frozen=True)
+class SoftmaxPolicy:
+    """softmax(scores / temperature). For a ``predict_proba`` model, temperature 1 is its own distribution."""
+
+    scorer: Any
+    temperature: float = 1.0
+
+    def __post_init__(self):
+        if not float(self.temperature) > 0:
+            raise ValidationError("temperature", f"must be > 0, got {self.temperature}")
+
+    def action_dist(self, data) -> np.ndarray:
+        X, k, _ = _contexts(data)
+        s = policy_scores(self.scorer, X, k)
+        return softmax(s / self.temperature, axis=1)
+
+
+@dataclass(frozen=True)
+class ModelProbabilityPolicy:
+    """A fitted classifier's ``predict_proba`` over actions (classes are action indices), used as is."""
+
+    model: Any
+
+    def action_dist(self, data) -> np.ndarray:
+        X, k, _ = _contexts(data)
+        if not hasattr(self.model, "predict_proba"):
+            raise ValidationError("model", f"{type(self.model).__name__} has no predict_proba")
+        raw = np.asarray(self.model.predict_proba(X), dtype=np.float64)
+        dist = _place_classes(raw, self.model.classes_, k, fill=0.0, log_scale=False)
+        return check_distribution(dist, "policy", axis=1)
+
+
+@dataclass(frozen=True)
+class DeterministicPolicy:
+    """A fixed action per row: an array of actions, or a callable mapping contexts to actions."""
+
+    actions: Any
+    n_actions: int | None = None
+
+    def action_dist(self, data) -> np.ndarray:
+        X, k_data, n = _contexts(data)
+        k = _check_n(self.n_actions, k_data, "DeterministicPolicy")
+        if callable(self.actions):
+            if X is None:
+                raise ValidationError("context", "is needed by a callable DeterministicPolicy; the log has none")
+            acts = np.asarray(self.actions(X))
+        else:
+            acts = np.asarray(self.actions)
+            if acts.ndim == 0:
+                acts = np.full(n, acts)
+        from .._validation import check_integer_in_range
+
+        acts = check_integer_in_range(acts, "actions", 0, k)
+        if acts.shape[0] != n:
+            raise ValidationError("actions", f"must have one action per row ({n}), got {acts.shape[0]}")
+        return _one_hot(acts, k)
