@@ -3,6 +3,9 @@ from .logs import BanditLog, PredictionLog, loss_matrix
 from .open_bandit import load_open_bandit, open_bandit_bts_policy
 from .simulate import BanditTruth, classification_to_bandit, simulate_bandit
 from .zoo import make_model_zoo
+from .continuous_log import ContinuousBanditLog
+from .simulate_continuous import ContinuousTruth, PricingProblem, simulate_pricing
 
 __all__ = ["BanditLog", "PredictionLog", "loss_matrix", "load_open_bandit", "open_bandit_bts_policy",
-           "BanditTruth", "simulate_bandit", "classification_to_bandit", "make_model_zoo"]
+           "BanditTruth", "simulate_bandit", "classification_to_bandit", "make_model_zoo",
+           "ContinuousBanditLog", "ContinuousTruth", "PricingProblem", "simulate_pricing"]

@@ -1,0 +1,333 @@
+"""A continuous-action simulator with known truth: personalised pricing.
+
+A customer with features x ~ N(0, I_d) has a willingness to pay v(x) = v0 + spread * tanh(x' b);
+offered price a in [a_min, a_max], they buy with probability sigmoid((v(x) - a) / s). The reward is
+the revenue a * 1{buy}, so the expected reward is known in closed form,
+
+    q(x, a) = a * sigmoid((v(x) - a) / s),
+
+and the value of any policy on the log's contexts is exact up to quadrature error (< 1e-9 here):
+V(pi) = (1/n) sum_i q(x_i, pi(x_i)) for a deterministic pricing rule and
+V(pi_h) = (1/n) sum_i ∫ pi_h(a | x_i) q(x_i, a) da for its kernel-smoothed version (Gauss-Legendre
+quadrature, the same code the estimators use to define pi_h: :mod:`workbench._kernels`).
+
+Two logging policies with a known density:
+
+* ``"gaussian"``: a truncated normal N(mu(x), sd^2) on [a_min, a_max] around the price a stale
+  demand model thinks is best (mu(x) is optimal for v_hat(x) = 0.7 v(x) + 1.5, not for v).
+* ``"capped-igw"``: the CappedIGW density of Rucker, Zhu & Mineiro (2023) for the same stale
+  model, p(a | x) ∝ tau / (1 + gamma * max(l_hat(x, a) - beta(x), 0)), where
+  l_hat = max_a q_hat - q_hat(x, a) is the model's estimated regret, tau = 1 / logging_bandwidth
+  caps the density and beta(x) is found by bisection so that the mass is about one. To make the
+  density *exact* (no quadrature error in the importance weights), it is made piecewise constant
+  on 512 equal price cells, taking the CappedIGW value at each cell's midpoint and normalising by
+  the exact sum; prices are drawn by picking a cell and then a uniform price inside it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+from .._kernels import check_kernel_args, sample_smoothed, smoothed_quadrature
+from .._random import check_random_state
+from .._validation import ValidationError, as_array, check_choice, check_finite, raise_if_any
+from .continuous_log import ContinuousBanditLog
+
+_CELLS = 512  # price cells of the piecewise-constant CappedIGW density
+LOGGERS = ("gaussian", "capped-igw", "uniform")
+
+
+@dataclass(frozen=True)
+class PricingProblem:
+    """The fixed world of :func:`simulate_pricing` (drawn from ``problem_seed``).
+
+    Attributes
+    ----------
+    coef : ndarray (d,)
+        Direction of the willingness-to-pay index x' b (unit norm).
+    v0, spread, scale : float
+        v(x) = v0 + spread * tanh(x' b); purchase probability sigmoid((v - a) / scale).
+    a_min, a_max : float
+        The price interval.
+    """
+
+    coef: np.ndarray
+    v0: float = 5.5
+    spread: float = 2.5
+    scale: float = 0.8
+    a_min: float = 1.0
+    a_max: float = 10.0
+
+    @classmethod
+    def make(cls, dim_context: int = 3, problem_seed: int = 0, a_min: float = 1.0, a_max: float = 10.0,
+             **kw) -> "PricingProblem":
+        rng = np.random.default_rng(problem_seed)
+        b = rng.standard_normal(int(dim_context))
+        return cls(coef=b / np.linalg.norm(b), a_min=float(a_min), a_max=float(a_max), **kw)
+
+    def willingness_to_pay(self, context: np.ndarray) -> np.ndarray:
+        return self.v0 + self.spread * np.tanh(np.asarray(context) @ self.coef)
+
+    def expected_reward(self, context, action) -> np.ndarray:
+        """q(x, a); ``action`` is (n,) (one per context row) or (n, m) (m actions per row)."""
+        v = self.willingness_to_pay(context)
+        a = np.asarray(action, dtype=np.float64)
+        v = v[:, None] if a.ndim == 2 else v
+        return a * expit((v - a) / self.scale)
+
+    def purchase_probability(self, context, action) -> np.ndarray:
+        v = self.willingness_to_pay(context)
+        a = np.asarray(action, dtype=np.float64)
+        v = v[:, None] if a.ndim == 2 else v
+        return expit((v - a) / self.scale)
+
+    def optimal_price(self, wtp: np.ndarray) -> np.ndarray:
+        """argmax_a a * sigmoid((v - a) / s) on [a_min, a_max], by bisection (60 steps, vectorised).
+
+        The first-order condition a * (1 - sigmoid((v - a) / s)) = s has a unique root: the left
+        side increases in a.
+        """
+        v = np.asarray(wtp, dtype=np.float64)
+        lo = np.full_like(v, self.a_min)
+        hi = np.full_like(v, self.a_max)
+        for _ in range(60):  # a loop over bisection steps, not rows
+            mid = (lo + hi) / 2
+            up = mid * (1 - expit((v - mid) / self.scale)) < self.scale
+            lo = np.where(up, mid, lo)
+            hi = np.where(up, hi, mid)
+        return (lo + hi) / 2
+
+    def optimal_action(self, context) -> np.ndarray:
+        return self.optimal_price(self.willingness_to_pay(context))
+
+    def stale_wtp(self, context) -> np.ndarray:
+        """The logger's (wrong) belief about the willingness to pay."""
+        return 0.7 * self.willingness_to_pay(context) + 1.5
+
+
+class _Logger:
+    """Per-row parameters of a logging policy with a known density on the log's contexts."""
+
+    def __init__(self, problem: PricingProblem, context, kind, sd, bandwidth, gamma):
+        self.problem, self.kind = problem, kind
+        self._n = int(np.asarray(context).shape[0])
+        self.lo, self.hi = problem.a_min, problem.a_max
+        L = self.hi - self.lo
+        if kind == "gaussian":
+            if not sd > 0:
+                raise ValidationError("logging_sd", f"must be > 0, got {sd}")
+            self.mu = problem.optimal_price(problem.stale_wtp(context))
+            self.sd = float(sd)
+            from scipy.special import ndtr
+
+            self.mass = ndtr((self.hi - self.mu) / self.sd) - ndtr((self.lo - self.mu) / self.sd)
+        elif kind == "capped-igw":
+            if not (0 < bandwidth < L):
+                raise ValidationError("logging_bandwidth", f"must be in (0, {L:g}), got {bandwidth}")
+            if not gamma > 0:
+                raise ValidationError("gamma", f"must be > 0, got {gamma}")
+            self.tau, self.gamma = 1.0 / bandwidth, float(gamma)
+            self.vhat = problem.stale_wtp(context)
+            self.qmax = self._qhat(problem.optimal_price(self.vhat)[:, None])[:, 0]
+            self.delta = L / _CELLS
+            self.mids = self.lo + (np.arange(_CELLS) + 0.5) * self.delta
+            self.beta = self._solve_beta()
+            self.Z = self._g(np.broadcast_to(self.mids, (self._n, _CELLS))).sum(axis=1) * self.delta
+        elif kind == "uniform":
+            pass
+
+    def _qhat(self, a):
+        return a * expit((self.vhat[:, None] - a) / self.problem.scale)
+
+    def _g(self, a, beta=None):
+        beta = self.beta if beta is None else beta
+        loss = self.qmax[:, None] - self._qhat(a)
+        return self.tau / (1 + self.gamma * np.maximum(loss - beta[:, None], 0.0))
+
+    def _solve_beta(self):
+        # mass(beta) = sum_cells g * delta increases in beta; bisection on [-(tau L) / gamma, max loss]
+        # (mass < 1 at the left end, = tau L > 1 at the right end). The loss is computed once.
+        L = self.hi - self.lo
+        # Every 8th cell suffices: beta only needs to make the mass about one (Z makes it exact).
+        coarse = self.mids[4::8]
+        loss = self.qmax[:, None] - self._qhat(np.broadcast_to(coarse, (self._n, coarse.size)))
+        lo = np.full(self._n, -self.tau * L / self.gamma)
+        hi = loss.max(axis=1) + 1e-9
+        for _ in range(30):  # bisection steps, vectorised over rows
+            mid = (lo + hi) / 2
+            g = self.tau / (1 + self.gamma * np.maximum(loss - mid[:, None], 0.0))
+            big = g.mean(axis=1) * L > 1
+            hi = np.where(big, mid, hi)
+            lo = np.where(big, lo, mid)
+        return (lo + hi) / 2
+
+    def _cell_mid(self, a):
+        cell = np.clip(np.floor((a - self.lo) / self.delta), 0, _CELLS - 1)
+        return self.lo + (cell + 0.5) * self.delta
+
+    def density(self, action) -> np.ndarray:
+        a = np.asarray(action, dtype=np.float64)
+        if self.kind == "uniform":
+            return np.full(a.shape, 1.0 / (self.hi - self.lo))
+        if self.kind == "gaussian":
+            mu = self.mu if a.ndim == 1 else self.mu[:, None]
+            mass = self.mass if a.ndim == 1 else self.mass[:, None]
+            return np.exp(-0.5 * ((a - mu) / self.sd) ** 2) / (self.sd * np.sqrt(2 * np.pi)) / mass
+        mid = self._cell_mid(a)
+        g = self._g(mid[:, None] if a.ndim == 1 else mid)
+        g = g[:, 0] if a.ndim == 1 else g
+        return g / (self.Z if a.ndim == 1 else self.Z[:, None])
+
+    def sample(self, rng) -> np.ndarray:
+        if self.kind == "uniform":
+            return self.lo + (self.hi - self.lo) * rng.random(self._n)
+        if self.kind == "gaussian":
+            from scipy.special import ndtr, ndtri
+
+            plo = ndtr((self.lo - self.mu) / self.sd)
+            phi = ndtr((self.hi - self.mu) / self.sd)
+            u = plo + (phi - plo) * rng.random(self.mu.shape)
+            return np.clip(self.mu + self.sd * ndtri(u), self.lo, self.hi)
+        # Pick a cell with probability g * delta / Z, then a uniform price inside it (rows in chunks
+        # so the (rows, cells) block stays small).
+        out = np.empty(self._n)
+        u = rng.random(self._n)
+        v = rng.random(self._n)
+        for s in range(0, self._n, 4096):  # chunks of rows, each vectorised
+            rows = slice(s, s + 4096)
+            g = self.tau / (1 + self.gamma * np.maximum(
+                self.qmax[rows, None] - self.mids * expit((self.vhat[rows, None] - self.mids) / self.problem.scale)
+                - self.beta[rows, None], 0.0))
+            cum = np.cumsum(g, axis=1) * self.delta / self.Z[rows, None]
+            cell = np.minimum((cum < u[rows, None]).sum(axis=1), _CELLS - 1)
+            out[rows] = self.lo + (cell + v[rows]) * self.delta
+        return np.clip(out, self.lo, self.hi)
+
+
+@dataclass(frozen=True, eq=False)
+class ContinuousTruth:
+    """Ground truth of a simulated continuous-action log, on the log's contexts.
+
+    Attributes
+    ----------
+    problem : PricingProblem
+    context : ndarray (n, d)
+    logger : the logging policy (its ``density(action)`` is p_b(a | x_i) row by row)
+    """
+
+    problem: PricingProblem
+    context: np.ndarray
+    logger: object
+
+    @property
+    def a_min(self) -> float:
+        return self.problem.a_min
+
+    @property
+    def a_max(self) -> float:
+        return self.problem.a_max
+
+    def expected_reward(self, action) -> np.ndarray:
+        """q(x_i, a) for one action per row (n,) or m actions per row (n, m)."""
+        return self.problem.expected_reward(self.context, action)
+
+    def optimal_action(self) -> np.ndarray:
+        """The revenue-maximising price of each row."""
+        return self.problem.optimal_action(self.context)
+
+    def _target(self, target_action) -> np.ndarray:
+        c = check_finite(as_array(target_action, "target_action", ndim=1), "target_action")
+        if c.shape[0] != self.context.shape[0]:
+            raise ValidationError("target_action", f"must have {self.context.shape[0]} rows, got {c.shape[0]}")
+        raise_if_any((c < self.a_min) | (c > self.a_max), "target_action",
+                     f"must be within [{self.a_min:g}, {self.a_max:g}]", c)
+        return c
+
+    def policy_value(self, target_action, bandwidth: float | None = None, kernel: str = "box",
+                     boundary: str = "renormalize") -> float:
+        """Exact value on the log's contexts of the deterministic policy a = target_action (no
+        bandwidth) or of its kernel-smoothed version pi_h (Gauss-Legendre quadrature).
+
+        With ``boundary="none"`` this is the quantity the un-renormalised kernel estimators
+        target, ∫_{[a_min, a_max]} K_h(a - c) q(x, a) da, which is not a policy value near an edge.
+        """
+        c = self._target(target_action)
+        if bandwidth is None:
+            return float(np.mean(self.expected_reward(c)))
+        h = check_kernel_args(kernel, bandwidth, boundary)
+        nodes, wts = smoothed_quadrature(c, h, kernel, self.a_min, self.a_max, boundary)
+        return float(np.mean(np.sum(wts * self.expected_reward(nodes), axis=1)))
+
+    def logging_value(self, n_nodes: int = 2048) -> float:
+        """Value of the logging policy (midpoint rule on ``n_nodes`` prices)."""
+        L = self.a_max - self.a_min
+        grid = np.broadcast_to(self.a_min + (np.arange(n_nodes) + 0.5) * (L / n_nodes),
+                               (self.context.shape[0], n_nodes))
+        return float(np.mean(np.sum(self.logger.density(grid) * self.expected_reward(grid), axis=1) * L / n_nodes))
+
+    def sample_rewards(self, target_action, bandwidth: float | None = None, kernel: str = "box",
+                       random_state=None) -> np.ndarray:
+        """Roll a (smoothed) pricing policy out on the log's contexts: one revenue per row."""
+        rng = check_random_state(random_state)
+        c = self._target(target_action)
+        if bandwidth is not None:
+            h = check_kernel_args(kernel, bandwidth, "renormalize")
+            c = sample_smoothed(c, h, kernel, self.a_min, self.a_max, rng)
+        buy = rng.random(c.shape) < self.problem.purchase_probability(self.context, c)
+        return c * buy
+
+
+def simulate_pricing(n_rounds: int, dim_context: int = 3, logging: str = "gaussian", logging_sd: float = 1.0,
+                     logging_bandwidth: float = 0.5, gamma: float = 100.0, a_min: float = 1.0, a_max: float = 10.0,
+                     problem_seed: int = 0, random_state=None):
+    """Simulate a personalised-pricing log (continuous actions) with known truth.
+
+    Parameters
+    ----------
+    n_rounds, dim_context : int
+    logging : {"gaussian", "capped-igw", "uniform"}
+        The logging policy (see the module docstring); its density is known exactly.
+    logging_sd : float
+        Standard deviation of the truncated-normal logger. Small values approach an argmax logger,
+        whose logs cannot be evaluated for other prices.
+    logging_bandwidth, gamma : float
+        CappedIGW: the density cap is 1 / logging_bandwidth; gamma is the greediness.
+    a_min, a_max : float
+        The price interval.
+    problem_seed : int
+        Seed of the world (the willingness-to-pay direction); keep it fixed across replicates.
+    random_state : int, Generator or None
+        Seed of the contexts, prices and purchases.
+
+    Returns
+    -------
+    log : ContinuousBanditLog
+        Prices, revenues, logging densities, contexts.
+    truth : ContinuousTruth
+        ``policy_value(target_action, bandwidth, kernel)``, ``expected_reward``, ``optimal_action``.
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_pricing
+    >>> log, truth = simulate_pricing(2000, random_state=0)
+    >>> best = truth.optimal_action()
+    >>> truth.policy_value(best) > truth.policy_value(best, bandwidth=1.0, kernel="box")
+    True
+    """
+    check_choice(logging, "logging", LOGGERS)
+    n_rounds, dim_context = int(n_rounds), int(dim_context)
+    if n_rounds < 1 or dim_context < 1:
+        raise ValidationError("n_rounds", f"need n_rounds >= 1 and dim_context >= 1, got {n_rounds}, {dim_context}")
+    if not (np.isfinite(a_min) and np.isfinite(a_max) and a_min < a_max):
+        raise ValidationError("a_max", f"need finite a_min < a_max, got [{a_min}, {a_max}]")
+    problem = PricingProblem.make(dim_context, problem_seed, a_min, a_max)
+    rng = check_random_state(random_state)
+    x = rng.standard_normal((n_rounds, dim_context))
+    logger = _Logger(problem, x, logging, logging_sd, logging_bandwidth, gamma)
+    a = logger.sample(rng)
+    dens = logger.density(a)
+    buy = rng.random(n_rounds) < problem.purchase_probability(x, a)
+    log = ContinuousBanditLog(action=a, reward=a * buy, density=dens, a_min=a_min, a_max=a_max, context=x)
+    return log, ContinuousTruth(problem, log.context, logger)
