@@ -13,6 +13,8 @@ from .evaluate import (INTERVALS, OPEDiagnosticWarning, bernstein_interval, esti
 from .policies import (DeterministicPolicy, EpsilonGreedyPolicy, GreedyPolicy, ModelProbabilityPolicy, SoftmaxPolicy,
                        UniformPolicy, policy_scores)
 from .reward_models import cross_fit_predict, design_matrix
+from .selection import (EstimatorBenchmark, PolicyComparison, SlopeResult, benchmark_estimators, compare_policies,
+                        slope_select, summarise_replicates, threshold_family)
 
 # continuous and distributional estimators: see continuous.py / distributional.py
 
@@ -25,4 +27,6 @@ __all__ = [
     "UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
     "DeterministicPolicy", "policy_scores",
     "cross_fit_predict", "design_matrix",
+    "slope_select", "SlopeResult", "threshold_family", "compare_policies", "PolicyComparison",
+    "benchmark_estimators", "EstimatorBenchmark", "summarise_replicates",
 ]

@@ -1,0 +1,373 @@
+"""Choosing estimators and policies: SLOPE, policy comparison on shared resamples, estimator benchmarks.
+
+* :func:`slope_select` -- SLOPE (Su, Srinath & Krishnamurthy 2020), Lepski's method over an
+  ordered family (e.g. clipping or switch thresholds from large to small).
+* :func:`compare_policies` -- several candidate policies on one log and one set of resamples:
+  ranking, pairwise differences with intervals, the probability each is best, and the pessimistic
+  choice (best lower bound).
+* :func:`benchmark_estimators` -- estimators on simulated logs with known truth: bias, RMSE,
+  relative error and interval coverage over replicates ("which estimator should I trust here").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._engine import ReplicateAccumulator, Resampling
+from .._intervals import percentile_interval
+from .._random import seed_key, spawn_seeds
+from .._validation import ValidationError, check_alpha, check_choice
+from ..results import frame_to_html
+from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
+                         SwitchDR, make_estimator)
+from .evaluate import estimate_from_inputs, evaluate_policy, prepare_inputs, resolve_action_dist, unit_ids
+
+__all__ = ["slope_select", "SlopeResult", "threshold_family", "compare_policies", "PolicyComparison",
+           "benchmark_estimators", "EstimatorBenchmark"]
+
+
+# ----------------------------------------------------------------------------------------------
+# SLOPE
+# ----------------------------------------------------------------------------------------------
+def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = None, weights=None,
+                     n_thresholds: int = 10) -> list[OffPolicyEstimator]:
+    """An ordered family for SLOPE: thresholds from large (low bias, high variance) to small.
+
+    Parameters
+    ----------
+    kind : {"ips", "dr", "switch-dr", "dr-os"}
+        Clipped IPS, clipped DR, Switch-DR or DR-os (shrinkage).
+    thresholds : sequence of float, optional
+        The thresholds (sorted descending here; inf is the unbiased member).
+    weights : array, optional
+        When ``thresholds`` is None: inf followed by ``n_thresholds - 1`` geometric steps from the
+        largest weight down to its 10% quantile (at least 1).
+    """
+    check_choice(kind, "kind", ("ips", "dr", "switch-dr", "dr-os"))
+    if thresholds is None:
+        if weights is None:
+            raise ValidationError("thresholds", "give thresholds or the weights to build them from")
+        w = np.asarray(weights, dtype=float)
+        hi = float(w.max())
+        lo = max(1.0, float(np.quantile(w, 0.1)))
+        thresholds = [np.inf] + list(np.geomspace(hi, lo, n_thresholds - 1)) if hi > lo else [np.inf, lo]
+    ths = sorted((float(t) for t in thresholds), reverse=True)
+    make = {"ips": lambda t: InverseProbabilityWeighting(clip=t), "dr": lambda t: DoublyRobust(clip=t),
+            "switch-dr": lambda t: SwitchDR(lambda_=t),
+            # DR-os shrinks more as lambda falls: lambda = inf is DR, 0 is DM.
+            "dr-os": lambda t: DoublyRobustWithShrinkage(lambda_=t)}[kind]
+    return [make(t) for t in ths]
+
+
+@dataclass(frozen=True)
+class SlopeResult:
+    """What SLOPE chose, and the path that led there.
+
+    Attributes
+    ----------
+    chosen : OffPolicyEstimator
+        The selected member.
+    index : int
+        Its position in the family.
+    value : float
+        Its estimate on the log.
+    path : DataFrame
+        One row per member: ``member, value, se, low, high, accepted`` where [low, high] =
+        value +- c * se is the member's confidence band and ``accepted`` says whether the band
+        intersected every earlier accepted band.
+    """
+
+    chosen: Any
+    index: int
+    value: float
+    path: pd.DataFrame = field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.path.copy()
+
+    def __repr__(self) -> str:
+        return (f"SlopeResult(chosen={self.chosen.label}, index={self.index} of {len(self.path)}, "
+                f"value={self.value:.6g})")
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(self.path, caption=f"SLOPE chose {self.chosen.label}")
+
+
+def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.0, n_bootstrap: int = 500,
+                 random_state=0, n_folds: int = 5, resampling: str = "poisson") -> SlopeResult:
+    """SLOPE: pick the most biased (least variable) member still consistent with all less biased ones.
+
+    The family must be ordered by non-decreasing bias and non-increasing variance (e.g.
+    :func:`threshold_family`: thresholds from inf down). Member i gets the band
+    theta_i +- c * sigma_i with sigma_i its bootstrap standard error (all members share one set of
+    resamples); SLOPE walks the family and keeps member i while its band intersects every earlier
+    band, i.e. |theta_i - theta_j| <= c (sigma_i + sigma_j) for all j < i, stopping at the first
+    violation (Lepski's method; Su, Srinath & Krishnamurthy 2020). The guarantee is an oracle
+    inequality: the chosen member's error is within a constant factor of the best bias + width
+    trade-off in the family, provided the widths hold with high probability.
+
+    Examples
+    --------
+    >>> import workbench as wb
+    >>> log, truth = wb.data.simulate_bandit(3000, n_actions=4, random_state=0)
+    >>> target = wb.ope.EpsilonGreedyPolicy(lambda X: X @ [[1, 0, -1, 0], [0, 1, 0, -1], [1, 1, 0, 0]], 0.1)
+    >>> fam = wb.ope.threshold_family("ips", [float("inf"), 50, 20, 10, 5, 2])
+    >>> res = wb.ope.slope_select(log, target, fam, n_bootstrap=200)
+    >>> res.path.shape[0]
+    6
+    """
+    members = [make_estimator(e) for e in family]
+    if len(members) < 2:
+        raise ValidationError("family", "must hold at least two estimators, ordered from least to most biased")
+    if not c > 0:
+        raise ValidationError("c", f"must be > 0, got {c}")
+    fold_seed = seed_key(random_state) % (2**32) if not isinstance(random_state, np.random.Generator) else random_state
+    inputs = prepare_inputs(log, policy, reward_model=reward_model, estimators=members, n_folds=n_folds,
+                            random_state=fold_seed)
+    ests = estimate_from_inputs(members, inputs, n_bootstrap=n_bootstrap, random_state=random_state,
+                                resampling=resampling, ids=unit_ids(log), warn=False)
+    theta = np.array([e.value for e in ests])
+    sigma = np.array([e.se for e in ests])
+    accepted = np.zeros(len(members), dtype=bool)
+    chosen = 0
+    accepted[0] = True
+    for i in range(1, len(members)):
+        ok = np.all(np.abs(theta[i] - theta[:i]) <= c * (sigma[i] + sigma[:i]))
+        if not ok:
+            break
+        accepted[i] = True
+        chosen = i
+    path = pd.DataFrame({"member": [m.label for m in members], "value": theta, "se": sigma,
+                         "low": theta - c * sigma, "high": theta + c * sigma, "accepted": accepted,
+                         "chosen": np.arange(len(members)) == chosen})
+    return SlopeResult(members[chosen], chosen, float(theta[chosen]), path)
+
+
+# ----------------------------------------------------------------------------------------------
+# Policy selection
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PolicyComparison:
+    """Several candidate policies evaluated on one log with shared resamples.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        ``policy, value, ci_low, ci_high, se, rank, prob_best`` (rank 1 = highest estimate).
+    pairwise : DataFrame
+        ``policy_a, policy_b, difference (a - b), ci_low, ci_high, prob_a_better`` for every pair.
+    choice : str
+        The pessimistic choice: the policy with the highest lower bound.
+    best_estimate : str
+        The policy with the highest point estimate.
+    """
+
+    summary: pd.DataFrame = field(repr=False)
+    pairwise: pd.DataFrame = field(repr=False)
+    choice: str
+    best_estimate: str
+    estimator: str
+    alpha: float
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.summary.copy()
+
+    def __repr__(self) -> str:
+        return (f"PolicyComparison({len(self.summary)} policies, estimator={self.estimator}, pessimistic choice="
+                f"{self.choice!r}, best estimate={self.best_estimate!r})")
+
+    def _repr_html_(self) -> str:
+        return (frame_to_html(self.summary, caption=f"{self.estimator}: pessimistic choice {self.choice}")
+                + frame_to_html(self.pairwise, caption="pairwise differences"))
+
+
+def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_model=None, alpha: float = 0.05,
+                     n_bootstrap: int = 1000, random_state=0, adjust: str = "none", n_folds: int = 5,
+                     resampling: str = "poisson") -> PolicyComparison:
+    """Rank candidate policies from one log, with uncertainty that accounts for their correlation.
+
+    All policies share the same reward-model predictions (cross-fitted once) and the same
+    resamples, so pairwise differences are paired: their intervals are percentile intervals of
+    the replicate differences, much narrower than comparing two separate intervals.
+    ``prob_best`` is the share of replicates in which each policy has the highest estimate (a
+    bootstrap measure of ranking stability, not a posterior probability).
+
+    The pessimistic choice maximises the lower end of the (1 - alpha) interval. With
+    ``adjust="bonferroni"`` the per-policy intervals use alpha / m, so all m lower bounds hold at
+    once with probability >= 1 - alpha (asymptotically) and the chosen policy's bound is honest
+    even after choosing.
+
+    Examples
+    --------
+    >>> import workbench as wb
+    >>> log, truth = wb.data.simulate_bandit(3000, n_actions=3, random_state=0)
+    >>> cands = {"uniform": wb.ope.UniformPolicy(), "softmax": wb.ope.SoftmaxPolicy(lambda X: X[:, :3])}
+    >>> cmp = wb.ope.compare_policies(log, cands, estimator="ips", n_bootstrap=200)
+    >>> sorted(cmp.summary["policy"])
+    ['softmax', 'uniform']
+    """
+    alpha = check_alpha(alpha)
+    check_choice(adjust, "adjust", ("none", "bonferroni"))
+    if not isinstance(policies, Mapping) or len(policies) < 2:
+        raise ValidationError("policies", "must be a mapping name -> policy with at least two entries")
+    names = [str(k) for k in policies]
+    est = make_estimator(estimator)
+    fold_seed = seed_key(random_state) % (2**32) if not isinstance(random_state, np.random.Generator) else random_state
+    q = None
+    if est.requires_reward_model:
+        from .evaluate import _resolve_q, default_reward_model
+
+        first = resolve_action_dist(log, next(iter(policies.values())))
+        q = _resolve_q(log, default_reward_model(log) if reward_model is None else reward_model, first, n_folds,
+                       fold_seed)
+    blocks = []
+    for name in names:
+        inp = prepare_inputs(log, policies[name], reward_model=q, estimators=[est], n_folds=n_folds)
+        t = np.asarray(est.terms(inp), dtype=np.float64)
+        blocks.append(t[:, None] if t.ndim == 1 else t)
+    widths = np.cumsum([0] + [b.shape[1] for b in blocks])
+    rs = Resampling.make(n_bootstrap, scheme=resampling, random_state=random_state)
+    acc = ReplicateAccumulator(int(widths[-1]), rs).add(np.hstack(blocks), unit_ids(log))
+    m = len(names)
+    theta = np.array([float(np.asarray(est.combine(acc.means[None, widths[j]:widths[j + 1]]))[0]) for j in range(m)])
+    reps = np.column_stack([np.asarray(est.combine(acc.replicate_means[:, widths[j]:widths[j + 1]])) for j in range(m)])
+    a_each = alpha / m if adjust == "bonferroni" else alpha
+    lo, hi = percentile_interval(reps, a_each)
+    se = np.nanstd(reps, axis=0, ddof=1)
+    ok = ~np.isnan(reps).any(axis=1)
+    winners = np.argmax(reps[ok], axis=1)
+    prob_best = np.bincount(winners, minlength=m) / max(1, ok.sum())
+    order = np.argsort(-theta, kind="stable")
+    rank = np.empty(m, dtype=int)
+    rank[order] = np.arange(1, m + 1)
+    summary = pd.DataFrame({"policy": names, "value": theta, "ci_low": lo, "ci_high": hi, "se": se, "rank": rank,
+                            "prob_best": prob_best}).sort_values("rank", kind="stable").reset_index(drop=True)
+    rows = []
+    for i in range(m):
+        for j in range(i + 1, m):
+            d = reps[:, i] - reps[:, j]
+            dlo, dhi = percentile_interval(d, alpha)
+            rows.append({"policy_a": names[i], "policy_b": names[j], "difference": theta[i] - theta[j],
+                         "ci_low": float(dlo), "ci_high": float(dhi), "se": float(np.nanstd(d, ddof=1)),
+                         "prob_a_better": float(np.nanmean(d > 0))})
+    pairwise = pd.DataFrame(rows)
+    choice = names[int(np.argmax(lo))]
+    return PolicyComparison(summary, pairwise, choice, names[int(order[0])], est.label, alpha)
+
+
+# ----------------------------------------------------------------------------------------------
+# Benchmarking estimators on simulations with known truth
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EstimatorBenchmark:
+    """Estimators on R simulated logs with known truth.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        One row per estimator, best RMSE first: ``estimator, mean, truth_mean, bias, bias_se, sd, rmse,
+        relative_error_mean, relative_error_sd, coverage, coverage_se, mean_width, n_replicates``.
+        ``bias_se`` is the Monte Carlo standard error of the bias (a bias within about 2-3 of them
+        is not distinguishable from 0 with this many replicates).
+    replicates : DataFrame
+        One row per (replicate, estimator): ``replicate, estimator, value, ci_low, ci_high, truth``.
+    """
+
+    summary: pd.DataFrame = field(repr=False)
+    replicates: pd.DataFrame = field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.summary.copy()
+
+    def __repr__(self) -> str:
+        best = self.summary["estimator"].iloc[0]
+        return f"EstimatorBenchmark({len(self.summary)} estimators, {self.summary['n_replicates'].iloc[0]} " \
+               f"replicates, lowest RMSE: {best})"
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(self.summary, caption="estimators on simulated logs (lowest RMSE first)")
+
+
+def _one_replicate(simulate, policy, estimators, reward_model, alpha, n_bootstrap, interval, seed, rep):
+    log, truth = simulate(seed)
+    dist = resolve_action_dist(log, policy(log) if callable(policy) and not hasattr(policy, "action_dist")
+                               else policy)
+    true_value = float(truth.policy_value(dist)) if hasattr(truth, "policy_value") else float(truth)
+    out = evaluate_policy(log, dist, estimators=estimators, reward_model=reward_model, alpha=alpha,
+                          n_bootstrap=n_bootstrap, interval=interval, random_state=seed_key(seed), warn=False)
+    out = out[["estimator", "value", "ci_low", "ci_high"]].copy()
+    out.insert(0, "replicate", rep)
+    out["truth"] = true_value
+    return out
+
+
+def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "snips", "dr"), reward_model=None,
+                         n_replicates: int = 100, alpha: float = 0.05, n_bootstrap: int = 200,
+                         interval: str = "percentile", random_state=0, n_jobs: int = 1,
+                         progress: bool = False) -> EstimatorBenchmark:
+    """Run estimators on ``n_replicates`` simulated logs and score them against the known truth.
+
+    Parameters
+    ----------
+    simulate : callable
+        ``simulate(seed) -> (log, truth)`` where ``truth`` is a :class:`~workbench.data.BanditTruth`
+        (the exact value of the target on that log's contexts is used) or a float. Each replicate
+        gets its own ``numpy.random.SeedSequence`` child, fixed before any work is dispatched.
+    policy : ndarray, policy object, or callable ``log -> action distribution``
+    estimators, reward_model, alpha, n_bootstrap, interval
+        As in :func:`evaluate_policy`.
+    n_jobs : int
+        joblib workers (results do not depend on it).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Examples
+    --------
+    >>> import workbench as wb
+    >>> sim = lambda s: wb.data.simulate_bandit(500, n_actions=3, random_state=s)
+    >>> bench = wb.ope.benchmark_estimators(sim, wb.ope.UniformPolicy(), ["ips", "snips"], n_replicates=5,
+    ...                                     n_bootstrap=50)
+    >>> list(bench.summary.columns[:4])
+    ['estimator', 'mean', 'truth_mean', 'bias']
+    """
+    alpha = check_alpha(alpha)
+    n_replicates = int(n_replicates)
+    if n_replicates < 2:
+        raise ValidationError("n_replicates", f"must be at least 2, got {n_replicates}")
+    seeds = spawn_seeds(random_state, n_replicates)
+    args = [(simulate, policy, list(estimators), reward_model, alpha, n_bootstrap, interval, s, r)
+            for r, s in enumerate(seeds)]
+    if n_jobs == 1:
+        it = args
+        if progress:
+            from tqdm.auto import tqdm
+
+            it = tqdm(args, desc="replicates")
+        parts = [_one_replicate(*a) for a in it]
+    else:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=n_jobs)(delayed(_one_replicate)(*a) for a in args)
+    reps = pd.concat(parts, ignore_index=True)
+    return EstimatorBenchmark(summarise_replicates(reps), reps)
+
+
+def summarise_replicates(reps: pd.DataFrame) -> pd.DataFrame:
+    """Bias, RMSE, relative error and coverage per estimator from a replicate frame."""
+    rows = []
+    for name, g in reps.groupby("estimator", sort=False):
+        v, t = g["value"].to_numpy(float), g["truth"].to_numpy(float)
+        err = v - t
+        R = len(g)
+        cover = ((g["ci_low"] <= g["truth"]) & (g["truth"] <= g["ci_high"])).to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.abs(err) / np.abs(t)
+        rows.append({"estimator": name, "mean": v.mean(), "truth_mean": t.mean(), "bias": err.mean(),
+                     "bias_se": err.std(ddof=1) / np.sqrt(R), "sd": v.std(ddof=1), "rmse": np.sqrt(np.mean(err ** 2)),
+                     "relative_error_mean": np.nanmean(rel), "relative_error_sd": np.nanstd(rel, ddof=1),
+                     "coverage": cover.mean(), "coverage_se": np.sqrt(cover.mean() * (1 - cover.mean()) / R),
+                     "mean_width": float(np.mean(g["ci_high"] - g["ci_low"])), "n_replicates": R})
+    return pd.DataFrame(rows).sort_values("rmse", kind="stable").reset_index(drop=True)
