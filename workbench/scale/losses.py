@@ -1,158 +1,348 @@
 """The loss-matrix bootstrap in one streaming pass: mean losses of m models and their differences.
 
-The per-row terms are the loss columns themselves (and their squares, for studentized
-intervals); all models share each row's hashed-Poisson weight, so differences between models
-are paired for free, and the result does not depend on how the rows are chunked.
+The per-row terms are the loss columns (plus their squares, or the squared differences of pairs,
+for studentized intervals). All models share each row's hashed-Poisson weight, so differences are
+paired, and the replicate sums do not depend on how the rows are chunked. The results are those
+of :func:`workbench.resample.bootstrap_ci` and :func:`workbench.resample.compare_models` with
+``resampling="poisson"`` on the same rows in memory (same seed: same values and intervals, to
+rounding): the same terms, the same plug-in standard errors, and BCa's acceleration from streamed
+co-moments instead of an (n, m) matrix of influence values.
+
+With ``groups`` (a column of cluster ids) every row of a cluster gets the cluster's weight. Because
+sum_i W_g(i) t_i = sum_g W_g T_g, the row-level sums equal the cluster-total sums of the
+in-memory cluster bootstrap, so estimates and percentile / basic / normal intervals agree; BCa and
+studentized intervals need per-cluster totals (clusters may span chunks) and are refused there.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
+from .. import _intervals
 from .._engine import Resampling
-from .._intervals import interval
+from .._random import seed_key
 from .._validation import ValidationError, check_alpha, check_choice, check_finite
-from .ope import _bca_streamed
-from .reduce import TermReducer
+from .reduce import CoMoments, TermReducer
 from .sources import as_source
 
-METHODS = ("percentile", "basic", "bca", "normal", "studentized")
+METHODS = ("percentile", "basic", "bca", "studentized", "normal")
 
 
-class _LossBuilder:
-    """Terms: the m losses; for studentized intervals also their squares and the squared
-    differences to the baseline (the second moments the per-replicate standard errors need)."""
+class _LossTerms:
+    """Terms of a chunk: the m losses, then (studentized) the squares of the statistics' columns."""
 
-    def __init__(self, columns, squares: bool, baseline_index: int | None):
+    def __init__(self, columns, pairs, squares: bool):
         self.columns = list(columns)
+        self.pairs = pairs  # (ia, ib) arrays of the differences that need their own second moments, or None
         self.squares = squares
-        self.b = baseline_index
 
     def __call__(self, chunk, ids):
         L = check_finite(chunk[self.columns].to_numpy(dtype=np.float64), "losses")
-        if self.squares:
-            parts = [L, L * L]
-            if self.b is not None:
-                D = np.delete(L, self.b, axis=1) - L[:, [self.b]]
-                parts.append(D * D)
-            L = np.hstack(parts)
-        return L, {}
+        if not self.squares:
+            return L, {}
+        parts = [L, L * L]
+        if self.pairs is not None:
+            D = L[:, self.pairs[0]] - L[:, self.pairs[1]]
+            parts.append(D * D)
+        return np.hstack(parts), {}
 
 
-def _loss_columns(source, columns):
-    if columns is not None:
-        if isinstance(columns, str) or not all(isinstance(c, str) for c in columns) or len(columns) == 0:
-            raise ValidationError("columns", f"must be a non-empty list of loss column names, got {columns!r}")
-        return list(columns)
-    raise ValidationError("columns", "must name the loss columns (one per model) for tabular inputs")
+@dataclass
+class StreamCore:
+    """What one pass over the loss columns leaves: the pieces every interval method needs."""
+
+    theta: np.ndarray            # (m,) mean losses
+    reps: np.ndarray             # (B, m) replicate means
+    moments: CoMoments | None    # co-moments of the m loss columns (for BCa)
+    mean_sq: np.ndarray | None   # (m,) means of L^2 (studentized)
+    rep_mean_sq: np.ndarray | None
+    diff_sq: np.ndarray | None   # (p,) means of (L_a - L_b)^2 for the pairs
+    rep_diff_sq: np.ndarray | None
+    rep_weight: np.ndarray       # (B,)
+    n: int
+    n_groups: int | None
+    seed: int
+    B: int
+
+
+def _columns(source, columns, groups):
+    if columns is None:
+        cols = _all_columns(source)
+        cols = [c for c in cols if c != groups]
+    elif isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+        raise ValidationError("columns", f"must be a list of loss column names, got {columns!r}")
+    else:
+        cols = list(columns)
+    if not cols:
+        raise ValidationError("columns", "no loss columns")
+    if len(set(cols)) != len(cols):
+        raise ValidationError("columns", f"must be distinct, got {cols}")
+    return cols
+
+
+def _all_columns(source):
+    kind = getattr(source, "kind", "")
+    if kind == "frame":
+        f = source.frame
+        return [str(c) for c in (f.columns if isinstance(f, pd.DataFrame) else f.schema.names)]
+    if kind == "dask":
+        return [str(c) for c in source.ddf.columns]
+    if kind == "parquet":
+        return list(source.dataset.schema.names)
+    raise ValidationError("columns", "must name the loss columns when the data is an iterable of chunks")
+
+
+class _GroupCount:
+    """Distinct cluster ids (a set per partial; merged by union) -- reported as n_groups."""
+
+    def __init__(self, column):
+        self.columns = [column]
+        self.column = column
+
+    def start(self):
+        return _IdSet(set())
+
+    def consume(self, partial, chunk, ids):
+        partial.ids.update(pd.unique(chunk[self.column].to_numpy()).tolist())
+
+
+class _IdSet:
+    def __init__(self, ids):
+        self.ids = ids
+
+    def merge(self, other):
+        return _IdSet(self.ids | other.ids)
+
+
+def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, groups=None, method="percentile",
+                pairs=None, chunk_size=None, n_jobs=None):
+    """One pass over the loss columns of a tabular input; see :class:`StreamCore`."""
+    source = as_source(data, chunk_size=chunk_size)
+    if groups is not None and not isinstance(groups, str):
+        raise ValidationError("groups", f"must be the name of the cluster-id column for tabular data, got "
+                              f"{type(groups).__name__}")
+    if groups is not None and method in ("bca", "studentized"):
+        raise ValidationError("method", f"{method!r} with groups needs per-cluster totals, which a streaming pass "
+                              "cannot form when clusters span chunks", hint="use percentile, basic or normal "
+                              "intervals, or aggregate the rows to one row per cluster first")
+    cols = _columns(source, columns, groups)
+    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 2:
+        raise ValidationError("n_resamples", f"must be an integer >= 2, got {n_resamples!r}")
+    seed = seed_key(random_state)
+    rs = Resampling.make(int(n_resamples), "poisson", seed)
+    m = len(cols)
+    squares = method == "studentized"
+    builder = _LossTerms(cols, pairs, squares)
+    k = m + (m + (len(pairs[0]) if pairs is not None else 0) if squares else 0)
+    reducer = TermReducer(cols, builder, k, rs, moments=(method == "bca"))
+    part = source.reduce(reducer, unit_id=groups, n_jobs=n_jobs)
+    acc = part.acc
+    if acc.n < 2:
+        raise ValidationError("data", f"needs at least 2 rows, got {acc.n}")
+    means, rep_means = acc.means, acc.replicate_means
+    n_groups = None
+    if groups is not None:
+        n_groups = len(source.reduce(_GroupCount(groups), n_jobs=n_jobs).ids)
+        if n_groups < 2:
+            raise ValidationError("groups", "needs at least 2 distinct groups")
+    mom = None
+    if part.moments is not None:
+        mom = part.moments
+    sq = rsq = dsq = rdsq = None
+    if squares:
+        sq, rsq = means[m:2 * m], rep_means[:, m:2 * m]
+        if pairs is not None:
+            dsq, rdsq = means[2 * m:], rep_means[:, 2 * m:]
+    return StreamCore(means[:m], rep_means[:, :m], mom, sq, rsq, dsq, rdsq, acc.rep_weight, int(acc.n), n_groups,
+                      seed, rs.n_replicates), cols
+
+
+def _bca(theta, reps, moments, grads, alpha):
+    """BCa per statistic j with influence U = grads[j] . (t - mean): z0 and the acceleration exactly as
+    :func:`workbench._intervals.bca_interval` computes them from the influence values."""
+    theta = np.atleast_1d(np.asarray(theta, dtype=np.float64))
+    reps = np.asarray(reps, dtype=np.float64).reshape(reps.shape[0], -1)
+    lo, hi = np.empty(theta.size), np.empty(theta.size)
+    zs = special.ndtri(np.array([alpha / 2, 1 - alpha / 2]))
+    for j in range(theta.size):  # a loop over statistics, not rows or resamples
+        g = grads[j]
+        s2 = float(g @ moments.m2 @ g)
+        s3 = float(np.einsum("ijk,i,j,k->", moments.m3, g, g, g))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = s3 / (6.0 * s2**1.5)
+        a = a if np.isfinite(a) else 0.0
+        r = reps[:, j]
+        valid = ~np.isnan(r)
+        below = ((r < theta[j]) & valid).sum()
+        at_or_below = ((r <= theta[j]) & valid).sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z0 = special.ndtri((below + at_or_below) / (2.0 * valid.sum()))
+            adj = special.ndtr(z0 + (z0 + zs) / (1 - a * (z0 + zs)))
+        if not np.all(np.isfinite(adj)):
+            lo[j] = hi[j] = np.nan
+            continue
+        lo[j], hi[j] = np.nanpercentile(r, adj * 100)
+    return lo, hi
+
+
+def _interval(core: StreamCore, method, alpha, theta, reps, grads, var, rep_var):
+    if method == "bca":
+        return _bca(theta, reps, core.moments, grads, alpha)
+    if method == "studentized":
+        # The plug-in SE of workbench.resample (sqrt(max(var, 0) / count)), count = n units or the
+        # replicate's total weight.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se_hat = np.sqrt(np.maximum(var, 0.0) / float(core.n))
+            reps_se = np.sqrt(np.maximum(rep_var, 0.0) / core.rep_weight[:, None])
+        return _intervals.studentized_interval(theta, se_hat, reps, reps_se, alpha)
+    if method == "normal":
+        return _intervals.normal_interval(theta, np.nanstd(reps, axis=0, ddof=1), alpha)
+    return _intervals.interval(method, theta, reps, alpha)
 
 
 def bootstrap_loss_matrix(data, columns: Sequence[str] | None = None, *, method: str = "percentile",
-                          n_resamples: int = 2000, alpha: float = 0.05, random_state=0, baseline: str | None = None,
-                          unit_id: str | None = None, chunk_size: int | None = None,
-                          n_jobs: int | None = None) -> pd.DataFrame:
-    """Intervals for the mean loss of each model (column), and differences to a baseline, in one pass.
+                          n_resamples: int = 2000, alpha: float = 0.05, random_state=None,
+                          resampling: str = "poisson", groups: str | None = None, names=None,
+                          chunk_size: int | None = None, n_jobs: int | None = None):
+    """Bootstrap intervals for the mean of each loss column of a tabular input, in one pass.
+
+    What :func:`workbench.resample.bootstrap_ci` runs for DataFrames-too-large-for-memory:
+    iterables of chunks, Parquet paths / datasets and Dask frames (``statistic="mean"``).
 
     Parameters
     ----------
-    data : DataFrame, iterable of chunks, Parquet path, pyarrow dataset or dask DataFrame
-        One row per test point, one column per model's loss (or score).
-    columns : list of str
-        The loss columns.
-    method : {"percentile", "basic", "bca", "normal", "studentized"}
-        Bootstrap interval method; all are asymptotically valid (1 - alpha) intervals; the
-        studentized one keeps coverage best on skewed losses.
-    n_resamples : int
-        Number of hashed-Poisson replicates (one set shared by all columns: paired).
-    baseline : str, optional
-        A loss column; adds rows "<col> - <baseline>" with paired intervals for each other column.
-    unit_id : str, optional
-        Cluster id column (rows of a unit share weights).
+    data : iterable of chunks, Parquet path, pyarrow dataset, dask DataFrame or DataFrame
+    columns : list of str, optional
+        Loss columns (one per model). Default: every column except ``groups``.
+    method : {"percentile", "basic", "bca", "studentized", "normal"}
+        As in :func:`workbench.resample.bootstrap_ci` (same formulas; BCa's acceleration from
+        streamed co-moments).
+    resampling : "poisson"
+        The only streamable scheme (hashed weights; same answer as in memory with "poisson").
+    groups : str, optional
+        Cluster-id column: rows of a cluster share one weight (cluster bootstrap).
 
     Returns
     -------
-    DataFrame with columns ``name, value, ci_low, ci_high, se, alpha, method, n, n_resamples``.
+    workbench.resample.BootstrapResult
 
     Examples
     --------
     >>> import numpy as np, pandas as pd
+    >>> from workbench.scale import bootstrap_loss_matrix
     >>> rng = np.random.default_rng(0)
-    >>> df = pd.DataFrame({"a": rng.random(500), "b": rng.random(500) + 0.1})
-    >>> out = bootstrap_loss_matrix(df, ["a", "b"], baseline="a", n_resamples=200, random_state=0)
-    >>> list(out["name"])
-    ['a', 'b', 'b - a']
+    >>> chunks = [pd.DataFrame({"a": rng.random(500), "b": rng.random(500)}) for _ in range(4)]
+    >>> res = bootstrap_loss_matrix(chunks, ["a", "b"], n_resamples=200, random_state=0)
+    >>> res.estimate.shape
+    (2,)
     """
-    alpha = check_alpha(alpha)
+    from ..resample.bootstrap import BootstrapResult, _ro
+
     check_choice(method, "method", METHODS)
+    alpha = check_alpha(alpha)
+    _check_resampling(resampling)
+    core, cols = stream_core(data, columns, n_resamples=n_resamples, random_state=random_state, groups=groups,
+                             method=method, chunk_size=chunk_size, n_jobs=n_jobs)
+    m = len(cols)
+    grads = np.eye(m)
+    var = rep_var = None
+    if method == "studentized":
+        var = core.mean_sq - core.theta**2
+        rep_var = core.rep_mean_sq - core.reps**2
+    lo, hi = _interval(core, method, alpha, core.theta, core.reps, grads, var, rep_var)
+    se = np.nanstd(core.reps, axis=0, ddof=1)
+    names = tuple(cols) if names is None else tuple(str(s) for s in names)
+    if len(names) != m:
+        raise ValidationError("names", f"must have {m} entries, got {len(names)}")
+    return BootstrapResult(
+        estimate=_ro(core.theta), ci_low=_ro(np.asarray(lo)), ci_high=_ro(np.asarray(hi)), standard_error=_ro(se),
+        bootstrap_distribution=_ro(core.reps), method=method, n_resamples=core.B, seed=core.seed, alpha=alpha,
+        n=core.n, statistic="mean", resampling="poisson", names=names, n_groups=core.n_groups,
+        diagnostics={"undefined_replicates": int(np.isnan(core.reps).any(axis=1).sum())})
+
+
+def _check_resampling(resampling):
+    if resampling != "poisson":
+        raise ValidationError("resampling", f"must be 'poisson' for chunked, Parquet or Dask data, got {resampling!r}",
+                              hint="the multinomial bootstrap needs all rows at once; resampling='poisson' hashes "
+                                   "(seed, row or group id, replicate) and gives the same answer as in memory")
+
+
+def compare_models_tabular(data, columns: Sequence[str] | None = None, baseline=None, *, names=None,
+                           method: str = "percentile", n_resamples: int = 2000, alpha: float = 0.05,
+                           random_state=None, resampling: str = "poisson", groups: str | None = None,
+                           higher_is_better: bool = False, chunk_size: int | None = None, n_jobs: int | None = None):
+    """:func:`workbench.resample.compare_models` for tabular inputs, in one streaming pass.
+
+    Same output (a :class:`workbench.resample.ModelComparison`) and, with ``resampling="poisson"``
+    and the same seed, the same numbers as the in-memory call on the same rows.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from workbench.scale import compare_models_tabular
+    >>> rng = np.random.default_rng(0)
+    >>> L = pd.DataFrame((rng.random((2000, 3)) < [0.2, 0.25, 0.3]).astype(float), columns=["a", "b", "c"])
+    >>> compare_models_tabular([L.iloc[:1000], L.iloc[1000:]], ["a", "b", "c"], random_state=0).best
+    'a'
+    """
+    from ..resample.compare import ModelComparison
+
+    check_choice(method, "method", METHODS)
+    alpha = check_alpha(alpha)
+    _check_resampling(resampling)
     source = as_source(data, chunk_size=chunk_size)
-    cols = _loss_columns(source, columns)
-    if baseline is not None and baseline not in cols:
-        raise ValidationError("baseline", f"must be one of the loss columns {cols}, got {baseline!r}")
-    resampling = Resampling.make(n_resamples, "poisson", random_state)
+    cols = _columns(source, columns, groups)
     m = len(cols)
-    squares = method == "studentized"
-    b = None if baseline is None else cols.index(baseline)
-    k = (2 * m + (m - 1 if b is not None else 0)) if squares else m
-    reducer = TermReducer(cols, _LossBuilder(cols, squares, b), k, resampling, moments=(method == "bca"))
-    part = source.reduce(reducer, unit_id=unit_id, n_jobs=n_jobs)
-    return loss_table(part, cols, method, alpha, baseline, resampling)
-
-
-def _combine_mean(j):
-    return lambda mm: mm[..., j]
-
-
-def _combine_diff(j, b):
-    return lambda mm: mm[..., j] - mm[..., b]
-
-
-def loss_table(part, cols, method, alpha, baseline, resampling) -> pd.DataFrame:
-    acc = part.acc
-    if acc.n == 0:
-        raise ValidationError("data", "has no rows")
-    m = len(cols)
-    means, reps_all = acc.means, acc.replicate_means
-    n = acc.n
-    stats = [(c, _combine_mean(j), [j]) for j, c in enumerate(cols)]
-    if baseline is not None:
-        b = cols.index(baseline)
-        stats += [(f"{c} - {baseline}", _combine_diff(j, b), [j, b]) for j, c in enumerate(cols) if j != b]
-    rows = []
-    for name, comb, used in stats:
-        theta = float(comb(means[None, :])[0])
-        reps = np.asarray(comb(reps_all), dtype=np.float64)
-        se = float(np.nanstd(reps, ddof=1))
-        if method == "bca":
-            sub = sorted(set(used))
-            loc = {c: i for i, c in enumerate(sub)}
-            comb_sub = (lambda mm, u=used, l=loc: mm[..., l[u[0]]] if len(u) == 1
-                        else mm[..., l[u[0]]] - mm[..., l[u[1]]])
-            lo, hi = _bca_streamed(theta, reps, part.moments, sub, means, comb_sub, alpha)
-        elif method == "studentized":
-            # se of a mean of (differences of) losses from the first two moments, per replicate
-            var_full = _var(means, used, m)
-            se_full = np.sqrt(var_full / (n - 1))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                var_rep = _var(reps_all, used, m)
-                se_rep = np.sqrt(var_rep / (acc.rep_weight - 1))
-            lo, hi = interval("studentized", theta, reps, alpha, se=se_full, reps_se=se_rep)
-        elif method == "normal":
-            lo, hi = interval("normal", theta, reps, alpha, se=se)
+    if m < 2:
+        raise ValidationError("losses", f"needs at least 2 models (columns), got {m}")
+    names = list(cols) if names is None else [str(s) for s in names]
+    if len(names) != m or len(set(names)) != m:
+        raise ValidationError("names", f"must be {m} distinct names, got {names}")
+    if baseline is None:
+        pairs = [(a, b) for a in range(m) for b in range(a + 1, m)]
+    else:
+        if isinstance(baseline, (int, np.integer)) and not isinstance(baseline, bool):
+            if not 0 <= baseline < m:
+                raise ValidationError("baseline", f"column index must be in [0, {m}), got {baseline}")
+            b0 = int(baseline)
+        elif str(baseline) in names:
+            b0 = names.index(str(baseline))
         else:
-            lo, hi = interval(method, theta, reps, alpha)
-        rows.append({"name": name, "value": theta, "ci_low": float(lo), "ci_high": float(hi), "se": se,
-                     "alpha": alpha, "method": method, "n": int(n), "n_resamples": resampling.n_replicates})
-    return pd.DataFrame(rows)
-
-
-def _var(mm, used, m):
-    """Plug-in variance of a loss column, or of the difference of column j and the baseline b,
-    from the means of the terms (..., k) built by :class:`_LossBuilder`."""
-    if len(used) == 1:
-        j = used[0]
-        return mm[..., m + j] - mm[..., j] ** 2
-    j, b = used
-    slot = 2 * m + (j if j < b else j - 1)
-    return mm[..., slot] - (mm[..., j] - mm[..., b]) ** 2
+            raise ValidationError("baseline", f"unknown model {baseline!r}; models are {names}")
+        pairs = [(a, b0) for a in range(m) if a != b0]
+    ia = np.array([p[0] for p in pairs], dtype=np.int64)
+    ib = np.array([p[1] for p in pairs], dtype=np.int64)
+    core, _ = stream_core(source, cols, n_resamples=n_resamples, random_state=random_state, groups=groups,
+                          method=method, pairs=(ia, ib), chunk_size=chunk_size, n_jobs=n_jobs)
+    var = rep_var = dvar = rep_dvar = None
+    dtheta = core.theta[ia] - core.theta[ib]
+    dreps = core.reps[:, ia] - core.reps[:, ib]
+    if method == "studentized":
+        var = core.mean_sq - core.theta**2
+        rep_var = core.rep_mean_sq - core.reps**2
+        dvar = core.diff_sq - dtheta**2
+        rep_dvar = core.rep_diff_sq - dreps**2
+    eye = np.eye(m)
+    lo, hi = _interval(core, method, alpha, core.theta, core.reps, eye, var, rep_var)
+    se = np.nanstd(core.reps, axis=0, ddof=1)
+    # Probability of being best and ranks: the rule of workbench.resample.compare_models.
+    sign = -1.0 if higher_is_better else 1.0
+    r = sign * core.reps
+    best = r == np.nanmin(r, axis=1, keepdims=True)
+    p_best = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+    rank = pd.Series(sign * core.theta).rank(method="min").astype(int).to_numpy()
+    models = pd.DataFrame({"name": names, "value": core.theta, "ci_low": lo, "ci_high": hi, "se": se,
+                           "alpha": alpha, "method": method, "n": core.n, "p_best": p_best, "rank": rank})
+    dlo, dhi = _interval(core, method, alpha, dtheta, dreps, eye[ia] - eye[ib], dvar, rep_dvar)
+    dse = np.nanstd(dreps, axis=0, ddof=1)
+    differences = pd.DataFrame({
+        "model": [names[a] for a in ia], "versus": [names[b] for b in ib], "difference": dtheta,
+        "ci_low": dlo, "ci_high": dhi, "se": dse, "alpha": alpha, "method": method,
+        "excludes_zero": (np.asarray(dlo) > 0) | (np.asarray(dhi) < 0)})
+    return ModelComparison(models, differences, method, alpha, core.B, core.seed, higher_is_better,
+                           {"n_groups": core.n_groups, "resampling": "poisson"})

@@ -1,210 +1,135 @@
 """Off-policy evaluation of a tabular log in one streaming pass (frames, chunks, Parquet, Dask).
 
-Every estimator here is a smooth function of the means of a few per-row terms (see
-:mod:`workbench._engine`). The terms of all requested estimators are built together, one
-column per distinct term (IPS and SNIPS share ``w r``), and reduced in one pass to the plain
-sums and the B hashed-Poisson replicate sums. So all estimators share one set of resamples,
-SNIPS/SNDR are re-normalised within each replicate, and the answer does not depend on how the
-rows are chunked or partitioned: a row's bootstrap weight is a hash of (seed, row number or unit
-id, replicate).
+The estimators are those of :mod:`workbench.ope.estimators`: each defines its per-row
+``terms(inputs)`` and a ``combine`` of their means. Here every chunk of rows becomes an
+:class:`workbench.ope.OPEInputs` of its own, each estimator builds that chunk's terms, the terms
+of all estimators are stacked (in the same order as the in-memory
+:func:`workbench.ope.estimate_from_inputs`) and reduced to plain sums and B hashed-Poisson
+replicate sums, and partial results merge by addition. So all estimators share one set of
+resamples, self-normalised ones are re-normalised inside each replicate, and the answer equals
+the in-memory one (to rounding) whatever the chunking or partitioning: a row's bootstrap weight
+is a hash of (seed, global row number or unit id, replicate).
+
+What cannot be streamed is refused or done in an extra pass, never approximated silently:
+``resampling="multinomial"`` needs all rows at once (refused); sg-ips with a data-driven
+``lambda_`` needs E_n[w^2] first (one light pre-pass); an unfitted reward model is cross-fitted
+on a hashed sample (one sampling pass; see :mod:`workbench.scale.reward`).
 """
 from __future__ import annotations
 
-import numbers
-from dataclasses import dataclass
-from typing import Callable, Sequence
+import math
+import types
+import warnings
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
-from .._engine import Resampling, influence_values
-from .._intervals import interval
-from .._validation import (SUM_TOL, ValidationError, check_alpha, check_choice, check_finite,
+from .._engine import Resampling
+from .._intervals import normal_interval, percentile_interval
+from .._validation import (SUM_TOL, ValidationError, check_alpha, check_choice, check_distribution, check_finite,
                            check_integer_in_range, check_probability, raise_if_any)
 from .reduce import TermReducer
 from .reward import RewardModel, make_reward_model
 from .sources import as_source
 
-INTERVAL_METHODS = ("percentile", "basic", "bca", "normal")
+_SIDE_SUM, _SIDE_MAX, _SIDE_MIN = "sum", "max", "min"
 
 
-@dataclass(frozen=True)
-class TabularEstimator:
-    """A streaming estimator: which named per-row terms it needs and how their means combine.
+def _ope():
+    # Imported lazily: workbench.ope imports this module's entry point in its dispatch.
+    from .. import ope
+    from ..ope import estimators, evaluate
 
-    ``terms`` names columns produced by :class:`_TermBuilder` ("wr", "w", "dm", "wres", ...).
-    ``combine(means)`` maps an array (..., len(terms)) of term means to the statistic.
+    return ope, estimators, evaluate
+
+
+class _ChunkTerms:
+    """Turns one chunk into validated :class:`OPEInputs` and the stacked terms of all estimators.
+
+    Picklable (no closures), so Dask and joblib workers can run it.
     """
 
-    name: str
-    terms: tuple
-    combine: Callable
-    needs_reward_model: bool = False
-
-
-def _ratio(m):
-    return m[..., 0] / m[..., 1]
-
-
-def _first(m):
-    return m[..., 0]
-
-
-def _sndr(m):
-    return m[..., 0] + m[..., 1] / m[..., 2]
-
-
-def _builtin(name: str) -> TabularEstimator:
-    if name == "ips":
-        return TabularEstimator("ips", ("wr",), _first)
-    if name == "snips":
-        return TabularEstimator("snips", ("wr", "w"), _ratio)
-    if name == "dm":
-        return TabularEstimator("dm", ("dm",), _first, True)
-    if name == "dr":
-        return TabularEstimator("dr", ("dr",), _first, True)
-    if name == "sndr":
-        return TabularEstimator("sndr", ("dm", "wres", "w"), _sndr, True)
-    raise ValidationError("estimators", f"{name!r} is not available for tabular (streamed) logs; use one of "
-                          f"{list(BUILTIN)} or an estimator object with per-row terms")
-
-
-BUILTIN = ("dm", "ips", "snips", "dr", "sndr")
-
-
-class _TermBuilder:
-    """Builds the distinct term columns for one chunk, validating it (picklable for Dask)."""
-
-    def __init__(self, action, reward, propensity, policy_cols, term_names, reward_model: RewardModel | None,
-                 extra_columns=()):
+    def __init__(self, *, action, reward, propensity, policy_cols, behavior_cols, action_context, estimators,
+                 reward_model: RewardModel | None, reward_range, unit_id):
         self.action, self.reward, self.propensity = action, reward, propensity
         self.policy_cols = list(policy_cols)
-        self.term_names = list(term_names)
+        self.behavior_cols = None if behavior_cols is None else list(behavior_cols)
+        self.action_context = action_context
+        self.estimators = list(estimators)
         self.reward_model = reward_model
-        self.columns = list(dict.fromkeys([action, reward, propensity, *self.policy_cols, *extra_columns,
-                                           *(reward_model.columns if reward_model is not None else [])]))
+        self.reward_range = reward_range
+        cols = [action, reward, propensity, *self.policy_cols, *(self.behavior_cols or [])]
+        if reward_model is not None:
+            cols += list(reward_model.columns)
+        self.columns = list(dict.fromkeys(cols))
 
-    def __call__(self, chunk: pd.DataFrame, ids: np.ndarray):
+    @property
+    def side_ops(self) -> dict:
+        ops = {"sum_w": _SIDE_SUM, "sum_w2": _SIDE_SUM, "max_w": _SIDE_MAX, "n_zero_support": _SIDE_SUM, "n_nonbinary": _SIDE_SUM,
+               "r_min": _SIDE_MIN, "r_max": _SIDE_MAX}
+        for j, _ in enumerate(self.estimators):
+            ops.update({f"sw_{j}": _SIDE_SUM, f"sw2_{j}": _SIDE_SUM, f"maxw_{j}": _SIDE_MAX,
+                        f"tb_lo_{j}": _SIDE_MIN, f"tb_hi_{j}": _SIDE_MAX})
+        return ops
+
+    def inputs(self, chunk: pd.DataFrame, ids):
+        ope, est_mod, ev = _ope()
         k = len(self.policy_cols)
-        a = check_integer_in_range(chunk[self.action].to_numpy(), self.action, 0, k)
-        r = check_finite(chunk[self.reward].to_numpy(), self.reward)
-        p = check_probability(chunk[self.propensity].to_numpy(), self.propensity)
-        pi = chunk[self.policy_cols].to_numpy(dtype=np.float64)
-        raise_if_any(np.isnan(pi) | (pi < 0) | (pi > 1), "policy", "action probabilities must be in [0, 1]", None)
-        sums = pi.sum(axis=1)
-        raise_if_any(np.abs(sums - 1) > SUM_TOL, "policy",
-                     f"action probabilities must sum to 1 over the columns {self.policy_cols} (tolerance {SUM_TOL:g})",
-                     sums)
-        rows = np.arange(len(a))
-        w = pi[rows, a] / p
-        cols = {"w": w, "wr": w * r}
+        a = check_integer_in_range(chunk[self.action].to_numpy(), "action", 0, k)
+        r = check_finite(chunk[self.reward].to_numpy(), "reward")
+        p = check_probability(chunk[self.propensity].to_numpy(), "propensity")
+        pi = check_distribution(chunk[self.policy_cols].to_numpy(dtype=np.float64), "policy", axis=1, tol=SUM_TOL)
+        m = len(a)
+        rows = np.arange(m)
+        behavior = None
+        if self.behavior_cols is not None:
+            pb = check_distribution(chunk[self.behavior_cols].to_numpy(dtype=np.float64), "behavior_dist", axis=1)
+            at = pb[rows, a]
+            raise_if_any(np.abs(at - p) > SUM_TOL * 10 + 1e-6 * np.abs(at), "propensity",
+                         "must equal behavior_dist at the logged action (and position)", p)
+            behavior = pb[:, :, None]
+        weight = pi[rows, a] / p
+        q_hat = q_logged = q_policy = None
         if self.reward_model is not None:
-            q = self.reward_model.predict(chunk, k, ids)  # (m, n_actions)
-            dm = np.einsum("ij,ij->i", pi, q)
-            wres = w * (r - q[rows, a])
-            cols.update(dm=dm, wres=wres, dr=dm + wres)
-        terms = np.column_stack([cols[t] for t in self.term_names])
-        side = {"sum_w2": float(np.dot(w, w)), "max_w": float(w.max()),
-                "n_w_zero": float(np.count_nonzero(w == 0))}
-        return terms, side
+            q = self.reward_model.predict(chunk, k, ids)
+            q_hat = q[:, :, None]
+            q_logged = q[rows, a]
+            q_policy = np.einsum("ij,ij->i", pi, q)
+        return est_mod.OPEInputs(reward=r, pscore=p, weight=weight, action=a, position=np.zeros(m, dtype=np.int64),
+                                 action_dist=pi[:, :, None], q_logged=q_logged, q_policy=q_policy, q_hat=q_hat,
+                                 behavior_dist=behavior, action_context=self.action_context)
 
-
-def _resolve_estimators(estimators) -> list[TabularEstimator]:
-    if isinstance(estimators, (str, TabularEstimator)):
-        estimators = [estimators]
-    out = []
-    for e in estimators:
-        if isinstance(e, TabularEstimator):
-            out.append(e)
-        elif isinstance(e, str):
-            out.append(_builtin(e.lower()))
+    def __call__(self, chunk: pd.DataFrame, ids):
+        inputs = self.inputs(chunk, ids)
+        blocks = []
+        side = {}
+        w = inputs.weight
+        rr = self.reward_range if self.reward_range is not None else (0.0, 1.0)
+        for j, e in enumerate(self.estimators):
+            t = np.asarray(e.terms(inputs), dtype=np.float64)
+            blocks.append(t[:, None] if t.ndim == 1 else t)
+            ew = e.weights(inputs) if hasattr(e, "weights") else None
+            if ew is None:
+                side.update({f"sw_{j}": np.nan, f"sw2_{j}": np.nan, f"maxw_{j}": np.nan})
+            else:
+                ew = np.asarray(ew, dtype=np.float64)
+                side.update({f"sw_{j}": float(ew.sum()), f"sw2_{j}": float(np.dot(ew, ew)),
+                             f"maxw_{j}": float(ew.max())})
+            b = e.term_bounds(inputs, rr) if blocks[-1].shape[1] == 1 else None
+            side.update({f"tb_lo_{j}": np.nan if b is None else float(b[0]),
+                         f"tb_hi_{j}": np.nan if b is None else float(b[1])})
+        r = inputs.reward
+        side.update({"sum_w": float(w.sum()), "sum_w2": float(np.dot(w, w)), "max_w": float(w.max()),
+                     "n_nonbinary": float(np.count_nonzero(~np.isin(r, (0.0, 1.0)))),
+                     "r_min": float(r.min()), "r_max": float(r.max())})
+        if inputs.behavior_dist is not None:
+            pe, pb = inputs.action_dist[:, :, 0], inputs.behavior_dist[:, :, 0]
+            side["n_zero_support"] = float(np.count_nonzero(((pe > 0) & (pb <= 0)).any(axis=1)))
         else:
-            raise ValidationError("estimators", f"must be names or TabularEstimator objects, got {type(e).__name__}")
-    names = [e.name for e in out]
-    if len(set(names)) != len(names):
-        raise ValidationError("estimators", f"names must be unique, got {names}")
-    return out
-
-
-def evaluate_tabular(data, policy, estimators=("ips", "snips"), *, action: str = "action", reward: str = "reward",
-                     propensity: str = "propensity", reward_model=None, context: Sequence[str] | None = None,
-                     alpha: float = 0.05, n_bootstrap: int = 1000, method: str = "percentile", random_state=0,
-                     unit_id: str | None = None, chunk_size: int | None = None, n_jobs: int | None = None,
-                     reward_model_sample: int = 200_000, reward_model_folds: int = 2) -> pd.DataFrame:
-    """Evaluate a target policy on a tabular log, in one streaming pass over its rows.
-
-    Parameters
-    ----------
-    data : DataFrame, iterable of chunks, Parquet path, pyarrow dataset or dask DataFrame
-        The log, one row per round. Only the named columns are read.
-    policy : list of str
-        Columns holding the target policy's probability of each action (column j is action j);
-        each row must sum to 1.
-    estimators : sequence of str or TabularEstimator
-        Any of "dm", "ips", "snips", "dr", "sndr".
-    action, reward, propensity : str
-        Column names of the logged action (integer in [0, len(policy))), the reward and the
-        logging policy's probability of the logged action.
-    reward_model : None, list of str, callable, or scikit-learn estimator
-        Needed by "dm", "dr", "sndr". A list of column names holding q(x, a) per action; a callable
-        ``f(chunk) -> (m, n_actions)`` applied per chunk/partition; a fitted scikit-learn model
-        applied per partition to ``context`` columns plus a one-hot action; or an unfitted one,
-        then cross-fitted on a hashed sample of ``reward_model_sample`` rows in
-        ``reward_model_folds`` folds (each row is predicted by a model that never saw it).
-    alpha : float
-        Miscoverage of the intervals.
-    n_bootstrap : int
-        Number of hashed-Poisson replicates shared by all estimators.
-    method : {"percentile", "basic", "bca", "normal"}
-        Interval method. "percentile"/"basic"/"bca" are bootstrap intervals (asymptotic
-        coverage 1 - alpha); "normal" uses the bootstrap standard error.
-    random_state : int or Generator
-        Seed of the hashed weights: the same seed gives the same intervals for any input kind.
-    unit_id : str, optional
-        Column of unit ids (user, session): rows of a unit share their bootstrap weights
-        (cluster bootstrap). Default: rows are the units (ids are global row numbers).
-    chunk_size : int, optional
-        Rows per chunk for frames and Parquet. Does not change the answer.
-    n_jobs : int, optional
-        Parquet only: reduce runs of row groups in parallel through joblib.
-
-    Returns
-    -------
-    DataFrame with one row per estimator and columns ``estimator, value, ci_low, ci_high, se,
-    alpha, method, n, n_bootstrap, ess, max_weight, mean_weight``.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
-    >>> n = 1000
-    >>> df = pd.DataFrame({"action": rng.integers(0, 2, n), "reward": rng.random(n), "propensity": 0.5,
-    ...                    "pi_0": 0.8, "pi_1": 0.2})
-    >>> out = evaluate_tabular(df, ["pi_0", "pi_1"], ["ips", "snips"], n_bootstrap=200, random_state=0)
-    >>> list(out["estimator"])
-    ['ips', 'snips']
-    """
-    alpha = check_alpha(alpha)
-    check_choice(method, "method", INTERVAL_METHODS)
-    policy_cols = _policy_columns(policy)
-    ests = _resolve_estimators(estimators)
-    source = as_source(data, chunk_size=chunk_size)
-    resampling = Resampling.make(n_bootstrap, "poisson", random_state)
-    rm = None
-    if any(e.needs_reward_model for e in ests):
-        if reward_model is None:
-            need = [e.name for e in ests if e.needs_reward_model]
-            raise ValidationError("reward_model", f"is required by {need}: give prediction columns, a callable, or a "
-                                  "scikit-learn model with context=")
-        rm = make_reward_model(reward_model, context=context, action=action, reward=reward, n_actions=len(policy_cols),
-                               source=source, unit_id=unit_id, seed=resampling.seed, sample_size=reward_model_sample,
-                               n_folds=reward_model_folds)
-    term_names = list(dict.fromkeys(t for e in ests for t in e.terms))
-    builder = _TermBuilder(action, reward, propensity, policy_cols, term_names, rm)
-    reducer = TermReducer(builder.columns, builder, len(term_names), resampling,
-                          side_ops={"sum_w2": "sum", "max_w": "max", "n_w_zero": "sum"}, moments=(method == "bca"))
-    part = source.reduce(reducer, unit_id=unit_id, n_jobs=n_jobs)
-    return _finish(part, ests, term_names, alpha, method, resampling)
+            side["n_zero_support"] = np.nan
+        return np.hstack(blocks), side
 
 
 def _policy_columns(policy) -> list[str]:
@@ -217,57 +142,273 @@ def _policy_columns(policy) -> list[str]:
     return list(policy)
 
 
-def _finish(part, ests, term_names, alpha, method, resampling) -> pd.DataFrame:
-    acc = part.acc
-    if acc.n == 0:
+class _WeightMoments:
+    """Pre-pass reducer: n and sum of w^2 (for sg-ips' data-driven lambda)."""
+
+    def __init__(self, builder: _ChunkTerms, resampling):
+        self.builder = builder
+        self.columns = builder.columns
+        self.resampling = resampling
+
+    def start(self):
+        return _Moments2()
+
+    def consume(self, partial, chunk, ids):
+        inputs = self.builder.inputs(chunk, ids)
+        partial.n += inputs.n
+        partial.sum_w2 += float(np.dot(inputs.weight, inputs.weight))
+
+
+class _Moments2:
+    def __init__(self):
+        self.n, self.sum_w2 = 0, 0.0
+
+    def merge(self, other):
+        out = _Moments2()
+        out.n, out.sum_w2 = self.n + other.n, self.sum_w2 + other.sum_w2
+        return out
+
+
+def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, reward_model=None,
+                     alpha: float = 0.05, n_bootstrap: int = 1000, interval: str = "percentile", random_state=0,
+                     resampling: str = "poisson", reward_range=None, n_folds: int = 2, warn: bool = True,
+                     action: str = "action", reward: str = "reward", propensity: str = "propensity",
+                     context: Sequence[str] | None = None, behavior: Sequence[str] | None = None,
+                     action_context=None, unit_id: str | None = None, chunk_size: int | None = None,
+                     n_jobs: int | None = None, reward_model_sample: int = 200_000) -> pd.DataFrame:
+    """Evaluate a target policy on a tabular log, streaming its rows (what ``evaluate_policy`` calls).
+
+    Same estimators, intervals, diagnostics and output columns as
+    :func:`workbench.ope.evaluate_policy`; with the same seed and the same rows the values and
+    intervals equal those of the in-memory call on a :class:`~workbench.data.BanditLog` (to
+    rounding, ~1e-15 relative), for every kind of input and every chunk size or partition count.
+
+    Parameters
+    ----------
+    data : DataFrame, iterable of chunks, Parquet path, pyarrow dataset or dask DataFrame
+        One row per logged round. Only the named columns are read; memory is O(chunk), not O(n).
+    policy : list of str
+        Columns holding the target policy's probability of each action (column j is action j);
+        every row must sum to 1 within 1e-6.
+    estimators, alpha, n_bootstrap, interval, random_state, reward_range, warn
+        As in :func:`workbench.ope.evaluate_policy`.
+    resampling : "poisson"
+        Only the hashed Poisson bootstrap streams (its weights do not depend on the chunking).
+    reward_model : None, list of str, callable or scikit-learn estimator
+        For DM and the DR family:
+
+        * a list of columns holding q(x, a) for each action (your own predictions);
+        * a callable ``f(chunk) -> (m, n_actions)`` applied to every chunk / partition;
+        * a *fitted* scikit-learn model, applied per partition to the design of
+          :func:`workbench.ope.design_matrix` on the ``context`` columns;
+        * an *unfitted* model (or None: logistic regression for 0/1 rewards, else ridge, as in
+          memory), cross-fitted in ``n_folds`` folds on a hashed sample of about
+          ``reward_model_sample`` rows; every row is predicted by a model fitted on other folds,
+          so none is predicted by a model that saw it. Differs from the in-memory K-fold fit
+          (a sample, not all rows), so DM/DR values match in memory only with given predictions.
+    action, reward, propensity : str
+        Column names (defaults "action", "reward", "propensity").
+    context : list of str, optional
+        Feature columns for a scikit-learn reward model.
+    behavior : list of str, optional
+        Columns with the logging policy's full distribution (for mips, the zero-support share and
+        the Bernstein bound's weight bound).
+    action_context : array (n_actions, d_a), optional
+        Action embeddings (for mips).
+    unit_id : str, optional
+        Column of unit ids (user, session): a unit's rows share bootstrap weights (clustered
+        bootstrap) and reward-model folds. Default: rows are the units (global row numbers).
+    chunk_size : int, optional
+        Rows per chunk for frames and Parquet; does not change the answer.
+    n_jobs : int, optional
+        Parquet: reduce runs of row groups in parallel through joblib (a Dask backend set with
+        ``joblib.parallel_config(backend="dask")`` sends them to the cluster).
+
+    Returns
+    -------
+    DataFrame
+        One row per estimator, columns ``estimator, value, ci_low, ci_high, se, alpha, interval,
+        n, ess, mean_weight, max_weight, zero_support_share, n_bootstrap, resampling,
+        reward_model``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> n = 1000
+    >>> df = pd.DataFrame({"action": rng.integers(0, 2, n), "reward": rng.random(n), "propensity": 0.5,
+    ...                    "pi_0": 0.8, "pi_1": 0.2})
+    >>> out = evaluate_tabular(df, ["pi_0", "pi_1"], ["ips", "snips"], n_bootstrap=200, random_state=0)
+    >>> list(out["estimator"])
+    ['ips', 'snips']
+    """
+    ope, est_mod, ev = _ope()
+    alpha = check_alpha(alpha)
+    check_choice(interval, "interval", ev.INTERVALS)
+    if resampling != "poisson":
+        raise ValidationError("resampling", f"must be 'poisson' for tabular (chunked or distributed) logs, got "
+                              f"{resampling!r}", hint="the multinomial bootstrap needs all rows in memory: build a "
+                              "BanditLog for it")
+    policy_cols = _policy_columns(policy)
+    if isinstance(estimators, (str, est_mod.OffPolicyEstimator)):
+        estimators = [estimators]
+    specs = list(estimators)
+    if not specs:
+        raise ValidationError("estimators", "must name at least one estimator")
+    ests = [est_mod.make_estimator(e) for e in specs]
+    labels = [s.strip().lower() if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
+    if any(e.requires_behavior_dist for e in ests) and behavior is None:
+        bad = [lab for lab, e in zip(labels, ests) if e.requires_behavior_dist]
+        raise ValidationError("behavior_dist", f"is required by {bad} but no behavior= columns were given",
+                              hint="name the columns holding the logging policy's probability of each action")
+    if behavior is not None and len(behavior) != len(policy_cols):
+        raise ValidationError("behavior", f"must name one column per action ({len(policy_cols)}), got {len(behavior)}")
+    if reward_range is not None:
+        lo, hi = (float(v) for v in reward_range)
+        if not lo < hi:
+            raise ValidationError("reward_range", f"must be (low, high) with low < high, got {reward_range!r}")
+        reward_range = (lo, hi)
+    source = as_source(data, chunk_size=chunk_size)
+    rs = Resampling.make(n_bootstrap, "poisson", random_state)
+
+    rm = None
+    model_name = "none"
+    if any(e.requires_reward_model for e in ests):
+        rm, model_name = make_reward_model(reward_model, context=context, action=action, reward=reward,
+                                           n_actions=len(policy_cols), source=source, unit_id=unit_id, seed=rs.seed,
+                                           sample_size=reward_model_sample, n_folds=n_folds)
+    builder = _ChunkTerms(action=action, reward=reward, propensity=propensity, policy_cols=policy_cols,
+                          behavior_cols=behavior, action_context=action_context, estimators=ests, reward_model=rm,
+                          reward_range=reward_range, unit_id=unit_id)
+    if any(isinstance(e, est_mod.SubGaussianIPS) and e.lambda_ is None for e in ests):
+        # sg-ips' default lambda depends on E_n[w^2] over all rows: one light pass first, then the
+        # resolved lambda is held fixed, exactly as in memory.
+        mom = source.reduce(_WeightMoments(builder, rs), unit_id=unit_id, n_jobs=n_jobs)
+        probe = types.SimpleNamespace(weight=np.array([math.sqrt(mom.sum_w2 / max(mom.n, 1))]), n=mom.n)
+        ests = [type(e)(lambda_=e.resolved_lambda(probe), delta=e.delta)
+                if isinstance(e, est_mod.SubGaussianIPS) and e.lambda_ is None else e for e in ests]
+        builder.estimators = ests
+    widths = _term_widths(ests, builder, source)
+    reducer = TermReducer(builder.columns, builder, int(sum(widths)), rs, side_ops=builder.side_ops,
+                          moments=interval in ("bca", "bernstein"))
+    part = source.reduce(reducer, unit_id=unit_id, n_jobs=n_jobs)
+    if part.acc.n == 0:
         raise ValidationError("data", "has no rows")
-    means = acc.means
-    rep_means = acc.replicate_means
-    idx = {t: j for j, t in enumerate(term_names)}
-    sum_w = acc.total[idx["w"]] if "w" in idx else np.nan
-    rows = []
+    return _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model_name, warn)
+
+
+def _term_widths(ests, builder, source):
+    """Number of term columns of each estimator, from a 1-row dummy chunk (terms' shape never depends on data)."""
+    k = len(builder.policy_cols)
+    pi = np.full((1, k, 1), 1.0 / k)
+    q = np.zeros(1)
+    _, est_mod, _ = _ope()
+    inputs = est_mod.OPEInputs(reward=np.zeros(1), pscore=np.ones(1), weight=np.ones(1), action=np.zeros(1, int),
+                               position=np.zeros(1, int), action_dist=pi, q_logged=q, q_policy=q,
+                               q_hat=np.zeros((1, k, 1)), behavior_dist=pi if builder.behavior_cols else None,
+                               action_context=builder.action_context)
+    out = []
     for e in ests:
-        cols = [idx[t] for t in e.terms]
-        theta = float(np.asarray(e.combine(means[cols][None, :]))[0])
-        reps = np.asarray(e.combine(rep_means[:, cols]), dtype=np.float64)
-        se = float(np.nanstd(reps, ddof=1))
-        if method == "bca":
-            lo, hi = _bca_streamed(theta, reps, part.moments, cols, means, e.combine, alpha)
-        elif method == "normal":
-            lo, hi = interval("normal", theta, reps, alpha, se=se)
-        else:
-            lo, hi = interval(method, theta, reps, alpha)
-        rows.append({"estimator": e.name, "value": theta, "ci_low": float(lo), "ci_high": float(hi), "se": se,
-                     "alpha": alpha, "method": method, "n": int(acc.n), "n_bootstrap": resampling.n_replicates})
-    out = pd.DataFrame(rows)
-    sum_w2 = part.side["sum_w2"]
-    # Weight diagnostics are the same for every estimator (they describe the log and the policy).
-    if "w" in idx:
-        out["ess"] = sum_w**2 / sum_w2 if sum_w2 > 0 else np.nan
-        out["mean_weight"] = sum_w / acc.n
-    else:
-        out["ess"] = np.nan
-        out["mean_weight"] = np.nan
-    out["max_weight"] = part.side["max_w"]
+        t = np.asarray(e.terms(inputs))
+        out.append(1 if t.ndim == 1 else t.shape[1])
     return out
 
 
-def _bca_streamed(theta, reps, moments, cols, means, combine, alpha):
-    """BCa from streamed co-moments: the same acceleration as influence values computed in memory."""
-    from scipy import special
+def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model_name, warn):
+    _, _, ev = _ope()
+    acc, side = part.acc, part.side
+    n = acc.n
+    means, rep_means = acc.means, acc.replicate_means
+    offsets = np.concatenate([[0], np.cumsum(widths)])
+    zero_share = side["n_zero_support"] / n if np.isfinite(side["n_zero_support"]) else float("nan")
+    if interval == "bernstein":
+        rr = _stream_reward_range(side, reward_range)
+    rows = []
+    for j, e in enumerate(ests):
+        sl = slice(offsets[j], offsets[j + 1])
+        cols = list(range(offsets[j], offsets[j + 1]))
+        theta = float(np.asarray(e.combine(means[None, sl]))[0])
+        reps = np.asarray(e.combine(rep_means[:, sl]), dtype=np.float64)
+        se = float(np.nanstd(reps, ddof=1))
+        if interval == "percentile":
+            lo, hi = percentile_interval(reps, alpha)
+        elif interval == "normal":
+            lo, hi = normal_interval(theta, se, alpha)
+        elif interval == "bca":
+            lo, hi = bca_from_moments(theta, reps, part.moments, cols, means, e.combine, alpha)
+        else:
+            if widths[j] != 1 or not np.isfinite(side[f"tb_lo_{j}"]):
+                raise ValidationError("interval", f"'bernstein' is not available for {labels[j]!r}",
+                                      hint="it needs the mean of one term with a-priori bounds: ips (with behavior= "
+                                           "columns or a finite clip), sg-ips, mips")
+            lo, hi = _bernstein(part.moments, cols[0], side[f"tb_lo_{j}"], side[f"tb_hi_{j}"], alpha, rr)
+        sw, sw2 = side[f"sw_{j}"], side[f"sw2_{j}"]
+        if np.isfinite(sw):
+            diag = {"ess": sw**2 / sw2 if sw2 > 0 else 0.0, "mean_weight": sw / n, "max_weight": side[f"maxw_{j}"]}
+        else:
+            diag = {"ess": np.nan, "mean_weight": np.nan, "max_weight": np.nan}
+        row = {"estimator": labels[j], "value": theta, "ci_low": float(lo), "ci_high": float(hi), "se": se,
+               "alpha": alpha, "interval": interval, "n": int(n)}
+        row.update(diag)
+        row.update({"zero_support_share": zero_share, "n_bootstrap": rs.n_replicates, "resampling": rs.scheme,
+                    "reward_model": model_name})
+        rows.append(row)
+    if warn:
+        _warn(side, n, zero_share, ev.OPEDiagnosticWarning)
+    return pd.DataFrame(rows)
 
-    # Gradient of combine at the means, by the same central differences as influence_values
-    # (evaluated on a 1-row dummy so both paths share one gradient rule).
+
+def _stream_reward_range(side, reward_range):
+    if reward_range is None:
+        if side["n_nonbinary"] == 0:
+            return (0.0, 1.0)
+        raise ValidationError("reward_range", "is needed for interval='bernstein' when rewards are not all 0/1",
+                              hint="pass the a-priori (low, high) bounds of the reward, e.g. reward_range=(0, 5)")
+    lo, hi = reward_range
+    if side["r_min"] < lo or side["r_max"] > hi:
+        raise ValidationError("reward", f"must lie in reward_range [{lo}, {hi}] for the Bernstein bound "
+                              f"(observed min {side['r_min']:.6g}, max {side['r_max']:.6g})")
+    return reward_range
+
+
+def _bernstein(moments, col, low, high, alpha, rr):
+    """Empirical-Bernstein interval from streamed moments: the formula of
+    :func:`workbench.ope.bernstein_interval` with the mean and unbiased variance of the term."""
+    n = moments.n
+    if n < 2:
+        return low, high
+    m = float(moments.mean[col])
+    var = float(moments.m2[col, col]) / (n - 1)
+    log_term = math.log(4.0 / alpha)
+    half = math.sqrt(2.0 * var * log_term / n) + 7.0 * (high - low) * log_term / (3.0 * (n - 1))
+    return max(low, m - half), min(high, m + half)
+
+
+def bca_from_moments(theta, reps, moments, cols, means, combine, alpha):
+    """BCa interval whose acceleration comes from streamed co-moments of the terms.
+
+    Same z0 (mid-rank) and the same acceleration sum U^3 / (6 (sum U^2)^1.5) as
+    :func:`workbench._intervals.bca_interval` with the influence values of
+    :func:`workbench._engine.influence_values` (gradient of ``combine`` by the same central
+    differences), but U is never materialised: sum U^2 = g' M2 g and sum U^3 = M3[g, g, g].
+    """
+    cols = list(cols)
     k = len(cols)
-    sub = _SubMoments(moments, cols)
-    m = means[cols]
-    h = 1e-6 * np.maximum(np.abs(m), 1e-3)
-    pts = np.repeat(m[None, :], 2 * k, axis=0)
+    mm = np.asarray(means, dtype=np.float64)[cols]
+    h = 1e-6 * np.maximum(np.abs(mm), 1e-3)
+    pts = np.repeat(mm[None, :], 2 * k, axis=0)
     pts[np.arange(k), np.arange(k)] += h
     pts[k + np.arange(k), np.arange(k)] -= h
     vals = np.asarray(combine(pts), dtype=np.float64)
-    grad = (vals[:k] - vals[k:]) / (2 * h)
-    a = sub.acceleration(grad)
+    g = (vals[:k] - vals[k:]) / (2 * h)
+    c = np.asarray(cols)
+    m2 = moments.m2[np.ix_(c, c)]
+    m3 = moments.m3[np.ix_(c, c, c)]
+    s2 = float(g @ m2 @ g)
+    s3 = float(np.einsum("ijk,i,j,k->", m3, g, g, g))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = s3 / (6.0 * s2**1.5)
+    a = a if np.isfinite(a) else 0.0
     reps = np.asarray(reps, dtype=np.float64)
     valid = ~np.isnan(reps)
     nb = valid.sum()
@@ -283,15 +424,27 @@ def _bca_streamed(theta, reps, moments, cols, means, combine, alpha):
     return lo, hi
 
 
-class _SubMoments:
-    def __init__(self, moments, cols):
-        c = np.asarray(cols)
-        self.m2 = moments.m2[np.ix_(c, c)]
-        self.m3 = moments.m3[np.ix_(c, c, c)]
-
-    def acceleration(self, g):
-        s2 = float(g @ self.m2 @ g)
-        s3 = float(np.einsum("ijk,i,j,k->", self.m3, g, g, g))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = s3 / (6.0 * s2**1.5)
-        return a if np.isfinite(a) else 0.0
+def _warn(side, n, zero_share, warning_cls):
+    """The in-memory diagnostics warning, from streamed sums (same thresholds and wording)."""
+    sw, sw2 = side["sum_w"], side["sum_w2"]
+    mean_w = sw / n
+    ess = sw**2 / sw2 if sw2 > 0 else 0.0
+    msgs = []
+    if np.isfinite(zero_share) and zero_share > 0:
+        msgs.append(f"on {100 * zero_share:.2g}% of rows the target policy puts probability on actions the logging "
+                    "policy never takes: IPS/DR cannot see those actions and are biased there; restrict the target to "
+                    "the logger's support, or rely on DM / MIPS and say so")
+    var = max(sw2 / n - mean_w**2, 0.0) * n / (n - 1) if n > 1 else 0.0
+    sd = math.sqrt(var)
+    z = abs(mean_w - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
+    if z > 4 and abs(mean_w - 1.0) > 0.02:
+        msgs.append(f"the mean importance weight is {mean_w:.4g}, {z:.1f} standard errors from 1 (its expectation "
+                    "when propensities are right and supports match): check that the propensity column is the "
+                    "logging policy's probability of the logged action; self-normalised estimators (snips, sndr) are "
+                    "less sensitive to this")
+    if ess < max(30.0, 0.01 * n):
+        msgs.append(f"the effective sample size of the weights is {ess:.3g} of {n} rows (max weight "
+                    f"{side['max_w']:.4g}): the estimate rests on a handful of rows; prefer "
+                    "dr/sndr, clipped or switch estimators, or a target closer to the logging policy")
+    if msgs:
+        warnings.warn("off-policy diagnostics: " + "; ".join(msgs) + ".", warning_cls, stacklevel=4)

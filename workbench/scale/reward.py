@@ -58,39 +58,27 @@ class CallableRewardModel(RewardModel):
         return check_finite(q, "reward_model")
 
 
-def _design(chunk: pd.DataFrame, context: list, n_actions: int, action_values: np.ndarray) -> np.ndarray:
-    """Features [context, one-hot(action)] for the given action of each row."""
-    x = chunk[context].to_numpy(dtype=np.float64)
-    onehot = np.zeros((len(chunk), n_actions))
-    onehot[np.arange(len(chunk)), action_values] = 1.0
-    return np.hstack([x, onehot])
+def _predict_all(model, chunk, context, n_actions, action_context=None) -> np.ndarray:
+    """q(x, a) for every action of every row: the in-memory design (:func:`workbench.ope.design_matrix`:
+    context, one-hot action, context x action) and expectation (``predict_proba @ classes_`` for
+    classifiers), one vectorised predict per action."""
+    from ..ope.reward_models import _expected, design_matrix
 
-
-def _predict_all(model, chunk, context, n_actions) -> np.ndarray:
     m = len(chunk)
-    x = chunk[context].to_numpy(dtype=np.float64)
-    # One stacked call over all (row, action) pairs: fewer model calls than a loop over actions.
-    big = np.hstack([np.repeat(x, n_actions, axis=0), np.tile(np.eye(n_actions), (m, 1))])
-    from sklearn.base import is_classifier
-
-    if is_classifier(model):
-        classes = np.asarray(model.classes_)
-        proba = model.predict_proba(big)
-        if not np.all(np.isin(classes, [0, 1])):
-            raise ValidationError("reward_model", f"a classifier reward model needs rewards in {{0, 1}}, its classes "
-                                  f"are {classes.tolist()}")
-        pos = np.flatnonzero(classes == 1)
-        q = proba[:, pos[0]] if pos.size else np.zeros(len(big))
-    else:
-        q = model.predict(big)
-    return np.asarray(q, dtype=np.float64).reshape(m, n_actions)
+    x = None if not context else chunk[context].to_numpy(dtype=np.float64)
+    q = np.empty((m, n_actions))
+    zeros = np.zeros(m, dtype=np.int64)
+    for a in range(n_actions):  # a loop over actions, each a vectorised predict over the chunk
+        X = design_matrix(x, np.full(m, a), zeros, n_actions, None)
+        q[:, a] = _expected(model, X)
+    return q
 
 
 class FittedRewardModel(RewardModel):
-    def __init__(self, model, context: Sequence[str]):
+    def __init__(self, model, context: Sequence[str] | None):
         self.model = model
-        self.context = list(context)
-        self.columns = list(context)
+        self.context = list(context or [])
+        self.columns = list(self.context)
 
     def predict(self, chunk, n_actions, ids=None):
         return check_finite(_predict_all(self.model, chunk, self.context, n_actions), "reward_model")
@@ -107,11 +95,11 @@ class CrossFittedRewardModel(RewardModel):
 
     def __init__(self, models, context, seed, n_folds, id_column=None):
         self.models = list(models)
-        self.context = list(context)
+        self.context = list(context or [])
         self.seed = int(seed)
         self.n_folds = int(n_folds)
         self.id_column = id_column
-        self.columns = list(context)
+        self.columns = list(self.context)
 
     def fold_of(self, ids) -> np.ndarray:
         return np.minimum((hash_uniform(ids, self.seed, _FOLD_SALT) * self.n_folds).astype(np.int64), self.n_folds - 1)
@@ -142,60 +130,81 @@ def _is_fitted(model) -> bool:
 
 
 def make_reward_model(reward_model, *, context, action, reward, n_actions, source, unit_id, seed, sample_size,
-                      n_folds) -> RewardModel:
+                      n_folds):
+    """A :class:`RewardModel` and a short description of it (for the output's ``reward_model`` column)."""
     if isinstance(reward_model, RewardModel):
-        return reward_model
-    if isinstance(reward_model, (list, tuple)) and all(isinstance(c, str) for c in reward_model):
-        return ColumnRewardModel(reward_model)
-    if hasattr(reward_model, "fit") and hasattr(reward_model, "predict"):
-        if not context:
-            raise ValidationError("context", "must list the feature columns when reward_model is a scikit-learn model")
-        context = list(context)
-        if _is_fitted(reward_model):
-            return FittedRewardModel(reward_model, context)
-        return _cross_fit(reward_model, context, action, reward, n_actions, source, unit_id, seed, sample_size,
-                          n_folds)
+        return reward_model, type(reward_model).__name__
+    if isinstance(reward_model, (list, tuple)) and reward_model and all(isinstance(c, str) for c in reward_model):
+        if len(reward_model) != n_actions:
+            raise ValidationError("reward_model", f"must name one prediction column per action ({n_actions}), got "
+                                  f"{len(reward_model)}")
+        return ColumnRewardModel(reward_model), "given predictions"
+    context = list(context) if context is not None else []
+    if reward_model is None or (hasattr(reward_model, "fit") and hasattr(reward_model, "predict")):
+        if reward_model is not None and _is_fitted(reward_model):
+            return FittedRewardModel(reward_model, context), type(reward_model).__name__ + " (fitted, given)"
+        model, name = _cross_fit(reward_model, context, action, reward, n_actions, source, unit_id, seed,
+                                 sample_size, n_folds)
+        return model, name
     if callable(reward_model):
-        return CallableRewardModel(reward_model, [])
-    raise ValidationError("reward_model", f"must be a list of prediction columns, a callable or a scikit-learn "
-                          f"estimator for tabular logs, got {type(reward_model).__name__}")
+        return CallableRewardModel(reward_model, []), "given callable"
+    raise ValidationError("reward_model", f"must be prediction columns, a callable or a scikit-learn estimator for "
+                          f"tabular logs, got {type(reward_model).__name__}")
 
 
 def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed, sample_size, n_folds):
     from joblib import Parallel, delayed
     from sklearn.base import clone
 
+    from ..ope.reward_models import design_matrix
+
     if int(n_folds) != n_folds or n_folds < 2:
-        raise ValidationError("reward_model_folds", f"must be an integer >= 2, got {n_folds}")
+        raise ValidationError("n_folds", f"must be an integer >= 2 (cross-fitting), got {n_folds}")
+    n_folds = int(n_folds)
     n = source.n_rows()
     if n is None:
-        raise ValidationError("data", "is a one-pass iterator, but fitting the reward model needs a pass for the "
-                              "sample first; pass a list of chunks, a Parquet path or a Dask frame, or a fitted model")
+        raise ValidationError("data", "is a one-pass iterator, but fitting the reward model needs a pass for its "
+                              "sample first", hint="pass a list of chunks, a Parquet path or a Dask frame, or "
+                              "prediction columns / a fitted model")
     frac = min(1.0, float(sample_size) / max(n, 1))
-    take = _SampleTake(seed, frac, unit_id)
-    sample = source.sample(list(dict.fromkeys([*context, action, reward] + ([unit_id] if unit_id else []))), take)
-    if len(sample) == 0:
-        raise ValidationError("reward_model_sample", "selected no rows; increase it")
+    cols = list(dict.fromkeys([*context, action, reward] + ([unit_id] if unit_id else [])))
+    sample = source.sample(cols, _SampleTake(seed, frac))
+    if len(sample) < n_folds:
+        raise ValidationError("reward_model_sample", f"selected {len(sample)} rows, fewer than n_folds={n_folds}",
+                              hint="increase reward_model_sample")
     ids = sample.attrs["row_ids"]
-    probe = CrossFittedRewardModel([], context, seed, n_folds, unit_id)
-    fold = probe.fold_of(ids)
-    a = sample[action].to_numpy()
-    X = _design(sample, context, n_actions, a.astype(np.int64))
-    y = sample[reward].to_numpy(dtype=np.float64)
+    y = check_finite(sample[reward].to_numpy(dtype=np.float64), "reward")
+    a = sample[action].to_numpy().astype(np.int64)
+    if model is None:
+        from sklearn.linear_model import LogisticRegression, Ridge
 
-    # Folds are fitted through joblib (so a Dask backend can take them); the fits are
-    # deterministic given the sample, which is itself a hash of the ids.
-    models = Parallel(n_jobs=1)(delayed(_fit)(clone(model), X[fold != f], y[fold != f]) for f in range(n_folds))
-    return CrossFittedRewardModel(models, context, seed, n_folds, unit_id)
+        # The in-memory default (workbench.ope.evaluate.default_reward_model), decided on the sample.
+        binary = np.isin(y, (0.0, 1.0)).all() and np.unique(y).size == 2
+        model = LogisticRegression(C=1.0, max_iter=1000) if binary else Ridge(alpha=1.0)
+        label = type(model).__name__ + " (default, cross-fitted on a sample)"
+    else:
+        label = type(model).__name__ + " (cross-fitted on a sample)"
+    fold = CrossFittedRewardModel([], context, seed, n_folds).fold_of(ids)
+    x = None if not context else sample[context].to_numpy(dtype=np.float64)
+    X = design_matrix(x, a, np.zeros(len(a), dtype=np.int64), n_actions, None)
+    # Folds are independent fits, dispatched through joblib (a Dask backend takes them to a cluster);
+    # each is deterministic given the sample, which is itself a hash of the row ids.
+    models = Parallel(n_jobs=1)(delayed(_fit)(clone(model), X[fold != f], y[fold != f], f) for f in range(n_folds))
+    return CrossFittedRewardModel(models, context, seed, n_folds), label
 
 
-def _fit(model, X, y):
-    return model.fit(X, y)
+def _fit(model, X, y, fold):
+    try:
+        return model.fit(X, y)
+    except ValueError as exc:
+        raise ValidationError("reward_model", f"could not be fitted on fold {fold} of the sample ({exc})",
+                              hint="a classifier needs both reward values in every fold; use a regressor or a "
+                                   "larger reward_model_sample") from None
 
 
 class _SampleTake:
-    def __init__(self, seed, frac, unit_id):
-        self.seed, self.frac, self.unit_id = seed, frac, unit_id
+    def __init__(self, seed, frac):
+        self.seed, self.frac = seed, frac
 
     def __call__(self, chunk, ids):
         return hash_uniform(ids, self.seed, _SAMPLE_SALT) < self.frac
