@@ -288,8 +288,8 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
 # ----------------------------------------------------------------------------------------------
 def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward_model=None, alpha: float = 0.05,
                     n_bootstrap: int = 1000, interval: str = "percentile", random_state=0,
-                    resampling: str = "poisson", reward_range=None, n_folds: int = 5, warn: bool = True
-                    ) -> pd.DataFrame:
+                    resampling: str = "poisson", reward_range=None, n_folds: int = 5, warn: bool = True,
+                    **tabular) -> pd.DataFrame:
     """Estimate a target policy's value from logged bandit feedback, with intervals and diagnostics.
 
     Parameters
@@ -339,6 +339,14 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         Cross-fitting folds when ``reward_model`` is an estimator (>= 2).
     warn : bool
         Issue one :class:`OPEDiagnosticWarning` when the weights look wrong or fragile.
+    **tabular
+        Logs larger than memory: ``log`` may also be a pandas DataFrame, an iterable of chunks, a
+        Parquet path or ``pyarrow.dataset.Dataset``, or a ``dask.dataframe.DataFrame``; then
+        ``policy`` is the list of columns holding the target's action probabilities and the
+        keywords ``action=``, ``reward=``, ``propensity=`` (column names; defaults "action",
+        "reward", "propensity"), ``context=``, ``behavior=``, ``unit_id=``, ``chunk_size=``,
+        ``n_jobs=`` are passed to :func:`workbench.scale.evaluate_tabular`, which streams the rows
+        and gives the same values and intervals as this function in memory (same seed).
 
     Returns
     -------
@@ -358,6 +366,18 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
     >>> list(out["estimator"])
     ['ips', 'snips', 'dr']
     """
+    from ..scale.sources import is_tabular
+
+    if is_tabular(log):  # frames, chunks, Parquet, Dask: one streaming pass (workbench.scale)
+        from ..scale import evaluate_tabular
+
+        return evaluate_tabular(log, policy, estimators, reward_model=reward_model, alpha=alpha,
+                                n_bootstrap=n_bootstrap, interval=interval, random_state=random_state,
+                                resampling=resampling, reward_range=reward_range, n_folds=n_folds, warn=warn,
+                                **tabular)
+    if tabular:
+        raise ValidationError("evaluate_policy", f"unexpected keyword(s) {sorted(tabular)} for a BanditLog "
+                              "(they name the columns of tabular logs)")
     if isinstance(estimators, (str, OffPolicyEstimator)):
         estimators = [estimators]
     specs = list(estimators)
