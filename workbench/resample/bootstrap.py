@@ -401,7 +401,8 @@ def _compute(data, statistic, methods, *, n_resamples, random_state, resampling,
 
 def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "percentile", n_resamples: int = 2000,
                  alpha: float = 0.05, random_state=None, resampling: str = "multinomial", groups=None,
-                 indices=None, names: Sequence[str] | None = None, vectorized: bool = True) -> BootstrapResult:
+                 indices=None, names: Sequence[str] | None = None, vectorized: bool = True,
+                 **tabular) -> BootstrapResult:
     """Bootstrap confidence interval for a mean, a ratio of means or any statistic, per column.
 
     Parameters
@@ -467,7 +468,19 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
     >>> L = np.random.default_rng(1).random((500, 3))      # losses of 3 models
     >>> bootstrap_ci(L, method="studentized", random_state=0).to_frame().shape[0]
     3
+
+    Data larger than memory: ``data`` may also be an iterable of chunks, a Parquet path /
+    ``pyarrow.dataset.Dataset`` or a ``dask.dataframe.DataFrame`` (``statistic="mean"``,
+    ``resampling="poisson"``, ``groups`` a column name; ``columns=``, ``chunk_size=``, ``n_jobs=``
+    keywords): :func:`workbench.scale.bootstrap_loss_matrix` streams it and gives the same result
+    as this function in memory with ``resampling="poisson"``.
     """
+    if _streamed(data):
+        return _bootstrap_streamed(data, statistic, method=method, n_resamples=n_resamples, alpha=alpha,
+                                   random_state=random_state, resampling=resampling, groups=groups, names=names,
+                                   **tabular)
+    if tabular:
+        raise ValidationError("bootstrap_ci", f"unexpected keyword(s) {sorted(tabular)} for in-memory data")
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
     names = names if names is not None else _infer_names(data, statistic)
@@ -488,6 +501,21 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
         n_resamples=core.B, seed=core.seed, alpha=alpha, n=core.n, statistic=str(stat_name),
         resampling=core.scheme, names=_names(names, m, one), n_groups=core.n_groups,
         diagnostics={"undefined_replicates": nan_reps})
+
+
+def _streamed(data) -> bool:
+    """Chunks, Parquet and Dask inputs go to workbench.scale (an in-memory DataFrame stays here)."""
+    from ..scale.sources import is_tabular
+
+    return is_tabular(data) and not isinstance(data, pd.DataFrame)
+
+
+def _bootstrap_streamed(data, statistic, **kw):
+    from ..scale import bootstrap_loss_matrix
+
+    if statistic != "mean":
+        raise ValidationError("statistic", f"must be 'mean' for chunked, Parquet or Dask data, got {statistic!r}")
+    return bootstrap_loss_matrix(data, **kw)
 
 
 def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Sequence[str] = METHODS,

@@ -81,7 +81,8 @@ class ModelComparison:
 
 def compare_models(losses, baseline: str | int | None = None, *, names: Sequence[str] | None = None,
                    method: str = "percentile", n_resamples: int = 2000, alpha: float = 0.05, random_state=None,
-                   resampling: str = "multinomial", groups=None, higher_is_better: bool = False) -> ModelComparison:
+                   resampling: str = "multinomial", groups=None, higher_is_better: bool = False,
+                   **tabular) -> ModelComparison:
     """Compare m models on the same n test points from their per-sample losses (or scores).
 
     Parameters
@@ -118,7 +119,23 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
     >>> cmp = compare_models(L, names=["a", "b", "c"], random_state=0)
     >>> cmp.best
     'a'
+
+    Data larger than memory: ``losses`` may also be an iterable of chunks, a Parquet path /
+    dataset or a ``dask.dataframe.DataFrame`` with one loss column per model (``columns=`` to pick
+    them, ``groups`` a column name, ``resampling="poisson"``): it is streamed by
+    :func:`workbench.scale.compare_models_tabular`, with the same result as in memory.
     """
+    from .bootstrap import _streamed
+
+    if _streamed(losses):
+        from ..scale import compare_models_tabular
+
+        return compare_models_tabular(losses, baseline=baseline, names=names, method=method,
+                                      n_resamples=n_resamples, alpha=alpha, random_state=random_state,
+                                      resampling=resampling, groups=groups, higher_is_better=higher_is_better,
+                                      **tabular)
+    if tabular:
+        raise ValidationError("compare_models", f"unexpected keyword(s) {sorted(tabular)} for in-memory data")
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
     L, names = _loss_matrix(losses, names)
