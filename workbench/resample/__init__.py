@@ -8,13 +8,27 @@
 * :func:`paired_t_5x2cv`, :func:`f_test_5x2cv`, :func:`corrected_resampled_t_test`,
   :func:`bayesian_correlated_t_test`: two learning algorithms.
 * :func:`friedman_test`, :func:`nemenyi_test`, :func:`wilcoxon_holm_test`: many algorithms over
-  many data sets (critical-difference diagram in :mod:`workbench.plotting`).
+  many data sets (critical-difference diagram: :func:`workbench.plotting.critical_difference_diagram`).
 * :class:`BootstrapSplit`, :func:`bootstrap_error` (OOB, .632, .632+).
 * :func:`repeated_cv`, :func:`nested_cv`, :func:`ncv_interval`, :func:`learning_curve_ci`.
 """
+from ._result import TestResult
 from .bootstrap import METHODS, BootstrapResult, bootstrap_ci, bootstrap_intervals
 from .compare import ModelComparison, ModelConfidenceSet, compare_models, model_confidence_set
-from ._result import TestResult
+from .cv import CVResult, NestedCVResult, learning_curve_ci, ncv_interval, nested_cv, repeated_cv
+from .cvtests import (bayesian_correlated_t_test, corrected_resampled_t_test, cv_scores_two, f_test_5x2cv,
+                      paired_t_5x2cv, scores_from_cv_results)
+from .mcnemar import cochrans_q, mcnemar_table, mcnemar_test, paired_difference_interval
+from .oob import BootstrapErrorResult, BootstrapSplit, bootstrap_error, point632plus
+from .ranks import RankTestResult, critical_difference, friedman_test, nemenyi_test, wilcoxon_holm_test
 
-__all__ = ["METHODS", "BootstrapResult", "bootstrap_ci", "bootstrap_intervals", "ModelComparison",
-           "ModelConfidenceSet", "compare_models", "model_confidence_set", "TestResult"]
+__all__ = [
+    "METHODS", "BootstrapResult", "bootstrap_ci", "bootstrap_intervals",
+    "ModelComparison", "ModelConfidenceSet", "compare_models", "model_confidence_set",
+    "CVResult", "NestedCVResult", "repeated_cv", "nested_cv", "ncv_interval", "learning_curve_ci",
+    "TestResult", "cv_scores_two", "scores_from_cv_results", "paired_t_5x2cv", "f_test_5x2cv",
+    "corrected_resampled_t_test", "bayesian_correlated_t_test",
+    "mcnemar_table", "mcnemar_test", "paired_difference_interval", "cochrans_q",
+    "BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "point632plus",
+    "RankTestResult", "critical_difference", "friedman_test", "nemenyi_test", "wilcoxon_holm_test",
+]

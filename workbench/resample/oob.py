@@ -1,0 +1,324 @@
+"""Out-of-bag, .632 and .632+ bootstrap estimates of a learning algorithm's error.
+
+Efron (1983) and Efron & Tibshirani (1997). With per-sample losses (the default):
+
+1. resubstitution error err: the model fitted on ALL rows, evaluated on all rows;
+2. leave-one-out bootstrap error Err(1) (``oob``): for every row, the average loss of the models
+   whose bootstrap sample did not contain it, then averaged over rows (rows that were in every
+   sample are left out and counted in ``never_out_of_bag``);
+3. .632 = 0.368 err + 0.632 Err(1);
+4. no-information error gamma: the loss averaged over all pairs (y_i, f(x_j)) of the full-data
+   model (for 0-1 loss: sum_k p_k (1 - q_k));
+5. Err(1)' = min(Err(1), gamma); relative overfitting R = (Err(1)' - err) / (gamma - err) if
+   Err(1)' > err and gamma > err, else 0; R is clipped to [0, 1];
+6. w = 0.632 / (1 - 0.368 R); .632+ = (1 - w) err + w Err(1)'.
+
+Where we differ from mlxtend on purpose: mlxtend computes the weights per bootstrap round,
+takes the "training error" from the round's model (not the full-data fit), leaves R unclipped and
+Err(1) uncapped (so .632+ can leave [err, gamma] or divide by ~0), and derives gamma from
+accuracy only. Its per-round OOB average is available here with ``scoring=`` (an aggregate
+scikit-learn scorer; the per-round mean is then the OOB estimate).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+from .._random import check_random_state, seed_key
+from .._validation import ValidationError, check_choice
+from ..results import _fmt, frame_to_html
+
+__all__ = ["BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "LOSSES"]
+
+LOSSES = ("zero_one", "squared", "absolute", "log_loss")
+
+
+class BootstrapSplit:
+    """scikit-learn compatible bootstrap splitter: train = n rows drawn with replacement, test =
+    the rows never drawn (out-of-bag).
+
+    With ``groups`` passed to :meth:`split`, whole groups are drawn with replacement (cluster
+    bootstrap) and the test set holds the rows of the groups not drawn. Train indices repeat rows,
+    which scikit-learn's ``cross_validate`` handles. The indices of split b are
+    ``default_rng(seed).integers(0, n, n)`` drawn in order, the same stream as
+    ``bootstrap_ci(..., resampling="multinomial")``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.resample import BootstrapSplit
+    >>> cv = BootstrapSplit(n_splits=3, random_state=0)
+    >>> [len(np.intersect1d(tr, te)) for tr, te in cv.split(np.zeros((20, 1)))]
+    [0, 0, 0]
+    """
+
+    def __init__(self, n_splits: int = 200, *, random_state=None):
+        if not isinstance(n_splits, (int, np.integer)) or n_splits < 1:
+            raise ValidationError("n_splits", f"must be a positive integer, got {n_splits!r}")
+        self.n_splits = int(n_splits)
+        self.random_state = random_state
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        return self.n_splits
+
+    def split(self, X, y=None, groups=None):
+        from sklearn.utils.validation import _num_samples
+
+        n = _num_samples(X)
+        if n < 2:
+            raise ValidationError("X", f"needs at least 2 rows, got {n}")
+        rng = np.random.default_rng(seed_key(self.random_state)) if not isinstance(
+            self.random_state, np.random.Generator) else self.random_state
+        if groups is None:
+            all_rows = np.arange(n)
+            for _ in range(self.n_splits):
+                train = rng.integers(0, n, n)
+                test = np.setdiff1d(all_rows, train, assume_unique=False)
+                yield train, test
+            return
+        groups = np.asarray(groups)
+        if groups.shape[0] != n:
+            raise ValidationError("groups", f"must have one id per row ({n}), got {groups.shape[0]}")
+        uniq, inv = np.unique(groups, return_inverse=True)
+        G = uniq.size
+        if G < 2:
+            raise ValidationError("groups", "needs at least 2 distinct groups")
+        order = np.argsort(inv, kind="stable")
+        starts = np.searchsorted(inv[order], np.arange(G + 1))
+        for _ in range(self.n_splits):
+            counts = np.bincount(rng.integers(0, G, G), minlength=G)
+            drawn = np.repeat(np.arange(G), counts)
+            train = np.concatenate([order[starts[g]:starts[g + 1]] for g in drawn])
+            test = np.sort(np.concatenate([order[starts[g]:starts[g + 1]] for g in np.flatnonzero(counts == 0)]
+                                          or [np.empty(0, dtype=np.int64)]))
+            yield train, test
+
+    def __repr__(self) -> str:
+        return f"BootstrapSplit(n_splits={self.n_splits}, random_state={self.random_state!r})"
+
+
+# --------------------------------------------------------------------------------------------
+# Losses
+# --------------------------------------------------------------------------------------------
+def _resolve_loss(loss, estimator):
+    """-> (per-sample loss fn(y, pred) -> (n,), response method name, name)."""
+    from sklearn.base import is_classifier
+
+    if loss is None:
+        loss = "zero_one" if is_classifier(estimator) else "squared"
+    if callable(loss):
+        return loss, "predict", getattr(loss, "__name__", "loss")
+    check_choice(loss, "loss", LOSSES)
+    if loss == "zero_one":
+        return (lambda y, p: (np.asarray(y) != np.asarray(p)).astype(np.float64)), "predict", loss
+    if loss == "squared":
+        return (lambda y, p: (np.asarray(y, float) - np.asarray(p, float)) ** 2), "predict", loss
+    if loss == "absolute":
+        return (lambda y, p: np.abs(np.asarray(y, float) - np.asarray(p, float))), "predict", loss
+    return None, "predict_proba", loss  # log loss: needs the class order, handled in _pointwise
+
+
+def _pointwise(loss_fn, name, est, X, y, classes):
+    from sklearn.utils import _safe_indexing
+
+    if name == "log_loss":
+        P = est.predict_proba(X)
+        # Map each label to the column of the fitted model's classes_; a class unseen in this
+        # bootstrap sample has probability 0 there (loss = -log(eps), as sklearn's log_loss clips).
+        cols = {c: j for j, c in enumerate(est.classes_)}
+        idx = np.array([cols.get(v, -1) for v in np.asarray(y)])
+        p = np.where(idx >= 0, P[np.arange(len(idx)), np.maximum(idx, 0)], 0.0)
+        return -np.log(np.clip(p, np.finfo(float).eps, 1.0))
+    return np.asarray(loss_fn(np.asarray(y), est.predict(X)), dtype=np.float64)
+
+
+def _no_information_loss(loss_fn, name, est, X, y, rng):
+    """gamma = mean over all (i, j) of L(y_i, f(x_j)); exact, without forming n^2 pairs when possible."""
+    y = np.asarray(y)
+    n = y.shape[0]
+    if name == "zero_one":
+        pred = est.predict(X)
+        labels, yc = np.unique(np.concatenate([y, pred]), return_inverse=True)
+        p = np.bincount(yc[:n], minlength=labels.size) / n
+        q = np.bincount(yc[n:], minlength=labels.size) / n
+        return float(np.sum(p * (1 - q)))
+    if name == "squared":
+        f = np.asarray(est.predict(X), float)
+        yf = y.astype(float)
+        return float(np.mean(yf**2) - 2 * yf.mean() * f.mean() + np.mean(f**2))
+    if name == "log_loss":
+        P = est.predict_proba(X)
+        cols = {c: j for j, c in enumerate(est.classes_)}
+        idx = np.array([cols.get(v, -1) for v in y])
+        logq = np.log(np.clip(P, np.finfo(float).eps, 1.0)).mean(axis=0)  # mean_j log q_j(k)
+        return float(-np.mean(np.where(idx >= 0, logq[np.maximum(idx, 0)], np.log(np.finfo(float).eps))))
+    pred = est.predict(X)
+    if n <= 4000:  # exact all pairs, in blocks of rows
+        tot = 0.0
+        step = max(1, 2**22 // n)
+        for i in range(0, n, step):
+            yi = np.repeat(y[i:i + step], n)
+            pj = np.tile(pred, min(step, n - i)) if np.ndim(pred) == 1 else np.tile(pred, (min(step, n - i), 1))
+            tot += float(np.sum(loss_fn(yi, pj)))
+        return tot / (n * n)
+    # Large n: the average over random permutations of y against the predictions is an unbiased
+    # estimate of the all-pairs mean (E over a uniform permutation equals the all-pairs average).
+    return float(np.mean([np.mean(loss_fn(y[rng.permutation(n)], pred)) for _ in range(50)]))
+
+
+# --------------------------------------------------------------------------------------------
+# The estimator
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, repr=False)
+class BootstrapErrorResult:
+    """OOB, .632 and .632+ estimates (in the units of the loss, or of the score with ``scoring``).
+
+    Attributes
+    ----------
+    oob, point632, point632plus, resubstitution, no_information : float
+    relative_overfitting : float
+        R in [0, 1] (after clipping); ``weight`` = 0.632 / (1 - 0.368 R).
+    oob_se_naive : float
+        sd of the per-row OOB losses / sqrt(n): conditional on the fitted models; it ignores the
+        variability of training sets, so it understates the uncertainty of the algorithm's error
+        (a lower bound, not a valid standard error). NaN with ``scoring``.
+    """
+
+    oob: float
+    point632: float
+    point632plus: float
+    resubstitution: float
+    no_information: float
+    relative_overfitting: float
+    weight: float
+    n_splits: int
+    n: int
+    loss: str
+    greater_is_better: bool
+    oob_se_naive: float = float("nan")
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        names = ["resubstitution", "oob", ".632", ".632+", "no_information"]
+        vals = [self.resubstitution, self.oob, self.point632, self.point632plus, self.no_information]
+        return pd.DataFrame({"estimator": names, "value": vals, "loss": self.loss, "n": self.n,
+                             "n_splits": self.n_splits})
+
+    def __repr__(self) -> str:
+        return (f"BootstrapErrorResult({self.loss}: .632+ {_fmt(self.point632plus)}, .632 {_fmt(self.point632)}, "
+                f"oob {_fmt(self.oob)}, resubstitution {_fmt(self.resubstitution)}, no-information "
+                f"{_fmt(self.no_information)}, R {_fmt(self.relative_overfitting)}, n={self.n}, "
+                f"n_splits={self.n_splits})")
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(self.to_frame(), caption="bootstrap estimates of prediction error")
+
+
+def point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float, float, float, float]:
+    """(.632, .632+, R, weight) from resubstitution, OOB and no-information errors (lower is better).
+
+    Efron & Tibshirani (1997): Err(1)' = min(Err(1), gamma); R = (Err(1)' - err) / (gamma - err)
+    when Err(1)' > err and gamma > err, else 0; R clipped to [0, 1]; w = .632 / (1 - .368 R).
+    """
+    e632 = 0.368 * err_resub + 0.632 * err_oob
+    e1p = min(err_oob, gamma)
+    if e1p > err_resub and gamma > err_resub:
+        R = (e1p - err_resub) / (gamma - err_resub)
+    else:
+        R = 0.0
+    R = float(np.clip(R, 0.0, 1.0))
+    w = 0.632 / (1.0 - 0.368 * R)
+    return float(e632), float((1 - w) * err_resub + w * e1p), R, float(w)
+
+
+def _oob_task(estimator, X, y, train, test, loss_fn, name, scorer, fit_params):
+    from sklearn.base import clone
+    from sklearn.utils import _safe_indexing
+
+    est = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train), **(fit_params or {}))
+    Xte, yte = _safe_indexing(X, test), _safe_indexing(y, test)
+    if scorer is not None:
+        return float(scorer(est, Xte, yte)) if len(test) else np.nan
+    return _pointwise(loss_fn, name, est, Xte, yte, None)
+
+
+def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int = 200, random_state=None,
+                    groups=None, n_jobs=None, fit_params=None, n_permutations: int = 50) -> BootstrapErrorResult:
+    """OOB, .632 and .632+ bootstrap estimates of the prediction error of a learning algorithm.
+
+    Parameters
+    ----------
+    estimator : scikit-learn estimator (unfitted; cloned for every bootstrap sample)
+    X, y : data
+    loss : {"zero_one", "squared", "absolute", "log_loss"} or callable, optional
+        Per-sample loss ``loss(y_true, y_pred) -> array (n,)`` (default: zero_one for classifiers,
+        squared for regressors). This is Efron & Tibshirani's definition: Err(1) averages the losses
+        per row first.
+    scoring : str or scorer, optional
+        An aggregate scikit-learn scorer instead of a per-sample loss (e.g. "roc_auc"). The OOB
+        estimate is then the mean of the per-bootstrap-sample OOB scores, the no-information value
+        is the average score of the full-data model against ``n_permutations`` random permutations
+        of y, and the .632+ rule is applied to ``-score`` (greater is better), reported back in
+        score units.
+    n_splits : number of bootstrap samples B (Efron & Tibshirani use 50-200).
+    groups : optional cluster ids: whole clusters are resampled (see :class:`BootstrapSplit`).
+
+    Returns
+    -------
+    BootstrapErrorResult
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from workbench.resample import bootstrap_error
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> r = bootstrap_error(DecisionTreeClassifier(random_state=0), X, y, n_splits=20, random_state=0)
+    >>> r.resubstitution, r.point632 < r.point632plus <= r.oob
+    (0.0, True)
+    """
+    from sklearn.base import clone
+    from sklearn.metrics import check_scoring
+
+    rng = check_random_state(random_state)
+    seed = int(rng.integers(0, 2**63)) if not isinstance(random_state, (int, np.integer)) else int(random_state)
+    y_arr = np.asarray(y)
+    n = y_arr.shape[0]
+    splits = list(BootstrapSplit(n_splits, random_state=seed).split(X, y, groups))
+    full = clone(estimator).fit(X, y, **(fit_params or {}))
+    perm_rng = np.random.default_rng([seed, 1])
+    if scoring is not None:
+        if loss is not None:
+            raise ValidationError("scoring", "pass either loss= (per-sample) or scoring= (aggregate), not both")
+        scorer = check_scoring(estimator, scoring=scoring)
+        res = Parallel(n_jobs=n_jobs)(delayed(_oob_task)(estimator, X, y, tr, te, None, None, scorer, fit_params)
+                                      for tr, te in splits)
+        s_oob = float(np.nanmean(res))
+        s_resub = float(scorer(full, X, y))
+        s_gamma = float(np.mean([scorer(full, X, y_arr[perm_rng.permutation(n)]) for _ in range(n_permutations)]))
+        e632, e632p, R, w = point632plus(-s_resub, -s_oob, -s_gamma)
+        return BootstrapErrorResult(s_oob, -e632, -e632p, s_resub, s_gamma, R, w, n_splits, n, str(scoring), True,
+                                    diagnostics={"empty_oob_splits": int(np.sum(np.isnan(res)))})
+    loss_fn, _, name = _resolve_loss(loss, estimator)
+    res = Parallel(n_jobs=n_jobs)(delayed(_oob_task)(estimator, X, y, tr, te, loss_fn, name, None, fit_params)
+                                  for tr, te in splits)
+    tot = np.zeros(n)
+    cnt = np.zeros(n)
+    for (_, te), losses in zip(splits, res):  # loop over bootstrap samples (B), each vectorised
+        np.add.at(tot, te, losses)
+        np.add.at(cnt, te, 1.0)
+    seen = cnt > 0
+    if not seen.any():
+        raise ValidationError("n_splits", "no row was ever out of bag; increase n_splits")
+    per_row = tot[seen] / cnt[seen]
+    err1 = float(per_row.mean())
+    resub = float(np.mean(_pointwise(loss_fn, name, full, X, y_arr, None)))
+    gamma = _no_information_loss(loss_fn, name, full, X, y_arr, perm_rng)
+    e632, e632p, R, w = point632plus(resub, err1, gamma)
+    se_naive = float(per_row.std(ddof=1) / np.sqrt(per_row.size)) if per_row.size > 1 else float("nan")
+    return BootstrapErrorResult(err1, e632, e632p, resub, gamma, R, w, n_splits, n, name, False, se_naive,
+                                diagnostics={"never_out_of_bag": int((~seen).sum())})
