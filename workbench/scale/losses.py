@@ -85,15 +85,7 @@ def _columns(source, columns, groups):
 
 
 def _all_columns(source):
-    kind = getattr(source, "kind", "")
-    if kind == "frame":
-        f = source.frame
-        return [str(c) for c in (f.columns if isinstance(f, pd.DataFrame) else f.schema.names)]
-    if kind == "dask":
-        return [str(c) for c in source.ddf.columns]
-    if kind == "parquet":
-        return list(source.dataset.schema.names)
-    raise ValidationError("columns", "must name the loss columns when the data is an iterable of chunks")
+    return source.column_names()
 
 
 class _GroupCount:

@@ -280,7 +280,12 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
     builder = _ChunkTerms(action=action, reward=reward, propensity=propensity, policy_cols=policy_cols,
                           behavior_cols=behavior, action_context=action_context, estimators=ests, reward_model=rm,
                           reward_range=reward_range, unit_id=unit_id)
-    if any(isinstance(e, est_mod.SubGaussianIPS) and e.lambda_ is None for e in ests):
+    needs_prepass = any(isinstance(e, est_mod.SubGaussianIPS) and e.lambda_ is None for e in ests)
+    if needs_prepass and not source.reusable:
+        raise ValidationError("data", "is a one-shot iterator of chunks, but sg-ips with lambda_=None needs a first "
+                              "pass for E_n[w^2]", hint="pass a list of chunks, a Parquet path or a Dask frame, or "
+                              "give sg-ips a fixed lambda_: SubGaussianIPS(lambda_=...)")
+    if needs_prepass:
         # sg-ips' default lambda depends on E_n[w^2] over all rows: one light pass first, then the
         # resolved lambda is held fixed, exactly as in memory.
         mom = source.reduce(_WeightMoments(builder, rs), unit_id=unit_id, n_jobs=n_jobs)

@@ -12,6 +12,7 @@ Only the columns a reducer asks for are read (Parquet and Dask prune the others)
 """
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -101,9 +102,16 @@ class Source:
     def reduce(self, reducer, *, unit_id: str | None = None, n_jobs: int | None = None):
         raise NotImplementedError
 
+    #: False for a one-shot iterator of chunks (it cannot be read twice).
+    reusable = True
+
     def n_rows(self) -> int | None:
         """Number of rows if it is known without reading the data, else None."""
         return None
+
+    def column_names(self) -> list[str]:
+        """Names of the columns (without reading the data, or from the first chunk)."""
+        raise NotImplementedError
 
     def sample(self, columns: Sequence[str], take) -> pd.DataFrame:
         """Rows selected by ``take(chunk, row_ids) -> boolean mask``, in row-id order (one pass)."""
@@ -158,6 +166,9 @@ class FrameSource(Source):
     def n_rows(self):
         return self._n
 
+    def column_names(self):
+        return [str(c) for c in (self.frame.columns if self._arrow is None else self._arrow.schema.names)]
+
     def reduce(self, reducer, *, unit_id=None, n_jobs=None):
         cols = _needed(reducer, unit_id)
         if self._arrow is None:
@@ -183,7 +194,19 @@ class IterableSource(Source):
     def __init__(self, chunks: Iterable):
         self.chunks = chunks
         self._reusable = isinstance(chunks, (list, tuple))
+        self.reusable = self._reusable
         self._used = False
+
+    def column_names(self):
+        if self._reusable:
+            return [str(c) for c in _chunk_to_frame(self.chunks[0], None).columns] if self.chunks else []
+        it = iter(self.chunks)
+        try:
+            first = next(it)
+        except StopIteration:
+            return []
+        self.chunks = itertools.chain([first], it)  # peeked, not consumed
+        return [str(c) for c in _chunk_to_frame(first, None).columns]
 
     def n_rows(self):
         if self._reusable:
@@ -267,6 +290,9 @@ class ParquetSource(Source):
     def n_rows(self):
         return int(self.dataset.count_rows())
 
+    def column_names(self):
+        return list(self.dataset.schema.names)
+
     def _files(self):
         return list(getattr(self.dataset, "files", []) or [])
 
@@ -341,6 +367,9 @@ class DaskSource(Source):
 
     def n_rows(self):
         return int(self.lengths().sum())
+
+    def column_names(self):
+        return [str(c) for c in self.ddf.columns]
 
     def reduce(self, reducer, *, unit_id=None, n_jobs=None):
         import dask
