@@ -199,7 +199,9 @@ def _stat(means, num, den):
     with np.errstate(invalid="ignore", divide="ignore"):
         top = means[..., num]
         bot = np.where(den >= 0, means[..., np.maximum(den, 0)], 1.0)
-        return top / bot
+        # A replicate whose denominator sums to zero has no ratio: NaN (ignored by the intervals
+        # and counted in diagnostics["undefined_replicates"]), never +-inf.
+        return np.where(bot == 0, np.nan, top / bot)
 
 
 def _plugin_se(mom, sq_idx, num, den, count):
@@ -286,6 +288,8 @@ def _core(terms, num, den, *, resampling, n_resamples, random_state, indices, gr
     acc = ReplicateAccumulator(terms.shape[1], rs).add(terms, ids)
     means = acc.means
     theta = _stat(means, num, den)
+    if np.isnan(theta).any():
+        raise ValidationError("denominator", "has mean zero on the full sample: the ratio is undefined")
     rep_means = acc.replicate_means
     reps = _stat(rep_means, num, den)
     U = _influence(base, means, num, den, theta)

@@ -247,7 +247,8 @@ def _oob_task(estimator, X, y, train, test, loss_fn, name, scorer, fit_params):
 
 
 def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int = 200, random_state=None,
-                    groups=None, n_jobs=None, fit_params=None, n_permutations: int = 50) -> BootstrapErrorResult:
+                    groups=None, cv=None, n_jobs=None, fit_params=None,
+                    n_permutations: int = 50) -> BootstrapErrorResult:
     """OOB, .632 and .632+ bootstrap estimates of the prediction error of a learning algorithm.
 
     Parameters
@@ -266,6 +267,8 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
         score units.
     n_splits : number of bootstrap samples B (Efron & Tibshirani use 50-200).
     groups : optional cluster ids: whole clusters are resampled (see :class:`BootstrapSplit`).
+    cv : optional splitter or iterable of (train, test) pairs to use instead of
+        ``BootstrapSplit(n_splits, random_state)`` (e.g. another tool's bootstrap samples).
 
     Returns
     -------
@@ -288,7 +291,12 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     seed = int(rng.integers(0, 2**63)) if not isinstance(random_state, (int, np.integer)) else int(random_state)
     y_arr = np.asarray(y)
     n = y_arr.shape[0]
-    splits = list(BootstrapSplit(n_splits, random_state=seed).split(X, y, groups))
+    if cv is None:
+        splits = list(BootstrapSplit(n_splits, random_state=seed).split(X, y, groups))
+    else:
+        splits = list(cv.split(X, y, groups)) if hasattr(cv, "split") else [(np.asarray(a), np.asarray(b))
+                                                                              for a, b in cv]
+    n_splits = len(splits)
     full = clone(estimator).fit(X, y, **(fit_params or {}))
     perm_rng = np.random.default_rng([seed, 1])
     if scoring is not None:

@@ -1,0 +1,276 @@
+"""bootstrap_ci / bootstrap_intervals / compare_models / model_confidence_set: parity and invariances."""
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import workbench as wb
+from workbench import ValidationError
+from workbench.resample import (bootstrap_ci, bootstrap_intervals, compare_models, model_confidence_set)
+
+
+@pytest.fixture(scope="module")
+def skewed():
+    return np.random.default_rng(42).lognormal(size=150)
+
+
+# ---------------------------------------------------------------- parity with scipy.stats.bootstrap
+@pytest.mark.parametrize("method", ["percentile", "basic", "bca"])
+def test_scipy_parity_mean_same_indices(skewed, method):
+    # Our "multinomial" scheme draws default_rng(seed).integers(0, n, (B, n)): the same indices scipy
+    # draws with rng=default_rng(seed); the BCa acceleration from influence values equals scipy's
+    # leave-one-out jackknife exactly for a mean. So the intervals agree to rounding.
+    ours = bootstrap_ci(skewed, method=method, n_resamples=999, random_state=7)
+    ref = stats.bootstrap((skewed,), np.mean, method=method, n_resamples=999, rng=np.random.default_rng(7))
+    assert ours.ci_low == pytest.approx(ref.confidence_interval.low, rel=1e-10, abs=1e-12)
+    assert ours.ci_high == pytest.approx(ref.confidence_interval.high, rel=1e-10, abs=1e-12)
+    assert ours.standard_error == pytest.approx(ref.standard_error, rel=1e-10)
+    np.testing.assert_allclose(np.sort(ours.bootstrap_distribution), np.sort(ref.bootstrap_distribution), rtol=1e-12)
+
+
+def test_scipy_parity_explicit_indices_multi_column():
+    rng = np.random.default_rng(3)
+    L = rng.exponential(size=(80, 3))
+    idx = rng.integers(0, 80, (500, 80))
+    ours = bootstrap_ci(L, method="bca", resampling="indices", indices=idx)
+    # Reference: BCa by hand on the same indices with scipy's formula pieces (jackknife acceleration).
+    reps = L[idx].mean(axis=1)
+    np.testing.assert_allclose(ours.bootstrap_distribution, reps, rtol=1e-12)
+    for j in range(3):
+        x = L[:, j]
+        jack = (x.sum() - x) / (x.size - 1)
+        d = jack.mean() - jack
+        a = (d**3).sum() / (6 * (d**2).sum() ** 1.5)
+        theta = x.mean()
+        z0 = stats.norm.ppf(((reps[:, j] < theta).sum() + (reps[:, j] <= theta).sum()) / (2 * 500))
+        zs = stats.norm.ppf([0.025, 0.975])
+        adj = stats.norm.cdf(z0 + (z0 + zs) / (1 - a * (z0 + zs)))
+        lo, hi = np.percentile(reps[:, j], adj * 100)
+        assert ours.ci_low[j] == pytest.approx(lo, rel=1e-10)
+        assert ours.ci_high[j] == pytest.approx(hi, rel=1e-10)
+
+
+def test_scipy_parity_paired_difference():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=120), rng.normal(0.2, 1, size=120)
+    ref = stats.bootstrap((a, b), lambda x, y, axis=-1: np.mean(x - y, axis=axis), paired=True,
+                          method="percentile", n_resamples=800, rng=np.random.default_rng(11))
+    ours = bootstrap_ci(a - b, n_resamples=800, random_state=11)
+    assert ours.ci_low == pytest.approx(ref.confidence_interval.low, rel=1e-10)
+    assert ours.ci_high == pytest.approx(ref.confidence_interval.high, rel=1e-10)
+    cmp = compare_models(np.column_stack([a, b]), n_resamples=800, random_state=11)
+    assert cmp.differences["ci_low"].iloc[0] == pytest.approx(ref.confidence_interval.low, rel=1e-10)
+
+
+def test_bca_ratio_close_to_scipy_jackknife():
+    # For a ratio, influence values are the linearisation of the jackknife: close, not identical.
+    rng = np.random.default_rng(8)
+    den = rng.exponential(size=400) + 0.5
+    num = den * rng.normal(1.0, 0.5, 400)
+    ours = bootstrap_ci((num, den), statistic="ratio", method="bca", n_resamples=999, random_state=2)
+    ref = stats.bootstrap((num, den), lambda x, y, axis=-1: x.mean(axis) / y.mean(axis), paired=True,
+                          method="BCa", n_resamples=999, rng=np.random.default_rng(2))
+    assert ours.estimate == pytest.approx(num.mean() / den.mean())
+    assert ours.ci_low == pytest.approx(ref.confidence_interval.low, rel=2e-3)
+    assert ours.ci_high == pytest.approx(ref.confidence_interval.high, rel=2e-3)
+
+
+def test_callable_statistic_matches_mean_path_and_scipy_median(skewed):
+    fast = bootstrap_ci(skewed, method="bca", n_resamples=400, random_state=1)
+    slow = bootstrap_ci(skewed, statistic=np.mean, method="bca", n_resamples=400, random_state=1)
+    assert slow.ci_low == pytest.approx(fast.ci_low, rel=1e-10)
+    assert slow.ci_high == pytest.approx(fast.ci_high, rel=1e-10)
+    med = bootstrap_ci(skewed, statistic=np.median, method="bca", n_resamples=400, random_state=1)
+    ref = stats.bootstrap((skewed,), np.median, method="BCa", n_resamples=400, rng=np.random.default_rng(1))
+    assert med.ci_low == pytest.approx(ref.confidence_interval.low, rel=1e-10)
+    assert med.ci_high == pytest.approx(ref.confidence_interval.high, rel=1e-10)
+
+
+# ---------------------------------------------------------------- studentized internals
+def test_studentized_replicate_se_equals_direct_computation():
+    rng = np.random.default_rng(4)
+    x = rng.exponential(size=60)
+    idx = rng.integers(0, 60, (300, 60))
+    res = bootstrap_ci(x, method="studentized", resampling="indices", indices=idx)
+    xb = x[idx]
+    se_b = xb.std(axis=1, ddof=0) / np.sqrt(60)
+    t = (xb.mean(axis=1) - x.mean()) / se_b
+    se = x.std(ddof=0) / np.sqrt(60)
+    lo = x.mean() - np.percentile(t, 97.5) * se
+    hi = x.mean() - np.percentile(t, 2.5) * se
+    assert res.ci_low == pytest.approx(lo, rel=1e-10)
+    assert res.ci_high == pytest.approx(hi, rel=1e-10)
+
+
+def test_studentized_ratio_replicate_se_equals_delta_method():
+    rng = np.random.default_rng(6)
+    den = rng.exponential(size=50) + 0.2
+    num = rng.normal(size=50) + den
+    idx = rng.integers(0, 50, (200, 50))
+    res = bootstrap_ci((num, den), statistic="ratio", method="studentized", resampling="indices", indices=idx)
+    a, b = num[idx], den[idx]
+    th = a.mean(1) / b.mean(1)
+    U = (a - th[:, None] * b) / b.mean(1)[:, None]
+    se_b = np.sqrt((U**2).mean(1) / 50)
+    th0 = num.mean() / den.mean()
+    se0 = np.sqrt((((num - th0 * den) / den.mean()) ** 2).mean() / 50)
+    t = (th - th0) / se_b
+    assert res.ci_low == pytest.approx(th0 - np.percentile(t, 97.5) * se0, rel=1e-9)
+    assert res.ci_high == pytest.approx(th0 - np.percentile(t, 2.5) * se0, rel=1e-9)
+
+
+# ---------------------------------------------------------------- Poisson / cluster invariances
+def test_poisson_is_order_free_with_groups_and_matches_cluster_aggregation():
+    rng = np.random.default_rng(9)
+    n = 600
+    g = rng.integers(0, 120, n)
+    L = rng.exponential(size=(n, 2)) + g[:, None] % 3
+    a = bootstrap_ci(L, method="bca", resampling="poisson", groups=g, n_resamples=300, random_state=5)
+    perm = rng.permutation(n)
+    b = bootstrap_ci(L[perm], method="bca", resampling="poisson", groups=g[perm], n_resamples=300, random_state=5)
+    np.testing.assert_allclose(a.bootstrap_distribution, b.bootstrap_distribution, rtol=1e-12)
+    np.testing.assert_allclose(a.ci_low, b.ci_low, rtol=1e-12)
+    # String ids hash by value: same clusters, same answer whatever the id type's row order.
+    c = bootstrap_ci(L, method="percentile", resampling="poisson", groups=np.array([f"u{v}" for v in g]),
+                     n_resamples=300, random_state=5)
+    assert c.n_groups == 120 == a.n_groups
+    # Cluster weights really are shared: replicates equal the hand-built ratio of cluster sums.
+    from workbench._random import hashed_poisson_weights, unit_keys
+
+    uniq, inv = np.unique(g, return_inverse=True)
+    W = hashed_poisson_weights(unit_keys(uniq, 5), 0, 300).astype(float)[inv]  # (n, B)
+    np.testing.assert_allclose(a.bootstrap_distribution[:, 0], (W * L[:, :1]).sum(0) / W.sum(0), rtol=1e-10)
+
+
+def test_singleton_groups_equal_ungrouped():
+    x = np.random.default_rng(1).normal(size=200)
+    for scheme in ("poisson", "multinomial"):
+        a = bootstrap_ci(x, resampling=scheme, n_resamples=200, random_state=3, method="bca")
+        b = bootstrap_ci(x, resampling=scheme, groups=np.arange(200), n_resamples=200, random_state=3, method="bca")
+        np.testing.assert_allclose(a.bootstrap_distribution, b.bootstrap_distribution, rtol=1e-12)
+        assert a.ci_low == pytest.approx(b.ci_low, rel=1e-12)
+
+
+def test_cluster_bootstrap_widens_interval_for_clustered_data():
+    rng = np.random.default_rng(2)
+    g = np.repeat(np.arange(50), 20)
+    x = rng.normal(size=50)[g] + 0.1 * rng.normal(size=1000)  # strong within-cluster correlation
+    iid = bootstrap_ci(x, n_resamples=500, random_state=0)
+    clu = bootstrap_ci(x, groups=g, n_resamples=500, random_state=0)
+    assert clu.standard_error > 3 * iid.standard_error
+    assert clu.standard_error == pytest.approx(x.reshape(50, 20).mean(1).std() / np.sqrt(50), rel=0.15)
+
+
+def test_poisson_and_multinomial_standard_errors_agree():
+    x = np.random.default_rng(12).exponential(size=2000)
+    se_m = bootstrap_ci(x, resampling="multinomial", n_resamples=2000, random_state=1).standard_error
+    se_p = bootstrap_ci(x, resampling="poisson", n_resamples=2000, random_state=1).standard_error
+    assert se_p == pytest.approx(se_m, rel=0.05)
+    assert se_m == pytest.approx(x.std() / np.sqrt(x.size), rel=0.05)
+
+
+# ---------------------------------------------------------------- results, validation
+def test_result_object_and_reproducibility(skewed):
+    r1 = bootstrap_ci(skewed, n_resamples=300, random_state=123)
+    r2 = bootstrap_ci(skewed, n_resamples=300, random_state=r1.seed)
+    assert r1.ci_low == r2.ci_low and r1.seed == 123
+    with pytest.raises(Exception):
+        r1.ci_low = 0  # frozen
+    assert not r1.bootstrap_distribution.flags.writeable
+    f = r1.to_frame()
+    assert list(f.columns[:8]) == ["name", "value", "ci_low", "ci_high", "se", "alpha", "method", "n"]
+    assert "BootstrapResult" in repr(r1) and "<table" in r1._repr_html_()
+    df = pd.DataFrame(np.random.default_rng(0).random((50, 2)), columns=["lr", "rf"])
+    assert bootstrap_ci(df, n_resamples=100, random_state=0).to_frame()["name"].tolist() == ["lr", "rf"]
+    frame = bootstrap_intervals(skewed, n_resamples=300, random_state=1)
+    assert frame["method"].tolist() == ["percentile", "basic", "bca", "studentized", "normal"]
+    assert frame.loc[frame.method == "bca", "ci_low"].iloc[0] == pytest.approx(
+        bootstrap_ci(skewed, method="bca", n_resamples=300, random_state=1).ci_low)
+
+
+def test_validation_errors(skewed):
+    bad = skewed.copy()
+    bad[3] = np.nan
+    with pytest.raises(ValidationError, match="first at row 3"):
+        bootstrap_ci(bad)
+    with pytest.raises(ValidationError, match="method"):
+        bootstrap_ci(skewed, method="bcaa")
+    with pytest.raises(ValidationError, match="resampling"):
+        bootstrap_ci(skewed, statistic=np.median, resampling="poisson")
+    with pytest.raises(ValidationError, match="studentized"):
+        bootstrap_ci(skewed, statistic=np.median, method="studentized")
+    with pytest.raises(ValidationError, match="n_resamples"):
+        bootstrap_ci(skewed, n_resamples=1)
+    with pytest.raises(ValidationError, match="groups"):
+        bootstrap_ci(skewed, groups=np.zeros(3))
+    with pytest.raises(ValidationError, match="ratio"):
+        bootstrap_ci(np.ones((10, 3)), statistic="ratio")
+    with pytest.raises(ValidationError, match="indices"):
+        bootstrap_ci(skewed, resampling="indices", indices=np.full((5, skewed.size), skewed.size))
+
+
+def test_ratio_with_empty_replicate_denominators_is_nan_not_dropped_silently():
+    den = np.zeros(40)
+    den[0] = 1.0
+    num = np.ones(40)
+    r = bootstrap_ci((num, den), statistic="ratio", n_resamples=200, random_state=0)
+    n_nan = int(np.isnan(r.bootstrap_distribution).sum())
+    assert n_nan > 0 and r.diagnostics["undefined_replicates"] == n_nan
+
+
+# ---------------------------------------------------------------- compare_models
+def test_compare_models_pairs_probabilities_and_baseline():
+    rng = np.random.default_rng(0)
+    L = (rng.random((2000, 4)) < [0.10, 0.12, 0.30, 0.105]).astype(float)
+    cmp = compare_models(L, names=list("abcd"), n_resamples=1000, random_state=0)
+    assert cmp.models["p_best"].sum() == pytest.approx(1.0)
+    assert cmp.models.set_index("name").loc["c", "p_best"] == 0.0
+    assert len(cmp.differences) == 6
+    # Paired difference interval == bootstrap_ci of the difference column with the same seed.
+    d = bootstrap_ci(L[:, 0] - L[:, 2], n_resamples=1000, random_state=0)
+    row = cmp.differences.query("model == 'a' and versus == 'c'").iloc[0]
+    assert row["ci_low"] == pytest.approx(d.ci_low) and row["ci_high"] == pytest.approx(d.ci_high)
+    assert bool(row["excludes_zero"])
+    base = compare_models(L, baseline="a", names=list("abcd"), method="studentized", n_resamples=500, random_state=1)
+    assert base.differences["versus"].eq("a").all() and len(base.differences) == 3
+    s = bootstrap_ci(L[:, 1] - L[:, 0], method="studentized", n_resamples=500, random_state=1)
+    assert base.differences["ci_low"].iloc[0] == pytest.approx(s.ci_low)
+    scores = compare_models(1 - L, higher_is_better=True, n_resamples=300, random_state=0)
+    assert scores.best == "model_0" or scores.best == "model_3"
+    with pytest.raises(ValidationError, match="baseline"):
+        compare_models(L, baseline="zz")
+
+
+def test_paired_interval_is_narrower_than_unpaired():
+    rng = np.random.default_rng(3)
+    common = rng.exponential(size=500)
+    L = np.column_stack([common + 0.1 * rng.normal(size=500), common + 0.05 + 0.1 * rng.normal(size=500)])
+    cmp = compare_models(L, n_resamples=500, random_state=0)
+    per = cmp.models["se"].to_numpy()
+    assert cmp.differences["se"].iloc[0] < 0.3 * np.sqrt((per**2).sum())
+
+
+# ---------------------------------------------------------------- model confidence set
+def test_mcs_drops_clearly_worse_models_and_keeps_best():
+    rng = np.random.default_rng(0)
+    L = rng.normal([1.0, 1.02, 1.5, 2.0], 1.0, size=(800, 4))
+    for stat in ("max", "R"):
+        mcs = model_confidence_set(L, statistic=stat, n_resamples=500, random_state=0)
+        assert "model_0" in mcs.included
+        assert "model_2" not in mcs.included and "model_3" not in mcs.included
+        f = mcs.to_frame()
+        assert f["p_value"].max() == 1.0
+        # MCS p-values are monotone in elimination order.
+        order = f.sort_values("eliminated_step")["p_value"].to_numpy()
+        assert np.all(np.diff(order[~np.isnan(f.sort_values('eliminated_step')['eliminated_step'])]) >= 0)
+
+
+def test_mcs_keeps_all_equal_models_at_about_nominal_rate():
+    # Under equal expected losses the whole set should survive with probability >= 1 - alpha
+    # (approximately); 150 replicate data sets, alpha = 0.10: expect >= ~0.83 (3.5 MC SE below 0.9).
+    rng = np.random.default_rng(1)
+    kept = []
+    for r in range(150):
+        L = rng.exponential(size=(200, 3))
+        kept.append(len(model_confidence_set(L, alpha=0.10, n_resamples=300, random_state=r).included) == 3)
+    assert np.mean(kept) >= 0.83

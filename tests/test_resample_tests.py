@@ -1,0 +1,306 @@
+"""Comparison tests: parity with statsmodels / scipy / mlxtend and type-I error under a true null."""
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_validate, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from workbench import ValidationError
+from workbench.resample import (bayesian_correlated_t_test, cochrans_q, corrected_resampled_t_test,
+                                critical_difference, f_test_5x2cv, friedman_test, mcnemar_table, mcnemar_test,
+                                nemenyi_test, paired_difference_interval, paired_t_5x2cv, wilcoxon_holm_test)
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return X[:300], y[:300]
+
+
+# ---------------------------------------------------------------- McNemar
+def _random_predictions(seed=0, n=300):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    pa = np.where(rng.random(n) < 0.85, y, 1 - y)
+    pb = np.where(rng.random(n) < 0.78, y, 1 - y)
+    return y, pa, pb
+
+
+def test_mcnemar_parity_with_statsmodels():
+    from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+
+    for seed in range(4):
+        y, pa, pb = _random_predictions(seed)
+        table = mcnemar_table(y, pa, pb)
+        ex = mcnemar_test(y, pa, pb, method="exact")
+        assert ex.p_value == pytest.approx(sm_mcnemar(table, exact=True).pvalue, rel=1e-10, abs=1e-14)
+        for method, corr in (("asymptotic", False), ("corrected", True)):
+            ours = mcnemar_test(table=table, method=method)
+            ref = sm_mcnemar(table, exact=False, correction=corr)
+            assert ours.statistic == pytest.approx(ref.statistic, rel=1e-10)
+            assert ours.p_value == pytest.approx(ref.pvalue, rel=1e-10)
+
+
+def test_mcnemar_parity_with_mlxtend():
+    mlx = pytest.importorskip("mlxtend.evaluate")
+    y, pa, pb = _random_predictions(7)
+    tb = mlx.mcnemar_table(y_target=y, y_model1=pa, y_model2=pb)
+    # mlxtend's table puts "both right" at [0, 0]; its off-diagonal cells are our b and c.
+    _, p_exact = mlx.mcnemar(tb, exact=True)
+    chi, p_corr = mlx.mcnemar(tb, corrected=True)
+    chi_u, p_unc = mlx.mcnemar(tb, corrected=False)
+    assert mcnemar_test(y, pa, pb, method="exact").p_value == pytest.approx(p_exact, rel=1e-10)
+    r = mcnemar_test(y, pa, pb, method="corrected")
+    assert (r.statistic, r.p_value) == pytest.approx((chi, p_corr), rel=1e-10)
+    r = mcnemar_test(y, pa, pb, method="asymptotic")
+    assert (r.statistic, r.p_value) == pytest.approx((chi_u, p_unc), rel=1e-10)
+
+
+def test_mcnemar_mid_p_hand_computed_and_edge_cases():
+    # b = 12, c = 3: exact = 2 P(X <= 3), X ~ Bin(15, 1/2) = 2 * 576/32768; mid-p subtracts P(X = 3) = 455/32768.
+    r = mcnemar_test(table=[[50, 12], [3, 35]], method="exact")
+    assert r.p_value == pytest.approx(2 * 576 / 32768, rel=1e-12)
+    m = mcnemar_test(table=[[50, 12], [3, 35]], method="mid-p")
+    assert m.p_value == pytest.approx((2 * 576 - 455) / 32768, rel=1e-12)
+    assert m.effect == pytest.approx(9 / 100)
+    assert mcnemar_test(table=[[10, 4], [4, 10]], method="mid-p").p_value == pytest.approx(1.0)
+    same = mcnemar_test(table=[[10, 0], [0, 10]], method="asymptotic")
+    assert same.p_value == 1.0 and same.statistic == 0.0
+    with pytest.raises(ValidationError, match="2x2"):
+        mcnemar_test(table=[[1, 2, 3]])
+    with pytest.raises(ValidationError, match="non-negative integer"):
+        mcnemar_test(table=[[1, -2], [3, 4]])
+    with pytest.raises(ValidationError, match="one prediction per label"):
+        mcnemar_test([0, 1, 1], [0, 1], [0, 1, 0])
+
+
+def test_newcombe_interval_hand_case_and_properties():
+    # Hand computation of Newcombe's method 10 for a = 40, b = 10, c = 5, d = 45 (n = 100).
+    a, b, c, d, n = 40, 10, 5, 45, 100
+    z = stats.norm.ppf(0.975)
+
+    def wilson(x):
+        p = x / n
+        cen = (p + z * z / (2 * n)) / (1 + z * z / n)
+        h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return cen - h, cen + h
+
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = wilson(a + b)
+    l2, u2 = wilson(a + c)
+    phi = (a * d - b * c) / np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
+    lo = (p1 - p2) - np.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    hi = (p1 - p2) + np.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
+    ours = paired_difference_interval([[a, b], [c, d]], method="newcombe")
+    assert ours == pytest.approx((lo, hi), rel=1e-12)
+    # Symmetry: swapping the models negates the interval.
+    sw = paired_difference_interval([[a, c], [b, d]], method="newcombe")
+    assert sw == pytest.approx((-hi, -lo), rel=1e-12)
+    # Wald by formula; Agresti-Min is Wald on the table + 1/2.
+    w = paired_difference_interval([[a, b], [c, d]], method="wald")
+    half = z * np.sqrt((b + c) - (b - c) ** 2 / n) / n
+    assert w == pytest.approx((0.05 - half, 0.05 + half), rel=1e-12)
+
+
+def test_newcombe_coverage_simulation():
+    # 95% Newcombe intervals for acc_A - acc_B with n = 80: coverage 93-97.5% over 1500 tables.
+    rng = np.random.default_rng(0)
+    probs = np.array([0.62, 0.15, 0.08, 0.15])  # both right, A only, B only, both wrong; true diff 0.07
+    tables = rng.multinomial(80, probs, size=1500)
+    cover = []
+    for t in tables:
+        lo, hi = paired_difference_interval(t.reshape(2, 2))
+        cover.append(lo <= 0.07 <= hi)
+    assert 0.93 <= np.mean(cover) <= 0.975
+
+
+def test_mcnemar_bootstrap_interval_and_cochrans_q_parity():
+    y, pa, pb = _random_predictions(3)
+    r = mcnemar_test(y, pa, pb, ci_method="bootstrap", n_resamples=500, random_state=0)
+    assert r.ci_low < r.effect < r.ci_high
+    from statsmodels.stats.contingency_tables import cochrans_q as sm_q
+
+    rng = np.random.default_rng(1)
+    pc = np.where(rng.random(y.size) < 0.8, y, 1 - y)
+    q = cochrans_q(y, pa, pb, pc)
+    ref = sm_q(np.column_stack([pa == y, pb == y, pc == y]).astype(int))
+    assert q.statistic == pytest.approx(ref.statistic, rel=1e-10) and q.p_value == pytest.approx(ref.pvalue, rel=1e-10)
+    mlx = pytest.importorskip("mlxtend.evaluate")
+    mq, mp = mlx.cochrans_q(y, pa, pb, pc)
+    assert q.statistic == pytest.approx(mq, rel=1e-10) and q.p_value == pytest.approx(mp, rel=1e-10)
+
+
+# ---------------------------------------------------------------- 5x2cv: mlxtend parity and scores input
+def _mlxtend_splits(n, seed):
+    rng = np.random.RandomState(seed)
+    splits = []
+    for _ in range(5):
+        i1, i2 = train_test_split(np.arange(n), test_size=0.5, random_state=rng.randint(low=0, high=32767))
+        splits += [(i1, i2), (i2, i1)]
+    return splits
+
+
+def test_5x2cv_parity_with_mlxtend(cancer):
+    mlx = pytest.importorskip("mlxtend.evaluate")
+    X, y = cancer
+    a = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    b = DecisionTreeClassifier(max_depth=3, random_state=0)
+    t_ref, p_ref = mlx.paired_ttest_5x2cv(estimator1=a, estimator2=b, X=X, y=y, random_seed=3)
+    f_ref, pf_ref = mlx.combined_ftest_5x2cv(estimator1=a, estimator2=b, X=X, y=y, random_seed=3)
+    splits = _mlxtend_splits(len(y), 3)
+    t = paired_t_5x2cv(a, b, X, y, cv=splits)
+    f = f_test_5x2cv(a, b, X, y, cv=splits)
+    assert t.statistic == pytest.approx(t_ref, rel=1e-8) and t.p_value == pytest.approx(p_ref, rel=1e-8)
+    assert f.statistic == pytest.approx(f_ref, rel=1e-8) and f.p_value == pytest.approx(pf_ref, rel=1e-8)
+    # The same test from fold scores the user already has (cross_validate output on those splits).
+    ca = cross_validate(a, X, y, cv=splits)
+    cb = cross_validate(b, X, y, cv=splits)
+    t2 = paired_t_5x2cv(ca, cb)
+    assert t2.statistic == pytest.approx(t.statistic, rel=1e-12)
+    # ... and running its own seeded folds is reproducible.
+    r1 = f_test_5x2cv(a, b, X, y, random_state=0)
+    r2 = f_test_5x2cv(a, b, X, y, random_state=0)
+    assert r1.statistic == r2.statistic
+
+
+def test_5x2cv_hand_computed():
+    d = np.array([0.03, 0.01, 0.03, 0.01, 0.02, 0.03, 0.02, 0.01, 0.02, 0.01])
+    p = d.reshape(5, 2)
+    s2 = ((p - p.mean(1, keepdims=True)) ** 2).sum(1)
+    r = paired_t_5x2cv(d, np.zeros(10))
+    assert r.statistic == pytest.approx(0.03 / np.sqrt(s2.sum() / 5), rel=1e-12)
+    assert r.p_value == pytest.approx(2 * stats.t.sf(r.statistic, 5), rel=1e-12)
+    f = f_test_5x2cv(d.reshape(5, 2), np.zeros((5, 2)))
+    assert f.statistic == pytest.approx((d**2).sum() / (2 * s2.sum()), rel=1e-12)
+    assert f.p_value == pytest.approx(stats.f.sf(f.statistic, 10, 5), rel=1e-12)
+    with pytest.raises(ValidationError, match="10 fold scores"):
+        paired_t_5x2cv(np.zeros(8), np.zeros(8))
+
+
+def test_corrected_t_and_bayesian_by_formula():
+    rng = np.random.default_rng(0)
+    sa, sb = rng.normal(0.8, 0.03, 100), rng.normal(0.79, 0.03, 100)
+    d = sa - sb
+    r = corrected_resampled_t_test(sa, sb, n_train=90, n_test=10)
+    se = np.sqrt((1 / 100 + 10 / 90) * d.var(ddof=1))
+    assert r.statistic == pytest.approx(d.mean() / se, rel=1e-12)
+    assert r.p_value == pytest.approx(2 * stats.t.sf(abs(d.mean() / se), 99), rel=1e-12)
+    naive = corrected_resampled_t_test(sa, sb, corrected=False)
+    assert naive.statistic == pytest.approx(d.mean() / np.sqrt(d.var(ddof=1) / 100), rel=1e-12)
+    bay = bayesian_correlated_t_test(sa, sb, rho=0.1, rope=0.01)
+    post = stats.t(99, loc=d.mean(), scale=np.sqrt((1 / 100 + 0.1 / 0.9) * d.var(ddof=1)))
+    assert bay.details["p_left"] == pytest.approx(post.cdf(-0.01), rel=1e-12)
+    assert bay.details["p_right"] == pytest.approx(post.sf(0.01), rel=1e-12)
+    assert bay.details["p_left"] + bay.details["p_rope"] + bay.details["p_right"] == pytest.approx(1.0)
+    with pytest.raises(ValidationError, match="n_train"):
+        corrected_resampled_t_test(sa, sb)
+
+
+def test_cv_tests_run_folds_themselves(cancer):
+    X, y = cancer
+    a = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    b = DecisionTreeClassifier(max_depth=2, random_state=0)
+    r = corrected_resampled_t_test(a, b, X, y, n_splits=5, n_repeats=2, random_state=0)
+    assert r.details["J"] == 10 and r.details["test_train_ratio"] == pytest.approx(0.25, rel=0.02)
+    bay = bayesian_correlated_t_test(a, b, X, y, n_splits=5, n_repeats=2, random_state=0)
+    assert bay.details["rho"] == pytest.approx(0.2, rel=0.02)
+
+
+# ---------------------------------------------------------------- type-I error under a true null
+def _null_fold_scores(rng, R, n, k, reps):
+    """MSE fold scores of two exchangeable one-feature OLS models (y = x1 + x2 + e): a true null.
+
+    Vectorised over data sets, repetitions and folds (closed-form OLS with an intercept).
+    Independent data and fold assignments for every replicate data set.
+    """
+    X1, X2 = rng.normal(size=(R, n)), rng.normal(size=(R, n))
+    Y = X1 + X2 + rng.normal(size=(R, n))
+    perm = rng.permuted(np.tile(np.arange(n), (R, reps, 1)), axis=-1).reshape(R, reps, k, n // k)
+    out = []
+    for X in (X1, X2):
+        xt = np.take_along_axis(X[:, None, :], perm.reshape(R, reps, n), axis=-1).reshape(perm.shape)
+        yt = np.take_along_axis(Y[:, None, :], perm.reshape(R, reps, n), axis=-1).reshape(perm.shape)
+        m = n - n // k
+        Sx = X.sum(1)[:, None, None] - xt.sum(-1)
+        Sy = Y.sum(1)[:, None, None] - yt.sum(-1)
+        Sxx = (X * X).sum(1)[:, None, None] - (xt * xt).sum(-1)
+        Sxy = (X * Y).sum(1)[:, None, None] - (xt * yt).sum(-1)
+        slope = (Sxy - Sx * Sy / m) / (Sxx - Sx**2 / m)
+        icpt = (Sy - slope * Sx) / m
+        out.append((((yt - icpt[..., None] - slope[..., None] * xt) ** 2).mean(-1)).reshape(R, reps * k))
+    return out
+
+
+def test_type_one_error_of_two_algorithm_tests():
+    # 1000 null data sets, alpha = 0.05. Band for a valid test: 0.05 +- 3.5 MC SE (+-0.024); the
+    # 5x2cv tests are known to be slightly conservative, so only their upper side is asserted.
+    rng = np.random.default_rng(2024)
+    R = 1000
+    a10, b10 = _null_fold_scores(rng, R, 100, 10, 10)
+    a52, b52 = _null_fold_scores(rng, R, 100, 2, 5)
+    rej = {k: [] for k in ("naive", "nb", "bayes", "t52", "f52")}
+    for r in range(R):
+        rej["naive"].append(corrected_resampled_t_test(a10[r], b10[r], corrected=False).p_value < 0.05)
+        nb = corrected_resampled_t_test(a10[r], b10[r], n_train=90, n_test=10)
+        rej["nb"].append(nb.p_value < 0.05)
+        bay = bayesian_correlated_t_test(a10[r], b10[r], rho=0.1, rope=0.0)
+        rej["bayes"].append(max(bay.details["p_left"], bay.details["p_right"]) > 0.975)
+        rej["t52"].append(paired_t_5x2cv(a52[r], b52[r]).p_value < 0.05)
+        rej["f52"].append(f_test_5x2cv(a52[r], b52[r]).p_value < 0.05)
+    rate = {k: float(np.mean(v)) for k, v in rej.items()}
+    print("type-I error at alpha=0.05 over", R, "null data sets:", rate)
+    assert rate["naive"] > 0.35, rate  # the naive 10x10 t-test: ~0.5-0.6 false positives
+    assert 0.026 <= rate["nb"] <= 0.074, rate
+    assert rate["t52"] <= 0.074 and rate["f52"] <= 0.074, rate
+    # With rho = n_test / n and no ROPE, the Bayesian test's 97.5% decision IS the Nadeau-Bengio test.
+    assert rej["bayes"] == rej["nb"]
+
+
+# ---------------------------------------------------------------- many data sets
+def test_friedman_parity_with_scipy_and_iman_davenport():
+    rng = np.random.default_rng(0)
+    S = rng.random((12, 4)) + [0.0, 0.1, 0.15, 0.3]
+    S[3, :2] = 0.5  # a tie
+    r = friedman_test(S)
+    ref = stats.friedmanchisquare(*(-S).T)
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-10)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-10)
+    N, k = S.shape
+    ff = (N - 1) * r.statistic / (N * (k - 1) - r.statistic)
+    assert r.iman_davenport == pytest.approx(ff, rel=1e-12)
+    assert r.iman_davenport_p_value == pytest.approx(stats.f.sf(ff, k - 1, (k - 1) * (N - 1)), rel=1e-12)
+    expected = stats.rankdata(-S, axis=1).mean(axis=0)
+    got = r.mean_ranks.set_index("name").loc[[f"algo_{j}" for j in range(k)], "mean_rank"].to_numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert r.mean_ranks["mean_rank"].is_monotonic_increasing
+
+
+def test_nemenyi_critical_values_match_demsar_table():
+    # Demsar (2006), Table 5(a): q_0.05 for k = 2..10.
+    q05 = [1.960, 2.343, 2.569, 2.728, 2.850, 2.949, 3.031, 3.102, 3.164]
+    for k, q in zip(range(2, 11), q05):
+        assert critical_difference(k, 6, 0.05) == pytest.approx(q * np.sqrt(k * (k + 1) / 36), abs=2e-3)
+    rng = np.random.default_rng(1)
+    S = rng.random((20, 5)) + np.array([0, 0.02, 0.3, 0.5, 0.6])
+    r = nemenyi_test(S)
+    pair = r.pairwise.query("a == 'algo_0' and b == 'algo_4'").iloc[0]
+    assert bool(pair["significant"]) == (abs(pair["rank_difference"]) >= r.critical_difference)
+    # The p-value crosses alpha exactly where the rank difference crosses the CD.
+    for _, row in r.pairwise.iterrows():
+        assert (row["p_value"] < 0.05) == (abs(row["rank_difference"]) > r.critical_difference)
+
+
+def test_wilcoxon_holm_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(2)
+    S = rng.random((15, 3)) + np.array([0, 0.05, 0.4])
+    r = wilcoxon_holm_test(S, names=["a", "b", "c"])
+    raw = [stats.wilcoxon(S[:, i], S[:, j]).pvalue for i, j in ((0, 1), (0, 2), (1, 2))]
+    np.testing.assert_allclose(r.pairwise["p_value"], raw, rtol=1e-12)
+    np.testing.assert_allclose(r.pairwise["p_adjusted"], multipletests(raw, method="holm")[1], rtol=1e-12)
+    assert "wilcoxon" in repr(r)
