@@ -128,7 +128,9 @@ class OffPolicyCDF:
         The (1 - alpha) band: ``band="pointwise"`` (percentile interval at each threshold, each
         covering F(t) with probability about 1 - alpha) or ``"uniform"`` (sup-t band, covering
         the whole curve at once with probability about 1 - alpha, asymptotically). Both are
-        monotone because every replicate CDF is.
+        monotone because every replicate CDF is. At the largest observed reward the
+        self-normalised CDF is 1 in every replicate, so its band there has zero width: no
+        sample can show mass above its largest value.
     replicate_cdfs : ndarray (B, m)
     alpha, band, self_normalized, n, n_bootstrap
     diagnostics : dict
