@@ -17,6 +17,9 @@ from .selection import (EstimatorBenchmark, PolicyComparison, SlopeResult, bench
                         slope_select, summarise_replicates, threshold_family)
 
 # continuous and distributional estimators: see continuous.py / distributional.py
+from .continuous import (CONTINUOUS_ESTIMATORS, ContinuousRewardModel, bandwidth_monte_carlo, bandwidth_sweep,
+                         evaluate_continuous_policy, kernel_estimate, smoothed_policy_weights)
+from .distributional import OffPolicyCDF, importance_weights, off_policy_cdf, off_policy_cdf_from_weights
 
 __all__ = [
     "evaluate_policy", "prepare_inputs", "estimate_from_inputs", "weight_diagnostics", "bernstein_interval",
@@ -27,6 +30,9 @@ __all__ = [
     "UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
     "DeterministicPolicy", "policy_scores",
     "cross_fit_predict", "design_matrix",
+    "evaluate_continuous_policy", "kernel_estimate", "bandwidth_sweep", "bandwidth_monte_carlo",
+    "smoothed_policy_weights", "ContinuousRewardModel", "CONTINUOUS_ESTIMATORS",
+    "off_policy_cdf", "off_policy_cdf_from_weights", "OffPolicyCDF", "importance_weights",
     "slope_select", "SlopeResult", "threshold_family", "compare_policies", "PolicyComparison",
     "benchmark_estimators", "EstimatorBenchmark", "summarise_replicates",
 ]
