@@ -371,7 +371,7 @@ class _Coda(_Strategy):
     greedy = True
 
     def __init__(self, zoo, rng, budget, prior_strength=2.0, prior_accuracy=0.9, learning_rate=0.01,
-                 n_candidates=64, grid_size=256):
+                 n_candidates=32, grid_size=256):
         super().__init__(zoo, rng, budget)
         H, N, C = zoo.H, zoo.N, zoo.C
         cons = zoo.pbar.argmax(axis=1)
@@ -466,15 +466,16 @@ class _Coda(_Strategy):
 
 
 class _Auto(_Strategy):
-    """Consensus-prior, label-exact posterior over pool accuracies with importance-weighted
-    calibration. See :func:`select_model` for the rationale."""
+    """Consensus control variate + importance-weighted correction, shrunk by its own precision.
+    See :func:`select_model` for the rationale."""
 
     def __init__(self, zoo, rng, budget, floor=0.1, smoothing=0.01, temperatures=None, min_labels_calibrate=5,
-                 explore=0.1, greedy=False):
+                 explore=0.1, prior_labels=10.0, greedy=False):
         super().__init__(zoo, rng, budget)
         H, N, C = zoo.H, zoo.N, zoo.C
         self.floor = check_floor(floor)
         self.explore = float(explore)
+        self.n0 = float(prior_labels)
         self.greedy = bool(greedy)
         self.logp = np.log((1 - smoothing) * zoo.pbar + smoothing / C)  # (N, C), never -inf
         self.temperatures = np.asarray(temperatures if temperatures is not None
@@ -482,18 +483,35 @@ class _Auto(_Strategy):
         self.min_labels = int(min_labels_calibrate)
         self.T = 1.0
         self.lab_idx, self.lab_y, self.lab_w = [], [], []
+        self.correct = []  # rows of 0/1 correctness, (m, H)
         self.correct_sum = np.zeros(H)
         self.pb = _NormalProbBest(H, rng)
+        self.n_disagree = int(zoo.disagree.sum())
+        self._cache = None
         self._set_pi()
-        self.q_last = np.nan
+        self.q_last, self.n_cand = np.nan, 1
 
     def _set_pi(self):
         z = self.logp / self.T
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         self.pi = e / e.sum(axis=1, keepdims=True)
-        # G[i, h] = P(model h is right on i) under pi
-        self.G = np.take_along_axis(self.pi, self.zoo.preds.T, axis=1)  # (N, H)
+        self.G = np.take_along_axis(self.pi, self.zoo.preds.T, axis=1)  # (N, H): P(model h right) under pi
+        zoo = self.zoo
+        H = zoo.H
+        d = zoo.disagree
+        # Sum over the unlabelled informative points of each point's covariance of correctness
+        # (labels drawn from pi); kept up to date by subtraction as points are labelled.
+        ud = d & self.remaining
+        X = (zoo.onehot[ud] * np.sqrt(self.pi[ud])[:, :, None]).reshape(-1, H)
+        self.cov_u = X.T @ X - self.G[ud].T @ self.G[ud]
+        self.G_u = self.G[self.remaining].sum(axis=0)
+        if self.n_disagree:
+            X = (zoo.onehot[d] * np.sqrt(self.pi[d])[:, :, None]).reshape(-1, H)
+            self.S0 = (X.T @ X - self.G[d].T @ self.G[d]) / self.n_disagree  # mean per-point covariance on D
+        else:
+            self.S0 = np.zeros((H, H))
+        self._cache = None
 
     def _calibrate(self):
         if len(self.lab_idx) < self.min_labels:
@@ -501,8 +519,7 @@ class _Auto(_Strategy):
         idx, y = np.asarray(self.lab_idx), np.asarray(self.lab_y)
         w = np.asarray(self.lab_w)
         w = w / w.sum()
-        lp = self.logp[idx]  # (m, C)
-        z = lp[None] / self.temperatures[:, None, None]  # (T, m, C)
+        z = self.logp[idx][None] / self.temperatures[:, None, None]  # (T, m, C)
         ll = z[:, np.arange(len(y)), y] - special.logsumexp(z, axis=2)
         T = float(self.temperatures[np.argmax(ll @ w)])
         if T != self.T:
@@ -510,25 +527,42 @@ class _Auto(_Strategy):
             self._set_pi()
 
     def _posterior(self):
+        if self._cache is not None:
+            return self._cache
         zoo = self.zoo
-        U = self.remaining
-        mean = (self.correct_sum + self.G[U].sum(axis=0)) / zoo.N
-        ud = U & zoo.disagree
-        if ud.any():
-            X = (zoo.onehot[ud] * np.sqrt(self.pi[ud])[:, :, None]).reshape(-1, zoo.H)
-            Gd = self.G[ud]
-            cov = (X.T @ X - Gd.T @ Gd) / zoo.N**2
-        else:
-            cov = np.zeros((zoo.H, zoo.H))
-        return mean, cov
+        N = zoo.N
+        n_ud = int((self.remaining & zoo.disagree).sum())
+        cov = self.cov_u / N**2  # labels of unlabelled points drawn from pi
+        mean = (self.correct_sum + self.G_u) / N
+        m = len(self.lab_idx)
+        if m and n_ud:
+            # the consensus may be wrong: estimate its mean residual on the informative points from
+            # the labels, each weighted by its inverse acquisition probability, and shrink it towards
+            # 0 by its precision (prior_labels pseudo-labels of "the consensus is right")
+            idx = np.asarray(self.lab_idx)
+            w = np.asarray(self.lab_w)
+            r = np.asarray(self.correct) - self.G[idx]
+            sw = w.sum()
+            delta = w @ r / sw
+            n_eff = sw**2 / (w**2).sum()
+            rc = r - delta
+            Cw = (rc * (w / sw)[:, None]).T @ rc
+            S = (n_eff * Cw + self.n0 * self.S0) / (n_eff + self.n0)
+            shrink = n_eff / (n_eff + self.n0)
+            mean = mean + (n_ud / N) * shrink * delta
+            cov = cov + (n_ud / N) ** 2 * S / (n_eff + self.n0)
+        elif n_ud:
+            cov = cov + (n_ud / N) ** 2 * self.S0 / self.n0
+        self._cache = (mean, cov, self.pb(mean, cov))
+        return self._cache
 
     def next_point(self):
         zoo = self.zoo
         ud = self.remaining & zoo.disagree
         if not ud.any():
+            self.q_last, self.n_cand = np.nan, 1
             return self._uniform_remaining()
-        mean, cov = self._posterior()
-        pb = self.pb(mean, cov)
+        mean, cov, pb = self._posterior()
         lead = int(np.argmax(mean))
         wts = pb + self.explore / zoo.H
         wts[lead] = 0.0
@@ -537,31 +571,41 @@ class _Auto(_Strategy):
         ga = G[:, lead][:, None]
         differ = zoo.preds[:, idx].T != zoo.preds[lead, idx][:, None]
         V = np.where(differ, ga + G - (ga - G) ** 2, 0.0)  # Var(correct_lead - correct_h) at each point
-        score = V @ wts
+        score = np.sqrt(np.clip(V @ wts, 0, None))
+        n = idx.size
+        self.n_cand = n
         if self.greedy:
             k = _argmax_random_ties(score, self.rng)
-            self.q_last = 1.0
+            self.q_last = 1.0 / n
             return int(idx[k]), np.nan
         tot = score.sum()
-        n = idx.size
         q = (1 - self.floor) * score / tot + self.floor / n if tot > 0 else np.full(n, 1.0 / n)
         k = min(int(np.searchsorted(np.cumsum(q), self.rng.random() * q.sum(), side="right")), n - 1)
         self.q_last = q[k]
-        self.n_ud = n
         return int(idx[k]), float(q[k])
 
     def observe(self, i, y):
-        self.correct_sum += self.zoo.preds[:, i] == y
-        self.lab_idx.append(i)
-        self.lab_y.append(y)
-        # inverse acquisition probability, relative to uniform over the informative points
-        self.lab_w.append(1.0 / (getattr(self, "n_ud", 1) * self.q_last) if np.isfinite(self.q_last) else 1.0)
+        zoo = self.zoo
+        c = (zoo.preds[:, i] == y).astype(float)
+        self.correct_sum += c
+        g = self.G[i]
+        self.G_u -= g
+        if zoo.disagree[i]:
+            same = zoo.preds[:, i][:, None] == zoo.preds[:, i][None, :]
+            self.cov_u -= np.where(same, g[:, None], 0.0) - np.outer(g, g)
+        self._cache = None
+        if np.isfinite(self.q_last):  # only points drawn from the informative set feed the correction
+            self.correct.append(c)
+            self.lab_idx.append(i)
+            self.lab_y.append(y)
+            self.lab_w.append(1.0 / (self.n_cand * self.q_last))  # inverse acquisition probability vs uniform
         super().observe(i, y)
-        self._calibrate()
+        if len(self.lab_idx) >= self.min_labels and len(self.lab_idx) % 5 == 0:  # recalibrate every 5 labels
+            self._calibrate()
 
     def summary(self):
-        mean, cov = self._posterior()
-        return _argmax_random_ties(mean, self.rng), self.pb(mean, cov)
+        mean, cov, pb = self._posterior()
+        return _argmax_random_ties(mean, self.rng), pb
 
 
 # ----------------------------------------------------------------------------------------------
@@ -659,7 +703,7 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     allowed = {"random": (), "uncertainty": (), "margin": (), "active_testing": ("floor",),
                "model_selector": ("eps", "eps_grid", "tune_horizon"),
                "coda": ("prior_strength", "prior_accuracy", "learning_rate", "n_candidates", "grid_size"),
-               "auto": ("floor", "smoothing", "temperatures", "min_labels_calibrate", "explore", "greedy")}[strategy]
+               "auto": ("floor", "smoothing", "temperatures", "min_labels_calibrate", "explore", "prior_labels", "greedy")}[strategy]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ValidationError("options", f"{unknown} not understood by strategy {strategy!r}; it takes {list(allowed)}")

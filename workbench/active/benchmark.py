@@ -1,0 +1,167 @@
+"""Compare selection strategies over many seeds: identification curves, labels-to-90%, regret, speed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._random import spawn_seeds
+from .._validation import ValidationError
+from ..results import frame_to_html
+from .selection import STRATEGIES, select_model
+
+CURVE_COLUMNS = ["task", "strategy", "labels", "p_best", "p_best_se", "p_within_1pt", "p_within_1pt_se",
+                 "mean_regret_points", "n_seeds"]
+SUMMARY_COLUMNS = ["task", "strategy", "labels_first_90", "labels_stay_90", "labels_first_90_within_1pt",
+                   "labels_stay_90_within_1pt", "cum_regret_100", "cum_regret_100_se", "final_p_best",
+                   "ms_per_step", "n_seeds", "budget"]
+
+
+@dataclass(frozen=True)
+class SelectionBenchmark:
+    """Result of :func:`benchmark_selection`.
+
+    ``curves``: one row per (task, strategy, label count): the fraction of seeds whose pick is the
+    exact best (``p_best``) or within one accuracy point of it, with binomial standard errors.
+    ``summary``: one row per (task, strategy): labels to first reach 90% and labels from which the
+    fraction stays >= 90% until the end of the budget (NaN: never), cumulative regret over the
+    first 100 labels in accuracy points (sum over t of 100 * (acc_best - acc_pick_t)) with its
+    standard error over seeds, and milliseconds per step.
+    """
+
+    curves: pd.DataFrame
+    summary: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.summary
+
+    def __repr__(self) -> str:
+        return (f"SelectionBenchmark({self.summary['task'].nunique()} tasks x {self.summary['strategy'].nunique()} "
+                f"strategies, {int(self.summary['n_seeds'].min())} seeds)")
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(self.summary, caption=repr(self))
+
+
+def _first_and_stay(p: np.ndarray, labels: np.ndarray, level: float = 0.9):
+    ok = p >= level - 1e-12
+    first = float(labels[np.argmax(ok)]) if ok.any() else np.nan
+    if not ok[-1]:
+        return first, np.nan
+    bad = np.flatnonzero(~ok)
+    stay = float(labels[0]) if bad.size == 0 else float(labels[bad[-1] + 1])
+    return first, stay
+
+
+def _run_chunk(probs, labels, strategy, budget, seeds, options):
+    picks, secs = [], []
+    for s in seeds:
+        tr = select_model(probs, labels, budget, strategy=strategy, random_state=np.random.default_rng(s),
+                          **options)
+        picks.append(tr.chosen)
+        secs.append(tr.seconds_per_step)
+    return np.asarray(picks), np.asarray(secs)
+
+
+def _as_task(task):
+    from ..data import PredictionLog
+
+    if hasattr(task, "zoo") and hasattr(task, "name"):
+        return task.name, task.zoo
+    if isinstance(task, tuple) and len(task) == 2:
+        return task
+    if isinstance(task, PredictionLog):
+        return "task", task
+    raise ValidationError("tasks", "each task must be a SelectionTask, a (name, PredictionLog) pair or a PredictionLog")
+
+
+def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, random_state=0, n_jobs=None,
+                        strategy_options=None, progress=False) -> SelectionBenchmark:
+    """Run every strategy on every task for many seeds and summarise.
+
+    Parameters
+    ----------
+    tasks : sequence of SelectionTask, (name, PredictionLog) pairs or PredictionLogs
+        Each zoo must carry the labels of every pool point (they are the oracle and the truth).
+    strategies : sequence of str
+    budgets : int or sequence of int
+        Label counts at which curves are reported; runs use ``max(budgets)`` labels. An int B
+        means every count 1..B.
+    seeds : int
+        Replicates per (task, strategy). Child seeds come from ``SeedSequence(random_state)``,
+        spawned before dispatch, so results do not depend on ``n_jobs`` or the backend.
+    n_jobs : int, optional
+        joblib workers.
+    strategy_options : dict, optional
+        ``{strategy: {option: value}}`` passed to :func:`select_model`.
+
+    Returns
+    -------
+    SelectionBenchmark
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.data import PredictionLog
+    >>> from workbench.active import benchmark_selection
+    >>> rng = np.random.default_rng(0)
+    >>> zoo = PredictionLog(rng.dirichlet(np.ones(3), size=(4, 100)), labels=rng.integers(0, 3, 100))
+    >>> res = benchmark_selection([("toy", zoo)], ["random", "auto"], budgets=10, seeds=3)
+    >>> list(res.summary["strategy"])
+    ['random', 'auto']
+    """
+    from joblib import Parallel, delayed
+
+    tasks = [_as_task(t) for t in tasks]
+    for s in strategies:
+        if s not in STRATEGIES:
+            raise ValidationError("strategies", f"unknown strategy {s!r}; choose from {list(STRATEGIES)}")
+    counts = np.arange(1, int(budgets) + 1) if np.isscalar(budgets) else np.unique(np.asarray(budgets, int))
+    budget = int(counts.max())
+    seeds = int(seeds)
+    strategy_options = strategy_options or {}
+    jobs, keys = [], []
+    all_seeds = spawn_seeds(random_state, len(tasks) * len(strategies))
+    n_chunks = max(1, min(seeds, 2 * (n_jobs or 1) if n_jobs and n_jobs > 0 else 2))
+    for ti, (name, zoo) in enumerate(tasks):
+        if zoo.labels is None or not zoo.labelled.all():
+            raise ValidationError("tasks", f"task {name!r} needs labels for every pool point")
+        for si, strat in enumerate(strategies):
+            children = all_seeds[ti * len(strategies) + si].spawn(seeds)  # fixed before dispatch
+            for chunk in np.array_split(np.arange(seeds), n_chunks):
+                if chunk.size:
+                    jobs.append(delayed(_run_chunk)(zoo.probs, zoo.labels, strat, budget, [children[k] for k in chunk],
+                                                    strategy_options.get(strat, {})))
+                    keys.append((ti, si))
+    out = Parallel(n_jobs=n_jobs)(jobs)
+    curves, summary = [], []
+    for ti, (name, zoo) in enumerate(tasks):
+        acc = zoo.accuracy().to_numpy()
+        best = acc.max()
+        for si, strat in enumerate(strategies):
+            parts = [o for o, k in zip(out, keys) if k == (ti, si)]
+            picks = np.concatenate([p for p, _ in parts])  # (seeds, budget)
+            secs = np.concatenate([s for _, s in parts])
+            acc_pick = acc[picks]
+            exact = acc_pick >= best - 1e-12
+            within = acc_pick >= best - 0.01 - 1e-12
+            regret = 100 * (best - acc_pick)
+            p_e, p_w = exact.mean(0), within.mean(0)
+            se = lambda p: np.sqrt(p * (1 - p) / picks.shape[0])  # noqa: E731
+            sel = counts - 1
+            curves.append(pd.DataFrame({"task": name, "strategy": strat, "labels": counts, "p_best": p_e[sel],
+                                        "p_best_se": se(p_e[sel]), "p_within_1pt": p_w[sel],
+                                        "p_within_1pt_se": se(p_w[sel]), "mean_regret_points": regret.mean(0)[sel],
+                                        "n_seeds": picks.shape[0]}))
+            all_t = np.arange(1, budget + 1)
+            f90, s90 = _first_and_stay(p_e, all_t)
+            f90w, s90w = _first_and_stay(p_w, all_t)
+            cum = regret[:, :100].sum(axis=1)
+            summary.append({"task": name, "strategy": strat, "labels_first_90": f90, "labels_stay_90": s90,
+                            "labels_first_90_within_1pt": f90w, "labels_stay_90_within_1pt": s90w,
+                            "cum_regret_100": cum.mean(), "cum_regret_100_se": cum.std(ddof=1) / np.sqrt(len(cum))
+                            if len(cum) > 1 else np.nan, "final_p_best": p_e[-1], "ms_per_step": 1e3 * secs.mean(),
+                            "n_seeds": picks.shape[0], "budget": budget})
+    return SelectionBenchmark(curves=pd.concat(curves, ignore_index=True)[CURVE_COLUMNS],
+                              summary=pd.DataFrame(summary)[SUMMARY_COLUMNS])

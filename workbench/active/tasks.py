@@ -1,0 +1,108 @@
+"""The model-selection task suite: model zoos on real and synthetic data, with shifted pools.
+
+Every task is a :class:`~workbench.data.PredictionLog` made by
+:func:`workbench.data.make_model_zoo` (cached as .npz, so only the first call fits models), with the
+pool's true labels as the oracle. Difficulty is measured by the top-1/top-2 accuracy gap and the
+number of models within one accuracy point of the best.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._validation import ValidationError
+
+# name -> (data set, shift, shift_strength, n_samples for synthetic data)
+TASKS = {
+    "digits": ("digits", None, 1.0),
+    "digits_noise": ("digits", "noise", 1.0),
+    "digits_missing_class": ("digits", "missing_class", 1.0),
+    "breast_cancer": ("breast_cancer", None, 1.0),
+    "breast_cancer_noise": ("breast_cancer", "noise", 0.7),
+    "synthetic": ("synthetic", None, 1.0),
+    "synthetic_prior": ("synthetic", "prior", 1.0),
+    "synthetic_noise": ("synthetic", "noise", 0.7),
+}
+DEFAULT_SUITE = ("digits", "digits_noise", "breast_cancer", "breast_cancer_noise", "synthetic", "synthetic_prior")
+
+
+def _dataset(name: str, random_state: int):
+    from sklearn import datasets
+
+    if name == "digits":
+        return datasets.load_digits(return_X_y=True)
+    if name == "breast_cancer":
+        return datasets.load_breast_cancer(return_X_y=True)
+    if name == "synthetic":
+        return datasets.make_classification(n_samples=2000, n_features=20, n_informative=8, n_redundant=4,
+                                            n_classes=4, n_clusters_per_class=2, class_sep=0.8, flip_y=0.03,
+                                            random_state=random_state)
+    raise ValidationError("dataset", f"unknown data set {name!r}")
+
+
+@dataclass(frozen=True)
+class SelectionTask:
+    """One model-selection problem: a zoo's predictions on a pool with known labels."""
+
+    name: str
+    zoo: object  # PredictionLog
+    dataset: str
+    shift: str | None
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        return self.zoo.accuracy().to_numpy()
+
+    @property
+    def best(self) -> int:
+        return int(np.argmax(self.accuracy))
+
+    def difficulty(self) -> dict:
+        acc = np.sort(self.accuracy)[::-1]
+        preds = self.zoo.predicted
+        disagree = float((~(preds == preds[0]).all(axis=0)).mean())
+        return {"task": self.name, "n_models": self.zoo.n_models, "n_points": self.zoo.n_points,
+                "n_classes": self.zoo.n_classes, "top1": float(acc[0]), "top2": float(acc[1]),
+                "gap_points": 100 * float(acc[0] - acc[1]),
+                "n_within_1pt": int((acc >= acc[0] - 0.01).sum()),
+                "n_tied_best": int((acc >= acc[0] - 1e-12).sum()),
+                "consensus_acc": float((self.zoo.probs.mean(0).argmax(1) == self.zoo.labels).mean()),
+                "disagreement_rate": disagree}
+
+    def __repr__(self) -> str:
+        d = self.difficulty()
+        return (f"SelectionTask({self.name!r}: {d['n_models']} models, {d['n_points']} points, top-2 "
+                f"{d['top1']:.3f}/{d['top2']:.3f}, {d['n_within_1pt']} within 1 point)")
+
+
+def load_task(name: str, n_models: int = 40, random_state: int = 0, cache_dir=None, n_jobs=None) -> SelectionTask:
+    """Build (or load from the cache) one task of :data:`TASKS`.
+
+    Examples
+    --------
+    >>> from workbench.active.tasks import load_task
+    >>> task = load_task("breast_cancer", n_models=8)  # doctest: +SKIP
+    """
+    from ..data import make_model_zoo
+
+    if name not in TASKS:
+        raise ValidationError("task", f"must be one of {list(TASKS)}, got {name!r}")
+    data, shift, strength = TASKS[name]
+    X, y = _dataset(data, random_state)
+    zoo = make_model_zoo(X, y, n_models=n_models, shift=shift, shift_strength=strength, random_state=random_state,
+                         cache_dir=cache_dir, n_jobs=n_jobs)
+    return SelectionTask(name=name, zoo=zoo, dataset=data, shift=shift)
+
+
+def task_suite(names=DEFAULT_SUITE, n_models: int = 40, random_state: int = 0, cache_dir=None,
+               n_jobs=None) -> list:
+    """The tasks named in ``names`` (default :data:`DEFAULT_SUITE`)."""
+    return [load_task(n, n_models=n_models, random_state=random_state, cache_dir=cache_dir, n_jobs=n_jobs)
+            for n in names]
+
+
+def difficulty_table(tasks) -> pd.DataFrame:
+    """One row per task: top-1/top-2 accuracy, gap in points, models within 1 point, ..."""
+    return pd.DataFrame([t.difficulty() for t in tasks])
