@@ -353,6 +353,8 @@ class PredictionLog:
         missing markers (NaN, or -1 for classes) and no mask is an error, never a silent guess.
     features : array, shape (n_points, d), optional
         Features of the pool points (for surrogates that are refitted on acquired labels).
+    timestamp : array, shape (n_points,), optional
+        When each point was observed (datetime64 or numbers), for temporal validation.
 
     For classification, ``labels[~labelled]`` is stored as -1.
 
@@ -371,6 +373,7 @@ class PredictionLog:
     labels: np.ndarray | None = None
     labelled: np.ndarray | None = None
     features: np.ndarray | None = None
+    timestamp: np.ndarray | None = None
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
@@ -432,6 +435,14 @@ class PredictionLog:
             feats = check_finite(as_array(self.features, "features", ndim=2), "features")
             check_length(feats, n, "features", ref="pool point")
             set_("features", readonly(feats))
+        if self.timestamp is not None:
+            ts = np.asarray(self.timestamp)
+            if ts.ndim != 1 or ts.dtype.kind not in "iufM":
+                raise ValidationError("timestamp", f"must be 1-D datetime64 or numeric, got {ts.dtype} {ts.shape}")
+            check_length(ts, n, "timestamp", ref="pool point")
+            raise_if_any(np.isnat(ts) if ts.dtype.kind == "M" else ~np.isfinite(ts.astype(float)),
+                         "timestamp", "must not be missing", ts)
+            set_("timestamp", readonly(ts))
 
     # -- shape -----------------------------------------------------------------------------
     @property
@@ -494,7 +505,8 @@ class PredictionLog:
                              predictions=None if self.predictions is None else self.predictions[:, rows],
                              model_names=self.model_names, labels=labels,
                              labelled=self.labelled[rows] if labels is not None else None,
-                             features=None if self.features is None else self.features[rows])
+                             features=None if self.features is None else self.features[rows],
+                             timestamp=None if self.timestamp is None else self.timestamp[rows])
 
     def subset_models(self, idx) -> "PredictionLog":
         rows = _index_rows(idx, self.n_models)
@@ -508,7 +520,7 @@ class PredictionLog:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {"model_names": np.asarray(self.model_names, dtype=str), "labelled": self.labelled}
-        for name in ("probs", "predictions", "labels", "features"):
+        for name in ("probs", "predictions", "labels", "features", "timestamp"):
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
         with open(path, "wb") as fh:
@@ -531,6 +543,8 @@ class PredictionLog:
                               "prediction": self.predicted.ravel()})
         if self.probs is not None:
             frame["confidence"] = self.probs.max(axis=2).ravel()
+        if self.timestamp is not None:
+            frame["timestamp"] = np.tile(self.timestamp, m)
         if self.labels is not None:
             frame["label"] = np.tile(self.labels, m)
             frame["labelled"] = np.tile(self.labelled, m)

@@ -1,0 +1,68 @@
+"""Temporal validation of historical models: out-of-sample scoring only, and honest backtests."""
+import numpy as np
+import pytest
+
+from workbench import ValidationError
+from workbench.data import PredictionLog
+from workbench.data.simulate_drift import simulate_drifting_stream, train_historical_models
+from workbench.resample.temporal import temporal_backtest, temporal_scores
+
+
+def _toy():
+    """Two models, three periods of 4 points. Model 'leaky' is perfect only on its own training period 0."""
+    y = np.array([0, 1, 0, 1] * 3)
+    period = np.repeat([0, 1, 2], 4)
+    right = np.eye(2)[y]
+    wrong = np.eye(2)[1 - y]
+    leaky = np.where((period == 0)[:, None], right, wrong)
+    steady = np.where((np.arange(12) % 4 == 0)[:, None], wrong, right)  # 25% error everywhere
+    log = PredictionLog(probs=np.stack([leaky, steady]), model_names=["leaky", "steady"], labels=y, timestamp=period)
+    return log, np.array([1, 1])
+
+
+def test_scores_are_out_of_sample_only():
+    log, avail = _toy()
+    s = temporal_scores(log, avail)
+    leaky = s[s.model == "leaky"].set_index("period")["loss"]
+    assert np.isnan(leaky[0]) and leaky[1] == 1.0 and leaky[2] == 1.0
+    assert np.allclose(s[s.model == "steady"].set_index("period")["loss"].loc[[1, 2]], 0.25)
+
+
+def test_backtest_never_rewards_in_sample_fit():
+    log, avail = _toy()
+    bt = temporal_backtest(log, avail, window=1, strategies=("recent_best", "history_best"))
+    # at period 2 both strategies have seen period 1 out of sample: they must pick 'steady'
+    assert (bt[bt.period == 2]["model"] == "steady").all()
+    assert (bt["regret"] >= 0).all()
+
+
+def test_newest_picks_the_latest_available_model():
+    stream = simulate_drifting_stream(n_periods=6, points_per_period=100, random_state=1)
+    log, avail = train_historical_models(stream)
+    bt = temporal_backtest(log, avail, strategies=("newest",))
+    for _, row in bt.iterrows():
+        assert row["model"] == f"trained_p{row['period'] - 1}"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_drift_decides_which_strategy_wins(seed):
+    """Recurring drift: the best past performer beats the newest model. Gradual drift: the newest wins."""
+    rec = simulate_drifting_stream(n_periods=14, points_per_period=200, drift="recurring", angle=0.8, random_state=seed)
+    bt = temporal_backtest(*train_historical_models(rec), window=2)
+    regret = bt.groupby("strategy")["regret"].mean()
+    assert regret["history_best"] < regret["newest"]
+    grad = simulate_drifting_stream(n_periods=14, points_per_period=200, drift="gradual", random_state=seed)
+    regret = temporal_backtest(*train_historical_models(grad), window=2).groupby("strategy")["regret"].mean()
+    assert regret["newest"] < regret["history_best"]
+
+
+def test_errors():
+    log, avail = _toy()
+    with pytest.raises(ValidationError, match="available_from"):
+        temporal_scores(log, np.array([1]))
+    with pytest.raises(ValidationError, match="timestamp"):
+        temporal_scores(PredictionLog(probs=log.probs, labels=log.labels), avail)
+    with pytest.raises(ValidationError, match="strategies"):
+        temporal_backtest(log, avail, strategies=("oracle",))
+    with pytest.raises(ValidationError, match="anomaly_period"):
+        simulate_drifting_stream(n_periods=4, anomaly_period=9)

@@ -1,0 +1,123 @@
+"""A labelled stream whose concept drifts over time, and a history of models trained along it.
+
+Used to study *selecting among historical models*: at each period you may deploy any model trained
+so far; the newest one has seen the most recent data, but under recurring (seasonal) drift or after
+an anomalous period an older model can be better.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._random import check_random_state
+from .._validation import ValidationError, check_choice
+from .logs import PredictionLog
+
+DRIFTS = ("recurring", "gradual", "abrupt")
+
+
+@dataclass(frozen=True, eq=False)
+class DriftingStream:
+    """Features ``X`` (n, d), labels ``y`` (n,), the ``period`` (n,) of each point, and per-period truth.
+
+    ``concept`` (n_periods, d) is the true decision direction in each period; ``corrupted`` flags
+    periods whose training labels were corrupted (an anomaly a model can learn from).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    period: np.ndarray
+    concept: np.ndarray
+    corrupted: np.ndarray
+
+    @property
+    def n_periods(self) -> int:
+        return int(self.concept.shape[0])
+
+
+def simulate_drifting_stream(n_periods: int = 12, points_per_period: int = 400, n_features: int = 5,
+                             drift: str = "recurring", season: int = 4, angle: float = 0.6,
+                             label_noise: float = 0.05, anomaly_period: int | None = None,
+                             random_state=None) -> DriftingStream:
+    """Simulate a binary classification stream with a drifting concept.
+
+    y = 1{x . theta_t + e > 0}, x ~ N(0, I), with label noise ``label_noise``. The direction theta_t
+    drifts: "recurring" swings the direction between -``angle`` and +``angle`` radians with period
+    ``season`` (seasonality: the model trained one season ago matches today's concept); "gradual" rotates by ``angle`` radians per period;
+    "abrupt" switches to a new direction halfway. ``anomaly_period`` flips 40% of the labels of that
+    period (a logging bug), so a model trained on it is poor.
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_drifting_stream
+    >>> s = simulate_drifting_stream(n_periods=6, points_per_period=100, random_state=0)
+    >>> s.X.shape, s.n_periods
+    ((600, 5), 6)
+    """
+    check_choice(drift, "drift", DRIFTS)
+    if n_periods < 2 or points_per_period < 10 or n_features < 2:
+        raise ValidationError("n_periods", "need n_periods >= 2, points_per_period >= 10 and n_features >= 2")
+    if anomaly_period is not None and not 0 <= anomaly_period < n_periods:
+        raise ValidationError("anomaly_period", f"must be in [0, {n_periods}), got {anomaly_period}")
+    rng = check_random_state(random_state)
+    base = rng.standard_normal(n_features)
+    base /= np.linalg.norm(base)
+    other = rng.standard_normal(n_features)
+    other -= other @ base * base
+    other /= np.linalg.norm(other)
+    t = np.arange(n_periods)
+    if drift == "recurring":
+        phase = angle * np.sin(2 * np.pi * t / season)  # swings between -angle and +angle radians
+        concept = np.outer(np.cos(phase), base) + np.outer(np.sin(phase), other)
+    elif drift == "gradual":
+        concept = np.outer(np.cos(angle * t), base) + np.outer(np.sin(angle * t), other)
+    else:
+        concept = np.where((t < n_periods // 2)[:, None], base, other)
+    n = n_periods * points_per_period
+    period = np.repeat(t, points_per_period)
+    X = rng.standard_normal((n, n_features))
+    score = np.einsum("nd,nd->n", X, concept[period]) + 0.3 * rng.standard_normal(n)
+    y = (score > 0).astype(np.int64)
+    flip = rng.random(n) < label_noise
+    corrupted = np.zeros(n_periods, bool)
+    if anomaly_period is not None:
+        corrupted[anomaly_period] = True
+        flip |= (period == anomaly_period) & (rng.random(n) < 0.4)
+    y = np.where(flip, 1 - y, y)
+    return DriftingStream(X, y, period, concept, corrupted)
+
+
+def train_historical_models(stream: DriftingStream, model=None, train_window: int = 1):
+    """Train one model at the end of each period on the last ``train_window`` periods, and log all predictions.
+
+    Returns
+    -------
+    log : PredictionLog
+        Probabilities of every model on every point, the labels, and ``timestamp`` = period.
+        Model ``k`` is named ``trained_p<k>``.
+    available_from : ndarray (n_models,)
+        The first period in which each model can be deployed (the period after its training data):
+        predictions of a model on earlier points are in-sample or from the past and must not be
+        used to judge it (``workbench.resample.temporal_backtest`` respects this).
+    """
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+
+    if train_window < 1:
+        raise ValidationError("train_window", f"must be >= 1, got {train_window}")
+    est = model if model is not None else LogisticRegression(max_iter=1000)
+    probs, names, avail = [], [], []
+    for k in range(stream.n_periods - 1):  # one model per period: a loop over periods, not rows
+        rows = (stream.period <= k) & (stream.period > k - train_window)
+        if np.unique(stream.y[rows]).size < 2:
+            continue
+        fitted = clone(est).fit(stream.X[rows], stream.y[rows])
+        p = np.zeros((stream.X.shape[0], 2))
+        p[:, fitted.classes_.astype(int)] = fitted.predict_proba(stream.X)
+        probs.append(p)
+        names.append(f"trained_p{k}")
+        avail.append(k + 1)
+    log = PredictionLog(probs=np.stack(probs), model_names=names, labels=stream.y, timestamp=stream.period,
+                        features=stream.X)
+    return log, np.asarray(avail)
