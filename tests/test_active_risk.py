@@ -1,0 +1,197 @@
+"""Evidence for workbench.active.estimate_risk: unbiasedness, weights, coverage, validation, seeds."""
+import numpy as np
+import pytest
+
+from workbench import ValidationError
+from workbench.active import estimate_risk
+
+
+def _pool(n=400, c=3, seed=0):
+    """A pool with known truth: labels drawn from p_true, a noisy model, a calibrated surrogate."""
+    rng = np.random.default_rng(seed)
+    p_true = rng.dirichlet(np.full(c, 0.6), size=n)
+    y = np.array([rng.choice(c, p=p) for p in p_true])
+    logits = np.log(p_true + 1e-3) + rng.normal(0, 1.0, (n, c))
+    model = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    return model, y, p_true
+
+
+def _mc(probs, y, budget, reps, **kw):
+    return np.array([estimate_risk(probs, y, budget, random_state=k, **kw).estimates[-1] for k in range(reps)])
+
+
+def _within_3se(ests, truth):
+    se = ests.std(ddof=1) / np.sqrt(len(ests))
+    return abs(ests.mean() - truth) <= 3 * se, (ests.mean(), truth, se)
+
+
+@pytest.mark.parametrize("loss", ["zero_one", "cross_entropy"])
+def test_lure_unbiased_fixed_q(loss):
+    model, y, p_true = _pool(n=80)
+    truth = (model.argmax(1) != y).mean() if loss == "zero_one" else -np.log(model[np.arange(80), y]).mean()
+    ok, info = _within_3se(_mc(model, y, 10, 1500, surrogate=p_true, loss=loss), truth)
+    assert ok, info
+
+
+def test_lure_unbiased_adversarial_q():
+    # q is highest exactly where the loss is 0 and lowest where it is 1 (only the floor reaches errors)
+    model, y, _ = _pool(n=80)
+    err = model.argmax(1) != y
+    yhat = np.eye(3)[model.argmax(1)]
+    adversarial = np.where(err[:, None], yhat, (1 - yhat) / 2)  # surrogate expects loss 0 on errors
+    ests = _mc(model, y, 10, 3000, surrogate=adversarial, floor=0.05)
+    ok, info = _within_3se(ests, err.mean())
+    assert ok, info
+
+
+def test_naive_active_mean_is_biased():
+    # The check above can fail: the unweighted mean of an actively acquired sample is caught.
+    model, y, p_true = _pool(n=80)
+    ests = _mc(model, y, 10, 1500, surrogate=p_true, method="naive")
+    ok, info = _within_3se(ests, (model.argmax(1) != y).mean())
+    assert not ok, info
+
+
+def test_weights_are_one_under_uniform_sampling():
+    model, y, _ = _pool(n=100)
+    flat = np.full_like(model, 1 / 3)  # expected 0-1 loss 2/3 everywhere: q uniform over the remaining points
+    t = estimate_risk(model, y, 30, surrogate=flat, random_state=1)
+    np.testing.assert_allclose(t.weights, 1.0, atol=1e-12)
+    np.testing.assert_allclose(t.estimates, np.cumsum(t.losses) / np.arange(1, 31), atol=1e-12)
+    np.testing.assert_allclose(estimate_risk(model, y, 30, method="iid", random_state=1).weights, 1.0)
+
+
+def test_q_has_full_support_and_bounded_weights():
+    model, y, _ = _pool(n=100)
+    t = estimate_risk(model, y, 60, floor=0.2, random_state=3)
+    n_rem = 100 - np.arange(60)
+    assert np.all(t.q >= 0.2 / n_rem - 1e-15)
+    assert np.all(t.weights <= 1 / 0.2 + 1e-9)
+    assert len(set(t.indices.tolist())) == 60  # without replacement
+
+
+def test_full_budget_is_exact():
+    model, y, p_true = _pool(n=50)
+    for method in ("lure", "iid", "ase"):
+        t = estimate_risk(model, y, 50, surrogate=p_true, method=method, random_state=0)
+        assert t.estimates[-1] == pytest.approx((model.argmax(1) != y).mean(), abs=1e-12)
+
+
+def test_ase_with_perfect_surrogate_is_exact_from_the_start():
+    model, y, _ = _pool(n=60)
+    t = estimate_risk(model, y, 5, surrogate=np.eye(3)[y], method="ase", random_state=0)
+    np.testing.assert_allclose(t.estimates, (model.argmax(1) != y).mean(), atol=1e-12)
+
+
+def _coverage(reps, n=300, budget=50):
+    model, y, p_true = _pool(n=n, seed=7)
+    truth = (model.argmax(1) != y).mean()
+    hits = [(lambda t: t.ci_low[-1] <= truth <= t.ci_high[-1])(
+        estimate_risk(model, y, budget, surrogate=p_true, random_state=k)) for k in range(reps)]
+    return np.mean(hits)
+
+
+def test_lure_interval_coverage_fast():
+    # 95% normal-FPC interval on v*L at M=50 of N=300; 300 replicates: band 90-98% (~3 s.e.).
+    cov = _coverage(300)
+    assert 0.90 <= cov <= 0.98, cov
+
+
+@pytest.mark.slow
+def test_lure_interval_coverage_thorough():
+    # 2000 replicates: band 93-97%.
+    cov = _coverage(2000)
+    assert 0.93 <= cov <= 0.97, cov
+
+
+@pytest.mark.slow
+def test_lure_unbiased_thorough():
+    model, y, p_true = _pool(n=200, seed=3)
+    ok, info = _within_3se(_mc(model, y, 20, 5000, surrogate=model), (model.argmax(1) != y).mean())
+    assert ok, info
+
+
+def test_reproducible_from_seed():
+    model, y, p_true = _pool(n=120)
+    a = estimate_risk(model, y, 25, surrogate=p_true, random_state=11)
+    b = estimate_risk(model, y, 25, surrogate=p_true, random_state=11)
+    c = estimate_risk(model, y, 25, surrogate=p_true, random_state=12)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.estimates, b.estimates)
+    assert not np.array_equal(a.indices, c.indices)
+
+
+def test_callable_oracle_matches_array_and_is_queried_budget_times():
+    model, y, _ = _pool(n=120)
+    asked = []
+
+    def ask(i):
+        asked.append(i)
+        return int(y[i])
+
+    a = estimate_risk(model, y, 20, random_state=5)
+    b = estimate_risk(model, ask, 20, random_state=5)
+    np.testing.assert_array_equal(a.estimates, b.estimates)
+    assert asked == b.indices.tolist()
+
+
+def test_sklearn_surrogate_is_refitted():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + 0.5 * rng.normal(size=200) > 0).astype(int)
+    model = np.column_stack([1 - 1 / (1 + np.exp(-X[:, 1])), 1 / (1 + np.exp(-X[:, 1]))])  # a poor model
+    t = estimate_risk(model, y, 40, surrogate=LogisticRegression(), features=X, random_state=0)
+    assert t.diagnostics["surrogate_fits"] >= 2
+    assert t.estimates.shape == (40,)
+
+
+def test_trace_frame_and_repr():
+    model, y, _ = _pool(n=100)
+    t = estimate_risk(model, y, 15, random_state=0)
+    f = t.to_frame()
+    assert list(f.columns) == ["labels", "index", "q", "weight", "loss", "estimate", "ci_low", "ci_high", "se",
+                               "method"]
+    assert len(f) == 15 and "RiskTrace(lure" in repr(t)
+    assert t.estimate.value == t.estimates[-1] and t.interval_method == "normal-fpc"
+    with pytest.raises((AttributeError, Exception)):
+        t.estimates[0] = 1.0  # read-only
+
+
+@pytest.mark.parametrize("oracle, msg", [
+    (lambda y: np.where(np.arange(len(y)) == 3, -1, y), "unlabelled markers"),
+    (lambda y: np.where(np.arange(len(y)) == 3, np.nan, y), "unlabelled markers"),
+    (lambda y: np.where(np.arange(len(y)) == 3, 7, y), r"classes in \[0, 3\)"),
+    (lambda y: y[:-1], "one label per pool point"),
+])
+def test_oracle_validation(oracle, msg):
+    model, y, _ = _pool(n=50)
+    with pytest.raises(ValidationError, match=msg):
+        estimate_risk(model, oracle(y), 5)
+
+
+def test_callable_oracle_returning_a_marker_is_an_error():
+    model, _, _ = _pool(n=50)
+    with pytest.raises(ValidationError, match="unlabelled marker"):
+        estimate_risk(model, lambda i: -1, 5, random_state=0)
+
+
+def test_argument_validation():
+    model, y, _ = _pool(n=50)
+    with pytest.raises(ValidationError, match="budget"):
+        estimate_risk(model, y, 0)
+    with pytest.raises(ValidationError, match="budget"):
+        estimate_risk(model, y, 51)
+    with pytest.raises(ValidationError, match="floor"):
+        estimate_risk(model, y, 5, floor=0)
+    with pytest.raises(ValidationError, match="method"):
+        estimate_risk(model, y, 5, method="argmax")
+    with pytest.raises(ValidationError, match="probs"):
+        estimate_risk(model * 2, y, 5)
+    with pytest.raises(ValidationError, match="surrogate"):
+        estimate_risk(model, y, 5, surrogate=model[:10])
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(ValidationError, match="features"):
+        estimate_risk(model, y, 5, surrogate=LogisticRegression())
