@@ -72,3 +72,86 @@ def budget_curve(frame: pd.DataFrame, x: str = "labels", y: str = "value", hue: 
     if title:
         ax.set_title(title)
     return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Resampling pillar: critical-difference diagram (Demsar 2006)
+# ---------------------------------------------------------------------------------------------
+def _cd_cliques(names, ranks, cd=None, pairwise=None):
+    """Maximal runs of consecutive (by rank) models with no significant difference among them."""
+    k = len(names)
+    sig = np.zeros((k, k), dtype=bool)
+    if pairwise is not None and len(pairwise):
+        pos = {n: i for i, n in enumerate(names)}
+        for a, b, s in zip(pairwise["a"], pairwise["b"], pairwise["significant"]):
+            if a in pos and b in pos:
+                sig[pos[a], pos[b]] = sig[pos[b], pos[a]] = bool(s)
+    elif cd is not None and np.isfinite(cd):
+        sig = np.abs(ranks[:, None] - ranks[None, :]) > cd
+    cliques = []
+    for i in range(k):
+        j = i
+        while j + 1 < k and not sig[i:j + 2, i:j + 2].any():
+            j += 1
+        if j > i and not any(c0 <= i and j <= c1 for c0, c1 in cliques):
+            cliques.append((i, j))
+    return cliques
+
+
+def critical_difference_diagram(result=None, *, mean_ranks=None, cd: float | None = None, pairwise=None,
+                                ax=None, title: str | None = None):
+    """Critical-difference diagram: mean ranks on an axis (1 = best, left), thick bars joining
+    algorithms that are NOT significantly different, and the Nemenyi CD as a scale bar.
+
+    ``result`` is a :class:`workbench.resample.RankTestResult` (from ``nemenyi_test``: cliques from
+    the CD; from ``wilcoxon_holm_test``: cliques from the Holm-adjusted pairwise tests). Or pass
+    ``mean_ranks`` (Series or mapping name -> mean rank) with ``cd`` and/or a ``pairwise`` frame
+    (columns a, b, significant). Drawn by hand with matplotlib: scikit-posthocs' version needs a
+    significance matrix, does not draw the CD bar and would add seaborn to our dependencies.
+    """
+    if result is not None:
+        mr = result.mean_ranks
+        names = list(mr["name"])
+        ranks = mr["mean_rank"].to_numpy(float)
+        cd = result.critical_difference if cd is None else cd
+        pairwise = result.pairwise if (pairwise is None and len(result.pairwise)
+                                       and not np.isfinite(result.critical_difference)) else pairwise
+    elif mean_ranks is not None:
+        s = pd.Series(mean_ranks, dtype=float).sort_values(kind="stable")
+        names, ranks = [str(i) for i in s.index], s.to_numpy(float)
+    else:
+        raise ValueError("pass a RankTestResult or mean_ranks=")
+    order = np.argsort(ranks, kind="stable")
+    names = [names[i] for i in order]
+    ranks = ranks[order]
+    k = len(names)
+    half = (k + 1) // 2
+    ax = _ax(ax, figsize=(7, 1.2 + 0.32 * half))
+    lo, hi = 1, max(k, int(np.ceil(ranks.max())))
+    y_axis = 0.0
+    ax.hlines(y_axis, lo, hi, color="k", lw=1)
+    for t in range(lo, hi + 1):
+        ax.vlines(t, y_axis, y_axis + 0.08, color="k", lw=1)
+        ax.text(t, y_axis + 0.14, str(t), ha="center", va="bottom", fontsize=9)
+    step = 0.32
+    for i, (name, r) in enumerate(zip(names, ranks)):
+        left = i < half
+        row = (i if left else k - 1 - i) + 1
+        y = -row * step - 0.25
+        x_text = lo - 0.1 if left else hi + 0.1
+        ax.plot([r, r, x_text], [y_axis, y, y], color=PALETTE[0], lw=1)
+        ax.text(x_text - 0.05 if left else x_text + 0.05, y, f"{name} ({r:.2f})", ha="right" if left else "left",
+                va="center", fontsize=9)
+    for c, (i, j) in enumerate(_cd_cliques(names, ranks, cd, pairwise)):
+        y = -0.12 - 0.08 * c
+        ax.hlines(y, ranks[i] - 0.03, ranks[j] + 0.03, color=PALETTE[1], lw=4, alpha=0.9)
+    if cd is not None and np.isfinite(cd):
+        ax.hlines(y_axis + 0.5, lo, lo + cd, color="k", lw=2)
+        ax.vlines([lo, lo + cd], y_axis + 0.45, y_axis + 0.55, color="k", lw=1)
+        ax.text(lo + cd / 2, y_axis + 0.58, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=9)
+    ax.set_xlim(lo - 2.2, hi + 2.2)
+    ax.set_ylim(-(half + 1) * step - 0.3, 0.95)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
