@@ -116,7 +116,7 @@ def test_coverage_thorough_table():
             rows.append({"data": kind, "n": n, **{m: cov[m] for m in METHODS}})
     table = pd.DataFrame(rows)
     print("\n95% bootstrap interval coverage, R = 2000 data sets, B = 999\n"
-          + table.to_markdown(index=False, floatfmt=".3f"))
+          + table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     tol = band(R)
     for row in rows:
         kind, n = row["data"], row["n"]
