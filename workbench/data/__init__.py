@@ -5,7 +5,9 @@ from .simulate import BanditTruth, classification_to_bandit, simulate_bandit
 from .zoo import make_model_zoo
 from .continuous_log import ContinuousBanditLog
 from .simulate_continuous import ContinuousTruth, PricingProblem, simulate_pricing
+from .simulate_routing import ROUTING_MODELS, RoutingLog, RoutingTruth, simulate_routing
 
 __all__ = ["BanditLog", "PredictionLog", "loss_matrix", "load_open_bandit", "open_bandit_bts_policy",
            "BanditTruth", "simulate_bandit", "classification_to_bandit", "make_model_zoo",
-           "ContinuousBanditLog", "ContinuousTruth", "PricingProblem", "simulate_pricing"]
+           "ContinuousBanditLog", "ContinuousTruth", "PricingProblem", "simulate_pricing",
+           "ROUTING_MODELS", "RoutingLog", "RoutingTruth", "simulate_routing"]

@@ -1,0 +1,287 @@
+"""Simulated logs of an LLM router, with known truth (for "learning to route from bandit feedback").
+
+Each prompt has a topic (code, math, writing, factual, chat), a difficulty in [0, 1] and a
+length in tokens. A production router sent it to one of several models and saw only that model's
+judged quality (a score in (0, 1)) and its cost (in US cents, from token prices). The trade-off
+between the two is a preference, so a router is judged for a weight lambda on cost:
+
+    reward = quality - lambda * cost_cents.
+
+Ground truth is closed form. For model m and prompt x:
+
+* expected quality Q_m(x) = sigmoid(skill_m + topic_bonus_m[topic] - slope_m * difficulty); the
+  observed score is Beta-distributed with that mean (concentration 8);
+* output tokens are base_tokens[topic] * verbosity_m * exp(0.4 Z - 0.08) (mean-one log-normal
+  noise), so the expected cost is C_m(x) = 100 * (prompt_tokens * price_in_m +
+  base_tokens[topic] * verbosity_m * price_out_m) / 1e6 cents.
+
+The value of a router pi at weight lambda is V = (1/n) sum_i sum_m pi(m | x_i) (Q_m(x_i) - lambda
+C_m(x_i)), exact on the log's prompts.
+
+The logging router is a softmax over a hand-written score (prefer the mid-size model, the code
+model for code, the frontier model for hard prompts), mixed with 10% uniform exploration over the
+models it allows. It never sends anything but math and code to the "reasoner" model (propensity
+exactly zero elsewhere): a router that does cannot be evaluated there from these logs.
+
+The model names and prices are made up; their shape (small cheap models, a code specialist, an
+expensive frontier model, a reasoning model with many hidden output tokens) follows public
+price lists and the RouterBench / "Learning to Route LLMs from Bandit Feedback" setting.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, softmax
+
+from .._random import check_random_state
+from .._validation import ValidationError, as_array, check_distribution
+from .logs import BanditLog
+from .simulate import BanditTruth
+
+TOPICS = ("code", "math", "writing", "factual", "chat")
+TOPIC_PROBS = (0.25, 0.15, 0.2, 0.2, 0.2)
+BASE_OUTPUT_TOKENS = np.array([500.0, 300.0, 600.0, 150.0, 200.0])
+
+# name, price in / out (US$ per 1M tokens), verbosity, skill, slope, topic bonus (code, math, writing, factual, chat)
+ROUTING_MODELS = pd.DataFrame(
+    [("tiny-8b", 0.05, 0.10, 0.8, 0.6, 3.2, (-0.3, -0.6, 0.2, -0.2, 0.6)),
+     ("mid-70b", 0.60, 0.80, 1.0, 1.4, 2.6, (0.0, -0.2, 0.3, 0.2, 0.5)),
+     ("code-34b", 0.30, 0.60, 0.9, 0.6, 2.4, (1.4, 0.2, -0.6, -0.4, -0.2)),
+     ("frontier", 3.00, 15.0, 1.2, 2.2, 1.8, (0.3, 0.2, 0.5, 0.5, 0.3)),
+     ("reasoner", 2.00, 8.00, 4.0, 1.8, 0.7, (0.8, 1.4, -0.5, 0.9, -0.8))],
+    columns=["model", "price_in", "price_out", "verbosity", "skill", "slope", "topic_bonus"])
+
+_QUALITY_CONCENTRATION = 8.0
+_TOKEN_SD = 0.4
+
+
+@dataclass(frozen=True, eq=False)
+class RoutingTruth:
+    """Expected quality and cost of every model on every logged prompt.
+
+    Attributes
+    ----------
+    expected_quality, expected_cost : ndarray (n, n_models)
+        Q_m(x_i) in (0, 1) and C_m(x_i) in cents.
+    behavior_dist : ndarray (n, n_models)
+    model_names : tuple of str
+    """
+
+    expected_quality: np.ndarray
+    expected_cost: np.ndarray
+    behavior_dist: np.ndarray
+    model_names: tuple
+
+    def _dist(self, policy) -> np.ndarray:
+        d = np.asarray(policy, dtype=np.float64)
+        n, k = self.expected_quality.shape
+        if d.ndim == 1:
+            act = as_array(policy, "policy", ndim=1)
+            if act.shape[0] != n:
+                raise ValidationError("policy", f"must have {n} rows, got {act.shape[0]}")
+            d = np.zeros((n, k))
+            d[np.arange(n), act.astype(int)] = 1.0
+            return d
+        if d.shape != (n, k):
+            raise ValidationError("policy", f"must have shape {(n, k)}, got {d.shape}")
+        return check_distribution(d, "policy", axis=1)
+
+    def expected_reward(self, lam: float) -> np.ndarray:
+        """Q - lambda * C, shape (n, n_models)."""
+        return self.expected_quality - float(lam) * self.expected_cost
+
+    def quality(self, policy) -> float:
+        """Mean expected quality of a router (an (n, n_models) distribution or one model index per row)."""
+        return float(np.mean(np.sum(self._dist(policy) * self.expected_quality, axis=1)))
+
+    def cost(self, policy) -> float:
+        """Mean expected cost (cents per prompt) of a router."""
+        return float(np.mean(np.sum(self._dist(policy) * self.expected_cost, axis=1)))
+
+    def value(self, policy, lam: float) -> float:
+        """Exact value of a router at cost weight ``lam``: quality - lam * cost."""
+        return self.quality(policy) - float(lam) * self.cost(policy)
+
+    def best_router(self, lam: float, allowed=None) -> np.ndarray:
+        """The oracle router (argmax of Q - lam C per prompt), optionally among ``allowed`` (n, k) bool."""
+        r = self.expected_reward(lam)
+        if allowed is not None:
+            r = np.where(np.asarray(allowed, dtype=bool), r, -np.inf)
+        return r.argmax(axis=1)
+
+    def bandit_truth(self, lam: float) -> BanditTruth:
+        """The :class:`BanditTruth` of the log at weight ``lam`` (for tools that take one)."""
+        return BanditTruth(self.expected_reward(lam), self.behavior_dist, "continuous", 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class RoutingLog:
+    """What the production router logged: one model per prompt, its quality score and its cost.
+
+    Attributes
+    ----------
+    prompts : DataFrame
+        ``topic``, ``difficulty``, ``prompt_tokens``.
+    context : ndarray (n, 7)
+        Numeric features: one-hot topic (5), difficulty, log(prompt_tokens) (names in ``feature_names``).
+    action : ndarray (n,)
+        Index of the model the router chose.
+    propensity : ndarray (n,)
+    behavior_dist : ndarray (n, n_models)
+    quality : ndarray (n,)
+        Judged quality of the chosen model's answer, in (0, 1).
+    cost : ndarray (n,)
+        Cost of the call in US cents.
+    output_tokens : ndarray (n,)
+    model_names, feature_names : tuple of str
+    """
+
+    prompts: pd.DataFrame
+    context: np.ndarray
+    action: np.ndarray
+    propensity: np.ndarray
+    behavior_dist: np.ndarray
+    quality: np.ndarray
+    cost: np.ndarray
+    output_tokens: np.ndarray
+    model_names: tuple
+    feature_names: tuple
+
+    def __len__(self) -> int:
+        return int(self.action.shape[0])
+
+    @property
+    def n_models(self) -> int:
+        return len(self.model_names)
+
+    def bandit_log(self, lam: float = 0.0, reward: str = "tradeoff") -> BanditLog:
+        """A :class:`BanditLog` whose reward is ``quality - lam * cost`` (or just "quality" / "cost")."""
+        if reward == "tradeoff":
+            lam = float(lam)
+            if not np.isfinite(lam) or lam < 0:
+                raise ValidationError("lam", f"must be a finite number >= 0, got {lam}")
+            r = self.quality - lam * self.cost
+        elif reward == "quality":
+            r = self.quality
+        elif reward == "cost":
+            r = self.cost
+        else:
+            raise ValidationError("reward", f"must be one of 'tradeoff', 'quality', 'cost', got {reward!r}")
+        return BanditLog(action=self.action, reward=r, propensity=self.propensity, n_actions=self.n_models,
+                         context=self.context, behavior_dist=self.behavior_dist, context_names=self.feature_names)
+
+    def subset(self, idx) -> "RoutingLog":
+        rows = np.arange(len(self))[idx] if not isinstance(idx, np.ndarray) or idx.dtype != bool else np.flatnonzero(idx)
+        return RoutingLog(self.prompts.iloc[rows].reset_index(drop=True), self.context[rows], self.action[rows],
+                          self.propensity[rows], self.behavior_dist[rows], self.quality[rows], self.cost[rows],
+                          self.output_tokens[rows], self.model_names, self.feature_names)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame: the prompt columns, then model, propensity, quality, cost_cents, output_tokens."""
+        out = self.prompts.copy()
+        out["model"] = np.asarray(self.model_names, dtype=object)[self.action]
+        out["propensity"] = self.propensity
+        out["quality"] = self.quality
+        out["cost_cents"] = self.cost
+        out["output_tokens"] = self.output_tokens
+        return out
+
+    def __repr__(self) -> str:
+        return (f"RoutingLog({len(self):,} prompts, {self.n_models} models, mean quality {self.quality.mean():.3f}, "
+                f"mean cost {self.cost.mean():.3f} cents)")
+
+
+def _expected(topic, difficulty, prompt_tokens, models):
+    bonus = np.array(list(models["topic_bonus"]))  # (k, n_topics)
+    skill = models["skill"].to_numpy()
+    slope = models["slope"].to_numpy()
+    quality = expit(skill[None, :] + bonus.T[topic] - slope[None, :] * difficulty[:, None])
+    out_tokens = BASE_OUTPUT_TOKENS[topic][:, None] * models["verbosity"].to_numpy()[None, :]
+    cost = 100 * (prompt_tokens[:, None] * models["price_in"].to_numpy()[None, :]
+                  + out_tokens * models["price_out"].to_numpy()[None, :]) / 1e6
+    return quality, cost, out_tokens
+
+
+def _logging_router(topic, difficulty, k, temperature, epsilon):
+    n = topic.shape[0]
+    names = list(ROUTING_MODELS["model"])
+    score = np.zeros((n, k))
+    score[:, names.index("mid-70b")] = 1.0
+    score[:, names.index("tiny-8b")] = 0.6 - 1.5 * difficulty
+    score[:, names.index("code-34b")] = np.where(topic == 0, 1.6, -0.5)
+    score[:, names.index("frontier")] = -0.4 + 2.0 * difficulty
+    score[:, names.index("reasoner")] = -0.5 + 2.5 * difficulty
+    allowed = np.ones((n, k), dtype=bool)
+    allowed[:, names.index("reasoner")] = np.isin(topic, [0, 1])  # only code and math go to the reasoner
+    p = softmax(np.where(allowed, score / temperature, -np.inf), axis=1)
+    uni = allowed / allowed.sum(axis=1, keepdims=True)
+    return (1 - epsilon) * p + epsilon * uni
+
+
+def simulate_routing(n_prompts: int, temperature: float = 0.5, epsilon: float = 0.1, random_state=None):
+    """Simulate the logs of an LLM router with known expected quality and cost.
+
+    Parameters
+    ----------
+    n_prompts : int
+    temperature : float
+        Temperature of the logging router's softmax (small: nearly deterministic).
+    epsilon : float
+        Share of uniform exploration over the models the logger allows (in (0, 1]).
+    random_state : int, Generator or None
+
+    Returns
+    -------
+    log : RoutingLog
+        Prompts, features, chosen model, propensity, quality, cost; ``log.bandit_log(lam)`` gives the
+        :class:`BanditLog` for the trade-off weight ``lam``.
+    truth : RoutingTruth
+        ``value(policy, lam)``, ``quality(policy)``, ``cost(policy)``, ``best_router(lam)``.
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_routing
+    >>> log, truth = simulate_routing(2000, random_state=0)
+    >>> log.model_names
+    ('tiny-8b', 'mid-70b', 'code-34b', 'frontier', 'reasoner')
+    >>> truth.value(truth.best_router(0.5), 0.5) >= truth.value(log.behavior_dist, 0.5)
+    True
+    """
+    n = int(n_prompts)
+    if n < 1:
+        raise ValidationError("n_prompts", f"must be >= 1, got {n_prompts}")
+    if not temperature > 0:
+        raise ValidationError("temperature", f"must be > 0, got {temperature}")
+    if not 0 < epsilon <= 1:
+        raise ValidationError("epsilon", f"must be in (0, 1], got {epsilon}")
+    rng = check_random_state(random_state)
+    models = ROUTING_MODELS
+    k = len(models)
+    topic = rng.choice(len(TOPICS), size=n, p=TOPIC_PROBS)
+    difficulty = rng.beta(2.0, 3.0, n)
+    difficulty = np.where(topic == 1, np.sqrt(difficulty), difficulty)  # math prompts skew hard
+    prompt_tokens = np.round(np.exp(rng.normal(5.3, 0.6, n))).clip(5, None)
+    Q, C, out_mean = _expected(topic, difficulty, prompt_tokens, models)
+    dist = _logging_router(topic, difficulty, k, temperature, epsilon)
+    cum = np.cumsum(dist, axis=1)
+    action = np.minimum((rng.random(n)[:, None] > cum).sum(axis=1), k - 1)
+    rows = np.arange(n)
+    q = Q[rows, action]
+    kappa = _QUALITY_CONCENTRATION
+    quality = rng.beta(q * kappa, (1 - q) * kappa)
+    out_tokens = out_mean[rows, action] * np.exp(_TOKEN_SD * rng.standard_normal(n) - _TOKEN_SD**2 / 2)
+    # Cost uses the unrounded token draw so its expectation is exactly C; the log shows whole tokens.
+    price_in = models["price_in"].to_numpy()[action]
+    price_out = models["price_out"].to_numpy()[action]
+    cost = 100 * (prompt_tokens * price_in + out_tokens * price_out) / 1e6
+    onehot = np.eye(len(TOPICS))[topic]
+    context = np.column_stack([onehot, difficulty, np.log(prompt_tokens)])
+    feature_names = tuple(f"topic_{t}" for t in TOPICS) + ("difficulty", "log_prompt_tokens")
+    prompts = pd.DataFrame({"topic": pd.Categorical(np.asarray(TOPICS)[topic], categories=TOPICS),
+                            "difficulty": difficulty, "prompt_tokens": prompt_tokens.astype(int)})
+    names = tuple(models["model"])
+    log = RoutingLog(prompts, context, action, dist[rows, action], dist, quality, cost, np.round(out_tokens),
+                     names, feature_names)
+    return log, RoutingTruth(Q, C, dist, names)
