@@ -93,6 +93,7 @@ def main():
     args = ap.parse_args()
     Bs = ",".join(map(str, args.resamples))
     py = ensure_obp_venv()
+    load0 = tuple(round(x, 1) for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:
         data, ours_out, peer_out = Path(tmp) / "d.npz", Path(tmp) / "o.json", Path(tmp) / "p.json"
         truth = make_data(args.rows, data)
@@ -104,7 +105,8 @@ def main():
         ours = json.loads(ours_out.read_text())
         peer = json.loads(peer_out.read_text())
     lines = [f"IPS + SNIPS + DR with 95% bootstrap intervals, {args.rows:,} rows x 10 actions "
-             f"(truth {truth:.5f}); {os.cpu_count()} CPUs.", "",
+             f"(truth {truth:.5f}); {os.cpu_count()} CPUs, load average before / after: {load0} / "
+             f"{tuple(round(x, 1) for x in os.getloadavg())} (other work on the machine slows both sides).", "",
              "| resamples | workbench (s) | obp 0.4.1 (s) | speed-up | our peak memory in the call (MiB) |",
              "|---|---|---|---|---|"]
     for B in args.resamples:

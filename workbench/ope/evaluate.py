@@ -114,9 +114,11 @@ def prepare_inputs(log, policy, reward_model=None, estimators: Sequence | None =
     action = np.asarray(log.action)
     position = np.zeros(n, dtype=np.int64) if log.position is None else np.asarray(log.position)
     dist3 = _as3d(dist)
-    pos_e = position if dist3.shape[2] > 1 else np.zeros(n, dtype=np.int64)
     pscore = np.asarray(log.propensity, dtype=np.float64)
-    weight = dist3[rows, action, pos_e] / pscore
+    # Each row's target distribution at its logged slot, (n, K): a view when there is one slot,
+    # a gather otherwise (fancy indexing copies n x K values, worth avoiding at 1e6+ rows).
+    pe_slot = dist3[:, :, 0] if dist3.shape[2] == 1 else dist3[rows, :, position]
+    weight = pe_slot[rows, action] / pscore
 
     needs_q = any(e.requires_reward_model for e in ests) if ests is not None else reward_model is not None
     q_hat = q_logged = q_policy = None
@@ -124,11 +126,9 @@ def prepare_inputs(log, policy, reward_model=None, estimators: Sequence | None =
         if reward_model is None:
             reward_model = default_reward_model(log)
         q_hat = _as3d(_resolve_q(log, reward_model, dist, n_folds, random_state))
-        pos_q = position if q_hat.shape[2] > 1 else np.zeros(n, dtype=np.int64)
-        q_logged = q_hat[rows, action, pos_q]
+        q_slot = q_hat[:, :, 0] if q_hat.shape[2] == 1 else q_hat[rows, :, position]
+        q_logged = q_slot[rows, action]
         # sum_a pi_e(a | x, pos) q(x, a, pos) at each row's logged slot; einsum keeps it one pass.
-        pe_slot = dist3[rows, :, pos_e]
-        q_slot = q_hat[rows, :, pos_q]
         q_policy = np.einsum("ij,ij->i", pe_slot, q_slot)
     behavior = None if log.behavior_dist is None else _as3d(np.asarray(log.behavior_dist))
     return OPEInputs(reward=np.asarray(log.reward, dtype=np.float64), pscore=pscore, weight=weight, action=action,

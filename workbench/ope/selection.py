@@ -268,9 +268,10 @@ class EstimatorBenchmark:
     Attributes
     ----------
     summary : DataFrame
-        One row per estimator, best RMSE first: ``estimator, mean, truth_mean, bias, bias_se, sd, rmse,
+        One row per estimator, best RMSE first: ``estimator, mean, truth_mean, bias, bias_se, error_sd, rmse,
         relative_error_mean, relative_error_sd, coverage, coverage_se, mean_width, n_replicates``.
-        ``bias_se`` is the Monte Carlo standard error of the bias (a bias within about 2-3 of them
+        ``error_sd`` is the spread of estimate - truth (truth can differ per simulated log). ``bias_se`` is the
+        Monte Carlo standard error of the bias (a bias within about 2-3 of them
         is not distinguishable from 0 with this many replicates).
     replicates : DataFrame
         One row per (replicate, estimator): ``replicate, estimator, value, ci_low, ci_high, truth``.
@@ -366,7 +367,7 @@ def summarise_replicates(reps: pd.DataFrame) -> pd.DataFrame:
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.abs(err) / np.abs(t)
         rows.append({"estimator": name, "mean": v.mean(), "truth_mean": t.mean(), "bias": err.mean(),
-                     "bias_se": err.std(ddof=1) / np.sqrt(R), "sd": v.std(ddof=1), "rmse": np.sqrt(np.mean(err ** 2)),
+                     "bias_se": err.std(ddof=1) / np.sqrt(R), "error_sd": err.std(ddof=1), "rmse": np.sqrt(np.mean(err ** 2)),
                      "relative_error_mean": np.nanmean(rel), "relative_error_sd": np.nanstd(rel, ddof=1),
                      "coverage": cover.mean(), "coverage_se": np.sqrt(cover.mean() * (1 - cover.mean()) / R),
                      "mean_width": float(np.mean(g["ci_high"] - g["ci_low"])), "n_replicates": R})
