@@ -12,7 +12,7 @@ from sklearn.tree import DecisionTreeClassifier
 from workbench import ValidationError
 from workbench.resample import (bayesian_correlated_t_test, cochrans_q, corrected_resampled_t_test,
                                 critical_difference, f_test_5x2cv, friedman_test, mcnemar_table, mcnemar_test,
-                                nemenyi_test, paired_difference_interval, paired_t_5x2cv, wilcoxon_holm_test)
+                                nemenyi_test, null_cv_scores, paired_difference_interval, paired_t_5x2cv, wilcoxon_holm_test)
 
 
 @pytest.fixture(scope="module")
@@ -211,37 +211,12 @@ def test_cv_tests_run_folds_themselves(cancer):
 
 
 # ---------------------------------------------------------------- type-I error under a true null
-def _null_fold_scores(rng, R, n, k, reps):
-    """MSE fold scores of two exchangeable one-feature OLS models (y = x1 + x2 + e): a true null.
-
-    Vectorised over data sets, repetitions and folds (closed-form OLS with an intercept).
-    Independent data and fold assignments for every replicate data set.
-    """
-    X1, X2 = rng.normal(size=(R, n)), rng.normal(size=(R, n))
-    Y = X1 + X2 + rng.normal(size=(R, n))
-    perm = rng.permuted(np.tile(np.arange(n), (R, reps, 1)), axis=-1).reshape(R, reps, k, n // k)
-    out = []
-    for X in (X1, X2):
-        xt = np.take_along_axis(X[:, None, :], perm.reshape(R, reps, n), axis=-1).reshape(perm.shape)
-        yt = np.take_along_axis(Y[:, None, :], perm.reshape(R, reps, n), axis=-1).reshape(perm.shape)
-        m = n - n // k
-        Sx = X.sum(1)[:, None, None] - xt.sum(-1)
-        Sy = Y.sum(1)[:, None, None] - yt.sum(-1)
-        Sxx = (X * X).sum(1)[:, None, None] - (xt * xt).sum(-1)
-        Sxy = (X * Y).sum(1)[:, None, None] - (xt * yt).sum(-1)
-        slope = (Sxy - Sx * Sy / m) / (Sxx - Sx**2 / m)
-        icpt = (Sy - slope * Sx) / m
-        out.append((((yt - icpt[..., None] - slope[..., None] * xt) ** 2).mean(-1)).reshape(R, reps * k))
-    return out
-
-
 def test_type_one_error_of_two_algorithm_tests():
     # 1000 null data sets, alpha = 0.05. Band for a valid test: 0.05 +- 3.5 MC SE (+-0.024); the
     # 5x2cv tests are known to be slightly conservative, so only their upper side is asserted.
-    rng = np.random.default_rng(2024)
     R = 1000
-    a10, b10 = _null_fold_scores(rng, R, 100, 10, 10)
-    a52, b52 = _null_fold_scores(rng, R, 100, 2, 5)
+    a10, b10 = null_cv_scores(R, 100, 10, 10, random_state=2024)
+    a52, b52 = null_cv_scores(R, 100, 2, 5, random_state=2025)
     rej = {k: [] for k in ("naive", "nb", "bayes", "t52", "f52")}
     for r in range(R):
         rej["naive"].append(corrected_resampled_t_test(a10[r], b10[r], corrected=False).p_value < 0.05)

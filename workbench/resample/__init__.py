@@ -20,6 +20,7 @@ from .cvtests import (bayesian_correlated_t_test, corrected_resampled_t_test, cv
                       paired_t_5x2cv, scores_from_cv_results)
 from .mcnemar import cochrans_q, mcnemar_table, mcnemar_test, paired_difference_interval
 from .oob import BootstrapErrorResult, BootstrapSplit, bootstrap_error, point632plus
+from .simulate import null_cv_scores
 from .ranks import RankTestResult, critical_difference, friedman_test, nemenyi_test, wilcoxon_holm_test
 
 __all__ = [
@@ -30,5 +31,5 @@ __all__ = [
     "corrected_resampled_t_test", "bayesian_correlated_t_test",
     "mcnemar_table", "mcnemar_test", "paired_difference_interval", "cochrans_q",
     "BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "point632plus",
-    "RankTestResult", "critical_difference", "friedman_test", "nemenyi_test", "wilcoxon_holm_test",
+    "null_cv_scores", "RankTestResult", "critical_difference", "friedman_test", "nemenyi_test", "wilcoxon_holm_test",
 ]
