@@ -111,6 +111,11 @@ class RoutingTruth:
             r = np.where(np.asarray(allowed, dtype=bool), r, -np.inf)
         return r.argmax(axis=1)
 
+    def subset(self, idx) -> "RoutingTruth":
+        """The truth of the rows selected by an integer array, a slice or a boolean mask."""
+        return RoutingTruth(self.expected_quality[idx], self.expected_cost[idx], self.behavior_dist[idx],
+                            self.model_names)
+
     def bandit_truth(self, lam: float) -> BanditTruth:
         """The :class:`BanditTruth` of the log at weight ``lam`` (for tools that take one)."""
         return BanditTruth(self.expected_reward(lam), self.behavior_dist, "continuous", 0.0)
