@@ -178,3 +178,27 @@ def test_validation_errors():
     with pytest.raises(ValidationError, match="bandwidth"):
         clog, ct = simulate_pricing(50, random_state=0)
         off_policy_cdf(clog, ct.optimal_action())
+
+
+def test_routing_simulator_truth_and_quality_distribution():
+    # The routing simulator's expected quality and cost match the logged means (3 s.e., 30,000 prompts);
+    # the router's quality CDF from the log matches a rollout of the truth's Beta scores.
+    from workbench.data import simulate_routing
+
+    log, truth = simulate_routing(30_000, random_state=4)
+    rows = np.arange(len(log))
+    for obs, exp in ((log.quality, truth.expected_quality), (log.cost, truth.expected_cost)):
+        d = obs - exp[rows, log.action]
+        assert abs(d.mean()) < 3 * d.std(ddof=1) / np.sqrt(len(d))
+    assert truth.value(log.behavior_dist, 0.3) == pytest.approx(
+        truth.quality(log.behavior_dist) - 0.3 * truth.cost(log.behavior_dist))
+    blog = log.bandit_log(0.3)
+    np.testing.assert_allclose(blog.reward, log.quality - 0.3 * log.cost)
+    # Off-policy mean quality of "always mid-70b" vs its exact expected quality.
+    mid = np.zeros_like(log.behavior_dist)
+    mid[:, 1] = 1.0
+    res = off_policy_cdf(log.bandit_log(reward="quality"), mid, n_bootstrap=200)
+    est = res.mean()
+    assert abs(est.value - truth.quality(mid)) < 4 * est.se
+    with pytest.raises(ValidationError, match="lam"):
+        log.bandit_log(-1.0)
