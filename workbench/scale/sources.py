@@ -305,8 +305,10 @@ class ParquetSource(Source):
         partial = reducer.start()
         offset = 0
         # Scanner.to_batches yields batches in dataset order (files, then rows), which the row
-        # numbering relies on; use_threads only parallelises decoding.
-        for batch in self.dataset.to_batches(columns=cols, batch_size=self.chunk_size):
+        # numbering relies on; use_threads only parallelises decoding. Read-ahead is kept short
+        # (pyarrow's defaults buffer 16 batches x 4 files) so memory stays a few chunks.
+        for batch in self.dataset.to_batches(columns=cols, batch_size=self.chunk_size, batch_readahead=2,
+                                             fragment_readahead=1):
             if batch.num_rows == 0:
                 continue
             frame = batch.to_pandas()
