@@ -371,7 +371,7 @@ class _Coda(_Strategy):
     greedy = True
 
     def __init__(self, zoo, rng, budget, prior_strength=2.0, prior_accuracy=0.9, learning_rate=0.01,
-                 n_candidates=32, grid_size=256):
+                 n_candidates=64, grid_size=256):
         super().__init__(zoo, rng, budget)
         H, N, C = zoo.H, zoo.N, zoo.C
         cons = zoo.pbar.argmax(axis=1)
@@ -396,19 +396,19 @@ class _Coda(_Strategy):
         g = self.grid
         A, Bb = a[..., None], b[..., None]
         logpdf = (A - 1) * np.log(g) + (Bb - 1) * np.log1p(-g) - special.betaln(A, Bb)
-        return np.exp(logpdf), special.betainc(A, Bb, g)
+        pdf = np.exp(logpdf)
+        # CDF by the midpoint rule on the same grid (not betainc: 20x cheaper, and consistent with
+        # the grid integral it feeds); renormalised so it ends at 1
+        cdf = np.cumsum(pdf, axis=-1) - 0.5 * pdf
+        cdf /= cdf[..., -1:] + 0.5 * pdf[..., -1:]
+        return pdf, cdf
 
     @staticmethod
     def _term(pdf, cdf, axis_models):
-        # int pdf_h prod_{h' != h} cdf_h' : products of the others by prefix/suffix products
-        # (no division, so a cdf of exactly 0 is harmless)
-        cdf = np.moveaxis(cdf, axis_models, 0)
-        pdf = np.moveaxis(pdf, axis_models, 0)
-        ones = np.ones_like(cdf[:1])
-        pre = np.cumprod(np.concatenate([ones, cdf[:-1]]), axis=0)
-        suf = np.cumprod(np.concatenate([ones, cdf[::-1][:-1]]), axis=0)[::-1]
-        out = (pdf * pre * suf).sum(axis=-1)
-        return np.moveaxis(out, 0, axis_models)
+        # int pdf_h prod_{h' != h} cdf_h', the product of the others as exp(sum of logs - own log)
+        logc = np.log(np.maximum(cdf, 1e-300))
+        others = np.exp(logc.sum(axis=axis_models, keepdims=True) - logc)
+        return (pdf * others).sum(axis=-1)
 
     def _class_posterior(self):
         theta = self.alpha / self.alpha.sum(axis=2, keepdims=True)  # E[confusion], (H, C, C)

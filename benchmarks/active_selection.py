@@ -1,0 +1,158 @@
+"""Active testing and model selection on the task suite: the issue-5 targets, measured.
+
+Run: .venv/bin/python benchmarks/active_selection.py [--seeds 100] [--coda-seeds 5] [--n-jobs 2] [--quick]
+Writes benchmarks/results/active_selection.md (git-ignored) and prints the same Markdown.
+
+There is no maintained peer library for these methods (the papers ship research code), so the
+comparisons are between the strategies themselves, all run here from the same seeds.
+Parts: (A) risk estimation MSE of LURE / ASE vs iid, with bias and interval coverage;
+(B) model selection: labels to 90% P(best), labels from which it stays >= 90%, cumulative regret;
+(C) time of a 200-label run on 1,000 points x 40 models x 10 classes.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+from workbench._random import spawn_seeds
+from workbench.active import STRATEGIES, benchmark_selection, estimate_risk, select_model, task_suite
+from workbench.active.tasks import difficulty_table
+
+MS = (10, 25, 50, 100, 200)
+
+
+def _md(frame: pd.DataFrame, index: bool = True) -> str:
+    """A Markdown table without the optional `tabulate` dependency."""
+    f = frame.reset_index() if index else frame
+    cols = [" / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in f.columns]
+    fmt = lambda v: f"{v:.4g}" if isinstance(v, (float, np.floating)) else str(v)  # noqa: E731
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in f.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _risk_runs(probs, y, surrogate, method, seeds, budget, floor):
+    est = np.empty((len(seeds), budget))
+    cover = np.empty((len(seeds), budget), bool)
+    truth = (probs.argmax(1) != y).mean()
+    for k, s in enumerate(seeds):
+        t = estimate_risk(probs, y, budget, surrogate=surrogate, method=method, random_state=np.random.default_rng(s),
+                          floor=floor)
+        est[k] = t.estimates
+        cover[k] = (t.ci_low <= truth) & (truth <= t.ci_high)
+    return est, cover
+
+
+def part_a(tasks, n_seeds, n_jobs, floor=0.1):
+    rows = []
+    configs = [("iid", "iid", None), ("lure_zoo_mean", "lure", "zoo"), ("lure_self", "lure", "self"),
+               ("ase_zoo_mean", "ase", "zoo")]
+    for task in tasks:
+        P, y = task.zoo.probs, task.zoo.labels
+        acc = task.accuracy
+        model = int(np.argsort(acc)[len(acc) // 2])  # the median model of the zoo
+        budget = min(max(MS), len(y))
+        truth = (P[model].argmax(1) != y).mean()
+        seeds = spawn_seeds(hash(task.name) % 2**32, n_seeds)
+        chunks = np.array_split(np.arange(n_seeds), 2 * n_jobs)
+        res = {}
+        for name, method, sur in configs:
+            s = {"zoo": P.mean(0), "self": None, None: None}[sur]
+            parts = Parallel(n_jobs=n_jobs)(delayed(_risk_runs)(P[model], y, s, method, [seeds[i] for i in c], budget,
+                                                                floor) for c in chunks if c.size)
+            res[name] = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+        mse_iid = ((res["iid"][0] - truth) ** 2).mean(0)
+        for name, (est, cov) in res.items():
+            mse = ((est - truth) ** 2).mean(0)
+            for M in MS:
+                if M > budget:
+                    continue
+                rows.append({"task": task.name, "shift": task.shift or "none", "estimator": name, "M": M,
+                             "mse": mse[M - 1], "mse_ratio_iid_over": mse_iid[M - 1] / mse[M - 1],
+                             "bias": est[:, M - 1].mean() - truth,
+                             "bias_se": est[:, M - 1].std(ddof=1) / np.sqrt(n_seeds),
+                             "coverage": cov[:, M - 1].mean(), "true_risk": truth})
+    return pd.DataFrame(rows)
+
+
+def part_c():
+    rng = np.random.default_rng(0)
+    H, N, C = 40, 1000, 10
+    y = rng.integers(0, C, N)
+    logits = rng.normal(size=(H, N, C)) + (2 + 2 * rng.random((H, 1, 1))) * np.eye(C)[y][None]
+    P = np.exp(logits)
+    P /= P.sum(2, keepdims=True)
+    rows = []
+    for s in STRATEGIES:
+        budget = 20 if s == "coda" else 200
+        t0 = time.perf_counter()
+        select_model(P, y, budget, strategy=s, random_state=0)
+        sec = time.perf_counter() - t0
+        rows.append({"strategy": s, "labels_run": budget, "seconds": sec,
+                     "seconds_for_200_labels": sec * 200 / budget, "ms_per_step": 1e3 * sec / budget})
+    return pd.DataFrame(rows)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=100)
+    ap.add_argument("--coda-seeds", type=int, default=5)
+    ap.add_argument("--budget", type=int, default=200)
+    ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="10 seeds, 3 tasks (a smoke run)")
+    args = ap.parse_args()
+    names = ("digits", "breast_cancer", "synthetic", "digits_noise", "breast_cancer_noise", "synthetic_prior")
+    if args.quick:
+        args.seeds, args.coda_seeds, names = 10, 2, names[:3]
+    tasks = task_suite(names, n_jobs=args.n_jobs)
+    out = ["# Active testing and model selection (issue 5)", "",
+           f"Seeds per task: {args.seeds} (coda: {args.coda_seeds}, 100 labels). Zoos: 40 scikit-learn models "
+           "from `make_model_zoo`, pool = 50% of the data. Command: `.venv/bin/python benchmarks/active_selection.py`",
+           "", "## Task difficulty", "", difficulty_table(tasks).round(3).pipe(_md, index=False), ""]
+    t0 = time.time()
+    a = part_a(tasks, args.seeds, args.n_jobs)
+    wide = a.pivot_table(index=["task", "estimator"], columns="M", values="mse_ratio_iid_over").round(2)
+    out += ["## A. Risk estimation: MSE(iid) / MSE(estimator), median model of each zoo (floor 0.1)", "",
+            wide.pipe(_md), "", "Coverage of the nominal 95% interval:", "",
+            a.pivot_table(index=["task", "estimator"], columns="M", values="coverage").round(3).pipe(_md), "",
+            "Bias / its Monte Carlo s.e. (|z| < 3 expected for iid and LURE):", "",
+            a.assign(z=a.bias / a.bias_se).pivot_table(index=["task", "estimator"], columns="M",
+                                                        values="z").round(1).pipe(_md), ""]
+    print(f"part A {time.time() - t0:.0f}s", flush=True)
+    t0 = time.time()
+    strategies = [s for s in STRATEGIES if s != "coda"]
+    b = benchmark_selection(tasks, strategies, budgets=args.budget, seeds=args.seeds, n_jobs=args.n_jobs,
+                            random_state=0)
+    bc = benchmark_selection(tasks, ["coda"], budgets=min(100, args.budget), seeds=args.coda_seeds,
+                             n_jobs=args.n_jobs, random_state=0)
+    summ = pd.concat([b.summary, bc.summary], ignore_index=True)
+    print(f"part B {time.time() - t0:.0f}s", flush=True)
+    cols = ["task", "strategy", "labels_first_90", "labels_stay_90", "labels_first_90_within_1pt",
+            "labels_stay_90_within_1pt", "cum_regret_100", "cum_regret_100_se", "final_p_best", "ms_per_step",
+            "n_seeds", "budget"]
+    out += ["## B. Model selection", "",
+            f"Labels to first reach / to stay at >= 90% P(best) (NaN: not within the budget), cumulative regret "
+            f"over the first 100 labels (accuracy points), mean over seeds.", "",
+            summ[cols].round(2).pipe(_md, index=False), "",
+            "Cumulative regret@100 (rows: task; columns: strategy):", "",
+            summ.pivot_table(index="task", columns="strategy", values="cum_regret_100").round(1).pipe(_md), "",
+            "Mean over tasks:", "",
+            summ.groupby("strategy")["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False), ""]
+    c = part_c()
+    out += ["## C. Speed: 1,000 points x 40 models x 10 classes", "", c.round(4).pipe(_md, index=False), ""]
+    text = "\n".join(out)
+    path = Path(__file__).parent / "results" / "active_selection.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    b.curves.to_csv(path.with_suffix(".curves.csv"), index=False)
+    a.to_csv(path.with_suffix(".risk.csv"), index=False)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
