@@ -121,3 +121,21 @@ def test_cluster_bootstrap_on_chunks_covers_when_rows_are_correlated():
             hits[key] += int(out["ci_low"].iloc[0] <= truth <= out["ci_high"].iloc[0])
     assert 0.88 <= hits["users"] / R <= 0.99, hits
     assert hits["rows"] / R < 0.80, hits
+
+
+@pytest.mark.parametrize("propensity", [0.5, 1 / 3])
+def test_diagnostics_warning_matches_in_memory(propensity):
+    # a wrong propensity column (0.5 for 3 uniform actions) moves the mean weight away from 1
+    df, pi = _frame(4000, seed=3)
+    df["propensity"] = propensity
+    log = wb.data.BanditLog(action=df["action"], reward=df["reward"], propensity=df["propensity"], n_actions=3)
+    import warnings
+
+    msgs = []
+    for data, pol in ((log, df[pi].to_numpy()), ([df.iloc[:1500], df.iloc[1500:]], pi)):
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            wb.ope.evaluate_policy(data, pol, estimators=["ips", "snips"], n_bootstrap=50)
+        msgs.append([str(w.message) for w in rec if issubclass(w.category, wb.ope.OPEDiagnosticWarning)])
+    assert msgs[0] == msgs[1]
+    assert bool(msgs[0]) == (propensity == 0.5)

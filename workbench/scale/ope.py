@@ -445,11 +445,11 @@ def _warn(side, n, zero_share, warning_cls):
     if z > 4 and abs(mean_w - 1.0) > 0.02:
         msgs.append(f"the mean importance weight is {mean_w:.4g}, {z:.1f} standard errors from 1 (its expectation "
                     "when propensities are right and supports match): check that the propensity column is the "
-                    "logging policy's probability of the logged action; self-normalised estimators (snips, sndr) are "
-                    "less sensitive to this")
+                    "logging policy's probability of the logged action (and slot); self-normalised estimators (snips, "
+                    "sndr) are less sensitive to this")
     if ess < max(30.0, 0.01 * n):
         msgs.append(f"the effective sample size of the weights is {ess:.3g} of {n} rows (max weight "
                     f"{side['max_w']:.4g}): the estimate rests on a handful of rows; prefer "
-                    "dr/sndr, clipped or switch estimators, or a target closer to the logging policy")
+                    "dr/sndr, clipped or switch estimators chosen with slope_select, or a target closer to the logging policy")
     if msgs:
         warnings.warn("off-policy diagnostics: " + "; ".join(msgs) + ".", warning_cls, stacklevel=4)
