@@ -139,3 +139,21 @@ def test_diagnostics_warning_matches_in_memory(propensity):
         msgs.append([str(w.message) for w in rec if issubclass(w.category, wb.ope.OPEDiagnosticWarning)])
     assert msgs[0] == msgs[1]
     assert bool(msgs[0]) == (propensity == 0.5)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(cuts=st.lists(st.integers(1, 799), max_size=6, unique=True), seed=st.integers(0, 2**32 - 1))
+def test_any_chunking_gives_the_same_answer(cuts, seed):
+    df, pi = _frame(800, seed=1)
+    df["q_0"], df["q_1"], df["q_2"] = 0.3, 0.5, 0.7
+    edges = [0, *sorted(cuts), 800]
+    chunks = [df.iloc[a:b] for a, b in zip(edges[:-1], edges[1:])]
+    kw = dict(estimators=["ips", "snips", "sndr"], reward_model=["q_0", "q_1", "q_2"], n_bootstrap=60,
+              random_state=seed, warn=False, interval="bca")
+    whole = evaluate_tabular(df, pi, **kw)
+    parts = evaluate_tabular(chunks, pi, **kw)
+    cols = ["value", "ci_low", "ci_high", "se"]
+    np.testing.assert_allclose(parts[cols].to_numpy(float), whole[cols].to_numpy(float), rtol=1e-9)
