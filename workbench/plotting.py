@@ -155,3 +155,42 @@ def critical_difference_diagram(result=None, *, mean_ranks=None, cd: float | Non
     if title:
         ax.set_title(title)
     return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Active pillar: identification curves and risk traces
+# ---------------------------------------------------------------------------------------------
+def identification_curve(curves: pd.DataFrame, y: str = "p_best", task: str | None = None, level: float = 0.9,
+                         ax=None, title: str | None = None):
+    """P(holding the best model) against labels, one line per strategy, with +-2 s.e. bands.
+
+    ``curves`` is ``benchmark_selection(...).curves``; ``y`` is "p_best" or "p_within_1pt".
+    A dotted line marks ``level`` (90%).
+    """
+    f = curves if task is None else curves[curves["task"] == task]
+    se = f[f"{y}_se"]
+    f = f.assign(_lo=(f[y] - 2 * se).clip(0, 1), _hi=(f[y] + 2 * se).clip(0, 1))
+    ax = budget_curve(f, x="labels", y=y, hue="strategy", low="_lo", high="_hi", ax=ax,
+                      ylabel="P(pick is the best model)" if y == "p_best" else "P(pick within 1 point)", title=title)
+    ax.axhline(level, color="k", ls=":", lw=1)
+    ax.set_ylim(-0.02, 1.02)
+    return ax
+
+
+def risk_trace_plot(traces, truth: float | None = None, ax=None, title: str | None = None):
+    """Running risk estimates with their intervals, one line per trace (``estimate_risk`` results)."""
+    ax = _ax(ax)
+    for i, t in enumerate(traces):
+        color = PALETTE[i % len(PALETTE)]
+        m = np.arange(1, t.budget + 1)
+        ax.plot(m, t.estimates, color=color, label=t.method)
+        ax.fill_between(m, t.ci_low, t.ci_high, color=color, alpha=0.15, lw=0)
+    if truth is not None:
+        ax.axhline(truth, color="k", ls="--", lw=1, label="true risk")
+    ax.set_xlabel("labels")
+    ax.set_ylabel("estimated risk")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return ax

@@ -12,8 +12,8 @@ __all__ = ["estimate_risk", "RiskTrace"]
 from .selection import STRATEGIES, SelectionTrace, select_model
 
 __all__ += ["select_model", "SelectionTrace", "STRATEGIES"]
-from .benchmark import SelectionBenchmark, benchmark_selection
+from .benchmark import SelectionBenchmark, benchmark_risk, benchmark_selection
 from .tasks import SelectionTask, difficulty_table, load_task, task_suite
 
-__all__ += ["benchmark_selection", "SelectionBenchmark", "SelectionTask", "load_task", "task_suite",
+__all__ += ["benchmark_selection", "benchmark_risk", "SelectionBenchmark", "SelectionTask", "load_task", "task_suite",
             "difficulty_table"]

@@ -165,3 +165,52 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
                             "n_seeds": picks.shape[0], "budget": budget})
     return SelectionBenchmark(curves=pd.concat(curves, ignore_index=True)[CURVE_COLUMNS],
                               summary=pd.DataFrame(summary)[SUMMARY_COLUMNS])
+
+
+def _risk_chunk(probs, labels, config, budget, seeds, truth):
+    from .risk import estimate_risk
+
+    est = np.empty((len(seeds), budget))
+    cover = np.empty((len(seeds), budget), bool)
+    for k, s in enumerate(seeds):
+        t = estimate_risk(probs, labels, budget, random_state=np.random.default_rng(s), **config)
+        est[k], cover[k] = t.estimates, (t.ci_low <= truth) & (truth <= t.ci_high)
+    return est, cover
+
+
+def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one", random_state=0,
+                   n_jobs=None) -> pd.DataFrame:
+    """Monte Carlo accuracy of risk estimators for one model: MSE, bias and interval coverage per label count.
+
+    ``estimators`` maps a name to keyword arguments of :func:`estimate_risk` (method, surrogate,
+    floor, ...). Returns a tidy frame with columns estimator, labels, mse, bias, bias_se, coverage,
+    mse_ratio_vs_iid (MSE of a uniform iid run from the same seeds divided by this one's; > 1 is
+    better than iid), true_risk, n_seeds.
+    """
+    from joblib import Parallel, delayed
+
+    from ..data import loss_matrix
+
+    probs = np.asarray(probs, float)
+    labels = np.asarray(labels)
+    truth = float(loss_matrix(probs[None], labels, loss)[0].mean())
+    children = spawn_seeds(random_state, int(seeds))  # the same seeds for every estimator
+    chunks = [c for c in np.array_split(np.arange(int(seeds)), 2 * max(1, n_jobs or 1)) if c.size]
+    configs = {"iid": {"method": "iid"}, **{k: dict(v) for k, v in estimators.items()}}
+    res = {}
+    for name, cfg in configs.items():
+        cfg.setdefault("loss", loss)
+        parts = Parallel(n_jobs=n_jobs)(delayed(_risk_chunk)(probs, labels, cfg, int(budget),
+                                                             [children[i] for i in c], truth) for c in chunks)
+        res[name] = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    mse_iid = ((res["iid"][0] - truth) ** 2).mean(0)
+    rows = []
+    for name, (est, cov) in res.items():
+        if name == "iid" and "iid" in estimators:
+            continue
+        mse = ((est - truth) ** 2).mean(0)
+        rows.append(pd.DataFrame({"estimator": name, "labels": np.arange(1, int(budget) + 1), "mse": mse,
+                                  "bias": est.mean(0) - truth, "bias_se": est.std(0, ddof=1) / np.sqrt(len(est)),
+                                  "coverage": cov.mean(0), "mse_ratio_vs_iid": mse_iid / mse, "true_risk": truth,
+                                  "n_seeds": len(est)}))
+    return pd.concat(rows, ignore_index=True)
