@@ -194,3 +194,76 @@ def risk_trace_plot(traces, truth: float | None = None, ax=None, title: str | No
     if title:
         ax.set_title(title)
     return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Validity report: interval coverage and type-I error (workbench.validity)
+# ---------------------------------------------------------------------------------------------
+def coverage_plot(frame: pd.DataFrame, ax=None, by: str = "method", label=("scenario", "n"), title: str | None = None):
+    """Observed coverage per method, with the Monte Carlo pass band and the nominal level.
+
+    ``frame`` is the output of :func:`workbench.validity.interval_coverage` (or the OPE / active
+    variants): one row per (``label`` columns, ``by``). Each group of rows (e.g. a scenario at one
+    n) is a line of the plot; its grey bar is the band ``[band_low, band_high]`` around the
+    nominal level (dashed). Filled markers lie inside the band, hollow ones outside.
+    """
+    label = [label] if isinstance(label, str) else list(label)
+    groups = list(dict.fromkeys(map(tuple, frame[label].astype(str).to_numpy())))
+    keys = list(dict.fromkeys(frame[by].astype(str)))
+    ax = _ax(ax, figsize=(7, 0.38 * len(groups) + 1.4))
+    ypos = {g: len(groups) - 1 - i for i, g in enumerate(groups)}
+    glab = frame[label].astype(str).agg(tuple, axis=1)
+    span = 0.6
+    off = {k: (i - (len(keys) - 1) / 2) * span / max(len(keys), 1) for i, k in enumerate(keys)}
+    for g in groups:
+        rows = frame[glab == g]
+        ax.plot([rows["band_low"].min(), rows["band_high"].max()], [ypos[g]] * 2, color="0.85", lw=9,
+                solid_capstyle="butt", zorder=1)
+    for i, k in enumerate(keys):
+        rows = frame[frame[by].astype(str) == k]
+        y = np.array([ypos[g] for g in glab[rows.index]]) + off[k]
+        inside = rows["within_band"].to_numpy(bool)
+        color = PALETTE[i % len(PALETTE)]
+        ax.scatter(rows["coverage"][inside], y[inside], color=color, s=28, zorder=3, label=k)
+        ax.scatter(rows["coverage"][~inside], y[~inside], facecolor="white", edgecolor=color, s=28, zorder=3,
+                   linewidths=1.5, label=None if inside.any() else k)
+    level = float(frame["level"].iloc[0])
+    ax.axvline(level, color="k", ls="--", lw=1)
+    ax.set_yticks([ypos[g] for g in groups], [" · n=".join(g) if label == ["scenario", "n"] else " · ".join(g)
+                                              for g in groups])
+    lo = min(float(frame["coverage"].min()), float(frame["band_low"].min()))
+    ax.set_xlim(max(0.0, lo - 0.02), min(1.0, max(float(frame["coverage"].max()), float(frame["band_high"].max()))
+                                         + 0.01))
+    ax.set_xlabel(f"coverage of nominal {level:.0%} intervals (grey: ±3.5 Monte Carlo s.e. band; hollow: outside)")
+    ax.legend(loc="lower left", frameon=False, fontsize="small", ncol=min(len(keys), 5))
+    ax.grid(axis="x", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def type1_plot(frame: pd.DataFrame, ax=None, log: bool = False, title: str | None = None):
+    """Rejection rate under a true null per test (``workbench.validity.type1_error`` output).
+
+    Bars with +-2 Monte Carlo standard errors; the grey span is the pass band around the nominal
+    alpha (dashed). Red bars are liberal (above the band: false discoveries), grey ones
+    conservative (below: safe but less power), blue ones within the band.
+    """
+    ax = _ax(ax, figsize=(7, 0.36 * len(frame) + 1.2))
+    y = np.arange(len(frame))[::-1]
+    colors = {"liberal": PALETTE[1], "ok": PALETTE[0], "conservative": PALETTE[5]}
+    verdict = frame["verdict"] if "verdict" in frame else pd.Series("ok", index=frame.index)
+    rate = frame["rejection_rate"].to_numpy(float)
+    ax.barh(y, rate, color=[colors.get(v, PALETTE[0]) for v in verdict], height=0.7,
+            xerr=2 * frame["mc_se"].to_numpy(float), error_kw={"lw": 1, "capsize": 2})
+    ax.axvspan(float(frame["band_low"].iloc[0]), float(frame["band_high"].iloc[0]), color="0.85", zorder=0)
+    ax.axvline(float(frame["nominal"].iloc[0]), color="k", ls="--", lw=1)
+    ax.set_yticks(y, frame["test"].astype(str))
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(f"share of {int(frame['n_datasets'].iloc[0])} null data sets rejected "
+                  f"(nominal {float(frame['nominal'].iloc[0]):g}; grey: pass band)")
+    ax.grid(axis="x", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return ax

@@ -111,6 +111,7 @@ def _coverage_row(lo, hi, truth, level, closed):
         "band_low": band_low,
         "band_high": band_high,
         "within_band": bool(band_low <= c <= band_high),
+        "verdict": "undercovers" if c < band_low else ("overcovers" if c > band_high else "ok"),
         "miss_low": float((defined & below).mean()),    # interval entirely below the truth
         "miss_high": float((defined & above).mean()),   # interval entirely above the truth
         "mean_width": float(width.mean()) if width.size else float("nan"),
@@ -418,10 +419,12 @@ def interval_coverage(scenarios=None, methods=("percentile", "basic", "bca", "st
     -------
     DataFrame
         One row per (scenario, n, method): ``scenario, statistic, n, method, level, coverage,
-        mc_se, band_low, band_high, within_band, miss_low, miss_high, mean_width, n_undefined,
-        n_replicates, n_resamples, truth``. ``coverage`` is the observed share; ``mc_se`` its Monte
-        Carlo standard error; the band is level +- 3.5 sqrt(level (1 - level) / R) and
-        ``within_band`` says whether the observed coverage lies in it. ``miss_low`` /
+        mc_se, band_low, band_high, within_band, verdict, miss_low, miss_high, mean_width,
+        n_undefined, n_replicates, truth, n_resamples``. ``coverage`` is the observed share;
+        ``mc_se`` its Monte Carlo standard error; the band is level +- 3.5 sqrt(level (1 - level) / R)
+        and ``within_band`` says whether the observed coverage lies in it; ``verdict`` is
+        "undercovers" (below the band: the interval is too optimistic), "ok" or "overcovers"
+        (above: conservative, e.g. a finite-sample bound). ``miss_low`` /
         ``miss_high``: share of intervals lying entirely below / above the truth (lopsided misses
         reveal skewness the method does not handle). ``n_undefined``: intervals that could not be
         computed (counted as misses).
@@ -472,7 +475,7 @@ def interval_coverage(scenarios=None, methods=("percentile", "basic", "bca", "st
 
 def _order(frame):
     first = ["scenario", "statistic", "n", "method", "level", "coverage", "mc_se", "band_low", "band_high",
-             "within_band", "miss_low", "miss_high", "mean_width", "n_undefined", "n_replicates"]
+             "within_band", "verdict", "miss_low", "miss_high", "mean_width", "n_undefined", "n_replicates"]
     cols = [c for c in first if c in frame.columns] + [c for c in frame.columns if c not in first]
     return frame[cols]
 
