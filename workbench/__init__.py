@@ -11,11 +11,11 @@ from ._validation import ValidationError
 from .results import Estimate
 
 __version__ = "0.1.0"
-__all__ = ["data", "resample", "ope", "active", "plotting", "scale", "Estimate", "ValidationError"]
+__all__ = ["data", "resample", "ope", "active", "plotting", "scale", "validity", "Estimate", "ValidationError"]
 
 
 def __getattr__(name):
     # The other pillars load on first use, so `import workbench` stays fast.
-    if name in ("resample", "ope", "active", "plotting", "scale"):
+    if name in ("resample", "ope", "active", "plotting", "scale", "validity"):
         return _import_module(f".{name}", __name__)
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
