@@ -12,6 +12,7 @@ import workbench as wb
 from workbench.scale import as_source, evaluate_tabular
 
 dd = pytest.importorskip("dask.dataframe")
+pads = pytest.importorskip("pyarrow.dataset")
 distributed = pytest.importorskip("distributed")
 
 N, K = 12_000, 4
@@ -78,6 +79,7 @@ def test_banditlog_frame_chunks_parquet_dask_agree(frame, parquet_dir, client, i
                                                  PI, **kw),
         "parquet dir": wb.ope.evaluate_policy(str(parquet_dir), PI, **kw),
         "parquet batches 777": wb.ope.evaluate_policy(parquet_dir, PI, chunk_size=777, **kw),
+        "pyarrow dataset": wb.ope.evaluate_policy(pads.dataset(str(parquet_dir), format="parquet"), PI, **kw),
         "dask 1": wb.ope.evaluate_policy(dd.from_pandas(frame, npartitions=1), PI, **kw),
         "dask 5": wb.ope.evaluate_policy(dd.from_pandas(frame, npartitions=5), PI, **kw),
         "dask parquet": wb.ope.evaluate_policy(dd.read_parquet(str(parquet_dir)), PI, **kw),

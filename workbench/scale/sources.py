@@ -243,17 +243,29 @@ def _check_chunk_size(chunk_size):
     return int(chunk_size)
 
 
-def _parquet_task(path, row_groups, cols, offset, reducer, unit_id):
-    # One task: a run of row groups of one file. Runs in a joblib worker (or a Dask worker under
-    # joblib.parallel_config(backend="dask")), so it opens the file itself: only the path travels.
+def _file_batches(path, filesystem, cols, batch_size, row_groups=None):
+    """Record batches of one Parquet file, read row group by row group on demand.
+
+    A plain ``ParquetFile.iter_batches`` with ``pre_buffer=False``: memory stays one row group
+    plus one batch. (pyarrow's Dataset scanner reads ahead of a slow consumer and, with
+    pre_buffer on, keeps read buffers; on a 1.4 GiB, 20M-row file either made resident memory
+    grow to 1.3-2.9 GiB, measured by benchmarks/scale_memory.py.)
+    """
     import pyarrow.parquet as pq
 
+    source = filesystem.open_input_file(path) if filesystem is not None else path
+    with pq.ParquetFile(source, pre_buffer=False) as pf:
+        yield from pf.iter_batches(row_groups=row_groups, columns=cols, batch_size=batch_size)
+
+
+def _parquet_task(path, filesystem, row_groups, cols, offset, reducer, unit_id, batch_size):
+    # One task: a run of row groups of one file. Runs in a joblib worker (or a Dask worker under
+    # joblib.parallel_config(backend="dask")), so it opens the file itself: only the path travels.
     partial = reducer.start()
-    with pq.ParquetFile(path, pre_buffer=False) as pf:  # pre_buffer keeps read buffers: memory grows
-        for batch in pf.iter_batches(row_groups=row_groups, columns=cols, batch_size=DEFAULT_CHUNK_ROWS):
-            frame = batch.to_pandas()
-            _consume_frame(reducer, partial, frame, offset, unit_id)
-            offset += len(frame)
+    for batch in _file_batches(path, filesystem, cols, batch_size, row_groups):
+        frame = batch.to_pandas()
+        _consume_frame(reducer, partial, frame, offset, unit_id)
+        offset += len(frame)
     return partial
 
 
@@ -304,17 +316,13 @@ class ParquetSource(Source):
             return self._reduce_parallel(reducer, cols, unit_id, n_jobs, files)
         partial = reducer.start()
         offset = 0
-        # Scanner.to_batches yields batches in dataset order (files, then rows), which the row
-        # numbering relies on; use_threads only parallelises decoding. Memory: read-ahead is kept
-        # short (pyarrow's defaults buffer 16 batches x 4 files) and pre_buffer is off -- with it
-        # on, pyarrow keeps the I/O buffers of the row groups already read, and resident memory
-        # grew with the file (2.9 GiB for a 1.4 GiB, 20M-row file; measured by
-        # benchmarks/scale_memory.py).
-        import pyarrow.dataset as pads
-
-        opts = pads.ParquetFragmentScanOptions(pre_buffer=False)
-        for batch in self.dataset.to_batches(columns=cols, batch_size=self.chunk_size, batch_readahead=2,
-                                             fragment_readahead=1, fragment_scan_options=opts):
+        fs = getattr(self.dataset, "filesystem", None)
+        if files:  # files in dataset order, rows in file order: the row numbering relies on it
+            batches = (b for f in files for b in _file_batches(f, fs, cols, self.chunk_size))
+        else:  # e.g. an in-memory dataset: the scanner keeps dataset order too
+            batches = self.dataset.to_batches(columns=cols, batch_size=self.chunk_size, batch_readahead=2,
+                                              fragment_readahead=1)
+        for batch in batches:
             if batch.num_rows == 0:
                 continue
             frame = batch.to_pandas()
@@ -326,9 +334,10 @@ class ParquetSource(Source):
         import pyarrow.parquet as pq
         from joblib import Parallel, delayed
 
+        fs = getattr(self.dataset, "filesystem", None)
         tasks, offset = [], 0
         for path in files:
-            md = pq.read_metadata(path)
+            md = pq.read_metadata(fs.open_input_file(path) if fs is not None else path)
             groups, rows = [], 0
             for g in range(md.num_row_groups):
                 groups.append(g)
@@ -337,7 +346,8 @@ class ParquetSource(Source):
                     tasks.append((path, groups, offset))
                     offset += rows
                     groups, rows = [], 0
-        parts = Parallel(n_jobs=n_jobs)(delayed(_parquet_task)(p, g, cols, o, reducer, unit_id) for p, g, o in tasks)
+        parts = Parallel(n_jobs=n_jobs)(delayed(_parquet_task)(p, fs, g, cols, o, reducer, unit_id, self.chunk_size)
+                                        for p, g, o in tasks)
         return _merge_in_order(reducer, parts)
 
 
