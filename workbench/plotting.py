@@ -234,8 +234,9 @@ def coverage_plot(frame: pd.DataFrame, ax=None, by: str = "method", label=("scen
     lo = min(float(frame["coverage"].min()), float(frame["band_low"].min()))
     ax.set_xlim(max(0.0, lo - 0.02), min(1.0, max(float(frame["coverage"].max()), float(frame["band_high"].max()))
                                          + 0.01))
-    ax.set_xlabel(f"coverage of nominal {level:.0%} intervals (grey: ±3.5 Monte Carlo s.e. band; hollow: outside)")
-    ax.legend(loc="lower left", frameon=False, fontsize="small", ncol=min(len(keys), 5))
+    ax.set_xlabel(f"coverage (nominal {level:.0%}; grey: ±3.5 MC s.e. band; hollow: outside)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1 - 0.5 / max(len(groups), 1)), frameon=False,
+              fontsize="small", ncol=min(len(keys), 5))
     ax.grid(axis="x", alpha=0.3)
     if title:
         ax.set_title(title)
@@ -260,7 +261,16 @@ def type1_plot(frame: pd.DataFrame, ax=None, log: bool = False, title: str | Non
     ax.axvline(float(frame["nominal"].iloc[0]), color="k", ls="--", lw=1)
     ax.set_yticks(y, frame["test"].astype(str))
     if log:
+        from matplotlib.ticker import NullFormatter
+
         ax.set_xscale("log")
+        positive = rate[rate > 0]
+        left = max(1e-3, 0.5 * min(float(frame["band_low"].iloc[0]), positive.min() if positive.size else 1.0))
+        right = min(1.0, 1.3 * max(float(frame["band_high"].iloc[0]), float(rate.max())))
+        ticks = [t for t in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0) if left <= t <= right]
+        ax.set_xlim(left, right)
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(f"share of {int(frame['n_datasets'].iloc[0])} null data sets rejected "
                   f"(nominal {float(frame['nominal'].iloc[0]):g}; grey: pass band)")
     ax.grid(axis="x", alpha=0.3)

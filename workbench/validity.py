@@ -49,7 +49,7 @@ from ._random import seed_key
 from ._validation import ValidationError, check_alpha, check_choice
 
 __all__ = [
-    "Scenario", "SCENARIOS", "bernoulli_mean", "mc_band", "interval_coverage", "ope_interval_coverage",
+    "Scenario", "SCENARIOS", "bernoulli_mean", "mc_band", "interval_coverage", "coverage_table", "ope_interval_coverage",
     "synthetic_pool", "active_interval_coverage", "TESTS", "type1_error",
 ]
 
@@ -62,8 +62,9 @@ BAND_SE = 3.5  # half-width of the pass band in Monte Carlo standard errors (ref
 def mc_band(level: float, n_replicates: int, k: float = BAND_SE) -> tuple[float, float]:
     """Pass band for a share estimated from ``n_replicates`` independent replicates.
 
-    Returns ``(level - k * s, level + k * s)`` with ``s = sqrt(level (1 - level) / n_replicates)``,
-    the Monte Carlo standard error of the share if the true rate equals ``level``.
+    Returns ``(level - k * s, level + k * s)``, clipped to [0, 1], with
+    ``s = sqrt(level (1 - level) / n_replicates)``, the Monte Carlo standard error of the share if
+    the true rate equals ``level``.
 
     Examples
     --------
@@ -73,7 +74,7 @@ def mc_band(level: float, n_replicates: int, k: float = BAND_SE) -> tuple[float,
     """
     R = _check_positive_int(n_replicates, "n_replicates", 1)
     s = float(np.sqrt(level * (1.0 - level) / R))
-    return level - k * s, level + k * s
+    return max(0.0, level - k * s), min(1.0, level + k * s)  # a share lives in [0, 1]
 
 
 def _check_positive_int(v, field, minimum):
@@ -145,7 +146,10 @@ def _run(tasks, n_jobs, progress, desc):
         it = (fn(*args) for fn, args in tasks)
     else:
         it = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*args) for fn, args in tasks)
-    return list(tqdm(it, total=len(tasks), desc=desc, disable=not progress, leave=False))
+    # Only force ``disable`` when asked to: otherwise tqdm's own default (and TQDM_DISABLE, which
+    # the report runner sets) applies.
+    kw = {} if progress else {"disable": True}
+    return list(tqdm(it, total=len(tasks), desc=desc, leave=False, **kw))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -471,6 +475,27 @@ def interval_coverage(scenarios=None, methods=("percentile", "basic", "bca", "st
             rows.append({"scenario": s.name, "statistic": s.statistic, "n": nn, "method": name,
                          **_coverage_row(lo[:, j], hi[:, j], s.truth, 1 - alpha, closed), "n_resamples": B})
     return _order(pd.DataFrame(rows))
+
+
+def coverage_table(frame: pd.DataFrame, index=("scenario", "n"), columns: str = "method",
+                   value: str = "coverage") -> pd.DataFrame:
+    """A readable pivot of a coverage frame: 3 decimals, marked when outside the band.
+
+    ``▼`` marks a value below its band (the interval undercovers: too optimistic), ``▲`` above
+    (conservative). Rows and columns keep the order of ``frame``.
+
+    Examples
+    --------
+    >>> from workbench.validity import coverage_table, interval_coverage
+    >>> cov = interval_coverage(["normal-mean"], methods=["percentile"], n=40, n_replicates=50,
+    ...                         n_resamples=99, progress=False)
+    >>> coverage_table(cov).shape
+    (1, 1)
+    """
+    index = [index] if isinstance(index, str) else list(index)
+    mark = np.where(frame[value] < frame["band_low"], " ▼", np.where(frame[value] > frame["band_high"], " ▲", ""))
+    cells = frame.assign(_cell=[f"{v:.3f}{m}" for v, m in zip(frame[value], mark)])
+    return cells.pivot_table(index=index, columns=columns, values="_cell", aggfunc="first", sort=False)
 
 
 def _order(frame):
