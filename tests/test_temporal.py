@@ -5,7 +5,7 @@ import pytest
 from workbench import ValidationError
 from workbench.data import PredictionLog
 from workbench.data.simulate_drift import simulate_drifting_stream, train_historical_models
-from workbench.resample.temporal import temporal_backtest, temporal_scores
+from workbench.resample import temporal_backtest, temporal_scores
 
 
 def _toy():

@@ -11,6 +11,7 @@
   many data sets (critical-difference diagram: :func:`workbench.plotting.critical_difference_diagram`).
 * :class:`BootstrapSplit`, :func:`bootstrap_error` (OOB, .632, .632+).
 * :func:`repeated_cv`, :func:`nested_cv`, :func:`ncv_interval`, :func:`learning_curve_ci`.
+* :func:`temporal_scores`, :func:`temporal_backtest`: choosing among historical models over time.
 """
 from ._result import TestResult
 from .bootstrap import METHODS, BootstrapResult, bootstrap_ci, bootstrap_intervals
@@ -22,6 +23,7 @@ from .mcnemar import cochrans_q, mcnemar_table, mcnemar_test, paired_difference_
 from .oob import BootstrapErrorResult, BootstrapSplit, bootstrap_error, point632plus
 from .simulate import null_cv_scores
 from .ranks import RankTestResult, critical_difference, friedman_test, nemenyi_test, wilcoxon_holm_test
+from .temporal import temporal_backtest, temporal_scores
 
 __all__ = [
     "METHODS", "BootstrapResult", "bootstrap_ci", "bootstrap_intervals",
@@ -32,4 +34,5 @@ __all__ = [
     "mcnemar_table", "mcnemar_test", "paired_difference_interval", "cochrans_q",
     "BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "point632plus",
     "null_cv_scores", "RankTestResult", "critical_difference", "friedman_test", "nemenyi_test", "wilcoxon_holm_test",
+    "temporal_scores", "temporal_backtest",
 ]
