@@ -92,7 +92,8 @@ def test_newcombe_interval_hand_case_and_properties():
     p1, p2 = (a + b) / n, (a + c) / n
     l1, u1 = wilson(a + b)
     l2, u2 = wilson(a + c)
-    phi = (a * d - b * c) / np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
+    # Newcombe's continuity-corrected phi: ad - bc = 1750 > n / 2, so it is shrunk by n / 2.
+    phi = (a * d - b * c - n / 2) / np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
     lo = (p1 - p2) - np.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
     hi = (p1 - p2) + np.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
     ours = paired_difference_interval([[a, b], [c, d]], method="newcombe")
@@ -104,6 +105,14 @@ def test_newcombe_interval_hand_case_and_properties():
     w = paired_difference_interval([[a, b], [c, d]], method="wald")
     half = z * np.sqrt((b + c) - (b - c) ** 2 / n) / n
     assert w == pytest.approx((0.05 - half, 0.05 + half), rel=1e-12)
+
+
+def test_newcombe_matches_fagerland_contingencytables():
+    # Reference output of Fagerland, Lydersen & Laake's R package contingencytables
+    # (Newcombe_square_and_add_CI_paired_2x2 on Cavo et al. 2012, table [[59, 6], [16, 80]]):
+    # estimate -0.0621, 95% CI -0.1186 to -0.0046 (printed to 4 decimals).
+    lo, hi = paired_difference_interval([[59, 6], [16, 80]], method="newcombe")
+    assert (round(lo, 4), round(hi, 4)) == (-0.1186, -0.0046)
 
 
 def test_newcombe_coverage_simulation():
