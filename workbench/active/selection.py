@@ -356,21 +356,26 @@ def tune_eps_majority_vote(zoo: _Zoo, rng, horizon: int, grid=None) -> float:
 
 
 class _Coda(_Strategy):
-    """CODA (Kay et al. 2025), our reading of it.
+    """CODA (Kay et al. 2025), checked against the authors' released code (github.com/justinkay/coda).
 
     Each model h has Dirichlet confusion rows alpha_h[c, :] (true class c). The prior is
-    ``prior_strength * (B + conf_h)`` where conf_h is h's soft confusion against the consensus
-    (argmax of the zoo average), row-normalised, and B has ``prior_accuracy`` on the diagonal and
-    (1 - prior_accuracy)/(C - 1) off it. A label y adds ``learning_rate`` to alpha_h[y, yhat_h];
-    the look-ahead of the information gain adds 1 (the published damping). Class posterior
-    pi(c|x) is proportional to sum_h sum_s E[theta_h[c, s]] p_h(s|x). P(best h) =
-    sum_c pi(c) int pdf_hc prod_{h' != h} cdf_h'c, with theta_hc ~ Beta(alpha_cc, sum_j alpha_cj -
-    alpha_cc), on a 256-point grid. Cost per step: O(n_candidates * C * H * 256).
+    ``prior_strength * (B + consensus_weight * conf_h)`` where conf_h is h's soft confusion
+    against the consensus (argmax of the zoo average), row-normalised, and B has 1 on the
+    diagonal and 1/(C - 1) off it. The authors' defaults: consensus_weight = 1 - 0.9 = 0.1,
+    prior_strength (their "multiplier") = 2, learning_rate = 0.01. The consensus thus counts as
+    consensus_weight / learning_rate = 10 labels per confusion row, not hundreds (an earlier
+    reading here put the consensus at full weight, 20x too strong, and CODA never left the
+    consensus favourite). A label y adds ``learning_rate`` to alpha_h[y, yhat_h]; the
+    look-ahead of the information gain adds 1 (the published damping). Class posterior
+    pi(c|x) is proportional to sum_h sum_s alpha_h[c, s] p_h(s|x) (unnormalised rows, as the
+    authors do). P(best h | class c) = int pdf_hc prod_{h' != h} cdf_h'c, with theta_hc ~
+    Beta(alpha_cc, sum_j alpha_cj - alpha_cc), on a 256-point grid, normalised per class and
+    mixed with the pool's class marginal of pi. Cost per step: O(n_candidates * C * H * 256).
     """
 
     greedy = True
 
-    def __init__(self, zoo, rng, budget, prior_strength=2.0, prior_accuracy=0.9, learning_rate=0.01,
+    def __init__(self, zoo, rng, budget, prior_strength=2.0, consensus_weight=0.1, learning_rate=0.01,
                  n_candidates=64, grid_size=256):
         super().__init__(zoo, rng, budget)
         H, N, C = zoo.H, zoo.N, zoo.C
@@ -378,9 +383,9 @@ class _Coda(_Strategy):
         conf = np.einsum("nc,hnj->hcj", np.eye(C)[cons], zoo.P)  # soft confusion against the consensus
         rows = conf.sum(axis=2, keepdims=True)
         conf = np.where(rows > 0, conf / np.where(rows > 0, rows, 1), 1.0 / C)
-        B = np.full((C, C), (1 - prior_accuracy) / max(C - 1, 1))
-        np.fill_diagonal(B, prior_accuracy)
-        self.alpha = float(prior_strength) * (B[None] + conf)
+        B = np.full((C, C), 1.0 / max(C - 1, 1))
+        np.fill_diagonal(B, 1.0)
+        self.alpha = float(prior_strength) * (B[None] + float(consensus_weight) * conf)
         self.lr = float(learning_rate)
         self.n_candidates = int(n_candidates)
         self.grid = (np.arange(grid_size) + 0.5) / grid_size
@@ -411,12 +416,16 @@ class _Coda(_Strategy):
         return (pdf * others).sum(axis=-1)
 
     def _class_posterior(self):
-        theta = self.alpha / self.alpha.sum(axis=2, keepdims=True)  # E[confusion], (H, C, C)
-        pi = np.einsum("hcs,hns->nc", theta, self.zoo.P)
+        pi = np.einsum("hcs,hns->nc", self.alpha, self.zoo.P)
         return pi / pi.sum(axis=1, keepdims=True)
 
+    @staticmethod
+    def _per_class(term, axis_models):
+        # P(best | class c), normalised over models within each class (grid error cancels)
+        return term / np.maximum(term.sum(axis=axis_models, keepdims=True), 1e-300)
+
     def _prob_best(self, term, prior_c):
-        pb = term @ prior_c * self.dg
+        pb = self._per_class(term, 0) @ prior_c
         return pb / pb.sum()
 
     def next_point(self):
@@ -443,10 +452,9 @@ class _Coda(_Strategy):
             # class c's row only: pick the look-ahead version per model
             sel = lambda X, Y: np.where(agree[..., None], X.transpose(1, 0, 2)[None],  # noqa: E731
                                         Y.transpose(1, 0, 2)[None])  # (K, C, H, G)
-            new_term = self._term(sel(pdfA, pdfB), sel(cdfA, cdfB), 2) * self.dg  # (K, C, H)
-            raw = term @ prior_c * self.dg  # (H,) unnormalised P(best)
-            old_c = term.T * self.dg * prior_c[:, None]  # (C, H): class c's share of it
-            pb_new = raw[None, None] - old_c[None] + prior_c[None, :, None] * new_term
+            new_term = self._per_class(self._term(sel(pdfA, pdfB), sel(cdfA, cdfB), 2), 2)  # (K, C, H)
+            old_c = self._per_class(term, 0).T * prior_c[:, None]  # (C, H): class c's share of P(best)
+            pb_new = pb[None, None] - old_c[None] + prior_c[None, :, None] * new_term
             pb_new = np.clip(pb_new, 0, None)
             pb_new /= pb_new.sum(axis=2, keepdims=True)
             h_new = entropy(pb_new) / np.log(2)  # (K, C)
@@ -643,7 +651,7 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     **options
         Strategy options: ``floor`` (active_testing, auto), ``eps`` / ``eps_grid``
         (model_selector; eps None = tuned against the majority vote), ``prior_strength``,
-        ``prior_accuracy``, ``learning_rate``, ``n_candidates`` (coda), ``explore``, ``greedy``
+        ``consensus_weight``, ``learning_rate``, ``n_candidates`` (coda), ``explore``, ``greedy``
         (auto).
 
     Returns
@@ -712,7 +720,7 @@ def _run(probs, names, oracle, budget, strategy, rng, options):
     t0 = time.perf_counter()
     allowed = {"random": (), "uncertainty": (), "margin": (), "active_testing": ("floor",),
                "model_selector": ("eps", "eps_grid", "tune_horizon"),
-               "coda": ("prior_strength", "prior_accuracy", "learning_rate", "n_candidates", "grid_size"),
+               "coda": ("prior_strength", "consensus_weight", "learning_rate", "n_candidates", "grid_size"),
                "auto": ("floor", "smoothing", "temperatures", "min_labels_calibrate", "explore", "prior_labels", "greedy")}[strategy]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
