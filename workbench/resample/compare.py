@@ -37,6 +37,24 @@ def _loss_matrix(losses, names):
     return L, names
 
 
+def comparison_pairs(names: Sequence[str], baseline=None) -> tuple[np.ndarray, np.ndarray]:
+    """Index arrays (a, b) of the differences to report: all pairs a < b, or every model against ``baseline``."""
+    m = len(names)
+    if baseline is None:
+        pairs = [(a, b) for a in range(m) for b in range(a + 1, m)]
+    else:
+        if isinstance(baseline, (int, np.integer)) and not isinstance(baseline, bool):
+            if not 0 <= baseline < m:
+                raise ValidationError("baseline", f"column index must be in [0, {m}), got {baseline}")
+            b0 = int(baseline)
+        elif str(baseline) in names:
+            b0 = list(names).index(str(baseline))
+        else:
+            raise ValidationError("baseline", f"unknown model {baseline!r}; models are {list(names)}")
+        pairs = [(a, b0) for a in range(m) if a != b0]
+    return (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64))
+
+
 @dataclass(frozen=True, repr=False)
 class ModelComparison:
     """Per-model intervals, paired differences and the probability that each model is best.
@@ -157,20 +175,8 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
     models = pd.DataFrame({"name": names, "value": core.theta, "ci_low": lo, "ci_high": hi, "se": se,
                            "alpha": alpha, "method": method, "n": n, "p_best": p_best, "rank": rank})
 
-    if baseline is None:
-        pairs = [(a, b) for a in range(m) for b in range(a + 1, m)]
-    else:
-        if isinstance(baseline, (int, np.integer)) and not isinstance(baseline, bool):
-            if not 0 <= baseline < m:
-                raise ValidationError("baseline", f"column index must be in [0, {m}), got {baseline}")
-            b0 = int(baseline)
-        elif str(baseline) in names:
-            b0 = names.index(str(baseline))
-        else:
-            raise ValidationError("baseline", f"unknown model {baseline!r}; models are {names}")
-        pairs = [(a, b0) for a in range(m) if a != b0]
-    ia = np.array([p[0] for p in pairs])
-    ib = np.array([p[1] for p in pairs])
+    ia, ib = comparison_pairs(names, baseline)
+    pairs = list(zip(ia.tolist(), ib.tolist()))
     if studentize:
         # Differences need their own second moments; the same seed gives the same weights, so the
         # replicates stay paired with the per-model ones.

@@ -295,20 +295,9 @@ def compare_models_tabular(data, columns: Sequence[str] | None = None, baseline=
     names = list(cols) if names is None else [str(s) for s in names]
     if len(names) != m or len(set(names)) != m:
         raise ValidationError("names", f"must be {m} distinct names, got {names}")
-    if baseline is None:
-        pairs = [(a, b) for a in range(m) for b in range(a + 1, m)]
-    else:
-        if isinstance(baseline, (int, np.integer)) and not isinstance(baseline, bool):
-            if not 0 <= baseline < m:
-                raise ValidationError("baseline", f"column index must be in [0, {m}), got {baseline}")
-            b0 = int(baseline)
-        elif str(baseline) in names:
-            b0 = names.index(str(baseline))
-        else:
-            raise ValidationError("baseline", f"unknown model {baseline!r}; models are {names}")
-        pairs = [(a, b0) for a in range(m) if a != b0]
-    ia = np.array([p[0] for p in pairs], dtype=np.int64)
-    ib = np.array([p[1] for p in pairs], dtype=np.int64)
+    from ..resample.compare import comparison_pairs  # lazy: resample dispatches streamed inputs here
+
+    ia, ib = comparison_pairs(names, baseline)
     core, _ = stream_core(source, cols, n_resamples=n_resamples, random_state=random_state, groups=groups,
                           method=method, pairs=(ia, ib), chunk_size=chunk_size, n_jobs=n_jobs)
     var = rep_var = dvar = rep_dvar = None
