@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ._random import seed_key
+from ._parallel import run_tasks
 from ._validation import ValidationError, check_alpha, check_choice
 
 __all__ = [
@@ -139,18 +140,7 @@ def _chunks(items, size):
 
 
 def _run(tasks, n_jobs, progress, desc):
-    """Run (function, args) tasks with joblib, in order, with a tqdm.auto bar over finished tasks."""
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
-
-    if n_jobs in (None, 1):
-        it = (fn(*args) for fn, args in tasks)
-    else:
-        it = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*args) for fn, args in tasks)
-    # Only force ``disable`` when asked to: otherwise tqdm's own default (and TQDM_DISABLE, which
-    # the report runner sets) applies.
-    kw = {} if progress else {"disable": True}
-    return list(tqdm(it, total=len(tasks), desc=desc, leave=False, **kw))
+    return run_tasks(tasks, n_jobs=n_jobs, progress=progress, desc=desc)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._parallel import run_tasks
 from .._random import check_random_state
 from .._validation import ValidationError, as_array, check_choice, check_finite, check_integer_in_range
 from .logs import PredictionLog
@@ -66,7 +67,7 @@ def _zoo_members(n_models: int, rng: np.random.Generator):
 
 def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size: float = 0.5,
                    train_fraction: float = 0.7, shift_strength: float = 1.0, random_state=0, cache_dir=None,
-                   n_jobs: int | None = None) -> PredictionLog:
+                   n_jobs: int | None = None, progress: bool = True) -> PredictionLog:
     """Fit a varied zoo of scikit-learn classifiers and log their probabilities on a held-out pool.
 
     The data are split into a training part and a pool (``pool_size``). Each model is trained on a
@@ -88,7 +89,9 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
         Where fitted zoos' predictions are cached as .npz (default ``$WORKBENCH_CACHE`` or
         ``~/.cache/workbench``); False disables caching. The key hashes the data and every argument.
     n_jobs : int, optional
-        Models are fitted in parallel with joblib.
+        Models are fitted in parallel with joblib (``joblib.parallel_config`` applies).
+    progress : bool
+        Show a progress bar while fitting (cached zoos load instantly).
 
     Returns
     -------
@@ -105,8 +108,6 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
     >>> zoo.n_models, zoo.n_classes
     (4, 2)
     """
-    from joblib import Parallel, delayed
-
     X = check_finite(as_array(X, "X", ndim=2), "X")
     y = check_integer_in_range(y, "y", 0, None)
     if y.shape[0] != X.shape[0]:
@@ -165,8 +166,8 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
         proba[:, est.classes_.astype(int)] = est.predict_proba(X_pool)
         return proba
 
-    probs = Parallel(n_jobs=n_jobs)(delayed(fit_predict)(est, rows) for (_, est), rows in zip(members, subsets))
-    probs = np.stack(probs)
+    probs = np.stack(run_tasks([(fit_predict, (est, rows)) for (_, est), rows in zip(members, subsets)],
+                               n_jobs=n_jobs, progress=progress, desc="fitting the zoo"))
     probs /= probs.sum(axis=2, keepdims=True)  # guard against float drift in predict_proba (1e-16 scale)
     zoo = PredictionLog(probs=probs, model_names=[name for name, _ in members], labels=y_pool, features=X_pool)
     if cache_file is not None:
