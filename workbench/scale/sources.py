@@ -222,10 +222,14 @@ class IterableSource(Source):
         cols = _needed(reducer, unit_id)
         partial = reducer.start()
         offset = 0
-        for chunk in self.chunks:
-            frame = _chunk_to_frame(chunk, cols)[cols]
-            _consume_frame(reducer, partial, frame, offset, unit_id)
-            offset += len(frame)
+        from tqdm.auto import tqdm
+
+        with tqdm(unit="rows", unit_scale=True, desc="streaming chunks", leave=False) as bar:
+            for chunk in self.chunks:
+                frame = _chunk_to_frame(chunk, cols)[cols]
+                _consume_frame(reducer, partial, frame, offset, unit_id)
+                offset += len(frame)
+                bar.update(len(frame))
         return partial
 
 
@@ -322,12 +326,16 @@ class ParquetSource(Source):
         else:  # e.g. an in-memory dataset: the scanner keeps dataset order too
             batches = self.dataset.to_batches(columns=cols, batch_size=self.chunk_size, batch_readahead=2,
                                               fragment_readahead=1)
-        for batch in batches:
-            if batch.num_rows == 0:
-                continue
-            frame = batch.to_pandas()
-            _consume_frame(reducer, partial, frame, offset, unit_id)
-            offset += len(frame)
+        from tqdm.auto import tqdm
+
+        with tqdm(total=self.n_rows(), unit="rows", unit_scale=True, desc="streaming Parquet", leave=False) as bar:
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                frame = batch.to_pandas()
+                _consume_frame(reducer, partial, frame, offset, unit_id)
+                offset += len(frame)
+                bar.update(len(frame))
         return partial
 
     def _reduce_parallel(self, reducer, cols, unit_id, n_jobs, files):
