@@ -13,6 +13,22 @@ Efron (1983) and Efron & Tibshirani (1997). With per-sample losses (the default)
    Err(1)' > err and gamma > err, else 0; R is clipped to [0, 1];
 6. w = 0.632 / (1 - 0.368 R); .632+ = (1 - w) err + w Err(1)'.
 
+Standard errors and intervals: Efron & Tibshirani's (1997, Sec. 3) nonparametric delta-method
+standard error of Err(1), computed from the bootstrap samples already drawn (no extra fits):
+
+    D_i = (2 + 1/(n-1)) (E_i - Err(1)) / n  +  e_n sum_b (N_ib - mean_b N_ib) q_b / B,
+    SE(Err(1)) = sqrt(sum_i D_i^2),
+
+with E_i the OOB average loss of row i, N_ib the number of times row i is in bootstrap sample b,
+q_b = sum_i I(N_ib = 0) Q_ib / n the OOB loss total of sample b and e_n = (1 - 1/n)^-n. The
+first term is row i's influence as a test point, the second its influence as a training point
+(the covariance between how often the row is drawn and the errors that sample makes). The second
+term is a Monte Carlo covariance over B samples; its noise inflates sum_i D_i^2 by about
+e_n^2 sum_i var_b(N_ib) var_b(q_b) / B, which we subtract (as Efron 2014 does for the smoothed
+bootstrap; without it the SE is biased upwards unless B >> n). For .632 and .632+ we use Efron &
+Tibshirani's approximation SE(.632+) = SE(Err(1)) .632+ / Err(1) (the three estimates move
+together). With ``groups``, units are clusters: n, N and e_n refer to clusters (our extension).
+
 Where we differ from mlxtend on purpose: mlxtend computes the weights per bootstrap round,
 takes the "training error" from the round's model (not the full-data fit), leaves R unclipped and
 Err(1) uncapped (so .632+ can leave [err, gamma] or divide by ~0), and derives gamma from
@@ -21,6 +37,7 @@ scikit-learn scorer; the per-round mean is then the OOB estimate).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -29,10 +46,12 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from .._random import check_random_state, seed_key
-from .._validation import ValidationError, check_choice
+from scipy import special
+
+from .._validation import ValidationError, check_alpha, check_choice
 from ..results import _fmt, frame_to_html
 
-__all__ = ["BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "LOSSES"]
+__all__ = ["BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "oob_delta_se", "LOSSES"]
 
 LOSSES = ("zero_one", "squared", "absolute", "log_loss")
 
@@ -186,6 +205,18 @@ class BootstrapErrorResult:
         sd of the per-row OOB losses / sqrt(n): conditional on the fitted models; it ignores the
         variability of training sets, so it understates the uncertainty of the algorithm's error
         (a lower bound, not a valid standard error). NaN with ``scoring``.
+    oob_se, se : float
+        Delta-method standard errors of Err(1) and of .632+ (see the module docstring).
+    ci_low, ci_high : float
+        Interval for .632+: by default on the log scale, .632+ exp(+-z se / .632+) (error rates are
+        positive and right-skewed at small n: in our simulations the symmetric .632+ +- z se
+        missed mostly below and covered ~0.93, the log-scale one ~0.94), or .632+ +- z se with
+        ``ci="normal"``. What it promises: approximate 1 - alpha coverage of Err, the
+        algorithm's expected prediction error at sample size n (averaged over training sets drawn
+        from the same population), as far as .632+ is unbiased for it. It is not an interval for
+        Err_XY, the error of the one model fitted to these data: that varies from training set to
+        training set around Err and is barely tracked by any resampling estimate (Bates, Hastie &
+        Tibshirani 2023). NaN with ``scoring=`` or a ``cv`` that is not a bootstrap.
     """
 
     oob: float
@@ -201,21 +232,132 @@ class BootstrapErrorResult:
     greater_is_better: bool
     oob_se_naive: float = float("nan")
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    oob_se: float = float("nan")
+    se: float = float("nan")
+    ci_low: float = float("nan")
+    ci_high: float = float("nan")
+    alpha: float = 0.05
+    ci: str = "log"
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per estimate; se / ci_low / ci_high (normal, delta method) for oob, .632, .632+."""
         names = ["resubstitution", "oob", ".632", ".632+", "no_information"]
-        vals = [self.resubstitution, self.oob, self.point632, self.point632plus, self.no_information]
-        return pd.DataFrame({"estimator": names, "value": vals, "loss": self.loss, "n": self.n,
-                             "n_splits": self.n_splits})
+        vals = np.array([self.resubstitution, self.oob, self.point632, self.point632plus, self.no_information])
+        ses = np.full(5, np.nan)
+        ses[1:4] = [self.oob_se, _scaled_se(self.oob_se, self.point632, self.oob), self.se]
+        lo, hi = _interval(vals, ses, self.alpha, self.ci)
+        return pd.DataFrame({"estimator": names, "value": vals, "se": ses, "ci_low": lo, "ci_high": hi,
+                             "alpha": self.alpha, "loss": self.loss, "n": self.n, "n_splits": self.n_splits})
 
     def __repr__(self) -> str:
         return (f"BootstrapErrorResult({self.loss}: .632+ {_fmt(self.point632plus)}, .632 {_fmt(self.point632)}, "
                 f"oob {_fmt(self.oob)}, resubstitution {_fmt(self.resubstitution)}, no-information "
-                f"{_fmt(self.no_information)}, R {_fmt(self.relative_overfitting)}, n={self.n}, "
+                f"{_fmt(self.no_information)}, R {_fmt(self.relative_overfitting)}, "
+                f"{self._ci_text()}, n={self.n}, "
                 f"n_splits={self.n_splits})")
 
+    def _ci_text(self) -> str:
+        if np.isfinite(self.ci_low):
+            return f"{1 - self.alpha:.0%} CI for .632+ [{_fmt(self.ci_low)}, {_fmt(self.ci_high)}]"
+        reason = (self.diagnostics.get("se") or {}).get("reason", "not available")
+        return f"no CI ({reason})"
+
     def _repr_html_(self) -> str:
-        return frame_to_html(self.to_frame(), caption="bootstrap estimates of prediction error")
+        return frame_to_html(self.to_frame(), caption="bootstrap estimates of prediction error; " + self._ci_text())
+
+
+CI_KINDS = ("log", "normal")
+# The delta-method SE is refused (NaN + warning) below MIN_SPLITS_FOR_SE samples, or when the
+# estimated Monte Carlo sd of its variance exceeds MAX_RELATIVE_NOISE of it (the estimate is
+# conservative: about 1.6x the actual noise in our checks, so 0.5 means ~15-20% noise in the SE).
+MIN_SPLITS_FOR_SE = 100
+MAX_RELATIVE_NOISE = 0.5
+
+
+def _interval(value, se, alpha, kind):
+    """Normal interval on the log scale (value exp(+-z se / value)) or on the raw scale."""
+    value, se = np.asarray(value, float), np.asarray(se, float)
+    z = special.ndtri(1 - alpha / 2)
+    if kind == "normal":
+        return value - z * se, value + z * se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.exp(z * np.where(value > 0, se / value, np.nan))
+    return np.where(value > 0, value / f, value), np.where(value > 0, value * f, value)
+
+
+def _scaled_se(se_oob, estimate, oob):
+    """Efron & Tibshirani's (1997) approximation SE(estimate) = SE(Err(1)) estimate / Err(1)."""
+    if not np.isfinite(se_oob) or oob <= 0:
+        return float("nan") if not (np.isfinite(se_oob) and estimate == oob) else float(se_oob)
+    return float(se_oob * estimate / oob)
+
+
+def oob_delta_se(counts, oob_losses, row_unit=None, bias_correct: bool = True) -> tuple[float, dict]:
+    """Efron & Tibshirani's (1997) delta-method standard error of the leave-one-out bootstrap error.
+
+    Parameters
+    ----------
+    counts : (B, G) array
+        N_ub: how many times unit u (a row, or a cluster) is in bootstrap sample b.
+    oob_losses : list of B pairs (rows, losses)
+        The out-of-bag rows of sample b and their losses.
+    row_unit : (n,) int array, optional
+        Unit of each row (identity when None).
+    bias_correct : subtract the Monte Carlo noise of the covariance term (see the module docstring).
+
+    Returns
+    -------
+    (se, details) with details: err1, se_uncorrected, test_term, train_term, mc_correction.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    B, G = counts.shape
+    n = int(row_unit.size) if row_unit is not None else G
+    unit = np.arange(n) if row_unit is None else np.asarray(row_unit)
+    tot = np.zeros(n)
+    cnt = np.zeros(n)
+    q = np.zeros(B)
+    for b, (rows, losses) in enumerate(oob_losses):  # loop over the B samples, each vectorised
+        np.add.at(tot, rows, losses)
+        np.add.at(cnt, rows, 1.0)
+        q[b] = np.sum(losses)
+    seen = cnt > 0
+    n_seen = int(seen.sum())
+    E = np.where(seen, tot / np.maximum(cnt, 1), 0.0)
+    err1 = float(E[seen].mean())
+    q = q / n_seen
+    e_n = (1.0 - 1.0 / G) ** (-G)
+    test_row = np.where(seen, (E - err1) / n_seen, 0.0)
+    test_term = (2.0 + 1.0 / (G - 1)) * np.bincount(unit, weights=test_row, minlength=G)
+    Nc = counts - counts.mean(axis=0)
+    train_term = e_n * (Nc.T @ q) / B
+    D = test_term + train_term
+    raw = float(np.sum(D * D))
+    # sum_u C_u^2 with C_u = e_n / B sum_b Nc_ub q_b is a V-statistic over pairs of samples (b, b');
+    # its b = b' terms are pure Monte Carlo noise (E > 0 even when every covariance is 0). The
+    # U-statistic keeps only b != b' (unbiased for the B = inf value; Efron 2014 makes the same
+    # correction for the smoothed bootstrap SD). Without it the SE is biased up unless B >> n.
+    qc = q - q.mean()
+    row_sq = np.einsum("bu,bu->b", Nc, Nc)  # ||Nc_b||^2
+    diag = float(e_n**2 * np.sum(qc**2 * row_sq) / B**2)
+    train_v = float(np.sum(train_term**2))
+    train_u = (B / (B - 1)) * (train_v - diag) if B > 1 else train_v
+    test_v = float(np.sum(test_term**2))
+    cross = float(2 * np.sum(test_term * train_term))
+    var_u = test_v + cross + train_u
+    # Monte Carlo noise of var_u: the off-diagonal U-statistic and the cross term.
+    K = Nc @ Nc.T
+    np.fill_diagonal(K, 0.0)
+    w = qc[:, None] * qc[None, :] * K
+    sd_u = e_n**2 / (B * (B - 1)) * np.sqrt(2 * np.sum(w * w)) if B > 1 else np.inf
+    sd_cross = 2 * e_n * np.sqrt(test_v * np.mean(row_sq) / max(G, 1) * np.var(q, ddof=1) / B) if B > 1 else np.inf
+    noise = float(np.hypot(sd_u, sd_cross))
+    corrected = bias_correct and var_u > 0
+    var = var_u if corrected else raw
+    se = float(np.sqrt(var))
+    return se, {"err1": err1, "se_uncorrected": float(np.sqrt(raw)), "test_term": float(np.sqrt(test_v)),
+                "train_term": float(np.sqrt(train_v)), "mc_correction": float(raw - var_u),
+                "corrected": bool(corrected), "variance_mc_sd": noise,
+                "relative_noise": float(noise / var) if var > 0 else float("inf")}
 
 
 def point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float, float, float, float]:
@@ -248,7 +390,7 @@ def _oob_task(estimator, X, y, train, test, loss_fn, name, scorer, fit_params):
 
 def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int = 200, random_state=None,
                     groups=None, cv=None, n_jobs=None, fit_params=None,
-                    n_permutations: int = 50) -> BootstrapErrorResult:
+                    n_permutations: int = 50, alpha: float = 0.05, ci: str = "log") -> BootstrapErrorResult:
     """OOB, .632 and .632+ bootstrap estimates of the prediction error of a learning algorithm.
 
     Parameters
@@ -265,14 +407,26 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
         is the average score of the full-data model against ``n_permutations`` random permutations
         of y, and the .632+ rule is applied to ``-score`` (greater is better), reported back in
         score units.
-    n_splits : number of bootstrap samples B (Efron & Tibshirani use 50-200).
+    n_splits : number of bootstrap samples B (Efron & Tibshirani use 50-200 for the estimates).
+        The delta-method standard error needs more: at least 100, and roughly B >~ 2-4 n (its
+        noise falls like 1 / B); when its estimated Monte Carlo noise is too large it is NaN with a
+        warning that suggests a B (see ``diagnostics["se"]``).
     groups : optional cluster ids: whole clusters are resampled (see :class:`BootstrapSplit`).
     cv : optional splitter or iterable of (train, test) pairs to use instead of
         ``BootstrapSplit(n_splits, random_state)`` (e.g. another tool's bootstrap samples).
 
+    alpha : level of the interval for .632+ (``ci_low``, ``ci_high``).
+    ci : {"log", "normal"}
+        Log-scale (default; for positive, right-skewed losses) or symmetric normal interval.
+
     Returns
     -------
     BootstrapErrorResult
+        Point estimates, delta-method standard errors and a normal interval for .632+ (it targets
+        the algorithm's expected error at size n, not the error of this particular fit; see
+        :class:`BootstrapErrorResult`). Alternative with a different cost: bootstrapping the whole
+        .632+ procedure (B_outer x B fits, e.g. 200 x 200 = 40,000) gives a percentile interval
+        without the delta-method approximation; we do not run it because its cost is 200x.
 
     Examples
     --------
@@ -287,6 +441,8 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     from sklearn.base import clone
     from sklearn.metrics import check_scoring
 
+    alpha = check_alpha(alpha)
+    check_choice(ci, "ci", CI_KINDS)
     rng = check_random_state(random_state)
     seed = int(rng.integers(0, 2**63)) if not isinstance(random_state, (int, np.integer)) else int(random_state)
     y_arr = np.asarray(y)
@@ -328,5 +484,56 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     gamma = _no_information_loss(loss_fn, name, full, X, y_arr, perm_rng)
     e632, e632p, R, w = point632plus(resub, err1, gamma)
     se_naive = float(per_row.std(ddof=1) / np.sqrt(per_row.size)) if per_row.size > 1 else float("nan")
+    diag = {"never_out_of_bag": int((~seen).sum())}
+    se_oob, se_details = _delta_se_from_splits(splits, res, n, groups)
+    diag["se"] = se_details
+    noise = se_details.get("relative_noise", 0.0)
+    if np.isfinite(se_oob) and n_splits < MIN_SPLITS_FOR_SE:
+        # With so few samples even the noise estimate below is unreliable (it can look small while
+        # the SE is twice too large), so refuse outright.
+        # No warning: a small B is the usual way to ask for point estimates only; the reason is
+        # recorded and shown by repr.
+        se_details["reason"] = f"the standard error needs n_splits >= {MIN_SPLITS_FOR_SE} (got {n_splits})"
+        se_details["suggested_n_splits"] = MIN_SPLITS_FOR_SE
+        se_oob = float("nan")
+    elif np.isfinite(se_oob) and noise > MAX_RELATIVE_NOISE:
+        # The variance estimate is mostly Monte Carlo noise (B too small for this n): no interval
+        # rather than a wrong one. The noise of the covariance term falls like 1 / B.
+        need = int(np.ceil(n_splits * noise / (MAX_RELATIVE_NOISE / 2) / 50.0) * 50)
+        warnings.warn(f"bootstrap_error: the delta-method standard error is dominated by Monte Carlo noise "
+                      f"(relative sd of its variance {noise:.2f} with n_splits={n_splits}, n={n}); se and the "
+                      f"interval are NaN. Use n_splits >= ~{need}.", RuntimeWarning, stacklevel=2)
+        se_details["suggested_n_splits"] = need
+        se_details["reason"] = f"Monte Carlo noise too large: use n_splits >= ~{need}"
+        se_oob = float("nan")
+    se = _scaled_se(se_oob, e632p, err1)
+    lo, hi = _interval(e632p, se, alpha, ci)
     return BootstrapErrorResult(err1, e632, e632p, resub, gamma, R, w, n_splits, n, name, False, se_naive,
-                                diagnostics={"never_out_of_bag": int((~seen).sum())})
+                                diagnostics=diag, oob_se=se_oob, se=se, ci_low=float(lo), ci_high=float(hi),
+                                alpha=alpha, ci=ci)
+
+
+def _delta_se_from_splits(splits, res, n, groups):
+    """Counts per unit and sample from the train indices; NaN (with a reason) if not a bootstrap."""
+    if len(splits) < 2:
+        return float("nan"), {"reason": "needs at least 2 bootstrap samples"}
+    if groups is None:
+        unit, G = None, n
+        if any(len(tr) != n for tr, _ in splits):
+            return float("nan"), {"reason": "cv is not a bootstrap (train sets must have n rows)"}
+        counts = np.zeros((len(splits), n))
+        for b, (tr, _) in enumerate(splits):  # loop over samples; bincount is vectorised
+            counts[b] = np.bincount(np.asarray(tr), minlength=n)
+    else:
+        _, unit = np.unique(np.asarray(groups), return_inverse=True)
+        G = int(unit.max()) + 1
+        size = np.bincount(unit, minlength=G)
+        counts = np.zeros((len(splits), G))
+        for b, (tr, _) in enumerate(splits):
+            counts[b] = np.bincount(unit[np.asarray(tr)], minlength=G)
+        counts = counts / np.maximum(size, 1)  # every row of a drawn cluster appears once per draw
+        if not np.allclose(counts, np.round(counts)):
+            return float("nan"), {"reason": "cv is not a cluster bootstrap of these groups"}
+    if G < 3:
+        return float("nan"), {"reason": "needs at least 3 units"}
+    return oob_delta_se(counts, [(np.asarray(te), np.asarray(l, float)) for (_, te), l in zip(splits, res)], unit)
