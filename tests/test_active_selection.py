@@ -48,7 +48,7 @@ def test_reproducible_from_seed(strategy):
     np.testing.assert_array_equal(a.prob_best, b.prob_best)
 
 
-@pytest.mark.parametrize("strategy", ["random", "active_testing", "model_selector", "auto"])
+@pytest.mark.parametrize("strategy", ["random", "active_testing", "model_selector", "coda", "auto"])
 def test_finds_a_clearly_best_model(strategy):
     probs, y = _zoo(h=5, n=300, seed=2)
     acc = (probs.argmax(2) == y).mean(1)
@@ -140,3 +140,19 @@ def test_benchmark_frame_and_seed_independence_of_n_jobs():
     s = a.summary
     assert {"labels_first_90", "labels_stay_90", "cum_regret_100", "ms_per_step"} <= set(s.columns)
     assert (s["cum_regret_100"] >= 0).all()
+
+
+def test_coda_prior_matches_the_authors_formula():
+    # Kay et al. 2025, released code: alpha_h = multiplier * (B + (1 - a) * conf_h), B = 1 on the
+    # diagonal and 1/(C-1) off it, conf_h the soft confusion of h against the consensus argmax,
+    # a = 0.9, multiplier 2. (An earlier reading put the consensus at full weight and CODA never
+    # left the consensus favourite.)
+    from workbench.active.selection import _Coda, _Zoo
+
+    probs, y = _zoo(h=4, n=80, c=3, seed=8)
+    coda = _Coda(_Zoo(probs), np.random.default_rng(0), 5)
+    cons = probs.mean(0).argmax(1)
+    conf = np.stack([np.stack([probs[h][cons == c].sum(0) for c in range(3)]) for h in range(4)])
+    conf /= conf.sum(2, keepdims=True)
+    B = np.full((3, 3), 0.5) + 0.5 * np.eye(3)
+    np.testing.assert_allclose(coda.alpha, 2.0 * (B[None] + 0.1 * conf), rtol=1e-12)
