@@ -167,3 +167,30 @@ def test_critical_difference_diagram_draws_cliques():
         assert ranks[j] - ranks[i] <= r.critical_difference
     ax2 = wb.plotting.critical_difference_diagram(wb.resample.wilcoxon_holm_test(S))
     assert ax2 is not None
+
+
+def test_cv_intervals_are_clipped_to_the_score_range():
+    # Separable data: outer-fold accuracies 0.93-1.0, so the 3-fold corrected t interval crosses 1
+    # unclipped; it is clipped to [0, 1] and flagged. The point estimate is untouched.
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from workbench.resample.cv import _clip_interval, _score_range, _t_interval
+
+    X, y = make_classification(60, 5, n_informative=3, class_sep=2.5, flip_y=0.03, random_state=1)
+    res = nested_cv(LogisticRegression(), X, y, outer_cv=3, random_state=0)
+    row = res.summary.iloc[0]
+    s = res.scores["score"].to_numpy()
+    m, lo, hi, _ = _t_interval(s, 0.05, 1 / 2)
+    assert row["value"] == pytest.approx(m) and row["ci_low"] == pytest.approx(max(lo, 0.0))
+    assert row["ci_high"] == min(hi, 1.0) and row["clipped"] == (hi > 1.0 or lo < 0.0)
+    assert hi > 1.0 and row["clipped"] and row["ci_high"] == 1.0
+    # Known ranges; unknown scorers are never clipped.
+    assert _score_range(None, LogisticRegression()) == (0.0, 1.0)
+    assert _score_range("roc_auc", None) == (0.0, 1.0) and _score_range("f1_macro", None) == (0.0, 1.0)
+    assert _score_range("r2", None) == (-np.inf, 1.0) and _score_range("neg_log_loss", None) == (-np.inf, 0.0)
+    assert _score_range(lambda est, X, y: 0.0, None) == (-np.inf, np.inf)
+    assert _clip_interval(-0.2, 0.5, (0.0, 1.0)) == (0.0, 0.5, True)
+    assert _clip_interval(0.2, 0.5, (-np.inf, np.inf)) == (0.2, 0.5, False)
+    rc = repeated_cv(LogisticRegression(), X, y, n_splits=3, n_repeats=2, random_state=0)
+    assert (rc.intervals["ci_high"] <= 1.0).all() and "clipped" in rc.intervals

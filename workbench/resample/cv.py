@@ -56,12 +56,48 @@ def _t_interval(scores, alpha, ratio):
     return m, m - q * se, m + q * se, se
 
 
+# Scorers whose values are known to lie in [0, 1] (or to be <= 1, or <= 0). A t interval knows
+# nothing about this, so near a bound it can cross it (e.g. accuracy 0.99 +- 0.02); we clip the
+# limits to the range and flag the row ("clipped"), never the point estimate.
+_UNIT_SCORERS = ("accuracy", "balanced_accuracy", "roc_auc", "average_precision", "f1", "precision", "recall",
+                 "jaccard", "top_k_accuracy", "matthews_corrcoef", "explained_variance", "r2", "d2_")
+
+
+def _score_range(scoring, estimator):
+    """(low, high) bounds of a scorer's values when known, else (-inf, inf)."""
+    from sklearn.base import is_classifier, is_regressor
+
+    inf = float("inf")
+    if scoring is None:  # estimator.score: accuracy for classifiers, R^2 for regressors
+        est = getattr(estimator, "estimator", estimator)  # a search's underlying model
+        if is_classifier(est):
+            return 0.0, 1.0
+        return (-inf, 1.0) if is_regressor(est) else (-inf, inf)
+    if not isinstance(scoring, str):
+        return -inf, inf
+    if scoring.startswith("neg_"):
+        return -inf, 0.0
+    if scoring in ("r2", "explained_variance") or scoring.startswith("d2_"):
+        return -inf, 1.0
+    if scoring == "matthews_corrcoef":
+        return -1.0, 1.0
+    if any(scoring == k or scoring.startswith(k + "_") for k in _UNIT_SCORERS):
+        return 0.0, 1.0
+    return -inf, inf
+
+
+def _clip_interval(lo, hi, bounds):
+    c_lo, c_hi = float(np.clip(lo, *bounds)), float(np.clip(hi, *bounds))
+    return c_lo, c_hi, bool(c_lo != lo or c_hi != hi)
+
+
 @dataclass(frozen=True, repr=False)
 class CVResult:
     """Cross-validation scores with intervals.
 
     ``scores`` has shape (n_repeats, n_splits) (one row per repetition). ``intervals`` is a tidy
-    frame: interval ("nadeau-bengio" or "naive"), value, ci_low, ci_high, se, alpha, estimand.
+    frame: interval ("nadeau-bengio" or "naive"), value, ci_low, ci_high, se, alpha, estimand,
+    clipped (limits clipped to the scorer's known range).
     """
 
     scores: np.ndarray
@@ -95,7 +131,8 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     algorithm trained on n_train = n (k-1)/k rows (Err at that size, averaged over training
     sets), not for the model you would deploy. The naive interval (1/J instead) is shown next to
     it because it is what people compute; it treats the J overlapping folds as independent and is
-    far too narrow.
+    far too narrow. When the scorer's range is known (accuracy-like scores in [0, 1], R^2 <= 1,
+    ``neg_*`` <= 0) the limits are clipped to it and ``clipped`` says so.
 
     ``cv`` overrides the splitter (any scikit-learn splitter, e.g. ``GroupKFold`` or
     ``TimeSeriesSplit``; then ``n_splits``/``n_repeats`` are ignored and the scores come back as one row).
@@ -122,12 +159,14 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     shape = (n_repeats, n_splits) if cv is None else (1, s.size)
     scores = s.reshape(shape)
     rows = []
+    bounds = _score_range(scoring, estimator)
     for name, ratio, est in (("nadeau-bengio", n_test / n_train,
                               f"expected score of the algorithm trained on ~{n_train:.0f} rows (Err)"),
                              ("naive", 0.0, "nothing valid: treats overlapping folds as independent")):
         m, lo, hi, se = _t_interval(s, alpha, ratio)
+        lo, hi, clipped = _clip_interval(lo, hi, bounds)
         rows.append({"interval": name, "value": m, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
-                     "J": s.size, "estimand": est})
+                     "J": s.size, "estimand": est, "clipped": clipped})
     scoring_name = scoring if isinstance(scoring, str) else ("score" if scoring is None else "scorer")
     return CVResult(scores, pd.DataFrame(rows), n_train, n_test, scoring_name, alpha,
                     {"fit_time": float(np.sum(out["fit_time"]))})
@@ -141,7 +180,8 @@ class NestedCVResult:
     """Outer-fold scores of one or more selection procedures on identical outer splits.
 
     ``scores``: algorithm, fold, score, best_params. ``summary``: algorithm, value (mean outer
-    score), ci_low, ci_high (Nadeau-Bengio corrected t over the outer folds), se, alpha.
+    score), ci_low, ci_high (Nadeau-Bengio corrected t over the outer folds), se, alpha,
+    n_outer_folds, clipped.
     """
 
     scores: pd.DataFrame
@@ -166,7 +206,10 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     dict ``{name: procedure}`` to compare several algorithms (each tuned by its own inner CV) on
     identical outer splits. The outer scores estimate how well the *procedure* (tuning included)
     performs on new data; the inner ``best_score_`` of a search is optimistically biased and is
-    never used here. ``outer_cv``: an int (stratified for classifiers, shuffled with
+    never used here. The t interval over few outer folds can cross a bound of the score (accuracy
+    0.97 +- 0.05); when the scorer's range is known (default ``score`` of a classifier, accuracy,
+    roc_auc, f1, ... in [0, 1]; R^2 <= 1; ``neg_*`` <= 0) the limits are clipped to it and the
+    ``clipped`` column says so. ``outer_cv``: an int (stratified for classifiers, shuffled with
     ``random_state``) or any scikit-learn splitter.
 
     Examples
@@ -200,8 +243,9 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
             rows.append({"algorithm": name, "fold": f, "score": sc,
                          "best_params": repr(getattr(est, "best_params_", None))})
         m, lo, hi, se = _t_interval(s, alpha, n_test / n_train)
+        lo, hi, clipped = _clip_interval(lo, hi, _score_range(scoring, proc))
         summ.append({"algorithm": name, "value": m, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
-                     "n_outer_folds": s.size})
+                     "n_outer_folds": s.size, "clipped": clipped})
     return NestedCVResult(pd.DataFrame(rows), pd.DataFrame(summ), alpha)
 
 
@@ -348,7 +392,8 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
 
     Returns
     -------
-    DataFrame: train_size, value (mean test score), ci_low, ci_high, se, train_score, alpha, J.
+    DataFrame: train_size, value (mean test score), ci_low, ci_high, se, train_score, alpha, J,
+    clipped (limits clipped to the scorer's known range, as in :func:`repeated_cv`).
     """
     from sklearn.model_selection import learning_curve
 
@@ -360,8 +405,10 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     n = np.asarray(y).shape[0]
     n_test = n / n_splits if cv is None else float(np.mean([len(te) for _, te in splitter.split(X, y)]))
     rows = []
+    bounds = _score_range(scoring, estimator)
     for s, tr, te in zip(sizes, train_scores, test_scores):
         m, lo, hi, se = _t_interval(np.asarray(te, float), alpha, n_test / s)
+        lo, hi, clipped = _clip_interval(lo, hi, bounds)
         rows.append({"train_size": int(s), "value": m, "ci_low": lo, "ci_high": hi, "se": se,
-                     "train_score": float(np.mean(tr)), "alpha": alpha, "J": len(te)})
+                     "train_score": float(np.mean(tr)), "alpha": alpha, "J": len(te), "clipped": clipped})
     return pd.DataFrame(rows)
