@@ -4,12 +4,14 @@
   in O(n), studentized, normal) for means, ratios and any statistic; multinomial, Poisson and
   cluster bootstrap on the shared engine.
 * :func:`compare_models`, :func:`model_confidence_set`: many models on one test set.
-* :func:`mcnemar_test`, :func:`cochrans_q`: classifiers on one test set.
+* :func:`mcnemar_test`, :func:`paired_difference_interval` (Newcombe, Tango, Wald, Agresti-Min),
+  :func:`cochrans_q`: classifiers on one test set.
 * :func:`paired_t_5x2cv`, :func:`f_test_5x2cv`, :func:`corrected_resampled_t_test`,
   :func:`bayesian_correlated_t_test`: two learning algorithms.
 * :func:`friedman_test`, :func:`nemenyi_test`, :func:`wilcoxon_holm_test`: many algorithms over
   many data sets (critical-difference diagram: :func:`workbench.plotting.critical_difference_diagram`).
-* :class:`BootstrapSplit`, :func:`bootstrap_error` (OOB, .632, .632+).
+* :class:`BootstrapSplit`, :func:`bootstrap_error` (OOB, .632, .632+ with delta-method standard
+  errors and an interval; :func:`oob_delta_se`).
 * :func:`repeated_cv`, :func:`nested_cv`, :func:`ncv_interval`, :func:`learning_curve_ci`.
 * :func:`temporal_scores`, :func:`temporal_backtest`: choosing among historical models over time.
 """
@@ -19,8 +21,8 @@ from .compare import ModelComparison, ModelConfidenceSet, compare_models, model_
 from .cv import CVResult, NestedCVResult, learning_curve_ci, ncv_interval, nested_cv, repeated_cv
 from .cvtests import (bayesian_correlated_t_test, corrected_resampled_t_test, cv_scores_two, f_test_5x2cv,
                       paired_t_5x2cv, scores_from_cv_results)
-from .mcnemar import cochrans_q, mcnemar_table, mcnemar_test, paired_difference_interval
-from .oob import BootstrapErrorResult, BootstrapSplit, bootstrap_error, point632plus
+from .mcnemar import cochrans_q, mcnemar_table, mcnemar_test, paired_difference_interval, tango_score_statistic
+from .oob import BootstrapErrorResult, BootstrapSplit, bootstrap_error, oob_delta_se, point632plus
 from .simulate import null_cv_scores
 from .ranks import RankTestResult, critical_difference, friedman_test, nemenyi_test, wilcoxon_holm_test
 from .temporal import temporal_backtest, temporal_scores
@@ -31,8 +33,8 @@ __all__ = [
     "CVResult", "NestedCVResult", "repeated_cv", "nested_cv", "ncv_interval", "learning_curve_ci",
     "TestResult", "cv_scores_two", "scores_from_cv_results", "paired_t_5x2cv", "f_test_5x2cv",
     "corrected_resampled_t_test", "bayesian_correlated_t_test",
-    "mcnemar_table", "mcnemar_test", "paired_difference_interval", "cochrans_q",
-    "BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "point632plus",
+    "mcnemar_table", "mcnemar_test", "paired_difference_interval", "tango_score_statistic", "cochrans_q",
+    "BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "oob_delta_se", "point632plus",
     "null_cv_scores", "RankTestResult", "critical_difference", "friedman_test", "nemenyi_test", "wilcoxon_holm_test",
     "temporal_scores", "temporal_backtest",
 ]
