@@ -143,7 +143,8 @@ def test_tango_exact_coverage_vs_newcombe():
 @pytest.mark.slow
 def test_tango_exact_coverage_thorough():
     table = _coverage_table((30, 100, 300), R=4000, seed=1)
-    print("\n95% interval coverage for acc_A - acc_B\n" + table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("\n95% interval coverage for acc_A - acc_B\n"
+          + table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     tango = table["tango (exact)"].to_numpy()
     assert np.all((tango >= 0.93) & (tango <= 0.975)), tango
     big = table[table["n"] == 300]["tango (exact)"].to_numpy()
