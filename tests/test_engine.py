@@ -117,3 +117,15 @@ def test_estimate_result_object():
     assert "<table" in e._repr_html_() and "<script" not in e._repr_html_()
     with pytest.raises(Exception):
         e.value = 3
+
+
+def test_threshold_weights_equal_the_table_lookup():
+    from workbench._random import POISSON1_THRESHOLDS, splitmix64
+
+    keys = unit_keys(np.arange(3000), seed=1)
+    lanes = np.arange(1, 26, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        h = splitmix64(keys[:, None] + lanes[None, :] * np.uint64(0xD1B54A32D192ED03))
+    assert np.array_equal(hashed_poisson_weights(keys, 0, 100), POISSON1_TABLE[h.view("<u2")])
+    u = np.arange(65536, dtype=np.uint16)
+    assert np.array_equal((u[:, None] >= POISSON1_THRESHOLDS[None, :]).sum(1), POISSON1_TABLE)

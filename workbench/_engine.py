@@ -156,7 +156,10 @@ def _poisson_sums(terms, keys, B, n_threads=None):
     # than computing them. Spans have a fixed size and their partial sums are added in span
     # order, so the result does not depend on the number of threads.
     if n_threads > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(n_threads) as pool:
+        from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+
+        # One BLAS thread per worker thread: nested BLAS threads oversubscribe the cores.
+        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
             parts = list(pool.map(lambda s: _poisson_span(terms[s:s + _SPAN_ROWS], keys[s:s + _SPAN_ROWS], B),
                                   starts))
     else:
