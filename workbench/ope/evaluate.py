@@ -255,6 +255,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     off_support = zero_support_share(inputs) if is_inputs else float("nan")
     rng_range = _reward_range(inputs, reward_range) if interval == "bernstein" else None
     out = []
+    diag_cache = {}
     for j, e in enumerate(ests):
         sl = slice(offsets[j], offsets[j + 1])
         theta = float(np.asarray(e.combine(means[None, sl]))[0])
@@ -274,7 +275,13 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
                                       hint="it needs the mean of one term with a-priori bounds: ips (with the "
                                            "log's behavior_dist or a finite clip), sg-ips, mips")
             lo, hi = bernstein_interval(blocks[j][:, 0], bounds[0], bounds[1], alpha)
-        diag = weight_diagnostics(e.weights(inputs)) if hasattr(e, "weights") else weight_diagnostics(None)
+        w = e.weights(inputs) if hasattr(e, "weights") else None
+        # Estimators mostly share the logged weights: compute each distinct weight vector's diagnostics once.
+        # (the cache holds the array itself, so an id is never reused by another array meanwhile).
+        key = None if w is None else id(w)
+        if key not in diag_cache:
+            diag_cache[key] = (w, weight_diagnostics(w))
+        diag = dict(diag_cache[key][1])
         diag.update({"zero_support_share": off_support, "n_bootstrap": rs.n_replicates, "resampling": rs.scheme})
         out.append(Estimate(value=theta, ci_low=float(lo), ci_high=float(hi), se=se, alpha=alpha, method=interval,
                             n=int(acc.n), name=labels[j], diagnostics=diag))
