@@ -281,7 +281,8 @@ class InverseProbabilityWeighting(OffPolicyEstimator):
         _check_lambda(self.clip, "clip", low=0.0)
 
     def weights(self, inputs):
-        return np.minimum(inputs.weight, self.clip)
+        # Unclipped: the shared array itself (no copy; diagnostics computed once for all estimators).
+        return inputs.weight if np.isinf(self.clip) else np.minimum(inputs.weight, self.clip)
 
     def terms(self, inputs):
         return (self.weights(inputs) * inputs.reward)[:, None]
@@ -323,7 +324,8 @@ class DoublyRobust(OffPolicyEstimator):
         _check_lambda(self.clip, "clip", low=0.0)
 
     def weights(self, inputs):
-        return np.minimum(inputs.weight, self.clip)
+        # Unclipped: the shared array itself (no copy; diagnostics computed once for all estimators).
+        return inputs.weight if np.isinf(self.clip) else np.minimum(inputs.weight, self.clip)
 
     def terms(self, inputs):
         _need_q(inputs, "dr")
