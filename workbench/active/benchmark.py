@@ -111,7 +111,9 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
     >>> list(res.summary["strategy"])
     ['random', 'auto']
     """
-    from joblib import Parallel, delayed
+    from joblib import delayed
+
+    from .._parallel import run_delayed
 
     tasks = [_as_task(t) for t in tasks]
     for s in strategies:
@@ -134,7 +136,7 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
                     jobs.append(delayed(_run_chunk)(zoo.probs, zoo.labels, strat, budget, [children[k] for k in chunk],
                                                     strategy_options.get(strat, {})))
                     keys.append((ti, si))
-    out = Parallel(n_jobs=n_jobs)(jobs)
+    out = run_delayed(jobs, n_jobs=n_jobs, desc="selection runs")
     curves, summary = [], []
     for ti, (name, zoo) in enumerate(tasks):
         acc = zoo.accuracy().to_numpy()
@@ -187,7 +189,9 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
     mse_ratio_vs_iid (MSE of a uniform iid run from the same seeds divided by this one's; > 1 is
     better than iid), true_risk, n_seeds.
     """
-    from joblib import Parallel, delayed
+    from joblib import delayed
+
+    from .._parallel import run_delayed
 
     from ..data import loss_matrix
 
@@ -200,8 +204,8 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
     res = {}
     for name, cfg in configs.items():
         cfg.setdefault("loss", loss)
-        parts = Parallel(n_jobs=n_jobs)(delayed(_risk_chunk)(probs, labels, cfg, int(budget),
-                                                             [children[i] for i in c], truth) for c in chunks)
+        parts = run_delayed((delayed(_risk_chunk)(probs, labels, cfg, int(budget), [children[i] for i in c], truth)
+                             for c in chunks), n_jobs=n_jobs, desc=f"risk runs: {name}")
         res[name] = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
     mse_iid = ((res["iid"][0] - truth) ** 2).mean(0)
     rows = []

@@ -21,9 +21,10 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 from scipy import special, stats
 
+from .._parallel import run_delayed
 from .._random import check_random_state, seed_key
 from .._validation import ValidationError, check_alpha
 from ._result import _frames_html, _frames_repr
@@ -330,8 +331,8 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     assignments = [_fold_ids(n, K, rng) for _ in range(n_reps)]
     pairs = [(f1, f2) for f1 in range(K) for f2 in range(f1 + 1, K)]
     jobs = [(r, f1, f2) for r in range(n_reps) for f1, f2 in pairs]
-    res = Parallel(n_jobs=n_jobs)(delayed(_pair_task)(estimator, X, y, assignments[r], f1, f2, loss_fn, name,
-                                                      fit_params) for r, f1, f2 in jobs)
+    res = run_delayed((delayed(_pair_task)(estimator, X, y, assignments[r], f1, f2, loss_fn, name, fit_params)
+                       for r, f1, f2 in jobs), n_jobs=n_jobs, desc="nested-CV fits")
     pivots, gp_means, all_errs = [], [], []
     it = iter(res)
     for r in range(n_reps):  # loops over repetitions and folds (K^2 per repetition), not over rows
@@ -353,8 +354,8 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     naive_errs = None
     for b in range(max(bias_reps, 1)):
         fid = _fold_ids(n, K, rng)
-        e = np.concatenate(Parallel(n_jobs=n_jobs)(delayed(_cv_task)(estimator, X, y, fid, f, loss_fn, name, fit_params)
-                                                   for f in range(K)))
+        e = np.concatenate(run_delayed((delayed(_cv_task)(estimator, X, y, fid, f, loss_fn, name, fit_params)
+                                            for f in range(K)), n_jobs=n_jobs, progress=False))
         cv_means.append(e.mean())
         if naive_errs is None:
             naive_errs = e

@@ -20,9 +20,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 from scipy import stats
 
+from .._parallel import run_delayed
 from .._random import spawn_seeds
 from .._validation import ValidationError, as_array, check_alpha, check_finite
 from ._result import TestResult
@@ -97,8 +98,8 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     splits = list(cv.split(X, y)) if hasattr(cv, "split") else [(np.asarray(a), np.asarray(b)) for a, b in cv]
     if len(splits) < 2:
         raise ValidationError("cv", f"needs at least 2 splits, got {len(splits)}")
-    res = Parallel(n_jobs=n_jobs)(delayed(_fit_score)(estimator_a, estimator_b, scorer_a, X, y, tr, te, fit_params)
-                                  for tr, te in splits)
+    res = run_delayed((delayed(_fit_score)(estimator_a, estimator_b, scorer_a, X, y, tr, te, fit_params)
+                       for tr, te in splits), n_jobs=n_jobs, desc="CV fits")
     res = np.asarray(res, dtype=np.float64)
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))

@@ -47,8 +47,9 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 
+from .._parallel import run_delayed
 from .._random import check_random_state, seed_key
 from scipy import special
 
@@ -463,8 +464,8 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
         if loss is not None:
             raise ValidationError("scoring", "pass either loss= (per-sample) or scoring= (aggregate), not both")
         scorer = check_scoring(estimator, scoring=scoring)
-        res = Parallel(n_jobs=n_jobs)(delayed(_oob_task)(estimator, X, y, tr, te, None, None, scorer, fit_params)
-                                      for tr, te in splits)
+        res = run_delayed((delayed(_oob_task)(estimator, X, y, tr, te, None, None, scorer, fit_params)
+                           for tr, te in splits), n_jobs=n_jobs, desc="bootstrap fits")
         s_oob = float(np.nanmean(res))
         s_resub = float(scorer(full, X, y))
         s_gamma = float(np.mean([scorer(full, X, y_arr[perm_rng.permutation(n)]) for _ in range(n_permutations)]))
@@ -472,8 +473,8 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
         return BootstrapErrorResult(s_oob, -e632, -e632p, s_resub, s_gamma, R, w, n_splits, n, str(scoring), True,
                                     diagnostics={"empty_oob_splits": int(np.sum(np.isnan(res)))})
     loss_fn, _, name = _resolve_loss(loss, estimator)
-    res = Parallel(n_jobs=n_jobs)(delayed(_oob_task)(estimator, X, y, tr, te, loss_fn, name, None, fit_params)
-                                  for tr, te in splits)
+    res = run_delayed((delayed(_oob_task)(estimator, X, y, tr, te, loss_fn, name, None, fit_params)
+                       for tr, te in splits), n_jobs=n_jobs, desc="bootstrap fits")
     tot = np.zeros(n)
     cnt = np.zeros(n)
     for (_, te), losses in zip(splits, res):  # loop over bootstrap samples (B), each vectorised
