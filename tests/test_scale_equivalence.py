@@ -20,15 +20,6 @@ NUM = ["value", "ci_low", "ci_high", "se", "ess", "mean_weight", "max_weight"]
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
-    cl = distributed.Client(cluster)
-    yield cl
-    cl.close()
-    cluster.close()
-
-
-@pytest.fixture(scope="module")
 def frame():
     rng = np.random.default_rng(11)
     x = rng.normal(size=(N, 2))

@@ -15,15 +15,6 @@ from workbench.scale import evaluate_tabular
 distributed = pytest.importorskip("distributed")
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
-    cl = distributed.Client(cluster)
-    yield cl
-    cl.close()
-    cluster.close()
-
-
 def _simulate(seed):
     return wb.data.simulate_bandit(400, n_actions=3, random_state=seed)
 

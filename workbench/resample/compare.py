@@ -37,6 +37,18 @@ def _loss_matrix(losses, names):
     return L, names
 
 
+def models_frame(names, theta, reps, lo, hi, se, alpha, method, n, higher_is_better=False) -> pd.DataFrame:
+    """Per-model tidy frame, with the probability of being best (share of replicates in which a model has
+    the best mean, ties shared) and the rank of the point estimate. Shared by the in-memory and streamed paths."""
+    sign = -1.0 if higher_is_better else 1.0
+    r = sign * np.asarray(reps)
+    best = r == np.nanmin(r, axis=1, keepdims=True)
+    p_best = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+    rank = pd.Series(sign * np.asarray(theta)).rank(method="min").astype(int).to_numpy()
+    return pd.DataFrame({"name": names, "value": theta, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
+                         "method": method, "n": n, "p_best": p_best, "rank": rank})
+
+
 def comparison_pairs(names: Sequence[str], baseline=None) -> tuple[np.ndarray, np.ndarray]:
     """Index arrays (a, b) of the differences to report: all pairs a < b, or every model against ``baseline``."""
     m = len(names)
@@ -166,14 +178,7 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
     lo, hi = _interval_from_core(core, method, alpha)
     se = np.nanstd(core.reps, axis=0, ddof=1)
 
-    # Probability of being best: share of replicates in which a model has the best mean (ties shared).
-    sign = -1.0 if higher_is_better else 1.0
-    r = sign * core.reps
-    best = r == np.nanmin(r, axis=1, keepdims=True)
-    p_best = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
-    rank = pd.Series(sign * core.theta).rank(method="min").astype(int).to_numpy()
-    models = pd.DataFrame({"name": names, "value": core.theta, "ci_low": lo, "ci_high": hi, "se": se,
-                           "alpha": alpha, "method": method, "n": n, "p_best": p_best, "rank": rank})
+    models = models_frame(names, core.theta, core.reps, lo, hi, se, alpha, method, n, higher_is_better)
 
     ia, ib = comparison_pairs(names, baseline)
     pairs = list(zip(ia.tolist(), ib.tolist()))

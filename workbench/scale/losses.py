@@ -295,7 +295,7 @@ def compare_models_tabular(data, columns: Sequence[str] | None = None, baseline=
     names = list(cols) if names is None else [str(s) for s in names]
     if len(names) != m or len(set(names)) != m:
         raise ValidationError("names", f"must be {m} distinct names, got {names}")
-    from ..resample.compare import comparison_pairs  # lazy: resample dispatches streamed inputs here
+    from ..resample.compare import comparison_pairs, models_frame  # lazy: resample dispatches streamed inputs here
 
     ia, ib = comparison_pairs(names, baseline)
     core, _ = stream_core(source, cols, n_resamples=n_resamples, random_state=random_state, groups=groups,
@@ -311,14 +311,7 @@ def compare_models_tabular(data, columns: Sequence[str] | None = None, baseline=
     eye = np.eye(m)
     lo, hi = _interval(core, method, alpha, core.theta, core.reps, eye, var, rep_var)
     se = np.nanstd(core.reps, axis=0, ddof=1)
-    # Probability of being best and ranks: the rule of workbench.resample.compare_models.
-    sign = -1.0 if higher_is_better else 1.0
-    r = sign * core.reps
-    best = r == np.nanmin(r, axis=1, keepdims=True)
-    p_best = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
-    rank = pd.Series(sign * core.theta).rank(method="min").astype(int).to_numpy()
-    models = pd.DataFrame({"name": names, "value": core.theta, "ci_low": lo, "ci_high": hi, "se": se,
-                           "alpha": alpha, "method": method, "n": core.n, "p_best": p_best, "rank": rank})
+    models = models_frame(names, core.theta, core.reps, lo, hi, se, alpha, method, core.n, higher_is_better)
     dlo, dhi = _interval(core, method, alpha, dtheta, dreps, eye[ia] - eye[ib], dvar, rep_dvar)
     dse = np.nanstd(dreps, axis=0, ddof=1)
     differences = pd.DataFrame({
