@@ -189,6 +189,22 @@ def _warn_diagnostics(inputs: OPEInputs, stacklevel: int = 3) -> None:
 # ----------------------------------------------------------------------------------------------
 # Intervals
 # ----------------------------------------------------------------------------------------------
+def bernstein_unavailable(label, where: str) -> ValidationError:
+    return ValidationError("interval", f"'bernstein' is not available for {label!r}",
+                           hint=f"it needs the mean of one term with a-priori bounds: ips (with {where} or a finite "
+                                "clip), sg-ips, mips")
+
+
+def interval_from_replicates(interval, theta, reps, se, alpha, bca, bernstein):
+    """The (low, high) interval of one estimator; ``bca`` and ``bernstein`` are called only when chosen,
+    because their ingredients differ in memory (per-row terms) and when streamed (merged moments)."""
+    if interval == "percentile":
+        return percentile_interval(reps, alpha)
+    if interval == "normal":
+        return normal_interval(theta, se, alpha)
+    return bca() if interval == "bca" else bernstein()
+
+
 def bernstein_interval(terms: np.ndarray, low: float, high: float, alpha: float):
     """Two-sided empirical-Bernstein interval for the mean of i.i.d. terms known to lie in [low, high].
 
@@ -261,20 +277,17 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
         theta = float(np.asarray(e.combine(means[None, sl]))[0])
         reps = np.asarray(e.combine(rep_means[:, sl]), dtype=np.float64)
         se = float(np.nanstd(reps, ddof=1))
-        if interval == "percentile":
-            lo, hi = percentile_interval(reps, alpha)
-        elif interval == "normal":
-            lo, hi = normal_interval(theta, se, alpha)
-        elif interval == "bca":
-            U = influence_values(blocks[j], means[sl], e.combine)
-            lo, hi = bca_interval(theta, reps, U, alpha)
-        else:
+
+        def bernstein(j=j):
             bounds = e.term_bounds(inputs, rng_range) if blocks[j].shape[1] == 1 else None
             if bounds is None:
-                raise ValidationError("interval", f"'bernstein' is not available for {labels[j]!r}",
-                                      hint="it needs the mean of one term with a-priori bounds: ips (with the "
-                                           "log's behavior_dist or a finite clip), sg-ips, mips")
-            lo, hi = bernstein_interval(blocks[j][:, 0], bounds[0], bounds[1], alpha)
+                raise bernstein_unavailable(labels[j], "the log's behavior_dist")
+            return bernstein_interval(blocks[j][:, 0], bounds[0], bounds[1], alpha)
+
+        lo, hi = interval_from_replicates(
+            interval, theta, reps, se, alpha,
+            bca=lambda: bca_interval(theta, reps, influence_values(blocks[j], means[sl], e.combine), alpha),
+            bernstein=bernstein)
         w = e.weights(inputs) if hasattr(e, "weights") else None
         # Estimators mostly share the logged weights: compute each distinct weight vector's diagnostics once.
         # (the cache holds the array itself, so an id is never reused by another array meanwhile).

@@ -27,7 +27,6 @@ import pandas as pd
 from scipy import special
 
 from .._engine import Resampling
-from .._intervals import normal_interval, percentile_interval
 from .._validation import (SUM_TOL, ValidationError, check_alpha, check_choice, check_distribution, check_finite,
                            check_integer_in_range, check_probability, raise_if_any)
 from .reduce import TermReducer
@@ -335,18 +334,16 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
         theta = float(np.asarray(e.combine(means[None, sl]))[0])
         reps = np.asarray(e.combine(rep_means[:, sl]), dtype=np.float64)
         se = float(np.nanstd(reps, ddof=1))
-        if interval == "percentile":
-            lo, hi = percentile_interval(reps, alpha)
-        elif interval == "normal":
-            lo, hi = normal_interval(theta, se, alpha)
-        elif interval == "bca":
-            lo, hi = bca_from_moments(theta, reps, part.moments, cols, means, e.combine, alpha)
-        else:
+
+        def bernstein(j=j, cols=cols):
             if widths[j] != 1 or not np.isfinite(side[f"tb_lo_{j}"]):
-                raise ValidationError("interval", f"'bernstein' is not available for {labels[j]!r}",
-                                      hint="it needs the mean of one term with a-priori bounds: ips (with behavior= "
-                                           "columns or a finite clip), sg-ips, mips")
-            lo, hi = _bernstein(part.moments, cols[0], side[f"tb_lo_{j}"], side[f"tb_hi_{j}"], alpha, rr)
+                raise ev.bernstein_unavailable(labels[j], "behavior= columns")
+            return _bernstein(part.moments, cols[0], side[f"tb_lo_{j}"], side[f"tb_hi_{j}"], alpha, rr)
+
+        lo, hi = ev.interval_from_replicates(
+            interval, theta, reps, se, alpha,
+            bca=lambda: bca_from_moments(theta, reps, part.moments, cols, means, e.combine, alpha),
+            bernstein=bernstein)
         sw, sw2 = side[f"sw_{j}"], side[f"sw2_{j}"]
         if np.isfinite(sw):
             diag = {"ess": sw**2 / sw2 if sw2 > 0 else 0.0, "mean_weight": sw / n, "max_weight": side[f"maxw_{j}"]}
