@@ -293,3 +293,21 @@ def test_validation_errors_name_the_problem():
 
     with pytest.raises(V, match="n_folds"):
         evaluate_policy(log, pe, estimators=["dr"], reward_model=Ridge(), n_folds=1)
+
+
+def test_bernstein_refused_where_no_bound_exists_in_memory_and_streamed():
+    import pandas as pd
+
+    from workbench import ValidationError
+
+    rng = np.random.default_rng(0)
+    n, k = 500, 3
+    a = rng.integers(0, k, n)
+    frame = pd.DataFrame({"action": a, "reward": rng.random(n), "propensity": np.full(n, 1 / k)})
+    pe = rng.dirichlet(np.ones(k), size=n)
+    for j in range(k):
+        frame[f"pi_{j}"] = pe[:, j]
+    log = wb.data.BanditLog(action=a, reward=frame["reward"], propensity=frame["propensity"], n_actions=k)
+    for data, policy in ((log, pe), (frame, [f"pi_{j}" for j in range(k)])):
+        with pytest.raises(ValidationError, match="'bernstein' is not available for 'snips'"):
+            wb.ope.evaluate_policy(data, policy, ["snips"], interval="bernstein", reward_range=(0, 1), n_bootstrap=20)
