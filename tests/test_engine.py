@@ -129,3 +129,8 @@ def test_threshold_weights_equal_the_table_lookup():
     assert np.array_equal(hashed_poisson_weights(keys, 0, 100), POISSON1_TABLE[h.view("<u2")])
     u = np.arange(65536, dtype=np.uint16)
     assert np.array_equal((u[:, None] >= POISSON1_THRESHOLDS[None, :]).sum(1), POISSON1_TABLE)
+
+
+def test_poisson_table_equals_scipy_ppf():
+    u = (np.arange(65536) + 0.5) / 65536
+    assert np.array_equal(POISSON1_TABLE, stats.poisson.ppf(u, 1.0).astype(np.uint8))
