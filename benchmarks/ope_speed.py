@@ -4,11 +4,11 @@ Both sides get the identical log, target distribution and reward-model predictio
 true expected reward plus noise, so no model fitting is timed) and the same number of resamples.
 obp: ``OffPolicyEvaluation.estimate_intervals(n_bootstrap_samples=B)`` (a Python loop of
 ``choice(n)`` per resample and estimator, SN estimators normalised once); workbench:
-``evaluate_policy(..., n_bootstrap=B)`` (hashed Poisson weights in chunks times the (n, 4) term matrix,
+``evaluate_policy(..., n_bootstrap=B)`` (hashed Poisson weights (a numba kernel) in cache-sized blocks times the (n, 4) term matrix,
 one set of resamples for the three estimators, SNIPS re-normalised per replicate). Our peak memory
 is the tracemalloc peak of the call (numpy allocations included) and the process' peak RSS.
 
-Run: ``.venv/bin/python benchmarks/ope_speed.py [--rows 1000000] [--resamples 100 1000]``
+Run: ``.venv/bin/python benchmarks/ope_speed.py [--rows 1000000] [--resamples 100 1000] [--repeats 3]``
 (obp runs in its own venv, see ope_obp_parity.py; writes benchmarks/results/ope_speed.md).
 """
 from __future__ import annotations
@@ -41,10 +41,13 @@ ope = OffPolicyEvaluation(bandit_feedback=fb, ope_estimators=[InverseProbability
                           SelfNormalizedInverseProbabilityWeighting(), DoublyRobust()])
 out = {}
 for B in [int(b) for b in sys.argv[3].split(",")]:
-    t = time.perf_counter()
-    res = ope.estimate_intervals(action_dist=d["action_dist"], estimated_rewards_by_reg_model=d["q_hat"],
-                                 n_bootstrap_samples=B, alpha=0.05, random_state=0)
-    out[B] = {"seconds": time.perf_counter() - t,
+    times = []
+    for _ in range(int(sys.argv[4]) if B <= 100 else 1):
+        t = time.perf_counter()
+        res = ope.estimate_intervals(action_dist=d["action_dist"], estimated_rewards_by_reg_model=d["q_hat"],
+                                     n_bootstrap_samples=B, alpha=0.05, random_state=0)
+        times.append(time.perf_counter() - t)
+    out[B] = {"seconds": float(np.median(times)), "times": times,
               "intervals": {k: [v["mean"], v["95.0% CI (lower)"], v["95.0% CI (upper)"]] for k, v in res.items()}}
 json.dump(out, open(sys.argv[2], "w"))
 """
@@ -57,19 +60,25 @@ d = np.load(sys.argv[1])
 log = wb.data.BanditLog(action=d["action"], reward=d["reward"], propensity=d["pscore"], n_actions=d["action_dist"].shape[1])
 pe, q = d["action_dist"][:, :, 0], d["q_hat"][:, :, 0]
 out = {}
-wb.ope.evaluate_policy(log, pe, ["ips", "snips", "dr"], reward_model=q, n_bootstrap=10, warn=False)  # warm-up
+t = time.perf_counter()
+# warm-up; the first call in a process also imports numba and loads (or compiles) the weight kernel
+wb.ope.evaluate_policy(log, pe, ["ips", "snips", "dr"], reward_model=q, n_bootstrap=10, warn=False)
+out["first_call_seconds"] = time.perf_counter() - t
 for B in [int(b) for b in sys.argv[3].split(",")]:
     # Timed without tracemalloc (it hooks every allocation and would slow the many small blocks
     # of the engine); the memory peak comes from a second, traced call.
-    t = time.perf_counter()
-    res = wb.ope.evaluate_policy(log, pe, ["ips", "snips", "dr"], reward_model=q, n_bootstrap=B, random_state=0,
-                                 warn=False)
-    sec = time.perf_counter() - t
+    times = []
+    for _ in range(int(sys.argv[4]) if B <= 100 else 1):
+        t = time.perf_counter()
+        res = wb.ope.evaluate_policy(log, pe, ["ips", "snips", "dr"], reward_model=q, n_bootstrap=B,
+                                     random_state=0, warn=False)
+        times.append(time.perf_counter() - t)
+    sec = float(np.median(times))
     tracemalloc.start()
     wb.ope.evaluate_policy(log, pe, ["ips", "snips", "dr"], reward_model=q, n_bootstrap=B, random_state=0, warn=False)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    out[B] = {"seconds": sec, "peak_bytes": peak,
+    out[B] = {"seconds": sec, "times": times, "peak_bytes": peak,
               "intervals": {r.estimator: [r.value, r.ci_low, r.ci_high] for r in res.itertuples()}}
 out["max_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 json.dump(out, open(sys.argv[2], "w"))
@@ -93,6 +102,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--resamples", type=int, nargs="+", default=[100, 1000])
+    ap.add_argument("--repeats", type=int, default=3, help="timed calls per side at <= 100 resamples (median reported)")
     args = ap.parse_args()
     Bs = ",".join(map(str, args.resamples))
     py = ensure_obp_venv()
@@ -103,13 +113,17 @@ def main():
         (Path(tmp) / "ours.py").write_text(OURS)
         (Path(tmp) / "peer.py").write_text(PEER)
         env = dict(os.environ)
-        subprocess.run([sys.executable, str(Path(tmp) / "ours.py"), str(data), str(ours_out), Bs], check=True, env=env)
-        subprocess.run([str(py), str(Path(tmp) / "peer.py"), str(data), str(peer_out), Bs], check=True)
+        subprocess.run([sys.executable, str(Path(tmp) / "ours.py"), str(data), str(ours_out), Bs, str(args.repeats)], check=True,
+                       env=env)
+        subprocess.run([str(py), str(Path(tmp) / "peer.py"), str(data), str(peer_out), Bs, str(args.repeats)], check=True)
         ours = json.loads(ours_out.read_text())
         peer = json.loads(peer_out.read_text())
     lines = [f"IPS + SNIPS + DR with 95% bootstrap intervals, {args.rows:,} rows x 10 actions "
              f"(truth {truth:.5f}); {os.cpu_count()} CPUs, load average before / after: {load0} / "
-             f"{tuple(round(x, 1) for x in os.getloadavg())} (other work on the machine slows both sides).", "",
+             f"{tuple(round(x, 1) for x in os.getloadavg())} (other work on the machine slows both sides). "
+             f"Median of {args.repeats} calls per side at <= 100 resamples, one call above; ours after one "
+             f"warm-up call (the first call of a process took {ours['first_call_seconds']:.2f} s: numba import "
+             "and kernel load or compile).", "",
              "| resamples | workbench (s) | obp 0.4.1 (s) | speed-up | our peak memory in the call (MiB) |",
              "|---|---|---|---|---|"]
     for B in args.resamples:
