@@ -217,3 +217,49 @@ def test_small_m_interval_covers_on_a_low_error_pool():
             estimate_risk(model, y, 10, method=method, random_state=k, interval="normal")) for k in range(100)]
         assert np.mean(hits) >= 0.90, (method, np.mean(hits))
         assert np.mean(normal) < 0.8  # the failure the Wilson interval fixes
+
+
+# ---- doubly robust estimator (method="dr") ------------------------------------------------------
+@pytest.mark.parametrize("loss", ["zero_one", "cross_entropy"])
+def test_dr_unbiased_with_a_calibrated_surrogate(loss):
+    model, y, p_true = _pool(n=80)
+    truth = (model.argmax(1) != y).mean() if loss == "zero_one" else -np.log(model[np.arange(80), y]).mean()
+    ok, info = _within_3se(_mc(model, y, 10, 1500, surrogate=p_true, loss=loss, method="dr"), truth)
+    assert ok, info
+
+
+def test_dr_unbiased_with_an_adversarial_surrogate_recalibrated_on_the_labels():
+    # The surrogate expects loss 0 exactly on the errors; its temperature is re-fitted every 5 labels,
+    # so the surrogate changes with the data: each term is still unbiased given the past.
+    model, y, _ = _pool(n=80)
+    err = model.argmax(1) != y
+    yhat = np.eye(3)[model.argmax(1)]
+    adversarial = 0.9 * np.where(err[:, None], yhat, (1 - yhat) / 2) + 0.1 / 3
+    ests = _mc(model, y, 15, 3000, surrogate=adversarial, method="dr", floor=0.05)
+    ok, info = _within_3se(ests, err.mean())
+    assert ok, info
+
+
+def test_dr_beats_lure_and_iid_with_a_miscalibrated_but_informative_surrogate():
+    # an over-confident copy of the true conditional: re-calibration recovers it, LURE cannot
+    model, y, p_true = _pool(n=300, seed=5)
+    sharp = p_true**4 / (p_true**4).sum(1, keepdims=True)
+    truth = (model.argmax(1) != y).mean()
+    mse = {m: ((_mc(model, y, 40, 300, surrogate=sharp, method=m) - truth) ** 2).mean() for m in ("iid", "lure", "dr")}
+    assert mse["dr"] < mse["lure"] / 2 and mse["dr"] < 0.85 * mse["iid"], mse
+
+
+def test_dr_interval_coverage_fast():
+    model, y, p_true = _pool(n=300, seed=7)
+    truth = (model.argmax(1) != y).mean()
+    hits = [(lambda t: t.ci_low[-1] <= truth <= t.ci_high[-1])(
+        estimate_risk(model, y, 50, surrogate=model, method="dr", random_state=k)) for k in range(300)]
+    assert 0.90 <= np.mean(hits) <= 0.99, np.mean(hits)
+
+
+def test_dr_full_budget_is_exact_and_trace_is_complete():
+    model, y, p_true = _pool(n=40)
+    t = estimate_risk(model, y, 40, surrogate=p_true, method="dr", random_state=0)
+    assert t.estimates[-1] == pytest.approx((model.argmax(1) != y).mean(), abs=1e-12)
+    assert len(set(t.indices.tolist())) == 40 and np.all(t.q > 0) and t.diagnostics["floor"] == 0.3
+    assert t.interval_method == "wilson-neff" and "temperature" in t.diagnostics

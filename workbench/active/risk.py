@@ -14,6 +14,15 @@ lure  Farquhar et al. 2021 ("On Statistical Bias In Active Learning"): R = (1/M)
 iid   uniform sampling without replacement; the plain mean.
 ase   Active Surrogate Estimator (Kossen et al. 2022): labelled losses plus the surrogate's expected
       loss on every unlabelled point. Low variance, biased when the surrogate is wrong.
+dr    doubly robust (ours; the difference estimator of survey sampling, as DR in off-policy
+      evaluation): at step m, with the surrogate s as it stands *before* the label,
+      Z_m = (1/N) [sum of labelled losses + sum over the remaining points of s_i
+      + (L_{i_m} - s_{i_m}) / q_m(i_m)], and R = sum_m w_m Z_m / sum_m w_m with fixed weights
+      w_m = (N / n_remaining)^2. Given the past, E[Z_m] is exactly the pool risk whatever s is, so
+      R is unbiased for any surrogate, also one re-calibrated or refitted on the labels so far. Here the surrogate is re-calibrated every 5 labels by a
+      temperature fitted on the labels weighted by their inverse acquisition probability, and
+      q is proportional to the surrogate's standard deviation of each point's loss (the
+      variance-optimal proposal for a difference estimator), mixed with the floor.
 naive active acquisition with the plain, unweighted mean: biased (kept to *show* the bias).
 """
 from __future__ import annotations
@@ -30,7 +39,7 @@ from .._validation import ValidationError, check_alpha, check_choice
 from ..results import Estimate, frame_to_html
 from ._common import LabelOracle, check_budget, check_floor, check_probs_2d, expected_loss, point_loss
 
-METHODS = ("lure", "iid", "ase", "naive")
+METHODS = ("lure", "iid", "ase", "dr", "naive")
 LOSSES = ("zero_one", "cross_entropy")
 
 INTERVAL_PROMISES = {
@@ -44,6 +53,10 @@ INTERVAL_PROMISES = {
                            "dozen and the weights are bounded (the floor bounds them by 1/floor)"),
     "iid": ("normal-fpc", "normal interval on the mean of M labels drawn without replacement, variance "
                           "s^2/M (1 - M/N); asymptotic"),
+    "dr": ("wilson-neff", "Wilson score interval at the effective sample size R(1-R)/se^2 with se the standard "
+                          "deviation of the per-step terms Z_m over sqrt(M) (0-1 loss; Student-t with M-1 degrees of "
+                          "freedom for cross-entropy); the Z_m are martingale differences around the risk, so the "
+                          "interval is asymptotic; coverage is measured in benchmarks/active_selection.py"),
     "naive": ("normal-fpc", "the iid interval applied to an actively acquired sample: NOT valid (the sample "
                             "is biased towards high loss); shown to demonstrate the bias"),
     "ase": ("surrogate-posterior", "normal interval from the surrogate's predictive variance of the "
@@ -67,7 +80,8 @@ class RiskTrace:
         points remaining then).
     weights : array (budget,)
         LURE weights v_m for the final budget M (ones for iid; for "ase"/"naive" the LURE weights
-        the same acquisitions would have received, for diagnosis).
+        the same acquisitions would have received, for diagnosis; for "dr" the inverse acquisition
+        probability relative to uniform, 1 / (n_remaining q_m), that scales each residual).
     losses, labels : arrays (budget,)
         The observed loss and label of each acquired point.
     ci_low, ci_high, se : arrays (budget,)
@@ -175,6 +189,68 @@ class _Surrogate:
         return True
 
 
+DR_TEMPERATURES = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0, 8.0)
+
+
+def _calibrated(log_sp, T):
+    z = log_sp / T
+    return np.exp(z - special.logsumexp(z, axis=1, keepdims=True))
+
+
+def _fit_temperature(log_sp, idx, y, w, grid=DR_TEMPERATURES):
+    """Temperature maximising the weighted log-likelihood of the labels (weights: inverse acquisition
+    probability, so the fit targets the whole pool rather than the points that were queried)."""
+    w = w / w.sum()
+    z = log_sp[idx][None] / np.asarray(grid)[:, None, None]  # (T, m, C)
+    ll = z[:, np.arange(len(y)), y] - special.logsumexp(z, axis=2)
+    return float(grid[int(np.argmax(ll @ w))])
+
+
+def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, calibrate=True, every=5):
+    """The doubly robust estimator's acquisition loop; returns per-step terms Z_m and bookkeeping."""
+    n, c = probs.shape
+    idx = np.empty(budget, np.int64)
+    q_sel = np.empty(budget)
+    losses = np.empty(budget)
+    labels = np.empty(budget, np.int64)
+    Z = np.empty(budget)
+    iw = np.empty(budget)  # 1 / (n_remaining q): inverse acquisition probability relative to uniform
+    remaining = np.ones(n, bool)
+    T = 1.0
+
+    def refresh():
+        sp = _calibrated(np.log(np.clip(sur.probs, 1e-12, 1.0)), T) if calibrate else sur.probs
+        return expected_loss(probs, sp, loss), np.sqrt(_loss_variance(probs, sp, loss))
+
+    s, sd = refresh()
+    lab_sum = 0.0
+    for m in range(budget):
+        n_rem = n - m
+        sc = np.where(remaining, sd, 0.0)
+        tot = sc.sum()
+        q_all = (1 - floor) * sc / tot + floor * remaining / n_rem if tot > 0 else remaining / n_rem
+        cdf = np.cumsum(q_all)
+        i = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), n - 1)
+        while not remaining[i]:  # float round-off at a boundary: step to the next remaining point
+            i = (i + 1) % n
+        qi = q_all[i] / cdf[-1]
+        idx[m], q_sel[m], iw[m] = i, qi, 1.0 / (n_rem * qi)
+        labels[m] = oracle(i)
+        losses[m] = point_loss(probs[i], labels[m], loss)
+        Z[m] = (lab_sum + s[remaining].sum() + (losses[m] - s[i]) / qi) / n
+        remaining[i] = False
+        lab_sum += losses[m]
+        changed = sur.maybe_refit(m + 1, idx[: m + 1], labels[: m + 1], schedule)
+        if calibrate and m + 1 >= every and (m + 1) % every == 0:
+            T_new = _fit_temperature(np.log(np.clip(sur.probs, 1e-12, 1.0)), idx[: m + 1], labels[: m + 1],
+                                     iw[: m + 1])
+            changed = changed or T_new != T
+            T = T_new
+        if changed:  # the next term uses the updated surrogate: chosen from the past only, so still unbiased
+            s, sd = refresh()
+    return idx, q_sel, losses, labels, Z, iw, T
+
+
 def lazy_schedule(budget: int, first: int = 5) -> set:
     """Refit after 5, 10, 20, 40, ... labels (doubling), so refits cost O(log budget) fits."""
     out, k = set(), first
@@ -185,7 +261,7 @@ def lazy_schedule(budget: int, first: int = 5) -> set:
 
 
 def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method="lure", random_state=None, *,
-                  features=None, floor=0.1, alpha=0.05, refit_schedule=None, interval="auto") -> RiskTrace:
+                  features=None, floor=None, alpha=0.05, refit_schedule=None, interval="auto") -> RiskTrace:
     """Estimate a classifier's risk on a pool with ``budget`` labels, acquiring them actively.
 
     Parameters
@@ -205,14 +281,18 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         zoo average is a good array surrogate. A classifier is refitted on the acquired labels
         (with ``features``) after 5, 10, 20, 40, ... labels (``refit_schedule``).
     loss : {"zero_one", "cross_entropy"}
-    method : {"lure", "iid", "ase", "naive"}
-        See the module docstring. "naive" (biased) exists only to demonstrate the bias.
+    method : {"lure", "iid", "ase", "dr", "naive"}
+        See the module docstring. "dr" is the one we recommend: unbiased like LURE, and with a
+        zoo-average surrogate the lowest error of the four on the task suite (it re-calibrates the
+        surrogate as labels arrive; pass ``floor=0.3`` or more when the pool may be shifted).
+        "naive" (biased) exists only to demonstrate the bias.
     random_state : int, Generator or None
     features : array (n_points, d), optional
         Needed when ``surrogate`` is a classifier.
-    floor : float in (0, 1]
+    floor : float in (0, 1], optional
         Defensive mixture: q = (1 - floor) * q_surrogate + floor / n_remaining. Every remaining
-        point keeps q >= floor / n_remaining, so LURE weights are at most 1 / floor.
+        point keeps q >= floor / n_remaining, so LURE weights are at most 1 / floor. Default 0.1,
+        and 0.3 for "dr" (measured better on every task of the suite but one, shifted or not).
     alpha : float
         The interval has nominal level 1 - alpha; what it promises depends on the method
         (``trace.interval_promise``): for lure/iid a normal interval with finite-population
@@ -249,7 +329,7 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     budget = check_budget(budget, n)
     check_choice(loss, "loss", LOSSES)
     check_choice(method, "method", METHODS)
-    floor = check_floor(floor)
+    floor = check_floor((0.3 if method == "dr" else 0.1) if floor is None else floor)
     alpha = check_alpha(alpha)
     check_choice(interval, "interval", ("auto", "normal"))
     oracle = LabelOracle(oracle, n, c)
@@ -257,6 +337,8 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     schedule = set(int(k) for k in refit_schedule) if refit_schedule is not None else lazy_schedule(budget)
     rng = check_random_state(random_state)
 
+    if method == "dr":
+        return _dr_trace(probs, sur, oracle, budget, loss, floor, rng, schedule, alpha, interval)
     scores = _acquisition_scores(probs, sur.probs, loss)
     remaining = np.ones(n, bool)
     idx = np.empty(budget, np.int64)
@@ -333,6 +415,43 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     return RiskTrace(estimates=ro(est), indices=ro(idx), q=ro(q_sel), weights=ro(v_final), losses=ro(losses),
                      labels=ro(labels), ci_low=ro(lo), ci_high=ro(hi), se=ro(se), method=method,
                      loss=loss, interval_method=interval_method, alpha=alpha, n_pool=n, diagnostics=diag)
+
+
+def _dr_trace(probs, sur, oracle, budget, loss, floor, rng, schedule, alpha, interval):
+    n = probs.shape[0]
+    idx, q_sel, losses, labels, Z, iw, T = _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule)
+    M = np.arange(1, budget + 1, dtype=float)
+    # Fixed (data-free) weights keep the combination unbiased; the residual term of Z_m is scaled
+    # by n_remaining / N, so its spread shrinks like that and inverse-variance weights are
+    # (N / n_remaining)^2 (measured: lower error than equal weights on every task of the suite).
+    w = (n / (n - np.arange(budget, dtype=float))) ** 2
+    cw, cw2 = np.cumsum(w), np.cumsum(w**2)
+    est = np.cumsum(w * Z) / cw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # weighted sample variance of the Z_m around the running estimate, times sum(w^2) / sum(w)^2
+        ss = np.cumsum(w * Z**2) - 2 * est * np.cumsum(w * Z) + est**2 * cw
+        s2 = np.where(M > 1, ss / cw * M / (M - 1), np.nan)
+        se = np.sqrt(np.maximum(s2, 0.0) * cw2 / cw**2)
+    if budget == n:  # every loss is known: the risk is exact
+        est[-1], se[-1] = losses.mean(), 0.0
+    fpc = 1.0 - M / n
+    z = special.ndtri(1 - alpha / 2)
+    lo, hi = est - z * se, est + z * se
+    interval_method = "normal"
+    if interval != "normal":
+        if loss == "zero_one":
+            lo, hi = _wilson_design_effect(est, se, M, fpc, z)
+            interval_method = "wilson-neff"
+        else:
+            tq = np.where(M > 1, special.stdtrit(np.maximum(M - 1, 1), 1 - alpha / 2), np.nan)
+            lo, hi = est - tq * se, est + tq * se
+            interval_method = "t"
+    diag = {"floor": floor, "surrogate": sur.kind, "temperature": T, "max_weight": float(np.max(iw))}
+    if sur.estimator is not None:
+        diag["surrogate_fits"] = sur.n_fits
+    return RiskTrace(estimates=_ro(est), indices=_ro(idx), q=_ro(q_sel), weights=_ro(iw), losses=_ro(losses),
+                     labels=_ro(labels), ci_low=_ro(lo), ci_high=_ro(hi), se=_ro(se), method="dr", loss=loss,
+                     interval_method=interval_method, alpha=alpha, n_pool=n, diagnostics=diag)
 
 
 def _wilson_design_effect(est, se, M, fpc, z):
