@@ -156,3 +156,30 @@ def test_coda_prior_matches_the_authors_formula():
     conf /= conf.sum(2, keepdims=True)
     B = np.full((3, 3), 0.5) + 0.5 * np.eye(3)
     np.testing.assert_allclose(coda.alpha, 2.0 * (B[None] + 0.1 * conf), rtol=1e-12)
+
+
+def test_auto_label_model_learns_which_models_predict_the_labels():
+    # A crowd of 12 near-copies of one mediocre model outvotes a single good model: the zoo average
+    # follows the crowd. After labels, the stacked label model must weight the good model most
+    # and auto must pick it; with stacking switched off the weights stay uniform.
+    rng = np.random.default_rng(3)
+    N, C = 600, 4
+    y = rng.integers(0, C, N)
+
+    def model(acc, base=None):
+        right = rng.random(N) < acc
+        wrong = (y + rng.integers(1, C, N)) % C
+        pred = np.where(right, y, wrong) if base is None else np.where(rng.random(N) < 0.95, base, wrong)
+        return 0.7 * np.eye(C)[pred] + 0.3 / C, pred
+
+    good, _ = model(0.9)
+    _, crowd_pred = model(0.6)
+    zoo = [good] + [model(0.6, crowd_pred)[0] for _ in range(12)] + [model(a)[0] for a in (0.5, 0.55, 0.65)]
+    P = np.stack(zoo)
+    assert np.mean(P.mean(0).argmax(1) == y) < 0.75  # the crowd misleads the consensus
+    t = select_model(P, y, 60, strategy="auto", random_state=0)
+    w = t.diagnostics["label_model_weights"]
+    assert w.argmax() == 0 and w[0] > 3 / P.shape[0], w
+    assert t.chosen[-1] == 0
+    off = select_model(P, y, 60, strategy="auto", random_state=0, stack_prior=None)
+    np.testing.assert_allclose(off.diagnostics["label_model_weights"], 1 / P.shape[0])

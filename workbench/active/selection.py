@@ -478,12 +478,19 @@ class _Auto(_Strategy):
     See :func:`select_model` for the rationale."""
 
     def __init__(self, zoo, rng, budget, floor=0.1, smoothing=0.01, temperatures=None, min_labels_calibrate=5,
-                 explore=0.1, prior_labels=10.0, greedy=False):
+                 explore=0.1, prior_labels=30.0, stack_prior=0.25, greedy=False):
         super().__init__(zoo, rng, budget)
         H, N, C = zoo.H, zoo.N, zoo.C
         self.floor = check_floor(floor)
         self.explore = float(explore)
         self.n0 = float(prior_labels)
+        if self.n0 <= 0:
+            raise ValidationError("prior_labels", f"must be > 0, got {prior_labels}")
+        self.stack_prior = None if stack_prior is None else float(stack_prior)
+        if self.stack_prior is not None and self.stack_prior <= 0:
+            raise ValidationError("stack_prior", f"must be > 0 (or None to keep the plain zoo average), got {stack_prior}")
+        self.smoothing = float(smoothing)
+        self.beta = np.full(H, 1.0 / H)  # stacking weights of the label model (uniform = the zoo average)
         self.greedy = bool(greedy)
         self.logp = np.log((1 - smoothing) * zoo.pbar + smoothing / C)  # (N, C), never -inf
         self.temperatures = np.asarray(temperatures if temperatures is not None
@@ -527,12 +534,33 @@ class _Auto(_Strategy):
         idx, y = np.asarray(self.lab_idx), np.asarray(self.lab_y)
         w = np.asarray(self.lab_w)
         w = w / w.sum()
+        if self.stack_prior is not None:
+            self._stack(idx, y, w * len(w))
         z = self.logp[idx][None] / self.temperatures[:, None, None]  # (T, m, C)
         ll = z[:, np.arange(len(y)), y] - special.logsumexp(z, axis=2)
         T = float(self.temperatures[np.argmax(ll @ w)])
-        if T != self.T:
+        if T != self.T or self.stack_prior is not None:
             self.T = T
             self._set_pi()
+
+    def _stack(self, idx, y, w, n_iter=30):
+        """Mixture weights of the label model, pi = sum_h beta_h p_h, by EM on the weighted labels.
+
+        MAP under a symmetric Dirichlet(1 + stack_prior) prior: beta_h = (sum_i w_i r_ih + a) /
+        (sum_i w_i + H a), with r_ih the responsibility of model h for label i. The weights are
+        the inverse acquisition probabilities (scaled to sum to the label count), so the fit
+        targets the informative part of the pool, not the points the acquisition favoured.
+        """
+        zoo = self.zoo
+        lik = zoo.P[:, idx, y].T  # (m, H): each model's probability of each observed label
+        beta, a = self.beta, self.stack_prior
+        for _ in range(n_iter):  # EM on a handful of labels x models: microseconds per iteration
+            mix = lik @ beta
+            resp = lik * beta / np.maximum(mix, 1e-300)[:, None]
+            beta = (w @ resp + a) / (w.sum() + zoo.H * a)
+        self.beta = beta
+        mixture = np.einsum("h,hnc->nc", beta, zoo.P)
+        self.logp = np.log((1 - self.smoothing) * mixture + self.smoothing / zoo.C)
 
     def _posterior(self):
         if self._cache is not None:
@@ -651,8 +679,8 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     **options
         Strategy options: ``floor`` (active_testing, auto), ``eps`` / ``eps_grid``
         (model_selector; eps None = tuned against the majority vote), ``prior_strength``,
-        ``consensus_weight``, ``learning_rate``, ``n_candidates`` (coda), ``explore``, ``greedy``
-        (auto).
+        ``consensus_weight``, ``learning_rate``, ``n_candidates`` (coda), ``explore``,
+        ``prior_labels``, ``stack_prior``, ``greedy`` (auto).
 
     Returns
     -------
@@ -672,11 +700,15 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
        labelled point enters acc_h once, with its true outcome, and the rest of the pool is
        still counted (through the consensus), so the estimate targets the pool accuracy however
        points were chosen.
-    2. The consensus is *calibrated* on the labels by a temperature chosen by weighted
-       likelihood, with each label weighted by its inverse acquisition probability (as LURE
-       does), so the calibration targets the informative part of the pool rather than the
-       points we happened to query. When the consensus misleads, the temperature rises, the
-       prior loosens and challengers regain probability.
+    2. The consensus is *learned* from the labels: pi is a mixture of the zoo's models whose
+       weights are fitted by EM (stacking, with a Dirichlet prior ``stack_prior`` per model that
+       keeps it close to the plain zoo average until labels say otherwise), then
+       temperature-scaled; both fits weight each label by its inverse acquisition probability
+       (as LURE does), so they target the informative part of the pool rather than the points
+       we happened to query. When the crowd misleads, the mixture moves towards the models
+       that predict the labels, the temperature rises if it is still over-confident, and the
+       remaining per-model residual (labelled outcome minus pi's prediction) is added back,
+       shrunk by its precision against ``prior_labels`` pseudo-labels.
     3. Acquisition is *sampled* from q proportional to the variance of the accuracy difference
        between the current leader and each challenger (weighted by the challenger's
        probability-best plus an ``explore`` share), mixed with a uniform floor over the
@@ -733,7 +765,8 @@ def _run(probs, names, oracle, budget, strategy, rng, options):
     allowed = {"random": (), "uncertainty": (), "margin": (), "active_testing": ("floor",),
                "model_selector": ("eps", "eps_grid", "tune_horizon"),
                "coda": ("prior_strength", "consensus_weight", "learning_rate", "n_candidates", "grid_size"),
-               "auto": ("floor", "smoothing", "temperatures", "min_labels_calibrate", "explore", "prior_labels", "greedy")}[strategy]
+               "auto": ("floor", "smoothing", "temperatures", "min_labels_calibrate", "explore", "prior_labels",
+                        "stack_prior", "greedy")}[strategy]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ValidationError("options", f"{unknown} not understood by strategy {strategy!r}; it takes {list(allowed)}")
@@ -757,6 +790,7 @@ def _run(probs, names, oracle, budget, strategy, rng, options):
         diag["eps"] = strat.eps
     if strategy == "auto":
         diag["temperature"] = strat.T
+        diag["label_model_weights"] = strat.beta.copy()
     ro = lambda x: (x.setflags(write=False), x)[1]  # noqa: E731
     return SelectionTrace(chosen=ro(chosen), prob_best=ro(pbest), indices=ro(idx), labels=ro(labels), q=ro(qs),
                           strategy=strategy, model_names=tuple(names), n_pool=N, seconds_per_step=elapsed / budget,
