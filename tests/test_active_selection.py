@@ -140,6 +140,13 @@ def test_benchmark_frame_and_seed_independence_of_n_jobs():
     s = a.summary
     assert {"labels_first_90", "labels_stay_90", "cum_regret_100", "ms_per_step"} <= set(s.columns)
     assert (s["cum_regret_100"] >= 0).all()
+    reached = s["labels_first_90"].notna()
+    assert s.loc[~reached, "min_p_best_after_first_90"].isna().all()
+    m = s.loc[reached, "min_p_best_after_first_90"]
+    assert ((m >= 0) & (m <= 1)).all()
+    # the lowest fraction after first reaching 90% is below 90% exactly when the strategy did not stay
+    stayed = s.loc[reached, "labels_stay_90"] == s.loc[reached, "labels_first_90"]
+    assert ((m >= 0.9 - 1e-12) == stayed).all()
 
 
 def test_coda_prior_matches_the_authors_formula():

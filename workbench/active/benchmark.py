@@ -14,7 +14,8 @@ from .selection import STRATEGIES, select_model
 CURVE_COLUMNS = ["task", "strategy", "labels", "p_best", "p_best_se", "p_within_1pt", "p_within_1pt_se",
                  "mean_regret_points", "n_seeds"]
 SUMMARY_COLUMNS = ["task", "strategy", "labels_first_90", "labels_stay_90", "labels_first_90_within_1pt",
-                   "labels_stay_90_within_1pt", "cum_regret_100", "cum_regret_100_se", "final_p_best",
+                   "labels_stay_90_within_1pt", "min_p_best_after_first_90", "cum_regret_100", "cum_regret_100_se",
+                   "final_p_best",
                    "ms_per_step", "n_seeds", "budget"]
 
 
@@ -25,7 +26,8 @@ class SelectionBenchmark:
     ``curves``: one row per (task, strategy, label count): the fraction of seeds whose pick is the
     exact best (``p_best``) or within one accuracy point of it, with binomial standard errors.
     ``summary``: one row per (task, strategy): labels to first reach 90% and labels from which the
-    fraction stays >= 90% until the end of the budget (NaN: never), cumulative regret over the
+    fraction stays >= 90% until the end of the budget (NaN: never), the lowest fraction after it
+    first reached 90% (does the strategy hold its pick?), cumulative regret over the
     first 100 labels in accuracy points (sum over t of 100 * (acc_best - acc_pick_t)) with its
     standard error over seeds, and milliseconds per step.
     """
@@ -160,8 +162,11 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
             f90, s90 = _first_and_stay(p_e, all_t)
             f90w, s90w = _first_and_stay(p_w, all_t)
             cum = regret[:, :100].sum(axis=1)
+            # how far the fraction falls once it has reached 90% (1 - this is the worst drawdown)
+            min_after = float(p_e[int(f90) - 1:].min()) if np.isfinite(f90) else np.nan
             summary.append({"task": name, "strategy": strat, "labels_first_90": f90, "labels_stay_90": s90,
                             "labels_first_90_within_1pt": f90w, "labels_stay_90_within_1pt": s90w,
+                            "min_p_best_after_first_90": min_after,
                             "cum_regret_100": cum.mean(), "cum_regret_100_se": cum.std(ddof=1) / np.sqrt(len(cum))
                             if len(cum) > 1 else np.nan, "final_p_best": p_e[-1], "ms_per_step": 1e3 * secs.mean(),
                             "n_seeds": picks.shape[0], "budget": budget})
