@@ -245,3 +245,19 @@ def test_prediction_log_losses_save_load(tmp_path):
     reg = PredictionLog(predictions=np.zeros((2, 5)), labels=np.arange(5.0))
     assert np.allclose(reg.losses("squared")[0], np.arange(5.0) ** 2)
     assert "2 models" in repr(log) and len(log.to_frame()) == 100
+
+
+def test_validation_error_survives_pickling_and_a_worker_process():
+    import pickle
+
+    from joblib import Parallel, delayed
+
+    err = ValidationError("propensity", "must be in (0, 1]", 3, 7, 10, 0.0, hint="see docs")
+    back = pickle.loads(pickle.dumps(err))
+    assert str(back) == str(err) and (back.field, back.n_bad, back.first) == ("propensity", 3, 7)
+
+    def bad(_):
+        raise ValidationError("x", "must be positive", 1, 0)
+
+    with pytest.raises(ValidationError, match="x: must be positive"):
+        Parallel(n_jobs=2)(delayed(bad)(i) for i in range(2))

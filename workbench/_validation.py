@@ -33,6 +33,12 @@ class ValidationError(ValueError):
             msg += f". {hint}"
         super().__init__(msg)
 
+    def __reduce__(self):
+        # Exceptions pickle as cls(*args) by default, and args holds only the message: without this,
+        # an error raised in a joblib / Dask worker could not be rebuilt in the parent process and
+        # the user would see a broken process pool instead of the message.
+        return (self.__class__, (self.field, self.rule, self.n_bad, self.first, self.n_total, self.value, self.hint))
+
 
 def _first_bad(bad: np.ndarray):
     """Count of True entries and the index of the first one (row index for 2-D+ masks)."""
