@@ -284,8 +284,9 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     method : {"lure", "iid", "ase", "dr", "naive"}
         See the module docstring. "dr" is the one we recommend: unbiased like LURE, and with a
         zoo-average surrogate (re-calibrated as labels arrive) it beat LURE with the same surrogate
-        by up to 3x in mean squared error on digits, digits_noise, breast_cancer and its noisy
-        variant at 25-100 labels, and matched it within noise on the synthetic tasks
+        by up to 3x in mean squared error on digits, digits_noise and breast_cancer_noise at
+        25-100 labels (breast_cancer: at 25-50, level at 100), and matched it within noise on
+        the synthetic tasks
         (``benchmarks/active_selection.py``).
         "naive" (biased) exists only to demonstrate the bias.
     random_state : int, Generator or None
