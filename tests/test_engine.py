@@ -166,3 +166,19 @@ def test_engine_sums_do_not_depend_on_numba(monkeypatch):
     # and both equal the dense weight matrix times the terms
     W = hashed_poisson_weights(unit_keys(np.arange(70_000), rs.seed), 0, 37).astype(float)
     assert np.allclose(slow.rep_sums, W.T @ T, rtol=1e-12, atol=1e-9)
+
+
+def test_a_failing_numba_falls_back_to_numpy():
+    from workbench._compiled import _compile
+
+    def broken_njit(**kwargs):
+        def deco(f):
+            raise RuntimeError("no locator / no compiler")
+        return deco
+
+    assert _compile(broken_njit) is False
+
+    def wrong_njit(**kwargs):  # "compiles" to something that writes wrong weights
+        return lambda f: (lambda keys, lanes, thr, W: W.fill(2.0))
+
+    assert _compile(wrong_njit) is False

@@ -70,6 +70,27 @@ def poisson_weights_kernel():
             except ImportError:  # numba is a dependency, but the numpy path gives the same numbers
                 pass
             else:
-                # nogil: the engine's worker threads run the kernel in parallel
-                _KERNEL = njit(nogil=True, cache=True)(_poisson_weights_into)
+                _KERNEL = _compile(njit)
     return _KERNEL or None
+
+
+def _compile(njit):
+    """Compile (or load from the disk cache) and smoke-test the kernel; False if anything fails.
+
+    The on-disk cache needs a writable location (next to the package or numba's user cache);
+    without one, compile in memory. Any failure leaves the numpy path, which gives the same weights.
+    """
+    from ._random import POISSON1_THRESHOLDS, hashed_poisson_weights, lane_offsets
+
+    keys = np.arange(64, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    for cache in (True, False):
+        try:
+            # nogil: the engine's worker threads run the kernel in parallel
+            kernel = njit(nogil=True, cache=cache)(_poisson_weights_into)
+            W = np.empty((64, 8))
+            kernel(keys, lane_offsets(0, 8), POISSON1_THRESHOLDS, W)
+        except Exception:  # noqa: BLE001 - a broken numba install must not break the engine
+            continue
+        # the same weights as the numpy path, or not used at all
+        return kernel if np.array_equal(W, hashed_poisson_weights(keys, 0, 8)) else False
+    return False
