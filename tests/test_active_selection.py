@@ -165,28 +165,47 @@ def test_coda_prior_matches_the_authors_formula():
     np.testing.assert_allclose(coda.alpha, 2.0 * (B[None] + 0.1 * conf), rtol=1e-12)
 
 
-def test_auto_label_model_learns_which_models_predict_the_labels():
-    # A crowd of 12 near-copies of one mediocre model outvotes a single good model: the zoo average
-    # follows the crowd. After labels, the stacked label model must weight the good model most
-    # and auto must pick it; with stacking switched off the weights stay uniform.
-    rng = np.random.default_rng(3)
-    N, C = 600, 4
-    y = rng.integers(0, C, N)
+def test_auto_prior_is_the_consensus_expected_accuracy_worth_prior_labels_agreements():
+    from workbench.active.selection import _Auto, _Zoo
 
-    def model(acc, base=None):
-        right = rng.random(N) < acc
-        wrong = (y + rng.integers(1, C, N)) % C
-        pred = np.where(right, y, wrong) if base is None else np.where(rng.random(N) < 0.95, base, wrong)
-        return 0.7 * np.eye(C)[pred] + 0.3 / C, pred
+    probs, y = _zoo(h=6, n=150, seed=2)
+    zoo = _Zoo(probs)
+    a = _Auto(zoo, np.random.default_rng(0), 20, eps=0.4, prior_labels=5.0)
+    ea = np.array([zoo.pbar[np.arange(150), zoo.preds[h]].mean() for h in range(6)])
+    np.testing.assert_allclose(a.prior, np.log(0.6 / 0.4) * 5.0 * (ea - ea.max()))
+    flat = _Auto(zoo, np.random.default_rng(0), 20, eps=0.4, prior_labels=0.0)
+    np.testing.assert_allclose(flat.posterior(), 1 / 6)
+    # one observed label moves log-posteriors by log(gamma) for the models that got it right
+    i = int(np.flatnonzero(zoo.disagree)[0])
+    before = a.logw.copy()
+    a.observe(i, int(y[i]))
+    diff = (a.logw - a.logw.max()) - (before - before.max())
+    right = zoo.preds[:, i] == y[i]
+    assert np.allclose(diff[right] - diff[right][0], 0) and np.allclose(diff[~right] - diff[~right][0], 0)
 
-    good, _ = model(0.9)
-    _, crowd_pred = model(0.6)
-    zoo = [good] + [model(0.6, crowd_pred)[0] for _ in range(12)] + [model(a)[0] for a in (0.5, 0.55, 0.65)]
-    P = np.stack(zoo)
-    assert np.mean(P.mean(0).argmax(1) == y) < 0.75  # the crowd misleads the consensus
-    t = select_model(P, y, 60, strategy="auto", random_state=0)
-    w = t.diagnostics["label_model_weights"]
-    assert w.argmax() == 0 and w[0] > 3 / P.shape[0], w
-    assert t.chosen[-1] == 0
-    off = select_model(P, y, 60, strategy="auto", random_state=0, stack_prior=None)
-    np.testing.assert_allclose(off.diagnostics["label_model_weights"], 1 / P.shape[0])
+
+def test_auto_switches_its_pick_only_on_enough_evidence():
+    from workbench.active.selection import _Auto, _Zoo
+
+    probs, _ = _zoo(h=4, n=100, seed=3)
+    a = _Auto(_Zoo(probs), np.random.default_rng(0), 10, eps=0.4, prior_labels=0.0, hysteresis=1.0)
+    lg = a.log_gamma
+    a.logw = np.array([1.0, 0.0, 0.0, 0.0]) * lg
+    assert a.summary()[0] == 0
+    a.logw = np.array([0.0, 0.5, 0.0, 0.0]) * lg  # model 1 leads by half an agreement: keep model 0
+    assert a.summary()[0] == 0
+    a.logw = np.array([0.0, 1.5, 0.0, 0.0]) * lg  # by one and a half: switch
+    assert a.summary()[0] == 1
+    eager = _Auto(_Zoo(probs), np.random.default_rng(0), 10, eps=0.4, prior_labels=0.0, hysteresis=0.0)
+    eager.logw = np.array([1.0, 0.0, 0.0, 0.0]) * lg
+    eager.summary()
+    eager.logw = np.array([0.0, 0.5, 0.0, 0.0]) * lg
+    assert eager.summary()[0] == 1
+
+
+def test_auto_acquisition_is_sampled_with_full_support_over_informative_points():
+    probs, y = _zoo(h=6, n=200, seed=4)
+    t = select_model(probs, y, 40, strategy="auto", random_state=0, eps=0.4)
+    assert np.all((t.q > 0) & (t.q <= 1)) and len(set(t.indices.tolist())) == 40
+    t2 = select_model(probs, y, 40, strategy="auto", random_state=1, eps=0.4)
+    assert not np.array_equal(t.indices, t2.indices)  # sampled, not a fixed greedy order
