@@ -427,7 +427,8 @@ def _dr_trace(probs, sur, oracle, budget, loss, floor, rng, schedule, alpha, int
     M = np.arange(1, budget + 1, dtype=float)
     # Fixed (data-free) weights keep the combination unbiased; the residual term of Z_m is scaled
     # by n_remaining / N, so its spread shrinks like that and inverse-variance weights are
-    # (N / n_remaining)^2 (measured: lower error than equal weights on every task of the suite).
+    # (N / n_remaining)^2 (measured against equal weights: same error within noise at 10-100 labels,
+    # lower at 200, e.g. 9.0x vs 4.4x over iid on breast_cancer).
     w = (n / (n - np.arange(budget, dtype=float))) ** 2
     cw, cw2 = np.cumsum(w), np.cumsum(w**2)
     est = np.cumsum(w * Z) / cw
