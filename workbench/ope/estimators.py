@@ -264,7 +264,21 @@ class DirectMethod(OffPolicyEstimator):
 
 
 @dataclass(frozen=True)
-class InverseProbabilityWeighting(OffPolicyEstimator):
+class _ClippedWeights(OffPolicyEstimator):
+    """Shared by IPS and DR: importance weights capped at ``clip`` (inf = no cap)."""
+
+    clip: float = np.inf
+
+    def __post_init__(self):
+        _check_lambda(self.clip, "clip", low=0.0)
+
+    def weights(self, inputs):
+        # Unclipped: the shared array itself (no copy; diagnostics computed once for all estimators).
+        return inputs.weight if np.isinf(self.clip) else np.minimum(inputs.weight, self.clip)
+
+
+@dataclass(frozen=True)
+class InverseProbabilityWeighting(_ClippedWeights):
     """IPS: E_n[min(w, clip) r]. Unbiased when clip=inf and pi_b > 0 wherever pi_e > 0.
 
     Parameters
@@ -275,14 +289,6 @@ class InverseProbabilityWeighting(OffPolicyEstimator):
     """
 
     name: ClassVar[str] = "ips"
-    clip: float = np.inf
-
-    def __post_init__(self):
-        _check_lambda(self.clip, "clip", low=0.0)
-
-    def weights(self, inputs):
-        # Unclipped: the shared array itself (no copy; diagnostics computed once for all estimators).
-        return inputs.weight if np.isinf(self.clip) else np.minimum(inputs.weight, self.clip)
 
     def terms(self, inputs):
         return (self.weights(inputs) * inputs.reward)[:, None]
@@ -313,19 +319,11 @@ class SelfNormalizedIPS(OffPolicyEstimator):
 
 
 @dataclass(frozen=True)
-class DoublyRobust(OffPolicyEstimator):
+class DoublyRobust(_ClippedWeights):
     """DR: E_n[q(x, pi_e) + min(w, clip) (r - q(x, a))]. Unbiased if either w or q is correct (clip=inf)."""
 
     name: ClassVar[str] = "dr"
     requires_reward_model: ClassVar[bool] = True
-    clip: float = np.inf
-
-    def __post_init__(self):
-        _check_lambda(self.clip, "clip", low=0.0)
-
-    def weights(self, inputs):
-        # Unclipped: the shared array itself (no copy; diagnostics computed once for all estimators).
-        return inputs.weight if np.isinf(self.clip) else np.minimum(inputs.weight, self.clip)
 
     def terms(self, inputs):
         _need_q(inputs, "dr")
