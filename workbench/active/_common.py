@@ -69,6 +69,21 @@ def check_floor(floor) -> float:
     return floor
 
 
+def defensive_draw(score: np.ndarray, valid: np.ndarray, floor: float, rng: np.random.Generator):
+    """Draw one index with q = (1 - floor) * score / sum(score) + floor / n_valid over the valid points.
+
+    The uniform "defensive" share keeps q > 0 on every valid point (no score can starve a point),
+    and floor = 1 is plain uniform sampling. Returns the index and its probability q.
+    """
+    s = np.where(valid, score, 0.0)
+    tot = s.sum()
+    uniform = valid / valid.sum()
+    q = (1 - floor) * s / tot + floor * uniform if tot > 0 else uniform
+    q = q / q.sum()
+    i = int(rng.choice(q.size, p=q))  # inverse-CDF draw from one uniform
+    return i, float(q[i])
+
+
 def expected_loss(model_probs: np.ndarray, surrogate_probs: np.ndarray, loss: str, eps: float = 1e-12) -> np.ndarray:
     """Expected loss of a model under a surrogate's class probabilities, per point.
 

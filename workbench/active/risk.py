@@ -37,7 +37,8 @@ from scipy import special
 from .._random import check_random_state
 from .._validation import ValidationError, check_alpha, check_choice
 from ..results import Estimate, frame_to_html
-from ._common import LabelOracle, check_budget, check_floor, check_probs_2d, expected_loss, point_loss
+from ._common import (LabelOracle, check_budget, check_floor, check_probs_2d, defensive_draw, expected_loss,
+                      point_loss)
 
 METHODS = ("lure", "iid", "ase", "dr", "naive")
 LOSSES = ("zero_one", "cross_entropy")
@@ -206,9 +207,9 @@ def _fit_temperature(log_sp, idx, y, w, grid=DR_TEMPERATURES):
     return float(grid[int(np.argmax(ll @ w))])
 
 
-def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, calibrate=True, every=5):
+def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, every=5):
     """The doubly robust estimator's acquisition loop; returns per-step terms Z_m and bookkeeping."""
-    n, c = probs.shape
+    n = probs.shape[0]
     idx = np.empty(budget, np.int64)
     q_sel = np.empty(budget)
     losses = np.empty(budget)
@@ -217,33 +218,27 @@ def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, calibrate=Tr
     iw = np.empty(budget)  # 1 / (n_remaining q): inverse acquisition probability relative to uniform
     remaining = np.ones(n, bool)
     T = 1.0
+    log_sp = np.log(np.clip(sur.probs, 1e-12, 1.0))  # recomputed only when a model surrogate is refitted
 
     def refresh():
-        sp = _calibrated(np.log(np.clip(sur.probs, 1e-12, 1.0)), T) if calibrate else sur.probs
+        sp = _calibrated(log_sp, T)
         return expected_loss(probs, sp, loss), np.sqrt(_loss_variance(probs, sp, loss))
 
     s, sd = refresh()
     lab_sum = 0.0
     for m in range(budget):
-        n_rem = n - m
-        sc = np.where(remaining, sd, 0.0)
-        tot = sc.sum()
-        q_all = (1 - floor) * sc / tot + floor * remaining / n_rem if tot > 0 else remaining / n_rem
-        cdf = np.cumsum(q_all)
-        i = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), n - 1)
-        while not remaining[i]:  # float round-off at a boundary: step to the next remaining point
-            i = (i + 1) % n
-        qi = q_all[i] / cdf[-1]
-        idx[m], q_sel[m], iw[m] = i, qi, 1.0 / (n_rem * qi)
+        i, qi = defensive_draw(sd, remaining, floor, rng)
+        idx[m], q_sel[m], iw[m] = i, qi, 1.0 / ((n - m) * qi)
         labels[m] = oracle(i)
         losses[m] = point_loss(probs[i], labels[m], loss)
         Z[m] = (lab_sum + s[remaining].sum() + (losses[m] - s[i]) / qi) / n
         remaining[i] = False
         lab_sum += losses[m]
         changed = sur.maybe_refit(m + 1, idx[: m + 1], labels[: m + 1], schedule)
-        if calibrate and m + 1 >= every and (m + 1) % every == 0:
-            T_new = _fit_temperature(np.log(np.clip(sur.probs, 1e-12, 1.0)), idx[: m + 1], labels[: m + 1],
-                                     iw[: m + 1])
+        if changed:
+            log_sp = np.log(np.clip(sur.probs, 1e-12, 1.0))
+        if m + 1 >= every and (m + 1) % every == 0:
+            T_new = _fit_temperature(log_sp, idx[: m + 1], labels[: m + 1], iw[: m + 1])
             changed = changed or T_new != T
             T = T_new
         if changed:  # the next term uses the updated surrogate: chosen from the past only, so still unbiased
@@ -351,22 +346,10 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     labels = np.empty(budget, np.int64)
     ase_est = np.empty(budget)
     ase_var = np.empty(budget)
-    uniform = method == "iid"
+    draw_floor = 1.0 if method == "iid" else floor  # iid: uniform over the remaining points
     for m in range(budget):
-        n_rem = n - m
-        if uniform:
-            w = remaining.astype(float)
-            q_all = w / n_rem
-        else:
-            s = np.where(remaining, scores, 0.0)
-            tot = s.sum()
-            q_all = (1 - floor) * s / tot + floor * remaining / n_rem if tot > 0 else remaining / n_rem
-        cdf = np.cumsum(q_all)
-        i = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
-        i = min(i, n - 1)
-        while not remaining[i]:  # float round-off at a boundary: step to the next remaining point
-            i = (i + 1) % n
-        idx[m], q_sel[m] = i, q_all[i] / cdf[-1]
+        i, q_sel[m] = defensive_draw(scores, remaining, draw_floor, rng)
+        idx[m] = i
         remaining[i] = False
         labels[m] = oracle(i)
         losses[m] = point_loss(probs[i], labels[m], loss)
@@ -401,17 +384,10 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         v_final = np.ones(budget)
     if method == "ase":
         est, se = ase_est, np.sqrt(ase_var)
-    z = special.ndtri(1 - alpha / 2)
-    interval_method = INTERVAL_PROMISES[method][0]
-    lo, hi = est - z * se, est + z * se
-    if method in ("lure", "iid") and interval != "normal":
-        if loss == "zero_one":
-            lo, hi = _wilson_design_effect(est, se, M, fpc, z)
-            interval_method = "wilson-neff"
-        else:
-            tq = np.where(M > 1, special.stdtrit(np.maximum(M - 1, 1), 1 - alpha / 2), np.nan)
-            lo, hi = est - tq * se, est + tq * se
-            interval_method = "t-fpc"
+    # ase / naive keep their normal interval; lure / iid get the small-sample forms unless asked not to
+    lo, hi, interval_method = _interval(est, se, M, fpc, loss, alpha,
+                                        interval if method in ("lure", "iid") else "normal",
+                                        INTERVAL_PROMISES[method][0], "t-fpc")
     diag = {"floor": floor, "surrogate": sur.kind, "max_weight": float(np.max(v_final))}
     if sur.estimator is not None:
         diag["surrogate_fits"] = sur.n_fits
@@ -442,24 +418,25 @@ def _dr_trace(probs, sur, oracle, budget, loss, floor, rng, schedule, alpha, int
         se = np.sqrt(np.maximum(s2, 0.0) * cw2 / cw**2)
     if budget == n:  # every loss is known: the risk is exact
         est[-1], se[-1] = losses.mean(), 0.0
-    fpc = 1.0 - M / n
-    z = special.ndtri(1 - alpha / 2)
-    lo, hi = est - z * se, est + z * se
-    interval_method = "normal"
-    if interval != "normal":
-        if loss == "zero_one":
-            lo, hi = _wilson_design_effect(est, se, M, fpc, z)
-            interval_method = "wilson-neff"
-        else:
-            tq = np.where(M > 1, special.stdtrit(np.maximum(M - 1, 1), 1 - alpha / 2), np.nan)
-            lo, hi = est - tq * se, est + tq * se
-            interval_method = "t"
+    lo, hi, interval_method = _interval(est, se, M, 1.0 - M / n, loss, alpha, interval, "normal", "t")
     diag = {"floor": floor, "surrogate": sur.kind, "temperature": T, "max_weight": float(np.max(iw))}
     if sur.estimator is not None:
         diag["surrogate_fits"] = sur.n_fits
     return RiskTrace(estimates=_ro(est), indices=_ro(idx), q=_ro(q_sel), weights=_ro(iw), losses=_ro(losses),
                      labels=_ro(labels), ci_low=_ro(lo), ci_high=_ro(hi), se=_ro(se), method="dr", loss=loss,
                      interval_method=interval_method, alpha=alpha, n_pool=n, diagnostics=diag)
+
+
+def _interval(est, se, M, fpc, loss, alpha, interval, normal_name, t_name):
+    """Running intervals after each label: normal, or ("auto") Wilson at n_eff for the 0-1 loss and
+    Student-t with M - 1 degrees of freedom otherwise. Returns (low, high, method name)."""
+    z = special.ndtri(1 - alpha / 2)
+    if interval == "normal":
+        return est - z * se, est + z * se, normal_name
+    if loss == "zero_one":
+        return (*_wilson_design_effect(est, se, M, fpc, z), "wilson-neff")
+    tq = np.where(M > 1, special.stdtrit(np.maximum(M - 1, 1), 1 - alpha / 2), np.nan)
+    return est - tq * se, est + tq * se, t_name
 
 
 def _wilson_design_effect(est, se, M, fpc, z):

@@ -41,7 +41,7 @@ from scipy import special
 from .._random import check_random_state
 from .._validation import ValidationError, as_array, check_choice
 from ..results import frame_to_html
-from ._common import LabelOracle, check_budget, check_floor, entropy
+from ._common import LabelOracle, check_budget, check_floor, defensive_draw, entropy
 
 STRATEGIES = ("random", "uncertainty", "margin", "active_testing", "model_selector", "coda", "auto")
 N_DRAWS = 256  # Monte Carlo draws for normal-approximation probability-best
@@ -246,15 +246,7 @@ class _ActiveTesting(_Strategy):
         self.q_last = None
 
     def next_point(self):
-        n_rem = self.zoo.N - self.m
-        s = np.where(self.remaining, self.score, 0.0)
-        tot = s.sum()
-        q = (1 - self.floor) * s / tot + self.floor * self.remaining / n_rem if tot > 0 else self.remaining / n_rem
-        cdf = np.cumsum(q)
-        i = min(int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right")), self.zoo.N - 1)
-        while not self.remaining[i]:
-            i = (i + 1) % self.zoo.N
-        self.q_last = q[i] / cdf[-1]
+        i, self.q_last = defensive_draw(self.score, self.remaining, self.floor, self.rng)
         return i, self.q_last
 
     def observe(self, i, y):
@@ -519,11 +511,8 @@ class _Auto(_ModelSelector):
             return self._uniform_remaining()
         idx = np.flatnonzero(cand)
         gain = np.clip(self._entropy_now() - self._expected_entropy(cand), 0.0, None) ** self.sharpness
-        n = idx.size
-        tot = gain.sum()
-        q = (1 - self.floor) * gain / tot + self.floor / n if tot > 0 else np.full(n, 1.0 / n)
-        k = min(int(np.searchsorted(np.cumsum(q), self.rng.random() * q.sum(), side="right")), n - 1)
-        return int(idx[k]), float(q[k] / q.sum())
+        k, q = defensive_draw(gain, np.ones(idx.size, bool), self.floor, self.rng)
+        return int(idx[k]), q
 
     def summary(self):
         w = self.posterior()
