@@ -17,8 +17,7 @@ import os
 
 import numpy as np
 
-_M1 = 0xBF58476D1CE4E5B9
-_M2 = 0x94D049BB133111EB
+from ._random import _M1, _M2, POISSON1_THRESHOLDS, PoissonWeightBlock, hashed_poisson_weights, lane_offsets
 
 
 def _poisson_weights_into(keys, lanes, thresholds, W):  # pragma: no cover - runs compiled
@@ -32,8 +31,8 @@ def _poisson_weights_into(keys, lanes, thresholds, W):  # pragma: no cover - run
     J = lanes.shape[0]
     z = np.empty(J, np.uint64)
     cnt = np.empty(4 * J, np.uint8)
-    m1 = np.uint64(_M1)
-    m2 = np.uint64(_M2)
+    m1 = _M1  # SplitMix64's multipliers, shared with the numpy path
+    m2 = _M2
     s30 = np.uint64(30)
     s27 = np.uint64(27)
     s31 = np.uint64(31)
@@ -80,8 +79,6 @@ def _compile(njit):
     The on-disk cache needs a writable location (next to the package or numba's user cache);
     without one, compile in memory. Any failure leaves the numpy path, which gives the same weights.
     """
-    from ._random import POISSON1_THRESHOLDS, hashed_poisson_weights, lane_offsets
-
     keys = np.arange(64, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     for cache in (True, False):
         try:
@@ -94,3 +91,15 @@ def _compile(njit):
         # the same weights as the numpy path, or not used at all
         return kernel if np.array_equal(W, hashed_poisson_weights(keys, 0, 8)) else False
     return False
+
+
+def poisson_weight_filler(max_rows: int, B: int):
+    """``(fill, width)``: ``fill(keys, W)`` writes the float Poisson(1) weights of replicates 0..B-1
+    for ``keys`` into ``W[:len(keys), :B]``; ``W`` must have ``width`` >= B columns (the compiled
+    kernel fills whole 4-lane hashes). Compiled when numba works, numpy otherwise: same weights."""
+    kernel = poisson_weights_kernel()
+    if kernel is not None:
+        lanes = lane_offsets(0, B)
+        return (lambda keys, W: kernel(keys, lanes, POISSON1_THRESHOLDS, W)), 4 * lanes.shape[0]
+    block = PoissonWeightBlock(max_rows, 0, B)
+    return (lambda keys, W: np.copyto(W[:keys.shape[0], :B], block(keys))), B

@@ -25,8 +25,8 @@ from typing import Callable
 
 import numpy as np
 
-from ._compiled import poisson_weights_kernel
-from ._random import POISSON1_THRESHOLDS, PoissonWeightBlock, lane_offsets, seed_key, unit_keys
+from ._compiled import poisson_weight_filler
+from ._random import seed_key, unit_keys
 from ._validation import ValidationError, check_choice
 
 SCHEMES = ("poisson", "multinomial", "indices")
@@ -140,13 +140,8 @@ def _poisson_span(terms, keys, B):
     step = _block_rows(B)
     k = terms.shape[1]
     rows = min(step, terms.shape[0])
-    kernel = poisson_weights_kernel()
-    if kernel is not None:
-        lanes = lane_offsets(0, B)
-        W = np.empty((rows, 4 * lanes.shape[0]))
-    else:
-        block = PoissonWeightBlock(rows, 0, B)
-        W = np.empty((rows, B))
+    fill, width = poisson_weight_filler(rows, B)
+    W = np.empty((rows, width))
     # A column of ones appended to the terms makes the total weight of each replicate come out
     # of the same matrix product (one pass over W instead of two).
     T1 = np.empty((rows, k + 1))
@@ -154,10 +149,7 @@ def _poisson_span(terms, keys, B):
     sums = np.zeros((B, k + 1))
     for s in range(0, terms.shape[0], step):  # blocks of rows, each one vectorised over B replicates
         m = min(step, terms.shape[0] - s)
-        if kernel is not None:
-            kernel(keys[s:s + m], lanes, POISSON1_THRESHOLDS, W)
-        else:
-            np.copyto(W[:m], block(keys[s:s + m]))
+        fill(keys[s:s + m], W)
         T1[:m, :k] = terms[s:s + m]
         sums += W[:m, :B].T @ T1[:m]
     return sums[:, :k], sums[:, k].copy()

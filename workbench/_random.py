@@ -24,6 +24,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _LANE_STEP = np.uint64(0xD1B54A32D192ED03)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 
 
 def check_random_state(random_state) -> np.random.Generator:
@@ -69,9 +70,9 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
     """The SplitMix64 finaliser, vectorised over a uint64 array (wrapping arithmetic)."""
     with np.errstate(over="ignore"):
         z = x + _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-        return z ^ (z >> np.uint64(31))
+        z = (z ^ (z >> _S30)) * _M1
+        z = (z ^ (z >> _S27)) * _M2
+        return z ^ (z >> _S31)
 
 
 def _poisson1_table() -> np.ndarray:
@@ -148,9 +149,6 @@ class PoissonWeightBlock:
             np.greater_equal(u, th, out=ge)
             w += ge.view(np.uint8)
         return w[:, self.off:self.off + self.width]
-
-
-_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 
 
 def lane_offsets(b0: int, b1: int) -> np.ndarray:
