@@ -217,14 +217,19 @@ def influence_values(terms: np.ndarray, means: np.ndarray, combine: Callable[[np
     costs O(n^2). The gradient is taken by central differences on the means (combine is smooth).
     """
     means = np.asarray(means, dtype=np.float64)
+    return (np.asarray(terms, dtype=np.float64) - means) @ combine_gradient(means, combine)
+
+
+def combine_gradient(means: np.ndarray, combine: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Gradient of ``combine`` at ``means`` by central differences, all 2k points in one call."""
+    means = np.asarray(means, dtype=np.float64)
     k = means.size
     h = 1e-6 * np.maximum(np.abs(means), 1e-3)
     pts = np.repeat(means[None, :], 2 * k, axis=0)
     pts[np.arange(k), np.arange(k)] += h
     pts[k + np.arange(k), np.arange(k)] -= h
     vals = np.asarray(combine(pts), dtype=np.float64)
-    grad = (vals[:k] - vals[k:]) / (2 * h)
-    return (np.asarray(terms, dtype=np.float64) - means) @ grad
+    return (vals[:k] - vals[k:]) / (2 * h)
 
 
 def bootstrap_statistic(terms: np.ndarray, combine: Callable[[np.ndarray], np.ndarray], resampling: Resampling,

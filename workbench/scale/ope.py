@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._engine import Resampling
+from .._engine import Resampling, combine_gradient
 from .._validation import (SUM_TOL, ValidationError, check_alpha, check_choice, check_distribution, check_finite,
                            check_integer_in_range, check_probability, raise_if_any)
 from .reduce import TermReducer
@@ -395,14 +395,7 @@ def bca_from_moments(theta, reps, moments, cols, means, combine, alpha):
     differences), but U is never materialised: sum U^2 = g' M2 g and sum U^3 = M3[g, g, g].
     """
     cols = list(cols)
-    k = len(cols)
-    mm = np.asarray(means, dtype=np.float64)[cols]
-    h = 1e-6 * np.maximum(np.abs(mm), 1e-3)
-    pts = np.repeat(mm[None, :], 2 * k, axis=0)
-    pts[np.arange(k), np.arange(k)] += h
-    pts[k + np.arange(k), np.arange(k)] -= h
-    vals = np.asarray(combine(pts), dtype=np.float64)
-    g = (vals[:k] - vals[k:]) / (2 * h)
+    g = combine_gradient(np.asarray(means, dtype=np.float64)[cols], combine)
     c = np.asarray(cols)
     m2 = moments.m2[np.ix_(c, c)]
     m3 = moments.m3[np.ix_(c, c, c)]
