@@ -154,6 +154,14 @@ def check_columns(frame, names: Iterable[str], field: str = "columns") -> None:
         raise ValidationError(field, f"unknown column name(s) {missing}; the frame has {shown}")
 
 
+def check_names(names, k: int, default, field: str = "names") -> list[str]:
+    """``k`` distinct labels: ``names`` as strings, or ``default`` (column names or generated) when None."""
+    names = [str(s) for s in (default if names is None else names)]
+    if len(names) != k or len(set(names)) != k:
+        raise ValidationError(field, f"must be {k} distinct names, got {names}")
+    return names
+
+
 def check_alpha(alpha: float) -> float:
     alpha = float(alpha)
     if not 0 < alpha < 1:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._random import seed_key
-from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite
+from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite, check_names
 from ._result import _frames_html, _frames_repr
 from .bootstrap import METHODS, _Core, _core, _interval_from_core
 
@@ -29,12 +29,7 @@ def _loss_matrix(losses, names):
         raise ValidationError("losses", f"needs at least 2 models (columns), got shape {L.shape}")
     if n < 2:
         raise ValidationError("losses", f"needs at least 2 rows, got {n}")
-    if names is None:
-        names = [str(c) for c in cols] if cols is not None else [f"model_{j}" for j in range(m)]
-    names = [str(s) for s in names]
-    if len(names) != m or len(set(names)) != m:
-        raise ValidationError("names", f"must be {m} distinct names, got {names}")
-    return L, names
+    return L, check_names(names, m, cols if cols is not None else [f"model_{j}" for j in range(m)])
 
 
 def models_frame(names, theta, reps, lo, hi, se, alpha, method, n, higher_is_better=False) -> pd.DataFrame:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import ValidationError, as_array, check_alpha, check_finite
+from .._validation import ValidationError, as_array, check_alpha, check_finite, check_names
 from ._result import _frames_html, _frames_repr
 
 __all__ = ["RankTestResult", "friedman_test", "nemenyi_test", "wilcoxon_holm_test", "critical_difference"]
@@ -35,12 +35,7 @@ def _score_matrix(scores, names):
     N, k = S.shape
     if k < 2 or N < 2:
         raise ValidationError("scores", f"needs at least 2 data sets (rows) and 2 algorithms (columns), got {S.shape}")
-    if names is None:
-        names = [str(c) for c in cols] if cols is not None else [f"algo_{j}" for j in range(k)]
-    names = [str(s) for s in names]
-    if len(names) != k or len(set(names)) != k:
-        raise ValidationError("names", f"must be {k} distinct names, got {names}")
-    return S, names
+    return S, check_names(names, k, cols if cols is not None else [f"algo_{j}" for j in range(k)])
 
 
 def _ranks(S, higher_is_better):

@@ -25,7 +25,7 @@ from scipy import special
 from .. import _intervals
 from .._engine import Resampling
 from .._random import seed_key
-from .._validation import ValidationError, check_alpha, check_choice, check_finite
+from .._validation import ValidationError, check_alpha, check_choice, check_finite, check_names
 from .reduce import CoMoments, TermReducer
 from .sources import as_source
 
@@ -292,9 +292,7 @@ def compare_models_tabular(data, columns: Sequence[str] | None = None, baseline=
     m = len(cols)
     if m < 2:
         raise ValidationError("losses", f"needs at least 2 models (columns), got {m}")
-    names = list(cols) if names is None else [str(s) for s in names]
-    if len(names) != m or len(set(names)) != m:
-        raise ValidationError("names", f"must be {m} distinct names, got {names}")
+    names = check_names(names, m, cols)
     from ..resample.compare import comparison_pairs, models_frame  # lazy: resample dispatches streamed inputs here
 
     ia, ib = comparison_pairs(names, baseline)
