@@ -297,13 +297,9 @@ class _ModelSelector(_Strategy):
         w = np.exp(self.logw - self.logw.max())
         return w / w.sum()
 
-    def _entropy_now(self):
-        w = self.posterior()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(-np.where(w > 0, w * np.log(w), 0.0).sum())
-
     def _expected_entropy(self, cand):
-        """Expected posterior entropy after labelling each candidate point (label uniform over classes)."""
+        """Posterior entropy now, and its expected value after labelling each candidate point (label
+        uniform over classes)."""
         w = self.posterior()
         with np.errstate(divide="ignore", invalid="ignore"):
             wlogw = np.where(w > 0, w * np.log(w), 0.0)
@@ -313,13 +309,13 @@ class _ModelSelector(_Strategy):
         g = np.exp(self.log_gamma)
         Z = 1.0 + (g - 1.0) * s
         Hc = np.log(Z) - (wlogw.sum() + (g - 1.0) * t + self.log_gamma * g * s) / Z
-        return Hc.mean(axis=1)  # p(c) = 1/C
+        return -float(wlogw.sum()), Hc.mean(axis=1)  # p(c) = 1/C
 
     def next_point(self):
         cand = self.remaining & self.zoo.disagree
         if not cand.any():  # all-agree points only after the informative ones (they cannot separate models)
             return self._uniform_remaining()
-        score = self._expected_entropy(cand)
+        score = self._expected_entropy(cand)[1]
         idx = np.flatnonzero(cand)
         return int(idx[_argmax_random_ties(-score, self.rng, tol=1e-12)]), np.nan
 
@@ -510,7 +506,8 @@ class _Auto(_ModelSelector):
         if not cand.any():
             return self._uniform_remaining()
         idx = np.flatnonzero(cand)
-        gain = np.clip(self._entropy_now() - self._expected_entropy(cand), 0.0, None) ** self.sharpness
+        h_now, h_next = self._expected_entropy(cand)
+        gain = np.clip(h_now - h_next, 0.0, None) ** self.sharpness
         k, q = defensive_draw(gain, np.ones(idx.size, bool), self.floor, self.rng)
         return int(idx[k]), q
 
