@@ -105,6 +105,9 @@ def test_validation_errors():
         select_model(probs, y, 10, strategy="model_selector", eps=0.7)
     with pytest.raises(ValidationError, match="probs"):
         select_model(probs[:, :, :2], y, 10)
+    for bad in ({"prior_sigma": 0.0}, {"prior_cap": 0.0}, {"prior_cap": 1.5}, {"prior_labels": -1.0}):
+        with pytest.raises(ValidationError, match=next(iter(bad))):
+            select_model(probs, y, 10, strategy="auto", eps=0.4, **bad)
 
 
 def _drawdown(p):
@@ -165,16 +168,52 @@ def test_coda_prior_matches_the_authors_formula():
     np.testing.assert_allclose(coda.alpha, 2.0 * (B[None] + 0.1 * conf), rtol=1e-12)
 
 
-def test_auto_prior_is_the_consensus_expected_accuracy_worth_prior_labels_agreements():
-    from workbench.active.selection import _Auto, _Zoo
+def test_geometric_consensus_is_the_normalised_geometric_mean_and_lets_a_confident_model_veto():
+    from workbench.active.selection import geometric_consensus
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(4), size=(5, 30))
+    g = geometric_consensus(probs, clip=1e-12)
+    expect = np.prod(probs, axis=0) ** (1 / 5)
+    np.testing.assert_allclose(g, expect / expect.sum(1, keepdims=True), rtol=1e-10)
+    # three models lean 0.8 / 0.2 to class 0, a fourth is sure it is class 1: the arithmetic mean
+    # follows the majority (0.6 on class 0), the logarithmic pool lets the sure model veto class 0
+    p = np.array([[[0.8, 0.2]]] * 3 + [[[0.001, 0.999]]])
+    assert p.mean(0)[0].argmax() == 0
+    np.testing.assert_allclose(geometric_consensus(p)[0], [0.3347, 0.6653], atol=1e-4)
+
+
+def test_auto_prior_is_the_geometric_consensus_expected_accuracy_with_strength_from_a_variance_ratio():
+    from workbench.active.selection import _Auto, _Zoo, geometric_consensus
 
     probs, y = _zoo(h=6, n=150, seed=2)
     zoo = _Zoo(probs)
-    a = _Auto(zoo, np.random.default_rng(0), 20, eps=0.4, prior_labels=5.0)
-    ea = np.array([zoo.pbar[np.arange(150), zoo.preds[h]].mean() for h in range(6)])
-    np.testing.assert_allclose(a.prior, np.log(0.6 / 0.4) * 5.0 * (ea - ea.max()))
+    g = geometric_consensus(probs)
+    right = np.stack([g[np.arange(150), zoo.preds[h]] for h in range(6)])
+    ea = right.mean(1)
+    lg = np.log(0.6 / 0.4)
+    a = _Auto(zoo, np.random.default_rng(0), 20, eps=0.4, prior_labels=5.0)  # a fixed strength
+    np.testing.assert_allclose(a.prior, lg * 5.0 * (ea - ea.max()))
+    # default: k = a(1 - a) / sigma^2 labels on the disagreement points, / their share d, capped
+    dis = zoo.disagree
+    acc_fav = right[ea.argmax(), dis].mean()
+    strength = {}
+    for sigma, cap in ((0.06, 0.25), (0.2, 0.25), (0.06, 0.01)):
+        auto = _Auto(zoo, np.random.default_rng(0), 20, eps=0.4, prior_sigma=sigma, prior_cap=cap)
+        k = min(acc_fav * (1 - acc_fav) / sigma ** 2 / dis.mean(), cap * dis.sum())
+        assert auto.prior_labels == pytest.approx(k, rel=1e-12)
+        np.testing.assert_allclose(auto.prior, lg * k * (ea - ea.max()))
+        strength[sigma, cap] = auto.prior_labels
+    assert strength[0.2, 0.25] < strength[0.06, 0.25]  # a prior trusted to err more counts for fewer labels
+    assert strength[0.06, 0.01] == pytest.approx(0.01 * dis.sum())  # the cap binds
+    t = select_model(probs, y, 10, strategy="auto", random_state=0, eps=0.4)
+    assert t.diagnostics["prior_labels"] == pytest.approx(
+        min(acc_fav * (1 - acc_fav) / 0.06 ** 2 / dis.mean(), 0.25 * dis.sum()))
     flat = _Auto(zoo, np.random.default_rng(0), 20, eps=0.4, prior_labels=0.0)
     np.testing.assert_allclose(flat.posterior(), 1 / 6)
+    # a zoo whose models all predict the same labels has nothing to prefer: a flat prior
+    same = np.repeat(probs[:1], 3, axis=0)
+    assert _Auto(_Zoo(same), np.random.default_rng(0), 5, eps=0.4).prior_labels == 0.0
     # one observed label moves log-posteriors by log(gamma) for the models that got it right
     i = int(np.flatnonzero(zoo.disagree)[0])
     before = a.logw.copy()

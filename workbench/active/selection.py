@@ -22,7 +22,8 @@ model_selector  Okanovic et al. 2025 ("All models are wrong, some are useful"): 
 coda            Kay et al. 2025 ("Consensus-Driven Active Model Selection"): Dirichlet confusion
                 matrices seeded by the consensus, probability-best from Beta per-class accuracies,
                 greedy expected information gain over a random subsample of candidates.
-auto            ours; see :func:`select_model`.
+auto            ours: Model Selector's posterior seeded by the zoo's geometric consensus, sampled
+                acquisition, a pick that moves only on evidence; see :func:`select_model`.
 
 For random / uncertainty / margin / active_testing, ``prob_best`` is a normal approximation: the
 (LURE or plain) accuracy estimates with their sample covariance across models (finite-population
@@ -471,18 +472,38 @@ class _Coda(_Strategy):
         return _argmax_random_ties(pb, self.rng, tol=1e-12), pb
 
 
+def geometric_consensus(probs: np.ndarray, clip: float = 1e-6) -> np.ndarray:
+    """The zoo's logarithmic opinion pool: pi(c | x) proportional to exp(mean_h log p_h(c | x)).
+
+    Unlike the arithmetic average, a class that any confident model all but rules out gets little
+    mass (a product of experts: each model can veto), so the pool is sharper where models are
+    sure and stays flat where the crowd is only diffusely split. ``clip`` bounds the veto of a
+    probability of exactly zero.
+    """
+    lp = np.log(np.clip(probs, clip, 1.0)).mean(axis=0)  # (N, C)
+    g = np.exp(lp - lp.max(axis=1, keepdims=True))
+    return g / g.sum(axis=1, keepdims=True)
+
+
 class _Auto(_ModelSelector):
-    """Ours: Model Selector's posterior over the best model, seeded by the consensus, with a sampled
-    (sharpened) information-gain acquisition and a pick that moves only on evidence.
-    See :func:`select_model` for the rationale and the measured standing."""
+    """Ours: Model Selector's posterior over the best model, seeded by the zoo's geometric consensus with a
+    strength set by a variance ratio, with a sampled (sharpened) information-gain acquisition and a pick that
+    moves only on evidence. See :func:`select_model` for the rationale and the measured standing."""
 
     greedy = False
 
-    def __init__(self, zoo, rng, budget, eps=None, eps_grid=None, tune_horizon=50, prior_labels=5.0, sharpness=6.0,
-                 floor=0.05, hysteresis=1.0):
-        self.prior_labels = float(prior_labels)
-        if not self.prior_labels >= 0:
-            raise ValidationError("prior_labels", f"must be >= 0, got {prior_labels}")
+    def __init__(self, zoo, rng, budget, eps=None, eps_grid=None, tune_horizon=50, prior_labels=None,
+                 prior_sigma=0.06, prior_cap=0.25, sharpness=6.0, floor=0.05, hysteresis=1.0):
+        if prior_labels is not None:
+            prior_labels = float(prior_labels)
+            if not prior_labels >= 0:
+                raise ValidationError("prior_labels", f"must be >= 0 (or None: set from prior_sigma), got {prior_labels}")
+        self.prior_sigma = float(prior_sigma)
+        if not self.prior_sigma > 0:
+            raise ValidationError("prior_sigma", f"must be > 0, got {prior_sigma}")
+        self.prior_cap = float(prior_cap)
+        if not 0 < self.prior_cap <= 1:
+            raise ValidationError("prior_cap", f"must be in (0, 1], got {prior_cap}")
         self.sharpness = float(sharpness)
         if not self.sharpness > 0:
             raise ValidationError("sharpness", f"must be > 0, got {sharpness}")
@@ -493,13 +514,34 @@ class _Auto(_ModelSelector):
         # eps is tuned against the majority vote by running *this* strategy (prior and acquisition included)
         super().__init__(zoo, rng, budget, eps=eps, eps_grid=eps_grid, tune_horizon=tune_horizon,
                          _tuner=lambda z, r, e: _Auto(z, r, budget, eps=e, prior_labels=prior_labels,
+                                                      prior_sigma=prior_sigma, prior_cap=prior_cap,
                                                       sharpness=sharpness, floor=floor, hysteresis=hysteresis))
-        # Consensus prior: each model's expected accuracy on the pool if labels followed the zoo
-        # average, worth ``prior_labels`` agreements: log w_h = log(gamma) * prior_labels * (ea_h - max ea).
-        ea = np.take_along_axis(zoo.pbar[None], zoo.preds[..., None], axis=2)[..., 0].mean(axis=1)
+        # Consensus prior: each model's expected accuracy on the pool if labels followed the geometric
+        # pool of the zoo, log w_h = log(gamma) * prior_labels * (ea_h - max ea).
+        g = geometric_consensus(zoo.P)
+        right = np.take_along_axis(g[None], zoo.preds[..., None], axis=2)[..., 0]  # (H, N): P(h right) under g
+        ea = right.mean(axis=1)
+        if prior_labels is None:
+            prior_labels = self._prior_strength(right, ea)
+        self.prior_labels = prior_labels
         self.prior = self.log_gamma * self.prior_labels * (ea - ea.max())
         self.logw = self.prior.copy()
         self.pick = None
+
+    def _prior_strength(self, right, ea):
+        """How many labels the consensus is worth, from a variance ratio: if the consensus's accuracies
+        err by ``prior_sigma`` on the points where models disagree (the only points that separate
+        them), and one such label has variance a(1 - a) (a: the favourite's expected accuracy there),
+        the consensus counts as k = a(1 - a) / sigma^2 labels. Differences in pool accuracy are d
+        times differences on those points (d: their share of the pool), so the multiplier of
+        (ea_h - max ea) is k / d; it is capped at ``prior_cap`` times the number of such points (a
+        prior worth most of the informative pool could never be overruled)."""
+        dis = self.zoo.disagree
+        if not dis.any():
+            return 0.0  # every model predicts the same labels: nothing to prefer
+        a = float(right[int(ea.argmax()), dis].mean())
+        k = a * (1.0 - a) / self.prior_sigma ** 2
+        return float(min(k / dis.mean(), self.prior_cap * dis.sum()))
 
     def next_point(self):
         cand = self.remaining & self.zoo.disagree
@@ -556,7 +598,7 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
         Strategy options: ``floor`` (active_testing, auto), ``eps`` / ``eps_grid`` /
         ``tune_horizon`` (model_selector, auto; eps None = tuned against the majority vote),
         ``prior_strength``, ``consensus_weight``, ``learning_rate``, ``n_candidates`` (coda),
-        ``prior_labels``, ``sharpness``, ``hysteresis`` (auto).
+        ``prior_labels``, ``prior_sigma``, ``prior_cap``, ``sharpness``, ``hysteresis`` (auto).
 
     Returns
     -------
@@ -568,12 +610,24 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     multiplies a model's weight by gamma = (1 - eps)/eps when the model got it right; eps tuned
     label-free against the majority vote by running ``auto`` itself) and changes three things:
 
-    1. A consensus prior. Before any label, model h's log weight is
-       log(gamma) * prior_labels * (ea_h - max ea), where ea_h is h's expected accuracy on the
-       pool if labels followed the zoo average: the crowd counts as ``prior_labels`` (default 5)
-       agreements, enough to pick a good model at once when the crowd is right and few enough
-       for a handful of labels to overrule it when it is not (CODA's lesson; CODA's own soft-agreement
-       prior was measured too: better on the synthetic tasks, worse on the others and on average).
+    1. A consensus prior, with a strength set by a variance ratio. Before any label, model h's
+       log weight is log(gamma) * prior_labels * (ea_h - max ea), where ea_h is h's expected
+       accuracy on the pool if labels followed the zoo's *geometric* consensus
+       (:func:`geometric_consensus`, pi(c|x) proportional to exp(mean_h log p_h(c|x))). The
+       arithmetic zoo average is diffuse where a crowd of weak models splits its mass, and its
+       expected accuracies then barely separate the models; in the logarithmic pool a confident
+       model can veto a class, so the pool is sharp where some models are sure. With no labels,
+       picking the top model by this score had lower regret than by the arithmetic average on 29
+       zoos of the task recipes (2.8 against 4.6 accuracy points on average; 2.2 against 2.3 on
+       the 17 real-data zoos, 3.5 against 7.9 on the 12 synthetic ones). ``prior_labels`` (default None) is then set, not guessed: if the consensus's
+       accuracies err by ``prior_sigma`` (default 0.06) on the points where models disagree, and
+       one label there has variance a(1 - a) (a: the favourite's expected accuracy on them), the
+       consensus is worth k = a(1 - a) / sigma^2 labels; divided by d, the share of the pool
+       where models disagree (pool accuracy differences are d times differences there), and
+       capped at ``prior_cap`` (default 0.25) times the number of such points. A noisy task
+       (a near 0.5) thus trusts the crowd for ~100 labels, a clean one for ~20. A number for
+       ``prior_labels`` fixes the strength instead. The strength actually used is in
+       ``trace.diagnostics["prior_labels"]``.
     2. Sampled acquisition. Instead of the argmax of the expected entropy reduction, the next
        point is drawn with probability proportional to that reduction raised to ``sharpness``
        (default 6), mixed with a uniform ``floor`` (default 0.05) over the points where models
@@ -634,7 +688,8 @@ def _run(probs, names, oracle, budget, strategy, rng, options):
     allowed = {"random": (), "uncertainty": (), "margin": (), "active_testing": ("floor",),
                "model_selector": ("eps", "eps_grid", "tune_horizon"),
                "coda": ("prior_strength", "consensus_weight", "learning_rate", "n_candidates", "grid_size"),
-               "auto": ("eps", "eps_grid", "tune_horizon", "prior_labels", "sharpness", "floor", "hysteresis")}[strategy]
+               "auto": ("eps", "eps_grid", "tune_horizon", "prior_labels", "prior_sigma", "prior_cap", "sharpness", "floor",
+                        "hysteresis")}[strategy]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ValidationError("options", f"{unknown} not understood by strategy {strategy!r}; it takes {list(allowed)}")
@@ -656,6 +711,8 @@ def _run(probs, names, oracle, budget, strategy, rng, options):
     diag = {}
     if strategy in ("model_selector", "auto"):
         diag["eps"] = strat.eps
+    if strategy == "auto":
+        diag["prior_labels"] = strat.prior_labels
     ro = lambda x: (x.setflags(write=False), x)[1]  # noqa: E731
     return SelectionTrace(chosen=ro(chosen), prob_best=ro(pbest), indices=ro(idx), labels=ro(labels), q=ro(qs),
                           strategy=strategy, model_names=tuple(names), n_pool=N, seconds_per_step=elapsed / budget,
