@@ -9,9 +9,9 @@
 from .risk import RiskTrace, estimate_risk
 
 __all__ = ["estimate_risk", "RiskTrace"]
-from .selection import STRATEGIES, SelectionTrace, select_model
+from .selection import STRATEGIES, SelectionTrace, geometric_consensus, select_model
 
-__all__ += ["select_model", "SelectionTrace", "STRATEGIES"]
+__all__ += ["select_model", "SelectionTrace", "STRATEGIES", "geometric_consensus"]
 from .benchmark import SelectionBenchmark, benchmark_risk, benchmark_selection
 from .tasks import SelectionTask, difficulty_table, load_task, task_suite
 
