@@ -642,15 +642,18 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     (as LURE does) was measured and rejected: the posterior multiplies evidence, so a few
     large weights swing it (mean regret 156 against 101).
 
-    Where it stands (``benchmarks/active_selection.py``, 100 seeds per task, six tasks): the
-    lowest mean cumulative regret over the first 100 labels of all strategies except CODA's
-    (which costs ~0.1 s per step), the lowest of all on digits, breast_cancer, digits_noise and
-    breast_cancer_noise; it reaches 90% of seeds on the exact
-    best model on every task (25-179 labels) and does not fall back below 88% afterwards (Model
-    Selector falls to 0-50%). Mean regret 107 (Model Selector 166, CODA 86 on 5 seeds). It is *not* the best on the two synthetic 4-class tasks, where the crowd's
-    favourite is far from the best model (19th-22nd of 40 by agreement) and labels separate the
-    leaders slowly: CODA, uncertainty and margin sampling do better there. Figures: see the
-    issue note and ``benchmarks/results/active_selection.md``.
+    Where it stands (``benchmarks/active_selection.py``, 100 seeds per task): over the six
+    suite tasks, the lowest mean cumulative regret over the first 100 labels of all strategies
+    (83, against CODA's 86 on 5 seeds at ~0.1 s per step and Model Selector's 166), and the
+    lowest of all on digits, breast_cancer, digits_noise and breast_cancer_noise. It reaches 90%
+    of seeds on the exact best model on every task (24-180 labels) and stays near it (the
+    lowest share afterwards is 0.84-0.90; Model Selector falls to 0-0.50). On 18 held-out zoos
+    (the same recipes with other seeds, never used to choose a design) its mean regret is 122
+    (CODA 134, Model Selector 206), the lowest on 7 of them (CODA on 8). It is *not* the best on
+    the synthetic 4-class tasks, where the crowd is far from the best model and labels separate
+    the leaders slowly: there CODA's consensus-seeded confusion model (and on some zoos
+    uncertainty or margin sampling) has lower regret. Figures: the issue note and
+    ``benchmarks/results/active_selection.md``.
 
     Examples
     --------
