@@ -497,7 +497,8 @@ class _Auto(_ModelSelector):
         if prior_labels is not None:
             prior_labels = float(prior_labels)
             if not prior_labels >= 0:
-                raise ValidationError("prior_labels", f"must be >= 0 (or None: set from prior_sigma), got {prior_labels}")
+                raise ValidationError("prior_labels", f"must be >= 0 (or None: set from prior_sigma), "
+                                                      f"got {prior_labels}")
         self.prior_sigma = float(prior_sigma)
         if not self.prior_sigma > 0:
             raise ValidationError("prior_sigma", f"must be > 0, got {prior_sigma}")
@@ -619,13 +620,14 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
        model can veto a class, so the pool is sharp where some models are sure. With no labels,
        picking the top model by this score had lower regret than by the arithmetic average on 29
        zoos of the task recipes (2.8 against 4.6 accuracy points on average; 2.2 against 2.3 on
-       the 17 real-data zoos, 3.5 against 7.9 on the 12 synthetic ones). ``prior_labels`` (default None) is then set, not guessed: if the consensus's
-       accuracies err by ``prior_sigma`` (default 0.06) on the points where models disagree, and
-       one label there has variance a(1 - a) (a: the favourite's expected accuracy on them), the
-       consensus is worth k = a(1 - a) / sigma^2 labels; divided by d, the share of the pool
-       where models disagree (pool accuracy differences are d times differences there), and
-       capped at ``prior_cap`` (default 0.25) times the number of such points. A noisy task
-       (a near 0.5) thus trusts the crowd for ~100 labels, a clean one for ~20. A number for
+       the 17 real-data zoos, 3.5 against 7.9 on the 12 synthetic ones). ``prior_labels``
+       (default None) is then set, not guessed: if the consensus's accuracies err by
+       ``prior_sigma`` (default 0.06) on the points where models disagree, and one label there
+       has variance a(1 - a) (a: the favourite's expected accuracy on them), the consensus is
+       worth k = a(1 - a) / sigma^2 labels; divided by d, the share of the pool where models
+       disagree (pool accuracy differences are d times differences there), and capped at
+       ``prior_cap`` (default 0.25) times the number of such points. A noisy task (a near 0.5)
+       thus trusts the crowd for 60-100 labels, a clean one for about 20. A number for
        ``prior_labels`` fixes the strength instead. The strength actually used is in
        ``trace.diagnostics["prior_labels"]``.
     2. Sampled acquisition. Instead of the argmax of the expected entropy reduction, the next
@@ -691,8 +693,8 @@ def _run(probs, names, oracle, budget, strategy, rng, options):
     allowed = {"random": (), "uncertainty": (), "margin": (), "active_testing": ("floor",),
                "model_selector": ("eps", "eps_grid", "tune_horizon"),
                "coda": ("prior_strength", "consensus_weight", "learning_rate", "n_candidates", "grid_size"),
-               "auto": ("eps", "eps_grid", "tune_horizon", "prior_labels", "prior_sigma", "prior_cap", "sharpness", "floor",
-                        "hysteresis")}[strategy]
+               "auto": ("eps", "eps_grid", "tune_horizon", "prior_labels", "prior_sigma", "prior_cap", "sharpness",
+                        "floor", "hysteresis")}[strategy]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ValidationError("options", f"{unknown} not understood by strategy {strategy!r}; it takes {list(allowed)}")
