@@ -31,6 +31,7 @@ from scipy.special import logsumexp, softmax
 
 from workbench._random import spawn_seeds
 from workbench.active import STRATEGIES, benchmark_selection, estimate_risk, select_model, task_suite
+from workbench.active.risk import _calibrated, _fit_temperature
 from workbench.active.tasks import difficulty_table
 
 MS = (10, 25, 50, 100, 200)
@@ -128,12 +129,6 @@ def part_d(zoo_seeds, n_seeds, coda_seeds, n_jobs):
     return pd.concat(parts, ignore_index=True)
 
 
-def _fit_temperature(logp, y):
-    n = len(y)
-    nll = lambda t: -np.mean(logp[np.arange(n), y] / t[0] - logsumexp(logp / t[0], axis=1))  # noqa: E731
-    return softmax(logp / minimize(nll, [1.0], bounds=[(0.02, 50.0)]).x[0], axis=1)
-
-
 def surrogate_bound(probs, y, model):
     """Var(L) / E[(L - s)^2] for model ``model``'s 0-1 loss L and three surrogates' expected losses s."""
     H, N, C = probs.shape
@@ -153,7 +148,10 @@ def surrogate_bound(probs, y, model):
 
     w = minimize(nll, np.full(H, 1.0 / H), method="L-BFGS-B").x
     pool = softmax(np.tensordot(w, logp, 1), axis=1)
-    return {"zoo_mean": ratio(pbar), "zoo_mean_calibrated_on_all_labels": ratio(_fit_temperature(np.log(pbar), y)),
+    log_pbar = np.log(np.clip(pbar, 1e-12, 1.0))
+    # the temperature the dr estimator's re-calibration would choose, fitted on every pool label
+    T = _fit_temperature(log_pbar, np.arange(N), y, np.ones(N))
+    return {"zoo_mean": ratio(pbar), "zoo_mean_calibrated_on_all_labels": ratio(_calibrated(log_pbar, T)),
             "oracle_pool_fitted_on_all_labels": ratio(pool)}
 
 
