@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
 import numpy as np
@@ -154,6 +155,13 @@ class _Zoo:
         oh = np.zeros((self.N, self.C, self.H))
         oh[np.arange(self.N)[:, None], self.preds.T, np.arange(self.H)[None, :]] = 1.0
         self.onehot = oh
+
+    @cached_property
+    def right_under_geometric_pool(self) -> np.ndarray:
+        """(H, N): probability that each model's prediction is right if labels followed the zoo's
+        geometric pool. Cached: auto's eps tuning builds the strategy once per eps on this zoo."""
+        g = geometric_consensus(self.P)
+        return np.take_along_axis(g[None], self.preds[..., None], axis=2)[..., 0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -519,8 +527,7 @@ class _Auto(_ModelSelector):
                                                       sharpness=sharpness, floor=floor, hysteresis=hysteresis))
         # Consensus prior: each model's expected accuracy on the pool if labels followed the geometric
         # pool of the zoo, log w_h = log(gamma) * prior_labels * (ea_h - max ea).
-        g = geometric_consensus(zoo.P)
-        right = np.take_along_axis(g[None], zoo.preds[..., None], axis=2)[..., 0]  # (H, N): P(h right) under g
+        right = zoo.right_under_geometric_pool
         ea = right.mean(axis=1)
         if prior_labels is None:
             prior_labels = self._prior_strength(right, ea)
