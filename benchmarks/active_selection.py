@@ -9,7 +9,7 @@ Parts: (A) risk estimation MSE of LURE / ASE vs iid, with bias and interval cove
 (B) model selection: labels to 90% P(best), labels from which it stays >= 90%, cumulative regret;
 (C) time of a 200-label run on 1,000 points x 40 models x 10 classes;
 (D) the same selection comparison on held-out zoos (the suite's recipes with other seeds: new data
-draws, new model fits), which no design choice was tuned on;
+draws, new model fits), outside the suite the strategies' defaults were measured on;
 (E) an information bound for risk estimation: how much of a model's per-point loss the best
 surrogate the zoo can offer explains, Var(L) / E[(L - s)^2], for the zoo average, the zoo average
 temperature-calibrated on every pool label, and an oracle log-linear pool of all models fitted
