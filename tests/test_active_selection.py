@@ -248,3 +248,49 @@ def test_auto_acquisition_is_sampled_with_full_support_over_informative_points()
     assert np.all((t.q > 0) & (t.q <= 1)) and len(set(t.indices.tolist())) == 40
     t2 = select_model(probs, y, 40, strategy="auto", random_state=1, eps=0.4)
     assert not np.array_equal(t.indices, t2.indices)  # sampled, not a fixed greedy order
+
+
+def _contested_zoo(best_wins_contested):
+    """4 models, 3 classes. 80 easy points (label 0) where model B errs on 15 and C, D on 2 each; 10
+    contested points (label 0) where the votes split 1/2/1. On them B is right and A wrong, or
+    (swapped) A right and B wrong. A is the pool's best either way (80 vs 78 of 90 at worst)."""
+    easy, hard = 80, 10
+    y = np.zeros(easy + hard, int)
+    pred = np.zeros((4, easy + hard), int)
+    pred[1, :15] = 1  # B wrong on 15 easy points (low vote entropy: 3 vs 1)
+    pred[2, 15:17] = 2
+    pred[3, 17:19] = 2
+    a_hard, b_hard = (0, 1) if best_wins_contested else (1, 0)
+    pred[:, easy:] = np.array([a_hard, b_hard, 2, 1])[:, None]
+    if best_wins_contested:
+        pred[3, easy:] = 1
+    probs = np.full((4, easy + hard, 3), 0.05)
+    np.put_along_axis(probs, pred[..., None], 0.9, axis=2)
+    return probs, y, np.r_[np.zeros(easy, bool), np.ones(hard, bool)]
+
+
+@pytest.mark.parametrize("best_wins_contested", [False, True])
+def test_contested_points_and_the_pool_best_rank_there(best_wins_contested):
+    from workbench.active import SelectionTask, contested_points
+
+    probs, y, hard = _contested_zoo(best_wins_contested)
+    log = PredictionLog(probs, labels=y)
+    # 29 disagreement points: 19 with votes 3:1, 10 split 1:2:1 (higher vote entropy) -> the top 30%
+    np.testing.assert_array_equal(contested_points(log.predicted, share=0.3), hard)
+    d = SelectionTask("toy", log, "toy", None).difficulty(contested_share=0.3)
+    acc = (probs.argmax(2) == y).mean(1)
+    assert acc.argmax() == 0 and (acc[1:] < acc[0]).all()
+    if best_wins_contested:
+        assert d["contested_best_rank"] == 0 and d["contested_best_regret"] == 0.0
+    else:  # B is best on the contested points, 5 of 90 points below A on the pool
+        assert d["contested_best_rank"] == 1
+        assert d["contested_best_regret"] == pytest.approx(100 * 5 / 90)
+
+
+def test_contested_points_edge_cases():
+    from workbench.active import contested_points
+
+    same = np.zeros((3, 5), int)
+    assert not contested_points(same).any()
+    with pytest.raises(ValidationError, match="share"):
+        contested_points(same, share=0.0)

@@ -3,7 +3,8 @@
 Every task is a :class:`~workbench.data.PredictionLog` made by
 :func:`workbench.data.make_model_zoo` (cached as .npz, so only the first call fits models), with the
 pool's true labels as the oracle. Difficulty is measured by the top-1/top-2 accuracy gap and the
-number of models within one accuracy point of the best.
+number of models within one accuracy point of the best, and by whether the pool's best model is
+also the best on the most contested points (see :func:`contested_points`).
 """
 from __future__ import annotations
 
@@ -42,6 +43,31 @@ def _dataset(name: str, random_state: int):
     raise ValidationError("dataset", f"unknown data set {name!r}")
 
 
+def contested_points(predicted: np.ndarray, share: float = 0.1) -> np.ndarray:
+    """Mask of the pool's most contested points: the top ``share`` by vote entropy of the models'
+    hard predictions, among the points where they do not all agree.
+
+    Samplers that favour disagreement (``uncertainty``, ``margin``, and CODA, whose information
+    gain ranks points almost exactly by vote entropy) label mostly these points, and counting
+    agreements there picks the model that is best *there*. When that is not the pool's best model
+    (``difficulty()["contested_best_rank"] > 0``) such a sampler can settle on the wrong model; when it
+    is, the same bias speeds it up.
+    """
+    predicted = np.asarray(predicted)
+    if not 0 < share <= 1:
+        raise ValidationError("share", f"must be in (0, 1], got {share}")
+    H, N = predicted.shape
+    votes = np.zeros((N, int(predicted.max()) + 1))
+    np.add.at(votes, (np.broadcast_to(np.arange(N), (H, N)), predicted), 1.0 / H)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vent = -np.where(votes > 0, votes * np.log(votes), 0.0).sum(axis=1)
+    disagree = ~(predicted == predicted[0]).all(axis=0)
+    if not disagree.any():
+        return np.zeros(N, bool)
+    cut = np.quantile(vent[disagree], 1.0 - share)
+    return disagree & (vent >= cut)
+
+
 @dataclass(frozen=True)
 class SelectionTask:
     """One model-selection problem: a zoo's predictions on a pool with known labels."""
@@ -59,17 +85,32 @@ class SelectionTask:
     def best(self) -> int:
         return int(np.argmax(self.accuracy))
 
-    def difficulty(self) -> dict:
-        acc = np.sort(self.accuracy)[::-1]
+    def difficulty(self, contested_share: float = 0.1) -> dict:
+        """Top-1/top-2 accuracy and gap (points), models within 1 point of the best, exact ties,
+        the zoo consensus's accuracy, the disagreement rate, and on the ``contested_share`` most
+        contested points (:func:`contested_points`): the pool best's rank there
+        (``contested_best_rank``, 0 = still best) and the pool regret, in points, of the model that
+        is best there (``contested_best_regret``; the mean over models tied there)."""
+        accuracy = self.accuracy
+        acc = np.sort(accuracy)[::-1]
         preds = self.zoo.predicted
         disagree = float((~(preds == preds[0]).all(axis=0)).mean())
+        hard = contested_points(preds, contested_share)
+        if hard.any():
+            acc_hard = (preds[:, hard] == self.zoo.labels[hard]).mean(axis=1)
+            best = int(np.argmax(accuracy))
+            rank = int((acc_hard > acc_hard[best] + 1e-12).sum())
+            # ties there are broken at random by a counting pick: the expected regret over the tied models
+            regret = 100 * float(accuracy.max() - accuracy[acc_hard >= acc_hard.max() - 1e-12].mean())
+        else:  # every model predicts the same labels: no contested point
+            rank, regret = 0, 0.0
         return {"task": self.name, "n_models": self.zoo.n_models, "n_points": self.zoo.n_points,
                 "n_classes": self.zoo.n_classes, "top1": float(acc[0]), "top2": float(acc[1]),
                 "gap_points": 100 * float(acc[0] - acc[1]),
                 "n_within_1pt": int((acc >= acc[0] - 0.01).sum()),
                 "n_tied_best": int((acc >= acc[0] - 1e-12).sum()),
                 "consensus_acc": float((self.zoo.probs.mean(0).argmax(1) == self.zoo.labels).mean()),
-                "disagreement_rate": disagree}
+                "disagreement_rate": disagree, "contested_best_rank": rank, "contested_best_regret": regret}
 
     def __repr__(self) -> str:
         d = self.difficulty()
@@ -103,6 +144,7 @@ def task_suite(names=DEFAULT_SUITE, n_models: int = 40, random_state: int = 0, c
             for n in names]
 
 
-def difficulty_table(tasks) -> pd.DataFrame:
-    """One row per task: top-1/top-2 accuracy, gap in points, models within 1 point, ..."""
-    return pd.DataFrame([t.difficulty() for t in tasks])
+def difficulty_table(tasks, contested_share: float = 0.1) -> pd.DataFrame:
+    """One row per task: top-1/top-2 accuracy, gap in points, models within 1 point, ..., and how
+    the pool's best fares on the most contested points (see :meth:`SelectionTask.difficulty`)."""
+    return pd.DataFrame([t.difficulty(contested_share) for t in tasks])
