@@ -1,6 +1,6 @@
 """Active testing and model selection on the task suite: the issue-5 targets, measured.
 
-Run: .venv/bin/python benchmarks/active_selection.py [--seeds 100] [--coda-seeds 5] [--n-jobs 2] [--quick]
+Run: .venv/bin/python benchmarks/active_selection.py [--seeds 100] [--coda-seeds 20] [--n-jobs 2] [--quick]
 Writes benchmarks/results/active_selection.md (git-ignored) and prints the same Markdown.
 
 There is no maintained peer library for these methods (the papers ship research code), so the
@@ -9,7 +9,9 @@ Parts: (A) risk estimation MSE of LURE / ASE vs iid, with bias and interval cove
 (B) model selection: labels to 90% P(best), labels from which it stays >= 90%, cumulative regret;
 (C) time of a 200-label run on 1,000 points x 40 models x 10 classes;
 (D) the same selection comparison on held-out zoos (the suite's recipes with other seeds: new data
-draws, new model fits), outside the suite the strategies' defaults were measured on;
+draws, new model fits), outside the suite the strategies' defaults were measured on, grouped by
+the pool best's rank on the most contested points (`contested_points`): disagreement samplers
+(uncertainty, margin, coda) count agreements mostly there;
 (E) an information bound for risk estimation: how much of a model's per-point loss the best
 surrogate the zoo can offer explains, Var(L) / E[(L - s)^2], for the zoo average, the zoo average
 temperature-calibrated on every pool label, and an oracle log-linear pool of all models fitted
@@ -32,7 +34,7 @@ from scipy.special import logsumexp, softmax
 from workbench._random import spawn_seeds
 from workbench.active import STRATEGIES, benchmark_selection, estimate_risk, select_model, task_suite
 from workbench.active.risk import _calibrated, _fit_temperature
-from workbench.active.tasks import difficulty_table
+from workbench.active.tasks import TASKS, difficulty_table
 
 MS = (10, 25, 50, 100, 200)
 
@@ -115,18 +117,19 @@ HELD_OUT = ("digits", "digits_noise", "breast_cancer_noise", "synthetic", "synth
 
 def part_d(zoo_seeds, n_seeds, coda_seeds, n_jobs):
     """Selection on zoos built with other seeds: is the standing of each strategy a property of the
-    method or of the six zoos it was measured (and tuned) on?"""
-    tasks = []
+    method or of the six zoos it was measured (and tuned) on? Also returns each zoo's difficulty row."""
+    tasks, diff = [], []
     for rs in zoo_seeds:
         for t in task_suite(HELD_OUT, random_state=rs, n_jobs=n_jobs):
             tasks.append((f"{t.name}@{rs}", t.zoo))
+            diff.append({**t.difficulty(), "task": f"{t.name}@{rs}"})
     strategies = [s for s in STRATEGIES if s != "coda"]
     b = benchmark_selection(tasks, strategies, budgets=100, seeds=n_seeds, n_jobs=n_jobs, random_state=1)
     parts = [b.summary]
     if coda_seeds:
         parts.append(benchmark_selection(tasks, ["coda"], budgets=100, seeds=coda_seeds, n_jobs=n_jobs,
                                          random_state=1).summary)
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True), pd.DataFrame(diff)
 
 
 def surrogate_bound(probs, y, model):
@@ -167,7 +170,8 @@ def part_e(tasks):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=100)
-    ap.add_argument("--coda-seeds", type=int, default=5)
+    ap.add_argument("--coda-seeds", type=int, default=20)
+    ap.add_argument("--held-out-coda-seeds", type=int, default=10)
     ap.add_argument("--budget", type=int, default=200)
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--held-out-seeds", type=int, default=50, help="seeds per held-out zoo (0: skip part D)")
@@ -176,7 +180,7 @@ def main():
     args = ap.parse_args()
     names = ("digits", "breast_cancer", "synthetic", "digits_noise", "breast_cancer_noise", "synthetic_prior")
     if args.quick:
-        args.seeds, args.coda_seeds, names = 10, 2, names[:3]
+        args.seeds, args.coda_seeds, args.held_out_coda_seeds, names = 10, 2, 2, names[:3]
         args.held_out_seeds, args.zoo_seeds = 5, "1"
     tasks = task_suite(names, n_jobs=args.n_jobs)
     out = ["# Active testing and model selection (issue 5)", "",
@@ -219,11 +223,22 @@ def main():
             "from the zoo's predictions.", "", e.round(2).pipe(_md, index=False), ""]
     if args.held_out_seeds:
         t0 = time.time()
-        d = part_d([int(v) for v in args.zoo_seeds.split(",")], args.held_out_seeds, args.coda_seeds, args.n_jobs)
+        d, dd = part_d([int(v) for v in args.zoo_seeds.split(",")], args.held_out_seeds, args.held_out_coda_seeds,
+                       args.n_jobs)
         print(f"part D {time.time() - t0:.0f}s", flush=True)
         piv = d.pivot_table(index="task", columns="strategy", values="cum_regret_100", sort=False).round(1)
+        rank = dd.set_index("task")["contested_best_rank"]
+        piv.insert(0, "contested_best_rank", rank.reindex(piv.index))
+        kind = pd.Series([TASKS[t.split("@")[0]][0] for t in piv.index], index=piv.index)  # the data set
+        bucket = pd.cut(piv["contested_best_rank"], [-1, 0, 2, np.inf], labels=["0", "1-2", ">=3"])
+        grouped = (piv.drop(columns="contested_best_rank").groupby([kind.rename("recipe"), bucket], observed=True)
+                   .mean().round(1))
+        grouped.insert(0, "n_zoos", piv.groupby([kind.rename("recipe"), bucket], observed=True).size())
         out += ["## D. Held-out zoos: cumulative regret@100 (same recipes, zoo seeds "
-                f"{args.zoo_seeds}; {args.held_out_seeds} seeds, coda {args.coda_seeds})", "", piv.pipe(_md), "",
+                f"{args.zoo_seeds}; {args.held_out_seeds} seeds, coda {args.held_out_coda_seeds})", "",
+                "contested_best_rank: the pool best's rank by accuracy on the top 10% most contested points "
+                "(0: best there too).", "", piv.pipe(_md), "",
+                "Mean regret by recipe and contested_best_rank:", "", grouped.pipe(_md), "",
                 "Mean over held-out zoos:", "",
                 d.groupby("strategy")["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False), "",
                 "Per strategy, the number of held-out zoos on which it has the lowest regret: " + ", ".join(
