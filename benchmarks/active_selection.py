@@ -16,7 +16,10 @@ the pool best's rank on the most contested points (`contested_points`): disagree
 surrogate the zoo can offer explains, Var(L) / E[(L - s)^2], for the zoo average, the zoo average
 temperature-calibrated on every pool label, and an oracle log-linear pool of all models fitted
 on every pool label. Uniform-sampling difference estimators gain roughly this ratio over iid;
-acquisition adds a little more.
+acquisition adds a little more;
+(F) holding: auto and model_selector on 400 further seeds per suite task, so that "stays at >= 90%
+once there" is not decided by the sampling noise of 100 seeds (s.e. of a 90% share: 0.03 at 100
+seeds, 0.015 at 400; the minimum of a noisy curve over 100+ steps dips below its true level).
 """
 from __future__ import annotations
 
@@ -172,6 +175,7 @@ def main():
     ap.add_argument("--seeds", type=int, default=100)
     ap.add_argument("--coda-seeds", type=int, default=20)
     ap.add_argument("--held-out-coda-seeds", type=int, default=10)
+    ap.add_argument("--holding-seeds", type=int, default=400, help="seeds per task for part F (0: skip)")
     ap.add_argument("--budget", type=int, default=200)
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--held-out-seeds", type=int, default=50, help="seeds per held-out zoo (0: skip part D)")
@@ -181,7 +185,7 @@ def main():
     names = ("digits", "breast_cancer", "synthetic", "digits_noise", "breast_cancer_noise", "synthetic_prior")
     if args.quick:
         args.seeds, args.coda_seeds, args.held_out_coda_seeds, names = 10, 2, 2, names[:3]
-        args.held_out_seeds, args.zoo_seeds = 5, "1"
+        args.held_out_seeds, args.zoo_seeds, args.holding_seeds = 5, "1", 20
     tasks = task_suite(names, n_jobs=args.n_jobs)
     out = ["# Active testing and model selection (issue 5)", "",
            f"Seeds per task: {args.seeds} (coda: {args.coda_seeds}, 100 labels). Zoos: 40 scikit-learn models "
@@ -243,6 +247,16 @@ def main():
                 d.groupby("strategy")["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False), "",
                 "Per strategy, the number of held-out zoos on which it has the lowest regret: " + ", ".join(
                     f"{k} {v}" for k, v in piv.idxmin(axis=1).value_counts().items()), ""]
+    if args.holding_seeds:
+        t0 = time.time()
+        f = benchmark_selection(tasks, ["auto", "model_selector"], budgets=args.budget, seeds=args.holding_seeds,
+                                n_jobs=args.n_jobs, random_state=2).summary  # seeds independent of part B's
+        print(f"part F {time.time() - t0:.0f}s", flush=True)
+        fcols = ["task", "strategy", "labels_first_90", "labels_stay_90", "min_p_best_after_first_90",
+                 "cum_regret_100", "cum_regret_100_se", "final_p_best", "n_seeds"]
+        out += [f"## F. Holding the pick: {args.holding_seeds} seeds per task, {args.budget} labels", "",
+                f"Binomial s.e. of a 90% share over {args.holding_seeds} seeds: "
+                f"{np.sqrt(0.09 / args.holding_seeds):.3f}.", "", f[fcols].round(3).pipe(_md, index=False), ""]
     c = part_c()
     out += ["## C. Speed: 1,000 points x 40 models x 10 classes", "", c.round(4).pipe(_md, index=False), ""]
     text = "\n".join(out)
