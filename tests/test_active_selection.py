@@ -294,3 +294,6 @@ def test_contested_points_edge_cases():
     assert not contested_points(same).any()
     with pytest.raises(ValidationError, match="share"):
         contested_points(same, share=0.0)
+    for bad in (np.zeros(5, int), -np.ones((2, 3), int), np.zeros((2, 3))):
+        with pytest.raises(ValidationError, match="predicted"):
+            contested_points(bad)

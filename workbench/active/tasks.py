@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validation import ValidationError
+from .._validation import ValidationError, as_array
+from ._common import entropy
 
 # name -> (data set, shift, shift_strength, n_samples for synthetic data)
 TASKS = {
@@ -50,17 +51,19 @@ def contested_points(predicted: np.ndarray, share: float = 0.1) -> np.ndarray:
     Samplers that favour disagreement (``uncertainty``, ``margin``, and CODA, whose information
     gain ranks points almost exactly by vote entropy) label mostly these points, and counting
     agreements there picks the model that is best *there*. When that is not the pool's best model
-    (``difficulty()["contested_best_rank"] > 0``) such a sampler can settle on the wrong model; when it
-    is, the same bias speeds it up.
+    (``difficulty()["contested_best_rank"] > 0``) such a sampler can settle on the wrong model;
+    when it is, the same bias speeds it up.
     """
-    predicted = np.asarray(predicted)
+    predicted = as_array(predicted, "predicted", ndim=2)
+    if not np.issubdtype(predicted.dtype, np.integer) or predicted.size == 0 or predicted.min() < 0:
+        raise ValidationError("predicted", f"must be a non-empty (n_models, n_points) array of class indices >= 0, "
+                                           f"got dtype {predicted.dtype}, shape {predicted.shape}")
     if not 0 < share <= 1:
         raise ValidationError("share", f"must be in (0, 1], got {share}")
     H, N = predicted.shape
     votes = np.zeros((N, int(predicted.max()) + 1))
     np.add.at(votes, (np.broadcast_to(np.arange(N), (H, N)), predicted), 1.0 / H)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vent = -np.where(votes > 0, votes * np.log(votes), 0.0).sum(axis=1)
+    vent = entropy(votes)
     disagree = ~(predicted == predicted[0]).all(axis=0)
     if not disagree.any():
         return np.zeros(N, bool)
