@@ -297,3 +297,20 @@ def test_contested_points_edge_cases():
     for bad in (np.zeros(5, int), -np.ones((2, 3), int), np.zeros((2, 3))):
         with pytest.raises(ValidationError, match="predicted"):
             contested_points(bad)
+
+
+def test_benchmark_rows_do_not_depend_on_the_other_tasks_or_strategies():
+    # seeds are keyed by (random_state, task name) and shared by the strategies of a task
+    a_probs, a_y = _zoo(h=5, n=100, seed=7)
+    b_probs, b_y = _zoo(h=5, n=100, seed=8)
+    a, b = ("a", PredictionLog(a_probs, labels=a_y)), ("b", PredictionLog(b_probs, labels=b_y))
+    full = benchmark_selection([a, b], ["random", "margin", "auto"], budgets=[5, 15], seeds=5, random_state=3)
+    cols = ["p_best", "mean_regret_points"]
+    for strategy in ("auto", "random"):
+        alone = benchmark_selection([b], [strategy], budgets=[5, 15], seeds=5, random_state=3)
+        f = full.curves[(full.curves.task == "b") & (full.curves.strategy == strategy)][cols]
+        np.testing.assert_array_equal(f.to_numpy(), alone.curves[cols].to_numpy())
+    other = benchmark_selection([b], ["random"], budgets=[5, 15], seeds=5, random_state=4)
+    assert not np.array_equal(other.curves[cols].to_numpy(), alone.curves[cols].to_numpy())
+    with pytest.raises(ValidationError, match="unique"):
+        benchmark_selection([a, a], ["random"], budgets=5, seeds=2)

@@ -1,12 +1,13 @@
 """Compare selection strategies over many seeds: identification curves, labels-to-90%, regret, speed."""
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .._random import spawn_seeds
+from .._random import seed_key, spawn_seeds
 from .._validation import ValidationError
 from ..results import frame_to_html
 from .selection import STRATEGIES, select_model
@@ -91,8 +92,10 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
         Label counts at which curves are reported; runs use ``max(budgets)`` labels. An int B
         means every count 1..B.
     seeds : int
-        Replicates per (task, strategy). Child seeds come from ``SeedSequence(random_state)``,
-        spawned before dispatch, so results do not depend on ``n_jobs`` or the backend.
+        Replicates per (task, strategy). Child seeds are spawned before dispatch from a
+        ``SeedSequence`` keyed by ``random_state`` and the task's name: every strategy on a task
+        runs from the same seeds (a paired comparison), and a row does not change when other
+        tasks or strategies are added, nor with ``n_jobs`` or the backend.
     n_jobs : int, optional
         joblib workers.
     strategy_options : dict, optional
@@ -118,6 +121,11 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
     from .._parallel import run_delayed
 
     tasks = [_as_task(t) for t in tasks]
+    if tasks and len({name for name, _ in tasks}) < len(tasks):
+        names = [name for name, _ in tasks]
+        dup = next(n for n in names if names.count(n) > 1)
+        raise ValidationError("tasks", f"task names must be unique (rows and seeds are keyed by them); "
+                                       f"{dup!r} appears {names.count(dup)} times")
     for s in strategies:
         if s not in STRATEGIES:
             raise ValidationError("strategies", f"unknown strategy {s!r}; choose from {list(STRATEGIES)}")
@@ -126,13 +134,14 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
     seeds = int(seeds)
     strategy_options = strategy_options or {}
     jobs, keys = [], []
-    all_seeds = spawn_seeds(random_state, len(tasks) * len(strategies))
+    key = seed_key(random_state)
     n_chunks = max(1, min(seeds, 2 * (n_jobs or 1) if n_jobs and n_jobs > 0 else 2))
     for ti, (name, zoo) in enumerate(tasks):
         if zoo.labels is None or not zoo.labelled.all():
             raise ValidationError("tasks", f"task {name!r} needs labels for every pool point")
+        # keyed by the task's name, shared by the strategies: fixed before dispatch
+        children = np.random.SeedSequence(key, spawn_key=(zlib.crc32(str(name).encode()),)).spawn(seeds)
         for si, strat in enumerate(strategies):
-            children = all_seeds[ti * len(strategies) + si].spawn(seeds)  # fixed before dispatch
             for chunk in np.array_split(np.arange(seeds), n_chunks):
                 if chunk.size:
                     jobs.append(delayed(_run_chunk)(zoo.probs, zoo.labels, strat, budget, [children[k] for k in chunk],
