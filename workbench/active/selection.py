@@ -653,22 +653,22 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
 
     Where it stands (``benchmarks/active_selection.py``, 100 seeds per task, CODA 20): over the
     six suite tasks, the lowest mean cumulative regret over the first 100 labels of all
-    strategies (83, against CODA's 86 at ~0.1 s per step and Model Selector's 166), and the
+    strategies (80, against CODA's 92 at ~0.1 s per step and Model Selector's 166), and the
     lowest of all on digits, breast_cancer, digits_noise and breast_cancer_noise. On 400 further
-    seeds per task it first reaches 90% of seeds on the exact best model after 23-183 labels and
-    never falls below 90% afterwards (lowest share 0.900-0.908, s.e. 0.015; Model Selector falls
-    to 0-0.54). On 18 further zoos (the same recipes with other seeds; not a clean hold-out for
+    seeds per task it first reaches 90% of seeds on the exact best model after 22-180 labels and
+    never falls below 90% afterwards (lowest share 0.900-0.930, s.e. 0.015; Model Selector falls
+    to 0-0.53). On 18 further zoos (the same recipes with other seeds; not a clean hold-out for
     the geometric prior, which was chosen from a label-free comparison that included them) its
-    mean regret is 122 (CODA 138, Model Selector 206), the lowest on 8 of them (CODA on 7).
+    mean regret is 122 (CODA 131, Model Selector 207), the lowest on 9 of them (CODA on 7).
 
-    It is *not* the best on the synthetic 4-class tasks (183 and 181, against CODA's 40 and 129).
+    It is *not* the best on the synthetic 4-class tasks (167 and 179, against CODA's 56 and 136).
     CODA's information gain ranks points almost exactly by the zoo's vote entropy (Spearman
     0.96-0.98 before the first label on digits, digits_noise and both synthetic tasks), so it labels
     the most contested points and counts agreements there, a biased sample that favours the model
     that is best *on those points*. Where that is the pool's best
     (``difficulty()["contested_best_rank"] == 0``, the suite's synthetic zoos) the bias speeds it
     up; where it is not, CODA can settle on another model (P(best) 0 at 100 labels on digits and
-    digits_noise, ranks 3 and 2; regret 289 against auto's 185 on held-out synthetic zoos with rank
+    digits_noise, ranks 3 and 2; regret 265 against auto's 171 on held-out synthetic zoos with rank
     >= 3). ``auto`` aims at the pool's best. Steering its acquisition by vote entropy was measured
     (20 seeds): synthetic regret fell from 166 to 67-127 and digits_noise rose from 59 to 86-150, so
     it was not adopted. Figures: the issue note and ``benchmarks/results/active_selection.md``.
