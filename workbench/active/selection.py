@@ -670,7 +670,7 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     up; where it is not, CODA can settle on another model (P(best) 0 at 100 labels on digits and
     digits_noise, ranks 3 and 2; regret 265 against auto's 171 on held-out synthetic zoos with rank
     >= 3). ``auto`` aims at the pool's best. Steering its acquisition by vote entropy was measured
-    (20 seeds): synthetic regret fell from 166 to 67-127 and digits_noise rose from 59 to 86-150, so
+    (20 seeds): synthetic regret fell from 166 to 67-146 and digits_noise rose from 59 to 86-150, so
     it was not adopted. Figures: the issue note and ``benchmarks/results/active_selection.md``.
 
     Examples
