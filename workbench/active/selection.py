@@ -488,9 +488,7 @@ def geometric_consensus(probs: np.ndarray, clip: float = 1e-6) -> np.ndarray:
     sure and stays flat where the crowd is only diffusely split. ``clip`` bounds the veto of a
     probability of exactly zero.
     """
-    lp = np.log(np.clip(probs, clip, 1.0)).mean(axis=0)  # (N, C)
-    g = np.exp(lp - lp.max(axis=1, keepdims=True))
-    return g / g.sum(axis=1, keepdims=True)
+    return special.softmax(np.log(np.clip(probs, clip, 1.0)).mean(axis=0), axis=1)  # (N, C)
 
 
 class _Auto(_ModelSelector):
