@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,11 +122,10 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
     from .._parallel import run_delayed
 
     tasks = [_as_task(t) for t in tasks]
-    if tasks and len({name for name, _ in tasks}) < len(tasks):
-        names = [name for name, _ in tasks]
-        dup = next(n for n in names if names.count(n) > 1)
+    dup, n_dup = Counter(name for name, _ in tasks).most_common(1)[0] if tasks else (None, 0)
+    if n_dup > 1:
         raise ValidationError("tasks", f"task names must be unique (rows and seeds are keyed by them); "
-                                       f"{dup!r} appears {names.count(dup)} times")
+                                       f"{dup!r} appears {n_dup} times")
     for s in strategies:
         if s not in STRATEGIES:
             raise ValidationError("strategies", f"unknown strategy {s!r}; choose from {list(STRATEGIES)}")
