@@ -232,23 +232,20 @@ def main():
                        args.n_jobs)
         print(f"part D {time.time() - t0:.0f}s", flush=True)
         piv = d.pivot_table(index="task", columns="strategy", values="cum_regret_100", sort=False).round(1)
-        rank = dd.set_index("task")["contested_best_rank"]
-        piv.insert(0, "contested_best_rank", rank.reindex(piv.index))
-        kind = pd.Series([TASKS[t.split("@")[0]][0] for t in piv.index], index=piv.index)  # the data set
-        bucket = pd.cut(piv["contested_best_rank"], [-1, 0, 2, np.inf], labels=["0", "1-2", ">=3"])
-        grouped = (piv.drop(columns="contested_best_rank").groupby([kind.rename("recipe"), bucket], observed=True)
-                   .mean().round(1))
-        grouped.insert(0, "n_zoos", piv.groupby([kind.rename("recipe"), bucket], observed=True).size())
+        rank = dd.set_index("task")["contested_best_rank"].reindex(piv.index)
+        recipe = pd.Series([TASKS[t.split("@")[0]][0] for t in piv.index], index=piv.index, name="recipe")
+        by = [recipe, pd.cut(rank, [-1, 0, 2, np.inf], labels=["0", "1-2", ">=3"])]
+        grouped = piv.groupby(by, observed=True).mean().round(1)
+        grouped.insert(0, "n_zoos", piv.groupby(by, observed=True).size())
         out += ["## D. Held-out zoos: cumulative regret@100 (same recipes, zoo seeds "
                 f"{args.zoo_seeds}; {args.held_out_seeds} seeds, coda {args.held_out_coda_seeds})", "",
                 "contested_best_rank: the pool best's rank by accuracy on the top 10% most contested points "
-                "(0: best there too).", "", piv.pipe(_md), "",
+                "(0: best there too).", "", pd.concat([rank, piv], axis=1).pipe(_md), "",
                 "Mean regret by recipe and contested_best_rank:", "", grouped.pipe(_md), "",
                 "Mean over held-out zoos:", "",
                 d.groupby("strategy")["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False), "",
                 "Per strategy, the number of held-out zoos on which it has the lowest regret: " + ", ".join(
-                    f"{k} {v}" for k, v in piv.drop(columns="contested_best_rank").idxmin(axis=1)
-                    .value_counts().items()), ""]
+                    f"{k} {v}" for k, v in piv.idxmin(axis=1).value_counts().items()), ""]
     if args.holding_seeds:
         t0 = time.time()
         f = benchmark_selection(tasks, ["auto", "model_selector", "random"], budgets=args.budget,
