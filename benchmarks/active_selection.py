@@ -226,17 +226,16 @@ Z90 = 1.2816  # one-sided normal quantile: P(the estimated difference has the ri
 def part_h(tasks):
     """Labels the evidence alone needs to order the pool's best model (b) and runner-up (r).
 
-    D_i = 1{b right at i} - 1{r right at i}; the pool gap is mean(D). An unbiased estimate of the gap
-    has the right sign with probability 0.9 once its variance, finite-population corrected (labels are
-    drawn without replacement), is at most (gap / z)^2 (normal approximation), under: iid sampling over the pool; uniform sampling over the points where b and r disagree (the only
-    points that separate them; an oracle choice of the pair); and Neyman allocation over ten vote-entropy
-    strata of those points with the strata's true standard deviations (an oracle design). The last
-    columns give the same for labels taken only on the top 10% most contested points
-    (:func:`contested_points`): the gap there, and n if it favours b (a biased design: it answers which
-    model is best *there*). Also the best model's rank by the label-free consensus prior of ``auto``.
-    These are figures for one pair; picking among 40 models needs more, and a prior that already
-    favours b needs fewer."""
-    from workbench.active import contested_points
+    D_i = 1{b right at i} - 1{r right at i}. Labels for an unbiased estimate of their gap to have
+    the right sign with probability 0.9 (normal approximation, finite-population corrected) under:
+    iid sampling over the pool; uniform sampling over the points where b and r predict differently
+    (:func:`labels_to_order_pair`; an oracle choice of the pair); Neyman allocation over ten
+    vote-entropy strata of those points with the strata's true spreads (an oracle design); and
+    uniform sampling confined to the top 10% most contested points (:func:`contested_points`), a
+    biased design that answers which model is best *there* (inf when r leads there). Also the best
+    model's rank by ``auto``'s label-free consensus prior. Figures for one pair: picking among 40
+    models needs more, and a prior that already favours b needs fewer."""
+    from workbench.active import contested_points, labels_to_order_pair
     from workbench.active._common import entropy
     from workbench.active.selection import _Zoo
 
@@ -249,31 +248,23 @@ def part_h(tasks):
         b, r = np.argsort(-acc, kind="stable")[:2]
         D = (pred[b] == y).astype(float) - (pred[r] == y)
         dis = pred[b] != pred[r]
+        # Neyman allocation: Var = (sum_k W_k S_k)^2 / n - sum_k W_k S_k^2 / N_d <= (gap / z)^2
         votes = np.zeros((N, C))
         np.add.at(votes, (np.repeat(np.arange(N), H), pred.T.ravel()), 1.0)
-        ve = entropy(votes / H)[dis]
-        Dd = D[dis]
-        edges = np.quantile(ve, np.linspace(0, 1, 11)[1:-1])
-        stratum = np.digitize(ve, edges)
-        ws = [(np.mean(stratum == k), Dd[stratum == k].std()) for k in np.unique(stratum)]
-        neyman_sd = sum(w * sd for w, sd in ws)
+        ve, Dd = entropy(votes / H)[dis], D[dis]
+        stratum = np.digitize(ve, np.quantile(ve, np.linspace(0, 1, 11)[1:-1]))
+        w = np.array([np.mean(stratum == k) for k in np.unique(stratum)])
+        sd = np.array([Dd[stratum == k].std() for k in np.unique(stratum)])
+        n_neyman = min(Dd.size, (w @ sd) ** 2 / ((Dd.mean() / Z90) ** 2 + (w @ sd ** 2) / Dd.size))
+        n_iid = min(N, D.var() / ((D.mean() / Z90) ** 2 + D.var() / N))
         cm = contested_points(pred, 0.1)
         gap_c = D[cm].mean()
         ea = _Zoo(P).right_under_geometric_pool.mean(1)
-        def n(sd, gap, size, within=0.0):
-            """Labels drawn without replacement from ``size`` points for sd^2/n - within/size <= (gap/z)^2;
-            ``within`` is sum_k W_k S_k^2 for a stratified design, sd^2 for a simple one."""
-            if gap <= 0:
-                return np.inf
-            return min(float(size), sd ** 2 / ((gap / Z90) ** 2 + within / size))
-
-        sd_c = D[cm].std()
-        rows.append({"task": task.name, "gap_points": 100 * D.mean(), "pair_disagreement": dis.mean(),
-                     "n_iid": n(D.std(), D.mean(), N, D.var()),
-                     "n_pair_uniform": n(Dd.std(), Dd.mean(), Dd.size, Dd.var()),
-                     "n_pair_neyman": n(neyman_sd, Dd.mean(), Dd.size, sum(w * sd ** 2 for w, sd in ws)),
-                     "contested_gap_points": 100 * gap_c, "n_contested_only": n(sd_c, gap_c, cm.sum(), sd_c ** 2),
-                     "best_rank_by_prior": int((ea > ea[b]).sum())})
+        rows.append({"task": task.name, "gap_points": 100 * D.mean(), "top2_disagreement": dis.mean(),
+                     "n_iid": np.ceil(n_iid), "n_pair_uniform": labels_to_order_pair(pred[b], pred[r], y),
+                     "n_pair_neyman": np.ceil(n_neyman), "contested_gap_points": 100 * gap_c,
+                     "n_contested_only": labels_to_order_pair(pred[b][cm], pred[r][cm], y[cm]) if gap_c > 0
+                     else np.inf, "best_rank_by_prior": int((ea > ea[b]).sum())})
     return pd.DataFrame(rows)
 
 

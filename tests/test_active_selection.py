@@ -299,6 +299,48 @@ def test_contested_points_edge_cases():
             contested_points(bad)
 
 
+@pytest.mark.parametrize("n_disputed, a_right, both_wrong", [(400, 170, 80), (120, 60, 30), (900, 300, 420)])
+def test_labels_to_order_pair_gives_the_stated_probability(n_disputed, a_right, both_wrong):
+    # Monte Carlo: draw that many labels uniformly without replacement from the points where the two
+    # models disagree; the more accurate one must lead (ties split) in 90% of draws. 4,000 replicates:
+    # s.e. 0.005, band 0.87-0.93 (the formula is a normal approximation on a small sample).
+    from workbench.active import labels_to_order_pair
+
+    b_right = n_disputed - a_right - both_wrong
+    n_agree = 500
+    y = np.zeros(n_agree + n_disputed, int)
+    a = np.r_[np.zeros(n_agree, int), np.zeros(a_right, int), np.ones(b_right, int), np.ones(both_wrong, int)]
+    b = np.r_[np.zeros(n_agree, int), np.ones(a_right, int), np.zeros(b_right, int), 2 * np.ones(both_wrong, int)]
+    n = int(labels_to_order_pair(a, b, y))
+    d = np.r_[np.ones(a_right), -np.ones(b_right), np.zeros(both_wrong)]
+    rng = np.random.default_rng(0)
+    keys = rng.random((4000, n_disputed))
+    draws = d[np.argpartition(keys, n - 1, axis=1)[:, :n]].sum(axis=1)  # n points without replacement
+    p_lead = np.mean(draws > 0) + 0.5 * np.mean(draws == 0)
+    assert 0.87 <= p_lead <= 0.93, (n, p_lead)
+    # one label fewer than the whole disputed set is a real saving, and fewer labels do worse
+    assert n < n_disputed
+    fewer = d[np.argpartition(keys, n // 3 - 1, axis=1)[:, :n // 3]].sum(axis=1)
+    assert np.mean(fewer > 0) + 0.5 * np.mean(fewer == 0) < p_lead - 0.05
+
+
+def test_labels_to_order_pair_edge_cases_and_input_checks():
+    from workbench.active import labels_to_order_pair
+
+    y = np.zeros(6, int)
+    same = np.zeros(6, int)
+    assert np.isnan(labels_to_order_pair(same, same, y))  # never disagree: cannot be ordered
+    worse = np.r_[1, 1, 0, 0, 0, 0]
+    assert np.isnan(labels_to_order_pair(worse, same, y))  # a is not the more accurate
+    assert labels_to_order_pair(same, worse, y) == 1.0  # every disputed point favours a: one label
+    with pytest.raises(ValidationError, match="pred_b"):
+        labels_to_order_pair(same, same[:5], y)
+    with pytest.raises(ValidationError, match="labels"):
+        labels_to_order_pair(same, same, y.astype(float))
+    with pytest.raises(ValidationError, match="level"):
+        labels_to_order_pair(same, worse, y, level=0.4)
+
+
 def test_benchmark_rows_do_not_depend_on_the_other_tasks_or_strategies():
     # seeds are keyed by (random_state, task name) and shared by the strategies of a task
     a_probs, a_y = _zoo(h=5, n=100, seed=7)

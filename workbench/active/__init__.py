@@ -13,7 +13,7 @@ from .selection import STRATEGIES, SelectionTrace, geometric_consensus, select_m
 
 __all__ += ["select_model", "SelectionTrace", "STRATEGIES", "geometric_consensus"]
 from .benchmark import SelectionBenchmark, benchmark_risk, benchmark_selection
-from .tasks import SelectionTask, contested_points, difficulty_table, load_task, task_suite
+from .tasks import SelectionTask, contested_points, difficulty_table, labels_to_order_pair, load_task, task_suite
 
 __all__ += ["benchmark_selection", "benchmark_risk", "SelectionBenchmark", "SelectionTask", "load_task", "task_suite",
-            "difficulty_table", "contested_points"]
+            "difficulty_table", "contested_points", "labels_to_order_pair"]

@@ -4,7 +4,8 @@ Every task is a :class:`~workbench.data.PredictionLog` made by
 :func:`workbench.data.make_model_zoo` (cached as .npz, so only the first call fits models), with the
 pool's true labels as the oracle. Difficulty is measured by the top-1/top-2 accuracy gap and the
 number of models within one accuracy point of the best, and by whether the pool's best model is
-also the best on the most contested points (see :func:`contested_points`).
+also the best on the most contested points (see :func:`contested_points`), and by the labels an
+unbiased comparison of the top two models needs (:func:`labels_to_order_pair`).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from .._validation import ValidationError, as_array
 from ._common import entropy
@@ -71,6 +73,47 @@ def contested_points(predicted: np.ndarray, share: float = 0.1) -> np.ndarray:
     return disagree & (vent >= cut)
 
 
+def labels_to_order_pair(pred_a, pred_b, labels, level: float = 0.9) -> float:
+    """Labels, drawn uniformly without replacement from the points where two models predict
+    differently, for the difference in their correct counts to favour the more accurate one
+    (``a``) with probability ``level`` (normal approximation, finite-population corrected).
+
+    Only those points separate the two models (elsewhere both are right or both wrong), and they
+    are known before any label, so this is what an unbiased design that knew the pair would need.
+    With D_i = 1{a right} - 1{b right} on those N_d points (mean g > 0, variance S^2), the mean of
+    n draws has variance (S^2 / n)(1 - n / N_d), which must not exceed (g / z)^2:
+    n = S^2 / ((g / z)^2 + S^2 / N_d), rounded up, at least 1 and at most N_d. NaN when ``a`` is
+    not more accurate than ``b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.zeros(1000, int)
+    >>> a = np.zeros(1000, int); a[60:100] = 1  # a is wrong on 40 points
+    >>> b = np.zeros(1000, int); b[:60] = 1  # b is wrong on 60 others: a leads by 20 of the 100 disputed points
+    >>> labels_to_order_pair(a, b, y)
+    29.0
+    """
+    a = as_array(pred_a, "pred_a", ndim=1)
+    b = as_array(pred_b, "pred_b", ndim=1)
+    y = as_array(labels, "labels", ndim=1)
+    for name, v in (("pred_b", b), ("labels", y)):
+        if v.shape != a.shape:
+            raise ValidationError(name, f"must have the shape of pred_a {a.shape}, got {v.shape}")
+    for name, v in (("pred_a", a), ("pred_b", b), ("labels", y)):
+        if not np.issubdtype(v.dtype, np.integer):
+            raise ValidationError(name, f"must hold class indices (integers), got dtype {v.dtype}")
+    if not 0.5 < level < 1:
+        raise ValidationError("level", f"must be in (0.5, 1), got {level}")
+    differ = a != b
+    d = (a[differ] == y[differ]).astype(float) - (b[differ] == y[differ])
+    if d.size == 0 or d.mean() <= 0:
+        return float("nan")
+    z = special.ndtri(level)
+    n = d.var() / ((d.mean() / z) ** 2 + d.var() / d.size)
+    return float(min(d.size, max(1, np.ceil(n - 1e-9))))
+
+
 @dataclass(frozen=True)
 class SelectionTask:
     """One model-selection problem: a zoo's predictions on a pool with known labels."""
@@ -93,7 +136,10 @@ class SelectionTask:
         the zoo consensus's accuracy, the disagreement rate, and on the ``contested_share`` most
         contested points (:func:`contested_points`): the pool best's rank there
         (``contested_best_rank``, 0 = still best) and the pool regret, in points, of the model that
-        is best there (``contested_best_regret``; the mean over models tied there)."""
+        is best there (``contested_best_regret``; the mean over models tied there). Last, how hard
+        the top two are to order from labels: the share of the pool where they predict differently
+        (``top2_disagreement_rate``) and the labels an unbiased design that knew the pair would need
+        (``labels_to_order_top2``, :func:`labels_to_order_pair`; NaN for an exact tie)."""
         accuracy = self.accuracy
         acc = np.sort(accuracy)[::-1]
         preds = self.zoo.predicted
@@ -107,13 +153,16 @@ class SelectionTask:
             regret = 100 * float(accuracy.max() - accuracy[acc_hard >= acc_hard.max() - 1e-12].mean())
         else:  # every model predicts the same labels: no contested point
             rank, regret = 0, 0.0
+        first, second = np.argsort(-accuracy, kind="stable")[:2]
         return {"task": self.name, "n_models": self.zoo.n_models, "n_points": self.zoo.n_points,
                 "n_classes": self.zoo.n_classes, "top1": float(acc[0]), "top2": float(acc[1]),
                 "gap_points": 100 * float(acc[0] - acc[1]),
                 "n_within_1pt": int((acc >= acc[0] - 0.01).sum()),
                 "n_tied_best": int((acc >= acc[0] - 1e-12).sum()),
                 "consensus_acc": float((self.zoo.probs.mean(0).argmax(1) == self.zoo.labels).mean()),
-                "disagreement_rate": disagree, "contested_best_rank": rank, "contested_best_regret": regret}
+                "disagreement_rate": disagree, "contested_best_rank": rank, "contested_best_regret": regret,
+                "top2_disagreement_rate": float((preds[first] != preds[second]).mean()),
+                "labels_to_order_top2": labels_to_order_pair(preds[first], preds[second], self.zoo.labels)}
 
     def __repr__(self) -> str:
         d = self.difficulty()
