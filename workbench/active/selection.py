@@ -351,7 +351,7 @@ def tune_eps_majority_vote(zoo: _Zoo, rng, horizon: int, grid=None, make=None) -
     vote, and scores an eps by how often the pick is the majority vote's best along the way. That
     is about 15 million steps per zoo; here it is ``len(grid)`` runs of ``horizon`` steps on the
     whole pool, so a call stays well under a second. Neither version sees the true labels, and
-    Model Selector's regret swings widely with eps on noisy zoos (on synthetic_prior, 114 to 340
+    Model Selector's regret swings widely with eps on noisy zoos (on synthetic_prior, 121 to 350
     over the published grid): ``benchmarks/active_selection.py`` part G tabulates it.
     """
     grid = EPS_GRID if grid is None else tuple(grid)
@@ -678,7 +678,12 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     digits_noise, ranks 3 and 2; regret 265 against auto's 171 on held-out synthetic zoos with rank
     >= 3). ``auto`` aims at the pool's best. Steering its acquisition by vote entropy was measured
     (20 seeds): synthetic regret fell from 166 to 67-146 and digits_noise rose from 59 to 86-150, so
-    it was not adopted. Figures: the issue note and ``benchmarks/results/active_selection.md``.
+    it was not adopted. How much there is evidence: an unbiased design that knew the two leading
+    models and labelled only where they disagree would need 69 and 95 labels to put the best ahead
+    with probability 0.9 (``difficulty()["labels_to_order_top2"]``), and auto's label-free prior
+    ranks four and six models above the best on these tasks; confined to the most contested points,
+    42 and 4 labels would do. Figures: the issue note and ``benchmarks/results/active_selection.md``
+    (parts B, D, F and H).
 
     Examples
     --------
