@@ -339,6 +339,8 @@ def test_labels_to_order_pair_edge_cases_and_input_checks():
         labels_to_order_pair(same, same, y.astype(float))
     with pytest.raises(ValidationError, match="level"):
         labels_to_order_pair(same, worse, y, level=0.4)
+    with pytest.raises(ValidationError, match="labels.*2 rows are negative, first at row 3"):
+        labels_to_order_pair(same, worse, np.r_[0, 0, 0, -1, 0, -1])
 
 
 def test_benchmark_rows_do_not_depend_on_the_other_tasks_or_strategies():

@@ -80,10 +80,10 @@ def labels_to_order_pair(pred_a, pred_b, labels, level: float = 0.9) -> float:
 
     Only those points separate the two models (elsewhere both are right or both wrong), and they
     are known before any label, so this is what an unbiased design that knew the pair would need.
-    With D_i = 1{a right} - 1{b right} on those N_d points (mean g > 0, variance S^2), the mean of
-    n draws has variance (S^2 / n)(1 - n / N_d), which must not exceed (g / z)^2:
-    n = S^2 / ((g / z)^2 + S^2 / N_d), rounded up, at least 1 and at most N_d. NaN when ``a`` is
-    not more accurate than ``b``.
+    With D_i = 1{a right} - 1{b right} on those N_d points (mean g > 0, S^2 their variance with
+    divisor N_d - 1), the mean of n draws has variance (S^2 / n)(1 - n / N_d), which must not
+    exceed (g / z)^2: n = S^2 / ((g / z)^2 + S^2 / N_d), rounded up, at least 1 and at most N_d.
+    NaN when ``a`` is not more accurate than ``b``.
 
     Examples
     --------
@@ -103,6 +103,10 @@ def labels_to_order_pair(pred_a, pred_b, labels, level: float = 0.9) -> float:
     for name, v in (("pred_a", a), ("pred_b", b), ("labels", y)):
         if not np.issubdtype(v.dtype, np.integer):
             raise ValidationError(name, f"must hold class indices (integers), got dtype {v.dtype}")
+        bad = np.flatnonzero(v < 0)
+        if bad.size:  # e.g. -1 marking an unlabelled point: it would silently count as an error of both
+            raise ValidationError(name, f"must be class indices >= 0 (every point labelled); {bad.size} rows are "
+                                        f"negative, first at row {bad[0]}: {v[bad[0]]}")
     if not 0.5 < level < 1:
         raise ValidationError("level", f"must be in (0.5, 1), got {level}")
     differ = a != b
@@ -110,7 +114,8 @@ def labels_to_order_pair(pred_a, pred_b, labels, level: float = 0.9) -> float:
     if d.size == 0 or d.mean() <= 0:
         return float("nan")
     z = special.ndtri(level)
-    n = d.var() / ((d.mean() / z) ** 2 + d.var() / d.size)
+    s2 = d.var(ddof=1) if d.size > 1 else 0.0  # the finite population's S^2 (divisor N_d - 1)
+    n = s2 / ((d.mean() / z) ** 2 + s2 / d.size)
     return float(min(d.size, max(1, np.ceil(n - 1e-9))))
 
 
