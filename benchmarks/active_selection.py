@@ -254,9 +254,11 @@ def part_h(tasks):
         ve, Dd = entropy(votes / H)[dis], D[dis]
         stratum = np.digitize(ve, np.quantile(ve, np.linspace(0, 1, 11)[1:-1]))
         w = np.array([np.mean(stratum == k) for k in np.unique(stratum)])
-        sd = np.array([Dd[stratum == k].std() for k in np.unique(stratum)])
+        # S_k with divisor n_k - 1, as in the finite-population formulas (0 for a one-point stratum)
+        sd = np.array([Dd[stratum == k].std(ddof=1) if (stratum == k).sum() > 1 else 0.0
+                       for k in np.unique(stratum)])
         n_neyman = min(Dd.size, (w @ sd) ** 2 / ((Dd.mean() / Z90) ** 2 + (w @ sd ** 2) / Dd.size))
-        n_iid = min(N, D.var() / ((D.mean() / Z90) ** 2 + D.var() / N))
+        n_iid = min(N, D.var(ddof=1) / ((D.mean() / Z90) ** 2 + D.var(ddof=1) / N))
         cm = contested_points(pred, 0.1)
         gap_c = D[cm].mean()
         ea = _Zoo(P).right_under_geometric_pool.mean(1)

@@ -679,7 +679,7 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     >= 3). ``auto`` aims at the pool's best. Steering its acquisition by vote entropy was measured
     (20 seeds): synthetic regret fell from 166 to 67-146 and digits_noise rose from 59 to 86-150, so
     it was not adopted. How much there is evidence: an unbiased design that knew the two leading
-    models and labelled only where they disagree would need 69 and 95 labels to put the best ahead
+    models and labelled only where they disagree would need 70 and 95 labels to put the best ahead
     with probability 0.9 (``difficulty()["labels_to_order_top2"]``), and auto's label-free prior
     ranks four and six models above the best on these tasks; confined to the most contested points,
     42 and 4 labels would do. Figures: the issue note and ``benchmarks/results/active_selection.md``
