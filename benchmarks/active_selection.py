@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy.optimize import minimize
-from scipy.special import logsumexp, softmax
+from scipy.special import logsumexp, ndtri, softmax
 
 from workbench._random import spawn_seeds
 from workbench.active import STRATEGIES, benchmark_selection, estimate_risk, select_model, task_suite
@@ -220,7 +220,7 @@ def part_g(tasks, n_seeds, n_jobs):
     return grid, summary
 
 
-Z90 = 1.2816  # one-sided normal quantile: P(the estimated difference has the right sign) = 0.9
+Z90 = float(ndtri(0.9))  # one-sided normal quantile: P(the estimated difference has the right sign) = 0.9
 
 
 def part_h(tasks):
@@ -323,8 +323,9 @@ def main():
             summ.groupby("strategy")["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False), ""]
     e = part_e(tasks)
     out += ["## E. Information bound for risk estimation (median model of each zoo)", "",
-            "Var(L) / Var(L - s): the variance a difference (doubly robust) estimator keeps with surrogate s, per "
-            "label, under uniform sampling (`uniform`) and under the variance-optimal proposal q proportional to "
+            "Var(L) / Var(L - s): how many times smaller the per-label variance of a difference (doubly robust) "
+            "estimator with surrogate s is than iid's, under uniform sampling (`uniform`) and under the "
+            "variance-optimal proposal q proportional to "
             "sqrt(s(1 - s)) (`sqrt_q`, the design `dr` uses; here without its floor); iid = 1. Large-pool figures: "
             "drawing without replacement adds a finite-population gain once the labels are a sizable share of the "
             "pool. The target names the zoo average: its columns, even re-calibrated on every pool label, are what "
@@ -333,13 +334,15 @@ def main():
             e.round(2).pipe(_md, index=False), ""]
     out += ["## H. What the labels alone can do: the best model against the runner-up", "",
             "Labels for an unbiased estimate of their accuracy gap to have the right sign with probability 0.9 "
-            "(normal approximation): iid; uniform over the points where the two disagree; Neyman allocation over "
+            "(normal approximation, finite-population corrected): iid; uniform over the points where the two "
+            "disagree; Neyman allocation over "
             "ten vote-entropy strata of those points with the strata's true spreads (both oracle designs: they "
             "know the pair). Then the gap on the 10% most contested points and the labels a design confined to "
             "them needs (inf: the runner-up is ahead there). best_rank_by_prior: the best model's rank by "
             "auto's label-free consensus prior (0: the prior already favours it). Compare labels_first_90 in B and "
             "F: where the prior does not favour the best model, a method that holds it well before n_pair_neyman "
-            "labels owes that to its design or model, not to the labels' evidence on this pair.", "", part_h(tasks).round(2).pipe(_md, index=False), ""]
+            "labels owes that to its design or model, not to the labels' evidence on this pair.", "",
+            part_h(tasks).round(2).pipe(_md, index=False), ""]
     if args.held_out_seeds:
         t0 = time.time()
         d, dd = part_d([int(v) for v in args.zoo_seeds.split(",")], args.held_out_seeds, args.held_out_coda_seeds,
@@ -379,7 +382,8 @@ def main():
         out += [f"## G. Model Selector's eps: cumulative regret@100 at fixed eps ({args.eps_seeds} seeds per cell)", "",
                 "The published tuning searches 0.35 to 0.49 by 0.01 on 1,000 realisations of up to 1,000 points "
                 "with the majority vote as oracle; ours (`tune_eps_majority_vote`) is a cheap version of it "
-                f"(see its docstring). tuned_eps: the eps it picked, with its share of {min(args.eps_seeds, 10)} seeds.", "",
+                "(see its docstring). tuned_eps: the eps it picked, with its share of "
+                f"{min(args.eps_seeds, 10)} seeds.", "",
                 gs.round(1).pipe(_md), "", g.round(0).pipe(_md), ""]
     c = part_c()
     out += ["## C. Speed: 1,000 points x 40 models x 10 classes", "", c.round(4).pipe(_md, index=False), ""]
