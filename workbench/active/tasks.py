@@ -29,7 +29,8 @@ TASKS = {
     "synthetic_prior": ("synthetic", "prior", 1.0),
     "synthetic_noise": ("synthetic", "noise", 0.7),
 }
-DEFAULT_SUITE = ("digits", "digits_noise", "breast_cancer", "breast_cancer_noise", "synthetic", "synthetic_prior")
+DEFAULT_SUITE = ("digits", "digits_noise", "digits_missing_class", "breast_cancer", "breast_cancer_noise", "synthetic",
+                 "synthetic_prior")
 
 
 def _dataset(name: str, random_state: int):
