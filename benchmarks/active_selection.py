@@ -44,7 +44,7 @@ from scipy.special import logsumexp, ndtri, softmax
 
 from workbench._random import spawn_seeds
 from workbench.active import STRATEGIES, benchmark_selection, estimate_risk, select_model, task_suite
-from workbench.active.risk import _calibrated, _fit_temperature
+from workbench.active.risk import _calibrated, _fit_temperature_residual
 from workbench.active.tasks import TASKS, difficulty_table
 
 MS = (10, 25, 50, 100, 200)
@@ -177,7 +177,7 @@ def surrogate_bound(probs, y, model):
     pool = softmax(np.tensordot(w, logp, 1), axis=1)
     log_pbar = np.log(np.clip(pbar, 1e-12, 1.0))
     # the temperature the dr estimator's re-calibration would choose, fitted on every pool label
-    T = _fit_temperature(log_pbar, np.arange(N), y, np.ones(N))
+    T = _fit_temperature_residual(probs[model], log_pbar, np.arange(N), L, np.ones(N), "zero_one")
     out = {}
     for name, pi in (("zoo_mean", pbar), ("zoo_mean_calibrated_on_all_labels", _calibrated(log_pbar, T)),
                      ("oracle_pool_fitted_on_all_labels", pool)):

@@ -19,8 +19,10 @@ dr    doubly robust (ours; the difference estimator of survey sampling, as DR in
       Z_m = (1/N) [sum of labelled losses + sum over the remaining points of s_i
       + (L_{i_m} - s_{i_m}) / q_m(i_m)], and R = sum_m w_m Z_m / sum_m w_m with fixed weights
       w_m = (N / n_remaining)^2. Given the past, E[Z_m] is exactly the pool risk whatever s is, so
-      R is unbiased for any surrogate, also one re-calibrated or refitted on the labels so far. Here the surrogate is re-calibrated every 5 labels by a
-      temperature fitted on the labels weighted by their inverse acquisition probability, and
+      R is unbiased for any surrogate, also one re-calibrated or refitted on the labels so far. Here
+      the surrogate is re-calibrated every 5 labels by the temperature whose expected losses best
+      match the observed ones (squared residual, each label weighted by its inverse acquisition
+      probability), and
       q is proportional to the surrogate's standard deviation of each point's loss (the
       variance-optimal proposal for a difference estimator), mixed with the floor.
 naive active acquisition with the plain, unweighted mean: biased (kept to *show* the bias).
@@ -198,13 +200,16 @@ def _calibrated(log_sp, T):
     return np.exp(z - special.logsumexp(z, axis=1, keepdims=True))
 
 
-def _fit_temperature(log_sp, idx, y, w, grid=DR_TEMPERATURES):
-    """Temperature maximising the weighted log-likelihood of the labels (weights: inverse acquisition
-    probability, so the fit targets the whole pool rather than the points that were queried)."""
+def _fit_temperature_residual(probs, log_sp, idx, losses, w, loss, grid=DR_TEMPERATURES):
+    """Temperature minimising the weighted squared residual between the observed losses and the
+    surrogate's expected losses, the quantity the doubly robust estimator's variance depends on
+    (weights: inverse acquisition probability, so the fit targets the whole pool). Not the
+    log-likelihood of the labels: under a class missing in training, the temperature that fits the
+    labels best predicted the model's losses worse than none (benchmarks/active_selection.py,
+    digits_missing_class: MSE gain over iid 1.3 at 50-100 labels with it, 2.7-3.5 with this)."""
     w = w / w.sum()
-    z = log_sp[idx][None] / np.asarray(grid)[:, None, None]  # (T, m, C)
-    ll = z[:, np.arange(len(y)), y] - special.logsumexp(z, axis=2)
-    return float(grid[int(np.argmax(ll @ w))])
+    res = [w @ (losses - expected_loss(probs[idx], _calibrated(log_sp[idx], T), loss)) ** 2 for T in grid]
+    return float(grid[int(np.argmin(res))])
 
 
 def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, every=5):
@@ -238,7 +243,7 @@ def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, every=5):
         if changed:
             log_sp = np.log(np.clip(sur.probs, 1e-12, 1.0))
         if m + 1 >= every and (m + 1) % every == 0:
-            T_new = _fit_temperature(log_sp, idx[: m + 1], labels[: m + 1], iw[: m + 1])
+            T_new = _fit_temperature_residual(probs, log_sp, idx[: m + 1], losses[: m + 1], iw[: m + 1], loss)
             changed = changed or T_new != T
             T = T_new
         if changed:  # the next term uses the updated surrogate: chosen from the past only, so still unbiased
