@@ -249,6 +249,21 @@ def test_dr_beats_lure_and_iid_with_a_miscalibrated_but_informative_surrogate():
     assert mse["dr"] < mse["lure"] / 2 and mse["dr"] < 0.85 * mse["iid"], mse
 
 
+def test_dr_temperature_fit_targets_the_losses_and_keeps_the_surrogate_on_ties():
+    from workbench.active.risk import _calibrated, _fit_temperature_residual
+
+    # the true conditional, sharpened by 1/T = 2.8: the fit on every label must undo it (T = 2.8 or a
+    # neighbour on the grid), because its expected losses then match the observed ones best
+    model, y, p_true = _pool(n=3000, seed=11)
+    sharp = _calibrated(np.log(p_true), 1 / 2.8)
+    L = (model.argmax(1) != y).astype(float)
+    T = _fit_temperature_residual(model, np.log(sharp), np.arange(3000), L, np.ones(3000), "zero_one")
+    assert T in (2.0, 2.8, 4.0), T
+    # a uniform surrogate: every temperature gives the same expected losses, so it is left as it is
+    flat = np.log(np.full((50, 3), 1 / 3))
+    assert _fit_temperature_residual(model[:50], flat, np.arange(50), L[:50], np.ones(50), "zero_one") == 1.0
+
+
 def test_dr_interval_coverage_fast():
     model, y, p_true = _pool(n=300, seed=7)
     truth = (model.argmax(1) != y).mean()

@@ -208,8 +208,12 @@ def _fit_temperature_residual(probs, log_sp, idx, losses, w, loss, grid=DR_TEMPE
     labels best predicted the model's losses worse than none (benchmarks/active_selection.py,
     digits_missing_class: MSE gain over iid 1.3 at 50-100 labels with it, 2.7-3.5 with this)."""
     w = w / w.sum()
-    res = [w @ (losses - expected_loss(probs[idx], _calibrated(log_sp[idx], T), loss)) ** 2 for T in grid]
-    return float(grid[int(np.argmin(res))])
+    grid = np.asarray(grid, float)
+    res = np.array([w @ (losses - expected_loss(probs[idx], _calibrated(log_sp[idx], T), loss)) ** 2 for T in grid])
+    tied = np.flatnonzero(res <= res.min() * (1 + 1e-9) + 1e-15)
+    # on a tie (e.g. a uniform surrogate, whose expected losses no temperature changes) keep the
+    # surrogate as given: the tied temperature closest to 1 on a log scale
+    return float(grid[tied[np.argmin(np.abs(np.log(grid[tied])))]])
 
 
 def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, every=5):
