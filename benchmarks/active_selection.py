@@ -238,22 +238,20 @@ def part_h(tasks):
     model's rank by ``auto``'s label-free consensus prior. Figures for one pair: picking among 40
     models needs more, and a prior that already favours b needs fewer."""
     from workbench.active import contested_points, labels_to_order_pair
-    from workbench.active._common import entropy
     from workbench.active.selection import _Zoo
+    from workbench.active.tasks import _vote_entropy
 
     rows = []
     for task in tasks:
         P, y = task.zoo.probs, task.zoo.labels
-        H, N, C = P.shape
+        N = P.shape[1]
         pred = P.argmax(2)
         acc = (pred == y).mean(1)
         b, r = np.argsort(-acc, kind="stable")[:2]
         D = (pred[b] == y).astype(float) - (pred[r] == y)
         dis = pred[b] != pred[r]
         # Neyman allocation: Var = (sum_k W_k S_k)^2 / n - sum_k W_k S_k^2 / N_d <= (gap / z)^2
-        votes = np.zeros((N, C))
-        np.add.at(votes, (np.repeat(np.arange(N), H), pred.T.ravel()), 1.0)
-        ve, Dd = entropy(votes / H)[dis], D[dis]
+        ve, Dd = _vote_entropy(pred)[dis], D[dis]
         stratum = np.digitize(ve, np.quantile(ve, np.linspace(0, 1, 11)[1:-1]))
         w = np.array([np.mean(stratum == k) for k in np.unique(stratum)])
         # S_k with divisor n_k - 1, as in the finite-population formulas (0 for a one-point stratum)

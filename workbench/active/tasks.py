@@ -47,6 +47,14 @@ def _dataset(name: str, random_state: int):
     raise ValidationError("dataset", f"unknown data set {name!r}")
 
 
+def _vote_entropy(predicted: np.ndarray) -> np.ndarray:
+    """(N,) entropy of the models' hard votes at each point, from (n_models, N) class indices."""
+    H, N = predicted.shape
+    votes = np.zeros((N, int(predicted.max()) + 1))
+    np.add.at(votes, (np.broadcast_to(np.arange(N), (H, N)), predicted), 1.0 / H)
+    return entropy(votes)
+
+
 def contested_points(predicted: np.ndarray, share: float = 0.1) -> np.ndarray:
     """Mask of the pool's most contested points: the top ``share`` by vote entropy of the models'
     hard predictions, among the points where they do not all agree.
@@ -63,13 +71,10 @@ def contested_points(predicted: np.ndarray, share: float = 0.1) -> np.ndarray:
                                            f"got dtype {predicted.dtype}, shape {predicted.shape}")
     if not 0 < share <= 1:
         raise ValidationError("share", f"must be in (0, 1], got {share}")
-    H, N = predicted.shape
-    votes = np.zeros((N, int(predicted.max()) + 1))
-    np.add.at(votes, (np.broadcast_to(np.arange(N), (H, N)), predicted), 1.0 / H)
-    vent = entropy(votes)
+    vent = _vote_entropy(predicted)
     disagree = ~(predicted == predicted[0]).all(axis=0)
     if not disagree.any():
-        return np.zeros(N, bool)
+        return np.zeros(predicted.shape[1], bool)
     cut = np.quantile(vent[disagree], 1.0 - share)
     return disagree & (vent >= cut)
 
@@ -147,7 +152,9 @@ class SelectionTask:
         (``top2_disagreement_rate``) and the labels an unbiased design that knew the pair would need
         (``labels_to_order_top2``, :func:`labels_to_order_pair`; NaN for an exact tie)."""
         accuracy = self.accuracy
-        acc = np.sort(accuracy)[::-1]
+        order = np.argsort(-accuracy, kind="stable")
+        first, second = order[:2]
+        acc = accuracy[order]
         preds = self.zoo.predicted
         disagree = float((~(preds == preds[0]).all(axis=0)).mean())
         hard = contested_points(preds, contested_share)
@@ -159,7 +166,6 @@ class SelectionTask:
             regret = 100 * float(accuracy.max() - accuracy[acc_hard >= acc_hard.max() - 1e-12].mean())
         else:  # every model predicts the same labels: no contested point
             rank, regret = 0, 0.0
-        first, second = np.argsort(-accuracy, kind="stable")[:2]
         return {"task": self.name, "n_models": self.zoo.n_models, "n_points": self.zoo.n_points,
                 "n_classes": self.zoo.n_classes, "top1": float(acc[0]), "top2": float(acc[1]),
                 "gap_points": 100 * float(acc[0] - acc[1]),
