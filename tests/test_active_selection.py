@@ -318,7 +318,7 @@ def test_labels_to_order_pair_gives_the_stated_probability(n_disputed, a_right, 
     draws = d[np.argpartition(keys, n - 1, axis=1)[:, :n]].sum(axis=1)  # n points without replacement
     p_lead = np.mean(draws > 0) + 0.5 * np.mean(draws == 0)
     assert 0.87 <= p_lead <= 0.93, (n, p_lead)
-    # one label fewer than the whole disputed set is a real saving, and fewer labels do worse
+    # the answer is fewer labels than the whole disputed set, and a third of it does clearly worse
     assert n < n_disputed
     fewer = d[np.argpartition(keys, n // 3 - 1, axis=1)[:, :n // 3]].sum(axis=1)
     assert np.mean(fewer > 0) + 0.5 * np.mean(fewer == 0) < p_lead - 0.05
