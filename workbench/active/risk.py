@@ -317,8 +317,10 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     alpha : float
         The interval has nominal level 1 - alpha; what it promises depends on the method
         (``trace.interval_promise``): for lure/iid a normal interval with finite-population
-        correction (asymptotic; see tests for measured coverage), for ase a surrogate-posterior
-        interval that holds only if the surrogate is calibrated.
+        correction (asymptotic; see tests for measured coverage), for dr the same Wilson form
+        with the spread of its terms shrunk towards the surrogate's predicted spread (worth 5
+        terms, so 10 labels are not over-trusted), for ase a surrogate-posterior interval that
+        holds only if the surrogate is calibrated.
     refit_schedule : iterable of int, optional
         Label counts after which a classifier surrogate is refitted.
     interval : {"auto", "normal"}
