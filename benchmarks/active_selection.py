@@ -45,7 +45,7 @@ from scipy.special import logsumexp, ndtri, softmax
 from workbench._random import spawn_seeds
 from workbench.active import STRATEGIES, benchmark_selection, estimate_risk, select_model, task_suite
 from workbench.active.risk import _calibrated, _fit_temperature_residual
-from workbench.active.tasks import TASKS, difficulty_table
+from workbench.active.tasks import SYNTHETIC_PARAMS, TASKS, difficulty_table
 
 MS = (10, 25, 50, 100, 200)
 
@@ -154,19 +154,7 @@ def surrogate_bound(probs, y, model):
     drawing without replacement adds the finite-population factor, which matters once the labels are a
     sizable share of the pool."""
     H, N, C = probs.shape
-    yhat = probs[model].argmax(1)
-    L = (yhat != y).astype(float)
     logp = np.log(np.clip(probs, 1e-9, 1.0))
-
-    def ratios(pi):
-        s = 1.0 - pi[np.arange(N), yhat]
-        r = L - s
-        sd = np.sqrt(np.clip(s * (1.0 - s), 0.0, None))
-        q = sd / sd.sum() if sd.sum() > 0 else np.full(N, 1.0 / N)
-        with np.errstate(divide="ignore", invalid="ignore"):  # q = 0 only where s is 0 or 1
-            terms = np.where(q > 0, r ** 2 / (N * q), np.where(r == 0, 0.0, np.inf))
-        return L.var() / r.var(), L.var() / (terms.mean() - r.mean() ** 2)
-
     pbar = probs.mean(0)
 
     def nll(w):  # log-linear pool of every model, fitted on every label (an oracle: no method has them)
@@ -177,20 +165,93 @@ def surrogate_bound(probs, y, model):
     pool = softmax(np.tensordot(w, logp, 1), axis=1)
     log_pbar = np.log(np.clip(pbar, 1e-12, 1.0))
     # the temperature the dr estimator's re-calibration would choose, fitted on every pool label
+    L = (probs[model].argmax(1) != y).astype(float)
     T = _fit_temperature_residual(probs[model], log_pbar, np.arange(N), L, np.ones(N), "zero_one")
     out = {}
     for name, pi in (("zoo_mean", pbar), ("zoo_mean_calibrated_on_all_labels", _calibrated(log_pbar, T)),
                      ("oracle_pool_fitted_on_all_labels", pool)):
-        out[f"{name} / uniform"], out[f"{name} / sqrt_q"] = ratios(pi)
+        out.update(surrogate_ratios(probs[model], y, pi, name))
     return out
 
 
-def part_e(tasks):
+def surrogate_ratios(model_probs, y, pi, name):
+    """Var(L) / Var(L - s) under uniform sampling and under q proportional to sqrt(s(1 - s)), for the
+    0-1 loss L of a model with (N, C) probabilities and the expected losses s under class probabilities pi."""
+    N = y.shape[0]
+    yhat = model_probs.argmax(1)
+    L = (yhat != y).astype(float)
+    s = 1.0 - pi[np.arange(N), yhat]
+    r = L - s
+    sd = np.sqrt(np.clip(s * (1.0 - s), 0.0, None))
+    q = sd / sd.sum() if sd.sum() > 0 else np.full(N, 1.0 / N)
+    with np.errstate(divide="ignore", invalid="ignore"):  # q = 0 only where s is 0 or 1
+        terms = np.where(q > 0, r ** 2 / (N * q), np.where(r == 0, 0.0, np.inf))
+    return {f"{name} / uniform": L.var() / r.var(), f"{name} / sqrt_q": L.var() / (terms.mean() - r.mean() ** 2)}
+
+
+def generator_posterior(features, random_state=0):
+    """p(y | x) of the synthetic data's generator at the given rows (pool features), or None.
+
+    The synthetic task is scikit-learn's make_classification with ``SYNTHETIC_PARAMS``: each class is
+    a mixture of equally weighted Gaussian clusters on the informative features, N(c_k, A_k' A_k),
+    the other features are linear combinations of them or independent noise, and a share flip_y of
+    the labels is replaced by a uniform draw. Replaying the generator's random draws up to the
+    clusters gives c_k and A_k; the replay is checked against make_classification's own
+    (unshuffled) output, and the informative columns of the shuffled output are found by their
+    values. Returns None if the replay does not reproduce the data (another scikit-learn version)
+    or the parameters leave the form above. The Bayes posterior is what no zoo-built surrogate can
+    exceed: it says how much of the risk-estimation target the task's label noise allows."""
+    from scipy.stats import multivariate_normal
+    from sklearn import datasets
+
+    prm = dict(SYNTHETIC_PARAMS)
+    n, k_inf, C, cpc = prm["n_samples"], prm["n_informative"], prm["n_classes"], prm["n_clusters_per_class"]
+    K = C * cpc
+    if n % K or prm.get("weights") is not None or prm.get("n_repeated", 0):
+        return None
+    try:
+        from sklearn.datasets._samples_generator import _generate_hypercube  # private: guarded by the check below
+    except ImportError:
+        return None
+    gen = np.random.RandomState(random_state)
+    sep = prm["class_sep"]
+    centroids = _generate_hypercube(K, k_inf, gen).astype(float) * 2 * sep - sep
+    Z = gen.standard_normal(size=(n, k_inf))
+    A = [2 * gen.uniform(size=(k_inf, k_inf)) - 1 for _ in range(K)]
+    per = n // K
+    X_inf = np.vstack([Z[k * per:(k + 1) * per] @ A[k] + centroids[k] for k in range(K)])
+    X_plain, _ = datasets.make_classification(**prm, shuffle=False, random_state=random_state)
+    if not np.allclose(X_plain[:, :k_inf], X_inf):
+        return None
+    X_shuffled, _ = datasets.make_classification(**prm, random_state=random_state)
+    sorted_cols = np.sort(X_shuffled, axis=0)
+    cols = []
+    for j in range(k_inf):  # the shuffled column holding informative feature j: the same values
+        hit = np.flatnonzero(np.all(np.isclose(sorted_cols, np.sort(X_plain[:, j])[:, None]), axis=0))
+        if hit.size != 1:
+            return None
+        cols.append(int(hit[0]))
+    u = np.asarray(features)[:, cols]
+    log_dens = np.stack([multivariate_normal(centroids[k], A[k].T @ A[k]).logpdf(u) for k in range(K)], axis=1)
+    log_class = np.stack([logsumexp(log_dens[:, [k for k in range(K) if k % C == c]], axis=1) for c in range(C)],
+                         axis=1)
+    return (1 - prm["flip_y"]) * softmax(log_class, axis=1) + prm["flip_y"] / C
+
+
+def part_e(tasks, random_state=0):
     rows = []
     for task in tasks:
         acc = task.accuracy
         model = int(np.argsort(acc)[len(acc) // 2])
-        rows.append({"task": task.name, **surrogate_bound(task.zoo.probs, task.zoo.labels, model)})
+        row = {"task": task.name, **surrogate_bound(task.zoo.probs, task.zoo.labels, model)}
+        # the generator's posterior, where the pool's features are the generator's (no feature noise)
+        post = (generator_posterior(task.zoo.features, random_state)
+                if task.dataset == "synthetic" and task.shift in (None, "prior") else None)
+        if post is not None:
+            row.update(surrogate_ratios(task.zoo.probs[model], task.zoo.labels, post, "generator_posterior"))
+            row["bayes_accuracy"] = float((post.argmax(1) == task.zoo.labels).mean())
+            row["best_model_accuracy"] = float(acc.max())
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -331,7 +392,10 @@ def main():
             "drawing without replacement adds a finite-population gain once the labels are a sizable share of the "
             "pool. The target names the zoo average: its columns, even re-calibrated on every pool label, are what "
             "a zoo-average surrogate can give. The oracle pool (the best log-linear pool of the zoo, fitted on "
-            "every pool label, which no method has) shows how far a much better surrogate would go.", "",
+            "every pool label, which no method has) shows how far a much better surrogate would go. For the synthetic "
+            "tasks, `generator_posterior` is the data generator's own p(y | x) (replayed from make_classification; "
+            "`bayes_accuracy`: its accuracy on the pool, against the zoo's best model): what the task's label noise "
+            "allows any surrogate.", "",
             e.round(2).pipe(_md, index=False), ""]
     out += ["## H. What the labels alone can do: the best model against the runner-up", "",
             "Labels for an unbiased estimate of their accuracy gap to have the right sign with probability 0.9 "

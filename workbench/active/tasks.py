@@ -29,6 +29,9 @@ TASKS = {
     "synthetic_prior": ("synthetic", "prior", 1.0),
     "synthetic_noise": ("synthetic", "noise", 0.7),
 }
+# scikit-learn's make_classification arguments for the synthetic data set (its random_state is the task's)
+SYNTHETIC_PARAMS = {"n_samples": 2000, "n_features": 20, "n_informative": 8, "n_redundant": 4, "n_classes": 4,
+                    "n_clusters_per_class": 2, "class_sep": 0.8, "flip_y": 0.03}
 DEFAULT_SUITE = ("digits", "digits_noise", "digits_missing_class", "breast_cancer", "breast_cancer_noise", "synthetic",
                  "synthetic_prior")
 
@@ -41,9 +44,7 @@ def _dataset(name: str, random_state: int):
     if name == "breast_cancer":
         return datasets.load_breast_cancer(return_X_y=True)
     if name == "synthetic":
-        return datasets.make_classification(n_samples=2000, n_features=20, n_informative=8, n_redundant=4,
-                                            n_classes=4, n_clusters_per_class=2, class_sep=0.8, flip_y=0.03,
-                                            random_state=random_state)
+        return datasets.make_classification(**SYNTHETIC_PARAMS, random_state=random_state)
     raise ValidationError("dataset", f"unknown data set {name!r}")
 
 
