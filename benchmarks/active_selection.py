@@ -233,8 +233,8 @@ def generator_posterior(features, random_state=0):
         cols.append(int(hit[0]))
     u = np.asarray(features)[:, cols]
     log_dens = np.stack([multivariate_normal(centroids[k], A[k].T @ A[k]).logpdf(u) for k in range(K)], axis=1)
-    log_class = np.stack([logsumexp(log_dens[:, [k for k in range(K) if k % C == c]], axis=1) for c in range(C)],
-                         axis=1)
+    # cluster k belongs to class k % C: (points, cluster of its class, class)
+    log_class = logsumexp(log_dens.reshape(-1, cpc, C), axis=1)
     return (1 - prm["flip_y"]) * softmax(log_class, axis=1) + prm["flip_y"] / C
 
 

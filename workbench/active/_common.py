@@ -69,19 +69,28 @@ def check_floor(floor) -> float:
     return floor
 
 
-def defensive_draw(score: np.ndarray, valid: np.ndarray, floor: float, rng: np.random.Generator):
-    """Draw one index with q = (1 - floor) * score / sum(score) + floor / n_valid over the valid points.
+def defensive_q(score: np.ndarray, valid: np.ndarray, floor: float) -> np.ndarray:
+    """q = (1 - floor) * score / sum(score) + floor / n_valid over the valid points, 0 elsewhere.
 
     The uniform "defensive" share keeps q > 0 on every valid point (no score can starve a point),
-    and floor = 1 is plain uniform sampling. Returns the index and its probability q.
+    and floor = 1 is plain uniform sampling.
     """
     s = np.where(valid, score, 0.0)
     tot = s.sum()
     uniform = valid / valid.sum()
     q = (1 - floor) * s / tot + floor * uniform if tot > 0 else uniform
-    q = q / q.sum()
+    return q / q.sum()
+
+
+def draw_index(q: np.ndarray, rng: np.random.Generator):
+    """One index drawn with probabilities ``q``, and its probability."""
     i = int(rng.choice(q.size, p=q))  # inverse-CDF draw from one uniform
     return i, float(q[i])
+
+
+def defensive_draw(score: np.ndarray, valid: np.ndarray, floor: float, rng: np.random.Generator):
+    """Draw one index with :func:`defensive_q`; returns the index and its probability q."""
+    return draw_index(defensive_q(score, valid, floor), rng)
 
 
 def expected_loss(model_probs: np.ndarray, surrogate_probs: np.ndarray, loss: str, eps: float = 1e-12) -> np.ndarray:

@@ -39,8 +39,8 @@ from scipy import special
 from .._random import check_random_state
 from .._validation import ValidationError, check_alpha, check_choice
 from ..results import Estimate, frame_to_html
-from ._common import (LabelOracle, check_budget, check_floor, check_probs_2d, defensive_draw, expected_loss,
-                      point_loss)
+from ._common import (LabelOracle, check_budget, check_floor, check_probs_2d, defensive_draw, defensive_q, draw_index,
+                      expected_loss, point_loss)
 
 METHODS = ("lure", "iid", "ase", "dr", "naive")
 LOSSES = ("zero_one", "cross_entropy")
@@ -244,12 +244,11 @@ def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, every=5):
     s, sd = refresh()
     lab_sum = 0.0
     for m in range(budget):
+        q = defensive_q(sd, remaining, floor)
         # Var(Z_m | past) if the losses followed the surrogate: sum over the remaining points of
         # Var(L_i) / q_i, over N^2 (the residual L - s has mean 0 under the surrogate)
-        nv, tot = n - m, sd[remaining].sum()
-        q_all = (1 - floor) * sd[remaining] / tot + floor / nv if tot > 0 else np.full(nv, 1.0 / nv)
-        v_model[m] = (sd[remaining] ** 2 / q_all).sum() / n**2
-        i, qi = defensive_draw(sd, remaining, floor, rng)
+        v_model[m] = (sd[remaining] ** 2 / q[remaining]).sum() / n**2
+        i, qi = draw_index(q, rng)
         idx[m], q_sel[m], iw[m] = i, qi, 1.0 / ((n - m) * qi)
         labels[m] = oracle(i)
         losses[m] = point_loss(probs[i], labels[m], loss)
