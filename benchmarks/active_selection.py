@@ -314,10 +314,10 @@ def part_h(tasks):
         # Neyman allocation: Var = (sum_k W_k S_k)^2 / n - sum_k W_k S_k^2 / N_d <= (gap / z)^2
         ve, Dd = _vote_entropy(pred)[dis], D[dis]
         stratum = np.digitize(ve, np.quantile(ve, np.linspace(0, 1, 11)[1:-1]))
-        w = np.array([np.mean(stratum == k) for k in np.unique(stratum)])
+        by_stratum = pd.Series(Dd).groupby(stratum)
+        w = (by_stratum.size() / Dd.size).to_numpy()
         # S_k with divisor n_k - 1, as in the finite-population formulas (0 for a one-point stratum)
-        sd = np.array([Dd[stratum == k].std(ddof=1) if (stratum == k).sum() > 1 else 0.0
-                       for k in np.unique(stratum)])
+        sd = by_stratum.std(ddof=1).fillna(0.0).to_numpy()
         n_neyman = min(Dd.size, (w @ sd) ** 2 / ((Dd.mean() / Z90) ** 2 + (w @ sd ** 2) / Dd.size))
         n_iid = min(N, D.var(ddof=1) / ((D.mean() / Z90) ** 2 + D.var(ddof=1) / N))
         cm = contested_points(pred, 0.1)
