@@ -66,3 +66,18 @@ def test_errors():
         temporal_backtest(log, avail, strategies=("oracle",))
     with pytest.raises(ValidationError, match="anomaly_period"):
         simulate_drifting_stream(n_periods=4, anomaly_period=9)
+
+
+@pytest.mark.parametrize("order", [("late", "good", "bad"), ("late", "bad", "good")])
+def test_best_model_is_indexed_among_all_models_whatever_their_order(order):
+    # a model available only later listed first: the hindsight best must still be the right one
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    ts = np.repeat([0, 1, 2], 100)
+    preds = {"late": y, "good": y, "bad": 1 - y}
+    P = np.stack([np.eye(2)[preds[name]] for name in order])
+    log = PredictionLog(P, labels=y, timestamp=ts, model_names=order)
+    bt = temporal_backtest(log, [2, 0, 0], strategies=("history_best",))
+    first = bt[bt["period"] == 1].iloc[0]
+    assert first["best_model"] == "good" and first["best_loss"] == 0.0 and first["regret"] >= 0
+    assert (bt["regret"] >= 0).all()
