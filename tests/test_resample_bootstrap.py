@@ -274,3 +274,20 @@ def test_mcs_keeps_all_equal_models_at_about_nominal_rate():
         L = rng.exponential(size=(200, 3))
         kept.append(len(model_confidence_set(L, alpha=0.10, n_resamples=300, random_state=r).included) == 3)
     assert np.mean(kept) >= 0.83
+
+
+@pytest.mark.parametrize("statistic", ["max", "R"])
+def test_mcs_of_identical_models_is_a_named_error_not_a_numpy_one(statistic):
+    L = np.random.default_rng(0).random((300, 1))
+    with pytest.raises(ValidationError, match="losses"):
+        model_confidence_set(np.c_[L, L], statistic=statistic)
+
+
+def test_compare_models_refuses_the_transposed_layout_of_prediction_log_losses():
+    from workbench.data import PredictionLog
+
+    rng = np.random.default_rng(0)
+    log = PredictionLog(rng.dirichlet(np.ones(3), (3, 200)), labels=rng.integers(0, 3, 200))
+    with pytest.raises(ValidationError, match=r"\.T"):
+        compare_models(log.losses("zero_one"))
+    assert len(compare_models(log.losses("zero_one").T).models) == 3

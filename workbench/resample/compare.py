@@ -29,6 +29,10 @@ def _loss_matrix(losses, names):
         raise ValidationError("losses", f"needs at least 2 models (columns), got shape {L.shape}")
     if n < 2:
         raise ValidationError("losses", f"needs at least 2 rows, got {n}")
+    if m > n:  # almost surely (n_models, n_points), the layout PredictionLog.losses returns: refuse, don't guess
+        raise ValidationError("losses", f"must be (n_points, n_models) with a row per test point; got {n} rows and "
+                                        f"{m} columns (more models than points). PredictionLog.losses() returns "
+                                        f"(n_models, n_points): pass its transpose, .losses(...).T")
     return L, check_names(names, m, cols if cols is not None else [f"model_{j}" for j in range(m)])
 
 
@@ -114,7 +118,8 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
     ----------
     losses : array or DataFrame of shape (n, m)
         Per-sample loss (or score, with ``higher_is_better=True``) of each model on the same rows,
-        e.g. ``PredictionLog.losses("zero_one")``.
+        e.g. ``PredictionLog.losses("zero_one").T`` (the log returns (n_models, n_points)). More
+        columns than rows is refused as a likely transposition.
     baseline : name or column index, optional
         Compare every model with this one only; default: all pairs.
     method : {"percentile", "basic", "bca", "studentized", "normal"}
@@ -228,6 +233,12 @@ class ModelConfidenceSet:
         return _frames_html(f"{100 * (1 - self.alpha):g}% model confidence set", {"models": self.frame})
 
 
+def _raise_identical():
+    raise ValidationError("losses", "the remaining models' loss differences are the same on every row (e.g. "
+                                    "identical models), so their resampling spread is zero and the set cannot be "
+                                    "refined")
+
+
 def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max", n_resamples: int = 1000,
                          random_state=None, resampling: str = "multinomial", groups=None,
                          names: Sequence[str] | None = None) -> ModelConfidenceSet:
@@ -280,6 +291,8 @@ def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max",
             d = Lb - Lb.mean()
             Zd = Z - Z.mean(axis=1, keepdims=True)
             var = np.mean(Zd**2, axis=0)
+            if not (var > 0).any():
+                _raise_identical()
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = d / np.sqrt(var)
                 T = np.nanmax(t)
@@ -289,13 +302,15 @@ def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max",
             d = Lb[:, None] - Lb[None, :]
             Zd = Z[:, :, None] - Z[:, None, :]
             var = np.mean(Zd**2, axis=0)
+            if not (var > 0).any():
+                _raise_identical()
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = np.where(np.eye(len(idx), dtype=bool), np.nan, d / np.sqrt(var))
                 T = np.nanmax(np.abs(t))
                 Tstar = np.nanmax(np.abs(Zd / np.sqrt(var)).reshape(Z.shape[0], -1), axis=1)
             worst = int(np.nanargmax(np.nanmax(t, axis=1)))
         if not np.isfinite(T):
-            raise ValidationError("losses", "the models' losses are identical on every row; the set cannot be refined")
+            _raise_identical()
         p = float(np.mean(Tstar >= T))
         running = max(running, p)
         k += 1
