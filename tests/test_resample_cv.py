@@ -55,12 +55,13 @@ def test_point632plus_clipping_hand_cases():
     assert e632 == pytest.approx(0.368 * 0.10 + 0.632 * 0.30)
     assert R == pytest.approx(0.5) and w == pytest.approx(0.632 / (1 - 0.368 * 0.5))
     assert e632p == pytest.approx((1 - w) * 0.10 + w * 0.30)
-    # OOB error above the no-information rate: Err(1) capped at gamma, R = 1, w = 1 -> .632+ = gamma.
+    # OOB error above the no-information rate: Err(1)' = gamma, R = 1, and eq. 32 (ipred's errorest) gives
+    # .632 + (gamma - err) * .368 * .632 / .632 = .632 * 0.6 + .368 * 0.5, not gamma (eq. 29 with Err(1)').
     _, e632p, R, w = point632plus(0.0, 0.6, 0.5)
-    assert R == 1.0 and w == pytest.approx(1.0) and e632p == pytest.approx(0.5)
-    # gamma below the resubstitution error: R = 0, so .632+ = .632.
+    assert R == 1.0 and w == pytest.approx(1.0) and e632p == pytest.approx(0.632 * 0.6 + 0.368 * 0.5)
+    # gamma below the resubstitution error: R = 0, so .632+ is the .632 estimate (uncapped Err(1)).
     e632, e632p, R, _ = point632plus(0.4, 0.45, 0.3)
-    assert R == 0.0 and e632p == pytest.approx(0.368 * 0.4 + 0.632 * 0.3)  # uses Err(1)' = min(Err(1), gamma)
+    assert R == 0.0 and e632p == pytest.approx(e632) == pytest.approx(0.368 * 0.4 + 0.632 * 0.45)
     # OOB below resubstitution: no overfitting, R = 0, .632+ = .632.
     e632, e632p, R, _ = point632plus(0.2, 0.1, 0.5)
     assert R == 0.0 and e632p == pytest.approx(e632)
@@ -68,7 +69,8 @@ def test_point632plus_clipping_hand_cases():
 
 def test_bootstrap_error_on_pure_noise_reaches_no_information_rate():
     # Labels independent of X: a 1-NN memorises (err = 0) but knows nothing. Its true error is
-    # gamma ~ 0.5; .632 is badly optimistic, .632+ should be close to the OOB / gamma.
+    # gamma ~ 0.5; .632 is badly optimistic, .632+ lies between gamma and the OOB error (eq. 32 with R = 1:
+    # .632 Err(1) + .368 gamma).
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(120, 3)), rng.integers(0, 2, 120)
     r = bootstrap_error(KNeighborsClassifier(1), X, y, n_splits=60, random_state=0)
@@ -76,7 +78,9 @@ def test_bootstrap_error_on_pure_noise_reaches_no_information_rate():
     p, q = np.bincount(y) / 120, np.bincount(KNeighborsClassifier(1).fit(X, y).predict(X), minlength=2) / 120
     assert r.no_information == pytest.approx(np.sum(p * (1 - q)))
     assert r.point632 < 0.40 < r.point632plus
-    assert abs(r.point632plus - min(r.oob, r.no_information)) < 0.03
+    assert r.relative_overfitting == 1.0
+    assert r.point632plus == pytest.approx(0.632 * r.oob + 0.368 * r.no_information)
+    assert min(r.oob, r.no_information) <= r.point632plus <= max(r.oob, r.no_information)
 
 
 def test_no_information_rate_generic_loss_equals_all_pairs_brute_force(cancer):

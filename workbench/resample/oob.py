@@ -11,7 +11,8 @@ Efron (1983) and Efron & Tibshirani (1997). With per-sample losses (the default)
    model (for 0-1 loss: sum_k p_k (1 - q_k));
 5. Err(1)' = min(Err(1), gamma); relative overfitting R = (Err(1)' - err) / (gamma - err) if
    Err(1)' > err and gamma > err, else 0; R is clipped to [0, 1];
-6. w = 0.632 / (1 - 0.368 R); .632+ = (1 - w) err + w Err(1)'.
+6. w = 0.632 / (1 - 0.368 R); .632+ = .632 + (Err(1)' - err) 0.368 0.632 R / (1 - 0.368 R) (their eq. 32;
+   equal to (1 - w) err + w Err(1) whenever Err(1) <= gamma).
 
 Standard errors and intervals: Efron & Tibshirani's (1997, Sec. 3) nonparametric delta-method
 standard error of Err(1), computed from the bootstrap samples already drawn (no extra fits):
@@ -368,8 +369,12 @@ def oob_delta_se(counts, oob_losses, row_unit=None, bias_correct: bool = True) -
 def point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float, float, float, float]:
     """(.632, .632+, R, weight) from resubstitution, OOB and no-information errors (lower is better).
 
-    Efron & Tibshirani (1997): Err(1)' = min(Err(1), gamma); R = (Err(1)' - err) / (gamma - err)
-    when Err(1)' > err and gamma > err, else 0; R clipped to [0, 1]; w = .632 / (1 - .368 R).
+    Efron & Tibshirani (1997), eq. 32: Err(1)' = min(Err(1), gamma); R = (Err(1)' - err) / (gamma - err)
+    when Err(1)' > err and gamma > err, else 0 (so R is in [0, 1]); w = .632 / (1 - .368 R);
+    .632+ = .632 + (Err(1)' - err) * .368 * .632 R / (1 - .368 R).
+    When Err(1) <= gamma this equals (1 - w) err + w Err(1) (their eq. 29). It differs when Err(1) > gamma:
+    eq. 32 keeps the .632 estimate's uncapped Err(1) and caps only the correction, so the result never
+    falls below the .632 estimate (with R = 0 it *is* the .632 estimate), as in ipred's ``errorest``.
     """
     e632 = 0.368 * err_resub + 0.632 * err_oob
     e1p = min(err_oob, gamma)
@@ -377,9 +382,10 @@ def point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float,
         R = (e1p - err_resub) / (gamma - err_resub)
     else:
         R = 0.0
-    R = float(np.clip(R, 0.0, 1.0))
+    R = float(np.clip(R, 0.0, 1.0))  # already in [0, 1]; guards rounding
     w = 0.632 / (1.0 - 0.368 * R)
-    return float(e632), float((1 - w) * err_resub + w * e1p), R, float(w)
+    plus = e632 + (e1p - err_resub) * 0.368 * 0.632 * R / (1.0 - 0.368 * R)
+    return float(e632), float(plus), R, float(w)
 
 
 def _oob_task(estimator, X, y, train, test, loss_fn, name, scorer, fit_params):
