@@ -263,6 +263,17 @@ def test_friedman_parity_with_scipy_and_iman_davenport():
     assert r.mean_ranks["mean_rank"].is_monotonic_increasing
 
 
+def test_friedman_with_every_algorithm_tied_reports_no_evidence():
+    # all ranks tied: scipy gives NaN; an Iman-Davenport p of 0 would claim the strongest possible difference
+    r = friedman_test(np.ones((5, 3)))
+    assert np.isnan(r.p_value) and np.isnan(r.iman_davenport) and np.isnan(r.iman_davenport_p_value)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(stats.friedmanchisquare(*np.ones((5, 3)).T).pvalue)
+    # identical rankings on every data set: infinite F, p = 0 (a real, perfectly consistent difference)
+    r = friedman_test(np.tile([0.9, 0.8, 0.7], (6, 1)))
+    assert r.iman_davenport == np.inf and r.iman_davenport_p_value == 0.0
+
+
 def test_nemenyi_critical_values_match_demsar_table():
     # Demsar (2006), Table 5(a): q_0.05 for k = 2..10.
     q05 = [1.960, 2.343, 2.569, 2.728, 2.850, 2.949, 3.031, 3.102, 3.164]

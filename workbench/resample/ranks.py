@@ -116,7 +116,10 @@ def _friedman(S, higher_is_better):
     c = 1.0 - ties / (N * k * (k * k - 1))
     chi2 = chi2 / c if c > 0 else np.nan
     p = float(stats.chi2.sf(chi2, k - 1))
+    if np.isnan(chi2):  # every algorithm tied on every data set: no evidence either way (as scipy: NaN)
+        return Rbar, float(chi2), float("nan"), float("nan"), float("nan")
     denom = N * (k - 1) - chi2
+    # denom = 0 only when every data set ranks the algorithms identically: F is infinite, p = 0
     ff = (N - 1) * chi2 / denom if denom > 0 else np.inf
     pf = float(stats.f.sf(ff, k - 1, (k - 1) * (N - 1))) if np.isfinite(ff) else 0.0
     return Rbar, float(chi2), p, float(ff), pf
