@@ -198,3 +198,34 @@ def test_cv_intervals_are_clipped_to_the_score_range():
     assert _clip_interval(0.2, 0.5, (-np.inf, np.inf)) == (0.2, 0.5, False)
     rc = repeated_cv(LogisticRegression(), X, y, n_splits=3, n_repeats=2, random_state=0)
     assert (rc.intervals["ci_high"] <= 1.0).all() and "clipped" in rc.intervals
+
+
+def _grouped_memorisation_data(n_groups=30, per_group=8, seed=0):
+    # each group has its own random label and a tight cluster of rows: a 1-NN scores ~1 when a group
+    # leaks across train and test, ~0.5 (chance) when every group stays within one fold
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(n_groups), per_group)
+    centres = rng.normal(size=(n_groups, 4)) * 5
+    X = centres[g] + 0.01 * rng.normal(size=(g.size, 4))
+    y = rng.integers(0, 2, n_groups)[g]
+    return X, y, g
+
+
+def test_repeated_cv_with_groups_keeps_each_group_in_one_fold():
+    X, y, g = _grouped_memorisation_data()
+    leaky = repeated_cv(KNeighborsClassifier(1), X, y, n_splits=5, n_repeats=2, random_state=0)
+    grouped = repeated_cv(KNeighborsClassifier(1), X, y, n_splits=5, n_repeats=2, random_state=0, groups=g)
+    assert leaky.mean > 0.95
+    assert grouped.scores.shape == (2, 5) and grouped.mean < 0.75
+    names = np.array([f"user{i}" for i in g], dtype=object)  # string ids as a pandas column would give
+    same = repeated_cv(KNeighborsClassifier(1), X, y, n_splits=5, n_repeats=2, random_state=0, groups=names)
+    assert same.mean < 0.75
+
+
+def test_nested_cv_passes_groups_to_the_outer_split_and_the_inner_search():
+    from sklearn.model_selection import GroupKFold
+
+    X, y, g = _grouped_memorisation_data()
+    search = GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 3]}, cv=GroupKFold(3))
+    r = nested_cv(search, X, y, outer_cv=5, groups=g, random_state=0)
+    assert r.summary["value"].iloc[0] < 0.75

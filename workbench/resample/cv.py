@@ -48,6 +48,57 @@ def _splitter(estimator, n_splits, n_repeats, seed):
     return cls(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
 
 
+class _RepeatedGroupKFold:
+    """Repeated k-fold that keeps every group in one fold (scikit-learn has no repeated group splitter):
+    per repeat, ``StratifiedGroupKFold`` (shuffled) for classifiers, else the groups in random order
+    dealt round-robin to the folds."""
+
+    def __init__(self, n_splits, n_repeats, seed, classifier):
+        self.n_splits, self.n_repeats, self.seed, self.classifier = n_splits, n_repeats, seed, classifier
+
+    def split(self, X, y, groups):
+        from sklearn.model_selection import StratifiedGroupKFold
+
+        g = np.asarray(groups)
+        if g.shape[0] != len(y):
+            raise ValidationError("groups", f"must have one id per row ({len(y)}), got {g.shape[0]}")
+        _, codes = np.unique(g.astype(str) if g.dtype == object else g, return_inverse=True)
+        n_groups = int(codes.max()) + 1
+        if n_groups < self.n_splits:
+            raise ValidationError("groups", f"has {n_groups} distinct groups, fewer than n_splits={self.n_splits}")
+        for r in range(self.n_repeats):
+            seed = (self.seed + r) % (2**32 - 1)
+            if self.classifier:
+                yield from StratifiedGroupKFold(self.n_splits, shuffle=True, random_state=seed).split(X, y, codes)
+            else:
+                fold_of_group = np.empty(n_groups, np.int64)
+                fold_of_group[np.random.default_rng(seed).permutation(n_groups)] = np.arange(n_groups) % self.n_splits
+                fold = fold_of_group[codes]
+                for f in range(self.n_splits):
+                    yield np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+
+
+def _default_splitter(estimator, n_splits, n_repeats, seed, groups):
+    """Our default splitter; with ``groups``, one that keeps each group within a fold (the usual
+    scikit-learn splitters would silently ignore the groups)."""
+    from sklearn.base import is_classifier
+
+    if groups is None:
+        return _splitter(estimator, n_splits, n_repeats, seed)
+    return _RepeatedGroupKFold(n_splits, n_repeats, seed, is_classifier(estimator))
+
+
+def _fit_takes_groups(proc) -> bool:
+    import inspect
+
+    try:
+        params = inspect.signature(proc.fit).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+    # scikit-learn's searches take fit(X, y, **params) and route ``groups`` to their own ``cv``
+    return "groups" in params or (hasattr(proc, "cv") and any(p.kind is p.VAR_KEYWORD for p in params.values()))
+
+
 def _t_interval(scores, alpha, ratio):
     J = scores.size
     m = scores.mean()
@@ -137,6 +188,8 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
 
     ``cv`` overrides the splitter (any scikit-learn splitter, e.g. ``GroupKFold`` or
     ``TimeSeriesSplit``; then ``n_splits``/``n_repeats`` are ignored and the scores come back as one row).
+    With ``groups`` and no ``cv``, every repeat keeps each group within one fold (stratified by class for
+    classifiers), so no group is both trained and tested on.
 
     Examples
     --------
@@ -151,7 +204,8 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     from sklearn.model_selection import cross_validate
 
     alpha = check_alpha(alpha)
-    splitter = cv if cv is not None else _splitter(estimator, n_splits, n_repeats, _cv_seed(random_state))
+    splitter = cv if cv is not None else _default_splitter(estimator, n_splits, n_repeats, _cv_seed(random_state),
+                                                           groups)
     splits = list(splitter.split(X, y, groups))
     out = cross_validate(estimator, X, y, scoring=scoring, cv=splits, n_jobs=n_jobs, params=fit_params)
     s = np.asarray(out["test_score"], dtype=np.float64)
@@ -211,7 +265,9 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     0.97 +- 0.05); when the scorer's range is known (default ``score`` of a classifier, accuracy,
     roc_auc, f1, ... in [0, 1]; R^2 <= 1; ``neg_*`` <= 0) the limits are clipped to it and the
     ``clipped`` column says so. ``outer_cv``: an int (stratified for classifiers, shuffled with
-    ``random_state``) or any scikit-learn splitter.
+    ``random_state``; with ``groups``, group k-fold) or any scikit-learn splitter. ``groups`` are also
+    passed to each procedure's ``fit`` when it takes them (``GridSearchCV`` with a group splitter as
+    its inner ``cv``).
 
     Examples
     --------
@@ -231,14 +287,17 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     if not procs:
         raise ValidationError("estimators", "is empty")
     first = next(iter(procs.values()))
-    splitter = _splitter(first, int(outer_cv), 1, _cv_seed(random_state)) if isinstance(outer_cv, (int, np.integer)) \
-        else outer_cv
+    splitter = _default_splitter(first, int(outer_cv), 1, _cv_seed(random_state), groups) \
+        if isinstance(outer_cv, (int, np.integer)) else outer_cv
     splits = list(splitter.split(X, y, groups))
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))
     rows, summ = [], []
     for name, proc in procs.items():
-        out = cross_validate(proc, X, y, scoring=scoring, cv=splits, n_jobs=n_jobs, return_estimator=True)
+        # a search's inner CV needs the groups too (each outer training set's rows, sliced by cross_validate)
+        params = {"groups": groups} if groups is not None and _fit_takes_groups(proc) else None
+        out = cross_validate(proc, X, y, scoring=scoring, cv=splits, n_jobs=n_jobs, return_estimator=True,
+                             params=params)
         s = np.asarray(out["test_score"], dtype=np.float64)
         for f, (sc, est) in enumerate(zip(s, out["estimator"])):
             rows.append({"algorithm": name, "fold": f, "score": sc,
