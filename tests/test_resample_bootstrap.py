@@ -291,3 +291,12 @@ def test_compare_models_refuses_the_transposed_layout_of_prediction_log_losses()
     with pytest.raises(ValidationError, match=r"\.T"):
         compare_models(log.losses("zero_one"))
     assert len(compare_models(log.losses("zero_one").T).models) == 3
+
+
+def test_string_group_ids_from_a_pandas_column_are_accepted_and_missing_ids_refused():
+    df = pd.DataFrame({"x": np.arange(200.0), "user": [f"u{i % 40}" for i in range(200)]})
+    ref = bootstrap_ci(df["x"].to_numpy(), groups=df["user"].to_numpy(str), random_state=0).confidence_interval
+    assert bootstrap_ci(df["x"], groups=df["user"], random_state=0).confidence_interval == ref
+    assert bootstrap_ci(df["x"], groups=df["user"].astype("category"), random_state=0).confidence_interval == ref
+    with pytest.raises(ValidationError, match="row 7"):
+        bootstrap_ci(df["x"], groups=df["user"].where(df.index != 7, None))
