@@ -299,3 +299,13 @@ def test_wilcoxon_holm_matches_statsmodels():
     np.testing.assert_allclose(r.pairwise["p_value"], raw, rtol=1e-12)
     np.testing.assert_allclose(r.pairwise["p_adjusted"], multipletests(raw, method="holm")[1], rtol=1e-12)
     assert "wilcoxon" in repr(r)
+
+
+def test_mcnemar_refuses_predictions_of_another_label_type():
+    y = np.array([0, 1, 1, 0, 1])
+    with pytest.raises(ValidationError, match="same kind"):
+        mcnemar_test(y, y.astype(str), y)
+    with pytest.raises(ValidationError, match="same kind"):
+        cochrans_q(y, y, y.astype(str))
+    s = np.array(["a", "b", "b", "a", "b"])
+    assert mcnemar_test(s, s.astype(object), s).details["b"] == 0  # object strings compare with strings

@@ -34,12 +34,27 @@ def _labels(y, field):
     return y
 
 
+def _label_kind(v: np.ndarray) -> str:
+    if v.dtype.kind in "biuf":
+        return "numbers"
+    if v.dtype.kind in "US":
+        return "strings"
+    kinds = {"strings" if isinstance(x, str) else "numbers" if isinstance(x, (int, float, np.number)) else "other"
+             for x in v}
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
 def _correct(y_true, pred):
     y_true = _labels(y_true, "y_true")
     pred = _labels(pred, "predictions")
     if pred.shape != y_true.shape:
         raise ValidationError("predictions", f"must have one prediction per label ({y_true.shape[0]}), "
                               f"got {pred.shape[0]}")
+    # 1 never equals "1": comparing numbers with strings would count every prediction as wrong, silently
+    kt, kp = _label_kind(y_true), _label_kind(pred)
+    if kt != kp or kt == "mixed":
+        raise ValidationError("predictions", f"must be labels of the same kind as y_true to be compared: y_true "
+                                             f"holds {kt} ({y_true.dtype}), the predictions {kp} ({pred.dtype})")
     return y_true == pred
 
 
