@@ -229,3 +229,10 @@ def test_nested_cv_passes_groups_to_the_outer_split_and_the_inner_search():
     search = GridSearchCV(KNeighborsClassifier(), {"n_neighbors": [1, 3]}, cv=GroupKFold(3))
     r = nested_cv(search, X, y, outer_cv=5, groups=g, random_state=0)
     assert r.summary["value"].iloc[0] < 0.75
+
+
+def test_repeated_cv_takes_an_int_cv_as_scikit_learn_does():
+    X, y = load_breast_cancer(return_X_y=True)
+    r = repeated_cv(DecisionTreeClassifier(max_depth=2, random_state=0), X[:, :5], y, cv=5)
+    ref = cross_validate(DecisionTreeClassifier(max_depth=2, random_state=0), X[:, :5], y, cv=5)["test_score"]
+    np.testing.assert_allclose(r.scores.ravel(), ref)

@@ -309,3 +309,16 @@ def test_mcnemar_refuses_predictions_of_another_label_type():
         cochrans_q(y, y, y.astype(str))
     s = np.array(["a", "b", "b", "a", "b"])
     assert mcnemar_test(s, s.astype(object), s).details["b"] == 0  # object strings compare with strings
+
+
+def test_corrected_t_test_checks_split_sizes_and_takes_an_int_cv():
+    d = np.ones(10) + np.arange(10) * 0.01
+    for n_train, n_test in [(0, 5), (-10, -1), (90.5, 10), (True, 1)]:
+        with pytest.raises(ValidationError, match="n_train"):
+            corrected_resampled_t_test(d, np.ones(10), n_train=n_train, n_test=n_test)
+    X, y = load_breast_cancer(return_X_y=True)
+    X = X[:200, :5]
+    y = y[:200]
+    r = corrected_resampled_t_test(DecisionTreeClassifier(random_state=0), DecisionTreeClassifier(max_depth=1),
+                                   X, y, cv=5)
+    assert r.details["J"] == 5 and r.details["test_train_ratio"] == pytest.approx(0.25)  # cv=5: 5 folds, as sklearn

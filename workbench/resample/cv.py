@@ -204,6 +204,12 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     from sklearn.model_selection import cross_validate
 
     alpha = check_alpha(alpha)
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        # an int means k folds, as in scikit-learn's cross_validate (stratified, unshuffled, for classifiers)
+        from sklearn.base import is_classifier
+        from sklearn.model_selection import check_cv
+
+        cv = check_cv(int(cv), y, classifier=is_classifier(estimator))
     splitter = cv if cv is not None else _default_splitter(estimator, n_splits, n_repeats, _cv_seed(random_state),
                                                            groups)
     splits = list(splitter.split(X, y, groups))

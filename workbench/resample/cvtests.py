@@ -95,6 +95,12 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     from sklearn.metrics import check_scoring
 
     scorer_a = check_scoring(estimator_a, scoring=scoring)
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        # an int means k folds, as in scikit-learn's cross_validate (stratified for classifiers)
+        from sklearn.model_selection import check_cv
+        from sklearn.base import is_classifier
+
+        cv = check_cv(int(cv), y, classifier=is_classifier(estimator_a))
     splits = list(cv.split(X, y)) if hasattr(cv, "split") else [(np.asarray(a), np.asarray(b)) for a, b in cv]
     if len(splits) < 2:
         raise ValidationError("cv", f"needs at least 2 splits, got {len(splits)}")
@@ -212,6 +218,9 @@ def _test_train_ratio(n_train, n_test, test_train_ratio, ntr_run, nte_run):
     if test_train_ratio is not None:
         r = float(test_train_ratio)
     elif n_train is not None and n_test is not None:
+        for name, v in (("n_train", n_train), ("n_test", n_test)):
+            if isinstance(v, bool) or not float(v) >= 1 or float(v) != int(float(v)):
+                raise ValidationError(name, f"must be a whole number of rows >= 1, got {v!r}")
         r = float(n_test) / float(n_train)
     elif ntr_run is not None:
         r = nte_run / ntr_run
