@@ -300,3 +300,12 @@ def test_string_group_ids_from_a_pandas_column_are_accepted_and_missing_ids_refu
     assert bootstrap_ci(df["x"], groups=df["user"].astype("category"), random_state=0).confidence_interval == ref
     with pytest.raises(ValidationError, match="row 7"):
         bootstrap_ci(df["x"], groups=df["user"].where(df.index != 7, None))
+
+
+def test_one_row_or_no_column_is_refused_for_every_statistic_and_boolean_seeds_too():
+    for data, statistic in [([1.0], np.mean), ([1.0], "mean"), (np.empty((5, 0)), "mean"), (np.empty((5, 0)), np.mean)]:
+        with pytest.raises(ValidationError, match="data"):
+            bootstrap_ci(data, statistic)
+    for seed in (True, 2**64 + 5):
+        with pytest.raises(ValidationError, match="random_state"):
+            bootstrap_ci(np.arange(10.0), random_state=seed)

@@ -29,6 +29,9 @@ _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 
 def check_random_state(random_state) -> np.random.Generator:
     """Turn ``random_state`` into a ``numpy.random.Generator`` (None: fresh OS entropy)."""
+    if isinstance(random_state, (bool, np.bool_)):  # True is an Integral, but never meant as seed 1
+        raise ValidationError("random_state", f"must be an int, a numpy Generator, a SeedSequence or None, "
+                                              f"got the boolean {random_state}")
     if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
         if isinstance(random_state, numbers.Integral) and random_state < 0:
             raise ValidationError("random_state", f"must be a non-negative integer, got {random_state}")
@@ -48,10 +51,10 @@ def seed_key(random_state) -> int:
     An int maps to itself (so the key is stable and documented); a Generator contributes one draw;
     None draws fresh entropy.
     """
-    if isinstance(random_state, numbers.Integral):
-        if random_state < 0:
-            raise ValidationError("random_state", f"must be a non-negative integer, got {random_state}")
-        return int(random_state) & 0xFFFFFFFFFFFFFFFF
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
+        if not 0 <= random_state < 2**64:  # larger ints would wrap onto another seed's key
+            raise ValidationError("random_state", f"must be an integer in [0, 2**64), got {random_state}")
+        return int(random_state)
     rng = check_random_state(random_state)
     return int(rng.integers(0, 2**63, dtype=np.int64))
 

@@ -134,6 +134,10 @@ class BootstrapResult:
 # --------------------------------------------------------------------------------------------
 def _as_matrix(x, field_name):
     x = check_finite(as_array(x, field_name, ndim=(1, 2)), field_name)
+    if x.ndim == 2 and x.shape[1] == 0:
+        raise ValidationError(field_name, f"has no columns (shape {x.shape})")
+    if x.shape[0] < 2:  # one row resamples to itself: a zero-width interval that claims certainty
+        raise ValidationError(field_name, f"needs at least 2 rows, got {x.shape[0]}")
     return (x[:, None], True) if x.ndim == 1 else (x, False)
 
 
