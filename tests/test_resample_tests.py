@@ -322,3 +322,13 @@ def test_corrected_t_test_checks_split_sizes_and_takes_an_int_cv():
     r = corrected_resampled_t_test(DecisionTreeClassifier(random_state=0), DecisionTreeClassifier(max_depth=1),
                                    X, y, cv=5)
     assert r.details["J"] == 5 and r.details["test_train_ratio"] == pytest.approx(0.25)  # cv=5: 5 folds, as sklearn
+
+
+def test_test_result_arrays_are_read_only_copies_and_the_result_pickles():
+    import pickle
+
+    d = np.arange(10.0) * 0.01 + 1
+    r = corrected_resampled_t_test(d, np.ones(10), n_train=90, n_test=10)
+    with pytest.raises(ValueError):
+        r.details["differences"][0] = 99.0
+    assert pickle.loads(pickle.dumps(r)).p_value == r.p_value

@@ -42,6 +42,16 @@ class TestResult:
     alpha: float = 0.05
     details: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self):
+        # frozen means frozen: arrays in details (per-fold differences, ...) become read-only copies
+        frozen = {}
+        for k, v in dict(self.details).items():
+            if isinstance(v, np.ndarray):
+                v = v.copy()
+                v.setflags(write=False)
+            frozen[k] = v
+        object.__setattr__(self, "details", frozen)  # a dict, not a mappingproxy: results must pickle
+
     @property
     def confidence_interval(self):
         return (self.ci_low, self.ci_high)
