@@ -12,7 +12,8 @@ each statistic is a mean of a term or a ratio of two means. So
   from weighted second moments, i.e. a few more term columns (t^2, or a^2, ab, b^2 for a ratio),
   not from a nested bootstrap;
 * ``resampling="poisson"`` and ``groups=`` use weights hashed from (unit id, replicate), so the
-  result does not depend on row order or on how the data were chunked; with ``groups`` a whole
+  result does not depend on how the data were chunked, nor, when ``groups`` names the units, on row
+  order (without ``groups`` a row's id is its position); with ``groups`` a whole
   cluster (user, session, query) shares one weight: the cluster bootstrap.
 
 A general callable statistic falls back to resampling indices in blocks (cost O(B n) memory
@@ -451,8 +452,9 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
         ``scipy.stats.bootstrap(..., rng=numpy.random.default_rng(seed))`` draws.
     resampling : {"multinomial", "poisson", "indices"}
         "multinomial": the classic bootstrap (n draws with replacement). "poisson": independent
-        Poisson(1) weight per unit from a hash of (unit id, replicate, seed); order- and chunk-free
-        and streamable (Chamandy et al. 2012). "indices": use the given ``indices`` (B, n).
+        Poisson(1) weight per unit from a hash of (unit id, replicate, seed); chunk-free and
+        streamable (Chamandy et al. 2012), and order-free when ``groups`` gives the unit ids
+        (otherwise a row's id is its position). "indices": use the given ``indices`` (B, n).
     groups : array of shape (n,), optional
         Cluster ids (user, session, query). Whole clusters are resampled (multinomial over
         clusters, or one hashed Poisson weight per cluster id); the statistic becomes a ratio of

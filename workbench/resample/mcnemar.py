@@ -211,7 +211,9 @@ def mcnemar_test(y_true=None, pred_a=None, pred_b=None, *, table=None, method: s
         "exact": two-sided binomial test on the discordant pairs, p = min(1, 2 P(X <= min(b, c)))
         with X ~ Bin(b + c, 1/2) (conservative). "mid-p": 2 P(X < min) + P(X = min), recommended by
         Fagerland et al. (2013). "asymptotic": chi2 = (b - c)^2 / (b + c), 1 df. "corrected":
-        Edwards' continuity correction (|b - c| - 1)^2 / (b + c). With b + c = 0 the p-value is 1.
+        Edwards' continuity correction (|b - c| - 1)^2 / (b + c), with the numerator set to 0 when
+        b = c (the correction never moves the statistic past no difference; statsmodels reports
+        1 / (b + c) there). With b + c = 0 the p-value is 1.
     ci_method : {"newcombe", "tango", "wald", "agresti-min", "bootstrap"}
         Interval for acc_A - acc_B (see :func:`paired_difference_interval`); "bootstrap" is the
         paired percentile bootstrap of the per-sample correctness difference (needs the label
