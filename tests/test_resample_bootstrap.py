@@ -309,3 +309,9 @@ def test_one_row_or_no_column_is_refused_for_every_statistic_and_boolean_seeds_t
     for seed in (True, 2**64 + 5):
         with pytest.raises(ValidationError, match="random_state"):
             bootstrap_ci(np.arange(10.0), random_state=seed)
+
+
+def test_a_named_series_keeps_its_name():
+    s = pd.Series(np.arange(10.0), name="clicks")
+    assert bootstrap_ci(s, random_state=0).names == ("clicks",)
+    assert bootstrap_ci(s.rename(None), random_state=0).names == ("x",)

@@ -399,7 +399,10 @@ def _names(names, m, one):
 def _infer_names(data, statistic):
     if callable(statistic) or statistic == "mean":
         cols = getattr(data, "columns", None)
-        return None if cols is None else [str(c) for c in cols]
+        if cols is not None:
+            return [str(c) for c in cols]
+        if isinstance(data, pd.Series) and data.name is not None:  # a named column keeps its name
+            return [str(data.name)]
     return None
 
 
