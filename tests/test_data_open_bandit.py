@@ -104,3 +104,32 @@ def test_bts_policy_ranks_by_prior_mean():
     mean = np.array(prior["alpha"]) / (np.array(prior["alpha"]) + np.array(prior["beta"]))
     dist = open_bandit_bts_policy("all", n_sim=20_000, random_state=0)
     assert dist[:, 0].argmax() == mean.argmax()
+
+
+def test_slots_map_to_fixed_positions_whichever_slots_a_file_holds(tmp_path):
+    """Slot s is position s - 1 even when slot 1 is absent (a dense rank would relabel 2, 3 as 0, 1)."""
+    raw = pd.read_csv(SHIPPED / "random" / "all" / "all.csv.gz", index_col=0)
+    items = pd.read_csv(SHIPPED / "random" / "all" / "item_context.csv", index_col=0)
+    late = raw[raw["position"] >= 2].head(300).reset_index(drop=True)
+    _public_layout(tmp_path, "men", late, items, gz=False)
+    log = load_open_bandit("random", campaign="men", path=tmp_path)
+    assert log.n_positions == 3 and np.array_equal(log.position, late["position"] - 1)
+    assert set(np.unique(log.position)) == {1, 2}
+
+
+@pytest.mark.parametrize("slot", [0, 4, 2.5])
+def test_out_of_range_slot_is_rejected(tmp_path, slot):
+    raw = pd.read_csv(SHIPPED / "random" / "all" / "all.csv.gz", index_col=0).head(40)
+    items = pd.read_csv(SHIPPED / "random" / "all" / "item_context.csv", index_col=0)
+    raw["position"] = raw["position"].astype(float)
+    raw.loc[raw.index[5], "position"] = slot
+    _public_layout(tmp_path, "all", raw, items, gz=False)
+    with pytest.raises(ValidationError, match=r"^position: .*first at row 5"):
+        load_open_bandit("random", path=tmp_path)
+
+
+@pytest.mark.parametrize("kw, field", [({"n_sim": 2.5}, "n_sim"), ({"len_list": 2.5}, "len_list"),
+                                       ({"len_list": 0}, "len_list"), ({"n_sim": float("nan")}, "n_sim")])
+def test_bts_policy_integer_parameters_are_not_coerced(kw, field):
+    with pytest.raises(ValidationError, match=f"^{field}: must be an integer"):
+        open_bandit_bts_policy("all", **{"n_sim": 100, **kw})

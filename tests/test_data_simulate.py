@@ -82,3 +82,40 @@ def test_model_zoo_is_varied_cached_and_shiftable(tmp_path):
     Xi, yi = load_iris(return_X_y=True)
     missing = make_model_zoo(Xi, yi, n_models=4, shift="missing_class", random_state=0, cache_dir=False)
     assert (missing.predicted != 2).all() and (missing.labels == 2).any()  # class 2 never seen in training
+
+
+@pytest.fixture(scope="module")
+def small_truth():
+    return simulate_bandit(300, n_actions=4, dim_context=2, random_state=0)
+
+
+@pytest.mark.parametrize("bad", [-1, 0.9, 4, np.nan])
+def test_truth_rejects_a_bad_deterministic_policy(small_truth, bad):
+    _, truth = small_truth
+    policy = np.zeros(300)
+    policy[7] = bad
+    for fn in (truth.policy_value, truth.sample_rewards):
+        with pytest.raises(ValidationError, match=r"^policy: .*first at row 7"):
+            fn(policy)
+
+
+def test_truth_accepts_policy_objects_and_has_a_short_repr(small_truth):
+    from workbench.ope import DeterministicPolicy, UniformPolicy
+
+    log, truth = small_truth
+    assert truth.policy_value(UniformPolicy()) == pytest.approx(truth.expected_reward.mean())
+    assert truth.policy_value(DeterministicPolicy(2)) == pytest.approx(truth.expected_reward[:, 2].mean())
+    assert truth.policy_value(UniformPolicy()) == truth.policy_value(UniformPolicy().action_dist(log))
+    text = repr(truth)
+    assert text.startswith("BanditTruth(300 rows, 4 actions") and len(text) < 120
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"n_rounds": 2.5}, "n_rounds"), ({"n_actions": 3.5}, "n_actions"), ({"dim_context": 0}, "dim_context"),
+    ({"dim_action_context": 0}, "dim_action_context"), ({"dim_action_context": 1.5}, "dim_action_context"),
+    ({"behavior": "epsilon-greedy", "epsilon": 2}, "epsilon"), ({"behavior": "epsilon-greedy", "epsilon": -0.5}, "epsilon"),
+    ({"beta": np.inf}, "beta"), ({"beta": np.nan}, "beta"),
+    ({"reward_type": "continuous", "noise_sd": -1}, "noise_sd")])
+def test_simulate_bandit_checks_each_parameter_by_name(kw, field):
+    with pytest.raises(ValidationError, match=f"^{field}:"):
+        simulate_bandit(**{"n_rounds": 50, **kw})

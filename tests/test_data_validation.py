@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from workbench import ValidationError
+from workbench import data as wb_data
 from workbench.data import BanditLog, PredictionLog
 
 
@@ -261,3 +262,80 @@ def test_validation_error_survives_pickling_and_a_worker_process():
 
     with pytest.raises(ValidationError, match="x: must be positive"):
         Parallel(n_jobs=2)(delayed(bad)(i) for i in range(2))
+
+
+# -- audit fixes -------------------------------------------------------------------------------
+def test_log_never_aliases_read_only_inputs():
+    """Read-only is not unaliased: pandas 3 Series values are read-only views of the frame."""
+    df = pd.DataFrame({"action": [0, 1, 0, 1], "reward": [1.0, 0, 1, 0], "propensity": [0.5] * 4,
+                       "x": [0.1, 0.2, 0.3, 0.4]})
+    log = BanditLog.from_frame(df, n_actions=2, context=["x"])
+    direct = BanditLog(action=df["action"], reward=df["reward"], propensity=df["propensity"], n_actions=2)
+    df.loc[1, "propensity"] = 0.0
+    df.loc[0, "reward"] = np.nan
+    df.loc[2, "x"] = 9.0
+    for lg in (log, direct):
+        assert list(lg.propensity) == [0.5] * 4 and list(lg.reward) == [1.0, 0, 1, 0]
+    assert log.context[2, 0] == 0.3
+    # the same with a plain read-only numpy view, independent of the pandas version
+    base = np.array([1.0, 0.0, 1.0])
+    view = base.view()
+    view.setflags(write=False)
+    log = BanditLog(action=[0, 1, 0], reward=view, propensity=[0.5] * 3, n_actions=2)
+    pred = PredictionLog(predictions=np.vstack([view, view]), features=view[:, None])
+    cont = wb_data.ContinuousBanditLog(action=view, reward=view, density=view + 1, a_min=0, a_max=1)
+    base[0] = 99.0
+    assert log.reward[0] == 1.0 and pred.features[0, 0] == 1.0 and cont.action[0] == 1.0
+
+
+def test_propensity_must_match_behavior_dist_relatively_and_never_where_it_is_zero():
+    K = 100_000
+    msg = _err(action=[0, 1, 2], reward=[1.0, 0, 1], propensity=[2 / K, 1 / K, 1 / K],
+               behavior_dist=np.full((3, K), 1 / K))
+    assert msg.startswith("propensity:") and "behavior_dist" in msg and "row 0" in msg
+    BanditLog(action=[0, 1, 2], reward=[1.0, 0, 1], propensity=[1 / K] * 3, behavior_dist=np.full((3, K), 1 / K))
+    msg = _err(action=[0, 1], reward=[1.0, 0], propensity=[5e-6, 0.5], behavior_dist=[[0.0, 1.0], [0.5, 0.5]])
+    assert msg.startswith("propensity:") and "probability 0" in msg and "row 0" in msg
+
+
+def test_empty_log_is_rejected():
+    msg = _err(action=[], reward=[], propensity=[], n_actions=2)
+    assert msg.startswith("action:") and "at least one row" in msg
+    with pytest.raises(ValidationError, match="at least one row"):
+        BanditLog(**_kw())[np.zeros(6, bool)]
+
+
+@pytest.mark.parametrize("bad, shown", [(np.inf, "inf"), (1e20, "1e+20"), (-np.inf, "-inf")])
+@pytest.mark.parametrize("n_actions", [None, 3])
+def test_non_finite_or_huge_actions_are_reported_with_their_value(bad, shown, n_actions):
+    msg = _err(action=[0, bad], reward=[1.0, 0], propensity=[0.5, 0.5], n_actions=n_actions)
+    assert msg.startswith("action:") and "row 1" in msg and f"(value {shown})" in msg
+
+
+@pytest.mark.parametrize("field, value", [("n_actions", float("nan")), ("n_actions", float("inf")),
+                                          ("n_actions", 2.5), ("n_positions", 2.5), ("n_positions", True)])
+def test_integer_parameters_are_not_coerced(field, value):
+    kw = {**_kw(), "position": np.zeros(6, int), field: value}
+    msg = _err(**kw)
+    assert msg.startswith(f"{field}:") and "integer" in msg
+
+
+@pytest.mark.parametrize("field", ["reward", "context", "propensity", "action"])
+def test_complex_numbers_are_rejected_not_truncated(field):
+    kw = _kw()
+    kw[field] = np.asarray(kw.get(field, np.zeros(6)), dtype=complex) + 1j
+    msg = _err(**kw)
+    assert msg.startswith(f"{field}:") and "real" in msg
+
+
+@pytest.mark.parametrize("names", [("a", "a"), ("reward", "b"), ("x", "action"), "ab"])
+def test_context_names_must_be_distinct_and_not_reserved(names):
+    msg = _err(**_kw(), context=np.zeros((6, 2)), context_names=names)
+    assert msg.startswith("context_names:")
+
+
+def test_from_frame_rejects_repeated_or_reserved_context_columns():
+    df = pd.DataFrame({"a": [0, 1], "reward": [1.0, 0], "p": [0.5, 0.5], "x": [0.1, 0.2], "action": [3.0, 4.0]})
+    for ctx in (["x", "x"], ["action"]):
+        with pytest.raises(ValidationError, match="context_names"):
+            BanditLog.from_frame(df, action="a", propensity="p", context=ctx, n_actions=2)

@@ -311,3 +311,60 @@ def test_bernstein_refused_where_no_bound_exists_in_memory_and_streamed():
     for data, policy in ((log, pe), (frame, [f"pi_{j}" for j in range(k)])):
         with pytest.raises(ValidationError, match="'bernstein' is not available for 'snips'"):
             wb.ope.evaluate_policy(data, policy, ["snips"], interval="bernstein", reward_range=(0, 1), n_bootstrap=20)
+
+
+# -- audit fixes -------------------------------------------------------------------------------
+def test_sg_ips_weight_is_zero_where_the_target_never_plays():
+    log = wb.data.BanditLog(action=[0, 1, 0, 1], reward=[1.0, 0, 1, 1], propensity=[0.5] * 4, n_actions=2)
+    pol = np.tile([1.0, 0.0], (4, 1))
+    assert SubGaussianIPS(lambda_=1.0).estimate_policy_value(log, pol) == 0.5  # mean of [1, 0, 1, 0]
+    out = evaluate_policy(log, pol, estimators=[SubGaussianIPS(lambda_=1.0)], n_bootstrap=50, warn=False)
+    assert np.isfinite(out[["value", "ci_low", "ci_high", "se"]].to_numpy()).all()
+
+
+def test_sg_ips_automatic_lambda_uses_d2_of_at_least_one():
+    """E_b[w^2] >= E_b[w]^2 = 1, so a plug-in below 1 (weights that happen to be small) must not inflate lambda."""
+    log = wb.data.BanditLog(action=np.zeros(100, int), reward=np.ones(100), propensity=[0.5] * 100, n_actions=2)
+    lam = lambda p0: SubGaussianIPS().resolved_lambda(wb.ope.prepare_inputs(log, np.tile([p0, 1 - p0], (100, 1))))  # noqa: E731
+    rule = np.sqrt(2 * np.log(1 / 0.05) / (3 * 100))  # with d2 = 1
+    assert lam(0.5) == pytest.approx(rule)  # w = 1
+    assert lam(0.9) == pytest.approx(rule / 1.8)  # w = 1.8, d2 = 3.24
+    assert lam(0.1) == pytest.approx(rule)  # w = 0.2: the plug-in 0.04 would give 5x the rule
+
+
+def test_no_support_on_the_logged_actions_gets_its_own_warning():
+    log, _ = _log(n=2000, k=4, seed=3)
+    zm = np.eye(4)[(log.action + 1) % 4]
+    with pytest.warns(wb.ope.OPEDiagnosticWarning) as rec:
+        out = evaluate_policy(log, zm, estimators=["ips", "snips"], n_bootstrap=50)
+    msgs = [str(w.message) for w in rec if issubclass(w.category, wb.ope.OPEDiagnosticWarning)]
+    assert len(msgs) == 1 and "no support on the logged actions" in msgs[0]
+    assert "less sensitive" not in msgs[0] and "prefer dr/sndr" not in msgs[0]  # snips / sndr are no remedy here
+    assert out["value"].iloc[0] == 0.0 and np.isnan(out["value"].iloc[1])
+
+
+@pytest.mark.parametrize("interval", ["percentile", "bca", "normal"])
+def test_one_row_or_one_unit_gives_nan_intervals_with_a_reason(interval):
+    one = wb.data.BanditLog(action=[0], reward=[1.0], propensity=[0.5], n_actions=2)
+    with pytest.warns(wb.ope.OPEDiagnosticWarning, match="single row"):
+        out = evaluate_policy(one, [[0.5, 0.5]], estimators=["ips"], n_bootstrap=50, interval=interval)
+    assert out["value"].iloc[0] == 1.0 and out[["ci_low", "ci_high", "se"]].isna().all(axis=None)
+    log, rng = _log(n=200, seed=4)
+    unit = wb.data.BanditLog(action=log.action, reward=log.reward, propensity=log.propensity, n_actions=4,
+                             unit_id=np.full(200, 7))
+    with pytest.warns(wb.ope.OPEDiagnosticWarning, match="single unit"):
+        out = evaluate_policy(unit, _pe(rng, 200, 4), estimators=["ips"], n_bootstrap=50, interval=interval)
+    assert np.isfinite(out["value"].iloc[0]) and out[["ci_low", "ci_high", "se"]].isna().all(axis=None)
+
+
+def test_integer_and_pair_parameters_are_checked_not_coerced():
+    log, rng = _log(n=300, seed=5)
+    pe = _pe(rng, 300, 4)
+    with pytest.raises(wb.ValidationError, match="^n_bootstrap: must be an integer"):
+        evaluate_policy(log, pe, estimators=["ips"], n_bootstrap=2.7)
+    with pytest.raises(wb.ValidationError, match="^n_folds: must be an integer"):
+        evaluate_policy(log, pe, estimators=["dr"], n_folds=2.5)
+    with pytest.raises(wb.ValidationError, match=r"^reward_range: must be a pair"):
+        evaluate_policy(log, pe, estimators=["ips"], interval="bernstein", reward_range=(1, 2, 3))
+    with pytest.raises(wb.ValidationError, match="^embedding_dims: must be an integer"):
+        MarginalizedIPS(embedding_dims=1.5)

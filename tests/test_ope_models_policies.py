@@ -106,3 +106,19 @@ def test_policies_on_logs_and_their_errors():
     clf = LogisticRegression().fit(log.context, log.action % 2)
     d = SoftmaxPolicy(clf).action_dist(log)
     assert d.shape == (300, 4) and (d[:, 2:] == 0).all()
+
+
+def test_cross_fit_treats_numpy_integers_as_the_same_seed(sim):
+    log, _ = sim
+    a = cross_fit_predict(log, LinearRegression(), n_folds=3, random_state=5)
+    b = cross_fit_predict(log, LinearRegression(), n_folds=3, random_state=np.int64(5))
+    assert np.array_equal(a, b)
+    with pytest.raises(wb.ValidationError, match="^n_folds: must be an integer"):
+        cross_fit_predict(log, LinearRegression(), n_folds=2.5)
+
+
+@pytest.mark.parametrize("cls", [UniformPolicy, lambda n_actions: DeterministicPolicy(0, n_actions=n_actions)])
+@pytest.mark.parametrize("bad", [0, 2.5, float("nan")])
+def test_policy_n_actions_must_be_a_positive_integer(cls, bad):
+    with pytest.raises(wb.ValidationError, match="^n_actions: must be an integer"):
+        cls(n_actions=bad).action_dist(np.zeros((2, 1)))

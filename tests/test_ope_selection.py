@@ -125,3 +125,11 @@ def test_benchmark_estimators_scores_against_the_truth():
     again = benchmark_estimators(sim, target, ["ips", "snips", InverseProbabilityWeighting(clip=1.0)],
                                  n_replicates=30, n_bootstrap=200, random_state=0)
     assert again.summary.equals(bench.summary)
+
+
+def test_compare_policies_names_the_bad_policy():
+    log, _ = wb.data.simulate_bandit(300, n_actions=3, random_state=0)
+    bad = np.full((300, 3), 0.4)
+    for est in ("ips", "dr"):
+        with pytest.raises(wb.ValidationError, match=r"^policies\['bad'\]: policy: probabilities must sum to 1"):
+            compare_policies(log, {"bad": bad, "uniform": wb.ope.UniformPolicy()}, estimator=est, n_bootstrap=20)

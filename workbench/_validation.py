@@ -7,6 +7,8 @@ integer-valued float array of actions becomes ``int64``; a boolean reward become
 """
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -176,9 +178,50 @@ def check_choice(value, field: str, options: Sequence[str]) -> str:
 
 
 def readonly(arr: np.ndarray | None) -> np.ndarray | None:
-    """A read-only copy, so neither the caller nor the container can change the data later."""
+    """A read-only private copy, so neither the caller nor the container can change the data later.
+
+    Always copied: read-only does not mean unaliased (under pandas 3 a Series' values and
+    ``.to_numpy()`` are read-only views of the DataFrame's memory, which the frame can still change).
+    """
     if arr is None:
         return None
-    arr = np.array(arr, copy=True) if arr.flags.writeable else arr
+    arr = np.array(arr, copy=True)
     arr.setflags(write=False)
     return arr
+
+
+# ``int(2.5)`` is 2 and ``int(float('nan'))`` a bare ValueError: integer parameters must not be converted
+# with ``int()`` alone, or a non-integral value silently becomes another one.
+def check_int(value, field: str, low: int | None = None, high: int | None = None) -> int:
+    """An integer parameter in [low, high] (either bound optional), as a Python int.
+
+    Python and numpy integers are accepted, and so are integral floats (3.0: the conversion is
+    lossless). Non-integral or non-finite numbers, booleans and strings raise a ValidationError.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise ValidationError(field, f"must be an integer, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        v = int(value)
+    elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        v = int(value)
+    else:
+        raise ValidationError(field, f"must be an integer, got {value!r}")
+    if low is not None and high is not None and not low <= v <= high:
+        raise ValidationError(field, f"must be an integer in [{low}, {high}], got {value!r}")
+    if low is not None and v < low:
+        raise ValidationError(field, f"must be an integer >= {low}, got {value!r}")
+    if high is not None and v > high:
+        raise ValidationError(field, f"must be an integer <= {high}, got {value!r}")
+    return v
+
+
+def check_real(value, field: str, low: float | None = None, high: float | None = None) -> float:
+    """A finite real parameter in [low, high] (either bound optional), as a Python float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValidationError(field, f"must be a finite number, got {value!r}")
+    v = float(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        rule = (f"in [{low:g}, {high:g}]" if low is not None and high is not None
+                else f">= {low:g}" if low is not None else f"<= {high:g}")
+        raise ValidationError(field, f"must be {rule}, got {value!r}")
+    return v

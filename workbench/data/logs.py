@@ -10,9 +10,38 @@ import pandas as pd
 
 from .._random import check_random_state
 from .._validation import (SUM_TOL, ValidationError, as_array, check_choice, check_columns, check_distribution,
-                           check_finite, check_integer_in_range, check_length, check_probability, raise_if_any,
-                           readonly)
+                           check_finite, check_int, check_integer_in_range, check_length, check_probability,
+                           raise_if_any, readonly)
 from ..results import frame_to_html
+
+# Relative tolerance of propensity against behavior_dist at the logged action.
+_PROPENSITY_RTOL = 1e-5
+# Column names to_frame gives the log's own fields: a context column of the same name would overwrite one.
+RESERVED_NAMES = ("action", "reward", "propensity", "position", "timestamp", "unit_id")
+
+
+def _real(x, field: str, ndim=None) -> np.ndarray:
+    """as_array that also refuses complex numbers (a float conversion would drop the imaginary part)."""
+    arr = as_array(x, field, ndim=ndim)
+    if arr.dtype.kind == "c":
+        raise ValidationError(field, f"must be real numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def _check_index(x, field: str, low: int, high: int | None) -> np.ndarray:
+    """check_integer_in_range, with the range checked on the values before their int64 conversion.
+
+    Casting inf or 1e20 to int64 overflows (an OverflowError, or a wrapped value that the range
+    check then reports instead of the real one), so such values are caught here.
+    """
+    arr = _real(x, field, ndim=1)
+    if arr.dtype.kind == "f":
+        raise_if_any(~np.isfinite(arr), field, "must be integers (found NaN or inf)", arr)
+        if high is not None:
+            raise_if_any((arr < low) | (arr >= high), field, f"must be in [{low}, {high})", arr)
+    if arr.dtype.kind in "fu":
+        raise_if_any(arr >= 2.0 ** 63, field, "must be < 2**63 (an int64)", arr)
+    return check_integer_in_range(arr, field, low, high)
 
 
 def _series_values(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -68,17 +97,19 @@ class BanditLog:
         Features (embeddings) of each action.
     behavior_dist : array, shape (n, n_actions) or (n, n_actions, n_positions), optional
         The logging policy's full action distribution per row (summing to 1 over actions, per
-        position). When given, ``propensity`` must equal it at the logged action (and position).
+        position). When given, ``propensity`` must equal it at the logged action (and position),
+        within a relative tolerance of 1e-5 (and it must not be 0 there).
     timestamp : array, shape (n,), optional
         Time of each round (datetime64 or numbers); used by ``split(by="time")``.
     unit_id : array, shape (n,), optional
         Unit (user, session) of each row; the hashed bootstrap resamples units, not rows.
     context_names : sequence of str, optional
-        Names of the context columns (kept by ``from_frame`` and ``to_frame``).
+        Names of the context columns (kept by ``from_frame`` and ``to_frame``); distinct, and none
+        of ``RESERVED_NAMES`` (the columns ``to_frame`` gives the log's own fields).
 
     Every rule violation raises :class:`workbench.ValidationError` (a ``ValueError``) naming the field,
-    the rule, the number of rows that break it and the first one. Arrays are copied and made
-    read-only: a log cannot change after validation.
+    the rule, the number of rows that break it and the first one. A log has at least one row.
+    Arrays are copied and made read-only: a log cannot change after validation.
 
     Examples
     --------
@@ -108,8 +139,11 @@ class BanditLog:
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
-        action = as_array(self.action, "action", ndim=1)
+        action = _real(self.action, "action", ndim=1)
         n = action.shape[0]
+        if n == 0:
+            # No estimator is defined on zero rows; fail here rather than deep inside numpy later.
+            raise ValidationError("action", "must have at least one row (the log is empty)")
         for name in ("reward", "propensity", "position", "timestamp", "unit_id", "context", "behavior_dist"):
             val = getattr(self, name)
             if val is not None:
@@ -119,10 +153,10 @@ class BanditLog:
                 check_length(arr, n, name)
         action_context = None
         if self.action_context is not None:
-            action_context = check_finite(as_array(self.action_context, "action_context", ndim=2), "action_context")
+            action_context = check_finite(_real(self.action_context, "action_context", ndim=2), "action_context")
         behavior_dist = None
         if self.behavior_dist is not None:
-            behavior_dist = as_array(self.behavior_dist, "behavior_dist", ndim=(2, 3))
+            behavior_dist = _real(self.behavior_dist, "behavior_dist", ndim=(2, 3))
         n_actions = self.n_actions
         if n_actions is None:
             if action_context is not None:
@@ -130,32 +164,28 @@ class BanditLog:
             elif behavior_dist is not None:
                 n_actions = behavior_dist.shape[1]
             else:
-                a = as_array(action, "action")
-                n_actions = int(np.nanmax(a)) + 1 if n and np.issubdtype(a.dtype, np.number) else 1
-        if int(n_actions) != n_actions or n_actions < 1:
-            raise ValidationError("n_actions", f"must be a positive integer, got {n_actions!r}")
-        n_actions = int(n_actions)
+                n_actions = int(_check_index(action, "action", 0, None).max()) + 1
+        n_actions = check_int(n_actions, "n_actions", low=1)
         set_("n_actions", n_actions)
-        set_("action", readonly(check_integer_in_range(action, "action", 0, n_actions)))
-        set_("reward", readonly(check_finite(as_array(self.reward, "reward", ndim=1), "reward")))
-        set_("propensity", readonly(check_probability(as_array(self.propensity, "propensity", ndim=1), "propensity")))
+        set_("action", readonly(_check_index(action, "action", 0, n_actions)))
+        set_("reward", readonly(check_finite(_real(self.reward, "reward", ndim=1), "reward")))
+        set_("propensity", readonly(check_probability(_real(self.propensity, "propensity", ndim=1), "propensity")))
         if action_context is not None and action_context.shape[0] != n_actions:
             raise ValidationError("action_context", f"must have one row per action ({n_actions}), "
                                   f"got {action_context.shape[0]}")
         set_("action_context", readonly(action_context))
 
-        n_positions = self.n_positions
+        n_positions = None if self.n_positions is None else check_int(self.n_positions, "n_positions", low=1)
         if behavior_dist is not None and behavior_dist.ndim == 3:
             if n_positions is not None and n_positions != behavior_dist.shape[2]:
                 raise ValidationError("n_positions", f"is {n_positions} but behavior_dist has "
                                       f"{behavior_dist.shape[2]} positions")
             n_positions = behavior_dist.shape[2]
         if self.position is not None:
-            pos = as_array(self.position, "position", ndim=1)
+            pos = self.position
             if n_positions is None:
-                p = check_integer_in_range(pos, "position", 0, None)
-                n_positions = int(p.max()) + 1 if n else 1
-            set_("position", readonly(check_integer_in_range(pos, "position", 0, int(n_positions))))
+                n_positions = int(_check_index(pos, "position", 0, None).max()) + 1
+            set_("position", readonly(_check_index(pos, "position", 0, int(n_positions))))
             set_("n_positions", int(n_positions))
         elif n_positions is not None and n_positions != 1:
             raise ValidationError("position", f"must be given when n_positions={n_positions}")
@@ -163,13 +193,24 @@ class BanditLog:
             set_("n_positions", None)
 
         if self.context is not None:
-            ctx = as_array(self.context, "context", ndim=(1, 2))
+            ctx = _real(self.context, "context", ndim=(1, 2))
             ctx = ctx[:, None] if ctx.ndim == 1 else ctx
             set_("context", readonly(check_finite(ctx, "context")))
             if self.context_names is not None:
-                names = tuple(self.context_names)
+                # A string is one name (tuple("ab") would silently be two columns "a" and "b").
+                names = (self.context_names,) if isinstance(self.context_names, str) else tuple(self.context_names)
                 if len(names) != ctx.shape[1]:
                     raise ValidationError("context_names", f"must name {ctx.shape[1]} columns, got {len(names)}")
+                # to_frame puts the context next to the log's own columns, keyed by name: a repeated or
+                # reserved name would silently overwrite a column.
+                seen = set()
+                for name in map(str, names):
+                    if name in RESERVED_NAMES:
+                        raise ValidationError("context_names", f"must not use the reserved column names "
+                                              f"{list(RESERVED_NAMES)}, got {name!r}")
+                    if name in seen:
+                        raise ValidationError("context_names", f"must be distinct; {name!r} appears more than once")
+                    seen.add(name)
                 set_("context_names", names)
         elif self.context_names is not None:
             raise ValidationError("context_names", "given without a context")
@@ -184,8 +225,13 @@ class BanditLog:
             rows = np.arange(n)
             at = (behavior_dist[rows, self.action] if behavior_dist.ndim == 2
                   else behavior_dist[rows, self.action, self.position])
-            raise_if_any(np.abs(at - self.propensity) > SUM_TOL * 10 + 1e-6 * np.abs(at), "propensity",
-                         "must equal behavior_dist at the logged action (and position)", self.propensity)
+            raise_if_any(at <= 0, "propensity", "must match behavior_dist, which gives the logged action (and "
+                         "position) probability 0: the logger could not have taken it", self.propensity)
+            # Relative tolerance: with many actions every probability is tiny (1e-5 at 100,000 actions)
+            # and an absolute one would accept a propensity that is off by a factor of 2.
+            raise_if_any(np.abs(at - self.propensity) > _PROPENSITY_RTOL * at + 1e-12, "propensity",
+                         f"must equal behavior_dist at the logged action (and position) within relative "
+                         f"tolerance {_PROPENSITY_RTOL:g}", self.propensity)
             set_("behavior_dist", readonly(behavior_dist))
         if self.timestamp is not None:
             ts = np.asarray(self.timestamp)

@@ -13,11 +13,13 @@ import numpy as np
 import pandas as pd
 
 from .._random import check_random_state
-from .._validation import ValidationError, check_choice, check_columns
-from .logs import BanditLog
+from .._validation import ValidationError, check_choice, check_columns, check_int
+from .logs import BanditLog, _check_index
 
 BEHAVIORS = ("random", "bts")
 CAMPAIGNS = ("all", "men", "women")
+# Slots per recommendation in the Open Bandit Dataset (obp's len_list): the files number them 1..3.
+LEN_LIST = 3
 
 
 def data_dir() -> Path:
@@ -51,7 +53,8 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
     Returns
     -------
     BanditLog
-        ``action`` = item id, ``position`` = slot (dense-ranked to 0..2), ``reward`` = click,
+        ``action`` = item id, ``position`` = slot - 1 (slots 1..3 in the files; always
+        ``n_positions=3``, whichever slots a file holds), ``reward`` = click,
         ``propensity`` = logged propensity score, ``context`` = one-hot user features (first level
         of each feature dropped, as the Open Bandit Pipeline does), ``action_context`` = item
         features (``item_feature_0`` numeric, the hashed categorical ones one-hot), ``timestamp``.
@@ -87,12 +90,14 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
     item_cat = [c for c in items.columns if c.startswith("item_feature") and c != "item_feature_0"]
     action_context = np.column_stack([items["item_feature_0"].to_numpy(dtype=float),
                                       pd.get_dummies(items[item_cat].astype(str), drop_first=True).to_numpy(float)])
-    # Slots are 1..3 in the files; dense-rank to 0..2 (as obp does) so any slot numbering works.
-    position = pd.Series(frame["position"]).rank(method="dense").to_numpy(dtype=np.int64) - 1
+    # Slots are 1..3 in the files. A fixed map, not a dense rank: a file holding only slots 2 and 3
+    # must keep them as positions 1 and 2 (a rank would relabel them 0 and 1, i.e. as other slots).
+    position = _check_index(frame["position"].to_numpy(), "position", 1, LEN_LIST + 1) - 1
     timestamp = pd.to_datetime(frame["timestamp"], utc=True).dt.tz_convert(None).to_numpy()
     return BanditLog(action=frame["item_id"].to_numpy(), reward=frame["click"].to_numpy(dtype=float),
                      propensity=frame["propensity_score"].to_numpy(dtype=float), n_actions=n_actions,
-                     context=context, position=position, action_context=action_context, timestamp=timestamp)
+                     context=context, position=position, n_positions=LEN_LIST, action_context=action_context,
+                     timestamp=timestamp)
 
 
 def _load_prior(campaign: str, prior_path=None) -> tuple[np.ndarray, np.ndarray]:
@@ -133,19 +138,17 @@ def open_bandit_bts_policy(campaign: str = "all", n_sim: int = 100_000, len_list
     """
     alpha, beta = _load_prior(campaign, prior_path)
     n_actions = alpha.size
-    if not 1 <= len_list <= n_actions:
-        raise ValidationError("len_list", f"must be in [1, {n_actions}], got {len_list}")
-    if int(n_sim) < 1:
-        raise ValidationError("n_sim", f"must be a positive integer, got {n_sim}")
+    len_list = check_int(len_list, "len_list", low=1, high=n_actions)
+    n_sim = check_int(n_sim, "n_sim", low=1)
     rng = check_random_state(random_state)
     counts = np.zeros((n_actions, len_list))
     chunk = 10_000
-    for start in range(0, int(n_sim), chunk):  # chunks of simulations bound the memory, not a row loop
-        m = min(chunk, int(n_sim) - start)
+    for start in range(0, n_sim, chunk):  # chunks of simulations bound the memory, not a row loop
+        m = min(chunk, n_sim - start)
         scores = rng.beta(alpha, beta, size=(m, n_actions))
         top = np.argpartition(-scores, len_list - 1, axis=1)[:, :len_list]
         order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1)
         ranked = np.take_along_axis(top, order, axis=1)
         flat = ranked * len_list + np.arange(len_list)[None, :]
         counts += np.bincount(flat.ravel(), minlength=n_actions * len_list).reshape(n_actions, len_list)
-    return counts / int(n_sim)
+    return counts / n_sim

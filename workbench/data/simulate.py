@@ -13,8 +13,8 @@ import numpy as np
 from scipy.special import expit, softmax
 
 from .._random import check_random_state
-from .._validation import ValidationError, check_choice, check_distribution
-from .logs import BanditLog
+from .._validation import ValidationError, as_array, check_choice, check_distribution, check_int, check_real
+from .logs import BanditLog, _check_index
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,24 +31,42 @@ class BanditTruth:
         "binary" (Bernoulli rewards with mean q) or "continuous" (q plus Gaussian noise).
     noise_sd : float
         Standard deviation of the reward noise for continuous rewards.
+    context : ndarray, shape (n, d), optional
+        The log's contexts, so that policy objects (``action_dist``) can be evaluated.
     """
 
     expected_reward: np.ndarray
     behavior_dist: np.ndarray
     reward_type: str = "binary"
     noise_sd: float = 0.0
+    context: np.ndarray | None = None
 
     @property
     def n_actions(self) -> int:
         return int(self.expected_reward.shape[1])
 
+    def __len__(self) -> int:
+        return int(self.expected_reward.shape[0])
+
+    def __repr__(self) -> str:
+        # The default dataclass repr would print every array in full.
+        return (f"BanditTruth({len(self):,} rows, {self.n_actions} actions, {self.reward_type} rewards, "
+                f"behavior value {self.behavior_value:.4g})")
+
     def _dist(self, policy) -> np.ndarray:
-        dist = np.asarray(policy, dtype=float)
+        n = len(self)
+        if hasattr(policy, "action_dist") and callable(policy.action_dist):
+            # Policy objects read ``context``, ``n_actions``, ``reward`` and len() of a log (see
+            # workbench.ope.policies); the truth has all but the rewards, which they do not use.
+            policy = policy.action_dist(_PolicyData(self.context, self.n_actions, n))
+        dist = as_array(policy, "policy", ndim=(1, 2))
         if dist.ndim == 1:  # a deterministic policy given as one action per row
-            if dist.shape[0] != self.expected_reward.shape[0]:
-                raise ValidationError("policy", f"must have {self.expected_reward.shape[0]} rows, got {dist.shape[0]}")
-            out = np.zeros_like(self.expected_reward)
-            out[np.arange(dist.shape[0]), dist.astype(int)] = 1.0
+            if dist.shape[0] != n:
+                raise ValidationError("policy", f"must have {n} rows, got {dist.shape[0]}")
+            # Validated, never cast: int(-1) would pick the last action and int(0.9) the first.
+            acts = _check_index(dist, "policy", 0, self.n_actions)
+            out = np.zeros_like(self.expected_reward, dtype=float)
+            out[np.arange(n), acts] = 1.0
             return out
         if dist.shape != self.expected_reward.shape:
             raise ValidationError("policy", f"must have shape {self.expected_reward.shape}, got {dist.shape}")
@@ -73,6 +91,18 @@ class BanditTruth:
         actions = (rng.random(dist.shape[0])[:, None] > cum).sum(axis=1).clip(max=self.n_actions - 1)
         q = self.expected_reward[np.arange(dist.shape[0]), actions]
         return _draw_reward(q, self.reward_type, self.noise_sd, rng)
+
+
+class _PolicyData:
+    """The parts of a log a policy object reads, for a truth that has no log."""
+
+    reward = None
+
+    def __init__(self, context, n_actions, n):
+        self.context, self.n_actions, self._n = context, n_actions, n
+
+    def __len__(self) -> int:
+        return self._n
 
 
 def _draw_reward(q, reward_type, noise_sd, rng):
@@ -109,7 +139,8 @@ def simulate_bandit(n_rounds: int, n_actions: int = 5, dim_context: int = 3, rew
     noise_sd : float
         Noise of continuous rewards.
     dim_action_context : int, optional
-        Dimension of the action embeddings (default: ``dim_context``).
+        Dimension (>= 1) of the action embeddings, returned as ``log.action_context``. None: the
+        embeddings have ``dim_context`` dimensions and are not returned.
     random_state : int, Generator or None
 
     Returns
@@ -127,9 +158,16 @@ def simulate_bandit(n_rounds: int, n_actions: int = 5, dim_context: int = 3, rew
     True
     """
     check_choice(reward_type, "reward_type", ("binary", "continuous"))
-    n_rounds, n_actions, dim_context = int(n_rounds), int(n_actions), int(dim_context)
-    if n_rounds < 1 or n_actions < 2 or dim_context < 1:
-        raise ValidationError("n_rounds", "need n_rounds >= 1, n_actions >= 2 and dim_context >= 1")
+    n_rounds = check_int(n_rounds, "n_rounds", low=1)
+    n_actions = check_int(n_actions, "n_actions", low=2)
+    dim_context = check_int(dim_context, "dim_context", low=1)
+    if dim_action_context is not None:  # 0 would silently mean "no action_context"
+        dim_action_context = check_int(dim_action_context, "dim_action_context", low=1)
+    # Checked by name here, even when the chosen logger does not use them: a bad value would
+    # otherwise surface as a bad "behavior" distribution, or (noise_sd < 0) not at all.
+    beta = check_real(beta, "beta")
+    epsilon = check_real(epsilon, "epsilon", low=0.0, high=1.0)
+    noise_sd = check_real(noise_sd, "noise_sd", low=0.0)
     rng = check_random_state(random_state)
     d_a = dim_action_context or dim_context
     x = rng.standard_normal((n_rounds, dim_context))
@@ -160,7 +198,7 @@ def simulate_bandit(n_rounds: int, n_actions: int = 5, dim_context: int = 3, rew
     reward = _draw_reward(q[rows, actions], reward_type, noise_sd, rng)
     log = BanditLog(action=actions, reward=reward, propensity=dist[rows, actions], n_actions=n_actions, context=x,
                     behavior_dist=dist, action_context=emb if dim_action_context else None)
-    return log, BanditTruth(q, dist, reward_type, float(noise_sd) if reward_type == "continuous" else 0.0)
+    return log, BanditTruth(q, dist, reward_type, noise_sd if reward_type == "continuous" else 0.0, context=x)
 
 
 def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float = 0.2, model=None,
@@ -210,4 +248,4 @@ def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float 
     rows = np.arange(n)
     log = BanditLog(action=actions, reward=q[rows, actions], propensity=dist[rows, actions], n_actions=k,
                     context=X, behavior_dist=dist)
-    return log, BanditTruth(q, dist, "binary", 0.0)
+    return log, BanditTruth(q, dist, "binary", 0.0, context=X)

@@ -37,7 +37,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._validation import ValidationError
+from .._validation import ValidationError, check_int
 
 __all__ = ["OPEInputs", "OffPolicyEstimator", "DirectMethod", "InverseProbabilityWeighting",
            "SelfNormalizedIPS", "DoublyRobust", "SelfNormalizedDR", "SwitchDR", "DoublyRobustWithShrinkage",
@@ -415,8 +415,10 @@ class SubGaussianIPS(OffPolicyEstimator):
     lambda_ : float or None, default None
         None chooses lambda = sqrt(2 ln(1/delta) / (3 d2 n)), with the exponentiated 2-Renyi
         divergence d2 replaced by its plug-in estimate E_n[w^2] (the form of the paper's tuning
-        rule; the constant is recalled from the paper, not re-derived here). The choice is made
-        once on the full sample and held fixed in every bootstrap replicate.
+        rule; the constant is recalled from the paper, not re-derived here). The plug-in is
+        floored at 1, the smallest value d2 can take (E[w^2] >= E[w]^2 = 1), so a sample whose
+        weights happen to be small does not inflate lambda. The choice is made once on the full
+        sample and held fixed in every bootstrap replicate.
     delta : float, default 0.05
         Confidence level of the tuning rule.
     """
@@ -432,15 +434,18 @@ class SubGaussianIPS(OffPolicyEstimator):
     def resolved_lambda(self, inputs) -> float:
         if self.lambda_ is not None:
             return float(self.lambda_)
-        d2 = float(np.mean(inputs.weight ** 2))
-        if d2 <= 0:
-            return 0.0
+        d2 = max(1.0, float(np.mean(inputs.weight ** 2)))
         return float(min(1.0, math.sqrt(2.0 * math.log(1.0 / self.delta) / (3.0 * d2 * inputs.n))))
 
+    @staticmethod
+    def _correct(w, lam):
+        # w / (1 - lam + lam w) is 0 / 0 at w = 0 when lam = 1; its limit (and the value for every
+        # lam < 1) is 0: a row the target never plays contributes nothing.
+        w = np.asarray(w, dtype=np.float64)
+        return np.divide(w, 1.0 - lam + lam * w, out=np.zeros_like(w), where=w > 0)
+
     def weights(self, inputs):
-        lam = self.resolved_lambda(inputs)
-        w = inputs.weight
-        return w / (1.0 - lam + lam * w)
+        return self._correct(inputs.weight, self.resolved_lambda(inputs))
 
     def terms(self, inputs):
         return (self.weights(inputs) * inputs.reward)[:, None]
@@ -449,7 +454,7 @@ class SubGaussianIPS(OffPolicyEstimator):
         lam = self.resolved_lambda(inputs)
         bound = inputs.max_possible_weight()
         if bound is not None:
-            bound = bound / (1.0 - lam + lam * bound)
+            bound = float(self._correct(bound, lam))
         elif lam > 0:
             bound = 1.0 / lam  # w / (1 - lam + lam w) < 1 / lam for every w >= 0
         return _ips_bounds(inputs, reward_range, bound)
@@ -485,8 +490,9 @@ class MarginalizedIPS(OffPolicyEstimator):
 
     def __post_init__(self):
         if self.embedding_dims is not None:
-            dims = tuple(int(d) for d in np.atleast_1d(self.embedding_dims))
-            if len(dims) == 0 or min(dims) < 0:
+            # check_int, not int(): 1.5 must not silently become column 1.
+            dims = tuple(check_int(d, "embedding_dims", low=0) for d in np.atleast_1d(self.embedding_dims).tolist())
+            if len(dims) == 0:
                 raise ValidationError("embedding_dims", f"must be non-empty non-negative column indices, got "
                                       f"{self.embedding_dims!r}")
             object.__setattr__(self, "embedding_dims", dims)

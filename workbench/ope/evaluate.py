@@ -24,7 +24,7 @@ from .._engine import ReplicateAccumulator, Resampling, influence_values
 from .._intervals import bca_interval, normal_interval, percentile_interval
 from .._random import seed_key
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
-                           check_finite)
+                           check_finite, check_int)
 from ..results import Estimate
 from .estimators import OffPolicyEstimator, OPEInputs, make_estimator
 
@@ -162,6 +162,18 @@ def _warn_diagnostics(inputs: OPEInputs, stacklevel: int = 3) -> None:
     """One warning per call that says what is wrong and what to do."""
     w = inputs.weight
     n = inputs.n
+    if n and not np.any(w > 0):
+        # Not a propensity problem and not fixed by self-normalising (snips / sndr divide by a mean
+        # weight of 0): the log holds no row the target could have produced, so the checks below
+        # would blame the wrong thing.
+        warnings.warn("off-policy diagnostics: the target policy gives probability 0 to the logged action (and slot) "
+                      "on every row, so every importance weight is 0: the target has no support on the logged "
+                      "actions and importance-weighting estimators cannot estimate its value from this log (ips "
+                      "reports 0 with a zero-width interval, snips / sndr NaN, dr / switch-dr / dr-os only the "
+                      "reward model's extrapolation). Evaluate a target that overlaps the logging policy, or log "
+                      "data with a policy that explores the target's actions.", OPEDiagnosticWarning,
+                      stacklevel=stacklevel)
+        return
     diag = weight_diagnostics(w)
     msgs = []
     off = zero_support_share(inputs)
@@ -231,7 +243,10 @@ def _reward_range(inputs: OPEInputs, reward_range):
             return (0.0, 1.0)
         raise ValidationError("reward_range", "is needed for interval='bernstein' when rewards are not all 0/1",
                               hint="pass the a-priori (low, high) bounds of the reward, e.g. reward_range=(0, 5)")
-    lo, hi = (float(v) for v in reward_range)
+    try:
+        lo, hi = (float(v) for v in reward_range)
+    except (TypeError, ValueError):
+        raise ValidationError("reward_range", f"must be a pair of numbers (low, high), got {reward_range!r}") from None
     if not lo < hi:
         raise ValidationError("reward_range", f"must be (low, high) with low < high, got {reward_range!r}")
     bad = (r < lo) | (r > hi)
@@ -253,6 +268,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     """
     alpha = check_alpha(alpha)
     check_choice(interval, "interval", INTERVALS)
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
     ests = [make_estimator(e) for e in estimators]
     if not ests:
         raise ValidationError("estimators", "must name at least one estimator")
@@ -267,6 +283,13 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     rs = Resampling.make(n_bootstrap, scheme=resampling, random_state=random_state)
     acc = ReplicateAccumulator(all_terms.shape[1], rs).add(all_terms, ids)
     means, rep_means = acc.means, acc.replicate_means
+    # One row, or one unit: every resample holds the same data, so bootstrap intervals would have
+    # width 0 (a false certainty). They are NaN instead, with a warning that says why.
+    one_unit = all_terms.shape[0] < 2 or (ids is not None and bool(np.all(np.asarray(ids) == np.asarray(ids)[0])))
+    if one_unit and interval != "bernstein":
+        what = "row" if ids is None else "unit (every row has the same unit_id)"
+        warnings.warn(f"the log has a single {what}: the bootstrap cannot measure sampling variability, so ci_low, "
+                      "ci_high and se are NaN", OPEDiagnosticWarning, stacklevel=3)
     is_inputs = isinstance(inputs, OPEInputs)
     off_support = zero_support_share(inputs) if is_inputs else float("nan")
     rng_range = _reward_range(inputs, reward_range) if interval == "bernstein" else None
@@ -284,10 +307,13 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
                 raise bernstein_unavailable(labels[j], "the log's behavior_dist")
             return bernstein_interval(blocks[j][:, 0], bounds[0], bounds[1], alpha)
 
-        lo, hi = interval_from_replicates(
-            interval, theta, reps, se, alpha,
-            bca=lambda: bca_interval(theta, reps, influence_values(blocks[j], means[sl], e.combine), alpha),
-            bernstein=bernstein)
+        if one_unit and interval != "bernstein":
+            lo = hi = se = float("nan")
+        else:
+            lo, hi = interval_from_replicates(
+                interval, theta, reps, se, alpha,
+                bca=lambda: bca_interval(theta, reps, influence_values(blocks[j], means[sl], e.combine), alpha),
+                bernstein=bernstein)
         w = e.weights(inputs) if hasattr(e, "weights") else None
         # Estimators mostly share the logged weights: compute each distinct weight vector's diagnostics once.
         # (the cache holds the array itself, so an id is never reused by another array meanwhile).
@@ -375,7 +401,9 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         diagnostics ``ess`` (effective sample size (sum w)^2 / sum w^2 of the weights the estimator
         uses), ``mean_weight`` (should be near 1), ``max_weight``, ``zero_support_share`` (rows
         where the target uses actions the logger never takes; NaN without ``behavior_dist``),
-        ``n_bootstrap``, ``resampling``, ``reward_model``.
+        ``n_bootstrap``, ``resampling``, ``reward_model``. With a single row, or a single
+        ``unit_id``, no resample differs from the log: ``ci_low``, ``ci_high`` and ``se`` are NaN
+        (except for "bernstein") and an :class:`OPEDiagnosticWarning` says so.
 
     Examples
     --------
@@ -403,7 +431,8 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
     specs = list(estimators)
     ests = [make_estimator(e) for e in specs]
     labels = [s.strip().lower() if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
-    n_folds = int(n_folds)
+    n_folds = check_int(n_folds, "n_folds")
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
     if any(e.requires_behavior_dist for e in ests) and log.behavior_dist is None:
         bad = [lab for lab, e in zip(labels, ests) if e.requires_behavior_dist]
         raise ValidationError("behavior_dist", f"is required by {bad} but the log has none",

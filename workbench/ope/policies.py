@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 from scipy.special import softmax
 
-from .._validation import ValidationError, as_array, check_distribution, check_finite
+from .._validation import ValidationError, as_array, check_distribution, check_finite, check_int
 
 __all__ = ["UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
            "DeterministicPolicy", "policy_scores"]
@@ -103,6 +103,10 @@ class UniformPolicy:
 
     n_actions: int | None = None
 
+    def __post_init__(self):
+        if self.n_actions is not None:  # 0 would divide by zero, 2.5 would become 2
+            object.__setattr__(self, "n_actions", check_int(self.n_actions, "n_actions", low=1))
+
     def action_dist(self, data) -> np.ndarray:
         _, k_data, n = _contexts(data)
         k = _check_n(self.n_actions, k_data, "UniformPolicy")
@@ -177,6 +181,10 @@ class DeterministicPolicy:
 
     actions: Any
     n_actions: int | None = None
+
+    def __post_init__(self):
+        if self.n_actions is not None:
+            object.__setattr__(self, "n_actions", check_int(self.n_actions, "n_actions", low=1))
 
     def action_dist(self, data) -> np.ndarray:
         X, k_data, n = _contexts(data)

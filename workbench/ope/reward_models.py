@@ -26,12 +26,14 @@ chunks, so memory stays O(rows x features), not O(rows x actions x features).
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GroupKFold, KFold
 
 from .._random import check_random_state
-from .._validation import ValidationError, check_choice
+from .._validation import ValidationError, check_choice, check_int
 
 __all__ = ["cross_fit_predict", "design_matrix", "predict_all_actions"]
 
@@ -131,15 +133,19 @@ def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "oneh
     if action_features == "context" and log.action_context is None:
         raise ValidationError("action_features", "'context' needs log.action_context")
     interactions = _resolve_interactions(interactions, log, action_features)
-    n_folds = int(n_folds)
+    n_folds = check_int(n_folds, "n_folds")
     n = len(log)
     if n_folds < 2:
         raise ValidationError("n_folds", f"must be at least 2 (cross-fitting), got {n_folds}",
                               hint="to use in-sample or externally trained predictions, pass them as an array")
     if n_folds > n:
         raise ValidationError("n_folds", f"must be at most the number of rows ({n}), got {n_folds}")
-    seed = int(check_random_state(random_state).integers(0, 2**31 - 1)) if not isinstance(random_state, int) \
-        else random_state
+    # Any integer (numpy's too) is the seed itself: np.int64(5) must give the folds of 5, not of a draw.
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        check_random_state(random_state)  # rejects negative seeds by name
+        seed = int(random_state)
+    else:
+        seed = int(check_random_state(random_state).integers(0, 2**31 - 1))
     n_pos = log.n_positions if log.n_positions is not None and log.n_positions > 1 else None
     position = np.zeros(n, dtype=np.int64) if log.position is None else np.asarray(log.position)
     X_all = design_matrix(log.context, np.asarray(log.action), position, log.n_actions, n_pos, log.action_context,

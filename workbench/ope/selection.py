@@ -216,16 +216,24 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     names = [str(k) for k in policies]
     est = make_estimator(estimator)
     fold_seed = seed_key(random_state) % (2**32) if not isinstance(random_state, np.random.Generator) else random_state
+    def named(name, fn, *args, **kw):
+        # A bad entry is reported under its key: "policy: ..." alone does not say which of m policies is wrong.
+        try:
+            return fn(*args, **kw)
+        except ValidationError as exc:
+            raise ValidationError(f"policies[{name!r}]", str(exc)) from None
+
     q = None
     if est.requires_reward_model:
         from .evaluate import _resolve_q, default_reward_model
 
-        first = resolve_action_dist(log, next(iter(policies.values())))
+        first_key = next(iter(policies))
+        first = named(str(first_key), resolve_action_dist, log, policies[first_key])
         q = _resolve_q(log, default_reward_model(log) if reward_model is None else reward_model, first, n_folds,
                        fold_seed)
     blocks = []
-    for name in names:
-        inp = prepare_inputs(log, policies[name], reward_model=q, estimators=[est], n_folds=n_folds)
+    for key, name in zip(policies, names):
+        inp = named(name, prepare_inputs, log, policies[key], reward_model=q, estimators=[est], n_folds=n_folds)
         t = np.asarray(est.terms(inp), dtype=np.float64)
         blocks.append(t[:, None] if t.ndim == 1 else t)
     widths = np.cumsum([0] + [b.shape[1] for b in blocks])
