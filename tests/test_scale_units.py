@@ -141,6 +141,24 @@ def test_diagnostics_warning_matches_in_memory(propensity):
     assert bool(msgs[0]) == (propensity == 0.5)
 
 
+def test_no_support_warning_is_the_same_streamed_and_in_memory():
+    # a target that never plays the logged action: every weight is 0 (not a propensity problem)
+    df, pi = _frame(3000, seed=4)
+    zero = np.eye(3)[(df["action"].to_numpy() + 1) % 3]
+    for j, c in enumerate(pi):
+        df[c] = zero[:, j]
+    log = wb.data.BanditLog(action=df["action"], reward=df["reward"], propensity=df["propensity"], n_actions=3)
+    import warnings
+
+    msgs = []
+    for data, pol in ((log, df[pi].to_numpy()), ([df.iloc[:1000], df.iloc[1000:]], pi)):
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            wb.ope.evaluate_policy(data, pol, estimators=["ips"], n_bootstrap=50)
+        msgs.append([str(w.message) for w in rec if issubclass(w.category, wb.ope.OPEDiagnosticWarning)])
+    assert msgs[0] == msgs[1] and len(msgs[0]) == 1 and "no support" in msgs[0][0]
+
+
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 

@@ -158,44 +158,48 @@ def zero_support_share(inputs: OPEInputs) -> float:
     return float(np.mean(((pe > 0) & (pb <= 0)).any(axis=1)))
 
 
-def _warn_diagnostics(inputs: OPEInputs, stacklevel: int = 3) -> None:
-    """One warning per call that says what is wrong and what to do."""
-    w = inputs.weight
-    n = inputs.n
-    if n and not np.any(w > 0):
+def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_share: float) -> str | None:
+    """The diagnostics warning's text from the weights' sums (None: nothing to report). Shared by the
+    in-memory and the streamed evaluation (:mod:`workbench.scale`), which only has merged sums."""
+    if n and sum_w2 <= 0:
         # Not a propensity problem and not fixed by self-normalising (snips / sndr divide by a mean
         # weight of 0): the log holds no row the target could have produced, so the checks below
         # would blame the wrong thing.
-        warnings.warn("off-policy diagnostics: the target policy gives probability 0 to the logged action (and slot) "
-                      "on every row, so every importance weight is 0: the target has no support on the logged "
-                      "actions and importance-weighting estimators cannot estimate its value from this log (ips "
-                      "reports 0 with a zero-width interval, snips / sndr NaN, dr / switch-dr / dr-os only the "
-                      "reward model's extrapolation). Evaluate a target that overlaps the logging policy, or log "
-                      "data with a policy that explores the target's actions.", OPEDiagnosticWarning,
-                      stacklevel=stacklevel)
-        return
-    diag = weight_diagnostics(w)
+        return ("off-policy diagnostics: the target policy gives probability 0 to the logged action (and slot) on "
+                "every row, so every importance weight is 0: the target has no support on the logged actions and "
+                "importance-weighting estimators cannot estimate its value from this log (ips reports 0 with a "
+                "zero-width interval, snips / sndr NaN, dr / switch-dr / dr-os only the reward model's "
+                "extrapolation). Evaluate a target that overlaps the logging policy, or log data with a policy that "
+                "explores the target's actions.")
+    mean_w = sum_w / n
+    ess = sum_w**2 / sum_w2 if sum_w2 > 0 else 0.0
     msgs = []
-    off = zero_support_share(inputs)
-    if off > 0:
-        msgs.append(f"on {100 * off:.2g}% of rows the target policy puts probability on actions the logging policy "
-                    "never takes: IPS/DR cannot see those actions and are biased there; restrict the target to the "
-                    "logger's support, or rely on DM / MIPS and say so")
-    sd = float(np.std(w, ddof=1)) if n > 1 else 0.0
-    z = abs(diag["mean_weight"] - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (
-        np.inf if abs(diag["mean_weight"] - 1.0) > 1e-9 else 0.0)
-    if z > 4 and abs(diag["mean_weight"] - 1.0) > 0.02:
-        msgs.append(f"the mean importance weight is {diag['mean_weight']:.4g}, {z:.1f} standard errors from 1 "
-                    "(its expectation when propensities are right and supports match): check that the propensity "
-                    "column is the logging policy's probability of the logged action (and slot); self-normalised "
-                    "estimators (snips, sndr) are less sensitive to this")
-    if diag["ess"] < max(30.0, 0.01 * n):
-        msgs.append(f"the effective sample size of the weights is {diag['ess']:.3g} of {n} rows (max weight "
-                    f"{diag['max_weight']:.4g}): the estimate rests on a handful of rows; prefer dr/sndr, clipped or "
-                    "switch estimators chosen with slope_select, or a target closer to the logging policy")
-    if msgs:
-        warnings.warn("off-policy diagnostics: " + "; ".join(msgs) + ".", OPEDiagnosticWarning,
-                      stacklevel=stacklevel)
+    if np.isfinite(zero_share) and zero_share > 0:
+        msgs.append(f"on {100 * zero_share:.2g}% of rows the target policy puts probability on actions the logging "
+                    "policy never takes: IPS/DR cannot see those actions and are biased there; restrict the target to "
+                    "the logger's support, or rely on DM / MIPS and say so")
+    var = max(sum_w2 / n - mean_w**2, 0.0) * n / (n - 1) if n > 1 else 0.0
+    sd = math.sqrt(var)
+    z = abs(mean_w - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
+    if z > 4 and abs(mean_w - 1.0) > 0.02:
+        msgs.append(f"the mean importance weight is {mean_w:.4g}, {z:.1f} standard errors from 1 (its expectation "
+                    "when propensities are right and supports match): check that the propensity column is the "
+                    "logging policy's probability of the logged action (and slot); self-normalised estimators (snips, "
+                    "sndr) are less sensitive to this")
+    if ess < max(30.0, 0.01 * n):
+        msgs.append(f"the effective sample size of the weights is {ess:.3g} of {n} rows (max weight {max_w:.4g}): the "
+                    "estimate rests on a handful of rows; prefer dr/sndr, clipped or switch estimators chosen with "
+                    "slope_select, or a target closer to the logging policy")
+    return "off-policy diagnostics: " + "; ".join(msgs) + "." if msgs else None
+
+
+def _warn_diagnostics(inputs: OPEInputs, stacklevel: int = 3) -> None:
+    """One warning per call that says what is wrong and what to do."""
+    w = np.asarray(inputs.weight, dtype=np.float64)
+    msg = diagnostics_message(inputs.n, float(w.sum()), float(np.dot(w, w)), float(w.max()) if w.size else 0.0,
+                              zero_support_share(inputs))
+    if msg:
+        warnings.warn(msg, OPEDiagnosticWarning, stacklevel=stacklevel)
 
 
 # ----------------------------------------------------------------------------------------------

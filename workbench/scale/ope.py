@@ -421,25 +421,8 @@ def bca_from_moments(theta, reps, moments, cols, means, combine, alpha):
 
 def _warn(side, n, zero_share, warning_cls):
     """The in-memory diagnostics warning, from streamed sums (same thresholds and wording)."""
-    sw, sw2 = side["sum_w"], side["sum_w2"]
-    mean_w = sw / n
-    ess = sw**2 / sw2 if sw2 > 0 else 0.0
-    msgs = []
-    if np.isfinite(zero_share) and zero_share > 0:
-        msgs.append(f"on {100 * zero_share:.2g}% of rows the target policy puts probability on actions the logging "
-                    "policy never takes: IPS/DR cannot see those actions and are biased there; restrict the target to "
-                    "the logger's support, or rely on DM / MIPS and say so")
-    var = max(sw2 / n - mean_w**2, 0.0) * n / (n - 1) if n > 1 else 0.0
-    sd = math.sqrt(var)
-    z = abs(mean_w - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
-    if z > 4 and abs(mean_w - 1.0) > 0.02:
-        msgs.append(f"the mean importance weight is {mean_w:.4g}, {z:.1f} standard errors from 1 (its expectation "
-                    "when propensities are right and supports match): check that the propensity column is the "
-                    "logging policy's probability of the logged action (and slot); self-normalised estimators (snips, "
-                    "sndr) are less sensitive to this")
-    if ess < max(30.0, 0.01 * n):
-        msgs.append(f"the effective sample size of the weights is {ess:.3g} of {n} rows (max weight "
-                    f"{side['max_w']:.4g}): the estimate rests on a handful of rows; prefer "
-                    "dr/sndr, clipped or switch estimators chosen with slope_select, or a target closer to the logging policy")
-    if msgs:
-        warnings.warn("off-policy diagnostics: " + "; ".join(msgs) + ".", warning_cls, stacklevel=4)
+    from ..ope.evaluate import diagnostics_message
+
+    msg = diagnostics_message(n, side["sum_w"], side["sum_w2"], side["max_w"], zero_share)
+    if msg:
+        warnings.warn(msg, warning_cls, stacklevel=4)
