@@ -182,3 +182,11 @@ def test_a_failing_numba_falls_back_to_numpy():
         return lambda f: (lambda keys, lanes, thr, W: W.fill(2.0))
 
     assert _compile(wrong_njit) is False
+
+
+def test_resampling_refuses_a_non_integral_number_of_replicates():
+    from workbench._engine import Resampling
+
+    with pytest.raises(ValidationError, match="n_replicates"):
+        Resampling.make(2.7)
+    assert Resampling.make(5.0).n_replicates == 5

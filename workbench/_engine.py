@@ -27,7 +27,7 @@ import numpy as np
 
 from ._compiled import poisson_weight_filler
 from ._random import seed_key, unit_keys
-from ._validation import ValidationError, check_choice
+from ._validation import ValidationError, check_choice, check_int
 
 SCHEMES = ("poisson", "multinomial", "indices")
 # Weight blocks of about 1 MiB (float64) stay in the L2 cache: measured 1.8x less CPU per row at
@@ -55,9 +55,7 @@ class Resampling:
             if indices.ndim != 2:
                 raise ValidationError("indices", f"must be 2-D (B, n), got shape {indices.shape}")
             return cls(int(indices.shape[0]), scheme, 0, indices)
-        n_replicates = int(n_replicates)
-        if n_replicates < 2:
-            raise ValidationError("n_replicates", f"must be at least 2, got {n_replicates}")
+        n_replicates = check_int(n_replicates, "n_replicates", low=2)  # 2.7 must not silently become 2
         return cls(n_replicates, scheme, seed_key(random_state))
 
 
