@@ -294,3 +294,154 @@ def test_dr_full_budget_is_exact_and_trace_is_complete():
     assert t.estimates[-1] == pytest.approx((model.argmax(1) != y).mean(), abs=1e-12)
     assert len(set(t.indices.tolist())) == 40 and np.all(t.q > 0) and t.diagnostics["floor"] == 0.3
     assert t.interval_method == "wilson-neff" and "temperature" in t.diagnostics
+
+
+# ---- interval ends, unclipped estimates, surrogates, oracle dtypes ------------------------------
+@pytest.mark.parametrize("method", ["iid", "lure", "dr"])
+def test_wilson_interval_ends_are_exact_when_every_loss_is_0_or_1(method):
+    # At p = 0 the Wilson bounds centre - half cancel only up to rounding (5.6e-17 before the fix),
+    # which put the exact estimate and the true risk 0 outside the interval.
+    probs = np.tile([0.8, 0.2], (200, 1))
+    for y, truth in ((np.zeros(200, int), 0.0), (np.ones(200, int), 1.0)):
+        t = estimate_risk(probs, y, 199, method=method, random_state=0)
+        assert ((t.ci_low <= truth) & (truth <= t.ci_high)).all(), (method, truth)
+        assert (t.ci_low == 0.0).all() if truth == 0 else (t.ci_high == 1.0).all()
+
+
+def test_dr_interval_at_a_rounding_size_estimate_falls_back_like_an_exact_zero():
+    # Every label correct: the dr estimate is 0 up to rounding (~1e-18), and n_eff = p(1-p)/se^2
+    # at such a p was ~0, so the interval was [0, 1] from the second label on.
+    probs = np.tile([0.9, 0.1], (20, 1))
+    y = np.zeros(20, int)
+    for seed in range(5):
+        t = estimate_risk(probs, y, 5, method="dr", random_state=seed)
+        assert np.abs(t.estimates).max() < 1e-12
+        assert (t.ci_high < 0.8).all() and (np.diff(t.ci_high) < 0).all(), t.ci_high
+        assert (t.ci_low == 0).all()
+
+
+def test_estimates_are_unclipped_and_intervals_match_the_docstring():
+    # Documented (RiskTrace, estimate_risk): lure / dr 0-1 estimates are unbiased and not clipped,
+    # so with few labels one can exceed 1 while the interval, for the risk, stays inside [0, 1].
+    probs = np.tile([0.9, 0.1], (50, 1))
+    y = np.zeros(50, int)
+    y[:3] = 1
+    sur = np.tile([0.5, 0.5], (50, 1))
+    sur[:3] = [0.99, 0.01]  # the surrogate misses the errors: a found error carries a large weight
+    for method in ("lure", "dr"):
+        t = estimate_risk(probs, y, 5, method=method, surrogate=sur, random_state=25)
+        assert t.estimates.max() > 1
+        assert (t.ci_low >= 0).all() and (t.ci_high <= 1).all()
+    # after one label: the Wilson interval exists (0-1 loss, interval="auto"); t / normal are NaN
+    for method in ("lure", "iid"):
+        t = estimate_risk(probs, y, 3, method=method, random_state=0)
+        assert np.isnan(t.se[0]) and np.isfinite([t.ci_low[0], t.ci_high[0]]).all()
+        for kw in ({"loss": "cross_entropy"}, {"interval": "normal"}):
+            t = estimate_risk(probs, y, 3, method=method, random_state=0, **kw)
+            assert np.isnan([t.ci_low[0], t.ci_high[0]]).all()
+
+
+def test_sklearn_surrogate_is_seeded_from_random_state_and_the_original_is_untouched():
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    probs = np.c_[np.full(300, 0.6), np.full(300, 0.4)]
+    forest = RandomForestClassifier(n_estimators=10)
+    runs = [estimate_risk(probs, y, 60, surrogate=forest, features=X, random_state=0).estimates for _ in range(3)]
+    for r in runs[1:]:
+        np.testing.assert_array_equal(r, runs[0])
+    gen = [estimate_risk(probs, y, 60, surrogate=forest, features=X, random_state=np.random.default_rng(4)).estimates
+           for _ in range(2)]
+    np.testing.assert_array_equal(gen[0], gen[1])
+    assert forest.get_params()["random_state"] is None and not hasattr(forest, "estimators_")  # cloned
+
+
+def test_surrogate_and_features_checks():
+    from sklearn.linear_model import LinearRegression
+    from sklearn.svm import SVC
+
+    model, y, _ = _pool(n=60)
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    for sur in (SVC(), LinearRegression()):
+        with pytest.raises(ValidationError, match="surrogate: .*predict_proba"):
+            estimate_risk(model, y, 10, surrogate=sur, features=X, random_state=0)
+    for sur in (None, model):  # features would be silently unused
+        with pytest.raises(ValidationError, match="features"):
+            estimate_risk(model, y, 10, surrogate=sur, features=X, random_state=0)
+    with pytest.raises(ValidationError, match="oracle: must hold integer class labels, got dtype complex"):
+        estimate_risk(model, y.astype(complex), 5, random_state=0)
+
+
+# ---- benchmark_risk ---------------------------------------------------------------------------
+def _bench_pool():
+    rng = np.random.default_rng(0)
+    return rng.dirichlet(np.ones(3), size=30), rng.integers(0, 3, 30)
+
+
+def test_benchmark_risk_iid_baseline_and_reserved_name():
+    from workbench.active import benchmark_risk
+
+    p, y = _bench_pool()
+    base = benchmark_risk(p, y, {"lure": {"method": "lure"}}, 5, seeds=6)
+    both = benchmark_risk(p, y, {"iid": {"method": "iid"}, "lure": {"method": "lure"}}, 5, seeds=6)
+    only = benchmark_risk(p, y, {"iid": {"method": "iid"}}, 5, seeds=6)
+    assert list(base.estimator.unique()) == ["iid", "lure"] == list(both.estimator.unique())
+    assert list(only.estimator.unique()) == ["iid"]
+    cols = ["mse", "bias", "coverage"]
+    np.testing.assert_array_equal(both[cols].to_numpy(), base[cols].to_numpy())
+    np.testing.assert_array_equal(only[cols].to_numpy(), base[base.estimator == "iid"][cols].to_numpy())
+    for cfg in ({"method": "lure"}, {}):  # estimate_risk's default method is lure
+        with pytest.raises(ValidationError, match="reserved"):
+            benchmark_risk(p, y, {"iid": cfg}, 5, seeds=3)
+
+
+def test_benchmark_risk_refuses_a_config_loss_or_random_state():
+    from workbench.active import benchmark_risk
+
+    p, y = _bench_pool()
+    with pytest.raises(ValidationError, match="estimators: .*loss='cross_entropy'"):
+        benchmark_risk(p, y, {"dr": {"method": "dr", "loss": "cross_entropy"}}, 5, seeds=3)
+    with pytest.raises(ValidationError, match="estimators: .*random_state"):
+        benchmark_risk(p, y, {"dr": {"method": "dr", "random_state": 1}}, 5, seeds=3)
+    same = benchmark_risk(p, y, {"dr": {"method": "dr", "loss": "zero_one"}}, 5, seeds=3)  # the same loss is fine
+    assert len(same) == 10
+
+
+def test_benchmark_risk_input_checks_and_edge_rows():
+    import warnings
+
+    from workbench.active import benchmark_risk
+
+    p, y = _bench_pool()
+    for seeds in (0, 2.5, True):
+        with pytest.raises(ValidationError, match="seeds"):
+            benchmark_risk(p, y, {"dr": {"method": "dr"}}, 5, seeds=seeds)
+    with pytest.raises(ValidationError, match="labels: contains unlabelled markers"):
+        benchmark_risk(p, np.r_[-1, y[1:]], {}, 5, seeds=2)
+    with pytest.raises(ValidationError, match="budget"):
+        benchmark_risk(p, y, {}, 31, seeds=2)
+    # float labels are checked and converted as estimate_risk does (an IndexError before)
+    a = benchmark_risk(p, y.astype(float), {"dr": {"method": "dr"}}, 5, seeds=3, loss="cross_entropy")
+    b = benchmark_risk(p, y, {"dr": {"method": "dr"}}, 5, seeds=3, loss="cross_entropy")
+    np.testing.assert_array_equal(a.drop(columns="estimator").to_numpy(), b.drop(columns="estimator").to_numpy())
+    # one label: the t interval is undefined, so coverage is NaN (it was counted as a miss, 0)
+    first = a[a.labels == 1]
+    assert first.coverage.isna().all() and a[a.labels > 1].coverage.notna().all()
+    # every point labelled: both MSEs are 0 and the ratio is NaN, without a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        full = benchmark_risk(p, y, {"dr": {"method": "dr"}}, 30, seeds=1)
+    last = full[full.labels == 30]
+    assert last.mse_ratio_vs_iid.isna().all() and (last.mse == 0).all() and full.bias_se.isna().all()
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_benchmark_risk_progress_bar_is_optional(progress, capsys, monkeypatch):
+    from workbench.active import benchmark_risk
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    p, y = _bench_pool()
+    benchmark_risk(p, y, {"lure": {}}, 3, seeds=2, progress=progress)
+    assert ("risk runs" in capsys.readouterr().err) == progress

@@ -380,3 +380,93 @@ def test_auto_stays_at_90_percent_once_there_slow(name):
         assert (p >= 0.9).any(), f"{strategy} never reaches 90% on {name}"
         after = p[int(np.argmax(p >= 0.9)):]
         assert (after.min() >= 0.9 - tol) == should_hold, (strategy, after.min())
+
+
+# ---- input checks, complete evidence, one-model tasks ------------------------------------------
+def test_benchmark_selection_input_checks():
+    probs, y = _zoo(h=4, n=30, seed=2)
+    zoo = PredictionLog(probs, labels=y)
+    t = [("t", zoo)]
+    for budgets in (0, -3, 5.7, True, [0, 5], [-3, 5], [5.9], []):
+        with pytest.raises(ValidationError, match="budgets"):
+            benchmark_selection(t, ["random"], budgets=budgets, seeds=2)
+    with pytest.raises(ValidationError, match="budgets: the largest, 31"):
+        benchmark_selection(t, ["random"], budgets=31, seeds=2)
+    for seeds in (0, 2.5):
+        with pytest.raises(ValidationError, match="seeds"):
+            benchmark_selection(t, ["random"], budgets=5, seeds=seeds)
+    with pytest.raises(ValidationError, match="tasks: must hold at least one"):
+        benchmark_selection([], ["random"], budgets=5, seeds=2)
+    with pytest.raises(ValidationError, match="strategies: must name at least one"):
+        benchmark_selection(t, [], budgets=5, seeds=2)
+    with pytest.raises(ValidationError, match="labelled PredictionLog"):
+        benchmark_selection([("t", probs)], ["random"], budgets=5, seeds=2)
+    with pytest.raises(ValidationError, match="strategy_options: key 'atuo' is not a strategy"):
+        benchmark_selection(t, ["auto"], budgets=5, seeds=2, strategy_options={"atuo": {"floor": 0.2}})
+    with pytest.raises(ValidationError, match="strategy_options: .*random_state"):
+        benchmark_selection(t, ["auto"], budgets=5, seeds=2, strategy_options={"auto": {"random_state": 1}})
+    # a single strategy name is one strategy; a bare PredictionLog is one task
+    ref = benchmark_selection([("task", zoo)], ["random"], budgets=[2, 5], seeds=3)
+    for tasks, strategies in ((("task", zoo),), ["random"]), (zoo, "random"):
+        res = benchmark_selection(list(tasks) if isinstance(tasks, tuple) else tasks, strategies, budgets=[2, 5],
+                                  seeds=3)
+        assert res.curves.drop(columns="task").equals(ref.curves.drop(columns="task"))
+    assert list(ref.curves.labels) == [2, 5]
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_benchmark_selection_progress_bar_is_optional(progress, capsys, monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    probs, y = _zoo(h=3, n=30, seed=2)
+    benchmark_selection([("t", PredictionLog(probs, labels=y))], "random", budgets=3, seeds=2, progress=progress)
+    assert ("selection runs" in capsys.readouterr().err) == progress
+
+
+def test_auto_reports_the_posterior_argmax_once_the_evidence_is_complete():
+    # Model 0 is right on 3 of the 4 points, model 1 on 2; all four points separate them. With
+    # hysteresis, a pick that went to model 1 early could stay there with every label known.
+    y = np.zeros(4, int)
+    a, b = np.array([1, 0, 0, 0]), np.array([0, 1, 1, 0])
+    probs = np.stack([np.eye(2)[a] * 0.8 + 0.1, np.eye(2)[b] * 0.8 + 0.1])
+    for s in range(50):
+        t = select_model(probs, y, 4, strategy="auto", random_state=s, eps=0.4, prior_labels=0)
+        assert t.chosen[-1] == 0, s
+        assert t.prob_best[-1].argmax() == 0
+
+
+def test_strategy_option_checks():
+    probs, y = _zoo(h=4, n=30, seed=1)
+    bad = [("coda", {"grid_size": 0}), ("coda", {"grid_size": 2.5}), ("coda", {"n_candidates": 0}),
+           ("coda", {"prior_strength": 0}), ("coda", {"consensus_weight": np.nan}), ("coda", {"consensus_weight": -1}),
+           ("coda", {"learning_rate": -1}), ("coda", {"learning_rate": np.inf}),
+           ("model_selector", {"eps_grid": []}), ("model_selector", {"eps_grid": [0.4, 0.7]}),
+           ("auto", {"eps_grid": [0.5]}), ("model_selector", {"tune_horizon": 0}), ("auto", {"tune_horizon": 2.5})]
+    for strategy, opts in bad:
+        with pytest.raises(ValidationError, match=next(iter(opts))):
+            select_model(probs, y, 5, strategy=strategy, random_state=0, **opts)
+
+
+def test_geometric_consensus_checks_its_input():
+    from workbench.active import geometric_consensus
+
+    probs, _ = _zoo(h=3, n=10, seed=1)
+    with pytest.raises(ValidationError, match="probs: must be 3-D"):
+        geometric_consensus(probs[0])
+    with pytest.raises(ValidationError, match="probs: must be finite"):
+        geometric_consensus(np.where(probs > 0.5, np.nan, probs))
+    with pytest.raises(ValidationError, match="probs"):
+        geometric_consensus(probs * 2)
+    np.testing.assert_array_equal(geometric_consensus(PredictionLog(probs)), geometric_consensus(probs.tolist()))
+
+
+def test_one_model_task_displays_and_load_task_takes_a_generator(tmp_path):
+    from workbench.active import SelectionTask, difficulty_table, load_task
+
+    probs, y = _zoo(h=1, n=20, seed=1)
+    task = SelectionTask("one", PredictionLog(probs, labels=y), "x", None)
+    d = task.difficulty()
+    assert np.isnan([d["top2"], d["gap_points"], d["top2_disagreement_rate"], d["labels_to_order_top2"]]).all()
+    assert "one" in repr(task) and len(difficulty_table([task])) == 1
+    a, b = (load_task("synthetic", n_models=2, random_state=np.random.default_rng(3), cache_dir=tmp_path)
+            for _ in range(2))
+    np.testing.assert_array_equal(a.zoo.probs, b.zoo.probs)

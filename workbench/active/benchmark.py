@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .._random import seed_key, spawn_seeds
-from .._validation import ValidationError
+from .._validation import ValidationError, check_choice, check_int, check_integer_in_range
 from ..results import frame_to_html
+from ._common import LabelOracle, check_budget, check_probs_2d
 from .selection import STRATEGIES, select_model
 
 CURVE_COLUMNS = ["task", "strategy", "labels", "p_best", "p_best_se", "p_within_1pt", "p_within_1pt_se",
@@ -31,7 +33,9 @@ class SelectionBenchmark:
     fraction stays >= 90% until the end of the budget (NaN: never), the lowest fraction after it
     first reached 90% (does the strategy hold its pick?), cumulative regret over the
     first 100 labels in accuracy points (sum over t of 100 * (acc_best - acc_pick_t)) with its
-    standard error over seeds, and milliseconds per step.
+    standard error over seeds, and milliseconds per step. With a budget under 100,
+    ``cum_regret_100`` sums the labels there are (compare it only between runs with the same
+    ``budget``, a column of the summary).
     """
 
     curves: pd.DataFrame
@@ -73,11 +77,27 @@ def _as_task(task):
 
     if hasattr(task, "zoo") and hasattr(task, "name"):
         return task.name, task.zoo
-    if isinstance(task, tuple) and len(task) == 2:
-        return task
+    if isinstance(task, (tuple, list)) and len(task) == 2:
+        name, zoo = task
+        if not isinstance(zoo, PredictionLog):
+            # a bare array has no labels, and the labels are both the oracle and the truth here
+            raise ValidationError("tasks", f"task {name!r}: the second item must be a labelled PredictionLog, "
+                                           f"got {type(zoo).__name__}",
+                                  hint="Wrap the predictions: PredictionLog(probs, labels=labels)")
+        return name, zoo
     if isinstance(task, PredictionLog):
         return "task", task
     raise ValidationError("tasks", "each task must be a SelectionTask, a (name, PredictionLog) pair or a PredictionLog")
+
+
+def _check_budgets(budgets) -> np.ndarray:
+    """Label counts for the curves: an int B (every count 1..B) or a non-empty sequence of ints >= 1."""
+    if np.isscalar(budgets):
+        return np.arange(1, check_int(budgets, "budgets", low=1) + 1)
+    arr = np.asarray(budgets)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValidationError("budgets", f"must be an int or a non-empty sequence of ints, got shape {arr.shape}")
+    return np.unique(check_integer_in_range(arr, "budgets", 1, None))
 
 
 def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, random_state=0, n_jobs=None,
@@ -88,10 +108,11 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
     ----------
     tasks : sequence of SelectionTask, (name, PredictionLog) pairs or PredictionLogs
         Each zoo must carry the labels of every pool point (they are the oracle and the truth).
-    strategies : sequence of str
+    strategies : str or sequence of str
+        One strategy name, or several (distinct).
     budgets : int or sequence of int
-        Label counts at which curves are reported; runs use ``max(budgets)`` labels. An int B
-        means every count 1..B.
+        Label counts (>= 1) at which curves are reported; runs use ``max(budgets)`` labels. An
+        int B means every count 1..B.
     seeds : int
         Replicates per (task, strategy). Child seeds are spawned before dispatch from a
         ``SeedSequence`` keyed by ``random_state`` and the task's name: every strategy on a task
@@ -100,7 +121,10 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
     n_jobs : int, optional
         joblib workers.
     strategy_options : dict, optional
-        ``{strategy: {option: value}}`` passed to :func:`select_model`.
+        ``{strategy: {option: value}}`` passed to :func:`select_model`; every key must be one of
+        ``strategies``, and ``random_state`` is not an option (the benchmark seeds every run).
+    progress : bool
+        Show a progress bar over the runs.
 
     Returns
     -------
@@ -121,18 +145,50 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
 
     from .._parallel import run_delayed
 
+    from ..data import PredictionLog
+
+    if isinstance(tasks, PredictionLog) or (hasattr(tasks, "zoo") and hasattr(tasks, "name")):
+        tasks = [tasks]  # one task on its own
     tasks = [_as_task(t) for t in tasks]
-    dup, n_dup = Counter(name for name, _ in tasks).most_common(1)[0] if tasks else (None, 0)
+    if not tasks:
+        raise ValidationError("tasks", "must hold at least one task")
+    dup, n_dup = Counter(name for name, _ in tasks).most_common(1)[0]
     if n_dup > 1:
         raise ValidationError("tasks", f"task names must be unique (rows and seeds are keyed by them); "
                                        f"{dup!r} appears {n_dup} times")
+    # a single name is one strategy (iterating a string would run its characters)
+    strategies = [strategies] if isinstance(strategies, str) else list(strategies)
+    if not strategies:
+        raise ValidationError("strategies", "must name at least one strategy")
     for s in strategies:
         if s not in STRATEGIES:
             raise ValidationError("strategies", f"unknown strategy {s!r}; choose from {list(STRATEGIES)}")
-    counts = np.arange(1, int(budgets) + 1) if np.isscalar(budgets) else np.unique(np.asarray(budgets, int))
+    dup, n_dup = Counter(strategies).most_common(1)[0]
+    if n_dup > 1:
+        raise ValidationError("strategies", f"must be distinct (rows are keyed by them); {dup!r} appears {n_dup} times")
+    counts = _check_budgets(budgets)
     budget = int(counts.max())
-    seeds = int(seeds)
-    strategy_options = strategy_options or {}
+    seeds = check_int(seeds, "seeds", low=1)
+    strategy_options = {} if strategy_options is None else strategy_options
+    if not isinstance(strategy_options, Mapping):
+        raise ValidationError("strategy_options", f"must be a dict {{strategy: {{option: value}}}}, "
+                                                  f"got {type(strategy_options).__name__}")
+    for strat, opts in strategy_options.items():
+        if strat not in strategies:
+            # an option for a strategy that is not run would be silently ignored
+            known = "is not among the strategies run" if strat in STRATEGIES else "is not a strategy"
+            raise ValidationError("strategy_options", f"key {strat!r} {known}; strategies: {strategies}")
+        if not isinstance(opts, Mapping):
+            raise ValidationError("strategy_options", f"options of {strat!r} must be a dict, got {type(opts).__name__}")
+        if "random_state" in opts:
+            raise ValidationError("strategy_options", f"options of {strat!r} must not set random_state: the "
+                                                      f"benchmark seeds every run (pass random_state= to it)")
+    for name, zoo in tasks:
+        if zoo.probs is None:
+            raise ValidationError("tasks", f"task {name!r} needs class probabilities (a classification PredictionLog)")
+        if budget > zoo.n_points:
+            raise ValidationError("budgets", f"the largest, {budget}, exceeds the {zoo.n_points} points of task "
+                                             f"{name!r}")
     jobs, keys = [], []
     key = seed_key(random_state)
     n_chunks = max(1, min(seeds, 2 * (n_jobs or 1) if n_jobs and n_jobs > 0 else 2))
@@ -147,7 +203,7 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
                     jobs.append(delayed(_run_chunk)(zoo.probs, zoo.labels, strat, budget, [children[k] for k in chunk],
                                                     strategy_options.get(strat, {})))
                     keys.append((ti, si))
-    out = run_delayed(jobs, n_jobs=n_jobs, desc="selection runs")
+    out = run_delayed(jobs, n_jobs=n_jobs, progress=progress, desc="selection runs")
     curves, summary = [], []
     for ti, (name, zoo) in enumerate(tasks):
         acc = zoo.accuracy().to_numpy()
@@ -187,48 +243,80 @@ def _risk_chunk(probs, labels, config, budget, seeds, truth):
     from .risk import estimate_risk
 
     est = np.empty((len(seeds), budget))
-    cover = np.empty((len(seeds), budget), bool)
+    cover = np.empty((len(seeds), budget))
     for k, s in enumerate(seeds):
         t = estimate_risk(probs, labels, budget, random_state=np.random.default_rng(s), **config)
-        est[k], cover[k] = t.estimates, (t.ci_low <= truth) & (truth <= t.ci_high)
+        # an undefined (NaN) interval neither covers nor misses: NaN, not 0
+        undefined = np.isnan(t.ci_low) | np.isnan(t.ci_high)
+        est[k], cover[k] = t.estimates, np.where(undefined, np.nan, (t.ci_low <= truth) & (truth <= t.ci_high))
     return est, cover
 
 
 def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one", random_state=0,
-                   n_jobs=None) -> pd.DataFrame:
+                   n_jobs=None, progress=False) -> pd.DataFrame:
     """Monte Carlo accuracy of risk estimators for one model: MSE, bias and interval coverage per label count.
 
     ``estimators`` maps a name to keyword arguments of :func:`estimate_risk` (method, surrogate,
-    floor, ...). Returns a tidy frame with columns estimator, labels, mse, bias, bias_se, coverage,
+    floor, ...). A config may not set ``random_state`` (the benchmark seeds every run) nor a
+    ``loss`` other than ``loss`` (the truth is computed under ``loss``). The name "iid" is the
+    built-in uniform baseline: an "iid" entry replaces it if its method is "iid" and is an error
+    otherwise. Returns a tidy frame with columns estimator, labels, mse, bias, bias_se, coverage,
     mse_ratio_vs_iid (MSE of a uniform iid run from the same seeds divided by this one's; > 1 is
-    better than iid), true_risk, n_seeds.
+    better than iid; NaN where both are 0, e.g. with every pool point labelled), true_risk,
+    n_seeds; the iid baseline's rows come first. ``coverage`` is NaN at label counts where the
+    interval is undefined (NaN, e.g. lure/iid with cross-entropy after one label), and
+    ``bias_se`` is NaN with one seed. ``progress`` shows a progress bar over the runs.
     """
     from joblib import delayed
 
     from .._parallel import run_delayed
 
     from ..data import loss_matrix
+    from .risk import LOSSES
 
-    probs = np.asarray(probs, float)
-    labels = np.asarray(labels)
+    probs = check_probs_2d(probs)
+    n, c = probs.shape
+    if callable(labels):  # the labels are also the truth: every one is needed up front
+        raise ValidationError("labels", "must be an array with every pool point's label, not a callable")
+    labels = LabelOracle(labels, n, c, field="labels")._labels  # checked as estimate_risk checks an oracle
+    budget = check_budget(budget, n)
+    check_choice(loss, "loss", LOSSES)
+    seeds = check_int(seeds, "seeds", low=1)
+    if not isinstance(estimators, Mapping):
+        raise ValidationError("estimators", f"must be a dict {{name: estimate_risk keyword arguments}}, "
+                                            f"got {type(estimators).__name__}")
+    for name, cfg in estimators.items():
+        if not isinstance(cfg, Mapping):
+            raise ValidationError("estimators", f"config of {name!r} must be a dict, got {type(cfg).__name__}")
+        if "random_state" in cfg:
+            raise ValidationError("estimators", f"config of {name!r} must not set random_state: the benchmark "
+                                                f"seeds every run (pass random_state= to it)")
+        if cfg.get("loss", loss) != loss:
+            raise ValidationError("estimators", f"config of {name!r} sets loss={cfg['loss']!r}, but the truth is "
+                                                f"computed under the benchmark's loss={loss!r}; pass loss= to it")
+        if name == "iid" and cfg.get("method", "lure") != "iid":  # estimate_risk's default method is lure
+            raise ValidationError("estimators", "the name 'iid' is reserved for the uniform baseline; an 'iid' "
+                                                "config must have method='iid' (rename this estimator)")
     truth = float(loss_matrix(probs[None], labels, loss)[0].mean())
-    children = spawn_seeds(random_state, int(seeds))  # the same seeds for every estimator
-    chunks = [c for c in np.array_split(np.arange(int(seeds)), 2 * max(1, n_jobs or 1)) if c.size]
+    children = spawn_seeds(random_state, seeds)  # the same seeds for every estimator
+    chunks = [c for c in np.array_split(np.arange(seeds), 2 * max(1, n_jobs or 1)) if c.size]
+    # a user "iid" entry (method iid, checked above) replaces the baseline in its first place
     configs = {"iid": {"method": "iid"}, **{k: dict(v) for k, v in estimators.items()}}
     res = {}
     for name, cfg in configs.items():
         cfg.setdefault("loss", loss)
-        parts = run_delayed((delayed(_risk_chunk)(probs, labels, cfg, int(budget), [children[i] for i in c], truth)
-                             for c in chunks), n_jobs=n_jobs, desc=f"risk runs: {name}")
+        parts = run_delayed((delayed(_risk_chunk)(probs, labels, cfg, budget, [children[i] for i in c], truth)
+                             for c in chunks), n_jobs=n_jobs, progress=progress, desc=f"risk runs: {name}")
         res[name] = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
     mse_iid = ((res["iid"][0] - truth) ** 2).mean(0)
     rows = []
     for name, (est, cov) in res.items():
-        if name == "iid" and "iid" in estimators:
-            continue
         mse = ((est - truth) ** 2).mean(0)
-        rows.append(pd.DataFrame({"estimator": name, "labels": np.arange(1, int(budget) + 1), "mse": mse,
-                                  "bias": est.mean(0) - truth, "bias_se": est.std(0, ddof=1) / np.sqrt(len(est)),
-                                  "coverage": cov.mean(0), "mse_ratio_vs_iid": mse_iid / mse, "true_risk": truth,
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 once every loss is known: NaN, documented
+            ratio = mse_iid / mse
+        bias_se = est.std(0, ddof=1) / np.sqrt(len(est)) if len(est) > 1 else np.full(budget, np.nan)
+        rows.append(pd.DataFrame({"estimator": name, "labels": np.arange(1, budget + 1), "mse": mse,
+                                  "bias": est.mean(0) - truth, "bias_se": bias_se,
+                                  "coverage": cov.mean(0), "mse_ratio_vs_iid": ratio, "true_risk": truth,
                                   "n_seeds": len(est)}))
     return pd.concat(rows, ignore_index=True)

@@ -78,7 +78,9 @@ class RiskTrace:
     Attributes
     ----------
     estimates : array (budget,)
-        The estimate after 1, 2, ..., budget labels.
+        The estimate after 1, 2, ..., budget labels. Not clipped: the lure and dr estimates are
+        unbiased for the pool risk, and with few labels a 0-1 risk estimate can leave [0, 1] (a
+        large weight times a loss of 1), and then also its interval, which is for the risk.
     indices : array (budget,)
         Acquired pool indices, in order.
     q : array (budget,)
@@ -91,7 +93,13 @@ class RiskTrace:
     losses, labels : arrays (budget,)
         The observed loss and label of each acquired point.
     ci_low, ci_high, se : arrays (budget,)
-        Interval and standard error after each label (NaN after one label for lure/iid).
+        Interval and standard error after each label. ``se`` is NaN after one label for lure,
+        iid and naive (one label has no spread); dr's (shrunk towards the surrogate's) and ase's
+        exist from the first label. The interval is NaN after one label when it is a normal
+        interval on a NaN ``se`` (naive, or ``interval="normal"`` for lure/iid) or a Student-t
+        with M - 1 degrees of freedom (cross-entropy with ``interval="auto"``, dr included). The
+        Wilson interval (0-1 loss with ``interval="auto"``: lure, iid, dr) exists from the first
+        label (lure/iid: at n_eff = 1/fpc) and lies inside [0, 1].
     interval_method : str
         What the interval promises is in :data:`INTERVAL_PROMISES`.
     """
@@ -157,11 +165,21 @@ def _acquisition_scores(model_probs, surrogate_probs, loss):
 class _Surrogate:
     """The surrogate's class probabilities on the pool, refitted on a lazy schedule when it is a model."""
 
-    def __init__(self, surrogate, probs, features, n_classes):
+    def __init__(self, surrogate, probs, features, n_classes, rng):
         self.estimator = None
+        is_model = hasattr(surrogate, "fit")
+        if features is not None and not is_model:
+            # features only feed a classifier surrogate's fits: ignoring them would hide a mistake
+            raise ValidationError("features", "are used only with a scikit-learn classifier surrogate; got "
+                                              f"surrogate={'None' if surrogate is None else type(surrogate).__name__}")
+        if is_model and not hasattr(surrogate, "predict_proba"):
+            raise ValidationError("surrogate", f"a scikit-learn surrogate needs a predict_proba method (class "
+                                               f"probabilities); {type(surrogate).__name__} has none",
+                                  hint="Use a probabilistic classifier, e.g. SVC(probability=True) or "
+                                       "CalibratedClassifierCV")
         if surrogate is None:
             self.probs, self.kind = probs, "self"
-        elif hasattr(surrogate, "fit") and hasattr(surrogate, "predict_proba"):
+        elif is_model:
             if features is None:
                 raise ValidationError("features", "a scikit-learn surrogate needs the pool's features "
                                                   "(pass features=, shape (n_points, d))")
@@ -174,6 +192,18 @@ class _Surrogate:
                 raise ValidationError("features", f"must have one row per pool point: got "
                                                   f"{self.features.shape[0]}, expected {probs.shape[0]}")
             self.estimator, self.kind = clone(surrogate), type(surrogate).__name__
+            # An unseeded estimator (random_state None, e.g. a random forest) would make the same
+            # random_state give different results: seed the clone from the run's generator.
+            unseeded = {k: None for k, v in self.estimator.get_params(deep=True).items()
+                        if (k == "random_state" or k.endswith("__random_state")) and v is None}
+            if unseeded:
+                # from a spawned child, so the run's own stream (acquisitions) is as without the surrogate's seed
+                try:
+                    child = rng.spawn(1)[0]
+                except (AttributeError, TypeError, ValueError):  # a bit generator without a seed sequence
+                    child = rng
+                seed = int(child.integers(2**31 - 1))
+                self.estimator.set_params(**{k: seed for k in unseeded})
             # Until enough labels exist to fit it, the surrogate is the model itself.
             self.probs = probs
             self.n_classes = n_classes
@@ -294,8 +324,12 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         for ``method="ase"``, the plug-in. None uses the model's own probabilities (beware: an
         over-confident model under shift then looks for errors where it is unsure and misses
         confident errors; the floor keeps LURE unbiased but the variance can exceed iid's). A
-        zoo average is a good array surrogate. A classifier is refitted on the acquired labels
-        (with ``features``) after 5, 10, 20, 40, ... labels (``refit_schedule``).
+        zoo average is a good array surrogate. A classifier is cloned (the object passed in is
+        left untouched, and any fit it already has is discarded) and the clone is fitted on the
+        acquired labels (with ``features``) after 5, 10, 20, 40, ... labels
+        (``refit_schedule``); until its first fit the model's own probabilities stand in. It
+        needs ``predict_proba``. A ``random_state`` of None in it (or in a pipeline step) is
+        set to an integer drawn from ``random_state``, so the same seed gives the same result.
     loss : {"zero_one", "cross_entropy"}
     method : {"lure", "iid", "ase", "dr", "naive"}
         See the module docstring. "dr" is the one we recommend: unbiased like LURE, and with a
@@ -307,7 +341,7 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         "naive" (biased) exists only to demonstrate the bias.
     random_state : int, Generator or None
     features : array (n_points, d), optional
-        Needed when ``surrogate`` is a classifier.
+        Needed when ``surrogate`` is a classifier, and an error otherwise (they would be unused).
     floor : float in (0, 1], optional
         Defensive mixture: q = (1 - floor) * q_surrogate + floor / n_remaining. Every remaining
         point keeps q >= floor / n_remaining, so LURE weights are at most 1 / floor. Default 0.1,
@@ -334,6 +368,12 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     Returns
     -------
     RiskTrace
+        ``estimates`` is the running estimate. It is not clipped: lure and dr are unbiased, and
+        clipping would bias them, so with few labels a 0-1 risk estimate can fall outside [0, 1]
+        (e.g. 1.3 from one error drawn with a small acquisition probability) and then outside
+        its interval. The interval is for the risk: with the 0-1 loss and ``interval="auto"`` it
+        is a Wilson interval inside [0, 1], defined from the first label; see
+        :class:`RiskTrace` for where intervals are NaN after one label.
 
     Examples
     --------
@@ -355,9 +395,9 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     alpha = check_alpha(alpha)
     check_choice(interval, "interval", ("auto", "normal"))
     oracle = LabelOracle(oracle, n, c)
-    sur = _Surrogate(surrogate, probs, features, c)
-    schedule = set(int(k) for k in refit_schedule) if refit_schedule is not None else lazy_schedule(budget)
     rng = check_random_state(random_state)
+    sur = _Surrogate(surrogate, probs, features, c, rng)
+    schedule = set(int(k) for k in refit_schedule) if refit_schedule is not None else lazy_schedule(budget)
 
     if method == "dr":
         return _dr_trace(probs, sur, oracle, budget, loss, floor, rng, schedule, alpha, interval)
@@ -470,15 +510,24 @@ def _interval(est, se, M, fpc, loss, alpha, interval, normal_name, t_name):
     return est - tq * se, est + tq * se, t_name
 
 
+# The pool's 0-1 risk is a multiple of 1/N, so on any pool under 1e9 points an estimate this close
+# to 0 or 1 is rounding error around an exact 0 or 1 (see _wilson_design_effect).
+_EXACT_TOL = 1e-9
+
+
 def _wilson_design_effect(est, se, M, fpc, z):
     """Wilson score interval for a proportion estimated with standard error ``se``.
 
     The effective sample size n_eff = p(1 - p)/se^2 carries the design effect (LURE weights,
     the finite-population factor) into the Wilson formula (Korn & Graubard's approach for
     complex samples). When p is 0 or 1, or se is 0 (no error seen yet), n_eff falls back to
-    (M - 1)/fpc, the value for plain sampling without replacement.
+    (M - 1)/fpc, the value for plain sampling without replacement. A p within
+    ``_EXACT_TOL`` of 0 or 1 counts as exactly 0 or 1: the dr estimate of an all-correct sample
+    is a sum of terms that cancel only up to rounding (~1e-18), and p(1 - p)/se^2 at such a p
+    would put n_eff near 0 and the interval at [0, 1].
     """
     p = np.clip(est, 0.0, 1.0)
+    p = np.where(p < _EXACT_TOL, 0.0, np.where(p > 1.0 - _EXACT_TOL, 1.0, p))
     with np.errstate(divide="ignore", invalid="ignore"):
         base = np.maximum(M - 1, 1) / np.maximum(fpc, 1e-300)
         n_eff = np.where((se > 0) & (p > 0) & (p < 1), p * (1 - p) / se**2, base)
@@ -486,7 +535,10 @@ def _wilson_design_effect(est, se, M, fpc, z):
         z2n = z**2 / n_eff
         centre = (p + z2n / 2) / (1 + z2n)
         half = z / (1 + z2n) * np.sqrt(p * (1 - p) / n_eff + z2n / (4 * n_eff))
-    lo, hi = np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # The Wilson interval always contains p, but at p = 0 (or 1) centre - half cancels only up to
+    # rounding (~5e-17): without the min / max the interval would exclude an exact 0 estimate and truth.
+    lo = np.minimum(np.clip(centre - half, 0.0, 1.0), p)
+    hi = np.maximum(np.clip(centre + half, 0.0, 1.0), p)
     exact = fpc <= 0  # the whole pool is labelled: the estimate is the truth
     return np.where(exact, est, lo), np.where(exact, est, hi)
 

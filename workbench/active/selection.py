@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import special
 
 from .._random import check_random_state
-from .._validation import ValidationError, as_array, check_choice
+from .._validation import ValidationError, as_array, check_choice, check_int, raise_if_any
 from ..results import frame_to_html
 from ._common import LabelOracle, check_budget, check_floor, defensive_draw, entropy
 
@@ -160,7 +160,7 @@ class _Zoo:
     def right_under_geometric_pool(self) -> np.ndarray:
         """(H, N): probability that each model's prediction is right if labels followed the zoo's
         geometric pool. Cached: auto's eps tuning builds the strategy once per eps on this zoo."""
-        g = geometric_consensus(self.P)
+        g = _geometric_pool(self.P)  # self.P is validated already
         return np.take_along_axis(g[None], self.preds[..., None], axis=2)[..., 0]
 
 
@@ -292,6 +292,12 @@ class _ModelSelector(_Strategy):
 
     def __init__(self, zoo, rng, budget, eps=None, eps_grid=None, tune_horizon=50, _tuner=None):
         super().__init__(zoo, rng, budget)
+        tune_horizon = check_int(tune_horizon, "tune_horizon", low=1)
+        if eps_grid is not None:
+            grid = as_array(eps_grid, "eps_grid", ndim=1)
+            if grid.size == 0 or grid.dtype == bool or not np.issubdtype(grid.dtype, np.number):
+                raise ValidationError("eps_grid", f"must be a non-empty sequence of eps values, got {eps_grid!r}")
+            raise_if_any(~((grid > 0) & (grid < 0.5)), "eps_grid", "must be in (0, 0.5)", grid)
         if eps is None:
             eps = tune_eps_majority_vote(zoo, rng, min(budget, tune_horizon), eps_grid, make=_tuner)
         eps = float(eps)
@@ -394,6 +400,13 @@ class _Coda(_Strategy):
     def __init__(self, zoo, rng, budget, prior_strength=2.0, consensus_weight=0.1, learning_rate=0.01,
                  n_candidates=64, grid_size=256):
         super().__init__(zoo, rng, budget)
+        n_candidates, grid_size = check_int(n_candidates, "n_candidates", low=1), check_int(grid_size, "grid_size", low=1)
+        # a zero or negative Dirichlet parameter has no Beta marginal; NaN would spread silently
+        for name, value, ok, rule in (("prior_strength", prior_strength, lambda v: v > 0, "> 0"),
+                                      ("consensus_weight", consensus_weight, lambda v: v >= 0, ">= 0"),
+                                      ("learning_rate", learning_rate, lambda v: v > 0, "> 0")):
+            if not (np.isfinite(float(value)) and ok(float(value))):
+                raise ValidationError(name, f"must be finite and {rule}, got {value!r}")
         H, N, C = zoo.H, zoo.N, zoo.C
         cons = zoo.pbar.argmax(axis=1)
         conf = np.einsum("nc,hnj->hcj", np.eye(C)[cons], zoo.P)  # soft confusion against the consensus
@@ -489,14 +502,30 @@ class _Coda(_Strategy):
         return _argmax_random_ties(pb, self.rng, tol=1e-12), pb
 
 
-def geometric_consensus(probs: np.ndarray, clip: float = 1e-6) -> np.ndarray:
+def geometric_consensus(probs, clip: float = 1e-6) -> np.ndarray:
     """The zoo's logarithmic opinion pool: pi(c | x) proportional to exp(mean_h log p_h(c | x)).
 
     Unlike the arithmetic average, a class that any confident model all but rules out gets little
     mass (a product of experts: each model can veto), so the pool is sharper where models are
-    sure and stays flat where the crowd is only diffusely split. ``clip`` bounds the veto of a
-    probability of exactly zero.
+    sure and stays flat where the crowd is only diffusely split. ``clip`` (in (0, 1)) bounds the
+    veto of a probability of exactly zero.
+
+    ``probs`` is a PredictionLog or an array (n_models, n_points, n_classes), checked as
+    :func:`select_model` checks it (finite probabilities summing to 1 over classes).
     """
+    from ..data import PredictionLog
+
+    if not isinstance(probs, PredictionLog):
+        probs = as_array(probs, "probs", ndim=3)  # named here as in this signature, not "prediction_log"
+    probs = _as_zoo_probs(probs)[0]
+    clip = float(clip)
+    if not 0 < clip < 1:
+        raise ValidationError("clip", f"must be in (0, 1), got {clip}")
+    return _geometric_pool(probs, clip)
+
+
+def _geometric_pool(probs: np.ndarray, clip: float = 1e-6) -> np.ndarray:
+    """geometric_consensus on an already validated (n_models, n_points, n_classes) array."""
     return special.softmax(np.log(np.clip(probs, clip, 1.0)).mean(axis=0), axis=1)  # (N, C)
 
 
@@ -508,7 +537,10 @@ class _Auto(_ModelSelector):
     greedy = False
 
     def __init__(self, zoo, rng, budget, eps=None, eps_grid=None, tune_horizon=50, prior_labels=None,
-                 prior_sigma=0.06, prior_cap=0.25, sharpness=6.0, floor=0.05, hysteresis=1.0):
+                 prior_sigma=0.06, prior_cap=0.25, sharpness=6.0, floor=0.05, hysteresis=1.0, _settle=True):
+        # _settle: report the posterior argmax once the evidence is complete (see summary). Off in the
+        # eps-tuning runs, so that the eps chosen, and every pick made from it, is as before the rule.
+        self._settle = _settle
         if prior_labels is not None:
             prior_labels = float(prior_labels)
             if not prior_labels >= 0:
@@ -531,7 +563,8 @@ class _Auto(_ModelSelector):
         super().__init__(zoo, rng, budget, eps=eps, eps_grid=eps_grid, tune_horizon=tune_horizon,
                          _tuner=lambda z, r, e: _Auto(z, r, budget, eps=e, prior_labels=prior_labels,
                                                       prior_sigma=prior_sigma, prior_cap=prior_cap,
-                                                      sharpness=sharpness, floor=floor, hysteresis=hysteresis))
+                                                      sharpness=sharpness, floor=floor, hysteresis=hysteresis,
+                                                      _settle=False))
         # Consensus prior: each model's expected accuracy on the pool if labels followed the geometric
         # pool of the zoo, log w_h = log(gamma) * prior_labels * (ea_h - max ea).
         right = zoo.right_under_geometric_pool
@@ -542,6 +575,7 @@ class _Auto(_ModelSelector):
         self.prior = self.log_gamma * self.prior_labels * (ea - ea.max())
         self.logw = self.prior.copy()
         self.pick = None
+        self.right = np.zeros(zoo.H, np.int64)  # labels each model got right
 
     def _prior_strength(self, right, ea):
         """How many labels the consensus is worth, from a variance ratio: if the consensus's accuracies
@@ -574,7 +608,20 @@ class _Auto(_ModelSelector):
         # Switch only when the challenger leads by more than ``hysteresis`` agreements' worth of evidence.
         if self.pick is None or np.log(w[best] / max(w[self.pick], 1e-300)) > self.hysteresis * self.log_gamma:
             self.pick = best
+        # Hysteresis guards against noise in evidence still to come. Once no unlabelled point where
+        # models disagree remains, nothing left can separate them: the labels then rank the models'
+        # pool accuracies exactly (every model is right on the points where all agree, or all wrong),
+        # so the pick is the most accurate model, whatever the prior says (the current pick stays if
+        # it is tied for the top; among tied models, the posterior decides).
+        if self._settle and not (self.remaining & self.zoo.disagree).any():
+            top = self.right >= self.right.max()
+            if not top[self.pick]:
+                self.pick = int(np.flatnonzero(top)[np.argmax(w[top])])
         return self.pick, w
+
+    def observe(self, i, y):
+        self.right += self.zoo.preds[:, i] == y
+        super().observe(i, y)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -653,6 +700,8 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
        looking elsewhere.
     3. A pick that moves only on evidence: the reported model changes only when a challenger's
        posterior exceeds the current pick's by more than ``hysteresis`` (default 1) agreements.
+       Once every point where models disagree is labelled, the labels rank the pool accuracies
+       exactly and the pick is the most accurate model (prior and hysteresis no longer apply).
 
     ``prob_best`` is the posterior. Weighting each label by its inverse acquisition probability
     (as LURE does) was measured and rejected: the posterior multiplies evidence, so a few

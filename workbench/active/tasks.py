@@ -36,14 +36,19 @@ DEFAULT_SUITE = ("digits", "digits_noise", "digits_missing_class", "breast_cance
                  "synthetic_prior")
 
 
-def _dataset(name: str, random_state: int):
+def _dataset(name: str, random_state):
     from sklearn import datasets
+
+    from .._random import check_random_state
 
     if name == "digits":
         return datasets.load_digits(return_X_y=True)
     if name == "breast_cancer":
         return datasets.load_breast_cancer(return_X_y=True)
     if name == "synthetic":
+        if random_state is not None and not isinstance(random_state, (int, np.integer)):
+            # scikit-learn takes an int or None: a Generator (or SeedSequence) gives one draw as the seed
+            random_state = int(check_random_state(random_state).integers(2**32))
         return datasets.make_classification(**SYNTHETIC_PARAMS, random_state=random_state)
     raise ValidationError("dataset", f"unknown data set {name!r}")
 
@@ -151,11 +156,13 @@ class SelectionTask:
         is best there (``contested_best_regret``; the mean over models tied there). Last, how hard
         the top two are to order from labels: the share of the pool where they predict differently
         (``top2_disagreement_rate``) and the labels an unbiased design that knew the pair would need
-        (``labels_to_order_top2``, :func:`labels_to_order_pair`; NaN for an exact tie)."""
+        (``labels_to_order_top2``, :func:`labels_to_order_pair`; NaN for an exact tie). With one
+        model, ``top2``, ``gap_points`` and both top-2 entries are NaN."""
         accuracy = self.accuracy
         order = np.argsort(-accuracy, kind="stable")
-        first, second = order[:2]
         acc = accuracy[order]
+        # a one-model zoo has no second model: the top-2 entries are NaN
+        first, second = (order[0], order[1]) if order.size > 1 else (order[0], None)
         preds = self.zoo.predicted
         disagree = float((~(preds == preds[0]).all(axis=0)).mean())
         hard = contested_points(preds, contested_share)
@@ -167,15 +174,18 @@ class SelectionTask:
             regret = 100 * float(accuracy.max() - accuracy[acc_hard >= acc_hard.max() - 1e-12].mean())
         else:  # every model predicts the same labels: no contested point
             rank, regret = 0, 0.0
+        top2 = float(acc[1]) if second is not None else float("nan")
         return {"task": self.name, "n_models": self.zoo.n_models, "n_points": self.zoo.n_points,
-                "n_classes": self.zoo.n_classes, "top1": float(acc[0]), "top2": float(acc[1]),
-                "gap_points": 100 * float(acc[0] - acc[1]),
+                "n_classes": self.zoo.n_classes, "top1": float(acc[0]), "top2": top2,
+                "gap_points": 100 * float(acc[0] - top2),
                 "n_within_1pt": int((acc >= acc[0] - 0.01).sum()),
                 "n_tied_best": int((acc >= acc[0] - 1e-12).sum()),
                 "consensus_acc": float((self.zoo.probs.mean(0).argmax(1) == self.zoo.labels).mean()),
                 "disagreement_rate": disagree, "contested_best_rank": rank, "contested_best_regret": regret,
-                "top2_disagreement_rate": float((preds[first] != preds[second]).mean()),
-                "labels_to_order_top2": labels_to_order_pair(preds[first], preds[second], self.zoo.labels)}
+                "top2_disagreement_rate": float((preds[first] != preds[second]).mean()) if second is not None
+                else float("nan"),
+                "labels_to_order_top2": labels_to_order_pair(preds[first], preds[second], self.zoo.labels)
+                if second is not None else float("nan")}
 
     def __repr__(self) -> str:
         d = self.difficulty()
@@ -183,8 +193,13 @@ class SelectionTask:
                 f"{d['top1']:.3f}/{d['top2']:.3f}, {d['n_within_1pt']} within 1 point)")
 
 
-def load_task(name: str, n_models: int = 40, random_state: int = 0, cache_dir=None, n_jobs=None) -> SelectionTask:
+def load_task(name: str, n_models: int = 40, random_state=0, cache_dir=None, n_jobs=None) -> SelectionTask:
     """Build (or load from the cache) one task of :data:`TASKS`.
+
+    ``random_state`` seeds the synthetic data set and the zoo's models and splits. An int is
+    part of the cache key (the task loads from the cache after its first build); a Generator or
+    None is accepted but not cached (a new zoo is fitted on each call), and for the synthetic
+    data set a Generator's first draw seeds the data.
 
     Examples
     --------
