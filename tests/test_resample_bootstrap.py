@@ -315,3 +315,12 @@ def test_a_named_series_keeps_its_name():
     s = pd.Series(np.arange(10.0), name="clicks")
     assert bootstrap_ci(s, random_state=0).names == ("clicks",)
     assert bootstrap_ci(s.rename(None), random_state=0).names == ("x",)
+
+
+def test_constant_data_gives_the_point_for_every_method_including_studentized():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for method in ("percentile", "basic", "bca", "normal", "studentized"):
+            assert bootstrap_ci(np.ones(20), method=method, random_state=0).confidence_interval == (1.0, 1.0)

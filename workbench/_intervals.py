@@ -70,6 +70,8 @@ def studentized_interval(theta, se, reps, reps_se, alpha):
     with np.errstate(divide="ignore", invalid="ignore"):
         t = (np.asarray(reps) - theta) / np.asarray(reps_se)
     t = np.where(np.isfinite(t), t, np.nan)
+    # zero spread (constant data): every t* is 0/0, yet the interval is the point, as for the other methods
+    t = np.where(np.asarray(se) == 0, 0.0, t)
     tlo, thi = _nanquantile(t, [alpha / 2, 1 - alpha / 2])
     return theta - thi * se, theta - tlo * se
 
