@@ -24,6 +24,7 @@ over 100+ steps dips below its true level);
 (H) what the labels alone can do: how many labels an unbiased estimate of the gap between the pool's
 best model and its runner-up needs (iid, and two oracle designs that know the pair), next to the
 same for labels confined to the most contested points;
+(I) the same selection comparison on zoos from data recipes outside the suite (new generators);
 (G) Model Selector's sensitivity to eps: its regret at each eps of the published grid (0.35 to 0.49
 by 0.01) next to the eps its label-free tuning picks, because the greedy method's regret swings
 with eps and the tuning against the majority vote cannot see which eps is good on the true labels.
@@ -41,11 +42,13 @@ import pandas as pd
 from joblib import Parallel, delayed
 from scipy.optimize import minimize
 from scipy.special import logsumexp, ndtri, softmax
+from sklearn.datasets import make_classification, make_gaussian_quantiles, make_hastie_10_2, make_moons
 
 from workbench._random import spawn_seeds
 from workbench.active import STRATEGIES, benchmark_selection, estimate_risk, select_model, task_suite
 from workbench.active.risk import _calibrated, _fit_temperature_residual
-from workbench.active.tasks import SYNTHETIC_PARAMS, TASKS, difficulty_table
+from workbench.active.tasks import SYNTHETIC_PARAMS, TASKS, SelectionTask, difficulty_table
+from workbench.data import make_model_zoo
 
 MS = (10, 25, 50, 100, 200)
 
@@ -331,6 +334,35 @@ def part_h(tasks):
     return pd.DataFrame(rows)
 
 
+# Data sets none of the strategies' defaults were chosen on: scikit-learn generators with other
+# geometry (binary Hastie, nested Gaussian quantiles, 10 classes, two moons), with and without shift.
+NEW_RECIPES = {
+    "hastie": lambda rs: (lambda X, y: (X, (y > 0).astype(int)))(*make_hastie_10_2(n_samples=2000, random_state=rs)),
+    "quantiles": lambda rs: make_gaussian_quantiles(n_samples=2000, n_features=6, n_classes=3, random_state=rs),
+    "cls10": lambda rs: make_classification(n_samples=3000, n_features=30, n_informative=15, n_classes=10,
+                                            class_sep=1.0, random_state=rs),
+    "moons": lambda rs: make_moons(n_samples=2000, noise=0.35, random_state=rs),
+}
+NEW_RECIPE_SHIFTS = (("hastie", None), ("quantiles", None), ("quantiles", "prior"), ("cls10", None),
+                     ("cls10", "noise"), ("moons", None), ("moons", "noise"))
+
+
+def part_i(zoo_seeds, n_seeds, coda_seeds, n_jobs):
+    """Selection on zoos built from data recipes outside the suite (never used to set any default)."""
+    tasks = []
+    for rs in zoo_seeds:
+        for data, shift in NEW_RECIPE_SHIFTS:
+            X, y = NEW_RECIPES[data](rs)
+            zoo = make_model_zoo(X, y, n_models=40, shift=shift, shift_strength=0.7 if shift == "noise" else 1.0,
+                                 random_state=rs, n_jobs=n_jobs, progress=False)
+            tasks.append(SelectionTask(name=f"{data}{'_' + shift if shift else ''}@{rs}", zoo=zoo, dataset=data,
+                                       shift=shift))
+    strategies = [s for s in STRATEGIES if s != "coda"]
+    b = benchmark_selection(tasks, strategies, budgets=100, seeds=n_seeds, random_state=11, n_jobs=n_jobs)
+    bc = benchmark_selection(tasks, ["coda"], budgets=100, seeds=coda_seeds, random_state=11, n_jobs=n_jobs)
+    return pd.concat([b.summary, bc.summary], ignore_index=True), difficulty_table(tasks)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=100)
@@ -342,6 +374,7 @@ def main():
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--held-out-seeds", type=int, default=50, help="seeds per held-out zoo (0: skip part D)")
     ap.add_argument("--zoo-seeds", default="1,2,3", help="random_state of the held-out zoos")
+    ap.add_argument("--new-recipe-seeds", type=int, default=50, help="seeds per new-recipe zoo (0: skip part I)")
     ap.add_argument("--quick", action="store_true", help="10 seeds, 3 tasks (a smoke run)")
     args = ap.parse_args()
     names = ("digits", "breast_cancer", "synthetic", "digits_noise", "breast_cancer_noise", "synthetic_prior",
@@ -349,6 +382,7 @@ def main():
     if args.quick:
         args.seeds, args.coda_seeds, args.held_out_coda_seeds, names = 10, 2, 2, names[:3]
         args.held_out_seeds, args.zoo_seeds, args.holding_seeds, args.eps_seeds = 5, "1", 20, 3
+        args.new_recipe_seeds = 3
     tasks = task_suite(names, n_jobs=args.n_jobs)
     out = ["# Active testing and model selection (issue 5)", "",
            f"Seeds per task: {args.seeds} (coda: {args.coda_seeds}, 100 labels). Zoos: 40 scikit-learn models "
@@ -428,6 +462,24 @@ def main():
                 d.groupby("strategy")["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False), "",
                 "Per strategy, the number of held-out zoos on which it has the lowest regret: " + ", ".join(
                     f"{k} {v}" for k, v in piv.idxmin(axis=1).value_counts().items()), ""]
+    if args.new_recipe_seeds:
+        t0 = time.time()
+        zs = [0, 1] if not args.quick else [0]
+        i_summ, i_diff = part_i(zs, args.new_recipe_seeds, args.held_out_coda_seeds, args.n_jobs)
+        print(f"part I {time.time() - t0:.0f}s", flush=True)
+        ipiv = i_summ.pivot_table(index="task", columns="strategy", values="cum_regret_100", sort=False).round(1)
+        icols = ["task", "n_points", "n_classes", "top1", "top2", "gap_points", "n_within_1pt", "contested_best_rank",
+                 "labels_to_order_top2"]
+        out += [f"## I. New data recipes: cumulative regret@100 ({args.new_recipe_seeds} seeds, coda "
+                f"{args.held_out_coda_seeds})", "",
+                "Zoos from data generators outside the suite (`NEW_RECIPES`: binary Hastie, Gaussian quantiles "
+                "with and without a class-prior shift, 10-class make_classification with and without feature "
+                "noise, two moons with and without noise; zoo seeds 0 and 1). No default of any strategy was "
+                "measured on them.", "", i_diff[icols].round(3).pipe(_md, index=False), "", ipiv.pipe(_md), "",
+                "Mean over these zoos:", "",
+                ipiv.mean().round(1).to_frame().T.pipe(_md, index=False), "",
+                "Per strategy, the number of zoos on which it has the lowest regret: " + ", ".join(
+                    f"{k} {v}" for k, v in ipiv.idxmin(axis=1).value_counts().items()), ""]
     if args.holding_seeds:
         t0 = time.time()
         f = benchmark_selection(tasks, ["auto", "model_selector", "random"], budgets=args.budget,
