@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from workbench import ValidationError  # noqa: E402
@@ -198,3 +199,20 @@ def test_plots_take_and_return_ax():
     assert len(a1.get_yticklabels()) == 4
     assert coverage_plot(cov) is not None and type1_plot(t1) is not None
     plt.close("all")
+
+
+def test_forest_plot_draws_an_interval_that_excludes_its_point_and_empty_inputs_open_no_figure():
+    from workbench.plotting import critical_difference_diagram, forest_plot, weight_histogram
+
+    plt.close("all")
+    # DM's interval can sit a rounding error above its value; BCa's can exclude the point outright
+    frame = pd.DataFrame({"estimator": ["dm", "bca"], "value": [0.29999999999999893, 0.5],
+                          "ci_low": [0.29999999999999954, 0.55], "ci_high": [0.3000000000000001, 0.7]})
+    ax = forest_plot(frame)
+    assert len(ax.collections) == 1 and len(ax.collections[0].get_segments()) == 2
+    plt.close("all")
+    for call in (lambda: weight_histogram([]), lambda: critical_difference_diagram(mean_ranks={}),
+                 lambda: forest_plot(frame.iloc[:0])):
+        with pytest.raises(ValidationError):
+            call()
+    assert plt.get_fignums() == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._validation import ValidationError
+
 PALETTE = ["#1f5a96", "#c8553d", "#2a9d8f", "#e9c46a", "#6d597a", "#8d99ae", "#f4a261", "#264653"]
 
 
@@ -22,11 +24,15 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
 
     ``reference`` draws a vertical line (a known truth or an on-policy value).
     """
+    if len(frame) == 0:
+        raise ValidationError("frame", "has no rows to plot")
     ax = _ax(ax, figsize=(6, 0.45 * len(frame) + 1.2))
     y = np.arange(len(frame))[::-1]
     v = frame[value].to_numpy(float)
-    err = np.vstack([v - frame[low].to_numpy(float), frame[high].to_numpy(float) - v])
-    ax.errorbar(v, y, xerr=err, fmt="o", color=PALETTE[0], ecolor=PALETTE[0], capsize=3)
+    # the interval from its own ends, not as error bars around the point: an interval may exclude its
+    # point estimate (BCa, or by rounding), and matplotlib refuses negative error bars
+    ax.hlines(y, frame[low].to_numpy(float), frame[high].to_numpy(float), color=PALETTE[0], lw=1.5)
+    ax.plot(v, y, "o", color=PALETTE[0])
     ax.set_yticks(y, frame[label].astype(str))
     if reference is not None:
         ax.axvline(reference, color=PALETTE[1], ls="--", lw=1, label=reference_label)
@@ -40,6 +46,8 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
 def weight_histogram(weights, bins: int = 50, ax=None, log: bool = True, title: str | None = None):
     """Histogram of importance weights, with their mean (should be near 1) and max marked."""
     w = np.asarray(weights, dtype=float).ravel()
+    if w.size == 0:
+        raise ValidationError("weights", "is empty: nothing to plot")
     ax = _ax(ax)
     ax.hist(w, bins=bins, color=PALETTE[0], alpha=0.8, log=log)
     ax.axvline(w.mean(), color=PALETTE[1], ls="--", lw=1, label=f"mean {w.mean():.3g}")
@@ -120,7 +128,9 @@ def critical_difference_diagram(result=None, *, mean_ranks=None, cd: float | Non
         s = pd.Series(mean_ranks, dtype=float).sort_values(kind="stable")
         names, ranks = [str(i) for i in s.index], s.to_numpy(float)
     else:
-        raise ValueError("pass a RankTestResult or mean_ranks=")
+        raise ValidationError("mean_ranks", "pass a RankTestResult or mean_ranks=")
+    if len(names) == 0:
+        raise ValidationError("mean_ranks", "is empty: no algorithm to plot")
     order = np.argsort(ranks, kind="stable")
     names = [names[i] for i in order]
     ranks = ranks[order]
