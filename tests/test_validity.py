@@ -216,3 +216,18 @@ def test_forest_plot_draws_an_interval_that_excludes_its_point_and_empty_inputs_
         with pytest.raises(ValidationError):
             call()
     assert plt.get_fignums() == []
+
+
+def test_sizes_are_checked_as_integers_and_diagnostics_cannot_shadow_estimate_columns():
+    from workbench.results import Estimate
+
+    for bad in (2.5, "x", [30, 40.5]):
+        with pytest.raises(ValidationError, match="n"):
+            interval_coverage(["normal-mean"], methods=["percentile"], n=bad, n_replicates=10, n_resamples=49,
+                              progress=False)
+    with pytest.raises(ValidationError, match="diagnostics"):
+        Estimate(0.5, 0.4, 0.6, 0.05, n=100, diagnostics={"n": 3})
+    d = {"ess": 10.0}
+    e = Estimate(0.5, 0.4, 0.6, 0.05, diagnostics=d)
+    d["ess"] = 0.0
+    assert e.diagnostics["ess"] == 10.0

@@ -13,6 +13,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ._validation import ValidationError
+
 ESTIMATE_COLUMNS = ["name", "value", "ci_low", "ci_high", "se", "alpha", "method", "n"]
 
 
@@ -67,6 +69,14 @@ class Estimate:
     n: int = 0
     name: str = ""
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        # a diagnostic named like a core column would silently replace it in to_dict / to_frame
+        clash = sorted(set(self.diagnostics) & set(ESTIMATE_COLUMNS))
+        if clash:
+            raise ValidationError("diagnostics", f"keys {clash} clash with the estimate's own columns "
+                                                 f"{list(ESTIMATE_COLUMNS)}; rename them")
+        object.__setattr__(self, "diagnostics", dict(self.diagnostics))  # a private copy
 
     @property
     def confidence_interval(self) -> tuple[float, float]:

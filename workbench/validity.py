@@ -47,7 +47,7 @@ import pandas as pd
 
 from ._random import seed_key
 from ._parallel import run_tasks
-from ._validation import ValidationError, check_alpha, check_choice
+from ._validation import ValidationError, check_alpha, check_choice, check_int
 
 __all__ = [
     "Scenario", "SCENARIOS", "bernoulli_mean", "mc_band", "interval_coverage", "coverage_table",
@@ -80,13 +80,17 @@ def mc_band(level: float, n_replicates: int, k: float = BAND_SE) -> tuple[float,
 
 
 def _check_positive_int(v, field, minimum):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
-        raise ValidationError(field, f"must be an integer >= {minimum}, got {v!r}")
-    return int(v)
+    return check_int(v, field, low=minimum)
 
 
 def _check_sizes(n, field="n", minimum=2):
-    vals = [n] if isinstance(n, numbers.Integral) else list(n)
+    if isinstance(n, (numbers.Number, str, bytes)):  # one size (an int, or a float such as 100.0 checked as one)
+        vals = [n]
+    else:
+        try:
+            vals = list(n)
+        except TypeError:
+            raise ValidationError(field, f"must be an integer or a sequence of integers, got {n!r}") from None
     if not vals:
         raise ValidationError(field, "needs at least one value")
     return tuple(_check_positive_int(v, field, minimum) for v in vals)
