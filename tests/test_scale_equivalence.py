@@ -146,3 +146,24 @@ def test_multinomial_is_refused_for_streamed_inputs(frame, client):
 def test_dask_source_row_numbering(frame, client):
     lengths = as_source(dd.from_pandas(frame, npartitions=7)).lengths()
     assert lengths.sum() == N and len(lengths) == 7
+
+
+def test_dask_parquet_with_fused_partitions_keeps_row_ids(frame, tmp_path, client):
+    # Selecting some of the files' columns, in another order than stored (pi_*, then q_*), makes dask
+    # fuse Parquet partitions (12 -> 6 in to_delayed()): the offsets must count the rows of the
+    # partitions that are reduced, not those of the whole frame.
+    sub = frame.iloc[:240]
+    dd.from_pandas(sub, npartitions=12).to_parquet(tmp_path / "d")
+    r = dd.read_parquet(tmp_path / "d")
+    fused = len(r[["action", "reward", "propensity", *PI, *Q]].to_delayed())
+    assert fused < r.npartitions, "dask no longer fuses these partitions: the test no longer covers the case"
+    kw = dict(estimators=["ips", "snips", "dr"], reward_model=Q, n_bootstrap=200, random_state=3, warn=False)
+    _close(evaluate_tabular(sub, PI, **kw), evaluate_tabular(r, PI, **kw))
+
+
+def test_dask_errors_give_whole_table_rows_with_unit_id(frame, client):
+    bad = frame.copy()
+    bad.loc[9001, "propensity"] = 0.0
+    for uid in (None, "user"):
+        with pytest.raises(wb.ValidationError, match="first at row 9001"):
+            evaluate_tabular(dd.from_pandas(bad, npartitions=4), PI, ["ips"], unit_id=uid, n_bootstrap=50)

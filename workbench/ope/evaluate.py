@@ -193,6 +193,13 @@ def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_
     return "off-policy diagnostics: " + "; ".join(msgs) + "." if msgs else None
 
 
+def single_unit_message(clustered: bool) -> str:
+    """Why a one-row (or one-unit) log gets NaN intervals; shared with the streamed evaluation."""
+    what = "unit (every row has the same unit_id)" if clustered else "row"
+    return (f"the log has a single {what}: the bootstrap cannot measure sampling variability, so ci_low, "
+            "ci_high and se are NaN")
+
+
 def _warn_diagnostics(inputs: OPEInputs, stacklevel: int = 3) -> None:
     """One warning per call that says what is wrong and what to do."""
     w = np.asarray(inputs.weight, dtype=np.float64)
@@ -291,9 +298,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     # width 0 (a false certainty). They are NaN instead, with a warning that says why.
     one_unit = all_terms.shape[0] < 2 or (ids is not None and bool(np.all(np.asarray(ids) == np.asarray(ids)[0])))
     if one_unit and interval != "bernstein":
-        what = "row" if ids is None else "unit (every row has the same unit_id)"
-        warnings.warn(f"the log has a single {what}: the bootstrap cannot measure sampling variability, so ci_low, "
-                      "ci_high and se are NaN", OPEDiagnosticWarning, stacklevel=3)
+        warnings.warn(single_unit_message(ids is not None), OPEDiagnosticWarning, stacklevel=3)
     is_inputs = isinstance(inputs, OPEInputs)
     off_support = zero_support_share(inputs) if is_inputs else float("nan")
     rng_range = _reward_range(inputs, reward_range) if interval == "bernstein" else None

@@ -27,7 +27,7 @@ from .._engine import Resampling
 from .._random import seed_key
 from .._validation import ValidationError, check_alpha, check_choice, check_finite, check_names
 from .reduce import CoMoments, TermReducer
-from .sources import as_source
+from .sources import as_source, numeric_block
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
 
@@ -41,7 +41,7 @@ class _LossTerms:
         self.squares = squares
 
     def __call__(self, chunk, ids):
-        L = check_finite(chunk[self.columns].to_numpy(dtype=np.float64), "losses")
+        L = check_finite(numeric_block(chunk, self.columns, "data"), "losses")
         if not self.squares:
             return L, {}
         parts = [L, L * L]
@@ -89,25 +89,30 @@ def _all_columns(source):
 
 
 class _GroupCount:
-    """Distinct cluster ids (a set per partial; merged by union) -- reported as n_groups."""
+    """A reducer's pass that also collects the distinct cluster ids (reported as n_groups).
 
-    def __init__(self, column):
-        self.columns = [column]
-        self.column = column
+    Counted in the same pass as the terms, so a one-shot iterator of chunks needs no second pass.
+    The ids are those the source validated (missing ids refused, integral floats as integers).
+    """
+
+    def __init__(self, reducer):
+        self.reducer = reducer
+        self.columns = reducer.columns
 
     def start(self):
-        return _IdSet(set())
+        return _WithIds(self.reducer.start(), set())
 
     def consume(self, partial, chunk, ids):
-        partial.ids.update(pd.unique(chunk[self.column].to_numpy()).tolist())
+        self.reducer.consume(partial.part, chunk, ids)
+        partial.ids.update(pd.unique(np.asarray(ids)).tolist())
 
 
-class _IdSet:
-    def __init__(self, ids):
-        self.ids = ids
+class _WithIds:
+    def __init__(self, part, ids):
+        self.part, self.ids = part, ids
 
     def merge(self, other):
-        return _IdSet(self.ids | other.ids)
+        return _WithIds(self.part.merge(other.part), self.ids | other.ids)
 
 
 def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, groups=None, method="percentile",
@@ -131,14 +136,18 @@ def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, grou
     builder = _LossTerms(cols, pairs, squares)
     k = m + (m + (len(pairs[0]) if pairs is not None else 0) if squares else 0)
     reducer = TermReducer(cols, builder, k, rs, moments=(method == "bca"))
-    part = source.reduce(reducer, unit_id=groups, n_jobs=n_jobs)
+    if groups is None:
+        part = source.reduce(reducer, n_jobs=n_jobs)
+    else:
+        both = source.reduce(_GroupCount(reducer), unit_id=groups, n_jobs=n_jobs)
+        part, group_ids = both.part, both.ids
     acc = part.acc
     if acc.n < 2:
         raise ValidationError("data", f"needs at least 2 rows, got {acc.n}")
     means, rep_means = acc.means, acc.replicate_means
     n_groups = None
     if groups is not None:
-        n_groups = len(source.reduce(_GroupCount(groups), n_jobs=n_jobs).ids)
+        n_groups = len(group_ids)
         if n_groups < 2:
             raise ValidationError("groups", "needs at least 2 distinct groups")
     mom = None

@@ -31,7 +31,7 @@ from .._validation import (SUM_TOL, ValidationError, check_alpha, check_choice, 
                            check_integer_in_range, check_probability, raise_if_any)
 from .reduce import TermReducer
 from .reward import RewardModel, make_reward_model
-from .sources import as_source
+from .sources import as_source, numeric_block
 
 _SIDE_SUM, _SIDE_MAX, _SIDE_MIN = "sum", "max", "min"
 
@@ -79,12 +79,14 @@ class _ChunkTerms:
         a = check_integer_in_range(chunk[self.action].to_numpy(), "action", 0, k)
         r = check_finite(chunk[self.reward].to_numpy(), "reward")
         p = check_probability(chunk[self.propensity].to_numpy(), "propensity")
-        pi = check_distribution(chunk[self.policy_cols].to_numpy(dtype=np.float64), "policy", axis=1, tol=SUM_TOL)
+        pi = check_distribution(numeric_block(chunk, self.policy_cols, "policy", allow_bool=False), "policy", axis=1,
+                                tol=SUM_TOL)
         m = len(a)
         rows = np.arange(m)
         behavior = None
         if self.behavior_cols is not None:
-            pb = check_distribution(chunk[self.behavior_cols].to_numpy(dtype=np.float64), "behavior_dist", axis=1)
+            pb = check_distribution(numeric_block(chunk, self.behavior_cols, "behavior_dist", allow_bool=False),
+                                    "behavior_dist", axis=1)
             at = pb[rows, a]
             raise_if_any(np.abs(at - p) > SUM_TOL * 10 + 1e-6 * np.abs(at), "propensity",
                          "must equal behavior_dist at the logged action (and position)", p)
@@ -298,7 +300,7 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
     part = source.reduce(reducer, unit_id=unit_id, n_jobs=n_jobs)
     if part.acc.n == 0:
         raise ValidationError("data", "has no rows")
-    return _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model_name, warn)
+    return _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model_name, warn, unit_id)
 
 
 def _term_widths(ests, builder, source):
@@ -318,10 +320,15 @@ def _term_widths(ests, builder, source):
     return out
 
 
-def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model_name, warn):
+def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model_name, warn, unit_id=None):
     _, _, ev = _ope()
     acc, side = part.acc, part.side
     n = acc.n
+    # One row, or one unit: every resample holds the same data, so the intervals would have width 0
+    # (a false certainty). NaN instead, with the in-memory warning (single_unit_message).
+    one_unit = part.single_unit and interval != "bernstein"
+    if one_unit:
+        warnings.warn(ev.single_unit_message(unit_id is not None), ev.OPEDiagnosticWarning, stacklevel=4)
     means, rep_means = acc.means, acc.replicate_means
     offsets = np.concatenate([[0], np.cumsum(widths)])
     zero_share = side["n_zero_support"] / n if np.isfinite(side["n_zero_support"]) else float("nan")
@@ -340,10 +347,13 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
                 raise ev.bernstein_unavailable(labels[j], "behavior= columns")
             return _bernstein(part.moments, cols[0], side[f"tb_lo_{j}"], side[f"tb_hi_{j}"], alpha, rr)
 
-        lo, hi = ev.interval_from_replicates(
-            interval, theta, reps, se, alpha,
-            bca=lambda: bca_from_moments(theta, reps, part.moments, cols, means, e.combine, alpha),
-            bernstein=bernstein)
+        if one_unit:
+            lo = hi = se = float("nan")
+        else:
+            lo, hi = ev.interval_from_replicates(
+                interval, theta, reps, se, alpha,
+                bca=lambda: bca_from_moments(theta, reps, part.moments, cols, means, e.combine, alpha),
+                bernstein=bernstein)
         sw, sw2 = side[f"sw_{j}"], side[f"sw2_{j}"]
         if np.isfinite(sw):
             diag = {"ess": sw**2 / sw2 if sw2 > 0 else 0.0, "mean_weight": sw / n, "max_weight": side[f"maxw_{j}"]}

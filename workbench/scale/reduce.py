@@ -85,10 +85,18 @@ class Partial:
         self.side_ops = dict(side_ops)
         self.side = {name: _SIDE_INIT[op] for name, op in self.side_ops.items()}
         self.moments = CoMoments(k) if moments else None
+        # Up to two distinct row / unit ids seen: with fewer than two, every resample holds the same
+        # data and the bootstrap cannot measure variability (the caller reports NaN, as in memory).
+        self.ids_seen = ()
+
+    @property
+    def single_unit(self) -> bool:
+        return len(self.ids_seen) < 2
 
     def merge(self, other: "Partial") -> "Partial":
         out = Partial.__new__(Partial)
         out.acc = self.acc.merge(other.acc)
+        out.ids_seen = _two_distinct(self.ids_seen, other.ids_seen)
         out.side_ops = self.side_ops
         out.side = {k: float(_SIDE_OP[op](self.side[k], other.side[k])) for k, op in self.side_ops.items()}
         out.moments = None if self.moments is None else self.moments.merge(other.moments)
@@ -140,10 +148,21 @@ class TermReducer:
         terms = np.asarray(terms, dtype=np.float64)
         terms = terms[:, None] if terms.ndim == 1 else terms
         partial.acc.add(terms, ids)
+        ids = np.asarray(ids)
+        differ = np.flatnonzero(ids != ids[0])
+        partial.ids_seen = _two_distinct(partial.ids_seen, (ids[0],) if differ.size == 0 else (ids[0], ids[differ[0]]))
         for name, op in partial.side_ops.items():
             partial.side[name] = float(_SIDE_OP[op](partial.side[name], side[name]))
         if partial.moments is not None:
             partial.moments = partial.moments.merge(CoMoments.of(terms))
+
+
+def _two_distinct(a: tuple, b: tuple) -> tuple:
+    out = a
+    for v in b:
+        if len(out) < 2 and not any(v == u for u in out):
+            out = out + (v,)
+    return out
 
 
 class _Rows:

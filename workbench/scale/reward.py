@@ -21,6 +21,7 @@ import pandas as pd
 
 from .._random import splitmix64, unit_keys
 from .._validation import ValidationError, check_finite
+from .sources import numeric_block
 
 # Offsets mixed into the seed so the sampling / fold hashes are independent of the bootstrap weights.
 _SAMPLE_SALT = 0x5CA1AB1E
@@ -42,7 +43,7 @@ class ColumnRewardModel(RewardModel):
         if len(self.columns) != n_actions:
             raise ValidationError("reward_model", f"must name one column per action ({n_actions}), got "
                                   f"{len(self.columns)}")
-        return check_finite(chunk[self.columns].to_numpy(dtype=np.float64), "reward_model")
+        return check_finite(numeric_block(chunk, self.columns, "reward_model"), "reward_model")
 
 
 class CallableRewardModel(RewardModel):
@@ -65,7 +66,7 @@ def _predict_all(model, chunk, context, n_actions, action_context=None) -> np.nd
     from ..ope.reward_models import _expected, design_matrix
 
     m = len(chunk)
-    x = None if not context else chunk[context].to_numpy(dtype=np.float64)
+    x = None if not context else numeric_block(chunk, context, "context")
     q = np.empty((m, n_actions))
     zeros = np.zeros(m, dtype=np.int64)
     for a in range(n_actions):  # a loop over actions, each a vectorised predict over the chunk
@@ -173,7 +174,7 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
         raise ValidationError("reward_model_sample", f"selected {len(sample)} rows, fewer than n_folds={n_folds}",
                               hint="increase reward_model_sample")
     ids = sample.attrs["row_ids"]
-    y = check_finite(sample[reward].to_numpy(dtype=np.float64), "reward")
+    y = check_finite(numeric_block(sample, [reward], "reward")[:, 0], "reward")
     a = sample[action].to_numpy().astype(np.int64)
     if model is None:
         from sklearn.linear_model import LogisticRegression, Ridge
@@ -185,7 +186,7 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
     else:
         label = type(model).__name__ + " (cross-fitted on a sample)"
     fold = CrossFittedRewardModel([], context, seed, n_folds).fold_of(ids)
-    x = None if not context else sample[context].to_numpy(dtype=np.float64)
+    x = None if not context else numeric_block(sample, context, "context")
     X = design_matrix(x, a, np.zeros(len(a), dtype=np.int64), n_actions, None)
     # Folds are independent fits, dispatched through joblib (a Dask backend takes them to a cluster);
     # each is deterministic given the sample, which is itself a hash of the row ids.

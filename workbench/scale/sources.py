@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .._validation import ValidationError, check_columns
+from .._validation import ValidationError, check_columns, raise_if_any
 
 #: Rows per chunk when the caller does not say: large enough that per-chunk overhead is small,
 #: small enough that a chunk of a few dozen float64 columns stays far below 1 GiB.
@@ -122,15 +123,51 @@ class Source:
 
 
 def _consume_frame(reducer, partial, frame: pd.DataFrame, offset: int, unit_id):
-    if unit_id is not None:
-        ids = frame[unit_id].to_numpy()
-    else:
-        ids = np.arange(offset, offset + len(frame), dtype=np.int64)
     try:
+        if unit_id is not None:
+            ids = unit_ids(frame[unit_id], unit_id)
+        else:
+            ids = np.arange(offset, offset + len(frame), dtype=np.int64)
         reducer.consume(partial, frame, ids)
     except ValidationError as exc:
         raise _shift_error(exc, offset) from None
     return partial
+
+
+def unit_ids(column: pd.Series, name: str) -> np.ndarray:
+    """The unit ids of a chunk: integers or strings, none missing (as :class:`workbench.data.BanditLog`).
+
+    Missing ids would all hash alike and silently form one cluster, so they are refused. A float
+    column is what an integer column with nulls becomes in Parquet / pandas: integral values are
+    taken as the integers they are (lossless); NaN is refused as missing.
+    """
+    field = f"unit_id column {name!r}"
+    uid = column.to_numpy()
+    if uid.dtype.kind == "f":
+        raise_if_any(np.isnan(uid), field, "must not be missing", uid)
+        raise_if_any(~np.isfinite(uid) | (uid != np.round(uid)), field,
+                     "must be integers or strings (found a non-integral float)", uid)
+        return uid.astype(np.int64)
+    if uid.dtype.kind == "O":
+        raise_if_any(pd.isna(uid), field, "must not be missing", uid)
+    elif uid.dtype.kind not in "iuUS":
+        raise ValidationError(field, f"must be integers or strings, got dtype {uid.dtype}")
+    return uid
+
+
+def numeric_block(frame: pd.DataFrame, columns: Sequence[str], field: str, allow_bool: bool = True) -> np.ndarray:
+    """The columns as a float64 (m, k) array; a column that is not numeric is refused.
+
+    ``to_numpy(dtype=float64)`` alone would parse strings such as "0.1" silently, where the
+    in-memory path refuses them. ``allow_bool=False`` where the in-memory check refuses booleans
+    (probabilities).
+    """
+    for c in columns:
+        dt = frame[c].dtype
+        if not pd.api.types.is_numeric_dtype(dt) or (not allow_bool and pd.api.types.is_bool_dtype(dt)):
+            raise ValidationError(field, f"must be numeric; column {c!r} has dtype {dt}",
+                                  hint="Convert it explicitly (e.g. with pd.to_numeric) if it holds numbers")
+    return frame[list(columns)].to_numpy(dtype=np.float64)
 
 
 def _shift_error(exc: ValidationError, offset: int) -> ValidationError:
@@ -247,37 +284,90 @@ def _check_chunk_size(chunk_size):
     return int(chunk_size)
 
 
-def _file_batches(path, filesystem, cols, batch_size, row_groups=None):
+def _file_batches(path, filesystem, cols, batch_size, row_groups=None, keys=None):
     """Record batches of one Parquet file, read row group by row group on demand.
 
     A plain ``ParquetFile.iter_batches`` with ``pre_buffer=False``: memory stays one row group
     plus one batch. (pyarrow's Dataset scanner reads ahead of a slow consumer and, with
     pre_buffer on, keeps read buffers; on a 1.4 GiB, 20M-row file either made resident memory
     grow to 1.3-2.9 GiB, measured by benchmarks/scale_memory.py.)
+
+    ``keys`` maps partition columns (hive ``user=7/`` directories) to their value as a pyarrow
+    scalar: they are not stored in the file, so they are added to every batch, as the dataset
+    (and ``dd.read_parquet``) shows them. Any other needed column the file lacks is an error that
+    names the file: a dataset's schema comes from one file, so the others may differ.
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    keys = keys or {}
     source = filesystem.open_input_file(path) if filesystem is not None else path
-    with pq.ParquetFile(source, pre_buffer=False) as pf:
-        yield from pf.iter_batches(row_groups=row_groups, columns=cols, batch_size=batch_size)
+    try:
+        pf = pq.ParquetFile(source, pre_buffer=False)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise ValidationError("data", f"file {str(path)!r} could not be read as Parquet ({exc})",
+                              hint="every file of a directory is read, except hidden and _-prefixed ones") from None
+    with pf:
+        names = pf.schema_arrow.names
+        missing = [c for c in cols if c not in names and c not in keys]
+        if missing:
+            raise ValidationError("columns", f"file {str(path)!r} lacks column(s) {missing}; it has "
+                                  + ", ".join(map(repr, names[:12])) + (" ..." if len(names) > 12 else ""))
+        stored = [c for c in cols if c in names]
+        for batch in pf.iter_batches(row_groups=row_groups, columns=stored, batch_size=batch_size):
+            for c in cols:
+                if c not in names:
+                    batch = batch.append_column(c, pa.repeat(keys[c], batch.num_rows))
+            yield batch
 
 
-def _parquet_task(path, filesystem, row_groups, cols, offset, reducer, unit_id, batch_size):
+def _partition_keys(dataset) -> dict:
+    """Path -> {partition column: pyarrow scalar} for the files of a partitioned dataset."""
+    import pyarrow as pa
+    import pyarrow.dataset as pads
+
+    out = {}
+    if not hasattr(dataset, "get_fragments"):
+        return out
+    for frag in dataset.get_fragments():
+        keys = pads.get_partition_keys(frag.partition_expression)
+        if keys:
+            out[frag.path] = {k: pa.scalar(v, dataset.schema.field(k).type) for k, v in keys.items()}
+    return out
+
+
+def _parquet_task(path, filesystem, row_groups, cols, offset, reducer, unit_id, batch_size, keys=None):
     # One task: a run of row groups of one file. Runs in a joblib worker (or a Dask worker under
     # joblib.parallel_config(backend="dask")), so it opens the file itself: only the path travels.
     partial = reducer.start()
-    for batch in _file_batches(path, filesystem, cols, batch_size, row_groups):
+    for batch in _file_batches(path, filesystem, cols, batch_size, row_groups, keys):
         frame = batch.to_pandas()
         _consume_frame(reducer, partial, frame, offset, unit_id)
         offset += len(frame)
     return partial
 
 
+def natural_sort_key(path: str) -> list:
+    """Sort key comparing runs of digits as numbers (``part.2`` < ``part.10``): dask's file order."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
+
+
+def _ignored(rel: Path) -> bool:
+    # pyarrow's default selector_ignore_prefixes: hidden files and _-prefixed metadata (_SUCCESS,
+    # _metadata, _common_metadata), in any directory below the root
+    return any(part.startswith((".", "_")) for part in rel.parts)
+
+
 class ParquetSource(Source):
     """Parquet file(s) read batch by batch with pyarrow; only the needed columns are read.
 
-    ``data`` is a path (a file or a directory of ``*.parquet`` files, read in sorted path order)
-    or a ``pyarrow.dataset.Dataset``. Row numbers follow file order then row order. With
+    ``data`` is a path (a file, or a directory: every file in it and its subdirectories except
+    hidden ones and ``_``-prefixed metadata such as ``_SUCCESS`` or ``_metadata``, as pyarrow
+    skips them, whatever their extension; hive ``key=value`` directories give partition columns)
+    or a ``pyarrow.dataset.Dataset`` (read in its own file order). A directory's files are read in
+    natural path order (runs of digits compare as numbers: ``part.2`` before ``part.10``), the
+    order ``dd.read_parquet`` uses, so a directory written by Dask or pandas is read in the order
+    it was written. Row numbers follow file order then row order. With
     ``n_jobs`` set, runs of row groups are reduced in parallel through joblib (so
     ``joblib.parallel_config(backend="dask")`` sends them to a cluster); their partial results
     are merged in file order, so the answer does not depend on ``n_jobs`` or the backend.
@@ -293,12 +383,17 @@ class ParquetSource(Source):
             if not p.exists():
                 raise ValidationError("data", f"no such Parquet file or directory: {str(p)!r}")
             if p.is_dir():
-                files = sorted(str(f) for f in p.rglob("*.parquet"))
+                files = sorted((str(f) for f in p.rglob("*") if f.is_file() and not _ignored(f.relative_to(p))),
+                               key=natural_sort_key)
                 if not files:
-                    raise ValidationError("data", f"directory {str(p)!r} holds no *.parquet files")
+                    raise ValidationError("data", f"directory {str(p)!r} holds no data files")
+                kw = {"partitioning": "hive", "partition_base_dir": str(p)}
             else:
-                files = [str(p)]
-            self.dataset = pads.dataset(files, format="parquet")
+                files, kw = [str(p)], {}
+            try:
+                self.dataset = pads.dataset(files, format="parquet", **kw)
+            except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+                raise ValidationError("data", f"could not be read as Parquet: {exc}") from None
         else:
             self.dataset = data
         self.chunk_size = _check_chunk_size(chunk_size) or DEFAULT_CHUNK_ROWS
@@ -312,6 +407,11 @@ class ParquetSource(Source):
     def _files(self):
         return list(getattr(self.dataset, "files", []) or [])
 
+    def _keys(self):
+        if getattr(self, "_partition_keys", None) is None:
+            self._partition_keys = _partition_keys(self.dataset)
+        return self._partition_keys
+
     def reduce(self, reducer, *, unit_id=None, n_jobs=None):
         cols = _needed(reducer, unit_id)
         _check_arrow(self.dataset, cols)
@@ -322,7 +422,8 @@ class ParquetSource(Source):
         offset = 0
         fs = getattr(self.dataset, "filesystem", None)
         if files:  # files in dataset order, rows in file order: the row numbering relies on it
-            batches = (b for f in files for b in _file_batches(f, fs, cols, self.chunk_size))
+            keys = self._keys()
+            batches = (b for f in files for b in _file_batches(f, fs, cols, self.chunk_size, keys=keys.get(f)))
         else:  # e.g. an in-memory dataset: the scanner keeps dataset order too
             batches = self.dataset.to_batches(columns=cols, batch_size=self.chunk_size, batch_readahead=2,
                                               fragment_readahead=1)
@@ -354,7 +455,9 @@ class ParquetSource(Source):
                     tasks.append((path, groups, offset))
                     offset += rows
                     groups, rows = [], 0
-        parts = Parallel(n_jobs=n_jobs)(delayed(_parquet_task)(p, fs, g, cols, o, reducer, unit_id, self.chunk_size)
+        keys = self._keys()
+        parts = Parallel(n_jobs=n_jobs)(delayed(_parquet_task)(p, fs, g, cols, o, reducer, unit_id, self.chunk_size,
+                                                               keys.get(p))
                                         for p, g, o in tasks)
         return _merge_in_order(reducer, parts)
 
@@ -375,8 +478,12 @@ class DaskSource(Source):
     """A ``dask.dataframe.DataFrame``: each partition reduces to a partial result on its worker,
     and partials are merged by a tree reduce (``split_every`` at a time), in partition order.
 
-    Row numbers need each partition's offset, so without ``unit_id`` the partition lengths are
-    computed first (one light pass; Parquet-backed frames often answer it from metadata).
+    Row numbers need each partition's offset: the sum of the lengths of the partitions before it,
+    taken from the very partitions that are reduced (``ddf[cols].to_delayed()``). The graph may
+    not count the rows of ``ddf`` instead: after a column selection dask may fuse Parquet
+    partitions (8 become 3), so those lengths would misalign the offsets and give different rows
+    the same ids (the same bootstrap weights). The offsets come in the same graph, so each
+    partition is read once. With ``unit_id`` the offsets only place rows in error messages.
     """
 
     kind = "dask"
@@ -402,15 +509,18 @@ class DaskSource(Source):
 
         cols = _needed(reducer, unit_id)
         check_columns(self.ddf, cols)
-        sub = self.ddf[cols]
-        if unit_id is None:
-            offsets = np.concatenate([[0], np.cumsum(self.lengths())[:-1]])
-        else:
-            offsets = np.zeros(sub.npartitions, dtype=np.int64)
-        parts = [dask.delayed(_dask_partition, pure=True)(p, int(o), reducer, unit_id, cols)
-                 for p, o in zip(sub.to_delayed(), offsets)]
+        frames = self.ddf[cols].to_delayed()
+        length, add = dask.delayed(len, pure=True), dask.delayed(_add, pure=True)
+        parts, offset = [], 0
+        for p in frames:  # offset of partition i: a chain of sums of the lengths of partitions 0..i-1
+            parts.append(dask.delayed(_dask_partition, pure=True)(p, offset, reducer, unit_id, cols))
+            offset = add(offset, length(p))
         total = _tree_merge_delayed(parts, self.split_every)
         return total.compute()
+
+
+def _add(a, b):
+    return int(a) + int(b)
 
 
 def _tree_merge_delayed(parts, split_every):

@@ -1,0 +1,136 @@
+"""Reading tabular sources: Parquet directories (file order, file names, missing and partition
+columns), unit ids, column types, one-row / one-unit logs and one-shot iterators."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench.scale import bootstrap_loss_matrix, evaluate_tabular
+from workbench.scale.sources import natural_sort_key
+
+pads = pytest.importorskip("pyarrow.dataset")
+
+K = 3
+PI = [f"pi_{j}" for j in range(K)]
+Q = [f"q_{j}" for j in range(K)]
+NUM = ["value", "ci_low", "ci_high", "se"]
+
+
+def _frame(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"action": rng.integers(0, K, n), "reward": rng.random(n), "propensity": 1 / K,
+                       "user": rng.integers(0, 20, n)})
+    pe = rng.dirichlet(np.ones(K), n)
+    for j in range(K):
+        df[f"pi_{j}"] = pe[:, j]
+        df[f"q_{j}"] = 0.3 + 0.1 * j
+    return df
+
+
+KW = dict(estimators=["ips", "snips"], n_bootstrap=100, random_state=3, warn=False)
+
+
+def _close(a, b):
+    np.testing.assert_allclose(a[NUM].to_numpy(float), b[NUM].to_numpy(float), rtol=1e-9)
+
+
+def test_directory_is_read_in_natural_file_order(tmp_path):
+    # Dask writes part.0 ... part.11: plain string order would read part.10 before part.2, so rows
+    # would get other ids (other bootstrap weights) than in memory or through dd.read_parquet
+    df = _frame()
+    for i, s in enumerate(range(0, len(df), 20)):
+        df.iloc[s:s + 20].to_parquet(tmp_path / f"part.{i}.parquet")
+    _close(evaluate_tabular(df, PI, **KW), evaluate_tabular(tmp_path, PI, **KW))
+    assert sorted(["part.10.parquet", "part.2.parquet", "a1b"], key=natural_sort_key) == \
+        ["a1b", "part.2.parquet", "part.10.parquet"]
+
+
+def test_directory_reads_every_data_file_whatever_its_name(tmp_path):
+    df = _frame()
+    df.iloc[:100].to_parquet(tmp_path / "part-0.parquet")
+    df.iloc[100:150].to_parquet(tmp_path / "part-1.parq")
+    df.iloc[150:].to_parquet(tmp_path / "part-2")  # extensionless, as Hive / Impala write them
+    (tmp_path / "_SUCCESS").write_text("")
+    (tmp_path / ".part-2.crc").write_text("not parquet")
+    df.iloc[:5].to_parquet(tmp_path / "_common_metadata")  # metadata: skipped, as pyarrow and dask do
+    out = evaluate_tabular(tmp_path, PI, **KW)
+    assert (out["n"] == len(df)).all()
+    _close(evaluate_tabular(df, PI, **KW), out)
+
+
+def test_a_file_missing_a_column_is_named(tmp_path):
+    from joblib import parallel_config
+
+    df = _frame()
+    df.iloc[:100].to_parquet(tmp_path / "a.parquet")
+    df.iloc[100:].drop(columns="q_1").to_parquet(tmp_path / "b.parquet")
+    kw = dict(KW, estimators=["dr"], reward_model=Q)
+    with pytest.raises(wb.ValidationError, match=r"b\.parquet' lacks column\(s\) \['q_1'\]"):
+        evaluate_tabular(tmp_path, PI, **kw)
+    with parallel_config(backend="threading"), \
+            pytest.raises(wb.ValidationError, match=r"b\.parquet' lacks column\(s\) \['q_1'\]"):
+        evaluate_tabular(tmp_path, PI, n_jobs=2, **kw)
+
+
+def test_hive_partition_column_is_read(tmp_path):
+    # unit_id is the partition key: stored in the directory names (user=a/), not in the files
+    df = _frame()
+    df["user"] = np.where(np.arange(len(df)) < 100, "a", "b")
+    for u in ("a", "b"):
+        (tmp_path / f"user={u}").mkdir()
+        df[df["user"] == u].drop(columns="user").to_parquet(tmp_path / f"user={u}" / "x.parquet")
+    ref = evaluate_tabular(df, PI, unit_id="user", **KW)
+    _close(ref, evaluate_tabular(pads.dataset(str(tmp_path), format="parquet", partitioning="hive"), PI,
+                                 unit_id="user", **KW))
+    _close(ref, evaluate_tabular(tmp_path, PI, unit_id="user", **KW))
+
+
+def test_single_row_or_unit_gives_nan_intervals_with_the_in_memory_warning():
+    df = _frame()
+    for data, uid in ((df.iloc[:1], None), (df.assign(user=7), "user")):
+        log = wb.data.BanditLog(action=data["action"], reward=data["reward"], propensity=data["propensity"],
+                                n_actions=K, unit_id=None if uid is None else data[uid].to_numpy())
+        msgs = []
+        for call in (lambda: wb.ope.evaluate_policy(log, data[PI].to_numpy(), **KW),
+                     lambda: evaluate_tabular([data.iloc[:1], data.iloc[1:]], PI, unit_id=uid, **KW)):
+            with warnings.catch_warnings(record=True) as rec:
+                warnings.simplefilter("always")
+                out = call()
+            msgs.append([str(w.message) for w in rec if issubclass(w.category, wb.ope.OPEDiagnosticWarning)])
+            assert out[["ci_low", "ci_high", "se"]].isna().all().all()
+        assert msgs[0] == msgs[1] and len(msgs[1]) == 1 and "single" in msgs[1][0]
+
+
+def test_missing_unit_ids_are_refused_and_integral_float_ids_accepted():
+    df = _frame()
+    chunks = lambda d: [d.iloc[:100], d.iloc[100:]]  # noqa: E731
+    bad = df.assign(user=df["user"].astype(object))
+    bad.loc[150, "user"] = None
+    with pytest.raises(wb.ValidationError, match="unit_id column 'user': must not be missing.*first at row 150"):
+        evaluate_tabular(chunks(bad), PI, unit_id="user", **KW)
+    as_float = df.assign(user=df["user"].astype(float))  # an int column with nulls, as read from Parquet
+    _close(evaluate_tabular(df, PI, unit_id="user", **KW), evaluate_tabular(chunks(as_float), PI, unit_id="user", **KW))
+    as_float.loc[150, "user"] = np.nan
+    with pytest.raises(wb.ValidationError, match="unit_id column 'user': must not be missing.*first at row 150"):
+        evaluate_tabular(chunks(as_float), PI, unit_id="user", **KW)
+
+
+def test_string_columns_are_refused_not_parsed():
+    with pytest.raises(wb.ValidationError, match="must be numeric; column 'a'"):
+        wb.resample.bootstrap_ci([pd.DataFrame({"a": ["0.1", "0.2", "0.3"]})], resampling="poisson")
+    df = _frame()
+    for col, kw in (("pi_1", {}), ("q_2", {"estimators": ["dr"], "reward_model": Q})):
+        with pytest.raises(wb.ValidationError, match=f"must be numeric; column '{col}'"):
+            evaluate_tabular(df.assign(**{col: df[col].astype(str)}), PI, **{**KW, **kw})
+
+
+def test_groups_with_a_one_shot_iterator_in_one_pass():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.random(100), "g": np.arange(100) % 7})
+    kw = dict(columns=["a"], groups="g", n_resamples=200, random_state=1)
+    ref = bootstrap_loss_matrix([df.iloc[:50], df.iloc[50:]], **kw)
+    out = bootstrap_loss_matrix((df.iloc[s:s + 30] for s in range(0, 100, 30)), **kw)
+    assert out.n_groups == ref.n_groups == 7
+    np.testing.assert_allclose([out.ci_low, out.ci_high], [ref.ci_low, ref.ci_high], rtol=1e-12)
