@@ -119,3 +119,125 @@ def test_truth_accepts_policy_objects_and_has_a_short_repr(small_truth):
 def test_simulate_bandit_checks_each_parameter_by_name(kw, field):
     with pytest.raises(ValidationError, match=f"^{field}:"):
         simulate_bandit(**{"n_rounds": 50, **kw})
+
+
+# -- the routing simulator's truth ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def routing():
+    from workbench.data import simulate_routing
+
+    return simulate_routing(30_000, random_state=5)
+
+
+@pytest.mark.parametrize("bad", [2.5, -1, 7, np.nan])
+def test_routing_truth_rejects_a_bad_per_row_policy(routing, bad):
+    # 2.5 used to become model 2, -1 the last model; 7 and NaN were bare IndexErrors.
+    _, truth = routing
+    policy = np.zeros(len(truth))
+    policy[7] = bad
+    for fn in (lambda p: truth.value(p, 0.5), truth.quality, truth.cost):
+        with pytest.raises(ValidationError, match=r"^policy: .*first at row 7"):
+            fn(policy)
+    policy[7] = 3  # a valid index still works
+    assert truth.quality(policy) == pytest.approx(truth.expected_quality[:, 0].mean()
+                                                  + (truth.expected_quality[7, 3] - truth.expected_quality[7, 0])
+                                                  / len(truth))
+
+
+def test_routing_bandit_truth_draws_the_logs_noise_and_reads_policies(routing):
+    # The logged rewards and a rollout of the logger have the same spread (Beta quality, log-normal
+    # cost), not the spread of the expected rewards alone (sd 0.15 against 0.25 at lam = 0.5).
+    from workbench.ope import DeterministicPolicy
+
+    log, truth = routing
+    lam = 0.5
+    bt = truth.bandit_truth(lam)
+    real = log.quality - lam * log.cost
+    draw = bt.sample_rewards(log.behavior_dist, random_state=1)
+    assert draw.std() == pytest.approx(real.std(), rel=0.05)
+    assert abs(draw.mean() - bt.behavior_value) < 4 * draw.std() / np.sqrt(len(draw))
+    assert bt.context is not None and bt.context.shape == log.context.shape
+    assert bt.policy_value(DeterministicPolicy(1)) == pytest.approx(truth.value(np.ones(len(log)), lam))
+    bare = type(truth)(truth.expected_quality, truth.expected_cost, truth.behavior_dist, truth.model_names)
+    assert bare.bandit_truth(lam).policy_value(log.behavior_dist) == pytest.approx(bt.behavior_value)
+    with pytest.raises(ValidationError, match="sample_rewards.*output_cost"):
+        bare.bandit_truth(lam).sample_rewards(log.behavior_dist)
+    with pytest.raises(ValidationError, match="^lam:"):
+        truth.bandit_truth(-1)
+
+
+def test_routing_best_router_checks_allowed(routing):
+    _, truth = routing
+    n, k = truth.expected_quality.shape
+    allowed = np.ones((n, k), bool)
+    allowed[:, 0] = False
+    assert (truth.best_router(0.5, allowed=allowed) != 0).all()
+    allowed[3] = False  # nothing allowed in row 3: there is no best model there
+    with pytest.raises(ValidationError, match=r"^allowed: must allow at least one model.*first at row 3"):
+        truth.best_router(0.5, allowed=allowed)
+    with pytest.raises(ValidationError, match=r"^allowed: must have shape"):
+        truth.best_router(0.5, allowed=np.ones((n, k - 1), bool))
+    with pytest.raises(ValidationError, match=r"^allowed: must be booleans"):
+        truth.best_router(0.5, allowed=np.full((n, k), 0.5))
+
+
+def test_short_reprs_of_simulated_containers(routing):
+    from workbench.data import simulate_drifting_stream, simulate_pricing
+
+    log, truth = routing
+    _, ptruth = simulate_pricing(500, random_state=0)
+    stream = simulate_drifting_stream(n_periods=3, points_per_period=50, random_state=0)
+    for obj, start in ((truth, "RoutingTruth(30,000 prompts"), (ptruth, "ContinuousTruth(500 rows"),
+                       (ptruth.problem, "PricingProblem(3 context dims"), (stream, "DriftingStream(150 points")):
+        text = repr(obj)
+        assert text.startswith(start) and len(text) < 140, text
+    assert "RoutingLog" in log._repr_html_() and "DriftingStream" in stream._repr_html_()
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"n_rounds": 2.5}, "n_rounds"), ({"dim_context": 1.5}, "dim_context"), ({"a_min": "1"}, "a_min"),
+    ({"problem_seed": 1.5}, "problem_seed"), ({"logging_sd": np.inf}, "logging_sd"),
+    ({"logging_sd": -1}, "logging_sd"), ({"gamma": np.nan}, "gamma")])
+def test_simulate_pricing_checks_each_parameter_by_name(kw, field):
+    from workbench.data import simulate_pricing
+
+    with pytest.raises(ValidationError, match=f"^{field}:"):
+        simulate_pricing(**{"n_rounds": 50, **kw})
+
+
+def test_simulate_routing_checks_n_prompts():
+    from workbench.data import simulate_routing
+
+    with pytest.raises(ValidationError, match="^n_prompts:"):
+        simulate_routing(2.5)
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"n_datasets": 2.5}, "n_datasets"), ({"n_splits": 1}, "n_splits"), ({"n_splits": 0}, "n_splits"),
+    ({"n": 10.5}, "n"), ({"n_repeats": 0}, "n_repeats"), ({"n": 2, "n_splits": 2}, "n")])
+def test_null_cv_scores_checks_each_parameter_by_name(kw, field):
+    # n_splits=1 returned all-NaN scores silently, 0 was a ZeroDivisionError, 2.5 data sets became 2.
+    from workbench.resample.simulate import null_cv_scores
+
+    with pytest.raises(ValidationError, match=f"^{field}:"):
+        null_cv_scores(**{"n_datasets": 2, "n": 10, "n_splits": 5, **kw})
+
+
+def test_null_cv_scores_accepts_an_integral_float():
+    from workbench.resample.simulate import null_cv_scores
+
+    a, b = null_cv_scores(2, n=10.0, n_splits=5, n_repeats=1, random_state=0)  # 10.0 was a TypeError
+    assert a.shape == (2, 5) and np.isfinite(a).all()
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"pool_size": 0}, "pool_size"), ({"pool_size": -1}, "pool_size"), ({"pool_size": 1.5}, "pool_size"),
+    ({"pool_size": 1}, "pool_size"), ({"pool_size": 0.001}, "pool_size"), ({"train_fraction": 2}, "train_fraction"),
+    ({"train_fraction": 0}, "train_fraction"), ({"shift": "prior", "shift_strength": -1}, "shift_strength"),
+    ({"shift": "noise", "shift_strength": np.nan}, "shift_strength"), ({"n_models": 2.5}, "n_models")])
+def test_model_zoo_checks_each_parameter_by_name(kw, field):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.raises(ValidationError, match=f"^{field}:"):
+        make_model_zoo(X, y, **{"n_models": 2, "cache_dir": False, "progress": False, **kw})

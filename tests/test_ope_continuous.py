@@ -259,3 +259,104 @@ def test_estimator_validation_errors():
         evaluate_continuous_policy({"action": c}, c, bandwidth=1.0)
     with pytest.raises(ValidationError, match="boundary"):
         smoothed_policy_weights(log, c, 1.0, boundary="reflect")
+
+
+# -- clusters, seeds, degenerate logs and defaults ------------------------------------------------
+def _doubled(log, c):
+    # Every row twice, the two copies forming one unit: a clustered log with nothing new in it.
+    idx = np.repeat(np.arange(len(log)), 2)
+    dup = ContinuousBanditLog(action=log.action[idx], reward=log.reward[idx], density=log.density[idx],
+                              a_min=log.a_min, a_max=log.a_max, context=log.context[idx], unit_id=idx)
+    return dup, c[idx]
+
+
+@pytest.mark.parametrize("resampling", ["poisson", "multinomial"])
+def test_unit_ids_are_resampled_by_both_schemes(resampling):
+    # Resampling the units of the doubled log is resampling the rows of the original: same draws,
+    # same intervals. The multinomial scheme used to draw rows and ignore unit_id (too narrow by ~1/sqrt 2).
+    log, truth = simulate_pricing(300, random_state=0)
+    c = truth.optimal_action()
+    dup, cd = _doubled(log, c)
+    cols = ["value", "ci_low", "ci_high", "se"]
+    a = evaluate_continuous_policy(log, c, bandwidth=0.5, n_bootstrap=200, resampling=resampling)
+    b = evaluate_continuous_policy(dup, cd, bandwidth=0.5, n_bootstrap=200, resampling=resampling)
+    np.testing.assert_allclose(b[cols].to_numpy(), a[cols].to_numpy(), rtol=1e-10)
+
+
+def test_bandwidth_sweep_shares_one_seed_for_a_generator():
+    log, truth = simulate_pricing(400, random_state=0)
+    c = truth.optimal_action()
+    out = bandwidth_sweep(log, c, [0.5, 0.5], n_bootstrap=50, random_state=np.random.default_rng(1))
+    first, second = out.iloc[:2], out.iloc[2:]
+    np.testing.assert_array_equal(first[["ci_low", "ci_high", "se"]].to_numpy(),
+                                  second[["ci_low", "ci_high", "se"]].to_numpy())
+    again = bandwidth_sweep(log, c, [0.5, 0.5], n_bootstrap=50, random_state=np.random.default_rng(1))
+    assert out.equals(again)
+
+
+def test_single_row_or_unit_gives_nan_intervals():
+    from workbench.ope.evaluate import OPEDiagnosticWarning
+
+    log, truth = simulate_pricing(50, logging="uniform", random_state=0)
+    c = np.full(50, 5.0)
+    with pytest.warns(OPEDiagnosticWarning, match="single row"):
+        out = evaluate_continuous_policy(log[[0]], c[:1], bandwidth=9.0, kernel="box", n_bootstrap=20)
+    assert out[["ci_low", "ci_high", "se"]].isna().all().all() and np.isfinite(out["value"]).all()
+    one_unit = ContinuousBanditLog(action=log.action, reward=log.reward, density=log.density, a_min=1, a_max=10,
+                                   unit_id=np.zeros(50, int))
+    with pytest.warns(OPEDiagnosticWarning, match="single unit"):
+        out = evaluate_continuous_policy(one_unit, c, bandwidth=1.0, n_bootstrap=20, resampling="multinomial")
+    assert out[["ci_low", "ci_high", "se"]].isna().all().all()
+
+
+def test_empty_log_is_refused():
+    with pytest.raises(ValidationError, match="^action: .*empty"):
+        ContinuousBanditLog(action=[], reward=[], density=[], a_min=0, a_max=1)
+
+
+def test_truth_kernel_default_is_the_estimators_default():
+    # truth.policy_value(c, bandwidth=h) must be the V(pi_h) that evaluate_continuous_policy(..., bandwidth=h)
+    # estimates; it used to default to the box kernel.
+    import inspect
+
+    log, truth = simulate_pricing(300, random_state=0)
+    c = truth.optimal_action()
+    default = inspect.signature(evaluate_continuous_policy).parameters["kernel"].default
+    assert truth.policy_value(c, bandwidth=1.0) == truth.policy_value(c, bandwidth=1.0, kernel=default)
+    assert truth.policy_value(c, bandwidth=1.0) != truth.policy_value(c, bandwidth=1.0, kernel="box")
+    np.testing.assert_array_equal(truth.sample_rewards(c, bandwidth=1.0, random_state=0),
+                                  truth.sample_rewards(c, bandwidth=1.0, kernel=default, random_state=0))
+
+
+def _mc_args():
+    sim = lambda rs: simulate_pricing(100, random_state=rs)  # noqa: E731
+    return sim, lambda lg, t: t.optimal_action()
+
+
+def test_n_folds_and_n_replicates_are_not_truncated():
+    for n_folds in (2.5, "x", True):
+        with pytest.raises(ValidationError, match="^n_folds:"):
+            ContinuousRewardModel(lambda x, a: a, n_folds=n_folds)
+    with pytest.raises(ValidationError, match="^n_replicates:"):
+        bandwidth_monte_carlo(*_mc_args(), [0.5], n_replicates=2.5)
+
+
+def test_bandwidth_must_be_a_number():
+    # float(True) is 1.0 and float("0.5") 0.5: neither is a bandwidth.
+    log, truth = simulate_pricing(100, random_state=0)
+    c = truth.optimal_action()
+    for bw in (True, "0.5", np.nan):
+        with pytest.raises(ValidationError, match="^bandwidth:"):
+            smoothed_policy_weights(log, c, bw)
+        with pytest.raises(ValidationError, match="^bandwidth:"):
+            evaluate_continuous_policy(log, c, bandwidth=bw)
+        with pytest.raises(ValidationError, match="^bandwidth:"):
+            truth.policy_value(c, bandwidth=bw)
+    with pytest.raises(ValidationError, match="^bandwidths:"):
+        bandwidth_sweep(log, c, [True])
+
+
+def test_monte_carlo_names_the_estimators_it_supports():
+    # No reward model in a Monte Carlo run: the message names the estimators, not a missing parameter.
+    with pytest.raises(ValidationError, match=r"^estimators: must be one of \['ips', 'snips'\]"):
+        bandwidth_monte_carlo(*_mc_args(), [0.5], n_replicates=2, estimators=["dr"])

@@ -202,3 +202,49 @@ def test_routing_simulator_truth_and_quality_distribution():
     assert abs(est.value - truth.quality(mid)) < 4 * est.se
     with pytest.raises(ValidationError, match="lam"):
         log.bandit_log(-1.0)
+
+
+@pytest.mark.parametrize("resampling", ["poisson", "multinomial"])
+def test_unit_ids_are_resampled_by_both_schemes(resampling):
+    # Every row twice, the copies forming one unit: resampling units of the doubled data is resampling
+    # rows of the original (same draws). The multinomial scheme used to ignore unit_id.
+    rng = np.random.default_rng(0)
+    r, w = rng.normal(size=200), rng.exponential(size=200)
+    idx = np.repeat(np.arange(200), 2)
+    a = off_policy_cdf_from_weights(r, w, n_bootstrap=100, resampling=resampling, random_state=3)
+    b = off_policy_cdf_from_weights(r[idx], w[idx], unit_id=idx, n_bootstrap=100, resampling=resampling,
+                                    random_state=3)
+    np.testing.assert_allclose(b.replicate_cdfs, a.replicate_cdfs, atol=1e-12)
+    assert b.mean().se == pytest.approx(a.mean().se, rel=1e-10)
+    # Ids are matched by value, not by position: shuffling the rows does not change the draws.
+    perm = rng.permutation(400)
+    c = off_policy_cdf_from_weights(r[idx][perm], w[idx][perm], unit_id=idx[perm], n_bootstrap=100,
+                                    resampling=resampling, random_state=3)
+    np.testing.assert_allclose(c.replicate_cdfs, b.replicate_cdfs, atol=1e-12)
+
+
+def test_unit_ids_are_validated_as_in_the_log():
+    # [None] * n used to be one cluster, and [1, "1"] one unit (numpy made both the string "1").
+    r, w = np.arange(10.0), np.ones(10)
+    for bad in ([None] * 10, [1, "1"] + list(range(2, 10)), [0.5] * 10, [True] * 10):
+        with pytest.raises(ValidationError, match="^unit_id:"):
+            off_policy_cdf_from_weights(r, w, unit_id=bad, n_bootstrap=10)
+    ok = off_policy_cdf_from_weights(r, w, unit_id=list(range(10)), n_bootstrap=10)
+    assert ok.n == 10
+
+
+def test_max_thresholds_and_self_normalize_are_not_coerced():
+    r, w = np.arange(10.0), np.ones(10)
+    for m in (2.5, 0, -3):
+        with pytest.raises(ValidationError, match="^max_thresholds:"):
+            off_policy_cdf_from_weights(r, w, max_thresholds=m, n_bootstrap=10)
+    with pytest.raises(ValidationError, match="^self_normalize:"):
+        off_policy_cdf_from_weights(r, w, self_normalize="no", n_bootstrap=10)
+
+
+def test_evaluate_refuses_nan_and_gives_the_limits_at_infinity():
+    res = off_policy_cdf_from_weights(np.arange(10.0), np.ones(10), n_bootstrap=10)
+    with pytest.raises(ValidationError, match=r"^t: must not be NaN.*first at row 1"):
+        res.evaluate([0.0, np.nan])
+    # The CDF's limits: 0 at -inf, the CDF at the largest reward (here 1, self-normalised) at +inf.
+    np.testing.assert_array_equal(res.evaluate([-np.inf, 4.5, np.inf]), [0.0, 0.5, 1.0])

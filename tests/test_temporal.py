@@ -81,3 +81,25 @@ def test_best_model_is_indexed_among_all_models_whatever_their_order(order):
     first = bt[bt["period"] == 1].iloc[0]
     assert first["best_model"] == "good" and first["best_loss"] == 0.0 and first["regret"] >= 0
     assert (bt["regret"] >= 0).all()
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"season": 0}, "season"), ({"season": 2}, "season"), ({"angle": np.nan}, "angle"),
+    ({"label_noise": 2}, "label_noise"), ({"label_noise": -1}, "label_noise"), ({"n_periods": 2.5}, "n_periods"),
+    ({"points_per_period": 100.5}, "points_per_period"), ({"anomaly_period": 1.5}, "anomaly_period"),
+    ({"n_features": 1}, "n_features")])
+def test_drifting_stream_checks_each_parameter_by_name(kw, field):
+    # season 0 or a NaN angle made every concept NaN (all labels 0); label noise 2 flipped every label;
+    # non-integral sizes were TypeErrors or IndexErrors deep in numpy.
+    with pytest.raises(ValidationError, match=f"^{field}:"):
+        simulate_drifting_stream(**{"n_periods": 4, "points_per_period": 20, "random_state": 0, **kw})
+
+
+def test_window_and_train_window_must_be_integers():
+    stream = simulate_drifting_stream(n_periods=3, points_per_period=40, random_state=0)
+    with pytest.raises(ValidationError, match="^train_window:"):
+        train_historical_models(stream, train_window=1.5)
+    log, avail = _toy()
+    with pytest.raises(ValidationError, match="^window:"):
+        temporal_backtest(log, avail, window=1.5)
+    assert temporal_backtest(log, avail, window=2.0).shape[0] > 0  # an integral float is fine

@@ -11,6 +11,29 @@ from ..results import frame_to_html
 from .logs import _index_rows
 
 
+def check_unit_id(unit_id, n: int, field: str = "unit_id") -> np.ndarray:
+    """Unit ids: 1-D, one per row, all integers or all strings.
+
+    A list is inspected element by element before numpy converts it: ``np.asarray([1, "1"])`` makes
+    both ids the string "1" (one unit), and None or NaN ids would silently become a unit of their own.
+    """
+    uid = unit_id.to_numpy() if hasattr(unit_id, "to_numpy") else unit_id
+    uid = uid if isinstance(uid, np.ndarray) else np.asarray(uid, dtype=object)
+    if uid.ndim != 1:
+        raise ValidationError(field, f"must be 1-D integers or strings, got shape {uid.shape}")
+    check_length(uid, n, field)
+    if uid.dtype == object:
+        is_str = np.fromiter((isinstance(v, str) for v in uid), bool, uid.size)
+        is_int = np.fromiter((isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in uid),
+                             bool, uid.size)
+        ok = is_str if is_str.sum() >= is_int.sum() else is_int
+        raise_if_any(~ok, field, "must be all integers or all strings (no missing, boolean or mixed ids)", uid)
+        uid = uid.astype(str) if is_str.all() else uid.astype(np.int64)
+    if uid.dtype.kind not in "iuUS":
+        raise ValidationError(field, f"must be 1-D integers or strings, got dtype {uid.dtype}")
+    return uid
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class ContinuousBanditLog:
     """Logged feedback where the action is a number in [a_min, a_max] (a price, a dose, a bid).
@@ -69,6 +92,9 @@ class ContinuousBanditLog:
             raise ValidationError("a_max", f"must be greater than a_min, got [{self.a_min:g}, {self.a_max:g}]")
         action = check_finite(as_array(self.action, "action", ndim=1), "action")
         n = action.shape[0]
+        if n == 0:
+            # No estimator is defined on zero rows; fail here rather than deep inside numpy later.
+            raise ValidationError("action", "must have at least one row (the log is empty)")
         raise_if_any((action < self.a_min) | (action > self.a_max), "action",
                      f"must be within [a_min, a_max] = [{self.a_min:g}, {self.a_max:g}]", action)
         set_("action", readonly(action))
@@ -91,11 +117,7 @@ class ContinuousBanditLog:
             check_length(ctx, n, "context")
             set_("context", readonly(check_finite(ctx, "context")))
         if self.unit_id is not None:
-            uid = np.asarray(self.unit_id)
-            if uid.ndim != 1 or uid.dtype.kind not in "iuUS":
-                raise ValidationError("unit_id", f"must be 1-D integers or strings, got {uid.dtype} {uid.shape}")
-            check_length(uid, n, "unit_id")
-            set_("unit_id", readonly(uid))
+            set_("unit_id", readonly(check_unit_id(self.unit_id, n)))
 
     def __len__(self) -> int:
         return int(self.action.shape[0])

@@ -32,7 +32,8 @@ from scipy.special import expit
 
 from .._kernels import check_kernel_args, sample_smoothed, smoothed_quadrature
 from .._random import check_random_state
-from .._validation import ValidationError, as_array, check_choice, check_finite, raise_if_any
+from .._validation import (ValidationError, as_array, check_choice, check_finite, check_int, check_real,
+                           raise_if_any)
 from .continuous_log import ContinuousBanditLog
 
 _CELLS = 512  # price cells of the piecewise-constant CappedIGW density
@@ -63,9 +64,20 @@ class PricingProblem:
     @classmethod
     def make(cls, dim_context: int = 3, problem_seed: int = 0, a_min: float = 1.0, a_max: float = 10.0,
              **kw) -> "PricingProblem":
+        # By name: int(1.5) would silently pick world 1, and a_min="1" failed in a comparison.
+        dim_context = check_int(dim_context, "dim_context", low=1)
+        problem_seed = check_int(problem_seed, "problem_seed", low=0)
+        a_min, a_max = check_real(a_min, "a_min"), check_real(a_max, "a_max")
+        if not a_min < a_max:
+            raise ValidationError("a_max", f"must be greater than a_min, got [{a_min:g}, {a_max:g}]")
         rng = np.random.default_rng(problem_seed)
-        b = rng.standard_normal(int(dim_context))
-        return cls(coef=b / np.linalg.norm(b), a_min=float(a_min), a_max=float(a_max), **kw)
+        b = rng.standard_normal(dim_context)
+        return cls(coef=b / np.linalg.norm(b), a_min=a_min, a_max=a_max, **kw)
+
+    def __repr__(self) -> str:
+        # The default dataclass repr would print the coefficient array.
+        return (f"PricingProblem({self.coef.shape[0]} context dims, prices in [{self.a_min:g}, {self.a_max:g}], "
+                f"v0={self.v0:g}, spread={self.spread:g}, scale={self.scale:g})")
 
     def willingness_to_pay(self, context: np.ndarray) -> np.ndarray:
         return self.v0 + self.spread * np.tanh(np.asarray(context) @ self.coef)
@@ -221,6 +233,12 @@ class ContinuousTruth:
     context: np.ndarray
     logger: object
 
+    def __repr__(self) -> str:
+        # The default dataclass repr would print every context row.
+        kind = getattr(self.logger, "kind", type(self.logger).__name__)
+        return (f"ContinuousTruth({self.context.shape[0]:,} rows, {self.context.shape[1]} context dims, "
+                f"prices in [{self.a_min:g}, {self.a_max:g}], {kind} logger)")
+
     @property
     def a_min(self) -> float:
         return self.problem.a_min
@@ -245,10 +263,13 @@ class ContinuousTruth:
                      f"must be within [{self.a_min:g}, {self.a_max:g}]", c)
         return c
 
-    def policy_value(self, target_action, bandwidth: float | None = None, kernel: str = "box",
+    def policy_value(self, target_action, bandwidth: float | None = None, kernel: str = "epanechnikov",
                      boundary: str = "renormalize") -> float:
         """Exact value on the log's contexts of the deterministic policy a = target_action (no
         bandwidth) or of its kernel-smoothed version pi_h (Gauss-Legendre quadrature).
+
+        ``kernel`` defaults to the estimators' default ("epanechnikov"), so ``policy_value(c,
+        bandwidth=h)`` is the V(pi_h) that ``evaluate_continuous_policy(log, c, bandwidth=h)`` estimates.
 
         With ``boundary="none"`` this is the quantity the un-renormalised kernel estimators
         target, ∫_{[a_min, a_max]} K_h(a - c) q(x, a) da, which is not a policy value near an edge.
@@ -256,7 +277,7 @@ class ContinuousTruth:
         c = self._target(target_action)
         if bandwidth is None:
             return float(np.mean(self.expected_reward(c)))
-        h = check_kernel_args(kernel, bandwidth, boundary)
+        h = check_kernel_args(kernel, _check_bandwidth(bandwidth), boundary)
         nodes, wts = smoothed_quadrature(c, h, kernel, self.a_min, self.a_max, boundary)
         return float(np.mean(np.sum(wts * self.expected_reward(nodes), axis=1)))
 
@@ -267,16 +288,24 @@ class ContinuousTruth:
                                (self.context.shape[0], n_nodes))
         return float(np.mean(np.sum(self.logger.density(grid) * self.expected_reward(grid), axis=1) * L / n_nodes))
 
-    def sample_rewards(self, target_action, bandwidth: float | None = None, kernel: str = "box",
+    def sample_rewards(self, target_action, bandwidth: float | None = None, kernel: str = "epanechnikov",
                        random_state=None) -> np.ndarray:
-        """Roll a (smoothed) pricing policy out on the log's contexts: one revenue per row."""
+        """Roll a (smoothed) pricing policy out on the log's contexts: one revenue per row.
+
+        ``kernel`` defaults to the estimators' default, as in :meth:`policy_value`.
+        """
         rng = check_random_state(random_state)
         c = self._target(target_action)
         if bandwidth is not None:
-            h = check_kernel_args(kernel, bandwidth, "renormalize")
+            h = check_kernel_args(kernel, _check_bandwidth(bandwidth), "renormalize")
             c = sample_smoothed(c, h, kernel, self.a_min, self.a_max, rng)
         buy = rng.random(c.shape) < self.problem.purchase_probability(self.context, c)
         return c * buy
+
+
+def _check_bandwidth(bandwidth) -> float:
+    # float(True) is 1.0 and float("0.5") is 0.5: a bandwidth must be a real number, not converted.
+    return check_real(bandwidth, "bandwidth")
 
 
 def simulate_pricing(n_rounds: int, dim_context: int = 3, logging: str = "gaussian", logging_sd: float = 1.0,
@@ -317,12 +346,14 @@ def simulate_pricing(n_rounds: int, dim_context: int = 3, logging: str = "gaussi
     True
     """
     check_choice(logging, "logging", LOGGERS)
-    n_rounds, dim_context = int(n_rounds), int(dim_context)
-    if n_rounds < 1 or dim_context < 1:
-        raise ValidationError("n_rounds", f"need n_rounds >= 1 and dim_context >= 1, got {n_rounds}, {dim_context}")
-    if not (np.isfinite(a_min) and np.isfinite(a_max) and a_min < a_max):
-        raise ValidationError("a_max", f"need finite a_min < a_max, got [{a_min}, {a_max}]")
+    n_rounds = check_int(n_rounds, "n_rounds", low=1)  # int(2.5) would silently simulate 2 rounds
+    # The loggers' parameters are checked by name whichever logger is used: an infinite logging_sd
+    # used to surface as a bad "action".
+    logging_sd = check_real(logging_sd, "logging_sd", low=0.0)
+    logging_bandwidth = check_real(logging_bandwidth, "logging_bandwidth", low=0.0)
+    gamma = check_real(gamma, "gamma", low=0.0)
     problem = PricingProblem.make(dim_context, problem_seed, a_min, a_max)
+    a_min, a_max = problem.a_min, problem.a_max
     rng = check_random_state(random_state)
     x = rng.standard_normal((n_rounds, dim_context))
     logger = _Logger(problem, x, logging, logging_sd, logging_bandwidth, gamma)

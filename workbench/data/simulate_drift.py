@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .._random import check_random_state
-from .._validation import ValidationError, check_choice
+from .._validation import ValidationError, check_choice, check_int, check_real
+from ..results import frame_to_html
 from .logs import PredictionLog
 
 DRIFTS = ("recurring", "gradual", "abrupt")
@@ -35,6 +37,18 @@ class DriftingStream:
     def n_periods(self) -> int:
         return int(self.concept.shape[0])
 
+    def summary(self) -> dict:
+        return {"points": int(self.X.shape[0]), "features": int(self.X.shape[1]), "periods": self.n_periods,
+                "positive share": float(self.y.mean()), "corrupted periods": int(self.corrupted.sum())}
+
+    def __repr__(self) -> str:
+        # The default dataclass repr would print every array in full.
+        return (f"DriftingStream({self.X.shape[0]:,} points, {self.X.shape[1]} features, {self.n_periods} periods, "
+                f"{int(self.corrupted.sum())} corrupted)")
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(pd.DataFrame([self.summary()]), caption="DriftingStream")
+
 
 def simulate_drifting_stream(n_periods: int = 12, points_per_period: int = 400, n_features: int = 5,
                              drift: str = "recurring", season: int = 4, angle: float = 0.6,
@@ -46,7 +60,8 @@ def simulate_drifting_stream(n_periods: int = 12, points_per_period: int = 400, 
     drifts: "recurring" swings the direction between -``angle`` and +``angle`` radians with period
     ``season`` (seasonality: the model trained one season ago matches today's concept); "gradual" rotates by ``angle`` radians per period;
     "abrupt" switches to a new direction halfway. ``anomaly_period`` flips 40% of the labels of that
-    period (a logging bug), so a model trained on it is poor.
+    period (a logging bug), so a model trained on it is poor. ``season`` is an integer >= 3 (it is
+    checked whatever the drift), ``label_noise`` is in [0, 0.5] and ``angle`` is finite.
 
     Examples
     --------
@@ -56,10 +71,18 @@ def simulate_drifting_stream(n_periods: int = 12, points_per_period: int = 400, 
     ((600, 5), 6)
     """
     check_choice(drift, "drift", DRIFTS)
-    if n_periods < 2 or points_per_period < 10 or n_features < 2:
-        raise ValidationError("n_periods", "need n_periods >= 2, points_per_period >= 10 and n_features >= 2")
-    if anomaly_period is not None and not 0 <= anomaly_period < n_periods:
-        raise ValidationError("anomaly_period", f"must be in [0, {n_periods}), got {anomaly_period}")
+    # Each parameter by name (even when the chosen drift does not use it): 2.5 periods or 100.5 points
+    # would fail deep in numpy, season 0 or a NaN angle would make every concept NaN (all labels 0), and
+    # a label noise of 2 would flip every label. A season of 1 or 2 samples sin(2 pi t / season) only
+    # at its zeros: the "recurring" concept would never move.
+    n_periods = check_int(n_periods, "n_periods", low=2)
+    points_per_period = check_int(points_per_period, "points_per_period", low=10)
+    n_features = check_int(n_features, "n_features", low=2)
+    season = check_int(season, "season", low=3)
+    angle = check_real(angle, "angle")
+    label_noise = check_real(label_noise, "label_noise", low=0.0, high=0.5)  # 0.5: labels are coin flips
+    if anomaly_period is not None:
+        anomaly_period = check_int(anomaly_period, "anomaly_period", low=0, high=n_periods - 1)
     rng = check_random_state(random_state)
     base = rng.standard_normal(n_features)
     base /= np.linalg.norm(base)
@@ -104,8 +127,7 @@ def train_historical_models(stream: DriftingStream, model=None, train_window: in
     from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
 
-    if train_window < 1:
-        raise ValidationError("train_window", f"must be >= 1, got {train_window}")
+    train_window = check_int(train_window, "train_window", low=1)  # 1.5 would silently train on 2 periods
     est = model if model is not None else LogisticRegression(max_iter=1000)
     probs, names, avail = [], [], []
     for k in range(stream.n_periods - 1):  # one model per period: a loop over periods, not rows

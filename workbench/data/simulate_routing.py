@@ -36,9 +36,10 @@ import pandas as pd
 from scipy.special import expit, softmax
 
 from .._random import check_random_state
-from .._validation import ValidationError, as_array, check_distribution
-from .logs import BanditLog
-from .simulate import BanditTruth
+from .._validation import ValidationError, as_array, check_distribution, check_int, check_real, raise_if_any
+from ..results import frame_to_html
+from .logs import BanditLog, _check_index
+from .simulate import BanditTruth, _sample_actions
 
 TOPICS = ("code", "math", "writing", "factual", "chat")
 TOPIC_PROBS = (0.25, 0.15, 0.2, 0.2, 0.2)
@@ -67,22 +68,38 @@ class RoutingTruth:
         Q_m(x_i) in (0, 1) and C_m(x_i) in cents.
     behavior_dist : ndarray (n, n_models)
     model_names : tuple of str
+    output_cost : ndarray (n, n_models), optional
+        The part of C_m(x_i) paid for output tokens (the part with log-normal noise); with it,
+        :meth:`bandit_truth` can draw rewards with the log's noise.
+    context : ndarray (n, 7), optional
+        The log's features, so that policy objects can be evaluated through :meth:`bandit_truth`.
     """
 
     expected_quality: np.ndarray
     expected_cost: np.ndarray
     behavior_dist: np.ndarray
     model_names: tuple
+    output_cost: np.ndarray | None = None
+    context: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.expected_quality.shape[0])
+
+    def __repr__(self) -> str:
+        # The default dataclass repr would print every array in full.
+        return (f"RoutingTruth({len(self):,} prompts, {len(self.model_names)} models, behavior quality "
+                f"{self.quality(self.behavior_dist):.4g}, behavior cost {self.cost(self.behavior_dist):.4g} cents)")
 
     def _dist(self, policy) -> np.ndarray:
-        d = np.asarray(policy, dtype=np.float64)
         n, k = self.expected_quality.shape
+        d = as_array(policy, "policy", ndim=(1, 2))
         if d.ndim == 1:
-            act = as_array(policy, "policy", ndim=1)
-            if act.shape[0] != n:
-                raise ValidationError("policy", f"must have {n} rows, got {act.shape[0]}")
+            if d.shape[0] != n:
+                raise ValidationError("policy", f"must have {n} rows, got {d.shape[0]}")
+            # Validated, never cast: astype(int) made 2.5 model 2 and -1 the last model.
+            act = _check_index(d, "policy", 0, k)
             d = np.zeros((n, k))
-            d[np.arange(n), act.astype(int)] = 1.0
+            d[np.arange(n), act] = 1.0
             return d
         if d.shape != (n, k):
             raise ValidationError("policy", f"must have shape {(n, k)}, got {d.shape}")
@@ -90,7 +107,7 @@ class RoutingTruth:
 
     def expected_reward(self, lam: float) -> np.ndarray:
         """Q - lambda * C, shape (n, n_models)."""
-        return self.expected_quality - float(lam) * self.expected_cost
+        return self.expected_quality - _check_lam(lam) * self.expected_cost
 
     def quality(self, policy) -> float:
         """Mean expected quality of a router (an (n, n_models) distribution or one model index per row)."""
@@ -102,23 +119,75 @@ class RoutingTruth:
 
     def value(self, policy, lam: float) -> float:
         """Exact value of a router at cost weight ``lam``: quality - lam * cost."""
-        return self.quality(policy) - float(lam) * self.cost(policy)
+        lam = _check_lam(lam)
+        return self.quality(policy) - lam * self.cost(policy)
 
     def best_router(self, lam: float, allowed=None) -> np.ndarray:
-        """The oracle router (argmax of Q - lam C per prompt), optionally among ``allowed`` (n, k) bool."""
+        """The oracle router (argmax of Q - lam C per prompt), optionally among ``allowed`` (n, k) bool.
+
+        Every row must allow at least one model: the argmax over nothing is not a choice.
+        """
         r = self.expected_reward(lam)
         if allowed is not None:
-            r = np.where(np.asarray(allowed, dtype=bool), r, -np.inf)
+            allowed = as_array(allowed, "allowed", ndim=2)
+            if allowed.shape != r.shape:
+                raise ValidationError("allowed", f"must have shape {r.shape}, got {allowed.shape}")
+            if allowed.dtype != bool:
+                # 0.5 or 2 would silently count as True: only booleans or 0 / 1 are a mask.
+                if not np.issubdtype(allowed.dtype, np.number):
+                    raise ValidationError("allowed", f"must be booleans, got dtype {allowed.dtype}")
+                raise_if_any(~np.isin(allowed, (0, 1)), "allowed", "must be booleans (or 0 / 1)")
+                allowed = allowed == 1
+            raise_if_any(~allowed.any(axis=1), "allowed", "must allow at least one model in every row")
+            r = np.where(allowed, r, -np.inf)
         return r.argmax(axis=1)
 
     def subset(self, idx) -> "RoutingTruth":
         """The truth of the rows selected by an integer array, a slice or a boolean mask."""
+        pick = lambda a: None if a is None else a[idx]  # noqa: E731
         return RoutingTruth(self.expected_quality[idx], self.expected_cost[idx], self.behavior_dist[idx],
-                            self.model_names)
+                            self.model_names, pick(self.output_cost), pick(self.context))
 
     def bandit_truth(self, lam: float) -> BanditTruth:
-        """The :class:`BanditTruth` of the log at weight ``lam`` (for tools that take one)."""
-        return BanditTruth(self.expected_reward(lam), self.behavior_dist, "continuous", 0.0)
+        """The :class:`BanditTruth` of the log at weight ``lam`` (for tools that take one).
+
+        Its ``sample_rewards`` draws the log's own noise (Beta quality, log-normal output tokens),
+        so rollouts have the spread of real rewards; that noise is not Gaussian, so ``noise_sd`` is
+        NaN. A truth built without ``output_cost`` cannot draw rewards (``policy_value`` still works).
+        """
+        lam = _check_lam(lam)
+        return _RoutingBanditTruth(self.expected_reward(lam), self.behavior_dist, "continuous", float("nan"),
+                                   self.context, quality=self.expected_quality, cost=self.expected_cost,
+                                   output_cost=self.output_cost, lam=lam)
+
+
+def _check_lam(lam) -> float:
+    return check_real(lam, "lam", low=0.0)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class _RoutingBanditTruth(BanditTruth):
+    """A BanditTruth whose rollouts draw the routing log's noise rather than Gaussian noise."""
+
+    quality: np.ndarray | None = None
+    cost: np.ndarray | None = None
+    output_cost: np.ndarray | None = None
+    lam: float = 0.0
+
+    def sample_rewards(self, policy, random_state=None) -> np.ndarray:
+        if self.output_cost is None:
+            raise ValidationError("sample_rewards", "needs the RoutingTruth's output_cost to draw the log's cost "
+                                  "noise", hint="use the truth returned by simulate_routing, or policy_value")
+        rng = check_random_state(random_state)
+        dist = self._dist(policy)
+        rows = np.arange(dist.shape[0])
+        actions = _sample_actions(dist, rng)
+        q = self.quality[rows, actions]
+        quality = rng.beta(q * _QUALITY_CONCENTRATION, (1 - q) * _QUALITY_CONCENTRATION)
+        out = self.output_cost[rows, actions]
+        noise = np.exp(_TOKEN_SD * rng.standard_normal(rows.size) - _TOKEN_SD**2 / 2)  # mean one, as in the log
+        cost = self.cost[rows, actions] - out + out * noise
+        return quality - self.lam * cost
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,6 +262,14 @@ class RoutingLog:
         out["output_tokens"] = self.output_tokens
         return out
 
+    def summary(self) -> dict:
+        return {"prompts": len(self), "models": self.n_models, "quality mean": float(self.quality.mean()),
+                "cost mean (cents)": float(self.cost.mean()), "propensity min": float(self.propensity.min()),
+                "features": len(self.feature_names)}
+
+    def _repr_html_(self) -> str:
+        return frame_to_html(pd.DataFrame([self.summary()]), caption="RoutingLog")
+
     def __repr__(self) -> str:
         return (f"RoutingLog({len(self):,} prompts, {self.n_models} models, mean quality {self.quality.mean():.3f}, "
                 f"mean cost {self.cost.mean():.3f} cents)")
@@ -206,7 +283,8 @@ def _expected(topic, difficulty, prompt_tokens, models):
     out_tokens = BASE_OUTPUT_TOKENS[topic][:, None] * models["verbosity"].to_numpy()[None, :]
     cost = 100 * (prompt_tokens[:, None] * models["price_in"].to_numpy()[None, :]
                   + out_tokens * models["price_out"].to_numpy()[None, :]) / 1e6
-    return quality, cost, out_tokens
+    out_cost = 100 * out_tokens * models["price_out"].to_numpy()[None, :] / 1e6
+    return quality, cost, out_tokens, out_cost
 
 
 def _logging_router(topic, difficulty, k, temperature, epsilon):
@@ -254,9 +332,7 @@ def simulate_routing(n_prompts: int, temperature: float = 0.5, epsilon: float = 
     >>> truth.value(truth.best_router(0.5), 0.5) >= truth.value(log.behavior_dist, 0.5)
     True
     """
-    n = int(n_prompts)
-    if n < 1:
-        raise ValidationError("n_prompts", f"must be >= 1, got {n_prompts}")
+    n = check_int(n_prompts, "n_prompts", low=1)  # int(2.5) would silently simulate 2 prompts
     if not temperature > 0:
         raise ValidationError("temperature", f"must be > 0, got {temperature}")
     if not 0 < epsilon <= 1:
@@ -268,7 +344,7 @@ def simulate_routing(n_prompts: int, temperature: float = 0.5, epsilon: float = 
     difficulty = rng.beta(2.0, 3.0, n)
     difficulty = np.where(topic == 1, np.sqrt(difficulty), difficulty)  # math prompts skew hard
     prompt_tokens = np.round(np.exp(rng.normal(5.3, 0.6, n))).clip(5, None)
-    Q, C, out_mean = _expected(topic, difficulty, prompt_tokens, models)
+    Q, C, out_mean, out_cost = _expected(topic, difficulty, prompt_tokens, models)
     dist = _logging_router(topic, difficulty, k, temperature, epsilon)
     cum = np.cumsum(dist, axis=1)
     action = np.minimum((rng.random(n)[:, None] > cum).sum(axis=1), k - 1)
@@ -289,4 +365,4 @@ def simulate_routing(n_prompts: int, temperature: float = 0.5, epsilon: float = 
     names = tuple(models["model"])
     log = RoutingLog(prompts, context, action, dist[rows, action], dist, quality, cost, np.round(out_tokens),
                      names, feature_names)
-    return log, RoutingTruth(Q, C, dist, names)
+    return log, RoutingTruth(Q, C, dist, names, out_cost, context)

@@ -9,7 +9,8 @@ import numpy as np
 
 from .._parallel import run_tasks
 from .._random import check_random_state
-from .._validation import ValidationError, as_array, check_choice, check_finite, check_integer_in_range
+from .._validation import (ValidationError, as_array, check_choice, check_finite, check_int,
+                           check_integer_in_range, check_real)
 from .logs import PredictionLog
 
 SHIFTS = (None, "noise", "prior", "missing_class")
@@ -79,12 +80,18 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
     ----------
     X, y : arrays (n, d) and (n,) with integer classes 0..k-1
     n_models : int
+    pool_size : float
+        Share of the points held out as the pool, in (0, 1).
+    train_fraction : float
+        Share of the training part each model is fitted on, in (0, 1].
     shift : {None, "noise", "prior", "missing_class"}
         Distribution shift between training and pool. "noise": Gaussian noise of
         ``shift_strength`` feature standard deviations added to the pool's features (covariate
         shift); "prior": the pool is subsampled so the class frequencies become geometric (label
         shift); "missing_class": the last class is removed from the training data (every model is
         blind to it).
+    shift_strength : float
+        Size of the "noise" or "prior" shift, >= 0 (0: no shift).
     cache_dir : path, None or False
         Where fitted zoos' predictions are cached as .npz (default ``$WORKBENCH_CACHE`` or
         ``~/.cache/workbench``); False disables caching. The key hashes the data and every argument.
@@ -113,8 +120,18 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
     if y.shape[0] != X.shape[0]:
         raise ValidationError("y", f"must have one label per row of X: got {y.shape[0]}, expected {X.shape[0]}")
     check_choice(shift, "shift", SHIFTS)
-    if int(n_models) < 1:
-        raise ValidationError("n_models", f"must be positive, got {n_models}")
+    n_models = check_int(n_models, "n_models", low=1)  # int(2.5) would silently fit 2 models
+    # Fractions, checked here by name (out of range, scikit-learn or numpy raised their own errors, or a
+    # pool_size of 1 left nothing to train on). A shift strength is a number of feature standard
+    # deviations ("noise") or the exponent of the geometric class priors ("prior"): >= 0, 0 meaning
+    # no shift; a negative "prior" strength would keep every point, silently.
+    pool_size = check_real(pool_size, "pool_size", low=0.0, high=1.0)
+    if not 0 < pool_size < 1:
+        raise ValidationError("pool_size", f"must be a fraction in (0, 1), got {pool_size!r}")
+    train_fraction = check_real(train_fraction, "train_fraction", low=0.0, high=1.0)
+    if train_fraction == 0:
+        raise ValidationError("train_fraction", f"must be in (0, 1], got {train_fraction!r}")
+    shift_strength = check_real(shift_strength, "shift_strength", low=0.0)
     seed = random_state if isinstance(random_state, (int, np.integer)) else None
     cdir = _cache_dir(cache_dir) if seed is not None else None
     cache_file = None
@@ -134,6 +151,9 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
     n_classes = int(y.max()) + 1
     perm = rng.permutation(X.shape[0])
     n_pool = int(round(pool_size * X.shape[0]))
+    if not 1 <= n_pool < X.shape[0]:
+        raise ValidationError("pool_size", f"leaves {n_pool} of {X.shape[0]} points in the pool: both the pool "
+                              "and the training part need at least one point")
     pool_idx, train_idx = perm[:n_pool], perm[n_pool:]
     X_train, y_train = X[train_idx], y[train_idx]
     X_pool, y_pool = X[pool_idx].copy(), y[pool_idx]
@@ -149,9 +169,12 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
         # Keep each pool point of class c with probability 0.5**(c * shift_strength): geometric priors.
         keep = rng.random(len(y_pool)) < 0.5 ** (y_pool * shift_strength)
         X_pool, y_pool = X_pool[keep], y_pool[keep]
-    members = _zoo_members(int(n_models), rng)
-    subsets = [rng.choice(len(y_train), size=max(n_classes * 2, int(train_fraction * len(y_train))), replace=False)
-               for _ in members]
+    members = _zoo_members(n_models, rng)
+    size = max(n_classes * 2, int(train_fraction * len(y_train)))
+    if size > len(y_train):
+        raise ValidationError("pool_size", f"leaves {len(y_train)} training points, fewer than the {size} each "
+                              f"model is trained on (at least 2 per class)", hint="use a smaller pool_size or more data")
+    subsets = [rng.choice(len(y_train), size=size, replace=False) for _ in members]
 
     def fit_predict(est, rows):
         import warnings

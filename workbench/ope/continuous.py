@@ -37,6 +37,8 @@ smoothing bias is not in the interval, which is why :func:`bandwidth_sweep` repo
 """
 from __future__ import annotations
 
+import warnings
+from types import SimpleNamespace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -45,10 +47,13 @@ import pandas as pd
 from .._engine import Resampling, ReplicateAccumulator, influence_values
 from .._intervals import interval as _interval
 from .._kernels import KERNELS, check_kernel_args, smoothed_density, smoothed_quadrature
-from .._random import check_random_state
-from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite, raise_if_any
+from .._random import check_random_state, seed_key
+from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int, check_real,
+                           raise_if_any)
 from ..data.continuous_log import ContinuousBanditLog
 from ..results import Estimate
+from .distributional import _replicate_weight_blocks
+from .evaluate import OPEDiagnosticWarning
 
 CONTINUOUS_ESTIMATORS = ("ips", "snips", "dr", "dm")
 CONTINUOUS_INTERVALS = ("percentile", "bca", "normal", "basic")
@@ -65,6 +70,11 @@ __all__ = ["CONTINUOUS_ESTIMATORS", "KERNELS", "ContinuousRewardModel", "smoothe
 
 
 # -- inputs -------------------------------------------------------------------------------------
+def _kernel_args(kernel, bandwidth, boundary) -> float:
+    # check_kernel_args converts with float(): True would be 1.0 and "0.5" 0.5. A bandwidth is a number.
+    return check_kernel_args(kernel, check_real(bandwidth, "bandwidth"), boundary)
+
+
 def _check_log(log) -> ContinuousBanditLog:
     if not isinstance(log, ContinuousBanditLog):
         raise ValidationError("log", f"must be a workbench.data.ContinuousBanditLog, got {type(log).__name__}",
@@ -104,7 +114,7 @@ def smoothed_policy_weights(log: ContinuousBanditLog, target_action, bandwidth: 
     True
     """
     log = _check_log(log)
-    h = check_kernel_args(kernel, bandwidth, boundary)
+    h = _kernel_args(kernel, bandwidth, boundary)
     c = _target_centers(log, target_action)
     return smoothed_density(log.action, c, h, kernel, log.a_min, log.a_max, boundary) / log.density
 
@@ -130,9 +140,9 @@ class ContinuousRewardModel:
     def __init__(self, model, n_folds: int = 5, random_state=0):
         if not (callable(model) or hasattr(model, "fit")):
             raise ValidationError("reward_model", "must be a scikit-learn regressor or a callable f(context, action)")
-        if int(n_folds) < 2:
-            raise ValidationError("n_folds", f"must be >= 2 so no row is predicted by a model fitted on it, got {n_folds}")
-        self.model, self.n_folds, self.random_state = model, int(n_folds), random_state
+        # >= 2 so no row is predicted by a model fitted on it; int(2.5) would silently be 2 folds.
+        n_folds = check_int(n_folds, "n_folds", low=2)
+        self.model, self.n_folds, self.random_state = model, n_folds, random_state
         self.fold_ = None
         self.models_ = None
 
@@ -207,14 +217,14 @@ def _terms(log, centers, h, kernel, boundary, qmodel, dr_direct, q_logged=None):
     return T, w
 
 
-def _check_estimators(estimators, qmodel):
+def _check_estimators(estimators, qmodel, options=CONTINUOUS_ESTIMATORS):
     if isinstance(estimators, str):
         estimators = [estimators]
     estimators = list(estimators)
     if not estimators:
         raise ValidationError("estimators", "must name at least one estimator")
     for e in estimators:
-        check_choice(e, "estimators", CONTINUOUS_ESTIMATORS)
+        check_choice(e, "estimators", options)
         if e in ("dr", "dm") and qmodel is None:
             raise ValidationError("reward_model", f"is needed for {e!r}",
                                   hint="pass a scikit-learn regressor (cross-fitted on [context, action]) "
@@ -228,19 +238,51 @@ def _weight_diagnostics(w):
             "max_weight": float(w.max()), "share_zero_weight": float(np.mean(w == 0))}
 
 
-def _intervals_for(T, acc, estimators, alpha, method):
+def _intervals_for(T, acc, estimators, alpha, method, ids=None):
     rows = []
     means = acc.means
     reps_all = acc.replicate_means
+    # One row, or one unit: every resample holds the same data, so the interval would have width 0
+    # (a false certainty). NaN instead, with a warning, as evaluate_policy does.
+    one_unit = T.shape[0] < 2 or (ids is not None and bool(np.all(ids == ids[0])))
+    if one_unit:
+        what = "row" if ids is None else "unit (every row has the same unit_id)"
+        warnings.warn(f"the log has a single {what}: the bootstrap cannot measure sampling variability, so ci_low, "
+                      "ci_high and se are NaN", OPEDiagnosticWarning, stacklevel=3)
+    inv = None if ids is None or method != "bca" else np.unique(ids, return_inverse=True)[1].ravel()
     for e in estimators:
         comb = _COMBINE[e]
         theta = float(comb(means[None, :])[0])
+        if one_unit:
+            rows.append((e, theta, float("nan"), float("nan"), float("nan")))
+            continue
         reps = np.asarray(comb(reps_all), dtype=np.float64)
         se = float(np.nanstd(reps, ddof=1))
         infl = influence_values(T, means, comb) if method == "bca" else None
+        if inv is not None:  # units are resampled, so BCa's acceleration uses unit totals of the influence
+            infl = np.bincount(inv, weights=infl)
         lo, hi = _interval(method, theta, reps, alpha, influence=infl, se=se)
         rows.append((e, theta, float(lo), float(hi), se))
     return rows
+
+
+def _replicates(T, rs, ids):
+    """Replicate column means of the term matrix: the engine's, or a cluster multinomial bootstrap.
+
+    The engine's multinomial scheme draws rows and ignores unit ids, which makes intervals too
+    narrow for clustered logs. With ids, units are drawn with replacement (the draws of
+    :func:`workbench.ope.distributional.off_policy_cdf` with the same seed) and each replicate's
+    mean is its ratio of totals.
+    """
+    if rs.scheme == "poisson" or ids is None:
+        return ReplicateAccumulator(T.shape[1], rs).add(T, ids)
+    B, n = rs.n_replicates, T.shape[0]
+    sums, wsum = np.zeros((B, T.shape[1])), np.zeros(B)
+    for b0, W in _replicate_weight_blocks(rs, n, ids, max(1, 2**22 // n)):  # blocks of replicates
+        sums[b0:b0 + W.shape[1]] = W.T @ T
+        wsum[b0:b0 + W.shape[1]] = W.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return SimpleNamespace(means=T.mean(axis=0), replicate_means=sums / wsum[:, None])
 
 
 def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandwidth: float,
@@ -274,8 +316,8 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
         Bootstrap replicates (shared by all estimators).
     interval : {"percentile", "bca", "normal", "basic"}
     resampling : {"poisson", "multinomial"}
-        Hashed Poisson(1) weights (streamable; resamples ``log.unit_id`` clusters when given) or
-        the classic multinomial bootstrap.
+        Hashed Poisson(1) weights (streamable) or the classic multinomial bootstrap. Both resample
+        ``log.unit_id`` clusters when given (multinomial: units drawn with replacement).
     random_state : int, Generator or None
         Seeds the resamples and the cross-fitting folds.
 
@@ -289,6 +331,8 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
         logging densities are right (checked by simulation in the tests); it does not account
         for the smoothing bias V(pi_h) - V(pi). ``mean_weight`` should be near 1 with
         ``boundary="renormalize"`` (far from 1 flags wrong densities); a small ``ess`` means few rows inform the estimate.
+        With a single row, or a single ``unit_id``, no resample differs from the log: ``ci_low``,
+        ``ci_high`` and ``se`` are NaN, with an :class:`~workbench.ope.evaluate.OPEDiagnosticWarning`.
 
     Examples
     --------
@@ -302,7 +346,7 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     True
     """
     log = _check_log(log)
-    h = check_kernel_args(kernel, bandwidth, boundary)
+    h = _kernel_args(kernel, bandwidth, boundary)
     check_choice(dr_direct, "dr_direct", ("smoothed", "center"))
     check_choice(interval, "interval", CONTINUOUS_INTERVALS)
     check_choice(resampling, "resampling", ("poisson", "multinomial"))
@@ -314,10 +358,10 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     if qmodel is None:
         T = T[:, :2]  # the DR / DM columns are undefined without a reward model
     rs = Resampling.make(n_bootstrap, resampling, random_state)
-    acc = ReplicateAccumulator(T.shape[1], rs).add(T, log.unit_id if resampling == "poisson" else None)
+    acc = _replicates(T, rs, log.unit_id)
     diag = _weight_diagnostics(w)
     out = []
-    for e, theta, lo, hi, se in _intervals_for(T, acc, estimators, alpha, interval):
+    for e, theta, lo, hi, se in _intervals_for(T, acc, estimators, alpha, interval, log.unit_id):
         out.append({"estimator": e, "value": theta, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
                     "method": interval, "n": len(log), "bandwidth": h, "kernel": kernel, "boundary": boundary,
                     **diag, "n_bootstrap": rs.n_replicates})
@@ -347,6 +391,15 @@ def kernel_estimate(log: ContinuousBanditLog, target_action, *, bandwidth: float
 
 
 # -- the bandwidth trade-off ----------------------------------------------------------------------
+def _check_bandwidths(bandwidths, kernel, boundary) -> np.ndarray:
+    bws = np.atleast_1d(as_array(bandwidths, "bandwidths"))
+    if bws.ndim != 1 or bws.size == 0:
+        raise ValidationError("bandwidths", "must be a non-empty 1-D sequence of numbers")
+    if bws.dtype == bool or not np.issubdtype(bws.dtype, np.number):  # True is not a bandwidth of 1
+        raise ValidationError("bandwidths", f"must be numbers, got dtype {bws.dtype}")
+    return np.array([_kernel_args(kernel, h, boundary) for h in bws.tolist()])
+
+
 def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequence[float], *,
                     kernel: str = "epanechnikov", estimators: Sequence[str] = ("ips", "snips"), truth=None,
                     reward_model=None, boundary: str = "renormalize", dr_direct: str = "smoothed",
@@ -382,11 +435,12 @@ def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequenc
     ['bandwidth', 'ci_high', 'ci_low', 'estimator', 'se', 'value']
     """
     log = _check_log(log)
-    bws = np.atleast_1d(np.asarray(bandwidths, dtype=np.float64))
-    if bws.ndim != 1 or bws.size == 0:
-        raise ValidationError("bandwidths", "must be a non-empty 1-D sequence of numbers")
+    bws = _check_bandwidths(bandwidths, kernel, boundary)
     centers = _target_centers(log, target_action)
     qmodel = _as_reward_model(reward_model, log, n_folds, random_state)
+    # One key for all bandwidths: a Generator (or None) passed to every call would give each
+    # bandwidth different resamples. An int is its own key, so int seeds give the same results as before.
+    random_state = seed_key(random_state)
     frames = []
     for h in bws:  # a loop over bandwidths (a handful), each fully vectorised
         f = evaluate_continuous_policy(log, centers, bandwidth=float(h), kernel=kernel, estimators=estimators,
@@ -420,6 +474,8 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
         The deterministic target's action per row of that log.
     n_replicates : int
         Number of simulated logs (seeded by ``SeedSequence(random_state).spawn``).
+    estimators : sequence of {"ips", "snips"}
+        The weighting estimators (no reward model is fitted here).
 
     Returns
     -------
@@ -441,12 +497,10 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
 
     from .._random import spawn_seeds
 
-    bws = np.atleast_1d(np.asarray(bandwidths, dtype=np.float64))
-    hs = [check_kernel_args(kernel, h, boundary) for h in bws]
-    estimators = _check_estimators(estimators, None)
-    R = int(n_replicates)
-    if R < 2:
-        raise ValidationError("n_replicates", f"must be at least 2, got {n_replicates}")
+    hs = list(_check_bandwidths(bandwidths, kernel, boundary))
+    # No reward model here, so only the weighting estimators (not "reward_model is needed": there is none).
+    estimators = _check_estimators(estimators, None, options=("ips", "snips"))
+    R = check_int(n_replicates, "n_replicates", low=2)  # int(2.5) would silently run 2 replicates
     est = np.empty((R, len(hs), len(estimators)))
     err_h = np.empty((R, len(hs)))
     truth_v = np.empty(R)

@@ -16,7 +16,8 @@ and CVaR_alpha = (1/alpha) ∫_0^alpha F^-1(u) du (the mean of the worst alpha s
 
 Uncertainty: bootstrap replicates use the engine's resampling weights (:class:`workbench._engine.Resampling`:
 hashed Poisson(1) per row or per ``unit_id``, or the classic multinomial counts, drawn exactly as
-:class:`~workbench._engine.ReplicateAccumulator` draws them). Rather than a term matrix with one
+:class:`~workbench._engine.ReplicateAccumulator` draws them; with a ``unit_id`` the multinomial
+scheme draws units, not rows, with replacement). Rather than a term matrix with one
 column per threshold (which would cost O(n B m) for m thresholds), each replicate's weighted
 CDF is one cumulative sum over the sorted rewards, O(n B) per block of replicates; the tests check
 the two routes agree. Self-normalisation is redone inside every replicate.
@@ -30,7 +31,8 @@ import pandas as pd
 
 from .._engine import Resampling, _counts
 from .._random import hashed_poisson_weights, unit_keys
-from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite, raise_if_any
+from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int,
+                           raise_if_any)
 from ..results import Estimate, frame_to_html
 
 __all__ = ["OffPolicyCDF", "off_policy_cdf", "off_policy_cdf_from_weights", "importance_weights"]
@@ -64,12 +66,23 @@ def _replicate_weight_blocks(resampling: Resampling, n: int, ids, block: int):
         keys = unit_keys(np.arange(n, dtype=np.int64) if ids is None else ids, resampling.seed)
         for b0 in range(0, B, block):
             yield b0, hashed_poisson_weights(keys, b0, min(B, b0 + block)).astype(np.float64)
-    else:
+    elif ids is None:
         # Same draws, in the same order, as the engine's multinomial scheme: rng.integers(0, n, (B, n)).
         rng = np.random.default_rng(resampling.seed)
         for b0 in range(0, B, block):
             bb = min(block, B - b0)
             yield b0, _counts(rng.integers(0, n, (bb, n)), n).T
+    else:
+        # Cluster bootstrap: draw the G units (sorted ids, so row order does not matter) with
+        # replacement; each row gets its unit's count. Drawing rows would ignore the clustering and
+        # give intervals that are too narrow.
+        _, inv = np.unique(ids, return_inverse=True)
+        inv = inv.ravel()
+        G = int(inv.max()) + 1
+        rng = np.random.default_rng(resampling.seed)
+        for b0 in range(0, B, block):
+            bb = min(block, B - b0)
+            yield b0, _counts(rng.integers(0, G, (bb, G)), G).T[inv]
 
 
 def _cdf_columns(masses_sorted: np.ndarray, total: np.ndarray, self_normalize: bool) -> np.ndarray:
@@ -157,8 +170,17 @@ class OffPolicyCDF:
 
     # -- the distribution ------------------------------------------------------------------
     def evaluate(self, t) -> np.ndarray:
-        """The post-processed CDF at arbitrary points ``t`` (a right-continuous step function)."""
-        t = np.asarray(t, dtype=np.float64)
+        """The post-processed CDF at arbitrary points ``t`` (a right-continuous step function).
+
+        ``t`` must not be NaN (there is no CDF at NaN; it used to read as +inf). ``-inf`` gives 0 and
+        ``+inf`` the CDF at the largest observed reward (1 when self-normalised), its limit.
+        """
+        t = as_array(t, "t")
+        if t.dtype == bool or not np.issubdtype(t.dtype, np.number) or t.dtype.kind == "c":
+            raise ValidationError("t", f"must be real numbers, got dtype {t.dtype}")
+        t = t.astype(np.float64)
+        flat = t.reshape(-1)  # rows are counted in flattened order
+        raise_if_any(np.isnan(flat), "t", "must not be NaN", flat)
         C = self._point_columns()[:, 0]
         idx = np.searchsorted(self._values, t, side="right") - 1
         return np.where(idx >= 0, C[np.clip(idx, 0, None)], 0.0)
@@ -289,8 +311,12 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
     weights : array (n,)
         Importance weights pi_e / pi_b at the logged action (non-negative, finite), e.g. from
         :func:`importance_weights` or :func:`workbench.ope.continuous.smoothed_policy_weights`.
+    unit_id : array (n,), optional
+        Unit (user, session) of each row, all integers or all strings; the bootstrap resamples units.
     Other parameters: see :func:`off_policy_cdf`.
     """
+    from ..data.continuous_log import check_unit_id
+
     r = check_finite(as_array(reward, "reward", ndim=1), "reward")
     w = check_finite(as_array(weights, "weights", ndim=1), "weights")
     if w.shape[0] != r.shape[0]:
@@ -305,21 +331,21 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
     alpha = check_alpha(alpha)
     check_choice(band, "band", ("pointwise", "uniform"))
     check_choice(resampling, "resampling", ("poisson", "multinomial"))
+    if not isinstance(self_normalize, (bool, np.bool_)):  # "no" is truthy: it would mean True
+        raise ValidationError("self_normalize", f"must be True or False, got {self_normalize!r}")
+    # >= 2: a grid needs its two ends; int(2.5) would silently be 2.
+    max_thresholds = check_int(max_thresholds, "max_thresholds", low=2)
     rs = Resampling.make(n_bootstrap, resampling, random_state)
-    ids = None
-    if unit_id is not None:
-        ids = np.asarray(unit_id)
-        if ids.shape != (n,):
-            raise ValidationError("unit_id", f"must have shape ({n},), got {ids.shape}")
+    ids = None if unit_id is None else check_unit_id(unit_id, n)
     order = np.argsort(r, kind="stable")
     values = r[order]
     ws = w[order]
     if thresholds is None:
         uniq = np.unique(values)
-        if uniq.size <= int(max_thresholds):
+        if uniq.size <= max_thresholds:
             thresholds = uniq
         else:
-            thresholds = np.unique(np.quantile(values, np.linspace(0, 1, int(max_thresholds)), method="inverted_cdf"))
+            thresholds = np.unique(np.quantile(values, np.linspace(0, 1, max_thresholds), method="inverted_cdf"))
     else:
         thresholds = np.sort(check_finite(as_array(thresholds, "thresholds", ndim=1), "thresholds"))
         if thresholds.size == 0:
@@ -391,7 +417,8 @@ def off_policy_cdf(log, policy, *, thresholds=None, self_normalize: bool = True,
     band : {"pointwise", "uniform"}
         Percentile band at each threshold, or a sup-t band for the whole curve.
     resampling : {"poisson", "multinomial"}
-        The engine's schemes; "poisson" resamples ``log.unit_id`` clusters when present.
+        The engine's schemes; both resample ``log.unit_id`` clusters when present (multinomial:
+        units drawn with replacement).
     random_state : int, Generator or None
 
     Returns

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._random import check_random_state
-from .._validation import ValidationError
+from .._validation import ValidationError, check_int
 
 __all__ = ["null_cv_scores"]
 
@@ -23,10 +23,18 @@ def null_cv_scores(n_datasets: int, n: int = 100, n_splits: int = 10, n_repeats:
     scores_a, scores_b : arrays of shape (n_datasets, n_repeats * n_splits), ordered repetition by
         repetition (the order the 5x2cv tests expect).
     """
+    # Integers by name: int(2.5) would silently simulate 2 data sets, and with one split there is no
+    # training data (every score was NaN, silently).
+    R = check_int(n_datasets, "n_datasets", low=1)
+    n_splits = check_int(n_splits, "n_splits", low=2)
+    n_repeats = check_int(n_repeats, "n_repeats", low=1)
+    n = check_int(n, "n", low=n_splits)
     if n % n_splits:
         raise ValidationError("n", f"must be a multiple of n_splits ({n_splits}), got {n}")
+    if n - n // n_splits < 2:  # a regression line with an intercept needs 2 training points
+        raise ValidationError("n", f"must leave at least 2 training points per fold, got n={n} with "
+                                   f"n_splits={n_splits}")
     rng = check_random_state(random_state)
-    R = int(n_datasets)
     X1, X2 = rng.normal(size=(R, n)), rng.normal(size=(R, n))
     Y = X1 + X2 + rng.normal(size=(R, n))
     perm = rng.permuted(np.tile(np.arange(n), (R, n_repeats, 1)), axis=-1)

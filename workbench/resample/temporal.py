@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import ValidationError, as_array, check_choice
+from .._validation import ValidationError, as_array, check_choice, check_int
 from ..data.logs import PredictionLog
 
 STRATEGIES = ("newest", "recent_best", "history_best")
@@ -78,8 +78,7 @@ def temporal_backtest(log: PredictionLog, available_from, timestamp=None, window
     """
     for s in strategies:
         check_choice(s, "strategies", STRATEGIES)
-    if int(window) < 1:
-        raise ValidationError("window", f"must be >= 1, got {window}")
+    window = check_int(window, "window", low=1)  # 1.5 was a TypeError deep in the slicing
     scores = temporal_scores(log, available_from, timestamp, loss)
     values = np.unique(scores["period"])
     table = scores.pivot(index="model", columns="period", values="loss").loc[list(log.model_names), values]
