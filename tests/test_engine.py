@@ -190,3 +190,24 @@ def test_resampling_refuses_a_non_integral_number_of_replicates():
     with pytest.raises(ValidationError, match="n_replicates"):
         Resampling.make(2.7)
     assert Resampling.make(5.0).n_replicates == 5
+
+
+def test_multinomial_resampling_with_unit_ids_draws_whole_units():
+    # every row doubled, each pair one unit: the cluster bootstrap of the doubled log is the row
+    # bootstrap of the original (same draws); resampling rows would halve the variance
+    import warnings
+
+    import workbench as wb
+
+    log, _ = wb.data.simulate_bandit(500, n_actions=3, random_state=1)
+    idx = np.repeat(np.arange(len(log)), 2)
+    doubled = wb.data.BanditLog(action=log.action[idx], reward=log.reward[idx], propensity=log.propensity[idx],
+                                n_actions=3, unit_id=idx)
+    pi = np.full((len(log), 3), 1 / 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = wb.ope.evaluate_policy(doubled, pi[idx], estimators=["ips", "snips"], resampling="multinomial",
+                                   random_state=0)
+        b = wb.ope.evaluate_policy(log, pi, estimators=["ips", "snips"], resampling="multinomial", random_state=0)
+    np.testing.assert_allclose(a[["value", "ci_low", "ci_high", "se"]].to_numpy(float),
+                               b[["value", "ci_low", "ci_high", "se"]].to_numpy(float), rtol=1e-12)

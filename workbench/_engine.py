@@ -96,7 +96,7 @@ class ReplicateAccumulator:
             if self.n != 0:
                 raise ValidationError("resampling", f"scheme {rs.scheme!r} needs all rows at once; "
                                       "use scheme='poisson' for chunked or distributed data")
-            sums, wsum = _multinomial_sums(terms, rs)
+            sums, wsum = _multinomial_sums(terms, rs, ids)
         self.rep_sums += sums
         self.rep_weight += wsum
         self.total += terms.sum(axis=0)
@@ -179,7 +179,21 @@ def _poisson_sums(terms, keys, B, n_threads=None):
     return sums, wsum
 
 
-def _multinomial_sums(terms, rs: Resampling):
+def _multinomial_sums(terms, rs: Resampling, ids=None):
+    if ids is not None:
+        # The cluster bootstrap: draw whole units (sorted unit ids) with replacement, as the Poisson
+        # scheme weights whole units. Each replicate's sums are then totals over the drawn units and
+        # its weight their row count, so a mean becomes a ratio of totals. Resampling rows instead
+        # would treat correlated rows of a unit as independent: intervals too narrow.
+        ids = np.asarray(ids)
+        if len(ids) != terms.shape[0]:
+            raise ValidationError("ids", f"must have one id per row: got {len(ids)}, expected {terms.shape[0]}")
+        _, inv = np.unique(ids, return_inverse=True)
+        G = int(inv.max()) + 1
+        unit = np.zeros((G, terms.shape[1] + 1))
+        np.add.at(unit, inv.ravel(), np.column_stack([terms, np.ones(terms.shape[0])]))
+        sums, _ = _multinomial_sums(unit, rs)
+        return sums[:, :-1], sums[:, -1].copy()
     n, k = terms.shape
     B = rs.n_replicates
     sums = np.zeros((B, k))

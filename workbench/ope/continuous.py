@@ -38,7 +38,6 @@ smoothing bias is not in the interval, which is why :func:`bandwidth_sweep` repo
 from __future__ import annotations
 
 import warnings
-from types import SimpleNamespace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -52,7 +51,6 @@ from .._validation import (ValidationError, as_array, check_alpha, check_choice,
                            raise_if_any)
 from ..data.continuous_log import ContinuousBanditLog
 from ..results import Estimate
-from .distributional import _replicate_weight_blocks
 from .evaluate import OPEDiagnosticWarning
 
 CONTINUOUS_ESTIMATORS = ("ips", "snips", "dr", "dm")
@@ -266,25 +264,6 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
     return rows
 
 
-def _replicates(T, rs, ids):
-    """Replicate column means of the term matrix: the engine's, or a cluster multinomial bootstrap.
-
-    The engine's multinomial scheme draws rows and ignores unit ids, which makes intervals too
-    narrow for clustered logs. With ids, units are drawn with replacement (the draws of
-    :func:`workbench.ope.distributional.off_policy_cdf` with the same seed) and each replicate's
-    mean is its ratio of totals.
-    """
-    if rs.scheme == "poisson" or ids is None:
-        return ReplicateAccumulator(T.shape[1], rs).add(T, ids)
-    B, n = rs.n_replicates, T.shape[0]
-    sums, wsum = np.zeros((B, T.shape[1])), np.zeros(B)
-    for b0, W in _replicate_weight_blocks(rs, n, ids, max(1, 2**22 // n)):  # blocks of replicates
-        sums[b0:b0 + W.shape[1]] = W.T @ T
-        wsum[b0:b0 + W.shape[1]] = W.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return SimpleNamespace(means=T.mean(axis=0), replicate_means=sums / wsum[:, None])
-
-
 def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandwidth: float,
                                kernel: str = "epanechnikov", estimators: Sequence[str] = ("ips", "snips"),
                                reward_model=None, boundary: str = "renormalize", dr_direct: str = "smoothed",
@@ -358,7 +337,7 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     if qmodel is None:
         T = T[:, :2]  # the DR / DM columns are undefined without a reward model
     rs = Resampling.make(n_bootstrap, resampling, random_state)
-    acc = _replicates(T, rs, log.unit_id)
+    acc = ReplicateAccumulator(T.shape[1], rs).add(T, log.unit_id)  # units resampled whole, by either scheme
     diag = _weight_diagnostics(w)
     out = []
     for e, theta, lo, hi, se in _intervals_for(T, acc, estimators, alpha, interval, log.unit_id):
