@@ -387,7 +387,8 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         Seeds the resampling (the int is the key of the hashed weights) and the cross-fitting folds.
     resampling : {"poisson", "multinomial"}
         "poisson" (default): hashed Poisson(1) weights per row, or per ``log.unit_id`` (a clustered
-        bootstrap); identical on chunks or partitions. "multinomial": the classic bootstrap.
+        bootstrap); identical on chunks or partitions. "multinomial": the classic bootstrap, of
+        rows, or of whole units (sorted ``log.unit_id``s drawn with replacement) when the log has them.
     reward_range : (low, high), optional
         A-priori reward bounds for "bernstein".
     n_folds : int
