@@ -144,6 +144,13 @@ def test_routing_truth_rejects_a_bad_per_row_policy(routing, bad):
                                                   / len(truth))
 
 
+def test_routing_truth_takes_a_boolean_one_hot_router(routing):
+    _, truth = routing
+    best = truth.best_router(0.5)
+    k = truth.expected_quality.shape[1]
+    assert truth.value(best[:, None] == np.arange(k), 0.5) == pytest.approx(truth.value(best, 0.5))
+
+
 def test_routing_bandit_truth_draws_the_logs_noise_and_reads_policies(routing):
     # The logged rewards and a rollout of the logger have the same spread (Beta quality, log-normal
     # cost), not the spread of the expected rewards alone (sd 0.15 against 0.25 at lam = 0.5).

@@ -339,3 +339,21 @@ def test_from_frame_rejects_repeated_or_reserved_context_columns():
     for ctx in (["x", "x"], ["action"]):
         with pytest.raises(ValidationError, match="context_names"):
             BanditLog.from_frame(df, action="a", propensity="p", context=ctx, n_actions=2)
+
+
+def test_unit_ids_follow_one_rule_in_every_container():
+    from workbench._validation import check_unit_ids
+    from workbench.data import BanditLog, ContinuousBanditLog
+
+    base = dict(action=[0, 1, 0], reward=[1.0, 0.0, 1.0], propensity=[0.5, 0.5, 0.5], n_actions=2)
+    for bad, rule in (([1, "1", 2], "mixed"), ([1, None, 2], "missing"), ([1.5, 2.0, 3.0], "non-integral"),
+                      ([True, False, True], "boolean")):
+        with pytest.raises(ValidationError, match=rule):
+            BanditLog(**base, unit_id=bad)
+        with pytest.raises(ValidationError, match=rule):
+            ContinuousBanditLog(action=[0.1, 0.2, 0.3], reward=[1.0, 0.0, 1.0], density=[1.0, 1.0, 1.0], a_min=0.0,
+                                a_max=1.0, unit_id=bad)
+    # integral floats (an int column with nulls elsewhere) are the integers they hold; 64-bit hashes fit
+    assert BanditLog(**base, unit_id=[1.0, 2.0, 1.0]).unit_id.tolist() == [1, 2, 1]
+    assert check_unit_ids([2**63 + 5, 2**63 + 7, 3]).dtype == np.uint64
+    assert check_unit_ids(np.array(["a", "b"], dtype=object)).dtype.kind == "U"

@@ -248,3 +248,11 @@ def test_evaluate_refuses_nan_and_gives_the_limits_at_infinity():
         res.evaluate([0.0, np.nan])
     # The CDF's limits: 0 at -inf, the CDF at the largest reward (here 1, self-normalised) at +inf.
     np.testing.assert_array_equal(res.evaluate([-np.inf, 4.5, np.inf]), [0.0, 0.5, 1.0])
+
+
+def test_a_single_unit_is_refused_like_a_single_row():
+    from workbench.ope import off_policy_cdf_from_weights
+
+    r = np.random.default_rng(0).random(50)
+    with pytest.raises(ValidationError, match="distinct units"):
+        off_policy_cdf_from_weights(r, np.ones(50), unit_id=np.zeros(50, int), n_bootstrap=50)

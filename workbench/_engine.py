@@ -179,19 +179,33 @@ def _poisson_sums(terms, keys, B, n_threads=None):
     return sums, wsum
 
 
+def unit_index(ids) -> tuple[np.ndarray, int]:
+    """(row -> unit number, number of units), units numbered in sorted id order (so row order does
+    not change which unit a draw picks)."""
+    _, inv = np.unique(np.asarray(ids), return_inverse=True)
+    return inv.ravel(), int(inv.max()) + 1
+
+
+def multinomial_counts(rs: Resampling, n: int, block: int):
+    """Yield (b0, counts) with counts (bb, n): how often each of n units is drawn in replicates
+    b0..b0+bb-1. The draws equal ``default_rng(seed).integers(0, n, (B, n))`` whatever the block."""
+    rng = np.random.default_rng(rs.seed)
+    for b0 in range(0, rs.n_replicates, block):
+        bb = min(block, rs.n_replicates - b0)
+        yield b0, _counts(rng.integers(0, n, (bb, n)), n)
+
+
 def _multinomial_sums(terms, rs: Resampling, ids=None):
     if ids is not None:
         # The cluster bootstrap: draw whole units (sorted unit ids) with replacement, as the Poisson
         # scheme weights whole units. Each replicate's sums are then totals over the drawn units and
         # its weight their row count, so a mean becomes a ratio of totals. Resampling rows instead
         # would treat correlated rows of a unit as independent: intervals too narrow.
-        ids = np.asarray(ids)
         if len(ids) != terms.shape[0]:
             raise ValidationError("ids", f"must have one id per row: got {len(ids)}, expected {terms.shape[0]}")
-        _, inv = np.unique(ids, return_inverse=True)
-        G = int(inv.max()) + 1
+        inv, G = unit_index(ids)
         unit = np.zeros((G, terms.shape[1] + 1))
-        np.add.at(unit, inv.ravel(), np.column_stack([terms, np.ones(terms.shape[0])]))
+        np.add.at(unit, inv, np.column_stack([terms, np.ones(terms.shape[0])]))
         sums, _ = _multinomial_sums(unit, rs)
         return sums[:, :-1], sums[:, -1].copy()
     n, k = terms.shape
@@ -205,13 +219,8 @@ def _multinomial_sums(terms, rs: Resampling, ids=None):
             idx = idx_all[b:b + max(1, 2**22 // max(n, 1))]
             sums[b:b + len(idx)] = _counts(idx, n) @ terms
         return sums, np.full(B, float(n))
-    rng = np.random.default_rng(rs.seed)
-    # Replicates are drawn in blocks in a fixed order, so the draws equal rng.integers(0, n, (B, n)).
-    block = max(1, 2**22 // max(n, 1))
-    for b in range(0, B, block):
-        bb = min(block, B - b)
-        idx = rng.integers(0, n, (bb, n))
-        sums[b:b + bb] = _counts(idx, n) @ terms
+    for b0, counts in multinomial_counts(rs, n, max(1, 2**22 // max(n, 1))):
+        sums[b0:b0 + counts.shape[0]] = counts @ terms
     return sums, np.full(B, float(n))
 
 

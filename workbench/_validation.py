@@ -198,6 +198,8 @@ def check_int(value, field: str, low: int | None = None, high: int | None = None
     Python and numpy integers are accepted, and so are integral floats (3.0: the conversion is
     lossless). Non-integral or non-finite numbers, booleans and strings raise a ValidationError.
     """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
     if isinstance(value, (bool, np.bool_)):
         raise ValidationError(field, f"must be an integer, got {value!r}")
     if isinstance(value, numbers.Integral):
@@ -217,7 +219,9 @@ def check_int(value, field: str, low: int | None = None, high: int | None = None
 
 def check_real(value, field: str, low: float | None = None, high: float | None = None) -> float:
     """A finite real parameter in [low, high] (either bound optional), as a Python float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # np.array(0.5), as float() accepts it
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValidationError(field, f"must be a finite number, got {value!r}")
     v = float(value)
     if (low is not None and v < low) or (high is not None and v > high):
@@ -225,3 +229,52 @@ def check_real(value, field: str, low: float | None = None, high: float | None =
                 else f">= {low:g}" if low is not None else f"<= {high:g}")
         raise ValidationError(field, f"must be {rule}, got {value!r}")
     return v
+
+
+def check_unit_ids(values, field: str = "unit_id", n: int | None = None) -> np.ndarray:
+    """Unit (cluster) ids: 1-D, all integers or all strings, none missing. The one rule for every
+    container and resampler, so the same ids give the same units (and the same hashed bootstrap
+    weights) in memory and when streamed.
+
+    Returns an integer array (int64, or uint64 for ids beyond int64) or a string array. Accepted:
+    integer and string dtypes; object arrays (a pandas string / categorical / object column, or a
+    list) whose elements are all integers or all strings; floats that are all whole numbers (what an
+    integer column with nulls becomes in Parquet or pandas). Refused, with the first offending row:
+    missing ids (None, NaN, pd.NA: they would silently form one unit), booleans, mixed integers and
+    strings (``np.asarray([1, "1"])`` would make them one unit), non-integral or huge floats.
+    """
+    import pandas as pd
+
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    uid = values if isinstance(values, np.ndarray) else np.asarray(list(values), dtype=object)
+    if uid.ndim != 1:
+        raise ValidationError(field, f"must be 1-D integers or strings, got shape {uid.shape}")
+    if n is not None:
+        check_length(uid, n, field)
+    if uid.dtype.kind == "O":
+        raise_if_any(np.asarray(pd.isna(uid), bool), field, "must not be missing", uid)
+        is_str = np.fromiter((isinstance(v, str) for v in uid), bool, uid.size)
+        is_num = np.fromiter((isinstance(v, (numbers.Integral, numbers.Real)) and not isinstance(v, (bool, np.bool_))
+                              for v in uid), bool, uid.size)
+        ok = is_str if is_str.sum() >= is_num.sum() else is_num
+        raise_if_any(~ok, field, "must be all integers or all strings (no boolean or mixed ids)", uid)
+        if is_str.all():
+            return uid.astype(str)
+        if all(isinstance(v, numbers.Integral) for v in uid):
+            for dtype in (np.int64, np.uint64):  # uint64 for ids beyond int64 (64-bit hashes)
+                try:
+                    return np.asarray(uid.tolist(), dtype=dtype)
+                except OverflowError:
+                    pass
+            raise ValidationError(field, "integer ids must fit in 64 bits (signed or unsigned)")
+        uid = np.asarray(uid.tolist(), dtype=np.float64)  # integral floats are checked below
+    kind = uid.dtype.kind
+    if kind == "f":
+        raise_if_any(np.isnan(uid), field, "must not be missing", uid)
+        raise_if_any(~(np.abs(uid) < 2.0**63) | (uid != np.round(uid)), field,
+                     "must be integers or strings (found a non-integral or out-of-range float)", uid)
+        return uid.astype(np.int64)
+    if kind not in "iuUS":
+        raise ValidationError(field, f"must be 1-D integers or strings, got dtype {uid.dtype}")
+    return uid

@@ -6,32 +6,15 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from .._validation import ValidationError, as_array, check_finite, check_length, raise_if_any, readonly
+from .._validation import (ValidationError, as_array, check_finite, check_length, check_unit_ids, raise_if_any,
+                           readonly)
 from ..results import frame_to_html
 from .logs import _index_rows
 
 
 def check_unit_id(unit_id, n: int, field: str = "unit_id") -> np.ndarray:
-    """Unit ids: 1-D, one per row, all integers or all strings.
-
-    A list is inspected element by element before numpy converts it: ``np.asarray([1, "1"])`` makes
-    both ids the string "1" (one unit), and None or NaN ids would silently become a unit of their own.
-    """
-    uid = unit_id.to_numpy() if hasattr(unit_id, "to_numpy") else unit_id
-    uid = uid if isinstance(uid, np.ndarray) else np.asarray(uid, dtype=object)
-    if uid.ndim != 1:
-        raise ValidationError(field, f"must be 1-D integers or strings, got shape {uid.shape}")
-    check_length(uid, n, field)
-    if uid.dtype == object:
-        is_str = np.fromiter((isinstance(v, str) for v in uid), bool, uid.size)
-        is_int = np.fromiter((isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in uid),
-                             bool, uid.size)
-        ok = is_str if is_str.sum() >= is_int.sum() else is_int
-        raise_if_any(~ok, field, "must be all integers or all strings (no missing, boolean or mixed ids)", uid)
-        uid = uid.astype(str) if is_str.all() else uid.astype(np.int64)
-    if uid.dtype.kind not in "iuUS":
-        raise ValidationError(field, f"must be 1-D integers or strings, got dtype {uid.dtype}")
-    return uid
+    """Unit ids, one per row (the shared rule: :func:`workbench._validation.check_unit_ids`)."""
+    return check_unit_ids(unit_id, field, n)
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -11,7 +11,7 @@ import pandas as pd
 from .._random import check_random_state
 from .._validation import (SUM_TOL, ValidationError, as_array, check_choice, check_columns, check_distribution,
                            check_finite, check_int, check_integer_in_range, check_length, check_probability,
-                           raise_if_any, readonly)
+                           check_unit_ids, raise_if_any, readonly)
 from ..results import frame_to_html
 
 # Relative tolerance of propensity against behavior_dist at the logged action.
@@ -243,12 +243,7 @@ class BanditLog:
                          "timestamp", "must not be missing", ts)
             set_("timestamp", readonly(ts))
         if self.unit_id is not None:
-            uid = np.asarray(self.unit_id)
-            if uid.ndim != 1 or uid.dtype.kind not in "iuUSO":
-                raise ValidationError("unit_id", f"must be 1-D integers or strings, got {uid.dtype} {uid.shape}")
-            if uid.dtype.kind == "O":
-                raise_if_any(pd.isna(uid), "unit_id", "must not be missing", uid)
-            set_("unit_id", readonly(uid))
+            set_("unit_id", readonly(check_unit_ids(self.unit_id, "unit_id", len(self.action))))
 
     # -- shape -----------------------------------------------------------------------------
     def __len__(self) -> int:

@@ -43,7 +43,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .._engine import Resampling, ReplicateAccumulator, influence_values
+from .._engine import Resampling, ReplicateAccumulator, influence_values, unit_index
 from .._intervals import interval as _interval
 from .._kernels import KERNELS, check_kernel_args, smoothed_density, smoothed_quadrature
 from .._random import check_random_state, seed_key
@@ -51,7 +51,7 @@ from .._validation import (ValidationError, as_array, check_alpha, check_choice,
                            raise_if_any)
 from ..data.continuous_log import ContinuousBanditLog
 from ..results import Estimate
-from .evaluate import OPEDiagnosticWarning
+from .evaluate import OPEDiagnosticWarning, single_unit_message
 
 CONTINUOUS_ESTIMATORS = ("ips", "snips", "dr", "dm")
 CONTINUOUS_INTERVALS = ("percentile", "bca", "normal", "basic")
@@ -68,9 +68,9 @@ __all__ = ["CONTINUOUS_ESTIMATORS", "KERNELS", "ContinuousRewardModel", "smoothe
 
 
 # -- inputs -------------------------------------------------------------------------------------
-def _kernel_args(kernel, bandwidth, boundary) -> float:
+def _kernel_args(kernel, bandwidth, boundary, field: str = "bandwidth") -> float:
     # check_kernel_args converts with float(): True would be 1.0 and "0.5" 0.5. A bandwidth is a number.
-    return check_kernel_args(kernel, check_real(bandwidth, "bandwidth"), boundary)
+    return check_kernel_args(kernel, check_real(bandwidth, field), boundary)
 
 
 def _check_log(log) -> ContinuousBanditLog:
@@ -244,10 +244,8 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
     # (a false certainty). NaN instead, with a warning, as evaluate_policy does.
     one_unit = T.shape[0] < 2 or (ids is not None and bool(np.all(ids == ids[0])))
     if one_unit:
-        what = "row" if ids is None else "unit (every row has the same unit_id)"
-        warnings.warn(f"the log has a single {what}: the bootstrap cannot measure sampling variability, so ci_low, "
-                      "ci_high and se are NaN", OPEDiagnosticWarning, stacklevel=3)
-    inv = None if ids is None or method != "bca" else np.unique(ids, return_inverse=True)[1].ravel()
+        warnings.warn(single_unit_message(ids is not None), OPEDiagnosticWarning, stacklevel=3)
+    inv = None if ids is None or method != "bca" else unit_index(ids)[0]
     for e in estimators:
         comb = _COMBINE[e]
         theta = float(comb(means[None, :])[0])
@@ -376,7 +374,7 @@ def _check_bandwidths(bandwidths, kernel, boundary) -> np.ndarray:
         raise ValidationError("bandwidths", "must be a non-empty 1-D sequence of numbers")
     if bws.dtype == bool or not np.issubdtype(bws.dtype, np.number):  # True is not a bandwidth of 1
         raise ValidationError("bandwidths", f"must be numbers, got dtype {bws.dtype}")
-    return np.array([_kernel_args(kernel, h, boundary) for h in bws.tolist()])
+    return np.array([_kernel_args(kernel, h, boundary, "bandwidths") for h in bws.tolist()])
 
 
 def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequence[float], *,

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._engine import Resampling, _counts
+from .._engine import Resampling, multinomial_counts, unit_index
 from .._random import hashed_poisson_weights, unit_keys
 from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int,
                            raise_if_any)
@@ -66,23 +66,15 @@ def _replicate_weight_blocks(resampling: Resampling, n: int, ids, block: int):
         keys = unit_keys(np.arange(n, dtype=np.int64) if ids is None else ids, resampling.seed)
         for b0 in range(0, B, block):
             yield b0, hashed_poisson_weights(keys, b0, min(B, b0 + block)).astype(np.float64)
-    elif ids is None:
-        # Same draws, in the same order, as the engine's multinomial scheme: rng.integers(0, n, (B, n)).
-        rng = np.random.default_rng(resampling.seed)
-        for b0 in range(0, B, block):
-            bb = min(block, B - b0)
-            yield b0, _counts(rng.integers(0, n, (bb, n)), n).T
+    elif ids is None:  # the engine's multinomial draws (rows)
+        for b0, counts in multinomial_counts(resampling, n, block):
+            yield b0, counts.T
     else:
-        # Cluster bootstrap: draw the G units (sorted ids, so row order does not matter) with
-        # replacement; each row gets its unit's count. Drawing rows would ignore the clustering and
-        # give intervals that are too narrow.
-        _, inv = np.unique(ids, return_inverse=True)
-        inv = inv.ravel()
-        G = int(inv.max()) + 1
-        rng = np.random.default_rng(resampling.seed)
-        for b0 in range(0, B, block):
-            bb = min(block, B - b0)
-            yield b0, _counts(rng.integers(0, G, (bb, G)), G).T[inv]
+        # Cluster bootstrap, the engine's draws of whole units (sorted ids); each row gets its unit's
+        # count. Drawing rows would ignore the clustering and give intervals that are too narrow.
+        inv, G = unit_index(ids)
+        for b0, counts in multinomial_counts(resampling, G, block):
+            yield b0, counts.T[inv]
 
 
 def _cdf_columns(masses_sorted: np.ndarray, total: np.ndarray, self_normalize: bool) -> np.ndarray:
@@ -337,6 +329,8 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
     max_thresholds = check_int(max_thresholds, "max_thresholds", low=2)
     rs = Resampling.make(n_bootstrap, resampling, random_state)
     ids = None if unit_id is None else check_unit_id(unit_id, n)
+    if ids is not None and bool(np.all(ids == ids[0])):  # as n < 2: every resample would be the log itself
+        raise ValidationError("unit_id", f"needs at least 2 distinct units, got one ({ids[0]!r}) for all {n} rows")
     order = np.argsort(r, kind="stable")
     values = r[order]
     ws = w[order]

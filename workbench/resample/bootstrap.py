@@ -32,7 +32,8 @@ import pandas as pd
 from .. import _intervals
 from .._engine import ReplicateAccumulator, Resampling
 from .._random import seed_key
-from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite, raise_if_any
+from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_unit_ids,
+                           raise_if_any)
 from ..results import _fmt, frame_to_html
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
@@ -168,23 +169,7 @@ def _ratio_terms(data):
 
 def _group_terms(terms, num, den, groups):
     """Aggregate rows to clusters: cluster totals plus a size column; a mean becomes a ratio."""
-    groups = np.asarray(groups)
-    if groups.ndim != 1 or groups.shape[0] != terms.shape[0]:
-        raise ValidationError("groups", f"must be 1-D with one id per row ({terms.shape[0]}), got shape {groups.shape}")
-    if groups.dtype == object:
-        # a pandas string / categorical column arrives as objects: accept it when every id is a string
-        # (or every id an integer); None, NaN or mixed ids are an error, never silently grouped
-        is_str = np.fromiter((isinstance(v, str) for v in groups), bool, groups.size)
-        is_int = np.fromiter((isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in groups), bool,
-                             groups.size)
-        ok = is_str if is_str.sum() >= is_int.sum() else is_int
-        if not ok.all():
-            bad = np.flatnonzero(~ok)
-            raise ValidationError("groups", f"must be all string or all integer ids; {bad.size} rows are not, "
-                                            f"first at row {bad[0]}: {groups[bad[0]]!r}")
-        groups = groups.astype(str) if is_str.all() else groups.astype(np.int64)
-    if groups.dtype.kind not in "iuUS":
-        raise ValidationError("groups", f"must be integer or string ids, got dtype {groups.dtype}")
+    groups = check_unit_ids(groups, "groups", terms.shape[0])
     uniq, inv = np.unique(groups, return_inverse=True)
     G = uniq.size
     if G < 2:

@@ -21,7 +21,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import ValidationError, check_columns, raise_if_any
+from .._validation import ValidationError, check_columns, check_unit_ids
 
 #: Rows per chunk when the caller does not say: large enough that per-chunk overhead is small,
 #: small enough that a chunk of a few dozen float64 columns stays far below 1 GiB.
@@ -135,24 +135,9 @@ def _consume_frame(reducer, partial, frame: pd.DataFrame, offset: int, unit_id):
 
 
 def unit_ids(column: pd.Series, name: str) -> np.ndarray:
-    """The unit ids of a chunk: integers or strings, none missing (as :class:`workbench.data.BanditLog`).
-
-    Missing ids would all hash alike and silently form one cluster, so they are refused. A float
-    column is what an integer column with nulls becomes in Parquet / pandas: integral values are
-    taken as the integers they are (lossless); NaN is refused as missing.
-    """
-    field = f"unit_id column {name!r}"
-    uid = column.to_numpy()
-    if uid.dtype.kind == "f":
-        raise_if_any(np.isnan(uid), field, "must not be missing", uid)
-        raise_if_any(~np.isfinite(uid) | (uid != np.round(uid)), field,
-                     "must be integers or strings (found a non-integral float)", uid)
-        return uid.astype(np.int64)
-    if uid.dtype.kind == "O":
-        raise_if_any(pd.isna(uid), field, "must not be missing", uid)
-    elif uid.dtype.kind not in "iuUS":
-        raise ValidationError(field, f"must be integers or strings, got dtype {uid.dtype}")
-    return uid
+    """The unit ids of a chunk, checked by the rule every container uses
+    (:func:`workbench._validation.check_unit_ids`), so streamed and in-memory runs form the same units."""
+    return check_unit_ids(column, f"unit ids (column {name!r})")
 
 
 def numeric_block(frame: pd.DataFrame, columns: Sequence[str], field: str, allow_bool: bool = True) -> np.ndarray:
@@ -364,7 +349,9 @@ class ParquetSource(Source):
     ``data`` is a path (a file, or a directory: every file in it and its subdirectories except
     hidden ones and ``_``-prefixed metadata such as ``_SUCCESS`` or ``_metadata``, as pyarrow
     skips them, whatever their extension; hive ``key=value`` directories give partition columns)
-    or a ``pyarrow.dataset.Dataset`` (read in its own file order). A directory's files are read in
+    or a ``pyarrow.dataset.Dataset`` (read in its own file order: ``pads.dataset(directory)`` lists
+    files lexicographically, ``part.10`` before ``part.2``, so pass the path itself to get the order
+    below; with the Poisson scheme and ``unit_id`` the answer does not depend on order at all). A directory's files are read in
     natural path order (runs of digits compare as numbers: ``part.2`` before ``part.10``), the
     order ``dd.read_parquet`` uses, so a directory written by Dask or pandas is read in the order
     it was written. Row numbers follow file order then row order. With
