@@ -100,7 +100,8 @@ def test_bts_policy_ranks_by_prior_mean():
     """With many simulations the most-shown item in slot 0 is the one with the highest prior mean."""
     import yaml
 
-    prior = yaml.safe_load(open(SHIPPED / "bts_prior.yaml"))["all"]
+    with open(SHIPPED / "bts_prior.yaml") as fh:
+        prior = yaml.safe_load(fh)["all"]
     mean = np.array(prior["alpha"]) / (np.array(prior["alpha"]) + np.array(prior["beta"]))
     dist = open_bandit_bts_policy("all", n_sim=20_000, random_state=0)
     assert dist[:, 0].argmax() == mean.argmax()

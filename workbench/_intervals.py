@@ -14,7 +14,13 @@ METHODS = ("percentile", "basic", "bca", "normal", "studentized")
 
 
 def _nanquantile(reps, q):
-    return np.nanpercentile(reps, np.asarray(q) * 100, axis=0)
+    import warnings
+
+    with warnings.catch_warnings():
+        # a statistic undefined in every replicate (e.g. a ratio whose denominator is always 0) has NaN
+        # quantiles; the caller reports why, numpy's "All-NaN slice" warning would only add noise
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        return np.nanpercentile(reps, np.asarray(q) * 100, axis=0)
 
 
 def percentile_interval(reps, alpha):

@@ -308,7 +308,9 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
         sl = slice(offsets[j], offsets[j + 1])
         theta = float(np.asarray(e.combine(means[None, sl]))[0])
         reps = np.asarray(e.combine(rep_means[:, sl]), dtype=np.float64)
-        se = float(np.nanstd(reps, ddof=1))
+        # fewer than 2 defined replicates (e.g. snips when the target never plays a logged action, which
+        # the diagnostics warning explains): se is NaN, without numpy's degrees-of-freedom warning
+        se = float(np.nanstd(reps, ddof=1)) if np.count_nonzero(np.isfinite(reps)) > 1 else float("nan")
 
         def bernstein(j=j):
             bounds = e.term_bounds(inputs, rng_range) if blocks[j].shape[1] == 1 else None
