@@ -324,3 +324,10 @@ def test_constant_data_gives_the_point_for_every_method_including_studentized():
         warnings.simplefilter("error")
         for method in ("percentile", "basic", "bca", "normal", "studentized"):
             assert bootstrap_ci(np.ones(20), method=method, random_state=0).confidence_interval == (1.0, 1.0)
+
+
+def test_indices_resampling_without_indices_says_so():
+    for call in (lambda: bootstrap_ci(np.arange(10.0), resampling="indices"),
+                 lambda: compare_models(np.random.default_rng(0).random((50, 3)), resampling="indices")):
+        with pytest.raises(ValidationError, match="must be given"):
+            call()

@@ -255,6 +255,9 @@ def _resampling(resampling, n_resamples, random_state, indices, n_units):
     if indices is not None and resampling != "indices":
         raise ValidationError("indices", "only used with resampling='indices'")
     if resampling == "indices":
+        if indices is None:
+            raise ValidationError("indices", "must be given, a (B, n) integer array, with resampling='indices'",
+                                  hint="functions without an indices= argument take 'multinomial' or 'poisson'")
         idx = as_array(indices, "indices", ndim=2)
         if not np.issubdtype(idx.dtype, np.integer):
             raise ValidationError("indices", f"must be integers, got dtype {idx.dtype}")
