@@ -331,3 +331,16 @@ def test_indices_resampling_without_indices_says_so():
                  lambda: compare_models(np.random.default_rng(0).random((50, 3)), resampling="indices")):
         with pytest.raises(ValidationError, match="must be given"):
             call()
+
+
+def test_a_callable_without_axis_is_called_per_resample_as_scipy_decides():
+    x = np.random.default_rng(0).normal(size=30)
+
+    def median_no_axis(v):
+        return float(np.median(v))
+
+    r = bootstrap_ci(x, median_no_axis, n_resamples=999, random_state=0)
+    ref = stats.bootstrap((x,), median_no_axis, vectorized=False, n_resamples=999, method="percentile",
+                          rng=np.random.default_rng(0))
+    assert r.confidence_interval == pytest.approx(tuple(ref.confidence_interval), rel=1e-12)
+    assert bootstrap_ci(x, np.median, n_resamples=999, random_state=0).confidence_interval == r.confidence_interval

@@ -334,7 +334,20 @@ def _call_stat(statistic, sample, vectorized):
     return np.array([float(statistic(row)) for row in flat]).reshape(sample.shape[:-1])
 
 
+def _takes_axis(statistic) -> bool:
+    """Whether ``statistic`` accepts ``axis=`` (as scipy.stats.bootstrap decides ``vectorized=None``)."""
+    import inspect
+
+    try:
+        params = inspect.signature(statistic).parameters
+    except (TypeError, ValueError):  # e.g. some numpy ufunc-like builtins: assume numpy's convention
+        return True
+    return "axis" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
 def _callable_core(X, statistic, vectorized, *, resampling, n_resamples, random_state, indices, need_jackknife):
+    if vectorized is None:
+        vectorized = _takes_axis(statistic)
     n, m = X.shape
     if resampling == "poisson":
         raise ValidationError("resampling", "a callable statistic needs resampling='multinomial' or 'indices' "
@@ -413,7 +426,7 @@ def _compute(data, statistic, methods, *, n_resamples, random_state, resampling,
 
 def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "percentile", n_resamples: int = 2000,
                  alpha: float = 0.05, random_state=None, resampling: str = "multinomial", groups=None,
-                 indices=None, names: Sequence[str] | None = None, vectorized: bool = True,
+                 indices=None, names: Sequence[str] | None = None, vectorized: bool | None = None,
                  **tabular) -> BootstrapResult:
     """Bootstrap confidence interval for a mean, a ratio of means or any statistic, per column.
 
@@ -427,7 +440,9 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
         "mean": the column mean. "ratio": mean(numerator) / mean(denominator), re-normalised in
         every replicate (e.g. a self-normalised estimator, clicks per view). A callable
         ``f(x, axis=-1)`` (like numpy's reductions) is applied to resampled copies of each column;
-        with ``vectorized=False`` it is called as ``f(x)`` once per resample (slow).
+        with ``vectorized=False`` it is called as ``f(x)`` once per resample (slow). The default
+        ``vectorized=None`` decides as scipy.stats.bootstrap does: vectorised when the callable
+        takes an ``axis`` argument.
     method : {"percentile", "basic", "bca", "studentized", "normal"}
         "bca" uses O(n) influence values for means and ratios (exactly the jackknife for a mean);
         for a callable it falls back to the O(n^2) jackknife. "studentized" (bootstrap-t) uses the
@@ -534,7 +549,7 @@ def _bootstrap_streamed(data, statistic, **kw):
 def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Sequence[str] = METHODS,
                         n_resamples: int = 2000, alpha: float = 0.05, random_state=None,
                         resampling: str = "multinomial", groups=None, indices=None,
-                        names: Sequence[str] | None = None, vectorized: bool = True) -> pd.DataFrame:
+                        names: Sequence[str] | None = None, vectorized: bool | None = None) -> pd.DataFrame:
     """Several interval methods from ONE bootstrap distribution, as a tidy frame.
 
     Same arguments as :func:`bootstrap_ci`; ``methods`` lists the interval methods. The rows share
