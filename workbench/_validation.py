@@ -254,20 +254,23 @@ def check_unit_ids(values, field: str = "unit_id", n: int | None = None) -> np.n
         check_length(uid, n, field)
     if uid.dtype.kind == "O":
         raise_if_any(np.asarray(pd.isna(uid), bool), field, "must not be missing", uid)
-        is_str = np.fromiter((isinstance(v, str) for v in uid), bool, uid.size)
-        is_num = np.fromiter((isinstance(v, (numbers.Integral, numbers.Real)) and not isinstance(v, (bool, np.bool_))
-                              for v in uid), bool, uid.size)
-        ok = is_str if is_str.sum() >= is_num.sum() else is_num
-        raise_if_any(~ok, field, "must be all integers or all strings (no boolean or mixed ids)", uid)
-        if is_str.all():
+        # pandas infers the elements' common type in one C pass; Python loops only to name a bad row
+        inferred = pd.api.types.infer_dtype(uid, skipna=False)
+        if inferred == "string":
             return uid.astype(str)
-        if all(isinstance(v, numbers.Integral) for v in uid):
+        if inferred == "integer":
             for dtype in (np.int64, np.uint64):  # uint64 for ids beyond int64 (64-bit hashes)
                 try:
                     return np.asarray(uid.tolist(), dtype=dtype)
                 except OverflowError:
                     pass
             raise ValidationError(field, "integer ids must fit in 64 bits (signed or unsigned)")
+        if inferred not in ("floating", "mixed-integer-float"):
+            is_str = np.fromiter((isinstance(v, str) for v in uid), bool, uid.size)
+            is_num = np.fromiter((isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in uid),
+                                 bool, uid.size)
+            ok = is_str if is_str.sum() >= is_num.sum() else is_num
+            raise_if_any(~ok, field, "must be all integers or all strings (no boolean or mixed ids)", uid)
         uid = np.asarray(uid.tolist(), dtype=np.float64)  # integral floats are checked below
     kind = uid.dtype.kind
     if kind == "f":

@@ -9,6 +9,7 @@ the accuracy difference, so both are written here.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, special, stats
 
 from .._validation import ValidationError, as_array, check_alpha, check_choice, raise_if_any
@@ -39,9 +40,9 @@ def _label_kind(v: np.ndarray) -> str:
         return "numbers"
     if v.dtype.kind in "US":
         return "strings"
-    kinds = {"strings" if isinstance(x, str) else "numbers" if isinstance(x, (int, float, np.number)) else "other"
-             for x in v}
-    return kinds.pop() if len(kinds) == 1 else "mixed"
+    inferred = pd.api.types.infer_dtype(v, skipna=False)  # one C pass over the objects
+    return {"string": "strings", "integer": "numbers", "floating": "numbers",
+            "mixed-integer-float": "numbers"}.get(inferred, "mixed")
 
 
 def _correct(y_true, pred):
