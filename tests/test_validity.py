@@ -222,7 +222,7 @@ def test_sizes_are_checked_as_integers_and_diagnostics_cannot_shadow_estimate_co
     from workbench.results import Estimate
 
     for bad in (2.5, "x", [30, 40.5]):
-        with pytest.raises(ValidationError, match="n"):
+        with pytest.raises(ValidationError, match=r"^n:"):
             interval_coverage(["normal-mean"], methods=["percentile"], n=bad, n_replicates=10, n_resamples=49,
                               progress=False)
     with pytest.raises(ValidationError, match="diagnostics"):

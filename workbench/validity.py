@@ -74,13 +74,9 @@ def mc_band(level: float, n_replicates: int, k: float = BAND_SE) -> tuple[float,
     >>> [round(v, 3) for v in mc_band(0.95, 2000)]
     [0.933, 0.967]
     """
-    R = _check_positive_int(n_replicates, "n_replicates", 1)
+    R = check_int(n_replicates, "n_replicates", low=1)
     s = float(np.sqrt(level * (1.0 - level) / R))
     return max(0.0, level - k * s), min(1.0, level + k * s)  # a share lives in [0, 1]
-
-
-def _check_positive_int(v, field, minimum):
-    return check_int(v, field, low=minimum)
 
 
 def _check_sizes(n, field="n", minimum=2):
@@ -93,7 +89,7 @@ def _check_sizes(n, field="n", minimum=2):
             raise ValidationError(field, f"must be an integer or a sequence of integers, got {n!r}") from None
     if not vals:
         raise ValidationError(field, "needs at least one value")
-    return tuple(_check_positive_int(v, field, minimum) for v in vals)
+    return tuple(check_int(v, field, low=minimum) for v in vals)
 
 
 def _coverage_row(lo, hi, truth, level, closed):
@@ -456,11 +452,11 @@ def interval_coverage(scenarios=None, methods=("percentile", "basic", "bca", "st
     scen = _as_scenarios(scenarios)
     meths = _as_methods(methods)
     sizes = _check_sizes(n)
-    R = _check_positive_int(n_replicates, "n_replicates", 2)
-    B = _check_positive_int(n_resamples, "n_resamples", 2)
+    R = check_int(n_replicates, "n_replicates", low=2)
+    B = check_int(n_resamples, "n_resamples", low=2)
     alpha = check_alpha(alpha)
     check_choice(resampling, "resampling", ("multinomial", "poisson"))
-    chunk_size = _check_positive_int(chunk_size, "chunk_size", 1)
+    chunk_size = check_int(chunk_size, "chunk_size", low=1)
     cells, tasks = [], []
     for s in scen:
         for nn in sizes:
@@ -606,10 +602,10 @@ def ope_interval_coverage(estimators=("ips", "snips", "dr"), intervals=("percent
     from .ope.evaluate import INTERVALS
 
     sizes = _check_sizes(n, minimum=10)
-    R = _check_positive_int(n_replicates, "n_replicates", 2)
-    B = _check_positive_int(n_bootstrap, "n_bootstrap", 2)
+    R = check_int(n_replicates, "n_replicates", low=2)
+    B = check_int(n_bootstrap, "n_bootstrap", low=2)
     alpha = check_alpha(alpha)
-    chunk_size = _check_positive_int(chunk_size, "chunk_size", 1)
+    chunk_size = check_int(chunk_size, "chunk_size", low=1)
     estimators = [estimators] if isinstance(estimators, str) else list(estimators)
     intervals = [intervals] if isinstance(intervals, str) else list(intervals)
     if not estimators or not intervals:
@@ -678,8 +674,8 @@ def synthetic_pool(n_points: int = 500, n_classes: int = 3, noise: float = 1.0, 
     """
     from ._random import check_random_state
 
-    n_points = _check_positive_int(n_points, "n_points", 2)
-    n_classes = _check_positive_int(n_classes, "n_classes", 2)
+    n_points = check_int(n_points, "n_points", low=2)
+    n_classes = check_int(n_classes, "n_classes", low=2)
     rng = check_random_state(random_state)
     p_true = rng.dirichlet(np.full(n_classes, 0.6), size=n_points)
     labels = (rng.random(n_points)[:, None] > np.cumsum(p_true, axis=1)).sum(axis=1).clip(max=n_classes - 1)
@@ -766,9 +762,9 @@ def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogat
     budgets = _check_sizes(budgets, "budgets", minimum=2)
     if max(budgets) > probs.shape[0]:
         raise ValidationError("budgets", f"must not exceed the pool size {probs.shape[0]}, got {max(budgets)}")
-    R = _check_positive_int(n_replicates, "n_replicates", 2)
+    R = check_int(n_replicates, "n_replicates", low=2)
     alpha = check_alpha(alpha)
-    chunk_size = _check_positive_int(chunk_size, "chunk_size", 1)
+    chunk_size = check_int(chunk_size, "chunk_size", low=1)
     sur_items = []
     for s in ([surrogates] if isinstance(surrogates, str) else list(surrogates)):
         if isinstance(s, tuple) and len(s) == 2:
@@ -973,18 +969,18 @@ def type1_error(tests=None, n_datasets: int = 1000, alpha: float = 0.05, random_
         raise ValidationError("tests", "needs at least one test")
     for t in names:
         check_choice(t, "tests", tuple(TESTS))
-    R = _check_positive_int(n_datasets, "n_datasets", 2)
+    R = check_int(n_datasets, "n_datasets", low=2)
     alpha = check_alpha(alpha)
-    chunk_size = _check_positive_int(chunk_size, "chunk_size", 1)
-    cv_n = _check_positive_int(cv_n, "cv_n", 20)
+    chunk_size = check_int(chunk_size, "chunk_size", low=1)
+    cv_n = check_int(cv_n, "cv_n", low=20)
     if cv_n % 10:
         raise ValidationError("cv_n", f"must be a multiple of 10 (10-fold CV), got {cv_n}")
-    mcnemar_n = _check_positive_int(mcnemar_n, "mcnemar_n", 2)
+    mcnemar_n = check_int(mcnemar_n, "mcnemar_n", low=2)
     if not (0 < discordance and discordance <= accuracy and accuracy + discordance <= 1):
         raise ValidationError("discordance", f"needs 0 < discordance <= accuracy <= 1 - discordance, got "
                               f"accuracy={accuracy}, discordance={discordance}")
-    rank_datasets = _check_positive_int(rank_datasets, "rank_datasets", 5)
-    rank_algorithms = _check_positive_int(rank_algorithms, "rank_algorithms", 2)
+    rank_datasets = check_int(rank_datasets, "rank_datasets", low=5)
+    rank_algorithms = check_int(rank_algorithms, "rank_algorithms", low=2)
     groups = {
         "cv": (_cv_chunk, (alpha, cv_n), f"null_cv_scores, n={cv_n}, 10x10 CV"),
         "5x2": (_five_two_chunk, (alpha, cv_n), f"null_cv_scores, n={cv_n}, 5x2 CV"),

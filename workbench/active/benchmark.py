@@ -95,8 +95,8 @@ def _check_budgets(budgets) -> np.ndarray:
     if np.isscalar(budgets):
         return np.arange(1, check_int(budgets, "budgets", low=1) + 1)
     arr = np.asarray(budgets)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValidationError("budgets", f"must be an int or a non-empty sequence of ints, got shape {arr.shape}")
+    if arr.size == 0:  # the shape (1-D) is checked by check_integer_in_range
+        raise ValidationError("budgets", "must be an int or a non-empty sequence of ints")
     return np.unique(check_integer_in_range(arr, "budgets", 1, None))
 
 

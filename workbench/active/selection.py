@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import special
 
 from .._random import check_random_state
-from .._validation import ValidationError, as_array, check_choice, check_int, raise_if_any
+from .._validation import ValidationError, as_array, check_choice, check_int, check_real, raise_if_any
 from ..results import frame_to_html
 from ._common import LabelOracle, check_budget, check_floor, defensive_draw, entropy
 
@@ -402,11 +402,12 @@ class _Coda(_Strategy):
         super().__init__(zoo, rng, budget)
         n_candidates, grid_size = check_int(n_candidates, "n_candidates", low=1), check_int(grid_size, "grid_size", low=1)
         # a zero or negative Dirichlet parameter has no Beta marginal; NaN would spread silently
-        for name, value, ok, rule in (("prior_strength", prior_strength, lambda v: v > 0, "> 0"),
-                                      ("consensus_weight", consensus_weight, lambda v: v >= 0, ">= 0"),
-                                      ("learning_rate", learning_rate, lambda v: v > 0, "> 0")):
-            if not (np.isfinite(float(value)) and ok(float(value))):
-                raise ValidationError(name, f"must be finite and {rule}, got {value!r}")
+        prior_strength = check_real(prior_strength, "prior_strength", low=0)
+        consensus_weight = check_real(consensus_weight, "consensus_weight", low=0)
+        learning_rate = check_real(learning_rate, "learning_rate", low=0)
+        for name, value in (("prior_strength", prior_strength), ("learning_rate", learning_rate)):
+            if value == 0:
+                raise ValidationError(name, "must be > 0, got 0")
         H, N, C = zoo.H, zoo.N, zoo.C
         cons = zoo.pbar.argmax(axis=1)
         conf = np.einsum("nc,hnj->hcj", np.eye(C)[cons], zoo.P)  # soft confusion against the consensus

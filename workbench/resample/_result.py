@@ -7,6 +7,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .._validation import readonly
 from ..results import _fmt, frame_to_html
 
 
@@ -44,12 +45,7 @@ class TestResult:
 
     def __post_init__(self):
         # frozen means frozen: arrays in details (per-fold differences, ...) become read-only copies
-        frozen = {}
-        for k, v in dict(self.details).items():
-            if isinstance(v, np.ndarray):
-                v = v.copy()
-                v.setflags(write=False)
-            frozen[k] = v
+        frozen = {k: readonly(v) if isinstance(v, np.ndarray) else v for k, v in dict(self.details).items()}
         object.__setattr__(self, "details", frozen)  # a dict, not a mappingproxy: results must pickle
 
     @property

@@ -24,9 +24,10 @@ import pandas as pd
 from joblib import delayed
 from scipy import special, stats
 
+from .._engine import unit_index
 from .._parallel import run_delayed
 from .._random import check_random_state, seed_key
-from .._validation import ValidationError, check_alpha
+from .._validation import ValidationError, check_alpha, check_unit_ids
 from ._result import _frames_html, _frames_repr
 from .oob import _pointwise, _resolve_loss
 
@@ -59,11 +60,7 @@ class _RepeatedGroupKFold:
     def split(self, X, y, groups):
         from sklearn.model_selection import StratifiedGroupKFold
 
-        g = np.asarray(groups)
-        if g.shape[0] != len(y):
-            raise ValidationError("groups", f"must have one id per row ({len(y)}), got {g.shape[0]}")
-        _, codes = np.unique(g.astype(str) if g.dtype == object else g, return_inverse=True)
-        n_groups = int(codes.max()) + 1
+        codes, n_groups = unit_index(check_unit_ids(groups, "groups", len(y)))  # the package's one id rule
         if n_groups < self.n_splits:
             raise ValidationError("groups", f"has {n_groups} distinct groups, fewer than n_splits={self.n_splits}")
         for r in range(self.n_repeats):
@@ -204,12 +201,11 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     from sklearn.model_selection import cross_validate
 
     alpha = check_alpha(alpha)
-    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
-        # an int means k folds, as in scikit-learn's cross_validate (stratified, unshuffled, for classifiers)
+    if cv is not None:  # an int means k folds, as in scikit-learn's cross_validate
         from sklearn.base import is_classifier
         from sklearn.model_selection import check_cv
 
-        cv = check_cv(int(cv), y, classifier=is_classifier(estimator))
+        cv = check_cv(cv, y, classifier=is_classifier(estimator))
     splitter = cv if cv is not None else _default_splitter(estimator, n_splits, n_repeats, _cv_seed(random_state),
                                                            groups)
     splits = list(splitter.split(X, y, groups))

@@ -25,7 +25,7 @@ from scipy import stats
 
 from .._parallel import run_delayed
 from .._random import spawn_seeds
-from .._validation import ValidationError, as_array, check_alpha, check_finite
+from .._validation import ValidationError, as_array, check_alpha, check_finite, check_int
 from ._result import TestResult
 
 __all__ = ["cv_scores_two", "scores_from_cv_results", "paired_t_5x2cv", "f_test_5x2cv",
@@ -90,18 +90,15 @@ def _fit_score(est_a, est_b, scorer, X, y, train, test, fit_params):
 def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=None, fit_params=None):
     """Fit both estimators on identical splits; returns (scores_a, scores_b, n_train, n_test).
 
-    ``cv`` is a scikit-learn splitter or an iterable of (train, test) index pairs.
+    ``cv`` is a scikit-learn splitter, an int (k folds) or an iterable of (train, test) index pairs.
     """
+    from sklearn.base import is_classifier
     from sklearn.metrics import check_scoring
+    from sklearn.model_selection import check_cv
 
     scorer_a = check_scoring(estimator_a, scoring=scoring)
-    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
-        # an int means k folds, as in scikit-learn's cross_validate (stratified for classifiers)
-        from sklearn.model_selection import check_cv
-        from sklearn.base import is_classifier
-
-        cv = check_cv(int(cv), y, classifier=is_classifier(estimator_a))
-    splits = list(cv.split(X, y)) if hasattr(cv, "split") else [(np.asarray(a), np.asarray(b)) for a, b in cv]
+    # an int means k folds (stratified for classifiers), as in scikit-learn; iterables of splits are kept
+    splits = list(check_cv(cv, y, classifier=is_classifier(estimator_a)).split(X, y))
     if len(splits) < 2:
         raise ValidationError("cv", f"needs at least 2 splits, got {len(splits)}")
     res = run_delayed((delayed(_fit_score)(estimator_a, estimator_b, scorer_a, X, y, tr, te, fit_params)
@@ -219,8 +216,7 @@ def _test_train_ratio(n_train, n_test, test_train_ratio, ntr_run, nte_run):
         r = float(test_train_ratio)
     elif n_train is not None and n_test is not None:
         for name, v in (("n_train", n_train), ("n_test", n_test)):
-            if isinstance(v, bool) or not float(v) >= 1 or float(v) != int(float(v)):
-                raise ValidationError(name, f"must be a whole number of rows >= 1, got {v!r}")
+            check_int(v, name, low=1)  # whole numbers of rows
         r = float(n_test) / float(n_train)
     elif ntr_run is not None:
         r = nte_run / ntr_run

@@ -93,7 +93,7 @@ def temporal_backtest(log: PredictionLog, available_from, timestamp=None, window
         if not cand.any():
             continue
         # index over all models (non-candidates masked to inf), not over the candidates only
-        best = int(np.argmin(np.where(cand & ~np.isnan(L[:, t]), L[:, t], np.inf)))
+        best = int(np.nanargmin(np.where(cand, L[:, t], np.inf)))
         for s in strategies:
             fallback = False
             newest = np.flatnonzero(cand)[np.argmax(avail_idx[cand])]
