@@ -251,8 +251,6 @@ def test_evaluate_refuses_nan_and_gives_the_limits_at_infinity():
 
 
 def test_a_single_unit_is_refused_like_a_single_row():
-    from workbench.ope import off_policy_cdf_from_weights
-
     r = np.random.default_rng(0).random(50)
     with pytest.raises(ValidationError, match="distinct units"):
         off_policy_cdf_from_weights(r, np.ones(50), unit_id=np.zeros(50, int), n_bootstrap=50)

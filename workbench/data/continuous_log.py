@@ -12,11 +12,6 @@ from ..results import frame_to_html
 from .logs import _index_rows
 
 
-def check_unit_id(unit_id, n: int, field: str = "unit_id") -> np.ndarray:
-    """Unit ids, one per row (the shared rule: :func:`workbench._validation.check_unit_ids`)."""
-    return check_unit_ids(unit_id, field, n)
-
-
 @dataclass(frozen=True, eq=False, repr=False)
 class ContinuousBanditLog:
     """Logged feedback where the action is a number in [a_min, a_max] (a price, a dose, a bid).
@@ -100,7 +95,7 @@ class ContinuousBanditLog:
             check_length(ctx, n, "context")
             set_("context", readonly(check_finite(ctx, "context")))
         if self.unit_id is not None:
-            set_("unit_id", readonly(check_unit_id(self.unit_id, n)))
+            set_("unit_id", readonly(check_unit_ids(self.unit_id, "unit_id", n)))
 
     def __len__(self) -> int:
         return int(self.action.shape[0])

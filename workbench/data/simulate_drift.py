@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._random import check_random_state
-from .._validation import ValidationError, check_choice, check_int, check_real
+from .._validation import check_choice, check_int, check_real
 from ..results import frame_to_html
 from .logs import PredictionLog
 

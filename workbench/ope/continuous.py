@@ -51,7 +51,7 @@ from .._validation import (ValidationError, as_array, check_alpha, check_choice,
                            raise_if_any)
 from ..data.continuous_log import ContinuousBanditLog
 from ..results import Estimate
-from .evaluate import OPEDiagnosticWarning, single_unit_message
+from .evaluate import OPEDiagnosticWarning, replicate_se, single_unit_message
 
 CONTINUOUS_ESTIMATORS = ("ips", "snips", "dr", "dm")
 CONTINUOUS_INTERVALS = ("percentile", "bca", "normal", "basic")
@@ -253,7 +253,7 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
             rows.append((e, theta, float("nan"), float("nan"), float("nan")))
             continue
         reps = np.asarray(comb(reps_all), dtype=np.float64)
-        se = float(np.nanstd(reps, ddof=1))
+        se = replicate_se(reps)
         infl = influence_values(T, means, comb) if method == "bca" else None
         if inv is not None:  # units are resampled, so BCa's acceleration uses unit totals of the influence
             infl = np.bincount(inv, weights=infl)

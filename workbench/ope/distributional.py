@@ -32,7 +32,7 @@ import pandas as pd
 from .._engine import Resampling, multinomial_counts, unit_index
 from .._random import hashed_poisson_weights, unit_keys
 from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int,
-                           raise_if_any)
+                           check_unit_ids, raise_if_any)
 from ..results import Estimate, frame_to_html
 
 __all__ = ["OffPolicyCDF", "off_policy_cdf", "off_policy_cdf_from_weights", "importance_weights"]
@@ -307,8 +307,6 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
         Unit (user, session) of each row, all integers or all strings; the bootstrap resamples units.
     Other parameters: see :func:`off_policy_cdf`.
     """
-    from ..data.continuous_log import check_unit_id
-
     r = check_finite(as_array(reward, "reward", ndim=1), "reward")
     w = check_finite(as_array(weights, "weights", ndim=1), "weights")
     if w.shape[0] != r.shape[0]:
@@ -328,7 +326,7 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
     # >= 2: a grid needs its two ends; int(2.5) would silently be 2.
     max_thresholds = check_int(max_thresholds, "max_thresholds", low=2)
     rs = Resampling.make(n_bootstrap, resampling, random_state)
-    ids = None if unit_id is None else check_unit_id(unit_id, n)
+    ids = None if unit_id is None else check_unit_ids(unit_id, "unit_id", n)
     if ids is not None and bool(np.all(ids == ids[0])):  # as n < 2: every resample would be the log itself
         raise ValidationError("unit_id", f"needs at least 2 distinct units, got one ({ids[0]!r}) for all {n} rows")
     order = np.argsort(r, kind="stable")

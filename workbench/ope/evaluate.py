@@ -193,6 +193,14 @@ def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_
     return "off-policy diagnostics: " + "; ".join(msgs) + "." if msgs else None
 
 
+def replicate_se(reps) -> float:
+    """Bootstrap standard error: the sd of the defined replicates. Shared with the streamed and the
+    continuous evaluation. Fewer than 2 defined replicates (e.g. snips when the target never plays a
+    logged action, which the diagnostics warning explains): NaN, without numpy's degrees-of-freedom warning."""
+    reps = np.asarray(reps, dtype=np.float64)
+    return float(np.nanstd(reps, ddof=1)) if np.count_nonzero(np.isfinite(reps)) > 1 else float("nan")
+
+
 def single_unit_message(clustered: bool) -> str:
     """Why a one-row (or one-unit) log gets NaN intervals; shared with the streamed evaluation."""
     what = "unit (every row has the same unit_id)" if clustered else "row"
@@ -308,9 +316,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
         sl = slice(offsets[j], offsets[j + 1])
         theta = float(np.asarray(e.combine(means[None, sl]))[0])
         reps = np.asarray(e.combine(rep_means[:, sl]), dtype=np.float64)
-        # fewer than 2 defined replicates (e.g. snips when the target never plays a logged action, which
-        # the diagnostics warning explains): se is NaN, without numpy's degrees-of-freedom warning
-        se = float(np.nanstd(reps, ddof=1)) if np.count_nonzero(np.isfinite(reps)) > 1 else float("nan")
+        se = replicate_se(reps)
 
         def bernstein(j=j):
             bounds = e.term_bounds(inputs, rng_range) if blocks[j].shape[1] == 1 else None

@@ -340,7 +340,7 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
         cols = list(range(offsets[j], offsets[j + 1]))
         theta = float(np.asarray(e.combine(means[None, sl]))[0])
         reps = np.asarray(e.combine(rep_means[:, sl]), dtype=np.float64)
-        se = float(np.nanstd(reps, ddof=1))
+        se = ev.replicate_se(reps)
 
         def bernstein(j=j, cols=cols):
             if widths[j] != 1 or not np.isfinite(side[f"tb_lo_{j}"]):
@@ -366,7 +366,9 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
                     "reward_model": model_name})
         rows.append(row)
     if warn:
-        _warn(side, n, zero_share, ev.OPEDiagnosticWarning)
+        msg = ev.diagnostics_message(n, side["sum_w"], side["sum_w2"], side["max_w"], zero_share)
+        if msg:
+            warnings.warn(msg, ev.OPEDiagnosticWarning, stacklevel=3)
     return pd.DataFrame(rows)
 
 
@@ -427,12 +429,3 @@ def bca_from_moments(theta, reps, moments, cols, means, combine, alpha):
         return np.nan, np.nan
     lo, hi = np.nanpercentile(reps, adj * 100)
     return lo, hi
-
-
-def _warn(side, n, zero_share, warning_cls):
-    """The in-memory diagnostics warning, from streamed sums (same thresholds and wording)."""
-    from ..ope.evaluate import diagnostics_message
-
-    msg = diagnostics_message(n, side["sum_w"], side["sum_w2"], side["max_w"], zero_share)
-    if msg:
-        warnings.warn(msg, warning_cls, stacklevel=4)
