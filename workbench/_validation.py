@@ -105,12 +105,15 @@ def check_integer_in_range(arr, field: str, low: int, high: int | None) -> np.nd
     if not np.issubdtype(arr.dtype, np.integer):
         raise_if_any(~np.isfinite(arr), field, "must be integers (found NaN or inf)", arr)
         raise_if_any(arr != np.round(arr), field, "must be integers (found a non-integral value)", arr)
-    arr = arr.astype(np.int64)
+    # the range is checked on the values as given: casting 1e20 or a uint64 above 2**63 to int64 would
+    # wrap, and the error would then report the wrapped value instead of the real one
     if high is None:
         raise_if_any(arr < low, field, f"must be >= {low}", arr)
     else:
         raise_if_any((arr < low) | (arr >= high), field, f"must be in [{low}, {high})", arr)
-    return arr
+    if arr.dtype.kind in "uf":
+        raise_if_any(arr >= 2.0**63, field, "must be < 2**63 (an int64)", arr)
+    return arr.astype(np.int64)
 
 
 def check_probability(arr, field: str, allow_zero: bool = False) -> np.ndarray:
