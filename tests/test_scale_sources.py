@@ -134,3 +134,10 @@ def test_groups_with_a_one_shot_iterator_in_one_pass():
     out = bootstrap_loss_matrix((df.iloc[s:s + 30] for s in range(0, 100, 30)), **kw)
     assert out.n_groups == ref.n_groups == 7
     np.testing.assert_allclose([out.ci_low, out.ci_high], [ref.ci_low, ref.ci_high], rtol=1e-12)
+
+
+def test_a_non_parquet_file_in_a_directory_is_named(tmp_path):
+    _frame().iloc[:100].to_parquet(tmp_path / "a.parquet")
+    (tmp_path / "zz.txt").write_text("not a table")
+    with pytest.raises(wb.ValidationError, match="zz.txt.*is not a Parquet file"):
+        evaluate_tabular(tmp_path, PI, **KW)

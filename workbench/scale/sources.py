@@ -374,6 +374,12 @@ class ParquetSource(Source):
                                key=natural_sort_key)
                 if not files:
                     raise ValidationError("data", f"directory {str(p)!r} holds no data files")
+                for f in files:  # 4 bytes per file: a stray README would otherwise fail deep inside pyarrow
+                    with open(f, "rb") as fh:
+                        if fh.read(4) != b"PAR1":
+                            raise ValidationError("data", f"file {f!r} in directory {str(p)!r} is not a Parquet "
+                                                          "file (every file is read, except hidden and _-prefixed "
+                                                          "ones)")
                 kw = {"partitioning": "hive", "partition_base_dir": str(p)}
             else:
                 files, kw = [str(p)], {}
