@@ -186,6 +186,15 @@ def unit_index(ids) -> tuple[np.ndarray, int]:
     return inv.ravel(), int(inv.max()) + 1
 
 
+def unit_totals(terms: np.ndarray, ids) -> tuple[np.ndarray, np.ndarray]:
+    """(G, k + 1) per-unit column totals with the unit's row count last, and the sorted unit ids:
+    what a cluster bootstrap resamples."""
+    uniq, inv = np.unique(np.asarray(ids), return_inverse=True)
+    agg = np.zeros((uniq.size, terms.shape[1] + 1))
+    np.add.at(agg, inv.ravel(), np.column_stack([terms, np.ones(terms.shape[0])]))
+    return agg, uniq
+
+
 def multinomial_counts(rs: Resampling, n: int, block: int):
     """Yield (b0, counts) with counts (bb, n): how often each of n units is drawn in replicates
     b0..b0+bb-1. The draws equal ``default_rng(seed).integers(0, n, (B, n))`` whatever the block."""
@@ -203,9 +212,7 @@ def _multinomial_sums(terms, rs: Resampling, ids=None):
         # would treat correlated rows of a unit as independent: intervals too narrow.
         if len(ids) != terms.shape[0]:
             raise ValidationError("ids", f"must have one id per row: got {len(ids)}, expected {terms.shape[0]}")
-        inv, G = unit_index(ids)
-        unit = np.zeros((G, terms.shape[1] + 1))
-        np.add.at(unit, inv, np.column_stack([terms, np.ones(terms.shape[0])]))
+        unit, _ = unit_totals(terms, ids)
         sums, _ = _multinomial_sums(unit, rs)
         return sums[:, :-1], sums[:, -1].copy()
     n, k = terms.shape

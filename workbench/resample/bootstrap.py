@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _intervals
-from .._engine import ReplicateAccumulator, Resampling
+from .._engine import ReplicateAccumulator, Resampling, unit_totals
 from .._random import seed_key
 from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_unit_ids,
                            raise_if_any)
@@ -170,12 +170,9 @@ def _ratio_terms(data):
 def _group_terms(terms, num, den, groups):
     """Aggregate rows to clusters: cluster totals plus a size column; a mean becomes a ratio."""
     groups = check_unit_ids(groups, "groups", terms.shape[0])
-    uniq, inv = np.unique(groups, return_inverse=True)
-    G = uniq.size
-    if G < 2:
+    agg, uniq = unit_totals(terms, groups)
+    if uniq.size < 2:
         raise ValidationError("groups", "needs at least 2 distinct groups")
-    agg = np.zeros((G, terms.shape[1] + 1))
-    np.add.at(agg, inv, np.hstack([terms, np.ones((terms.shape[0], 1))]))
     size_col = terms.shape[1]
     den = np.where(den < 0, size_col, den)
     return agg, num, den, uniq
