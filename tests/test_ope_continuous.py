@@ -270,16 +270,17 @@ def _doubled(log, c):
     return dup, c[idx]
 
 
+@pytest.mark.parametrize("interval", ["percentile", "bca"])
 @pytest.mark.parametrize("resampling", ["poisson", "multinomial"])
-def test_unit_ids_are_resampled_by_both_schemes(resampling):
+def test_unit_ids_are_resampled_by_both_schemes(resampling, interval):
     # Resampling the units of the doubled log is resampling the rows of the original: same draws,
     # same intervals. The multinomial scheme used to draw rows and ignore unit_id (too narrow by ~1/sqrt 2).
     log, truth = simulate_pricing(300, random_state=0)
     c = truth.optimal_action()
     dup, cd = _doubled(log, c)
     cols = ["value", "ci_low", "ci_high", "se"]
-    a = evaluate_continuous_policy(log, c, bandwidth=0.5, n_bootstrap=200, resampling=resampling)
-    b = evaluate_continuous_policy(dup, cd, bandwidth=0.5, n_bootstrap=200, resampling=resampling)
+    a = evaluate_continuous_policy(log, c, bandwidth=0.5, n_bootstrap=200, resampling=resampling, interval=interval)
+    b = evaluate_continuous_policy(dup, cd, bandwidth=0.5, n_bootstrap=200, resampling=resampling, interval=interval)
     np.testing.assert_allclose(b[cols].to_numpy(), a[cols].to_numpy(), rtol=1e-10)
 
 

@@ -201,3 +201,22 @@ def test_dr_with_sample_cross_fitted_model_is_unbiased():
     est, true = np.array(est), np.array(true)
     err = est - true
     assert abs(err.mean()) < 3 * err.std(ddof=1) / np.sqrt(len(err)), (err.mean(), err.std())
+
+
+@pytest.mark.parametrize("interval", ["bca", "bernstein"])
+def test_intervals_that_assume_independent_rows_are_refused_with_unit_ids(interval):
+    # Streamed BCa takes its acceleration from per-row co-moments, and the Bernstein bound assumes
+    # independent rows: with unit_id both would be computed for the wrong resampling unit.
+    df, pi = _frame(300)
+    df["user"] = np.arange(300) // 3
+    with pytest.raises(wb.ValidationError, match=f"'{interval}'.*unit_id"):
+        evaluate_tabular(df, pi, ["ips"], n_bootstrap=20, unit_id="user", interval=interval, reward_range=(0, 1))
+    log = wb.data.BanditLog(action=df["action"], reward=df["reward"], propensity=df["propensity"], n_actions=3,
+                            unit_id=df["user"])
+    if interval == "bernstein":  # in memory, BCa uses per-unit influence values (tests/test_engine.py)
+        with pytest.raises(wb.ValidationError, match="'bernstein'.*unit_id"):
+            wb.ope.evaluate_policy(log, df[pi].to_numpy(), ["ips"], n_bootstrap=20, interval=interval,
+                                   reward_range=(0, 1))
+    else:
+        out = wb.ope.evaluate_policy(log, df[pi].to_numpy(), ["ips"], n_bootstrap=20, interval=interval, warn=False)
+        assert np.isfinite(out["ci_low"]).all()

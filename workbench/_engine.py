@@ -237,15 +237,34 @@ def _counts(idx: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(flat, minlength=bb * n).reshape(bb, n).astype(np.float64)
 
 
-def influence_values(terms: np.ndarray, means: np.ndarray, combine: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def influence_values(terms: np.ndarray, means: np.ndarray, combine: Callable[[np.ndarray], np.ndarray],
+                     ids=None) -> np.ndarray:
     """Empirical influence values of ``combine(mean of terms)``: U_i = grad(combine) . (t_i - mean).
 
     For a mean this equals the jackknife values x_i - mean exactly; for a ratio S1/S2 it is
     (t1_i - theta t2_i) / mean(t2). Computing it costs O(n k), where the leave-one-out jackknife
     costs O(n^2). The gradient is taken by central differences on the means (combine is smooth).
+
+    With unit ``ids`` the bootstrap resamples whole units, so the influence of a unit is the sum of
+    its rows' values (one value per unit, in sorted id order): BCa's acceleration must skew over
+    what is resampled. For a mean of rows, this is the unit's total minus theta times its size.
     """
     means = np.asarray(means, dtype=np.float64)
-    return (np.asarray(terms, dtype=np.float64) - means) @ combine_gradient(means, combine)
+    infl = (np.asarray(terms, dtype=np.float64) - means) @ combine_gradient(means, combine)
+    if ids is None:
+        return infl
+    return np.bincount(unit_index(ids)[0], weights=infl)
+
+
+def is_single_unit(n_rows: int, ids=None) -> bool:
+    """True when a bootstrap can only redraw the same data: one row, or every row in one unit.
+    The callers then report NaN intervals (a width-0 interval would be a false certainty)."""
+    if n_rows < 2:
+        return True
+    if ids is None:
+        return False
+    ids = np.asarray(ids)
+    return bool(np.all(ids == ids[0]))
 
 
 def combine_gradient(means: np.ndarray, combine: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

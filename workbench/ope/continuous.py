@@ -43,7 +43,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .._engine import Resampling, ReplicateAccumulator, influence_values, unit_index
+from .._engine import Resampling, ReplicateAccumulator, influence_values, is_single_unit
 from .._intervals import interval as _interval
 from .._kernels import KERNELS, check_kernel_args, smoothed_density, smoothed_quadrature
 from .._random import check_random_state, seed_key
@@ -242,10 +242,9 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
     reps_all = acc.replicate_means
     # One row, or one unit: every resample holds the same data, so the interval would have width 0
     # (a false certainty). NaN instead, with a warning, as evaluate_policy does.
-    one_unit = T.shape[0] < 2 or (ids is not None and bool(np.all(ids == ids[0])))
+    one_unit = is_single_unit(T.shape[0], ids)
     if one_unit:
         warnings.warn(single_unit_message(ids is not None), OPEDiagnosticWarning, stacklevel=3)
-    inv = None if ids is None or method != "bca" else unit_index(ids)[0]
     for e in estimators:
         comb = _COMBINE[e]
         theta = float(comb(means[None, :])[0])
@@ -254,9 +253,7 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
             continue
         reps = np.asarray(comb(reps_all), dtype=np.float64)
         se = replicate_se(reps)
-        infl = influence_values(T, means, comb) if method == "bca" else None
-        if inv is not None:  # units are resampled, so BCa's acceleration uses unit totals of the influence
-            infl = np.bincount(inv, weights=infl)
+        infl = influence_values(T, means, comb, ids) if method == "bca" else None  # per unit with ids
         lo, hi = _interval(method, theta, reps, alpha, influence=infl, se=se)
         rows.append((e, theta, float(lo), float(hi), se))
     return rows

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._engine import ReplicateAccumulator, Resampling, influence_values
+from .._engine import ReplicateAccumulator, Resampling, influence_values, is_single_unit
 from .._intervals import bca_interval, normal_interval, percentile_interval
 from .._random import seed_key
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
@@ -291,6 +291,11 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     ests = [make_estimator(e) for e in estimators]
     if not ests:
         raise ValidationError("estimators", "must name at least one estimator")
+    if ids is not None and interval == "bernstein":
+        # The bound is for a mean of independent terms; rows of one unit are not independent.
+        raise ValidationError("interval", "'bernstein' assumes independent rows, but the log has unit_id "
+                                          "(rows of a unit are correlated)",
+                              hint="use 'percentile' or 'bca', which resample whole units")
     labels = [e.label for e in ests] if labels is None else list(labels)
     blocks = []
     for e in ests:
@@ -304,7 +309,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     means, rep_means = acc.means, acc.replicate_means
     # One row, or one unit: every resample holds the same data, so bootstrap intervals would have
     # width 0 (a false certainty). They are NaN instead, with a warning that says why.
-    one_unit = all_terms.shape[0] < 2 or (ids is not None and bool(np.all(np.asarray(ids) == np.asarray(ids)[0])))
+    one_unit = is_single_unit(all_terms.shape[0], ids)
     if one_unit and interval != "bernstein":
         warnings.warn(single_unit_message(ids is not None), OPEDiagnosticWarning, stacklevel=3)
     is_inputs = isinstance(inputs, OPEInputs)
@@ -329,7 +334,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
         else:
             lo, hi = interval_from_replicates(
                 interval, theta, reps, se, alpha,
-                bca=lambda: bca_interval(theta, reps, influence_values(blocks[j], means[sl], e.combine), alpha),
+                bca=lambda: bca_interval(theta, reps, influence_values(blocks[j], means[sl], e.combine, ids), alpha),
                 bernstein=bernstein)
         w = e.weights(inputs) if hasattr(e, "weights") else None
         # Estimators mostly share the logged weights: compute each distinct weight vector's diagnostics once.

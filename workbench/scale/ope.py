@@ -269,6 +269,13 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
         if not lo < hi:
             raise ValidationError("reward_range", f"must be (low, high) with low < high, got {reward_range!r}")
         reward_range = (lo, hi)
+    if unit_id is not None and interval in ("bca", "bernstein"):
+        # Both read per-row co-moments of the streamed terms: BCa's acceleration must skew over
+        # the units resampled (a unit's rows may sit in several chunks), and the Bernstein bound
+        # assumes independent rows.
+        raise ValidationError("interval", f"{interval!r} is not available for a streamed log with unit_id",
+                              hint="use 'percentile' or 'normal' (both resample whole units), or evaluate an "
+                                   "in-memory BanditLog with unit_id, where 'bca' uses per-unit influence values")
     source = as_source(data, chunk_size=chunk_size)
     rs = Resampling.make(n_bootstrap, "poisson", random_state)
 
