@@ -370,7 +370,7 @@ def test_surrogate_and_features_checks():
     for sur in (None, model):  # features would be silently unused
         with pytest.raises(ValidationError, match="features"):
             estimate_risk(model, y, 10, surrogate=sur, features=X, random_state=0)
-    with pytest.raises(ValidationError, match="oracle: must hold integer class labels, got dtype complex"):
+    with pytest.raises(ValidationError, match="oracle: must be real numbers, got dtype complex"):
         estimate_risk(model, y.astype(complex), 5, random_state=0)
 
 

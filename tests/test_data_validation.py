@@ -357,3 +357,31 @@ def test_unit_ids_follow_one_rule_in_every_container():
     assert BanditLog(**base, unit_id=[1.0, 2.0, 1.0]).unit_id.tolist() == [1, 2, 1]
     assert check_unit_ids([2**63 + 5, 2**63 + 7, 3]).dtype == np.uint64
     assert check_unit_ids(np.array(["a", "b"], dtype=object)).dtype.kind == "U"
+
+
+def test_complex_inputs_are_refused_by_every_pillar():
+    # as_array refuses complex numbers, so no entry point silently drops an imaginary part
+    import workbench as wb
+
+    rng = np.random.default_rng(0)
+    log = wb.data.simulate_bandit(50, n_actions=2, random_state=0)[0]
+    calls = {
+        "data": lambda: wb.resample.bootstrap_ci(rng.normal(size=30) + 0j, np.mean, random_state=0),
+        "prediction_log": lambda: wb.active.select_model(np.full((2, 10, 2), 0.5) + 0j, np.zeros(10, int), 3),
+        "probs": lambda: wb.active.estimate_risk(np.full((10, 2), 0.5) + 0j, np.zeros(10, int), 3),
+        "policy": lambda: wb.ope.evaluate_policy(log, np.full((50, 2), 0.5) + 0j),
+    }
+    for field, call in calls.items():
+        with pytest.raises(ValidationError, match=f"^{field}: must be real numbers"):
+            call()
+
+
+def test_shared_checks_do_not_parse_strings():
+    # a string is one name (list("ab") is two), and "0.05" is not an alpha
+    import workbench as wb
+
+    losses = np.random.default_rng(0).random((20, 2))
+    with pytest.raises(ValidationError, match="^names: must be 2 distinct names, got \\['ab'\\]"):
+        wb.resample.compare_models(losses, names="ab")
+    with pytest.raises(ValidationError, match="^alpha: must be a finite number"):
+        wb.resample.bootstrap_ci(np.arange(10.0), np.mean, alpha="0.05")

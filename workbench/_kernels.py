@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._validation import ValidationError, check_choice
+from ._validation import ValidationError, check_choice, check_real
 
 KERNELS = ("triangular", "gaussian", "epanechnikov", "cosine", "box")
 BOUNDARIES = ("renormalize", "none")
@@ -69,8 +69,9 @@ def kernel_cdf(u: np.ndarray, kernel: str) -> np.ndarray:
 def check_kernel_args(kernel: str, bandwidth, boundary: str) -> float:
     check_choice(kernel, "kernel", KERNELS)
     check_choice(boundary, "boundary", BOUNDARIES)
-    h = float(bandwidth)
-    if not np.isfinite(h) or h <= 0:
+    # check_real, not float(): float(True) is 1.0 and float("0.5") parses a string
+    h = check_real(bandwidth, "bandwidth", low=0)
+    if h <= 0:
         raise ValidationError("bandwidth", f"must be a finite number > 0, got {bandwidth!r}")
     return h
 

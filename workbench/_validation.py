@@ -65,13 +65,15 @@ def raise_if_any(bad, field: str, rule: str, values=None, hint: str | None = Non
 
 
 def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None) -> np.ndarray:
-    """Convert to a numpy array, checking the number of dimensions. Refuses object arrays."""
+    """Convert to a numpy array, checking the number of dimensions. Refuses object and complex arrays."""
     try:
         arr = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise ValidationError(field, f"must be convertible to a numeric array ({exc})") from None
     if arr.dtype == object:
         raise ValidationError(field, "must be numeric, got an object array (mixed or missing values?)")
+    if arr.dtype.kind == "c":  # a float conversion later would silently drop the imaginary part
+        raise ValidationError(field, f"must be real numbers, got dtype {arr.dtype}")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -161,6 +163,8 @@ def check_columns(frame, names: Iterable[str], field: str = "columns") -> None:
 
 def check_names(names, k: int, default, field: str = "names") -> list[str]:
     """``k`` distinct labels: ``names`` as strings, or ``default`` (column names or generated) when None."""
+    if isinstance(names, str):  # one name: list("ab") would silently be two labels "a" and "b"
+        names = [names]
     names = [str(s) for s in (default if names is None else names)]
     if len(names) != k or len(set(names)) != k:
         raise ValidationError(field, f"must be {k} distinct names, got {names}")
@@ -168,7 +172,7 @@ def check_names(names, k: int, default, field: str = "names") -> list[str]:
 
 
 def check_alpha(alpha: float) -> float:
-    alpha = float(alpha)
+    alpha = check_real(alpha, "alpha")  # not float(): it would parse "0.05"
     if not 0 < alpha < 1:
         raise ValidationError("alpha", f"must be in (0, 1), got {alpha}")
     return alpha

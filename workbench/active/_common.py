@@ -25,7 +25,7 @@ class LabelOracle:
         lab = as_array(source, field, ndim=1)
         if lab.shape[0] != n_points:
             raise ValidationError(field, f"must give one label per pool point: got {lab.shape[0]}, expected {n_points}")
-        # integer or real dtypes only: a complex label would lose its imaginary part in astype(float)
+        # integer or real dtypes only (as_array already refused complex numbers): no booleans or strings
         if lab.dtype == bool or not (np.issubdtype(lab.dtype, np.integer) or np.issubdtype(lab.dtype, np.floating)):
             raise ValidationError(field, f"must hold integer class labels, got dtype {lab.dtype}")
         labf = lab.astype(float)

@@ -20,17 +20,9 @@ _PROPENSITY_RTOL = 1e-5
 RESERVED_NAMES = ("action", "reward", "propensity", "position", "timestamp", "unit_id")
 
 
-def _real(x, field: str, ndim=None) -> np.ndarray:
-    """as_array that also refuses complex numbers (a float conversion would drop the imaginary part)."""
-    arr = as_array(x, field, ndim=ndim)
-    if arr.dtype.kind == "c":
-        raise ValidationError(field, f"must be real numbers, got dtype {arr.dtype}")
-    return arr
-
-
 def _check_index(x, field: str, low: int, high: int | None) -> np.ndarray:
-    """check_integer_in_range on a real (not complex, not string) array."""
-    return check_integer_in_range(_real(x, field, ndim=1), field, low, high)
+    """check_integer_in_range on a numeric (not complex, not string) array."""
+    return check_integer_in_range(as_array(x, field, ndim=1), field, low, high)
 
 
 def _series_values(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -128,7 +120,7 @@ class BanditLog:
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
-        action = _real(self.action, "action", ndim=1)
+        action = as_array(self.action, "action", ndim=1)
         n = action.shape[0]
         if n == 0:
             # No estimator is defined on zero rows; fail here rather than deep inside numpy later.
@@ -142,10 +134,10 @@ class BanditLog:
                 check_length(arr, n, name)
         action_context = None
         if self.action_context is not None:
-            action_context = check_finite(_real(self.action_context, "action_context", ndim=2), "action_context")
+            action_context = check_finite(as_array(self.action_context, "action_context", ndim=2), "action_context")
         behavior_dist = None
         if self.behavior_dist is not None:
-            behavior_dist = _real(self.behavior_dist, "behavior_dist", ndim=(2, 3))
+            behavior_dist = as_array(self.behavior_dist, "behavior_dist", ndim=(2, 3))
         n_actions = self.n_actions
         if n_actions is None:
             if action_context is not None:
@@ -157,8 +149,8 @@ class BanditLog:
         n_actions = check_int(n_actions, "n_actions", low=1)
         set_("n_actions", n_actions)
         set_("action", readonly(_check_index(action, "action", 0, n_actions)))
-        set_("reward", readonly(check_finite(_real(self.reward, "reward", ndim=1), "reward")))
-        set_("propensity", readonly(check_probability(_real(self.propensity, "propensity", ndim=1), "propensity")))
+        set_("reward", readonly(check_finite(as_array(self.reward, "reward", ndim=1), "reward")))
+        set_("propensity", readonly(check_probability(as_array(self.propensity, "propensity", ndim=1), "propensity")))
         if action_context is not None and action_context.shape[0] != n_actions:
             raise ValidationError("action_context", f"must have one row per action ({n_actions}), "
                                   f"got {action_context.shape[0]}")
@@ -182,7 +174,7 @@ class BanditLog:
             set_("n_positions", None)
 
         if self.context is not None:
-            ctx = _real(self.context, "context", ndim=(1, 2))
+            ctx = as_array(self.context, "context", ndim=(1, 2))
             ctx = ctx[:, None] if ctx.ndim == 1 else ctx
             set_("context", readonly(check_finite(ctx, "context")))
             if self.context_names is not None:
