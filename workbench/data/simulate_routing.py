@@ -58,6 +58,16 @@ _QUALITY_CONCENTRATION = 8.0
 _TOKEN_SD = 0.4
 
 
+def _draw_outcomes(expected_quality: np.ndarray, rng: np.random.Generator):
+    """The simulator's outcome noise, shared by the log and by ``RoutingTruth.sample_rewards``: a
+    Beta quality score with mean ``expected_quality`` and a mean-one log-normal factor on the
+    output tokens. Returns (quality, token_factor)."""
+    q = expected_quality
+    quality = rng.beta(q * _QUALITY_CONCENTRATION, (1 - q) * _QUALITY_CONCENTRATION)
+    token_factor = np.exp(_TOKEN_SD * rng.standard_normal(q.shape[0]) - _TOKEN_SD**2 / 2)
+    return quality, token_factor
+
+
 @dataclass(frozen=True, eq=False)
 class RoutingTruth:
     """Expected quality and cost of every model on every logged prompt.
@@ -184,10 +194,8 @@ class _RoutingBanditTruth(BanditTruth):
         dist = self._dist(policy)
         rows = np.arange(dist.shape[0])
         actions = _sample_actions(dist, rng)
-        q = self.quality[rows, actions]
-        quality = rng.beta(q * _QUALITY_CONCENTRATION, (1 - q) * _QUALITY_CONCENTRATION)
+        quality, noise = _draw_outcomes(self.quality[rows, actions], rng)  # the log's own noise
         out = self.output_cost[rows, actions]
-        noise = np.exp(_TOKEN_SD * rng.standard_normal(rows.size) - _TOKEN_SD**2 / 2)  # mean one, as in the log
         cost = self.cost[rows, actions] - out + out * noise
         return quality - self.lam * cost
 
@@ -351,10 +359,8 @@ def simulate_routing(n_prompts: int, temperature: float = 0.5, epsilon: float = 
     cum = np.cumsum(dist, axis=1)
     action = np.minimum((rng.random(n)[:, None] > cum).sum(axis=1), k - 1)
     rows = np.arange(n)
-    q = Q[rows, action]
-    kappa = _QUALITY_CONCENTRATION
-    quality = rng.beta(q * kappa, (1 - q) * kappa)
-    out_tokens = out_mean[rows, action] * np.exp(_TOKEN_SD * rng.standard_normal(n) - _TOKEN_SD**2 / 2)
+    quality, token_factor = _draw_outcomes(Q[rows, action], rng)
+    out_tokens = out_mean[rows, action] * token_factor
     # Cost uses the unrounded token draw so its expectation is exactly C; the log shows whole tokens.
     price_in = models["price_in"].to_numpy()[action]
     price_out = models["price_out"].to_numpy()[action]
