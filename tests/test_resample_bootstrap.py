@@ -1,4 +1,6 @@
 """bootstrap_ci / bootstrap_intervals / compare_models / model_confidence_set: parity and invariances."""
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +9,9 @@ from scipy import stats
 import workbench as wb
 from workbench import ValidationError
 from workbench.resample import (bootstrap_ci, bootstrap_intervals, compare_models, model_confidence_set)
+
+# scipy >= 1.15 calls the Generator argument rng; older versions (our floor is 1.10) random_state
+SCIPY_RNG = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +26,7 @@ def test_scipy_parity_mean_same_indices(skewed, method):
     # draws with rng=default_rng(seed); the BCa acceleration from influence values equals scipy's
     # leave-one-out jackknife exactly for a mean. So the intervals agree to rounding.
     ours = bootstrap_ci(skewed, method=method, n_resamples=999, random_state=7)
-    ref = stats.bootstrap((skewed,), np.mean, method=method, n_resamples=999, rng=np.random.default_rng(7))
+    ref = stats.bootstrap((skewed,), np.mean, method=method, n_resamples=999, **{SCIPY_RNG: np.random.default_rng(7)})
     assert ours.ci_low == pytest.approx(ref.confidence_interval.low, rel=1e-10, abs=1e-12)
     assert ours.ci_high == pytest.approx(ref.confidence_interval.high, rel=1e-10, abs=1e-12)
     assert ours.standard_error == pytest.approx(ref.standard_error, rel=1e-10)
@@ -54,7 +59,7 @@ def test_scipy_parity_paired_difference():
     rng = np.random.default_rng(5)
     a, b = rng.normal(size=120), rng.normal(0.2, 1, size=120)
     ref = stats.bootstrap((a, b), lambda x, y, axis=-1: np.mean(x - y, axis=axis), paired=True,
-                          method="percentile", n_resamples=800, rng=np.random.default_rng(11))
+                          method="percentile", n_resamples=800, **{SCIPY_RNG: np.random.default_rng(11)})
     ours = bootstrap_ci(a - b, n_resamples=800, random_state=11)
     assert ours.ci_low == pytest.approx(ref.confidence_interval.low, rel=1e-10)
     assert ours.ci_high == pytest.approx(ref.confidence_interval.high, rel=1e-10)
@@ -69,7 +74,7 @@ def test_bca_ratio_close_to_scipy_jackknife():
     num = den * rng.normal(1.0, 0.5, 400)
     ours = bootstrap_ci((num, den), statistic="ratio", method="bca", n_resamples=999, random_state=2)
     ref = stats.bootstrap((num, den), lambda x, y, axis=-1: x.mean(axis) / y.mean(axis), paired=True,
-                          method="BCa", n_resamples=999, rng=np.random.default_rng(2))
+                          method="BCa", n_resamples=999, **{SCIPY_RNG: np.random.default_rng(2)})
     assert ours.estimate == pytest.approx(num.mean() / den.mean())
     assert ours.ci_low == pytest.approx(ref.confidence_interval.low, rel=2e-3)
     assert ours.ci_high == pytest.approx(ref.confidence_interval.high, rel=2e-3)
@@ -81,7 +86,7 @@ def test_callable_statistic_matches_mean_path_and_scipy_median(skewed):
     assert slow.ci_low == pytest.approx(fast.ci_low, rel=1e-10)
     assert slow.ci_high == pytest.approx(fast.ci_high, rel=1e-10)
     med = bootstrap_ci(skewed, statistic=np.median, method="bca", n_resamples=400, random_state=1)
-    ref = stats.bootstrap((skewed,), np.median, method="BCa", n_resamples=400, rng=np.random.default_rng(1))
+    ref = stats.bootstrap((skewed,), np.median, method="BCa", n_resamples=400, **{SCIPY_RNG: np.random.default_rng(1)})
     assert med.ci_low == pytest.approx(ref.confidence_interval.low, rel=1e-10)
     assert med.ci_high == pytest.approx(ref.confidence_interval.high, rel=1e-10)
 
@@ -341,6 +346,6 @@ def test_a_callable_without_axis_is_called_per_resample_as_scipy_decides():
 
     r = bootstrap_ci(x, median_no_axis, n_resamples=999, random_state=0)
     ref = stats.bootstrap((x,), median_no_axis, vectorized=False, n_resamples=999, method="percentile",
-                          rng=np.random.default_rng(0))
+                          **{SCIPY_RNG: np.random.default_rng(0)})
     assert r.confidence_interval == pytest.approx(tuple(ref.confidence_interval), rel=1e-12)
     assert bootstrap_ci(x, np.median, n_resamples=999, random_state=0).confidence_interval == r.confidence_interval

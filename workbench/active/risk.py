@@ -200,7 +200,7 @@ class _Surrogate:
                 # from a spawned child, so the run's own stream (acquisitions) is as without the surrogate's seed
                 try:
                     child = rng.spawn(1)[0]
-                except (AttributeError, TypeError, ValueError):  # a bit generator without a seed sequence
+                except (TypeError, ValueError):  # a bit generator without a seed sequence (spawn: numpy >= 1.25)
                     child = rng
                 seed = int(child.integers(2**31 - 1))
                 self.estimator.set_params(**{k: seed for k in unseeded})

@@ -300,9 +300,11 @@ def _file_batches(path, filesystem, cols, batch_size, row_groups=None, keys=None
                                   + ", ".join(map(repr, names[:12])) + (" ..." if len(names) > 12 else ""))
         stored = [c for c in cols if c in names]
         for batch in pf.iter_batches(row_groups=row_groups, columns=stored, batch_size=batch_size):
-            for c in cols:
-                if c not in names:
-                    batch = batch.append_column(c, pa.repeat(keys[c], batch.num_rows))
+            added = [c for c in cols if c not in names]
+            if added:  # from_arrays, not RecordBatch.append_column (pyarrow >= 16 only; our floor is 14)
+                batch = pa.RecordBatch.from_arrays(
+                    [*batch.columns, *(pa.repeat(keys[c], batch.num_rows) for c in added)],
+                    names=[*batch.schema.names, *added])
             yield batch
 
 
