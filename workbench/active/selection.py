@@ -377,30 +377,25 @@ def tune_eps_majority_vote(zoo: _Zoo, rng, horizon: int, grid=None, make=None) -
     return float(best[(len(best) - 1) // 2])
 
 
-class _Coda(_Strategy):
-    """CODA (Kay et al. 2025), checked against the authors' released code (github.com/justinkay/coda).
+class _CodaPosterior:
+    """CODA's belief about which model is best (Kay et al. 2025), kept up to date label by label.
 
     Each model h has Dirichlet confusion rows alpha_h[c, :] (true class c). The prior is
     ``prior_strength * (B + consensus_weight * conf_h)`` where conf_h is h's soft confusion
     against the consensus (argmax of the zoo average), row-normalised, and B has 1 on the
-    diagonal and 1/(C - 1) off it. The authors' defaults: consensus_weight = 1 - 0.9 = 0.1,
-    prior_strength (their "multiplier") = 2, learning_rate = 0.01. The consensus thus counts as
-    consensus_weight / learning_rate = 10 labels per confusion row, not hundreds (an earlier
-    reading here put the consensus at full weight, 20x too strong, and CODA never left the
-    consensus favourite). A label y adds ``learning_rate`` to alpha_h[y, yhat_h]; the
-    look-ahead of the information gain adds 1 (the published damping). Class posterior
-    pi(c|x) is proportional to sum_h sum_s alpha_h[c, s] p_h(s|x) (unnormalised rows, as the
-    authors do). P(best h | class c) = int pdf_hc prod_{h' != h} cdf_h'c, with theta_hc ~
-    Beta(alpha_cc, sum_j alpha_cj - alpha_cc), on a 256-point grid, normalised per class and
-    mixed with the pool's class marginal of pi. Cost per step: O(n_candidates * C * H * 256).
+    diagonal and 1/(C - 1) off it. A label y adds ``learning_rate`` to alpha_h[y, yhat_h]. Class
+    posterior pi(c|x) is proportional to sum_h sum_s alpha_h[c, s] p_h(s|x) (unnormalised rows, as
+    the authors do). P(best h | class c) = int pdf_hc prod_{h' != h} cdf_h'c, with theta_hc ~
+    Beta(alpha_cc, sum_j alpha_cj - alpha_cc), on a ``grid_size``-point grid, normalised per class
+    and mixed with the pool's class marginal of pi.
+
+    A label changes only the confusion row of its class, so a step recomputes one class's Beta
+    grids (H x grid) and adds one (H, N) gather to the class posterior: O(H (N + grid)), not the
+    O(H N C^2 + H C grid) of starting over.
     """
 
-    greedy = True
-
-    def __init__(self, zoo, rng, budget, prior_strength=2.0, consensus_weight=0.1, learning_rate=0.01,
-                 n_candidates=64, grid_size=256):
-        super().__init__(zoo, rng, budget)
-        n_candidates, grid_size = check_int(n_candidates, "n_candidates", low=1), check_int(grid_size, "grid_size", low=1)
+    def __init__(self, zoo, prior_strength=2.0, consensus_weight=0.1, learning_rate=0.01, grid_size=256):
+        grid_size = check_int(grid_size, "grid_size", low=1)
         # a zero or negative Dirichlet parameter has no Beta marginal; NaN would spread silently
         prior_strength = check_real(prior_strength, "prior_strength", low=0)
         consensus_weight = check_real(consensus_weight, "consensus_weight", low=0)
@@ -408,6 +403,7 @@ class _Coda(_Strategy):
         for name, value in (("prior_strength", prior_strength), ("learning_rate", learning_rate)):
             if value == 0:
                 raise ValidationError(name, "must be > 0, got 0")
+        self.zoo = zoo
         H, N, C = zoo.H, zoo.N, zoo.C
         cons = zoo.pbar.argmax(axis=1)
         conf = np.einsum("nc,hnj->hcj", np.eye(C)[cons], zoo.P)  # soft confusion against the consensus
@@ -415,11 +411,13 @@ class _Coda(_Strategy):
         conf = np.where(rows > 0, conf / np.where(rows > 0, rows, 1), 1.0 / C)
         B = np.full((C, C), 1.0 / max(C - 1, 1))
         np.fill_diagonal(B, 1.0)
-        self.alpha = float(prior_strength) * (B[None] + float(consensus_weight) * conf)
-        self.lr = float(learning_rate)
-        self.n_candidates = int(n_candidates)
+        self.alpha = prior_strength * (B[None] + consensus_weight * conf)
+        self.lr = learning_rate
         self.grid = (np.arange(grid_size) + 0.5) / grid_size
-        self.dg = 1.0 / grid_size
+        self.pi_raw = np.einsum("hcs,hns->nc", self.alpha, zoo.P)  # unnormalised class posterior (N, C)
+        self.a, self.b = self._beta()
+        self.pdf, self.cdf = self.pdf_cdf(self.a, self.b)  # (H, C, G)
+        self.term = self.term_of(self.pdf, self.cdf, 0)  # (H, C)
 
     def _beta(self):
         C = self.zoo.C
@@ -427,7 +425,7 @@ class _Coda(_Strategy):
         b = self.alpha.sum(axis=2) - a
         return a, b
 
-    def _pdf_cdf(self, a, b):
+    def pdf_cdf(self, a, b):
         g = self.grid
         A, Bb = a[..., None], b[..., None]
         logpdf = (A - 1) * np.log(g) + (Bb - 1) * np.log1p(-g) - special.betaln(A, Bb)
@@ -439,51 +437,88 @@ class _Coda(_Strategy):
         return pdf, cdf
 
     @staticmethod
-    def _term(pdf, cdf, axis_models):
+    def term_of(pdf, cdf, axis_models):
         # int pdf_h prod_{h' != h} cdf_h', the product of the others as exp(sum of logs - own log)
         logc = np.log(np.maximum(cdf, 1e-300))
         others = np.exp(logc.sum(axis=axis_models, keepdims=True) - logc)
         return (pdf * others).sum(axis=-1)
 
-    def _class_posterior(self):
-        pi = np.einsum("hcs,hns->nc", self.alpha, self.zoo.P)
-        return pi / pi.sum(axis=1, keepdims=True)
-
     @staticmethod
-    def _per_class(term, axis_models):
+    def per_class(term, axis_models):
         # P(best | class c), normalised over models within each class (grid error cancels)
         return term / np.maximum(term.sum(axis=axis_models, keepdims=True), 1e-300)
 
-    def _prob_best(self, term, prior_c):
-        pb = self._per_class(term, 0) @ prior_c
+    def class_posterior(self):
+        return self.pi_raw / self.pi_raw.sum(axis=1, keepdims=True)
+
+    def prob_best(self, prior_c=None):
+        if prior_c is None:
+            prior_c = self.class_posterior().mean(axis=0)
+        pb = self.per_class(self.term, 0) @ prior_c
         return pb / pb.sum()
 
-    def next_point(self):
+    def observe(self, i, y):
         zoo = self.zoo
+        pred = zoo.preds[:, i]
+        self.alpha[np.arange(zoo.H), y, pred] += self.lr
+        # pi_raw[n, y] = sum_h sum_s alpha_h[y, s] p_h(s | n): each model's alpha_h[y, yhat_h] moved by lr
+        self.pi_raw[:, y] += self.lr * zoo.P[np.arange(zoo.H), :, pred].sum(axis=0)
+        # only row y changed: its Beta parameters, grids and P(best | class y)
+        a_y = self.alpha[:, y, y]
+        b_y = self.alpha[:, y, :].sum(axis=1) - a_y
+        self.a[:, y], self.b[:, y] = a_y, b_y
+        self.pdf[:, y], self.cdf[:, y] = self.pdf_cdf(a_y, b_y)
+        self.term[:, y] = self.term_of(self.pdf[:, y], self.cdf[:, y], 0)
+
+
+class _Coda(_Strategy):
+    """CODA (Kay et al. 2025), checked against the authors' released code (github.com/justinkay/coda).
+
+    The posterior is :class:`_CodaPosterior`. The authors' defaults: consensus_weight = 1 - 0.9 =
+    0.1, prior_strength (their "multiplier") = 2, learning_rate = 0.01. The consensus thus counts as
+    consensus_weight / learning_rate = 10 labels per confusion row, not hundreds (an earlier
+    reading here put the consensus at full weight, 20x too strong, and CODA never left the
+    consensus favourite). The next point maximises the expected information gain about the best
+    model over ``n_candidates`` sampled points; its look-ahead adds 1 to the confusion row (the
+    published damping). Cost per step: O(n_candidates * C * H * grid_size).
+    """
+
+    greedy = True
+
+    def __init__(self, zoo, rng, budget, prior_strength=2.0, consensus_weight=0.1, learning_rate=0.01,
+                 n_candidates=64, grid_size=256):
+        super().__init__(zoo, rng, budget)
+        self.n_candidates = check_int(n_candidates, "n_candidates", low=1)
+        self.post = _CodaPosterior(zoo, prior_strength, consensus_weight, learning_rate, grid_size)
+
+    @property
+    def alpha(self):
+        return self.post.alpha
+
+    def next_point(self):
+        zoo, post = self.zoo, self.post
         cand = np.flatnonzero(self.remaining & zoo.disagree)
         if cand.size == 0:
             return self._uniform_remaining()
         if cand.size > self.n_candidates:
             cand = self.rng.choice(cand, self.n_candidates, replace=False)
-        pi = self._class_posterior()
+        pi = post.class_posterior()
         prior_c = pi.mean(axis=0)
-        a, b = self._beta()
-        pdf, cdf = self._pdf_cdf(a, b)
-        term = self._term(pdf, cdf, 0)  # (H, C)
-        pb = self._prob_best(term, prior_c)
+        a, b, term = post.a, post.b, post.term
+        pb = post.prob_best(prior_c)
         h0 = entropy(pb) / np.log(2)
-        pdfA, cdfA = self._pdf_cdf(a + 1, b)  # look-ahead: the model predicted the label
-        pdfB, cdfB = self._pdf_cdf(a, b + 1)  # look-ahead: it did not
+        pdfA, cdfA = post.pdf_cdf(a + 1, b)  # look-ahead: the model predicted the label
+        pdfB, cdfB = post.pdf_cdf(a, b + 1)  # look-ahead: it did not
         C = zoo.C
         eig = np.empty(cand.size)
+        old_c = post.per_class(term, 0).T * prior_c[:, None]  # (C, H): class c's share of P(best)
         for start in range(0, cand.size, 16):  # chunks of candidates bound the memory, not a model loop
             ks = cand[start:start + 16]
             agree = zoo.preds[:, ks].T[:, None, :] == np.arange(C)[None, :, None]  # (K, C, H)
             # class c's row only: pick the look-ahead version per model
             sel = lambda X, Y: np.where(agree[..., None], X.transpose(1, 0, 2)[None],  # noqa: E731
                                         Y.transpose(1, 0, 2)[None])  # (K, C, H, G)
-            new_term = self._per_class(self._term(sel(pdfA, pdfB), sel(cdfA, cdfB), 2), 2)  # (K, C, H)
-            old_c = self._per_class(term, 0).T * prior_c[:, None]  # (C, H): class c's share of P(best)
+            new_term = post.per_class(post.term_of(sel(pdfA, pdfB), sel(cdfA, cdfB), 2), 2)  # (K, C, H)
             pb_new = pb[None, None] - old_c[None] + prior_c[None, :, None] * new_term
             pb_new = np.clip(pb_new, 0, None)
             pb_new /= pb_new.sum(axis=2, keepdims=True)
@@ -492,14 +527,11 @@ class _Coda(_Strategy):
         return int(cand[_argmax_random_ties(eig, self.rng, tol=1e-12)]), np.nan
 
     def observe(self, i, y):
-        self.alpha[np.arange(self.zoo.H), y, self.zoo.preds[:, i]] += self.lr
+        self.post.observe(i, y)
         super().observe(i, y)
 
     def summary(self):
-        pi = self._class_posterior()
-        a, b = self._beta()
-        pdf, cdf = self._pdf_cdf(a, b)
-        pb = self._prob_best(self._term(pdf, cdf, 0), pi.mean(axis=0))
+        pb = self.post.prob_best()
         return _argmax_random_ties(pb, self.rng, tol=1e-12), pb
 
 
