@@ -223,6 +223,57 @@ def test_auto_prior_is_the_geometric_consensus_expected_accuracy_with_strength_f
     assert np.allclose(diff[right] - diff[right][0], 0) and np.allclose(diff[~right] - diff[~right][0], 0)
 
 
+def test_coda_posterior_updated_label_by_label_equals_one_computed_afresh():
+    from workbench.active.selection import _CodaPosterior, _Zoo
+
+    probs, y = _zoo(h=5, n=120, seed=6)
+    zoo = _Zoo(probs)
+    post = _CodaPosterior(zoo)
+    for i in range(0, 120, 7):
+        post.observe(i, int(y[i]))
+    fresh = _CodaPosterior(zoo)
+    fresh.alpha = post.alpha.copy()
+    fresh.pi_raw = np.einsum("hcs,hns->nc", fresh.alpha, probs)
+    fresh.a, fresh.b = fresh._beta()
+    fresh.pdf, fresh.cdf = fresh.pdf_cdf(fresh.a, fresh.b)
+    fresh.term = fresh.term_of(fresh.pdf, fresh.cdf, 0)
+    np.testing.assert_allclose(post.pi_raw, fresh.pi_raw, rtol=1e-12)
+    np.testing.assert_allclose(post.term, fresh.term, rtol=1e-10)
+    np.testing.assert_allclose(post.prob_best(), fresh.prob_best(), rtol=1e-10)
+    # labels moved the belief (the check above compares something that changed)
+    assert not np.allclose(post.prob_best(), _CodaPosterior(zoo).prob_best())
+
+
+def test_auto_pools_codas_belief_as_part_of_the_prior():
+    # pooled = posterior x P_coda(best)^(coda_weight k / (k + m)), normalised; k = prior_labels
+    from workbench.active.selection import _Auto, _CodaPosterior, _Zoo
+
+    probs, y = _zoo(h=6, n=150, seed=2)
+    zoo = _Zoo(probs)
+    a = _Auto(zoo, np.random.default_rng(0), 40, eps=0.4)
+    coda = _CodaPosterior(zoo)
+    k = a.prior_labels
+    assert k > 0
+
+    def expected(m):
+        lw = np.log(a.posterior()) + 2.0 * k / (k + m) * np.log(coda.prob_best())
+        w = np.exp(lw - lw.max())
+        return w / w.sum()
+
+    np.testing.assert_allclose(a.pooled(), expected(0), rtol=1e-10)
+    assert not np.allclose(a.pooled(), a.posterior())  # CODA's belief counts before any label
+    for i in np.flatnonzero(zoo.disagree)[:25]:
+        a.observe(int(i), int(y[i]))
+        coda.observe(int(i), int(y[i]))
+        np.testing.assert_allclose(a.pooled(), expected(a.m), rtol=1e-10)
+    assert np.allclose(a.summary()[1], a.pooled())  # the reported prob_best is the pooled belief
+    b = _Auto(zoo, np.random.default_rng(0), 40, eps=0.4, coda_weight=0)
+    assert b.coda is None
+    np.testing.assert_array_equal(b.pooled(), b.posterior())
+    t = select_model(probs, y, 10, strategy="auto", random_state=0, eps=0.4, coda_weight=1.5)
+    assert t.diagnostics["coda_weight"] == 1.5
+
+
 def test_auto_switches_its_pick_only_on_enough_evidence():
     from workbench.active.selection import _Auto, _Zoo
 
@@ -440,7 +491,8 @@ def test_strategy_option_checks():
            ("coda", {"prior_strength": 0}), ("coda", {"consensus_weight": np.nan}), ("coda", {"consensus_weight": -1}),
            ("coda", {"learning_rate": -1}), ("coda", {"learning_rate": np.inf}),
            ("model_selector", {"eps_grid": []}), ("model_selector", {"eps_grid": [0.4, 0.7]}),
-           ("auto", {"eps_grid": [0.5]}), ("model_selector", {"tune_horizon": 0}), ("auto", {"tune_horizon": 2.5})]
+           ("auto", {"eps_grid": [0.5]}), ("model_selector", {"tune_horizon": 0}), ("auto", {"tune_horizon": 2.5}),
+           ("auto", {"coda_weight": -1}), ("auto", {"coda_weight": np.nan}), ("auto", {"coda_weight": "2"})]
     for strategy, opts in bad:
         with pytest.raises(ValidationError, match=next(iter(opts))):
             select_model(probs, y, 5, strategy=strategy, random_state=0, **opts)
