@@ -288,7 +288,7 @@ def part_g(tasks, n_seeds, n_jobs):
     t = tuned.pivot_table(index="task", columns="strategy", values="cum_regret_100", sort=False)
     summary = pd.DataFrame(picked).set_index("task").join(t.rename(columns=lambda c: f"{c}_tuned" if c != "random"
                                                                    else "random"))
-    summary["grid_min"], summary["grid_median"], summary["grid_max"] = grid.min(1), grid.median(1), grid.max(1)
+    summary["grid_min"], summary["grid_median"], summary["grid_max"] = grid.min(axis=1), grid.median(axis=1), grid.max(axis=1)
     return grid, summary
 
 

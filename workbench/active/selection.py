@@ -565,8 +565,9 @@ def _geometric_pool(probs: np.ndarray, clip: float = 1e-6) -> np.ndarray:
 
 class _Auto(_ModelSelector):
     """Ours: Model Selector's posterior over the best model, seeded by the zoo's geometric consensus with a
-    strength set by a variance ratio, with a sampled (sharpened) information-gain acquisition and a pick that
-    moves only on evidence. See :func:`select_model` for the rationale and the measured standing."""
+    strength set by a variance ratio and pooled with CODA's belief as part of the prior, with a sampled
+    (sharpened) information-gain acquisition and a pick that moves only on evidence. See :func:`select_model`
+    for the rationale and the measured standing."""
 
     greedy = False
 
