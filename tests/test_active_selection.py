@@ -266,12 +266,19 @@ def test_auto_pools_codas_belief_as_part_of_the_prior():
         a.observe(int(i), int(y[i]))
         coda.observe(int(i), int(y[i]))
         np.testing.assert_allclose(a.pooled(), expected(a.m), rtol=1e-10)
-    assert np.allclose(a.summary()[1], a.pooled())  # the reported prob_best is the pooled belief
     b = _Auto(zoo, np.random.default_rng(0), 40, eps=0.4, coda_weight=0)
     assert b.coda is None
     np.testing.assert_array_equal(b.pooled(), b.posterior())
     t = select_model(probs, y, 10, strategy="auto", random_state=0, eps=0.4, coda_weight=1.5)
     assert t.diagnostics["coda_weight"] == 1.5
+    # no prior to pool into (prior_labels 0), or one class (no Beta marginal): the pool is off
+    assert select_model(probs, y, 5, strategy="auto", random_state=0, eps=0.4,
+                        prior_labels=0).diagnostics["coda_weight"] == 0.0
+    one = select_model(np.ones((3, 20, 1)), np.zeros(20, int), 5, strategy="auto", random_state=0, prior_labels=5)
+    np.testing.assert_allclose(one.prob_best[-1], 1 / 3)
+    assert one.diagnostics["coda_weight"] == 0.0
+    with pytest.raises(ValidationError, match="^prior_labels: must be a finite number"):
+        select_model(probs, y, 5, strategy="auto", random_state=0, prior_labels=np.inf)
 
 
 def test_auto_switches_its_pick_only_on_enough_evidence():
