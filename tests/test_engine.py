@@ -219,3 +219,29 @@ def test_multinomial_resampling_with_unit_ids_draws_whole_units(interval):
                                    interval=interval)
     np.testing.assert_allclose(a[["value", "ci_low", "ci_high", "se"]].to_numpy(float),
                                b[["value", "ci_low", "ci_high", "se"]].to_numpy(float), rtol=1e-9)
+
+
+@pytest.mark.parametrize("resampling", ["multinomial", "poisson"])
+def test_bca_with_uneven_units_equals_the_cluster_bootstrap_of_the_terms(resampling):
+    # Units of 1 to 6 rows: evaluate_policy's BCa (per-unit influence values) must equal bootstrap_ci's
+    # cluster BCa on the same IPS terms and seed, an independent implementation of the same interval.
+    import warnings
+
+    import workbench as wb
+    from workbench.resample import bootstrap_ci
+
+    rng = np.random.default_rng(3)
+    log, _ = wb.data.simulate_bandit(600, n_actions=3, random_state=2)
+    units = np.repeat(np.arange(200), rng.integers(1, 7, 200))[:600]
+    clustered = wb.data.BanditLog(action=log.action, reward=log.reward, propensity=log.propensity, n_actions=3,
+                                  unit_id=units)
+    pi = np.tile([0.6, 0.3, 0.1], (600, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = wb.ope.evaluate_policy(clustered, pi, estimators=["ips"], interval="bca", resampling=resampling,
+                                     n_bootstrap=400, random_state=5)
+    terms = pi[np.arange(600), log.action] / log.propensity * log.reward
+    ref = bootstrap_ci(terms, "mean", method="bca", n_resamples=400, random_state=5, resampling=resampling,
+                       groups=units)
+    np.testing.assert_allclose([out["ci_low"].iloc[0], out["ci_high"].iloc[0]],
+                               np.ravel(ref.confidence_interval), rtol=1e-9)

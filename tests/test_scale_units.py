@@ -217,6 +217,14 @@ def test_intervals_that_assume_independent_rows_are_refused_with_unit_ids(interv
         with pytest.raises(wb.ValidationError, match="'bernstein'.*unit_id"):
             wb.ope.evaluate_policy(log, df[pi].to_numpy(), ["ips"], n_bootstrap=20, interval=interval,
                                    reward_range=(0, 1))
+        # one row per unit (e.g. event ids) is the independent case: the same bound as without ids
+        own = wb.data.BanditLog(action=df["action"], reward=df["reward"], propensity=df["propensity"], n_actions=3,
+                                unit_id=np.arange(300) * 7)
+        plain = wb.data.BanditLog(action=df["action"], reward=df["reward"], propensity=df["propensity"], n_actions=3)
+        a, b = (wb.ope.evaluate_policy(x, df[pi].to_numpy(), ["sg-ips"], n_bootstrap=20, interval=interval,
+                                       reward_range=(0, 1), warn=False) for x in (own, plain))
+        assert np.isfinite(a[["ci_low", "ci_high"]].to_numpy(float)).all()
+        np.testing.assert_allclose(a[["ci_low", "ci_high"]].to_numpy(float), b[["ci_low", "ci_high"]].to_numpy(float))
     else:
         out = wb.ope.evaluate_policy(log, df[pi].to_numpy(), ["ips"], n_bootstrap=20, interval=interval, warn=False)
         assert np.isfinite(out["ci_low"]).all()

@@ -70,7 +70,7 @@ def check_kernel_args(kernel: str, bandwidth, boundary: str) -> float:
     check_choice(kernel, "kernel", KERNELS)
     check_choice(boundary, "boundary", BOUNDARIES)
     # check_real, not float(): float(True) is 1.0 and float("0.5") parses a string
-    h = check_real(bandwidth, "bandwidth", low=0)
+    h = check_real(bandwidth, "bandwidth")
     if h <= 0:
         raise ValidationError("bandwidth", f"must be a finite number > 0, got {bandwidth!r}")
     return h

@@ -67,13 +67,18 @@ def raise_if_any(bad, field: str, rule: str, values=None, hint: str | None = Non
 def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None) -> np.ndarray:
     """Convert to a numpy array, checking the number of dimensions. Refuses object and complex arrays."""
     try:
-        arr = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
+        arr = np.asarray(x)
+        # complex is refused before any dtype conversion, which would drop the imaginary part
+        if arr.dtype.kind == "c":
+            raise ValidationError(field, f"must be real numbers, got dtype {arr.dtype}")
+        if dtype is not None:
+            arr = np.asarray(arr, dtype=dtype)
     except (TypeError, ValueError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
         raise ValidationError(field, f"must be convertible to a numeric array ({exc})") from None
     if arr.dtype == object:
         raise ValidationError(field, "must be numeric, got an object array (mixed or missing values?)")
-    if arr.dtype.kind == "c":  # a float conversion later would silently drop the imaginary part
-        raise ValidationError(field, f"must be real numbers, got dtype {arr.dtype}")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:

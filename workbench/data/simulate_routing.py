@@ -59,7 +59,7 @@ _TOKEN_SD = 0.4
 
 
 def _draw_outcomes(expected_quality: np.ndarray, rng: np.random.Generator):
-    """The simulator's outcome noise, shared by the log and by ``RoutingTruth.sample_rewards``: a
+    """The simulator's outcome noise, shared by the log and by ``RoutingTruth.bandit_truth(lam).sample_rewards``: a
     Beta quality score with mean ``expected_quality`` and a mean-one log-normal factor on the
     output tokens. Returns (quality, token_factor)."""
     q = expected_quality

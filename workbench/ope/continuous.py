@@ -69,7 +69,7 @@ __all__ = ["CONTINUOUS_ESTIMATORS", "KERNELS", "ContinuousRewardModel", "smoothe
 
 # -- inputs -------------------------------------------------------------------------------------
 def _kernel_args(kernel, bandwidth, boundary, field: str = "bandwidth") -> float:
-    # check_kernel_args converts with float(): True would be 1.0 and "0.5" 0.5. A bandwidth is a number.
+    # checked here too so that the error names the caller's field (check_kernel_args says "bandwidth")
     return check_kernel_args(kernel, check_real(bandwidth, field), boundary)
 
 

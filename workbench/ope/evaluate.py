@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._engine import ReplicateAccumulator, Resampling, influence_values, is_single_unit
+from .._engine import ReplicateAccumulator, Resampling, influence_values, is_single_unit, unit_index
 from .._intervals import bca_interval, normal_interval, percentile_interval
 from .._random import seed_key
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
@@ -291,11 +291,12 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     ests = [make_estimator(e) for e in estimators]
     if not ests:
         raise ValidationError("estimators", "must name at least one estimator")
-    if ids is not None and interval == "bernstein":
+    if ids is not None and interval == "bernstein" and unit_index(ids)[1] < len(ids):
         # The bound is for a mean of independent terms; rows of one unit are not independent.
-        raise ValidationError("interval", "'bernstein' assumes independent rows, but the log has unit_id "
-                                          "(rows of a unit are correlated)",
-                              hint="use 'percentile' or 'bca', which resample whole units")
+        # (One row per unit, e.g. event ids, is the i.i.d. case: allowed.)
+        raise ValidationError("interval", "'bernstein' assumes independent rows, but the log's unit_id "
+                                          "puts several rows in one unit (rows of a unit are correlated)",
+                              hint="use 'percentile', 'normal' or 'bca', which resample whole units")
     labels = [e.label for e in ests] if labels is None else list(labels)
     blocks = []
     for e in ests:
@@ -393,7 +394,10 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
           (ips, sg-ips, mips) with bounded rewards and bounded weights: coverage >= 1 - alpha for
           every n (finite-sample, conservative), assuming i.i.d. rows. Needs an a-priori weight
           bound (the log's ``behavior_dist``, a finite clip, or sg-ips' 1/lambda) and
-          ``reward_range`` unless rewards are 0/1.
+          ``reward_range`` unless rewards are 0/1. Refused when ``unit_id`` puts several rows
+          in one unit (they are not independent).
+        With ``unit_id`` every bootstrap interval resamples whole units, and "bca" takes its
+        acceleration from per-unit influence values.
         Bootstrap intervals cover the sampling noise given the reward model's predictions; none
         of them covers a DM model's bias.
     random_state : int, Generator or None
@@ -415,7 +419,9 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         keywords ``action=``, ``reward=``, ``propensity=`` (column names; defaults "action",
         "reward", "propensity"), ``context=``, ``behavior=``, ``unit_id=``, ``chunk_size=``,
         ``n_jobs=`` are passed to :func:`workbench.scale.evaluate_tabular`, which streams the rows
-        and gives the same values and intervals as this function in memory (same seed).
+        and gives the same values and intervals as this function in memory (same seed), except
+        that with ``unit_id`` it offers "percentile" and "normal" only (its "bca" and "bernstein"
+        read per-row moments).
 
     Returns
     -------

@@ -219,6 +219,8 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
     unit_id : str, optional
         Column of unit ids (user, session): a unit's rows share bootstrap weights (clustered
         bootstrap) and reward-model folds. Default: rows are the units (global row numbers).
+        With ``unit_id``, ``interval`` must be "percentile" or "normal": "bca" and "bernstein"
+        read per-row moments, which do not describe the resampled units.
     chunk_size : int, optional
         Rows per chunk for frames and Parquet; does not change the answer.
     n_jobs : int, optional
@@ -273,9 +275,11 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
         # Both read per-row co-moments of the streamed terms: BCa's acceleration must skew over
         # the units resampled (a unit's rows may sit in several chunks), and the Bernstein bound
         # assumes independent rows.
-        raise ValidationError("interval", f"{interval!r} is not available for a streamed log with unit_id",
-                              hint="use 'percentile' or 'normal' (both resample whole units), or evaluate an "
-                                   "in-memory BanditLog with unit_id, where 'bca' uses per-unit influence values")
+        hint = "use 'percentile' or 'normal' (both resample whole units)" + (
+            ", or evaluate an in-memory BanditLog with unit_id, where 'bca' uses per-unit influence values"
+            if interval == "bca" else "")
+        raise ValidationError("interval", f"{interval!r} is not available for a streamed log with unit_id "
+                                          "(it reads per-row moments)", hint=hint)
     source = as_source(data, chunk_size=chunk_size)
     rs = Resampling.make(n_bootstrap, "poisson", random_state)
 

@@ -302,9 +302,11 @@ def _file_batches(path, filesystem, cols, batch_size, row_groups=None, keys=None
         for batch in pf.iter_batches(row_groups=row_groups, columns=stored, batch_size=batch_size):
             added = [c for c in cols if c not in names]
             if added:  # from_arrays, not RecordBatch.append_column (pyarrow >= 16 only; our floor is 14)
-                batch = pa.RecordBatch.from_arrays(
-                    [*batch.columns, *(pa.repeat(keys[c], batch.num_rows) for c in added)],
-                    names=[*batch.schema.names, *added])
+                extra = [pa.repeat(keys[c], batch.num_rows) for c in added]
+                # the schema's metadata (pandas dtypes such as Int64) is kept, as append_column keeps it
+                schema = pa.schema([*batch.schema, *(pa.field(c, x.type) for c, x in zip(added, extra))],
+                                   metadata=batch.schema.metadata)
+                batch = pa.RecordBatch.from_arrays([*batch.columns, *extra], schema=schema)
             yield batch
 
 
