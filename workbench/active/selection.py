@@ -415,7 +415,11 @@ class _CodaPosterior:
         self.alpha = prior_strength * (B[None] + consensus_weight * conf)
         self.lr = learning_rate
         self.grid = (np.arange(grid_size) + 0.5) / grid_size
-        self.pi_raw = np.einsum("hcs,hns->nc", self.alpha, zoo.P)  # unnormalised class posterior (N, C)
+        self.refresh()
+
+    def refresh(self):
+        """Everything derived from ``alpha``, computed from scratch (``observe`` updates it in place)."""
+        self.pi_raw = np.einsum("hcs,hns->nc", self.alpha, self.zoo.P)  # unnormalised class posterior (N, C)
         self.a, self.b = self._beta()
         self.pdf, self.cdf = self.pdf_cdf(self.a, self.b)  # (H, C, G)
         self.term = self.term_of(self.pdf, self.cdf, 0)  # (H, C)
@@ -613,10 +617,14 @@ class _Auto(_ModelSelector):
         # and only with two classes or more (one class has no Beta marginal of accuracy).
         use_coda = self.coda_weight > 0 and self.prior_labels > 0 and zoo.C >= 2
         self.coda = _CodaPosterior(zoo) if use_coda else None
-        self.coda_weight_used = self.coda_weight if use_coda else 0.0
         self.logw = self.prior.copy()
         self.pick = None
         self.right = np.zeros(zoo.H, np.int64)  # labels each model got right
+
+    @property
+    def coda_weight_used(self) -> float:
+        """The pool's weight in effect: 0 when the pool does not apply (no prior, one class)."""
+        return self.coda_weight if self.coda is not None else 0.0
 
     def _prior_strength(self, right, ea):
         """How many labels the consensus is worth, from a variance ratio: if the consensus's accuracies
@@ -653,8 +661,6 @@ class _Auto(_ModelSelector):
         if self.coda is None:
             return self.posterior()
         pb = self.coda.prob_best()
-        if not np.all(np.isfinite(pb)):  # a degenerate grid: fall back on the posterior alone
-            return self.posterior()
         beta = self.coda_weight * self.prior_labels / (self.prior_labels + self.m)
         lw = self.logw + beta * np.log(np.maximum(pb, 1e-300))
         w = np.exp(lw - lw.max())
