@@ -238,22 +238,21 @@ def _counts(idx: np.ndarray, n: int) -> np.ndarray:
 
 
 def influence_values(terms: np.ndarray, means: np.ndarray, combine: Callable[[np.ndarray], np.ndarray],
-                     ids=None) -> np.ndarray:
+                     units: np.ndarray | None = None) -> np.ndarray:
     """Empirical influence values of ``combine(mean of terms)``: U_i = grad(combine) . (t_i - mean).
 
     For a mean this equals the jackknife values x_i - mean exactly; for a ratio S1/S2 it is
     (t1_i - theta t2_i) / mean(t2). Computing it costs O(n k), where the leave-one-out jackknife
     costs O(n^2). The gradient is taken by central differences on the means (combine is smooth).
 
-    With unit ``ids`` the bootstrap resamples whole units, so the influence of a unit is the sum of
-    its rows' values (one value per unit, in sorted id order): BCa's acceleration must skew over
+    When the bootstrap resamples whole units, pass ``units``, the row -> unit numbers of
+    :func:`unit_index` (computed once by the caller, shared by its estimators): the influence of a
+    unit is the sum of its rows' values (one value per unit), as BCa's acceleration must skew over
     what is resampled. For a mean of rows, this is the unit's total minus theta times its size.
     """
     means = np.asarray(means, dtype=np.float64)
     infl = (np.asarray(terms, dtype=np.float64) - means) @ combine_gradient(means, combine)
-    if ids is None:
-        return infl
-    return np.bincount(unit_index(ids)[0], weights=infl)
+    return infl if units is None else np.bincount(units, weights=infl)
 
 
 def is_single_unit(n_rows: int, ids=None) -> bool:

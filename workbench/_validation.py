@@ -66,17 +66,17 @@ def raise_if_any(bad, field: str, rule: str, values=None, hint: str | None = Non
 
 def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None) -> np.ndarray:
     """Convert to a numpy array, checking the number of dimensions. Refuses object and complex arrays."""
-    try:
-        arr = np.asarray(x)
-        # complex is refused before any dtype conversion, which would drop the imaginary part
-        if arr.dtype.kind == "c":
-            raise ValidationError(field, f"must be real numbers, got dtype {arr.dtype}")
-        if dtype is not None:
-            arr = np.asarray(arr, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, ValidationError):
-            raise
-        raise ValidationError(field, f"must be convertible to a numeric array ({exc})") from None
+    def convert(a, dt=None):
+        try:
+            return np.asarray(a) if dt is None else np.asarray(a, dtype=dt)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(field, f"must be convertible to a numeric array ({exc})") from None
+
+    arr = convert(x)
+    if arr.dtype.kind == "c":  # refused before any dtype conversion, which would drop the imaginary part
+        raise ValidationError(field, f"must be real numbers, got dtype {arr.dtype}")
+    if dtype is not None:
+        arr = convert(arr, dtype)
     if arr.dtype == object:
         raise ValidationError(field, "must be numeric, got an object array (mixed or missing values?)")
     if ndim is not None:

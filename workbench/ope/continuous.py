@@ -43,7 +43,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .._engine import Resampling, ReplicateAccumulator, influence_values, is_single_unit
+from .._engine import Resampling, ReplicateAccumulator, influence_values, is_single_unit, unit_index
 from .._intervals import interval as _interval
 from .._kernels import KERNELS, check_kernel_args, smoothed_density, smoothed_quadrature
 from .._random import check_random_state, seed_key
@@ -245,6 +245,7 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
     one_unit = is_single_unit(T.shape[0], ids)
     if one_unit:
         warnings.warn(single_unit_message(ids is not None), OPEDiagnosticWarning, stacklevel=3)
+    units = unit_index(ids)[0] if ids is not None and method == "bca" else None  # BCa: per-unit influence
     for e in estimators:
         comb = _COMBINE[e]
         theta = float(comb(means[None, :])[0])
@@ -253,7 +254,7 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
             continue
         reps = np.asarray(comb(reps_all), dtype=np.float64)
         se = replicate_se(reps)
-        infl = influence_values(T, means, comb, ids) if method == "bca" else None  # per unit with ids
+        infl = influence_values(T, means, comb, units) if method == "bca" else None
         lo, hi = _interval(method, theta, reps, alpha, influence=infl, se=se)
         rows.append((e, theta, float(lo), float(hi), se))
     return rows

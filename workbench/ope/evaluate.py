@@ -291,7 +291,9 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     ests = [make_estimator(e) for e in estimators]
     if not ests:
         raise ValidationError("estimators", "must name at least one estimator")
-    if ids is not None and interval == "bernstein" and unit_index(ids)[1] < len(ids):
+    # row -> unit numbers, once for all estimators (BCa's per-unit influence, bernstein's check)
+    units, n_units = unit_index(ids) if ids is not None and interval in ("bca", "bernstein") else (None, None)
+    if units is not None and interval == "bernstein" and n_units < units.size:
         # The bound is for a mean of independent terms; rows of one unit are not independent.
         # (One row per unit, e.g. event ids, is the i.i.d. case: allowed.)
         raise ValidationError("interval", "'bernstein' assumes independent rows, but the log's unit_id "
@@ -335,7 +337,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
         else:
             lo, hi = interval_from_replicates(
                 interval, theta, reps, se, alpha,
-                bca=lambda: bca_interval(theta, reps, influence_values(blocks[j], means[sl], e.combine, ids), alpha),
+                bca=lambda: bca_interval(theta, reps, influence_values(blocks[j], means[sl], e.combine, units), alpha),
                 bernstein=bernstein)
         w = e.weights(inputs) if hasattr(e, "weights") else None
         # Estimators mostly share the logged weights: compute each distinct weight vector's diagnostics once.
