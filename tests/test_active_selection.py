@@ -223,15 +223,16 @@ def test_auto_prior_is_the_geometric_consensus_expected_accuracy_with_strength_f
     assert np.allclose(diff[right] - diff[right][0], 0) and np.allclose(diff[~right] - diff[~right][0], 0)
 
 
-def test_coda_posterior_updated_label_by_label_equals_one_computed_afresh():
+@pytest.mark.parametrize("learning_rate", [0.01, 0.7])
+def test_coda_posterior_updated_label_by_label_equals_one_computed_afresh(learning_rate):
     from workbench.active.selection import _CodaPosterior, _Zoo
 
     probs, y = _zoo(h=5, n=120, seed=6)
     zoo = _Zoo(probs)
-    post = _CodaPosterior(zoo)
-    for i in range(0, 120, 7):
+    post = _CodaPosterior(zoo, learning_rate=learning_rate)
+    for i in [*range(0, 120, 7), 7, 7]:  # a point labelled three times, as the update allows
         post.observe(i, int(y[i]))
-    fresh = _CodaPosterior(zoo)
+    fresh = _CodaPosterior(zoo, learning_rate=learning_rate)
     fresh.alpha = post.alpha.copy()
     fresh.refresh()
     np.testing.assert_allclose(post.pi_raw, fresh.pi_raw, rtol=1e-12)
