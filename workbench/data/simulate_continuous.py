@@ -277,7 +277,7 @@ class ContinuousTruth:
         c = self._target(target_action)
         if bandwidth is None:
             return float(np.mean(self.expected_reward(c)))
-        h = check_kernel_args(kernel, _check_bandwidth(bandwidth), boundary)
+        h = check_kernel_args(kernel, bandwidth, boundary)
         nodes, wts = smoothed_quadrature(c, h, kernel, self.a_min, self.a_max, boundary)
         return float(np.mean(np.sum(wts * self.expected_reward(nodes), axis=1)))
 
@@ -297,15 +297,10 @@ class ContinuousTruth:
         rng = check_random_state(random_state)
         c = self._target(target_action)
         if bandwidth is not None:
-            h = check_kernel_args(kernel, _check_bandwidth(bandwidth), "renormalize")
+            h = check_kernel_args(kernel, bandwidth, "renormalize")
             c = sample_smoothed(c, h, kernel, self.a_min, self.a_max, rng)
         buy = rng.random(c.shape) < self.problem.purchase_probability(self.context, c)
         return c * buy
-
-
-def _check_bandwidth(bandwidth) -> float:
-    # float(True) is 1.0 and float("0.5") is 0.5: a bandwidth must be a real number, not converted.
-    return check_real(bandwidth, "bandwidth")
 
 
 def simulate_pricing(n_rounds: int, dim_context: int = 3, logging: str = "gaussian", logging_sd: float = 1.0,

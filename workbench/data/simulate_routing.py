@@ -356,8 +356,7 @@ def simulate_routing(n_prompts: int, temperature: float = 0.5, epsilon: float = 
     prompt_tokens = np.round(np.exp(rng.normal(5.3, 0.6, n))).clip(5, None)
     Q, C, out_mean, out_cost = _expected(topic, difficulty, prompt_tokens, models)
     dist = _logging_router(topic, difficulty, k, temperature, epsilon)
-    cum = np.cumsum(dist, axis=1)
-    action = np.minimum((rng.random(n)[:, None] > cum).sum(axis=1), k - 1)
+    action = _sample_actions(dist, rng)
     rows = np.arange(n)
     quality, token_factor = _draw_outcomes(Q[rows, action], rng)
     out_tokens = out_mean[rows, action] * token_factor

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._engine import Resampling, multinomial_counts, unit_index
+from .._engine import Resampling, is_single_unit, multinomial_counts, unit_index
 from .._random import hashed_poisson_weights, unit_keys
 from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int,
                            check_unit_ids, raise_if_any)
@@ -168,7 +168,7 @@ class OffPolicyCDF:
         ``+inf`` the CDF at the largest observed reward (1 when self-normalised), its limit.
         """
         t = as_array(t, "t")
-        if t.dtype == bool or not np.issubdtype(t.dtype, np.number) or t.dtype.kind == "c":
+        if t.dtype == bool or not np.issubdtype(t.dtype, np.number):  # (as_array refused complex numbers)
             raise ValidationError("t", f"must be real numbers, got dtype {t.dtype}")
         t = t.astype(np.float64)
         flat = t.reshape(-1)  # rows are counted in flattened order
@@ -327,7 +327,7 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
     max_thresholds = check_int(max_thresholds, "max_thresholds", low=2)
     rs = Resampling.make(n_bootstrap, resampling, random_state)
     ids = None if unit_id is None else check_unit_ids(unit_id, "unit_id", n)
-    if ids is not None and bool(np.all(ids == ids[0])):  # as n < 2: every resample would be the log itself
+    if ids is not None and is_single_unit(n, ids):  # as n < 2: every resample would be the log itself
         raise ValidationError("unit_id", f"needs at least 2 distinct units, got one ({ids[0]!r}) for all {n} rows")
     order = np.argsort(r, kind="stable")
     values = r[order]

@@ -148,9 +148,11 @@ class TermReducer:
         terms = np.asarray(terms, dtype=np.float64)
         terms = terms[:, None] if terms.ndim == 1 else terms
         partial.acc.add(terms, ids)
-        ids = np.asarray(ids)
-        differ = np.flatnonzero(ids != ids[0])
-        partial.ids_seen = _two_distinct(partial.ids_seen, (ids[0],) if differ.size == 0 else (ids[0], ids[differ[0]]))
+        if len(partial.ids_seen) < 2:  # two distinct ids settle it; later chunks need no comparison
+            ids = np.asarray(ids)
+            differ = np.flatnonzero(ids != ids[0])
+            partial.ids_seen = _two_distinct(partial.ids_seen,
+                                             (ids[0],) if differ.size == 0 else (ids[0], ids[differ[0]]))
         for name, op in partial.side_ops.items():
             partial.side[name] = float(_SIDE_OP[op](partial.side[name], side[name]))
         if partial.moments is not None:
