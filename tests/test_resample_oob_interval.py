@@ -165,3 +165,17 @@ def test_632plus_interval_coverage_classification():
           f"refused {1 - ok.mean():.3f}; coverage of Err {cov:.3f}, of Err_XY {cov_xy:.3f}")
     assert ok.mean() >= 0.9
     assert abs(cov - 0.95) <= 3.5 * np.sqrt(0.95 * 0.05 / ok.sum())
+
+
+def test_bootstrap_split_groups_follow_the_one_unit_id_rule():
+    # [1, "1"] would be merged into one group by np.unique of a list; missing and fractional ids refused
+    from workbench import ValidationError
+    from workbench.resample.oob import BootstrapSplit
+
+    X = np.zeros((6, 1))
+    for bad, rule in (([1, "1", 2, 2, 3, 3], "mixed"), ([None, 1, 2, 2, 3, 3], "missing"),
+                      ([1.5, 1, 2, 2, 3, 3], "non-integral")):
+        with pytest.raises(ValidationError, match=f"^groups: .*{rule}"):
+            list(BootstrapSplit(3, random_state=0).split(X, groups=bad))
+    ok = list(BootstrapSplit(3, random_state=0).split(X, groups=np.array([7, 7, 2, 2, 3, 3])))
+    assert len(ok) == 3 and all(len(tr) == 6 for tr, _ in ok)

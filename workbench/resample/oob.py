@@ -51,10 +51,11 @@ import pandas as pd
 from joblib import delayed
 
 from .._parallel import run_delayed
+from .._engine import unit_index
 from .._random import check_random_state, seed_key
 from scipy import special
 
-from .._validation import ValidationError, check_alpha, check_choice
+from .._validation import ValidationError, check_alpha, check_choice, check_unit_ids
 from ..results import _fmt, frame_to_html
 
 __all__ = ["BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "oob_delta_se", "LOSSES"]
@@ -105,11 +106,10 @@ class BootstrapSplit:
                 test = np.setdiff1d(all_rows, train, assume_unique=False)
                 yield train, test
             return
-        groups = np.asarray(groups)
+        groups = check_unit_ids(groups, "groups")  # the one unit-id rule ([1, "1"] is not one group)
         if groups.shape[0] != n:
             raise ValidationError("groups", f"must have one id per row ({n}), got {groups.shape[0]}")
-        uniq, inv = np.unique(groups, return_inverse=True)
-        G = uniq.size
+        inv, G = unit_index(groups)
         if G < 2:
             raise ValidationError("groups", "needs at least 2 distinct groups")
         order = np.argsort(inv, kind="stable")
@@ -536,8 +536,7 @@ def _delta_se_from_splits(splits, res, n, groups):
         for b, (tr, _) in enumerate(splits):  # loop over samples; bincount is vectorised
             counts[b] = np.bincount(np.asarray(tr), minlength=n)
     else:
-        _, unit = np.unique(np.asarray(groups), return_inverse=True)
-        G = int(unit.max()) + 1
+        unit, G = unit_index(check_unit_ids(groups, "groups"))
         size = np.bincount(unit, minlength=G)
         counts = np.zeros((len(splits), G))
         for b, (tr, _) in enumerate(splits):
