@@ -218,7 +218,8 @@ def test_ratio_with_empty_replicate_denominators_is_nan_not_dropped_silently():
     den = np.zeros(40)
     den[0] = 1.0
     num = np.ones(40)
-    r = bootstrap_ci((num, den), statistic="ratio", n_resamples=200, random_state=0)
+    with pytest.warns(RuntimeWarning, match="undefined"):
+        r = bootstrap_ci((num, den), statistic="ratio", n_resamples=200, random_state=0)
     n_nan = int(np.isnan(r.bootstrap_distribution).sum())
     assert n_nan > 0 and r.diagnostics["undefined_replicates"] == n_nan
 
@@ -349,3 +350,65 @@ def test_a_callable_without_axis_is_called_per_resample_as_scipy_decides():
                           **{SCIPY_RNG: np.random.default_rng(0)})
     assert r.confidence_interval == pytest.approx(tuple(ref.confidence_interval), rel=1e-12)
     assert bootstrap_ci(x, np.median, n_resamples=999, random_state=0).confidence_interval == r.confidence_interval
+
+
+# ---------------------------------------------------------------- audit: degenerate inputs
+def test_studentized_keeps_infinite_t_of_zero_spread_replicates():
+    # n = 2: half the resamples repeat one value (se* = 0, theta* != theta, t* = +-inf). Dropping them
+    # left only t* = 0 and gave the zero-width interval [1.5, 1.5].
+    with pytest.warns(RuntimeWarning, match="studentized interval unbounded"):
+        r = bootstrap_ci([1.0, 2.0], method="studentized", n_resamples=200, random_state=0)
+    assert r.ci_low == -np.inf and r.ci_high == np.inf
+
+
+def test_studentized_rare_infinite_t_counts_as_extreme_not_missing():
+    from workbench._intervals import studentized_interval
+
+    reps = np.r_[np.linspace(-1, 1, 99), 5.0]
+    reps_se = np.r_[np.ones(99), 0.0]          # the one replicate with t* = +inf
+    lo, hi = studentized_interval(0.0, 1.0, reps, reps_se, alpha=0.5)
+    finite_only = studentized_interval(0.0, 1.0, reps[:99], reps_se[:99], alpha=0.5)
+    # the +inf replicate shifts the upper t quantile up (so the lower limit down), as a large t would
+    assert lo < finite_only[0] and np.isfinite(lo) and np.isfinite(hi)
+    big = studentized_interval(0.0, 1.0, reps, np.r_[np.ones(99), 1e-300], alpha=0.5)
+    assert (lo, hi) == pytest.approx(big)
+
+
+def test_bca_nan_jackknife_value_gives_nan_with_warning_not_zero_acceleration():
+    x = np.arange(10.0)
+
+    def stat(a, axis=-1):  # undefined on the leave-one-out sample without the 0
+        m = a.mean(axis=axis)
+        return np.where((a.shape[-1] < 10) & (m == 5.0), np.nan, m)
+
+    with pytest.warns(RuntimeWarning, match="influence"):
+        r = bootstrap_ci(x, stat, method="bca", n_resamples=200, random_state=0)
+    assert np.isnan(r.ci_low) and np.isnan(r.ci_high)
+
+
+def test_bca_infinite_bias_correction_warns():
+    x = np.arange(10.0)
+    n_unique = lambda a, axis=-1: np.apply_along_axis(lambda r: float(np.unique(r).size), axis, a)  # noqa: E731
+    with pytest.warns(RuntimeWarning, match="z0 is infinite"):
+        r = bootstrap_ci(x, n_unique, method="bca", n_resamples=200, random_state=0)
+    assert np.isnan(r.ci_low)
+
+
+def test_callable_statistic_nan_on_full_sample_is_an_error():
+    with pytest.raises(ValidationError, match="statistic: must be finite on the full sample"):
+        bootstrap_ci(np.arange(5.0), lambda a, axis=-1: np.full(a.shape[:-1], np.nan), n_resamples=50, random_state=0)
+
+
+def test_callable_statistic_returning_several_values_is_a_validation_error():
+    with pytest.raises(ValidationError, match="one number per sample"):
+        bootstrap_ci(np.arange(5.0), lambda a: np.array([a.mean(), a.std()]), vectorized=False, n_resamples=50,
+                     random_state=0)
+
+
+def test_undefined_replicates_warn():
+    num, den = np.array([1.0, 2, 3]), np.array([0.0, 0, 1])
+    with pytest.warns(RuntimeWarning, match="undefined"):
+        r = bootstrap_ci((num, den), "ratio", n_resamples=200, random_state=0)
+    assert r.diagnostics["undefined_replicates"] > 0
+    with pytest.warns(RuntimeWarning, match="undefined"):
+        bootstrap_intervals((num, den), "ratio", methods=["percentile"], n_resamples=200, random_state=0)

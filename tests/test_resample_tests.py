@@ -332,3 +332,60 @@ def test_test_result_arrays_are_read_only_copies_and_the_result_pickles():
     with pytest.raises(ValueError):
         r.details["differences"][0] = 99.0
     assert pickle.loads(pickle.dumps(r)).p_value == r.p_value
+
+
+# ---------------------------------------------------------------- audit: degenerate inputs
+def _rounded_equal_differences():
+    b = np.round(np.random.default_rng(0).uniform(0.5, 0.9, 10), 2)
+    a = b + 0.07  # every difference is 0.07, up to ~1e-16 of rounding
+    assert np.ptp(a - b) > 0
+    return a, b
+
+
+def test_equal_differences_up_to_rounding_are_zero_variance():
+    a, b = _rounded_equal_differences()
+    for f in (lambda: corrected_resampled_t_test(a, b, n_train=90, n_test=10),
+              lambda: paired_t_5x2cv(a, b), lambda: f_test_5x2cv(a, b)):
+        with pytest.raises(ValidationError, match="undefined"):
+            f()  # was t ~ 1e15, p ~ 1e-136 from a variance of 1e-33
+    r = bayesian_correlated_t_test(a, b, rho=0.1)
+    assert r.details["scale"] == 0 and np.isnan(r.statistic)
+
+
+def test_5x2cv_refuses_folds_by_replications_array():
+    a = np.linspace(0.7, 0.9, 10)
+    b = a - 0.05 * np.sin(np.arange(10))
+    with pytest.raises(ValidationError, match=r"shape \(2, 5\)"):
+        paired_t_5x2cv(a.reshape(2, 5), b.reshape(2, 5))
+    paired_t_5x2cv(a.reshape(5, 2), b.reshape(5, 2))
+
+
+def test_test_train_ratio_must_be_a_finite_number():
+    d = [0.1, 0.2, 0.3]
+    for bad in ("0.1", float("inf")):
+        with pytest.raises(ValidationError, match="test_train_ratio"):
+            corrected_resampled_t_test(d, [0.2, 0.3, 0.1], test_train_ratio=bad)
+
+
+def test_bayesian_bad_n_train_names_n_train():
+    with pytest.raises(ValidationError, match="n_train"):
+        bayesian_correlated_t_test([0.1, 0.2, 0.3], [0.2, 0.3, 0.1], n_train=-5, n_test=10)
+
+
+def test_newcombe_interval_stays_inside_minus_one_one():
+    lo, hi = paired_difference_interval([[0, 25], [0, 0]], method="newcombe")
+    assert hi <= 1.0 and lo >= -1.0
+    assert mcnemar_test(table=[[0, 0], [25, 0]]).ci_low >= -1.0
+
+
+def test_mcnemar_string_table_is_a_validation_error():
+    with pytest.raises(ValidationError, match="table"):
+        mcnemar_test(table=[["1", "2"], ["3", "4"]])
+
+
+def test_cochrans_q_degenerate_inputs():
+    with pytest.raises(ValidationError, match="at least 1 row"):
+        cochrans_q(correct=np.ones((0, 3)))
+    with pytest.warns(RuntimeWarning, match="undefined"):
+        r = cochrans_q(correct=np.r_[np.ones((3, 3)), np.zeros((2, 3))])
+    assert np.isnan(r.statistic) and np.isnan(r.p_value)

@@ -5,6 +5,8 @@ Replicates that are NaN (an empty resample of a ratio) are ignored, never silent
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import special, stats
 
@@ -53,6 +55,9 @@ def bca_interval(theta, reps, influence, alpha):
         reps, theta, U = reps[:, None], theta[None], U[:, None]
     valid = ~np.isnan(reps)
     nb = valid.sum(axis=0)
+    # an influence value that is NaN (a statistic undefined on a leave-one-out sample) leaves the
+    # acceleration undefined; only 0/0 (every influence value 0: constant data) means a = 0
+    bad_u = np.isnan(U).any(axis=0)
     below = ((reps < theta) & valid).sum(axis=0)
     at_or_below = ((reps <= theta) & valid).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -63,9 +68,19 @@ def bca_interval(theta, reps, influence, alpha):
     hi = np.empty(reps.shape[1])
     for j in range(reps.shape[1]):  # a loop over statistics (columns), not rows or resamples
         zs = special.ndtri(np.array([alpha / 2, 1 - alpha / 2]))
-        adj = special.ndtr(z0[j] + (z0[j] + zs) / (1 - a[j] * (z0[j] + zs)))
-        if not np.all(np.isfinite(adj)):
+        with np.errstate(invalid="ignore"):
+            adj = special.ndtr(z0[j] + (z0[j] + zs) / (1 - a[j] * (z0[j] + zs)))
+        if bad_u[j] or not np.all(np.isfinite(adj)):
             lo[j] = hi[j] = np.nan
+            if bad_u[j]:
+                why = "some influence (jackknife) values are NaN, so the acceleration is undefined"
+            elif nb[j] == 0:
+                why = "every bootstrap replicate is undefined (NaN)"
+            else:
+                why = (f"{below[j]} of {nb[j]} replicates lie below the estimate and {nb[j] - at_or_below[j]} "
+                       "above it, so the bias correction z0 is infinite")
+            warnings.warn(f"BCa interval undefined (NaN) for statistic {j}: {why}; use another method",
+                          RuntimeWarning, stacklevel=3)
             continue
         lo[j], hi[j] = np.nanpercentile(reps[:, j], adj * 100)
     return (lo[0], hi[0]) if one else (lo, hi)
@@ -73,13 +88,55 @@ def bca_interval(theta, reps, influence, alpha):
 
 def studentized_interval(theta, se, reps, reps_se, alpha):
     """Bootstrap-t: t*_b = (theta*_b - theta) / se*_b; [theta - t*_(1-a/2) se, theta - t*_(a/2) se]."""
+    reps = np.asarray(reps, dtype=np.float64)
+    reps_se = np.asarray(reps_se, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = (np.asarray(reps) - theta) / np.asarray(reps_se)
-    t = np.where(np.isfinite(t), t, np.nan)
+        t = (reps - theta) / reps_se
+    # A replicate with zero spread that differs from theta (e.g. a resample of one repeated value) has
+    # t* = +-inf: the most extreme t, not a missing one. Dropping it would narrow the interval (with
+    # n = 2, to the point). Only undefined t* (NaN replicate, or 0/0) are ignored.
+    t = np.where(np.isnan(t) | (np.isinf(t) & ~((reps_se == 0) & np.isfinite(reps))), np.nan, t)
     # zero spread (constant data): every t* is 0/0, yet the interval is the point, as for the other methods
     t = np.where(np.asarray(se) == 0, 0.0, t)
-    tlo, thi = _nanquantile(t, [alpha / 2, 1 - alpha / 2])
-    return theta - thi * se, theta - tlo * se
+    if np.isinf(t).any():
+        tlo, thi = _quantile_with_inf(t, [alpha / 2, 1 - alpha / 2])
+    else:  # the usual case, unchanged
+        tlo, thi = _nanquantile(t, [alpha / 2, 1 - alpha / 2])
+    with np.errstate(invalid="ignore"):
+        lo, hi = theta - thi * se, theta - tlo * se
+    if np.isinf(lo).any() or np.isinf(hi).any():
+        n_inf = np.isinf(t).sum(axis=0)
+        warnings.warn(f"studentized interval unbounded: {int(np.max(n_inf))} of {t.shape[0]} replicates have a "
+                      "zero standard error but differ from the estimate (t* = +-inf), more than alpha/2 of them; "
+                      "the data are too few or too discrete for a bootstrap-t interval", RuntimeWarning, stacklevel=3)
+    return lo, hi
+
+
+def _quantile_with_inf(t, q):
+    """numpy's default (linear) quantile ignoring NaN, where +-inf values count as the most extreme
+    (numpy's interpolation would turn inf - inf into NaN)."""
+    t = np.asarray(t, dtype=np.float64)
+    one = t.ndim == 1
+    T = t[:, None] if one else t
+    out = np.full((len(q), T.shape[1]), np.nan)
+    for j in range(T.shape[1]):  # a loop over statistics (columns)
+        v = np.sort(T[~np.isnan(T[:, j]), j])
+        if v.size == 0:
+            continue
+        for i, qq in enumerate(q):
+            h = (v.size - 1) * qq
+            k = int(np.floor(h))
+            f = h - k
+            a, b = v[k], v[min(k + 1, v.size - 1)]
+            if f == 0 or a == b:
+                out[i, j] = a
+            elif np.isinf(a) and np.isinf(b):
+                out[i, j] = np.nan  # between -inf and +inf: no finite t* to interpolate
+            elif np.isinf(a) or np.isinf(b):
+                out[i, j] = a if np.isinf(a) else b
+            else:
+                out[i, j] = a + (b - a) * f
+    return tuple(out[i, 0] if one else out[i] for i in range(len(q)))
 
 
 def interval(method, theta, reps, alpha, influence=None, se=None, reps_se=None):

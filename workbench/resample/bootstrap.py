@@ -328,7 +328,14 @@ def _call_stat(statistic, sample, vectorized):
             raise ValidationError("statistic", f"must reduce the last axis: input {sample.shape} gave {out.shape}")
         return out
     flat = sample.reshape(-1, sample.shape[-1])
-    return np.array([float(statistic(row)) for row in flat]).reshape(sample.shape[:-1])
+    vals = []
+    for row in flat:  # vectorized=False: one call per resample, as documented
+        v = np.asarray(statistic(row))
+        if v.ndim != 0 and v.size != 1:
+            raise ValidationError("statistic", f"must return one number per sample (one column at a time), got "
+                                  f"shape {v.shape}; pass an (n, m) array to get m statistics")
+        vals.append(float(v.reshape(-1)[0]))
+    return np.array(vals).reshape(sample.shape[:-1])
 
 
 def _takes_axis(statistic) -> bool:
@@ -354,6 +361,10 @@ def _callable_core(X, statistic, vectorized, *, resampling, n_resamples, random_
     B = rs.n_replicates
     XT = np.ascontiguousarray(X.T)  # (m, n)
     theta = _call_stat(statistic, XT, vectorized)
+    bad = np.flatnonzero(~np.isfinite(theta))
+    if bad.size:
+        raise ValidationError("statistic", f"must be finite on the full sample: it is {theta[bad[0]]} for "
+                              f"{bad.size} of {m} data column(s), first at column {bad[0]}")
     reps = np.empty((B, m))
     block = max(1, _BLOCK_ELEMENTS // (n * m))
     rng = np.random.default_rng(seed) if rs.scheme == "multinomial" else None
@@ -514,7 +525,7 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
                                        indices=indices, vectorized=vectorized)
     lo, hi = _interval_from_core(core, method, alpha)
     se = np.nanstd(core.reps, axis=0, ddof=1)
-    nan_reps = int(np.isnan(core.reps).any(axis=1).sum())
+    nan_reps = _warn_undefined(core)
 
     def out(v):
         v = np.asarray(v, dtype=np.float64)
@@ -526,6 +537,20 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
         n_resamples=core.B, seed=core.seed, alpha=alpha, n=core.n, statistic=str(stat_name),
         resampling=core.scheme, names=_names(names, m, one), n_groups=core.n_groups,
         diagnostics={"undefined_replicates": nan_reps})
+
+
+def _warn_undefined(core: _Core) -> int:
+    """Count the replicates where a statistic is undefined (NaN) and say so: they are left out of the
+    intervals, which then describe only the defined replicates."""
+    bad = np.isnan(core.reps).any(axis=1)
+    n_bad = int(bad.sum())
+    if n_bad:
+        import warnings
+
+        warnings.warn(f"bootstrap: the statistic is undefined (NaN) in {n_bad} of {core.B} replicates (e.g. a ratio "
+                      "whose resampled denominator is 0); the intervals and standard error ignore them "
+                      "(diagnostics['undefined_replicates'])", RuntimeWarning, stacklevel=3)
+    return n_bad
 
 
 def _streamed(data) -> bool:
@@ -573,6 +598,7 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
                                resampling=resampling, groups=groups, indices=indices, vectorized=vectorized)
     names = _names(names, m, one)
     se = np.nanstd(core.reps, axis=0, ddof=1)
+    _warn_undefined(core)
     frames = []
     for mth in methods:
         lo, hi = _interval_from_core(core, mth, alpha)

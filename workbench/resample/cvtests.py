@@ -25,7 +25,7 @@ from scipy import stats
 
 from .._parallel import run_delayed
 from .._random import spawn_seeds
-from .._validation import ValidationError, as_array, check_alpha, check_finite, check_int
+from .._validation import ValidationError, as_array, check_alpha, check_finite, check_int, check_real
 from ._result import TestResult
 
 __all__ = ["cv_scores_two", "scores_from_cv_results", "paired_t_5x2cv", "f_test_5x2cv",
@@ -63,6 +63,14 @@ def _scores(obj, field: str, key: str | None) -> np.ndarray:
         obj = obj[k]
     arr = check_finite(as_array(obj, field, ndim=(1, 2)), field)
     return arr.reshape(-1)
+
+
+def _rounding_tol(sa, sb) -> float:
+    """Spread of score differences that is only floating-point rounding: differences of scores of
+    size s are exact to about eps * s, so equal true differences (e.g. 0.83 - 0.76 and 0.91 - 0.84)
+    can differ by ~1e-16. A variance built from such noise would give t ~ 1e15 and p ~ 1e-100."""
+    scale = max(float(np.max(np.abs(sa), initial=0.0)), float(np.max(np.abs(sb), initial=0.0)))
+    return 64.0 * np.finfo(np.float64).eps * scale
 
 
 def _default_cv(estimator, y, n_splits, n_repeats, seed):
@@ -146,8 +154,16 @@ def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params):
     if sa.size != 10:
         raise ValidationError("scores", f"5x2cv needs 10 fold scores (5 replications x 2 folds, in order "
                               f"rep1-fold1, rep1-fold2, ...), got {sa.size}")
+    for obj, name in ((a, "scores_a"), (b, "scores_b")):
+        shape = np.shape(obj.get(key or "test_score") if isinstance(obj, dict) else obj)
+        # a (2, 5) array (folds x replications) would be read in the wrong order, silently
+        if not _is_estimator(obj) and len(shape) == 2 and shape != (5, 2):
+            raise ValidationError(name, f"must be 10 scores of shape (10,) or (5, 2) (replication x fold), got "
+                                  f"shape {shape}")
     p = (sa - sb).reshape(5, 2)
     s2 = ((p - p.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    if np.max(np.abs(p[:, 0] - p[:, 1])) <= _rounding_tol(sa, sb):
+        s2 = np.zeros(5)  # equal differences up to rounding: zero variance, not 1e-33
     return p, s2, sa.reshape(5, 2), sb.reshape(5, 2)
 
 
@@ -213,7 +229,7 @@ def f_test_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=No
 # --------------------------------------------------------------------------------------------
 def _test_train_ratio(n_train, n_test, test_train_ratio, ntr_run, nte_run):
     if test_train_ratio is not None:
-        r = float(test_train_ratio)
+        r = check_real(test_train_ratio, "test_train_ratio")  # finite; a string "0.1" is not parsed
     elif n_train is not None and n_test is not None:
         for name, v in (("n_train", n_train), ("n_test", n_test)):
             check_int(v, name, low=1)  # whole numbers of rows
@@ -276,7 +292,7 @@ def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=Non
                                          fit_params=fit_params)
     J = d.size
     ratio = _test_train_ratio(n_train, n_test, test_train_ratio, ntr, nte) if corrected else 0.0
-    var = d.var(ddof=1)
+    var = d.var(ddof=1) if np.ptp(d) > _rounding_tol(sa, sb) else 0.0
     se = np.sqrt((1.0 / J + ratio) * var)
     mean = d.mean()
     if se == 0:
@@ -322,6 +338,8 @@ def bayesian_correlated_t_test(a, b, X=None, y=None, *, rope: float = 0.01, rho=
     J = d.size
     if rho is None:
         if n_train is not None and n_test is not None:
+            check_int(n_train, "n_train", low=1)
+            check_int(n_test, "n_test", low=1)
             rho = float(n_test) / (float(n_test) + float(n_train))
         elif ntr is not None:
             rho = nte / (nte + ntr)
@@ -330,7 +348,8 @@ def bayesian_correlated_t_test(a, b, X=None, y=None, *, rope: float = 0.01, rho=
     rho = float(rho)
     if not 0 <= rho < 1:
         raise ValidationError("rho", f"must be in [0, 1), got {rho}")
-    mean, var = d.mean(), d.var(ddof=1)
+    mean = d.mean()
+    var = d.var(ddof=1) if np.ptp(d) > _rounding_tol(sa, sb) else 0.0
     scale = np.sqrt((1.0 / J + rho / (1.0 - rho)) * var)
     if scale == 0:  # all differences equal: the posterior is a point mass at the mean
         p_left, p_right = float(mean < -rope), float(mean > rope)

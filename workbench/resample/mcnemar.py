@@ -67,6 +67,8 @@ def mcnemar_table(y_true, pred_a, pred_b) -> np.ndarray:
 
 def _check_table(table):
     t = as_array(table, "table")
+    if t.dtype == bool or not np.issubdtype(t.dtype, np.number):
+        raise ValidationError("table", f"must hold numeric counts, got dtype {t.dtype}")
     if t.shape != (2, 2):
         raise ValidationError("table", f"must be 2x2, got shape {t.shape}")
     if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(t != np.round(t)):
@@ -193,7 +195,8 @@ def paired_difference_interval(table, alpha: float = 0.05, method: str = "newcom
         phi = ad_bc / np.sqrt(denom)
     lo = diff - np.sqrt(max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0.0))
     hi = diff + np.sqrt(max((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2, 0.0))
-    return float(lo), float(hi)
+    # rounding can push a limit at the boundary just past it (1.0000000000000002 for b = n)
+    return float(max(lo, -1.0)), float(min(hi, 1.0))
 
 
 def mcnemar_test(y_true=None, pred_a=None, pred_b=None, *, table=None, method: str = "mid-p",
@@ -311,6 +314,17 @@ def cochrans_q(y_true=None, *predictions, correct=None) -> TestResult:
         C = C.astype(np.int64)
         if C.shape[1] < 2:
             raise ValidationError("correct", f"needs at least 2 classifiers (columns), got {C.shape[1]}")
+    if C.shape[0] < 1:
+        raise ValidationError("correct", "needs at least 1 row (test point), got 0")
+    row_sums = C.sum(axis=1)
+    if np.all((row_sums == 0) | (row_sums == C.shape[1])):
+        # Q = 0/0: no row where the classifiers disagree, so the data say nothing about a difference
+        import warnings
+
+        warnings.warn("cochrans_q: every classifier is right (or wrong) on the same rows; Q is undefined "
+                      "(0/0), statistic and p-value are NaN", RuntimeWarning, stacklevel=2)
+        return TestResult("cochrans-q", float("nan"), float("nan"), int(C.shape[1] - 1),
+                          details={"n": int(C.shape[0]), "k": int(C.shape[1]), "accuracies": C.mean(axis=0)})
     res = sm_cochrans_q(C)
     acc = C.mean(axis=0)
     return TestResult("cochrans-q", float(res.statistic), float(res.pvalue), int(res.df),
