@@ -445,3 +445,82 @@ def test_benchmark_risk_progress_bar_is_optional(progress, capsys, monkeypatch):
     p, y = _bench_pool()
     benchmark_risk(p, y, {"lure": {}}, 3, seeds=2, progress=progress)
     assert ("risk runs" in capsys.readouterr().err) == progress
+
+
+# ------------------------------------------------------------------------------------------------
+# Edge inputs found in the audit of the active pillar
+# ------------------------------------------------------------------------------------------------
+def test_callable_oracle_answering_a_fraction_is_checked_like_a_float():
+    from fractions import Fraction
+
+    model, y, _ = _pool(n=40)
+    a = estimate_risk(model, lambda i: Fraction(int(y[i])), 10, random_state=0)  # was a TypeError from np.isfinite
+    b = estimate_risk(model, y, 10, random_state=0)
+    np.testing.assert_array_equal(a.estimates, b.estimates)
+    with pytest.raises(ValidationError, match="oracle: returned Fraction"):
+        estimate_risk(model, lambda i: Fraction(3, 2), 10, random_state=0)
+
+
+@pytest.mark.parametrize("floor", ["0.5", True, np.array([0.5]), None])
+def test_floor_refuses_strings_booleans_and_arrays(floor):
+    from workbench.active._common import check_floor
+
+    model, y, _ = _pool(n=40)
+    with pytest.raises(ValidationError, match="floor"):  # float() took "0.5" and True (as uniform sampling)
+        check_floor(floor)
+    if floor is not None:  # None is estimate_risk's default
+        with pytest.raises(ValidationError, match="floor"):
+            estimate_risk(model, y, 10, floor=floor, random_state=0)
+
+
+def test_refit_schedule_is_checked_and_not_ignored():
+    from sklearn.linear_model import LogisticRegression
+
+    model, y, _ = _pool(n=60)
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    for bad in ([2.5, 10], "5", [0], 5):  # int(2.5) was 2, "5" was iterated into {5}, 5 a TypeError
+        with pytest.raises(ValidationError, match="refit_schedule"):
+            estimate_risk(model, y, 20, surrogate=LogisticRegression(), features=X, refit_schedule=bad, random_state=0)
+    with pytest.raises(ValidationError, match="refit_schedule: is used only with a scikit-learn"):
+        estimate_risk(model, y, 20, refit_schedule=[5], random_state=0)  # was silently ignored
+    t = estimate_risk(model, y, 20, surrogate=LogisticRegression(), features=X, refit_schedule=np.array([5, 10]),
+                      random_state=0)
+    assert t.diagnostics["surrogate_fits"] == 2
+
+
+def test_surrogate_given_as_a_class_is_a_validation_error():
+    from sklearn.linear_model import LogisticRegression
+
+    model, y, _ = _pool(n=40)
+    X = np.zeros((40, 2))
+    with pytest.raises(ValidationError, match=r"surrogate: must be a classifier instance.*LogisticRegression\(\)"):
+        estimate_risk(model, y, 10, surrogate=LogisticRegression, features=X, random_state=0)  # was sklearn TypeError
+
+
+def test_a_prediction_log_as_probs_gets_a_clear_message():
+    from workbench.active import benchmark_risk
+    from workbench.data import PredictionLog
+
+    model, y, _ = _pool(n=40)
+    log = PredictionLog(model[None], labels=y)
+    for call in (lambda: estimate_risk(log, y, 5), lambda: benchmark_risk(log, y, {}, budget=5, seeds=1)):
+        with pytest.raises(ValidationError, match="probs: must be one model's probabilities.*PredictionLog"):
+            call()  # was "must be numeric, got an object array"
+
+
+@pytest.mark.parametrize("method", ["lure", "iid", "naive"])
+def test_one_point_pool_fully_labelled_has_zero_se_and_a_point_interval(method):
+    t = estimate_risk(np.array([[0.2, 0.8]]), np.array([0]), 1, method=method, interval="normal", random_state=0)
+    assert t.estimates[-1] == 1.0 and t.se[-1] == 0.0  # se was NaN (one label), interval NaN for normal/naive
+    assert t.ci_low[-1] == t.ci_high[-1] == 1.0
+
+
+def test_benchmark_risk_checks_config_keywords_and_n_jobs():
+    from workbench.active import benchmark_risk
+
+    model, y, _ = _pool(n=30)
+    with pytest.raises(ValidationError, match=r"estimators: config of 'x' has unknown keyword\(s\) \['flor'\]"):
+        benchmark_risk(model, y, {"x": {"method": "lure", "flor": 0.2}}, budget=3, seeds=1)  # was a worker TypeError
+    for n_jobs in (0, 1.5, "2"):  # joblib ValueError, silently 1, TypeError
+        with pytest.raises(ValidationError, match="n_jobs"):
+            benchmark_risk(model, y, {}, budget=3, seeds=1, n_jobs=n_jobs)

@@ -527,3 +527,71 @@ def test_one_model_task_displays_and_load_task_takes_a_generator(tmp_path):
     a, b = (load_task("synthetic", n_models=2, random_state=np.random.default_rng(3), cache_dir=tmp_path)
             for _ in range(2))
     np.testing.assert_array_equal(a.zoo.probs, b.zoo.probs)
+
+
+# ------------------------------------------------------------------------------------------------
+# Edge inputs found in the audit of the active pillar
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_one_class_zoo_ties_every_model(strategy):
+    probs, y = np.ones((3, 10, 1)), np.zeros(10, int)  # margin: IndexError; coda: NaN, then a bare ValueError
+    t = select_model(probs, y, 10, strategy=strategy, random_state=0)
+    assert np.isfinite(t.prob_best).all() and np.allclose(t.prob_best.sum(axis=1), 1.0)
+    if strategy in ("model_selector", "coda", "auto"):
+        np.testing.assert_allclose(t.prob_best, 1 / 3)
+
+
+@pytest.mark.parametrize("strategy, option, value", [
+    ("active_testing", "floor", "0.5"), ("active_testing", "floor", True), ("auto", "floor", None),
+    ("model_selector", "eps", "0.3"), ("model_selector", "eps", np.array([0.3])), ("auto", "prior_sigma", "0.1"),
+    ("auto", "prior_sigma", True), ("auto", "prior_cap", True), ("auto", "sharpness", True),
+    ("auto", "hysteresis", "1"), ("auto", "hysteresis", True)])
+def test_real_options_refuse_strings_booleans_and_arrays(strategy, option, value):
+    probs, y = _zoo(h=3, n=20)
+    with pytest.raises(ValidationError, match=option):  # float() took them (True as 1.0)
+        select_model(probs, y, 3, strategy=strategy, random_state=0, **{option: value})
+
+
+def test_auto_with_a_vanishing_prior_sigma_takes_the_cap():
+    probs, y = _zoo(h=4, n=40)
+    t = select_model(probs, y, 3, strategy="auto", random_state=0, eps=0.4, prior_sigma=1e-300)  # ZeroDivisionError
+    dis = ~(probs.argmax(2) == probs.argmax(2)[0]).all(axis=0)
+    assert t.diagnostics["prior_labels"] == pytest.approx(0.25 * dis.sum())
+
+
+def test_auto_pick_follows_the_evidence_when_its_weight_underflows():
+    # eps = 1e-300: one agreement is worth log(gamma) = 690.8 nats, so the pick's weight underflows to 0
+    # after one disagreement; clamped at 1e-300 its deficit read as at most 690.8 and never exceeded the
+    # hysteresis (1 x 690.8): the pick stayed on a model with belief 0.
+    probs, y = _zoo(h=5, n=40, c=3)
+    t = select_model(probs, y, 20, strategy="auto", random_state=0, eps=1e-300, coda_weight=0)
+    assert (t.prob_best[np.arange(20), t.chosen] > 0).all()
+    assert t.prob_best[-1, t.chosen[-1]] == t.prob_best[-1].max()
+
+
+def test_auto_large_sharpness_concentrates_the_draw_instead_of_going_uniform():
+    from workbench.active.selection import _Auto, _Zoo
+
+    probs, y = _zoo(h=6, n=60, c=3)
+    a = _Auto(_Zoo(probs), np.random.default_rng(0), 10, eps=0.4, sharpness=400.0, floor=0.05)
+    n_cand = (a.remaining & a.zoo.disagree).sum()
+    _, q = a.next_point()
+    # gain ** 400 underflowed to 0 everywhere and q fell back to 1 / n_cand; now the draw is on the
+    # top point(s) (q ~ 0.95 / number of near-ties)
+    assert n_cand > 30 and q > 10.0 / n_cand
+
+
+@pytest.mark.parametrize("option, value", [("prior_strength", 1e-20), ("prior_strength", 1e10),
+                                           ("consensus_weight", 1e300), ("learning_rate", 1e6)])
+def test_coda_extreme_parameters_keep_prob_best_finite(option, value):
+    probs, y = _zoo(h=5, n=30, c=3)
+    t = select_model(probs, y, 12, strategy="coda", random_state=0, **{option: value})  # was 0/0 on the Beta grid
+    assert np.isfinite(t.prob_best).all() and np.allclose(t.prob_best.sum(axis=1), 1.0)
+
+
+def test_benchmark_selection_checks_n_jobs():
+    probs, y = _zoo(h=3, n=20)
+    zoo = PredictionLog(probs, labels=y)
+    for n_jobs in (0, 1.5, "2"):  # joblib ValueError, silently one job, TypeError
+        with pytest.raises(ValidationError, match="n_jobs"):
+            benchmark_selection([("t", zoo)], ["random"], budgets=2, seeds=1, n_jobs=n_jobs)

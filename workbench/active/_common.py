@@ -1,11 +1,12 @@
 """Shared pieces of the active pillar: the label oracle, input checks and small numeric helpers."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
-from .._validation import ValidationError, as_array, check_distribution, raise_if_any
+from .._validation import ValidationError, as_array, check_distribution, check_real, raise_if_any
 
 
 class LabelOracle:
@@ -41,7 +42,8 @@ class LabelOracle:
             return int(self._labels[index])
         y = self._fn(int(index))
         ok = isinstance(y, (numbers.Integral, np.integer)) or (
-            isinstance(y, (numbers.Real, np.floating)) and np.isfinite(y) and float(y) == round(float(y)))
+            # math.isfinite takes any real (a Fraction too, which np.isfinite refuses with a TypeError)
+            isinstance(y, (numbers.Real, np.floating)) and math.isfinite(y) and float(y) == round(float(y)))
         if isinstance(y, (bool, np.bool_)) or not ok or not 0 <= int(y) < self.n_classes:
             raise ValidationError(self.field, f"returned {y!r} for point {index}; it must return a class in "
                                               f"[0, {self.n_classes}) (an unlabelled marker is an error)")
@@ -49,6 +51,12 @@ class LabelOracle:
 
 
 def check_probs_2d(probs, field: str = "probs") -> np.ndarray:
+    from ..data import PredictionLog
+
+    if isinstance(probs, PredictionLog):  # np.asarray of it is an object array: say what is wrong instead
+        raise ValidationError(field, f"must be one model's probabilities, an array (n_points, n_classes); got a "
+                                     f"PredictionLog of {probs.n_models} model(s)",
+                              hint="Pass one model's rows, e.g. log.probs[k], and its labels as the oracle")
     probs = as_array(probs, field, ndim=2)
     return check_distribution(probs, field, axis=1)
 
@@ -63,7 +71,8 @@ def check_budget(budget, n_points: int) -> int:
 
 
 def check_floor(floor) -> float:
-    floor = float(floor)
+    # check_real, not float(): float() would take the string "0.5", True (as 1.0) and one-element arrays
+    floor = check_real(floor, "floor")
     if not 0 < floor <= 1:
         raise ValidationError("floor", f"must be in (0, 1] so that no point has acquisition probability 0, "
                                        f"got {floor}")

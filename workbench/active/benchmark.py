@@ -90,6 +90,16 @@ def _as_task(task):
     raise ValidationError("tasks", "each task must be a SelectionTask, a (name, PredictionLog) pair or a PredictionLog")
 
 
+def _check_n_jobs(n_jobs):
+    """None or a non-zero integer (joblib's convention: -1 all cores, -2 all but one, ...)."""
+    if n_jobs is None:
+        return None
+    n_jobs = check_int(n_jobs, "n_jobs")  # not 1.5 (joblib would run it as 1) nor "2"
+    if n_jobs == 0:
+        raise ValidationError("n_jobs", "must be None or a non-zero integer (-1: all cores), got 0")
+    return n_jobs
+
+
 def _check_budgets(budgets) -> np.ndarray:
     """Label counts for the curves: an int B (every count 1..B) or a non-empty sequence of ints >= 1."""
     if np.isscalar(budgets):
@@ -169,6 +179,7 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
     counts = _check_budgets(budgets)
     budget = int(counts.max())
     seeds = check_int(seeds, "seeds", low=1)
+    n_jobs = _check_n_jobs(n_jobs)
     strategy_options = {} if strategy_options is None else strategy_options
     if not isinstance(strategy_options, Mapping):
         raise ValidationError("strategy_options", f"must be a dict {{strategy: {{option: value}}}}, "
@@ -239,6 +250,17 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
                               summary=pd.DataFrame(summary)[SUMMARY_COLUMNS])
 
 
+def _risk_config_keys() -> tuple:
+    """estimate_risk's keyword arguments a benchmark_risk config may set (probs, oracle, budget and
+    random_state are the benchmark's), read from its signature so the two cannot drift apart."""
+    import inspect
+
+    from .risk import estimate_risk
+
+    own = {"probs", "oracle", "budget", "random_state"}
+    return tuple(k for k in inspect.signature(estimate_risk).parameters if k not in own)
+
+
 def _risk_chunk(probs, labels, config, budget, seeds, truth):
     from .risk import estimate_risk
 
@@ -282,6 +304,7 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
     budget = check_budget(budget, n)
     check_choice(loss, "loss", LOSSES)
     seeds = check_int(seeds, "seeds", low=1)
+    n_jobs = _check_n_jobs(n_jobs)
     if not isinstance(estimators, Mapping):
         raise ValidationError("estimators", f"must be a dict {{name: estimate_risk keyword arguments}}, "
                                             f"got {type(estimators).__name__}")
@@ -291,6 +314,11 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
         if "random_state" in cfg:
             raise ValidationError("estimators", f"config of {name!r} must not set random_state: the benchmark "
                                                 f"seeds every run (pass random_state= to it)")
+        allowed = _risk_config_keys()
+        unknown = sorted(set(cfg) - set(allowed), key=str)
+        if unknown:  # else a TypeError from inside a worker, after the other estimators have run
+            raise ValidationError("estimators", f"config of {name!r} has unknown keyword(s) {unknown}; "
+                                                f"estimate_risk takes {list(allowed)}")
         if cfg.get("loss", loss) != loss:
             raise ValidationError("estimators", f"config of {name!r} sets loss={cfg['loss']!r}, but the truth is "
                                                 f"computed under the benchmark's loss={loss!r}; pass loss= to it")

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import special
 
 from .._random import check_random_state
-from .._validation import ValidationError, check_alpha, check_choice
+from .._validation import ValidationError, check_alpha, check_choice, check_int
 from ..results import Estimate, frame_to_html
 from ._common import (LabelOracle, check_budget, check_floor, check_probs_2d, defensive_draw, defensive_q, draw_index,
                       expected_loss, point_loss)
@@ -167,6 +167,9 @@ class _Surrogate:
 
     def __init__(self, surrogate, probs, features, n_classes, rng):
         self.estimator = None
+        if isinstance(surrogate, type):  # the class itself (LogisticRegression, not LogisticRegression())
+            raise ValidationError("surrogate", f"must be a classifier instance, got the class {surrogate.__name__}",
+                                  hint=f"Pass {surrogate.__name__}()")
         is_model = hasattr(surrogate, "fit")
         if features is not None and not is_model:
             # features only feed a classifier surrogate's fits: ignoring them would hide a mistake
@@ -297,6 +300,18 @@ def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, every=5):
     return idx, q_sel, losses, labels, Z, iw, v_model, T
 
 
+def _check_refit_schedule(refit_schedule, sur) -> set:
+    """Label counts (integers >= 1) after which a classifier surrogate is refitted."""
+    if sur.estimator is None:
+        # only a classifier surrogate is refitted: ignoring the schedule would hide a mistake (as for features)
+        raise ValidationError("refit_schedule", f"is used only with a scikit-learn classifier surrogate; got "
+                                                f"surrogate of kind {sur.kind!r}")
+    if isinstance(refit_schedule, (str, bytes)) or np.ndim(refit_schedule) != 1:
+        # a string would be iterated character by character, a bare number is not a schedule
+        raise ValidationError("refit_schedule", f"must be a sequence of label counts, got {refit_schedule!r}")
+    return {check_int(k, f"refit_schedule[{j}]", low=1) for j, k in enumerate(refit_schedule)}
+
+
 def lazy_schedule(budget: int, first: int = 5) -> set:
     """Refit after 5, 10, 20, 40, ... labels (doubling), so refits cost O(log budget) fits."""
     out, k = set(), first
@@ -397,7 +412,7 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     oracle = LabelOracle(oracle, n, c)
     rng = check_random_state(random_state)
     sur = _Surrogate(surrogate, probs, features, c, rng)
-    schedule = set(int(k) for k in refit_schedule) if refit_schedule is not None else lazy_schedule(budget)
+    schedule = _check_refit_schedule(refit_schedule, sur) if refit_schedule is not None else lazy_schedule(budget)
 
     if method == "dr":
         return _dr_trace(probs, sur, oracle, budget, loss, floor, rng, schedule, alpha, interval)
@@ -442,6 +457,9 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
             sum_sq = cL2
         s2 = np.where(M > 1, (sum_sq - M * est**2) / (M - 1), np.nan)
         se = np.sqrt(np.maximum(s2, 0.0) / M * fpc)
+    # every loss known (M = N): the estimate is exact. Already 0 through fpc = 0, except on a one-point
+    # pool, where s2 (one label) is NaN
+    se = np.where(fpc <= 0, 0.0, se)
     v_final = 1.0 + (n - budget) / np.where(j < n, n - j, 1) * a
     if method == "iid":
         v_final = np.ones(budget)

@@ -32,6 +32,8 @@ corrected), integrated by Monte Carlo; it says how sure the labelled evidence is
 """
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -120,6 +122,16 @@ class SelectionTrace:
 # ----------------------------------------------------------------------------------------------
 # Shared helpers
 # ----------------------------------------------------------------------------------------------
+def _real_option(value, field: str) -> float:
+    """A real option as a float, refusing what float() would silently take: strings ("0.3"),
+    booleans (True as 1.0), one-element arrays, and NaN. Infinities pass (range checks follow)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise ValidationError(field, f"must be a number, got {value!r}")
+    return float(value)
+
+
 def _argmax_random_ties(x: np.ndarray, rng: np.random.Generator, tol: float = 1e-12) -> int:
     best = np.flatnonzero(x >= x.max() - tol)
     return int(best[0]) if best.size == 1 else int(rng.choice(best))
@@ -236,7 +248,8 @@ def _uncertainty(zoo, rng, budget):
 
 
 def _margin(zoo, rng, budget):
-    top2 = np.sort(zoo.pbar, axis=1)[:, -2:]
+    # one class: the runner-up has probability 0 (np.sort(...)[:, -2:] would have a single column)
+    top2 = np.sort(np.hstack([np.zeros((zoo.N, 1)), zoo.pbar]), axis=1)[:, -2:]
     return _GreedyOrder(zoo, rng, budget, -(top2[:, 1] - top2[:, 0]))
 
 
@@ -301,7 +314,7 @@ class _ModelSelector(_Strategy):
             raise_if_any(~((grid > 0) & (grid < 0.5)), "eps_grid", "must be in (0, 0.5)", grid)
         if eps is None:
             eps = tune_eps_majority_vote(zoo, rng, min(budget, tune_horizon), eps_grid, make=_tuner)
-        eps = float(eps)
+        eps = _real_option(eps, "eps")
         if not 0 < eps < 0.5:
             raise ValidationError("eps", f"must be in (0, 0.5) so that gamma = (1 - eps)/eps > 1, got {eps}")
         self.eps = eps
@@ -396,14 +409,8 @@ class _CodaPosterior:
     """
 
     def __init__(self, zoo, prior_strength=2.0, consensus_weight=0.1, learning_rate=0.01, grid_size=256):
-        grid_size = check_int(grid_size, "grid_size", low=1)
-        # a zero or negative Dirichlet parameter has no Beta marginal; NaN would spread silently
-        prior_strength = check_real(prior_strength, "prior_strength", low=0)
-        consensus_weight = check_real(consensus_weight, "consensus_weight", low=0)
-        learning_rate = check_real(learning_rate, "learning_rate", low=0)
-        for name, value in (("prior_strength", prior_strength), ("learning_rate", learning_rate)):
-            if value == 0:
-                raise ValidationError(name, "must be > 0, got 0")
+        prior_strength, consensus_weight, learning_rate, grid_size = self.check_params(
+            prior_strength, consensus_weight, learning_rate, grid_size)
         self.zoo = zoo
         H, N, C = zoo.H, zoo.N, zoo.C
         cons = zoo.pbar.argmax(axis=1)
@@ -416,6 +423,18 @@ class _CodaPosterior:
         self.lr = learning_rate
         self.grid = (np.arange(grid_size) + 0.5) / grid_size
         self.refresh()
+
+    @staticmethod
+    def check_params(prior_strength, consensus_weight, learning_rate, grid_size):
+        grid_size = check_int(grid_size, "grid_size", low=1)
+        # a zero or negative Dirichlet parameter has no Beta marginal; NaN would spread silently
+        prior_strength = check_real(prior_strength, "prior_strength", low=0)
+        consensus_weight = check_real(consensus_weight, "consensus_weight", low=0)
+        learning_rate = check_real(learning_rate, "learning_rate", low=0)
+        for name, value in (("prior_strength", prior_strength), ("learning_rate", learning_rate)):
+            if value == 0:
+                raise ValidationError(name, "must be > 0, got 0")
+        return prior_strength, consensus_weight, learning_rate, grid_size
 
     def refresh(self):
         """Everything derived from ``alpha``, computed from scratch (``observe`` updates it in place)."""
@@ -437,8 +456,22 @@ class _CodaPosterior:
         pdf = np.exp(logpdf)
         # CDF by the midpoint rule on the same grid (not betainc: 20x cheaper, and consistent with
         # the grid integral it feeds); renormalised so it ends at 1
-        cdf = np.cumsum(pdf, axis=-1) - 0.5 * pdf
-        cdf /= cdf[..., -1:] + 0.5 * pdf[..., -1:]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            cdf = np.cumsum(pdf, axis=-1) - 0.5 * pdf
+            total = cdf[..., -1:] + 0.5 * pdf[..., -1:]
+            cdf /= total
+        bad = ~(np.isfinite(total[..., 0]) & (total[..., 0] > 0)) | ~np.isfinite(pdf).all(axis=-1)
+        if bad.any():
+            # A Beta too sharp for the grid (all its mass between two grid points: the density
+            # underflows to 0 at every one) or too spread (a, b near 0: betaln overflows) gave 0/0.
+            # Those rows only: the density normalised on the grid itself, from its log kernel.
+            logk = (A - 1) * np.log(g) + (Bb - 1) * np.log1p(-g)
+            logk = np.broadcast_to(logk, pdf.shape)[bad]
+            pdf_b = np.exp(logk - special.logsumexp(logk, axis=-1, keepdims=True)) * g.size  # grid mean 1
+            cdf_b = np.cumsum(pdf_b, axis=-1) - 0.5 * pdf_b
+            cdf_b /= cdf_b[..., -1:] + 0.5 * pdf_b[..., -1:]
+            pdf, cdf = np.array(pdf, copy=True), np.array(cdf, copy=True)
+            pdf[bad], cdf[bad] = pdf_b, cdf_b
         return pdf, cdf
 
     @staticmethod
@@ -494,7 +527,13 @@ class _Coda(_Strategy):
                  n_candidates=64, grid_size=256):
         super().__init__(zoo, rng, budget)
         self.n_candidates = check_int(n_candidates, "n_candidates", low=1)
-        self.post = _CodaPosterior(zoo, prior_strength, consensus_weight, learning_rate, grid_size)
+        # One class: every model is right on every point, and a confusion row has no off-diagonal
+        # mass, so the Beta marginal of accuracy is undefined (b = 0, NaN). All models are tied.
+        self.tied = zoo.C < 2
+        params = (prior_strength, consensus_weight, learning_rate, grid_size)
+        self.post = None if self.tied else _CodaPosterior(zoo, *params)
+        if self.tied:
+            _CodaPosterior.check_params(*params)
 
     @property
     def alpha(self):
@@ -532,11 +571,12 @@ class _Coda(_Strategy):
         return int(cand[_argmax_random_ties(eig, self.rng, tol=1e-12)]), np.nan
 
     def observe(self, i, y):
-        self.post.observe(i, y)
+        if not self.tied:
+            self.post.observe(i, y)
         super().observe(i, y)
 
     def summary(self):
-        pb = self.post.prob_best()
+        pb = np.full(self.zoo.H, 1.0 / self.zoo.H) if self.tied else self.post.prob_best()
         return _argmax_random_ties(pb, self.rng, tol=1e-12), pb
 
 
@@ -567,6 +607,10 @@ def _geometric_pool(probs: np.ndarray, clip: float = 1e-6) -> np.ndarray:
     return special.softmax(np.log(np.clip(probs, clip, 1.0)).mean(axis=0), axis=1)  # (N, C)
 
 
+# Gains are differences of O(1) entropies: below this they are rounding noise, not information.
+_GAIN_NOISE = 1e-12
+
+
 class _Auto(_ModelSelector):
     """Ours: Model Selector's posterior over the best model, seeded by the zoo's geometric consensus with a
     strength set by a variance ratio and pooled with CODA's belief as part of the prior, with a sampled
@@ -583,17 +627,17 @@ class _Auto(_ModelSelector):
         self._settle = _settle
         if prior_labels is not None:  # finite: an infinite prior could never be overruled (and gave NaN)
             prior_labels = check_real(prior_labels, "prior_labels", low=0)
-        self.prior_sigma = float(prior_sigma)
+        self.prior_sigma = _real_option(prior_sigma, "prior_sigma")
         if not self.prior_sigma > 0:
             raise ValidationError("prior_sigma", f"must be > 0, got {prior_sigma}")
-        self.prior_cap = float(prior_cap)
+        self.prior_cap = _real_option(prior_cap, "prior_cap")
         if not 0 < self.prior_cap <= 1:
             raise ValidationError("prior_cap", f"must be in (0, 1], got {prior_cap}")
-        self.sharpness = float(sharpness)
+        self.sharpness = _real_option(sharpness, "sharpness")
         if not self.sharpness > 0:
             raise ValidationError("sharpness", f"must be > 0, got {sharpness}")
         self.floor = check_floor(floor)
-        self.hysteresis = float(hysteresis)
+        self.hysteresis = _real_option(hysteresis, "hysteresis")
         if not self.hysteresis >= 0:
             raise ValidationError("hysteresis", f"must be >= 0, got {hysteresis}")
         self.coda_weight = check_real(coda_weight, "coda_weight", low=0)
@@ -638,7 +682,8 @@ class _Auto(_ModelSelector):
         if not dis.any():
             return 0.0  # every model predicts the same labels: nothing to prefer
         a = float(right[int(ea.argmax()), dis].mean())
-        k = a * (1.0 - a) / self.prior_sigma ** 2
+        var = self.prior_sigma ** 2  # 0.0 when sigma is below ~1e-162: the consensus is then worth the cap
+        k = a * (1.0 - a) / var if var > 0 else (np.inf if a * (1.0 - a) > 0 else 0.0)
         return float(min(k / dis.mean(), self.prior_cap * dis.sum()))
 
     def next_point(self):
@@ -647,7 +692,13 @@ class _Auto(_ModelSelector):
             return self._uniform_remaining()
         idx = np.flatnonzero(cand)
         h_now, h_next = self._expected_entropy(cand)
-        gain = np.clip(h_now - h_next, 0.0, None) ** self.sharpness
+        g = np.clip(h_now - h_next, 0.0, None)
+        gain = g ** self.sharpness
+        top = gain.max()
+        if not (np.isfinite(top) and top >= np.finfo(float).tiny) and g.max() > _GAIN_NOISE:
+            # the power under- or overflowed (large sharpness): every point would get the same weight and
+            # the draw would fall back to uniform. Dividing by the largest gain first keeps the proportions.
+            gain = (g / g.max()) ** self.sharpness
         k, q = defensive_draw(gain, np.ones(idx.size, bool), self.floor, self.rng)
         return int(idx[k]), q
 
@@ -660,18 +711,32 @@ class _Auto(_ModelSelector):
         k / (k + m) of the evidence. The acquisition still uses :meth:`posterior` alone."""
         if self.coda is None:
             return self.posterior()
-        pb = self.coda.prob_best()
-        beta = self.coda_weight * self.prior_labels / (self.prior_labels + self.m)
-        lw = self.logw + beta * np.log(np.maximum(pb, 1e-300))
+        lw = self.pooled_log()
         w = np.exp(lw - lw.max())
         return w / w.sum()
+
+    def pooled_log(self):
+        """Unnormalised log of :meth:`pooled` (exact where the normalised weights underflow)."""
+        if self.coda is None:
+            return self.logw
+        pb = self.coda.prob_best()
+        beta = self.coda_weight * self.prior_labels / (self.prior_labels + self.m)
+        return self.logw + beta * np.log(np.maximum(pb, 1e-300))
 
     def summary(self):
         w = self.pooled()
         best = _argmax_random_ties(w, self.rng, tol=1e-12 * w.max())
         # Switch only when the challenger leads by more than ``hysteresis`` agreements' worth of evidence.
-        if self.pick is None or np.log(w[best] / max(w[self.pick], 1e-300)) > self.hysteresis * self.log_gamma:
+        if self.pick is None:
             self.pick = best
+        else:
+            if w[self.pick] > 1e-300:
+                lead = np.log(w[best] / w[self.pick])
+            else:  # the pick's weight underflowed: its lead from the log weights (w clamped at 1e-300 capped it at 690)
+                lw = self.pooled_log()
+                lead = lw[best] - lw[self.pick]
+            if lead > self.hysteresis * self.log_gamma:
+                self.pick = best
         # Hysteresis guards against noise in evidence still to come. Once no unlabelled point where
         # models disagree remains, nothing left can separate them: the labels then rank the models'
         # pool accuracies exactly (every model is right on the points where all agree, or all wrong),
