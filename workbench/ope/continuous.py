@@ -70,7 +70,10 @@ __all__ = ["CONTINUOUS_ESTIMATORS", "KERNELS", "ContinuousRewardModel", "smoothe
 # -- inputs -------------------------------------------------------------------------------------
 def _kernel_args(kernel, bandwidth, boundary, field: str = "bandwidth") -> float:
     # checked here too so that the error names the caller's field (check_kernel_args says "bandwidth")
-    return check_kernel_args(kernel, check_real(bandwidth, field), boundary)
+    h = check_real(bandwidth, field)
+    if not h > 0:
+        raise ValidationError(field, f"must be a finite number > 0, got {bandwidth!r}")
+    return check_kernel_args(kernel, h, boundary)
 
 
 def _check_log(log) -> ContinuousBanditLog:
@@ -248,14 +251,17 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
     units = unit_index(ids)[0] if ids is not None and method == "bca" else None  # BCa: per-unit influence
     for e in estimators:
         comb = _COMBINE[e]
-        theta = float(comb(means[None, :])[0])
-        if one_unit:
-            rows.append((e, theta, float("nan"), float("nan"), float("nan")))
-            continue
-        reps = np.asarray(comb(reps_all), dtype=np.float64)
-        se = replicate_se(reps)
-        infl = influence_values(T, means, comb, units) if method == "bca" else None
-        lo, hi = _interval(method, theta, reps, alpha, influence=infl, se=se)
+        # snips is 0 / 0 when no row gets weight (the target's kernel covers no logged action): NaN,
+        # which the intervals skip, without numpy's division warnings
+        with np.errstate(invalid="ignore", divide="ignore"):
+            theta = float(comb(means[None, :])[0])
+            if one_unit:
+                rows.append((e, theta, float("nan"), float("nan"), float("nan")))
+                continue
+            reps = np.asarray(comb(reps_all), dtype=np.float64)
+            se = replicate_se(reps)
+            infl = influence_values(T, means, comb, units) if method == "bca" else None
+            lo, hi = _interval(method, theta, reps, alpha, influence=infl, se=se)
         rows.append((e, theta, float(lo), float(hi), se))
     return rows
 

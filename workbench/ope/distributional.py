@@ -32,7 +32,7 @@ import pandas as pd
 from .._engine import Resampling, is_single_unit, multinomial_counts, unit_index
 from .._random import hashed_poisson_weights, unit_keys
 from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int,
-                           check_unit_ids, raise_if_any)
+                           check_real, check_unit_ids, raise_if_any)
 from ..results import Estimate, frame_to_html
 
 __all__ = ["OffPolicyCDF", "off_policy_cdf", "off_policy_cdf_from_weights", "importance_weights"]
@@ -245,6 +245,9 @@ class OffPolicyCDF:
         """Mean, std, quantiles and lower-tail CVaRs with intervals, as a tidy frame (shared replicates)."""
         specs = [("mean", None), ("std", None)]
         names = ["mean", "std"]
+        # one level is a list of one (iterating a float would be a TypeError)
+        quantiles = [quantiles] if np.ndim(quantiles) == 0 else quantiles
+        cvar_levels = [cvar_levels] if np.ndim(cvar_levels) == 0 else cvar_levels
         for q in quantiles:
             specs.append(("quantile", _check_level(q, "quantiles", closed_right=False)))
             names.append(f"quantile {q:g}")
@@ -284,7 +287,7 @@ class OffPolicyCDF:
 
 
 def _check_level(q, field, closed_right):
-    q = float(q)
+    q = check_real(q, field)  # not float(): it would parse the string "0.5" (and NaN must say "finite")
     ok = (0 < q <= 1) if closed_right else (0 < q < 1)
     if not ok:
         raise ValidationError(field, f"must be in (0, 1{']' if closed_right else ')'}, got {q}")

@@ -453,10 +453,13 @@ class SubGaussianIPS(OffPolicyEstimator):
     def term_bounds(self, inputs, reward_range):
         lam = self.resolved_lambda(inputs)
         bound = inputs.max_possible_weight()
-        if bound is not None:
+        if bound is not None and np.isfinite(bound):
             bound = float(self._correct(bound, lam))
         elif lam > 0:
-            bound = 1.0 / lam  # w / (1 - lam + lam w) < 1 / lam for every w >= 0
+            # w / (1 - lam + lam w) < 1 / lam for every w >= 0. Also when behavior_dist gives an
+            # unbounded ratio (the target uses an action the logger never takes): the corrected
+            # weight is still bounded, whereas _correct(inf) would be inf / inf = NaN.
+            bound = 1.0 / lam
         return _ips_bounds(inputs, reward_range, bound)
 
 

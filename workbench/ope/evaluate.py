@@ -266,8 +266,9 @@ def _reward_range(inputs: OPEInputs, reward_range):
         lo, hi = (float(v) for v in reward_range)
     except (TypeError, ValueError):
         raise ValidationError("reward_range", f"must be a pair of numbers (low, high), got {reward_range!r}") from None
-    if not lo < hi:
-        raise ValidationError("reward_range", f"must be (low, high) with low < high, got {reward_range!r}")
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        # an infinite bound makes the Bernstein half-width infinite: a vacuous "interval"
+        raise ValidationError("reward_range", f"must be finite (low, high) with low < high, got {reward_range!r}")
     bad = (r < lo) | (r > hi)
     if bad.any():
         from .._validation import raise_if_any
@@ -332,8 +333,14 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
                 raise bernstein_unavailable(labels[j], "the log's behavior_dist")
             return bernstein_interval(blocks[j][:, 0], bounds[0], bounds[1], alpha)
 
-        if one_unit and interval != "bernstein":
-            lo = hi = se = float("nan")
+        if one_unit:
+            # no resample differs from the log: the replicates' spread (0) is no standard error
+            se = float("nan")
+        if interval != "bernstein" and (one_unit or np.isnan(theta)):
+            # NaN estimate (snips / sndr when no row has weight: the diagnostics warning says why):
+            # every replicate is NaN too, so the interval is NaN, without BCa's influence values
+            # being computed on NaN (numpy warnings that would blame the interval method).
+            lo = hi = float("nan")
         else:
             lo, hi = interval_from_replicates(
                 interval, theta, reps, se, alpha,
@@ -433,8 +440,9 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         uses), ``mean_weight`` (should be near 1), ``max_weight``, ``zero_support_share`` (rows
         where the target uses actions the logger never takes; NaN without ``behavior_dist``),
         ``n_bootstrap``, ``resampling``, ``reward_model``. With a single row, or a single
-        ``unit_id``, no resample differs from the log: ``ci_low``, ``ci_high`` and ``se`` are NaN
-        (except for "bernstein") and an :class:`OPEDiagnosticWarning` says so.
+        ``unit_id``, no resample differs from the log: ``se`` is NaN, and so are ``ci_low`` and
+        ``ci_high`` (except for "bernstein", whose finite-sample bound needs no resampling) with an
+        :class:`OPEDiagnosticWarning` that says so.
 
     Examples
     --------

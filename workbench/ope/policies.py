@@ -18,7 +18,8 @@ from typing import Any, Callable
 import numpy as np
 from scipy.special import softmax
 
-from .._validation import ValidationError, as_array, check_distribution, check_finite, check_int
+from .._validation import (ValidationError, as_array, check_distribution, check_finite, check_int, check_real,
+                           raise_if_any)
 
 __all__ = ["UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
            "DeterministicPolicy", "policy_scores"]
@@ -53,8 +54,7 @@ def policy_scores(scorer, X, n_actions: int | None) -> np.ndarray:
         raise ValidationError("scorer", f"must return scores of shape (n, n_actions), got {raw.shape}")
     if n_actions is not None and raw.shape[1] != n_actions:
         raise ValidationError("scorer", f"returned {raw.shape[1]} scores per row, the log has {n_actions} actions")
-    if np.isnan(raw).any():
-        raise ValidationError("scorer", "returned NaN scores")
+    raise_if_any(np.isnan(raw), "scorer", "returned NaN scores", raw)
     return raw
 
 
@@ -133,8 +133,8 @@ class EpsilonGreedyPolicy:
     epsilon: float = 0.1
 
     def __post_init__(self):
-        if not 0 <= float(self.epsilon) <= 1:
-            raise ValidationError("epsilon", f"must be in [0, 1], got {self.epsilon}")
+        # check_real, not float(): float("0.1") would accept a string that breaks action_dist later
+        object.__setattr__(self, "epsilon", check_real(self.epsilon, "epsilon", low=0.0, high=1.0))
 
     def action_dist(self, data) -> np.ndarray:
         X, k, _ = _contexts(data)
@@ -151,8 +151,10 @@ class SoftmaxPolicy:
     temperature: float = 1.0
 
     def __post_init__(self):
-        if not float(self.temperature) > 0:
+        t = check_real(self.temperature, "temperature")  # finite: inf would turn -inf scores into NaN
+        if not t > 0:
             raise ValidationError("temperature", f"must be > 0, got {self.temperature}")
+        object.__setattr__(self, "temperature", t)
 
     def action_dist(self, data) -> np.ndarray:
         X, k, _ = _contexts(data)

@@ -10,20 +10,23 @@
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .._engine import ReplicateAccumulator, Resampling
+from .._engine import ReplicateAccumulator, Resampling, is_single_unit
 from .._intervals import percentile_interval
 from .._random import seed_key, spawn_seeds
-from .._validation import ValidationError, check_alpha, check_choice
+from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int, check_real,
+                           raise_if_any)
 from ..results import frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
                          SwitchDR, make_estimator)
-from .evaluate import estimate_from_inputs, evaluate_policy, prepare_inputs, resolve_action_dist, unit_ids
+from .evaluate import (OPEDiagnosticWarning, estimate_from_inputs, evaluate_policy, prepare_inputs, replicate_se,
+                       resolve_action_dist, single_unit_message, unit_ids)
 
 __all__ = ["slope_select", "SlopeResult", "threshold_family", "compare_policies", "PolicyComparison",
            "benchmark_estimators", "EstimatorBenchmark"]
@@ -50,7 +53,11 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
     if thresholds is None:
         if weights is None:
             raise ValidationError("thresholds", "give thresholds or the weights to build them from")
-        w = np.asarray(weights, dtype=float)
+        n_thresholds = check_int(n_thresholds, "n_thresholds", low=2)  # a family has at least two members
+        w = check_finite(as_array(weights, "weights"), "weights").ravel()
+        if w.size == 0:
+            raise ValidationError("weights", "must not be empty")
+        raise_if_any(w < 0, "weights", "must be >= 0 (importance weights)", w)
         hi = float(w.max())
         lo = max(1.0, float(np.quantile(w, 0.1)))
         thresholds = [np.inf] + list(np.geomspace(hi, lo, n_thresholds - 1)) if hi > lo else [np.inf, lo]
@@ -122,6 +129,7 @@ def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.
     members = [make_estimator(e) for e in family]
     if len(members) < 2:
         raise ValidationError("family", "must hold at least two estimators, ordered from least to most biased")
+    c = check_real(c, "c")  # a string or None must be a ValidationError, not a TypeError from ">"
     if not c > 0:
         raise ValidationError("c", f"must be > 0, got {c}")
     fold_seed = seed_key(random_state) % (2**32) if not isinstance(random_state, np.random.Generator) else random_state
@@ -198,7 +206,10 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     The pessimistic choice maximises the lower end of the (1 - alpha) interval. With
     ``adjust="bonferroni"`` the per-policy intervals use alpha / m, so all m lower bounds hold at
     once with probability >= 1 - alpha (asymptotically) and the chosen policy's bound is honest
-    even after choosing.
+    even after choosing. A policy whose estimate is undefined (e.g. snips for a target that never
+    plays a logged action: NaN) is never the pessimistic choice and never wins a replicate. With a
+    single row (or a single ``unit_id``) no resample differs from the log: intervals, standard
+    errors and ``prob_best`` are NaN, with an :class:`~workbench.ope.OPEDiagnosticWarning`.
 
     Examples
     --------
@@ -243,11 +254,26 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     theta = np.array([float(np.asarray(est.combine(acc.means[None, widths[j]:widths[j + 1]]))[0]) for j in range(m)])
     reps = np.column_stack([np.asarray(est.combine(acc.replicate_means[:, widths[j]:widths[j + 1]])) for j in range(m)])
     a_each = alpha / m if adjust == "bonferroni" else alpha
-    lo, hi = percentile_interval(reps, a_each)
-    se = np.nanstd(reps, axis=0, ddof=1)
-    ok = ~np.isnan(reps).any(axis=1)
-    winners = np.argmax(reps[ok], axis=1)
-    prob_best = np.bincount(winners, minlength=m) / max(1, ok.sum())
+    # One row, or one unit: every resample is the log itself, so the intervals would have width 0
+    # (a false certainty). NaN instead, with a warning, as evaluate_policy does.
+    one_unit = is_single_unit(acc.n, unit_ids(log))
+    if one_unit:
+        warnings.warn(single_unit_message(unit_ids(log) is not None), OPEDiagnosticWarning, stacklevel=2)
+        reps = np.full_like(reps, np.nan)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Degrees of freedom", RuntimeWarning)
+        lo, hi = percentile_interval(reps, a_each)
+        se = np.nanstd(reps, axis=0, ddof=1)
+    # A policy whose estimate is undefined in every replicate (e.g. snips for a target that never
+    # plays a logged action) can neither win a replicate nor block the others from being counted.
+    defined = ~np.isnan(reps).all(axis=0)
+    ok = ~np.isnan(reps[:, defined]).any(axis=1) if defined.any() else np.zeros(reps.shape[0], dtype=bool)
+    prob_best = np.zeros(m)
+    if ok.any():
+        winners = np.flatnonzero(defined)[np.argmax(reps[ok][:, defined], axis=1)]
+        prob_best = np.bincount(winners, minlength=m) / ok.sum()
+    elif one_unit:
+        prob_best[:] = np.nan
     order = np.argsort(-theta, kind="stable")
     rank = np.empty(m, dtype=int)
     rank[order] = np.arange(1, m + 1)
@@ -258,11 +284,15 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
         for j in range(i + 1, m):
             d = reps[:, i] - reps[:, j]
             dlo, dhi = percentile_interval(d, alpha)
+            fin = ~np.isnan(d)  # replicates where both estimates are defined
             rows.append({"policy_a": names[i], "policy_b": names[j], "difference": theta[i] - theta[j],
-                         "ci_low": float(dlo), "ci_high": float(dhi), "se": float(np.nanstd(d, ddof=1)),
-                         "prob_a_better": float(np.nanmean(d > 0))})
+                         "ci_low": float(dlo), "ci_high": float(dhi), "se": replicate_se(d),
+                         "prob_a_better": float(np.mean(d[fin] > 0)) if fin.any() else float("nan")})
     pairwise = pd.DataFrame(rows)
-    choice = names[int(np.argmax(lo))]
+    # np.argmax returns the first NaN: a policy with no defined lower bound must never be chosen.
+    # Without any defined lower bound (a one-row log), fall back on the point estimates.
+    crit = lo if np.isfinite(lo).any() else theta
+    choice = names[int(np.nanargmax(crit))] if np.isfinite(crit).any() else names[int(order[0])]
     return PolicyComparison(summary, pairwise, choice, names[int(order[0])], est.label, alpha)
 
 
@@ -343,9 +373,7 @@ def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "s
     ['estimator', 'mean', 'truth_mean', 'bias']
     """
     alpha = check_alpha(alpha)
-    n_replicates = int(n_replicates)
-    if n_replicates < 2:
-        raise ValidationError("n_replicates", f"must be at least 2, got {n_replicates}")
+    n_replicates = check_int(n_replicates, "n_replicates", low=2)  # int(2.5) would silently run 2
     seeds = spawn_seeds(random_state, n_replicates)
     args = [(simulate, policy, list(estimators), reward_model, alpha, n_bootstrap, interval, s, r)
             for r, s in enumerate(seeds)]
