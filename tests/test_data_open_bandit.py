@@ -134,3 +134,75 @@ def test_out_of_range_slot_is_rejected(tmp_path, slot):
 def test_bts_policy_integer_parameters_are_not_coerced(kw, field):
     with pytest.raises(ValidationError, match=f"^{field}: must be an integer"):
         open_bandit_bts_policy("all", **{"n_sim": 100, **kw})
+
+
+def _small_campaign(n_items=34, n=40):
+    """A tiny frame and item table shaped like a public campaign (hashed user / item features)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        # str(datetime), as Python writes it: ".500000" on odd rows, no fraction at all on even ones
+        "timestamp": [str(t.to_pydatetime()) for t in pd.date_range("2019-11-24 00:00:00.5", periods=n, freq="500ms",
+                                                                    tz="UTC")],
+        "item_id": rng.integers(0, n_items, n), "position": rng.integers(1, 4, n),
+        "click": rng.integers(0, 2, n), "propensity_score": np.full(n, 1 / n_items),
+        **{f"user_feature_{j}": [f"u{j}_{v}" for v in rng.integers(0, 3, n)] for j in range(4)},
+        **{f"user-item_affinity_{j}": np.zeros(n) for j in range(n_items)}})
+    items = pd.DataFrame({"item_id": np.arange(n_items), "item_feature_0": rng.normal(size=n_items),
+                          **{f"item_feature_{j}": [f"c{j}_{v}" for v in rng.integers(0, 3, n_items)]
+                             for j in (1, 2, 3)}})
+    return frame, items
+
+
+def test_timestamps_with_and_without_fractional_seconds_load(tmp_path):
+    """str(datetime) drops ".000000" when the microseconds are 0: pandas' format inferred from the
+    first row refused such a row (a plain ValueError), so a whole campaign file failed to load."""
+    frame, items = _small_campaign()
+    assert frame["timestamp"].iloc[0].endswith("00:00:00.500000+00:00")
+    assert frame["timestamp"].iloc[1].endswith("00:00:01+00:00")
+    _public_layout(tmp_path, "men", frame, items, gz=True)
+    log = load_open_bandit("random", campaign="men", path=tmp_path)
+    assert log.n_actions == 34 and len(log) == 40 and log.n_positions == 3
+    expected = pd.to_datetime(frame["timestamp"], format="ISO8601").dt.tz_convert(None).to_numpy()
+    assert np.array_equal(log.timestamp, expected)
+    assert np.array_equal(log.position, frame["position"] - 1) and log.action_context.shape[0] == 34
+
+
+@pytest.mark.parametrize("column, bad, rule", [("propensity_score", "abc", "must be numeric"),
+                                               ("click", "yes", "must be numeric"),
+                                               ("item_id", "x", "must be numeric"),
+                                               ("timestamp", "garbage", "must be an ISO 8601 date and time"),
+                                               ("user_feature_2", None, "must not be missing")])
+def test_bad_cell_in_campaign_file_names_column_and_row(tmp_path, column, bad, rule):
+    """A non-numeric cell raised a bare ValueError (no field, no row); a missing user feature was
+    one-hot coded as the dropped first level, silently."""
+    frame, items = _small_campaign()
+    frame[column] = frame[column].astype(object)
+    frame.loc[6, column] = bad
+    _public_layout(tmp_path, "women", frame, items, gz=False)
+    with pytest.raises(ValidationError, match=rf"^women.csv.{column}: {rule}; 1 of 40 row breaks the rule, "
+                                              r"first at row 6"):
+        load_open_bandit("random", campaign="women", path=tmp_path)
+
+
+def test_missing_item_feature_is_refused(tmp_path):
+    frame, items = _small_campaign()
+    items.loc[3, "item_feature_2"] = None
+    _public_layout(tmp_path, "men", frame, items, gz=False)
+    with pytest.raises(ValidationError, match=r"^item_context.csv.item_feature_2: must not be missing; .*first at row 3"):
+        load_open_bandit("random", campaign="men", path=tmp_path)
+
+
+@pytest.mark.parametrize("campaign, n_items", [("men", 34), ("women", 46)])
+def test_bts_policy_other_campaigns(campaign, n_items):
+    dist = open_bandit_bts_policy(campaign, n_sim=2_000, random_state=0)
+    assert dist.shape == (n_items, 3) and np.allclose(dist.sum(axis=0), 1)
+
+
+@pytest.mark.parametrize("text", ["", "- 1\n- 2\n", "all: 3\n", "all:\n  alpha: [1, 2]\n",
+                                  "all:\n  alpha: [1, .nan]\n  beta: [1, 2]\n", "all:\n  alpha: [a, 1]\n  beta: [1, 2]\n",
+                                  "all:\n  alpha: []\n  beta: []\n"])
+def test_malformed_prior_file_is_a_validation_error(tmp_path, text):
+    path = tmp_path / "prior.yaml"
+    path.write_text(text)
+    with pytest.raises(ValidationError, match="^bts_prior: "):
+        open_bandit_bts_policy("all", n_sim=10, len_list=1, prior_path=path)

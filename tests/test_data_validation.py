@@ -385,3 +385,78 @@ def test_shared_checks_do_not_parse_strings():
         wb.resample.compare_models(losses, names="ab")
     with pytest.raises(ValidationError, match="^alpha: must be a finite number"):
         wb.resample.bootstrap_ci(np.arange(10.0), np.mean, alpha="0.05")
+
+
+@pytest.mark.parametrize("column, values, field", [
+    ("reward", pd.array(["1", "0"], dtype="str"), "reward"),
+    ("propensity", pd.array(["0.5", "0.5"], dtype="str"), "propensity"),
+    ("action", pd.array(["0", "1"], dtype="string"), "action"),
+    ("propensity", pd.array([True, True], dtype="boolean"), "propensity"),
+    ("action", pd.array([True, False], dtype="boolean"), "action")])
+def test_from_frame_does_not_parse_text_or_booleans(column, values, field):
+    """pandas' str / string / boolean columns went through to_numpy(float64): "0.5" became 0.5 and a
+    boolean propensity 1.0, where the same values as numpy arrays are refused."""
+    df = pd.DataFrame({"action": [0, 1], "reward": [1.0, 0.0], "propensity": [0.5, 0.5]})
+    df[column] = values
+    with pytest.raises(ValidationError, match=f"^{field}: must be"):
+        BanditLog.from_frame(df)
+
+
+def test_from_frame_repeated_column_name_is_a_validation_error():
+    df = pd.DataFrame([[0, 1.0, 0.5, 1.0, 2.0]], columns=["action", "reward", "propensity", "x", "x"])
+    with pytest.raises(ValidationError, match=r"^frame: column names must be unique; \['x'\]"):
+        BanditLog.from_frame(df, context=["x"])
+
+
+@pytest.mark.parametrize("wrap", [pd.Series, pd.DatetimeIndex])
+def test_time_zone_aware_timestamps_are_stored_as_utc(wrap):
+    """from_frame stored a tz-aware column as naive UTC; the constructor refused the same values."""
+    ts = wrap(pd.date_range("2020-03-29 00:30", periods=3, freq="h", tz="Europe/Paris"))
+    log = BanditLog(**_kw(3, 3), timestamp=ts)
+    assert np.array_equal(log.timestamp, pd.DatetimeIndex(ts).tz_convert("UTC").tz_localize(None).to_numpy())
+    df = pd.DataFrame({"action": [0, 1, 2], "reward": [0.0, 1, 0], "propensity": 1 / 3, "t": ts})
+    assert np.array_equal(BanditLog.from_frame(df, timestamp="t").timestamp, log.timestamp)
+    probs = np.full((1, 3, 2), 0.5)
+    assert np.array_equal(PredictionLog(probs, timestamp=ts).timestamp, log.timestamp)
+
+
+def test_split_test_size_must_be_a_number():
+    with pytest.raises(ValidationError, match="^test_size: must be a finite number"):
+        BanditLog(**_kw()).split(test_size="0.5")
+
+
+def test_empty_selection_says_the_log_would_be_empty():
+    with pytest.raises(ValidationError, match="must have at least one row"):
+        BanditLog(**_kw()).subset([])
+
+
+def test_prediction_log_refuses_text_predictions_and_labels():
+    with pytest.raises(ValidationError, match="^predictions: must be numeric"):
+        PredictionLog(predictions=np.array([["1.5", "2"]]))
+    with pytest.raises(ValidationError, match="^labels: must be numeric"):
+        PredictionLog(predictions=np.zeros((1, 2)), labels=np.array(["1", "2"]))
+
+
+def test_prediction_log_model_names_as_stored():
+    probs = np.full((2, 4, 2), 0.5)
+    with pytest.raises(ValidationError, match="^model_names: must be unique; '1'"):
+        PredictionLog(probs, model_names=[1, "1"])  # both stored as "1"
+    assert PredictionLog(probs[:1], model_names="abc").model_names == ("abc",)
+    with pytest.raises(ValidationError, match="^model_names: must name 3 models, got 1"):
+        PredictionLog(np.full((3, 4, 2), 0.5), model_names="abc")  # not the names "a", "b", "c"
+
+
+def test_prediction_log_load_refuses_foreign_files(tmp_path):
+    probs = np.full((2, 4, 2), 0.5)
+    PredictionLog(probs).save(tmp_path / "ok.npz")
+    assert PredictionLog.load(tmp_path / "ok.npz").n_models == 2
+    np.save(tmp_path / "a.npy", probs)
+    np.savez(tmp_path / "b.npz", probs=probs)
+    np.savez(tmp_path / "c.npz", probs=probs, model_names=np.array(["a", "b"]), labelled=np.zeros(4, bool),
+             extra=np.ones(1))
+    np.savez(tmp_path / "d.npz", probs=np.array([None, 1], dtype=object), model_names=np.array(["a"]),
+             labelled=np.zeros(2, bool))  # readable only by unpickling
+    (tmp_path / "e.npz").write_bytes(b"not a zip file")
+    for name in "abcde":
+        with pytest.raises(ValidationError, match="^path: "):
+            PredictionLog.load(tmp_path / f"{name}.npz" if name != "a" else tmp_path / "a.npy")

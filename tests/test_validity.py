@@ -231,3 +231,11 @@ def test_sizes_are_checked_as_integers_and_diagnostics_cannot_shadow_estimate_co
     e = Estimate(0.5, 0.4, 0.6, 0.05, diagnostics=d)
     d["ess"] = 0.0
     assert e.diagnostics["ess"] == 10.0
+
+
+@pytest.mark.parametrize("args, field", [((1.5, 100), "level"), ((float("nan"), 100), "level"),
+                                         ((-0.1, 100), "level"), ((0.95, 100, -1.0), "k")])
+def test_mc_band_refuses_a_level_outside_0_1(args, field):
+    """A level outside [0, 1] gave a NaN width, which max / min turned into the band (0, 1): every share passed."""
+    with pytest.raises(ValidationError, match=f"^{field}: must be"):
+        mc_band(*args)

@@ -47,7 +47,7 @@ import pandas as pd
 
 from ._random import seed_key
 from ._parallel import run_tasks
-from ._validation import ValidationError, check_alpha, check_choice, check_int
+from ._validation import ValidationError, check_alpha, check_choice, check_int, check_real
 
 __all__ = [
     "Scenario", "SCENARIOS", "bernoulli_mean", "mc_band", "interval_coverage", "coverage_table",
@@ -75,6 +75,10 @@ def mc_band(level: float, n_replicates: int, k: float = BAND_SE) -> tuple[float,
     [0.933, 0.967]
     """
     R = check_int(n_replicates, "n_replicates", low=1)
+    # a level outside [0, 1] (or NaN) would give a NaN width, and max / min below would turn it
+    # into the band [0, 1] that every share passes
+    level = check_real(level, "level", low=0.0, high=1.0)
+    k = check_real(k, "k", low=0.0)
     s = float(np.sqrt(level * (1.0 - level) / R))
     return max(0.0, level - k * s), min(1.0, level + k * s)  # a share lives in [0, 1]
 

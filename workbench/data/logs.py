@@ -11,7 +11,7 @@ import pandas as pd
 from .._random import check_random_state
 from .._validation import (SUM_TOL, ValidationError, as_array, check_choice, check_columns, check_distribution,
                            check_finite, check_int, check_integer_in_range, check_length, check_probability,
-                           check_unit_ids, raise_if_any, readonly)
+                           check_real, check_unit_ids, raise_if_any, readonly)
 from ..results import frame_to_html
 
 # Relative tolerance of propensity against behavior_dist at the logged action.
@@ -28,6 +28,14 @@ def _check_index(x, field: str, low: int, high: int | None) -> np.ndarray:
 def _series_values(frame: pd.DataFrame, name: str) -> np.ndarray:
     """Column values as numpy; pandas' nullable dtypes become float with NaN (then rejected by the checks)."""
     s = frame[name]
+    if pd.api.types.is_string_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype) and not \
+            pd.api.types.is_numeric_dtype(s.dtype.categories.dtype):
+        # text (pandas' str / string dtype, text categories): "0.5" must not be parsed into 0.5 silently;
+        # the object array is refused by the checks, as a numpy array of strings is
+        return s.to_numpy(dtype=object)
+    if pd.api.types.is_bool_dtype(s.dtype) and not s.isna().any():
+        # a nullable boolean column is a boolean array (refused where numpy booleans are), not 0 / 1 floats
+        return s.to_numpy(dtype=bool)
     if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and not isinstance(s.dtype, pd.DatetimeTZDtype):
         try:
             return s.to_numpy(dtype="float64", na_value=np.nan)
@@ -36,11 +44,22 @@ def _series_values(frame: pd.DataFrame, name: str) -> np.ndarray:
     return s.to_numpy()
 
 
+def _utc_naive(ts) -> np.ndarray:
+    """Timestamps as numpy; time-zone-aware pandas values become naive UTC (the same instants), as
+    ``from_frame`` stores them (numpy has no time-zone-aware datetime64)."""
+    dtype = getattr(ts, "dtype", None)
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return pd.DatetimeIndex(ts).tz_convert(None).to_numpy()
+    return np.asarray(ts)
+
+
 def _index_rows(idx, n: int) -> np.ndarray:
     """Normalise an int, slice, integer array or boolean mask to an array of row numbers."""
     if isinstance(idx, slice):
         return np.arange(n)[idx]
     arr = np.asarray(idx)
+    if arr.size == 0 and arr.dtype.kind in "fO":  # [] is a float array: it selects no rows, say so downstream
+        return np.zeros(0, dtype=np.int64)
     if arr.dtype == bool:
         if arr.shape != (n,):
             raise ValidationError("index", f"a boolean mask must have shape ({n},), got {arr.shape}")
@@ -215,7 +234,7 @@ class BanditLog:
                          f"tolerance {_PROPENSITY_RTOL:g}", self.propensity)
             set_("behavior_dist", readonly(behavior_dist))
         if self.timestamp is not None:
-            ts = np.asarray(self.timestamp)
+            ts = _utc_naive(self.timestamp)
             if ts.ndim != 1:
                 raise ValidationError("timestamp", f"must be 1-D, got shape {ts.shape}")
             if ts.dtype.kind not in "iufM":
@@ -260,6 +279,9 @@ class BanditLog:
             context = [context]
         names = [action, reward, propensity] + list(context or []) + [c for c in (position, timestamp, unit_id) if c]
         check_columns(frame, names)
+        repeated = sorted({str(c) for c in names if np.count_nonzero(frame.columns == c) > 1})
+        if repeated:  # frame[name] would be a frame of several columns, not one column
+            raise ValidationError("frame", f"column names must be unique; {repeated} name several columns")
         ctx = None
         if context:
             bad = [c for c in context if not pd.api.types.is_numeric_dtype(frame[c])]
@@ -309,6 +331,7 @@ class BanditLog:
         ``1 - test_size`` share of rows (by ``timestamp``) first, the latest second.
         """
         check_choice(by, "by", ("random", "time"))
+        test_size = check_real(test_size, "test_size")
         if not 0 < test_size < 1:
             raise ValidationError("test_size", f"must be in (0, 1), got {test_size}")
         n = len(self)
@@ -354,6 +377,8 @@ class BanditLog:
 
 
 _LOSSES = ("zero_one", "cross_entropy", "squared", "absolute")
+# The arrays PredictionLog.save writes.
+_SAVED_FIELDS = {"model_names", "labelled", "probs", "predictions", "labels", "features", "timestamp"}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -412,10 +437,17 @@ class PredictionLog:
             m, n = probs.shape[:2]
         else:
             preds = as_array(self.predictions, "predictions", ndim=2)
+            if not (np.issubdtype(preds.dtype, np.number) or preds.dtype == bool):  # no parsing of "0.5"
+                raise ValidationError("predictions", f"must be numeric, got dtype {preds.dtype}")
             _raise_model_point(~np.isfinite(preds.astype(float)), "predictions", "must be finite (no NaN or inf)")
             set_("predictions", readonly(preds.astype(float)))
             m, n = preds.shape
-        names = tuple(self.model_names) if self.model_names is not None else tuple(f"model_{j}" for j in range(m))
+        if isinstance(self.model_names, str):  # one name: tuple("ab") would silently be two models "a" and "b"
+            names = (self.model_names,)
+        else:
+            names = tuple(self.model_names) if self.model_names is not None else tuple(f"model_{j}" for j in range(m))
+        # compared as stored (strings): 1 and "1" would otherwise pass as distinct and then collide
+        names = tuple(str(x) for x in names)
         if len(names) != m:
             raise ValidationError("model_names", f"must name {m} models, got {len(names)}")
         if len(set(names)) != m:
@@ -447,6 +479,8 @@ class PredictionLog:
                 full = np.full(n, -1, dtype=np.int64)
                 full[labelled] = sel
             else:
+                if not (np.issubdtype(lab.dtype, np.number) or lab.dtype == bool):  # no parsing of "0.5"
+                    raise ValidationError("labels", f"must be numeric, got dtype {lab.dtype}")
                 full = lab.astype(float).copy()
                 raise_if_any(~np.isfinite(full) & labelled, "labels", "labelled points must be finite", full)
             set_("labels", readonly(full))
@@ -458,7 +492,7 @@ class PredictionLog:
             check_length(feats, n, "features", ref="pool point")
             set_("features", readonly(feats))
         if self.timestamp is not None:
-            ts = np.asarray(self.timestamp)
+            ts = _utc_naive(self.timestamp)
             if ts.ndim != 1 or ts.dtype.kind not in "iufM":
                 raise ValidationError("timestamp", f"must be 1-D datetime64 or numeric, got {ts.dtype} {ts.shape}")
             check_length(ts, n, "timestamp", ref="pool point")
@@ -551,8 +585,22 @@ class PredictionLog:
 
     @classmethod
     def load(cls, path) -> "PredictionLog":
-        with np.load(Path(path), allow_pickle=False) as z:
-            kw = {k: z[k] for k in z.files}
+        """Read a file written by :meth:`save` (an ``.npz`` archive; never unpickles anything)."""
+        try:
+            z = np.load(Path(path), allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            raise ValidationError("path", f"{str(path)!r} could not be read as a saved PredictionLog ({exc})") from None
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise ValidationError("path", f"{str(path)!r} is a single .npy array, not a PredictionLog saved by save()")
+        with z:
+            unknown = sorted(set(z.files) - _SAVED_FIELDS)
+            if unknown or "model_names" not in z.files or "labelled" not in z.files:
+                raise ValidationError("path", f"{str(path)!r} is not a PredictionLog saved by save(): it holds "
+                                      f"{sorted(z.files)}")
+            try:
+                kw = {k: z[k] for k in z.files}
+            except ValueError as exc:  # e.g. an object array, which only unpickling could read
+                raise ValidationError("path", f"{str(path)!r} could not be read without unpickling ({exc})") from None
         kw["model_names"] = tuple(kw["model_names"].tolist())
         if "labels" not in kw:
             kw.pop("labelled")

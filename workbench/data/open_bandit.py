@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._random import check_random_state
-from .._validation import ValidationError, check_choice, check_columns, check_int
+from .._validation import ValidationError, check_choice, check_columns, check_int, raise_if_any
 from .logs import BanditLog, _check_index
 
 BEHAVIORS = ("random", "bts")
@@ -86,18 +86,55 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
         raise ValidationError("item_context.item_id", f"must be 0..{n_actions - 1} with each item once")
 
     user_cols = [c for c in frame.columns if c.startswith("user_feature")]
+    _check_present(frame, user_cols, csv.name)
     context = pd.get_dummies(frame[user_cols].astype(str), drop_first=True).to_numpy(dtype=float)
     item_cat = [c for c in items.columns if c.startswith("item_feature") and c != "item_feature_0"]
-    action_context = np.column_stack([items["item_feature_0"].to_numpy(dtype=float),
+    # rows of ``items`` are sorted by item id: a row number reported below is the item id
+    items = items.reset_index(drop=True)
+    _check_present(items, item_cat, items_csv.name)
+    action_context = np.column_stack([_numeric(items, "item_feature_0", items_csv.name),
                                       pd.get_dummies(items[item_cat].astype(str), drop_first=True).to_numpy(float)])
     # Slots are 1..3 in the files. A fixed map, not a dense rank: a file holding only slots 2 and 3
     # must keep them as positions 1 and 2 (a rank would relabel them 0 and 1, i.e. as other slots).
-    position = _check_index(frame["position"].to_numpy(), "position", 1, LEN_LIST + 1) - 1
-    timestamp = pd.to_datetime(frame["timestamp"], utc=True).dt.tz_convert(None).to_numpy()
-    return BanditLog(action=frame["item_id"].to_numpy(), reward=frame["click"].to_numpy(dtype=float),
-                     propensity=frame["propensity_score"].to_numpy(dtype=float), n_actions=n_actions,
+    position = _check_index(_numeric(frame, "position", csv.name), "position", 1, LEN_LIST + 1) - 1
+    timestamp = _timestamps(frame["timestamp"], csv.name).dt.tz_convert(None).to_numpy()
+    return BanditLog(action=_numeric(frame, "item_id", csv.name), reward=_numeric(frame, "click", csv.name),
+                     propensity=_numeric(frame, "propensity_score", csv.name), n_actions=n_actions,
                      context=context, position=position, n_positions=LEN_LIST, action_context=action_context,
                      timestamp=timestamp)
+
+
+def _numeric(frame: pd.DataFrame, col: str, file: str) -> np.ndarray:
+    """A column as float64; a value that is not a number (e.g. "abc") is an error naming its row.
+
+    Missing values become NaN and are reported by the container's own checks.
+    """
+    s = frame[col]
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.to_numpy()  # left to the container's rules (a boolean click is a 0/1 reward, a boolean id is refused)
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.to_numpy(dtype=float, na_value=np.nan)
+    values = pd.to_numeric(s.astype(object), errors="coerce").astype(float)
+    raise_if_any((values.isna() & s.notna()).to_numpy(), f"{file}.{col}", "must be numeric", s.to_numpy())
+    return values.to_numpy()
+
+
+def _check_present(frame: pd.DataFrame, cols, file: str) -> None:
+    """Categorical feature columns must have no missing value (one-hot coding would silently make a
+    missing value look like the dropped first level)."""
+    for c in cols:
+        raise_if_any(frame[c].isna().to_numpy(), f"{file}.{c}", "must not be missing")
+
+
+def _timestamps(s: pd.Series, file: str) -> pd.Series:
+    """ISO 8601 timestamps as UTC. Each value is parsed on its own terms: a format inferred from the
+    first row (pandas' default) would refuse a later ``00:00:35+00:00`` next to ``00:00:34.76+00:00``."""
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return pd.to_datetime(s, utc=True)  # numbers (epoch nanoseconds) as before; not text to parse
+    ts = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
+    raise_if_any((ts.isna() & s.notna()).to_numpy(), f"{file}.timestamp", "must be an ISO 8601 date and time",
+                 s.to_numpy())
+    return ts
 
 
 def _load_prior(campaign: str, prior_path=None) -> tuple[np.ndarray, np.ndarray]:
@@ -106,12 +143,22 @@ def _load_prior(campaign: str, prior_path=None) -> tuple[np.ndarray, np.ndarray]
     path = Path(prior_path) if prior_path is not None else data_dir() / "open_bandit" / "bts_prior.yaml"
     with open(path) as fh:
         prior = yaml.safe_load(fh)
+    if not isinstance(prior, dict):
+        raise ValidationError("bts_prior", f"{path} must map campaign names to {{alpha: [...], beta: [...]}}")
     if campaign not in prior:
-        raise ValidationError("campaign", f"{campaign!r} has no prior in {path}; it has {sorted(prior)}")
-    alpha = np.asarray(prior[campaign]["alpha"], dtype=float)
-    beta = np.asarray(prior[campaign]["beta"], dtype=float)
-    if alpha.shape != beta.shape or (alpha <= 0).any() or (beta <= 0).any():
-        raise ValidationError("bts_prior", f"alpha and beta of {campaign!r} must be positive and of equal length")
+        raise ValidationError("campaign", f"{campaign!r} has no prior in {path}; it has {sorted(map(str, prior))}")
+    entry = prior[campaign]
+    if not isinstance(entry, dict) or "alpha" not in entry or "beta" not in entry:
+        raise ValidationError("bts_prior", f"the entry of {campaign!r} in {path} must have an alpha and a beta list")
+    try:
+        alpha = np.asarray(entry["alpha"], dtype=float)
+        beta = np.asarray(entry["beta"], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("bts_prior", f"alpha and beta of {campaign!r} must be lists of numbers ({exc})") from None
+    if (alpha.ndim != 1 or alpha.shape != beta.shape or alpha.size == 0 or not np.isfinite(alpha).all()
+            or not np.isfinite(beta).all() or (alpha <= 0).any() or (beta <= 0).any()):
+        raise ValidationError("bts_prior", f"alpha and beta of {campaign!r} must be non-empty lists of finite "
+                              "positive numbers of equal length")
     return alpha, beta
 
 
