@@ -1,5 +1,4 @@
 """The spine: hashed Poisson weights, replicate sums, influence values, intervals, result objects."""
-import inspect
 
 import numpy as np
 import pytest
@@ -9,9 +8,6 @@ from workbench import Estimate, ValidationError
 from workbench._engine import ReplicateAccumulator, Resampling, bootstrap_statistic, influence_values
 from workbench._intervals import bca_interval, percentile_interval
 from workbench._random import POISSON1_TABLE, check_random_state, hashed_poisson_weights, spawn_seeds, unit_keys
-
-# scipy >= 1.15 calls the Generator argument rng; older versions (our floor is 1.10) random_state
-SCIPY_RNG = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
 
 
 def test_poisson_table_has_poisson1_moments():
@@ -86,9 +82,9 @@ def test_influence_values_equal_the_jackknife():
     assert np.corrcoef(jack, U)[0, 1] > 0.9999
 
 
-def test_bca_matches_scipy_on_the_same_resamples():
+def test_bca_matches_scipy_on_the_same_resamples(scipy_rng):
     x = np.random.default_rng(5).lognormal(size=150)
-    res = stats.bootstrap((x,), np.mean, n_resamples=999, method="BCa", **{SCIPY_RNG: np.random.default_rng(9)})
+    res = stats.bootstrap((x,), np.mean, n_resamples=999, method="BCa", **scipy_rng(9))
     idx = np.random.default_rng(9).integers(0, 150, (999, 150))
     theta, reps, acc = bootstrap_statistic(x, lambda m: m[..., 0], Resampling.make(0, "indices", indices=idx))
     assert np.allclose(np.sort(reps), np.sort(res.bootstrap_distribution), rtol=1e-12)
@@ -96,7 +92,7 @@ def test_bca_matches_scipy_on_the_same_resamples():
     assert lo == pytest.approx(res.confidence_interval.low, rel=1e-10)
     assert hi == pytest.approx(res.confidence_interval.high, rel=1e-10)
     plo, phi = percentile_interval(reps, 0.05)
-    pres = stats.bootstrap((x,), np.mean, n_resamples=999, method="percentile", **{SCIPY_RNG: np.random.default_rng(9)})
+    pres = stats.bootstrap((x,), np.mean, n_resamples=999, method="percentile", **scipy_rng(9))
     assert (plo, phi) == pytest.approx(tuple(pres.confidence_interval), rel=1e-12)
 
 
@@ -245,3 +241,34 @@ def test_bca_with_uneven_units_equals_the_cluster_bootstrap_of_the_terms(resampl
                        groups=units)
     np.testing.assert_allclose([out["ci_low"].iloc[0], out["ci_high"].iloc[0]],
                                np.ravel(ref.confidence_interval), rtol=1e-9)
+
+
+def test_cluster_bootstrap_sorts_the_unit_ids_once_per_call(monkeypatch):
+    # the multinomial cluster bootstrap and BCa's per-unit influence values need the same row -> unit
+    # numbers: computed once (by the caller, or by the accumulator) and passed along, same numbers
+    import workbench._engine as eng
+
+    rng = np.random.default_rng(5)
+    T, ids = rng.exponential(size=(300, 2)), rng.integers(0, 40, 300)
+    rs = Resampling.make(200, "multinomial", 3)
+    comb = lambda M: M[..., 0] / M[..., 1]  # noqa: E731
+    ref = ReplicateAccumulator(2, rs).add(T, ids)
+    ref_infl = influence_values(T, ref.means, comb, eng.unit_index(ids)[0])
+    calls = []
+    real_unique = np.unique
+    monkeypatch.setattr(np, "unique", lambda *a, **k: (calls.append(1), real_unique(*a, **k))[1])
+    units = eng.unit_index(ids)  # the caller's one sort ...
+    acc = ReplicateAccumulator(2, rs).add(T, ids, units=units)  # ... reused for the draws
+    infl = influence_values(T, acc.means, comb, units[0])  # ... and for the influence values
+    assert len(calls) == 1
+    calls.clear()
+    acc2 = ReplicateAccumulator(2, rs).add(T, ids)  # or the accumulator's own sort, kept on acc.units
+    infl2 = influence_values(T, acc2.means, comb, acc2.units)
+    assert len(calls) == 1
+    monkeypatch.undo()
+    for a, inf in ((acc, infl), (acc2, infl2)):
+        np.testing.assert_array_equal(a.rep_sums, ref.rep_sums)
+        np.testing.assert_array_equal(a.rep_weight, ref.rep_weight)
+        np.testing.assert_array_equal(inf, ref_infl)
+    with pytest.raises(ValidationError, match="units"):
+        ReplicateAccumulator(2, rs).add(T, ids, units=(units[0][:-1], units[1]))

@@ -1,5 +1,4 @@
 """bootstrap_ci / bootstrap_intervals / compare_models / model_confidence_set: parity and invariances."""
-import inspect
 
 import numpy as np
 import pandas as pd
@@ -10,9 +9,6 @@ import workbench as wb
 from workbench import ValidationError
 from workbench.resample import (bootstrap_ci, bootstrap_intervals, compare_models, model_confidence_set)
 
-# scipy >= 1.15 calls the Generator argument rng; older versions (our floor is 1.10) random_state
-SCIPY_RNG = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
-
 
 @pytest.fixture(scope="module")
 def skewed():
@@ -21,12 +17,12 @@ def skewed():
 
 # ---------------------------------------------------------------- parity with scipy.stats.bootstrap
 @pytest.mark.parametrize("method", ["percentile", "basic", "bca"])
-def test_scipy_parity_mean_same_indices(skewed, method):
+def test_scipy_parity_mean_same_indices(skewed, method, scipy_rng):
     # Our "multinomial" scheme draws default_rng(seed).integers(0, n, (B, n)): the same indices scipy
     # draws with rng=default_rng(seed); the BCa acceleration from influence values equals scipy's
     # leave-one-out jackknife exactly for a mean. So the intervals agree to rounding.
     ours = bootstrap_ci(skewed, method=method, n_resamples=999, random_state=7)
-    ref = stats.bootstrap((skewed,), np.mean, method=method, n_resamples=999, **{SCIPY_RNG: np.random.default_rng(7)})
+    ref = stats.bootstrap((skewed,), np.mean, method=method, n_resamples=999, **scipy_rng(7))
     assert ours.ci_low == pytest.approx(ref.confidence_interval.low, rel=1e-10, abs=1e-12)
     assert ours.ci_high == pytest.approx(ref.confidence_interval.high, rel=1e-10, abs=1e-12)
     assert ours.standard_error == pytest.approx(ref.standard_error, rel=1e-10)
@@ -55,11 +51,11 @@ def test_scipy_parity_explicit_indices_multi_column():
         assert ours.ci_high[j] == pytest.approx(hi, rel=1e-10)
 
 
-def test_scipy_parity_paired_difference():
+def test_scipy_parity_paired_difference(scipy_rng):
     rng = np.random.default_rng(5)
     a, b = rng.normal(size=120), rng.normal(0.2, 1, size=120)
     ref = stats.bootstrap((a, b), lambda x, y, axis=-1: np.mean(x - y, axis=axis), paired=True,
-                          method="percentile", n_resamples=800, **{SCIPY_RNG: np.random.default_rng(11)})
+                          method="percentile", n_resamples=800, **scipy_rng(11))
     ours = bootstrap_ci(a - b, n_resamples=800, random_state=11)
     assert ours.ci_low == pytest.approx(ref.confidence_interval.low, rel=1e-10)
     assert ours.ci_high == pytest.approx(ref.confidence_interval.high, rel=1e-10)
@@ -67,26 +63,26 @@ def test_scipy_parity_paired_difference():
     assert cmp.differences["ci_low"].iloc[0] == pytest.approx(ref.confidence_interval.low, rel=1e-10)
 
 
-def test_bca_ratio_close_to_scipy_jackknife():
+def test_bca_ratio_close_to_scipy_jackknife(scipy_rng):
     # For a ratio, influence values are the linearisation of the jackknife: close, not identical.
     rng = np.random.default_rng(8)
     den = rng.exponential(size=400) + 0.5
     num = den * rng.normal(1.0, 0.5, 400)
     ours = bootstrap_ci((num, den), statistic="ratio", method="bca", n_resamples=999, random_state=2)
     ref = stats.bootstrap((num, den), lambda x, y, axis=-1: x.mean(axis) / y.mean(axis), paired=True,
-                          method="BCa", n_resamples=999, **{SCIPY_RNG: np.random.default_rng(2)})
+                          method="BCa", n_resamples=999, **scipy_rng(2))
     assert ours.estimate == pytest.approx(num.mean() / den.mean())
     assert ours.ci_low == pytest.approx(ref.confidence_interval.low, rel=2e-3)
     assert ours.ci_high == pytest.approx(ref.confidence_interval.high, rel=2e-3)
 
 
-def test_callable_statistic_matches_mean_path_and_scipy_median(skewed):
+def test_callable_statistic_matches_mean_path_and_scipy_median(skewed, scipy_rng):
     fast = bootstrap_ci(skewed, method="bca", n_resamples=400, random_state=1)
     slow = bootstrap_ci(skewed, statistic=np.mean, method="bca", n_resamples=400, random_state=1)
     assert slow.ci_low == pytest.approx(fast.ci_low, rel=1e-10)
     assert slow.ci_high == pytest.approx(fast.ci_high, rel=1e-10)
     med = bootstrap_ci(skewed, statistic=np.median, method="bca", n_resamples=400, random_state=1)
-    ref = stats.bootstrap((skewed,), np.median, method="BCa", n_resamples=400, **{SCIPY_RNG: np.random.default_rng(1)})
+    ref = stats.bootstrap((skewed,), np.median, method="BCa", n_resamples=400, **scipy_rng(1))
     assert med.ci_low == pytest.approx(ref.confidence_interval.low, rel=1e-10)
     assert med.ci_high == pytest.approx(ref.confidence_interval.high, rel=1e-10)
 
@@ -339,7 +335,7 @@ def test_indices_resampling_without_indices_says_so():
             call()
 
 
-def test_a_callable_without_axis_is_called_per_resample_as_scipy_decides():
+def test_a_callable_without_axis_is_called_per_resample_as_scipy_decides(scipy_rng):
     x = np.random.default_rng(0).normal(size=30)
 
     def median_no_axis(v):
@@ -347,7 +343,7 @@ def test_a_callable_without_axis_is_called_per_resample_as_scipy_decides():
 
     r = bootstrap_ci(x, median_no_axis, n_resamples=999, random_state=0)
     ref = stats.bootstrap((x,), median_no_axis, vectorized=False, n_resamples=999, method="percentile",
-                          **{SCIPY_RNG: np.random.default_rng(0)})
+                          **scipy_rng(0))
     assert r.confidence_interval == pytest.approx(tuple(ref.confidence_interval), rel=1e-12)
     assert bootstrap_ci(x, np.median, n_resamples=999, random_state=0).confidence_interval == r.confidence_interval
 
@@ -412,3 +408,20 @@ def test_undefined_replicates_warn():
     assert r.diagnostics["undefined_replicates"] > 0
     with pytest.warns(RuntimeWarning, match="undefined"):
         bootstrap_intervals((num, den), "ratio", methods=["percentile"], n_resamples=200, random_state=0)
+
+
+def test_n_resamples_follows_the_package_integer_rule():
+    # a whole-number float is an integer (as check_int accepts elsewhere); same replicates as the int
+    x = np.random.default_rng(0).exponential(size=50)
+    a = bootstrap_ci(x, n_resamples=200.0, random_state=3)
+    b = bootstrap_ci(x, n_resamples=200, random_state=3)
+    assert a.n_resamples == 200 and isinstance(a.n_resamples, int)
+    np.testing.assert_array_equal(a.bootstrap_distribution, b.bootstrap_distribution)
+    assert bootstrap_ci(x, n_resamples=np.float64(2.0), random_state=0).n_resamples == 2
+    for bad, rule in ((2.5, "must be an integer, got 2.5"), ("2", "must be an integer, got '2'"),
+                      (True, "must be an integer, got True"), (1.0, "must be an integer >= 2, got 1.0"),
+                      (float("nan"), "must be an integer, got nan")):
+        with pytest.raises(ValidationError, match=rf"n_resamples: {rule}"):
+            bootstrap_ci(x, n_resamples=bad, random_state=0)
+    with pytest.raises(ValidationError, match="n_resamples: must be an integer"):
+        compare_models(np.c_[x, x[::-1]], n_resamples=2.5, random_state=0)

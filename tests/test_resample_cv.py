@@ -235,3 +235,67 @@ def test_repeated_cv_takes_an_int_cv_as_scikit_learn_does():
     r = repeated_cv(DecisionTreeClassifier(max_depth=2, random_state=0), X[:, :5], y, cv=5)
     ref = cross_validate(DecisionTreeClassifier(max_depth=2, random_state=0), X[:, :5], y, cv=5)["test_score"]
     np.testing.assert_allclose(r.scores.ravel(), ref)
+
+
+class _NeedsRowZero(DummyClassifier):
+    """Fails to fit when the sentinel row (X[0, 0] = -999) is not in the training set."""
+
+    def fit(self, X, y, sample_weight=None):
+        if not np.any(np.asarray(X)[:, 0] == -999):
+            raise ValueError("the sentinel row is missing from the training set")
+        return super().fit(X, y, sample_weight)
+
+
+def _sentinel_data(n=40):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(n, 3)), np.arange(n) % 2
+    X[0, 0] = -999.0
+    return X, y
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.FitFailedWarning")
+def test_repeated_cv_counts_failed_fits_and_says_which_failed_first():
+    from sklearn.exceptions import FitFailedWarning
+
+    X, y = _sentinel_data()
+    # the sentinel row is tested (so missing from training) in exactly one fold per repeat: 2 of 10 fail
+    with pytest.warns(RuntimeWarning, match=r"repeated_cv: 2 of 10 fits \(folds\) failed.*NaN.*First failure "
+                                            r"\(fold \d\): ValueError: the sentinel row is missing") as rec:
+        r = repeated_cv(_NeedsRowZero(), X, y, n_splits=5, n_repeats=2, random_state=0)
+    assert any(issubclass(w.category, FitFailedWarning) for w in rec)  # scikit-learn's warning still comes through
+    assert r.diagnostics["failed_fits"] == 2 and r.diagnostics["n_fits"] == 10
+    assert "sentinel row is missing" in r.diagnostics["first_fit_error"]
+    assert np.isnan(r.scores).sum() == 2 and r.intervals["value"].isna().all()  # behaviour otherwise unchanged
+    with pytest.raises(ValueError, match="sentinel row is missing"):
+        repeated_cv(_NeedsRowZero(), X, y, n_splits=5, n_repeats=2, random_state=0, error_score="raise")
+    r0 = repeated_cv(_logreg(), X, y, n_splits=5, n_repeats=2, random_state=0)
+    assert r0.diagnostics["failed_fits"] == 0 and r0.diagnostics["first_fit_error"] is None
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.FitFailedWarning")
+def test_nested_cv_counts_failed_outer_fits_per_algorithm():
+    X, y = _sentinel_data()
+    with pytest.warns(RuntimeWarning, match=r"nested_cv: 1 of 5 fits \(folds\) failed for 'fragile'.*"
+                                            r"sentinel row is missing"):
+        r = nested_cv({"fragile": _NeedsRowZero(), "dummy": DummyClassifier()}, X, y, outer_cv=5, random_state=0)
+    assert r.diagnostics["failed_fits"] == {"fragile": 1, "dummy": 0}
+    assert r.diagnostics["n_fits"] == {"fragile": 5, "dummy": 5}
+    s = r.summary.set_index("algorithm")
+    assert np.isnan(s.loc["fragile", "value"]) and np.isfinite(s.loc["dummy", "value"])
+    with pytest.raises(ValueError, match="sentinel row is missing"):
+        nested_cv(_NeedsRowZero(), X, y, outer_cv=5, random_state=0, error_score="raise")
+
+
+def test_bootstrap_error_names_the_bootstrap_sample_that_lacks_a_class():
+    X = np.arange(12, dtype=float).reshape(6, 2)
+    y = np.array([0, 0, 0, 1, 1, 1])
+    good = (np.array([0, 1, 3, 4, 0, 3]), np.array([2, 5]))
+    one_class = (np.array([0, 1, 2, 0, 1, 2]), np.array([3, 4, 5]))
+    with pytest.raises(ValidationError, match=r"bootstrap sample 1 \(of 2.*lacks class\(es\) \[1\].*"
+                                              r"the fit failed: .*class") as info:
+        bootstrap_error(LogisticRegression(), X, y, cv=[good, one_class])
+    assert type(info.value.__cause__) is ValueError
+    with pytest.raises(ValidationError, match=r"bootstrap sample 0 .*training set is empty"):
+        bootstrap_error(LogisticRegression(), X, y, cv=[(np.array([], dtype=np.int64), np.arange(6)), good])
+    with pytest.raises(ValidationError, match=r"bootstrap sample 1 .*lacks class"):  # aggregate scorer path
+        bootstrap_error(LogisticRegression(), X, y, cv=[good, one_class], scoring="accuracy")

@@ -265,7 +265,8 @@ def test_friedman_parity_with_scipy_and_iman_davenport():
 
 def test_friedman_with_every_algorithm_tied_reports_no_evidence():
     # all ranks tied: scipy gives NaN; an Iman-Davenport p of 0 would claim the strongest possible difference
-    r = friedman_test(np.ones((5, 3)))
+    with pytest.warns(RuntimeWarning, match="undefined"):
+        r = friedman_test(np.ones((5, 3)))
     assert np.isnan(r.p_value) and np.isnan(r.iman_davenport) and np.isnan(r.iman_davenport_p_value)
     with np.errstate(invalid="ignore"):
         assert np.isnan(stats.friedmanchisquare(*np.ones((5, 3)).T).pvalue)
@@ -389,3 +390,60 @@ def test_cochrans_q_degenerate_inputs():
     with pytest.warns(RuntimeWarning, match="undefined"):
         r = cochrans_q(correct=np.r_[np.ones((3, 3)), np.zeros((2, 3))])
     assert np.isnan(r.statistic) and np.isnan(r.p_value)
+
+
+def test_friedman_with_every_algorithm_tied_warns_that_the_statistic_is_undefined():
+    # 0/0 after the tie correction: NaN, and a warning says why (not a silent NaN)
+    for fn in (friedman_test, nemenyi_test, wilcoxon_holm_test):
+        with pytest.warns(RuntimeWarning, match=rf"{fn.__name__}: every algorithm ties on every data set.*"
+                                                r"undefined \(0/0"):
+            r = fn(np.full((4, 3), 0.7))
+        assert np.isnan(r.statistic) and np.isnan(r.p_value)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ties on some data sets only: defined, no warning
+        assert np.isfinite(friedman_test(np.array([[0.7, 0.7, 0.7], [0.9, 0.8, 0.7], [0.6, 0.8, 0.7]])).statistic)
+
+
+def test_wald_interval_without_discordant_pairs_warns_and_suggests_newcombe():
+    with pytest.warns(RuntimeWarning, match="degenerate.*newcombe"):
+        lo, hi = paired_difference_interval([[40, 0], [0, 10]], method="wald")
+    assert (lo, hi) == (0.0, 0.0)  # unchanged: the warning says what it is worth
+    with pytest.warns(RuntimeWarning, match="Wald interval is degenerate"):
+        mcnemar_test(table=[[40, 0], [0, 10]], ci_method="wald")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # discordant pairs, or the other methods: no warning
+        paired_difference_interval([[40, 1], [0, 10]], method="wald")
+        paired_difference_interval([[40, 0], [0, 10]], method="newcombe")
+        paired_difference_interval([[40, 0], [0, 10]], method="agresti-min")
+
+
+class _BrokenFit(LogisticRegression):
+    """Raises a ValueError from fit that has nothing to do with the split."""
+
+    def fit(self, X, y, sample_weight=None):
+        raise ValueError("a bug in the estimator")
+
+
+def test_cv_scores_two_names_the_split_whose_training_set_cannot_be_fitted():
+    from workbench.resample import cv_scores_two
+
+    X = np.arange(12, dtype=float).reshape(6, 2)
+    y = np.array([0, 0, 0, 1, 1, 1])
+    ok = (np.array([0, 1, 3, 4]), np.array([2, 5]))
+    one_class = (np.array([0, 1, 2]), np.array([3, 4, 5]))
+    with pytest.raises(ValidationError, match=r"split 1 \(of 2.*estimator_a.*lacks class\(es\) \[1\].*"
+                                              r"the fit failed: .*class") as info:
+        cv_scores_two(LogisticRegression(), LogisticRegression(), X, y, cv=[ok, one_class])
+    assert type(info.value.__cause__) is ValueError  # raised from scikit-learn's error
+    empty = (np.array([], dtype=np.int64), np.arange(6))
+    with pytest.raises(ValidationError, match=r"split 0 .*training set is empty.*the fit failed") as info:
+        cv_scores_two(LogisticRegression(), LogisticRegression(), X, y, cv=[empty, ok])
+    assert type(info.value.__cause__) is ValueError
+    # an error that is not about the split passes through untouched
+    with pytest.raises(ValueError, match="a bug in the estimator") as info:
+        cv_scores_two(LogisticRegression(), _BrokenFit(), X, y, cv=[ok, ok])
+    assert not isinstance(info.value, ValidationError)

@@ -75,10 +75,19 @@ class ReplicateAccumulator:
         self.total = np.zeros(self.k)
         self.rep_sums = np.zeros((B, self.k))
         self.rep_weight = np.zeros(B)
+        # row -> unit numbers of the last chunk added with ids (see ``add``), for influence_values
+        self.units: np.ndarray | None = None
 
     # -- consuming data ------------------------------------------------------------------
-    def add(self, terms: np.ndarray, ids: np.ndarray | None = None, n_threads: int | None = None):
-        """Add a chunk of per-row terms. ``ids``: unit ids (default: global row numbers)."""
+    def add(self, terms: np.ndarray, ids: np.ndarray | None = None, n_threads: int | None = None,
+            units: tuple[np.ndarray, int] | None = None):
+        """Add a chunk of per-row terms. ``ids``: unit ids (default: global row numbers).
+
+        ``units``: the chunk's ``unit_index(ids)`` when the caller already has it (BCa needs it for
+        the per-unit influence values): the multinomial cluster bootstrap then does not sort the ids
+        again. Otherwise it is computed here, once. Either way ``self.units`` holds the row -> unit
+        numbers afterwards (multinomial scheme with ids), ready for :func:`influence_values`.
+        """
         terms = np.asarray(terms, dtype=np.float64)
         if terms.ndim == 1:
             terms = terms[:, None]
@@ -96,7 +105,14 @@ class ReplicateAccumulator:
             if self.n != 0:
                 raise ValidationError("resampling", f"scheme {rs.scheme!r} needs all rows at once; "
                                       "use scheme='poisson' for chunked or distributed data")
-            sums, wsum = _multinomial_sums(terms, rs, ids)
+            if ids is not None:
+                if len(ids) != m:
+                    raise ValidationError("ids", f"must have one id per row: got {len(ids)}, expected {m}")
+                units = unit_index(ids) if units is None else units
+                if len(units[0]) != m:
+                    raise ValidationError("units", f"must number each row: got {len(units[0])}, expected {m}")
+                self.units = units[0]
+            sums, wsum = _multinomial_sums(terms, rs, units=units)
         self.rep_sums += sums
         self.rep_weight += wsum
         self.total += terms.sum(axis=0)
@@ -183,17 +199,22 @@ def unit_index(ids) -> tuple[np.ndarray, int]:
     """(row -> unit number, number of units), units numbered in sorted id order (so row order does
     not change which unit a draw picks)."""
     _, inv = np.unique(np.asarray(ids), return_inverse=True)
-    return inv.ravel(), int(inv.max()) + 1
+    inv = inv.ravel()
+    return inv, int(inv.max()) + 1 if inv.size else 0
 
 
 def unit_totals(terms: np.ndarray, ids) -> tuple[np.ndarray, np.ndarray]:
     """(G, k + 1) per-unit column totals with the unit's row count last, and the sorted unit ids:
     what a cluster bootstrap resamples."""
     uniq, inv = np.unique(np.asarray(ids), return_inverse=True)
-    inv = inv.ravel()
+    return _unit_sums(terms, inv.ravel(), uniq.size), uniq
+
+
+def _unit_sums(terms: np.ndarray, inv: np.ndarray, G: int) -> np.ndarray:
+    """(G, k + 1) per-unit column totals and row counts from the row -> unit numbers ``inv``."""
     # one bincount per column: a vectorised sum per unit, about 2x faster than np.add.at
-    cols = [np.bincount(inv, weights=terms[:, j], minlength=uniq.size) for j in range(terms.shape[1])]
-    return np.column_stack([*cols, np.bincount(inv, minlength=uniq.size).astype(np.float64)]), uniq
+    cols = [np.bincount(inv, weights=terms[:, j], minlength=G) for j in range(terms.shape[1])]
+    return np.column_stack([*cols, np.bincount(inv, minlength=G).astype(np.float64)])
 
 
 def multinomial_counts(rs: Resampling, n: int, block: int):
@@ -205,15 +226,18 @@ def multinomial_counts(rs: Resampling, n: int, block: int):
         yield b0, _counts(rng.integers(0, n, (bb, n)), n)
 
 
-def _multinomial_sums(terms, rs: Resampling, ids=None):
-    if ids is not None:
+def _multinomial_sums(terms, rs: Resampling, ids=None, units=None):
+    if ids is not None or units is not None:
         # The cluster bootstrap: draw whole units (sorted unit ids) with replacement, as the Poisson
         # scheme weights whole units. Each replicate's sums are then totals over the drawn units and
         # its weight their row count, so a mean becomes a ratio of totals. Resampling rows instead
         # would treat correlated rows of a unit as independent: intervals too narrow.
-        if len(ids) != terms.shape[0]:
-            raise ValidationError("ids", f"must have one id per row: got {len(ids)}, expected {terms.shape[0]}")
-        unit, _ = unit_totals(terms, ids)
+        # ``units`` (= unit_index(ids), computed once by the caller) spares sorting the ids again.
+        if units is None:
+            if len(ids) != terms.shape[0]:
+                raise ValidationError("ids", f"must have one id per row: got {len(ids)}, expected {terms.shape[0]}")
+            units = unit_index(ids)
+        unit = _unit_sums(terms, *units)
         sums, _ = _multinomial_sums(unit, rs)
         return sums[:, :-1], sums[:, -1].copy()
     n, k = terms.shape

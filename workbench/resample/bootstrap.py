@@ -22,7 +22,6 @@ traffic per column, and O(n^2) for the jackknife that its BCa interval needs).
 from __future__ import annotations
 
 import html
-import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -32,8 +31,8 @@ import pandas as pd
 from .. import _intervals
 from .._engine import ReplicateAccumulator, Resampling, unit_totals
 from .._random import seed_key
-from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_unit_ids,
-                           raise_if_any)
+from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int,
+                           check_unit_ids, raise_if_any)
 from ..results import _fmt, frame_to_html
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
@@ -264,10 +263,10 @@ def _resampling(resampling, n_resamples, random_state, indices, n_units):
         raise_if_any((idx < 0).any(axis=1) | (idx >= n_units).any(axis=1), "indices",
                      f"values must lie in [0, {n_units})")
         return Resampling.make(idx.shape[0], "indices", indices=idx), None
-    if not isinstance(n_resamples, numbers.Integral) or n_resamples < 2:
-        raise ValidationError("n_resamples", f"must be an integer >= 2, got {n_resamples!r}")
+    # the package's one integer rule: 2000.0 is accepted (lossless), 2.5, "2" and True are refused
+    n_resamples = check_int(n_resamples, "n_resamples", low=2)
     seed = seed_key(random_state)
-    return Resampling.make(int(n_resamples), resampling, seed), seed
+    return Resampling.make(n_resamples, resampling, seed), seed
 
 
 def _core(terms, num, den, *, resampling, n_resamples, random_state, indices, groups, studentize):

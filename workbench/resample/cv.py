@@ -16,6 +16,8 @@ training-set size.
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -96,6 +98,58 @@ def _fit_takes_groups(proc) -> bool:
     return "groups" in params or (hasattr(proc, "cv") and any(p.kind is p.VAR_KEYWORD for p in params.values()))
 
 
+_FAILED_RE = re.compile(r"(\d+) fits failed out of a total of (\d+)")
+_DELIMITER = "-" * 80 + "\n"
+
+
+def _first_error_line(message: str) -> str | None:
+    """The exception line ("ValueError: ...") of the first error block of a FitFailedWarning."""
+    blocks = message.split(_DELIMITER)
+    if len(blocks) < 2:
+        return None
+    lines = [ln.strip() for ln in blocks[1].splitlines() if ln.strip()]
+    return lines[-1] if len(lines) > 1 else None
+
+
+def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
+    """scikit-learn's ``cross_validate`` that also counts failed fits and says so.
+
+    ``cross_validate`` (with a numeric ``error_score``) gives a failed fit the score ``error_score``
+    (NaN by default, which makes every interval NaN) and explains it only in a FitFailedWarning.
+    Its warnings are passed on unchanged; then a RuntimeWarning names how many of how many fits
+    failed and the first failure. Returns (out, diagnostics) with ``failed_fits``, ``n_fits`` and
+    ``first_fit_error``.
+    """
+    from sklearn.exceptions import FitFailedWarning
+    from sklearn.model_selection import cross_validate
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = cross_validate(estimator, X, y, error_score=error_score, **kw)
+    s = np.asarray(out["test_score"], dtype=np.float64)
+    failed, first, bad = 0, None, np.empty(0, np.int64)
+    for w in caught:  # passed on as they came, after the run (the user's filters apply as usual)
+        if issubclass(w.category, FitFailedWarning):
+            text = str(w.message)
+            m = _FAILED_RE.search(text)
+            failed += int(m.group(1)) if m else 0
+            first = first or _first_error_line(text)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    if error_score != "raise":
+        bad = np.flatnonzero(np.isnan(s) if np.isnan(error_score) else s == error_score)
+        failed = failed or int(bad.size)  # the message format is scikit-learn's; the scores are a fallback
+    diag = {"failed_fits": int(failed), "n_fits": int(s.size), "first_fit_error": first}
+    if failed:
+        fold = f" (fold {int(bad[0])})" if bad.size else ""
+        effect = ("their scores are NaN, so the intervals are NaN" if np.isnan(error_score) else
+                  f"their scores are set to error_score={error_score!r} and enter the intervals as if measured")
+        warnings.warn(f"{caller}: {failed} of {s.size} fits (folds) failed{label}; {effect}. First failure"
+                      f"{fold}: {first or 'see the FitFailedWarning'}. Pass error_score='raise' to stop at the "
+                      "first failure with its traceback (diagnostics['failed_fits'] has the count)",
+                      RuntimeWarning, stacklevel=3)
+    return out, diag
+
+
 def _t_interval(scores, alpha, ratio):
     J = scores.size
     m = scores.mean()
@@ -173,7 +227,8 @@ class CVResult:
 
 
 def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats: int = 10, cv=None, groups=None,
-                alpha: float = 0.05, random_state=None, n_jobs=None, fit_params=None) -> CVResult:
+                alpha: float = 0.05, random_state=None, n_jobs=None, fit_params=None,
+                error_score=np.nan) -> CVResult:
     """Repeated k-fold cross-validation with a Nadeau-Bengio corrected interval.
 
     The interval mean +- t_{J-1} sqrt((1/J + n_test/n_train) s^2) is for the expected score of the
@@ -188,6 +243,11 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     With ``groups`` and no ``cv``, every repeat keeps each group within one fold (stratified by class for
     classifiers), so no group is both trained and tested on.
 
+    ``error_score`` is scikit-learn's (``cross_validate``): the score of a fold whose fit fails (NaN
+    by default, which makes the intervals NaN), or ``"raise"``. Failed fits are counted in
+    ``diagnostics["failed_fits"]`` (of ``diagnostics["n_fits"]``, with ``first_fit_error``) and
+    announced by a RuntimeWarning that names the first failure.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -198,8 +258,6 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     >>> r.intervals["interval"].tolist()
     ['nadeau-bengio', 'naive']
     """
-    from sklearn.model_selection import cross_validate
-
     alpha = check_alpha(alpha)
     if cv is not None:  # an int means k folds, as in scikit-learn's cross_validate
         from sklearn.base import is_classifier
@@ -209,7 +267,8 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     splitter = cv if cv is not None else _default_splitter(estimator, n_splits, n_repeats, _cv_seed(random_state),
                                                            groups)
     splits = list(splitter.split(X, y, groups))
-    out = cross_validate(estimator, X, y, scoring=scoring, cv=splits, n_jobs=n_jobs, params=fit_params)
+    out, fails = _cross_validate("repeated_cv", "", estimator, X, y, error_score=error_score, scoring=scoring,
+                                 cv=splits, n_jobs=n_jobs, params=fit_params)
     s = np.asarray(out["test_score"], dtype=np.float64)
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))
@@ -226,7 +285,7 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
                      "J": s.size, "estimand": est, "clipped": clipped})
     scoring_name = scoring if isinstance(scoring, str) else ("score" if scoring is None else "scorer")
     return CVResult(scores, pd.DataFrame(rows), n_train, n_test, scoring_name, alpha,
-                    {"fit_time": float(np.sum(out["fit_time"]))})
+                    {"fit_time": float(np.sum(out["fit_time"])), **fails})
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,12 +297,14 @@ class NestedCVResult:
 
     ``scores``: algorithm, fold, score, best_params. ``summary``: algorithm, value (mean outer
     score), ci_low, ci_high (Nadeau-Bengio corrected t over the outer folds), se, alpha,
-    n_outer_folds, clipped.
+    n_outer_folds, clipped. ``diagnostics``: per algorithm, ``failed_fits`` (outer folds whose fit
+    failed), ``n_fits`` and ``first_fit_error``.
     """
 
     scores: pd.DataFrame
     summary: pd.DataFrame
     alpha: float
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         return self.summary.copy()
@@ -256,7 +317,7 @@ class NestedCVResult:
 
 
 def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha: float = 0.05, random_state=None,
-              n_jobs=None) -> NestedCVResult:
+              n_jobs=None, error_score=np.nan) -> NestedCVResult:
     """Nested cross-validation: each outer training set runs the whole selection procedure.
 
     ``estimators`` is a selection procedure (e.g. ``GridSearchCV(model, grid, cv=inner)``) or a
@@ -269,7 +330,8 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     ``clipped`` column says so. ``outer_cv``: an int (stratified for classifiers, shuffled with
     ``random_state``; with ``groups``, group k-fold) or any scikit-learn splitter. ``groups`` are also
     passed to each procedure's ``fit`` when it takes them (``GridSearchCV`` with a group splitter as
-    its inner ``cv``).
+    its inner ``cv``). ``error_score`` is scikit-learn's, for the outer fits (see :func:`repeated_cv`);
+    failed outer fits are counted in ``diagnostics["failed_fits"]`` and announced by a RuntimeWarning.
 
     Examples
     --------
@@ -282,8 +344,6 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     >>> r.summary["algorithm"].tolist()
     ['model']
     """
-    from sklearn.model_selection import cross_validate
-
     alpha = check_alpha(alpha)
     procs = estimators if isinstance(estimators, dict) else {"model": estimators}
     if not procs:
@@ -295,11 +355,15 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))
     rows, summ = [], []
+    diag = {"failed_fits": {}, "n_fits": {}, "first_fit_error": {}}
     for name, proc in procs.items():
         # a search's inner CV needs the groups too (each outer training set's rows, sliced by cross_validate)
         params = {"groups": groups} if groups is not None and _fit_takes_groups(proc) else None
-        out = cross_validate(proc, X, y, scoring=scoring, cv=splits, n_jobs=n_jobs, return_estimator=True,
-                             params=params)
+        label = f" for {name!r}" if len(procs) > 1 else ""
+        out, fails = _cross_validate("nested_cv", label, proc, X, y, error_score=error_score, scoring=scoring,
+                                     cv=splits, n_jobs=n_jobs, return_estimator=True, params=params)
+        for key, v in fails.items():
+            diag[key][name] = v
         s = np.asarray(out["test_score"], dtype=np.float64)
         for f, (sc, est) in enumerate(zip(s, out["estimator"])):
             rows.append({"algorithm": name, "fold": f, "score": sc,
@@ -308,7 +372,7 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
         lo, hi, clipped = _clip_interval(lo, hi, _score_range(scoring, proc))
         summ.append({"algorithm": name, "value": m, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
                      "n_outer_folds": s.size, "clipped": clipped})
-    return NestedCVResult(pd.DataFrame(rows), pd.DataFrame(summ), alpha)
+    return NestedCVResult(pd.DataFrame(rows), pd.DataFrame(summ), alpha, diag)
 
 
 # --------------------------------------------------------------------------------------------

@@ -82,15 +82,16 @@ def _default_cv(estimator, y, n_splits, n_repeats, seed):
     return RepeatedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
 
 
-def _fit_score(est_a, est_b, scorer, X, y, train, test, fit_params):
-    from sklearn.base import clone
+def _fit_score(est_a, est_b, scorer, X, y, train, test, fit_params, split=None, n_splits=None):
     from sklearn.utils import _safe_indexing
+
+    from .oob import fit_on_split
 
     Xtr, Xte = _safe_indexing(X, train), _safe_indexing(X, test)
     ytr, yte = _safe_indexing(y, train), _safe_indexing(y, test)
     out = []
-    for est in (est_a, est_b):
-        e = clone(est).fit(Xtr, ytr, **(fit_params or {}))
+    for which, est in (("estimator_a", est_a), ("estimator_b", est_b)):
+        e = fit_on_split(est, Xtr, ytr, fit_params, y, f"split {split} (of {n_splits}, numbered from 0), {which}")
         out.append(scorer(e, Xte, yte))
     return out
 
@@ -109,8 +110,9 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     splits = list(check_cv(cv, y, classifier=is_classifier(estimator_a)).split(X, y))
     if len(splits) < 2:
         raise ValidationError("cv", f"needs at least 2 splits, got {len(splits)}")
-    res = run_delayed((delayed(_fit_score)(estimator_a, estimator_b, scorer_a, X, y, tr, te, fit_params)
-                       for tr, te in splits), n_jobs=n_jobs, desc="CV fits")
+    res = run_delayed((delayed(_fit_score)(estimator_a, estimator_b, scorer_a, X, y, tr, te, fit_params, i,
+                                           len(splits))
+                       for i, (tr, te) in enumerate(splits)), n_jobs=n_jobs, desc="CV fits")
     res = np.asarray(res, dtype=np.float64)
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))

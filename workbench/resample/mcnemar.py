@@ -176,6 +176,13 @@ def paired_difference_interval(table, alpha: float = 0.05, method: str = "newcom
     n = a + b + c + d
     diff = (b - c) / n
     if method in ("wald", "agresti-min"):
+        if method == "wald" and b + c == 0:
+            import warnings
+
+            # the Wald SE is 0 without discordant pairs: a zero-width interval that claims certainty
+            warnings.warn("paired_difference_interval: no discordant pairs (b = c = 0), so the Wald interval is "
+                          "degenerate (0, 0), a zero-width interval that claims certainty; use method='newcombe' "
+                          "(or 'tango')", RuntimeWarning, stacklevel=2)
         half = z * np.sqrt(max((b + c) - (b - c) ** 2 / n, 0.0)) / n
         return max(diff - half, -1.0), min(diff + half, 1.0)
     p1, p2 = (a + b) / n, (a + c) / n

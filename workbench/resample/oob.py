@@ -388,11 +388,43 @@ def point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float,
     return float(e632), float(plus), R, float(w)
 
 
-def _oob_task(estimator, X, y, train, test, loss_fn, name, scorer, fit_params):
+def _split_problem(estimator, y_train, y_all) -> str | None:
+    """What is wrong with a training split (empty, or missing a class of a classifier's labels), or None."""
+    from sklearn.base import is_classifier
+
+    if len(y_train) == 0:
+        return "its training set is empty"
+    if is_classifier(estimator):
+        classes, present = np.unique(np.asarray(y_all)), np.unique(np.asarray(y_train))
+        missing = np.setdiff1d(classes, present)
+        if missing.size:
+            return (f"its training set ({len(y_train)} rows) lacks class(es) {missing.tolist()} of "
+                    f"{classes.tolist()}")
+    return None
+
+
+def fit_on_split(estimator, X_train, y_train, fit_params, y_all, split: str, field: str = "cv"):
+    """``clone(estimator).fit`` on one training split. A ValueError from the fit caused by the split
+    itself (an empty training set, a missing class) becomes a ValidationError naming the split and the
+    underlying message; any other error passes through unchanged."""
     from sklearn.base import clone
+
+    try:
+        return clone(estimator).fit(X_train, y_train, **(fit_params or {}))
+    except ValueError as err:
+        problem = _split_problem(estimator, y_train, y_all)
+        if problem is None or isinstance(err, ValidationError):
+            raise
+        raise ValidationError(field, f"{split}: {problem}, and the fit failed: {err}",
+                              hint="use more rows, fewer folds, or stratified / grouped splits that keep "
+                                   "every class in every training set") from err
+
+
+def _oob_task(estimator, X, y, train, test, loss_fn, name, scorer, fit_params, b=None, n_splits=None):
     from sklearn.utils import _safe_indexing
 
-    est = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train), **(fit_params or {}))
+    est = fit_on_split(estimator, _safe_indexing(X, train), _safe_indexing(y, train), fit_params, y,
+                       f"bootstrap sample {b} (of {n_splits}, numbered from 0)")
     Xte, yte = _safe_indexing(X, test), _safe_indexing(y, test)
     if scorer is not None:
         return float(scorer(est, Xte, yte)) if len(test) else np.nan
@@ -470,8 +502,8 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
         if loss is not None:
             raise ValidationError("scoring", "pass either loss= (per-sample) or scoring= (aggregate), not both")
         scorer = check_scoring(estimator, scoring=scoring)
-        res = run_delayed((delayed(_oob_task)(estimator, X, y, tr, te, None, None, scorer, fit_params)
-                           for tr, te in splits), n_jobs=n_jobs, desc="bootstrap fits")
+        res = run_delayed((delayed(_oob_task)(estimator, X, y, tr, te, None, None, scorer, fit_params, b, n_splits)
+                           for b, (tr, te) in enumerate(splits)), n_jobs=n_jobs, desc="bootstrap fits")
         s_oob = float(np.nanmean(res))
         s_resub = float(scorer(full, X, y))
         s_gamma = float(np.mean([scorer(full, X, y_arr[perm_rng.permutation(n)]) for _ in range(n_permutations)]))
@@ -479,8 +511,8 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
         return BootstrapErrorResult(s_oob, -e632, -e632p, s_resub, s_gamma, R, w, n_splits, n, str(scoring), True,
                                     diagnostics={"empty_oob_splits": int(np.sum(np.isnan(res)))})
     loss_fn, _, name = _resolve_loss(loss, estimator)
-    res = run_delayed((delayed(_oob_task)(estimator, X, y, tr, te, loss_fn, name, None, fit_params)
-                       for tr, te in splits), n_jobs=n_jobs, desc="bootstrap fits")
+    res = run_delayed((delayed(_oob_task)(estimator, X, y, tr, te, loss_fn, name, None, fit_params, b, n_splits)
+                       for b, (tr, te) in enumerate(splits)), n_jobs=n_jobs, desc="bootstrap fits")
     tot = np.zeros(n)
     cnt = np.zeros(n)
     for (_, te), losses in zip(splits, res):  # loop over bootstrap samples (B), each vectorised

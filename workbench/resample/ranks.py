@@ -16,6 +16,7 @@ Ranks are computed within each data set (1 = best, ties get average ranks).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -103,7 +104,7 @@ class RankTestResult:
         return _frames_html(self.test, frames)
 
 
-def _friedman(S, higher_is_better):
+def _friedman(S, higher_is_better, caller="friedman_test"):
     N, k = S.shape
     R = _ranks(S, higher_is_better)
     Rbar = R.mean(axis=0)
@@ -117,6 +118,9 @@ def _friedman(S, higher_is_better):
     chi2 = chi2 / c if c > 0 else np.nan
     p = float(stats.chi2.sf(chi2, k - 1))
     if np.isnan(chi2):  # every algorithm tied on every data set: no evidence either way (as scipy: NaN)
+        warnings.warn(f"{caller}: every algorithm ties on every data set, so the Friedman statistic is undefined "
+                      "(0/0 after the tie correction); statistic, p-value and Iman-Davenport F are NaN",
+                      RuntimeWarning, stacklevel=3)
         return Rbar, float(chi2), float("nan"), float("nan"), float("nan")
     denom = N * (k - 1) - chi2
     # denom = 0 only when every data set ranks the algorithms identically: F is infinite, p = 0
@@ -164,7 +168,7 @@ def nemenyi_test(scores, *, names: Sequence[str] | None = None, higher_is_better
     alpha = check_alpha(alpha)
     S, names = _score_matrix(scores, names)
     N, k = S.shape
-    Rbar, chi2, p, ff, pf = _friedman(S, higher_is_better)
+    Rbar, chi2, p, ff, pf = _friedman(S, higher_is_better, "nemenyi_test")
     se = np.sqrt(k * (k + 1) / (6.0 * N))
     rows = []
     for i in range(k):
@@ -189,7 +193,7 @@ def wilcoxon_holm_test(scores, *, names: Sequence[str] | None = None, higher_is_
     alpha = check_alpha(alpha)
     S, names = _score_matrix(scores, names)
     N, k = S.shape
-    Rbar, chi2, p, ff, pf = _friedman(S, higher_is_better)
+    Rbar, chi2, p, ff, pf = _friedman(S, higher_is_better, "wilcoxon_holm_test")
     rows, pv = [], []
     for i in range(k):
         for j in range(i + 1, k):
