@@ -276,7 +276,10 @@ def influence_values(terms: np.ndarray, means: np.ndarray, combine: Callable[[np
     what is resampled. For a mean of rows, this is the unit's total minus theta times its size.
     """
     means = np.asarray(means, dtype=np.float64)
-    infl = (np.asarray(terms, dtype=np.float64) - means) @ combine_gradient(means, combine)
+    # NaN terms or gradient (an undefined statistic) give NaN influence values, which BCa reports
+    # as an undefined acceleration with its own warning; numpy's "invalid value" would blame matmul
+    with np.errstate(invalid="ignore"):
+        infl = (np.asarray(terms, dtype=np.float64) - means) @ combine_gradient(means, combine)
     return infl if units is None else np.bincount(units, weights=infl)
 
 
