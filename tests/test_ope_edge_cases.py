@@ -2,13 +2,14 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from workbench import ValidationError
 from workbench.data import BanditLog, ContinuousBanditLog
-from workbench.ope import (EpsilonGreedyPolicy, GreedyPolicy, SoftmaxPolicy, SubGaussianIPS, bandwidth_sweep,
-                           benchmark_estimators, compare_policies, evaluate_policy, off_policy_cdf_from_weights,
-                           slope_select, threshold_family)
+from workbench.ope import (EpsilonGreedyPolicy, GreedyPolicy, InverseProbabilityWeighting, SoftmaxPolicy,
+                           SubGaussianIPS, bandwidth_sweep, benchmark_estimators, compare_policies, evaluate_policy,
+                           off_policy_cdf_from_weights, slope_select, threshold_family)
 from workbench.ope.evaluate import OPEDiagnosticWarning
 
 
@@ -178,3 +179,174 @@ def test_continuous_snips_without_weighted_rows_is_nan_without_numpy_warnings():
         out = evaluate_continuous_policy(log, np.full(20, 9.0), bandwidth=0.5, n_bootstrap=50)
     assert np.isnan(out.set_index("estimator").loc["snips", "value"])
     assert [str(w.message) for w in rec if issubclass(w.category, RuntimeWarning)] == []
+
+
+# -- a target with one slice on axis 2 on a log with positions ----------------------------------------
+def _positioned_log(n=400, k=4, n_pos=3, seed=0):
+    rng = np.random.default_rng(seed)
+    pb = rng.dirichlet(np.ones(k), size=n) * 0.5 + 0.5 / k
+    a = (rng.random(n)[:, None] > np.cumsum(pb, 1)).sum(1).clip(max=k - 1)
+    log = BanditLog(action=a, reward=rng.binomial(1, 0.3, n).astype(float), propensity=pb[np.arange(n), a],
+                    n_actions=k, position=rng.integers(0, n_pos, n), n_positions=n_pos,
+                    behavior_dist=np.repeat(pb[:, :, None], n_pos, axis=2), context=rng.standard_normal((n, 2)))
+    return log, rng
+
+
+def test_an_n_k_1_target_on_a_positioned_log_is_the_2d_target():
+    # (n, K, 1) was refused on a log with positions ("must have 3 positions") while a (n, K, 1) reward
+    # model was read as "the same in every slot", which is what a 2-D target means there.
+    from workbench.ope import importance_weights, off_policy_cdf
+
+    log, rng = _positioned_log()
+    n, k = len(log), log.n_actions
+    pe2 = rng.dirichlet(np.ones(k), size=n)
+    pe3 = pe2[:, :, None]
+    q = rng.uniform(0.1, 0.5, size=(n, k))
+    ests = ["dm", "ips", "snips", "dr", "sndr", "switch-dr", "dr-os", "sg-ips"]
+    kw = dict(estimators=ests, reward_model=q, n_bootstrap=30, warn=False)
+    pd.testing.assert_frame_equal(evaluate_policy(log, pe3, **kw), evaluate_policy(log, pe2, **kw))
+    pd.testing.assert_frame_equal(evaluate_policy(log, pe3, interval="bca", **kw),
+                                  evaluate_policy(log, pe2, interval="bca", **kw))
+
+    class OneSlice:
+        def action_dist(self, log):
+            return pe3
+
+    pd.testing.assert_frame_equal(evaluate_policy(log, OneSlice(), **kw), evaluate_policy(log, pe2, **kw))
+    np.testing.assert_array_equal(importance_weights(log, pe3), importance_weights(log, pe2))
+    np.testing.assert_array_equal(off_policy_cdf(log, pe3, n_bootstrap=20).cdf,
+                                  off_policy_cdf(log, pe2, n_bootstrap=20).cdf)
+    uni = np.full((n, k), 1 / k)
+    c3 = compare_policies(log, {"a": pe3, "u": uni}, estimator="ips", n_bootstrap=30)
+    c2 = compare_policies(log, {"a": pe2, "u": uni}, estimator="ips", n_bootstrap=30)
+    pd.testing.assert_frame_equal(c3.summary, c2.summary)
+    with pytest.raises(ValidationError, match="^policy: must have 3 positions"):
+        evaluate_policy(log, np.repeat(pe3, 2, axis=2), estimators=["ips"])
+
+
+# -- estimator lists ------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [None, [], (), 3])
+def test_evaluate_policy_estimators_must_be_a_non_empty_sequence(bad):
+    log = _log_with_unlogged_action(50)
+    pe = np.full((50, 4), 0.25)
+    # None and 3 raised a bare TypeError from list(); [] a late error after the inputs were prepared
+    with pytest.raises(ValidationError, match="^estimators: must be a non-empty sequence of estimator names or "
+                                              "estimator objects"):
+        evaluate_policy(log, pe, estimators=bad, n_bootstrap=20)
+
+
+def test_evaluate_policy_tabular_estimators_none_is_a_validation_error():
+    df = pd.DataFrame({"action": [0, 1, 0, 1], "reward": [1.0, 0, 1, 0], "propensity": 0.5, "pi_0": 0.5,
+                       "pi_1": 0.5})
+    with pytest.raises(ValidationError, match="^estimators: must be a non-empty sequence"):
+        evaluate_policy(df, ["pi_0", "pi_1"], estimators=None, n_bootstrap=20)
+
+
+def test_evaluate_policy_a_single_name_is_a_list_of_one():
+    log = _log_with_unlogged_action(80)
+    pe = np.full((80, 4), 0.25)
+    one = evaluate_policy(log, pe, estimators=" IPS", n_bootstrap=20, warn=False)
+    pd.testing.assert_frame_equal(one, evaluate_policy(log, pe, estimators=["ips"], n_bootstrap=20, warn=False))
+    assert list(one["estimator"]) == ["ips"]
+
+
+# -- continuous: names and zero weights -----------------------------------------------------------------
+def _cont_log(n=60):
+    rng = np.random.default_rng(1)
+    return ContinuousBanditLog(action=rng.uniform(0, 1, n), reward=rng.random(n), density=np.full(n, 0.1),
+                               a_min=0, a_max=10)
+
+
+def test_continuous_estimator_names_are_normalised_like_evaluate_policy():
+    from workbench.ope import evaluate_continuous_policy, kernel_estimate
+
+    log = _cont_log()
+    c = np.full(len(log), 0.5)
+    ref = evaluate_continuous_policy(log, c, bandwidth=0.5, estimators=["ips", "snips"], n_bootstrap=30)
+    out = evaluate_continuous_policy(log, c, bandwidth=0.5, estimators=["IPS", " Snips "], n_bootstrap=30)
+    pd.testing.assert_frame_equal(out, ref)  # "IPS" was refused: must be one of ['ips', ...]
+    one = evaluate_continuous_policy(log, c, bandwidth=0.5, estimators="IPS", n_bootstrap=30)
+    pd.testing.assert_frame_equal(one, ref.iloc[:1])
+    assert kernel_estimate(log, c, bandwidth=0.5, estimator="SNIPS", n_bootstrap=30).name == "snips"
+    for bad in (None, []):
+        with pytest.raises(ValidationError, match="^estimators: must be a non-empty sequence of estimator names"):
+            evaluate_continuous_policy(log, c, bandwidth=0.5, estimators=bad, n_bootstrap=30)
+    with pytest.raises(ValidationError, match="^estimators: must be one of"):
+        evaluate_continuous_policy(log, c, bandwidth=0.5, estimators=["ipw"], n_bootstrap=30)
+
+
+def test_continuous_all_zero_weights_warn_that_no_logged_row_gets_weight():
+    from workbench.ope import evaluate_continuous_policy
+
+    log = _cont_log()
+    with pytest.warns(OPEDiagnosticWarning, match=r"covers no logged action.*every importance weight is 0: the "
+                                                  r"target has no support on the logged actions") as rec:
+        out = evaluate_continuous_policy(log, np.full(len(log), 9.0), bandwidth=0.5, n_bootstrap=30)
+    assert sum(issubclass(w.category, OPEDiagnosticWarning) for w in rec) == 1
+    assert out["value"].iloc[0] == 0.0 and np.isnan(out["value"].iloc[1])
+    with warnings.catch_warnings():  # a target whose kernel covers logged actions: no such warning
+        warnings.simplefilter("error", OPEDiagnosticWarning)
+        evaluate_continuous_policy(log, np.full(len(log), 0.5), bandwidth=0.5, n_bootstrap=30)
+
+
+# -- numeric parameters are checked, not parsed with float() / int() -----------------------------------
+def test_reward_range_refuses_strings_and_booleans():
+    log = _log_with_unlogged_action(60)
+    pe = np.full((60, 4), 0.25)
+    kw = dict(estimators=[InverseProbabilityWeighting(clip=10.0)], interval="bernstein", n_bootstrap=20, warn=False)
+    ref = evaluate_policy(log, pe, reward_range=(0, 1), **kw)
+    pd.testing.assert_frame_equal(evaluate_policy(log, pe, reward_range=np.array([0.0, 1.0]), **kw), ref)
+    pd.testing.assert_frame_equal(evaluate_policy(log, pe, reward_range=(np.float32(0), np.int64(1)), **kw), ref)
+    for bad in [("0", "1"), (False, 1), (0, None)]:
+        with pytest.raises(ValidationError, match="^reward_range: must be a pair of numbers"):
+            evaluate_policy(log, pe, reward_range=bad, **kw)
+    with pytest.raises(ValidationError, match="^reward_range: must be finite"):
+        evaluate_policy(log, pe, reward_range=(0, np.inf), **kw)
+
+
+def test_estimator_constants_refuse_strings_and_booleans():
+    from workbench.ope import DoublyRobustWithShrinkage, SwitchDR
+
+    for make, field in [(lambda v: InverseProbabilityWeighting(clip=v), "clip"),
+                        (lambda v: SwitchDR(lambda_=v), "lambda_"),
+                        (lambda v: DoublyRobustWithShrinkage(lambda_=v), "lambda_"),
+                        (lambda v: SubGaussianIPS(lambda_=v), "lambda_")]:
+        for bad in ("0.5", True):  # float() accepted both; "0.5" then broke np.minimum inside the estimate
+            with pytest.raises(ValidationError, match=f"^{field}: must be a number"):
+                make(bad)
+    with pytest.raises(ValidationError, match="^delta: must be a number"):
+        SubGaussianIPS(delta="0.1")
+    # valid values keep working, and keep their labels
+    labels = [InverseProbabilityWeighting(clip=v).label for v in (2, 2.0, np.float32(2), np.inf)]
+    assert labels == ["ips(clip=2)", "ips(clip=2)", "ips(clip=2.0)", "ips"]
+    assert SwitchDR(lambda_=np.array(3.0)).lambda_ == 3.0
+
+
+def test_threshold_family_and_slope_family_are_checked():
+    ref = threshold_family("ips", [5, np.inf, 2.0])
+    assert [m.clip for m in ref] == [np.inf, 5.0, 2.0]
+    assert [m.clip for m in threshold_family("ips", np.array([np.inf, 5, 2]))] == [np.inf, 5.0, 2.0]
+    for bad in (["inf", 5], [np.inf, True], [np.inf, np.nan], [np.inf, -1.0]):
+        with pytest.raises(ValidationError, match="^thresholds: must be"):
+            threshold_family("ips", bad)
+    with pytest.raises(ValidationError, match="^thresholds: must be a sequence of numbers"):
+        threshold_family("ips", 5.0)
+    log = _log_with_unlogged_action(50)
+    with pytest.raises(ValidationError, match="^family: must be a sequence of at least two estimators"):
+        slope_select(log, np.full((50, 4), 0.25), None, n_bootstrap=20)
+
+
+def test_n_bootstrap_errors_name_n_bootstrap_in_every_entry_point():
+    from workbench.ope import evaluate_continuous_policy
+
+    log = _log_with_unlogged_action(50)
+    pe = np.full((50, 4), 0.25)
+    rng = np.random.default_rng(0)
+    calls = [
+        lambda: compare_policies(log, {"a": pe, "b": pe}, estimator="ips", n_bootstrap=2.5),
+        lambda: evaluate_continuous_policy(_cont_log(), np.full(60, 0.5), bandwidth=0.5, n_bootstrap=2.5),
+        lambda: off_policy_cdf_from_weights(rng.normal(size=40), rng.exponential(size=40), n_bootstrap=2.5),
+    ]
+    for call in calls:  # were reported as "n_replicates", a name the caller never used
+        with pytest.raises(ValidationError, match="^n_bootstrap: must be an integer"):
+            call()

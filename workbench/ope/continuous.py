@@ -51,7 +51,8 @@ from .._validation import (ValidationError, as_array, check_alpha, check_choice,
                            raise_if_any)
 from ..data.continuous_log import ContinuousBanditLog
 from ..results import Estimate
-from .evaluate import OPEDiagnosticWarning, replicate_se, single_unit_message
+from .estimators import estimator_key, estimator_specs
+from .evaluate import OPEDiagnosticWarning, no_weight_message, replicate_se, single_unit_message
 
 CONTINUOUS_ESTIMATORS = ("ips", "snips", "dr", "dm")
 CONTINUOUS_INTERVALS = ("percentile", "bca", "normal", "basic")
@@ -219,11 +220,9 @@ def _terms(log, centers, h, kernel, boundary, qmodel, dr_direct, q_logged=None):
 
 
 def _check_estimators(estimators, qmodel, options=CONTINUOUS_ESTIMATORS):
-    if isinstance(estimators, str):
-        estimators = [estimators]
-    estimators = list(estimators)
-    if not estimators:
-        raise ValidationError("estimators", "must name at least one estimator")
+    # the same reading as evaluate_policy: one name is a list of one; names are case- and blank-insensitive
+    estimators = [estimator_key(e) if isinstance(e, str) else e
+                  for e in estimator_specs(estimators, rule="must be a non-empty sequence of estimator names")]
     for e in estimators:
         check_choice(e, "estimators", options)
         if e in ("dr", "dm") and qmodel is None:
@@ -285,6 +284,8 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
         Small h: little smoothing bias, high variance; large h: the reverse.
     kernel : {"epanechnikov", "triangular", "gaussian", "cosine", "box"}
     estimators : sequence of {"ips", "snips", "dr", "dm"}
+        Case and surrounding blanks ignored, as in :func:`~workbench.ope.evaluate_policy`; a single
+        name counts as a list of one.
     reward_model : scikit-learn regressor, callable f(context, action) or ContinuousRewardModel
         Needed by "dr" and "dm"; a regressor is cross-fitted (``n_folds``) on [context, action].
     boundary : {"renormalize", "none"}
@@ -312,6 +313,8 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
         logging densities are right (checked by simulation in the tests); it does not account
         for the smoothing bias V(pi_h) - V(pi). ``mean_weight`` should be near 1 with
         ``boundary="renormalize"`` (far from 1 flags wrong densities); a small ``ess`` means few rows inform the estimate.
+        When every weight is 0 (the kernel around the target covers no logged action) an
+        :class:`~workbench.ope.evaluate.OPEDiagnosticWarning` says so (snips is then NaN).
         With a single row, or a single ``unit_id``, no resample differs from the log: ``ci_low``,
         ``ci_high`` and ``se`` are NaN, with an :class:`~workbench.ope.evaluate.OPEDiagnosticWarning`.
 
@@ -332,6 +335,7 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     check_choice(interval, "interval", CONTINUOUS_INTERVALS)
     check_choice(resampling, "resampling", ("poisson", "multinomial"))
     alpha = check_alpha(alpha)
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)  # named as the caller knows it, not "n_replicates"
     centers = _target_centers(log, target_action)
     qmodel = _as_reward_model(reward_model, log, n_folds, random_state)
     estimators = _check_estimators(estimators, qmodel)
@@ -341,6 +345,12 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     rs = Resampling.make(n_bootstrap, resampling, random_state)
     acc = ReplicateAccumulator(T.shape[1], rs).add(T, log.unit_id)  # units resampled whole, by either scheme
     diag = _weight_diagnostics(w)
+    if len(log) and not np.any(w > 0):  # the test of evaluate_policy's diagnostics (sum of squared weights 0)
+        warnings.warn(no_weight_message(
+            f"the smoothed target policy's kernel (bandwidth {h:g}) covers no logged action, pi_h(a | x) = 0 on "
+            "every row", "ips reports 0 with a zero-width interval, snips NaN, dr / dm only the reward model's "
+            "extrapolation", "Use a larger bandwidth, a target closer to the logged actions, or log data with a policy "
+            "that explores the target's actions."), OPEDiagnosticWarning, stacklevel=2)
     out = []
     for e, theta, lo, hi, se in _intervals_for(T, acc, estimators, alpha, interval, log.unit_id):
         out.append({"estimator": e, "value": theta, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
@@ -367,7 +377,7 @@ def kernel_estimate(log: ContinuousBanditLog, target_action, *, bandwidth: float
     diag = {k: row[k] for k in ("bandwidth", "kernel", "boundary", "ess", "mean_weight", "max_weight",
                                 "share_zero_weight", "n_bootstrap")}
     return Estimate(float(row["value"]), float(row["ci_low"]), float(row["ci_high"]), float(row["se"]),
-                    alpha=float(row["alpha"]), method=str(row["method"]), n=int(row["n"]), name=estimator,
+                    alpha=float(row["alpha"]), method=str(row["method"]), n=int(row["n"]), name=str(row["estimator"]),
                     diagnostics=diag)
 
 

@@ -328,6 +328,7 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
         raise ValidationError("self_normalize", f"must be True or False, got {self_normalize!r}")
     # >= 2: a grid needs its two ends; int(2.5) would silently be 2.
     max_thresholds = check_int(max_thresholds, "max_thresholds", low=2)
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)  # named as the caller knows it, not "n_replicates"
     rs = Resampling.make(n_bootstrap, resampling, random_state)
     ids = None if unit_id is None else check_unit_ids(unit_id, "unit_id", n)
     if ids is not None and is_single_unit(n, ids):  # as n < 2: every resample would be the log itself

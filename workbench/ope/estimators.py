@@ -32,6 +32,7 @@ mips        E_n[w(x, e) r], w(x, e) = p(e | x, pi_e) / p(e | x, pi_b) Saito-Joac
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
@@ -221,14 +222,20 @@ def _short(v) -> str:
 
 
 def _check_lambda(value, field, low=0.0, high=np.inf, allow_none=False):
+    """A tuning constant in [low, high] (inf allowed when high is inf), as a float (None if allowed).
+
+    Not ``float(value)``: it would accept the string "5" (which later breaks ``np.minimum``) and
+    ``True`` as 1.0.
+    """
     if value is None and allow_none:
-        return
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(field, f"must be a number, got {value!r}") from None
+        return None
+    v = value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise ValidationError(field, f"must be a number, got {value!r}")
+    v = float(v)
     if math.isnan(v) or v < low or v > high:
         raise ValidationError(field, f"must be in [{low}, {high}], got {value!r}")
+    return v
 
 
 def _need_q(inputs, who):
@@ -570,12 +577,39 @@ ESTIMATORS: dict[str, type[OffPolicyEstimator]] = {
 }
 
 
+def estimator_key(name: str) -> str:
+    """The canonical spelling of an estimator name: surrounding blanks dropped, lower case ("IPS " -> "ips").
+    Every entry point that takes estimator names reads them through this."""
+    return name.strip().lower()
+
+
+ESTIMATORS_RULE = "must be a non-empty sequence of estimator names or estimator objects"
+
+
+def estimator_specs(estimators, rule: str = ESTIMATORS_RULE) -> list:
+    """``estimators`` as a non-empty list of names / estimator objects.
+
+    A single name or object is a list of one (as :func:`workbench._validation.check_names` reads a
+    string as one name: ``list("ips")`` would be three unknown names). None, a non-iterable and an
+    empty sequence raise a ValidationError naming ``estimators``.
+    """
+    if isinstance(estimators, (str, OffPolicyEstimator)):
+        return [estimators]
+    try:
+        specs = list(estimators)
+    except TypeError:
+        raise ValidationError("estimators", f"{rule}, got {estimators!r}") from None
+    if not specs:
+        raise ValidationError("estimators", f"{rule}, got an empty {type(estimators).__name__}")
+    return specs
+
+
 def make_estimator(spec) -> OffPolicyEstimator:
     """An estimator from its name (``"dr"``) or an estimator object (returned as is)."""
     if isinstance(spec, OffPolicyEstimator):
         return spec
     if isinstance(spec, str):
-        key = spec.strip().lower()
+        key = estimator_key(spec)
         if key not in ESTIMATORS:
             raise ValidationError("estimators", f"unknown estimator {spec!r}; choose from {list(ESTIMATORS)} "
                                   "or pass an estimator object")

@@ -24,9 +24,9 @@ from .._engine import ReplicateAccumulator, Resampling, influence_values, is_sin
 from .._intervals import bca_interval, normal_interval, percentile_interval
 from .._random import seed_key
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
-                           check_finite, check_int)
+                           check_finite, check_int, check_real)
 from ..results import Estimate
-from .estimators import OffPolicyEstimator, OPEInputs, make_estimator
+from .estimators import OffPolicyEstimator, OPEInputs, estimator_key, estimator_specs, make_estimator
 
 __all__ = ["evaluate_policy", "prepare_inputs", "estimate_from_inputs", "weight_diagnostics", "unit_ids",
            "OPEDiagnosticWarning", "INTERVALS", "bernstein_interval"]
@@ -51,7 +51,11 @@ def _as3d(arr: np.ndarray) -> np.ndarray:
 
 
 def resolve_action_dist(log, policy) -> np.ndarray:
-    """The target policy as a validated (n, n_actions) or (n, n_actions, n_positions) array."""
+    """The target policy as a validated (n, n_actions) or (n, n_actions, n_positions) array.
+
+    On a log with several positions, (n, n_actions, 1) is the same distribution in every slot and
+    is returned as the (n, n_actions) target, which means exactly that.
+    """
     if hasattr(policy, "action_dist") and callable(policy.action_dist):
         dist = policy.action_dist(log)
     else:
@@ -65,8 +69,14 @@ def resolve_action_dist(log, policy) -> np.ndarray:
         n_pos = log.n_positions
         if n_pos is None and dist.shape[2] != 1:
             raise ValidationError("policy", f"has {dist.shape[2]} positions on axis 2 but the log has no position")
-        if n_pos is not None and dist.shape[2] != n_pos:
-            raise ValidationError("policy", f"must have {n_pos} positions on axis 2, got {dist.shape[2]}")
+        if n_pos is not None and n_pos > 1 and dist.shape[2] == 1:
+            # One slice on axis 2 means "the same distribution in every slot", which is what an
+            # (n, n_actions) target means for a log with positions (and how a (n, n_actions, 1) reward
+            # model is read): taken as that 2-D target, so both give identical results everywhere.
+            dist = dist[:, :, 0]
+        elif n_pos is not None and dist.shape[2] != n_pos:
+            raise ValidationError("policy", f"must have {n_pos} positions (or 1, the same in every slot) on axis 2, "
+                                  f"got {dist.shape[2]}")
     return check_distribution(dist, "policy", axis=1, tol=SUM_TOL)
 
 
@@ -158,6 +168,14 @@ def zero_support_share(inputs: OPEInputs) -> float:
     return float(np.mean(((pe > 0) & (pb <= 0)).any(axis=1)))
 
 
+def no_weight_message(cause: str, consequences: str, remedy: str) -> str:
+    """The diagnostics warning's text when every importance weight is 0 (no logged row gets weight);
+    shared by the discrete (:func:`diagnostics_message`) and the continuous-action evaluation."""
+    return (f"off-policy diagnostics: {cause}, so every importance weight is 0: the target has no support on the "
+            f"logged actions and importance-weighting estimators cannot estimate its value from this log "
+            f"({consequences}). {remedy}")
+
+
 def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_share: float) -> str | None:
     """The diagnostics warning's text from the weights' sums (None: nothing to report). Shared by the
     in-memory and the streamed evaluation (:mod:`workbench.scale`), which only has merged sums."""
@@ -165,12 +183,12 @@ def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_
         # Not a propensity problem and not fixed by self-normalising (snips / sndr divide by a mean
         # weight of 0): the log holds no row the target could have produced, so the checks below
         # would blame the wrong thing.
-        return ("off-policy diagnostics: the target policy gives probability 0 to the logged action (and slot) on "
-                "every row, so every importance weight is 0: the target has no support on the logged actions and "
-                "importance-weighting estimators cannot estimate its value from this log (ips reports 0 with a "
-                "zero-width interval, snips / sndr NaN, dr / switch-dr / dr-os only the reward model's "
-                "extrapolation). Evaluate a target that overlaps the logging policy, or log data with a policy that "
-                "explores the target's actions.")
+        return no_weight_message(
+            "the target policy gives probability 0 to the logged action (and slot) on every row",
+            "ips reports 0 with a zero-width interval, snips / sndr NaN, dr / switch-dr / dr-os only the reward "
+            "model's extrapolation",
+            "Evaluate a target that overlaps the logging policy, or log data with a policy that explores the target's "
+            "actions.")
     mean_w = sum_w / n
     ess = sum_w**2 / sum_w2 if sum_w2 > 0 else 0.0
     msgs = []
@@ -262,10 +280,22 @@ def _reward_range(inputs: OPEInputs, reward_range):
             return (0.0, 1.0)
         raise ValidationError("reward_range", "is needed for interval='bernstein' when rewards are not all 0/1",
                               hint="pass the a-priori (low, high) bounds of the reward, e.g. reward_range=(0, 5)")
+
+    def bound(v):
+        # check_real, not float(): float("0") and float(True) would accept a string or a boolean bound
+        try:
+            return check_real(v, "reward_range")
+        except ValidationError:
+            if isinstance(v, (float, np.floating)) and not math.isfinite(v):
+                return float(v)  # a number, refused below with the "finite" rule
+            raise ValidationError("reward_range", f"must be a pair of numbers (low, high), got {reward_range!r}") \
+                from None
+
     try:
-        lo, hi = (float(v) for v in reward_range)
+        lo, hi = reward_range
     except (TypeError, ValueError):
         raise ValidationError("reward_range", f"must be a pair of numbers (low, high), got {reward_range!r}") from None
+    lo, hi = bound(lo), bound(hi)
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         # an infinite bound makes the Bernstein half-width infinite: a vacuous "interval"
         raise ValidationError("reward_range", f"must be finite (low, high) with low < high, got {reward_range!r}")
@@ -289,9 +319,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     alpha = check_alpha(alpha)
     check_choice(interval, "interval", INTERVALS)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
-    ests = [make_estimator(e) for e in estimators]
-    if not ests:
-        raise ValidationError("estimators", "must name at least one estimator")
+    ests = [make_estimator(e) for e in estimator_specs(estimators)]
     # row -> unit numbers, once for all estimators (BCa's per-unit influence, bernstein's check)
     units, n_units = unit_index(ids) if ids is not None and interval in ("bca", "bernstein") else (None, None)
     if units is not None and interval == "bernstein" and n_units < units.size:
@@ -376,13 +404,16 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         Logged rounds (action, reward, propensity; optional context, position, behavior_dist,
         action_context, unit_id).
     policy : ndarray or policy object
-        The target: an (n, n_actions) action distribution, or (n, n_actions, n_positions) with one
+        The target: an (n, n_actions) action distribution (on a log with positions, the same in
+        every slot; (n, n_actions, 1) means the same), or (n, n_actions, n_positions) with one
         distribution per slot (weights are taken at the logged action *and* slot), or an object
         with ``action_dist(log)`` such as :class:`workbench.ope.SoftmaxPolicy`. Each distribution
         must sum to 1 within 1e-6.
     estimators : sequence of str or estimator objects
-        Names among "dm", "ips", "snips", "dr", "sndr", "switch-dr", "dr-os", "sg-ips", "mips", or
-        objects such as ``InverseProbabilityWeighting(clip=20)``. One output row each, in order.
+        Names among "dm", "ips", "snips", "dr", "sndr", "switch-dr", "dr-os", "sg-ips", "mips" (case
+        and surrounding blanks ignored), or objects such as ``InverseProbabilityWeighting(clip=20)``.
+        One output row each, in order. A single name or object counts as a list of one
+        (``"ips"`` is ``["ips"]``); None or an empty sequence raise a ValidationError.
     reward_model : scikit-learn estimator, ndarray or None
         For DM and the DR family. An estimator (regressor, or classifier whose expected reward is
         ``predict_proba @ classes_``) is fitted with ``n_folds``-fold cross-fitting, so no row is
@@ -455,21 +486,19 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
     """
     from ..scale.sources import is_tabular
 
+    specs = estimator_specs(estimators)  # None, [] or 3: a ValidationError naming estimators, not a TypeError
     if is_tabular(log):  # frames, chunks, Parquet, Dask: one streaming pass (workbench.scale)
         from ..scale import evaluate_tabular
 
-        return evaluate_tabular(log, policy, estimators, reward_model=reward_model, alpha=alpha,
+        return evaluate_tabular(log, policy, specs, reward_model=reward_model, alpha=alpha,
                                 n_bootstrap=n_bootstrap, interval=interval, random_state=random_state,
                                 resampling=resampling, reward_range=reward_range, n_folds=n_folds, warn=warn,
                                 **tabular)
     if tabular:
         raise ValidationError("evaluate_policy", f"unexpected keyword(s) {sorted(tabular)} for a BanditLog "
                               "(they name the columns of tabular logs)")
-    if isinstance(estimators, (str, OffPolicyEstimator)):
-        estimators = [estimators]
-    specs = list(estimators)
     ests = [make_estimator(e) for e in specs]
-    labels = [s.strip().lower() if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
+    labels = [estimator_key(s) if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
     n_folds = check_int(n_folds, "n_folds")
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
     if any(e.requires_behavior_dist for e in ests) and log.behavior_dist is None:

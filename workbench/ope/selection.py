@@ -24,7 +24,7 @@ from .._validation import (ValidationError, as_array, check_alpha, check_choice,
                            raise_if_any)
 from ..results import frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
-                         SwitchDR, make_estimator)
+                         SwitchDR, _check_lambda, make_estimator)
 from .evaluate import (OPEDiagnosticWarning, estimate_from_inputs, evaluate_policy, prepare_inputs, replicate_se,
                        resolve_action_dist, single_unit_message, unit_ids)
 
@@ -61,7 +61,10 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
         hi = float(w.max())
         lo = max(1.0, float(np.quantile(w, 0.1)))
         thresholds = [np.inf] + list(np.geomspace(hi, lo, n_thresholds - 1)) if hi > lo else [np.inf, lo]
-    ths = sorted((float(t) for t in thresholds), reverse=True)
+    if isinstance(thresholds, str) or not np.iterable(thresholds):
+        raise ValidationError("thresholds", f"must be a sequence of numbers, got {thresholds!r}")
+    # not float(t): it would accept "5" and True; inf (no threshold) is allowed, NaN and negatives are not
+    ths = sorted((_check_lambda(t, "thresholds", low=0.0) for t in thresholds), reverse=True)
     make = {"ips": lambda t: InverseProbabilityWeighting(clip=t), "dr": lambda t: DoublyRobust(clip=t),
             "switch-dr": lambda t: SwitchDR(lambda_=t),
             # DR-os shrinks more as lambda falls: lambda = inf is DR, 0 is DM.
@@ -126,6 +129,8 @@ def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.
     >>> res.path.shape[0]
     6
     """
+    if isinstance(family, (str, OffPolicyEstimator)) or not np.iterable(family):  # None: not a TypeError
+        raise ValidationError("family", f"must be a sequence of at least two estimators, got {family!r}")
     members = [make_estimator(e) for e in family]
     if len(members) < 2:
         raise ValidationError("family", "must hold at least two estimators, ordered from least to most biased")
@@ -221,6 +226,7 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     ['softmax', 'uniform']
     """
     alpha = check_alpha(alpha)
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)  # named as the caller knows it, not "n_replicates"
     check_choice(adjust, "adjust", ("none", "bonferroni"))
     if not isinstance(policies, Mapping) or len(policies) < 2:
         raise ValidationError("policies", "must be a mapping name -> policy with at least two entries")
