@@ -247,7 +247,9 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
     one_unit = is_single_unit(T.shape[0], ids)
     if one_unit:
         warnings.warn(single_unit_message(ids is not None), OPEDiagnosticWarning, stacklevel=3)
-    units = unit_index(ids)[0] if ids is not None and method == "bca" else None  # BCa: per-unit influence
+    units = None
+    if ids is not None and method == "bca":  # BCa: per-unit influence (the multinomial scheme numbered the units)
+        units = acc.units if acc.units is not None else unit_index(ids)[0]
     for e in estimators:
         comb = _COMBINE[e]
         # snips is 0 / 0 when no row gets weight (the target's kernel covers no logged action): NaN,

@@ -337,7 +337,9 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     offsets = np.concatenate([[0], np.cumsum(widths)])
     all_terms = np.hstack(blocks) if len(blocks) > 1 else blocks[0]
     rs = Resampling.make(n_bootstrap, scheme=resampling, random_state=random_state)
-    acc = ReplicateAccumulator(all_terms.shape[1], rs).add(all_terms, ids)
+    # the multinomial cluster bootstrap reuses the row -> unit numbers instead of sorting the ids again
+    acc = ReplicateAccumulator(all_terms.shape[1], rs).add(all_terms, ids,
+                                                          units=None if units is None else (units, n_units))
     means, rep_means = acc.means, acc.replicate_means
     # One row, or one unit: every resample holds the same data, so bootstrap intervals would have
     # width 0 (a false certainty). They are NaN instead, with a warning that says why.
