@@ -595,3 +595,15 @@ def test_benchmark_selection_checks_n_jobs():
     for n_jobs in (0, 1.5, "2"):  # joblib ValueError, silently one job, TypeError
         with pytest.raises(ValidationError, match="n_jobs"):
             benchmark_selection([("t", zoo)], ["random"], budgets=2, seeds=1, n_jobs=n_jobs)
+
+
+def test_trace_reprs_count_in_singular_and_plural():
+    from workbench.active import estimate_risk
+
+    rng = np.random.default_rng(0)
+    P = rng.dirichlet(np.ones(3), size=(1, 20))
+    y = rng.integers(0, 3, 20)
+    assert "1 model, 1 label of 20" in repr(select_model(P, y, 1, strategy="random", random_state=0))
+    assert "2 models, 3 labels of 20" in repr(select_model(np.concatenate([P, P]), y, 3, strategy="random",
+                                                           random_state=0))
+    assert "1 label of 20" in repr(estimate_risk(P[0], y, 1, random_state=0))

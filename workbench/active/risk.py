@@ -145,7 +145,8 @@ class RiskTrace:
 
     def __repr__(self) -> str:
         lvl = f"{100 * (1 - self.alpha):g}%"
-        return (f"RiskTrace({self.method}, {self.loss}, {self.budget} labels of {self.n_pool}: estimate "
+        m = self.budget
+        return (f"RiskTrace({self.method}, {self.loss}, {m} label{'s' * (m != 1)} of {self.n_pool}: estimate "
                 f"{self.estimates[-1]:.4g}, {lvl} CI [{self.ci_low[-1]:.4g}, {self.ci_high[-1]:.4g}] "
                 f"({self.interval_method}), max weight {np.max(self.weights):.3g})")
 
@@ -346,6 +347,9 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         needs ``predict_proba``. A ``random_state`` of None in it (or in a pipeline step) is
         set to an integer drawn from ``random_state``, so the same seed gives the same result.
     loss : {"zero_one", "cross_entropy"}
+        Cross-entropy is -log p(y), with p(y) clipped at 1e-12 (a loss of at most 27.6 per point), as
+        :func:`workbench.data.loss_matrix` computes the true risk, so a probability of exactly 0 for
+        the true class gives a large finite loss, not infinity.
     method : {"lure", "iid", "ase", "dr", "naive"}
         See the module docstring. "dr" is the one we recommend: unbiased like LURE, and with a
         zoo-average surrogate (re-calibrated as labels arrive) it beat LURE with the same surrogate

@@ -111,7 +111,8 @@ class SelectionTrace:
 
     def __repr__(self) -> str:
         pb = float(self.prob_best[-1, self.chosen[-1]])
-        return (f"SelectionTrace({self.strategy}, {len(self.model_names)} models, {self.budget} labels of "
+        H, m = len(self.model_names), self.budget
+        return (f"SelectionTrace({self.strategy}, {H} model{'s' * (H != 1)}, {m} label{'s' * (m != 1)} of "
                 f"{self.n_pool}: picks {self.final!r} with prob_best {pb:.3f}, "
                 f"{1e3 * self.seconds_per_step:.2f} ms/step)")
 
