@@ -460,3 +460,57 @@ def test_prediction_log_load_refuses_foreign_files(tmp_path):
     for name in "abcde":
         with pytest.raises(ValidationError, match="^path: "):
             PredictionLog.load(tmp_path / f"{name}.npz" if name != "a" else tmp_path / "a.npy")
+
+
+@pytest.mark.parametrize("field", ["a_min", "a_max"])
+@pytest.mark.parametrize("value", ["0", True, np.bool_(False), None, float("nan")])
+def test_continuous_log_action_bounds_are_not_parsed(field, value):
+    # float() used to accept "0" and True as bounds
+    from workbench.data import ContinuousBanditLog
+
+    bounds = {"a_min": 0, "a_max": 5, field: value}
+    with pytest.raises(ValidationError, match=rf"^{field}: must be a finite number, got "):
+        ContinuousBanditLog(action=[1.0, 2.5], reward=[0.0, 2.5], density=[0.2, 0.3], **bounds)
+    ok = ContinuousBanditLog(action=[1.0, 2.5], reward=[0.0, 2.5], density=[0.2, 0.3], a_min=np.int64(0),
+                             a_max=np.array(5.0))
+    assert (ok.a_min, ok.a_max) == (0.0, 5.0) and type(ok.a_min) is float and type(ok.a_max) is float
+
+
+def test_distribution_error_reports_the_bad_rows_worst_sum():
+    from workbench._validation import check_distribution
+
+    dist = np.full((3, 2, 3), 0.5)  # rows x actions x positions: every sum over actions is 1
+    dist[1, :, 2] = [0.5, 0.2]  # row 1 sums to 0.7 at position 2 only
+    dist[1, :, 1] = [0.5, 0.45]  # and to 0.95 at position 1: the worst of row 1 is 0.7
+    dist[2, :, 0] = [0.9, 0.9]
+    with pytest.raises(ValidationError, match=r"^dist: probabilities must sum to 1 over axis 1 .*2 of 3 rows break "
+                       r"the rule, first at row 1 \(value 0\.7\)"):
+        check_distribution(dist, "dist")
+    dist[1, :, 1] = [0.9, 0.4]  # now row 1 sums to 1.0, 1.3 and 0.7: the farthest from 1 is 1.3
+    with pytest.raises(ValidationError, match=r"first at row 1 \(value 1\.3\)"):
+        check_distribution(dist, "dist")
+
+
+@pytest.mark.parametrize("bad", [1.5, "2", 0, True, np.bool_(True), float("nan")])
+def test_parallel_runners_refuse_bad_n_jobs(bad):
+    from joblib import delayed
+
+    from workbench._parallel import check_n_jobs, run_delayed, run_tasks
+
+    with pytest.raises(ValidationError, match="^n_jobs: must be "):
+        run_delayed([delayed(abs)(-1)], n_jobs=bad, progress=False)
+    with pytest.raises(ValidationError, match="^n_jobs: must be "):
+        run_tasks([(abs, (-1,))], n_jobs=bad, progress=False)
+    with pytest.raises(ValidationError, match="^n_jobs: must be "):
+        check_n_jobs(bad)
+
+
+@pytest.mark.parametrize("good, expected", [(None, None), (1, 1), (-1, -1), (np.int64(2), 2), (2.0, 2)])
+def test_parallel_runners_accept_none_and_non_zero_integers(good, expected):
+    from joblib import delayed
+
+    from workbench._parallel import check_n_jobs, run_delayed, run_tasks
+
+    assert check_n_jobs(good) == expected
+    assert run_delayed([delayed(abs)(-1), delayed(abs)(-2)], n_jobs=good, progress=False) == [1, 2]
+    assert run_tasks([(abs, (-3,))], n_jobs=good, progress=False) == [3]

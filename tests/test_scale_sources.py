@@ -141,3 +141,58 @@ def test_a_non_parquet_file_in_a_directory_is_named(tmp_path):
     (tmp_path / "zz.txt").write_text("not a table")
     with pytest.raises(wb.ValidationError, match="zz.txt.*is not a Parquet file"):
         evaluate_tabular(tmp_path, PI, **KW)
+
+
+def test_text_action_reward_propensity_columns_name_the_first_global_row(tmp_path):
+    # A text (or dictionary-encoded text) column used to fail as a bare "object array", with no row;
+    # in a directory whose second file holds the reward as text, the row must be global (100, not 0)
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    df = _frame()
+    df.iloc[:100].to_parquet(tmp_path / "part-0.parquet")
+    second = pa.Table.from_pandas(df.iloc[100:], preserve_index=False)
+    i = second.schema.get_field_index("reward")
+    text = pa.array([f"{v:.3f}" for v in df["reward"].iloc[100:]]).dictionary_encode()
+    pq.write_table(second.set_column(i, "reward", text), tmp_path / "part-1.parquet")
+    first = f"{df['reward'].iloc[100]:.3f}"
+    # counts cover the chunk where the error was found (30 rows; the default chunk: the whole file's 140)
+    for kw, n_bad in (({"chunk_size": 30}, 30), ({"estimators": ["dr"], "reward_model": None}, 140)):  # dr: sampling
+        with pytest.raises(wb.ValidationError, match=r"^reward: must be numeric; column 'reward' has dtype category; "
+                           rf"{n_bad} rows break the rule, first at row 100 \(value '{first}'\)"):
+            evaluate_tabular(tmp_path, PI, **{**KW, **kw})
+    for col in ("action", "propensity"):
+        bad = df.astype({col: object})
+        bad.loc[130, col] = "x"
+        with pytest.raises(wb.ValidationError, match=rf"^{col}: must be numeric; column '{col}' has dtype object; "
+                           r"1 row breaks the rule, first at row 130 \(value 'x'\)"):
+            evaluate_tabular([df.iloc[:100], bad.iloc[100:]], PI, **KW)
+        # an object column holding only numbers is still refused (as in memory), as a whole
+        with pytest.raises(wb.ValidationError, match=rf"^{col}: must be numeric; column '{col}' has dtype object\. "):
+            evaluate_tabular([bad.iloc[:100], bad.iloc[100:]], PI, **KW)
+    with pytest.raises(wb.ValidationError, match=r"^action: must be numeric; column 'action' has dtype str; "
+                       r"240 of 240 rows break the rule, first at row 0 \(value '\d'\)"):
+        evaluate_tabular(df.astype({"action": str}), PI, **KW)
+    # a fractional action is refused by the reward model's sampling pass, not truncated by astype(int64)
+    with pytest.raises(wb.ValidationError, match=r"^action: must be integers.*first at row 7 \(value 1.5\)"):
+        evaluate_tabular(df.astype({"action": float}).assign(action=lambda d: d["action"].where(d.index != 7, 1.5)),
+                         PI, **{**KW, "estimators": ["dr"], "reward_model": None})
+
+
+def test_non_numeric_policy_column_names_the_first_row():
+    df = _frame()
+    bad = df.astype({"pi_1": object})
+    bad.loc[50, "pi_1"] = None
+    with pytest.raises(wb.ValidationError, match=r"^policy: must be numeric; column 'pi_1' has dtype object; "
+                       r"1 row breaks the rule, first at row 50\. "):
+        evaluate_tabular([df.iloc[:40], bad.iloc[40:]], PI, **KW)
+
+
+@pytest.mark.parametrize("bad", [1.5, "2", 0, True])
+def test_bad_n_jobs_is_refused_whatever_the_source(tmp_path, bad):
+    # a frame source reads sequentially and used to ignore n_jobs; Parquet passed 1.5 on to joblib
+    df = _frame()
+    df.to_parquet(tmp_path / "log.parquet")
+    for data in (df, tmp_path / "log.parquet"):
+        with pytest.raises(wb.ValidationError, match="^n_jobs: must be"):
+            evaluate_tabular(data, PI, n_jobs=bad, **KW)
+        with pytest.raises(wb.ValidationError, match="^n_jobs: must be"):
+            bootstrap_loss_matrix(data, columns=["reward"], n_resamples=50, n_jobs=bad)

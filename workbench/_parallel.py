@@ -6,12 +6,29 @@ from ``SeedSequence(seed).spawn(k)`` *before* dispatch, so results do not depend
 """
 from __future__ import annotations
 
+from ._validation import ValidationError, check_int
+
+
+def check_n_jobs(n_jobs):
+    """None or a non-zero integer (joblib's convention: -1 all cores, -2 all but one, ...).
+
+    Not 1.5 (joblib would run it as 1), "2" or True; 0 has no meaning. The rule of
+    ``workbench.active.benchmark``'s own check, applied here to every caller of :func:`run_delayed`.
+    """
+    if n_jobs is None:
+        return None
+    n_jobs = check_int(n_jobs, "n_jobs")
+    if n_jobs == 0:
+        raise ValidationError("n_jobs", "must be None or a non-zero integer (-1: all cores), got 0")
+    return n_jobs
+
 
 def run_delayed(jobs, n_jobs=None, progress: bool = True, desc: str | None = None) -> list:
     """Run ``joblib.delayed`` calls in order, with a tqdm.auto bar over finished calls."""
     from joblib import Parallel
     from tqdm.auto import tqdm
 
+    n_jobs = check_n_jobs(n_jobs)  # before any job is built or dispatched
     jobs = list(jobs)
     it = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     kw = {} if progress else {"disable": True}
@@ -26,4 +43,5 @@ def run_tasks(tasks, n_jobs=None, progress: bool = True, desc: str | None = None
     """
     from joblib import delayed
 
+    n_jobs = check_n_jobs(n_jobs)
     return run_delayed([delayed(fn)(*args) for fn, args in tasks], n_jobs=n_jobs, progress=progress, desc=desc)

@@ -151,9 +151,15 @@ def check_distribution(dist, field: str, axis: int = 1, tol: float = SUM_TOL) ->
         sums = dist @ np.ones(dist.shape[1])  # a BLAS matrix-vector product: ~5x faster than sum(axis=1)
     else:
         sums = dist.sum(axis=axis)
-    raise_if_any(np.abs(sums - 1.0) > tol, field,
-                 f"probabilities must sum to 1 over axis {axis} (tolerance {tol:g})", sums.reshape(sums.shape[0], -1)[:, 0]
-                 if sums.ndim > 1 else sums)
+    bad = np.abs(sums - 1.0) > tol
+    if bad.any():
+        values = sums
+        if sums.ndim > 1:
+            # a row holds several sums (one per position, for 3-D input): report the bad row's worst
+            # one, the farthest from 1, not the sum at position 0, which may well be 1.0
+            flat = sums.reshape(sums.shape[0], -1)
+            values = flat[np.arange(flat.shape[0]), np.abs(flat - 1.0).argmax(axis=1)]
+        raise_if_any(bad, field, f"probabilities must sum to 1 over axis {axis} (tolerance {tol:g})", values)
     return dist
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from .._validation import (ValidationError, as_array, check_finite, check_length, check_unit_ids, raise_if_any,
-                           readonly)
+from .._validation import (ValidationError, as_array, check_finite, check_length, check_real, check_unit_ids,
+                           raise_if_any, readonly)
 from ..results import frame_to_html
 from .logs import _index_rows
 
@@ -57,15 +57,8 @@ class ContinuousBanditLog:
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
-        for name in ("a_min", "a_max"):
-            v = getattr(self, name)
-            try:
-                v = float(v)
-            except (TypeError, ValueError):
-                raise ValidationError(name, f"must be a number, got {v!r}") from None
-            if not np.isfinite(v):
-                raise ValidationError(name, f"must be finite, got {v}")
-            set_(name, v)
+        for name in ("a_min", "a_max"):  # check_real, not float(): that would accept "0" and True
+            set_(name, check_real(getattr(self, name), name))
         if not self.a_min < self.a_max:
             raise ValidationError("a_max", f"must be greater than a_min, got [{self.a_min:g}, {self.a_max:g}]")
         action = check_finite(as_array(self.action, "action", ndim=1), "action")

@@ -24,6 +24,7 @@ from scipy import special
 
 from .. import _intervals
 from .._engine import Resampling
+from .._parallel import check_n_jobs
 from .._random import seed_key
 from .._validation import ValidationError, check_alpha, check_choice, check_finite, check_names
 from .reduce import CoMoments, TermReducer
@@ -118,6 +119,7 @@ class _WithIds:
 def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, groups=None, method="percentile",
                 pairs=None, chunk_size=None, n_jobs=None):
     """One pass over the loss columns of a tabular input; see :class:`StreamCore`."""
+    n_jobs = check_n_jobs(n_jobs)  # refused for every source, also those that read sequentially
     source = as_source(data, chunk_size=chunk_size)
     if groups is not None and not isinstance(groups, str):
         raise ValidationError("groups", f"must be the name of the cluster-id column for tabular data, got "

@@ -27,11 +27,12 @@ import pandas as pd
 from scipy import special
 
 from .._engine import Resampling, combine_gradient
+from .._parallel import check_n_jobs
 from .._validation import (SUM_TOL, ValidationError, check_alpha, check_choice, check_distribution, check_finite,
                            check_integer_in_range, check_probability, raise_if_any)
 from .reduce import TermReducer
 from .reward import RewardModel, make_reward_model
-from .sources import as_source, numeric_block
+from .sources import as_source, column_values, numeric_block
 
 _SIDE_SUM, _SIDE_MAX, _SIDE_MIN = "sum", "max", "min"
 
@@ -76,9 +77,10 @@ class _ChunkTerms:
     def inputs(self, chunk: pd.DataFrame, ids):
         ope, est_mod, ev = _ope()
         k = len(self.policy_cols)
-        a = check_integer_in_range(chunk[self.action].to_numpy(), "action", 0, k)
-        r = check_finite(chunk[self.reward].to_numpy(), "reward")
-        p = check_probability(chunk[self.propensity].to_numpy(), "propensity")
+        # column_values: a text column is refused with its first (global) row, not as a bare "object array"
+        a = check_integer_in_range(column_values(chunk, self.action, "action"), "action", 0, k)
+        r = check_finite(column_values(chunk, self.reward, "reward"), "reward")
+        p = check_probability(column_values(chunk, self.propensity, "propensity"), "propensity")
         pi = check_distribution(numeric_block(chunk, self.policy_cols, "policy", allow_bool=False), "policy", axis=1,
                                 tol=SUM_TOL)
         m = len(a)
@@ -247,6 +249,7 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
     """
     ope, est_mod, ev = _ope()
     alpha = check_alpha(alpha)
+    n_jobs = check_n_jobs(n_jobs)  # refused for every source, also those that read sequentially
     check_choice(interval, "interval", ev.INTERVALS)
     if resampling != "poisson":
         raise ValidationError("resampling", f"must be 'poisson' for tabular (chunked or distributed) logs, got "

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .._random import splitmix64, unit_keys
-from .._validation import ValidationError, check_finite
-from .sources import numeric_block
+from .._validation import ValidationError, check_finite, check_integer_in_range
+from .sources import column_values, numeric_block
 
 # Offsets mixed into the seed so the sampling / fold hashes are independent of the bootstrap weights.
 _SAMPLE_SALT = 0x5CA1AB1E
@@ -169,13 +169,13 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
                               "prediction columns / a fitted model")
     frac = min(1.0, float(sample_size) / max(n, 1))
     cols = list(dict.fromkeys([*context, action, reward] + ([unit_id] if unit_id else [])))
-    sample = source.sample(cols, _SampleTake(seed, frac))
+    sample = source.sample(cols, _SampleTake(seed, frac, action, reward, n_actions))
     if len(sample) < n_folds:
         raise ValidationError("reward_model_sample", f"selected {len(sample)} rows, fewer than n_folds={n_folds}",
                               hint="increase reward_model_sample")
     ids = sample.attrs["row_ids"]
     y = check_finite(numeric_block(sample, [reward], "reward")[:, 0], "reward")
-    a = sample[action].to_numpy().astype(np.int64)
+    a = check_integer_in_range(sample[action].to_numpy(), "action", 0, n_actions)  # checked in _SampleTake
     if model is None:
         from sklearn.linear_model import LogisticRegression, Ridge
 
@@ -204,8 +204,18 @@ def _fit(model, X, y, fold):
 
 
 class _SampleTake:
-    def __init__(self, seed, frac):
+    """Which rows of a chunk go to the reward model's sample. With ``action`` / ``reward`` given, those
+    columns of the whole chunk are checked first (the rules of the main pass), so a text, fractional or
+    out-of-range value is refused with its global row number rather than cast (``astype(int64)``
+    would truncate 1.5 and parse "1") or reported by its position in the sample."""
+
+    def __init__(self, seed, frac, action=None, reward=None, n_actions=None):
         self.seed, self.frac = seed, frac
+        self.action, self.reward, self.n_actions = action, reward, n_actions
 
     def __call__(self, chunk, ids):
+        if self.action is not None:
+            check_integer_in_range(column_values(chunk, self.action, "action"), "action", 0, self.n_actions)
+        if self.reward is not None:
+            check_finite(column_values(chunk, self.reward, "reward"), "reward")
         return hash_uniform(ids, self.seed, _SAMPLE_SALT) < self.frac

@@ -13,6 +13,7 @@ Only the columns a reducer asks for are read (Parquet and Dask prune the others)
 from __future__ import annotations
 
 import itertools
+import numbers
 import os
 import re
 from pathlib import Path
@@ -21,7 +22,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import ValidationError, check_columns, check_unit_ids
+from .._parallel import check_n_jobs
+from .._validation import ValidationError, check_columns, check_unit_ids, raise_if_any
 
 #: Rows per chunk when the caller does not say: large enough that per-chunk overhead is small,
 #: small enough that a chunk of a few dozen float64 columns stays far below 1 GiB.
@@ -140,18 +142,58 @@ def unit_ids(column: pd.Series, name: str) -> np.ndarray:
     return check_unit_ids(column, f"unit ids (column {name!r})")
 
 
+def _not_numbers(values, allow_bool: bool = True) -> np.ndarray:
+    """Mask of the elements that are not real numbers (text, None, pd.NA, other objects; booleans
+    too unless ``allow_bool``). Only called once a column was found to be non-numeric, to name its
+    bad rows, so the Python loop never runs on valid input."""
+    vals = np.asarray(values, dtype=object).ravel()
+
+    def ok(v):
+        if isinstance(v, (bool, np.bool_)):
+            return allow_bool
+        return isinstance(v, numbers.Real) and not pd.isna(v)  # NaN in a text column is a missing value
+
+    return ~np.fromiter((ok(v) for v in vals), bool, vals.size)
+
+
+def _refuse_column(column: pd.Series, name, field: str, allow_bool: bool = True) -> None:
+    """Raise the error for a non-numeric column: its dtype, how many rows do not hold a number and the
+    first of them (a chunk-level row, made global by :func:`_shift_error`)."""
+    rule = f"must be numeric; column {name!r} has dtype {column.dtype}"
+    hint = "Convert it explicitly (e.g. with pd.to_numeric) if it holds numbers"
+    values = column.to_numpy(dtype=object)
+    bad = _not_numbers(values, allow_bool)
+    raise_if_any(bad, field, rule, values, hint=hint)
+    # every value is a number, but the column's dtype is not numeric (object, categorical): refused
+    # as a whole, as the in-memory path refuses an object array
+    raise ValidationError(field, rule, hint=hint)
+
+
+def column_values(frame: pd.DataFrame, column: str, field: str) -> np.ndarray:
+    """One column as a numpy array (``Series.to_numpy()``, numeric dtypes unchanged), for the row checks
+    of :mod:`workbench._validation`.
+
+    A column that converts to an object array (text, a dictionary-encoded text column, mixed values)
+    is refused here, naming the column, how many rows hold no number and the first one; the generic
+    check would only say "object array", without a row.
+    """
+    values = frame[column].to_numpy()
+    if values.dtype.kind in "OUS":
+        _refuse_column(frame[column], column, field)
+    return values
+
+
 def numeric_block(frame: pd.DataFrame, columns: Sequence[str], field: str, allow_bool: bool = True) -> np.ndarray:
     """The columns as a float64 (m, k) array; a column that is not numeric is refused.
 
     ``to_numpy(dtype=float64)`` alone would parse strings such as "0.1" silently, where the
     in-memory path refuses them. ``allow_bool=False`` where the in-memory check refuses booleans
-    (probabilities).
+    (probabilities). The error names the column, how many rows hold no number and the first one.
     """
     for c in columns:
         dt = frame[c].dtype
         if not pd.api.types.is_numeric_dtype(dt) or (not allow_bool and pd.api.types.is_bool_dtype(dt)):
-            raise ValidationError(field, f"must be numeric; column {c!r} has dtype {dt}",
-                                  hint="Convert it explicitly (e.g. with pd.to_numeric) if it holds numbers")
+            _refuse_column(frame[c], c, field, allow_bool)
     return frame[list(columns)].to_numpy(dtype=np.float64)
 
 
@@ -410,6 +452,7 @@ class ParquetSource(Source):
         return self._partition_keys
 
     def reduce(self, reducer, *, unit_id=None, n_jobs=None):
+        n_jobs = check_n_jobs(n_jobs)
         cols = _needed(reducer, unit_id)
         _check_arrow(self.dataset, cols)
         files = self._files()
