@@ -350,3 +350,19 @@ def test_n_bootstrap_errors_name_n_bootstrap_in_every_entry_point():
     for call in calls:  # were reported as "n_replicates", a name the caller never used
         with pytest.raises(ValidationError, match="^n_bootstrap: must be an integer"):
             call()
+
+
+def test_streamed_reward_range_follows_the_in_memory_rule():
+    import pandas as pd
+
+    from workbench import ValidationError
+    from workbench.ope import evaluate_policy
+
+    frame = pd.DataFrame({"action": [0, 1, 0, 1], "reward": [1.0, 0.0, 1.0, 1.0], "propensity": [0.5] * 4,
+                          "p0": [0.5] * 4, "p1": [0.5] * 4, "b0": [0.5] * 4, "b1": [0.5] * 4})
+    kw = dict(estimators=[" IPS "], interval="bernstein", behavior=["b0", "b1"], warn=False)
+    for bad in [("0", "1"), (0, float("inf")), (True, 2), (1, 0)]:
+        with pytest.raises(ValidationError, match="reward_range"):
+            evaluate_policy(frame, ["p0", "p1"], reward_range=bad, **kw)
+    out = evaluate_policy(frame, ["p0", "p1"], reward_range=(0, 1), **kw)
+    assert out["estimator"].tolist() == ["ips"]

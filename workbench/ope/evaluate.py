@@ -273,14 +273,9 @@ def bernstein_interval(terms: np.ndarray, low: float, high: float, alpha: float)
     return max(low, m - half), min(high, m + half)
 
 
-def _reward_range(inputs: OPEInputs, reward_range):
-    r = inputs.reward
-    if reward_range is None:
-        if np.isin(r, (0.0, 1.0)).all():
-            return (0.0, 1.0)
-        raise ValidationError("reward_range", "is needed for interval='bernstein' when rewards are not all 0/1",
-                              hint="pass the a-priori (low, high) bounds of the reward, e.g. reward_range=(0, 5)")
-
+def check_reward_range(reward_range) -> tuple[float, float]:
+    """A priori reward bounds as finite floats (low, high) with low < high (the in-memory and the
+    streamed evaluation read them through this)."""
     def bound(v):
         # check_real, not float(): float("0") and float(True) would accept a string or a boolean bound
         try:
@@ -299,6 +294,18 @@ def _reward_range(inputs: OPEInputs, reward_range):
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         # an infinite bound makes the Bernstein half-width infinite: a vacuous "interval"
         raise ValidationError("reward_range", f"must be finite (low, high) with low < high, got {reward_range!r}")
+    return lo, hi
+
+
+def _reward_range(inputs: OPEInputs, reward_range):
+    r = inputs.reward
+    if reward_range is None:
+        if np.isin(r, (0.0, 1.0)).all():
+            return (0.0, 1.0)
+        raise ValidationError("reward_range", "is needed for interval='bernstein' when rewards are not all 0/1",
+                              hint="pass the a-priori (low, high) bounds of the reward, e.g. reward_range=(0, 5)")
+
+    lo, hi = check_reward_range(reward_range)
     bad = (r < lo) | (r > hi)
     if bad.any():
         from .._validation import raise_if_any

@@ -256,13 +256,9 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
                               f"{resampling!r}", hint="the multinomial bootstrap needs all rows in memory: build a "
                               "BanditLog for it")
     policy_cols = _policy_columns(policy)
-    if isinstance(estimators, (str, est_mod.OffPolicyEstimator)):
-        estimators = [estimators]
-    specs = list(estimators)
-    if not specs:
-        raise ValidationError("estimators", "must name at least one estimator")
+    specs = est_mod.estimator_specs(estimators)
     ests = [est_mod.make_estimator(e) for e in specs]
-    labels = [s.strip().lower() if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
+    labels = [est_mod.estimator_key(s) if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
     if any(e.requires_behavior_dist for e in ests) and behavior is None:
         bad = [lab for lab, e in zip(labels, ests) if e.requires_behavior_dist]
         raise ValidationError("behavior_dist", f"is required by {bad} but no behavior= columns were given",
@@ -270,10 +266,7 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
     if behavior is not None and len(behavior) != len(policy_cols):
         raise ValidationError("behavior", f"must name one column per action ({len(policy_cols)}), got {len(behavior)}")
     if reward_range is not None:
-        lo, hi = (float(v) for v in reward_range)
-        if not lo < hi:
-            raise ValidationError("reward_range", f"must be (low, high) with low < high, got {reward_range!r}")
-        reward_range = (lo, hi)
+        reward_range = ev.check_reward_range(reward_range)  # the in-memory rule: finite numbers, low < high
     if unit_id is not None and interval in ("bca", "bernstein"):
         # Both read per-row co-moments of the streamed terms: BCa's acceleration must skew over
         # the units resampled (a unit's rows may sit in several chunks), and the Bernstein bound
