@@ -24,3 +24,26 @@ def scipy_rng():
 
     name = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
     return lambda seed: {name: np.random.default_rng(seed)}
+
+
+@pytest.fixture(scope="session")
+def paired_exact_coverage():
+    """``paired_exact_coverage(n, p, interval)``: the exact coverage of a paired-difference interval
+    ``interval(b, c, n) -> (low, high)`` when n rows are (both right, A only, B only, both wrong) with
+    probabilities p: the multinomial mass of the (b, c) tables whose interval covers p12 - p21."""
+    import numpy as np
+    from scipy import stats
+
+    def coverage(n, p, interval):
+        p11, p12, p21, p22 = p
+        delta = p12 - p21
+        b, c = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+        ok = b + c <= n
+        b, c = b[ok], c[ok]
+        prob = stats.multinomial.pmf(np.column_stack([b, c, n - b - c]), n, [p12, p21, p11 + p22])
+        keep = prob > 1e-13  # the rest has total mass < 1e-9
+        hits = np.array([lo <= delta <= hi for lo, hi in (interval(int(bb), int(cc), n)
+                                                         for bb, cc in zip(b[keep], c[keep]))])
+        return float(np.sum(prob[keep] * hits))
+
+    return coverage

@@ -89,20 +89,6 @@ def test_tango_properties_and_api():
         paired_difference_interval([[40, 10], [5, 45]], method="bootstrap")
 
 
-def _exact_tango_coverage(n, p):
-    """Exact coverage of the 95% Tango interval when rows are (both right, A only, B only, both wrong) ~ p."""
-    p11, p12, p21, p22 = p
-    delta = p12 - p21
-    b, c = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
-    ok = b + c <= n
-    b, c = b[ok], c[ok]
-    prob = stats.multinomial.pmf(np.column_stack([b, c, n - b - c]), n, [p12, p21, p11 + p22])
-    keep = prob > 1e-13  # the rest has total mass < 1e-9
-    hits = np.array([lo <= delta <= hi for lo, hi in (_tango_interval(int(bb), int(cc), n, Z95)
-                                                     for bb, cc in zip(b[keep], c[keep]))])
-    return float(np.sum(prob[keep] * hits))
-
-
 def _simulated_coverage(n, p, method, R, rng):
     tables = rng.multinomial(n, p, size=R)
     delta = p[1] - p[2]
@@ -117,23 +103,24 @@ SCENARIOS = [[0.6, 0.15, 0.1, 0.15], [0.8, 0.05, 0.05, 0.1], [0.7, 0.2, 0.05, 0.
              [0.4, 0.3, 0.2, 0.1]]
 
 
-def _coverage_table(ns, R, seed):
+def _coverage_table(ns, R, seed, exact_coverage):
     rng = np.random.default_rng(seed)
+    tango = lambda b, c, n: _tango_interval(b, c, n, Z95)  # noqa: E731
     rows = []
     for n in ns:
         for p in SCENARIOS:
             rows.append({"n": n, "p (both, A only, B only, neither)": str(p),
-                         "tango (exact)": _exact_tango_coverage(n, p),
+                         "tango (exact)": exact_coverage(n, p, tango),
                          "newcombe (sim)": _simulated_coverage(n, p, "newcombe", R, rng),
                          "wald (sim)": _simulated_coverage(n, p, "wald", R, rng)})
     return pd.DataFrame(rows)
 
 
-def test_tango_exact_coverage_vs_newcombe():
+def test_tango_exact_coverage_vs_newcombe(paired_exact_coverage):
     # n = 30 and 60, five scenarios: exact Tango coverage, and Newcombe / Wald over R = 2000 tables
     # (MC band +-3.5 sqrt(.95 .05 / 2000) = +-0.017). Observed: Tango 0.941-0.971 (mean ~0.955),
     # Newcombe 0.947-0.99 (conservative with few discordant pairs), Wald 0.91-0.97.
-    table = _coverage_table((30, 60), R=2000, seed=0)
+    table = _coverage_table((30, 60), R=2000, seed=0, exact_coverage=paired_exact_coverage)
     print("\n" + table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     tango = table["tango (exact)"].to_numpy()
     # Asymptotic score interval: every scenario within 0.93-0.975, and close to 0.95 on average.
@@ -145,8 +132,8 @@ def test_tango_exact_coverage_vs_newcombe():
 
 
 @pytest.mark.slow
-def test_tango_exact_coverage_thorough():
-    table = _coverage_table((30, 100, 300), R=4000, seed=1)
+def test_tango_exact_coverage_thorough(paired_exact_coverage):
+    table = _coverage_table((30, 100, 300), R=4000, seed=1, exact_coverage=paired_exact_coverage)
     print("\n95% interval coverage for acc_A - acc_B\n"
           + table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     tango = table["tango (exact)"].to_numpy()

@@ -222,7 +222,8 @@ def test_cv_tests_run_folds_themselves(cancer):
 # ---------------------------------------------------------------- type-I error under a true null
 def test_type_one_error_of_two_algorithm_tests():
     # 1000 null data sets, alpha = 0.05. Band for a valid test: 0.05 +- 3.5 MC SE (+-0.024); the
-    # 5x2cv tests are known to be slightly conservative, so only their upper side is asserted.
+    # 5x2cv tests are known to be slightly conservative (Dietterich 1998; ~0.04 in references 2.10), so
+    # their lower side is relaxed to 0.015 (it still catches a test that never rejects).
     R = 1000
     a10, b10 = null_cv_scores(R, 100, 10, 10, random_state=2024)
     a52, b52 = null_cv_scores(R, 100, 2, 5, random_state=2025)
@@ -239,7 +240,7 @@ def test_type_one_error_of_two_algorithm_tests():
     print("type-I error at alpha=0.05 over", R, "null data sets:", rate)
     assert rate["naive"] > 0.35, rate  # the naive 10x10 t-test: ~0.5-0.6 false positives
     assert 0.026 <= rate["nb"] <= 0.074, rate
-    assert rate["t52"] <= 0.074 and rate["f52"] <= 0.074, rate
+    assert 0.015 <= rate["t52"] <= 0.074 and 0.015 <= rate["f52"] <= 0.074, rate
     # With rho = n_test / n and no ROPE, the Bayesian test's 97.5% decision IS the Nadeau-Bengio test.
     assert rej["bayes"] == rej["nb"]
 

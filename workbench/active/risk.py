@@ -221,9 +221,16 @@ class _Surrogate:
     def maybe_refit(self, n_labels, idx, y, schedule) -> bool:
         if self.estimator is None or n_labels not in schedule or len(np.unique(y)) < 2:
             return False
-        self.estimator.fit(self.features[idx], y)
+        try:
+            self.estimator.fit(self.features[idx], y)
+            fitted = self.estimator.predict_proba(self.features)
+        except ValueError as err:  # e.g. KNeighborsClassifier(5) on 2 labels: say which fit and what to change
+            raise ValidationError("surrogate", f"{self.kind} could not be fitted on the first {n_labels} acquired "
+                                  f"labels ({err})",
+                                  hint="refit it only once it can be fitted (refit_schedule=[...] with larger "
+                                       "label counts), or use a surrogate that fits on a few labels") from err
         p = np.zeros((self.features.shape[0], self.n_classes))
-        p[:, self.estimator.classes_.astype(int)] = self.estimator.predict_proba(self.features)
+        p[:, self.estimator.classes_.astype(int)] = fitted
         self.probs = p
         self.n_fits += 1
         return True
