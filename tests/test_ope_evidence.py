@@ -14,22 +14,7 @@ import pytest
 import workbench as wb
 from workbench.ope import DoublyRobust, InverseProbabilityWeighting, SelfNormalizedIPS, evaluate_policy
 
-P_X = np.array([0.3, 0.25, 0.2, 0.15, 0.1])
-Q = np.array([[0.10, 0.30, 0.50, 0.20],
-              [0.40, 0.20, 0.10, 0.60],
-              [0.05, 0.15, 0.35, 0.25],
-              [0.50, 0.45, 0.30, 0.10],
-              [0.20, 0.60, 0.40, 0.30]])
-PI_B = np.array([[0.4, 0.3, 0.2, 0.1],
-                 [0.1, 0.2, 0.3, 0.4],
-                 [0.25, 0.25, 0.25, 0.25],
-                 [0.6, 0.2, 0.1, 0.1],
-                 [0.1, 0.1, 0.1, 0.7]])
-PI_E = np.array([[0.05, 0.15, 0.7, 0.1],
-                 [0.1, 0.0, 0.1, 0.8],
-                 [0.0, 0.2, 0.6, 0.2],
-                 [0.7, 0.2, 0.1, 0.0],
-                 [0.1, 0.8, 0.05, 0.05]])
+from _discrete_env import P_X, PI_B, PI_E, Q  # tests/ is on sys.path (pytest prepends it)
 TRUTH = float(P_X @ (PI_E * Q).sum(axis=1))
 
 
