@@ -239,3 +239,45 @@ def test_mc_band_refuses_a_level_outside_0_1(args, field):
     """A level outside [0, 1] gave a NaN width, which max / min turned into the band (0, 1): every share passed."""
     with pytest.raises(ValidationError, match=f"^{field}: must be"):
         mc_band(*args)
+
+
+def test_an_infinite_end_point_is_a_defined_interval_not_an_undefined_miss():
+    """Studentized intervals keep t* = +-inf, so (-inf, x] is a real one-sided interval: it covers
+    any truth <= x. It was counted as undefined (a miss), which put studentized coverage of a
+    Bernoulli(0.9) mean at n = 8 near 0 while half of its intervals covered."""
+    def one_sided(data, statistic, alpha, seed):
+        return -np.inf, 10.0  # covers the truth 1.0 every time
+
+    def unbounded(data, statistic, alpha, seed):
+        return -np.inf, np.inf
+
+    def undefined(data, statistic, alpha, seed):
+        return np.nan, 10.0
+
+    cov = interval_coverage(["normal-mean"], methods=[one_sided, unbounded, undefined], n=10, n_replicates=20,
+                            n_resamples=9, progress=False).set_index("method")
+    assert cov.loc["one_sided", "coverage"] == 1.0 and cov.loc["one_sided", "n_undefined"] == 0
+    assert cov.loc["unbounded", "coverage"] == 1.0 and cov.loc["unbounded", "mean_width"] == np.inf
+    assert cov.loc["undefined", "coverage"] == 0.0 and cov.loc["undefined", "n_undefined"] == 20
+    assert np.isnan(cov.loc["undefined", "mean_width"])
+    from workbench.validity import _coverage_row_vec
+
+    row = _coverage_row_vec(np.array([-np.inf, 0.0, np.nan]), np.array([1.0, np.inf, 1.0]), np.array([0.5] * 3),
+                            0.95)
+    assert row["coverage"] == 2 / 3 and row["n_undefined"] == 1 and row["mean_width"] == np.inf
+
+
+def test_coverage_table_names_a_missing_column_refuses_repeated_cells_and_marks_only_shares():
+    from workbench.validity import coverage_table
+
+    a = interval_coverage(["normal-mean"], methods=["percentile", "bca"], n=(20, 30), n_replicates=20,
+                          n_resamples=29, progress=False)
+    # an unknown index column made a nonsense one-column table instead of an error
+    with pytest.raises(ValidationError, match=r"^frame: unknown column name\(s\) \['scen'\]"):
+        coverage_table(a, index="scen")
+    # index="scenario" alone: two n per (scenario, method); pivot_table kept the first silently
+    with pytest.raises(ValidationError, match=r"^frame: must have one row per \(scenario, method\).*2 of 4 rows"):
+        coverage_table(a, index="scenario")
+    widths = coverage_table(a, value="mean_width")  # widths are not shares: no band marks
+    assert not widths.stack().str.contains("[▼▲]").any()
+    assert coverage_table(a).shape == (2, 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._validation import ValidationError
+from ._validation import ValidationError, check_columns, check_finite
 
 PALETTE = ["#1f5a96", "#c8553d", "#2a9d8f", "#e9c46a", "#6d597a", "#8d99ae", "#f4a261", "#264653"]
 
@@ -17,23 +17,71 @@ def _ax(ax, figsize=(6, 4)):
     return ax
 
 
+def _frame(frame, columns, field: str = "frame", what: str = "to plot") -> None:
+    """A DataFrame with rows and every needed column (checked before a figure is opened)."""
+    if not isinstance(frame, pd.DataFrame):
+        raise ValidationError(field, f"must be a pandas DataFrame, got {type(frame).__name__}")
+    check_columns(frame, [c for c in dict.fromkeys(columns) if c is not None], field)
+    if len(frame) == 0:
+        raise ValidationError(field, f"has no rows {what}")
+
+
+def _view(*arrays, pad: float = 0.05):
+    """(low, high) of the finite values with a margin; None when there is none."""
+    vals = np.concatenate([np.asarray(a, float).ravel() for a in arrays])
+    vals = vals[np.isfinite(vals)]
+    if not vals.size:
+        return None
+    a, b = float(vals.min()), float(vals.max())
+    m = pad * (b - a) if b > a else pad * max(abs(a), 1.0)
+    return a - m, b + m
+
+
+def _clip_band(low, high, value, reference=None, pad: float = 0.08):
+    """Interval ends with +-inf replaced by the edge of the finite view (None when nothing is infinite).
+
+    Returns ``(low, high, (edge_low, edge_high))``; NaN stays NaN (nothing is drawn for it).
+    """
+    low, high = np.asarray(low, float), np.asarray(high, float)
+    if not (np.isinf(low).any() or np.isinf(high).any()):
+        return low, high, None
+    view = _view(low, high, value, [] if reference is None else [reference], pad=pad) or (0.0, 1.0)
+    return np.clip(low, *view), np.clip(high, *view), view
+
+
 def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "value", low: str = "ci_low",
                 high: str = "ci_high", reference: float | None = None, reference_label: str = "truth", ax=None,
                 title: str | None = None):
     """Point estimates with interval bars, one row per entry of ``frame`` (e.g. ``evaluate_policy`` output).
 
     ``reference`` draws a vertical line (a known truth or an on-policy value).
+
+    Undefined and unbounded intervals are drawn, not dropped: an infinite end (a studentized
+    interval can be (-inf, x]) runs to the edge of the plot and ends in an arrow (``<`` or ``>``);
+    a row whose estimate is NaN is labelled "(undefined)", one whose interval has a NaN end
+    "(no interval)".
     """
-    if len(frame) == 0:
-        raise ValidationError("frame", "has no rows to plot")
+    _frame(frame, [label, value, low, high])
     ax = _ax(ax, figsize=(6, 0.45 * len(frame) + 1.2))
     y = np.arange(len(frame))[::-1]
     v = frame[value].to_numpy(float)
+    lo, hi = frame[low].to_numpy(float), frame[high].to_numpy(float)
+    # matplotlib silently leaves out a segment with an infinite end: clip it to the view and mark it
+    lo_d, hi_d, view = _clip_band(lo, hi, v, reference)
     # the interval from its own ends, not as error bars around the point: an interval may exclude its
     # point estimate (BCa, or by rounding), and matplotlib refuses negative error bars
-    ax.hlines(y, frame[low].to_numpy(float), frame[high].to_numpy(float), color=PALETTE[0], lw=1.5)
+    ax.hlines(y, lo_d, hi_d, color=PALETTE[0], lw=1.5)
+    if view is not None:
+        left, right = np.isneginf(lo) | np.isneginf(hi), np.isposinf(hi) | np.isposinf(lo)
+        ax.plot(np.full(left.sum(), view[0]), y[left], "<", color=PALETTE[0], ms=7)
+        ax.plot(np.full(right.sum(), view[1]), y[right], ">", color=PALETTE[0], ms=7)
+        v = np.clip(v, *view)
+        w = view[1] - view[0]
+        ax.set_xlim(view[0] - 0.03 * w, view[1] + 0.03 * w)
     ax.plot(v, y, "o", color=PALETTE[0])
-    ax.set_yticks(y, frame[label].astype(str))
+    names = frame[label].astype(str).to_numpy(object)
+    note = np.where(np.isnan(v), " (undefined)", np.where(np.isnan(lo) | np.isnan(hi), " (no interval)", ""))
+    ax.set_yticks(y, [f"{n}{m}" for n, m in zip(names, note)])
     if reference is not None:
         ax.axvline(reference, color=PALETTE[1], ls="--", lw=1, label=reference_label)
         ax.legend(loc="best", frameon=False)
@@ -48,6 +96,8 @@ def weight_histogram(weights, bins: int = 50, ax=None, log: bool = True, title: 
     w = np.asarray(weights, dtype=float).ravel()
     if w.size == 0:
         raise ValidationError("weights", "is empty: nothing to plot")
+    # NaN was left out of the bars but made the marked mean NaN; inf broke matplotlib's bin range
+    w = check_finite(w, "weights")
     ax = _ax(ax)
     ax.hist(w, bins=bins, color=PALETTE[0], alpha=0.8, log=log)
     ax.axvline(w.mean(), color=PALETTE[1], ls="--", lw=1, label=f"mean {w.mean():.3g}")
@@ -63,14 +113,28 @@ def weight_histogram(weights, bins: int = 50, ax=None, log: bool = True, title: 
 def budget_curve(frame: pd.DataFrame, x: str = "labels", y: str = "value", hue: str = "strategy",
                  low: str | None = None, high: str | None = None, reference: float | None = None, ax=None,
                  ylabel: str | None = None, title: str | None = None):
-    """Label-budget curves: one line per ``hue`` group, with an optional band between ``low`` and ``high``."""
+    """Label-budget curves: one line per ``hue`` group, with an optional band between ``low`` and ``high``.
+
+    A NaN band end leaves a gap in the band; an infinite one runs to the edge of the plot (whose
+    y-range is then that of the finite values).
+    """
+    if (low is None) != (high is None):
+        raise ValidationError("low" if low is None else "high", "a band needs both low= and high=")
+    _frame(frame, [x, y, hue, low, high])
     ax = _ax(ax)
-    for i, (name, g) in enumerate(frame.groupby(hue, sort=False)):
-        g = g.sort_values(x)
+    f, view = frame.reset_index(drop=True), None
+    if low is not None:
+        band_lo, band_hi, view = _clip_band(f[low], f[high], f[y], reference)
+        f = f.assign(_band_lo=band_lo, _band_hi=band_hi)
+    # dropna=False: rows whose hue is missing are a line of their own ("nan"), not silently dropped
+    for i, (name, g) in enumerate(f.groupby(hue, sort=False, dropna=False)):
+        g = g.sort_values(x, kind="stable")
         color = PALETTE[i % len(PALETTE)]
         ax.plot(g[x], g[y], color=color, label=str(name))
-        if low and high:
-            ax.fill_between(g[x], g[low], g[high], color=color, alpha=0.15, lw=0)
+        if low is not None:
+            ax.fill_between(g[x], g["_band_lo"], g["_band_hi"], color=color, alpha=0.15, lw=0)
+    if view is not None:
+        ax.set_ylim(*view)
     if reference is not None:
         ax.axhline(reference, color="k", ls="--", lw=1)
     ax.set_xlabel(x)
@@ -96,6 +160,8 @@ def _cd_cliques(names, ranks, cd=None, pairwise=None):
                 sig[pos[a], pos[b]] = sig[pos[b], pos[a]] = bool(s)
     elif cd is not None and np.isfinite(cd):
         sig = np.abs(ranks[:, None] - ranks[None, :]) > cd
+    elif cd is None or np.isnan(cd):
+        return []  # no test given: joining every model would claim "not significantly different"
     cliques = []
     for i in range(k):
         j = i
@@ -116,6 +182,8 @@ def critical_difference_diagram(result=None, *, mean_ranks=None, cd: float | Non
     ``mean_ranks`` (Series or mapping name -> mean rank) with ``cd`` and/or a ``pairwise`` frame
     (columns a, b, significant). Drawn by hand with matplotlib: scikit-posthocs' version needs a
     significance matrix, does not draw the CD bar and would add seaborn to our dependencies.
+    With ``mean_ranks`` but neither ``cd`` nor ``pairwise`` no bar is drawn (there is no test to
+    say which models are indistinguishable); ``cd=inf`` joins them all.
     """
     if result is not None:
         mr = result.mean_ranks
@@ -131,6 +199,12 @@ def critical_difference_diagram(result=None, *, mean_ranks=None, cd: float | Non
         raise ValidationError("mean_ranks", "pass a RankTestResult or mean_ranks=")
     if len(names) == 0:
         raise ValidationError("mean_ranks", "is empty: no algorithm to plot")
+    from ._validation import raise_if_any
+
+    raise_if_any(~np.isfinite(ranks), "mean_ranks", "must be finite (no NaN or inf)", ranks)
+    if cd is not None and not (cd >= 0):  # NaN is allowed: "no CD" (Holm-Wilcoxon results carry one)
+        if not np.isnan(cd):
+            raise ValidationError("cd", f"must be >= 0, got {cd}")
     order = np.argsort(ranks, kind="stable")
     names = [names[i] for i in order]
     ranks = ranks[order]
@@ -177,7 +251,11 @@ def identification_curve(curves: pd.DataFrame, y: str = "p_best", task: str | No
     ``curves`` is ``benchmark_selection(...).curves``; ``y`` is "p_best" or "p_within_1pt".
     A dotted line marks ``level`` (90%).
     """
+    _frame(curves, ["labels", "strategy", y, f"{y}_se", None if task is None else "task"], "curves")
     f = curves if task is None else curves[curves["task"] == task]
+    if len(f) == 0:  # an empty plot would look like a strategy that never finds the best model
+        raise ValidationError("task", f"has no rows in curves: got {task!r}, the tasks are "
+                                      f"{list(dict.fromkeys(curves['task']))}")
     se = f[f"{y}_se"]
     f = f.assign(_lo=(f[y] - 2 * se).clip(0, 1), _hi=(f[y] + 2 * se).clip(0, 1))
     ax = budget_curve(f, x="labels", y=y, hue="strategy", low="_lo", high="_hi", ax=ax,
@@ -188,13 +266,26 @@ def identification_curve(curves: pd.DataFrame, y: str = "p_best", task: str | No
 
 
 def risk_trace_plot(traces, truth: float | None = None, ax=None, title: str | None = None):
-    """Running risk estimates with their intervals, one line per trace (``estimate_risk`` results)."""
+    """Running risk estimates with their intervals, one line per trace (``estimate_risk`` results).
+
+    A NaN interval end leaves a gap in the band; an infinite one runs to the edge of the plot.
+    """
+    traces = list(traces)
+    if not traces:
+        raise ValidationError("traces", "is empty: nothing to plot")
+    lows = [np.asarray(t.ci_low, float) for t in traces]
+    highs = [np.asarray(t.ci_high, float) for t in traces]
+    ests = [np.asarray(t.estimates, float) for t in traces]
+    _, _, view = _clip_band(np.concatenate(lows), np.concatenate(highs), np.concatenate(ests), truth)
     ax = _ax(ax)
     for i, t in enumerate(traces):
         color = PALETTE[i % len(PALETTE)]
         m = np.arange(1, t.budget + 1)
-        ax.plot(m, t.estimates, color=color, label=t.method)
-        ax.fill_between(m, t.ci_low, t.ci_high, color=color, alpha=0.15, lw=0)
+        ax.plot(m, ests[i], color=color, label=t.method)
+        lo, hi = (lows[i], highs[i]) if view is None else (np.clip(lows[i], *view), np.clip(highs[i], *view))
+        ax.fill_between(m, lo, hi, color=color, alpha=0.15, lw=0)
+    if view is not None:
+        ax.set_ylim(*view)
     if truth is not None:
         ax.axhline(truth, color="k", ls="--", lw=1, label="true risk")
     ax.set_xlabel("labels")
@@ -218,6 +309,8 @@ def coverage_plot(frame: pd.DataFrame, ax=None, by: str = "method", label=("scen
     nominal level (dashed). Filled markers lie inside the band, hollow ones outside.
     """
     label = [label] if isinstance(label, str) else list(label)
+    _frame(frame, [*label, by, "coverage", "band_low", "band_high", "within_band", "level"])
+    frame = frame.reset_index(drop=True)  # frames joined with pd.concat repeat index labels
     groups = list(dict.fromkeys(map(tuple, frame[label].astype(str).to_numpy())))
     keys = list(dict.fromkeys(frame[by].astype(str)))
     ax = _ax(ax, figsize=(7, 0.38 * len(groups) + 1.4))
@@ -260,6 +353,7 @@ def type1_plot(frame: pd.DataFrame, ax=None, log: bool = False, title: str | Non
     alpha (dashed). Red bars are liberal (above the band: false discoveries), grey ones
     conservative (below: safe but less power), blue ones within the band.
     """
+    _frame(frame, ["test", "rejection_rate", "mc_se", "band_low", "band_high", "nominal", "n_datasets"])
     ax = _ax(ax, figsize=(7, 0.36 * len(frame) + 1.2))
     y = np.arange(len(frame))[::-1]
     colors = {"liberal": PALETTE[1], "ok": PALETTE[0], "conservative": PALETTE[5]}

@@ -109,8 +109,14 @@ class Estimate:
 
 
 def frame_to_html(frame: pd.DataFrame, caption: str | None = None) -> str:
-    """A plain, escaped HTML table (no JavaScript), suitable for notebooks and offline reports."""
-    body = frame.to_html(index=False, float_format=lambda v: f"{v:.6g}", escape=True, border=0)
+    """A plain, escaped HTML table (no JavaScript), suitable for notebooks and offline reports.
+
+    The index is shown unless it is plain row numbers (unnamed integers): the row labels of a
+    pivot table or of a frame indexed by name are data, not to be dropped.
+    """
+    idx = frame.index
+    row_numbers = (idx.nlevels == 1 and idx.name is None and pd.api.types.is_integer_dtype(idx.dtype))
+    body = frame.to_html(index=not row_numbers, float_format=lambda v: f"{v:.6g}", escape=True, border=0)
     if caption:
         body = f"<p><b>{html.escape(caption)}</b></p>" + body
     return body

@@ -100,7 +100,9 @@ def _coverage_row(lo, hi, truth, level, closed):
     """Coverage summary of R intervals (lo, hi arrays) for one truth."""
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
     R = lo.size
-    defined = np.isfinite(lo) & np.isfinite(hi)
+    # NaN = no interval. An infinite end point is a real (one-sided or unbounded) interval: the
+    # studentized method keeps t* = +-inf, so (-inf, x] covers every truth <= x.
+    defined = ~np.isnan(lo) & ~np.isnan(hi)
     if closed:
         below, above = hi < truth, lo > truth  # truth above / below the interval
     else:
@@ -434,7 +436,9 @@ def interval_coverage(scenarios=None, methods=("percentile", "basic", "bca", "st
         (above: conservative, e.g. a finite-sample bound). ``miss_low`` /
         ``miss_high``: share of intervals lying entirely below / above the truth (lopsided misses
         reveal skewness the method does not handle). ``n_undefined``: intervals that could not be
-        computed (counted as misses).
+        computed (a NaN end point; counted as misses). An infinite end point (a studentized
+        interval can be (-inf, x]) is a defined interval that covers everything on that side;
+        ``mean_width`` is then inf.
 
     Notes
     -----
@@ -485,7 +489,8 @@ def coverage_table(frame: pd.DataFrame, index=("scenario", "n"), columns: str = 
     """A readable pivot of a coverage frame: 3 decimals, marked when outside the band.
 
     ``▼`` marks a value below its band (the interval undercovers: too optimistic), ``▲`` above
-    (conservative). Rows and columns keep the order of ``frame``.
+    (conservative); only shares (``value`` "coverage" or "rejection_rate") are marked. Rows and
+    columns keep the order of ``frame``, which must have one row per (``index``, ``columns``) cell.
 
     Examples
     --------
@@ -495,8 +500,20 @@ def coverage_table(frame: pd.DataFrame, index=("scenario", "n"), columns: str = 
     >>> coverage_table(cov).shape
     (1, 1)
     """
+    from ._validation import check_columns, raise_if_any
+
     index = [index] if isinstance(index, str) else list(index)
-    mark = np.where(frame[value] < frame["band_low"], " ▼", np.where(frame[value] > frame["band_high"], " ▲", ""))
+    # the band is a band for a share: comparing a width (value="mean_width") with it marked nonsense
+    shares = value in ("coverage", "rejection_rate")
+    check_columns(frame, index + [columns, value] + (["band_low", "band_high"] if shares else []), "frame")
+    # pivot_table keeps the first of repeated cells: the others would vanish from the table silently
+    raise_if_any(frame.duplicated(index + [columns]).to_numpy(), "frame",
+                 f"must have one row per ({', '.join(index + [columns])}); repeated cells would be dropped "
+                 f"(pass more index columns)", frame[columns].to_numpy())
+    if shares:
+        mark = np.where(frame[value] < frame["band_low"], " ▼", np.where(frame[value] > frame["band_high"], " ▲", ""))
+    else:
+        mark = np.full(len(frame), "")
     cells = frame.assign(_cell=[f"{v:.3f}{m}" for v, m in zip(frame[value], mark)])
     return cells.pivot_table(index=index, columns=columns, values="_cell", aggfunc="first", sort=False)
 
@@ -653,7 +670,8 @@ def _coverage_row_vec(lo, hi, truths, level):
     """_coverage_row with one truth per replicate (closed intervals)."""
     row = _coverage_row(lo - truths, hi - truths, 0.0, level, True)
     row["truth"] = float(np.mean(truths))
-    row["mean_width"] = float(np.nanmean(hi - lo)) if np.isfinite(hi - lo).any() else float("nan")
+    defined = ~np.isnan(lo) & ~np.isnan(hi)  # as in _coverage_row: an infinite width is a width
+    row["mean_width"] = float(np.mean((hi - lo)[defined])) if defined.any() else float("nan")
     return row
 
 
