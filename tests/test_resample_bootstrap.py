@@ -425,3 +425,13 @@ def test_n_resamples_follows_the_package_integer_rule():
             bootstrap_ci(x, n_resamples=bad, random_state=0)
     with pytest.raises(ValidationError, match="n_resamples: must be an integer"):
         compare_models(np.c_[x, x[::-1]], n_resamples=2.5, random_state=0)
+
+
+def test_bootstrap_result_html_shows_a_statistic_name_as_written():
+    from workbench.resample import bootstrap_ci
+
+    res = bootstrap_ci(np.arange(10.0), lambda x, axis=-1: np.mean(x, axis=axis), n_resamples=50, random_state=0)
+    import dataclasses
+
+    html = dataclasses.replace(res, statistic="&lt; mean")._repr_html_()
+    assert "&amp;lt; mean" in html  # escaped once: displays "&lt; mean", not "<"

@@ -21,7 +21,6 @@ traffic per column, and O(n^2) for the jackknife that its BCa interval needs).
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -127,7 +126,7 @@ class BootstrapResult:
     def _repr_html_(self) -> str:
         cap = (f"{100 * (1 - self.alpha):g}% {self.method} bootstrap interval of the {self.statistic} "
                f"({self.n_resamples} {self.resampling} resamples, seed {self.seed})")
-        return frame_to_html(self.to_frame(), caption=html.unescape(cap))
+        return frame_to_html(self.to_frame(), caption=cap)  # frame_to_html escapes it
 
 
 # --------------------------------------------------------------------------------------------
