@@ -434,4 +434,4 @@ def test_bootstrap_result_html_shows_a_statistic_name_as_written():
     import dataclasses
 
     html = dataclasses.replace(res, statistic="&lt; mean")._repr_html_()
-    assert "&amp;lt; mean" in html  # escaped once: displays "&lt; mean", not "<"
+    assert "interval of the &amp;lt; mean (" in html  # the caption escaped once: displays "&lt; mean", not "< mean"
