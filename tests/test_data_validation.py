@@ -514,3 +514,13 @@ def test_parallel_runners_accept_none_and_non_zero_integers(good, expected):
     assert check_n_jobs(good) == expected
     assert run_delayed([delayed(abs)(-1), delayed(abs)(-2)], n_jobs=good, progress=False) == [1, 2]
     assert run_tasks([(abs, (-3,))], n_jobs=good, progress=False) == [3]
+
+
+def test_progress_bars_follow_tqdm_disable(monkeypatch):
+    # the report runner sets TQDM_DISABLE=1; tqdm.auto's notebook widget ignores it, so the package checks it
+    from workbench._parallel import progress_enabled
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    assert progress_enabled(True) and not progress_enabled(False)
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert not progress_enabled(True)

@@ -31,8 +31,16 @@ def run_delayed(jobs, n_jobs=None, progress: bool = True, desc: str | None = Non
     n_jobs = check_n_jobs(n_jobs)  # before any job is built or dispatched
     jobs = list(jobs)
     it = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    kw = {} if progress else {"disable": True}
-    return list(tqdm(it, total=len(jobs), desc=desc, leave=False, **kw))
+    return list(tqdm(it, total=len(jobs), desc=desc, leave=False, disable=not progress_enabled(progress)))
+
+
+def progress_enabled(progress: bool = True) -> bool:
+    """Whether to show a progress bar: ``progress``, unless the ``TQDM_DISABLE`` environment variable is
+    set (the report runner sets it for offline HTML). Checked here because tqdm.auto's notebook
+    widget ignores that variable and would leave frozen "0%" bars in the reports."""
+    import os
+
+    return bool(progress) and os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("1", "true", "yes")
 
 
 def run_tasks(tasks, n_jobs=None, progress: bool = True, desc: str | None = None) -> list:

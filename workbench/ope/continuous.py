@@ -488,6 +488,7 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
     """
     from tqdm.auto import tqdm
 
+    from .._parallel import progress_enabled
     from .._random import spawn_seeds
 
     hs = list(_check_bandwidths(bandwidths, kernel, boundary))
@@ -498,7 +499,7 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
     err_h = np.empty((R, len(hs)))
     truth_v = np.empty(R)
     seeds = spawn_seeds(random_state, R)
-    for r in tqdm(range(R), disable=not progress, desc="replicates"):  # Monte Carlo replicates
+    for r in tqdm(range(R), disable=not progress_enabled(progress), desc="replicates"):  # Monte Carlo replicates
         log, truth = simulate(np.random.default_rng(seeds[r]))
         log = _check_log(log)
         c = _target_centers(log, target(log, truth))

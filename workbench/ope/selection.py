@@ -19,6 +19,7 @@ import pandas as pd
 
 from .._engine import ReplicateAccumulator, Resampling, is_single_unit
 from .._intervals import percentile_interval
+from .._parallel import run_delayed
 from .._random import seed_key, spawn_seeds
 from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int, check_real,
                            raise_if_any)
@@ -337,6 +338,15 @@ class EstimatorBenchmark:
 
 
 def _one_replicate(simulate, policy, estimators, reward_model, alpha, n_bootstrap, interval, seed, rep):
+    # Each replicate fits small reward models; multi-threaded BLAS / OpenMP only adds synchronisation
+    # there (about 14x the wall time on 2 busy cores, which timed out case study 04), so one thread.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _replicate_frame(simulate, policy, estimators, reward_model, alpha, n_bootstrap, interval, seed, rep)
+
+
+def _replicate_frame(simulate, policy, estimators, reward_model, alpha, n_bootstrap, interval, seed, rep):
     log, truth = simulate(seed)
     dist = resolve_action_dist(log, policy(log) if callable(policy) and not hasattr(policy, "action_dist")
                                else policy)
@@ -383,17 +393,10 @@ def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "s
     seeds = spawn_seeds(random_state, n_replicates)
     args = [(simulate, policy, list(estimators), reward_model, alpha, n_bootstrap, interval, s, r)
             for r, s in enumerate(seeds)]
-    if n_jobs == 1:
-        it = args
-        if progress:
-            from tqdm.auto import tqdm
+    from joblib import delayed
 
-            it = tqdm(args, desc="replicates")
-        parts = [_one_replicate(*a) for a in it]
-    else:
-        from joblib import Parallel, delayed
-
-        parts = Parallel(n_jobs=n_jobs)(delayed(_one_replicate)(*a) for a in args)
+    parts = run_delayed((delayed(_one_replicate)(*a) for a in args), n_jobs=n_jobs, progress=progress,
+                        desc="replicates")
     reps = pd.concat(parts, ignore_index=True)
     return EstimatorBenchmark(summarise_replicates(reps), reps)
 
