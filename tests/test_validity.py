@@ -265,6 +265,9 @@ def test_an_infinite_end_point_is_a_defined_interval_not_an_undefined_miss():
     row = _coverage_row_vec(np.array([-np.inf, 0.0, np.nan]), np.array([1.0, np.inf, 1.0]), np.array([0.5] * 3),
                             0.95)
     assert row["coverage"] == 2 / 3 and row["n_undefined"] == 1 and row["mean_width"] == np.inf
+    # and the report says how many intervals covered by giving up
+    assert row["n_unbounded"] == 2 and cov.loc["one_sided", "n_unbounded"] == 20
+    assert cov.loc["undefined", "n_unbounded"] == 0
 
 
 def test_coverage_table_names_a_missing_column_refuses_repeated_cells_and_marks_only_shares():

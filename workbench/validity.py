@@ -125,6 +125,8 @@ def _coverage_row(lo, hi, truth, level, closed):
         "miss_high": float((defined & above).mean()),   # interval entirely above the truth
         "mean_width": float(width.mean()) if width.size else float("nan"),
         "n_undefined": int((~defined).sum()),
+        # intervals with an infinite end: they "cover" by giving up (a coverage helped by them is no merit)
+        "n_unbounded": int((defined & (np.isinf(lo) | np.isinf(hi))).sum()),
         "n_replicates": int(R),
         "truth": float(truth),
     }
@@ -429,7 +431,7 @@ def interval_coverage(scenarios=None, methods=("percentile", "basic", "bca", "st
     DataFrame
         One row per (scenario, n, method): ``scenario, statistic, n, method, level, coverage,
         mc_se, band_low, band_high, within_band, verdict, miss_low, miss_high, mean_width,
-        n_undefined, n_replicates, truth, n_resamples``. ``coverage`` is the observed share;
+        n_undefined, n_unbounded, n_replicates, truth, n_resamples``. ``coverage`` is the observed share;
         ``mc_se`` its Monte Carlo standard error; the band is level +- 3.5 sqrt(level (1 - level) / R)
         and ``within_band`` says whether the observed coverage lies in it; ``verdict`` is
         "undercovers" (below the band: the interval is too optimistic), "ok" or "overcovers"
@@ -438,7 +440,8 @@ def interval_coverage(scenarios=None, methods=("percentile", "basic", "bca", "st
         reveal skewness the method does not handle). ``n_undefined``: intervals that could not be
         computed (a NaN end point; counted as misses). An infinite end point (a studentized
         interval can be (-inf, x]) is a defined interval that covers everything on that side;
-        ``mean_width`` is then inf.
+        ``n_unbounded`` counts them (a coverage reached through them says the method gave up, not
+        that it works) and ``mean_width`` is then inf.
 
     Notes
     -----
@@ -520,7 +523,8 @@ def coverage_table(frame: pd.DataFrame, index=("scenario", "n"), columns: str = 
 
 def _order(frame):
     first = ["scenario", "statistic", "n", "method", "level", "coverage", "mc_se", "band_low", "band_high",
-             "within_band", "verdict", "miss_low", "miss_high", "mean_width", "n_undefined", "n_replicates"]
+             "within_band", "verdict", "miss_low", "miss_high", "mean_width", "n_undefined", "n_unbounded",
+             "n_replicates"]
     cols = [c for c in first if c in frame.columns] + [c for c in frame.columns if c not in first]
     return frame[cols]
 
