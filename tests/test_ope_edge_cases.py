@@ -129,13 +129,16 @@ def test_benchmark_estimators_refuses_a_fractional_number_of_replicates():
 
 
 # -- policies -------------------------------------------------------------------------------------
-def test_policy_parameters_refuse_strings_and_infinite_temperature():
+def test_policy_parameters_refuse_strings_and_an_infinite_temperature_is_the_uniform_limit():
     with pytest.raises(ValidationError, match="epsilon"):
         EpsilonGreedyPolicy(lambda X: X, "0.1")
-    with pytest.raises(ValidationError, match="temperature"):
-        SoftmaxPolicy(lambda X: X, "1")
-    with pytest.raises(ValidationError, match="temperature"):
-        SoftmaxPolicy(lambda X: X, np.inf)
+    for bad in ("1", True, np.nan, 0.0):
+        with pytest.raises(ValidationError, match="temperature"):
+            SoftmaxPolicy(lambda X: X, bad)
+    # inf: uniform over the actions whose score is not -inf (s / inf would be NaN for a -inf score)
+    scores = np.array([[1.0, -np.inf, 3.0], [0.0, 2.0, 5.0]])
+    d = SoftmaxPolicy(lambda X: scores, np.inf).action_dist(np.zeros((2, 1)))
+    np.testing.assert_allclose(d, [[0.5, 0.0, 0.5], [1 / 3, 1 / 3, 1 / 3]])
     # valid values keep working, numpy scalars included
     d = EpsilonGreedyPolicy(lambda X: X, np.float32(0.1)).action_dist(np.zeros((2, 2)))
     np.testing.assert_allclose(d.sum(axis=1), 1.0)

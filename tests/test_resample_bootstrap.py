@@ -395,6 +395,21 @@ def test_callable_statistic_nan_on_full_sample_is_an_error():
         bootstrap_ci(np.arange(5.0), lambda a, axis=-1: np.full(a.shape[:-1], np.nan), n_resamples=50, random_state=0)
 
 
+def test_one_undefined_column_does_not_sink_the_others():
+    # skewness of a constant column is NaN: that column's interval is NaN, the others keep theirs
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=30), np.ones(30), rng.normal(size=30)])
+    skew = lambda a, axis=-1: stats.skew(a, axis=axis)  # noqa: E731
+    with pytest.warns(RuntimeWarning, match="1 of 3 data columns"):
+        r = bootstrap_ci(X, skew, n_resamples=200, random_state=0)
+    f = r.to_frame()
+    assert f["value"].isna().tolist() == [False, True, False]
+    assert np.isfinite(f.loc[[0, 2], ["ci_low", "ci_high", "se"]].to_numpy()).all()
+    alone = bootstrap_ci(X[:, [0, 2]], skew, n_resamples=200, random_state=0).to_frame()
+    assert np.allclose(f.loc[[0, 2], ["value", "ci_low", "ci_high"]].to_numpy(),
+                       alone[["value", "ci_low", "ci_high"]].to_numpy())
+
+
 def test_callable_statistic_returning_several_values_is_a_validation_error():
     with pytest.raises(ValidationError, match="one number per sample"):
         bootstrap_ci(np.arange(5.0), lambda a: np.array([a.mean(), a.std()]), vectorized=False, n_resamples=50,

@@ -51,5 +51,4 @@ def run_tasks(tasks, n_jobs=None, progress: bool = True, desc: str | None = None
     """
     from joblib import delayed
 
-    n_jobs = check_n_jobs(n_jobs)
     return run_delayed([delayed(fn)(*args) for fn, args in tasks], n_jobs=n_jobs, progress=progress, desc=desc)

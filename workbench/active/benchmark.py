@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._parallel import check_n_jobs
 from .._random import seed_key, spawn_seeds
 from .._validation import ValidationError, check_choice, check_int, check_integer_in_range
 from ..results import frame_to_html
@@ -90,16 +91,6 @@ def _as_task(task):
     raise ValidationError("tasks", "each task must be a SelectionTask, a (name, PredictionLog) pair or a PredictionLog")
 
 
-def _check_n_jobs(n_jobs):
-    """None or a non-zero integer (joblib's convention: -1 all cores, -2 all but one, ...)."""
-    if n_jobs is None:
-        return None
-    n_jobs = check_int(n_jobs, "n_jobs")  # not 1.5 (joblib would run it as 1) nor "2"
-    if n_jobs == 0:
-        raise ValidationError("n_jobs", "must be None or a non-zero integer (-1: all cores), got 0")
-    return n_jobs
-
-
 def _check_budgets(budgets) -> np.ndarray:
     """Label counts for the curves: an int B (every count 1..B) or a non-empty sequence of ints >= 1."""
     if np.isscalar(budgets):
@@ -179,7 +170,7 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
     counts = _check_budgets(budgets)
     budget = int(counts.max())
     seeds = check_int(seeds, "seeds", low=1)
-    n_jobs = _check_n_jobs(n_jobs)
+    n_jobs = check_n_jobs(n_jobs)
     strategy_options = {} if strategy_options is None else strategy_options
     if not isinstance(strategy_options, Mapping):
         raise ValidationError("strategy_options", f"must be a dict {{strategy: {{option: value}}}}, "
@@ -304,7 +295,7 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
     budget = check_budget(budget, n)
     check_choice(loss, "loss", LOSSES)
     seeds = check_int(seeds, "seeds", low=1)
-    n_jobs = _check_n_jobs(n_jobs)
+    n_jobs = check_n_jobs(n_jobs)
     if not isinstance(estimators, Mapping):
         raise ValidationError("estimators", f"must be a dict {{name: estimate_risk keyword arguments}}, "
                                             f"got {type(estimators).__name__}")

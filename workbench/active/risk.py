@@ -317,9 +317,9 @@ def _check_refit_schedule(refit_schedule, sur) -> set:
         # only a classifier surrogate is refitted: ignoring the schedule would hide a mistake (as for features)
         raise ValidationError("refit_schedule", f"is used only with a scikit-learn classifier surrogate; got "
                                                 f"surrogate of kind {sur.kind!r}")
-    if isinstance(refit_schedule, (str, bytes)) or np.ndim(refit_schedule) != 1:
+    if isinstance(refit_schedule, (str, bytes)) or not np.iterable(refit_schedule):
         # a string would be iterated character by character, a bare number is not a schedule
-        raise ValidationError("refit_schedule", f"must be a sequence of label counts, got {refit_schedule!r}")
+        raise ValidationError("refit_schedule", f"must be an iterable of label counts, got {refit_schedule!r}")
     return {check_int(k, f"refit_schedule[{j}]", low=1) for j, k in enumerate(refit_schedule)}
 
 

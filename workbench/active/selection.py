@@ -531,10 +531,8 @@ class _Coda(_Strategy):
         # One class: every model is right on every point, and a confusion row has no off-diagonal
         # mass, so the Beta marginal of accuracy is undefined (b = 0, NaN). All models are tied.
         self.tied = zoo.C < 2
-        params = (prior_strength, consensus_weight, learning_rate, grid_size)
+        params = _CodaPosterior.check_params(prior_strength, consensus_weight, learning_rate, grid_size)
         self.post = None if self.tied else _CodaPosterior(zoo, *params)
-        if self.tied:
-            _CodaPosterior.check_params(*params)
 
     @property
     def alpha(self):

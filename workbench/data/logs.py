@@ -28,8 +28,8 @@ def _check_index(x, field: str, low: int, high: int | None) -> np.ndarray:
 def _series_values(frame: pd.DataFrame, name: str) -> np.ndarray:
     """Column values as numpy; pandas' nullable dtypes become float with NaN (then rejected by the checks)."""
     s = frame[name]
-    if pd.api.types.is_string_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype) and not \
-            pd.api.types.is_numeric_dtype(s.dtype.categories.dtype):
+    if pd.api.types.is_string_dtype(s.dtype) or (isinstance(s.dtype, pd.CategoricalDtype)
+                                                  and not pd.api.types.is_numeric_dtype(s.dtype.categories.dtype)):
         # text (pandas' str / string dtype, text categories): "0.5" must not be parsed into 0.5 silently;
         # the object array is refused by the checks, as a numpy array of strings is
         return s.to_numpy(dtype=object)

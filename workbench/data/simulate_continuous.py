@@ -282,11 +282,19 @@ class ContinuousTruth:
         return float(np.mean(np.sum(wts * self.expected_reward(nodes), axis=1)))
 
     def logging_value(self, n_nodes: int = 2048) -> float:
-        """Value of the logging policy (midpoint rule on ``n_nodes`` prices)."""
-        L = self.a_max - self.a_min
-        grid = np.broadcast_to(self.a_min + (np.arange(n_nodes) + 0.5) * (L / n_nodes),
-                               (self.context.shape[0], n_nodes))
-        return float(np.mean(np.sum(self.logger.density(grid) * self.expected_reward(grid), axis=1) * L / n_nodes))
+        """Value of the logging policy (midpoint rule on ``n_nodes`` prices per row).
+
+        The Gaussian logger's grid covers only mu(x) +- 12 sd (the mass beyond is < 1e-32): a grid on
+        the whole interval stepped over a narrow logger (1.9% off at ``logging_sd=0.0005``).
+        """
+        n = self.context.shape[0]
+        lo, hi = np.full(n, self.a_min), np.full(n, self.a_max)
+        if getattr(self.logger, "kind", None) == "gaussian":
+            lo = np.maximum(lo, self.logger.mu - 12 * self.logger.sd)
+            hi = np.minimum(hi, self.logger.mu + 12 * self.logger.sd)
+        step = (hi - lo)[:, None] / n_nodes
+        grid = lo[:, None] + (np.arange(n_nodes) + 0.5) * step
+        return float(np.mean(np.sum(self.logger.density(grid) * self.expected_reward(grid) * step, axis=1)))
 
     def sample_rewards(self, target_action, bandwidth: float | None = None, kernel: str = "epanechnikov",
                        random_state=None) -> np.ndarray:

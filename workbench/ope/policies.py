@@ -151,14 +151,21 @@ class SoftmaxPolicy:
     temperature: float = 1.0
 
     def __post_init__(self):
-        t = check_real(self.temperature, "temperature")  # finite: inf would turn -inf scores into NaN
+        # a number (not the string "1"); inf is allowed (the uniform policy over actions with finite scores)
+        t = self.temperature
+        if isinstance(t, np.ndarray) and t.ndim == 0:
+            t = t[()]
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, float, np.integer, np.floating)) or np.isnan(t):
+            raise ValidationError("temperature", f"must be a number, got {self.temperature!r}")
         if not t > 0:
             raise ValidationError("temperature", f"must be > 0, got {self.temperature}")
-        object.__setattr__(self, "temperature", t)
+        object.__setattr__(self, "temperature", float(t))
 
     def action_dist(self, data) -> np.ndarray:
         X, k, _ = _contexts(data)
         s = policy_scores(self.scorer, X, k)
+        if np.isinf(self.temperature):  # the limit: uniform over the actions not ruled out (score -inf)
+            return softmax(np.where(np.isneginf(s), -np.inf, 0.0), axis=1)
         return softmax(s / self.temperature, axis=1)
 
 

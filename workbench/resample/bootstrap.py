@@ -360,9 +360,15 @@ def _callable_core(X, statistic, vectorized, *, resampling, n_resamples, random_
     XT = np.ascontiguousarray(X.T)  # (m, n)
     theta = _call_stat(statistic, XT, vectorized)
     bad = np.flatnonzero(~np.isfinite(theta))
-    if bad.size:
+    if bad.size == m:
         raise ValidationError("statistic", f"must be finite on the full sample: it is {theta[bad[0]]} for "
-                              f"{bad.size} of {m} data column(s), first at column {bad[0]}")
+                              f"every data column ({m})")
+    if bad.size:  # the other columns keep their intervals; these get NaN (their replicates say nothing)
+        import warnings
+
+        warnings.warn(f"bootstrap: the statistic is {theta[bad[0]]} on the full sample for {bad.size} of {m} data "
+                      f"columns (first: column {bad[0]}); their estimates and intervals are NaN", RuntimeWarning,
+                      stacklevel=4)
     reps = np.empty((B, m))
     block = max(1, _BLOCK_ELEMENTS // (n * m))
     rng = np.random.default_rng(seed) if rs.scheme == "multinomial" else None
@@ -522,7 +528,7 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
                                        random_state=random_state, resampling=resampling, groups=groups,
                                        indices=indices, vectorized=vectorized)
     lo, hi = _interval_from_core(core, method, alpha)
-    se = np.nanstd(core.reps, axis=0, ddof=1)
+    se = _replicate_sd(core.reps)
     nan_reps = _warn_undefined(core)
 
     def out(v):
@@ -535,6 +541,16 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
         n_resamples=core.B, seed=core.seed, alpha=alpha, n=core.n, statistic=str(stat_name),
         resampling=core.scheme, names=_names(names, m, one), n_groups=core.n_groups,
         diagnostics={"undefined_replicates": nan_reps})
+
+
+def _replicate_sd(reps: np.ndarray) -> np.ndarray:
+    """Standard deviation of each column's defined replicates; NaN (without numpy's "degrees of
+    freedom" warning, the undefined-replicates warning says why) for a column with fewer than two."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Degrees of freedom", RuntimeWarning)
+        return np.nanstd(reps, axis=0, ddof=1)
 
 
 def _warn_undefined(core: _Core) -> int:
@@ -595,7 +611,7 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
     core, one, m, _ = _compute(data, statistic, methods, n_resamples=n_resamples, random_state=random_state,
                                resampling=resampling, groups=groups, indices=indices, vectorized=vectorized)
     names = _names(names, m, one)
-    se = np.nanstd(core.reps, axis=0, ddof=1)
+    se = _replicate_sd(core.reps)
     _warn_undefined(core)
     frames = []
     for mth in methods:
