@@ -461,7 +461,7 @@ class _CodaPosterior:
             cdf = np.cumsum(pdf, axis=-1) - 0.5 * pdf
             total = cdf[..., -1:] + 0.5 * pdf[..., -1:]
             cdf /= total
-        bad = ~(np.isfinite(total[..., 0]) & (total[..., 0] > 0)) | ~np.isfinite(pdf).all(axis=-1)
+        bad = ~(np.isfinite(total[..., 0]) & (total[..., 0] > 0))  # a NaN or inf density makes the total so
         if bad.any():
             # A Beta too sharp for the grid (all its mass between two grid points: the density
             # underflows to 0 at every one) or too spread (a, b near 0: betaln overflows) gave 0/0.

@@ -583,6 +583,11 @@ def estimator_key(name: str) -> str:
     return name.strip().lower()
 
 
+def estimator_labels(specs, ests) -> list:
+    """Output labels: a name as its canonical spelling, an estimator object by its own label."""
+    return [estimator_key(s) if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
+
+
 ESTIMATORS_RULE = "must be a non-empty sequence of estimator names or estimator objects"
 
 

@@ -26,7 +26,7 @@ from .._random import seed_key
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
                            check_finite, check_int, check_real)
 from ..results import Estimate
-from .estimators import OffPolicyEstimator, OPEInputs, estimator_key, estimator_specs, make_estimator
+from .estimators import OffPolicyEstimator, OPEInputs, estimator_labels, estimator_specs, make_estimator
 
 __all__ = ["evaluate_policy", "prepare_inputs", "estimate_from_inputs", "weight_diagnostics", "unit_ids",
            "OPEDiagnosticWarning", "INTERVALS", "bernstein_interval"]
@@ -507,7 +507,7 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         raise ValidationError("evaluate_policy", f"unexpected keyword(s) {sorted(tabular)} for a BanditLog "
                               "(they name the columns of tabular logs)")
     ests = [make_estimator(e) for e in specs]
-    labels = [estimator_key(s) if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
+    labels = estimator_labels(specs, ests)
     n_folds = check_int(n_folds, "n_folds")
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
     if any(e.requires_behavior_dist for e in ests) and log.behavior_dist is None:

@@ -258,7 +258,7 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
     policy_cols = _policy_columns(policy)
     specs = est_mod.estimator_specs(estimators)
     ests = [est_mod.make_estimator(e) for e in specs]
-    labels = [est_mod.estimator_key(s) if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
+    labels = est_mod.estimator_labels(specs, ests)
     if any(e.requires_behavior_dist for e in ests) and behavior is None:
         bad = [lab for lab, e in zip(labels, ests) if e.requires_behavior_dist]
         raise ValidationError("behavior_dist", f"is required by {bad} but no behavior= columns were given",

@@ -175,7 +175,7 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
                               hint="increase reward_model_sample")
     ids = sample.attrs["row_ids"]
     y = check_finite(numeric_block(sample, [reward], "reward")[:, 0], "reward")
-    a = check_integer_in_range(sample[action].to_numpy(), "action", 0, n_actions)  # checked in _SampleTake
+    a = sample[action].to_numpy().astype(np.int64)  # whole numbers in [0, n_actions): _SampleTake checked every chunk
     if model is None:
         from sklearn.linear_model import LogisticRegression, Ridge
 
