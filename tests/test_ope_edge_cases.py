@@ -300,11 +300,12 @@ def test_reward_range_refuses_strings_and_booleans():
     ref = evaluate_policy(log, pe, reward_range=(0, 1), **kw)
     pd.testing.assert_frame_equal(evaluate_policy(log, pe, reward_range=np.array([0.0, 1.0]), **kw), ref)
     pd.testing.assert_frame_equal(evaluate_policy(log, pe, reward_range=(np.float32(0), np.int64(1)), **kw), ref)
-    for bad in [("0", "1"), (False, 1), (0, None)]:
+    for bad in [("0", "1"), (False, 1), (0, None), (0, np.inf)]:
+        with pytest.raises(ValidationError, match="^reward_range: must be a finite number"):
+            evaluate_policy(log, pe, reward_range=bad, **kw)
+    for bad in [1.0, (0, 1, 2)]:
         with pytest.raises(ValidationError, match="^reward_range: must be a pair of numbers"):
             evaluate_policy(log, pe, reward_range=bad, **kw)
-    with pytest.raises(ValidationError, match="^reward_range: must be finite"):
-        evaluate_policy(log, pe, reward_range=(0, np.inf), **kw)
 
 
 def test_estimator_constants_refuse_strings_and_booleans():

@@ -235,12 +235,19 @@ def check_int(value, field: str, low: int | None = None, high: int | None = None
     return v
 
 
-def check_real(value, field: str, low: float | None = None, high: float | None = None) -> float:
-    """A finite real parameter in [low, high] (either bound optional), as a Python float."""
+def check_real(value, field: str, low: float | None = None, high: float | None = None,
+               allow_inf: bool = False) -> float:
+    """A finite real parameter in [low, high] (either bound optional), as a Python float.
+
+    Not ``float(value)``, which would parse the string "0.5" and take True as 1.0. ``allow_inf``
+    lets +-inf through (then checked against the bounds), for constants where inf has a meaning
+    (no clipping, the uniform limit of a temperature); NaN is always refused.
+    """
     if isinstance(value, np.ndarray) and value.ndim == 0:  # np.array(0.5), as float() accepts it
         value = value[()]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValidationError(field, f"must be a finite number, got {value!r}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or math.isnan(value) or (
+            not allow_inf and math.isinf(value)):
+        raise ValidationError(field, f"must be a {'' if allow_inf else 'finite '}number, got {value!r}")
     v = float(value)
     if (low is not None and v < low) or (high is not None and v > high):
         rule = (f"in [{low:g}, {high:g}]" if low is not None and high is not None

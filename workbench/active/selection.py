@@ -32,8 +32,6 @@ corrected), integrated by Monte Carlo; it says how sure the labelled evidence is
 """
 from __future__ import annotations
 
-import math
-import numbers
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -124,13 +122,8 @@ class SelectionTrace:
 # Shared helpers
 # ----------------------------------------------------------------------------------------------
 def _real_option(value, field: str) -> float:
-    """A real option as a float, refusing what float() would silently take: strings ("0.3"),
-    booleans (True as 1.0), one-element arrays, and NaN. Infinities pass (range checks follow)."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value[()]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or math.isnan(value):
-        raise ValidationError(field, f"must be a number, got {value!r}")
-    return float(value)
+    """A real option as a float (check_real with inf allowed: the range checks follow)."""
+    return check_real(value, field, allow_inf=True)
 
 
 def _argmax_random_ties(x: np.ndarray, rng: np.random.Generator, tol: float = 1e-12) -> int:

@@ -32,13 +32,12 @@ mips        E_n[w(x, e) r], w(x, e) = p(e | x, pi_e) / p(e | x, pi_b) Saito-Joac
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
 
-from .._validation import ValidationError, check_int
+from .._validation import ValidationError, check_int, check_real
 
 __all__ = ["OPEInputs", "OffPolicyEstimator", "DirectMethod", "InverseProbabilityWeighting",
            "SelfNormalizedIPS", "DoublyRobust", "SelfNormalizedDR", "SwitchDR", "DoublyRobustWithShrinkage",
@@ -229,11 +228,8 @@ def _check_lambda(value, field, low=0.0, high=np.inf, allow_none=False):
     """
     if value is None and allow_none:
         return None
-    v = value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-        raise ValidationError(field, f"must be a number, got {value!r}")
-    v = float(v)
-    if math.isnan(v) or v < low or v > high:
+    v = check_real(value, field, allow_inf=True)
+    if v < low or v > high:
         raise ValidationError(field, f"must be in [{low}, {high}], got {value!r}")
     return v
 

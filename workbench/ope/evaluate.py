@@ -276,24 +276,15 @@ def bernstein_interval(terms: np.ndarray, low: float, high: float, alpha: float)
 def check_reward_range(reward_range) -> tuple[float, float]:
     """A priori reward bounds as finite floats (low, high) with low < high (the in-memory and the
     streamed evaluation read them through this)."""
-    def bound(v):
-        # check_real, not float(): float("0") and float(True) would accept a string or a boolean bound
-        try:
-            return check_real(v, "reward_range")
-        except ValidationError:
-            if isinstance(v, (float, np.floating)) and not math.isfinite(v):
-                return float(v)  # a number, refused below with the "finite" rule
-            raise ValidationError("reward_range", f"must be a pair of numbers (low, high), got {reward_range!r}") \
-                from None
-
     try:
         lo, hi = reward_range
     except (TypeError, ValueError):
         raise ValidationError("reward_range", f"must be a pair of numbers (low, high), got {reward_range!r}") from None
-    lo, hi = bound(lo), bound(hi)
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        # an infinite bound makes the Bernstein half-width infinite: a vacuous "interval"
-        raise ValidationError("reward_range", f"must be finite (low, high) with low < high, got {reward_range!r}")
+    # check_real, not float(): float("0") and float(True) would accept a string or a boolean bound; and
+    # finite, since an infinite bound makes the Bernstein half-width infinite (a vacuous "interval")
+    lo, hi = check_real(lo, "reward_range"), check_real(hi, "reward_range")
+    if not lo < hi:
+        raise ValidationError("reward_range", f"must be (low, high) with low < high, got {reward_range!r}")
     return lo, hi
 
 

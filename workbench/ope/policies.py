@@ -151,12 +151,8 @@ class SoftmaxPolicy:
     temperature: float = 1.0
 
     def __post_init__(self):
-        # a number (not the string "1"); inf is allowed (the uniform policy over actions with finite scores)
-        t = self.temperature
-        if isinstance(t, np.ndarray) and t.ndim == 0:
-            t = t[()]
-        if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, float, np.integer, np.floating)) or np.isnan(t):
-            raise ValidationError("temperature", f"must be a number, got {self.temperature!r}")
+        # a number (not the string "1"); inf is allowed (the uniform policy over actions not scored -inf)
+        t = check_real(self.temperature, "temperature", allow_inf=True)
         if not t > 0:
             raise ValidationError("temperature", f"must be > 0, got {self.temperature}")
         object.__setattr__(self, "temperature", float(t))
