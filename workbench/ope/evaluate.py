@@ -194,12 +194,15 @@ def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_
     msgs = []
     if np.isfinite(zero_share) and zero_share > 0:
         msgs.append(f"on {100 * zero_share:.2g}% of rows the target policy puts probability on actions the logging "
-                    "policy never takes: IPS/DR cannot see those actions and are biased there; restrict the target to "
-                    "the logger's support, or rely on DM / MIPS and say so")
+                    "policy never takes: IPS/DR cannot see those actions and are biased there (the mean weight falls "
+                    "below 1 by the target's mass on them); restrict the target to the logger's support, or use DM / "
+                    "MIPS knowing that they only extrapolate there, with an error their intervals do not measure")
     var = max(sum_w2 / n - mean_w**2, 0.0) * n / (n - 1) if n > 1 else 0.0
     sd = math.sqrt(var)
     z = abs(mean_w - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
-    if z > 4 and abs(mean_w - 1.0) > 0.02:
+    # a mean weight below 1 is what missing support does (said above), not a sign of wrong propensities
+    unsupported = np.isfinite(zero_share) and zero_share > 0 and mean_w < 1.0
+    if z > 4 and abs(mean_w - 1.0) > 0.02 and not unsupported:
         msgs.append(f"the mean importance weight is {mean_w:.4g}, {z:.1f} standard errors from 1 (its expectation "
                     "when propensities are right and supports match): check that the propensity column is the "
                     "logging policy's probability of the logged action (and slot); self-normalised estimators (snips, "
