@@ -248,3 +248,13 @@ def test_model_zoo_checks_each_parameter_by_name(kw, field):
     y = (X[:, 0] > 0).astype(int)
     with pytest.raises(ValidationError, match=f"^{field}:"):
         make_model_zoo(X, y, **{"n_models": 2, "cache_dir": False, "progress": False, **kw})
+
+
+def test_classification_to_bandit_needs_two_classes():
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(ValidationError, match="y: holds a single class"):
+        classification_to_bandit(X, np.ones(20, dtype=int), random_state=0)  # was scikit-learn's ValueError
+    with pytest.raises(ValidationError, match="y: must have labels of at least two classes"):
+        classification_to_bandit(X, np.zeros(20, dtype=int), behavior="uniform", random_state=0)
+    log = classification_to_bandit(X, np.ones(20, dtype=int), behavior="uniform", random_state=0)[0]
+    assert log.n_actions == 2

@@ -235,7 +235,13 @@ def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float 
     if not 0 < epsilon <= 1:
         raise ValidationError("epsilon", f"must be in (0, 1] so every action has positive propensity, got {epsilon}")
     rng = check_random_state(random_state)
-    n, k = X.shape[0], int(y.max()) + 1
+    n, k = X.shape[0], int(y.max()) + 1 if y.size else 0
+    if k < 2:
+        raise ValidationError("y", f"must have labels of at least two classes (the bandit's actions), got {k}")
+    if behavior == "classifier" and np.unique(y).size < 2:
+        # scikit-learn's own error would come from inside the logger's fit
+        raise ValidationError("y", "holds a single class, so the logging classifier cannot be fitted",
+                              hint="use behavior='uniform', or labels of at least two classes")
     if behavior == "uniform":
         dist = np.full((n, k), 1.0 / k)
     else:
