@@ -556,13 +556,19 @@ def _replicate_sd(reps: np.ndarray) -> np.ndarray:
 def _warn_undefined(core: _Core) -> int:
     """Count the replicates where a statistic is undefined (NaN) and say so: they are left out of the
     intervals, which then describe only the defined replicates."""
-    bad = np.isnan(core.reps).any(axis=1)
-    n_bad = int(bad.sum())
-    if n_bad:
+    nan = np.isnan(core.reps)
+    n_bad = int(nan.any(axis=1).sum())
+    # columns undefined on the full sample were reported already (all their replicates say nothing)
+    per_col = np.where(np.isfinite(np.atleast_1d(core.theta)), nan.sum(axis=0), 0)
+    if per_col.any():
         import warnings
 
-        warnings.warn(f"bootstrap: the statistic is undefined (NaN) in {n_bad} of {core.B} replicates (e.g. a ratio "
-                      "whose resampled denominator is 0); the intervals and standard error ignore them "
+        cols = np.flatnonzero(per_col)
+        j = int(cols[0])
+        more = f" and {cols.size - 1} more" if cols.size > 1 else ""
+        where = f" (data column {j}{more})" if per_col.size > 1 else ""
+        warnings.warn(f"bootstrap: the statistic is undefined (NaN) in {int(per_col[j])} of {core.B} replicates{where} "
+                      "(e.g. a ratio whose resampled denominator is 0); the intervals and standard error ignore them "
                       "(diagnostics['undefined_replicates'])", RuntimeWarning, stacklevel=3)
     return n_bad
 
