@@ -363,12 +363,7 @@ def _callable_core(X, statistic, vectorized, *, resampling, n_resamples, random_
     if bad.size == m:
         raise ValidationError("statistic", f"must be finite on the full sample: it is {theta[bad[0]]} for "
                               f"every data column ({m})")
-    if bad.size:  # the other columns keep their intervals; these get NaN (their replicates say nothing)
-        import warnings
-
-        warnings.warn(f"bootstrap: the statistic is {theta[bad[0]]} on the full sample for {bad.size} of {m} data "
-                      f"columns (first: column {bad[0]}); their estimates and intervals are NaN", RuntimeWarning,
-                      stacklevel=4)
+    # with some columns undefined, the others keep their intervals (_warn_undefined reports these)
     reps = np.empty((B, m))
     block = max(1, _BLOCK_ELEMENTS // (n * m))
     rng = np.random.default_rng(seed) if rs.scheme == "multinomial" else None
@@ -556,13 +551,19 @@ def _replicate_sd(reps: np.ndarray) -> np.ndarray:
 def _warn_undefined(core: _Core) -> int:
     """Count the replicates where a statistic is undefined (NaN) and say so: they are left out of the
     intervals, which then describe only the defined replicates."""
+    import warnings
+
     nan = np.isnan(core.reps)
     n_bad = int(nan.any(axis=1).sum())
-    # columns undefined on the full sample were reported already (all their replicates say nothing)
-    per_col = np.where(np.isfinite(np.atleast_1d(core.theta)), nan.sum(axis=0), 0)
+    theta = np.atleast_1d(core.theta)
+    undefined = np.flatnonzero(~np.isfinite(theta))
+    if undefined.size:  # their replicates say nothing: one warning for the column, not one per replicate
+        where = f" for {undefined.size} of {theta.size} data columns (first: column {undefined[0]})" \
+            if theta.size > 1 else ""
+        warnings.warn(f"bootstrap: the statistic is undefined ({theta[undefined[0]]}) on the full sample{where}; its "
+                      "estimate and interval are NaN", RuntimeWarning, stacklevel=3)
+    per_col = np.where(np.isfinite(theta), nan.sum(axis=0), 0)
     if per_col.any():
-        import warnings
-
         cols = np.flatnonzero(per_col)
         j = int(cols[0])
         more = f" and {cols.size - 1} more" if cols.size > 1 else ""
