@@ -283,6 +283,19 @@ def influence_values(terms: np.ndarray, means: np.ndarray, combine: Callable[[np
     return infl if units is None else np.bincount(units, weights=infl)
 
 
+def replicate_sd(reps, axis=None):
+    """Bootstrap standard error: the sd (ddof 1) of the defined (non-NaN) replicates, over ``axis``
+    (None: all of them, returned as a float). Fewer than two defined replicates (e.g. snips when the
+    target never plays a logged action, or a statistic undefined on the full sample): NaN, without
+    numpy's "degrees of freedom" warning (the callers' own warnings say why)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Degrees of freedom", RuntimeWarning)
+        sd = np.nanstd(np.asarray(reps, dtype=np.float64), axis=axis, ddof=1)
+    return float(sd) if axis is None else sd
+
+
 def is_single_unit(n_rows: int, ids=None) -> bool:
     """True when a bootstrap can only redraw the same data: one row, or every row in one unit.
     The callers then report NaN intervals (a width-0 interval would be a false certainty)."""

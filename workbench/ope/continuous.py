@@ -43,7 +43,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .._engine import Resampling, ReplicateAccumulator, influence_values, is_single_unit, unit_index
+from .._engine import Resampling, ReplicateAccumulator, influence_values, is_single_unit, replicate_sd, unit_index
 from .._intervals import interval as _interval
 from .._kernels import KERNELS, check_kernel_args, smoothed_density, smoothed_quadrature
 from .._random import check_random_state, seed_key
@@ -52,7 +52,7 @@ from .._validation import (ValidationError, as_array, check_alpha, check_choice,
 from ..data.continuous_log import ContinuousBanditLog
 from ..results import Estimate
 from .estimators import estimator_key, estimator_specs
-from .evaluate import OPEDiagnosticWarning, no_weight_message, replicate_se, single_unit_message
+from .evaluate import OPEDiagnosticWarning, no_weight_message, single_unit_message
 
 CONTINUOUS_ESTIMATORS = ("ips", "snips", "dr", "dm")
 CONTINUOUS_INTERVALS = ("percentile", "bca", "normal", "basic")
@@ -260,7 +260,7 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
                 rows.append((e, theta, float("nan"), float("nan"), float("nan")))
                 continue
             reps = np.asarray(comb(reps_all), dtype=np.float64)
-            se = replicate_se(reps)
+            se = replicate_sd(reps)
             infl = influence_values(T, means, comb, units) if method == "bca" else None
             lo, hi = _interval(method, theta, reps, alpha, influence=infl, se=se)
         rows.append((e, theta, float(lo), float(hi), se))

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._engine import ReplicateAccumulator, Resampling, influence_values, is_single_unit, unit_index
+from .._engine import (ReplicateAccumulator, Resampling, influence_values, is_single_unit, replicate_sd,
+                       unit_index)
 from .._intervals import bca_interval, normal_interval, percentile_interval
 from .._random import seed_key
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
@@ -214,14 +215,6 @@ def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_
     return "off-policy diagnostics: " + "; ".join(msgs) + "." if msgs else None
 
 
-def replicate_se(reps) -> float:
-    """Bootstrap standard error: the sd of the defined replicates. Shared with the streamed and the
-    continuous evaluation. Fewer than 2 defined replicates (e.g. snips when the target never plays a
-    logged action, which the diagnostics warning explains): NaN, without numpy's degrees-of-freedom warning."""
-    reps = np.asarray(reps, dtype=np.float64)
-    return float(np.nanstd(reps, ddof=1)) if np.count_nonzero(np.isfinite(reps)) > 1 else float("nan")
-
-
 def single_unit_message(clustered: bool) -> str:
     """Why a one-row (or one-unit) log gets NaN intervals; shared with the streamed evaluation."""
     what = "unit (every row has the same unit_id)" if clustered else "row"
@@ -356,7 +349,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
         sl = slice(offsets[j], offsets[j + 1])
         theta = float(np.asarray(e.combine(means[None, sl]))[0])
         reps = np.asarray(e.combine(rep_means[:, sl]), dtype=np.float64)
-        se = replicate_se(reps)
+        se = replicate_sd(reps)
 
         def bernstein(j=j):
             bounds = e.term_bounds(inputs, rng_range) if blocks[j].shape[1] == 1 else None

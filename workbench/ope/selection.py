@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._engine import ReplicateAccumulator, Resampling, is_single_unit
+from .._engine import ReplicateAccumulator, Resampling, is_single_unit, replicate_sd
 from .._intervals import percentile_interval
 from .._parallel import run_delayed
 from .._random import seed_key, spawn_seeds
@@ -26,7 +26,7 @@ from .._validation import (ValidationError, as_array, check_alpha, check_choice,
 from ..results import frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
                          SwitchDR, _check_lambda, make_estimator)
-from .evaluate import (OPEDiagnosticWarning, estimate_from_inputs, evaluate_policy, prepare_inputs, replicate_se,
+from .evaluate import (OPEDiagnosticWarning, estimate_from_inputs, evaluate_policy, prepare_inputs,
                        resolve_action_dist, single_unit_message, unit_ids)
 
 __all__ = ["slope_select", "SlopeResult", "threshold_family", "compare_policies", "PolicyComparison",
@@ -267,10 +267,8 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     if one_unit:
         warnings.warn(single_unit_message(unit_ids(log) is not None), OPEDiagnosticWarning, stacklevel=2)
         reps = np.full_like(reps, np.nan)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Degrees of freedom", RuntimeWarning)
-        lo, hi = percentile_interval(reps, a_each)
-        se = np.nanstd(reps, axis=0, ddof=1)
+    lo, hi = percentile_interval(reps, a_each)
+    se = replicate_sd(reps, axis=0)
     # A policy whose estimate is undefined in every replicate (e.g. snips for a target that never
     # plays a logged action) can neither win a replicate nor block the others from being counted.
     defined = ~np.isnan(reps).all(axis=0)
@@ -293,7 +291,7 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
             dlo, dhi = percentile_interval(d, alpha)
             fin = ~np.isnan(d)  # replicates where both estimates are defined
             rows.append({"policy_a": names[i], "policy_b": names[j], "difference": theta[i] - theta[j],
-                         "ci_low": float(dlo), "ci_high": float(dhi), "se": replicate_se(d),
+                         "ci_low": float(dlo), "ci_high": float(dhi), "se": replicate_sd(d),
                          "prob_a_better": float(np.mean(d[fin] > 0)) if fin.any() else float("nan")})
     pairwise = pd.DataFrame(rows)
     # np.argmax returns the first NaN: a policy with no defined lower bound must never be chosen.

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _intervals
-from .._engine import ReplicateAccumulator, Resampling, unit_totals
+from .._engine import ReplicateAccumulator, Resampling, replicate_sd, unit_totals
 from .._random import seed_key
 from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int,
                            check_unit_ids, raise_if_any)
@@ -523,7 +523,7 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
                                        random_state=random_state, resampling=resampling, groups=groups,
                                        indices=indices, vectorized=vectorized)
     lo, hi = _interval_from_core(core, method, alpha)
-    se = _replicate_sd(core.reps)
+    se = replicate_sd(core.reps, axis=0)
     nan_reps = _warn_undefined(core)
 
     def out(v):
@@ -536,16 +536,6 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
         n_resamples=core.B, seed=core.seed, alpha=alpha, n=core.n, statistic=str(stat_name),
         resampling=core.scheme, names=_names(names, m, one), n_groups=core.n_groups,
         diagnostics={"undefined_replicates": nan_reps})
-
-
-def _replicate_sd(reps: np.ndarray) -> np.ndarray:
-    """Standard deviation of each column's defined replicates; NaN (without numpy's "degrees of
-    freedom" warning, the undefined-replicates warning says why) for a column with fewer than two."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Degrees of freedom", RuntimeWarning)
-        return np.nanstd(reps, axis=0, ddof=1)
 
 
 def _warn_undefined(core: _Core) -> int:
@@ -618,7 +608,7 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
     core, one, m, _ = _compute(data, statistic, methods, n_resamples=n_resamples, random_state=random_state,
                                resampling=resampling, groups=groups, indices=indices, vectorized=vectorized)
     names = _names(names, m, one)
-    se = _replicate_sd(core.reps)
+    se = replicate_sd(core.reps, axis=0)
     _warn_undefined(core)
     frames = []
     for mth in methods:

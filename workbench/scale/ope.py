@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._engine import Resampling, combine_gradient
+from .._engine import Resampling, combine_gradient, replicate_sd
 from .._parallel import check_n_jobs
 from .._validation import (SUM_TOL, ValidationError, check_alpha, check_choice, check_distribution, check_finite,
                            check_integer_in_range, check_probability, raise_if_any)
@@ -347,7 +347,7 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
         cols = list(range(offsets[j], offsets[j + 1]))
         theta = float(np.asarray(e.combine(means[None, sl]))[0])
         reps = np.asarray(e.combine(rep_means[:, sl]), dtype=np.float64)
-        se = ev.replicate_se(reps)
+        se = replicate_sd(reps)
 
         def bernstein(j=j, cols=cols):
             if widths[j] != 1 or not np.isfinite(side[f"tb_lo_{j}"]):
