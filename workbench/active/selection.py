@@ -121,11 +121,6 @@ class SelectionTrace:
 # ----------------------------------------------------------------------------------------------
 # Shared helpers
 # ----------------------------------------------------------------------------------------------
-def _real_option(value, field: str) -> float:
-    """A real option as a float (check_real with inf allowed: the range checks follow)."""
-    return check_real(value, field, allow_inf=True)
-
-
 def _argmax_random_ties(x: np.ndarray, rng: np.random.Generator, tol: float = 1e-12) -> int:
     best = np.flatnonzero(x >= x.max() - tol)
     return int(best[0]) if best.size == 1 else int(rng.choice(best))
@@ -308,7 +303,7 @@ class _ModelSelector(_Strategy):
             raise_if_any(~((grid > 0) & (grid < 0.5)), "eps_grid", "must be in (0, 0.5)", grid)
         if eps is None:
             eps = tune_eps_majority_vote(zoo, rng, min(budget, tune_horizon), eps_grid, make=_tuner)
-        eps = _real_option(eps, "eps")
+        eps = check_real(eps, "eps", allow_inf=True)
         if not 0 < eps < 0.5:
             raise ValidationError("eps", f"must be in (0, 0.5) so that gamma = (1 - eps)/eps > 1, got {eps}")
         self.eps = eps
@@ -619,17 +614,17 @@ class _Auto(_ModelSelector):
         self._settle = _settle
         if prior_labels is not None:  # finite: an infinite prior could never be overruled (and gave NaN)
             prior_labels = check_real(prior_labels, "prior_labels", low=0)
-        self.prior_sigma = _real_option(prior_sigma, "prior_sigma")
+        self.prior_sigma = check_real(prior_sigma, "prior_sigma", allow_inf=True)
         if not self.prior_sigma > 0:
             raise ValidationError("prior_sigma", f"must be > 0, got {prior_sigma}")
-        self.prior_cap = _real_option(prior_cap, "prior_cap")
+        self.prior_cap = check_real(prior_cap, "prior_cap", allow_inf=True)
         if not 0 < self.prior_cap <= 1:
             raise ValidationError("prior_cap", f"must be in (0, 1], got {prior_cap}")
-        self.sharpness = _real_option(sharpness, "sharpness")
+        self.sharpness = check_real(sharpness, "sharpness", allow_inf=True)
         if not self.sharpness > 0:
             raise ValidationError("sharpness", f"must be > 0, got {sharpness}")
         self.floor = check_floor(floor)
-        self.hysteresis = _real_option(hysteresis, "hysteresis")
+        self.hysteresis = check_real(hysteresis, "hysteresis", allow_inf=True)
         if not self.hysteresis >= 0:
             raise ValidationError("hysteresis", f"must be >= 0, got {hysteresis}")
         self.coda_weight = check_real(coda_weight, "coda_weight", low=0)
