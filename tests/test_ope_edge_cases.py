@@ -246,6 +246,7 @@ def test_evaluate_policy_tabular_estimators_none_is_a_validation_error():
 
 
 def test_evaluate_policy_a_single_name_is_a_list_of_one():
+    # a guard (it passed before estimator_specs too): a string must stay one name, never list("ips")
     log = _log_with_unlogged_action(80)
     pe = np.full((80, 4), 0.25)
     one = evaluate_policy(log, pe, estimators=" IPS", n_bootstrap=20, warn=False)
