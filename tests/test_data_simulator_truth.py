@@ -226,27 +226,14 @@ def _rollout_pricing(truth, c, bandwidth, kernel, boundary, rng):
     return _revenue(truth.problem, truth.context, a, rng)
 
 
-def _part(truth, rows):
-    """The truth of a block of rows (its n x n_nodes quadrature arrays stay small)."""
-    import copy
-
-    from workbench.data import ContinuousTruth
-
-    logger = copy.copy(truth.logger)
-    for name in ("mu", "mass", "vhat", "qmax", "beta", "Z"):
-        if hasattr(logger, name):
-            setattr(logger, name, getattr(logger, name)[rows])
-    logger._n = truth.context[rows].shape[0]
-    return ContinuousTruth(truth.problem, truth.context[rows], logger)
-
-
-def _logging_value(truth, block=5000, n_nodes=None):
-    """``truth.logging_value`` in blocks of rows; fewer nodes than the default 2048 keep it fast: the
-    midpoint rule is still within 1e-5 with 256 nodes (512 for capped-IGW: one per density cell)."""
-    n = truth.context.shape[0]
-    kw = {} if n_nodes is None else {"n_nodes": n_nodes}
-    return sum(_part(truth, slice(s, s + block)).logging_value(**kw) * min(block, n - s)
-               for s in range(0, n, block)) / n
+def _direct_logging_value(truth, rows, n_nodes):
+    """The logging value of a block of rows on one (rows, n_nodes) grid, written out independently
+    of ``logging_value``'s chunking and narrow-logger grid."""
+    lo, hi = truth.a_min, truth.a_max
+    context = truth.context[rows]
+    grid = np.broadcast_to(lo + (np.arange(n_nodes) + 0.5) * (hi - lo) / n_nodes, (context.shape[0], n_nodes))
+    dens = truth.logger.density(grid, rows)
+    return float(np.mean(np.sum(dens * truth.problem.expected_reward(context, grid), axis=1) * (hi - lo) / n_nodes))
 
 
 def _pricing_targets(truth):
@@ -296,9 +283,10 @@ def test_pricing_logged_revenue_has_mean_q_and_the_logging_value(logging):
         m = (a >= lo) & (a <= hi)
         assert abs(_z(res[m], 0.0)) < Z
     nodes = 512 if logging == "capped-igw" else 256
-    head = _part(truth, slice(0, 3000))
-    assert _logging_value(head, 1000, nodes) == pytest.approx(head.logging_value(), rel=1e-5)
-    _assert_on_policy(log.reward, _logging_value(truth, n_nodes=nodes))
+    # logging_value works in blocks of 4,096 rows: 10,000 rows span three, against one direct grid
+    _, head = simulate_pricing(10_000, logging=logging, random_state=3)
+    assert head.logging_value(nodes) == pytest.approx(_direct_logging_value(head, slice(None), nodes), rel=1e-12)
+    _assert_on_policy(log.reward, truth.logging_value(n_nodes=nodes))
 
 
 @pytest.mark.parametrize("logging", ["capped-igw", "uniform", "gaussian"])
@@ -323,8 +311,8 @@ def test_pricing_logging_density_is_the_law_of_the_logged_prices(logging):
     cells = lo + (np.arange(512) + 0.5) * (hi - lo) / 512
     expected, var = np.zeros(16), np.zeros(16)
     for s in range(0, n, 10_000):
-        part = _part(truth, slice(s, s + 10_000)).logger
-        block = part.density(np.broadcast_to(cells, (part._n, 512)))
+        rows = slice(s, s + 10_000)
+        block = logger.density(np.broadcast_to(cells, (truth.context[rows].shape[0], 512)), rows)
         mass = (block * (hi - lo) / 512).reshape(block.shape[0], 16, 32).sum(axis=2)
         expected += mass.sum(axis=0)
         var += (mass * (1 - mass)).sum(axis=0)
@@ -340,7 +328,7 @@ def test_pricing_logging_value_of_a_narrow_gaussian_logger():
     # steps over a logger of sd 0.0005: it reported 3.553 against 3.486 (1.9% too high).
     n = 150_000
     log, truth = simulate_pricing(n, logging="gaussian", logging_sd=0.0005, random_state=2)
-    value = _logging_value(truth, n_nodes=256)
+    value = truth.logging_value(n_nodes=256)
     _assert_on_policy(log.reward, value, rel=0.01)
     exact = np.mean(truth.expected_reward(truth.logger.mu))  # the logger is (nearly) a point mass
     assert value == pytest.approx(exact, rel=1e-5)
@@ -570,7 +558,7 @@ def test_bandit_truth_thorough(reward_type, behavior):
 def test_pricing_logging_truth_thorough(logging, sd):
     kw = {"logging_sd": sd} if sd else {"logging_bandwidth": 0.2, "gamma": 30.0}
     log, truth = simulate_pricing(1_000_000, logging=logging, random_state=12, **kw)
-    _assert_on_policy(log.reward, _logging_value(truth, n_nodes=512 if logging == "capped-igw" else 256), rel=0.005)
+    _assert_on_policy(log.reward, truth.logging_value(n_nodes=512 if logging == "capped-igw" else 256), rel=0.005)
     res = log.reward - truth.expected_reward(log.action)
     assert abs(_z(res, 0.0)) < Z
 
@@ -585,3 +573,16 @@ def test_routing_truth_thorough():
         for m in range(5):
             pi = np.eye(5)[np.full(len(log), m)]
             _assert_on_policy(bt.sample_rewards(pi, random_state=m), truth.value(pi, lam), rel=0.01, scale=1.0)
+
+
+@pytest.mark.parametrize("gamma, bandwidth", [(100.0, 0.5), (1.0, 3.0), (1e4, 0.1), (1e7, 0.5)])
+def test_pricing_capped_igw_density_never_exceeds_its_cap(gamma, bandwidth):
+    # Regression: beta was solved on every 8th price cell, so the exact mass Z fell to 0.95 and the
+    # normalised density reached 1.054 / bandwidth, above the cap the docstring promises.
+    log, truth = simulate_pricing(3000, logging="capped-igw", gamma=gamma, logging_bandwidth=bandwidth,
+                                  random_state=1)
+    logger = truth.logger
+    assert np.all(logger.Z >= 1.0) and np.all(logger.Z <= 1.0 + 1e-9)
+    cells = np.broadcast_to(logger.mids, (3000, logger.mids.size))
+    assert logger.density(cells).max() * bandwidth <= 1.0
+    assert log.density.max() * bandwidth <= 1.0

@@ -18,7 +18,8 @@ Two logging policies with a known density:
 * ``"capped-igw"``: the CappedIGW density of Rucker, Zhu & Mineiro (2023) for the same stale
   model, p(a | x) ∝ tau / (1 + gamma * max(l_hat(x, a) - beta(x), 0)), where
   l_hat = max_a q_hat - q_hat(x, a) is the model's estimated regret, tau = 1 / logging_bandwidth
-  caps the density and beta(x) is found by bisection so that the mass is about one. To make the
+  caps the density and beta(x) is found numerically so that the mass is one (to 1e-10, from
+  above, so the normalised density never exceeds tau). To make the
   density *exact* (no quadrature error in the importance weights), it is made piecewise constant
   on 512 equal price cells, taking the CappedIGW value at each cell's midpoint and normalising by
   the exact sum; prices are drawn by picking a cell and then a uniform price inside it.
@@ -37,6 +38,8 @@ from .._validation import (ValidationError, as_array, check_choice, check_finite
 from .continuous_log import ContinuousBanditLog
 
 _CELLS = 512  # price cells of the piecewise-constant CappedIGW density
+_BETA_MAX_STEPS = 200
+_ROW_CHUNK = 4096  # rows per block of (rows, cells or nodes) work, so memory stays bounded
 LOGGERS = ("gaussian", "capped-igw", "uniform")
 
 
@@ -142,55 +145,80 @@ class _Logger:
                 raise ValidationError("gamma", f"must be > 0, got {gamma}")
             self.tau, self.gamma = 1.0 / bandwidth, float(gamma)
             self.vhat = problem.stale_wtp(context)
-            self.qmax = self._qhat(problem.optimal_price(self.vhat)[:, None])[:, 0]
+            self.qmax = self._qhat_rows(slice(None), problem.optimal_price(self.vhat)[:, None])[:, 0]
             self.delta = L / _CELLS
             self.mids = self.lo + (np.arange(_CELLS) + 0.5) * self.delta
             self.beta = self._solve_beta()
-            self.Z = self._g(np.broadcast_to(self.mids, (self._n, _CELLS))).sum(axis=1) * self.delta
+            self.Z = self._mass()
         elif kind == "uniform":
             pass
 
-    def _qhat(self, a):
-        return a * expit((self.vhat[:, None] - a) / self.problem.scale)
-
-    def _g(self, a, beta=None):
-        beta = self.beta if beta is None else beta
-        loss = self.qmax[:, None] - self._qhat(a)
-        return self.tau / (1 + self.gamma * np.maximum(loss - beta[:, None], 0.0))
-
     def _solve_beta(self):
         # mass(beta) = sum_cells g * delta increases in beta; bisection on [-(tau L) / gamma, max loss]
-        # (mass < 1 at the left end, = tau L > 1 at the right end). The loss is computed once.
+        # (mass < 1 at the left end, = tau L > 1 at the right end), on every cell, rows in chunks so
+        # the (rows, cells) block stays small. The upper end is kept: the mass Z is then >= 1, so
+        # the normalised density g / Z never exceeds the cap tau (a coarse grid let it reach 1.05 tau).
         L = self.hi - self.lo
-        # Every 8th cell suffices: beta only needs to make the mass about one (Z makes it exact).
-        coarse = self.mids[4::8]
-        loss = self.qmax[:, None] - self._qhat(np.broadcast_to(coarse, (self._n, coarse.size)))
-        lo = np.full(self._n, -self.tau * L / self.gamma)
-        hi = loss.max(axis=1) + 1e-9
-        for _ in range(30):  # bisection steps, vectorised over rows
-            mid = (lo + hi) / 2
-            g = self.tau / (1 + self.gamma * np.maximum(loss - mid[:, None], 0.0))
-            big = g.mean(axis=1) * L > 1
-            hi = np.where(big, mid, hi)
-            lo = np.where(big, lo, mid)
-        return (lo + hi) / 2
+        beta = np.empty(self._n)
+        for s in range(0, self._n, _ROW_CHUNK):  # chunks of rows, each vectorised
+            rows = slice(s, s + _ROW_CHUNK)
+            loss = self.qmax[rows, None] - self._qhat_rows(rows, self.mids)
+            lo = np.full(loss.shape[0], -self.tau * L / self.gamma)
+            hi = loss.max(axis=1) + 1e-9
+            f_lo = self._cells_mass(loss, lo) - 1  # < 0
+            f_hi = np.full_like(hi, self.tau * L - 1)  # > 0
+            side = np.zeros(hi.shape, dtype=np.int8)
+            # Regula falsi with the Illinois modification (mass is increasing in beta), every third
+            # step a bisection step so steep cases (large gamma) still converge; until the mass at
+            # the upper end is within 1e-10 of one on every row, or the bracket is at rounding level.
+            for step in range(_BETA_MAX_STEPS):  # steps, vectorised over rows
+                if np.all((f_hi < 1e-10) | (hi - lo <= 1e-15 * np.maximum(np.abs(hi), 1.0))):
+                    break
+                mid = (lo + hi) / 2 if step % 3 == 2 else np.clip(hi - f_hi * (hi - lo) / (f_hi - f_lo), lo, hi)
+                f = self._cells_mass(loss, mid) - 1
+                up = f >= 0
+                lo, f_lo, f_hi = (np.where(up, lo, mid), np.where(up, np.where(side == 1, f_lo / 2, f_lo), f),
+                                  np.where(up, f, np.where(side == -1, f_hi / 2, f_hi)))
+                hi = np.where(up, mid, hi)
+                side = np.where(up, 1, -1).astype(np.int8)
+            beta[rows] = hi
+        return beta
+
+    def _cells_mass(self, loss, beta):
+        return (self.tau / (1 + self.gamma * np.maximum(loss - beta[:, None], 0.0))).sum(axis=1) * self.delta
+
+    def _qhat_rows(self, rows, a):
+        return a * expit((self.vhat[rows, None] - a) / self.problem.scale)
+
+    def _g_rows(self, rows, a):
+        loss = self.qmax[rows, None] - self._qhat_rows(rows, a)
+        return self.tau / (1 + self.gamma * np.maximum(loss - self.beta[rows, None], 0.0))
+
+    def _mass(self):
+        Z = np.empty(self._n)
+        for s in range(0, self._n, _ROW_CHUNK):  # chunks of rows, each vectorised
+            rows = slice(s, s + _ROW_CHUNK)
+            Z[rows] = self._g_rows(rows, self.mids).sum(axis=1) * self.delta
+        return Z
 
     def _cell_mid(self, a):
         cell = np.clip(np.floor((a - self.lo) / self.delta), 0, _CELLS - 1)
         return self.lo + (cell + 0.5) * self.delta
 
-    def density(self, action) -> np.ndarray:
+    def density(self, action, rows=slice(None)) -> np.ndarray:
+        """p_b(a | x_i): ``action`` is (n,) one price per row or (n, m) m prices per row; ``rows``
+        (a slice) restricts both to those rows of the log."""
         a = np.asarray(action, dtype=np.float64)
         if self.kind == "uniform":
             return np.full(a.shape, 1.0 / (self.hi - self.lo))
+        col = (lambda v: v[rows]) if a.ndim == 1 else (lambda v: v[rows, None])
         if self.kind == "gaussian":
-            mu = self.mu if a.ndim == 1 else self.mu[:, None]
-            mass = self.mass if a.ndim == 1 else self.mass[:, None]
+            mu, mass = col(self.mu), col(self.mass)
             return np.exp(-0.5 * ((a - mu) / self.sd) ** 2) / (self.sd * np.sqrt(2 * np.pi)) / mass
         mid = self._cell_mid(a)
-        g = self._g(mid[:, None] if a.ndim == 1 else mid)
+        g = self._g_rows(rows, mid[:, None] if a.ndim == 1 else mid)
         g = g[:, 0] if a.ndim == 1 else g
-        return g / (self.Z if a.ndim == 1 else self.Z[:, None])
+        return g / col(self.Z)
 
     def sample(self, rng) -> np.ndarray:
         if self.kind == "uniform":
@@ -207,12 +235,9 @@ class _Logger:
         out = np.empty(self._n)
         u = rng.random(self._n)
         v = rng.random(self._n)
-        for s in range(0, self._n, 4096):  # chunks of rows, each vectorised
-            rows = slice(s, s + 4096)
-            g = self.tau / (1 + self.gamma * np.maximum(
-                self.qmax[rows, None] - self.mids * expit((self.vhat[rows, None] - self.mids) / self.problem.scale)
-                - self.beta[rows, None], 0.0))
-            cum = np.cumsum(g, axis=1) * self.delta / self.Z[rows, None]
+        for s in range(0, self._n, _ROW_CHUNK):  # chunks of rows, each vectorised
+            rows = slice(s, s + _ROW_CHUNK)
+            cum = np.cumsum(self._g_rows(rows, self.mids), axis=1) * self.delta / self.Z[rows, None]
             cell = np.minimum((cum < u[rows, None]).sum(axis=1), _CELLS - 1)
             out[rows] = self.lo + (cell + v[rows]) * self.delta
         return np.clip(out, self.lo, self.hi)
@@ -293,8 +318,14 @@ class ContinuousTruth:
             lo = np.maximum(lo, self.logger.mu - 12 * self.logger.sd)
             hi = np.minimum(hi, self.logger.mu + 12 * self.logger.sd)
         step = (hi - lo)[:, None] / n_nodes
-        grid = lo[:, None] + (np.arange(n_nodes) + 0.5) * step
-        return float(np.mean(np.sum(self.logger.density(grid) * self.expected_reward(grid) * step, axis=1)))
+        total = 0.0
+        # Rows in chunks so the (rows, n_nodes) grid stays small (a whole-log grid took 8 GB at 50,000 rows).
+        for s in range(0, n, _ROW_CHUNK):  # chunks of rows, each vectorised
+            rows = slice(s, s + _ROW_CHUNK)
+            grid = lo[rows, None] + (np.arange(n_nodes) + 0.5) * step[rows]
+            reward = self.problem.expected_reward(self.context[rows], grid)
+            total += float(np.sum(self.logger.density(grid, rows) * reward * step[rows]))
+        return total / n
 
     def sample_rewards(self, target_action, bandwidth: float | None = None, kernel: str = "epanechnikov",
                        random_state=None) -> np.ndarray:
