@@ -311,3 +311,15 @@ def test_rank_tests_type_one_error_thorough():
     assert abs(rate["friedman"] - 0.05) <= band and abs(rate["iman_davenport"] - 0.05) <= band, rate
     assert rate["nemenyi_fwer"] <= 0.05 + band and rate["wilcoxon_holm_fwer"] <= 0.05 + band, rate
     assert friedman_test(S).statistic == pytest.approx(r.statistic)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e160, 1e300])
+def test_bootstrap_standard_error_scales_with_the_data(scale):
+    # Regression: the standard error squared the replicates: 0 for data near 1e-300, inf near 1e300.
+    from workbench.resample import bootstrap_ci
+
+    x = np.random.default_rng(3).normal(size=200)
+    base = bootstrap_ci(x, random_state=0)
+    scaled = bootstrap_ci(x * scale, random_state=0)
+    assert scaled.standard_error == pytest.approx(base.standard_error * scale, rel=1e-12, abs=0)
+    np.testing.assert_allclose(scaled.confidence_interval, np.multiply(base.confidence_interval, scale), rtol=1e-12)

@@ -290,10 +290,15 @@ def replicate_sd(reps, axis=None):
     numpy's "degrees of freedom" warning (the callers' own warnings say why)."""
     import warnings
 
+    a = np.asarray(reps, dtype=np.float64)
+    # Divided by the largest finite |replicate| first: squaring values near 1e-300 underflowed to an
+    # sd of 0, and near 1e300 overflowed to inf.
+    scale = np.max(np.abs(np.where(np.isfinite(a), a, 0.0)), axis=axis, keepdims=True, initial=0.0)
+    scale = np.where(scale > 0, scale, 1.0)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Degrees of freedom", RuntimeWarning)
-        sd = np.nanstd(np.asarray(reps, dtype=np.float64), axis=axis, ddof=1)
-    return float(sd) if axis is None else sd
+        sd = np.nanstd(a / scale, axis=axis, ddof=1, keepdims=True) * scale
+    return float(sd.reshape(())) if axis is None else np.squeeze(sd, axis=axis)
 
 
 def is_single_unit(n_rows: int, ids=None) -> bool:
