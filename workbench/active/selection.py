@@ -577,13 +577,30 @@ def geometric_consensus(probs, clip: float = 1e-6) -> np.ndarray:
 
     ``probs`` is a PredictionLog or an array (n_models, n_points, n_classes), checked as
     :func:`select_model` checks it (finite probabilities summing to 1 over classes).
+
+    Examples
+    --------
+    Two models, one point: the pool is the normalised geometric mean of their probabilities.
+
+    >>> import numpy as np
+    >>> from workbench.active import geometric_consensus
+    >>> geometric_consensus(np.array([[[0.9, 0.1]], [[0.5, 0.5]]])).round(3)
+    array([[0.75, 0.25]])
+
+    A model that rules a class out vetoes it, where the arithmetic average keeps it at 0.2:
+
+    >>> probs = np.array([[[0.6, 0.4, 0.0]], [[0.2, 0.4, 0.4]]])
+    >>> geometric_consensus(probs).round(3)
+    array([[0.464, 0.535, 0.001]])
+    >>> probs.mean(axis=0).round(3)
+    array([[0.4, 0.4, 0.2]])
     """
     from ..data import PredictionLog
 
     if not isinstance(probs, PredictionLog):
         probs = as_array(probs, "probs", ndim=3)  # named here as in this signature, not "prediction_log"
     probs = _as_zoo_probs(probs)[0]
-    clip = float(clip)
+    clip = check_real(clip, "clip")  # float() accepted "0.5" and True
     if not 0 < clip < 1:
         raise ValidationError("clip", f"must be in (0, 1), got {clip}")
     return _geometric_pool(probs, clip)

@@ -641,11 +641,39 @@ def _raise_model_point(bad: np.ndarray, field: str, rule: str) -> None:
 
 
 def loss_matrix(outputs: np.ndarray, y: np.ndarray, loss: str = "zero_one", eps: float = 1e-12) -> np.ndarray:
-    """Loss of each model on each point: outputs (m, n, c) probabilities or (m, n) predictions."""
+    """Loss of each model on each point: outputs (m, n, c) probabilities or (m, n) predictions.
+
+    Examples
+    --------
+    Two classifiers on two points (the rows are models, the columns points):
+
+    >>> import numpy as np
+    >>> from workbench.data import loss_matrix
+    >>> probs = np.array([[[0.9, 0.1], [0.4, 0.6]],
+    ...                   [[0.2, 0.8], [0.5, 0.5]]])
+    >>> y = np.array([0, 1])
+    >>> loss_matrix(probs, y)
+    array([[0., 0.],
+           [1., 1.]])
+    >>> loss_matrix(probs, y, "cross_entropy").round(3)
+    array([[0.105, 0.511],
+           [1.609, 0.693]])
+
+    Point predictions of one regression model:
+
+    >>> loss_matrix(np.array([[1.0, 2.5]]), np.array([1.0, 2.0]), "absolute")
+    array([[0. , 0.5]])
+    """
     check_choice(loss, "loss", _LOSSES)
-    outputs = np.asarray(outputs)
+    outputs = check_finite(as_array(outputs, "outputs", ndim=(2, 3)), "outputs")
+    n = outputs.shape[1]
+    if outputs.ndim == 3:  # class labels: integers in [0, n_classes), one per point (-1 / NaN markers refused)
+        y = check_integer_in_range(y, "y", 0, outputs.shape[2])
+    else:
+        y = check_finite(as_array(y, "y", ndim=1), "y")
+    if y.shape[0] != n:
+        raise ValidationError("y", f"must have one value per point of outputs: got {y.shape[0]}, expected {n}")
     if outputs.ndim == 3:
-        n = outputs.shape[1]
         if loss == "zero_one":
             return (outputs.argmax(axis=2) != y[None, :]).astype(float)
         if loss == "cross_entropy":

@@ -6,13 +6,15 @@ an anomalous period an older model can be better.
 """
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .._random import check_random_state
-from .._validation import check_choice, check_int, check_real
+from .._validation import ValidationError, check_choice, check_int, check_real
 from ..results import frame_to_html
 from .logs import PredictionLog
 
@@ -25,6 +27,17 @@ class DriftingStream:
 
     ``concept`` (n_periods, d) is the true decision direction in each period; ``corrupted`` flags
     periods whose training labels were corrupted (an anomaly a model can learn from).
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_drifting_stream
+    >>> s = simulate_drifting_stream(n_periods=4, points_per_period=100, anomaly_period=2, random_state=0)
+    >>> s
+    DriftingStream(400 points, 5 features, 4 periods, 1 corrupted)
+    >>> s.concept.shape, s.corrupted.tolist()
+    ((4, 5), [False, False, True, False])
+    >>> s.summary()["corrupted periods"]
+    1
     """
 
     X: np.ndarray
@@ -114,25 +127,41 @@ def simulate_drifting_stream(n_periods: int = 12, points_per_period: int = 400, 
 def train_historical_models(stream: DriftingStream, model=None, train_window: int = 1):
     """Train one model at the end of each period on the last ``train_window`` periods, and log all predictions.
 
+    The last period gets no model (it could not be deployed within the stream). A period whose
+    training window holds a single class cannot be fitted: it is skipped with a warning naming it,
+    and a stream where every window is single-class is a ``ValidationError``.
+
     Returns
     -------
     log : PredictionLog
         Probabilities of every model on every point, the labels, and ``timestamp`` = period.
-        Model ``k`` is named ``trained_p<k>``.
+        The model trained at the end of period ``k`` is named ``trained_p<k>`` (so with a skipped
+        period, model index and period differ).
     available_from : ndarray (n_models,)
         The first period in which each model can be deployed (the period after its training data):
         predictions of a model on earlier points are in-sample or from the past and must not be
         used to judge it (``workbench.resample.temporal_backtest`` respects this).
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_drifting_stream, train_historical_models
+    >>> s = simulate_drifting_stream(n_periods=4, points_per_period=100, random_state=0)
+    >>> log, available_from = train_historical_models(s)
+    >>> log
+    PredictionLog(3 models, 400 points, 2 classes, 400 labelled)
+    >>> log.model_names, available_from.tolist()
+    (('trained_p0', 'trained_p1', 'trained_p2'), [1, 2, 3])
     """
     from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
 
     train_window = check_int(train_window, "train_window", low=1)  # 1.5 would silently train on 2 periods
     est = model if model is not None else LogisticRegression(max_iter=1000)
-    probs, names, avail = [], [], []
+    probs, names, avail, skipped = [], [], [], []
     for k in range(stream.n_periods - 1):  # one model per period: a loop over periods, not rows
         rows = (stream.period <= k) & (stream.period > k - train_window)
         if np.unique(stream.y[rows]).size < 2:
+            skipped.append(k)
             continue
         fitted = clone(est).fit(stream.X[rows], stream.y[rows])
         p = np.zeros((stream.X.shape[0], 2))
@@ -140,6 +169,13 @@ def train_historical_models(stream: DriftingStream, model=None, train_window: in
         probs.append(p)
         names.append(f"trained_p{k}")
         avail.append(k + 1)
+    if skipped:
+        first = f"; first: period {skipped[0]}" if len(skipped) > 1 else f": period {skipped[0]}"
+        if not probs:
+            raise ValidationError("stream", f"every training window holds a single class ({len(skipped)} periods "
+                                            f"checked{first}): no model can be trained")
+        warnings.warn(f"train_historical_models: {len(skipped)} of {stream.n_periods - 1} periods skipped, their "
+                      f"training window holds a single class{first}", RuntimeWarning, stacklevel=2)
     log = PredictionLog(probs=np.stack(probs), model_names=names, labels=stream.y, timestamp=stream.period,
                         features=stream.X)
     return log, np.asarray(avail)

@@ -220,6 +220,25 @@ class RoutingLog:
         Cost of the call in US cents.
     output_tokens : ndarray (n,)
     model_names, feature_names : tuple of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.data import simulate_routing
+    >>> log, truth = simulate_routing(500, random_state=0)
+    >>> len(log), log.n_models, log.context.shape
+    (500, 5, (500, 7))
+    >>> list(log.to_frame().columns)
+    ['topic', 'difficulty', 'prompt_tokens', 'model', 'propensity', 'quality', 'cost_cents', 'output_tokens']
+
+    The bandit view for a cost weight of 0.1 per cent, and the code prompts alone:
+
+    >>> bandit = log.bandit_log(lam=0.1)
+    >>> bool(np.allclose(bandit.reward, log.quality - 0.1 * log.cost))
+    True
+    >>> code = log.subset((log.prompts["topic"] == "code").to_numpy())
+    >>> len(code), set(code.prompts["topic"])
+    (112, {'code'})
     """
 
     prompts: pd.DataFrame
