@@ -60,6 +60,34 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
     interval can be (-inf, x]) runs to the edge of the plot and ends in an arrow (``<`` or ``>``);
     a row whose estimate is NaN is labelled "(undefined)", one whose interval has a NaN end
     "(no interval)".
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np, pandas as pd
+    >>> from workbench.ope import evaluate_policy
+    >>> from workbench.plotting import forest_plot
+    >>> rng = np.random.default_rng(0)
+    >>> log = pd.DataFrame({"action": rng.integers(0, 2, 500), "reward": rng.random(500),
+    ...                     "propensity": 0.5, "pi_0": 0.8, "pi_1": 0.2})
+    >>> res = evaluate_policy(log, ["pi_0", "pi_1"], ["ips", "snips"], n_bootstrap=200, random_state=0)
+    >>> ax = forest_plot(res, reference=0.5, reference_label="on-policy value")
+    >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_legend_handles_labels()[1]
+    (['ips', 'snips'], ['on-policy value'])
+    >>> plt.close("all")
+
+    An infinite interval end becomes an arrow at the edge of the plot; a NaN end is labelled:
+
+    >>> frame = pd.DataFrame({"estimator": ["a", "b", "c"], "value": [0.52, 0.49, 0.50],
+    ...                       "ci_low": [0.41, np.nan, 0.46], "ci_high": [0.63, 0.55, np.inf]})
+    >>> ax = forest_plot(frame)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['a', 'b (no interval)', 'c']
+    >>> sum(len(line.get_xdata()) for line in ax.lines if line.get_marker() == ">")
+    1
+    >>> plt.close("all")
     """
     _frame(frame, [label, value, low, high])
     ax = _ax(ax, figsize=(6, 0.45 * len(frame) + 1.2))
@@ -92,7 +120,23 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
 
 
 def weight_histogram(weights, bins: int = 50, ax=None, log: bool = True, title: str | None = None):
-    """Histogram of importance weights, with their mean (should be near 1) and max marked."""
+    """Histogram of importance weights, with their mean (should be near 1) and max marked.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from workbench.plotting import weight_histogram
+    >>> w = np.random.default_rng(0).lognormal(-0.125, 0.5, size=2000)    # weights with mean ~1
+    >>> ax = weight_histogram(w, bins=30)
+    >>> len(ax.patches), ax.get_xlabel()
+    (30, 'importance weight')
+    >>> ax.get_legend_handles_labels()[1]
+    ['mean 0.985', 'max 4.09']
+    >>> plt.close("all")
+    """
     w = np.asarray(weights, dtype=float).ravel()
     if w.size == 0:
         raise ValidationError("weights", "is empty: nothing to plot")
@@ -117,6 +161,24 @@ def budget_curve(frame: pd.DataFrame, x: str = "labels", y: str = "value", hue: 
 
     A NaN band end leaves a gap in the band; an infinite one runs to the edge of the plot (whose
     y-range is then that of the finite values).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from workbench.plotting import budget_curve
+    >>> curves = pd.DataFrame({"strategy": ["random"] * 3 + ["active"] * 3,
+    ...                        "labels": [50, 100, 200] * 2,
+    ...                        "value": [0.30, 0.21, 0.15, 0.20, 0.14, 0.10]})
+    >>> curves = curves.assign(low=curves["value"] - 0.03, high=curves["value"] + 0.03)
+    >>> ax = budget_curve(curves, low="low", high="high", reference=0.1, ylabel="error")
+    >>> ax.get_legend_handles_labels()[1], ax.get_xlabel(), ax.get_ylabel()
+    (['random', 'active'], 'labels', 'error')
+    >>> len(ax.collections)    # one band per strategy
+    2
+    >>> plt.close("all")
     """
     if (low is None) != (high is None):
         raise ValidationError("low" if low is None else "high", "a band needs both low= and high=")
@@ -184,6 +246,28 @@ def critical_difference_diagram(result=None, *, mean_ranks=None, cd: float | Non
     significance matrix, does not draw the CD bar and would add seaborn to our dependencies.
     With ``mean_ranks`` but neither ``cd`` nor ``pairwise`` no bar is drawn (there is no test to
     say which models are indistinguishable); ``cd=inf`` joins them all.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from workbench.plotting import critical_difference_diagram
+    >>> from workbench.resample import nemenyi_test
+    >>> scores = np.random.default_rng(0).random((12, 4)) + [0.3, 0.2, 0.0, 0.0]    # 12 data sets
+    >>> res = nemenyi_test(scores, names=["a", "b", "c", "d"])
+    >>> ax = critical_difference_diagram(res)
+    >>> [t.get_text() for t in ax.texts if "(" in t.get_text() or "CD" in t.get_text()]
+    ['a (1.83)', 'b (2.17)', 'c (2.58)', 'd (3.42)', 'CD = 1.35']
+    >>> plt.close("all")
+
+    Or from mean ranks and a critical difference of your own:
+
+    >>> ax = critical_difference_diagram(mean_ranks={"x": 1.4, "y": 2.1, "z": 2.5}, cd=0.9)
+    >>> ax.texts[-1].get_text()
+    'CD = 0.90'
+    >>> plt.close("all")
     """
     if result is not None:
         mr = result.mean_ranks
@@ -250,6 +334,23 @@ def identification_curve(curves: pd.DataFrame, y: str = "p_best", task: str | No
 
     ``curves`` is ``benchmark_selection(...).curves``; ``y`` is "p_best" or "p_within_1pt".
     A dotted line marks ``level`` (90%).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from workbench.active import benchmark_selection
+    >>> from workbench.data import PredictionLog
+    >>> from workbench.plotting import identification_curve
+    >>> rng = np.random.default_rng(0)
+    >>> zoo = PredictionLog(rng.dirichlet(np.ones(3), size=(4, 100)), labels=rng.integers(0, 3, 100))
+    >>> res = benchmark_selection([("toy", zoo)], ["random", "auto"], budgets=[5, 10, 20], seeds=3)
+    >>> ax = identification_curve(res.curves, task="toy")
+    >>> ax.get_ylabel(), ax.get_legend_handles_labels()[1]
+    ('P(pick is the best model)', ['random', 'auto'])
+    >>> plt.close("all")
     """
     _frame(curves, ["labels", "strategy", y, f"{y}_se", None if task is None else "task"], "curves")
     f = curves if task is None else curves[curves["task"] == task]
@@ -269,6 +370,23 @@ def risk_trace_plot(traces, truth: float | None = None, ax=None, title: str | No
     """Running risk estimates with their intervals, one line per trace (``estimate_risk`` results).
 
     A NaN interval end leaves a gap in the band; an infinite one runs to the edge of the plot.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from workbench.active import estimate_risk
+    >>> from workbench.plotting import risk_trace_plot
+    >>> rng = np.random.default_rng(0)
+    >>> probs = rng.dirichlet(np.ones(3), size=500)
+    >>> labels = rng.integers(0, 3, 500)
+    >>> traces = [estimate_risk(probs, labels, 50, method=m, random_state=0) for m in ("lure", "iid")]
+    >>> ax = risk_trace_plot(traces, truth=float(np.mean(probs.argmax(axis=1) != labels)))
+    >>> ax.get_legend_handles_labels()[1], ax.get_ylabel()
+    (['lure', 'iid', 'true risk'], 'estimated risk')
+    >>> plt.close("all")
     """
     traces = list(traces)
     if not traces:
@@ -307,6 +425,22 @@ def coverage_plot(frame: pd.DataFrame, ax=None, by: str = "method", label=("scen
     variants): one row per (``label`` columns, ``by``). Each group of rows (e.g. a scenario at one
     n) is a line of the plot; its grey bar is the band ``[band_low, band_high]`` around the
     nominal level (dashed). Filled markers lie inside the band, hollow ones outside.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from workbench.plotting import coverage_plot
+    >>> from workbench.validity import interval_coverage
+    >>> cov = interval_coverage(["normal-mean"], methods=["percentile", "studentized"], n=[20, 50],
+    ...                         n_replicates=100, n_resamples=199, progress=False)
+    >>> ax = coverage_plot(cov)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['normal-mean · n=20', 'normal-mean · n=50']
+    >>> ax.get_legend_handles_labels()[1]
+    ['percentile', 'studentized']
+    >>> plt.close("all")
     """
     label = [label] if isinstance(label, str) else list(label)
     _frame(frame, [*label, by, "coverage", "band_low", "band_high", "within_band", "level"])
@@ -352,6 +486,21 @@ def type1_plot(frame: pd.DataFrame, ax=None, log: bool = False, title: str | Non
     Bars with +-2 Monte Carlo standard errors; the grey span is the pass band around the nominal
     alpha (dashed). Red bars are liberal (above the band: false discoveries), grey ones
     conservative (below: safe but less power), blue ones within the band.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from workbench.plotting import type1_plot
+    >>> from workbench.validity import type1_error
+    >>> t1 = type1_error(["naive-resampled-t", "nadeau-bengio-t"], n_datasets=200, progress=False)
+    >>> ax = type1_plot(t1)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['naive-resampled-t', 'nadeau-bengio-t']
+    >>> ax.get_xlabel()
+    'share of 200 null data sets rejected (nominal 0.05; grey: pass band)'
+    >>> plt.close("all")
     """
     _frame(frame, ["test", "rejection_rate", "mc_se", "band_low", "band_high", "nominal", "n_datasets"])
     ax = _ax(ax, figsize=(7, 0.36 * len(frame) + 1.2))

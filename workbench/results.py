@@ -113,6 +113,21 @@ def frame_to_html(frame: pd.DataFrame, caption: str | None = None) -> str:
 
     The index is shown unless it is plain row numbers (unnamed integers): the row labels of a
     pivot table or of a frame indexed by name are data, not to be dropped.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.results import frame_to_html
+    >>> df = pd.DataFrame({"model": ["a<b", "c"], "loss": [0.123456789, 0.5]})
+    >>> page = frame_to_html(df, caption="Losses & ranks")
+    >>> page.startswith("<p><b>Losses &amp; ranks</b></p><table")
+    True
+    >>> "<td>a&lt;b</td>" in page, "0.123457" in page    # text escaped, floats to 6 digits
+    (True, True)
+    >>> "<th>0</th>" in page                              # plain row numbers are left out
+    False
+    >>> "<th>a&lt;b</th>" in frame_to_html(df.set_index("model"))    # a named index is shown
+    True
     """
     idx = frame.index
     row_numbers = (idx.nlevels == 1 and idx.name is None and pd.api.types.is_integer_dtype(idx.dtype))
@@ -123,7 +138,25 @@ def frame_to_html(frame: pd.DataFrame, caption: str | None = None) -> str:
 
 
 def estimates_to_frame(estimates, name_column: str = "name") -> pd.DataFrame:
-    """Stack estimates into one tidy frame (stable columns first)."""
+    """Stack estimates into one tidy frame (stable columns first).
+
+    Each :class:`Estimate` is a row: the columns of :data:`ESTIMATE_COLUMNS`, then the union of
+    the diagnostics (NaN where an estimate lacks one). ``name_column`` renames ``name``.
+
+    Examples
+    --------
+    >>> from workbench.results import Estimate, estimates_to_frame
+    >>> a = Estimate(0.81, 0.78, 0.84, 0.015, method="bca", n=500, name="model A")
+    >>> b = Estimate(0.79, 0.75, 0.82, 0.018, method="bca", n=500, name="model B",
+    ...              diagnostics={"ess": 480.0})
+    >>> frame = estimates_to_frame([a, b], name_column="model")
+    >>> list(frame.columns)
+    ['model', 'value', 'ci_low', 'ci_high', 'se', 'alpha', 'method', 'n', 'ess']
+    >>> frame[["model", "value", "ess"]]
+         model  value    ess
+    0  model A   0.81    NaN
+    1  model B   0.79  480.0
+    """
     frame = pd.DataFrame([e.to_dict() for e in estimates])
     if name_column != "name":
         frame = frame.rename(columns={"name": name_column})

@@ -49,6 +49,19 @@ def is_tabular(data) -> bool:
     ``pathlib.Path``), a ``pyarrow.dataset.Dataset``, a ``dask.dataframe.DataFrame``, or an
     iterable (list, tuple, generator) of chunks that are DataFrames, Arrow tables/record batches
     or mappings of column arrays.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from workbench.scale import is_tabular
+    >>> df = pd.DataFrame({"loss": [0.1, 0.4, 0.2]})
+    >>> is_tabular(df), is_tabular([df.iloc[:2], df.iloc[2:]]), is_tabular("logs/day1.parquet")
+    (True, True, True)
+
+    Arrays and a single mapping of columns are in-memory data, not tables to stream:
+
+    >>> is_tabular(np.zeros((3, 2))), is_tabular({"loss": [0.1, 0.4]}), is_tabular([])
+    (False, False, False)
     """
     if isinstance(data, (pd.DataFrame, str, os.PathLike)):
         return True
@@ -98,7 +111,29 @@ def _check_arrow(obj, columns):
 
 
 class Source:
-    """Base class: a table read in chunks. Subclasses implement :meth:`reduce`."""
+    """Base class: a table read in chunks. Subclasses implement :meth:`reduce`.
+
+    ``reduce(reducer, unit_id=None, n_jobs=None)`` feeds every chunk, with the global row numbers
+    (or the ``unit_id`` column's values) as ids, to ``reducer`` and returns the merged partial
+    result; :class:`workbench.scale.TermReducer` is the reducer of sum-type statistics. Make a
+    source with :func:`as_source`, or with one of :class:`FrameSource`, :class:`IterableSource`,
+    :class:`ParquetSource` and :class:`DaskSource`.
+
+    Examples
+    --------
+    Every source numbers rows the same way, whatever its chunks: here :meth:`sample` keeps the
+    rows with even global ids in one pass over chunks of 4 rows.
+
+    >>> import pandas as pd
+    >>> from workbench.scale import as_source
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 3, 3, 3], "loss": [0.1, 0.4, 0.2, 0.0, 0.3, 0.5]})
+    >>> src = as_source(df, chunk_size=4)
+    >>> src.kind, src.n_rows(), src.column_names(), src.reusable
+    ('frame', 6, ['user', 'loss'], True)
+    >>> rows = src.sample(["loss"], lambda chunk, ids: ids % 2 == 0)
+    >>> rows["loss"].tolist(), rows.attrs["row_ids"].tolist()
+    ([0.1, 0.2, 0.3], [0, 2, 4])
+    """
 
     kind = "source"
 
@@ -213,7 +248,31 @@ def _needed(reducer, unit_id):
 
 
 class FrameSource(Source):
-    """An in-memory ``pandas.DataFrame`` (or ``pyarrow.Table``) read in slices of ``chunk_size`` rows."""
+    """An in-memory ``pandas.DataFrame`` (or ``pyarrow.Table``) read in slices of ``chunk_size`` rows.
+
+    Examples
+    --------
+    The chunk size does not change the result, bootstrap replicates included (a row's weight
+    is a hash of the seed and its global row number):
+
+    >>> import numpy as np, pandas as pd
+    >>> from workbench._engine import Resampling
+    >>> from workbench.scale import FrameSource, TermReducer
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 3, 3, 3], "loss": [0.1, 0.4, 0.2, 0.0, 0.3, 0.5]})
+    >>> reducer = TermReducer(["loss"], lambda chunk, ids: (chunk["loss"].to_numpy(), {}), k=1,
+    ...                       resampling=Resampling.make(100, "poisson", random_state=0))
+    >>> whole = FrameSource(df).reduce(reducer)
+    >>> chunked = FrameSource(df, chunk_size=4).reduce(reducer)
+    >>> round(float(chunked.acc.means[0]), 3), bool(np.allclose(whole.acc.replicate_means,
+    ...                                                         chunked.acc.replicate_means))
+    (0.25, True)
+
+    With ``unit_id`` the rows of a user share their bootstrap weight (a cluster bootstrap):
+
+    >>> by_user = FrameSource(df, chunk_size=2).reduce(reducer, unit_id="user")
+    >>> by_user.acc.n, bool(np.allclose(whole.acc.replicate_means, by_user.acc.replicate_means))
+    (6, False)
+    """
 
     kind = "frame"
 
@@ -251,7 +310,33 @@ class FrameSource(Source):
 
 
 class IterableSource(Source):
-    """An iterable of chunks. A list or tuple can be read several times; a generator only once."""
+    """An iterable of chunks. A list or tuple can be read several times; a generator only once.
+
+    Chunks may be DataFrames, Arrow tables or record batches, or mappings of column arrays.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from workbench._engine import Resampling
+    >>> from workbench.scale import FrameSource, IterableSource, TermReducer
+    >>> df = pd.DataFrame({"loss": [0.1, 0.4, 0.2, 0.0, 0.3, 0.5]})
+    >>> reducer = TermReducer(["loss"], lambda chunk, ids: (chunk["loss"].to_numpy(), {}), k=1,
+    ...                       resampling=Resampling.make(100, "poisson", random_state=0))
+    >>> chunks = IterableSource([df.iloc[:2], {"loss": [0.2, 0.0]}, df.iloc[4:]])
+    >>> chunks.reusable, chunks.n_rows(), chunks.column_names()
+    (True, 6, ['loss'])
+    >>> part = chunks.reduce(reducer)
+    >>> bool(np.allclose(part.acc.replicate_means, FrameSource(df).reduce(reducer).acc.replicate_means))
+    True
+
+    A generator is read once; its number of rows is unknown until then:
+
+    >>> once = IterableSource(df.iloc[i:i + 3] for i in (0, 3))
+    >>> once.reusable, once.n_rows()
+    (False, None)
+    >>> round(float(once.reduce(reducer).acc.means[0]), 3)
+    0.25
+    """
 
     kind = "chunks"
 
@@ -404,6 +489,29 @@ class ParquetSource(Source):
     ``n_jobs`` set, runs of row groups are reduced in parallel through joblib (so
     ``joblib.parallel_config(backend="dask")`` sends them to a cluster); their partial results
     are merged in file order, so the answer does not depend on ``n_jobs`` or the backend.
+
+    Examples
+    --------
+    >>> import os, shutil, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> from workbench._engine import Resampling
+    >>> from workbench.scale import FrameSource, ParquetSource, TermReducer
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 3, 3, 3], "loss": [0.1, 0.4, 0.2, 0.0, 0.3, 0.5]})
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "log.parquet")
+    >>> df.to_parquet(path, row_group_size=4)
+    >>> src = ParquetSource(path, chunk_size=2)
+    >>> src.n_rows(), src.column_names()
+    (6, ['user', 'loss'])
+
+    Only the ``loss`` column is read, and the result is that of the same rows in memory:
+
+    >>> reducer = TermReducer(["loss"], lambda chunk, ids: (chunk["loss"].to_numpy(), {}), k=1,
+    ...                       resampling=Resampling.make(100, "poisson", random_state=0))
+    >>> part = src.reduce(reducer)
+    >>> bool(np.allclose(part.acc.replicate_means, FrameSource(df).reduce(reducer).acc.replicate_means))
+    True
+    >>> shutil.rmtree(folder)
     """
 
     kind = "parquet"
@@ -524,6 +632,24 @@ class DaskSource(Source):
     partitions (8 become 3), so those lengths would misalign the offsets and give different rows
     the same ids (the same bootstrap weights). The offsets come in the same graph, so each
     partition is read once. With ``unit_id`` the offsets only place rows in error messages.
+
+    Examples
+    --------
+    Needs ``dask[dataframe]`` (the ``scale`` extra).
+
+    >>> import numpy as np, pandas as pd
+    >>> import dask.dataframe as dd
+    >>> from workbench._engine import Resampling
+    >>> from workbench.scale import DaskSource, FrameSource, TermReducer
+    >>> df = pd.DataFrame({"user": [1, 1, 2, 3, 3, 3], "loss": [0.1, 0.4, 0.2, 0.0, 0.3, 0.5]})
+    >>> src = DaskSource(dd.from_pandas(df, npartitions=3))
+    >>> src.n_rows(), src.column_names(), src.lengths().tolist()
+    (6, ['user', 'loss'], [2, 2, 2])
+    >>> reducer = TermReducer(["loss"], lambda chunk, ids: (chunk["loss"].to_numpy(), {}), k=1,
+    ...                       resampling=Resampling.make(100, "poisson", random_state=0))
+    >>> part = src.reduce(reducer)
+    >>> bool(np.allclose(part.acc.replicate_means, FrameSource(df).reduce(reducer).acc.replicate_means))
+    True
     """
 
     kind = "dask"
@@ -581,7 +707,19 @@ def _merge_many(*parts):
 
 
 def as_source(data, *, chunk_size: int | None = None) -> Source:
-    """Wrap a tabular input in a :class:`Source` (see :func:`is_tabular` for the accepted kinds)."""
+    """Wrap a tabular input in a :class:`Source` (see :func:`is_tabular` for the accepted kinds).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.scale import as_source
+    >>> df = pd.DataFrame({"loss": [0.1, 0.4, 0.2]})
+    >>> src = as_source(df, chunk_size=2)
+    >>> type(src).__name__, src.n_rows(), src.column_names()
+    ('FrameSource', 3, ['loss'])
+    >>> type(as_source([df.iloc[:2], df.iloc[2:]])).__name__, as_source(src) is src
+    ('IterableSource', True)
+    """
     if isinstance(data, Source):
         return data
     if isinstance(data, pd.DataFrame):
