@@ -439,6 +439,24 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     -------
     DataFrame with rows "ncv" and "naive": interval, value, ci_low, ci_high, se, alpha, estimand,
     plus the NCV diagnostics (inflation, bias, raw_mean).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from workbench.resample import ncv_interval
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> tab = ncv_interval(DecisionTreeClassifier(max_depth=3, random_state=0), X, y, n_folds=5, n_reps=2,
+    ...                    random_state=0)
+    >>> tab["interval"].tolist(), tab["loss"].tolist()
+    (['ncv', 'naive'], ['zero_one', 'zero_one'])
+    >>> ncv = tab.iloc[0]
+    >>> int(ncv["n_fits"])                          # n_reps K (K-1)/2 + bias_reps K = 2 * 10 + 1 * 5
+    25
+    >>> bool(1 <= ncv["inflation"] <= 5)            # the NCV se is 1 to sqrt(K) times the naive one
+    True
+    >>> bool(ncv["ci_low"] < ncv["value"] < ncv["ci_high"])
+    True
     """
     alpha = check_alpha(alpha)
     if n_folds < 3:
@@ -520,6 +538,19 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     -------
     DataFrame: train_size, value (mean test score), ci_low, ci_high, se, train_score, alpha, J,
     clipped (limits clipped to the scorer's known range, as in :func:`repeated_cv`).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from workbench.resample import learning_curve_ci
+    >>> X, y = load_iris(return_X_y=True)
+    >>> lc = learning_curve_ci(DecisionTreeClassifier(max_depth=3, random_state=0), X, y,
+    ...                        train_sizes=(0.2, 0.6, 1.0), n_splits=5, n_repeats=1, random_state=0)
+    >>> lc["train_size"].tolist(), lc["J"].tolist()      # sizes out of the 120 training rows of a fold
+    ([24, 72, 120], [5, 5, 5])
+    >>> bool(((lc["ci_low"] <= lc["value"]) & (lc["value"] <= lc["ci_high"]) & (lc["ci_high"] <= 1)).all())
+    True
     """
     from sklearn.model_selection import learning_curve
 

@@ -43,6 +43,29 @@ def scores_from_cv_results(cv_results, candidate: int, metric: str = "score") ->
     """Per-split test scores of one candidate from a search's ``cv_results_`` (no refit).
 
     Returns the values of ``split0_test_<metric>``, ``split1_test_<metric>``, ... in split order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import GridSearchCV, KFold
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from workbench.resample import corrected_resampled_t_test, scores_from_cv_results
+    >>> X, y = load_iris(return_X_y=True)
+    >>> cv = KFold(n_splits=5, shuffle=True, random_state=0)
+    >>> search = GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 3]}, cv=cv).fit(X, y)
+    >>> deep = scores_from_cv_results(search.cv_results_, 1)     # candidate 1: max_depth=3
+    >>> stump = scores_from_cv_results(search.cv_results_, 0)    # candidate 0: max_depth=1
+    >>> deep.shape
+    (5,)
+    >>> bool(np.isclose(deep.mean(), search.cv_results_["mean_test_score"][1]))
+    True
+
+    Both candidates were scored on the same splits, so their scores can be compared directly:
+
+    >>> r = corrected_resampled_t_test(deep, stump, n_train=120, n_test=30)
+    >>> r.df, r.p_value < 0.05
+    (4, True)
     """
     keys = []
     i = 0
@@ -100,6 +123,24 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     """Fit both estimators on identical splits; returns (scores_a, scores_b, n_train, n_test).
 
     ``cv`` is a scikit-learn splitter, an int (k folds) or an iterable of (train, test) index pairs.
+    ``n_train`` and ``n_test`` are the mean training and test sizes over the splits (floats).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from workbench.resample import corrected_resampled_t_test, cv_scores_two
+    >>> X, y = load_iris(return_X_y=True)
+    >>> tree = DecisionTreeClassifier(max_depth=3, random_state=0)
+    >>> stump = DecisionTreeClassifier(max_depth=1, random_state=0)
+    >>> sa, sb, n_train, n_test = cv_scores_two(tree, stump, X, y, cv=5)   # 5 stratified folds
+    >>> sa.shape, sb.shape, n_train, n_test
+    ((5,), (5,), 120.0, 30.0)
+    >>> bool((sa > sb).all())
+    True
+    >>> r = corrected_resampled_t_test(sa, sb, test_train_ratio=n_test / n_train)
+    >>> round(r.effect, 3), r.p_value < 0.05
+    (0.293, True)
     """
     from sklearn.base import is_classifier
     from sklearn.metrics import check_scoring
@@ -214,6 +255,25 @@ def f_test_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=No
 
     Same inputs as :func:`paired_t_5x2cv`. Uses all ten differences, so it does not depend on which
     fold comes first; Alpaydin found lower type-I error and higher power than the 5x2cv t-test.
+
+    Examples
+    --------
+    >>> from workbench.resample import f_test_5x2cv
+    >>> a = [0.81, 0.80, 0.83, 0.79, 0.82, 0.80, 0.81, 0.82, 0.80, 0.79]   # rep 1 fold 1, rep 1 fold 2, ...
+    >>> b = [0.78, 0.79, 0.80, 0.78, 0.80, 0.77, 0.79, 0.81, 0.78, 0.78]
+    >>> r = f_test_5x2cv(a, b)
+    >>> round(r.statistic, 3), round(r.p_value, 3), r.df
+    (3.909, 0.073, (10, 5))
+
+    With two estimators the five 2-fold splits are run here (stratified for classifiers):
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> r = f_test_5x2cv(DecisionTreeClassifier(max_depth=3, random_state=0),
+    ...                  DecisionTreeClassifier(max_depth=1, random_state=0), X, y, random_state=0)
+    >>> r.details["differences"].shape, r.p_value < 0.05
+    ((5, 2), True)
     """
     alpha = check_alpha(alpha)
     p, s2, sa, sb = _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params)

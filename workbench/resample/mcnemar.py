@@ -60,7 +60,21 @@ def _correct(y_true, pred):
 
 
 def mcnemar_table(y_true, pred_a, pred_b) -> np.ndarray:
-    """2x2 table [[both right, A right & B wrong], [A wrong & B right, both wrong]]."""
+    """2x2 table [[both right, A right & B wrong], [A wrong & B right, both wrong]].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.resample import mcnemar_table, mcnemar_test
+    >>> y_true = np.array([0, 1, 1, 0, 1, 0, 1, 1, 0, 1])
+    >>> pred_a = np.array([0, 1, 1, 0, 0, 0, 1, 1, 0, 1])     # 9 of 10 right
+    >>> pred_b = np.array([0, 1, 0, 1, 1, 0, 0, 1, 0, 1])     # 7 of 10 right
+    >>> table = mcnemar_table(y_true, pred_a, pred_b)
+    >>> table.tolist()
+    [[6, 3], [1, 0]]
+    >>> round(mcnemar_test(table=table, method="exact").p_value, 3)   # only b = 3 and c = 1 count
+    0.625
+    """
     ca, cb = _correct(y_true, pred_a), _correct(y_true, pred_b)
     return np.array([[np.sum(ca & cb), np.sum(ca & ~cb)], [np.sum(~ca & cb), np.sum(~ca & ~cb)]], dtype=np.int64)
 
@@ -106,6 +120,19 @@ def tango_score_statistic(b, c, n, delta) -> float:
     MLE (:func:`_tango_restricted_p21`); approximately N(0, 1) under H0. The variance uses the
     null-restricted estimate, not the observed one; that is what keeps the interval inside
     [-1, 1] and sensible when b + c is small.
+
+    Examples
+    --------
+    >>> from workbench.resample import paired_difference_interval, tango_score_statistic
+    >>> b, c, n = 12, 3, 100        # A right & B wrong, A wrong & B right, number of test rows
+    >>> round(tango_score_statistic(b, c, n, 0.0), 3)     # at delta = 0: McNemar's z = (b - c) / sqrt(b + c)
+    2.324
+
+    The "tango" interval of :func:`paired_difference_interval` is where |T(delta)| <= z_{1 - alpha/2}:
+
+    >>> lo, hi = paired_difference_interval([[50, b], [c, 35]], method="tango")
+    >>> round(tango_score_statistic(b, c, n, lo), 3), round(tango_score_statistic(b, c, n, hi), 3)
+    (1.96, -1.96)
     """
     p21 = _tango_restricted_p21(b, c, n, delta)
     var = n * (2 * p21 + delta * (1 - delta))

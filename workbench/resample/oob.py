@@ -314,6 +314,29 @@ def oob_delta_se(counts, oob_losses, row_unit=None, bias_correct: bool = True) -
     Returns
     -------
     (se, details) with details: err1, se_uncorrected, test_term, train_term, mc_correction.
+
+    Examples
+    --------
+    The standard error of the OOB error of a "model" that predicts the training mean, from 200
+    bootstrap samples of 40 rows:
+
+    >>> import numpy as np
+    >>> from workbench.resample import BootstrapSplit, oob_delta_se
+    >>> y = np.random.default_rng(0).normal(size=40)
+    >>> splits = list(BootstrapSplit(n_splits=200, random_state=0).split(y))
+    >>> counts = np.array([np.bincount(tr, minlength=y.size) for tr, _ in splits])    # N_ib, (B, n)
+    >>> oob_losses = [(te, (y[te] - y[tr].mean()) ** 2) for tr, te in splits]       # squared loss
+    >>> se, details = oob_delta_se(counts, oob_losses)
+    >>> counts.shape, round(details["err1"], 3), round(se, 3)
+    ((200, 40), 0.665, 0.159)
+
+    :func:`bootstrap_error` computes the same from the same samples:
+
+    >>> from sklearn.dummy import DummyRegressor
+    >>> from workbench.resample import bootstrap_error
+    >>> r = bootstrap_error(DummyRegressor(), np.zeros((40, 1)), y, n_splits=200, random_state=0)
+    >>> bool(np.isclose(r.oob_se, se)), bool(np.isclose(r.oob, details["err1"]))
+    (True, True)
     """
     counts = np.asarray(counts, dtype=np.float64)
     B, G = counts.shape
@@ -375,6 +398,20 @@ def point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float,
     When Err(1) <= gamma this equals (1 - w) err + w Err(1) (their eq. 29). It differs when Err(1) > gamma:
     eq. 32 keeps the .632 estimate's uncapped Err(1) and caps only the correction, so the result never
     falls below the .632 estimate (with R = 0 it *is* the .632 estimate), as in ipred's ``errorest``.
+
+    Examples
+    --------
+    >>> from workbench.resample import point632plus
+    >>> e632, e632p, R, w = point632plus(err_resub=0.0, err_oob=0.1, gamma=0.5)
+    >>> round(e632, 4), round(e632p, 4), round(R, 3), round(w, 4)
+    (0.0632, 0.0682, 0.2, 0.6822)
+    >>> round((1 - w) * 0.0 + w * 0.1, 4)     # eq. 29, since Err(1) <= gamma
+    0.0682
+
+    When the OOB error exceeds the no-information error only the correction is capped:
+
+    >>> [round(v, 4) for v in point632plus(err_resub=0.05, err_oob=0.6, gamma=0.5)]
+    [0.3976, 0.5632, 1.0, 1.0]
     """
     e632 = 0.368 * err_resub + 0.632 * err_oob
     e1p = min(err_oob, gamma)

@@ -48,6 +48,14 @@ def critical_difference(k: int, n_datasets: int, alpha: float = 0.05) -> float:
 
     q_alpha = studentized_range.ppf(1 - alpha, k, inf) / sqrt(2) (e.g. 2.343 for k = 3, 3.164 for
     k = 10 at alpha = 0.05, Demsar 2006 Table 5).
+
+    Examples
+    --------
+    >>> from workbench.resample import critical_difference
+    >>> round(critical_difference(3, n_datasets=14), 3)      # 2.343 * sqrt(3 * 4 / (6 * 14))
+    0.886
+    >>> round(critical_difference(10, n_datasets=14, alpha=0.05), 3)
+    3.62
     """
     q = stats.studentized_range.ppf(1 - check_alpha(alpha), int(k), np.inf) / np.sqrt(2)
     return float(q * np.sqrt(k * (k + 1) / (6.0 * n_datasets)))
@@ -164,6 +172,19 @@ def nemenyi_test(scores, *, names: Sequence[str] | None = None, higher_is_better
     difference CD. Pairwise p-values use the studentized range distribution with infinite df:
     p = P(q > |R_i - R_j| sqrt(2) / sqrt(k (k+1) / (6 N))). Already family-wise: ``p_adjusted``
     equals ``p_value``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.resample import nemenyi_test
+    >>> S = np.array([[.80, .78, .70], [.90, .85, .84], [.75, .74, .70], [.88, .86, .80], [.70, .71, .65]])
+    >>> r = nemenyi_test(S, names=["a", "b", "c"])        # 5 data sets (rows), 3 algorithms
+    >>> r.mean_ranks["name"].tolist(), r.mean_ranks["mean_rank"].round(2).tolist()
+    (['a', 'b', 'c'], [1.2, 1.8, 3.0])
+    >>> round(r.critical_difference, 3)
+    1.482
+    >>> r.pairwise.loc[r.pairwise["significant"], ["a", "b"]].values.tolist()   # |rank difference| >= CD
+    [['a', 'c']]
     """
     alpha = check_alpha(alpha)
     S, names = _score_matrix(scores, names)
@@ -187,6 +208,20 @@ def wilcoxon_holm_test(scores, *, names: Sequence[str] | None = None, higher_is_
 
     Uses :func:`scipy.stats.wilcoxon` (two-sided) per pair of algorithms over the N data sets and
     :func:`statsmodels.stats.multitest.multipletests` with ``method="holm"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.resample import wilcoxon_holm_test
+    >>> rng = np.random.default_rng(0)
+    >>> S = rng.uniform(0.7, 0.9, (12, 1)) + [0.03, 0.0, 0.01] + rng.normal(0, 0.02, (12, 3))
+    >>> r = wilcoxon_holm_test(S, names=["a", "b", "c"])    # 12 data sets, 3 algorithms
+    >>> r.pairwise[["a", "b"]].values.tolist()
+    [['a', 'b'], ['a', 'c'], ['b', 'c']]
+    >>> r.pairwise[["p_value", "p_adjusted"]].round(3).values.tolist()
+    [[0.002, 0.007], [0.064, 0.068], [0.034, 0.068]]
+    >>> r.pairwise["significant"].tolist()       # b vs c: p = 0.034, but not after Holm's correction
+    [True, False, False]
     """
     from statsmodels.stats.multitest import multipletests
 

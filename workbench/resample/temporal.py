@@ -31,6 +31,21 @@ def temporal_scores(log: PredictionLog, available_from, timestamp=None, loss: st
     """Mean loss of each model in each period, out of sample only (NaN before ``available_from``).
 
     Returns a tidy frame with columns ``model, period, loss, n`` (one row per model and period).
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_drifting_stream, train_historical_models
+    >>> from workbench.resample import temporal_scores
+    >>> stream = simulate_drifting_stream(n_periods=5, points_per_period=100, random_state=0)
+    >>> log, avail = train_historical_models(stream)     # model k is trained on period k
+    >>> avail.tolist()
+    [1, 2, 3, 4]
+    >>> scores = temporal_scores(log, avail)
+    >>> scores.columns.tolist(), scores.shape             # 4 models x 5 periods
+    (['model', 'period', 'loss', 'n'], (20, 4))
+    >>> table = scores.pivot(index="model", columns="period", values="loss")
+    >>> table.notna().sum(axis=1).tolist()                # periods after each model's training data
+    [4, 3, 2, 1]
     """
     values, codes = _periods(log, timestamp)
     avail = np.searchsorted(values, as_array(available_from, "available_from", ndim=1))
