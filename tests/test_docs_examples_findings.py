@@ -78,3 +78,81 @@ def test_within_one_point_counts_a_gap_of_exactly_one_point():
     zoo = PredictionLog(probs=np.eye(2)[preds], labels=y)
     task = SelectionTask(name="toy", zoo=zoo, dataset="synthetic", shift=None)
     assert task.difficulty()["n_within_1pt"] == 2
+
+
+def test_learning_curve_ci_takes_an_int_cv():
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    from workbench.resample import learning_curve_ci
+
+    X, y = load_iris(return_X_y=True)
+    lc = learning_curve_ci(DecisionTreeClassifier(max_depth=3, random_state=0), X, y, cv=5,  # was an AttributeError
+                           train_sizes=(0.5, 1.0), random_state=0)
+    assert lc["J"].tolist() == [5, 5] and lc["train_size"].tolist() == [60, 120]
+
+
+def test_cv_scores_two_sizes_feed_the_corrected_tests():
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    from workbench.resample import bayesian_correlated_t_test, corrected_resampled_t_test, cv_scores_two
+
+    X, y = load_iris(return_X_y=True)
+    sa, sb, ntr, nte = cv_scores_two(DecisionTreeClassifier(max_depth=3, random_state=0),
+                                     DecisionTreeClassifier(max_depth=1, random_state=0), X, y, cv=4)
+    assert (ntr, nte) == (112.5, 37.5)  # mean fold sizes: 150 rows in 4 folds
+    by_sizes = corrected_resampled_t_test(sa, sb, n_train=ntr, n_test=nte)  # was "n_train: must be an integer"
+    by_ratio = corrected_resampled_t_test(sa, sb, test_train_ratio=nte / ntr)
+    assert by_sizes.p_value == by_ratio.p_value
+    assert bayesian_correlated_t_test(sa, sb, n_train=ntr, n_test=nte).details is not None
+    for bad in (0, -3.0, float("nan"), "120"):
+        with pytest.raises(ValidationError, match="n_train"):
+            corrected_resampled_t_test(sa, sb, n_train=bad, n_test=nte)
+
+
+def test_point632plus_relative_overfitting_rate_is_stable_at_gamma_equal_err():
+    from workbench.resample import point632plus
+
+    # a constant predictor: gamma and the resubstitution error are one mean computed two ways
+    assert point632plus(0.5, 0.6, 0.5)[2:] == point632plus(0.5, 0.6, 0.5 + 5e-16)[2:] == (0.0, 0.632)
+    assert point632plus(0.1, 0.3, 0.6)[2] == pytest.approx(0.4)  # unchanged away from the tie
+
+
+def test_oob_delta_se_takes_a_list_of_units():
+    from workbench.resample import oob_delta_se
+
+    rng = np.random.default_rng(0)
+    counts = rng.multinomial(20, np.full(20, 1 / 20), size=50)
+    oob = [(np.flatnonzero(c == 0), rng.random(int((c == 0).sum()))) for c in counts]
+    units = np.repeat(np.arange(10), 2)
+    se_array = oob_delta_se(counts[:, ::2] + counts[:, 1::2], oob, row_unit=units)[0]
+    assert oob_delta_se(counts[:, ::2] + counts[:, 1::2], oob, row_unit=units.tolist())[0] == se_array
+
+
+def test_identification_curve_asks_for_a_task_when_curves_hold_several():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from workbench.plotting import identification_curve
+
+    cur = pd.DataFrame({"task": ["t1", "t1", "t2", "t2"], "strategy": "random", "labels": [10, 20, 10, 20],
+                        "p_best": [0.2, 0.9, 0.8, 0.3], "p_best_se": 0.0})
+    with pytest.raises(ValidationError, match=r"task: is needed when curves hold several tasks.*'t1', 't2'"):
+        identification_curve(cur)  # was one zigzag line through both tasks
+    ax = identification_curve(cur, task="t2")
+    assert list(ax.lines[0].get_ydata()) == [0.8, 0.3]
+    plt.close("all")
+
+
+def test_estimates_to_frame_edge_cases():
+    from workbench.results import ESTIMATE_COLUMNS, Estimate, estimates_to_frame
+
+    assert list(estimates_to_frame([]).columns) == ESTIMATE_COLUMNS  # was a frame without columns
+    e = Estimate(0.5, 0.4, 0.6, 0.05, name="a", diagnostics={"model": "logreg"})
+    with pytest.raises(ValidationError, match="name_column: 'model' is already a column"):
+        estimates_to_frame([e], name_column="model")  # was two columns named "model"
+    assert list(estimates_to_frame([e], name_column="estimator").columns)[:2] == ["estimator", "value"]

@@ -30,6 +30,9 @@ def test_the_package_has_runnable_examples():
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples_run(name):
+    if name.startswith("workbench.scale"):  # the scale extra: Parquet and Dask sources in its examples
+        pytest.importorskip("pyarrow")
+        pytest.importorskip("dask.dataframe")
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     for test in _examples(name):
         runner.run(test)

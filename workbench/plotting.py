@@ -332,7 +332,8 @@ def identification_curve(curves: pd.DataFrame, y: str = "p_best", task: str | No
                          ax=None, title: str | None = None):
     """P(holding the best model) against labels, one line per strategy, with +-2 s.e. bands.
 
-    ``curves`` is ``benchmark_selection(...).curves``; ``y`` is "p_best" or "p_within_1pt".
+    ``curves`` is ``benchmark_selection(...).curves``; ``y`` is "p_best" or "p_within_1pt"; ``task``
+    picks one task (required when ``curves`` holds several).
     A dotted line marks ``level`` (90%).
 
     Examples
@@ -353,6 +354,10 @@ def identification_curve(curves: pd.DataFrame, y: str = "p_best", task: str | No
     >>> plt.close("all")
     """
     _frame(curves, ["labels", "strategy", y, f"{y}_se", None if task is None else "task"], "curves")
+    if task is None and "task" in curves.columns and curves["task"].nunique() > 1:
+        # one line per strategy would zigzag through every task's rows at each budget
+        raise ValidationError("task", f"is needed when curves hold several tasks: pick one of "
+                                      f"{list(dict.fromkeys(curves['task']))}")
     f = curves if task is None else curves[curves["task"] == task]
     if len(f) == 0:  # an empty plot would look like a strategy that never finds the best model
         raise ValidationError("task", f"has no rows in curves: got {task!r}, the tasks are "

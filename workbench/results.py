@@ -157,7 +157,11 @@ def estimates_to_frame(estimates, name_column: str = "name") -> pd.DataFrame:
     0  model A   0.81    NaN
     1  model B   0.79  480.0
     """
-    frame = pd.DataFrame([e.to_dict() for e in estimates])
+    rows = [e.to_dict() for e in estimates]
+    frame = pd.DataFrame(rows, columns=None if rows else list(ESTIMATE_COLUMNS))  # no estimates: the columns still
     if name_column != "name":
+        if name_column in frame.columns:
+            raise ValidationError("name_column", f"{name_column!r} is already a column (a diagnostic or a standard "
+                                                 f"column): the frame would have two")
         frame = frame.rename(columns={"name": name_column})
     return frame

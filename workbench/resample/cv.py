@@ -428,7 +428,8 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     (the paper shows it covers approximately at the nominal level, and covers Err, the average
     over training sets, too). "naive" is mean +- z sd / sqrt(n) over the n CV errors of one K-fold
     run; it is usually read as an interval for Err_XY but undercovers both Err_XY and Err, because
-    the errors of different folds are correlated. Cost: n_reps K (K-1)/2 + bias_reps K fits.
+    the errors of different folds are correlated. Cost: n_reps K (K-1)/2 + max(bias_reps, 1) K fits
+    (the naive row needs one K-fold run even with ``bias_reps=0``).
 
     Parameters
     ----------
@@ -438,7 +439,8 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     Returns
     -------
     DataFrame with rows "ncv" and "naive": interval, value, ci_low, ci_high, se, alpha, estimand,
-    plus the NCV diagnostics (inflation, bias, raw_mean).
+    plus the NCV diagnostics (inflation, inflation_raw, bias, raw_mean), the loss's name and
+    n_fits (the fits behind the row).
 
     Examples
     --------
@@ -532,7 +534,9 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     For each size s the J = n_splits n_repeats test scores get the Nadeau-Bengio corrected t
     interval with ratio n_test / s: an interval for the algorithm's expected score when trained on
     s rows. (The correction was derived for random training sets of one size; here the size-s
-    subsets are prefixes of overlapping training folds, so treat it as approximate.)
+    subsets are prefixes of overlapping training folds, so treat it as approximate.) ``cv``
+    overrides the repeated (stratified) K-fold splitter: a scikit-learn splitter, or an int for
+    that many folds.
 
     Returns
     -------
@@ -552,9 +556,12 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     >>> bool(((lc["ci_low"] <= lc["value"]) & (lc["value"] <= lc["ci_high"]) & (lc["ci_high"] <= 1)).all())
     True
     """
-    from sklearn.model_selection import learning_curve
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import check_cv, learning_curve
 
     alpha = check_alpha(alpha)
+    if cv is not None:  # an int means k folds, as in repeated_cv and scikit-learn (it crashed after every fit)
+        cv = check_cv(cv, y, classifier=is_classifier(estimator))
     splitter = cv if cv is not None else _splitter(estimator, n_splits, n_repeats, _cv_seed(random_state))
     sizes, train_scores, test_scores = learning_curve(estimator, X, y, train_sizes=np.asarray(train_sizes),
                                                       cv=splitter, scoring=scoring, n_jobs=n_jobs, shuffle=True,

@@ -289,13 +289,20 @@ def f_test_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=No
 # --------------------------------------------------------------------------------------------
 # Repeated-CV tests: Nadeau-Bengio and the Bayesian correlated t-test
 # --------------------------------------------------------------------------------------------
+def _check_size(v, name) -> float:
+    """A training or test size: a positive number of rows, or a mean over splits of unequal size
+    (cv_scores_two returns those, e.g. 112.5 for 4 folds of 150 rows)."""
+    v = check_real(v, name)
+    if not v > 0:
+        raise ValidationError(name, f"must be > 0, got {v}")
+    return v
+
+
 def _test_train_ratio(n_train, n_test, test_train_ratio, ntr_run, nte_run):
     if test_train_ratio is not None:
         r = check_real(test_train_ratio, "test_train_ratio")  # finite; a string "0.1" is not parsed
     elif n_train is not None and n_test is not None:
-        for name, v in (("n_train", n_train), ("n_test", n_test)):
-            check_int(v, name, low=1)  # whole numbers of rows
-        r = float(n_test) / float(n_train)
+        r = _check_size(n_test, "n_test") / _check_size(n_train, "n_train")
     elif ntr_run is not None:
         r = nte_run / ntr_run
     else:
@@ -400,9 +407,8 @@ def bayesian_correlated_t_test(a, b, X=None, y=None, *, rope: float = 0.01, rho=
     J = d.size
     if rho is None:
         if n_train is not None and n_test is not None:
-            check_int(n_train, "n_train", low=1)
-            check_int(n_test, "n_test", low=1)
-            rho = float(n_test) / (float(n_test) + float(n_train))
+            n_train, n_test = _check_size(n_train, "n_train"), _check_size(n_test, "n_test")
+            rho = n_test / (n_test + n_train)
         elif ntr is not None:
             rho = nte / (nte + ntr)
         else:

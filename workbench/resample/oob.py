@@ -313,7 +313,9 @@ def oob_delta_se(counts, oob_losses, row_unit=None, bias_correct: bool = True) -
 
     Returns
     -------
-    (se, details) with details: err1, se_uncorrected, test_term, train_term, mc_correction.
+    (se, details) with details: err1, se_uncorrected, test_term, train_term, mc_correction,
+    corrected (whether the Monte Carlo correction was applied), variance_mc_sd and relative_noise
+    (the Monte Carlo noise of the variance estimate, absolute and relative to it).
 
     Examples
     --------
@@ -340,8 +342,9 @@ def oob_delta_se(counts, oob_losses, row_unit=None, bias_correct: bool = True) -
     """
     counts = np.asarray(counts, dtype=np.float64)
     B, G = counts.shape
-    n = int(row_unit.size) if row_unit is not None else G
-    unit = np.arange(n) if row_unit is None else np.asarray(row_unit)
+    unit = None if row_unit is None else np.asarray(row_unit)  # a list works too
+    n = int(unit.size) if unit is not None else G
+    unit = np.arange(n) if unit is None else unit
     tot = np.zeros(n)
     cnt = np.zeros(n)
     q = np.zeros(B)
@@ -415,7 +418,9 @@ def point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float,
     """
     e632 = 0.368 * err_resub + 0.632 * err_oob
     e1p = min(err_oob, gamma)
-    if e1p > err_resub and gamma > err_resub:
+    # gamma within rounding of err (a constant predictor: both are the same mean computed two ways)
+    # counts as equal: R would otherwise flip between 0 and 1 with a 1e-16 difference.
+    if e1p > err_resub and gamma - err_resub > 1e-12 * max(abs(gamma), abs(err_resub)):
         R = (e1p - err_resub) / (gamma - err_resub)
     else:
         R = 0.0

@@ -11,12 +11,15 @@ whatever the chunk sizes or partition counts.
 
 Entry points: :func:`evaluate_tabular` (what :func:`workbench.ope.evaluate_policy` calls for
 tabular inputs) and :func:`bootstrap_loss_matrix`; the building blocks :func:`as_source`,
-:class:`TermReducer` and :class:`Partial` serve any other sum-type statistic.
+:class:`TermReducer` and :class:`Partial` serve any other sum-type statistic
+(:class:`Resampling`, how the replicate weights are drawn, is the reducer's first argument).
 """
+from .._engine import Resampling
 from .losses import bootstrap_loss_matrix, compare_models_tabular
 from .ope import bca_from_moments, evaluate_tabular
 from .reduce import CoMoments, Partial, TermReducer
 from .sources import (DaskSource, FrameSource, IterableSource, ParquetSource, Source, as_source, is_tabular)
 
 __all__ = ["evaluate_tabular", "bootstrap_loss_matrix", "compare_models_tabular", "bca_from_moments", "as_source", "is_tabular", "Source",
-           "FrameSource", "IterableSource", "ParquetSource", "DaskSource", "TermReducer", "Partial", "CoMoments"]
+           "FrameSource", "IterableSource", "ParquetSource", "DaskSource", "TermReducer", "Partial", "CoMoments",
+           "Resampling"]

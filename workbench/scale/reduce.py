@@ -108,7 +108,7 @@ class Partial:
     partial equals the one of the whole table, bootstrap replicates included:
 
     >>> import numpy as np, pandas as pd
-    >>> from workbench._engine import Resampling
+    >>> from workbench.scale import Resampling
     >>> from workbench.scale import FrameSource, TermReducer
     >>> df = pd.DataFrame({"loss": np.random.default_rng(0).random(1000)})
     >>> reducer = TermReducer(["loss"], lambda chunk, ids: (chunk["loss"].to_numpy(), {}), k=1,
@@ -172,7 +172,7 @@ class TermReducer:
     over chunks of 300 rows; a side statistic counts the rows where model a does worse:
 
     >>> import numpy as np, pandas as pd
-    >>> from workbench._engine import Resampling
+    >>> from workbench.scale import Resampling
     >>> from workbench.scale import FrameSource, TermReducer
     >>> rng = np.random.default_rng(0)
     >>> df = pd.DataFrame({"loss_a": rng.random(1000), "loss_b": 0.9 * rng.random(1000)})
