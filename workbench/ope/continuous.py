@@ -137,6 +137,25 @@ class ContinuousRewardModel:
         Folds for cross-fitting (>= 2; default 5).
     random_state : int, Generator or None
         Shuffles the folds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from workbench.data import simulate_pricing
+    >>> from workbench.ope import ContinuousRewardModel, evaluate_continuous_policy
+    >>> log, truth = simulate_pricing(1000, random_state=0)
+    >>> model = ContinuousRewardModel(Ridge(), n_folds=3).fit(log)
+    >>> model.predict(log.action).shape  # out-of-fold q_hat(x_i, a_i)
+    (1000,)
+    >>> model.predict(np.tile([2.0, 5.0], (len(log), 1))).shape  # two prices per row
+    (1000, 2)
+    >>> out = evaluate_continuous_policy(log, truth.optimal_action(), bandwidth=0.5, estimators=["ips", "dr"],
+    ...                                  reward_model=model, n_bootstrap=200)
+    >>> out["estimator"].tolist(), out["value"].round(2).tolist()
+    (['ips', 'dr'], [3.49, 3.51])
+    >>> round(truth.policy_value(truth.optimal_action(), bandwidth=0.5), 2)  # the smoothed policy's value
+    3.48
     """
 
     def __init__(self, model, n_folds: int = 5, random_state=0):

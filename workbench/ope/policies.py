@@ -33,7 +33,27 @@ def _contexts(data):
 
 
 def policy_scores(scorer, X, n_actions: int | None) -> np.ndarray:
-    """Scores (n, n_actions) from a fitted scikit-learn model or a callable."""
+    """Scores (n, n_actions) from a fitted scikit-learn model or a callable.
+
+    A ``predict_proba`` model gives log-probabilities (-inf for the actions missing from its
+    ``classes_``), a ``decision_function`` model its decision values, a regressor its ``predict``
+    output and a callable its return value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from workbench.ope import policy_scores
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> policy_scores(lambda X: np.hstack([X, -X]), X, n_actions=2)[1]
+    array([ 1., -1.])
+    >>> clf = LogisticRegression().fit(X, [0, 0, 2, 2])  # knows actions 0 and 2 of 3
+    >>> s = policy_scores(clf, X, n_actions=3)
+    >>> bool(np.isneginf(s[:, 1]).all())
+    True
+    >>> np.round(np.exp(s[0]), 3)  # exp(score) is the classifier's probability
+    array([0.808, 0.   , 0.192])
+    """
     if X is None:
         raise ValidationError("context", "is needed by a context-dependent policy; the log has none")
     if hasattr(scorer, "predict_proba") and hasattr(scorer, "classes_"):
@@ -115,7 +135,31 @@ class UniformPolicy:
 
 @dataclass(frozen=True)
 class GreedyPolicy:
-    """Deterministic: the highest-scoring action (ties to the lowest index)."""
+    """Deterministic: the highest-scoring action (ties to the lowest index).
+
+    ``scorer``: a fitted scikit-learn model or a callable contexts -> scores (see :func:`policy_scores`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.ope import GreedyPolicy
+    >>> scores = lambda X: X @ np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]])  # 2 features -> 3 actions
+    >>> GreedyPolicy(scores).action_dist(np.array([[2.0, 0.0], [0.0, 2.0], [1.0, 1.0]]))  # last row: a tie
+    array([[1., 0., 0.],
+           [0., 1., 0.],
+           [1., 0., 0.]])
+
+    On a log the policy reads ``log.context`` (here 3 features and 3 actions):
+
+    >>> from workbench.data import simulate_bandit
+    >>> from workbench.ope import SelfNormalizedIPS
+    >>> log, truth = simulate_bandit(2000, n_actions=3, random_state=1)
+    >>> greedy = GreedyPolicy(lambda X: X @ np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]]))
+    >>> greedy.action_dist(log).shape
+    (2000, 3)
+    >>> round(SelfNormalizedIPS().estimate_policy_value(log, greedy), 3)
+    0.251
+    """
 
     scorer: Any
 
@@ -127,7 +171,18 @@ class GreedyPolicy:
 
 @dataclass(frozen=True)
 class EpsilonGreedyPolicy:
-    """(1 - epsilon) on the highest-scoring action plus epsilon / n_actions on every action."""
+    """(1 - epsilon) on the highest-scoring action plus epsilon / n_actions on every action.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.ope import EpsilonGreedyPolicy
+    >>> scores = lambda X: X @ np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]])  # 2 features -> 3 actions
+    >>> policy = EpsilonGreedyPolicy(scores, epsilon=0.3)
+    >>> np.round(policy.action_dist(np.array([[2.0, 0.0], [0.0, 2.0]])), 3)
+    array([[0.8, 0.1, 0.1],
+           [0.1, 0.8, 0.1]])
+    """
 
     scorer: Any
     epsilon: float = 0.1
@@ -145,7 +200,29 @@ class EpsilonGreedyPolicy:
 
 @dataclass(frozen=True)
 class SoftmaxPolicy:
-    """softmax(scores / temperature). For a ``predict_proba`` model, temperature 1 is its own distribution."""
+    """softmax(scores / temperature). For a ``predict_proba`` model, temperature 1 is its own distribution.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.ope import SoftmaxPolicy
+    >>> X = np.array([[0.0, 1.0, 2.0]])  # the scorer below uses the contexts as scores
+    >>> np.round(SoftmaxPolicy(lambda X: X).action_dist(X), 3)
+    array([[0.09 , 0.245, 0.665]])
+    >>> np.round(SoftmaxPolicy(lambda X: X, temperature=0.1).action_dist(X), 3)  # colder: greedier
+    array([[0., 0., 1.]])
+    >>> np.round(SoftmaxPolicy(lambda X: X, temperature=np.inf).action_dist(X), 3)  # uniform
+    array([[0.333, 0.333, 0.333]])
+
+    With a fitted classifier over actions, temperature 1 gives its ``predict_proba``:
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from workbench.data import simulate_bandit
+    >>> log, truth = simulate_bandit(2000, n_actions=3, random_state=1)
+    >>> clf = LogisticRegression().fit(log.context, log.action)
+    >>> bool(np.allclose(SoftmaxPolicy(clf).action_dist(log), clf.predict_proba(log.context)))
+    True
+    """
 
     scorer: Any
     temperature: float = 1.0
@@ -167,7 +244,29 @@ class SoftmaxPolicy:
 
 @dataclass(frozen=True)
 class ModelProbabilityPolicy:
-    """A fitted classifier's ``predict_proba`` over actions (classes are action indices), used as is."""
+    """A fitted classifier's ``predict_proba`` over actions (classes are action indices), used as is.
+
+    Actions missing from the classifier's ``classes_`` get probability 0.
+
+    Examples
+    --------
+    A classifier of the logged actions imitates the logging policy, so its value is close to
+    the logger's:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from workbench.data import simulate_bandit
+    >>> from workbench.ope import ModelProbabilityPolicy, SelfNormalizedIPS
+    >>> log, truth = simulate_bandit(2000, n_actions=3, random_state=1)
+    >>> cloned = ModelProbabilityPolicy(LogisticRegression().fit(log.context, log.action))
+    >>> cloned.action_dist(log).shape
+    (2000, 3)
+    >>> round(SelfNormalizedIPS().estimate_policy_value(log, cloned), 3), round(truth.behavior_value, 3)
+    (0.235, 0.245)
+    >>> no_1 = LogisticRegression().fit(log.context, np.where(log.action == 1, 0, log.action))  # classes 0, 2
+    >>> float(ModelProbabilityPolicy(no_1).action_dist(log)[:, 1].max())  # action 1 gets probability 0
+    0.0
+    """
 
     model: Any
 
@@ -182,7 +281,27 @@ class ModelProbabilityPolicy:
 
 @dataclass(frozen=True)
 class DeterministicPolicy:
-    """A fixed action per row: an array of actions, or a callable mapping contexts to actions."""
+    """A fixed action per row: an array of actions, or a callable mapping contexts to actions.
+
+    A single action means that action on every row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.ope import DeterministicPolicy
+    >>> DeterministicPolicy([2, 0], n_actions=3).action_dist(np.zeros((2, 1)))  # 2 rows of contexts
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    >>> from workbench.data import simulate_bandit
+    >>> from workbench.ope import InverseProbabilityWeighting
+    >>> log, truth = simulate_bandit(2000, n_actions=3, random_state=1)
+    >>> always_1 = DeterministicPolicy(1)  # n_actions comes from the log
+    >>> round(InverseProbabilityWeighting().estimate_policy_value(log, always_1), 3)
+    0.253
+    >>> by_sign = DeterministicPolicy(lambda X: (X[:, 0] > 0).astype(int))  # a rule on the contexts
+    >>> by_sign.action_dist(log).sum(axis=0)
+    array([ 980., 1020.,    0.])
+    """
 
     actions: Any
     n_actions: int | None = None

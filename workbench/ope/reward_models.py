@@ -52,7 +52,25 @@ def _resolve_interactions(interactions, log, action_features):
 
 def design_matrix(context, action, position, n_actions: int, n_positions: int | None, action_context=None,
                   action_features: str = "onehot", interactions: bool = True) -> np.ndarray:
-    """Feature matrix of (context, action, slot) rows; see the module docstring for the layout."""
+    """Feature matrix of (context, action, slot) rows; see the module docstring for the layout.
+
+    Examples
+    --------
+    One context feature, 3 actions: columns ``[x, onehot(a), x * onehot(a)]``.
+
+    >>> import numpy as np
+    >>> from workbench.ope import design_matrix
+    >>> x, a = np.array([[0.5], [2.0]]), np.array([0, 2])
+    >>> design_matrix(x, a, None, n_actions=3, n_positions=None)
+    array([[0.5, 1. , 0. , 0. , 0.5, 0. , 0. ],
+           [2. , 0. , 0. , 1. , 0. , 0. , 2. ]])
+
+    With 2 slots and no interactions: ``[x, onehot(a), onehot(slot)]``.
+
+    >>> design_matrix(x, a, np.array([1, 0]), n_actions=3, n_positions=2, interactions=False)
+    array([[0.5, 1. , 0. , 0. , 0. , 1. ],
+           [2. , 0. , 0. , 1. , 1. , 0. ]])
+    """
     m = len(action)
     parts = []
     x = None if context is None else np.asarray(context, dtype=np.float64)

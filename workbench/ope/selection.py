@@ -49,6 +49,15 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
     weights : array, optional
         When ``thresholds`` is None: inf followed by ``n_thresholds - 1`` geometric steps from the
         largest weight down to its 10% quantile (at least 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.ope import threshold_family
+    >>> [m.label for m in threshold_family("ips", [5, float("inf"), 20])]
+    ['ips', 'ips(clip=20)', 'ips(clip=5)']
+    >>> [m.label for m in threshold_family("switch-dr", weights=np.array([0.5, 1.0, 2.0, 8.0]), n_thresholds=4)]
+    ['switch-dr', 'switch-dr(lambda_=8)', 'switch-dr(lambda_=2.828)', 'switch-dr(lambda_=1)']
     """
     check_choice(kind, "kind", ("ips", "dr", "switch-dr", "dr-os"))
     if thresholds is None:
@@ -400,7 +409,25 @@ def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "s
 
 
 def summarise_replicates(reps: pd.DataFrame) -> pd.DataFrame:
-    """Bias, RMSE, relative error and coverage per estimator from a replicate frame."""
+    """Bias, RMSE, relative error and coverage per estimator from a replicate frame.
+
+    ``reps`` has one row per (replicate, estimator) with the columns ``estimator, value, ci_low,
+    ci_high, truth`` (as :attr:`EstimatorBenchmark.replicates`); the result has the columns of
+    :attr:`EstimatorBenchmark.summary`, lowest RMSE first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.ope import summarise_replicates
+    >>> reps = pd.DataFrame({"estimator": ["ips", "dm"] * 3, "value": [0.50, 0.40, 0.60, 0.45, 0.55, 0.42],
+    ...                      "ci_low": [0.40, 0.38, 0.50, 0.43, 0.45, 0.40],
+    ...                      "ci_high": [0.60, 0.42, 0.70, 0.47, 0.65, 0.44],
+    ...                      "truth": [0.52, 0.52, 0.50, 0.50, 0.51, 0.51]})
+    >>> summarise_replicates(reps)[["estimator", "bias", "rmse", "coverage"]].round(3)
+      estimator   bias   rmse  coverage
+    0       ips  0.040  0.063       1.0
+    1        dm -0.087  0.091       0.0
+    """
     rows = []
     for name, g in reps.groupby("estimator", sort=False):
         v, t = g["value"].to_numpy(float), g["truth"].to_numpy(float)
