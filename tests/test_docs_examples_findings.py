@@ -156,3 +156,41 @@ def test_estimates_to_frame_edge_cases():
     with pytest.raises(ValidationError, match="name_column: 'model' is already a column"):
         estimates_to_frame([e], name_column="model")  # was two columns named "model"
     assert list(estimates_to_frame([e], name_column="estimator").columns)[:2] == ["estimator", "value"]
+
+
+def test_estimate_interval_seeds_the_reward_model_folds():
+    from workbench.data import simulate_bandit
+    from workbench.ope import DoublyRobust, UniformPolicy, evaluate_policy
+
+    log, _ = simulate_bandit(1000, n_actions=3, random_state=0)
+    dr = DoublyRobust()
+    point = dr.estimate_policy_value(log, UniformPolicy(), random_state=5)
+    frame = evaluate_policy(log, UniformPolicy(), estimators=["dr"], n_bootstrap=50, random_state=5)
+    interval = dr.estimate_interval(log, UniformPolicy(), n_bootstrap=50, random_state=5)  # used seed-0 folds
+    assert point == frame["value"].iloc[0] == interval.value
+
+
+def test_summarise_replicates_relative_error_skips_zero_truth():
+    import warnings
+
+    import pandas as pd
+
+    from workbench.ope import summarise_replicates
+
+    reps = pd.DataFrame({"estimator": ["ips"] * 4, "value": [0.1, -0.1, 0.0, 0.6], "ci_low": -1.0, "ci_high": 1.0,
+                         "truth": [0.0, 0.0, 0.0, 0.5]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        row = summarise_replicates(reps).iloc[0]
+        assert row["relative_error_mean"] == pytest.approx(0.2) and np.isnan(row["relative_error_sd"])  # was inf
+        none = summarise_replicates(reps.iloc[:3]).iloc[0]
+    assert np.isnan(none["relative_error_mean"]) and np.isnan(none["relative_error_sd"])
+
+
+def test_bernstein_interval_and_weight_diagnostics_edge_inputs():
+    from workbench.ope import bernstein_interval, weight_diagnostics
+
+    with pytest.raises(ValidationError, match="alpha"):
+        bernstein_interval([0.1, 0.4, 0.2], 0.0, 1.0, alpha=0)  # was a ZeroDivisionError
+    d = weight_diagnostics(np.array([]))  # was max() of an empty array
+    assert d["ess"] == 0.0 and np.isnan(d["max_weight"])

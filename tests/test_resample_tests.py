@@ -315,9 +315,12 @@ def test_mcnemar_refuses_predictions_of_another_label_type():
 
 def test_corrected_t_test_checks_split_sizes_and_takes_an_int_cv():
     d = np.ones(10) + np.arange(10) * 0.01
-    for n_train, n_test in [(0, 5), (-10, -1), (90.5, 10), (True, 1)]:
+    for n_train, n_test in [(0, 5), (-10, -1), ("90", 10), (True, 1), (np.nan, 10)]:
         with pytest.raises(ValidationError, match="n_train"):
             corrected_resampled_t_test(d, np.ones(10), n_train=n_train, n_test=n_test)
+    # mean sizes over unequal splits (as cv_scores_two returns them) are sizes too: only the ratio matters
+    r = corrected_resampled_t_test(d, np.ones(10), n_train=90.5, n_test=10)
+    assert r.details["test_train_ratio"] == pytest.approx(10 / 90.5)
     X, y = load_breast_cancer(return_X_y=True)
     X = X[:200, :5]
     y = y[:200]

@@ -224,7 +224,9 @@ class OffPolicyEstimator:
         """
         from .evaluate import estimate_from_inputs, unit_ids
 
-        inputs = self.prepare(log, policy, reward_model, **kwargs)
+        # the seed also splits the reward model's cross-fitting folds, as in evaluate_policy and
+        # estimate_policy_value (the folds always used seed 0 here, so DR-type values disagreed)
+        inputs = self.prepare(log, policy, reward_model, random_state=random_state, **kwargs)
         return estimate_from_inputs([self], inputs, alpha=alpha, n_bootstrap=n_bootstrap, interval=interval,
                                     random_state=random_state, resampling=resampling, ids=unit_ids(log),
                                     reward_range=reward_range)[0]

@@ -177,7 +177,9 @@ def weight_diagnostics(weights: np.ndarray | None) -> dict:
     """
     if weights is None:
         return {"ess": np.nan, "mean_weight": np.nan, "max_weight": np.nan}
-    w = np.asarray(weights, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    if w.size == 0:  # no rows: nothing to diagnose (max of nothing was a bare ValueError)
+        return {"ess": 0.0, "mean_weight": np.nan, "max_weight": np.nan}
     s2 = float(np.dot(w, w))
     return {"ess": float(w.sum() ** 2 / s2) if s2 > 0 else 0.0, "mean_weight": float(w.mean()),
             "max_weight": float(w.max())}
@@ -294,6 +296,7 @@ def bernstein_interval(terms: np.ndarray, low: float, high: float, alpha: float)
     >>> bernstein_interval([0.3], 0.0, 1.0, alpha=0.05)  # one term: only the a-priori bounds
     (0.0, 1.0)
     """
+    alpha = check_alpha(alpha)  # alpha = 0 divided by zero
     t = np.asarray(terms, dtype=np.float64).ravel()
     n = t.size
     if n < 2:

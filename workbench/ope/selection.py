@@ -48,7 +48,9 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
         The thresholds (sorted descending here; inf is the unbiased member).
     weights : array, optional
         When ``thresholds`` is None: inf followed by ``n_thresholds - 1`` geometric steps from the
-        largest weight down to its 10% quantile (at least 1).
+        largest weight down to its 10% quantile (at least 1). When the largest weight is at most
+        that floor, no threshold can clip more than another: the family is then [inf, floor],
+        two members whatever ``n_thresholds`` (identical estimators when every weight is <= 1).
 
     Examples
     --------
@@ -413,7 +415,8 @@ def summarise_replicates(reps: pd.DataFrame) -> pd.DataFrame:
 
     ``reps`` has one row per (replicate, estimator) with the columns ``estimator, value, ci_low,
     ci_high, truth`` (as :attr:`EstimatorBenchmark.replicates`); the result has the columns of
-    :attr:`EstimatorBenchmark.summary`, lowest RMSE first.
+    :attr:`EstimatorBenchmark.summary`, lowest RMSE first. The relative error is taken over the
+    replicates whose truth is non-zero (NaN when none is).
 
     Examples
     --------
@@ -434,11 +437,13 @@ def summarise_replicates(reps: pd.DataFrame) -> pd.DataFrame:
         err = v - t
         R = len(g)
         cover = ((g["ci_low"] <= g["truth"]) & (g["truth"] <= g["ci_high"])).to_numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rel = np.abs(err) / np.abs(t)
+        # relative error only where the truth is non-zero (|err| / 0 is undefined, not inf)
+        rel = np.abs(err[t != 0]) / np.abs(t[t != 0])
+        rel_mean = float(rel.mean()) if rel.size else np.nan
+        rel_sd = float(rel.std(ddof=1)) if rel.size > 1 else np.nan
         rows.append({"estimator": name, "mean": v.mean(), "truth_mean": t.mean(), "bias": err.mean(),
                      "bias_se": err.std(ddof=1) / np.sqrt(R), "error_sd": err.std(ddof=1), "rmse": np.sqrt(np.mean(err ** 2)),
-                     "relative_error_mean": np.nanmean(rel), "relative_error_sd": np.nanstd(rel, ddof=1),
+                     "relative_error_mean": rel_mean, "relative_error_sd": rel_sd,
                      "coverage": cover.mean(), "coverage_se": np.sqrt(cover.mean() * (1 - cover.mean()) / R),
                      "mean_width": float(np.mean(g["ci_high"] - g["ci_low"])), "n_replicates": R})
     return pd.DataFrame(rows).sort_values("rmse", kind="stable").reset_index(drop=True)

@@ -302,7 +302,8 @@ def _test_train_ratio(n_train, n_test, test_train_ratio, ntr_run, nte_run):
     if test_train_ratio is not None:
         r = check_real(test_train_ratio, "test_train_ratio")  # finite; a string "0.1" is not parsed
     elif n_train is not None and n_test is not None:
-        r = _check_size(n_test, "n_test") / _check_size(n_train, "n_train")
+        n_train = _check_size(n_train, "n_train")
+        r = _check_size(n_test, "n_test") / n_train
     elif ntr_run is not None:
         r = nte_run / ntr_run
     else:
