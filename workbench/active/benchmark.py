@@ -113,12 +113,17 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
         One strategy name, or several (distinct).
     budgets : int or sequence of int
         Label counts (>= 1) at which curves are reported; runs use ``max(budgets)`` labels. An
-        int B means every count 1..B.
+        int B means every count 1..B. A curve at b labels is read off those runs: for
+        model_selector and auto, whose eps is tuned with runs of ``min(budget, tune_horizon)``
+        steps, it can differ from runs of :func:`select_model` with ``budget=b`` when b < 50.
     seeds : int
         Replicates per (task, strategy). Child seeds are spawned before dispatch from a
         ``SeedSequence`` keyed by ``random_state`` and the task's name: every strategy on a task
         runs from the same seeds (a paired comparison), and a row does not change when other
-        tasks or strategies are added, nor with ``n_jobs`` or the backend.
+        tasks or strategies are added, nor with ``n_jobs`` or the backend. Seed k of task
+        ``name`` is ``np.random.SeedSequence(random_state, spawn_key=(zlib.crc32(name.encode()),))
+        .spawn(seeds)[k]`` for an int ``random_state``; ``select_model(zoo, None, max(budgets),
+        strategy, random_state=that seed)`` reproduces its run.
     n_jobs : int, optional
         joblib workers.
     strategy_options : dict, optional
@@ -258,7 +263,9 @@ def _risk_chunk(probs, labels, config, budget, seeds, truth):
     est = np.empty((len(seeds), budget))
     cover = np.empty((len(seeds), budget))
     for k, s in enumerate(seeds):
-        t = estimate_risk(probs, labels, budget, random_state=np.random.default_rng(s), **config)
+        # the SeedSequence itself, not default_rng(s): estimate_risk copies it before spawning a classifier
+        # surrogate's seed, so every estimator (and every n_jobs) runs from the same, unadvanced child seed
+        t = estimate_risk(probs, labels, budget, random_state=s, **config)
         # an undefined (NaN) interval neither covers nor misses: NaN, not 0
         undefined = np.isnan(t.ci_low) | np.isnan(t.ci_high)
         est[k], cover[k] = t.estimates, np.where(undefined, np.nan, (t.ci_low <= truth) & (truth <= t.ci_high))
@@ -278,7 +285,10 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
     better than iid; NaN where both are 0, e.g. with every pool point labelled), true_risk,
     n_seeds; the iid baseline's rows come first. ``coverage`` is NaN at label counts where the
     interval is undefined (NaN, e.g. lure/iid with cross-entropy after one label), and
-    ``bias_se`` is NaN with one seed. ``progress`` shows a progress bar over the runs.
+    ``bias_se`` is NaN with one seed. ``progress`` shows a progress bar over the runs. Run k of
+    every estimator is ``estimate_risk(probs, labels, budget, random_state=seed_k, **config)``
+    with ``seed_k = np.random.SeedSequence(random_state).spawn(seeds)[k]`` for an int
+    ``random_state``, whatever ``n_jobs``.
 
     Examples
     --------

@@ -65,7 +65,8 @@ INTERVAL_PROMISES = {
                           "degrees of freedom for cross-entropy); the Z_m are martingale differences around the "
                           "risk, so the interval is asymptotic; coverage is measured in "
                           "benchmarks/active_selection.py and undercovers once most of a small, low-error pool "
-                          "is labelled (breast_cancer, 400 seeds: 0.88 at 100 and 0.82 at 200 of 284 points)"),
+                          "is labelled (breast_cancer, 400 seeds: 0.88 at 100 and 0.82 at 200 of 284 points); "
+                          "with interval=\"normal\", a normal interval on the same se"),
     "naive": ("normal-fpc", "the iid interval applied to an actively acquired sample: NOT valid (the sample "
                             "is biased towards high loss); shown to demonstrate the bias"),
     "ase": ("surrogate-posterior", "normal interval from the surrogate's predictive variance of the "
@@ -136,6 +137,12 @@ class RiskTrace:
 
     @property
     def interval_promise(self) -> str:
+        """What the interval promises (:data:`INTERVAL_PROMISES`): the method's own entry when the
+        interval is the method's default kind (dr's Wilson interval is dr's, not the generic
+        "wilson-neff" one of lure/iid), else the entry of the interval kind, else the method's."""
+        own = INTERVAL_PROMISES.get(self.method)
+        if own is not None and own[0] == self.interval_method:
+            return own[1]
         key = self.interval_method if self.interval_method in INTERVAL_PROMISES else self.method
         return INTERVAL_PROMISES[key][1]
 
@@ -358,6 +365,28 @@ def _lure_se(losses, q_sel, n, est):
     return np.where(M >= n, 0.0, np.sqrt(v))
 
 
+def _copy_seed_sequence(random_state):
+    """A fresh copy of a SeedSequence (same entropy, spawn key and children spawned so far); anything else as is."""
+    if isinstance(random_state, np.random.SeedSequence):
+        return np.random.SeedSequence(random_state.entropy, spawn_key=random_state.spawn_key,
+                                      pool_size=random_state.pool_size,
+                                      n_children_spawned=random_state.n_children_spawned)
+    return random_state
+
+
+def _pool_risk(probs, idx, labels, loss) -> float:
+    """The pool's risk once every point is labelled (``idx`` a permutation of the pool), computed as
+    :func:`workbench.data.loss_matrix` computes the true risk (per-point losses in pool order, then the
+    mean), so the full-pool estimate equals the truth bit for bit instead of up to the rounding of a
+    sum in acquisition order (with cross-entropy that ~1e-16 left the exact interval [est, est] off
+    the truth, and benchmark_risk's MSE ratio at 0/0 not NaN)."""
+    from ..data import loss_matrix
+
+    y = np.empty(probs.shape[0], np.int64)
+    y[idx] = labels
+    return float(loss_matrix(probs[None], y, loss)[0].mean())
+
+
 def lazy_schedule(budget: int, first: int = 5) -> set:
     """Refit after 5, 10, 20, 40, ... labels (doubling), so refits cost O(log budget) fits."""
     out, k = set(), first
@@ -403,7 +432,10 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         the synthetic tasks
         (``benchmarks/active_selection.py``).
         "naive" (biased) exists only to demonstrate the bias.
-    random_state : int, Generator or None
+    random_state : int, Generator, SeedSequence or None
+        The same int or SeedSequence gives the same trace (a SeedSequence is not advanced: the
+        seed of an unseeded classifier surrogate is spawned from a copy). A Generator is used as
+        it is, and a spawn for a surrogate seed advances its seed sequence's child counter.
     features : array (n_points, d), optional
         Needed when ``surrogate`` is a classifier, and an error otherwise (they would be unused).
     floor : float in (0, 1], optional
@@ -427,7 +459,9 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         yet), which stays inside [0, 1] and does not collapse to a point when the first labels
         are all correct; with cross-entropy a Student-t interval on v*L with M - 1 degrees of
         freedom. "normal" is the plain normal-FPC interval (undercovers at small M: measured
-        0.40-0.46 at M=10 on low-error pools).
+        0.40-0.46 at M=10 on low-error pools). "dr" follows the same choice (Wilson or Student-t
+        on its own standard error, or normal); "ase" and "naive" always give their normal
+        interval, whatever ``interval`` says.
 
     Returns
     -------
@@ -459,7 +493,10 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     alpha = check_alpha(alpha)
     check_choice(interval, "interval", ("auto", "normal"))
     oracle = LabelOracle(oracle, n, c)
-    rng = check_random_state(random_state)
+    # A SeedSequence is copied: a classifier surrogate's seed is spawned from the run's seed sequence,
+    # and spawning from the caller's own object would advance it, so that the same SeedSequence passed
+    # twice (or to several benchmark_risk estimators) would seed the surrogate differently each time.
+    rng = check_random_state(_copy_seed_sequence(random_state))
     sur = _Surrogate(surrogate, probs, features, c, rng)
     schedule = _check_refit_schedule(refit_schedule, sur) if refit_schedule is not None else lazy_schedule(budget)
 
@@ -516,6 +553,8 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         v_final = np.ones(budget)
     if method == "ase":
         est, se = ase_est, np.sqrt(ase_var)
+    if budget == n:  # every loss is known: the estimate is the pool's risk, summed as the truth is
+        est[-1] = _pool_risk(probs, idx, labels, loss)
     # ase / naive keep their normal interval; lure / iid get the small-sample forms unless asked not to
     lo, hi, interval_method = _interval(est, se, M, fpc, loss, alpha,
                                         interval if method in ("lure", "iid") else "normal",
@@ -556,8 +595,8 @@ def _dr_trace(probs, sur, oracle, budget, loss, floor, rng, schedule, alpha, int
     nu0 = DR_VARIANCE_PRIOR_TERMS
     v_prior = np.cumsum(w**2 * v_model) / cw**2
     se = np.sqrt((nu0 * v_prior + (M - 1) * v_emp) / (nu0 + M - 1))
-    if budget == n:  # every loss is known: the risk is exact
-        est[-1], se[-1] = losses.mean(), 0.0
+    if budget == n:  # every loss is known: the risk is exact (summed as the truth is, see _pool_risk)
+        est[-1], se[-1] = _pool_risk(probs, idx, labels, loss), 0.0
     lo, hi, interval_method = _interval(est, se, M, 1.0 - M / n, loss, alpha, interval, "normal", "t")
     diag = {"floor": floor, "surrogate": sur.kind, "temperature": T, "max_weight": float(np.max(iw))}
     if sur.estimator is not None:

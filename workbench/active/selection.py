@@ -63,11 +63,17 @@ class SelectionTrace:
         Index of the model picked after 1, 2, ..., budget labels.
     prob_best : array (budget, n_models)
         The strategy's probability that each model is the best on the pool, after each label.
+        ``chosen`` is an argmax of it for model_selector and coda (ties broken at random), not
+        always for the others: random, uncertainty, margin and active_testing pick the best point
+        estimate (labelled or LURE accuracy) while ``prob_best`` is a Monte Carlo normal
+        approximation, and auto's pick moves only on evidence (``hysteresis``), so it can lag
+        the argmax.
     indices, labels : arrays (budget,)
         Acquired pool indices and their labels, in order.
     q : array (budget,)
         Acquisition probability of each acquired point when it was selected (NaN for greedy
-        rules, whose choice is deterministic up to ties).
+        rules, whose choice is deterministic up to ties; model_selector and coda draw uniformly,
+        with q = 1 / n_remaining, once no unlabelled point where models disagree remains).
     strategy : str
     model_names : tuple of str
     seconds_per_step : float
@@ -94,7 +100,8 @@ class SelectionTrace:
         return self.model_names[int(self.chosen[-1])]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per label: labels, index, label, q, chosen, chosen_name, prob_best_chosen, max_prob_best."""
+        """One row per label: labels, index, label, q, chosen, chosen_name, prob_best_chosen, max_prob_best,
+        strategy (``chosen`` is the pick, which need not have ``max_prob_best``: see ``prob_best``)."""
         pb = self.prob_best
         return pd.DataFrame({"labels": np.arange(1, self.budget + 1), "index": self.indices, "label": self.labels,
                              "q": self.q, "chosen": self.chosen,
@@ -790,10 +797,15 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
         Labels to acquire.
     strategy : {"auto", "random", "uncertainty", "margin", "active_testing", "model_selector", "coda"}
         See the module docstring for the baselines.
-    random_state : int, Generator or None
+    random_state : int, Generator, SeedSequence or None
+        The same int or SeedSequence gives the same trace.
     **options
         Strategy options: ``floor`` (active_testing, auto), ``eps`` / ``eps_grid`` /
-        ``tune_horizon`` (model_selector, auto; eps None = tuned against the majority vote),
+        ``tune_horizon`` (model_selector, auto; eps None = tuned against the majority vote, with
+        runs of ``min(budget, tune_horizon)`` steps: below 50 labels the tuned eps, and so the
+        whole trace, depends on ``budget``, and the first b labels of a longer run can differ
+        from a run with ``budget=b``; the tuning runs draw from the random stream, so passing the
+        tuned ``diagnostics["eps"]`` back as ``eps`` gives the same eps but another trace),
         ``prior_strength``, ``consensus_weight``, ``learning_rate``, ``n_candidates`` (coda),
         ``prior_labels``, ``prior_sigma``, ``prior_cap``, ``sharpness``, ``hysteresis``,
         ``coda_weight`` (auto).
@@ -804,6 +816,13 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
 
     Notes
     -----
+    Order of the models. Permuting the models of the zoo permutes the outputs only in
+    distribution, not seed for seed: ties between models (equal labelled accuracies early on,
+    equal posterior weights) are broken at random by position, the Monte Carlo draws of the
+    normal-approximation ``prob_best`` (random, uncertainty, margin, active_testing) are drawn
+    per position, and Model Selector's eps tuning breaks ties the same way. Without ties, auto
+    and coda give the permuted trace (up to rounding).
+
     ``auto`` (ours). It keeps Model Selector's posterior over which model is best (each label
     multiplies a model's weight by gamma = (1 - eps)/eps when the model got it right; eps tuned
     label-free against the majority vote by running ``auto`` itself) and changes four things:

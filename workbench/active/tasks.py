@@ -58,7 +58,9 @@ def _vote_entropy(predicted: np.ndarray) -> np.ndarray:
     H, N = predicted.shape
     votes = np.zeros((N, int(predicted.max()) + 1))
     np.add.at(votes, (np.broadcast_to(np.arange(N), (H, N)), predicted), 1.0 / H)
-    return entropy(votes)
+    # sorted over classes: the entropy of the same vote shares, summed in another class order, can differ
+    # in the last bit, and a cut through such a tie would then depend on how the classes are numbered
+    return entropy(np.sort(votes, axis=1))
 
 
 def contested_points(predicted: np.ndarray, share: float = 0.1) -> np.ndarray:
@@ -181,17 +183,23 @@ class SelectionTask:
 
     @property
     def best(self) -> int:
+        """Index of the most accurate model (the first of models tied for it; ``difficulty()["n_tied_best"]``
+        counts them, and benchmark_selection's ``p_best`` counts a pick of any of them as best)."""
         return int(np.argmax(self.accuracy))
 
     def difficulty(self, contested_share: float = 0.1) -> dict:
         """Top-1/top-2 accuracy and gap (points), models within 1 point of the best, exact ties,
         the zoo consensus's accuracy, the disagreement rate, and on the ``contested_share`` most
         contested points (:func:`contested_points`): the pool best's rank there
-        (``contested_best_rank``, 0 = still best) and the pool regret, in points, of the model that
+        (``contested_best_rank``, 0 = still best; with models tied for the pool's best, the best
+        rank among them) and the pool regret, in points, of the model that
         is best there (``contested_best_regret``; the mean over models tied there). Last, how hard
         the top two are to order from labels: the share of the pool where they predict differently
         (``top2_disagreement_rate``) and the labels an unbiased design that knew the pair would need
-        (``labels_to_order_top2``, :func:`labels_to_order_pair`; NaN for an exact tie). With one
+        (``labels_to_order_top2``, :func:`labels_to_order_pair`; NaN for an exact tie). The top two
+        are the first two of a stable sort by accuracy: among models tied for first or second place
+        the one listed first in the zoo is taken, so with such ties these two entries depend on
+        the order of the models. With one
         model, ``top2``, ``gap_points`` and both top-2 entries are NaN."""
         accuracy = self.accuracy
         order = np.argsort(-accuracy, kind="stable")
@@ -203,8 +211,11 @@ class SelectionTask:
         hard = contested_points(preds, contested_share)
         if hard.any():
             acc_hard = (preds[:, hard] == self.zoo.labels[hard]).mean(axis=1)
-            best = int(np.argmax(accuracy))
-            rank = int((acc_hard > acc_hard[best] + 1e-12).sum())
+            # with models tied for the pool's best (any of them is "the best", as in benchmark_selection's
+            # p_best), the best rank among them: not the first one's, which depended on the models' order
+            # (and could be > 0 with contested_best_regret 0)
+            best_there = acc_hard[accuracy >= accuracy.max() - 1e-12].max()
+            rank = int((acc_hard > best_there + 1e-12).sum())
             # ties there are broken at random by a counting pick: the expected regret over the tied models
             regret = 100 * float(accuracy.max() - accuracy[acc_hard >= acc_hard.max() - 1e-12].mean())
         else:  # every model predicts the same labels: no contested point
