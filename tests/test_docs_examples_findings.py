@@ -194,3 +194,16 @@ def test_bernstein_interval_and_weight_diagnostics_edge_inputs():
         bernstein_interval([0.1, 0.4, 0.2], 0.0, 1.0, alpha=0)  # was a ZeroDivisionError
     d = weight_diagnostics(np.array([]))  # was max() of an empty array
     assert d["ess"] == 0.0 and np.isnan(d["max_weight"])
+
+
+def test_check_random_state_does_not_advance_the_callers_seed_sequence():
+    from workbench._random import check_random_state
+
+    ss = np.random.SeedSequence(42)
+    first = check_random_state(ss)
+    first.bit_generator.seed_seq.spawn(3)  # what joblib-style sub-seeding does
+    assert ss.n_children_spawned == 0
+    a = check_random_state(ss).bit_generator.seed_seq.spawn(1)[0].generate_state(2)
+    b = check_random_state(ss).bit_generator.seed_seq.spawn(1)[0].generate_state(2)
+    assert np.array_equal(a, b)
+    assert np.array_equal(check_random_state(ss).random(3), np.random.default_rng(42).random(3))

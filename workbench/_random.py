@@ -35,6 +35,13 @@ def check_random_state(random_state) -> np.random.Generator:
     if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
         if isinstance(random_state, numbers.Integral) and random_state < 0:
             raise ValidationError("random_state", f"must be a non-negative integer, got {random_state}")
+        if isinstance(random_state, np.random.SeedSequence):
+            # a copy: the Generator keeps its SeedSequence, and spawning from it (joblib workers,
+            # sub-seeds) would advance the caller's, so the same SeedSequence would not give the
+            # same result twice
+            ss = random_state
+            random_state = np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key, pool_size=ss.pool_size,
+                                                  n_children_spawned=ss.n_children_spawned)
         return np.random.default_rng(random_state)
     if isinstance(random_state, np.random.Generator):
         return random_state
