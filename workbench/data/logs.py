@@ -46,11 +46,26 @@ def _series_values(frame: pd.DataFrame, name: str) -> np.ndarray:
 
 def _utc_naive(ts) -> np.ndarray:
     """Timestamps as numpy; time-zone-aware pandas values become naive UTC (the same instants), as
-    ``from_frame`` stores them (numpy has no time-zone-aware datetime64)."""
+    ``from_frame`` stores them (numpy has no time-zone-aware datetime64).
+
+    An object array (or list) of datetime objects (what ``Series.to_numpy()`` gives for a
+    time-zone-aware column) is read as the Series itself would be; text is never parsed."""
     dtype = getattr(ts, "dtype", None)
     if isinstance(dtype, pd.DatetimeTZDtype):
         return pd.DatetimeIndex(ts).tz_convert(None).to_numpy()
-    return np.asarray(ts)
+    arr = np.asarray(ts)
+    if arr.dtype == object and arr.ndim == 1 and arr.size and pd.api.types.infer_dtype(arr, skipna=True) in (
+            "datetime", "datetime64"):
+        try:
+            idx = pd.DatetimeIndex(arr)
+        except (TypeError, ValueError) as exc:  # several time zones, or aware and naive values mixed
+            aware = [getattr(v, "tzinfo", None) is not None for v in arr if not pd.isna(v)]
+            if not all(aware):
+                raise ValidationError("timestamp", f"must be datetimes of one kind (all naive or all "
+                                      f"time-zone-aware) ({exc})") from None
+            idx = pd.to_datetime(arr, utc=True)  # every value is an instant: several zones are fine
+        return (idx.tz_convert(None) if idx.tz is not None else idx).to_numpy()
+    return arr
 
 
 def _index_rows(idx, n: int) -> np.ndarray:
@@ -100,7 +115,8 @@ class BanditLog:
         position). When given, ``propensity`` must equal it at the logged action (and position),
         within a relative tolerance of 1e-5 (and it must not be 0 there).
     timestamp : array, shape (n,), optional
-        Time of each round (datetime64 or numbers); used by ``split(by="time")``.
+        Time of each round (datetime64 or numbers); used by ``split(by="time")``. Time-zone-aware
+        values (a pandas column, or its ``to_numpy()`` of datetime objects) are stored as naive UTC.
     unit_id : array, shape (n,), optional
         Unit (user, session) of each row; the hashed bootstrap resamples units, not rows.
     context_names : sequence of str, optional
@@ -277,6 +293,8 @@ class BanditLog:
             raise ValidationError("frame", f"must be a pandas DataFrame, got {type(frame).__name__}")
         if isinstance(context, str):
             context = [context]
+        elif context is not None:  # a pandas Index or an array of names: ``context or []`` would raise
+            context = [c.item() if isinstance(c, np.generic) else c for c in context]  # np.str_ -> str
         names = [action, reward, propensity] + list(context or []) + [c for c in (position, timestamp, unit_id) if c]
         check_columns(frame, names)
         repeated = sorted({str(c) for c in names if np.count_nonzero(frame.columns == c) > 1})
@@ -290,8 +308,7 @@ class BanditLog:
             ctx = np.column_stack([_series_values(frame, c) for c in context]).astype(float)
         ts = None
         if timestamp:
-            s = frame[timestamp]
-            ts = s.dt.tz_convert(None).to_numpy() if isinstance(s.dtype, pd.DatetimeTZDtype) else s.to_numpy()
+            ts = _utc_naive(frame[timestamp])
         return cls(action=_series_values(frame, action), reward=_series_values(frame, reward),
                    propensity=_series_values(frame, propensity), n_actions=n_actions, context=ctx,
                    position=None if position is None else _series_values(frame, position), n_positions=n_positions,
@@ -300,7 +317,25 @@ class BanditLog:
                    context_names=tuple(context) if context else None)
 
     def to_frame(self) -> pd.DataFrame:
-        """A tidy frame: action, reward, propensity, then position / timestamp / unit_id / context columns."""
+        """A tidy frame: action, reward, propensity, then position / timestamp / unit_id / context columns.
+
+        The context columns are named by ``context_names`` (default ``x0, x1, ...``). ``n_actions``,
+        ``n_positions``, ``action_context`` and ``behavior_dist`` are not columns: to rebuild the same
+        log, pass them to :meth:`from_frame` with the column names (otherwise ``from_frame`` takes
+        ``max(action) + 1`` actions and ``max(position) + 1`` positions).
+
+        Examples
+        --------
+        >>> from workbench.data import BanditLog, simulate_bandit
+        >>> log, _ = simulate_bandit(50, n_actions=4, dim_context=2, random_state=0)
+        >>> frame = log.to_frame()
+        >>> list(frame.columns)
+        ['action', 'reward', 'propensity', 'x0', 'x1']
+        >>> again = BanditLog.from_frame(frame, context=["x0", "x1"], n_actions=log.n_actions,
+        ...                              behavior_dist=log.behavior_dist)
+        >>> bool((again.context == log.context).all() and (again.action == log.action).all())
+        True
+        """
         cols = {"action": self.action, "reward": self.reward, "propensity": self.propensity}
         for name in ("position", "timestamp", "unit_id"):
             if getattr(self, name) is not None:
@@ -328,7 +363,8 @@ class BanditLog:
         """Split into (first, second) logs.
 
         ``by="random"`` shuffles rows with ``random_state``; ``by="time"`` puts the earliest
-        ``1 - test_size`` share of rows (by ``timestamp``) first, the latest second.
+        ``1 - test_size`` share of rows (by ``timestamp``) first, the latest second. Rows of a random
+        split keep the log's order; rows of a time split are in time order (ties in the log's order).
         """
         check_choice(by, "by", ("random", "time"))
         test_size = check_real(test_size, "test_size")
@@ -533,7 +569,9 @@ class PredictionLog:
     def losses(self, loss: str = "zero_one", labels=None) -> np.ndarray:
         """Per-model, per-point loss, shape (n_models, n_labelled), on the labelled points in order.
 
-        ``labels`` (all n_points) may be passed to score against labels not stored in the log.
+        ``labels`` (all n_points) may be passed to score against labels not stored in the log; the
+        result then has shape (n_models, n_points). Either way it equals :func:`loss_matrix` on the
+        same points, and ``accuracy()`` is one minus the mean zero-one loss.
         """
         check_choice(loss, "loss", _LOSSES)
         if labels is None:

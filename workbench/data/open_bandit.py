@@ -56,8 +56,15 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
         ``action`` = item id, ``position`` = slot - 1 (slots 1..3 in the files; always
         ``n_positions=3``, whichever slots a file holds), ``reward`` = click,
         ``propensity`` = logged propensity score, ``context`` = one-hot user features (first level
-        of each feature dropped, as the Open Bandit Pipeline does), ``action_context`` = item
-        features (``item_feature_0`` numeric, the hashed categorical ones one-hot), ``timestamp``.
+        of each feature dropped, as the Open Bandit Pipeline does; ``context_names`` are
+        ``<feature>_<level>``, the columns of ``to_frame()``), ``action_context`` = item features
+        (``item_feature_0`` numeric, the hashed categorical ones one-hot), ``timestamp``.
+
+    The one-hot columns are built from the levels present in the file read, so logs from two files
+    need not have the same columns: in the shipped sample the "random" log has 20 context columns
+    and the "bts" log 22 (two user-feature levels occur only in the latter); align them by
+    ``context_names`` before applying a model fitted on one to the other. The item features are
+    hashed differently in the two files, so their ``action_context`` columns do not correspond.
 
     Examples
     --------
@@ -87,7 +94,8 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
 
     user_cols = [c for c in frame.columns if c.startswith("user_feature")]
     _check_present(frame, user_cols, csv.name)
-    context = pd.get_dummies(frame[user_cols].astype(str), drop_first=True).to_numpy(dtype=float)
+    dummies = pd.get_dummies(frame[user_cols].astype(str), drop_first=True)
+    context, context_names = dummies.to_numpy(dtype=float), tuple(map(str, dummies.columns))
     item_cat = [c for c in items.columns if c.startswith("item_feature") and c != "item_feature_0"]
     # rows of ``items`` are sorted by item id: a row number reported below is the item id
     items = items.reset_index(drop=True)
@@ -101,7 +109,7 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
     return BanditLog(action=_numeric(frame, "item_id", csv.name), reward=_numeric(frame, "click", csv.name),
                      propensity=_numeric(frame, "propensity_score", csv.name), n_actions=n_actions,
                      context=context, position=position, n_positions=LEN_LIST, action_context=action_context,
-                     timestamp=timestamp)
+                     timestamp=timestamp, context_names=context_names or None)
 
 
 def _numeric(frame: pd.DataFrame, col: str, file: str) -> np.ndarray:
@@ -168,7 +176,10 @@ def open_bandit_bts_policy(campaign: str = "all", n_sim: int = 100_000, len_list
 
     Each simulation draws every item's score from its Beta(alpha, beta) prior (``bts_prior.yaml``,
     the ZOZOTOWN prior), ranks items by score and fills the ``len_list`` slots with the top items.
-    The policy is context-free, so one (n_actions, len_list) matrix serves every round.
+    The policy is context-free, so one (n_actions, len_list) matrix serves every round (broadcast it
+    to (n, n_actions, len_list) for a log). It is the policy of this prior, not the ``propensity``
+    column of ``load_open_bandit("bts")``, which the production policy logged round by round and
+    which differs from it row by row (in the shipped sample the two correlate only weakly).
 
     Returns
     -------

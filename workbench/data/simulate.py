@@ -70,12 +70,15 @@ class BanditTruth:
             return out
         if dist.shape != self.expected_reward.shape:
             raise ValidationError("policy", f"must have shape {self.expected_reward.shape}, got {dist.shape}")
+        if dist.dtype == bool:  # a one-hot policy given as a mask is a distribution, as RoutingTruth reads it
+            dist = dist.astype(np.float64)
         return check_distribution(dist, "policy", axis=1)
 
     def policy_value(self, policy) -> float:
         """Exact value of a policy on the log's contexts.
 
-        ``policy``: an (n, n_actions) action distribution, or one action per row.
+        ``policy``: an (n, n_actions) action distribution (a boolean one-hot mask is read as 0 / 1),
+        one action per row, or a policy object with ``action_dist``.
         """
         return float(np.mean(np.sum(self._dist(policy) * self.expected_reward, axis=1)))
 
@@ -198,7 +201,10 @@ def simulate_bandit(n_rounds: int, n_actions: int = 5, dim_context: int = 3, rew
     reward = _draw_reward(q[rows, actions], reward_type, noise_sd, rng)
     log = BanditLog(action=actions, reward=reward, propensity=dist[rows, actions], n_actions=n_actions, context=x,
                     behavior_dist=dist, action_context=emb if dim_action_context else None)
-    return log, BanditTruth(q, dist, reward_type, noise_sd if reward_type == "continuous" else 0.0, context=x)
+    # the log's read-only context and behavior_dist, as simulate_pricing does: ``behavior`` may be the
+    # caller's array, which the caller may change later; truth and log must not drift apart
+    return log, BanditTruth(q, log.behavior_dist, reward_type, noise_sd if reward_type == "continuous" else 0.0,
+                            context=log.context)
 
 
 def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float = 0.2, model=None,
@@ -216,7 +222,9 @@ def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float 
         regression) fitted on the data: (1 - epsilon) on its prediction plus epsilon / k on every
         class. "uniform": every class with probability 1 / k.
     model : scikit-learn classifier, optional
-        The logger's classifier (cloned and fitted).
+        The logger's classifier (cloned and fitted as given). ``random_state`` seeds the logged
+        actions, not the classifier: give a randomised model (a forest, an MLP) its own
+        ``random_state`` for the same log on every call.
 
     Returns
     -------
@@ -252,6 +260,7 @@ def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float 
     if y.shape[0] != X.shape[0]:
         raise ValidationError("y", f"must have one label per row of X: got {y.shape[0]}, expected {X.shape[0]}")
     check_choice(behavior, "behavior", ("classifier", "uniform"))
+    epsilon = check_real(epsilon, "epsilon")  # as simulate_bandit: True would pass ``0 < epsilon <= 1``
     if not 0 < epsilon <= 1:
         raise ValidationError("epsilon", f"must be in (0, 1] so every action has positive propensity, got {epsilon}")
     rng = check_random_state(random_state)
@@ -274,4 +283,5 @@ def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float 
     rows = np.arange(n)
     log = BanditLog(action=actions, reward=q[rows, actions], propensity=dist[rows, actions], n_actions=k,
                     context=X, behavior_dist=dist)
-    return log, BanditTruth(q, dist, "binary", 0.0, context=X)
+    # the log's read-only copy of X: X itself is the caller's array, which the caller may change later
+    return log, BanditTruth(q, dist, "binary", 0.0, context=log.context)

@@ -127,6 +127,9 @@ def simulate_drifting_stream(n_periods: int = 12, points_per_period: int = 400, 
 def train_historical_models(stream: DriftingStream, model=None, train_window: int = 1):
     """Train one model at the end of each period on the last ``train_window`` periods, and log all predictions.
 
+    ``model`` is cloned and fitted as given: a randomised model (a forest, an MLP) needs its own
+    ``random_state`` for the same log on every call (the default logistic regression is deterministic).
+
     The last period gets no model (it could not be deployed within the stream). A period whose
     training window holds a single class cannot be fitted: it is skipped with a warning naming it,
     and a stream where every window is single-class is a ``ValidationError``.

@@ -36,9 +36,10 @@ import pandas as pd
 from scipy.special import expit, softmax
 
 from .._random import check_random_state
-from .._validation import ValidationError, as_array, check_distribution, check_int, check_real, raise_if_any
+from .._validation import (ValidationError, as_array, check_distribution, check_int, check_real, raise_if_any,
+                           readonly)
 from ..results import frame_to_html
-from .logs import BanditLog, _check_index
+from .logs import BanditLog, _check_index, _index_rows
 from .simulate import BanditTruth, _sample_actions
 
 TOPICS = ("code", "math", "writing", "factual", "chat")
@@ -155,9 +156,11 @@ class RoutingTruth:
         return r.argmax(axis=1)
 
     def subset(self, idx) -> "RoutingTruth":
-        """The truth of the rows selected by an integer array, a slice or a boolean mask."""
-        pick = lambda a: None if a is None else a[idx]  # noqa: E731
-        return RoutingTruth(self.expected_quality[idx], self.expected_cost[idx], self.behavior_dist[idx],
+        """The truth of the rows selected by an integer array, a slice or a boolean mask (the same
+        rows as ``RoutingLog.subset(idx)``; an int selects one row, kept as a 1-row truth)."""
+        rows = _index_rows(idx, len(self))
+        pick = lambda a: None if a is None else a[rows]  # noqa: E731
+        return RoutingTruth(self.expected_quality[rows], self.expected_cost[rows], self.behavior_dist[rows],
                             self.model_names, pick(self.output_cost), pick(self.context))
 
     def bandit_truth(self, lam: float) -> BanditTruth:
@@ -231,6 +234,8 @@ class RoutingLog:
     >>> list(log.to_frame().columns)
     ['topic', 'difficulty', 'prompt_tokens', 'model', 'propensity', 'quality', 'cost_cents', 'output_tokens']
 
+    The arrays are read-only copies, as in :class:`BanditLog`.
+
     The bandit view for a cost weight of 0.1 per cent, and the code prompts alone:
 
     >>> bandit = log.bandit_log(lam=0.1)
@@ -252,6 +257,14 @@ class RoutingLog:
     model_names: tuple
     feature_names: tuple
 
+    def __post_init__(self):
+        # Read-only copies, as in BanditLog: writing to ``action`` would otherwise leave ``propensity``
+        # and ``behavior_dist`` describing another log (and ``bandit_log`` refuse it).
+        for name in ("context", "action", "propensity", "behavior_dist", "quality", "cost", "output_tokens"):
+            object.__setattr__(self, name, readonly(np.asarray(getattr(self, name))))
+        object.__setattr__(self, "model_names", tuple(self.model_names))
+        object.__setattr__(self, "feature_names", tuple(self.feature_names))
+
     def __len__(self) -> int:
         return int(self.action.shape[0])
 
@@ -260,12 +273,12 @@ class RoutingLog:
         return len(self.model_names)
 
     def bandit_log(self, lam: float = 0.0, reward: str = "tradeoff") -> BanditLog:
-        """A :class:`BanditLog` whose reward is ``quality - lam * cost`` (or just "quality" / "cost")."""
+        """A :class:`BanditLog` whose reward is ``quality - lam * cost`` (or just "quality" / "cost").
+
+        ``lam`` is checked as :meth:`RoutingTruth.value` checks it (a number >= 0; not "0.5" or True).
+        """
         if reward == "tradeoff":
-            lam = float(lam)
-            if not np.isfinite(lam) or lam < 0:
-                raise ValidationError("lam", f"must be a finite number >= 0, got {lam}")
-            r = self.quality - lam * self.cost
+            r = self.quality - _check_lam(lam) * self.cost
         elif reward == "quality":
             r = self.quality
         elif reward == "cost":
@@ -276,7 +289,9 @@ class RoutingLog:
                          context=self.context, behavior_dist=self.behavior_dist, context_names=self.feature_names)
 
     def subset(self, idx) -> "RoutingLog":
-        rows = np.arange(len(self))[idx] if not isinstance(idx, np.ndarray) or idx.dtype != bool else np.flatnonzero(idx)
+        """The prompts selected by an integer array, a slice or a boolean mask (as ``BanditLog.subset``:
+        an int selects one prompt, kept as a 1-prompt log)."""
+        rows = _index_rows(idx, len(self))
         return RoutingLog(self.prompts.iloc[rows].reset_index(drop=True), self.context[rows], self.action[rows],
                           self.propensity[rows], self.behavior_dist[rows], self.quality[rows], self.cost[rows],
                           self.output_tokens[rows], self.model_names, self.feature_names)
@@ -362,6 +377,9 @@ def simulate_routing(n_prompts: int, temperature: float = 0.5, epsilon: float = 
     True
     """
     n = check_int(n_prompts, "n_prompts", low=1)  # int(2.5) would silently simulate 2 prompts
+    # check_real, as simulate_bandit checks its epsilon: True would pass ``0 < epsilon <= 1`` as 1
+    temperature = check_real(temperature, "temperature")
+    epsilon = check_real(epsilon, "epsilon")
     if not temperature > 0:
         raise ValidationError("temperature", f"must be > 0, got {temperature}")
     if not 0 < epsilon <= 1:
@@ -391,4 +409,4 @@ def simulate_routing(n_prompts: int, temperature: float = 0.5, epsilon: float = 
     names = tuple(models["model"])
     log = RoutingLog(prompts, context, action, dist[rows, action], dist, quality, cost, np.round(out_tokens),
                      names, feature_names)
-    return log, RoutingTruth(Q, C, dist, names, out_cost, context)
+    return log, RoutingTruth(Q, C, dist, names, out_cost, log.context)

@@ -91,10 +91,14 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
         shift); "missing_class": the last class is removed from the training data (every model is
         blind to it).
     shift_strength : float
-        Size of the "noise" or "prior" shift, >= 0 (0: no shift).
+        Size of the "noise" or "prior" shift, >= 0. 0 is no shift: the zoo is then the one
+        ``shift=None`` gives (same splits, models and probabilities). Ignored by the other shifts.
     cache_dir : path, None or False
         Where fitted zoos' predictions are cached as .npz (default ``$WORKBENCH_CACHE`` or
-        ``~/.cache/workbench``); False disables caching. The key hashes the data and every argument.
+        ``~/.cache/workbench``); False disables caching. The key hashes the data and every argument
+        that changes the zoo (not ``n_jobs`` or ``progress``: the zoo is the same). Only an int
+        ``random_state`` is cached; a Generator or SeedSequence fits a new zoo on every call. A zoo
+        loaded from the cache equals the freshly fitted one, array for array.
     n_jobs : int, optional
         Models are fitted in parallel with joblib (``joblib.parallel_config`` applies).
     progress : bool
@@ -132,6 +136,12 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
     if train_fraction == 0:
         raise ValidationError("train_fraction", f"must be in (0, 1], got {train_fraction!r}")
     shift_strength = check_real(shift_strength, "shift_strength", low=0.0)
+    if shift in ("noise", "prior") and shift_strength == 0:
+        shift = None  # no shift: the same zoo (same random draws) as shift=None, not another draw of it
+    if shift not in ("noise", "prior"):
+        shift_strength = 1.0  # unused: one cache entry (the default's key) for every value
+    # Checked before the cache is read: random_state=True would otherwise load the zoo of seed 1.
+    rng = check_random_state(random_state)
     seed = random_state if isinstance(random_state, (int, np.integer)) else None
     cdir = _cache_dir(cache_dir) if seed is not None else None
     cache_file = None
@@ -147,7 +157,6 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
         if cache_file.exists():
             return PredictionLog.load(cache_file)
 
-    rng = check_random_state(random_state)
     n_classes = int(y.max()) + 1
     perm = rng.permutation(X.shape[0])
     n_pool = int(round(pool_size * X.shape[0]))
