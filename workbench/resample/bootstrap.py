@@ -414,6 +414,17 @@ def _infer_names(data, statistic):
     return None
 
 
+def _frame_groups(data, groups):
+    """A DataFrame with ``groups`` naming one of its columns: (the other columns, that column), as the
+    streamed path (:func:`workbench.scale.bootstrap_loss_matrix`) reads ``groups`` for tables."""
+    if isinstance(data, pd.DataFrame) and isinstance(groups, str):
+        if groups not in data.columns:
+            raise ValidationError("groups", f"names no column of the DataFrame: {groups!r} not in "
+                                  f"{[str(c) for c in data.columns]}")
+        return data.drop(columns=[groups]), data[groups]
+    return data, groups
+
+
 def _compute(data, statistic, methods, *, n_resamples, random_state, resampling, groups, indices, vectorized):
     if callable(statistic):
         if groups is not None:
@@ -468,10 +479,11 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
         Poisson(1) weight per unit from a hash of (unit id, replicate, seed); chunk-free and
         streamable (Chamandy et al. 2012), and order-free when ``groups`` gives the unit ids
         (otherwise a row's id is its position). "indices": use the given ``indices`` (B, n).
-    groups : array of shape (n,), optional
+    groups : array of shape (n,), or a column name when ``data`` is a DataFrame, optional
         Cluster ids (user, session, query). Whole clusters are resampled (multinomial over
         clusters, or one hashed Poisson weight per cluster id); the statistic becomes a ratio of
-        cluster totals, so a mean is re-weighted by cluster size in every replicate.
+        cluster totals, so a mean is re-weighted by cluster size in every replicate. A column name
+        takes the ids from that column and leaves it out of the data, as the streamed path does.
     indices : int array of shape (B, n_units), optional
         Explicit resample indices for ``resampling="indices"`` (units are clusters with groups).
     names : sequence of str, optional
@@ -511,6 +523,9 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
     as this function in memory with ``resampling="poisson"``.
     """
     if _streamed(data):
+        if indices is not None:  # refused as in memory, where indices need resampling="indices" (not streamable)
+            raise ValidationError("indices", "only used with resampling='indices', which needs all rows in memory; "
+                                  "chunked, Parquet and Dask data take resampling='poisson'")
         return _bootstrap_streamed(data, statistic, method=method, n_resamples=n_resamples, alpha=alpha,
                                    random_state=random_state, resampling=resampling, groups=groups, names=names,
                                    **tabular)
@@ -518,6 +533,7 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
         raise ValidationError("bootstrap_ci", f"unexpected keyword(s) {sorted(tabular)} for in-memory data")
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
+    data, groups = _frame_groups(data, groups)
     names = names if names is not None else _infer_names(data, statistic)
     core, one, m, stat_name = _compute(data, statistic, (method,), n_resamples=n_resamples,
                                        random_state=random_state, resampling=resampling, groups=groups,
@@ -579,18 +595,23 @@ def _bootstrap_streamed(data, statistic, **kw):
     return bootstrap_loss_matrix(data, **kw)
 
 
-def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Sequence[str] = METHODS,
+def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Sequence[str] | None = None,
                         n_resamples: int = 2000, alpha: float = 0.05, random_state=None,
                         resampling: str = "multinomial", groups=None, indices=None,
                         names: Sequence[str] | None = None, vectorized: bool | None = None) -> pd.DataFrame:
     """Several interval methods from ONE bootstrap distribution, as a tidy frame.
 
-    Same arguments as :func:`bootstrap_ci`; ``methods`` lists the interval methods. The rows share
-    the replicates, so differences between methods are not resampling noise.
+    Same arguments as :func:`bootstrap_ci`; ``methods`` lists the interval methods (default: every
+    method :func:`bootstrap_ci` offers for the statistic, i.e. :data:`METHODS`, without
+    "studentized" for a callable statistic). The rows share the replicates, so differences between
+    methods are not resampling noise: each row equals :func:`bootstrap_ci` with that ``method``
+    and the same arguments. In-memory data only (chunks, Parquet and Dask go through
+    :func:`bootstrap_ci` one method at a time).
 
     Returns
     -------
-    DataFrame with columns name, value, ci_low, ci_high, se, alpha, method, n, n_resamples, seed.
+    DataFrame with columns name, value, ci_low, ci_high, se, alpha, method, n, n_resamples, seed,
+    statistic, resampling (and n_groups with ``groups``): those of ``bootstrap_ci(...).to_frame()``.
 
     Examples
     --------
@@ -600,20 +621,28 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
     >>> bootstrap_intervals(x, n_resamples=999, random_state=1)["method"].tolist()
     ['percentile', 'basic', 'bca', 'studentized', 'normal']
     """
+    if methods is None:  # what bootstrap_ci offers for this statistic: a callable has no studentized interval
+        methods = [mth for mth in METHODS if not (callable(statistic) and mth == "studentized")]
     methods = list(methods)
     for mth in methods:
         check_choice(mth, "methods", METHODS)
     alpha = check_alpha(alpha)
+    data, groups = _frame_groups(data, groups)
     names = names if names is not None else _infer_names(data, statistic)
-    core, one, m, _ = _compute(data, statistic, methods, n_resamples=n_resamples, random_state=random_state,
-                               resampling=resampling, groups=groups, indices=indices, vectorized=vectorized)
+    core, one, m, stat_name = _compute(data, statistic, methods, n_resamples=n_resamples,
+                                       random_state=random_state, resampling=resampling, groups=groups,
+                                       indices=indices, vectorized=vectorized)
     names = _names(names, m, one)
     se = replicate_sd(core.reps, axis=0)
     _warn_undefined(core)
     frames = []
     for mth in methods:
         lo, hi = _interval_from_core(core, mth, alpha)
-        frames.append(pd.DataFrame({"name": list(names), "value": core.theta, "ci_low": np.atleast_1d(lo),
-                                    "ci_high": np.atleast_1d(hi), "se": se, "alpha": alpha, "method": mth,
-                                    "n": core.n, "n_resamples": core.B, "seed": core.seed}))
+        frame = pd.DataFrame({"name": list(names), "value": core.theta, "ci_low": np.atleast_1d(lo),
+                              "ci_high": np.atleast_1d(hi), "se": se, "alpha": alpha, "method": mth, "n": core.n,
+                              "n_resamples": core.B, "seed": core.seed, "statistic": str(stat_name),
+                              "resampling": core.scheme})
+        if core.n_groups is not None:
+            frame["n_groups"] = core.n_groups
+        frames.append(frame)  # the columns of BootstrapResult.to_frame(), one block per method
     return pd.concat(frames, ignore_index=True)

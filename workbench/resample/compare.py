@@ -16,7 +16,7 @@ import pandas as pd
 from .._random import seed_key
 from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite, check_names
 from ._result import _frames_html, _frames_repr
-from .bootstrap import METHODS, _Core, _core, _interval_from_core
+from .bootstrap import METHODS, _Core, _core, _frame_groups, _interval_from_core
 
 __all__ = ["ModelComparison", "compare_models", "ModelConfidenceSet", "model_confidence_set"]
 
@@ -41,8 +41,14 @@ def models_frame(names, theta, reps, lo, hi, se, alpha, method, n, higher_is_bet
     the best mean, ties shared) and the rank of the point estimate. Shared by the in-memory and streamed paths."""
     sign = -1.0 if higher_is_better else 1.0
     r = sign * np.asarray(reps)
-    best = r == np.nanmin(r, axis=1, keepdims=True)
-    p_best = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+    # Replicates where a mean is undefined (a Poisson resample of zero total weight: every model at once)
+    # are left out, as the intervals leave them out; they made every p_best NaN.
+    r = r[~np.isnan(r).any(axis=1)]
+    if r.shape[0]:
+        best = r == r.min(axis=1, keepdims=True)
+        p_best = (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+    else:
+        p_best = np.full(r.shape[1], np.nan)
     rank = pd.Series(sign * np.asarray(theta)).rank(method="min").astype(int).to_numpy()
     return pd.DataFrame({"name": names, "value": theta, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
                          "method": method, "n": n, "p_best": p_best, "rank": rank})
@@ -75,7 +81,8 @@ class ModelComparison:
     models : DataFrame
         name, value (mean loss or score), ci_low, ci_high, se, alpha, method, n, p_best, rank.
         ``p_best`` is the share of bootstrap replicates in which the model has the best mean (ties
-        shared): a measure of how stable the ranking is under resampling of the test set, not a
+        shared; replicates where the means are undefined, e.g. a Poisson resample of weight zero, are
+        left out): a measure of how stable the ranking is under resampling of the test set, not a
         posterior probability.
     differences : DataFrame
         model, versus, difference (model minus versus), ci_low, ci_high, se, alpha, method,
@@ -125,7 +132,8 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
     method : {"percentile", "basic", "bca", "studentized", "normal"}
         Interval method for the per-model means and the differences (see :func:`bootstrap_ci`).
     n_resamples, alpha, random_state, resampling, groups
-        As in :func:`bootstrap_ci`; ``groups`` resamples whole clusters of rows.
+        As in :func:`bootstrap_ci`; ``groups`` resamples whole clusters of rows (an array of ids,
+        or the name of a column of a DataFrame ``losses``, which is then not a model).
 
     Returns
     -------
@@ -168,6 +176,7 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
         raise ValidationError("compare_models", f"unexpected keyword(s) {sorted(tabular)} for in-memory data")
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
+    losses, groups = _frame_groups(losses, groups)
     L, names = _loss_matrix(losses, names)
     n, m = L.shape
     seed = None if resampling == "indices" else seed_key(random_state)
@@ -199,7 +208,8 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
         "ci_low": dlo, "ci_high": dhi, "se": dse, "alpha": alpha, "method": method,
         "excludes_zero": (np.asarray(dlo) > 0) | (np.asarray(dhi) < 0)})
     return ModelComparison(models, differences, method, alpha, core.B, core.seed, higher_is_better,
-                           {"n_groups": core.n_groups, "resampling": core.scheme})
+                           {"n_groups": core.n_groups, "resampling": core.scheme,
+                            "undefined_replicates": int(np.isnan(core.reps).any(axis=1).sum())})
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,12 +283,19 @@ def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max",
     """
     alpha = check_alpha(alpha)
     check_choice(statistic, "statistic", ("max", "R"))
+    losses, groups = _frame_groups(losses, groups)
     L, names = _loss_matrix(losses, names)
     n, m = L.shape
     core = _core(L, np.arange(m), np.full(m, -1), resampling=resampling, n_resamples=n_resamples,
                  random_state=random_state, indices=None, groups=groups, studentize=False)
     Lbar = core.theta
     zeta = core.reps - Lbar  # centred replicate means (B, m): the null distribution of the deviations
+    # Replicates whose means are undefined (a Poisson resample of zero total weight) are left out, as every
+    # interval leaves them out; their NaN made every variance NaN and the set look like identical models.
+    zeta = zeta[~np.isnan(zeta).any(axis=1)]
+    if zeta.shape[0] < 2:
+        raise ValidationError("losses", f"only {zeta.shape[0]} of {core.B} bootstrap replicates are defined (the "
+                              "others resampled no row); use more rows or groups, or resampling='multinomial'")
     alive = list(range(m))
     pvals = np.full(m, np.nan)
     step = np.full(m, np.nan)

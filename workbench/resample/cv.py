@@ -536,7 +536,11 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     s rows. (The correction was derived for random training sets of one size; here the size-s
     subsets are prefixes of overlapping training folds, so treat it as approximate.) ``cv``
     overrides the repeated (stratified) K-fold splitter: a scikit-learn splitter, or an int for
-    that many folds.
+    that many folds. The default splits are those of :func:`repeated_cv` with the same
+    ``n_splits``, ``n_repeats`` and ``random_state``, so at ``train_size`` 1.0 the row equals
+    :func:`repeated_cv`'s Nadeau-Bengio row when every training fold has the same size; otherwise
+    they differ slightly (scikit-learn takes the sizes from the first split and trims larger
+    training folds to them).
 
     Returns
     -------
@@ -562,10 +566,13 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     alpha = check_alpha(alpha)
     if cv is not None:  # an int means k folds, as in repeated_cv and scikit-learn (it crashed after every fit)
         cv = check_cv(cv, y, classifier=is_classifier(estimator))
-    splitter = cv if cv is not None else _splitter(estimator, n_splits, n_repeats, _cv_seed(random_state))
+    # one seed for the splits and the shuffle (a Generator or None gave each its own draw); the splits are
+    # those of repeated_cv with the same random_state
+    seed = _cv_seed(random_state)
+    splitter = cv if cv is not None else _splitter(estimator, n_splits, n_repeats, seed)
     sizes, train_scores, test_scores = learning_curve(estimator, X, y, train_sizes=np.asarray(train_sizes),
                                                       cv=splitter, scoring=scoring, n_jobs=n_jobs, shuffle=True,
-                                                      random_state=_cv_seed(random_state))
+                                                      random_state=seed)
     n = np.asarray(y).shape[0]
     n_test = n / n_splits if cv is None else float(np.mean([len(te) for _, te in splitter.split(X, y)]))
     rows = []

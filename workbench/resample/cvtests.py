@@ -5,8 +5,12 @@ Every test accepts either
 * fold scores the user already has: arrays, or the dicts returned by
   :func:`sklearn.model_selection.cross_validate` (the ``test_score`` entry, or ``key=``), or
   :func:`scores_from_cv_results` applied to a search's ``cv_results_`` (never refit); or
+* two :class:`~workbench.resample.CVResult` from :func:`~workbench.resample.repeated_cv` run with
+  the same arguments and ``random_state`` for both algorithms (the split sizes come with them); or
 * two unfitted estimators plus ``X, y``: the folds are then run here, on identical splits for
-  both estimators (scikit-learn's splitters, not re-implemented).
+  both estimators (scikit-learn's splitters, not re-implemented). With the same ``random_state``
+  these are the splits of :func:`~workbench.resample.repeated_cv` (``n_splits=2, n_repeats=5`` for
+  the 5x2cv tests), so both routes give the same result.
 
 The differences are always ``score_a - score_b`` (positive: A better for a score, worse for a loss).
 
@@ -24,7 +28,6 @@ from joblib import delayed
 from scipy import stats
 
 from .._parallel import run_delayed
-from .._random import spawn_seeds
 from .._validation import ValidationError, as_array, check_alpha, check_finite, check_int, check_real
 from ._result import TestResult
 
@@ -96,13 +99,13 @@ def _rounding_tol(sa, sb) -> float:
     return 64.0 * np.finfo(np.float64).eps * scale
 
 
-def _default_cv(estimator, y, n_splits, n_repeats, seed):
-    from sklearn.base import is_classifier
-    from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
+def _default_cv(estimator, n_splits, n_repeats, random_state):
+    """The splits :func:`workbench.resample.repeated_cv` makes with the same arguments and seed
+    ((stratified) repeated k-fold), so its scores for two estimators feed these tests and give the
+    same result as passing the estimators here."""
+    from .cv import _cv_seed, _splitter
 
-    if is_classifier(estimator):
-        return RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
-    return RepeatedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
+    return _splitter(estimator, n_splits, n_repeats, _cv_seed(random_state))
 
 
 def _fit_score(est_a, est_b, scorer, X, y, train, test, fit_params, split=None, n_splits=None):
@@ -161,19 +164,36 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
 
 
 def _five_two_splits(estimator, X, y, random_state):
-    from sklearn.base import is_classifier
-    from sklearn.model_selection import KFold, StratifiedKFold
+    # five replications of 2-fold CV: the splits of repeated_cv(n_splits=2, n_repeats=5) with this seed
+    return list(_default_cv(estimator, 2, 5, random_state).split(X, y))
 
-    splits = []
-    for ss in spawn_seeds(random_state, 5):
-        seed = int(ss.generate_state(1)[0])
-        kf = (StratifiedKFold if is_classifier(estimator) else KFold)(n_splits=2, shuffle=True, random_state=seed)
-        splits.extend(kf.split(X, y))
-    return splits
+
+def _cv_results(a, b):
+    """Two :class:`workbench.resample.CVResult` (from :func:`repeated_cv`) -> (scores_a, scores_b,
+    n_train, n_test); anything else passes through with sizes None."""
+    from .cv import CVResult
+
+    ra, rb = isinstance(a, CVResult), isinstance(b, CVResult)
+    if not (ra or rb):
+        return a, b, None, None
+    if not (ra and rb):
+        raise ValidationError("scores_b" if ra else "scores_a", "pass two CVResults (repeated_cv with the same "
+                              "splits and seed for both estimators), or fold scores for both")
+    if a.scores.shape != b.scores.shape or a.n_train != b.n_train or a.n_test != b.n_test:
+        raise ValidationError("scores_b", f"comes from other splits than scores_a: {a.scores.shape} scores, "
+                              f"n_train {a.n_train:g}, n_test {a.n_test:g} vs {b.scores.shape}, {b.n_train:g}, "
+                              f"{b.n_test:g}; run repeated_cv with the same arguments and random_state for both")
+    if a.scoring != b.scoring:
+        raise ValidationError("scores_b", f"uses scoring {b.scoring!r}, scores_a {a.scoring!r}")
+    return a.scores, b.scores, a.n_train, a.n_test
 
 
 def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params):
-    """(diffs, n_train, n_test) from scores or by running folds."""
+    """(scores_a, scores_b, n_train, n_test) from scores, from two CVResults or by running folds."""
+    a, b, ntr_cv, nte_cv = _cv_results(a, b)
+    if ntr_cv is not None:
+        sa, sb = _scores(a, "scores_a", None), _scores(b, "scores_b", None)
+        return sa, sb, ntr_cv, nte_cv
     if _is_estimator(a) or _is_estimator(b):
         if not (_is_estimator(a) and _is_estimator(b)):
             raise ValidationError("estimators", "pass two estimators, or two arrays of fold scores")
@@ -197,7 +217,10 @@ def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params):
     if sa.size != 10:
         raise ValidationError("scores", f"5x2cv needs 10 fold scores (5 replications x 2 folds, in order "
                               f"rep1-fold1, rep1-fold2, ...), got {sa.size}")
+    from .cv import CVResult
+
     for obj, name in ((a, "scores_a"), (b, "scores_b")):
+        obj = obj.scores if isinstance(obj, CVResult) else obj  # (n_repeats, n_splits): (5, 2) for 5x2 CV
         shape = np.shape(obj.get(key or "test_score") if isinstance(obj, dict) else obj)
         # a (2, 5) array (folds x replications) would be read in the wrong order, silently
         if not _is_estimator(obj) and len(shape) == 2 and shape != (5, 2):
@@ -225,7 +248,8 @@ def paired_t_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=
         Scores must be ordered replication by replication, fold 1 then fold 2.
     X, y : data, needed only when ``a`` and ``b`` are estimators.
     scoring : scikit-learn scoring (default: the estimator's ``score``: accuracy / R^2).
-    random_state : seeds the 5 two-fold splits (stratified for classifiers).
+    random_state : seeds the 5 two-fold splits (stratified for classifiers): the splits of
+        ``repeated_cv(estimator, X, y, n_splits=2, n_repeats=5, random_state=random_state)``.
     cv : optional list of 10 (train, test) pairs to use instead (e.g. another tool's splits).
 
     Examples
@@ -318,7 +342,7 @@ def _repeated_pair(a, b, X, y, *, cv, n_splits, n_repeats, random_state, key, sc
     def maker(est, yy):
         if cv is not None:
             return cv
-        return _default_cv(est, yy, n_splits, n_repeats, int(spawn_seeds(random_state, 1)[0].generate_state(1)[0]))
+        return _default_cv(est, n_splits, n_repeats, random_state)
 
     sa, sb, ntr, nte = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker,
                              fit_params=fit_params)
@@ -342,9 +366,11 @@ def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=Non
 
     Parameters
     ----------
-    a, b : estimators, or fold scores (arrays or ``cross_validate`` dicts) on the same splits.
+    a, b : estimators, fold scores (arrays or ``cross_validate`` dicts) on the same splits, or two
+        ``CVResult`` of :func:`repeated_cv` (same arguments and seed; their sizes are used).
     n_train, n_test or test_train_ratio : needed with fold scores (sizes of one split).
-    cv : scikit-learn splitter (default: (Stratified) RepeatedKFold(n_splits, n_repeats)).
+    cv : scikit-learn splitter (default: (Stratified) RepeatedKFold(n_splits, n_repeats), seeded
+        as :func:`repeated_cv` seeds it: the same splits for the same ``random_state``).
 
     Examples
     --------
@@ -387,7 +413,8 @@ def bayesian_correlated_t_test(a, b, X=None, y=None, *, rope: float = 0.01, rho=
     is the correlation between fold differences (Corani & Benavoli 2015; for k-fold CV rho = 1/k).
     Reports P(mu < -rope) ("b better" for scores), P(|mu| <= rope) ("practically equivalent") and
     P(mu > rope) ("a better"). ``p_value`` is NaN: this is not a frequentist test. ``ci_low`` /
-    ``ci_high`` is the equal-tailed (1 - alpha) credible interval.
+    ``ci_high`` is the equal-tailed (1 - alpha) credible interval. Inputs (estimators, fold
+    scores, two ``CVResult``) and the default splits are those of :func:`corrected_resampled_t_test`.
 
     Examples
     --------

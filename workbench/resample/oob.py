@@ -71,7 +71,8 @@ class BootstrapSplit:
     bootstrap) and the test set holds the rows of the groups not drawn. Train indices repeat rows,
     which scikit-learn's ``cross_validate`` handles. The indices of split b are
     ``default_rng(seed).integers(0, n, n)`` drawn in order, the same stream as
-    ``bootstrap_ci(..., resampling="multinomial")``.
+    ``bootstrap_ci(..., resampling="multinomial")`` and :func:`bootstrap_error` with the same
+    ``random_state`` (a Generator contributes one seed key per ``split`` call, as there).
 
     Examples
     --------
@@ -97,8 +98,9 @@ class BootstrapSplit:
         n = _num_samples(X)
         if n < 2:
             raise ValidationError("X", f"needs at least 2 rows, got {n}")
-        rng = np.random.default_rng(seed_key(self.random_state)) if not isinstance(
-            self.random_state, np.random.Generator) else self.random_state
+        # A Generator gives one seed key per call, as in bootstrap_ci and bootstrap_error (drawing the
+        # indices from the Generator itself gave other splits than theirs for the same Generator state)
+        rng = np.random.default_rng(seed_key(self.random_state))
         if groups is None:
             all_rows = np.arange(n)
             for _ in range(self.n_splits):

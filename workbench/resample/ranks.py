@@ -207,7 +207,8 @@ def wilcoxon_holm_test(scores, *, names: Sequence[str] | None = None, higher_is_
     """Friedman test followed by pairwise Wilcoxon signed-rank tests with Holm's correction.
 
     Uses :func:`scipy.stats.wilcoxon` (two-sided) per pair of algorithms over the N data sets and
-    :func:`statsmodels.stats.multitest.multipletests` with ``method="holm"``.
+    :func:`statsmodels.stats.multitest.multipletests` with ``method="holm"``. A pair with equal scores
+    on every data set gets p = 1 (no evidence of a difference), where scipy's test is undefined (NaN).
 
     Examples
     --------

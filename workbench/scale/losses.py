@@ -26,7 +26,7 @@ from .. import _intervals
 from .._engine import Resampling
 from .._parallel import check_n_jobs
 from .._random import seed_key
-from .._validation import ValidationError, check_alpha, check_choice, check_finite, check_names
+from .._validation import ValidationError, check_alpha, check_choice, check_finite, check_int, check_names
 from .reduce import CoMoments, TermReducer
 from .sources import as_source, numeric_block
 
@@ -129,10 +129,10 @@ def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, grou
                               "cannot form when clusters span chunks", hint="use percentile, basic or normal "
                               "intervals, or aggregate the rows to one row per cluster first")
     cols = _columns(source, columns, groups)
-    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 2:
-        raise ValidationError("n_resamples", f"must be an integer >= 2, got {n_resamples!r}")
+    # the package's one integer rule, as in memory: 2000.0 is accepted (lossless), 2.5, "2" and True are not
+    n_resamples = check_int(n_resamples, "n_resamples", low=2)
     seed = seed_key(random_state)
-    rs = Resampling.make(int(n_resamples), "poisson", seed)
+    rs = Resampling.make(n_resamples, "poisson", seed)
     m = len(cols)
     squares = method == "studentized"
     builder = _LossTerms(cols, pairs, squares)
@@ -328,4 +328,5 @@ def compare_models_tabular(data, columns: Sequence[str] | None = None, baseline=
         "ci_low": dlo, "ci_high": dhi, "se": dse, "alpha": alpha, "method": method,
         "excludes_zero": (np.asarray(dlo) > 0) | (np.asarray(dhi) < 0)})
     return ModelComparison(models, differences, method, alpha, core.B, core.seed, higher_is_better,
-                           {"n_groups": core.n_groups, "resampling": "poisson"})
+                           {"n_groups": core.n_groups, "resampling": "poisson",
+                            "undefined_replicates": int(np.isnan(core.reps).any(axis=1).sum())})
