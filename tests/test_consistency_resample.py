@@ -220,3 +220,28 @@ def test_streamed_bootstrap_refuses_indices_as_memory_does():
         bootstrap_ci(df[["a", "b"]].to_numpy(), resampling="poisson", indices=idx, random_state=0)
     with pytest.raises(ValidationError, match="indices"):  # was silently ignored: a Poisson bootstrap came back
         bootstrap_ci([df[["a", "b"]]], resampling="poisson", indices=idx, random_state=0)
+
+
+def test_groups_errors_speak_of_data_rows():
+    from workbench._validation import ValidationError
+    from workbench.resample import bootstrap_ci
+
+    with pytest.raises(ValidationError, match="a column name .'g'. needs data as a pandas DataFrame"):
+        bootstrap_ci(np.zeros((5, 2)), groups="g")  # said "one row per action row: got 1 rows"
+    with pytest.raises(ValidationError, match="groups: must have one row per data row: got 3 rows, expected 5"):
+        bootstrap_ci(np.zeros((5, 2)), groups=np.arange(3))
+
+
+def test_streamed_standard_error_is_the_in_memory_one():
+    import pandas as pd
+
+    from workbench.resample import bootstrap_ci
+    from workbench.scale import bootstrap_loss_matrix
+
+    L = np.random.default_rng(0).random((300, 2)) * 1e-300  # rounding-safe se at any scale, as in memory
+    frame = pd.DataFrame(L, columns=["a", "b"])
+    streamed = bootstrap_loss_matrix(frame, resampling="poisson", n_resamples=200, random_state=0)
+    memory = bootstrap_ci(L, resampling="poisson", n_resamples=200, random_state=0)
+    np.testing.assert_allclose(np.asarray(streamed.standard_error, float), np.asarray(memory.standard_error, float),
+                               rtol=1e-12)
+    assert np.all(np.asarray(streamed.standard_error, float) > 0)

@@ -256,7 +256,7 @@ def check_real(value, field: str, low: float | None = None, high: float | None =
     return v
 
 
-def check_unit_ids(values, field: str = "unit_id", n: int | None = None) -> np.ndarray:
+def check_unit_ids(values, field: str = "unit_id", n: int | None = None, ref: str = "action") -> np.ndarray:
     """Unit (cluster) ids: 1-D, all integers or all strings, none missing. The one rule for every
     container and resampler, so the same ids give the same units (and the same hashed bootstrap
     weights) in memory and when streamed.
@@ -276,7 +276,7 @@ def check_unit_ids(values, field: str = "unit_id", n: int | None = None) -> np.n
     if uid.ndim != 1:
         raise ValidationError(field, f"must be 1-D integers or strings, got shape {uid.shape}")
     if n is not None:
-        check_length(uid, n, field)
+        check_length(uid, n, field, ref)
     if uid.dtype.kind == "O":
         raise_if_any(np.asarray(pd.isna(uid), bool), field, "must not be missing", uid)
         # pandas infers the elements' common type in one C pass; Python loops only to name a bad row

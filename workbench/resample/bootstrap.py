@@ -167,7 +167,7 @@ def _ratio_terms(data):
 
 def _group_terms(terms, num, den, groups):
     """Aggregate rows to clusters: cluster totals plus a size column; a mean becomes a ratio."""
-    groups = check_unit_ids(groups, "groups", terms.shape[0])
+    groups = check_unit_ids(groups, "groups", terms.shape[0], ref="data")
     agg, uniq = unit_totals(terms, groups)
     if uniq.size < 2:
         raise ValidationError("groups", "needs at least 2 distinct groups")
@@ -422,6 +422,9 @@ def _frame_groups(data, groups):
             raise ValidationError("groups", f"names no column of the DataFrame: {groups!r} not in "
                                   f"{[str(c) for c in data.columns]}")
         return data.drop(columns=[groups]), data[groups]
+    if isinstance(groups, str):  # np.asarray(list("g")) would be one id, then "one row per row" would puzzle
+        raise ValidationError("groups", f"a column name ({groups!r}) needs data as a pandas DataFrame; otherwise "
+                                        f"pass one group id per row")
     return data, groups
 
 

@@ -62,7 +62,7 @@ class _RepeatedGroupKFold:
     def split(self, X, y, groups):
         from sklearn.model_selection import StratifiedGroupKFold
 
-        codes, n_groups = unit_index(check_unit_ids(groups, "groups", len(y)))  # the package's one id rule
+        codes, n_groups = unit_index(check_unit_ids(groups, "groups", len(y), ref="sample"))  # the package's one id rule
         if n_groups < self.n_splits:
             raise ValidationError("groups", f"has {n_groups} distinct groups, fewer than n_splits={self.n_splits}")
         for r in range(self.n_repeats):

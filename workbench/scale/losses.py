@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import special
 
 from .. import _intervals
-from .._engine import Resampling
+from .._engine import Resampling, replicate_sd
 from .._parallel import check_n_jobs
 from .._random import seed_key
 from .._validation import ValidationError, check_alpha, check_choice, check_finite, check_int, check_names
@@ -203,7 +203,7 @@ def _interval(core: StreamCore, method, alpha, theta, reps, grads, var, rep_var)
             reps_se = np.sqrt(np.maximum(rep_var, 0.0) / core.rep_weight[:, None])
         return _intervals.studentized_interval(theta, se_hat, reps, reps_se, alpha)
     if method == "normal":
-        return _intervals.normal_interval(theta, np.nanstd(reps, axis=0, ddof=1), alpha)
+        return _intervals.normal_interval(theta, replicate_sd(reps, axis=0), alpha)
     return _intervals.interval(method, theta, reps, alpha)
 
 
@@ -257,7 +257,7 @@ def bootstrap_loss_matrix(data, columns: Sequence[str] | None = None, *, method:
         var = core.mean_sq - core.theta**2
         rep_var = core.rep_mean_sq - core.reps**2
     lo, hi = _interval(core, method, alpha, core.theta, core.reps, grads, var, rep_var)
-    se = np.nanstd(core.reps, axis=0, ddof=1)
+    se = replicate_sd(core.reps, axis=0)
     names = tuple(cols) if names is None else tuple(str(s) for s in names)
     if len(names) != m:
         raise ValidationError("names", f"must have {m} entries, got {len(names)}")
@@ -319,10 +319,10 @@ def compare_models_tabular(data, columns: Sequence[str] | None = None, baseline=
         rep_dvar = core.rep_diff_sq - dreps**2
     eye = np.eye(m)
     lo, hi = _interval(core, method, alpha, core.theta, core.reps, eye, var, rep_var)
-    se = np.nanstd(core.reps, axis=0, ddof=1)
+    se = replicate_sd(core.reps, axis=0)
     models = models_frame(names, core.theta, core.reps, lo, hi, se, alpha, method, core.n, higher_is_better)
     dlo, dhi = _interval(core, method, alpha, dtheta, dreps, eye[ia] - eye[ib], dvar, rep_dvar)
-    dse = np.nanstd(dreps, axis=0, ddof=1)
+    dse = replicate_sd(dreps, axis=0)
     differences = pd.DataFrame({
         "model": [names[a] for a in ia], "versus": [names[b] for b in ib], "difference": dtheta,
         "ci_low": dlo, "ci_high": dhi, "se": dse, "alpha": alpha, "method": method,
