@@ -232,7 +232,15 @@ class OffPolicyCDF:
 
     # -- functionals -------------------------------------------------------------------------
     def mean(self, **kw) -> Estimate:
-        """Mean reward read from the CDF (equals SNIPS for the self-normalised CDF)."""
+        """Mean reward read from the CDF.
+
+        For the self-normalised CDF this is SNIPS: the same value and, with the same seed and
+        resampling, the same replicates (so the same percentile interval) as
+        ``evaluate_policy(log, policy, ["snips"])``. For the importance-weighted CDF
+        (``self_normalize=False``) it is *not* IPS: the post-processing puts the missing mass
+        1 - F(max r) on the largest reward (and clips mass above 1), so when the running CDF stays
+        within [0, 1] the mean is E_n[w r] + (1 - E_n[w]) max r.
+        """
         return self._stat([("mean", None)], ["mean"], **kw)[0]
 
     def variance(self, **kw) -> Estimate:

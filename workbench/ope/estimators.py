@@ -202,6 +202,10 @@ class OffPolicyEstimator:
         log : BanditLog
         policy : ndarray (n, n_actions[, n_positions]) or a policy object with ``action_dist``
         reward_model : scikit-learn estimator (cross-fitted), ndarray of predictions, or None
+        **kwargs
+            ``n_folds=`` and ``random_state=`` of the cross-fitting (defaults 5 and 0, as in
+            :func:`workbench.ope.evaluate_policy`): with the same ``random_state`` the value equals
+            that of ``evaluate_policy`` and :meth:`estimate_interval`.
         """
         inputs = self.prepare(log, policy, reward_model, **kwargs)
         t = self.terms(inputs)

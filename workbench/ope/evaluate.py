@@ -23,11 +23,11 @@ from scipy import special
 from .._engine import (ReplicateAccumulator, Resampling, influence_values, is_single_unit, replicate_sd,
                        unit_index)
 from .._intervals import bca_interval, normal_interval, percentile_interval
-from .._random import seed_key
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
                            check_finite, check_int, check_real)
 from ..results import Estimate
 from .estimators import OffPolicyEstimator, OPEInputs, estimator_labels, estimator_specs, make_estimator
+from .reward_models import fold_seed
 
 __all__ = ["evaluate_policy", "prepare_inputs", "estimate_from_inputs", "weight_diagnostics", "unit_ids",
            "OPEDiagnosticWarning", "INTERVALS", "bernstein_interval"]
@@ -348,6 +348,11 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
 
     The generic core behind :func:`evaluate_policy`; works for any estimator whose ``terms`` and
     ``combine`` understand ``inputs`` (so estimators for other kinds of logs reuse it).
+    ``alpha``, ``n_bootstrap``, ``interval``, ``resampling`` and ``reward_range`` are those of
+    :func:`evaluate_policy`; ``random_state`` seeds the resampling only (the reward model's folds
+    were drawn by :func:`prepare_inputs`). ``ids`` are the rows' unit ids: ``evaluate_policy``
+    passes ``log.unit_id`` (:func:`unit_ids`), so on a clustered log pass ``ids=unit_ids(log)`` for
+    the same (cluster) bootstrap; None resamples rows.
 
     Examples
     --------
@@ -366,6 +371,10 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     alpha = check_alpha(alpha)
     check_choice(interval, "interval", INTERVALS)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
+    if reward_range is not None:
+        # checked whatever the interval, as the streamed evaluation does (a malformed pair was
+        # silently ignored here unless interval="bernstein", and refused there)
+        check_reward_range(reward_range)
     ests = [make_estimator(e) for e in estimator_specs(estimators)]
     # row -> unit numbers, once for all estimators (BCa's per-unit influence, bernstein's check)
     units, n_units = unit_index(ids) if ids is not None and interval in ("bca", "bernstein") else (None, None)
@@ -496,7 +505,7 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         bootstrap); identical on chunks or partitions. "multinomial": the classic bootstrap, of
         rows, or of whole units (sorted ``log.unit_id``s drawn with replacement) when the log has them.
     reward_range : (low, high), optional
-        A-priori reward bounds for "bernstein".
+        A-priori reward bounds for "bernstein" (finite, low < high; checked whatever the interval).
     n_folds : int
         Cross-fitting folds when ``reward_model`` is an estimator (>= 2).
     warn : bool
@@ -506,11 +515,15 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         Parquet path or ``pyarrow.dataset.Dataset``, or a ``dask.dataframe.DataFrame``; then
         ``policy`` is the list of columns holding the target's action probabilities and the
         keywords ``action=``, ``reward=``, ``propensity=`` (column names; defaults "action",
-        "reward", "propensity"), ``context=``, ``behavior=``, ``unit_id=``, ``chunk_size=``,
-        ``n_jobs=`` are passed to :func:`workbench.scale.evaluate_tabular`, which streams the rows
-        and gives the same values and intervals as this function in memory (same seed), except
+        "reward", "propensity"), ``context=``, ``behavior=``, ``action_context=``, ``unit_id=``,
+        ``chunk_size=``, ``n_jobs=``, ``reward_model_sample=`` (any other is a ValidationError)
+        are passed to :func:`workbench.scale.evaluate_tabular`, which streams the rows and gives
+        the same values and intervals as this function in memory (same seed), except
         that with ``unit_id`` it offers "percentile" and "normal" only (its "bca" and "bernstein"
-        read per-row moments).
+        read per-row moments), it has no slots (``position``), and DM / the DR family agree only
+        when the reward model is given as predictions (a list of columns there, the array here): a
+        scikit-learn model (or None) is cross-fitted on a hashed sample of rows there, and a
+        *fitted* model is applied as it is, whereas here every model is cross-fitted on all rows.
 
     Returns
     -------
@@ -537,8 +550,19 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
 
     specs = estimator_specs(estimators)  # None, [] or 3: a ValidationError naming estimators, not a TypeError
     if is_tabular(log):  # frames, chunks, Parquet, Dask: one streaming pass (workbench.scale)
+        import inspect
+
         from ..scale import evaluate_tabular
 
+        # an unknown keyword is a ValidationError naming it, as for a BanditLog below (it was a
+        # TypeError from evaluate_tabular's signature)
+        named = ("data", "policy", "estimators", "reward_model", "alpha", "n_bootstrap", "interval", "random_state",
+                 "resampling", "reward_range", "n_folds", "warn")
+        allowed = [k for k in inspect.signature(evaluate_tabular).parameters if k not in named]
+        unknown = sorted(set(tabular) - set(allowed))
+        if unknown:
+            raise ValidationError("evaluate_policy", f"unexpected keyword(s) {unknown} for a tabular log",
+                                  hint=f"the keywords of a tabular log are {allowed}")
         return evaluate_tabular(log, policy, specs, reward_model=reward_model, alpha=alpha,
                                 n_bootstrap=n_bootstrap, interval=interval, random_state=random_state,
                                 resampling=resampling, reward_range=reward_range, n_folds=n_folds, warn=warn,
@@ -554,10 +578,8 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         bad = [lab for lab, e in zip(labels, ests) if e.requires_behavior_dist]
         raise ValidationError("behavior_dist", f"is required by {bad} but the log has none",
                               hint="build the BanditLog with behavior_dist=the logging policy's distribution")
-    fold_seed = seed_key(random_state) % (2**32) if not isinstance(random_state, np.random.Generator) \
-        else random_state
     inputs = prepare_inputs(log, policy, reward_model=reward_model, estimators=ests, n_folds=n_folds,
-                            random_state=fold_seed)
+                            random_state=fold_seed(random_state))
     res = estimate_from_inputs(ests, inputs, alpha=alpha, n_bootstrap=n_bootstrap, interval=interval,
                                random_state=random_state, resampling=resampling, ids=unit_ids(log),
                                reward_range=reward_range, labels=labels, warn=False)

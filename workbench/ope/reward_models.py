@@ -32,10 +32,10 @@ import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GroupKFold, KFold
 
-from .._random import check_random_state
+from .._random import check_random_state, seed_key
 from .._validation import ValidationError, check_choice, check_int
 
-__all__ = ["cross_fit_predict", "design_matrix", "predict_all_actions"]
+__all__ = ["cross_fit_predict", "design_matrix", "predict_all_actions", "fold_seed"]
 
 _CHUNK = 200_000
 MAX_AUTO_INTERACTIONS = 256
@@ -117,6 +117,30 @@ def predict_all_actions(model, log, rows: np.ndarray, action_features="onehot", 
     return out if n_pos else out[:, :, 0]
 
 
+def fold_seed(random_state):
+    """The seed of the cross-fitting folds for ``random_state``: the same on every path that fits a model.
+
+    A Generator is returned as is (the folds take its next draw, in call order). Anything else becomes
+    ``seed_key(random_state) % 2**32``: an int below 2**32 (numpy's too) is its own seed, a larger one
+    is reduced (scikit-learn's folds take seeds below 2**32) and a SeedSequence gives the key its
+    bootstrap uses. :func:`workbench.ope.evaluate_policy`, the estimators' ``estimate_policy_value`` /
+    ``estimate_interval``, :func:`workbench.ope.slope_select`, :func:`workbench.ope.compare_policies`
+    and :func:`cross_fit_predict` all read ``random_state`` through this, so one seed gives one set of
+    folds everywhere.
+
+    Examples
+    --------
+    >>> from workbench.ope.reward_models import fold_seed
+    >>> fold_seed(5), fold_seed(2**32 + 5)
+    (5, 5)
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
+        check_random_state(random_state)  # rejects negative seeds by name
+    return seed_key(random_state) % (2**32)
+
+
 def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "onehot", interactions: bool | None = None,
                       random_state=0) -> np.ndarray:
     """Out-of-fold reward predictions for every action (and slot): shape (n, K) or (n, K, n_positions).
@@ -133,8 +157,10 @@ def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "oneh
     interactions : bool or None, default None
         Add context x action columns (so linear models can fit action-specific slopes); None adds
         them when there are at most ``MAX_AUTO_INTERACTIONS`` of them.
-    random_state : int, Generator or None
-        Shuffles the folds.
+    random_state : int, Generator, SeedSequence or None
+        Shuffles the folds, read through :func:`fold_seed`: the folds are those that
+        :func:`workbench.ope.evaluate_policy` uses with the same ``random_state`` (an int of 2**32 or
+        more is taken modulo 2**32).
 
     Examples
     --------
@@ -158,12 +184,9 @@ def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "oneh
                               hint="to use in-sample or externally trained predictions, pass them as an array")
     if n_folds > n:
         raise ValidationError("n_folds", f"must be at most the number of rows ({n}), got {n_folds}")
-    # Any integer (numpy's too) is the seed itself: np.int64(5) must give the folds of 5, not of a draw.
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        check_random_state(random_state)  # rejects negative seeds by name
-        seed = int(random_state)
-    else:
-        seed = int(check_random_state(random_state).integers(0, 2**31 - 1))
+    seed = fold_seed(random_state)
+    if isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(0, 2**31 - 1))
     n_pos = log.n_positions if log.n_positions is not None and log.n_positions > 1 else None
     position = np.zeros(n, dtype=np.int64) if log.position is None else np.asarray(log.position)
     X_all = design_matrix(log.context, np.asarray(log.action), position, log.n_actions, n_pos, log.action_context,

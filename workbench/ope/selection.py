@@ -25,9 +25,10 @@ from .._validation import (ValidationError, as_array, check_alpha, check_choice,
                            raise_if_any)
 from ..results import frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
-                         SwitchDR, _check_lambda, make_estimator)
+                         SwitchDR, _check_lambda, estimator_specs, make_estimator)
 from .evaluate import (OPEDiagnosticWarning, estimate_from_inputs, evaluate_policy, prepare_inputs,
                        resolve_action_dist, single_unit_message, unit_ids)
+from .reward_models import fold_seed
 
 __all__ = ["slope_select", "SlopeResult", "threshold_family", "compare_policies", "PolicyComparison",
            "benchmark_estimators", "EstimatorBenchmark"]
@@ -149,9 +150,8 @@ def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.
     c = check_real(c, "c")  # a string or None must be a ValidationError, not a TypeError from ">"
     if not c > 0:
         raise ValidationError("c", f"must be > 0, got {c}")
-    fold_seed = seed_key(random_state) % (2**32) if not isinstance(random_state, np.random.Generator) else random_state
     inputs = prepare_inputs(log, policy, reward_model=reward_model, estimators=members, n_folds=n_folds,
-                            random_state=fold_seed)
+                            random_state=fold_seed(random_state))
     ests = estimate_from_inputs(members, inputs, n_bootstrap=n_bootstrap, random_state=random_state,
                                 resampling=resampling, ids=unit_ids(log), warn=False)
     theta = np.array([e.value for e in ests])
@@ -244,7 +244,8 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
         raise ValidationError("policies", "must be a mapping name -> policy with at least two entries")
     names = [str(k) for k in policies]
     est = make_estimator(estimator)
-    fold_seed = seed_key(random_state) % (2**32) if not isinstance(random_state, np.random.Generator) else random_state
+    folds = fold_seed(random_state)
+
     def named(name, fn, *args, **kw):
         # A bad entry is reported under its key: "policy: ..." alone does not say which of m policies is wrong.
         try:
@@ -259,7 +260,7 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
         first_key = next(iter(policies))
         first = named(str(first_key), resolve_action_dist, log, policies[first_key])
         q = _resolve_q(log, default_reward_model(log) if reward_model is None else reward_model, first, n_folds,
-                       fold_seed)
+                       folds)
     blocks = []
     for key, name in zip(policies, names):
         inp = named(name, prepare_inputs, log, policies[key], reward_model=q, estimators=[est], n_folds=n_folds)
@@ -380,6 +381,10 @@ def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "s
         ``simulate(seed) -> (log, truth)`` where ``truth`` is a :class:`~workbench.data.BanditTruth`
         (the exact value of the target on that log's contexts is used) or a float. Each replicate
         gets its own ``numpy.random.SeedSequence`` child, fixed before any work is dispatched.
+        Replicate ``r`` is ``evaluate_policy(log, policy, random_state=child)`` (same estimators,
+        reward model, alpha, n_bootstrap, interval) on ``log, truth = simulate(child)``, where
+        ``child = numpy.random.SeedSequence(random_state).spawn(n_replicates)[r]`` for an int
+        ``random_state``: any replicate can be re-run (and inspected) directly.
     policy : ndarray, policy object, or callable ``log -> action distribution``
     estimators, reward_model, alpha, n_bootstrap, interval
         As in :func:`evaluate_policy`.
@@ -399,8 +404,11 @@ def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "s
     """
     alpha = check_alpha(alpha)
     n_replicates = check_int(n_replicates, "n_replicates", low=2)  # int(2.5) would silently run 2
+    # read as evaluate_policy reads it: one name or estimator object is a list of one (list("ips")
+    # was three unknown names, list(an estimator object) a TypeError)
+    specs = estimator_specs(estimators)
     seeds = spawn_seeds(random_state, n_replicates)
-    args = [(simulate, policy, list(estimators), reward_model, alpha, n_bootstrap, interval, s, r)
+    args = [(simulate, policy, specs, reward_model, alpha, n_bootstrap, interval, s, r)
             for r, s in enumerate(seeds)]
     from joblib import delayed
 

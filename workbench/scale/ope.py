@@ -30,6 +30,7 @@ from .._engine import Resampling, combine_gradient, replicate_sd
 from .._parallel import check_n_jobs
 from .._validation import (SUM_TOL, ValidationError, check_alpha, check_choice, check_distribution, check_finite,
                            check_integer_in_range, check_probability, raise_if_any)
+from ..data.logs import _PROPENSITY_RTOL  # what a BanditLog accepts
 from .reduce import TermReducer
 from .reward import RewardModel, make_reward_model
 from .sources import as_source, column_values, numeric_block
@@ -90,8 +91,14 @@ class _ChunkTerms:
             pb = check_distribution(numeric_block(chunk, self.behavior_cols, "behavior_dist", allow_bool=False),
                                     "behavior_dist", axis=1)
             at = pb[rows, a]
-            raise_if_any(np.abs(at - p) > SUM_TOL * 10 + 1e-6 * np.abs(at), "propensity",
-                         "must equal behavior_dist at the logged action (and position)", p)
+            # The rule of a BanditLog (workbench.data.logs), so a log is accepted or refused alike in
+            # memory and streamed. (An absolute 1e-5 accepted a propensity off by a factor of 2 when
+            # the behaviour probabilities are small, and one where behavior_dist gives the logged action 0.)
+            raise_if_any(at <= 0, "propensity", "must match behavior_dist, which gives the logged action (and "
+                         "position) probability 0: the logger could not have taken it", p)
+            raise_if_any(np.abs(at - p) > _PROPENSITY_RTOL * at + 1e-12, "propensity",
+                         f"must equal behavior_dist at the logged action (and position) within relative "
+                         f"tolerance {_PROPENSITY_RTOL:g}", p)
             behavior = pb[:, :, None]
         weight = pi[rows, a] / p
         q_hat = q_logged = q_policy = None
@@ -174,7 +181,7 @@ class _Moments2:
 
 def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, reward_model=None,
                      alpha: float = 0.05, n_bootstrap: int = 1000, interval: str = "percentile", random_state=0,
-                     resampling: str = "poisson", reward_range=None, n_folds: int = 2, warn: bool = True,
+                     resampling: str = "poisson", reward_range=None, n_folds: int = 5, warn: bool = True,
                      action: str = "action", reward: str = "reward", propensity: str = "propensity",
                      context: Sequence[str] | None = None, behavior: Sequence[str] | None = None,
                      action_context=None, unit_id: str | None = None, chunk_size: int | None = None,
@@ -206,9 +213,11 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
           :func:`workbench.ope.design_matrix` on the ``context`` columns;
         * an *unfitted* model (or None: logistic regression for 0/1 rewards, else ridge, as in
           memory), cross-fitted in ``n_folds`` folds on a hashed sample of about
-          ``reward_model_sample`` rows; every row is predicted by a model fitted on other folds,
-          so none is predicted by a model that saw it. Differs from the in-memory K-fold fit
-          (a sample, not all rows), so DM/DR values match in memory only with given predictions.
+          ``reward_model_sample`` rows (``n_folds`` defaults to 5, as in
+          :func:`workbench.ope.evaluate_policy`, so both entry points fit the same folds); every
+          row is predicted by a model fitted on other folds, so none is predicted by a model that
+          saw it. Differs from the in-memory K-fold fit (a sample, not all rows), so DM/DR values
+          match in memory only with given predictions.
     action, reward, propensity : str
         Column names (defaults "action", "reward", "propensity").
     context : list of str, optional
@@ -354,8 +363,12 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
                 raise ev.bernstein_unavailable(labels[j], "behavior= columns")
             return _bernstein(part.moments, cols[0], side[f"tb_lo_{j}"], side[f"tb_hi_{j}"], alpha, rr)
 
+        if part.single_unit:
+            # no resample differs from the log: the replicates' spread (0) is no standard error,
+            # also for "bernstein" (whose bound below needs no resampling), as in memory
+            se = float("nan")
         if one_unit:
-            lo = hi = se = float("nan")
+            lo = hi = float("nan")
         else:
             lo, hi = ev.interval_from_replicates(
                 interval, theta, reps, se, alpha,
@@ -445,8 +458,10 @@ def bca_from_moments(theta, reps, moments, cols, means, combine, alpha):
     s2 = float(g @ m2 @ g)
     s3 = float(np.einsum("ijk,i,j,k->", m3, g, g, g))
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = s3 / (6.0 * s2**1.5)
-    a = a if np.isfinite(a) else 0.0
+        # numpy floats: 0 / 0 (constant terms, e.g. ips when no row has weight) is NaN, then a = 0
+        # as in memory (with Python floats it raised ZeroDivisionError)
+        a = np.float64(s3) / (6.0 * np.float64(s2) ** 1.5)
+    a = float(a) if np.isfinite(a) else 0.0
     reps = np.asarray(reps, dtype=np.float64)
     valid = ~np.isnan(reps)
     nb = valid.sum()
