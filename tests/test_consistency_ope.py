@@ -169,3 +169,22 @@ def test_unknown_keyword_is_a_validation_error_for_tabular_logs_too(log, target)
         evaluate_policy(log, target, ["ips"], position="slot")
     with pytest.raises(wb.ValidationError, match="position"):
         evaluate_policy(_frame(log, target), PI, ["ips"], position="slot")
+
+
+def test_a_boolean_one_hot_policy_is_read_as_the_truths_read_it():
+    from workbench.data import simulate_routing
+
+    log, truth = simulate_routing(300, random_state=0)
+    from workbench._validation import ValidationError
+
+    bandit = log.bandit_log(0.1)
+    mask = np.eye(bandit.n_actions, dtype=bool)[truth.best_router(0.1)]
+    with warnings.catch_warnings():  # the best router is off the logger's support on some rows: diagnostics say so
+        warnings.simplefilter("ignore", wb.ope.OPEDiagnosticWarning)
+        as_mask = evaluate_policy(bandit, mask, estimators=["ips"], n_bootstrap=10)  # was "must be numeric probabilities"
+        as_float = evaluate_policy(bandit, mask.astype(float), estimators=["ips"], n_bootstrap=10)
+    assert as_mask["value"].iloc[0] == as_float["value"].iloc[0]
+    two = mask.copy()
+    two[0] = True  # every router at once: not a distribution
+    with pytest.raises(ValidationError, match="policy: probabilities must sum to 1.*first at row 0"):
+        evaluate_policy(bandit, two, estimators=["ips"], n_bootstrap=10)
