@@ -245,3 +245,27 @@ def test_streamed_standard_error_is_the_in_memory_one():
     np.testing.assert_allclose(np.asarray(streamed.standard_error, float), np.asarray(memory.standard_error, float),
                                rtol=1e-12)
     assert np.all(np.asarray(streamed.standard_error, float) > 0)
+
+
+def test_cv_tests_take_groups_on_the_estimator_route():
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
+    from workbench.resample import cv_scores_two
+
+    X, y = load_iris(return_X_y=True)
+    g = np.arange(150) // 5  # 30 groups of 5 rows
+    a, b = DecisionTreeClassifier(random_state=0), DecisionTreeClassifier(max_depth=1, random_state=0)
+    # a group splitter as cv: was "The 'groups' parameter should not be None"
+    r = corrected_resampled_t_test(a, b, X, y, cv=GroupKFold(3), groups=g)
+    assert r.details["J"] == 3
+    # the default splits with groups are repeated_cv's with groups, for the same seed
+    direct = corrected_resampled_t_test(a, b, X, y, n_splits=5, n_repeats=2, groups=g, random_state=0)
+    ra = repeated_cv(a, X, y, n_splits=5, n_repeats=2, groups=g, random_state=0)
+    rb = repeated_cv(b, X, y, n_splits=5, n_repeats=2, groups=g, random_state=0)
+    assert direct.p_value == corrected_resampled_t_test(ra, rb).p_value
+    # an int cv with groups keeps each group in one fold (a plain stratified k-fold would ignore them)
+    sa, sb, _, _ = cv_scores_two(a, b, X, y, cv=5, groups=g)
+    ea, eb, _, _ = cv_scores_two(a, b, X, y, cv=StratifiedGroupKFold(5), groups=g)
+    assert np.array_equal(sa, ea) and np.array_equal(sb, eb)
+    with pytest.raises(ValidationError, match="groups: applies when the folds are run here"):
+        corrected_resampled_t_test(sa, sb, n_train=120, n_test=30, groups=g)

@@ -10,7 +10,9 @@ Every test accepts either
 * two unfitted estimators plus ``X, y``: the folds are then run here, on identical splits for
   both estimators (scikit-learn's splitters, not re-implemented). With the same ``random_state``
   these are the splits of :func:`~workbench.resample.repeated_cv` (``n_splits=2, n_repeats=5`` for
-  the 5x2cv tests), so both routes give the same result.
+  the 5x2cv tests), so both routes give the same result. ``groups=`` (one id per row) keeps each
+  group within one fold, as ``repeated_cv(groups=...)`` does, or goes to a group splitter given as
+  ``cv`` (``GroupKFold``...); it is refused with fold scores, whose splits are already made.
 
 The differences are always ``score_a - score_b`` (positive: A better for a score, worse for a loss).
 
@@ -28,7 +30,7 @@ from joblib import delayed
 from scipy import stats
 
 from .._parallel import run_delayed
-from .._validation import ValidationError, as_array, check_alpha, check_finite, check_int, check_real
+from .._validation import ValidationError, as_array, check_alpha, check_finite, check_int, check_real, check_unit_ids
 from ._result import TestResult
 
 __all__ = ["cv_scores_two", "scores_from_cv_results", "paired_t_5x2cv", "f_test_5x2cv",
@@ -99,13 +101,13 @@ def _rounding_tol(sa, sb) -> float:
     return 64.0 * np.finfo(np.float64).eps * scale
 
 
-def _default_cv(estimator, n_splits, n_repeats, random_state):
+def _default_cv(estimator, n_splits, n_repeats, random_state, groups=None):
     """The splits :func:`workbench.resample.repeated_cv` makes with the same arguments and seed
     ((stratified) repeated k-fold), so its scores for two estimators feed these tests and give the
     same result as passing the estimators here."""
-    from .cv import _cv_seed, _splitter
+    from .cv import _cv_seed, _default_splitter
 
-    return _splitter(estimator, n_splits, n_repeats, _cv_seed(random_state))
+    return _default_splitter(estimator, n_splits, n_repeats, _cv_seed(random_state), groups)
 
 
 def _fit_score(est_a, est_b, scorer, X, y, train, test, fit_params, split=None, n_splits=None):
@@ -122,10 +124,13 @@ def _fit_score(est_a, est_b, scorer, X, y, train, test, fit_params, split=None, 
     return out
 
 
-def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=None, fit_params=None):
+def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=None, fit_params=None, groups=None):
     """Fit both estimators on identical splits; returns (scores_a, scores_b, n_train, n_test).
 
     ``cv`` is a scikit-learn splitter, an int (k folds) or an iterable of (train, test) index pairs.
+    ``groups`` (one id per row) goes to the splitter's ``split`` (e.g. ``GroupKFold``); with an int
+    ``cv`` it keeps each group within one fold (``StratifiedGroupKFold`` for a classifier,
+    ``GroupKFold`` otherwise), since the plain k-fold splitters would ignore it.
     ``n_train`` and ``n_test`` are the mean training and test sizes over the splits (floats).
 
     Examples
@@ -150,8 +155,14 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     from sklearn.model_selection import check_cv
 
     scorer_a = check_scoring(estimator_a, scoring=scoring)
+    if groups is not None:
+        groups = check_unit_ids(groups, "groups", len(y), ref="sample")  # the package's one id rule
+        if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+            from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
+            cv = (StratifiedGroupKFold if is_classifier(estimator_a) else GroupKFold)(n_splits=int(cv))
     # an int means k folds (stratified for classifiers), as in scikit-learn; iterables of splits are kept
-    splits = list(check_cv(cv, y, classifier=is_classifier(estimator_a)).split(X, y))
+    splits = list(check_cv(cv, y, classifier=is_classifier(estimator_a)).split(X, y, groups))
     if len(splits) < 2:
         raise ValidationError("cv", f"needs at least 2 splits, got {len(splits)}")
     res = run_delayed((delayed(_fit_score)(estimator_a, estimator_b, scorer_a, X, y, tr, te, fit_params, i,
@@ -163,9 +174,9 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     return res[:, 0], res[:, 1], n_train, n_test
 
 
-def _five_two_splits(estimator, X, y, random_state):
+def _five_two_splits(estimator, X, y, random_state, groups=None):
     # five replications of 2-fold CV: the splits of repeated_cv(n_splits=2, n_repeats=5) with this seed
-    return list(_default_cv(estimator, 2, 5, random_state).split(X, y))
+    return list(_default_cv(estimator, 2, 5, random_state, groups).split(X, y, groups))
 
 
 def _cv_results(a, b):
@@ -188,7 +199,7 @@ def _cv_results(a, b):
     return a.scores, b.scores, a.n_train, a.n_test
 
 
-def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params):
+def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None):
     """(scores_a, scores_b, n_train, n_test) from scores, from two CVResults or by running folds."""
     a, b, ntr_cv, nte_cv = _cv_results(a, b)
     if ntr_cv is not None:
@@ -200,8 +211,11 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params):
         if X is None or y is None:
             raise ValidationError("X", "X and y are needed to run the folds")
         sa, sb, ntr, nte = cv_scores_two(a, b, X, y, cv=cv_maker(a, y), scoring=scoring, n_jobs=n_jobs,
-                                         fit_params=fit_params)
+                                         fit_params=fit_params, groups=groups)
         return sa, sb, ntr, nte
+    if groups is not None:
+        raise ValidationError("groups", "applies when the folds are run here (two estimators with X and y); fold "
+                              "scores were computed on splits already made")
     sa, sb = _scores(a, "scores_a", key), _scores(b, "scores_b", key)
     if sa.shape != sb.shape:
         raise ValidationError("scores_b", f"must match scores_a fold by fold: {sa.shape} vs {sb.shape}")
@@ -211,9 +225,11 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params):
 # --------------------------------------------------------------------------------------------
 # 5x2cv tests
 # --------------------------------------------------------------------------------------------
-def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params):
-    maker = (lambda est, yy: cv) if cv is not None else (lambda est, yy: _five_two_splits(est, X, yy, random_state))
-    sa, sb, _, _ = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker, fit_params=fit_params)
+def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups=None):
+    maker = (lambda est, yy: cv) if cv is not None else (
+        lambda est, yy: _five_two_splits(est, X, yy, random_state, groups))
+    sa, sb, _, _ = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker, fit_params=fit_params,
+                         groups=groups)
     if sa.size != 10:
         raise ValidationError("scores", f"5x2cv needs 10 fold scores (5 replications x 2 folds, in order "
                               f"rep1-fold1, rep1-fold2, ...), got {sa.size}")
@@ -234,7 +250,7 @@ def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params):
 
 
 def paired_t_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=None, key: str | None = None,
-                   n_jobs=None, fit_params=None, alpha: float = 0.05) -> TestResult:
+                   n_jobs=None, fit_params=None, alpha: float = 0.05, groups=None) -> TestResult:
     """Dietterich's (1998) 5x2cv paired t-test of equal expected performance of two algorithms.
 
     t = p_1^(1) / sqrt(sum_i s_i^2 / 5) ~ t_5, where p_i^(j) is the score difference on fold j of
@@ -262,7 +278,7 @@ def paired_t_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=
     2.8604
     """
     alpha = check_alpha(alpha)
-    p, s2, sa, sb = _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params)
+    p, s2, sa, sb = _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups)
     denom = np.sqrt(s2.sum() / 5.0)
     if denom == 0:
         raise ValidationError("scores", "the fold differences have zero variance within every replication; "
@@ -274,7 +290,7 @@ def paired_t_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=
 
 
 def f_test_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=None, key: str | None = None,
-                 n_jobs=None, fit_params=None, alpha: float = 0.05) -> TestResult:
+                 n_jobs=None, fit_params=None, alpha: float = 0.05, groups=None) -> TestResult:
     """Alpaydin's (1999) combined 5x2cv F-test: F = sum_ij p_ij^2 / (2 sum_i s_i^2) ~ F(10, 5).
 
     Same inputs as :func:`paired_t_5x2cv`. Uses all ten differences, so it does not depend on which
@@ -300,7 +316,7 @@ def f_test_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=No
     ((5, 2), True)
     """
     alpha = check_alpha(alpha)
-    p, s2, sa, sb = _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params)
+    p, s2, sa, sb = _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups)
     if s2.sum() == 0:
         raise ValidationError("scores", "the fold differences have zero variance within every replication; "
                               "the 5x2cv F statistic is undefined")
@@ -338,14 +354,15 @@ def _test_train_ratio(n_train, n_test, test_train_ratio, ntr_run, nte_run):
     return r
 
 
-def _repeated_pair(a, b, X, y, *, cv, n_splits, n_repeats, random_state, key, scoring, n_jobs, fit_params):
+def _repeated_pair(a, b, X, y, *, cv, n_splits, n_repeats, random_state, key, scoring, n_jobs, fit_params,
+                   groups=None):
     def maker(est, yy):
         if cv is not None:
             return cv
-        return _default_cv(est, n_splits, n_repeats, random_state)
+        return _default_cv(est, n_splits, n_repeats, random_state, groups)
 
     sa, sb, ntr, nte = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker,
-                             fit_params=fit_params)
+                             fit_params=fit_params, groups=groups)
     d = sa - sb
     if d.size < 2:
         raise ValidationError("scores", f"needs at least 2 fold differences, got {d.size}")
@@ -355,7 +372,7 @@ def _repeated_pair(a, b, X, y, *, cv, n_splits, n_repeats, random_state, key, sc
 def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=None, test_train_ratio=None,
                                corrected: bool = True, cv=None, n_splits: int = 10, n_repeats: int = 10,
                                scoring=None, random_state=None, key: str | None = None, n_jobs=None,
-                               fit_params=None, alpha: float = 0.05) -> TestResult:
+                               fit_params=None, alpha: float = 0.05, groups=None) -> TestResult:
     """Nadeau & Bengio's (2003) corrected resampled t-test on J = k r fold differences.
 
     t = mean(d) / sqrt((1/J + n_test/n_train) s^2), df = J - 1, with s^2 the sample variance of
@@ -385,7 +402,7 @@ def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=Non
     alpha = check_alpha(alpha)
     d, sa, sb, ntr, nte = _repeated_pair(a, b, X, y, cv=cv, n_splits=n_splits, n_repeats=n_repeats,
                                          random_state=random_state, key=key, scoring=scoring, n_jobs=n_jobs,
-                                         fit_params=fit_params)
+                                         fit_params=fit_params, groups=groups)
     J = d.size
     ratio = _test_train_ratio(n_train, n_test, test_train_ratio, ntr, nte) if corrected else 0.0
     var = d.var(ddof=1) if np.ptp(d) > _rounding_tol(sa, sb) else 0.0
@@ -405,7 +422,7 @@ def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=Non
 def bayesian_correlated_t_test(a, b, X=None, y=None, *, rope: float = 0.01, rho=None, n_train=None, n_test=None,
                                cv=None, n_splits: int = 10, n_repeats: int = 10, scoring=None, random_state=None,
                                key: str | None = None, n_jobs=None, fit_params=None,
-                               alpha: float = 0.05) -> TestResult:
+                               alpha: float = 0.05, groups=None) -> TestResult:
     """Bayesian correlated t-test with a region of practical equivalence (Benavoli et al. 2017).
 
     The posterior of the expected difference mu (A minus B) is a Student t with J - 1 degrees of
@@ -431,7 +448,7 @@ def bayesian_correlated_t_test(a, b, X=None, y=None, *, rope: float = 0.01, rho=
         raise ValidationError("rope", f"must be >= 0, got {rope}")
     d, sa, sb, ntr, nte = _repeated_pair(a, b, X, y, cv=cv, n_splits=n_splits, n_repeats=n_repeats,
                                          random_state=random_state, key=key, scoring=scoring, n_jobs=n_jobs,
-                                         fit_params=fit_params)
+                                         fit_params=fit_params, groups=groups)
     J = d.size
     if rho is None:
         if n_train is not None and n_test is not None:
