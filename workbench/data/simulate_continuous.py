@@ -38,7 +38,7 @@ from .._validation import (ValidationError, as_array, check_choice, check_finite
 from .continuous_log import ContinuousBanditLog
 
 _CELLS = 512  # price cells of the piecewise-constant CappedIGW density
-_BETA_MAX_STEPS = 200
+_BETA_MAX_STEPS = 200  # a safety bound: the full-grid solve takes 3-30 steps
 _ROW_CHUNK = 4096  # rows per block of (rows, cells or nodes) work, so memory stays bounded
 LOGGERS = ("gaussian", "capped-igw", "uniform")
 
@@ -154,10 +154,10 @@ class _Logger:
             pass
 
     def _solve_beta(self):
-        # mass(beta) = sum_cells g * delta increases in beta; bisection on [-(tau L) / gamma, max loss]
-        # (mass < 1 at the left end, = tau L > 1 at the right end), on every cell, rows in chunks so
-        # the (rows, cells) block stays small. The upper end is kept: the mass Z is then >= 1, so
-        # the normalised density g / Z never exceeds the cap tau (a coarse grid let it reach 1.05 tau).
+        # mass(beta) = sum_cells g * delta increases in beta from < 1 at -(tau L) / gamma to tau L > 1
+        # at the largest loss. Solved on every cell (rows in chunks, so the (rows, cells) block stays
+        # small), keeping the upper end: the mass Z is then >= 1, so the normalised density g / Z never
+        # exceeds the cap tau (a coarse grid alone let it reach 1.05 tau).
         L = self.hi - self.lo
         beta = np.empty(self._n)
         for s in range(0, self._n, _ROW_CHUNK):  # chunks of rows, each vectorised
@@ -165,27 +165,42 @@ class _Logger:
             loss = self.qmax[rows, None] - self._qhat_rows(rows, self.mids)
             lo = np.full(loss.shape[0], -self.tau * L / self.gamma)
             hi = loss.max(axis=1) + 1e-9
-            f_lo = self._cells_mass(loss, lo) - 1  # < 0
-            f_hi = np.full_like(hi, self.tau * L - 1)  # > 0
-            side = np.zeros(hi.shape, dtype=np.int8)
-            # Regula falsi with the Illinois modification (mass is increasing in beta), every third
-            # step a bisection step so steep cases (large gamma) still converge; until the mass at
-            # the upper end is within 1e-10 of one on every row, or the bracket is at rounding level.
-            for step in range(_BETA_MAX_STEPS):  # steps, vectorised over rows
-                if np.all((f_hi < 1e-10) | (hi - lo <= 1e-15 * np.maximum(np.abs(hi), 1.0))):
+            x = np.clip(self._coarse_beta(loss, lo.copy()), lo, hi)
+            active = np.arange(loss.shape[0])
+            # Newton steps from the coarse root, only on rows not yet done, kept in a bracket (a
+            # bisection step whenever Newton would leave it: the mass is convex in beta except at the
+            # kinks where a cell reaches the cap); done when the mass at the upper end is within 1e-10
+            # of one, or the bracket is at rounding level.
+            for _ in range(_BETA_MAX_STEPS):  # steps, vectorised over the rows still active
+                if active.size == 0:
                     break
-                mid = (lo + hi) / 2 if step % 3 == 2 else np.clip(hi - f_hi * (hi - lo) / (f_hi - f_lo), lo, hi)
-                f = self._cells_mass(loss, mid) - 1
+                xa, la, ha = x[active], lo[active], hi[active]
+                d = loss[active] - xa[:, None]
+                pos = d > 0
+                g = self.tau / (1 + self.gamma * np.where(pos, d, 0.0))
+                f = g.sum(axis=1) * self.delta - 1
+                slope = np.where(pos, g * g, 0.0).sum(axis=1) * (self.gamma / self.tau) * self.delta
                 up = f >= 0
-                lo, f_lo, f_hi = (np.where(up, lo, mid), np.where(up, np.where(side == 1, f_lo / 2, f_lo), f),
-                                  np.where(up, f, np.where(side == -1, f_hi / 2, f_hi)))
-                hi = np.where(up, mid, hi)
-                side = np.where(up, 1, -1).astype(np.int8)
+                ha, la = np.where(up, xa, ha), np.where(up, la, xa)
+                hi[active], lo[active] = ha, la
+                step = xa - f / np.where(slope > 0, slope, np.inf)
+                x[active] = np.where((step > la) & (step < ha), step, (la + ha) / 2)
+                done = (up & (f < 1e-10)) | (ha - la <= 1e-15 * np.maximum(np.abs(ha), 1.0))
+                active = active[~done]
             beta[rows] = hi
         return beta
 
-    def _cells_mass(self, loss, beta):
-        return (self.tau / (1 + self.gamma * np.maximum(loss - beta[:, None], 0.0))).sum(axis=1) * self.delta
+    def _coarse_beta(self, loss, lo):
+        """The root on every 8th cell (bisection, cheap): the starting point of the full-grid solve."""
+        L = self.hi - self.lo
+        coarse = loss[:, 4::8]
+        hi = coarse.max(axis=1) + 1e-9
+        for _ in range(30):  # bisection steps, vectorised over rows
+            mid = (lo + hi) / 2
+            big = (self.tau / (1 + self.gamma * np.maximum(coarse - mid[:, None], 0.0))).mean(axis=1) * L > 1
+            hi = np.where(big, mid, hi)
+            lo = np.where(big, lo, mid)
+        return (lo + hi) / 2
 
     def _qhat_rows(self, rows, a):
         return a * expit((self.vhat[rows, None] - a) / self.problem.scale)
