@@ -148,8 +148,7 @@ class _Logger:
             self.qmax = self._qhat_rows(slice(None), problem.optimal_price(self.vhat)[:, None])[:, 0]
             self.delta = L / _CELLS
             self.mids = self.lo + (np.arange(_CELLS) + 0.5) * self.delta
-            self.beta = self._solve_beta()
-            self.Z = self._mass()
+            self.beta, self.Z = self._solve_beta()
         elif kind == "uniform":
             pass
 
@@ -159,7 +158,7 @@ class _Logger:
         # small), keeping the upper end: the mass Z is then >= 1, so the normalised density g / Z never
         # exceeds the cap tau (a coarse grid alone let it reach 1.05 tau).
         L = self.hi - self.lo
-        beta = np.empty(self._n)
+        beta, mass = np.empty(self._n), np.empty(self._n)
         for s in range(0, self._n, _ROW_CHUNK):  # chunks of rows, each vectorised
             rows = slice(s, s + _ROW_CHUNK)
             loss = self.qmax[rows, None] - self._qhat_rows(rows, self.mids)
@@ -188,14 +187,16 @@ class _Logger:
                 done = (up & (f < 1e-10)) | (ha - la <= 1e-15 * np.maximum(np.abs(ha), 1.0))
                 active = active[~done]
             beta[rows] = hi
-        return beta
+            # the exact mass at beta, from the same loss block (no second pass over the prices)
+            mass[rows] = (self.tau / (1 + self.gamma * np.maximum(loss - hi[:, None], 0.0))).sum(axis=1) * self.delta
+        return beta, mass
 
     def _coarse_beta(self, loss, lo):
         """The root on every 8th cell (bisection, cheap): the starting point of the full-grid solve."""
         L = self.hi - self.lo
-        coarse = loss[:, 4::8]
+        coarse = np.ascontiguousarray(loss[:, 4::8])
         hi = coarse.max(axis=1) + 1e-9
-        for _ in range(30):  # bisection steps, vectorised over rows
+        for _ in range(20):  # bisection steps, vectorised over rows (Newton refines the rest)
             mid = (lo + hi) / 2
             big = (self.tau / (1 + self.gamma * np.maximum(coarse - mid[:, None], 0.0))).mean(axis=1) * L > 1
             hi = np.where(big, mid, hi)
@@ -208,13 +209,6 @@ class _Logger:
     def _g_rows(self, rows, a):
         loss = self.qmax[rows, None] - self._qhat_rows(rows, a)
         return self.tau / (1 + self.gamma * np.maximum(loss - self.beta[rows, None], 0.0))
-
-    def _mass(self):
-        Z = np.empty(self._n)
-        for s in range(0, self._n, _ROW_CHUNK):  # chunks of rows, each vectorised
-            rows = slice(s, s + _ROW_CHUNK)
-            Z[rows] = self._g_rows(rows, self.mids).sum(axis=1) * self.delta
-        return Z
 
     def _cell_mid(self, a):
         cell = np.clip(np.floor((a - self.lo) / self.delta), 0, _CELLS - 1)
