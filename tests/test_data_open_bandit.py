@@ -77,7 +77,7 @@ def test_bad_file_is_reported(tmp_path):
     items = pd.read_csv(SHIPPED / "random" / "all" / "item_context.csv", index_col=0)
     raw.loc[raw.index[7], "propensity_score"] = 0.0
     _public_layout(tmp_path, "all", raw, items, gz=False)
-    with pytest.raises(ValidationError, match=r"propensity: must be in \(0, 1\]; 1 of 50 row breaks the rule, first at row 7"):
+    with pytest.raises(ValidationError, match=r"propensity: must be in \(0, 1\]; 1 of 50 rows breaks the rule, first at row 7"):
         load_open_bandit("random", path=tmp_path)
 
 
@@ -179,7 +179,7 @@ def test_bad_cell_in_campaign_file_names_column_and_row(tmp_path, column, bad, r
     frame[column] = frame[column].astype(object)
     frame.loc[6, column] = bad
     _public_layout(tmp_path, "women", frame, items, gz=False)
-    with pytest.raises(ValidationError, match=rf"^women.csv.{column}: {rule}; 1 of 40 row breaks the rule, "
+    with pytest.raises(ValidationError, match=rf"^women.csv.{column}: {rule}; 1 of 40 rows breaks the rule, "
                                               r"first at row 6"):
         load_open_bandit("random", campaign="women", path=tmp_path)
 

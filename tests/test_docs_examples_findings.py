@@ -207,3 +207,19 @@ def test_check_random_state_does_not_advance_the_callers_seed_sequence():
     b = check_random_state(ss).bit_generator.seed_seq.spawn(1)[0].generate_state(2)
     assert np.array_equal(a, b)
     assert np.array_equal(check_random_state(ss).random(3), np.random.default_rng(42).random(3))
+
+
+def test_error_hints_are_sentences_and_only_where_they_apply():
+    import workbench as wb
+
+    log, _ = wb.data.simulate_bandit(200, n_actions=3, random_state=0)
+    p = log.propensity.copy()
+    p[17] = 1.5
+    with pytest.raises(ValidationError) as err:
+        wb.data.BanditLog(context=log.context, action=log.action, reward=log.reward, propensity=p)
+    assert "first at row 17" in str(err.value) and "propensity of 0" not in str(err.value)
+    p[17] = 0.0
+    with pytest.raises(ValidationError, match="A propensity of 0 means"):
+        wb.data.BanditLog(context=log.context, action=log.action, reward=log.reward, propensity=p)
+    hinted = ValidationError("resampling", "must be 'poisson'", hint="the multinomial bootstrap needs all rows")
+    assert str(hinted).endswith(". The multinomial bootstrap needs all rows")

@@ -52,7 +52,7 @@ def test_forest_plot_missing_column_names_it_and_opens_no_figure():
 
 def test_weight_histogram_refuses_nan_and_inf_weights_with_row():
     # NaN was left out of the bars but drew a "mean nan" line; inf raised matplotlib's range error
-    with pytest.raises(ValidationError, match=r"^weights: must be finite.*1 of 3 row breaks the rule, first at row 1"):
+    with pytest.raises(ValidationError, match=r"^weights: must be finite.*1 of 3 rows breaks the rule, first at row 1"):
         plotting.weight_histogram([1.0, np.nan, 2.0])
     with pytest.raises(ValidationError, match=r"first at row 2 \(value inf\)"):
         plotting.weight_histogram([1.0, 2.0, np.inf])

@@ -27,12 +27,13 @@ class ValidationError(ValueError):
         msg = f"{field}: {rule}"
         if n_bad is not None:
             of = f" of {n_total}" if n_total is not None else ""
-            rows = "row breaks" if n_bad == 1 else "rows break"
+            # "1 row breaks", "1 of 50 rows breaks", "2 of 6 rows break"
+            rows = ("row" if n_total is None and n_bad == 1 else "rows") + (" breaks" if n_bad == 1 else " break")
             msg += f"; {n_bad}{of} {rows} the rule, first at row {first}"
             if value is not None:
                 msg += f" (value {value!r})"
-        if hint:
-            msg += f". {hint}"
+        if hint:  # a sentence of its own: capitalised, whoever wrote it
+            msg += f". {hint[0].upper()}{hint[1:]}"
         super().__init__(msg)
 
     def __reduce__(self):
@@ -140,7 +141,9 @@ def check_probability(arr, field: str, allow_zero: bool = False) -> np.ndarray:
         raise_if_any((arr < 0) | (arr > 1), field, "must be in [0, 1]", arr)
     else:
         raise_if_any((arr <= 0) | (arr > 1), field, "must be in (0, 1]", arr,
-                     hint="A propensity of 0 means the logged action could not have been taken")
+                     # the hint only when a value is <= 0 (it puzzled on a propensity of 1.5)
+                     hint="A propensity of 0 means the logged action could not have been taken"
+                     if bool((arr <= 0).any()) else None)
     return arr
 
 

@@ -44,7 +44,7 @@ class ContinuousBanditLog:
     >>> ContinuousBanditLog(action=[1.0, 6.0], reward=[0.0, 1.0], density=[0.2, 0.3], a_min=0, a_max=5)
     Traceback (most recent call last):
     ...
-    workbench._validation.ValidationError: action: must be within [a_min, a_max] = [0, 5]; 1 of 2 row breaks the rule, first at row 1 (value 6.0)
+    workbench._validation.ValidationError: action: must be within [a_min, a_max] = [0, 5]; 1 of 2 rows breaks the rule, first at row 1 (value 6.0)
     """
 
     action: np.ndarray

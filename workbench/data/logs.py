@@ -137,7 +137,7 @@ class BanditLog:
     >>> BanditLog(action=[0, 1], reward=[1.0, 0.0], propensity=[0.5, 0.0], n_actions=2)
     Traceback (most recent call last):
     ...
-    workbench._validation.ValidationError: propensity: must be in (0, 1]; 1 of 2 row breaks the rule, first at row 1 (value 0.0). A propensity of 0 means the logged action could not have been taken
+    workbench._validation.ValidationError: propensity: must be in (0, 1]; 1 of 2 rows breaks the rule, first at row 1 (value 0.0). A propensity of 0 means the logged action could not have been taken
     """
 
     action: np.ndarray
