@@ -399,3 +399,20 @@ def test_other_interval_methods_and_dr_cover_thorough(interval):
     lo = 0.92 if interval == "basic" else 0.93
     for k, v in cov.items():
         assert lo <= v <= 0.97, (interval, k, v)
+
+
+def test_continuous_evaluation_warns_on_thin_or_biased_weights():
+    import warnings
+
+    import workbench as wb
+
+    lg, tr = wb.data.simulate_pricing(5000, logging="gaussian", logging_sd=0.1, random_state=1)
+    target = np.clip(tr.optimal_action() + 0.8, tr.a_min, tr.a_max)  # far from a nearly deterministic logger
+    with pytest.warns(wb.ope.OPEDiagnosticWarning, match="mean kernel weight is .*effective sample size of the kernel"):
+        wb.ope.evaluate_continuous_policy(lg, target, bandwidth=0.5, n_bootstrap=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wb.ope.evaluate_continuous_policy(lg, target, bandwidth=0.5, n_bootstrap=50, warn=False)
+        wb.ope.bandwidth_sweep(lg, target, [0.5, 1.0], n_bootstrap=50)  # its table has the ess column instead
+        good, good_truth = wb.data.simulate_pricing(5000, random_state=1)  # a wide logger: nothing to say
+        wb.ope.evaluate_continuous_policy(good, good_truth.optimal_action(), bandwidth=0.5, n_bootstrap=50)

@@ -286,11 +286,35 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
     return rows
 
 
+def _weight_warning(w: np.ndarray, h: float, check_mean: bool = True) -> str | None:
+    """The diagnostics warning of a continuous-action evaluation (None: nothing to report), with the
+    thresholds of the discrete one (:func:`workbench.ope.evaluate.diagnostics_message`) in the words of
+    kernel weights and logging densities."""
+    n = w.size
+    sum_w, sum_w2 = float(w.sum()), float(np.dot(w, w))
+    mean_w, ess = sum_w / n, sum_w**2 / sum_w2
+    msgs = []
+    sd = float(np.std(w, ddof=1)) if n > 1 else 0.0
+    z = abs(mean_w - 1.0) / (sd / np.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
+    # (not with boundary="none": the kernel's mass outside [a_min, a_max] then lowers E[w] by design)
+    if check_mean and z > 4 and abs(mean_w - 1.0) > 0.02:
+        # E[w] = 1 when the densities are right and the logger covers the kernel's window around the target
+        msgs.append(f"the mean kernel weight is {mean_w:.4g}, {z:.1f} standard errors from 1 (its expectation when "
+                    "the density column is the logger's density at the logged action and the logger covers the "
+                    "target's window): check the density column, or expect ips to be off; snips is less sensitive")
+    if ess < max(30.0, 0.01 * n):
+        msgs.append(f"the effective sample size of the kernel weights is {ess:.3g} of {n} rows (max weight "
+                    f"{float(w.max()):.4g}, bandwidth {h:g}): the estimate rests on a handful of rows and its interval "
+                    "can miss; use a larger bandwidth, snips or dr, or a target closer to the logged actions")
+    return "off-policy diagnostics: " + "; ".join(msgs) + "." if msgs else None
+
+
 def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandwidth: float,
                                kernel: str = "epanechnikov", estimators: Sequence[str] = ("ips", "snips"),
                                reward_model=None, boundary: str = "renormalize", dr_direct: str = "smoothed",
                                alpha: float = 0.05, n_bootstrap: int = 1000, interval: str = "percentile",
-                               resampling: str = "poisson", n_folds: int = 5, random_state=0) -> pd.DataFrame:
+                               resampling: str = "poisson", n_folds: int = 5, random_state=0,
+                               warn: bool = True) -> pd.DataFrame:
     """Value of a kernel-smoothed deterministic policy from a continuous-action log, with intervals.
 
     Parameters
@@ -323,6 +347,12 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
         ``log.unit_id`` clusters when given (multinomial: units drawn with replacement).
     random_state : int, Generator or None
         Seeds the resamples and the cross-fitting folds.
+    warn : bool
+        Emit an :class:`~workbench.ope.OPEDiagnosticWarning` when the kernel weights' effective
+        sample size is small (below max(30, 1% of rows)) or their mean is far from 1 (not with
+        ``boundary="none"``, where the kernel's mass outside the action range lowers it by
+        design), with the thresholds of :func:`~workbench.ope.evaluate_policy` (the ``ess`` and
+        ``mean_weight`` columns report them either way).
 
     Returns
     -------
@@ -372,6 +402,10 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
             "every row", "ips reports 0 with a zero-width interval, snips NaN, dr / dm only the reward model's "
             "extrapolation", "Use a larger bandwidth, a target closer to the logged actions, or log data with a policy "
             "that explores the target's actions."), OPEDiagnosticWarning, stacklevel=2)
+    elif warn and len(log):
+        msg = _weight_warning(w, h, check_mean=boundary != "none")
+        if msg:
+            warnings.warn(msg, OPEDiagnosticWarning, stacklevel=2)
     out = []
     for e, theta, lo, hi, se in _intervals_for(T, acc, estimators, alpha, interval, log.unit_id):
         out.append({"estimator": e, "value": theta, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
@@ -455,9 +489,11 @@ def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequenc
     random_state = seed_key(random_state)
     frames = []
     for h in bws:  # a loop over bandwidths (a handful), each fully vectorised
+        # no per-bandwidth warning: the table's ess and mean_weight columns show the same for every h
         f = evaluate_continuous_policy(log, centers, bandwidth=float(h), kernel=kernel, estimators=estimators,
                                        reward_model=qmodel, boundary=boundary, dr_direct=dr_direct, alpha=alpha,
-                                       n_bootstrap=n_bootstrap, interval=interval, random_state=random_state)
+                                       n_bootstrap=n_bootstrap, interval=interval, random_state=random_state,
+                                       warn=False)
         if truth is not None:
             v = float(truth.policy_value(centers))
             vh = float(truth.policy_value(centers, bandwidth=float(h), kernel=kernel, boundary=boundary))
