@@ -223,3 +223,35 @@ def test_error_hints_are_sentences_and_only_where_they_apply():
         wb.data.BanditLog(context=log.context, action=log.action, reward=log.reward, propensity=p)
     hinted = ValidationError("resampling", "must be 'poisson'", hint="the multinomial bootstrap needs all rows")
     assert str(hinted).endswith(". The multinomial bootstrap needs all rows")
+
+
+def test_spawning_functions_leave_the_callers_seed_sequence_alone():
+    from workbench._random import spawn_seeds
+    from workbench.active import benchmark_risk
+
+    ss = np.random.SeedSequence(11)
+    first = [c.generate_state(1)[0] for c in spawn_seeds(ss, 3)]
+    assert ss.n_children_spawned == 0  # spawned from a copy
+    assert first == [c.generate_state(1)[0] for c in spawn_seeds(ss, 3)]
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), 200)
+    labels = rng.integers(0, 3, 200)
+    run = lambda: benchmark_risk(probs, labels, {"lure": {"surrogate": probs}}, budget=10, seeds=5, random_state=ss)
+    a, b = run(), run()  # differed: the second call spawned further children
+    pd_cols = [c for c in a.columns if c != "seconds"]
+    assert a[pd_cols].equals(b[pd_cols])
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e170])
+def test_normal_intervals_and_comparisons_at_extreme_scales(scale):
+    from workbench.resample import bootstrap_ci, compare_models
+
+    rng = np.random.default_rng(0)
+    x = 3 + rng.normal(size=200)
+    base = bootstrap_ci(x, np.mean, method="normal", random_state=0)
+    scaled = bootstrap_ci(x * scale, np.mean, method="normal", random_state=0)  # was zero width at 1e-170
+    np.testing.assert_allclose(np.divide(scaled.confidence_interval, scale), base.confidence_interval, rtol=1e-9)
+    L = rng.random((200, 2))
+    se = compare_models(L, names=["a", "b"], random_state=0).models["se"].to_numpy()
+    se_scaled = compare_models(L * scale, names=["a", "b"], random_state=0).models["se"].to_numpy()
+    np.testing.assert_allclose(se_scaled / scale, se, rtol=1e-9)

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 from scipy import special, stats
 
+from ._engine import replicate_sd
 from ._validation import ValidationError, check_choice
 
 METHODS = ("percentile", "basic", "bca", "normal", "studentized")
@@ -147,7 +148,7 @@ def interval(method, theta, reps, alpha, influence=None, se=None, reps_se=None):
     if method == "basic":
         return basic_interval(theta, reps, alpha)
     if method == "normal":
-        se = np.nanstd(reps, axis=0, ddof=1) if se is None else se
+        se = replicate_sd(reps, axis=0) if se is None else se
         return normal_interval(theta, se, alpha)
     if method == "bca":
         if influence is None:

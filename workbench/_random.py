@@ -35,14 +35,10 @@ def check_random_state(random_state) -> np.random.Generator:
     if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
         if isinstance(random_state, numbers.Integral) and random_state < 0:
             raise ValidationError("random_state", f"must be a non-negative integer, got {random_state}")
-        if isinstance(random_state, np.random.SeedSequence):
-            # a copy: the Generator keeps its SeedSequence, and spawning from it (joblib workers,
-            # sub-seeds) would advance the caller's, so the same SeedSequence would not give the
-            # same result twice
-            ss = random_state
-            random_state = np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key, pool_size=ss.pool_size,
-                                                  n_children_spawned=ss.n_children_spawned)
-        return np.random.default_rng(random_state)
+        # a copy: the Generator keeps its SeedSequence, and spawning from it (joblib workers,
+        # sub-seeds) would advance the caller's, so the same SeedSequence would not give the same
+        # result twice
+        return np.random.default_rng(copy_seed_sequence(random_state))
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):
@@ -66,10 +62,22 @@ def seed_key(random_state) -> int:
     return int(rng.integers(0, 2**63, dtype=np.int64))
 
 
-def spawn_seeds(random_state, k: int) -> list[np.random.SeedSequence]:
-    """``k`` independent child seeds, fixed before any work is dispatched."""
+def copy_seed_sequence(random_state):
+    """A fresh copy of a SeedSequence (same entropy, spawn key and children spawned so far); anything
+    else as is. Spawning advances a SeedSequence in place: working on a copy keeps the caller's
+    object as it was, so the same SeedSequence passed twice gives the same result."""
     if isinstance(random_state, np.random.SeedSequence):
-        return random_state.spawn(k)
+        ss = random_state
+        return np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key, pool_size=ss.pool_size,
+                                      n_children_spawned=ss.n_children_spawned)
+    return random_state
+
+
+def spawn_seeds(random_state, k: int) -> list[np.random.SeedSequence]:
+    """``k`` independent child seeds, fixed before any work is dispatched (a SeedSequence passed in
+    is not advanced: the children come from a copy)."""
+    if isinstance(random_state, np.random.SeedSequence):
+        return copy_seed_sequence(random_state).spawn(k)
     if isinstance(random_state, numbers.Integral):
         return np.random.SeedSequence(int(random_state)).spawn(k)
     rng = check_random_state(random_state)

@@ -365,15 +365,6 @@ def _lure_se(losses, q_sel, n, est):
     return np.where(M >= n, 0.0, np.sqrt(v))
 
 
-def _copy_seed_sequence(random_state):
-    """A fresh copy of a SeedSequence (same entropy, spawn key and children spawned so far); anything else as is."""
-    if isinstance(random_state, np.random.SeedSequence):
-        return np.random.SeedSequence(random_state.entropy, spawn_key=random_state.spawn_key,
-                                      pool_size=random_state.pool_size,
-                                      n_children_spawned=random_state.n_children_spawned)
-    return random_state
-
-
 def _pool_risk(probs, idx, labels, loss) -> float:
     """The pool's risk once every point is labelled (``idx`` a permutation of the pool), computed as
     :func:`workbench.data.loss_matrix` computes the true risk (per-point losses in pool order, then the
@@ -495,10 +486,9 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     alpha = check_alpha(alpha)
     check_choice(interval, "interval", ("auto", "normal"))
     oracle = LabelOracle(oracle, n, c)
-    # A SeedSequence is copied: a classifier surrogate's seed is spawned from the run's seed sequence,
-    # and spawning from the caller's own object would advance it, so that the same SeedSequence passed
-    # twice (or to several benchmark_risk estimators) would seed the surrogate differently each time.
-    rng = check_random_state(_copy_seed_sequence(random_state))
+    # check_random_state copies a SeedSequence: a classifier surrogate's seed is spawned from the run's
+    # seed sequence, and spawning from the caller's own object would advance it.
+    rng = check_random_state(random_state)
     sur = _Surrogate(surrogate, probs, features, c, rng)
     schedule = _check_refit_schedule(refit_schedule, sur) if refit_schedule is not None else lazy_schedule(budget)
 

@@ -18,8 +18,8 @@ Two logging policies with a known density:
 * ``"capped-igw"``: the CappedIGW density of Rucker, Zhu & Mineiro (2023) for the same stale
   model, p(a | x) ∝ tau / (1 + gamma * max(l_hat(x, a) - beta(x), 0)), where
   l_hat = max_a q_hat - q_hat(x, a) is the model's estimated regret, tau = 1 / logging_bandwidth
-  caps the density and beta(x) is found numerically so that the mass is one (to 1e-10, from
-  above, so the normalised density never exceeds tau). To make the
+  caps the density and beta(x) is found numerically so that the mass is one (to 1e-10, 1e-9 for
+  very large gamma, from above, so the normalised density never exceeds tau). To make the
   density *exact* (no quadrature error in the importance weights), it is made piecewise constant
   on 512 equal price cells, taking the CappedIGW value at each cell's midpoint and normalising by
   the exact sum; prices are drawn by picking a cell and then a uniform price inside it.
@@ -260,7 +260,8 @@ class ContinuousTruth:
     ----------
     problem : PricingProblem
     context : ndarray (n, d)
-    logger : the logging policy (its ``density(action)`` is p_b(a | x_i) row by row)
+    logger : the logging policy: ``density(action, rows=slice(None))`` is p_b(a | x_i) row by row,
+        for one action per row (n,) or m per row (n, m), on the rows ``rows`` selects
     """
 
     problem: PricingProblem

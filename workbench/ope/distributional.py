@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._engine import Resampling, is_single_unit, multinomial_counts, unit_index
+from .._engine import Resampling, is_single_unit, multinomial_counts, replicate_sd, unit_index
 from .._random import hashed_poisson_weights, unit_keys
 from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int,
                            check_real, check_unit_ids, raise_if_any)
@@ -202,7 +202,7 @@ class OffPolicyCDF:
         out = []
         for i, (kind, arg) in enumerate(specs):
             r = reps[:, i]
-            se = float(np.nanstd(r, ddof=1))
+            se = replicate_sd(r)
             lo, hi = np.nanpercentile(r, [100 * alpha / 2, 100 * (1 - alpha / 2)])
             if interval == "normal":
                 from scipy.special import ndtri
@@ -415,7 +415,7 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
         lo, hi = np.nanpercentile(reps, [100 * alpha / 2, 100 * (1 - alpha / 2)], axis=0)
     else:
         # Sup-t band: the (1 - alpha) quantile of max_t |F*_b(t) - F(t)| / se(t) over replicates.
-        se = np.nanstd(reps, axis=0, ddof=1)
+        se = replicate_sd(reps, axis=0)
         ok = se > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             dev = np.where(ok[None, :], np.abs(reps - cdf[None, :]) / np.where(ok, se, 1.0)[None, :], 0.0)

@@ -308,7 +308,7 @@ def _interval_from_core(core: _Core, method, alpha):
     if method == "bca":
         return _intervals.bca_interval(core.theta, core.reps, core.influence, alpha)
     if method == "normal":
-        return _intervals.normal_interval(core.theta, np.nanstd(core.reps, axis=0, ddof=1), alpha)
+        return _intervals.normal_interval(core.theta, replicate_sd(core.reps, axis=0), alpha)
     return _intervals.interval(method, core.theta, core.reps, alpha)
 
 

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._engine import replicate_sd
 from .._random import seed_key
 from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite, check_names
 from ._result import _frames_html, _frames_repr
@@ -185,7 +186,7 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
               studentize=studentize)
     core = _core(L, np.arange(m), np.full(m, -1), **kw)
     lo, hi = _interval_from_core(core, method, alpha)
-    se = np.nanstd(core.reps, axis=0, ddof=1)
+    se = replicate_sd(core.reps, axis=0)
 
     models = models_frame(names, core.theta, core.reps, lo, hi, se, alpha, method, n, higher_is_better)
 
@@ -202,7 +203,7 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
                       core.influence[:, ia] - core.influence[:, ib], None, None, core.n, core.n_units,
                       core.n_groups, core.seed, core.B, core.scheme)
     dlo, dhi = _interval_from_core(dcore, method, alpha)
-    dse = np.nanstd(dcore.reps, axis=0, ddof=1)
+    dse = replicate_sd(dcore.reps, axis=0)
     differences = pd.DataFrame({
         "model": [names[a] for a in ia], "versus": [names[b] for b in ib], "difference": dcore.theta,
         "ci_low": dlo, "ci_high": dhi, "se": dse, "alpha": alpha, "method": method,
