@@ -52,7 +52,7 @@ from .._validation import (ValidationError, as_array, check_alpha, check_choice,
 from ..data.continuous_log import ContinuousBanditLog
 from ..results import Estimate
 from .estimators import estimator_key, estimator_specs
-from .evaluate import OPEDiagnosticWarning, no_weight_message, single_unit_message
+from .evaluate import OPEDiagnosticWarning, no_weight_message, single_unit_message, weight_alarms
 
 CONTINUOUS_ESTIMATORS = ("ips", "snips", "dr", "dm")
 CONTINUOUS_INTERVALS = ("percentile", "bca", "normal", "basic")
@@ -291,18 +291,15 @@ def _weight_warning(w: np.ndarray, h: float, check_mean: bool = True) -> str | N
     thresholds of the discrete one (:func:`workbench.ope.evaluate.diagnostics_message`) in the words of
     kernel weights and logging densities."""
     n = w.size
-    sum_w, sum_w2 = float(w.sum()), float(np.dot(w, w))
-    mean_w, ess = sum_w / n, sum_w**2 / sum_w2
+    mean_w, ess, z, thin = weight_alarms(n, float(w.sum()), float(np.dot(w, w)))
     msgs = []
-    sd = float(np.std(w, ddof=1)) if n > 1 else 0.0
-    z = abs(mean_w - 1.0) / (sd / np.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
     # (not with boundary="none": the kernel's mass outside [a_min, a_max] then lowers E[w] by design)
-    if check_mean and z > 4 and abs(mean_w - 1.0) > 0.02:
+    if check_mean and z:
         # E[w] = 1 when the densities are right and the logger covers the kernel's window around the target
         msgs.append(f"the mean kernel weight is {mean_w:.4g}, {z:.1f} standard errors from 1 (its expectation when "
                     "the density column is the logger's density at the logged action and the logger covers the "
                     "target's window): check the density column, or expect ips to be off; snips is less sensitive")
-    if ess < max(30.0, 0.01 * n):
+    if thin:
         msgs.append(f"the effective sample size of the kernel weights is {ess:.3g} of {n} rows (max weight "
                     f"{float(w.max()):.4g}, bandwidth {h:g}): the estimate rests on a handful of rows and its interval "
                     "can miss; use a larger bandwidth, snips or dr, or a target closer to the logged actions")

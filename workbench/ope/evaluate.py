@@ -204,6 +204,19 @@ def no_weight_message(cause: str, consequences: str, remedy: str) -> str:
             f"({consequences}). {remedy}")
 
 
+def weight_alarms(n: int, sum_w: float, sum_w2: float) -> tuple[float, float, float, bool]:
+    """(mean weight, effective sample size, z of the mean weight's distance from 1 when it is an alarm
+    (> 4 standard errors and > 0.02) else 0, whether the effective sample size is below max(30, 1% of
+    rows)), from the weights' sums. The one set of thresholds of the discrete, streamed and
+    continuous-action diagnostics."""
+    mean_w = sum_w / n
+    ess = sum_w**2 / sum_w2 if sum_w2 > 0 else 0.0
+    var = max(sum_w2 / n - mean_w**2, 0.0) * n / (n - 1) if n > 1 else 0.0
+    sd = math.sqrt(var)
+    z = abs(mean_w - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
+    return mean_w, ess, (z if z > 4 and abs(mean_w - 1.0) > 0.02 else 0.0), bool(ess < max(30.0, 0.01 * n))
+
+
 def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_share: float) -> str | None:
     """The diagnostics warning's text from the weights' sums (None: nothing to report). Shared by the
     in-memory and the streamed evaluation (:mod:`workbench.scale`), which only has merged sums."""
@@ -217,25 +230,21 @@ def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_
             "model's extrapolation",
             "Evaluate a target that overlaps the logging policy, or log data with a policy that explores the target's "
             "actions.")
-    mean_w = sum_w / n
-    ess = sum_w**2 / sum_w2 if sum_w2 > 0 else 0.0
+    mean_w, ess, mean_off, thin = weight_alarms(n, sum_w, sum_w2)
     msgs = []
     if np.isfinite(zero_share) and zero_share > 0:
         msgs.append(f"on {100 * zero_share:.2g}% of rows the target policy puts probability on actions the logging "
                     "policy never takes: IPS/DR cannot see those actions and are biased there (the mean weight falls "
                     "below 1 by the target's mass on them); restrict the target to the logger's support, or use DM / "
                     "MIPS knowing that they only extrapolate there, with an error their intervals do not measure")
-    var = max(sum_w2 / n - mean_w**2, 0.0) * n / (n - 1) if n > 1 else 0.0
-    sd = math.sqrt(var)
-    z = abs(mean_w - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
     # a mean weight below 1 is what missing support does (said above), not a sign of wrong propensities
     unsupported = np.isfinite(zero_share) and zero_share > 0 and mean_w < 1.0
-    if z > 4 and abs(mean_w - 1.0) > 0.02 and not unsupported:
-        msgs.append(f"the mean importance weight is {mean_w:.4g}, {z:.1f} standard errors from 1 (its expectation "
+    if mean_off and not unsupported:
+        msgs.append(f"the mean importance weight is {mean_w:.4g}, {mean_off:.1f} standard errors from 1 (its expectation "
                     "when propensities are right and supports match): check that the propensity column is the "
                     "logging policy's probability of the logged action (and slot); self-normalised estimators (snips, "
                     "sndr) are less sensitive to this")
-    if ess < max(30.0, 0.01 * n):
+    if thin:
         msgs.append(f"the effective sample size of the weights is {ess:.3g} of {n} rows (max weight {max_w:.4g}): the "
                     "estimate rests on a handful of rows; prefer dr/sndr, clipped or switch estimators chosen with "
                     "slope_select, or a target closer to the logging policy")
