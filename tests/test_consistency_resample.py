@@ -269,3 +269,18 @@ def test_cv_tests_take_groups_on_the_estimator_route():
     assert np.array_equal(sa, ea) and np.array_equal(sb, eb)
     with pytest.raises(ValidationError, match="groups: applies when the folds are run here"):
         corrected_resampled_t_test(sa, sb, n_train=120, n_test=30, groups=g)
+
+
+def test_nested_cv_outer_scores_feed_the_corrected_test():
+    from sklearn.model_selection import GridSearchCV
+
+    from workbench.resample import nested_cv
+
+    X, y = load_iris(return_X_y=True)
+    procs = {"deep": GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [3, 5]}, cv=3),
+             "stump": DecisionTreeClassifier(max_depth=1, random_state=0)}
+    r = nested_cv(procs, X, y, outer_cv=5, random_state=0)
+    assert (r.n_train, r.n_test) == (120.0, 30.0)  # the sizes come with the result
+    s = r.scores.pivot(index="fold", columns="algorithm", values="score")
+    t = corrected_resampled_t_test(s["deep"].to_numpy(), s["stump"].to_numpy(), n_train=r.n_train, n_test=r.n_test)
+    assert t.details["test_train_ratio"] == pytest.approx(0.25)

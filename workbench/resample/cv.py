@@ -298,13 +298,16 @@ class NestedCVResult:
     ``scores``: algorithm, fold, score, best_params. ``summary``: algorithm, value (mean outer
     score), ci_low, ci_high (Nadeau-Bengio corrected t over the outer folds), se, alpha,
     n_outer_folds, clipped. ``diagnostics``: per algorithm, ``failed_fits`` (outer folds whose fit
-    failed), ``n_fits`` and ``first_fit_error``.
+    failed), ``n_fits`` and ``first_fit_error``. ``n_train`` / ``n_test``: the mean outer training
+    and test sizes, which the corrected CV tests need with these fold scores.
     """
 
     scores: pd.DataFrame
     summary: pd.DataFrame
     alpha: float
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    n_train: float | None = None
+    n_test: float | None = None
 
     def to_frame(self) -> pd.DataFrame:
         return self.summary.copy()
@@ -372,7 +375,7 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
         lo, hi, clipped = _clip_interval(lo, hi, _score_range(scoring, proc))
         summ.append({"algorithm": name, "value": m, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
                      "n_outer_folds": s.size, "clipped": clipped})
-    return NestedCVResult(pd.DataFrame(rows), pd.DataFrame(summ), alpha, diag)
+    return NestedCVResult(pd.DataFrame(rows), pd.DataFrame(summ), alpha, diag, n_train=n_train, n_test=n_test)
 
 
 # --------------------------------------------------------------------------------------------
