@@ -188,3 +188,25 @@ def test_a_boolean_one_hot_policy_is_read_as_the_truths_read_it():
     two[0] = True  # every router at once: not a distribution
     with pytest.raises(ValidationError, match="policy: probabilities must sum to 1.*first at row 0"):
         evaluate_policy(bandit, two, estimators=["ips"], n_bootstrap=10)
+
+
+def test_streamed_reward_model_drops_interactions_as_in_memory():
+    from sklearn.linear_model import Ridge
+
+    from workbench.ope.reward_models import MAX_AUTO_INTERACTIONS
+    from workbench.scale.reward import _cross_fit
+    from workbench.scale.sources import as_source
+
+    rng = np.random.default_rng(0)
+    n, d, k = 400, 30, 10  # 300 context x action interactions > MAX_AUTO_INTERACTIONS
+    assert d * k > MAX_AUTO_INTERACTIONS
+    frame = pd.DataFrame(rng.normal(size=(n, d)), columns=[f"x{i}" for i in range(d)])
+    frame["a"] = rng.integers(0, k, n)
+    frame["r"] = rng.normal(size=n)
+    ctx = [f"x{i}" for i in range(d)]
+    model, _ = _cross_fit(Ridge(), ctx, "a", "r", k, as_source(frame), None, 0, 10_000, 2)
+    assert model.models[0].coef_.shape == (d + k,)  # was d + k + d k: the in-memory design drops them here
+    small, _ = _cross_fit(Ridge(), ctx[:3], "a", "r", k, as_source(frame), None, 0, 10_000, 2)
+    assert small.models[0].coef_.shape == (3 + k + 3 * k,)  # 30 interactions: kept, as in memory
+    q = model.predict(frame.iloc[:5], k, ids=np.arange(5))
+    assert q.shape == (5, k)

@@ -59,7 +59,7 @@ class CallableRewardModel(RewardModel):
         return check_finite(q, "reward_model")
 
 
-def _predict_all(model, chunk, context, n_actions, action_context=None) -> np.ndarray:
+def _predict_all(model, chunk, context, n_actions, action_context=None, interactions: bool = True) -> np.ndarray:
     """q(x, a) for every action of every row: the in-memory design (:func:`workbench.ope.design_matrix`:
     context, one-hot action, context x action) and expectation (``predict_proba @ classes_`` for
     classifiers), one vectorised predict per action."""
@@ -70,7 +70,7 @@ def _predict_all(model, chunk, context, n_actions, action_context=None) -> np.nd
     q = np.empty((m, n_actions))
     zeros = np.zeros(m, dtype=np.int64)
     for a in range(n_actions):  # a loop over actions, each a vectorised predict over the chunk
-        X = design_matrix(x, np.full(m, a), zeros, n_actions, None)
+        X = design_matrix(x, np.full(m, a), zeros, n_actions, None, interactions=interactions)
         q[:, a] = _expected(model, X)
     return q
 
@@ -94,8 +94,9 @@ def hash_uniform(ids, seed: int, salt: int) -> np.ndarray:
 class CrossFittedRewardModel(RewardModel):
     """K models, model f fitted on sampled rows outside fold f; row i is predicted by model fold(i)."""
 
-    def __init__(self, models, context, seed, n_folds, id_column=None):
+    def __init__(self, models, context, seed, n_folds, id_column=None, interactions: bool = True):
         self.models = list(models)
+        self.interactions = bool(interactions)
         self.context = list(context or [])
         self.seed = int(seed)
         self.n_folds = int(n_folds)
@@ -113,7 +114,8 @@ class CrossFittedRewardModel(RewardModel):
         for f in range(self.n_folds):  # a loop over folds, not rows
             rows = np.flatnonzero(fold == f)
             if rows.size:
-                q[rows] = _predict_all(self.models[f], chunk.iloc[rows], self.context, n_actions)
+                q[rows] = _predict_all(self.models[f], chunk.iloc[rows], self.context, n_actions,
+                                       interactions=self.interactions)
         return check_finite(q, "reward_model")
 
 
@@ -157,7 +159,7 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
     from joblib import Parallel, delayed
     from sklearn.base import clone
 
-    from ..ope.reward_models import design_matrix
+    from ..ope.reward_models import MAX_AUTO_INTERACTIONS, design_matrix
 
     if int(n_folds) != n_folds or n_folds < 2:
         raise ValidationError("n_folds", f"must be an integer >= 2 (cross-fitting), got {n_folds}")
@@ -187,11 +189,14 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
         label = type(model).__name__ + " (cross-fitted on a sample)"
     fold = CrossFittedRewardModel([], context, seed, n_folds).fold_of(ids)
     x = None if not context else numeric_block(sample, context, "context")
-    X = design_matrix(x, a, np.zeros(len(a), dtype=np.int64), n_actions, None)
+    # The in-memory rule for the design: context x action interactions only when there are at most
+    # MAX_AUTO_INTERACTIONS of them (many actions would otherwise give a huge, poorly conditioned design)
+    interactions = len(context) * n_actions <= MAX_AUTO_INTERACTIONS
+    X = design_matrix(x, a, np.zeros(len(a), dtype=np.int64), n_actions, None, interactions=interactions)
     # Folds are independent fits, dispatched through joblib (a Dask backend takes them to a cluster);
     # each is deterministic given the sample, which is itself a hash of the row ids.
     models = Parallel(n_jobs=1)(delayed(_fit)(clone(model), X[fold != f], y[fold != f], f) for f in range(n_folds))
-    return CrossFittedRewardModel(models, context, seed, n_folds), label
+    return CrossFittedRewardModel(models, context, seed, n_folds, interactions=interactions), label
 
 
 def _fit(model, X, y, fold):
