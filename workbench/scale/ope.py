@@ -210,14 +210,16 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
         * a list of columns holding q(x, a) for each action (your own predictions);
         * a callable ``f(chunk) -> (m, n_actions)`` applied to every chunk / partition;
         * a *fitted* scikit-learn model, applied per partition to the design of
-          :func:`workbench.ope.design_matrix` on the ``context`` columns;
+          :func:`workbench.ope.design_matrix` on the ``context`` columns (with the context x action
+          interactions: fit it on that design);
         * an *unfitted* model (or None: logistic regression for 0/1 rewards, else ridge, as in
           memory), cross-fitted in ``n_folds`` folds on a hashed sample of about
           ``reward_model_sample`` rows (``n_folds`` defaults to 5, as in
           :func:`workbench.ope.evaluate_policy`, so both entry points fit the same folds); every
           row is predicted by a model fitted on other folds, so none is predicted by a model that
-          saw it. Differs from the in-memory K-fold fit (a sample, not all rows), so DM/DR values
-          match in memory only with given predictions.
+          saw it. Its design is the in-memory one (interactions only up to
+          ``MAX_AUTO_INTERACTIONS`` columns). Differs from the in-memory K-fold fit (a sample, not
+          all rows), so DM/DR values match in memory only with given predictions.
     action, reward, propensity : str
         Column names (defaults "action", "reward", "propensity").
     context : list of str, optional
