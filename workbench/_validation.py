@@ -148,7 +148,11 @@ def check_probability(arr, field: str, allow_zero: bool = False) -> np.ndarray:
 
 
 def check_distribution(dist, field: str, axis: int = 1, tol: float = SUM_TOL) -> np.ndarray:
-    """Probabilities in [0, 1] that sum to 1 along ``axis`` within ``tol``."""
+    """Probabilities in [0, 1] that sum to 1 along ``axis`` within ``tol``. A boolean array is read as
+    0/1 (a one-hot mask is a deterministic distribution); two Trues in a row then fail the sum."""
+    dist = as_array(dist, field)
+    if dist.dtype == bool:
+        dist = dist.astype(np.float64)
     dist = check_probability(dist, field, allow_zero=True)
     if dist.ndim == 2 and axis in (1, -1) and dist.flags.c_contiguous:
         sums = dist @ np.ones(dist.shape[1])  # a BLAS matrix-vector product: ~5x faster than sum(axis=1)

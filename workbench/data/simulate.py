@@ -70,8 +70,6 @@ class BanditTruth:
             return out
         if dist.shape != self.expected_reward.shape:
             raise ValidationError("policy", f"must have shape {self.expected_reward.shape}, got {dist.shape}")
-        if dist.dtype == bool:  # a one-hot policy given as a mask is a distribution, as RoutingTruth reads it
-            dist = dist.astype(np.float64)
         return check_distribution(dist, "policy", axis=1)
 
     def policy_value(self, policy) -> float:

@@ -114,8 +114,6 @@ class RoutingTruth:
             return d
         if d.shape != (n, k):
             raise ValidationError("policy", f"must have shape {(n, k)}, got {d.shape}")
-        if d.dtype == bool:  # a one-hot router given as a mask (best[:, None] == arange(k)) is a distribution
-            d = d.astype(np.float64)
         return check_distribution(d, "policy", axis=1)
 
     def expected_reward(self, lam: float) -> np.ndarray:

@@ -62,8 +62,6 @@ def resolve_action_dist(log, policy) -> np.ndarray:
     else:
         dist = policy
     dist = as_array(dist, "policy", ndim=(2, 3))
-    if dist.dtype == bool:  # a one-hot mask is a deterministic policy, as the simulators' truths read it
-        dist = dist.astype(np.float64)
     n, k = len(log), log.n_actions
     if dist.shape[0] != n or dist.shape[1] != k:
         raise ValidationError("policy", f"must have shape ({n}, {k}) or ({n}, {k}, n_positions) (rows x actions"
