@@ -130,6 +130,40 @@ def test_critical_difference_diagram_draws_no_clique_without_a_test():
     assert plt.get_fignums() == []
 
 
+def test_critical_difference_diagram_reads_a_holm_result_passed_as_pairwise_and_checks_its_names():
+    from workbench.resample import friedman_test, wilcoxon_holm_test
+
+    rng = np.random.default_rng(0)
+    scores = pd.DataFrame(rng.random((12, 3)) + [0.5, 0.0, 0.0], columns=["a", "b", "c"])
+    holm = wilcoxon_holm_test(scores)
+    thick = lambda ax: len([c for c in ax.collections if c.get_linewidth()[0] == 4])  # noqa: E731
+    # the whole result (TypeError: object of type 'RankTestResult' has no len()) or its frame: one picture
+    n_whole = thick(plotting.critical_difference_diagram(friedman_test(scores), pairwise=holm))
+    n_frame = thick(plotting.critical_difference_diagram(friedman_test(scores), pairwise=holm.pairwise))
+    assert n_whole == n_frame
+    # b and c do not differ: one bar joins them, a alone (clearly ahead) is not joined
+    assert n_frame == 1
+    plt.close("all")
+    # names spelt differently used to be skipped, and every unlisted pair counted as "not significant"
+    bad = holm.pairwise.assign(a=holm.pairwise["a"].str.upper())
+    with pytest.raises(ValidationError, match=r"^pairwise: names models not in the diagram: \['A', 'B'\]"):
+        plotting.critical_difference_diagram(friedman_test(scores), pairwise=bad)
+    with pytest.raises(ValidationError, match=r"^pairwise: must be a pandas DataFrame or a RankTestResult"):
+        plotting.critical_difference_diagram(friedman_test(scores), pairwise=[("a", "b", True)])
+    assert plt.get_fignums() == []
+
+
+def test_risk_trace_plot_takes_one_trace_as_well_as_several():
+    from workbench.active import estimate_risk
+    from workbench.validity import synthetic_pool
+
+    probs, labels, _ = synthetic_pool(60, random_state=0)
+    t = estimate_risk(probs, labels, 8, method="iid", random_state=0)
+    ax = plotting.risk_trace_plot(t)  # TypeError: 'RiskTrace' object is not iterable
+    assert ax.get_legend_handles_labels()[1] == ["iid"] and len(ax.lines) == 1
+    plt.close("all")
+
+
 def test_coverage_plot_on_concatenated_frames_and_missing_columns():
     from workbench.validity import interval_coverage, type1_error
 

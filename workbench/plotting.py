@@ -283,6 +283,19 @@ def critical_difference_diagram(result=None, *, mean_ranks=None, cd: float | Non
         raise ValidationError("mean_ranks", "pass a RankTestResult or mean_ranks=")
     if len(names) == 0:
         raise ValidationError("mean_ranks", "is empty: no algorithm to plot")
+    if pairwise is not None:
+        if hasattr(pairwise, "pairwise") and hasattr(pairwise, "mean_ranks"):
+            pairwise = pairwise.pairwise  # a RankTestResult (e.g. wilcoxon_holm_test) passed whole
+        if not isinstance(pairwise, pd.DataFrame):
+            raise ValidationError("pairwise", f"must be a pandas DataFrame or a RankTestResult, got "
+                                              f"{type(pairwise).__name__}")
+        check_columns(pairwise, ["a", "b", "significant"], "pairwise")  # no rows: no pair is significant
+        # A pair naming no plotted model would be skipped, and an unlisted pair counts as "not
+        # significant": names spelt differently (1 vs "1") would silently join every model.
+        unknown = sorted({str(v) for v in pd.concat([pairwise["a"], pairwise["b"]])} - set(names))
+        if unknown:
+            raise ValidationError("pairwise", f"names models not in the diagram: {unknown}; the diagram has {names}")
+        pairwise = pairwise.assign(a=pairwise["a"].astype(str), b=pairwise["b"].astype(str))
     from ._validation import raise_if_any
 
     raise_if_any(~np.isfinite(ranks), "mean_ranks", "must be finite (no NaN or inf)", ranks)
@@ -372,7 +385,8 @@ def identification_curve(curves: pd.DataFrame, y: str = "p_best", task: str | No
 
 
 def risk_trace_plot(traces, truth: float | None = None, ax=None, title: str | None = None):
-    """Running risk estimates with their intervals, one line per trace (``estimate_risk`` results).
+    """Running risk estimates with their intervals, one line per trace (``estimate_risk`` results:
+    one trace or a sequence of them).
 
     A NaN interval end leaves a gap in the band; an infinite one runs to the edge of the plot.
 
@@ -393,7 +407,7 @@ def risk_trace_plot(traces, truth: float | None = None, ax=None, title: str | No
     (['lure', 'iid', 'true risk'], 'estimated risk')
     >>> plt.close("all")
     """
-    traces = list(traces)
+    traces = [traces] if hasattr(traces, "estimates") else list(traces)  # one RiskTrace, or several
     if not traces:
         raise ValidationError("traces", "is empty: nothing to plot")
     lows = [np.asarray(t.ci_low, float) for t in traces]
