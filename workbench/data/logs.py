@@ -496,6 +496,8 @@ class PredictionLog:
             labelled = np.asarray(self.labelled)
             if labelled.dtype != bool:
                 raise ValidationError("labelled", f"must be a boolean mask, got dtype {labelled.dtype}")
+            if labelled.ndim != 1:  # an (n, 1) mask failed later with an IndexError
+                raise ValidationError("labelled", f"must be 1-D, one flag per pool point, got shape {labelled.shape}")
             check_length(labelled, n, "labelled", ref="pool point")
             if self.labels is None and labelled.any():
                 raise ValidationError("labels", "must be given when some points are marked labelled")
@@ -703,9 +705,18 @@ def loss_matrix(outputs: np.ndarray, y: np.ndarray, loss: str = "zero_one", eps:
     array([[0. , 0.5]])
     """
     check_choice(loss, "loss", _LOSSES)
+    # eps > 1 clipped every probability to 1 (every loss 0), eps <= 0 let log(0) through
+    eps = check_real(eps, "eps", low=0.0, high=1.0)
+    if not 0 < eps < 1:
+        raise ValidationError("eps", f"must be in (0, 1), got {eps!r}")
     outputs = check_finite(as_array(outputs, "outputs", ndim=(2, 3)), "outputs")
     n = outputs.shape[1]
     if outputs.ndim == 3:  # class labels: integers in [0, n_classes), one per point (-1 / NaN markers refused)
+        # probabilities, by PredictionLog's rule: scores or logits gave a negative cross-entropy and a
+        # meaningless Brier score, silently
+        _raise_model_point((outputs < 0).any(axis=2) | (outputs > 1).any(axis=2), "outputs", "must be in [0, 1]")
+        _raise_model_point(np.abs(outputs.sum(axis=2) - 1) > SUM_TOL, "outputs",
+                           f"must sum to 1 over classes (tolerance {SUM_TOL:g})")
         y = check_integer_in_range(y, "y", 0, outputs.shape[2])
     else:
         y = check_finite(as_array(y, "y", ndim=1), "y")
@@ -716,7 +727,9 @@ def loss_matrix(outputs: np.ndarray, y: np.ndarray, loss: str = "zero_one", eps:
             return (outputs.argmax(axis=2) != y[None, :]).astype(float)
         if loss == "cross_entropy":
             return -np.log(np.clip(outputs[:, np.arange(n), y], eps, 1.0))
-        onehot = np.eye(outputs.shape[2])[y]
+        # (n, c) one-hot by indexing, not np.eye(c)[y]: the (c, c) identity took 3.2 GB at 20,000 classes
+        onehot = np.zeros((n, outputs.shape[2]))
+        onehot[np.arange(n), y] = 1.0
         if loss == "squared":  # Brier score
             return ((outputs - onehot[None]) ** 2).sum(axis=2)
         raise ValidationError("loss", f"{loss!r} is for regression")

@@ -149,8 +149,11 @@ def _load_prior(campaign: str, prior_path=None) -> tuple[np.ndarray, np.ndarray]
     import yaml
 
     path = Path(prior_path) if prior_path is not None else data_dir() / "open_bandit" / "bts_prior.yaml"
-    with open(path) as fh:
-        prior = yaml.safe_load(fh)
+    try:
+        with open(path) as fh:
+            prior = yaml.safe_load(fh)
+    except (OSError, yaml.YAMLError) as exc:  # a missing file or bad YAML: named, not a bare traceback
+        raise ValidationError("prior_path", f"{str(path)!r} could not be read as a YAML prior ({exc})") from None
     if not isinstance(prior, dict):
         raise ValidationError("bts_prior", f"{path} must map campaign names to {{alpha: [...], beta: [...]}}")
     if campaign not in prior:

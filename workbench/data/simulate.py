@@ -179,7 +179,8 @@ def simulate_bandit(n_rounds: int, n_actions: int = 5, dim_context: int = 3, rew
     q = expit(logits - 1.0) if reward_type == "binary" else logits
     score = logits + 0.5 * rng.standard_normal(logits.shape)
     if callable(behavior):
-        dist = np.asarray(behavior(x), dtype=float)
+        # as_array, not np.asarray(dtype=float): text raised a bare ValueError, and "0.5" would be parsed
+        dist = as_array(behavior(x), "behavior")
     elif isinstance(behavior, str):
         check_choice(behavior, "behavior", ("softmax", "uniform", "epsilon-greedy"))
         if behavior == "softmax":
@@ -190,7 +191,7 @@ def simulate_bandit(n_rounds: int, n_actions: int = 5, dim_context: int = 3, rew
             dist = np.full((n_rounds, n_actions), epsilon / n_actions)
             dist[np.arange(n_rounds), score.argmax(axis=1)] += 1 - epsilon
     else:
-        dist = np.asarray(behavior, dtype=float)
+        dist = as_array(behavior, "behavior")
     if dist.shape != (n_rounds, n_actions):
         raise ValidationError("behavior", f"must give shape {(n_rounds, n_actions)}, got {dist.shape}")
     dist = check_distribution(dist, "behavior", axis=1)
@@ -258,6 +259,9 @@ def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float 
     if y.shape[0] != X.shape[0]:
         raise ValidationError("y", f"must have one label per row of X: got {y.shape[0]}, expected {X.shape[0]}")
     check_choice(behavior, "behavior", ("classifier", "uniform"))
+    if model is not None and not (hasattr(model, "fit") and hasattr(model, "predict")):
+        # scikit-learn's clone raised a TypeError about get_params
+        raise ValidationError("model", f"must be a scikit-learn classifier (with fit and predict), got {model!r}")
     epsilon = check_real(epsilon, "epsilon")  # as simulate_bandit: True would pass ``0 < epsilon <= 1``
     if not 0 < epsilon <= 1:
         raise ValidationError("epsilon", f"must be in (0, 1] so every action has positive propensity, got {epsilon}")
@@ -277,8 +281,11 @@ def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float 
         dist = np.full((n, k), epsilon / k)
         dist[np.arange(n), pred] += 1 - epsilon
     actions = _sample_actions(dist, rng)
-    q = np.eye(k)[y]
     rows = np.arange(n)
+    # one-hot by indexing: np.eye(k)[y] built a (k, k) identity first (7 TiB for labels up to 10**6,
+    # 3.2 GB at 20,000 classes) to fill the (n, k) matrix that is needed
+    q = np.zeros((n, k))
+    q[rows, y] = 1.0
     log = BanditLog(action=actions, reward=q[rows, actions], propensity=dist[rows, actions], n_actions=k,
                     context=X, behavior_dist=dist)
     # the log's read-only copy of X: X itself is the caller's array, which the caller may change later

@@ -64,6 +64,22 @@ class PricingProblem:
     a_min: float = 1.0
     a_max: float = 10.0
 
+    def __post_init__(self):
+        # Checked by name: scale=0 divided by zero in every purchase probability (NaN revenues at
+        # a = v), and a NaN v0 or spread made every expected reward NaN, silently.
+        coef = check_finite(as_array(self.coef, "coef", ndim=1), "coef")
+        if coef.size == 0:
+            raise ValidationError("coef", "must have at least one entry (one per context dimension)")
+        object.__setattr__(self, "coef", coef)
+        for name in ("v0", "spread", "a_min", "a_max"):
+            object.__setattr__(self, name, check_real(getattr(self, name), name))
+        scale = check_real(self.scale, "scale")
+        if not scale > 0:
+            raise ValidationError("scale", f"must be > 0, got {scale!r}")
+        object.__setattr__(self, "scale", scale)
+        if not self.a_min < self.a_max:
+            raise ValidationError("a_max", f"must be greater than a_min, got [{self.a_min:g}, {self.a_max:g}]")
+
     @classmethod
     def make(cls, dim_context: int = 3, problem_seed: int = 0, a_min: float = 1.0, a_max: float = 10.0,
              **kw) -> "PricingProblem":
@@ -322,6 +338,9 @@ class ContinuousTruth:
         The Gaussian logger's grid covers only mu(x) +- 12 sd (the mass beyond is < 1e-32): a grid on
         the whole interval stepped over a narrow logger (1.9% off at ``logging_sd=0.0005``).
         """
+        # an integer >= 1: 2.5 nodes made np.arange give 3 cells of width L / 2.5 (1.2 times the
+        # interval: a value inflated by 20%), 0 returned 0.0 and "a" a TypeError
+        n_nodes = check_int(n_nodes, "n_nodes", low=1)
         n = self.context.shape[0]
         lo, hi = np.full(n, self.a_min), np.full(n, self.a_max)
         if getattr(self.logger, "kind", None) == "gaussian":

@@ -159,7 +159,13 @@ def train_historical_models(stream: DriftingStream, model=None, train_window: in
     from sklearn.linear_model import LogisticRegression
 
     train_window = check_int(train_window, "train_window", low=1)  # 1.5 would silently train on 2 periods
+    if not isinstance(stream, DriftingStream):
+        raise ValidationError("stream", f"must be a DriftingStream (from simulate_drifting_stream), got "
+                              f"{type(stream).__name__}")
     est = model if model is not None else LogisticRegression(max_iter=1000)
+    if not (hasattr(est, "fit") and hasattr(est, "predict_proba")):
+        # a regressor or SVC(probability=False) failed only after the first fit, with an AttributeError
+        raise ValidationError("model", f"must be a scikit-learn classifier with predict_proba, got {est!r}")
     probs, names, avail, skipped = [], [], [], []
     for k in range(stream.n_periods - 1):  # one model per period: a loop over periods, not rows
         rows = (stream.period <= k) & (stream.period > k - train_window)

@@ -36,8 +36,8 @@ import pandas as pd
 from scipy.special import expit, softmax
 
 from .._random import check_random_state
-from .._validation import (ValidationError, as_array, check_distribution, check_int, check_real, raise_if_any,
-                           readonly)
+from .._validation import (ValidationError, as_array, check_distribution, check_int, check_length, check_real,
+                           raise_if_any, readonly)
 from ..results import frame_to_html
 from .logs import BanditLog, _check_index, _index_rows
 from .simulate import BanditTruth, _sample_actions
@@ -260,6 +260,14 @@ class RoutingLog:
         # and ``behavior_dist`` describing another log (and ``bandit_log`` refuse it).
         for name in ("context", "action", "propensity", "behavior_dist", "quality", "cost", "output_tokens"):
             object.__setattr__(self, name, readonly(np.asarray(getattr(self, name))))
+        # One row per prompt in every field: a shorter field made len(), subset and to_frame disagree
+        # (to_frame raised pandas' own length error, subset silently cut the other fields).
+        n = len(self.prompts)
+        for name in ("context", "action", "propensity", "behavior_dist", "quality", "cost", "output_tokens"):
+            arr = getattr(self, name)
+            if arr.ndim == 0:
+                raise ValidationError(name, "must be an array with one row per prompt, got a scalar")
+            check_length(arr, n, name, ref="prompt")
         object.__setattr__(self, "model_names", tuple(self.model_names))
         object.__setattr__(self, "feature_names", tuple(self.feature_names))
 

@@ -158,6 +158,8 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
             return PredictionLog.load(cache_file)
 
     n_classes = int(y.max()) + 1
+    if np.unique(y).size < 2:  # every classifier's fit would refuse it, from inside a worker
+        raise ValidationError("y", "holds a single class: a zoo of classifiers needs labels of at least two classes")
     perm = rng.permutation(X.shape[0])
     n_pool = int(round(pool_size * X.shape[0]))
     if not 1 <= n_pool < X.shape[0]:
@@ -185,7 +187,7 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
                               f"model is trained on (at least 2 per class)", hint="use a smaller pool_size or more data")
     subsets = [rng.choice(len(y_train), size=size, replace=False) for _ in members]
 
-    def fit_predict(est, rows):
+    def fit_predict(est, rows, name):
         import warnings
 
         from sklearn.exceptions import ConvergenceWarning
@@ -193,12 +195,22 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
         with warnings.catch_warnings():
             # Under-trained members are wanted in a varied zoo; their convergence warnings are noise.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            est.fit(X_train[rows], y_train[rows])
+            try:
+                est.fit(X_train[rows], y_train[rows])
+            except ValueError as exc:
+                # A rare class can leave a member's random subsample with a single class (3 positives in
+                # 150 points did for some seeds): trees and k-NN fit it, logistic regression or LDA
+                # refuse, and scikit-learn's error came from inside a worker without the member's name.
+                counts = np.bincount(y_train[rows], minlength=n_classes).tolist()
+                raise ValidationError("y", f"model {name!r} could not be fitted on its training subsample "
+                                      f"(class counts {counts}): {exc}",
+                                      hint="use a larger train_fraction, another random_state or more points "
+                                           "of the rare classes") from None
         proba = np.zeros((X_pool.shape[0], n_classes))
         proba[:, est.classes_.astype(int)] = est.predict_proba(X_pool)
         return proba
 
-    probs = np.stack(run_tasks([(fit_predict, (est, rows)) for (_, est), rows in zip(members, subsets)],
+    probs = np.stack(run_tasks([(fit_predict, (est, rows, name)) for (name, est), rows in zip(members, subsets)],
                                n_jobs=n_jobs, progress=progress, desc="fitting the zoo"))
     probs /= probs.sum(axis=2, keepdims=True)  # guard against float drift in predict_proba (1e-16 scale)
     zoo = PredictionLog(probs=probs, model_names=[name for name, _ in members], labels=y_pool, features=X_pool)

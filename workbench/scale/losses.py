@@ -27,7 +27,7 @@ from .._engine import Resampling, replicate_sd
 from .._parallel import check_n_jobs
 from .._random import seed_key
 from .._validation import ValidationError, check_alpha, check_choice, check_finite, check_int, check_names
-from .reduce import CoMoments, TermReducer
+from .reduce import TermReducer, _acceleration
 from .sources import as_source, numeric_block
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
@@ -52,13 +52,76 @@ class _LossTerms:
         return np.hstack(parts), {}
 
 
+class PairMoments:
+    """Count, mean, centred co-moments M2 (k, k) and the third co-moments T[i, j] = sum c_i^2 c_j (k, k).
+
+    What BCa's acceleration reads for a statistic whose gradient touches at most two term columns
+    (a mean: e_j; a paired difference: e_a - e_b): sum U^3 for U = g_a c_a + g_b c_b needs only
+    T[a, a], T[a, b], T[b, a] and T[b, b]. The full (k, k, k) tensor of :class:`CoMoments` cost
+    O(n k^3) time (its einsum: 27 s for 100,000 rows of 50 models, over 300 s for 100 models, against
+    4 to 8 s for the percentile pass); T costs one (k, n) x (n, k) product per chunk. Merged by the
+    same pairwise update (Pebay 2008), restricted to the entries (i, i, j).
+    """
+
+    def __init__(self, k: int):
+        self.k = int(k)
+        self.n = 0
+        self.mean = np.zeros(self.k)
+        self.m2 = np.zeros((self.k, self.k))
+        self.t3 = np.zeros((self.k, self.k))
+
+    @classmethod
+    def of(cls, terms: np.ndarray) -> "PairMoments":
+        out = cls(terms.shape[1])
+        out.n = terms.shape[0]
+        if out.n:
+            out.mean = terms.mean(axis=0)
+            c = terms - out.mean
+            out.m2 = c.T @ c
+            out.t3 = (c * c).T @ c
+        return out
+
+    def merge(self, other: "PairMoments") -> "PairMoments":
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        na, nb = float(self.n), float(other.n)
+        n = na + nb
+        d = other.mean - self.mean
+        out = PairMoments(self.k)
+        out.n = self.n + other.n
+        out.mean = self.mean + d * (nb / n)
+        out.m2 = self.m2 + other.m2 + np.outer(d, d) * (na * nb / n)
+        cross = na * other.m2 - nb * self.m2
+        # CoMoments.merge's M3 update at the entries (i, i, j): d_i d_i d_j and the three d x cross terms
+        out.t3 = (self.t3 + other.t3 + np.outer(d * d, d) * (na * nb * (na - nb) / n**2)
+                  + (2.0 * d[:, None] * cross + np.diag(cross)[:, None] * d[None, :]) / n)
+        return out
+
+    def acceleration(self, grad: np.ndarray) -> float:
+        """BCa acceleration for influence values U_i = grad . (t_i - mean); ``grad`` has at most two nonzeros."""
+        g = np.asarray(grad, dtype=np.float64)
+        s = np.flatnonzero(g)
+        if s.size > 2:
+            raise ValueError("PairMoments reads gradients on at most two columns")
+        s2 = float(g[s] @ self.m2[np.ix_(s, s)] @ g[s])
+        s3 = 0.0
+        for i in s:  # sum_{i, j, l in s} g_i g_j g_l M3[i, j, l], each multiset {i, i, j} once with its count
+            s3 += g[i] ** 3 * self.t3[i, i]
+            for j in s:
+                if j != i:
+                    s3 += 3.0 * g[i] ** 2 * g[j] * self.t3[i, j]
+        return _acceleration(s2, s3)
+
+
 @dataclass
 class StreamCore:
     """What one pass over the loss columns leaves: the pieces every interval method needs."""
 
     theta: np.ndarray            # (m,) mean losses
     reps: np.ndarray             # (B, m) replicate means
-    moments: CoMoments | None    # co-moments of the m loss columns (for BCa)
+    moments: PairMoments | None  # co-moments of the m loss columns (for BCa)
     mean_sq: np.ndarray | None   # (m,) means of L^2 (studentized)
     rep_mean_sq: np.ndarray | None
     diff_sq: np.ndarray | None   # (p,) means of (L_a - L_b)^2 for the pairs
@@ -74,7 +137,7 @@ def _columns(source, columns, groups):
     if columns is None:
         cols = _all_columns(source)
         cols = [c for c in cols if c != groups]
-    elif isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+    elif isinstance(columns, str) or not all(_is_label(c) for c in columns):
         raise ValidationError("columns", f"must be a list of loss column names, got {columns!r}")
     else:
         cols = list(columns)
@@ -83,6 +146,11 @@ def _columns(source, columns, groups):
     if len(set(cols)) != len(cols):
         raise ValidationError("columns", f"must be distinct, got {cols}")
     return cols
+
+
+def _is_label(c) -> bool:
+    """A column label: a string, or an integer (the labels of ``pd.DataFrame(array)``)."""
+    return isinstance(c, str) or (isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)))
 
 
 def _all_columns(source):
@@ -137,7 +205,7 @@ def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, grou
     squares = method == "studentized"
     builder = _LossTerms(cols, pairs, squares)
     k = m + (m + (len(pairs[0]) if pairs is not None else 0) if squares else 0)
-    reducer = TermReducer(cols, builder, k, rs, moments=(method == "bca"))
+    reducer = TermReducer(cols, builder, k, rs, moments=PairMoments if method == "bca" else False)
     if groups is None:
         part = source.reduce(reducer, n_jobs=n_jobs)
     else:
@@ -172,12 +240,7 @@ def _bca(theta, reps, moments, grads, alpha):
     lo, hi = np.empty(theta.size), np.empty(theta.size)
     zs = special.ndtri(np.array([alpha / 2, 1 - alpha / 2]))
     for j in range(theta.size):  # a loop over statistics, not rows or resamples
-        g = grads[j]
-        s2 = float(g @ moments.m2 @ g)
-        s3 = float(np.einsum("ijk,i,j,k->", moments.m3, g, g, g))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = s3 / (6.0 * s2**1.5)
-        a = a if np.isfinite(a) else 0.0
+        a = moments.acceleration(grads[j])  # 0 for a constant column, as in memory (was ZeroDivisionError)
         r = reps[:, j]
         valid = ~np.isnan(r)
         below = ((r < theta[j]) & valid).sum()
@@ -258,7 +321,7 @@ def bootstrap_loss_matrix(data, columns: Sequence[str] | None = None, *, method:
         rep_var = core.rep_mean_sq - core.reps**2
     lo, hi = _interval(core, method, alpha, core.theta, core.reps, grads, var, rep_var)
     se = replicate_sd(core.reps, axis=0)
-    names = tuple(cols) if names is None else tuple(str(s) for s in names)
+    names = tuple(str(c) for c in (cols if names is None else names))  # as in memory: labels 0, 1 are "0", "1"
     if len(names) != m:
         raise ValidationError("names", f"must have {m} entries, got {len(names)}")
     return BootstrapResult(

@@ -28,8 +28,8 @@ from scipy import special
 
 from .._engine import Resampling, combine_gradient, replicate_sd
 from .._parallel import check_n_jobs
-from .._validation import (SUM_TOL, ValidationError, check_alpha, check_choice, check_distribution, check_finite,
-                           check_integer_in_range, check_probability, raise_if_any)
+from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
+                           check_finite, check_int, check_integer_in_range, check_probability, raise_if_any)
 from ..data.logs import _PROPENSITY_RTOL  # what a BanditLog accepts
 from .reduce import TermReducer
 from .reward import RewardModel, make_reward_model
@@ -140,6 +140,12 @@ class _ChunkTerms:
         else:
             side["n_zero_support"] = np.nan
         return np.hstack(blocks), side
+
+
+def _named_columns(cols, field: str, what: str) -> list:
+    if isinstance(cols, str) or not isinstance(cols, Sequence) or len(cols) < 1:
+        raise ValidationError(field, f"for tabular logs must be the list of columns holding {what}, got {cols!r}")
+    return list(cols)
 
 
 def _policy_columns(policy) -> list[str]:
@@ -274,8 +280,22 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
         bad = [lab for lab, e in zip(labels, ests) if e.requires_behavior_dist]
         raise ValidationError("behavior_dist", f"is required by {bad} but no behavior= columns were given",
                               hint="name the columns holding the logging policy's probability of each action")
+    if behavior is not None:
+        # a string is refused as policy= is: len("b0") == 2 passed for two actions, then list("b0")
+        # asked for the columns "b" and "0"
+        behavior = _named_columns(behavior, "behavior", "the logging policy's probability of each action")
     if behavior is not None and len(behavior) != len(policy_cols):
         raise ValidationError("behavior", f"must name one column per action ({len(policy_cols)}), got {len(behavior)}")
+    if isinstance(context, str):  # one column, as BanditLog.from_frame reads it (list("x1") is "x", "1")
+        context = [context]
+    if action_context is not None:
+        # the rule of a BanditLog: finite, one row per action (else an IndexError inside mips, or NaN
+        # embeddings that silently made every action its own category)
+        action_context = check_finite(as_array(action_context, "action_context", ndim=2), "action_context")
+        if action_context.shape[0] != len(policy_cols):
+            raise ValidationError("action_context", f"must have one row per action ({len(policy_cols)}), got "
+                                  f"{action_context.shape[0]}")
+    reward_model_sample = check_int(reward_model_sample, "reward_model_sample", low=1)
     if reward_range is not None:
         reward_range = ev.check_reward_range(reward_range)  # the in-memory rule: finite numbers, low < high
     if unit_id is not None and interval in ("bca", "bernstein"):

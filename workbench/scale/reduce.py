@@ -90,9 +90,16 @@ class CoMoments:
         g = np.asarray(grad, dtype=np.float64)
         s2 = float(g @ self.m2 @ g)
         s3 = float(np.einsum("ijk,i,j,k->", self.m3, g, g, g))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = s3 / (6.0 * s2**1.5)
-        return a if np.isfinite(a) else 0.0
+        return _acceleration(s2, s3)
+
+
+def _acceleration(s2: float, s3: float) -> float:
+    """sum(U^3) / (6 sum(U^2)^1.5), and 0 where that is undefined (constant terms: 0 / 0), as
+    :func:`workbench._intervals.bca_interval` takes it. numpy floats: with Python floats 0 / 0 raised
+    ZeroDivisionError, which ``np.errstate`` does not catch."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.float64(s3) / (6.0 * np.float64(s2) ** 1.5)
+    return float(a) if np.isfinite(a) else 0.0
 
 
 class Partial:
@@ -124,11 +131,11 @@ class Partial:
     False
     """
 
-    def __init__(self, k: int, resampling: Resampling, side_ops: Mapping[str, str], moments: bool):
+    def __init__(self, k: int, resampling: Resampling, side_ops: Mapping[str, str], moments: bool | type):
         self.acc = ReplicateAccumulator(k, resampling)
         self.side_ops = dict(side_ops)
         self.side = {name: _SIDE_INIT[op] for name, op in self.side_ops.items()}
-        self.moments = CoMoments(k) if moments else None
+        self.moments = _moments_class(moments)(k) if moments else None
         # Up to two distinct row / unit ids seen: with fewer than two, every resample holds the same
         # data and the bootstrap cannot measure variability (the caller reports NaN, as in memory).
         self.ids_seen = ()
@@ -163,8 +170,10 @@ class TermReducer:
     resampling : Resampling
         Must use the "poisson" scheme (the only one whose weights do not depend on the chunking).
     side_ops : mapping name -> "sum" | "max" | "min"
-    moments : bool
-        Also keep co-moments up to order 3 (for BCa).
+    moments : bool or class
+        Also keep co-moments up to order 3 (for BCa): True keeps a :class:`CoMoments`; a class with
+        the same interface (``cls(k)``, ``cls.of(terms)``, ``merge``) keeps its own kind (e.g. only
+        the moments the statistics' gradients read, when the full (k, k, k) tensor is too costly).
 
     Examples
     --------
@@ -203,7 +212,7 @@ class TermReducer:
         self.k = int(k)
         self.resampling = resampling
         self.side_ops = dict(side_ops or {})
-        self.moments = bool(moments)
+        self.moments = moments if isinstance(moments, type) else bool(moments)
 
     def start(self) -> Partial:
         return Partial(self.k, self.resampling, self.side_ops, self.moments)
@@ -223,7 +232,11 @@ class TermReducer:
         for name, op in partial.side_ops.items():
             partial.side[name] = float(_SIDE_OP[op](partial.side[name], side[name]))
         if partial.moments is not None:
-            partial.moments = partial.moments.merge(CoMoments.of(terms))
+            partial.moments = partial.moments.merge(type(partial.moments).of(terms))
+
+
+def _moments_class(moments) -> type:
+    return moments if isinstance(moments, type) else CoMoments
 
 
 def _two_distinct(a: tuple, b: tuple) -> tuple:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._random import splitmix64, unit_keys
-from .._validation import ValidationError, check_finite, check_integer_in_range
+from .._validation import ValidationError, check_finite, check_int, check_integer_in_range
 from .sources import column_values, numeric_block
 
 # Offsets mixed into the seed so the sampling / fold hashes are independent of the bootstrap weights.
@@ -161,9 +161,8 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
 
     from ..ope.reward_models import MAX_AUTO_INTERACTIONS, design_matrix
 
-    if int(n_folds) != n_folds or n_folds < 2:
-        raise ValidationError("n_folds", f"must be an integer >= 2 (cross-fitting), got {n_folds}")
-    n_folds = int(n_folds)
+    # the package's integer rule: int("5") parsed the string, and the message showed it as the number 5
+    n_folds = check_int(n_folds, "n_folds", low=2)
     n = source.n_rows()
     if n is None:
         raise ValidationError("data", "is a one-pass iterator, but fitting the reward model needs a pass for its "

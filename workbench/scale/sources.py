@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._parallel import check_n_jobs
-from .._validation import ValidationError, check_columns, check_unit_ids, raise_if_any
+from .._validation import ValidationError, check_columns, check_int, check_unit_ids, raise_if_any
 
 #: Rows per chunk when the caller does not say: large enough that per-chunk overhead is small,
 #: small enough that a chunk of a few dozen float64 columns stays far below 1 GiB.
@@ -88,6 +88,10 @@ def _chunk_to_frame(chunk, columns: Sequence[str] | None) -> pd.DataFrame:
     if isinstance(chunk, pd.DataFrame):
         frame = chunk
     elif isinstance(chunk, Mapping):
+        lengths = {k: len(np.atleast_1d(np.asarray(v))) for k, v in chunk.items()}
+        if len(set(lengths.values())) > 1:  # pandas' own error named no column
+            raise ValidationError("data", f"a chunk given as a mapping must hold columns of equal length, got "
+                                  f"{lengths}")
         frame = pd.DataFrame({k: np.asarray(v) for k, v in chunk.items()})
     elif type(chunk).__module__.startswith("pyarrow") and hasattr(chunk, "to_pandas"):
         if columns is not None:
@@ -147,8 +151,9 @@ class Source:
         """Number of rows if it is known without reading the data, else None."""
         return None
 
-    def column_names(self) -> list[str]:
-        """Names of the columns (without reading the data, or from the first chunk)."""
+    def column_names(self) -> list:
+        """Names of the columns (without reading the data, or from the first chunk), as the data labels them
+        (a frame built from an array has integer labels 0, 1, ...: they are what selects its columns)."""
         raise NotImplementedError
 
     def sample(self, columns: Sequence[str], take) -> pd.DataFrame:
@@ -290,7 +295,8 @@ class FrameSource(Source):
         return self._n
 
     def column_names(self):
-        return [str(c) for c in (self.frame.columns if self._arrow is None else self._arrow.schema.names)]
+        # the labels themselves, not str(): "0" does not select the column 0 of pd.DataFrame(array)
+        return list(self.frame.columns if self._arrow is None else self._arrow.schema.names)
 
     def reduce(self, reducer, *, unit_id=None, n_jobs=None):
         cols = _needed(reducer, unit_id)
@@ -348,14 +354,14 @@ class IterableSource(Source):
 
     def column_names(self):
         if self._reusable:
-            return [str(c) for c in _chunk_to_frame(self.chunks[0], None).columns] if self.chunks else []
+            return list(_chunk_to_frame(self.chunks[0], None).columns) if self.chunks else []
         it = iter(self.chunks)
         try:
             first = next(it)
         except StopIteration:
             return []
         self.chunks = itertools.chain([first], it)  # peeked, not consumed
-        return [str(c) for c in _chunk_to_frame(first, None).columns]
+        return list(_chunk_to_frame(first, None).columns)
 
     def n_rows(self):
         if self._reusable:
@@ -391,9 +397,8 @@ def _chunk_len(c) -> int:
 def _check_chunk_size(chunk_size):
     if chunk_size is None:
         return None
-    if int(chunk_size) != chunk_size or chunk_size < 1:
-        raise ValidationError("chunk_size", f"must be a positive integer, got {chunk_size!r}")
-    return int(chunk_size)
+    # the package's integer rule: int("a") raised a bare ValueError and True passed as 1
+    return check_int(chunk_size, "chunk_size", low=1)
 
 
 def _file_batches(path, filesystem, cols, batch_size, row_groups=None, keys=None):
@@ -656,7 +661,8 @@ class DaskSource(Source):
 
     def __init__(self, ddf, split_every: int = 8):
         self.ddf = ddf
-        self.split_every = int(split_every)
+        # >= 2: with 1 the tree merge below never shrinks its list of partials (an endless loop)
+        self.split_every = check_int(split_every, "split_every", low=2)
         self._lengths = None
 
     def lengths(self):
@@ -668,7 +674,7 @@ class DaskSource(Source):
         return int(self.lengths().sum())
 
     def column_names(self):
-        return [str(c) for c in self.ddf.columns]
+        return list(self.ddf.columns)
 
     def reduce(self, reducer, *, unit_id=None, n_jobs=None):
         import dask
