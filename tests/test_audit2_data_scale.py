@@ -233,3 +233,40 @@ def test_evaluate_tabular_checks_reward_model_sample(frame, value):
     # "a" raised float()'s ValueError; NaN silently fitted on every row
     with pytest.raises(ValidationError, match="reward_model_sample: must be an integer"):
         evaluate_tabular(frame, ["pi_0", "pi_1"], ["dm"], context=["x1"], reward_model_sample=value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Follow-ups to the audit
+# ---------------------------------------------------------------------------------------------
+def test_bandit_log_takes_context_names_from_a_frame_or_series():
+    from workbench.data import BanditLog
+
+    df = pd.DataFrame({"age": [1.0, 2.0, 3.0], "income": [3.0, 4.0, 5.0]}, index=[7, 3, 5])
+    kw = dict(action=[0, 1, 0], reward=[1.0, 0.0, 1.0], propensity=[0.5, 0.5, 0.5], n_actions=2)
+    log = BanditLog(context=df, **kw)
+    # the names were dropped: to_frame came back with x0, x1
+    assert log.context_names == ("age", "income")
+    assert list(log.to_frame().columns[-2:]) == ["age", "income"]
+    assert BanditLog(context=df["age"], **kw).context_names == ("age",)
+    # explicit names win; a frame with a reserved column name is refused as explicit names are
+    assert BanditLog(context=df, context_names=["a", "b"], **kw).context_names == ("a", "b")
+    with pytest.raises(ValidationError, match=r"^context_names: must not use the reserved column names"):
+        BanditLog(context=df.rename(columns={"age": "reward"}), **kw)
+
+
+def test_pricing_problem_checks_the_context_width_and_the_prices():
+    from workbench.data import PricingProblem
+
+    prob = PricingProblem.make(dim_context=3)
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    q = prob.expected_reward(x, np.full(4, 5.0))
+    assert q.shape == (4,) and np.all((q > 0) & (q < 5))
+    assert prob.expected_reward(x, np.full((4, 2), 5.0)).shape == (4, 2)
+    with pytest.raises(ValidationError, match=r"^context: must have 3 columns .* got 2"):  # numpy's matmul error
+        prob.expected_reward(x[:, :2], np.full(4, 5.0))
+    with pytest.raises(ValidationError, match=r"^action: must have one row per context row \(4\), got 3"):
+        prob.purchase_probability(x, np.full(3, 5.0))  # broadcast to a silently wrong (4,) or failed
+    with pytest.raises(ValidationError, match=r"^action: must be"):
+        prob.expected_reward(x, ["a"] * 4)
+    with pytest.raises(ValidationError, match=r"^context: must be finite"):
+        prob.willingness_to_pay(np.where(x > 1, np.nan, x))

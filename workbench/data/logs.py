@@ -209,6 +209,12 @@ class BanditLog:
             set_("n_positions", None)
 
         if self.context is not None:
+            if self.context_names is None and isinstance(self.context, (pd.DataFrame, pd.Series)):
+                # a frame's column names (a Series': its name) are the context names, as in from_frame;
+                # they were dropped and the columns came back as x0, x1, ... in to_frame
+                cols = [self.context.name] if isinstance(self.context, pd.Series) else list(self.context.columns)
+                if all(c is not None for c in cols):
+                    set_("context_names", tuple(map(str, cols)))
             ctx = as_array(self.context, "context", ndim=(1, 2))
             ctx = ctx[:, None] if ctx.ndim == 1 else ctx
             set_("context", readonly(check_finite(ctx, "context")))

@@ -99,19 +99,26 @@ class PricingProblem:
                 f"v0={self.v0:g}, spread={self.spread:g}, scale={self.scale:g})")
 
     def willingness_to_pay(self, context: np.ndarray) -> np.ndarray:
-        return self.v0 + self.spread * np.tanh(np.asarray(context) @ self.coef)
+        x = check_finite(as_array(context, "context", ndim=2), "context")
+        if x.shape[1] != self.coef.size:  # numpy's matmul error named neither the field nor the width
+            raise ValidationError("context", f"must have {self.coef.size} columns (the problem's context "
+                                  f"dimension), got {x.shape[1]}")
+        return self.v0 + self.spread * np.tanh(x @ self.coef)
+
+    def _wtp_and_price(self, context, action):
+        v = self.willingness_to_pay(context)
+        a = check_finite(as_array(action, "action", ndim=(1, 2), dtype=np.float64), "action")
+        if a.shape[0] != v.shape[0]:
+            raise ValidationError("action", f"must have one row per context row ({v.shape[0]}), got {a.shape[0]}")
+        return (v[:, None] if a.ndim == 2 else v), a
 
     def expected_reward(self, context, action) -> np.ndarray:
         """q(x, a); ``action`` is (n,) (one per context row) or (n, m) (m actions per row)."""
-        v = self.willingness_to_pay(context)
-        a = np.asarray(action, dtype=np.float64)
-        v = v[:, None] if a.ndim == 2 else v
+        v, a = self._wtp_and_price(context, action)
         return a * expit((v - a) / self.scale)
 
     def purchase_probability(self, context, action) -> np.ndarray:
-        v = self.willingness_to_pay(context)
-        a = np.asarray(action, dtype=np.float64)
-        v = v[:, None] if a.ndim == 2 else v
+        v, a = self._wtp_and_price(context, action)
         return expit((v - a) / self.scale)
 
     def optimal_price(self, wtp: np.ndarray) -> np.ndarray:
