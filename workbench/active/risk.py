@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import special
 
 from .._random import check_random_state
-from .._validation import ValidationError, check_alpha, check_choice, check_int
+from .._validation import ValidationError, as_array, check_alpha, check_choice, check_distribution, check_int
 from ..results import Estimate, frame_to_html
 from ._common import (LabelOracle, check_budget, check_floor, check_probs_2d, defensive_draw, defensive_q, draw_index,
                       expected_loss, point_loss)
@@ -239,6 +239,21 @@ class _Surrogate:
                                   f"labels ({err})",
                                   hint="refit it only once it can be fitted (refit_schedule=[...] with larger "
                                        "label counts), or use a surrogate that fits on a few labels") from err
+        # The fitted model's probabilities drive acquisition and (ase, dr) enter the estimate: checked as an
+        # array surrogate is. A NaN from predict_proba made lure sample uniformly without a word, ase
+        # return a NaN estimate and dr fail with numpy's "argmin of an empty sequence".
+        n_cls = len(self.estimator.classes_)
+        fitted = as_array(fitted, "surrogate")
+        if fitted.shape != (self.features.shape[0], n_cls):
+            raise ValidationError("surrogate", f"{self.kind}.predict_proba after the fit on the first {n_labels} "
+                                  f"acquired labels returned shape {fitted.shape}, expected "
+                                  f"{(self.features.shape[0], n_cls)} (one column per class in classes_)")
+        try:
+            fitted = check_distribution(fitted, "surrogate")
+        except ValidationError as err:
+            raise ValidationError("surrogate", f"{self.kind}.predict_proba after the fit on the first {n_labels} "
+                                  f"acquired labels: {err.rule}", err.n_bad, err.first, err.n_total,
+                                  err.value) from None
         p = np.zeros((self.features.shape[0], self.n_classes))
         p[:, self.estimator.classes_.astype(int)] = fitted
         self.probs = p
@@ -503,6 +518,12 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     ase_est = np.empty(budget)
     ase_var = np.empty(budget)
     draw_floor = 1.0 if method == "iid" else floor  # iid: uniform over the remaining points
+    if method == "ase":
+        # The surrogate's expected loss and loss variance at every pool point, recomputed only when the
+        # surrogate changes: a step then sums them over the remaining points, O(N), where recomputing
+        # them on (n_remaining, C) copies of probs and surrogate cost O(N C) per label (560 ms against
+        # lure's 47 at N = 1e6, C = 10). Both are row-wise, so the sums are bit for bit the same.
+        ase_el, ase_lv = expected_loss(probs, sur.probs, loss), _loss_variance(probs, sur.probs, loss)
     for m in range(budget):
         i, q_sel[m] = defensive_draw(scores, remaining, draw_floor, rng)
         idx[m] = i
@@ -511,10 +532,11 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         losses[m] = point_loss(probs[i], labels[m], loss)
         if sur.maybe_refit(m + 1, idx[: m + 1], labels[: m + 1], schedule):
             scores = _acquisition_scores(probs, sur.probs, loss)
+            if method == "ase":
+                ase_el, ase_lv = expected_loss(probs, sur.probs, loss), _loss_variance(probs, sur.probs, loss)
         if method == "ase":
-            el = expected_loss(probs[remaining], sur.probs[remaining], loss)
-            ase_est[m] = (losses[: m + 1].sum() + el.sum()) / n
-            ase_var[m] = _loss_variance(probs[remaining], sur.probs[remaining], loss).sum() / n**2
+            ase_est[m] = (losses[: m + 1].sum() + ase_el[remaining].sum()) / n
+            ase_var[m] = ase_lv[remaining].sum() / n**2
 
     # LURE weights for every prefix length M, from running sums (no loop over M).
     j = np.arange(1, budget + 1)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validation import ValidationError, as_array
+from .._validation import ValidationError, as_array, check_real
 from ._common import entropy
 
 # name -> (data set, shift, shift_strength, n_samples for synthetic data)
@@ -56,8 +56,24 @@ def _dataset(name: str, random_state):
 def _vote_entropy(predicted: np.ndarray) -> np.ndarray:
     """(N,) entropy of the models' hard votes at each point, from (n_models, N) class indices."""
     H, N = predicted.shape
-    votes = np.zeros((N, int(predicted.max()) + 1))
-    np.add.at(votes, (np.broadcast_to(np.arange(N), (H, N)), predicted), 1.0 / H)
+    width = int(predicted.max()) + 1
+    if width <= H:  # one column per class index
+        votes = np.zeros((N, width))
+        np.add.at(votes, (np.broadcast_to(np.arange(N), (H, N)), predicted), 1.0 / H)
+    else:
+        # A point has at most H distinct votes: its shares fit in H columns. One column per class index
+        # took 8 GB per point for a raw class id of 1e9 (and 400 MB for 1000 classes on 50k points).
+        # Equal classes are found by sorting each point's votes, O(N H) memory.
+        srt = np.sort(predicted.T, axis=1)  # (N, H)
+        start = np.ones((N, H), bool)  # first vote of each run of equal classes
+        start[:, 1:] = srt[:, 1:] != srt[:, :-1]
+        count = np.bincount(np.cumsum(start.ravel()) - 1)  # votes per run, runs in row-major order
+        n_runs = start.sum(axis=1)
+        col = np.arange(count.size) - np.repeat(np.cumsum(n_runs) - n_runs, n_runs)  # run's place in its row
+        # a share of c votes as np.add.at sums it: 1/H added c times in sequence (np.cumsum is sequential)
+        share = np.cumsum(np.full(H, 1.0 / H))
+        votes = np.zeros((N, H))
+        votes[np.repeat(np.arange(N), n_runs), col] = share[count - 1]
     # sorted over classes: the entropy of the same vote shares, summed in another class order, can differ
     # in the last bit, and a cut through such a tie would then depend on how the classes are numbered
     return entropy(np.sort(votes, axis=1))
@@ -90,6 +106,7 @@ def contested_points(predicted: np.ndarray, share: float = 0.1) -> np.ndarray:
     if not np.issubdtype(predicted.dtype, np.integer) or predicted.size == 0 or predicted.min() < 0:
         raise ValidationError("predicted", f"must be a non-empty (n_models, n_points) array of class indices >= 0, "
                                            f"got dtype {predicted.dtype}, shape {predicted.shape}")
+    share = check_real(share, "share")  # not a bare comparison: "0.5" raised a TypeError, True passed as 1
     if not 0 < share <= 1:
         raise ValidationError("share", f"must be in (0, 1], got {share}")
     vent = _vote_entropy(predicted)
@@ -134,6 +151,7 @@ def labels_to_order_pair(pred_a, pred_b, labels, level: float = 0.9) -> float:
         if bad.size:  # e.g. -1 marking an unlabelled point: it would silently count as an error of both
             raise ValidationError(name, f"must be class indices >= 0 (every point labelled); {bad.size} rows are "
                                         f"negative, first at row {bad[0]}: {v[bad[0]]}")
+    level = check_real(level, "level")  # not a bare comparison: "0.9" raised a TypeError
     if not 0.5 < level < 1:
         raise ValidationError("level", f"must be in (0.5, 1), got {level}")
     differ = a != b
