@@ -176,19 +176,51 @@ def _group_terms(terms, num, den, groups):
     return agg, num, den, uniq
 
 
+def _pow2_scaled(x):
+    """(x / s, s) with s the power of two just above max |x| (1 for zero or non-finite data). Dividing by a
+    power of two is exact, so data of ordinary size give bit-identical results, and squares of the scaled
+    values neither overflow (data near 1e200) nor underflow (near 1e-200)."""
+    big = float(np.max(np.abs(x), initial=0.0))
+    s = 2.0 ** np.frexp(big)[1] if np.isfinite(big) and big > 0 else 1.0
+    return x / s, s
+
+
 def _add_second_moments(terms, num, den):
-    """Columns t^2 (means) or a^2, ab, b^2 (ratios) for the studentized interval."""
+    """Columns for the studentized interval's standard errors: per statistic, the first moments and the
+    squares (means) or a^2, ab, b^2 (ratios) of CENTRED and scaled terms, and the factor that converts the
+    standard error back to the data's units.
+
+    The delta-method variance E[(a - theta b)^2] / E[b]^2 (b = 1 for a mean) is unchanged when a is
+    replaced by a - c b for any constant c, so with c the full-sample statistic the moments are those of
+    values near 0. From the raw moments, E[x^2] - E[x]^2 cancels catastrophically when the spread is small
+    next to the level: at 1e8 + N(0, 1) every replicate's standard error came out 0 and the "95%"
+    interval had zero width, silently. The power-of-two scaling keeps the squares finite for huge or tiny
+    data (an overflow to inf made the interval NaN at 1e200).
+    """
     cols = []
-    idx = np.empty((num.size, 3), dtype=np.int64)
+    m = num.size
     k = terms.shape[1]
+    num2, den2 = np.empty(m, np.int64), np.full(m, -1, np.int64)
+    idx = np.full((m, 3), -1, np.int64)
+    unit = np.empty(m)
     for j, (a, b) in enumerate(zip(num, den)):  # loop over statistics (columns), not rows
+        xa, fa = _pow2_scaled(terms[:, a])
         if b < 0:
-            cols.append(terms[:, a] ** 2)
-            idx[j] = (k + len(cols) - 1, -1, -1)
+            ac, f2 = _pow2_scaled(xa - xa.mean())
+            num2[j], idx[j, 0] = k + len(cols), k + len(cols) + 1
+            cols += [ac, ac * ac]
+            unit[j] = fa * f2
         else:
-            cols += [terms[:, a] ** 2, terms[:, a] * terms[:, b], terms[:, b] ** 2]
-            idx[j] = (k + len(cols) - 3, k + len(cols) - 2, k + len(cols) - 1)
-    return np.hstack([terms, np.column_stack(cols)]), idx
+            xb, fb = _pow2_scaled(terms[:, b])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                c = xa.mean() / xb.mean()
+            c = c if np.isfinite(c) else 0.0  # a zero denominator mean is refused later, with its own message
+            ac, f2 = _pow2_scaled(xa - c * xb)
+            base = k + len(cols)
+            num2[j], den2[j], idx[j] = base, base + 1, (base + 2, base + 3, base + 4)
+            cols += [ac, xb, ac * ac, ac * xb, xb * xb]
+            unit[j] = fa * f2 / fb
+    return np.hstack([terms, np.column_stack(cols)]), (num2, den2, idx, unit)
 
 
 def _stat(means, num, den):
@@ -201,8 +233,10 @@ def _stat(means, num, den):
         return np.where(bot == 0, np.nan, top / bot)
 
 
-def _plugin_se(mom, sq_idx, num, den, count):
-    """Delta-method SE of each statistic from (weighted) first and second moments ``mom`` (..., K)."""
+def _plugin_se(mom, se_cols, count):
+    """Delta-method SE of each statistic from (weighted) first and second moments ``mom`` (..., K) of the
+    columns :func:`_add_second_moments` built (``se_cols``), in the data's units."""
+    num, den, sq_idx, unit = se_cols
     theta = _stat(mom, num, den)
     out = np.empty(theta.shape)
     for j, (a, b) in enumerate(zip(num, den)):
@@ -213,7 +247,7 @@ def _plugin_se(mom, sq_idx, num, den, count):
             var = (mom[..., sq_idx[j, 0]] - 2 * t * mom[..., sq_idx[j, 1]] + t * t * mom[..., sq_idx[j, 2]]) \
                 / mom[..., b] ** 2
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[..., j] = np.sqrt(np.maximum(var, 0.0) / count)
+            out[..., j] = np.sqrt(np.maximum(var, 0.0) / count) * unit[j]
     return out
 
 
@@ -261,6 +295,8 @@ def _resampling(resampling, n_resamples, random_state, indices, n_units):
                                   f"got {idx.shape}")
         raise_if_any((idx < 0).any(axis=1) | (idx >= n_units).any(axis=1), "indices",
                      f"values must lie in [0, {n_units})")
+        if idx.shape[0] < 2:  # as n_resamples >= 2: one replicate made a zero-width interval and a NaN se, silently
+            raise ValidationError("indices", f"needs at least 2 resamples (rows), got shape {idx.shape}")
         return Resampling.make(idx.shape[0], "indices", indices=idx), None
     # the package's one integer rule: 2000.0 is accepted (lossless), 2.5, "2" and True are refused
     n_resamples = check_int(n_resamples, "n_resamples", low=2)
@@ -281,10 +317,10 @@ def _core(terms, num, den, *, resampling, n_resamples, random_state, indices, gr
             ids = uniq  # hashed by the unit id itself: the same cluster gets the same weight anywhere
     n_units = terms.shape[0]
     rs, seed = _resampling(resampling, n_resamples, random_state, indices, n_units)
-    sq_idx = None
+    se_cols = None
     base = terms
     if studentize:
-        terms, sq_idx = _add_second_moments(terms, num, den)
+        terms, se_cols = _add_second_moments(terms, num, den)
     acc = ReplicateAccumulator(terms.shape[1], rs).add(terms, ids)
     means = acc.means
     theta = _stat(means, num, den)
@@ -295,8 +331,8 @@ def _core(terms, num, den, *, resampling, n_resamples, random_state, indices, gr
     U = _influence(base, means, num, den, theta)
     se_hat = reps_se = None
     if studentize:
-        se_hat = _plugin_se(means, sq_idx, num, den, float(n_units))
-        reps_se = _plugin_se(rep_means, sq_idx, num, den, acc.rep_weight)
+        se_hat = _plugin_se(means, se_cols, float(n_units))
+        reps_se = _plugin_se(rep_means, se_cols, acc.rep_weight)
     return _Core(theta, reps, U, se_hat, reps_se, n, n_units, n_groups, seed, rs.n_replicates, rs.scheme)
 
 
@@ -306,7 +342,15 @@ def _interval_from_core(core: _Core, method, alpha):
             raise ValidationError("method", "studentized needs second moments (internal)")
         return _intervals.studentized_interval(core.theta, core.se_hat, core.reps, core.reps_se, alpha)
     if method == "bca":
-        return _intervals.bca_interval(core.theta, core.reps, core.influence, alpha)
+        # The acceleration sum U^3 / (6 (sum U^2)^1.5) does not depend on the scale of U, but computed
+        # as is it overflows for influence values beyond ~1e100 and underflows below ~1e-100 (both
+        # silently gave a = 0, another interval). Each column is divided by a power of two, which is
+        # exact: ordinary data give bit-identical intervals.
+        U = np.asarray(core.influence, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            big = np.nanmax(np.abs(U), axis=0, initial=0.0) if U.size else np.zeros(U.shape[1:])
+        scale = np.where(np.isfinite(big) & (big > 0), 2.0 ** np.frexp(big)[1], 1.0)
+        return _intervals.bca_interval(core.theta, core.reps, U / scale, alpha)
     if method == "normal":
         return _intervals.normal_interval(core.theta, replicate_sd(core.reps, axis=0), alpha)
     return _intervals.interval(method, core.theta, core.reps, alpha)
@@ -374,12 +418,14 @@ def _callable_core(X, statistic, vectorized, *, resampling, n_resamples, random_
     U = None
     if need_jackknife:
         # Leave-one-out jackknife, O(n^2): the only general route for an arbitrary function.
+        # The leave-one-out indices of a block of rows are built directly (row i: 0..n-1 without i),
+        # not read from an (n, n) boolean mask: that mask alone took n^2 bytes (2.5 GB at n = 50,000).
         jack = np.empty((n, m))
-        keep = ~np.eye(n, dtype=bool)
         jb = max(1, _BLOCK_ELEMENTS // (n * m))
+        j = np.arange(n - 1)
         for i in range(0, n, jb):
             rows = np.arange(i, min(n, i + jb))
-            loo_idx = np.nonzero(keep[rows])[1].reshape(rows.size, n - 1)
+            loo_idx = j + (j >= rows[:, None])
             jack[rows] = _call_stat(statistic, XT[:, loo_idx], vectorized).T
         U = (n - 1) * (jack.mean(axis=0) - jack)  # jackknife influence values
     return _Core(theta, reps, U, None, None, n, n, None, seed, B, rs.scheme)
@@ -398,6 +444,8 @@ def _prepare(data, statistic):
 def _names(names, m, one):
     if names is None:
         return ("x",) if one else tuple(f"x{j}" for j in range(m))
+    if isinstance(names, str):  # one name: tuple("ab") would silently be two names "a" and "b"
+        names = [names]
     names = tuple(str(s) for s in names)
     if len(names) != m:
         raise ValidationError("names", f"must have {m} entries, got {len(names)}")
@@ -626,7 +674,11 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
     """
     if methods is None:  # what bootstrap_ci offers for this statistic: a callable has no studentized interval
         methods = [mth for mth in METHODS if not (callable(statistic) and mth == "studentized")]
+    if isinstance(methods, str):  # one method: list("bca") would be the methods "b", "c", "a"
+        methods = [methods]
     methods = list(methods)
+    if not methods:  # pd.concat of no frames was a bare "No objects to concatenate"
+        raise ValidationError("methods", f"must name at least one of {list(METHODS)}")
     for mth in methods:
         check_choice(mth, "methods", METHODS)
     alpha = check_alpha(alpha)

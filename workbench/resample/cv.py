@@ -16,6 +16,7 @@ training-set size.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from scipy import special, stats
 from .._engine import unit_index
 from .._parallel import run_delayed
 from .._random import check_random_state, seed_key
-from .._validation import ValidationError, check_alpha, check_unit_ids
+from .._validation import ValidationError, check_alpha, check_int, check_unit_ids
 from ._result import _frames_html, _frames_repr
 from .oob import _pointwise, _resolve_loss
 
@@ -75,6 +76,17 @@ class _RepeatedGroupKFold:
                 fold = fold_of_group[codes]
                 for f in range(self.n_splits):
                     yield np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+
+
+def _check_folds(n_splits, n_repeats, y):
+    """The package's integer rule for the default splitter's sizes (3.0 is 3; 2.5, "3" and True are refused),
+    with a ValidationError where scikit-learn raised a bare ValueError, or later, deep in the splitting."""
+    n_splits = check_int(n_splits, "n_splits", low=2)
+    n_repeats = check_int(n_repeats, "n_repeats", low=1)
+    n = len(y)
+    if n_splits > n:
+        raise ValidationError("n_splits", f"must be at most the number of samples ({n}), got {n_splits}")
+    return n_splits, n_repeats
 
 
 def _default_splitter(estimator, n_splits, n_repeats, seed, groups):
@@ -264,6 +276,8 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
         from sklearn.model_selection import check_cv
 
         cv = check_cv(cv, y, classifier=is_classifier(estimator))
+    else:
+        n_splits, n_repeats = _check_folds(n_splits, n_repeats, y)
     splitter = cv if cv is not None else _default_splitter(estimator, n_splits, n_repeats, _cv_seed(random_state),
                                                            groups)
     splits = list(splitter.split(X, y, groups))
@@ -352,8 +366,15 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     if not procs:
         raise ValidationError("estimators", "is empty")
     first = next(iter(procs.values()))
-    splitter = _default_splitter(first, int(outer_cv), 1, _cv_seed(random_state), groups) \
-        if isinstance(outer_cv, (int, np.integer)) else outer_cv
+    if isinstance(outer_cv, numbers.Real):  # a number of folds: 3.0 is 3 (it was an AttributeError), 2.5 refused
+        k = check_int(outer_cv, "outer_cv", low=2)
+        if k > len(y):
+            raise ValidationError("outer_cv", f"must be at most the number of samples ({len(y)}), got {k}")
+        splitter = _default_splitter(first, k, 1, _cv_seed(random_state), groups)
+    elif hasattr(outer_cv, "split") and not isinstance(outer_cv, str):  # str.split is not a splitter
+        splitter = outer_cv
+    else:
+        raise ValidationError("outer_cv", f"must be a number of folds or a scikit-learn splitter, got {outer_cv!r}")
     splits = list(splitter.split(X, y, groups))
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))
@@ -464,17 +485,18 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     True
     """
     alpha = check_alpha(alpha)
-    if n_folds < 3:
-        raise ValidationError("n_folds", f"nested CV needs at least 3 folds, got {n_folds}")
-    if n_reps < 2:
-        raise ValidationError("n_reps", f"needs at least 2 repetitions, got {n_reps}")
+    # the package's integer rule: n_folds=3.5 silently ran 3 folds, "3" and n_reps=2.5 were bare TypeErrors,
+    # bias_reps=-1 silently meant no bias correction
+    K = check_int(n_folds, "n_folds", low=3)
+    n_reps = check_int(n_reps, "n_reps", low=2)
     loss_fn, _, name = _resolve_loss(loss, estimator)
     y_arr = np.asarray(y)
     n = y_arr.shape[0]
-    K = int(n_folds)
+    if K > n:  # an empty fold: a scikit-learn error about 0 samples deep in the fits
+        raise ValidationError("n_folds", f"must be at most the number of samples ({n}), got {K}")
     rng = check_random_state(random_state)
     z = special.ndtri(1 - alpha / 2)
-    bias_reps = int(math.ceil(n_reps / 5)) if bias_reps is None else int(bias_reps)
+    bias_reps = int(math.ceil(n_reps / 5)) if bias_reps is None else check_int(bias_reps, "bias_reps", low=0)
 
     assignments = [_fold_ids(n, K, rng) for _ in range(n_reps)]
     pairs = [(f1, f2) for f1 in range(K) for f2 in range(f1 + 1, K)]
@@ -572,6 +594,8 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     # one seed for the splits and the shuffle (a Generator or None gave each its own draw); the splits are
     # those of repeated_cv with the same random_state
     seed = _cv_seed(random_state)
+    if cv is None:
+        n_splits, n_repeats = _check_folds(n_splits, n_repeats, y)
     splitter = cv if cv is not None else _splitter(estimator, n_splits, n_repeats, seed)
     sizes, train_scores, test_scores = learning_curve(estimator, X, y, train_sizes=np.asarray(train_sizes),
                                                       cv=splitter, scoring=scoring, n_jobs=n_jobs, shuffle=True,

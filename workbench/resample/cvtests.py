@@ -79,6 +79,9 @@ def scores_from_cv_results(cv_results, candidate: int, metric: str = "score") ->
         i += 1
     if not keys:
         raise ValidationError("cv_results", f"has no 'split0_test_{metric}' entry; keys: {sorted(cv_results)[:8]} ...")
+    n_cand = len(cv_results[keys[0]])
+    # an index into the candidates (negative counts from the end, as in numpy); 5 of 2 or 1.5 was an IndexError
+    candidate = check_int(candidate, "candidate", low=-n_cand, high=n_cand - 1)
     return np.array([np.asarray(cv_results[k])[candidate] for k in keys], dtype=np.float64)
 
 
@@ -443,9 +446,8 @@ def bayesian_correlated_t_test(a, b, X=None, y=None, *, rope: float = 0.01, rho=
     True
     """
     alpha = check_alpha(alpha)
-    rope = float(rope)
-    if not rope >= 0:
-        raise ValidationError("rope", f"must be >= 0, got {rope}")
+    # not float(), which parsed the string "0.01" (and [0.1] was a bare TypeError); inf is a legal rope
+    rope = check_real(rope, "rope", low=0.0, allow_inf=True)
     d, sa, sb, ntr, nte = _repeated_pair(a, b, X, y, cv=cv, n_splits=n_splits, n_repeats=n_repeats,
                                          random_state=random_state, key=key, scoring=scoring, n_jobs=n_jobs,
                                          fit_params=fit_params, groups=groups)
@@ -458,7 +460,7 @@ def bayesian_correlated_t_test(a, b, X=None, y=None, *, rope: float = 0.01, rho=
             rho = nte / (nte + ntr)
         else:
             raise ValidationError("rho", "with fold scores, pass rho (= n_test / n, 1/k for k-fold) or n_train and n_test")
-    rho = float(rho)
+    rho = check_real(rho, "rho")
     if not 0 <= rho < 1:
         raise ValidationError("rho", f"must be in [0, 1), got {rho}")
     mean = d.mean()

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from .._validation import ValidationError, as_array, check_alpha, check_choice, raise_if_any
+from .._validation import ValidationError, as_array, check_alpha, check_choice, check_int, check_real, raise_if_any
 from ._result import TestResult
 
 __all__ = ["mcnemar_table", "mcnemar_test", "paired_difference_interval", "tango_score_statistic",
@@ -134,6 +134,18 @@ def tango_score_statistic(b, c, n, delta) -> float:
     >>> round(tango_score_statistic(b, c, n, lo), 3), round(tango_score_statistic(b, c, n, hi), 3)
     (1.96, -1.96)
     """
+    # counts by the package's integer rule (n = 0 was a NaN with a numpy warning, b > n a number, "3" a
+    # TypeError); delta is a difference of two accuracies
+    n = check_int(n, "n", low=1)
+    b = check_int(b, "b", low=0)
+    c = check_int(c, "c", low=0)
+    if b + c > n:
+        raise ValidationError("n", f"must be at least b + c = {b + c} (the discordant pairs are rows), got {n}")
+    return _tango_t(b, c, n, check_real(delta, "delta", low=-1.0, high=1.0))
+
+
+def _tango_t(b, c, n, delta) -> float:
+    """:func:`tango_score_statistic` without the checks, for the root-finding of the interval."""
     p21 = _tango_restricted_p21(b, c, n, delta)
     var = n * (2 * p21 + delta * (1 - delta))
     num = b - c - n * delta
@@ -150,7 +162,7 @@ def _tango_interval(b, c, n, z):
     eps = 1e-12
 
     def f(d, target):
-        return tango_score_statistic(b, c, n, d) - target
+        return _tango_t(b, c, n, d) - target
 
     if c == n:  # all discordant pairs favour B: estimate -1 is on the boundary
         lo = -1.0
@@ -203,14 +215,19 @@ def paired_difference_interval(table, alpha: float = 0.05, method: str = "newcom
     n = a + b + c + d
     diff = (b - c) / n
     if method in ("wald", "agresti-min"):
-        if method == "wald" and b + c == 0:
+        var = max((b + c) - (b - c) ** 2 / n, 0.0)
+        if method == "wald" and var == 0:
             import warnings
 
-            # the Wald SE is 0 without discordant pairs: a zero-width interval that claims certainty
-            warnings.warn("paired_difference_interval: no discordant pairs (b = c = 0), so the Wald interval is "
-                          "degenerate (0, 0), a zero-width interval that claims certainty; use method='newcombe' "
+            # The Wald SE is 0 without discordant pairs, and also when every pair is discordant in one
+            # direction (b = n or c = n: it said (1, 1) for 7 of 7, silently): a zero-width interval that
+            # claims certainty.
+            what = "no discordant pairs (b = c = 0)" if b + c == 0 else \
+                f"every pair discordant in one direction ({'b' if b else 'c'} = n = {n:g})"
+            warnings.warn(f"paired_difference_interval: {what}, so the Wald interval is degenerate "
+                          f"({diff:g}, {diff:g}), a zero-width interval that claims certainty; use method='newcombe' "
                           "(or 'tango')", RuntimeWarning, stacklevel=2)
-        half = z * np.sqrt(max((b + c) - (b - c) ** 2 / n, 0.0)) / n
+        half = z * np.sqrt(var) / n
         return max(diff - half, -1.0), min(diff + half, 1.0)
     p1, p2 = (a + b) / n, (a + c) / n
     l1, u1 = _wilson(a + b, n, z)

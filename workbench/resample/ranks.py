@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import ValidationError, as_array, check_alpha, check_finite, check_names
+from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite, check_int, check_names
 from ._result import _frames_html, _frames_repr
 
 __all__ = ["RankTestResult", "friedman_test", "nemenyi_test", "wilcoxon_holm_test", "critical_difference"]
@@ -57,7 +57,11 @@ def critical_difference(k: int, n_datasets: int, alpha: float = 0.05) -> float:
     >>> round(critical_difference(10, n_datasets=14, alpha=0.05), 3)
     3.62
     """
-    q = stats.studentized_range.ppf(1 - check_alpha(alpha), int(k), np.inf) / np.sqrt(2)
+    # Integers by the package's rule: int(2.5) was 2 in q but 2.5 in the square root, n_datasets=0 a bare
+    # ZeroDivisionError and k=1 a silent NaN.
+    k = check_int(k, "k", low=2)
+    n_datasets = check_int(n_datasets, "n_datasets", low=1)
+    q = stats.studentized_range.ppf(1 - check_alpha(alpha), k, np.inf) / np.sqrt(2)
     return float(q * np.sqrt(k * (k + 1) / (6.0 * n_datasets)))
 
 
@@ -227,6 +231,8 @@ def wilcoxon_holm_test(scores, *, names: Sequence[str] | None = None, higher_is_
     from statsmodels.stats.multitest import multipletests
 
     alpha = check_alpha(alpha)
+    # scipy's own options; checked up front (scipy checks only when a pair differs, with a bare ValueError)
+    check_choice(zero_method, "zero_method", ("wilcox", "pratt", "zsplit"))
     S, names = _score_matrix(scores, names)
     N, k = S.shape
     Rbar, chi2, p, ff, pf = _friedman(S, higher_is_better, "wilcoxon_holm_test")

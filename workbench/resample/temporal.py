@@ -55,10 +55,12 @@ def temporal_scores(log: PredictionLog, available_from, timestamp=None, loss: st
     if L is None:
         raise ValidationError("labels", "temporal scores need every point labelled")
     P = values.size
-    onehot = np.zeros((log.n_points, P))
-    onehot[np.arange(log.n_points), codes] = 1.0
-    counts = onehot.sum(axis=0)
-    means = (L @ onehot) / counts  # (m, P) per-period mean loss, one matrix product
+    # Per-period sums by bincount, one pass over the points per model; an (n_points, P) one-hot matrix
+    # (1.6 GB and 19 s for 10^6 points in 200 periods) is not needed. Every period has a point (the
+    # periods are the distinct timestamps), so no count is 0.
+    counts = np.bincount(codes, minlength=P).astype(np.float64)
+    sums = np.stack([np.bincount(codes, weights=row, minlength=P) for row in L])  # loop over models, not points
+    means = sums / counts  # (m, P) per-period mean loss
     means[np.arange(P)[None, :] < avail[:, None]] = np.nan
     return pd.DataFrame({"model": np.repeat(log.model_names, P), "period": np.tile(values, log.n_models),
                          "loss": means.ravel(), "n": np.tile(counts.astype(int), log.n_models)})
