@@ -52,9 +52,11 @@ from .._validation import (ValidationError, as_array, check_alpha, check_choice,
 from ..data.continuous_log import ContinuousBanditLog
 from ..results import Estimate
 from .estimators import estimator_key, estimator_specs
-from .evaluate import OPEDiagnosticWarning, no_weight_message, single_unit_message, weight_alarms
+from .evaluate import OPEDiagnosticWarning, no_weight_message, single_unit_message, weight_alarms, weight_sums
 
 CONTINUOUS_ESTIMATORS = ("ips", "snips", "dr", "dm")
+# Predictions per chunk of rows in ContinuousRewardModel.predict (bounds the design's memory).
+_PREDICT_CHUNK = 2**20
 CONTINUOUS_INTERVALS = ("percentile", "bca", "normal", "basic")
 # Term-matrix columns: 0 = w r, 1 = w, 2 = DR term, 3 = DM term.
 _COMBINE = {
@@ -159,6 +161,9 @@ class ContinuousRewardModel:
     """
 
     def __init__(self, model, n_folds: int = 5, random_state=0):
+        if isinstance(model, type):  # Ridge, not Ridge(): callable, but clone() raised a TypeError
+            raise ValidationError("reward_model", f"must be an estimator instance, got the class {model.__name__}",
+                                  hint=f"pass {model.__name__}()")
         if not (callable(model) or hasattr(model, "fit")):
             raise ValidationError("reward_model", "must be a scikit-learn regressor or a callable f(context, action)")
         # >= 2 so no row is predicted by a model fitted on it; int(2.5) would silently be 2 folds.
@@ -189,16 +194,37 @@ class ContinuousRewardModel:
 
     def predict(self, action) -> np.ndarray:
         """Out-of-fold q_hat(x_i, a) for one action per row (n,) or m actions per row (n, m)."""
-        log = self.log_
-        a = np.asarray(action, dtype=np.float64)
+        log = getattr(self, "log_", None)
+        if log is None:
+            raise ValidationError("reward_model", "is not fitted: call fit(log) before predict")
+        a = as_array(action, "action", ndim=(1, 2), dtype=np.float64)
+        n = len(log)
+        if a.shape[0] != n:
+            raise ValidationError("action", f"must have one row per row of the log: got {a.shape[0]}, expected {n}")
         m = 1 if a.ndim == 1 else a.shape[1]
-        ctx = None if log.context is None else np.repeat(log.context, m, axis=0)
-        flat = a.reshape(-1)
+        a2 = a.reshape(n, m)
+        out = np.empty((n, m))
+        # Rows in chunks of about _PREDICT_CHUNK predictions: the design repeats each row's context
+        # m times (m = 48 quadrature nodes for dr / dm), so in one go it took (n m) x (d + 1) floats
+        # several times over.
+        step = max(1, _PREDICT_CHUNK // m)
+        for r0 in range(0, n, step):  # chunks of rows, each one vectorised predict per fold
+            out[r0:r0 + step] = self._predict_rows(a2[r0:r0 + step], r0)
+        pred = out.reshape(-1)
+        raise_if_any(~np.isfinite(pred), "reward_model", "predictions must be finite", pred)
+        return out.reshape(a.shape)
+
+    def _predict_rows(self, a2: np.ndarray, r0: int) -> np.ndarray:
+        """q_hat for the log's rows r0.. r0 + len(a2) at the (rows, m) actions ``a2`` (not checked finite)."""
+        log = self.log_
+        r1, m = r0 + a2.shape[0], a2.shape[1]
+        flat = a2.reshape(-1)
+        ctx = None if log.context is None else np.repeat(log.context[r0:r1], m, axis=0)
         if self.models_ is None:
             pred = np.asarray(self.model(ctx, flat), dtype=np.float64).reshape(-1)
         else:
             X = self._features(ctx, flat)
-            fold = np.repeat(self.fold_, m)
+            fold = np.repeat(self.fold_[r0:r1], m)
             pred = np.empty(flat.shape[0])
             for k, mod in enumerate(self.models_):  # a loop over folds, not rows
                 rows = fold == k
@@ -206,8 +232,7 @@ class ContinuousRewardModel:
                     pred[rows] = mod.predict(X[rows])
         if pred.shape[0] != flat.shape[0]:
             raise ValidationError("reward_model", f"returned {pred.shape[0]} predictions for {flat.shape[0]} inputs")
-        raise_if_any(~np.isfinite(pred), "reward_model", "predictions must be finite", pred)
-        return pred.reshape(a.shape)
+        return pred.reshape(a2.shape)
 
 
 def _as_reward_model(reward_model, log, n_folds, random_state):
@@ -229,8 +254,19 @@ def _terms(log, centers, h, kernel, boundary, qmodel, dr_direct, q_logged=None):
         if dr_direct == "center":
             dm = qmodel.predict(centers)
         else:
-            nodes, wts = smoothed_quadrature(centers, h, kernel, log.a_min, log.a_max, boundary)
-            dm = np.sum(wts * qmodel.predict(nodes), axis=1)
+            # q_hat(x, pi_h) by quadrature, in chunks of rows: the nodes, their weights and the
+            # predictions are (rows x 48) each, and the whole log at once peaked at 4.9 GB for 1e6 rows
+            # (3 context columns), now about 0.5 GB.
+            n = len(log)
+            dm = np.empty(n)
+            step = max(1, _PREDICT_CHUNK // 48)
+            for r0 in range(0, n, step):  # chunks of rows, each vectorised
+                c = centers[r0:r0 + step]
+                nodes, wts = smoothed_quadrature(c, h, kernel, log.a_min, log.a_max, boundary)
+                dm[r0:r0 + c.shape[0]] = np.sum(wts * qmodel._predict_rows(nodes, r0), axis=1)
+            # a non-finite prediction makes its row's q_hat(x, pi_h) non-finite (0 * inf is NaN too)
+            raise_if_any(~np.isfinite(dm), "reward_model", "predictions must be finite (at the quadrature nodes)",
+                         dm)
         T[:, 2] = dm + w * (log.reward - q_a)
         T[:, 3] = dm
     else:
@@ -291,7 +327,7 @@ def _weight_warning(w: np.ndarray, h: float, check_mean: bool = True) -> str | N
     thresholds of the discrete one (:func:`workbench.ope.evaluate.diagnostics_message`) in the words of
     kernel weights and logging densities."""
     n = w.size
-    mean_w, ess, z, thin = weight_alarms(n, float(w.sum()), float(np.dot(w, w)))
+    mean_w, ess, z, thin = weight_alarms(n, *weight_sums(w))  # scaled when w^2 leaves the float range
     msgs = []
     # (not with boundary="none": the kernel's mass outside [a_min, a_max] then lowers E[w] by design)
     if check_mean and z:

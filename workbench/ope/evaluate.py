@@ -24,7 +24,7 @@ from .._engine import (ReplicateAccumulator, Resampling, influence_values, is_si
                        unit_index)
 from .._intervals import bca_interval, normal_interval, percentile_interval
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
-                           check_finite, check_int, check_real)
+                           check_finite, check_int, check_real, raise_if_any)
 from ..results import Estimate
 from .estimators import OffPolicyEstimator, OPEInputs, estimator_labels, estimator_specs, make_estimator
 from .reward_models import fold_seed
@@ -57,6 +57,11 @@ def resolve_action_dist(log, policy) -> np.ndarray:
     On a log with several positions, (n, n_actions, 1) is the same distribution in every slot and
     is returned as the (n, n_actions) target, which means exactly that.
     """
+    if not all(hasattr(log, a) for a in ("action", "propensity", "n_actions")):
+        # a DataFrame or a path goes to evaluate_policy (tabular logs); here it was an AttributeError
+        raise ValidationError("log", f"must be a workbench.data.BanditLog, got {type(log).__name__}",
+                              hint="build one with BanditLog(...) or BanditLog.from_frame(...), or pass a table to "
+                                   "evaluate_policy")
     if hasattr(policy, "action_dist") and callable(policy.action_dist):
         dist = policy.action_dist(log)
     else:
@@ -177,12 +182,29 @@ def weight_diagnostics(weights: np.ndarray | None) -> dict:
     """
     if weights is None:
         return {"ess": np.nan, "mean_weight": np.nan, "max_weight": np.nan}
-    w = np.asarray(weights, dtype=np.float64).ravel()
+    # importance weights are finite and >= 0: a NaN weight gave an ess of 0, a negative one a wrong ess
+    w = check_finite(as_array(weights, "weights"), "weights").ravel()
+    raise_if_any(w < 0, "weights", "must be >= 0 (importance weights)", w)
     if w.size == 0:  # no rows: nothing to diagnose (max of nothing was a bare ValueError)
         return {"ess": 0.0, "mean_weight": np.nan, "max_weight": np.nan}
-    s2 = float(np.dot(w, w))
-    return {"ess": float(w.sum() ** 2 / s2) if s2 > 0 else 0.0, "mean_weight": float(w.mean()),
+    s1, s2, _ = weight_sums(w)
+    return {"ess": float(s1 * s1 / s2) if s2 > 0 else 0.0, "mean_weight": float(w.mean()),
             "max_weight": float(w.max())}
+
+
+def weight_sums(w: np.ndarray) -> tuple[float, float, float]:
+    """(sum w / scale, sum (w / scale)^2, scale) of non-negative weights: scale 1 unless the sum of squares
+    leaves the float range (weights above ~1e154, or tiny ones), then a power of two near the largest
+    weight (exact division). The effective sample size (sum w)^2 / sum w^2 does not depend on the scale;
+    it was NaN, and the diagnostics an OverflowError, for propensities below ~1e-154."""
+    with np.errstate(over="ignore"):  # an overflow is detected below, and the sums scaled
+        s1, s2 = float(w.sum()), float(np.dot(w, w))
+    big = float(w.max()) if w.size else 0.0
+    if (np.isfinite(s2) and s2 > 1e-280) or not 0 < big < np.inf:  # (all weights 0: big is 0)
+        return s1, s2, 1.0
+    scale = math.ldexp(1.0, math.frexp(big)[1])
+    ws = w / scale
+    return float(ws.sum()), float(np.dot(ws, ws)), scale
 
 
 def zero_support_share(inputs: OPEInputs) -> float:
@@ -202,20 +224,22 @@ def no_weight_message(cause: str, consequences: str, remedy: str) -> str:
             f"({consequences}). {remedy}")
 
 
-def weight_alarms(n: int, sum_w: float, sum_w2: float) -> tuple[float, float, float, bool]:
+def weight_alarms(n: int, sum_w: float, sum_w2: float, scale: float = 1.0) -> tuple[float, float, float, bool]:
     """(mean weight, effective sample size, z of the mean weight's distance from 1 when it is an alarm
     (> 4 standard errors and > 0.02) else 0, whether the effective sample size is below max(30, 1% of
     rows)), from the weights' sums. The one set of thresholds of the discrete, streamed and
-    continuous-action diagnostics."""
-    mean_w = sum_w / n
-    ess = sum_w**2 / sum_w2 if sum_w2 > 0 else 0.0
-    var = max(sum_w2 / n - mean_w**2, 0.0) * n / (n - 1) if n > 1 else 0.0
-    sd = math.sqrt(var)
+    continuous-action diagnostics. ``scale``: the sums are of w / scale (see :func:`weight_sums`)."""
+    mean_s = sum_w / n  # the mean of w / scale
+    mean_w = mean_s * scale
+    ess = sum_w * sum_w / sum_w2 if sum_w2 > 0 else 0.0
+    var = max(sum_w2 / n - mean_s * mean_s, 0.0) * n / (n - 1) if n > 1 else 0.0
+    sd = math.sqrt(var) * scale
     z = abs(mean_w - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
     return mean_w, ess, (z if z > 4 and abs(mean_w - 1.0) > 0.02 else 0.0), bool(ess < max(30.0, 0.01 * n))
 
 
-def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_share: float) -> str | None:
+def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_share: float,
+                        scale: float = 1.0) -> str | None:
     """The diagnostics warning's text from the weights' sums (None: nothing to report). Shared by the
     in-memory and the streamed evaluation (:mod:`workbench.scale`), which only has merged sums."""
     if n and sum_w2 <= 0:
@@ -228,7 +252,7 @@ def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_
             "model's extrapolation",
             "Evaluate a target that overlaps the logging policy, or log data with a policy that explores the target's "
             "actions.")
-    mean_w, ess, mean_off, thin = weight_alarms(n, sum_w, sum_w2)
+    mean_w, ess, mean_off, thin = weight_alarms(n, sum_w, sum_w2, scale)
     msgs = []
     if np.isfinite(zero_share) and zero_share > 0:
         msgs.append(f"on {100 * zero_share:.2g}% of rows the target policy puts probability on actions the logging "
@@ -259,8 +283,8 @@ def single_unit_message(clustered: bool) -> str:
 def _warn_diagnostics(inputs: OPEInputs, stacklevel: int = 3) -> None:
     """One warning per call that says what is wrong and what to do."""
     w = np.asarray(inputs.weight, dtype=np.float64)
-    msg = diagnostics_message(inputs.n, float(w.sum()), float(np.dot(w, w)), float(w.max()) if w.size else 0.0,
-                              zero_support_share(inputs))
+    s1, s2, scale = weight_sums(w)
+    msg = diagnostics_message(inputs.n, s1, s2, float(w.max()) if w.size else 0.0, zero_support_share(inputs), scale)
     if msg:
         warnings.warn(msg, OPEDiagnosticWarning, stacklevel=stacklevel)
 
@@ -306,7 +330,15 @@ def bernstein_interval(terms: np.ndarray, low: float, high: float, alpha: float)
     (0.0, 1.0)
     """
     alpha = check_alpha(alpha)  # alpha = 0 divided by zero
-    t = np.asarray(terms, dtype=np.float64).ravel()
+    # The bound holds only for finite terms inside [low, high]: terms outside them (or NaN) gave a
+    # confident interval that excluded their own mean, and low > high an inverted one.
+    low, high = check_real(low, "low"), check_real(high, "high")
+    if low > high:
+        raise ValidationError("low", f"must be <= high, got low={low!r}, high={high!r}")
+    t = check_finite(as_array(terms, "terms"), "terms").ravel()
+    # (a relative slack of 1e-12: a term computed as bound * reward may round one ulp past the bound)
+    slack = 1e-12 * max(1.0, abs(low), abs(high))
+    raise_if_any((t < low - slack) | (t > high + slack), "terms", f"must lie in [low, high] = [{low:g}, {high:g}]", t)
     n = t.size
     if n < 2:
         return low, high
@@ -394,6 +426,8 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
                                           "puts several rows in one unit (rows of a unit are correlated)",
                               hint="use 'percentile', 'normal' or 'bca', which resample whole units")
     labels = [e.label for e in ests] if labels is None else list(labels)
+    if len(labels) != len(ests):  # (was an IndexError after all the work)
+        raise ValidationError("labels", f"must hold one label per estimator ({len(ests)}), got {len(labels)}")
     blocks = []
     for e in ests:
         t = np.asarray(e.terms(inputs), dtype=np.float64)

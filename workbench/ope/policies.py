@@ -65,13 +65,21 @@ def policy_scores(scorer, X, n_actions: int | None) -> np.ndarray:
             raw = np.column_stack([np.zeros_like(raw), raw])
         return _place_classes(raw, scorer.classes_, n_actions, fill=-np.inf, log_scale=False)
     if hasattr(scorer, "predict") and hasattr(scorer, "fit"):  # a regressor of per-action rewards
-        raw = np.asarray(scorer.predict(X), dtype=np.float64)
+        raw = scorer.predict(X)
     elif callable(scorer):
-        raw = np.asarray(scorer(X), dtype=np.float64)
+        raw = scorer(X)
     else:
         raise ValidationError("scorer", f"must be a fitted scikit-learn model or a callable, got {type(scorer).__name__}")
+    # as_array, not np.asarray(..., float): scores of strings were a bare ValueError
+    raw = as_array(raw, "scorer")
+    if not (raw.dtype == bool or np.issubdtype(raw.dtype, np.number)):
+        raise ValidationError("scorer", f"must return numeric scores, got dtype {raw.dtype}")
+    raw = raw.astype(np.float64, copy=False)
     if raw.ndim != 2:
         raise ValidationError("scorer", f"must return scores of shape (n, n_actions), got {raw.shape}")
+    n_rows = np.shape(X)[0]
+    if raw.shape[0] != n_rows:  # a policy of 5 rows for a log of 300 was returned as is
+        raise ValidationError("scorer", f"returned scores for {raw.shape[0]} rows, given {n_rows} rows of contexts")
     if n_actions is not None and raw.shape[1] != n_actions:
         raise ValidationError("scorer", f"returned {raw.shape[1]} scores per row, the log has {n_actions} actions")
     raise_if_any(np.isnan(raw), "scorer", "returned NaN scores", raw)
@@ -237,9 +245,27 @@ class SoftmaxPolicy:
     def action_dist(self, data) -> np.ndarray:
         X, k, _ = _contexts(data)
         s = policy_scores(self.scorer, X, k)
+        # a row that rules out every action has no distribution (it was a row of NaN)
+        raise_if_any(np.isneginf(s).all(axis=1), "scorer", "scores every action -inf on a row (rules out every "
+                     "action): the softmax has no distribution there", s[:, 0])
         if np.isinf(self.temperature):  # the limit: uniform over the actions not ruled out (score -inf)
             return softmax(np.where(np.isneginf(s), -np.inf, 0.0), axis=1)
-        return softmax(s / self.temperature, axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = softmax(s / self.temperature, axis=1)
+        bad = np.isnan(out).any(axis=1)
+        if bad.any():
+            # s / temperature overflowed (a huge score, a tiny temperature) or a score is +inf: inf - inf
+            # is NaN inside the softmax. Shifting by the row's top score first is the same softmax with
+            # no overflow; a row topped by +inf gets its limit, uniform over the actions scored +inf.
+            sb = s[bad]
+            top = sb.max(axis=1, keepdims=True)
+            with np.errstate(invalid="ignore", over="ignore"):
+                fixed = softmax((sb - np.where(np.isposinf(top), 0.0, top)) / self.temperature, axis=1)
+            inf_top = np.isposinf(top[:, 0])
+            hit = np.isposinf(sb[inf_top])
+            fixed[inf_top] = hit / hit.sum(axis=1, keepdims=True)
+            out[bad] = fixed
+        return out
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GroupKFold, KFold
 
 from .._random import check_random_state, seed_key
-from .._validation import ValidationError, check_choice, check_int
+from .._validation import (ValidationError, as_array, check_choice, check_finite, check_int, check_integer_in_range,
+                           check_length)
 
 __all__ = ["cross_fit_predict", "design_matrix", "predict_all_actions", "fold_seed"]
 
@@ -71,18 +72,36 @@ def design_matrix(context, action, position, n_actions: int, n_positions: int | 
     array([[0.5, 1. , 0. , 0. , 0. , 1. ],
            [2. , 0. , 0. , 1. , 1. , 0. ]])
     """
+    # Checked (O(rows), small next to the design itself): a negative action indexed the last column and
+    # a missing position set every slot column, silently; other mistakes were bare IndexErrors.
+    check_choice(action_features, "action_features", ("onehot", "context"))
+    n_actions = check_int(n_actions, "n_actions", low=1)
+    action = check_integer_in_range(as_array(action, "action", ndim=1), "action", 0, n_actions)
     m = len(action)
     parts = []
-    x = None if context is None else np.asarray(context, dtype=np.float64)
-    if x is not None:
+    x = None
+    if context is not None:
+        x = check_finite(as_array(context, "context", ndim=2), "context")
+        check_length(x, m, "context")
         parts.append(x)
     if action_features == "onehot":
         a_feat = np.zeros((m, n_actions))
         a_feat[np.arange(m), action] = 1.0
     else:
-        a_feat = np.asarray(action_context, dtype=np.float64)[action]
+        if action_context is None:
+            raise ValidationError("action_context", "is needed by action_features='context'")
+        ac = check_finite(as_array(action_context, "action_context", ndim=2), "action_context")
+        if ac.shape[0] != n_actions:
+            raise ValidationError("action_context", f"must have one row per action ({n_actions}), got {ac.shape[0]}")
+        a_feat = ac[action]
     parts.append(a_feat)
+    if n_positions is not None:
+        n_positions = check_int(n_positions, "n_positions", low=1)
     if n_positions is not None and n_positions > 1:
+        if position is None:
+            raise ValidationError("position", f"is needed when n_positions={n_positions}")
+        position = check_integer_in_range(as_array(position, "position", ndim=1), "position", 0, n_positions)
+        check_length(position, m, "position")
         p_feat = np.zeros((m, n_positions))
         p_feat[np.arange(m), position] = 1.0
         parts.append(p_feat)
@@ -173,6 +192,9 @@ def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "oneh
     """
     if not hasattr(model, "fit"):
         raise ValidationError("reward_model", f"must be a scikit-learn estimator, got {type(model).__name__}")
+    if isinstance(model, type):  # Ridge, not Ridge(): clone() raised a TypeError
+        raise ValidationError("reward_model", f"must be an estimator instance, got the class {model.__name__}",
+                              hint=f"pass {model.__name__}()")
     check_choice(action_features, "action_features", ("onehot", "context"))
     if action_features == "context" and log.action_context is None:
         raise ValidationError("action_features", "'context' needs log.action_context")
@@ -208,5 +230,8 @@ def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "oneh
             raise ValidationError("reward_model", f"could not be fitted on fold {fold} ({exc})",
                                   hint="a classifier needs both reward values in every training fold; use fewer "
                                        "folds or a regressor") from None
-        out[test] = predict_all_actions(fitted, log, test, action_features, interactions)
+        try:
+            out[test] = predict_all_actions(fitted, log, test, action_features, interactions)
+        except ValueError as exc:  # e.g. KNeighborsRegressor with more neighbours than training rows
+            raise ValidationError("reward_model", f"could not predict on fold {fold} ({exc})") from None
     return out

@@ -21,8 +21,8 @@ from .._engine import ReplicateAccumulator, Resampling, is_single_unit, replicat
 from .._intervals import percentile_interval
 from .._parallel import run_delayed
 from .._random import seed_key, spawn_seeds
-from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int, check_real,
-                           raise_if_any)
+from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_columns, check_finite,
+                           check_int, check_real, raise_if_any)
 from ..results import frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
                          SwitchDR, _check_lambda, estimator_specs, make_estimator)
@@ -439,6 +439,16 @@ def summarise_replicates(reps: pd.DataFrame) -> pd.DataFrame:
     0       ips  0.040  0.063       1.0
     1        dm -0.087  0.091       0.0
     """
+    if not isinstance(reps, pd.DataFrame):
+        raise ValidationError("reps", f"must be a DataFrame, got {type(reps).__name__}")
+    check_columns(reps, ["estimator", "value", "ci_low", "ci_high", "truth"], "reps")
+    if len(reps) == 0:
+        raise ValidationError("reps", "must have at least one row")
+    for col in ("value", "ci_low", "ci_high", "truth"):
+        # numbers, not text: to_numpy(float) parsed the string "0.5" silently
+        d = reps[col].dtype
+        if pd.api.types.is_bool_dtype(d) or not pd.api.types.is_numeric_dtype(d):
+            raise ValidationError(f"reps[{col!r}]", f"must be numeric, got dtype {d}")
     rows = []
     for name, g in reps.groupby("estimator", sort=False):
         v, t = g["value"].to_numpy(float), g["truth"].to_numpy(float)
