@@ -6,7 +6,7 @@ from ``SeedSequence(seed).spawn(k)`` *before* dispatch, so results do not depend
 """
 from __future__ import annotations
 
-from ._validation import ValidationError, check_int
+from ._validation import ValidationError, check_bool, check_int
 
 
 def check_n_jobs(n_jobs):
@@ -40,7 +40,8 @@ def progress_enabled(progress: bool = True) -> bool:
     widget ignores that variable and would leave frozen "0%" bars in the reports."""
     import os
 
-    return bool(progress) and os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("1", "true", "yes")
+    disabled = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
+    return check_bool(progress, "progress") and not disabled  # "no" is truthy: refused
 
 
 def run_tasks(tasks, n_jobs=None, progress: bool = True, desc: str | None = None) -> list:

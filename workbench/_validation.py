@@ -263,6 +263,22 @@ def check_real(value, field: str, low: float | None = None, high: float | None =
     return v
 
 
+def check_bool(value, field: str, allow_none: bool = False):
+    """A True / False switch (numpy's bool too), or None when ``allow_none`` ("decide for me").
+
+    Not ``bool(value)``: the strings "no" and "False" are truthy, so ``warn="no"`` would warn and
+    ``higher_is_better="False"`` would rank the models upside down, silently. Integers are refused
+    too (scikit-learn's "boolean" parameters take bool only).
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValidationError(field, f"must be True or False{' or None' if allow_none else ''}, got {value!r}")
+    return bool(value)
+
+
 def check_unit_ids(values, field: str = "unit_id", n: int | None = None, ref: str = "action") -> np.ndarray:
     """Unit (cluster) ids: 1-D, all integers or all strings, none missing. The one rule for every
     container and resampler, so the same ids give the same units (and the same hashed bootstrap

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._validation import ValidationError, check_columns, check_finite
+from ._validation import ValidationError, check_bool, check_columns, check_finite
 
 PALETTE = ["#1f5a96", "#c8553d", "#2a9d8f", "#e9c46a", "#6d597a", "#8d99ae", "#f4a261", "#264653"]
 
@@ -142,6 +142,7 @@ def weight_histogram(weights, bins: int = 50, ax=None, log: bool = True, title: 
         raise ValidationError("weights", "is empty: nothing to plot")
     # NaN was left out of the bars but made the marked mean NaN; inf broke matplotlib's bin range
     w = check_finite(w, "weights")
+    log = check_bool(log, "log")
     ax = _ax(ax)
     ax.hist(w, bins=bins, color=PALETTE[0], alpha=0.8, log=log)
     ax.axvline(w.mean(), color=PALETTE[1], ls="--", lw=1, label=f"mean {w.mean():.3g}")
@@ -522,6 +523,7 @@ def type1_plot(frame: pd.DataFrame, ax=None, log: bool = False, title: str | Non
     >>> plt.close("all")
     """
     _frame(frame, ["test", "rejection_rate", "mc_se", "band_low", "band_high", "nominal", "n_datasets"])
+    log = check_bool(log, "log")
     ax = _ax(ax, figsize=(7, 0.36 * len(frame) + 1.2))
     y = np.arange(len(frame))[::-1]
     colors = {"liberal": PALETTE[1], "ok": PALETTE[0], "conservative": PALETTE[5]}

@@ -47,7 +47,7 @@ import pandas as pd
 
 from ._random import seed_key
 from ._parallel import run_tasks
-from ._validation import ValidationError, check_alpha, check_choice, check_int, check_real
+from ._validation import ValidationError, check_alpha, check_bool, check_choice, check_int, check_real
 
 __all__ = [
     "Scenario", "SCENARIOS", "bernoulli_mean", "mc_band", "interval_coverage", "coverage_table",
@@ -466,6 +466,7 @@ def interval_coverage(scenarios=None, methods=("percentile", "basic", "bca", "st
     R = check_int(n_replicates, "n_replicates", low=2)
     B = check_int(n_resamples, "n_resamples", low=2)
     alpha = check_alpha(alpha)
+    closed = check_bool(closed, "closed")  # "no" is truthy
     check_choice(resampling, "resampling", ("multinomial", "poisson"))
     chunk_size = check_int(chunk_size, "chunk_size", low=1)
     cells, tasks = [], []

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._parallel import check_n_jobs
 from .._random import seed_key, spawn_seeds
-from .._validation import ValidationError, check_choice, check_int, check_integer_in_range
+from .._validation import ValidationError, check_bool, check_choice, check_int, check_integer_in_range
 from ..results import frame_to_html
 from ._common import LabelOracle, check_budget, check_probs_2d
 from .selection import STRATEGIES, select_model
@@ -176,6 +176,7 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
     budget = int(counts.max())
     seeds = check_int(seeds, "seeds", low=1)
     n_jobs = check_n_jobs(n_jobs)
+    progress = check_bool(progress, "progress")  # before any run: "no" is truthy
     strategy_options = {} if strategy_options is None else strategy_options
     if not isinstance(strategy_options, Mapping):
         raise ValidationError("strategy_options", f"must be a dict {{strategy: {{option: value}}}}, "
@@ -323,6 +324,7 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
     check_choice(loss, "loss", LOSSES)
     seeds = check_int(seeds, "seeds", low=1)
     n_jobs = check_n_jobs(n_jobs)
+    progress = check_bool(progress, "progress")  # before any run: "no" is truthy
     if not isinstance(estimators, Mapping):
         raise ValidationError("estimators", f"must be a dict {{name: estimate_risk keyword arguments}}, "
                                             f"got {type(estimators).__name__}")

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._parallel import run_tasks
 from .._random import check_random_state
-from .._validation import (ValidationError, as_array, check_choice, check_finite, check_int,
+from .._validation import (ValidationError, as_array, check_bool, check_choice, check_finite, check_int,
                            check_integer_in_range, check_real)
 from .logs import PredictionLog
 
@@ -125,6 +125,7 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
         raise ValidationError("y", f"must have one label per row of X: got {y.shape[0]}, expected {X.shape[0]}")
     check_choice(shift, "shift", SHIFTS)
     n_models = check_int(n_models, "n_models", low=1)  # int(2.5) would silently fit 2 models
+    progress = check_bool(progress, "progress")  # before any fit: "no" is truthy
     # Fractions, checked here by name (out of range, scikit-learn or numpy raised their own errors, or a
     # pool_size of 1 left nothing to train on). A shift strength is a number of feature standard
     # deviations ("noise") or the exponent of the geometric class priors ("prior"): >= 0, 0 meaning

@@ -47,8 +47,8 @@ from .._engine import Resampling, ReplicateAccumulator, influence_values, is_sin
 from .._intervals import interval as _interval
 from .._kernels import KERNELS, check_kernel_args, smoothed_density, smoothed_quadrature
 from .._random import check_random_state, seed_key
-from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int, check_real,
-                           raise_if_any)
+from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
+                           check_real, raise_if_any)
 from ..data.continuous_log import ContinuousBanditLog
 from ..results import Estimate
 from .estimators import estimator_key, estimator_specs
@@ -419,6 +419,7 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     check_choice(interval, "interval", CONTINUOUS_INTERVALS)
     check_choice(resampling, "resampling", ("poisson", "multinomial"))
     alpha = check_alpha(alpha)
+    warn = check_bool(warn, "warn")  # "no" is truthy
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)  # named as the caller knows it, not "n_replicates"
     centers = _target_centers(log, target_action)
     qmodel = _as_reward_model(reward_model, log, n_folds, random_state)
@@ -583,6 +584,7 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
     # No reward model here, so only the weighting estimators (not "reward_model is needed": there is none).
     estimators = _check_estimators(estimators, None, options=("ips", "snips"))
     R = check_int(n_replicates, "n_replicates", low=2)  # int(2.5) would silently run 2 replicates
+    progress = check_bool(progress, "progress")  # before any replicate: "no" is truthy
     est = np.empty((R, len(hs), len(estimators)))
     err_h = np.empty((R, len(hs)))
     truth_v = np.empty(R)

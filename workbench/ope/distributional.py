@@ -41,7 +41,7 @@ from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 from .._compiled import poisson_weight_filler
 from .._engine import Resampling, is_single_unit, multinomial_counts, replicate_sd, unit_index
 from .._random import hashed_poisson_weights, unit_keys
-from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int,
+from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
                            check_real, check_unit_ids, raise_if_any)
 from ..results import Estimate, frame_to_html
 
@@ -464,8 +464,7 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
     alpha = check_alpha(alpha)
     check_choice(band, "band", ("pointwise", "uniform"))
     check_choice(resampling, "resampling", ("poisson", "multinomial"))
-    if not isinstance(self_normalize, (bool, np.bool_)):  # "no" is truthy: it would mean True
-        raise ValidationError("self_normalize", f"must be True or False, got {self_normalize!r}")
+    self_normalize = check_bool(self_normalize, "self_normalize")  # "no" is truthy: it would mean True
     # >= 2: a grid needs its two ends; int(2.5) would silently be 2.
     max_thresholds = check_int(max_thresholds, "max_thresholds", low=2)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)  # named as the caller knows it, not "n_replicates"

@@ -37,7 +37,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .._validation import ValidationError, check_int, check_real
+from .._validation import ValidationError, check_bool, check_int, check_real
 
 __all__ = ["OPEInputs", "OffPolicyEstimator", "DirectMethod", "InverseProbabilityWeighting",
            "SelfNormalizedIPS", "DoublyRobust", "SelfNormalizedDR", "SwitchDR", "DoublyRobustWithShrinkage",
@@ -633,8 +633,8 @@ class MarginalizedIPS(OffPolicyEstimator):
     self_normalized: bool = False
 
     def __post_init__(self):
-        if not isinstance(self.self_normalized, (bool, np.bool_)):  # "no" is truthy: it would mean True
-            raise ValidationError("self_normalized", f"must be True or False, got {self.self_normalized!r}")
+        # "no" is truthy: it would mean True
+        object.__setattr__(self, "self_normalized", check_bool(self.self_normalized, "self_normalized"))
         if self.embedding_dims is not None:
             # check_int, not int(): 1.5 must not silently become column 1.
             dims = tuple(check_int(d, "embedding_dims", low=0) for d in np.atleast_1d(self.embedding_dims).tolist())

@@ -24,7 +24,7 @@ from .._engine import (ReplicateAccumulator, Resampling, influence_values, is_si
                        unit_index)
 from .._intervals import bca_interval, normal_interval, percentile_interval
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
-                           check_finite, check_int, check_real, raise_if_any)
+                           check_bool, check_finite, check_int, check_real, raise_if_any)
 from ..results import Estimate
 from .estimators import OffPolicyEstimator, OPEInputs, estimator_labels, estimator_specs, make_estimator
 from .reward_models import fold_seed
@@ -412,6 +412,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     alpha = check_alpha(alpha)
     check_choice(interval, "interval", INTERVALS)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
+    warn = check_bool(warn, "warn")
     if reward_range is not None:
         # checked whatever the interval, as the streamed evaluation does (a malformed pair was
         # silently ignored here unless interval="bernstein", and refused there)
@@ -592,6 +593,7 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
     from ..scale.sources import is_tabular
 
     specs = estimator_specs(estimators)  # None, [] or 3: a ValidationError naming estimators, not a TypeError
+    warn = check_bool(warn, "warn")  # "no" is truthy
     if is_tabular(log):  # frames, chunks, Parquet, Dask: one streaming pass (workbench.scale)
         import inspect
 

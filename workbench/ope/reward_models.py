@@ -33,8 +33,8 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GroupKFold, KFold
 
 from .._random import check_random_state, seed_key
-from .._validation import (ValidationError, as_array, check_choice, check_finite, check_int, check_integer_in_range,
-                           check_length)
+from .._validation import (ValidationError, as_array, check_bool, check_choice, check_finite, check_int,
+                           check_integer_in_range, check_length)
 
 __all__ = ["cross_fit_predict", "design_matrix", "predict_all_actions", "fold_seed"]
 
@@ -43,8 +43,9 @@ MAX_AUTO_INTERACTIONS = 256
 
 
 def _resolve_interactions(interactions, log, action_features):
+    interactions = check_bool(interactions, "interactions", allow_none=True)  # "no" is truthy
     if interactions is not None:
-        return bool(interactions)
+        return interactions
     if log.context is None:
         return False
     k_feat = log.n_actions if action_features == "onehot" else log.action_context.shape[1]
@@ -75,6 +76,7 @@ def design_matrix(context, action, position, n_actions: int, n_positions: int | 
     # Checked (O(rows), small next to the design itself): a negative action indexed the last column and
     # a missing position set every slot column, silently; other mistakes were bare IndexErrors.
     check_choice(action_features, "action_features", ("onehot", "context"))
+    interactions = check_bool(interactions, "interactions")  # "no" is truthy
     n_actions = check_int(n_actions, "n_actions", low=1)
     action = check_integer_in_range(as_array(action, "action", ndim=1), "action", 0, n_actions)
     m = len(action)

@@ -21,8 +21,8 @@ from .._engine import ReplicateAccumulator, Resampling, is_single_unit, replicat
 from .._intervals import percentile_interval
 from .._parallel import run_delayed
 from .._random import seed_key, spawn_seeds
-from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_columns, check_finite,
-                           check_int, check_real, raise_if_any)
+from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_columns,
+                           check_finite, check_int, check_real, raise_if_any)
 from ..results import frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
                          SwitchDR, _check_lambda, estimator_specs, make_estimator)
@@ -404,6 +404,7 @@ def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "s
     """
     alpha = check_alpha(alpha)
     n_replicates = check_int(n_replicates, "n_replicates", low=2)  # int(2.5) would silently run 2
+    progress = check_bool(progress, "progress")  # before any replicate: "no" is truthy
     # read as evaluate_policy reads it: one name or estimator object is a list of one (list("ips")
     # was three unknown names, list(an estimator object) a TypeError)
     specs = estimator_specs(estimators)

@@ -30,7 +30,7 @@ import pandas as pd
 from .. import _intervals
 from .._engine import ReplicateAccumulator, Resampling, replicate_sd, unit_totals
 from .._random import seed_key
-from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int,
+from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
                            check_unit_ids, raise_if_any)
 from ..results import _fmt, frame_to_html
 
@@ -392,6 +392,7 @@ def _takes_axis(statistic) -> bool:
 
 
 def _callable_core(X, statistic, vectorized, *, resampling, n_resamples, random_state, indices, need_jackknife):
+    vectorized = check_bool(vectorized, "vectorized", allow_none=True)  # "no" is truthy
     if vectorized is None:
         vectorized = _takes_axis(statistic)
     n, m = X.shape

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._engine import replicate_sd
 from .._random import seed_key
-from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite, check_names
+from .._validation import ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_names
 from ._result import _frames_html, _frames_repr
 from .bootstrap import METHODS, _Core, _core, _frame_groups, _interval_from_core
 
@@ -180,6 +180,7 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
         raise ValidationError("compare_models", f"unexpected keyword(s) {sorted(tabular)} for in-memory data")
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
+    higher_is_better = check_bool(higher_is_better, "higher_is_better")  # "False" is truthy: ranks upside down
     losses, groups = _frame_groups(losses, groups)
     L, names = _loss_matrix(losses, names)
     n, m = L.shape

@@ -30,7 +30,8 @@ from joblib import delayed
 from scipy import stats
 
 from .._parallel import run_delayed
-from .._validation import ValidationError, as_array, check_alpha, check_finite, check_int, check_real, check_unit_ids
+from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_finite, check_int, check_real,
+                           check_unit_ids)
 from ._result import TestResult
 
 __all__ = ["cv_scores_two", "scores_from_cv_results", "paired_t_5x2cv", "f_test_5x2cv",
@@ -403,6 +404,7 @@ def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=Non
     99
     """
     alpha = check_alpha(alpha)
+    corrected = check_bool(corrected, "corrected")  # "no" is truthy
     d, sa, sb, ntr, nte = _repeated_pair(a, b, X, y, cv=cv, n_splits=n_splits, n_repeats=n_repeats,
                                          random_state=random_state, key=key, scoring=scoring, n_jobs=n_jobs,
                                          fit_params=fit_params, groups=groups)

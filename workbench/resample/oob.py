@@ -55,7 +55,7 @@ from .._engine import unit_index
 from .._random import check_random_state, seed_key
 from scipy import special
 
-from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_finite, check_int,
+from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
                            check_integer_in_range, check_unit_ids)
 from ..results import _fmt, frame_to_html
 
@@ -351,6 +351,7 @@ def oob_delta_se(counts, oob_losses, row_unit=None, bias_correct: bool = True) -
     """
     # Checked up front: a missing sample's losses counted as 0 silently, and bad rows or units, one unit or
     # no out-of-bag row at all were an IndexError, a ZeroDivisionError or a NaN with a numpy warning.
+    bias_correct = check_bool(bias_correct, "bias_correct")  # "no" is truthy
     counts = check_finite(as_array(counts, "counts", ndim=2), "counts")
     B, G = counts.shape
     if G < 2:

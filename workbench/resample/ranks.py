@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import ValidationError, as_array, check_alpha, check_choice, check_finite, check_int, check_names
+from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
+                           check_names)
 from ._result import _frames_html, _frames_repr
 
 __all__ = ["RankTestResult", "friedman_test", "nemenyi_test", "wilcoxon_holm_test", "critical_difference"]
@@ -117,6 +118,7 @@ class RankTestResult:
 
 
 def _friedman(S, higher_is_better, caller="friedman_test"):
+    higher_is_better = check_bool(higher_is_better, "higher_is_better")  # "False" is truthy: ranks upside down
     N, k = S.shape
     R = _ranks(S, higher_is_better)
     Rbar = R.mean(axis=0)

@@ -26,7 +26,7 @@ from .. import _intervals
 from .._engine import Resampling, replicate_sd
 from .._parallel import check_n_jobs
 from .._random import seed_key
-from .._validation import ValidationError, check_alpha, check_choice, check_finite, check_int, check_names
+from .._validation import ValidationError, check_alpha, check_bool, check_choice, check_finite, check_int, check_names
 from .reduce import TermReducer, _acceleration
 from .sources import as_source, numeric_block
 
@@ -360,6 +360,7 @@ def compare_models_tabular(data, columns: Sequence[str] | None = None, baseline=
 
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
+    higher_is_better = check_bool(higher_is_better, "higher_is_better")  # "False" is truthy: ranks upside down
     _check_resampling(resampling)
     source = as_source(data, chunk_size=chunk_size)
     cols = _columns(source, columns, groups)

@@ -28,8 +28,9 @@ from scipy import special
 
 from .._engine import Resampling, combine_gradient, replicate_sd
 from .._parallel import check_n_jobs
-from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
-                           check_finite, check_int, check_integer_in_range, check_probability, raise_if_any)
+from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_bool, check_choice,
+                           check_distribution, check_finite, check_int, check_integer_in_range, check_probability,
+                           raise_if_any)
 from ..data.logs import _PROPENSITY_RTOL  # what a BanditLog accepts
 from .reduce import TermReducer
 from .reward import RewardModel, make_reward_model
@@ -266,6 +267,7 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
     """
     ope, est_mod, ev = _ope()
     alpha = check_alpha(alpha)
+    warn = check_bool(warn, "warn")  # "no" is truthy
     n_jobs = check_n_jobs(n_jobs)  # refused for every source, also those that read sequentially
     check_choice(interval, "interval", ev.INTERVALS)
     if resampling != "poisson":
