@@ -31,7 +31,7 @@ from .. import _intervals
 from .._engine import ReplicateAccumulator, Resampling, replicate_sd, unit_totals
 from .._random import seed_key
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
-                           check_unit_ids, raise_if_any)
+                           check_names, check_unit_ids, raise_if_any)
 from ..results import _fmt, frame_to_html
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
@@ -443,14 +443,9 @@ def _prepare(data, statistic):
 
 
 def _names(names, m, one):
-    if names is None:
-        return ("x",) if one else tuple(f"x{j}" for j in range(m))
-    if isinstance(names, str):  # one name: tuple("ab") would silently be two names "a" and "b"
-        names = [names]
-    names = tuple(str(s) for s in names)
-    if len(names) != m:
-        raise ValidationError("names", f"must have {m} entries, got {len(names)}")
-    return names
+    # compare_models' rule (check_names): m distinct labels. Two columns named "a" made two rows "a" in
+    # to_frame(), and a lookup by name found only the first, silently. A lone string is one name.
+    return tuple(check_names(names, m, ["x"] if one else [f"x{j}" for j in range(m)]))
 
 
 def _infer_names(data, statistic):
@@ -574,15 +569,13 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
     keywords): :func:`workbench.scale.bootstrap_loss_matrix` streams it and gives the same result
     as this function in memory with ``resampling="poisson"``.
     """
-    if _streamed(data):
-        if indices is not None:  # refused as in memory, where indices need resampling="indices" (not streamable)
-            raise ValidationError("indices", "only used with resampling='indices', which needs all rows in memory; "
-                                  "chunked, Parquet and Dask data take resampling='poisson'")
+    streamed = _streamed(data)
+    _check_stream_keywords("bootstrap_ci", tabular, streamed, _stream_keywords("bootstrap_ci"))
+    if streamed:
+        _check_streamed_args(indices, names)
         return _bootstrap_streamed(data, statistic, method=method, n_resamples=n_resamples, alpha=alpha,
                                    random_state=random_state, resampling=resampling, groups=groups, names=names,
                                    **tabular)
-    if tabular:
-        raise ValidationError("bootstrap_ci", f"unexpected keyword(s) {sorted(tabular)} for in-memory data")
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
     data, groups = _frame_groups(data, groups)
@@ -639,6 +632,47 @@ def _streamed(data) -> bool:
     return is_tabular(data) and not isinstance(data, pd.DataFrame)
 
 
+def _stream_keywords(caller: str) -> list:
+    """The keywords ``caller`` passes on to workbench.scale for streamed data: those of its streamed twin
+    that it does not name itself (columns, chunk_size, n_jobs), read from the signatures so they cannot drift."""
+    import inspect
+
+    from ..scale import bootstrap_loss_matrix, compare_models_tabular
+    from .compare import compare_models
+
+    own, twin = {"bootstrap_ci": (bootstrap_ci, bootstrap_loss_matrix),
+                 "bootstrap_intervals": (bootstrap_ci, bootstrap_loss_matrix),
+                 "compare_models": (compare_models, compare_models_tabular)}[caller]
+    named = inspect.signature(own).parameters
+    return [k for k in inspect.signature(twin).parameters if k != "data" and k not in named]
+
+
+def _check_stream_keywords(caller: str, tabular: Mapping, streamed: bool, allowed: Sequence[str]) -> None:
+    """The extra keywords of a function that streams chunked, Parquet and Dask data: only ``allowed``
+    ones (not Python's TypeError from deep inside workbench.scale), and only with such data."""
+    unknown = sorted(set(tabular) - set(allowed))
+    if unknown:
+        raise ValidationError(caller, f"unexpected keyword(s) {unknown}",
+                              hint=f"besides its named arguments it takes {list(allowed)}, for chunked, Parquet or "
+                                   f"Dask data (streamed by workbench.scale)")
+    if tabular and not streamed:
+        raise ValidationError(caller, f"keyword(s) {sorted(tabular)} apply to chunked, Parquet or Dask data only, "
+                                      "not to in-memory data (an array or a pandas DataFrame)",
+                              hint="pass a list or iterator of chunks, a Parquet path or a Dask frame to stream the "
+                                   "data, or leave these keywords out")
+
+
+def _check_streamed_args(indices, names) -> None:
+    """What the streamed path cannot check itself, refused as in memory."""
+    if indices is not None:  # refused as in memory, where indices need resampling="indices" (not streamable)
+        raise ValidationError("indices", "only used with resampling='indices', which needs all rows in memory; "
+                              "chunked, Parquet and Dask data take resampling='poisson'")
+    if names is not None:
+        # distinct names, as in memory and in compare_models (the number of columns is known only after reading)
+        listed = [names] if isinstance(names, str) else list(names)
+        check_names(listed, len(listed), None)
+
+
 def _bootstrap_streamed(data, statistic, **kw):
     from ..scale import bootstrap_loss_matrix
 
@@ -650,15 +684,23 @@ def _bootstrap_streamed(data, statistic, **kw):
 def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Sequence[str] | None = None,
                         n_resamples: int = 2000, alpha: float = 0.05, random_state=None,
                         resampling: str = "multinomial", groups=None, indices=None,
-                        names: Sequence[str] | None = None, vectorized: bool | None = None) -> pd.DataFrame:
+                        names: Sequence[str] | None = None, vectorized: bool | None = None,
+                        **tabular) -> pd.DataFrame:
     """Several interval methods from ONE bootstrap distribution, as a tidy frame.
 
     Same arguments as :func:`bootstrap_ci`; ``methods`` lists the interval methods (default: every
     method :func:`bootstrap_ci` offers for the statistic, i.e. :data:`METHODS`, without
     "studentized" for a callable statistic). The rows share the replicates, so differences between
     methods are not resampling noise: each row equals :func:`bootstrap_ci` with that ``method``
-    and the same arguments. In-memory data only (chunks, Parquet and Dask go through
-    :func:`bootstrap_ci` one method at a time).
+    and the same arguments.
+
+    Chunked, Parquet and Dask data (``statistic="mean"``, ``resampling="poisson"``, and the
+    ``columns=``, ``chunk_size=``, ``n_jobs=`` keywords of :func:`bootstrap_ci`) are streamed by
+    :func:`workbench.scale.bootstrap_loss_matrix`: one pass serves percentile, basic, normal and one of
+    bca / studentized, a second pass the other (they need different co-moments; hashed Poisson weights
+    make it the same replicates), so an iterator of chunks, which can be read once, takes at most
+    one of the two. With ``groups`` the default methods leave out bca and studentized, which a stream
+    cannot form from clusters that span chunks.
 
     Returns
     -------
@@ -673,8 +715,11 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
     >>> bootstrap_intervals(x, n_resamples=999, random_state=1)["method"].tolist()
     ['percentile', 'basic', 'bca', 'studentized', 'normal']
     """
+    streamed = _streamed(data)
+    _check_stream_keywords("bootstrap_intervals", tabular, streamed, _stream_keywords("bootstrap_intervals"))
     if methods is None:  # what bootstrap_ci offers for this statistic: a callable has no studentized interval
-        methods = [mth for mth in METHODS if not (callable(statistic) and mth == "studentized")]
+        methods = [mth for mth in METHODS if not (callable(statistic) and mth == "studentized")
+                   and not (streamed and groups is not None and mth in ("bca", "studentized"))]
     if isinstance(methods, str):  # one method: list("bca") would be the methods "b", "c", "a"
         methods = [methods]
     methods = list(methods)
@@ -683,6 +728,11 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
     for mth in methods:
         check_choice(mth, "methods", METHODS)
     alpha = check_alpha(alpha)
+    if streamed:
+        _check_streamed_args(indices, names)
+        return _intervals_streamed(data, statistic, methods, n_resamples=n_resamples, alpha=alpha,
+                                   random_state=random_state, resampling=resampling, groups=groups, names=names,
+                                   **tabular)
     data, groups = _frame_groups(data, groups)
     names = names if names is not None else _infer_names(data, statistic)
     core, one, m, stat_name = _compute(data, statistic, methods, n_resamples=n_resamples,
@@ -701,4 +751,37 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
         if core.n_groups is not None:
             frame["n_groups"] = core.n_groups
         frames.append(frame)  # the columns of BootstrapResult.to_frame(), one block per method
+    return pd.concat(frames, ignore_index=True)
+
+
+def _intervals_streamed(data, statistic, methods, *, random_state, alpha, **kw) -> pd.DataFrame:
+    """bootstrap_intervals for chunked, Parquet and Dask data: as few passes as the methods need.
+
+    Percentile, basic and normal need only the replicate means, which every pass gives; bca needs the
+    streamed third co-moments, studentized the squares: one pass each (stream_core gathers one or the
+    other). The seed is fixed once, so every pass draws the same hashed Poisson weights and the rows
+    share the replicates, as in memory; each equals bootstrap_ci with that method.
+    """
+    from ..scale.sources import as_source
+
+    passes = [mth for mth in ("bca", "studentized") if mth in methods] or [methods[0]]
+    if len(passes) > 1 and not as_source(data).reusable:
+        raise ValidationError("methods", "'bca' and 'studentized' each need their own pass over the data (other "
+                              "co-moments), and an iterator of chunks can be read only once",
+                              hint="pass a list of chunks, a Parquet path or a Dask frame, or ask for one of the two")
+    seed = seed_key(random_state)  # a Generator draws once: both passes must use the same weights
+    results = {mth: _bootstrap_streamed(data, statistic, method=mth, random_state=seed, alpha=alpha, **kw)
+               for mth in passes}
+    first = results[passes[0]]
+    theta, reps = np.atleast_1d(first.estimate), first.bootstrap_distribution
+    frames = []
+    for mth in methods:
+        if mth in results:
+            frame = results[mth].to_frame()
+        else:  # from the replicates, as bootstrap_loss_matrix computes these methods
+            frame = first.to_frame()
+            lo, hi = (_intervals.normal_interval(theta, replicate_sd(reps, axis=0), alpha) if mth == "normal"
+                      else _intervals.interval(mth, theta, reps, alpha))
+            frame["ci_low"], frame["ci_high"], frame["method"] = np.atleast_1d(lo), np.atleast_1d(hi), mth
+        frames.append(frame)
     return pd.concat(frames, ignore_index=True)

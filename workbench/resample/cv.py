@@ -32,7 +32,7 @@ from .._parallel import run_delayed
 from .._random import check_random_state, seed_key
 from .._validation import ValidationError, check_alpha, check_int, check_unit_ids
 from ._result import _frames_html, _frames_repr
-from .oob import _pointwise, _resolve_loss
+from .oob import _pointwise, _resolve_loss, check_xy
 
 __all__ = ["CVResult", "repeated_cv", "NestedCVResult", "nested_cv", "ncv_interval", "learning_curve_ci"]
 
@@ -270,6 +270,7 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     >>> r.intervals["interval"].tolist()
     ['nadeau-bengio', 'naive']
     """
+    check_xy(X, y, groups)  # by name, before any split or fit (scikit-learn's error named neither)
     alpha = check_alpha(alpha)
     if cv is not None:  # an int means k folds, as in scikit-learn's cross_validate
         from sklearn.base import is_classifier
@@ -361,6 +362,7 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     >>> r.summary["algorithm"].tolist()
     ['model']
     """
+    check_xy(X, y, groups)
     alpha = check_alpha(alpha)
     procs = estimators if isinstance(estimators, dict) else {"model": estimators}
     if not procs:
@@ -484,6 +486,7 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     >>> bool(ncv["ci_low"] < ncv["value"] < ncv["ci_high"])
     True
     """
+    check_xy(X, y)
     alpha = check_alpha(alpha)
     # the package's integer rule: n_folds=3.5 silently ran 3 folds, "3" and n_reps=2.5 were bare TypeErrors,
     # bias_reps=-1 silently meant no bias correction
@@ -588,6 +591,7 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     from sklearn.base import is_classifier
     from sklearn.model_selection import check_cv, learning_curve
 
+    check_xy(X, y)
     alpha = check_alpha(alpha)
     if cv is not None:  # an int means k folds, as in repeated_cv and scikit-learn (it crashed after every fit)
         cv = check_cv(cv, y, classifier=is_classifier(estimator))

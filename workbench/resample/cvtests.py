@@ -33,6 +33,7 @@ from .._parallel import run_delayed
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_finite, check_int, check_real,
                            check_unit_ids)
 from ._result import TestResult
+from .oob import check_xy
 
 __all__ = ["cv_scores_two", "scores_from_cv_results", "paired_t_5x2cv", "f_test_5x2cv",
            "corrected_resampled_t_test", "bayesian_correlated_t_test"]
@@ -158,6 +159,7 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     from sklearn.metrics import check_scoring
     from sklearn.model_selection import check_cv
 
+    check_xy(X, y, groups)
     scorer_a = check_scoring(estimator_a, scoring=scoring)
     if groups is not None:
         groups = check_unit_ids(groups, "groups", len(y), ref="sample")  # the package's one id rule
@@ -214,6 +216,7 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None
             raise ValidationError("estimators", "pass two estimators, or two arrays of fold scores")
         if X is None or y is None:
             raise ValidationError("X", "X and y are needed to run the folds")
+        check_xy(X, y, groups)  # before the default splits are made from X and y
         sa, sb, ntr, nte = cv_scores_two(a, b, X, y, cv=cv_maker(a, y), scoring=scoring, n_jobs=n_jobs,
                                          fit_params=fit_params, groups=groups)
         return sa, sb, ntr, nte

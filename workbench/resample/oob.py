@@ -56,7 +56,7 @@ from .._random import check_random_state, seed_key
 from scipy import special
 
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
-                           check_integer_in_range, check_unit_ids)
+                           check_integer_in_range, check_real, check_unit_ids)
 from ..results import _fmt, frame_to_html
 
 __all__ = ["BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "oob_delta_se", "LOSSES"]
@@ -442,7 +442,24 @@ def point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float,
 
     >>> [round(v, 4) for v in point632plus(err_resub=0.05, err_oob=0.6, gamma=0.5)]
     [0.3976, 0.5632, 1.0, 1.0]
+
+    The three errors must be finite real numbers (NaN, inf, strings, booleans and arrays raise a
+    ValidationError naming the argument). They are not confined to [0, 1] nor to >= 0: adding a
+    constant to all three errors, or scaling them by a positive factor, does the same to the .632 and
+    .632+ estimates and leaves R and the weight unchanged, so squared losses (gamma = 37.2) and negated
+    scores (``bootstrap_error(scoring=...)`` passes -score, e.g. -0.93 for an accuracy) are as valid as
+    0-1 error rates.
     """
+    # not float(): it parses "0.1" and takes True as 1.0; NaN made every output NaN (or R = 0) silently
+    err_resub = check_real(err_resub, "err_resub")
+    err_oob = check_real(err_oob, "err_oob")
+    gamma = check_real(gamma, "gamma")
+    return _point632plus(err_resub, err_oob, gamma)
+
+
+def _point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float, float, float, float]:
+    """:func:`point632plus` without the argument checks, for bootstrap_error's own numbers (an OOB
+    score that is NaN because every split failed keeps giving NaN estimates there, as before)."""
     e632 = 0.368 * err_resub + 0.632 * err_oob
     e1p = min(err_oob, gamma)
     # gamma within rounding of err (a constant predictor: both are the same mean computed two ways)
@@ -455,6 +472,31 @@ def point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float,
     w = 0.632 / (1.0 - 0.368 * R)
     plus = e632 + (e1p - err_resub) * 0.368 * 0.632 * R / (1.0 - 0.368 * R)
     return float(e632), float(plus), R, float(w)
+
+
+def check_xy(X, y, groups=None) -> int:
+    """The number of rows of X, after checking that y and groups (when given) have one entry per row.
+
+    Up front, by name: scikit-learn's own error ("Found input variables with inconsistent numbers of
+    samples: [40, 39]") named neither argument, and bootstrap_error raised it only after fitting on
+    the full data. Rows are counted as scikit-learn counts them (arrays, frames, sparse matrices,
+    lists); something without rows (a scalar, None as X) is refused by name.
+    """
+    def count(v, name):
+        # rows as scikit-learn counts them: shape[0] of arrays, frames and sparse matrices, else len()
+        # (its own helper for this, _num_samples, is private)
+        shape = getattr(v, "shape", None)
+        if shape is not None and len(shape) > 0:
+            return int(shape[0])
+        if v is None or isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or shape == ():
+            raise ValidationError(name, f"must be array-like with one entry per sample, got {type(v).__name__}")
+        return len(v)
+
+    n = count(X, "X")
+    for v, name in ((y, "y"), (groups, "groups")):
+        if v is not None and (k := count(v, name)) != n:
+            raise ValidationError(name, f"must have one entry per row of X: got {k} entries, X has {n} rows")
+    return n
 
 
 def _split_problem(estimator, y_train, y_all) -> str | None:
@@ -553,6 +595,7 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     from sklearn.base import clone
     from sklearn.metrics import check_scoring
 
+    check_xy(X, y, groups)
     alpha = check_alpha(alpha)
     check_choice(ci, "ci", CI_KINDS)
     # 0 made the no-information score the mean of nothing: NaN, and .632+ with it, silently
@@ -578,7 +621,7 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
         s_oob = float(np.nanmean(res))
         s_resub = float(scorer(full, X, y))
         s_gamma = float(np.mean([scorer(full, X, y_arr[perm_rng.permutation(n)]) for _ in range(n_permutations)]))
-        e632, e632p, R, w = point632plus(-s_resub, -s_oob, -s_gamma)
+        e632, e632p, R, w = _point632plus(-s_resub, -s_oob, -s_gamma)
         return BootstrapErrorResult(s_oob, -e632, -e632p, s_resub, s_gamma, R, w, n_splits, n, str(scoring), True,
                                     diagnostics={"empty_oob_splits": int(np.sum(np.isnan(res)))})
     loss_fn, _, name = _resolve_loss(loss, estimator)
@@ -596,7 +639,7 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     err1 = float(per_row.mean())
     resub = float(np.mean(_pointwise(loss_fn, name, full, X, y_arr, None)))
     gamma = _no_information_loss(loss_fn, name, full, X, y_arr, perm_rng)
-    e632, e632p, R, w = point632plus(resub, err1, gamma)
+    e632, e632p, R, w = _point632plus(resub, err1, gamma)
     se_naive = float(per_row.std(ddof=1) / np.sqrt(per_row.size)) if per_row.size > 1 else float("nan")
     diag = {"never_out_of_bag": int((~seen).sum())}
     se_oob, se_details = _delta_se_from_splits(splits, res, n, groups)
