@@ -120,7 +120,18 @@ def smoothed_policy_weights(log: ContinuousBanditLog, target_action, bandwidth: 
     log = _check_log(log)
     h = _kernel_args(kernel, bandwidth, boundary)
     c = _target_centers(log, target_action)
-    return smoothed_density(log.action, c, h, kernel, log.a_min, log.a_max, boundary) / log.density
+    return _kernel_weights(log, c, h, kernel, boundary)
+
+
+def _kernel_weights(log, centers, h, kernel, boundary) -> np.ndarray:
+    """pi_h(a_i | x_i) / p_b(a_i | x_i), refused when it leaves the float range (an inf weight made
+    ips inf and snips inf / inf = NaN, silently)."""
+    with np.errstate(over="ignore"):  # detected below, with the row
+        w = smoothed_density(log.action, centers, h, kernel, log.a_min, log.a_max, boundary) / log.density
+    raise_if_any(~np.isfinite(w), "weights", "the kernel weights pi_h(a | x) / p_b(a | x) must be finite, but "
+                 f"overflow the float range at bandwidth {h:g}", log.density,
+                 hint="the value shown is the row's logging density; use a larger bandwidth")
+    return w
 
 
 # -- reward model -------------------------------------------------------------------------------
@@ -245,7 +256,7 @@ def _as_reward_model(reward_model, log, n_folds, random_state):
 
 # -- the term matrix ----------------------------------------------------------------------------
 def _terms(log, centers, h, kernel, boundary, qmodel, dr_direct, q_logged=None):
-    w = smoothed_density(log.action, centers, h, kernel, log.a_min, log.a_max, boundary) / log.density
+    w = _kernel_weights(log, centers, h, kernel, boundary)
     T = np.zeros((len(log), 4))
     T[:, 0] = w * log.reward
     T[:, 1] = w
@@ -288,8 +299,9 @@ def _check_estimators(estimators, qmodel, options=CONTINUOUS_ESTIMATORS):
 
 
 def _weight_diagnostics(w):
-    s1, s2 = w.sum(), (w * w).sum()
-    return {"ess": float(s1 * s1 / s2) if s2 > 0 else 0.0, "mean_weight": float(w.mean()),
+    # scaled sums: w * w overflowed (and ess was NaN) for weights above ~1e154, e.g. at a bandwidth of 1e-300
+    s1, s2, scale = weight_sums(w)
+    return {"ess": float(s1 * s1 / s2) if s2 > 0 else 0.0, "mean_weight": float(s1 / w.size * scale),
             "max_weight": float(w.max()), "share_zero_weight": float(np.mean(w == 0))}
 
 
@@ -359,7 +371,10 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
         Must lie in [a_min, a_max].
     bandwidth : float
         Kernel half-width h (in action units; the Gaussian uses h as its standard deviation).
-        Small h: little smoothing bias, high variance; large h: the reverse.
+        Small h: little smoothing bias, high variance; large h: the reverse. Any float from
+        2.2e-308 (the smallest normal float) up; far beyond the action range, the renormalised
+        pi_h is the uniform density on [a_min, a_max] (its limit, reached smoothly). Weights that
+        overflow the float range (a tiny h over a tiny density) raise a ValidationError.
     kernel : {"epanechnikov", "triangular", "gaussian", "cosine", "box"}
     estimators : sequence of {"ips", "snips", "dr", "dm"}
         Case and surrounding blanks ignored, as in :func:`~workbench.ope.evaluate_policy`; a single
@@ -392,10 +407,12 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     DataFrame
         One row per estimator: ``estimator, value, ci_low, ci_high, se, alpha, method, n,
         bandwidth, kernel, boundary, ess, mean_weight, max_weight, share_zero_weight,
-        n_bootstrap``. The interval is a bootstrap interval for V(pi_h), the value of the
-        *smoothed* policy: asymptotically it covers V(pi_h) with probability 1 - alpha when the
-        logging densities are right (checked by simulation in the tests); it does not account
-        for the smoothing bias V(pi_h) - V(pi). ``mean_weight`` should be near 1 with
+        n_bootstrap, interval``. ``method`` and ``interval`` both hold the interval kind
+        (``interval`` is the name :func:`~workbench.ope.evaluate_policy`'s frame uses). The
+        interval is a bootstrap interval for V(pi_h), the value of the *smoothed* policy:
+        asymptotically it covers V(pi_h) with probability 1 - alpha when the logging densities
+        are right (checked by simulation in the tests); it does not account for the smoothing
+        bias V(pi_h) - V(pi). ``mean_weight`` should be near 1 with
         ``boundary="renormalize"`` (far from 1 flags wrong densities); a small ``ess`` means few rows inform the estimate.
         When every weight is 0 (the kernel around the target covers no logged action) an
         :class:`~workbench.ope.evaluate.OPEDiagnosticWarning` says so (snips is then NaN).
@@ -444,7 +461,10 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     for e, theta, lo, hi, se in _intervals_for(T, acc, estimators, alpha, interval, log.unit_id):
         out.append({"estimator": e, "value": theta, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
                     "method": interval, "n": len(log), "bandwidth": h, "kernel": kernel, "boundary": boundary,
-                    **diag, "n_bootstrap": rs.n_replicates})
+                    **diag, "n_bootstrap": rs.n_replicates,
+                    # the interval kind again, under evaluate_policy's name, so code reading either frame
+                    # finds it as "interval"; "method" stays (existing code reads it)
+                    "interval": interval})
     return pd.DataFrame(out)
 
 
@@ -516,6 +536,11 @@ def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequenc
     """
     log = _check_log(log)
     bws = _check_bandwidths(bandwidths, kernel, boundary)
+    if truth is not None and not callable(getattr(truth, "policy_value", None)):
+        # before any bandwidth is evaluated: truth=5 was an AttributeError after the first one
+        raise ValidationError("truth", "must be None or an object with policy_value(target_action, bandwidth=..., "
+                                       f"kernel=..., boundary=...), e.g. the ContinuousTruth of simulate_pricing; "
+                                       f"got {truth!r}")
     centers = _target_centers(log, target_action)
     qmodel = _as_reward_model(reward_model, log, n_folds, random_state)
     # One key for all bandwidths: a Generator (or None) passed to every call would give each
@@ -529,8 +554,10 @@ def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequenc
                                        n_bootstrap=n_bootstrap, interval=interval, random_state=random_state,
                                        warn=False)
         if truth is not None:
-            v = float(truth.policy_value(centers))
-            vh = float(truth.policy_value(centers, bandwidth=float(h), kernel=kernel, boundary=boundary))
+            # check_real, not float(): a value returned as text must not be parsed
+            v = check_real(truth.policy_value(centers), "truth.policy_value")
+            vh = check_real(truth.policy_value(centers, bandwidth=float(h), kernel=kernel, boundary=boundary),
+                            "truth.policy_value")
             f["true_value"] = v
             f["smoothed_value"] = vh
             f["smoothing_bias"] = vh - v
@@ -579,7 +606,11 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
 
     from .._parallel import progress_enabled
     from .._random import spawn_seeds
+    from .selection import _check_simulated
 
+    for name, fn in (("simulate", simulate), ("target", target)):  # before any replicate: not a TypeError in it
+        if not callable(fn):
+            raise ValidationError(name, f"must be a callable, got {fn!r}", hint="see the docstring for its arguments")
     hs = list(_check_bandwidths(bandwidths, kernel, boundary))
     # No reward model here, so only the weighting estimators (not "reward_model is needed": there is none).
     estimators = _check_estimators(estimators, None, options=("ips", "snips"))
@@ -590,15 +621,18 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
     truth_v = np.empty(R)
     seeds = spawn_seeds(random_state, R)
     for r in tqdm(range(R), disable=not progress_enabled(progress), desc="replicates"):  # Monte Carlo replicates
-        log, truth = simulate(np.random.default_rng(seeds[r]))
+        log, truth = _check_simulated(simulate(np.random.default_rng(seeds[r])), number_ok=False,
+                                     truth_kind="an object with policy_value(target_action, bandwidth=..., kernel=..., "
+                                                "boundary=...) (e.g. a ContinuousTruth)")
         log = _check_log(log)
         c = _target_centers(log, target(log, truth))
-        truth_v[r] = truth.policy_value(c)
+        truth_v[r] = check_real(truth.policy_value(c), "truth.policy_value")
         for j, h in enumerate(hs):
             T, _ = _terms(log, c, h, kernel, boundary, None, "smoothed")
             m = T[:, :2].mean(axis=0)
             est[r, j] = [_COMBINE[e](m) for e in estimators]
-            err_h[r, j] = truth.policy_value(c, bandwidth=h, kernel=kernel, boundary=boundary) - truth_v[r]
+            err_h[r, j] = check_real(truth.policy_value(c, bandwidth=h, kernel=kernel, boundary=boundary),
+                                     "truth.policy_value") - truth_v[r]
     rows = []
     for j, h in enumerate(hs):
         for k, e in enumerate(estimators):

@@ -243,6 +243,17 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     if not isinstance(policies, Mapping) or len(policies) < 2:
         raise ValidationError("policies", "must be a mapping name -> policy with at least two entries")
     names = [str(k) for k in policies]
+    if len(set(names)) < len(names):
+        # The keys name the rows of the summary and the pairs (as text): {1: p, "1": q} gave two rows
+        # both called "1", and a choice that could not say which policy it meant.
+        seen, clash = {}, None
+        for key, name in zip(policies, names):  # a loop over the m policies, to name the clash
+            if name in seen:
+                clash = (seen[name], key, name)
+                break
+            seen[name] = key
+        raise ValidationError("policies", f"keys must be distinct as text (they name the result's rows): "
+                                          f"{clash[0]!r} and {clash[1]!r} both read {clash[2]!r}")
     est = make_estimator(estimator)
     folds = fold_seed(random_state)
 
@@ -347,20 +358,52 @@ class EstimatorBenchmark:
         return frame_to_html(self.summary, caption="estimators on simulated logs (lowest RMSE first)")
 
 
-def _one_replicate(simulate, policy, estimators, reward_model, alpha, n_bootstrap, interval, seed, rep):
+def _one_replicate(simulate, policy, estimators, reward_model, alpha, n_bootstrap, interval, seed, rep,
+                   simulated=None):
     # Each replicate fits small reward models; multi-threaded BLAS / OpenMP only adds synchronisation
     # there (about 14x the wall time on 2 busy cores, which timed out case study 04), so one thread.
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        return _replicate_frame(simulate, policy, estimators, reward_model, alpha, n_bootstrap, interval, seed, rep)
+        return _replicate_frame(simulate, policy, estimators, reward_model, alpha, n_bootstrap, interval, seed, rep,
+                                simulated)
 
 
-def _replicate_frame(simulate, policy, estimators, reward_model, alpha, n_bootstrap, interval, seed, rep):
-    log, truth = simulate(seed)
+def _check_simulated(out, truth_kind: str = "a BanditTruth (with policy_value) or a finite number",
+                    number_ok: bool = True):
+    """(log, truth) from a user's ``simulate(seed)``, checked: a bare log gave "too many values to
+    unpack", and float() parsed a truth given as the text "0.2"."""
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        got = f"a {type(out).__name__} of {len(out)} items" if isinstance(out, (tuple, list)) else \
+            f"a {type(out).__name__}"
+        raise ValidationError("simulate", f"must return a pair (log, truth), got {got}")
+    log, truth = out
+    if not (callable(getattr(truth, "policy_value", None)) or (number_ok and _is_number(truth))):
+        raise ValidationError("simulate", f"must return (log, truth) with truth {truth_kind}, got truth {truth!r}")
+    return log, truth
+
+
+def _is_number(x) -> bool:
+    try:
+        check_real(x, "truth")  # not float(): "0.2" and True are not truths
+    except ValidationError:
+        return False
+    return True
+
+
+def _check_simulate(simulate) -> None:
+    if not callable(simulate):
+        raise ValidationError("simulate", f"must be a callable seed -> (log, truth), got {simulate!r}")
+
+
+def _replicate_frame(simulate, policy, estimators, reward_model, alpha, n_bootstrap, interval, seed, rep,
+                     simulated=None):
+    # ``simulated``: replicate 0's (log, truth), drawn and checked before the replicates were dispatched
+    log, truth = _check_simulated(simulate(seed)) if simulated is None else simulated
     dist = resolve_action_dist(log, policy(log) if callable(policy) and not hasattr(policy, "action_dist")
                                else policy)
-    true_value = float(truth.policy_value(dist)) if hasattr(truth, "policy_value") else float(truth)
+    true_value = check_real(truth.policy_value(dist), "truth.policy_value") if hasattr(truth, "policy_value") \
+        else check_real(truth, "truth")
     out = evaluate_policy(log, dist, estimators=estimators, reward_model=reward_model, alpha=alpha,
                           n_bootstrap=n_bootstrap, interval=interval, random_state=seed_key(seed), warn=False)
     out = out[["estimator", "value", "ci_low", "ci_high"]].copy()
@@ -384,7 +427,10 @@ def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "s
         Replicate ``r`` is ``evaluate_policy(log, policy, random_state=child)`` (same estimators,
         reward model, alpha, n_bootstrap, interval) on ``log, truth = simulate(child)``, where
         ``child = numpy.random.SeedSequence(random_state).spawn(n_replicates)[r]`` for an int
-        ``random_state``: any replicate can be re-run (and inspected) directly.
+        ``random_state``: any replicate can be re-run (and inspected) directly. Replicate 0's
+        ``simulate`` runs in the calling process before any work is dispatched, so a ``simulate``
+        that returns something other than ``(log, truth)`` (or a truth that is neither a truth
+        object nor a number: text such as "0.2" is refused) fails at once with a ValidationError.
     policy : ndarray, policy object, or callable ``log -> action distribution``
     estimators, reward_model, alpha, n_bootstrap, interval
         As in :func:`evaluate_policy`.
@@ -402,6 +448,7 @@ def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "s
     >>> list(bench.summary.columns[:4])
     ['estimator', 'mean', 'truth_mean', 'bias']
     """
+    _check_simulate(simulate)  # an int was "TypeError: 'int' object is not callable" from a worker
     alpha = check_alpha(alpha)
     n_replicates = check_int(n_replicates, "n_replicates", low=2)  # int(2.5) would silently run 2
     progress = check_bool(progress, "progress")  # before any replicate: "no" is truthy
@@ -409,7 +456,11 @@ def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "s
     # was three unknown names, list(an estimator object) a TypeError)
     specs = estimator_specs(estimators)
     seeds = spawn_seeds(random_state, n_replicates)
-    args = [(simulate, policy, specs, reward_model, alpha, n_bootstrap, interval, s, r)
+    # Replicate 0's log is drawn (and its (log, truth) checked) here, before anything is dispatched, and
+    # handed to replicate 0 (simulate is called once per seed, as before): a simulate that returns the
+    # wrong thing fails at once, with what was expected, not inside a worker.
+    first = _check_simulated(simulate(seeds[0]))
+    args = [(simulate, policy, specs, reward_model, alpha, n_bootstrap, interval, s, r, first if r == 0 else None)
             for r, s in enumerate(seeds)]
     from joblib import delayed
 
