@@ -41,6 +41,27 @@ def normal_interval(theta, se, alpha):
     return theta - z * se, theta + z * se
 
 
+def bca_z0(theta, reps):
+    """(replicates below theta, at or below it, z0) per column of ``reps`` (B, k): z0 from the mid-rank
+    proportion below theta, NaN replicates left out. The one rule of every BCa route (in memory and
+    streamed).
+
+    Replicates within rounding of theta are ties (the mid-rank counts them half below): a constant
+    sample's replicate means differ from its mean only in the last bits, all on one side for some
+    values (0.3: every replicate 0.30000000000000004 or so), and z0 was then infinite and the interval
+    NaN, where 0.1 gave the point. 1e-13 relative is far below any real bootstrap spread.
+    """
+    reps = np.asarray(reps, dtype=np.float64)
+    theta = np.asarray(theta, dtype=np.float64)
+    valid = ~np.isnan(reps)
+    tol = 1e-13 * np.abs(theta)
+    below = ((reps < theta - tol) & valid).sum(axis=0)
+    at_or_below = ((reps <= theta + tol) & valid).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z0 = special.ndtri((below + at_or_below) / (2.0 * valid.sum(axis=0)))
+    return below, at_or_below, z0
+
+
 def bca_interval(theta, reps, influence, alpha):
     """Bias-corrected and accelerated interval (Efron 1987).
 
@@ -59,10 +80,8 @@ def bca_interval(theta, reps, influence, alpha):
     # an influence value that is NaN (a statistic undefined on a leave-one-out sample) leaves the
     # acceleration undefined; only 0/0 (every influence value 0: constant data) means a = 0
     bad_u = np.isnan(U).any(axis=0)
-    below = ((reps < theta) & valid).sum(axis=0)
-    at_or_below = ((reps <= theta) & valid).sum(axis=0)
+    below, at_or_below, z0 = bca_z0(theta, reps)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z0 = special.ndtri((below + at_or_below) / (2.0 * nb))
         a = (U**3).sum(axis=0) / (6.0 * ((U**2).sum(axis=0)) ** 1.5)
     a = np.where(np.isfinite(a), a, 0.0)
     lo = np.empty(reps.shape[1])

@@ -1,0 +1,26 @@
+"""Shared-module follow-ups of the input/scale audit (workbench._intervals)."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from workbench.resample import bootstrap_ci
+
+
+@pytest.mark.parametrize("value", [0.3, 0.1, -7.7, 1e8 + 0.3, 0.0])
+def test_bca_of_a_constant_sample_is_the_point_not_nan(value):
+    # replicate means of 200 copies of 0.3 differ from their mean in the last bits, all on one side:
+    # z0 was infinite and the interval NaN (with a warning), while 0.1 gave the point
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lo, hi = bootstrap_ci(np.full(200, value), method="bca", random_state=0).confidence_interval
+    assert lo == pytest.approx(value, rel=1e-14, abs=1e-300) and hi == pytest.approx(value, rel=1e-14, abs=1e-300)
+
+
+def test_bca_ties_rule_leaves_ordinary_intervals_unchanged():
+    x = np.random.default_rng(0).exponential(size=50)
+    # the value before the ties rule (same seed, same replicates)
+    assert bootstrap_ci(x, method="bca", random_state=0).confidence_interval == pytest.approx(
+        (0.8576160808683041, 1.5053956713398529), rel=1e-12)
