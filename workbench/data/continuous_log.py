@@ -9,7 +9,7 @@ import pandas as pd
 from .._validation import (ValidationError, as_array, check_finite, check_length, check_real, check_unit_ids,
                            raise_if_any, readonly)
 from ..results import frame_to_html
-from .logs import _index_rows
+from .logs import _index_rows, _mean_no_overflow
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -122,7 +122,7 @@ class ContinuousBanditLog:
     def __repr__(self) -> str:
         s = f"ContinuousBanditLog({len(self):,} rows, actions in [{self.a_min:g}, {self.a_max:g}]"
         if len(self):
-            s += (f", reward mean {self.reward.mean():.4g}, density "
+            s += (f", reward mean {_mean_no_overflow(self.reward):.4g}, density "
                   f"[{self.density.min():.4g}, {self.density.max():.4g}]")
         if self.context is not None:
             s += f", context {self.context.shape[1]} dims"

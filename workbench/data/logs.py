@@ -20,6 +20,21 @@ _PROPENSITY_RTOL = 1e-5
 RESERVED_NAMES = ("action", "reward", "propensity", "position", "timestamp", "unit_id")
 
 
+def _mean_no_overflow(x) -> float:
+    """The mean of a finite array for a summary, computed on values divided by a power of two.
+
+    A plain mean of rewards near 1e308 sums to inf (with numpy's overflow warning) although the mean
+    itself is representable: reprs showed "reward mean inf". Dividing and multiplying by 2**e is exact,
+    so ordinary data give the plain mean bit for bit.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    big = float(np.max(np.abs(x), initial=0.0))
+    if not np.isfinite(big) or big == 0.0:
+        return float(x.mean()) if x.size else float("nan")
+    e = int(np.frexp(big)[1])
+    return float(np.ldexp(np.mean(np.ldexp(x, -e)), e))
+
+
 def _check_index(x, field: str, low: int, high: int | None) -> np.ndarray:
     """check_integer_in_range on a numeric (not complex, not string) array."""
     return check_integer_in_range(as_array(x, field, ndim=1), field, low, high)
@@ -396,7 +411,7 @@ class BanditLog:
         if self.n_positions is not None:
             out["positions"] = self.n_positions
         if len(self):
-            out["reward mean"] = float(self.reward.mean())
+            out["reward mean"] = _mean_no_overflow(self.reward)
             out["propensity min"] = float(self.propensity.min())
             out["propensity max"] = float(self.propensity.max())
         if self.context is not None:
@@ -408,7 +423,7 @@ class BanditLog:
         if self.n_positions is not None:
             s += f", {self.n_positions} positions"
         if len(self):
-            s += (f", reward mean {self.reward.mean():.4g}, propensity "
+            s += (f", reward mean {_mean_no_overflow(self.reward):.4g}, propensity "
                   f"[{self.propensity.min():.4g}, {self.propensity.max():.4g}]")
         if self.context is not None:
             s += f", context {self.dim_context} dims"
@@ -484,6 +499,15 @@ class PredictionLog:
             _raise_model_point(~np.isfinite(preds.astype(float)), "predictions", "must be finite (no NaN or inf)")
             set_("predictions", readonly(preds.astype(float)))
             m, n = preds.shape
+        # A log with no model or no point cannot be evaluated, and nothing needs one (subsets are taken by
+        # the caller, never internally): accepted, it failed later far from the cause (select_model with
+        # an IndexError, temporal_scores with numpy's "need at least one array to stack", estimate_risk
+        # with "budget must be in [1, 0]"). Refused here, where the empty selection can still be seen.
+        if m == 0 or n == 0:
+            field = "probs" if self.probs is not None else "predictions"
+            shape = self.probs.shape if self.probs is not None else self.predictions.shape
+            raise ValidationError(field, f"needs at least one model and one point, got shape {shape} "
+                                  f"({m} models, {n} points)")
         if isinstance(self.model_names, str):  # one name: tuple("ab") would silently be two models "a" and "b"
             names = (self.model_names,)
         else:
@@ -602,6 +626,8 @@ class PredictionLog:
 
     def subset_points(self, idx) -> "PredictionLog":
         rows = _index_rows(idx, self.n_points)
+        if rows.size == 0:  # said here, naming the selection, rather than as an empty probs array
+            raise ValidationError("index", "selects no point; a PredictionLog needs at least one")
         labels = None if self.labels is None else self.labels[rows]
         return PredictionLog(probs=None if self.probs is None else self.probs[:, rows],
                              predictions=None if self.predictions is None else self.predictions[:, rows],
@@ -612,6 +638,8 @@ class PredictionLog:
 
     def subset_models(self, idx) -> "PredictionLog":
         rows = _index_rows(idx, self.n_models)
+        if rows.size == 0:
+            raise ValidationError("index", "selects no model; a PredictionLog needs at least one")
         return replace(self, probs=None if self.probs is None else self.probs[rows],
                        predictions=None if self.predictions is None else self.predictions[rows],
                        model_names=tuple(np.asarray(self.model_names)[rows]),

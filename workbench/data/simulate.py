@@ -14,7 +14,7 @@ from scipy.special import expit, softmax
 
 from .._random import check_random_state
 from .._validation import ValidationError, as_array, check_choice, check_distribution, check_int, check_real
-from .logs import BanditLog, _check_index
+from .logs import BanditLog, _check_index, _mean_no_overflow
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,7 +78,8 @@ class BanditTruth:
         ``policy``: an (n, n_actions) action distribution (a boolean one-hot mask is read as 0 / 1),
         one action per row, or a policy object with ``action_dist``.
         """
-        return float(np.mean(np.sum(self._dist(policy) * self.expected_reward, axis=1)))
+        # the mean without overflow: expected rewards near 1e308 made the value (and the repr) inf
+        return _mean_no_overflow(np.sum(self._dist(policy) * self.expected_reward, axis=1))
 
     @property
     def behavior_value(self) -> float:

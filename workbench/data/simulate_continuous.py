@@ -127,7 +127,9 @@ class PricingProblem:
         The first-order condition a * (1 - sigmoid((v - a) / s)) = s has a unique root: the left
         side increases in a.
         """
-        v = np.asarray(wtp, dtype=np.float64)
+        # checked once, before the bisection: a string raised numpy's "could not convert", a complex array
+        # lost its imaginary part with a warning, and NaN came out as the price a_min, silently
+        v = check_finite(as_array(wtp, "wtp"), "wtp")
         lo = np.full_like(v, self.a_min)
         hi = np.full_like(v, self.a_max)
         for _ in range(60):  # a loop over bisection steps, not rows
@@ -240,6 +242,17 @@ class _Logger:
     def density(self, action, rows=slice(None)) -> np.ndarray:
         """p_b(a | x_i): ``action`` is (n,) one price per row or (n, m) m prices per row; ``rows``
         (a slice) restricts both to those rows of the log."""
+        # Public (``truth.logger.density``): checked here, once per call, O(size of action). The
+        # simulator's own calls (a chunk loop in logging_value) go to _density with arrays they built.
+        if not isinstance(rows, slice):
+            raise ValidationError("rows", f"must be a slice of the log's rows, got {type(rows).__name__}")
+        a = check_finite(as_array(action, "action", ndim=(1, 2)), "action")
+        n = len(range(self._n)[rows])
+        if a.shape[0] != n:
+            raise ValidationError("action", f"must have one row per selected log row ({n}), got {a.shape[0]}")
+        return self._density(a, rows)
+
+    def _density(self, action, rows=slice(None)) -> np.ndarray:
         a = np.asarray(action, dtype=np.float64)
         if self.kind == "uniform":
             return np.full(a.shape, 1.0 / (self.hi - self.lo))
@@ -360,7 +373,8 @@ class ContinuousTruth:
             rows = slice(s, s + _ROW_CHUNK)
             grid = lo[rows, None] + (np.arange(n_nodes) + 0.5) * step[rows]
             reward = self.problem.expected_reward(self.context[rows], grid)
-            total += float(np.sum(self.logger.density(grid, rows) * reward * step[rows]))
+            density = getattr(self.logger, "_density", self.logger.density)  # unchecked: the grid is ours
+            total += float(np.sum(density(grid, rows) * reward * step[rows]))
         return total / n
 
     def sample_rewards(self, target_action, bandwidth: float | None = None, kernel: str = "epanechnikov",
@@ -428,7 +442,7 @@ def simulate_pricing(n_rounds: int, dim_context: int = 3, logging: str = "gaussi
     x = rng.standard_normal((n_rounds, dim_context))
     logger = _Logger(problem, x, logging, logging_sd, logging_bandwidth, gamma)
     a = logger.sample(rng)
-    dens = logger.density(a)
+    dens = logger._density(a)
     buy = rng.random(n_rounds) < problem.purchase_probability(x, a)
     log = ContinuousBanditLog(action=a, reward=a * buy, density=dens, a_min=a_min, a_max=a_max, context=x)
     return log, ContinuousTruth(problem, log.context, logger)

@@ -39,7 +39,7 @@ from .._random import check_random_state
 from .._validation import (ValidationError, as_array, check_distribution, check_int, check_length, check_real,
                            raise_if_any, readonly)
 from ..results import frame_to_html
-from .logs import BanditLog, _check_index, _index_rows
+from .logs import BanditLog, _check_index, _index_rows, _mean_no_overflow
 from .simulate import BanditTruth, _sample_actions
 
 TOPICS = ("code", "math", "writing", "factual", "chat")
@@ -122,11 +122,12 @@ class RoutingTruth:
 
     def quality(self, policy) -> float:
         """Mean expected quality of a router (an (n, n_models) distribution or one model index per row)."""
-        return float(np.mean(np.sum(self._dist(policy) * self.expected_quality, axis=1)))
+        # the mean without overflow (and so the repr): a plain mean of values near 1e308 is inf
+        return _mean_no_overflow(np.sum(self._dist(policy) * self.expected_quality, axis=1))
 
     def cost(self, policy) -> float:
         """Mean expected cost (cents per prompt) of a router."""
-        return float(np.mean(np.sum(self._dist(policy) * self.expected_cost, axis=1)))
+        return _mean_no_overflow(np.sum(self._dist(policy) * self.expected_cost, axis=1))
 
     def value(self, policy, lam: float) -> float:
         """Exact value of a router at cost weight ``lam``: quality - lam * cost."""
@@ -283,6 +284,9 @@ class RoutingLog:
 
         ``lam`` is checked as :meth:`RoutingTruth.value` checks it (a number >= 0; not "0.5" or True).
         """
+        if not isinstance(reward, str):  # an array made `reward == "tradeoff"` numpy's ambiguous-truth error
+            raise ValidationError("reward", "must be one of 'tradeoff', 'quality', 'cost', got "
+                                  f"{type(reward).__name__}")
         if reward == "tradeoff":
             r = self.quality - _check_lam(lam) * self.cost
         elif reward == "quality":
@@ -313,16 +317,17 @@ class RoutingLog:
         return out
 
     def summary(self) -> dict:
-        return {"prompts": len(self), "models": self.n_models, "quality mean": float(self.quality.mean()),
-                "cost mean (cents)": float(self.cost.mean()), "propensity min": float(self.propensity.min()),
+        return {"prompts": len(self), "models": self.n_models, "quality mean": _mean_no_overflow(self.quality),
+                "cost mean (cents)": _mean_no_overflow(self.cost), "propensity min": float(self.propensity.min()),
                 "features": len(self.feature_names)}
 
     def _repr_html_(self) -> str:
         return frame_to_html(pd.DataFrame([self.summary()]), caption="RoutingLog")
 
     def __repr__(self) -> str:
-        return (f"RoutingLog({len(self):,} prompts, {self.n_models} models, mean quality {self.quality.mean():.3f}, "
-                f"mean cost {self.cost.mean():.3f} cents)")
+        # .4g: .3f printed a 309-digit number for costs near 1e308 (and 0.000 for tiny ones)
+        return (f"RoutingLog({len(self):,} prompts, {self.n_models} models, mean quality "
+                f"{_mean_no_overflow(self.quality):.4g}, mean cost {_mean_no_overflow(self.cost):.4g} cents)")
 
 
 def _expected(topic, difficulty, prompt_tokens, models):

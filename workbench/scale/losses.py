@@ -1,12 +1,13 @@
 """The loss-matrix bootstrap in one streaming pass: mean losses of m models and their differences.
 
-The per-row terms are the loss columns (plus their squares, or the squared differences of pairs,
-for studentized intervals). All models share each row's hashed-Poisson weight, so differences are
-paired, and the replicate sums do not depend on how the rows are chunked. The results are those
-of :func:`workbench.resample.bootstrap_ci` and :func:`workbench.resample.compare_models` with
-``resampling="poisson"`` on the same rows in memory (same seed: same values and intervals, to
-rounding): the same terms, the same plug-in standard errors, and BCa's acceleration from streamed
-co-moments instead of an (n, m) matrix of influence values.
+The per-row terms are the loss columns (for studentized intervals also the centred, scaled deviations
+of the losses and of the pairs' differences and their squares, see :class:`_Shifted`). All models
+share each row's hashed-Poisson weight, so differences are paired, and the replicate sums do not
+depend on how the rows are chunked. The results are those of :func:`workbench.resample.bootstrap_ci`
+and :func:`workbench.resample.compare_models` with ``resampling="poisson"`` on the same rows in
+memory (same seed: same values and intervals, to rounding): the same terms, the same plug-in
+standard errors, and BCa's acceleration from streamed co-moments instead of an (n, m) matrix of
+influence values.
 
 With ``groups`` (a column of cluster ids) every row of a cluster gets the cluster's weight. Because
 sum_i W_g(i) t_i = sum_g W_g T_g, the row-level sums equal the cluster-total sums of the
@@ -23,7 +24,7 @@ import pandas as pd
 from scipy import special
 
 from .. import _intervals
-from .._engine import Resampling, replicate_sd
+from .._engine import ReplicateAccumulator, Resampling, replicate_sd
 from .._parallel import check_n_jobs
 from .._random import seed_key
 from .._validation import ValidationError, check_alpha, check_bool, check_choice, check_finite, check_int, check_names
@@ -34,22 +35,155 @@ METHODS = ("percentile", "basic", "bca", "studentized", "normal")
 
 
 class _LossTerms:
-    """Terms of a chunk: the m losses, then (studentized) the squares of the statistics' columns."""
+    """Terms of a chunk: the m loss columns (every method but the studentized one, see :class:`_StudentReducer`)."""
 
-    def __init__(self, columns, pairs, squares: bool):
+    def __init__(self, columns):
         self.columns = list(columns)
-        self.pairs = pairs  # (ia, ib) arrays of the differences that need their own second moments, or None
-        self.squares = squares
 
     def __call__(self, chunk, ids):
+        return check_finite(numeric_block(chunk, self.columns, "data"), "losses"), {}
+
+
+def _exponent(big: np.ndarray) -> np.ndarray:
+    """Per column, the e with max |x| < 2**e (0 for zero or non-finite), as ``_pow2_scaled`` of
+    :mod:`workbench.resample.bootstrap` picks its power of two. An integer: np.ldexp scales by 2**e exactly
+    and never forms 2**e itself, which overflows for data beyond 2**1023."""
+    e = np.frexp(big)[1].astype(np.int64)
+    return np.where(np.isfinite(big) & (big > 0), e, 0)
+
+
+class _Shifted:
+    """Means and centred second moments of q columns x, for the studentized standard errors, mergeable.
+
+    Per column: a shift ``c`` (data units), an exponent ``e`` and a bound ``b`` >= max |y| of the scaled
+    deviations y = (x - c) / 2**e; the count n, the mean ``mu`` of y and the centred sum of squares
+    ``m2``; per replicate the total weight W (B,), the weighted mean ``rmu`` and ``rm2`` (B, q).
+
+    Why: the plug-in variance E_w[x^2] - E_w[x]^2 from raw moments cancels catastrophically when the
+    spread is small next to the level (1e8 + N(0, 1): every standard error came out 0 and the "95%"
+    interval had zero width), and x^2 overflows near 1e200 and underflows near 1e-200. In memory the
+    terms are centred by the full-sample mean and scaled by a power of two (``_add_second_moments`` of
+    :mod:`workbench.resample.bootstrap`); a stream does not know the mean before the pass. So each chunk
+    is centred by its own median and scaled by powers of two, as in memory, and pieces merge by
+    the pairwise update of Chan et al. (M2 = M2a + M2b + delta^2 Wa Wb / W, per replicate: a sum of
+    non-negative terms, with no cancellation whatever the chunking, even one row per chunk) after moving
+    both to a common shift (the count-weighted mean) and power of two (exact). The result does not
+    depend on the chunking beyond rounding.
+    """
+
+    def __init__(self, c, e, b, n, mu, m2, w, rmu, rm2):
+        self.c, self.e, self.b, self.n, self.mu, self.m2 = c, e, b, n, mu, m2
+        self.w, self.rmu, self.rm2 = w, rmu, rm2
+
+    @classmethod
+    def of_with(cls, x: np.ndarray, extra: np.ndarray, rs: Resampling, ids):
+        """(piece of the chunk's x (n, q), accumulator of its ``extra`` columns): one weighted pass for both."""
+        q, n = x.shape[1], x.shape[0]
+        ef = _exponent(np.max(np.abs(x), axis=0))
+        xs = np.ldexp(x, -ef)                       # |xs| < 1, exact
+        # The median, not the mean: a replicate's variance from raw sums about a shift loses
+        # (shift - replicate mean)^2 / variance of precision, and one outlier drags a chunk's mean (1e6
+        # among N(0, 1) in 7 rows: 1e-8 relative error) but not its median.
+        cs = np.median(xs, axis=0)
+        dev = xs - cs
+        eg = _exponent(np.max(np.abs(dev), axis=0))
+        y = np.ldexp(dev, -eg)                      # |y| < 1: the squares neither overflow nor underflow
+        k = extra.shape[1]
+        acc = ReplicateAccumulator(k + 2 * q, rs).add(np.hstack([extra, y, y * y]), ids)
+        total, sums, w = acc.total, acc.rep_sums, acc.rep_weight
+        mu = total[k:k + q] / n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rmu = np.where(w[:, None] > 0, sums[:, k:k + q] / w[:, None], 0.0)
+        # the raw form within a chunk: accurate, as y is centred by the chunk's median (see above)
+        m2 = np.maximum(total[k + q:] - mu * total[k:k + q], 0.0)
+        rm2 = np.maximum(sums[:, k + q:] - rmu * sums[:, k:k + q], 0.0)
+        piece = cls(np.ldexp(cs, ef), ef + eg, np.max(np.abs(y), axis=0), n, mu, m2, w, rmu, rm2)
+        out = ReplicateAccumulator(k, rs)
+        out.n, out.total, out.rep_sums, out.rep_weight = acc.n, total[:k], sums[:, :k], w
+        return piece, out
+
+    def _moved(self, c, e):
+        """mu, m2, rmu, rm2 about the shift ``c`` in units of 2**e (the moments are shift-free; scaling exact)."""
+        r = self.e - e
+        d = np.ldexp(self.c - c, -e)                # (old shift - new shift) in the new units
+        return (np.ldexp(self.mu, r) + d, np.ldexp(self.m2, 2 * r),
+                np.ldexp(self.rmu, r) + d, np.ldexp(self.rm2, 2 * r))
+
+    def merge(self, other: "_Shifted") -> "_Shifted":
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        n = self.n + other.n
+        # count-weighted mean of the shifts, written so that it cannot overflow near 1e308
+        c = self.c * (self.n / n) + other.c * (other.n / n)
+        e0 = np.maximum(self.e, other.e)
+        # bound of |x - c| in units of 2**e0 for both pieces; the new exponent keeps the deviations below 1
+        bound = np.maximum(np.ldexp(self.b, self.e - e0) + np.abs(np.ldexp(self.c - c, -e0)),
+                           np.ldexp(other.b, other.e - e0) + np.abs(np.ldexp(other.c - c, -e0)))
+        e = e0 + _exponent(bound)
+        mu_a, m2_a, rmu_a, rm2_a = self._moved(c, e)
+        mu_b, m2_b, rmu_b, rm2_b = other._moved(c, e)
+        delta = mu_b - mu_a
+        mu = mu_a + delta * (other.n / n)
+        m2 = m2_a + m2_b + delta * delta * (self.n * other.n / n)
+        wa, wb = self.w[:, None], other.w[:, None]
+        w = self.w + other.w
+        # per replicate; a replicate without weight on one side takes the other side as it is
+        wsum = np.where(w > 0, w, 1.0)[:, None]
+        rdelta = rmu_b - rmu_a
+        rmu = np.where(wa == 0, rmu_b, np.where(wb == 0, rmu_a, rmu_a + rdelta * (wb / wsum)))
+        rm2 = rm2_a + rm2_b + np.where((wa > 0) & (wb > 0), rdelta * rdelta * (wa * wb / wsum), 0.0)
+        return _Shifted(c, e, np.ldexp(bound, e0 - e), n, mu, m2, w, rmu, rm2)
+
+    def means(self):
+        """Full-sample and replicate means of x, (q,) and (B, q) (NaN for a replicate without weight)."""
+        rep = np.where(self.w[:, None] > 0, self.c + np.ldexp(self.rmu, self.e), np.nan)
+        return self.c + np.ldexp(self.mu, self.e), rep
+
+    def standard_errors(self):
+        """Plug-in standard errors sqrt(var / count), count = n or the replicate's weight, as ``_plugin_se``
+        of :mod:`workbench.resample.bootstrap` computes them: (q,) and (B, q)."""
+        se = np.ldexp(np.sqrt(self.m2 / self.n / self.n), self.e)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = self.w[:, None]
+            rep = np.ldexp(np.sqrt(self.rm2 / w / w), self.e)  # 0 / 0 = NaN without weight, as in memory
+        return se, rep
+
+
+class _StudentPartial:
+    def __init__(self, acc, shifted):
+        self.acc, self.shifted, self.moments = acc, shifted, None
+
+    def merge(self, other: "_StudentPartial") -> "_StudentPartial":
+        if other.shifted is None:
+            return self
+        if self.shifted is None:
+            return other
+        return _StudentPartial(self.acc.merge(other.acc), self.shifted.merge(other.shifted))
+
+
+class _StudentReducer:
+    """The pass of studentized intervals: replicate sums of the m losses, and the shifted second
+    moments (:class:`_Shifted`) of the losses and of the pairs' differences, all with each row's weights."""
+
+    def __init__(self, columns, pairs, rs: Resampling):
+        self.columns = list(columns)
+        self.pairs = pairs
+        self.rs = rs
+
+    def start(self):
+        return _StudentPartial(ReplicateAccumulator(len(self.columns), self.rs), None)
+
+    def consume(self, partial, chunk, ids):
+        if len(chunk) == 0:
+            return
         L = check_finite(numeric_block(chunk, self.columns, "data"), "losses")
-        if not self.squares:
-            return L, {}
-        parts = [L, L * L]
-        if self.pairs is not None:
-            D = L[:, self.pairs[0]] - L[:, self.pairs[1]]
-            parts.append(D * D)
-        return np.hstack(parts), {}
+        # the differences' own moments: their spread is not a function of the models' spreads
+        X = L if self.pairs is None else np.hstack([L, L[:, self.pairs[0]] - L[:, self.pairs[1]]])
+        piece, acc = _Shifted.of_with(X, L, self.rs, ids)
+        partial.acc = partial.acc.merge(acc)
+        partial.shifted = piece if partial.shifted is None else partial.shifted.merge(piece)
 
 
 class PairMoments:
@@ -122,10 +256,11 @@ class StreamCore:
     theta: np.ndarray            # (m,) mean losses
     reps: np.ndarray             # (B, m) replicate means
     moments: PairMoments | None  # co-moments of the m loss columns (for BCa)
-    mean_sq: np.ndarray | None   # (m,) means of L^2 (studentized)
-    rep_mean_sq: np.ndarray | None
-    diff_sq: np.ndarray | None   # (p,) means of (L_a - L_b)^2 for the pairs
-    rep_diff_sq: np.ndarray | None
+    # studentized only, for the m losses then the p pairs' differences (columns of :class:`_Shifted`):
+    se_hat: np.ndarray | None    # (m + p,) plug-in standard errors
+    reps_se: np.ndarray | None   # (B, m + p) the replicates' plug-in standard errors
+    diff: np.ndarray | None      # (p,) mean differences, from their centred sums (as in memory: their own means)
+    rep_diff: np.ndarray | None  # (B, p)
     rep_weight: np.ndarray       # (B,)
     n: int
     n_groups: int | None
@@ -202,10 +337,11 @@ def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, grou
     seed = seed_key(random_state)
     rs = Resampling.make(n_resamples, "poisson", seed)
     m = len(cols)
-    squares = method == "studentized"
-    builder = _LossTerms(cols, pairs, squares)
-    k = m + (m + (len(pairs[0]) if pairs is not None else 0) if squares else 0)
-    reducer = TermReducer(cols, builder, k, rs, moments=PairMoments if method == "bca" else False)
+    studentized = method == "studentized"
+    if studentized:
+        reducer = _StudentReducer(cols, pairs, rs)
+    else:
+        reducer = TermReducer(cols, _LossTerms(cols), m, rs, moments=PairMoments if method == "bca" else False)
     if groups is None:
         part = source.reduce(reducer, n_jobs=n_jobs)
     else:
@@ -223,13 +359,14 @@ def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, grou
     mom = None
     if part.moments is not None:
         mom = part.moments
-    sq = rsq = dsq = rdsq = None
-    if squares:
-        sq, rsq = means[m:2 * m], rep_means[:, m:2 * m]
+    se_hat = reps_se = diff = rep_diff = None
+    if studentized:
+        se_hat, reps_se = part.shifted.standard_errors()
         if pairs is not None:
-            dsq, rdsq = means[2 * m:], rep_means[:, 2 * m:]
-    return StreamCore(means[:m], rep_means[:, :m], mom, sq, rsq, dsq, rdsq, acc.rep_weight, int(acc.n), n_groups,
-                      seed, rs.n_replicates), cols
+            x_means, x_reps = part.shifted.means()
+            diff, rep_diff = x_means[m:], x_reps[:, m:]
+    return StreamCore(means[:m], rep_means[:, :m], mom, se_hat, reps_se, diff, rep_diff, acc.rep_weight, int(acc.n),
+                      n_groups, seed, rs.n_replicates), cols
 
 
 def _bca(theta, reps, moments, grads, alpha):
@@ -255,16 +392,11 @@ def _bca(theta, reps, moments, grads, alpha):
     return lo, hi
 
 
-def _interval(core: StreamCore, method, alpha, theta, reps, grads, var, rep_var):
+def _interval(core: StreamCore, method, alpha, theta, reps, grads, cols=slice(None)):
     if method == "bca":
         return _bca(theta, reps, core.moments, grads, alpha)
-    if method == "studentized":
-        # The plug-in SE of workbench.resample (sqrt(max(var, 0) / count)), count = n units or the
-        # replicate's total weight.
-        with np.errstate(invalid="ignore", divide="ignore"):
-            se_hat = np.sqrt(np.maximum(var, 0.0) / float(core.n))
-            reps_se = np.sqrt(np.maximum(rep_var, 0.0) / core.rep_weight[:, None])
-        return _intervals.studentized_interval(theta, se_hat, reps, reps_se, alpha)
+    if method == "studentized":  # cols: the statistics' columns of the standard errors
+        return _intervals.studentized_interval(theta, core.se_hat[cols], reps, core.reps_se[:, cols], alpha)
     if method == "normal":
         return _intervals.normal_interval(theta, replicate_sd(reps, axis=0), alpha)
     return _intervals.interval(method, theta, reps, alpha)
@@ -315,11 +447,7 @@ def bootstrap_loss_matrix(data, columns: Sequence[str] | None = None, *, method:
                              method=method, chunk_size=chunk_size, n_jobs=n_jobs)
     m = len(cols)
     grads = np.eye(m)
-    var = rep_var = None
-    if method == "studentized":
-        var = core.mean_sq - core.theta**2
-        rep_var = core.rep_mean_sq - core.reps**2
-    lo, hi = _interval(core, method, alpha, core.theta, core.reps, grads, var, rep_var)
+    lo, hi = _interval(core, method, alpha, core.theta, core.reps, grads)
     se = replicate_sd(core.reps, axis=0)
     names = tuple(str(c) for c in (cols if names is None else names))  # as in memory: labels 0, 1 are "0", "1"
     if len(names) != m:
@@ -373,19 +501,18 @@ def compare_models_tabular(data, columns: Sequence[str] | None = None, baseline=
     ia, ib = comparison_pairs(names, baseline)
     core, _ = stream_core(source, cols, n_resamples=n_resamples, random_state=random_state, groups=groups,
                           method=method, pairs=(ia, ib), chunk_size=chunk_size, n_jobs=n_jobs)
-    var = rep_var = dvar = rep_dvar = None
-    dtheta = core.theta[ia] - core.theta[ib]
-    dreps = core.reps[:, ia] - core.reps[:, ib]
     if method == "studentized":
-        var = core.mean_sq - core.theta**2
-        rep_var = core.rep_mean_sq - core.reps**2
-        dvar = core.diff_sq - dtheta**2
-        rep_dvar = core.rep_diff_sq - dreps**2
+        # the differences' own means, as in memory: at a level of 1e8 the difference of two rounded means
+        # is off by ~1e-7, a visible part of a difference of 0.03
+        dtheta, dreps = core.diff, core.rep_diff
+    else:
+        dtheta = core.theta[ia] - core.theta[ib]
+        dreps = core.reps[:, ia] - core.reps[:, ib]
     eye = np.eye(m)
-    lo, hi = _interval(core, method, alpha, core.theta, core.reps, eye, var, rep_var)
+    lo, hi = _interval(core, method, alpha, core.theta, core.reps, eye, slice(0, m))
     se = replicate_sd(core.reps, axis=0)
     models = models_frame(names, core.theta, core.reps, lo, hi, se, alpha, method, core.n, higher_is_better)
-    dlo, dhi = _interval(core, method, alpha, dtheta, dreps, eye[ia] - eye[ib], dvar, rep_dvar)
+    dlo, dhi = _interval(core, method, alpha, dtheta, dreps, eye[ia] - eye[ib], slice(m, None))
     dse = replicate_sd(dreps, axis=0)
     differences = pd.DataFrame({
         "model": [names[a] for a in ia], "versus": [names[b] for b in ib], "difference": dtheta,
