@@ -24,3 +24,20 @@ def test_bca_ties_rule_leaves_ordinary_intervals_unchanged():
     # the value before the ties rule (same seed, same replicates)
     assert bootstrap_ci(x, method="bca", random_state=0).confidence_interval == pytest.approx(
         (0.8576160808683041, 1.5053956713398529), rel=1e-12)
+
+
+@pytest.mark.parametrize("value", [0.3, 1e8 + 0.3, 0.123456789])
+def test_streamed_bca_uses_the_same_ties_rule_as_in_memory(value):
+    import pandas as pd
+
+    from workbench.scale import bootstrap_loss_matrix
+
+    frame = pd.DataFrame({"a": np.full(200, value), "b": np.random.default_rng(1).random(200)})
+    chunks = [frame.iloc[:70], frame.iloc[70:]]
+    streamed = bootstrap_loss_matrix(chunks, ["a", "b"], method="bca", random_state=3)
+    memory = bootstrap_ci(frame, method="bca", resampling="poisson", random_state=3)
+    lo_s, hi_s = streamed.confidence_interval
+    lo_m, hi_m = memory.confidence_interval
+    assert np.isfinite(lo_s).all() and np.isfinite(hi_s).all()  # column a was NaN streamed
+    np.testing.assert_allclose(lo_s, lo_m, rtol=1e-12)
+    np.testing.assert_allclose(hi_s, hi_m, rtol=1e-12)

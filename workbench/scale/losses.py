@@ -28,7 +28,7 @@ from .._engine import ReplicateAccumulator, Resampling, replicate_sd
 from .._parallel import check_n_jobs
 from .._random import seed_key
 from .._validation import ValidationError, check_alpha, check_bool, check_choice, check_finite, check_int, check_names
-from .reduce import TermReducer, _acceleration
+from .reduce import TermReducer, _acceleration, merge_first_two
 from .sources import as_source, numeric_block
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
@@ -220,14 +220,8 @@ class PairMoments:
             return self
         if self.n == 0:
             return other
-        na, nb = float(self.n), float(other.n)
-        n = na + nb
-        d = other.mean - self.mean
         out = PairMoments(self.k)
-        out.n = self.n + other.n
-        out.mean = self.mean + d * (nb / n)
-        out.m2 = self.m2 + other.m2 + np.outer(d, d) * (na * nb / n)
-        cross = na * other.m2 - nb * self.m2
+        na, nb, n, d, cross = merge_first_two(self, other, out)
         # CoMoments.merge's M3 update at the entries (i, i, j): d_i d_i d_j and the three d x cross terms
         out.t3 = (self.t3 + other.t3 + np.outer(d * d, d) * (na * nb * (na - nb) / n**2)
                   + (2.0 * d[:, None] * cross + np.diag(cross)[:, None] * d[None, :]) / n)
@@ -379,11 +373,8 @@ def _bca(theta, reps, moments, grads, alpha):
     for j in range(theta.size):  # a loop over statistics, not rows or resamples
         a = moments.acceleration(grads[j])  # 0 for a constant column, as in memory (was ZeroDivisionError)
         r = reps[:, j]
-        valid = ~np.isnan(r)
-        below = ((r < theta[j]) & valid).sum()
-        at_or_below = ((r <= theta[j]) & valid).sum()
+        _, _, z0 = _intervals.bca_z0(theta[j], r)  # the in-memory rule (ties within rounding of theta)
         with np.errstate(divide="ignore", invalid="ignore"):
-            z0 = special.ndtri((below + at_or_below) / (2.0 * valid.sum()))
             adj = special.ndtr(z0 + (z0 + zs) / (1 - a * (z0 + zs)))
         if not np.all(np.isfinite(adj)):
             lo[j] = hi[j] = np.nan

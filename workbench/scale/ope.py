@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import special
 
 from .._engine import Resampling, combine_gradient, replicate_sd
+from .._intervals import bca_z0
 from .._parallel import check_n_jobs
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_bool, check_choice,
                            check_distribution, check_finite, check_int, check_integer_in_range, check_probability,
@@ -487,12 +488,7 @@ def bca_from_moments(theta, reps, moments, cols, means, combine, alpha):
         a = np.float64(s3) / (6.0 * np.float64(s2) ** 1.5)
     a = float(a) if np.isfinite(a) else 0.0
     reps = np.asarray(reps, dtype=np.float64)
-    valid = ~np.isnan(reps)
-    nb = valid.sum()
-    below = ((reps < theta) & valid).sum()
-    at_or_below = ((reps <= theta) & valid).sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z0 = special.ndtri((below + at_or_below) / (2.0 * nb))
+    _, _, z0 = bca_z0(theta, reps)  # the in-memory rule (ties within rounding of theta)
     zs = special.ndtri(np.array([alpha / 2, 1 - alpha / 2]))
     adj = special.ndtr(z0 + (z0 + zs) / (1 - a * (z0 + zs)))
     if not np.all(np.isfinite(adj)):

@@ -71,14 +71,8 @@ class CoMoments:
             return self
         if self.n == 0:
             return other
-        na, nb = float(self.n), float(other.n)
-        n = na + nb
-        d = other.mean - self.mean
         out = CoMoments(self.k)
-        out.n = self.n + other.n
-        out.mean = self.mean + d * (nb / n)
-        out.m2 = self.m2 + other.m2 + np.outer(d, d) * (na * nb / n)
-        cross = na * other.m2 - nb * self.m2  # (k, k)
+        na, nb, n, d, cross = merge_first_two(self, other, out)
         sym = (np.einsum("i,jk->ijk", d, cross) + np.einsum("j,ik->ijk", d, cross)
                + np.einsum("k,ij->ijk", d, cross))
         out.m3 = (self.m3 + other.m3 + np.einsum("i,j,k->ijk", d, d, d) * (na * nb * (na - nb) / n**2)
@@ -91,6 +85,20 @@ class CoMoments:
         s2 = float(g @ self.m2 @ g)
         s3 = float(np.einsum("ijk,i,j,k->", self.m3, g, g, g))
         return _acceleration(s2, s3)
+
+
+def merge_first_two(a, b, out):
+    """Set ``out``'s count, mean and centred co-moments M2 from two non-empty pieces ``a`` and ``b`` (the
+    pairwise update of Pebay 2008), the part every co-moment kind shares (:class:`CoMoments`, and the
+    reduced third moments of :class:`workbench.scale.losses.PairMoments`). Returns (na, nb, n, d, cross)
+    for the third-order update: d = mean_b - mean_a, cross = na M2_b - nb M2_a."""
+    na, nb = float(a.n), float(b.n)
+    n = na + nb
+    d = b.mean - a.mean
+    out.n = a.n + b.n
+    out.mean = a.mean + d * (nb / n)
+    out.m2 = a.m2 + b.m2 + np.outer(d, d) * (na * nb / n)
+    return na, nb, n, d, na * b.m2 - nb * a.m2
 
 
 def _acceleration(s2: float, s3: float) -> float:
