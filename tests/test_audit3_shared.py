@@ -41,3 +41,19 @@ def test_streamed_bca_uses_the_same_ties_rule_as_in_memory(value):
     assert np.isfinite(lo_s).all() and np.isfinite(hi_s).all()  # column a was NaN streamed
     np.testing.assert_allclose(lo_s, lo_m, rtol=1e-12)
     np.testing.assert_allclose(hi_s, hi_m, rtol=1e-12)
+
+
+def test_check_choice_and_check_names_refuse_arrays_and_scalars_by_name():
+    from workbench import ValidationError
+    from workbench.ope import evaluate_policy
+    from workbench.data import simulate_bandit
+
+    log, _ = simulate_bandit(50, n_actions=2, random_state=0)
+    # an array as an option was numpy's "truth value of an array is ambiguous", a list a bare TypeError
+    with pytest.raises(ValidationError, match=r"^interval: must be one of"):
+        evaluate_policy(log, np.full((50, 2), 0.5), ["ips"], interval=np.array(["bca", "normal"]), n_bootstrap=20)
+    with pytest.raises(ValidationError, match=r"^method: must be one of"):
+        bootstrap_ci(np.arange(5.0), method=["bca"])
+    # names=5 was "TypeError: 'int' object is not iterable"
+    with pytest.raises(ValidationError, match=r"^names: must be a sequence of 2 names, got 5"):
+        bootstrap_ci(np.ones((5, 2)), names=5)

@@ -183,6 +183,8 @@ def check_names(names, k: int, default, field: str = "names") -> list[str]:
     """``k`` distinct labels: ``names`` as strings, or ``default`` (column names or generated) when None."""
     if isinstance(names, str):  # one name: list("ab") would silently be two labels "a" and "b"
         names = [names]
+    if names is not None and (not hasattr(names, "__iter__") or (isinstance(names, np.ndarray) and names.ndim == 0)):
+        raise ValidationError(field, f"must be a sequence of {k} names, got {names!r}")  # was a TypeError (names=5)
     names = [str(s) for s in (default if names is None else names)]
     if len(names) != k or len(set(names)) != k:
         raise ValidationError(field, f"must be {k} distinct names, got {names}")
@@ -197,7 +199,9 @@ def check_alpha(alpha: float) -> float:
 
 
 def check_choice(value, field: str, options: Sequence[str]) -> str:
-    if value not in options:
+    # Only a hashable scalar can be an option: ``array in options`` compares elementwise and raised
+    # numpy's "truth value of an array is ambiguous", a list a bare TypeError from the hash.
+    if isinstance(value, (np.ndarray, list, dict, set)) or value not in options:
         raise ValidationError(field, f"must be one of {list(options)}, got {value!r}")
     return value
 
