@@ -195,6 +195,12 @@ def check_alpha(alpha: float) -> float:
     alpha = check_real(alpha, "alpha")  # not float(): it would parse "0.05"
     if not 0 < alpha < 1:
         raise ValidationError("alpha", f"must be in (0, 1), got {alpha}")
+    if alpha > 0.5:
+        # alpha is the miscoverage: 0.95 (the confidence level typed in its place) silently gave a 5%
+        # interval, read as a 95% one. No interval or test here is meant for more than 50% miscoverage.
+        raise ValidationError("alpha", f"is the miscoverage (0.05 gives 95% intervals) and must be <= 0.5, got {alpha} "
+                                       f"(a {100 * (1 - alpha):.3g}% interval)",
+                              hint=f"For a {100 * alpha:.3g}% interval pass alpha={1 - alpha:.3g}")
     return alpha
 
 

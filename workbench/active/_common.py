@@ -57,6 +57,11 @@ def check_probs_2d(probs, field: str = "probs") -> np.ndarray:
         raise ValidationError(field, f"must be one model's probabilities, an array (n_points, n_classes); got a "
                                      f"PredictionLog of {probs.n_models} model(s)",
                               hint="Pass one model's rows, e.g. log.probs[k], and its labels as the oracle")
+    probs = as_array(probs, field)
+    if probs.ndim == 3:  # a zoo's (n_models, n_points, n_classes) stack, e.g. PredictionLog.probs: say which slice
+        raise ValidationError(field, f"must be one model's probabilities, an array (n_points, n_classes); got shape "
+                                     f"{probs.shape}, which looks like {probs.shape[0]} models' stacked probabilities",
+                              hint="Pass one model's rows, e.g. probs[k]")
     probs = as_array(probs, field, ndim=2)
     return check_distribution(probs, field, axis=1)
 

@@ -976,7 +976,11 @@ def _run(probs, names, oracle, budget, strategy, rng, options):
                         "floor", "hysteresis", "coda_weight")}[strategy]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise ValidationError("options", f"{unknown} not understood by strategy {strategy!r}; it takes {list(allowed)}")
+        # the usual culprit is the label count under another name: say where it goes
+        budget_like = [u for u in unknown if u in ("n_labels", "labels", "n_queries", "n_iter", "n_steps", "n")]
+        raise ValidationError("options", f"{unknown} not understood by strategy {strategy!r}; it takes {list(allowed)}",
+                              hint=f"The number of labels to buy is budget= (not {budget_like[0]}=)"
+                              if budget_like else None)
     maker = {"random": _Random, "uncertainty": _uncertainty, "margin": _margin, "active_testing": _ActiveTesting,
              "model_selector": _ModelSelector, "coda": _Coda, "auto": _Auto}[strategy]
     strat = maker(zoo, rng, budget, **options)

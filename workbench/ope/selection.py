@@ -47,8 +47,10 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
         Clipped IPS, clipped DR, Switch-DR or DR-os (shrinkage).
     thresholds : sequence of float, optional
         The thresholds (sorted descending here; inf is the unbiased member).
-    weights : array, optional
-        When ``thresholds`` is None: inf followed by ``n_thresholds - 1`` geometric steps from the
+    weights : array of shape (n,), optional
+        The target's importance weights on the log, one per row (pi_e(a_i | x_i) / propensity_i:
+        :func:`workbench.ope.importance_weights`; not the target's action distribution, which
+        would give a degenerate family). When ``thresholds`` is None: inf followed by ``n_thresholds - 1`` geometric steps from the
         largest weight down to its 10% quantile (at least 1). When the largest weight is at most
         that floor, no threshold can clip more than another: the family is then [inf, floor],
         two members whatever ``n_thresholds`` (identical estimators when every weight is <= 1).
@@ -67,7 +69,11 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
         if weights is None:
             raise ValidationError("thresholds", "give thresholds or the weights to build them from")
         n_thresholds = check_int(n_thresholds, "n_thresholds", low=2)  # a family has at least two members
-        w = check_finite(as_array(weights, "weights"), "weights").ravel()
+        w = as_array(weights, "weights")
+        if w.ndim != 1:  # an (n, K[, slots]) action distribution raveled into "weights" built a silent [inf, 1] family
+            raise ValidationError("weights", f"must be 1-D, one importance weight per logged row; got shape {w.shape}",
+                                  hint="Compute them with workbench.ope.importance_weights(log, policy)")
+        w = check_finite(w, "weights")
         if w.size == 0:
             raise ValidationError("weights", "must not be empty")
         raise_if_any(w < 0, "weights", "must be >= 0 (importance weights)", w)
@@ -183,7 +189,7 @@ class PolicyComparison:
     summary : DataFrame
         ``policy, value, ci_low, ci_high, se, rank, prob_best`` (rank 1 = highest estimate).
     pairwise : DataFrame
-        ``policy_a, policy_b, difference (a - b), ci_low, ci_high, prob_a_better`` for every pair.
+        ``policy_a, policy_b, difference (a - b), ci_low, ci_high, se, prob_a_better`` for every pair.
     choice : str
         The pessimistic choice: the policy with the highest lower bound.
     best_estimate : str

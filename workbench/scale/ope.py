@@ -144,9 +144,23 @@ class _ChunkTerms:
         return np.hstack(blocks), side
 
 
+def _shown(value) -> str:
+    """The offending value for a message: an array's shape, not its repr (which printed a 10,000 x 80
+    policy over a dozen lines)."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"an array of shape {tuple(value.shape)}"
+    return repr(value)
+
+
+# The hint for the most likely mistake: a DataFrame log (log.to_frame()) with an in-memory target array.
+_ARRAY_HINT = ("To evaluate an array, give a BanditLog (BanditLog.from_frame(frame, ...)) instead of the frame, "
+               "or add the array's columns to the frame and name them")
+
+
 def _named_columns(cols, field: str, what: str) -> list:
     if isinstance(cols, str) or not isinstance(cols, Sequence) or len(cols) < 1:
-        raise ValidationError(field, f"for tabular logs must be the list of columns holding {what}, got {cols!r}")
+        raise ValidationError(field, f"for tabular logs must be the list of columns holding {what}, got "
+                                     f"{_shown(cols)}", hint=_ARRAY_HINT if hasattr(cols, "shape") else None)
     return list(cols)
 
 
@@ -154,7 +168,8 @@ def _policy_columns(policy) -> list[str]:
     if isinstance(policy, str) or not isinstance(policy, Sequence) or len(policy) < 1 or \
             not all(isinstance(c, str) for c in policy):
         raise ValidationError("policy", "for tabular logs must be the list of columns holding the target policy's "
-                              f"probability of each action, e.g. ['pi_0', 'pi_1', ...]; got {policy!r}")
+                              f"probability of each action, e.g. ['pi_0', 'pi_1', ...]; got {_shown(policy)}",
+                              hint=_ARRAY_HINT if hasattr(policy, "shape") else None)
     if len(set(policy)) != len(policy):
         raise ValidationError("policy", f"column names must be unique, got {list(policy)}")
     return list(policy)
