@@ -22,6 +22,17 @@ SCORES = pd.DataFrame(rng.random((8, 3)), columns=["a", "b", "c"])
 LOSSES = rng.random((40, 3))
 
 
+def _two():
+    from sklearn.dummy import DummyClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    return DummyClassifier(), DecisionTreeClassifier(max_depth=1)
+
+
+_TWO = _two()
+_XY = (rng.random((40, 2)), np.r_[np.zeros(20, int), np.ones(20, int)])
+
+
 def _log():
     from workbench.data import simulate_bandit
 
@@ -42,8 +53,10 @@ def _calls():
     from workbench.ope import (MarginalizedIPS, UniformPolicy, bandwidth_monte_carlo, benchmark_estimators,
                                design_matrix, estimate_from_inputs, evaluate_continuous_policy, evaluate_policy,
                                off_policy_cdf, off_policy_cdf_from_weights, prepare_inputs)
-    from workbench.resample import (bootstrap_ci, bootstrap_intervals, compare_models, corrected_resampled_t_test,
-                                    friedman_test, nemenyi_test, oob_delta_se, wilcoxon_holm_test)
+    from workbench.resample import (bayesian_correlated_t_test, bootstrap_ci, bootstrap_error, bootstrap_intervals,
+                                    compare_models, corrected_resampled_t_test, cv_scores_two, f_test_5x2cv,
+                                    friedman_test, ncv_interval, nemenyi_test, oob_delta_se, paired_t_5x2cv,
+                                    wilcoxon_holm_test)
     from workbench.scale import compare_models_tabular, evaluate_tabular
 
     zoo = PredictionLog(rng.dirichlet(np.ones(3), size=(3, 30)), labels=rng.integers(0, 3, 30))
@@ -57,6 +70,13 @@ def _calls():
             rng.random(10), rng.random(10), n_train=90, n_test=10, corrected=v),
         ("oob_delta_se", "bias_correct"): lambda v: oob_delta_se(np.ones((2, 3)), [(np.array([0]), np.array([1.0]))] * 2,
                                                                  bias_correct=v),
+        ("paired_t_5x2cv", "progress"): lambda v: paired_t_5x2cv(*_TWO, *_XY, progress=v),
+        ("f_test_5x2cv", "progress"): lambda v: f_test_5x2cv(*_TWO, *_XY, progress=v),
+        ("corrected_resampled_t_test", "progress"): lambda v: corrected_resampled_t_test(*_TWO, *_XY, progress=v),
+        ("bayesian_correlated_t_test", "progress"): lambda v: bayesian_correlated_t_test(*_TWO, *_XY, progress=v),
+        ("cv_scores_two", "progress"): lambda v: cv_scores_two(*_TWO, *_XY, cv=3, progress=v),
+        ("bootstrap_error", "progress"): lambda v: bootstrap_error(_TWO[0], *_XY, n_splits=3, progress=v),
+        ("ncv_interval", "progress"): lambda v: ncv_interval(_TWO[0], *_XY, n_folds=3, n_reps=2, progress=v),
         ("friedman_test", "higher_is_better"): lambda v: friedman_test(SCORES, higher_is_better=v),
         ("nemenyi_test", "higher_is_better"): lambda v: nemenyi_test(SCORES, higher_is_better=v),
         ("wilcoxon_holm_test", "higher_is_better"): lambda v: wilcoxon_holm_test(SCORES, higher_is_better=v),

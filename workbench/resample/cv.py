@@ -30,7 +30,7 @@ from scipy import special, stats
 from .._engine import unit_index
 from .._parallel import run_delayed
 from .._random import check_random_state, seed_key
-from .._validation import ValidationError, check_alpha, check_int, check_unit_ids
+from .._validation import ValidationError, check_alpha, check_bool, check_int, check_unit_ids
 from ._result import _frames_html, _frames_repr
 from .oob import _pointwise, _resolve_loss, check_xy
 
@@ -432,7 +432,8 @@ def _cv_task(estimator, X, y, fold_id, f, loss_fn, name, fit_params):
 
 
 def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int = 50, bias_reps: int | None = None,
-                 alpha: float = 0.10, random_state=None, n_jobs=None, fit_params=None) -> pd.DataFrame:
+                 alpha: float = 0.10, random_state=None, n_jobs=None, fit_params=None,
+                 progress: bool = True) -> pd.DataFrame:
     """The nested-CV interval for prediction error (Bates, Hastie & Tibshirani 2023), next to the naive one.
 
     Follows the authors' reference implementation (R package ``nestedcv``, ``nested_cv``):
@@ -461,6 +462,7 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     ----------
     loss : per-sample loss as in :func:`bootstrap_error` (default zero_one / squared).
     alpha : the paper's default level is 90% (alpha = 0.10).
+    progress : show a progress bar over the nested-CV fits.
 
     Returns
     -------
@@ -491,6 +493,7 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     # the package's integer rule: n_folds=3.5 silently ran 3 folds, "3" and n_reps=2.5 were bare TypeErrors,
     # bias_reps=-1 silently meant no bias correction
     K = check_int(n_folds, "n_folds", low=3)
+    progress = check_bool(progress, "progress")  # before any fit: "no" is truthy
     n_reps = check_int(n_reps, "n_reps", low=2)
     loss_fn, _, name = _resolve_loss(loss, estimator)
     y_arr = np.asarray(y)
@@ -505,7 +508,7 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     pairs = [(f1, f2) for f1 in range(K) for f2 in range(f1 + 1, K)]
     jobs = [(r, f1, f2) for r in range(n_reps) for f1, f2 in pairs]
     res = run_delayed((delayed(_pair_task)(estimator, X, y, assignments[r], f1, f2, loss_fn, name, fit_params)
-                       for r, f1, f2 in jobs), n_jobs=n_jobs, desc="nested-CV fits")
+                       for r, f1, f2 in jobs), n_jobs=n_jobs, progress=progress, desc="nested-CV fits")
     pivots, gp_means, all_errs = [], [], []
     it = iter(res)
     for r in range(n_reps):  # loops over repetitions and folds (K^2 per repetition), not over rows

@@ -129,7 +129,8 @@ def _fit_score(est_a, est_b, scorer, X, y, train, test, fit_params, split=None, 
     return out
 
 
-def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=None, fit_params=None, groups=None):
+def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=None, fit_params=None, groups=None,
+                  progress: bool = True):
     """Fit both estimators on identical splits; returns (scores_a, scores_b, n_train, n_test).
 
     ``cv`` is a scikit-learn splitter, an int (k folds) or an iterable of (train, test) index pairs.
@@ -137,6 +138,7 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     ``cv`` it keeps each group within one fold (``StratifiedGroupKFold`` for a classifier,
     ``GroupKFold`` otherwise), since the plain k-fold splitters would ignore it.
     ``n_train`` and ``n_test`` are the mean training and test sizes over the splits (floats).
+    ``progress=False`` hides the bar over the fits (the tests below pass theirs on).
 
     Examples
     --------
@@ -160,6 +162,7 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     from sklearn.model_selection import check_cv
 
     check_xy(X, y, groups)
+    progress = check_bool(progress, "progress")  # "no" is truthy
     scorer_a = check_scoring(estimator_a, scoring=scoring)
     if groups is not None:
         groups = check_unit_ids(groups, "groups", len(y), ref="sample")  # the package's one id rule
@@ -173,7 +176,7 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
         raise ValidationError("cv", f"needs at least 2 splits, got {len(splits)}")
     res = run_delayed((delayed(_fit_score)(estimator_a, estimator_b, scorer_a, X, y, tr, te, fit_params, i,
                                            len(splits))
-                       for i, (tr, te) in enumerate(splits)), n_jobs=n_jobs, desc="CV fits")
+                       for i, (tr, te) in enumerate(splits)), n_jobs=n_jobs, progress=progress, desc="CV fits")
     res = np.asarray(res, dtype=np.float64)
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))
@@ -205,7 +208,7 @@ def _cv_results(a, b):
     return a.scores, b.scores, a.n_train, a.n_test
 
 
-def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None):
+def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None, progress=True):
     """(scores_a, scores_b, n_train, n_test) from scores, from two CVResults or by running folds."""
     a, b, ntr_cv, nte_cv = _cv_results(a, b)
     if ntr_cv is not None:
@@ -218,7 +221,7 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None
             raise ValidationError("X", "X and y are needed to run the folds")
         check_xy(X, y, groups)  # before the default splits are made from X and y
         sa, sb, ntr, nte = cv_scores_two(a, b, X, y, cv=cv_maker(a, y), scoring=scoring, n_jobs=n_jobs,
-                                         fit_params=fit_params, groups=groups)
+                                         fit_params=fit_params, groups=groups, progress=progress)
         return sa, sb, ntr, nte
     if groups is not None:
         raise ValidationError("groups", "applies when the folds are run here (two estimators with X and y); fold "
@@ -232,11 +235,11 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None
 # --------------------------------------------------------------------------------------------
 # 5x2cv tests
 # --------------------------------------------------------------------------------------------
-def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups=None):
+def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups=None, progress=True):
     maker = (lambda est, yy: cv) if cv is not None else (
         lambda est, yy: _five_two_splits(est, X, yy, random_state, groups))
     sa, sb, _, _ = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker, fit_params=fit_params,
-                         groups=groups)
+                         groups=groups, progress=progress)
     if sa.size != 10:
         raise ValidationError("scores", f"5x2cv needs 10 fold scores (5 replications x 2 folds, in order "
                               f"rep1-fold1, rep1-fold2, ...), got {sa.size}")
@@ -257,7 +260,8 @@ def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, gr
 
 
 def paired_t_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=None, key: str | None = None,
-                   n_jobs=None, fit_params=None, alpha: float = 0.05, groups=None) -> TestResult:
+                   n_jobs=None, fit_params=None, alpha: float = 0.05, groups=None,
+                   progress: bool = True) -> TestResult:
     """Dietterich's (1998) 5x2cv paired t-test of equal expected performance of two algorithms.
 
     t = p_1^(1) / sqrt(sum_i s_i^2 / 5) ~ t_5, where p_i^(j) is the score difference on fold j of
@@ -274,6 +278,7 @@ def paired_t_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=
     random_state : seeds the 5 two-fold splits (stratified for classifiers): the splits of
         ``repeated_cv(estimator, X, y, n_splits=2, n_repeats=5, random_state=random_state)``.
     cv : optional list of 10 (train, test) pairs to use instead (e.g. another tool's splits).
+    progress : show a progress bar over the fits (when ``a`` and ``b`` are estimators).
 
     Examples
     --------
@@ -285,7 +290,8 @@ def paired_t_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=
     2.8604
     """
     alpha = check_alpha(alpha)
-    p, s2, sa, sb = _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups)
+    p, s2, sa, sb = _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups,
+                              check_bool(progress, "progress"))
     denom = np.sqrt(s2.sum() / 5.0)
     if denom == 0:
         raise ValidationError("scores", "the fold differences have zero variance within every replication; "
@@ -297,7 +303,8 @@ def paired_t_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=
 
 
 def f_test_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=None, key: str | None = None,
-                 n_jobs=None, fit_params=None, alpha: float = 0.05, groups=None) -> TestResult:
+                 n_jobs=None, fit_params=None, alpha: float = 0.05, groups=None,
+                 progress: bool = True) -> TestResult:
     """Alpaydin's (1999) combined 5x2cv F-test: F = sum_ij p_ij^2 / (2 sum_i s_i^2) ~ F(10, 5).
 
     Same inputs as :func:`paired_t_5x2cv`. Uses all ten differences, so it does not depend on which
@@ -323,7 +330,8 @@ def f_test_5x2cv(a, b, X=None, y=None, *, scoring=None, random_state=None, cv=No
     ((5, 2), True)
     """
     alpha = check_alpha(alpha)
-    p, s2, sa, sb = _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups)
+    p, s2, sa, sb = _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups,
+                              check_bool(progress, "progress"))
     if s2.sum() == 0:
         raise ValidationError("scores", "the fold differences have zero variance within every replication; "
                               "the 5x2cv F statistic is undefined")
@@ -362,14 +370,14 @@ def _test_train_ratio(n_train, n_test, test_train_ratio, ntr_run, nte_run):
 
 
 def _repeated_pair(a, b, X, y, *, cv, n_splits, n_repeats, random_state, key, scoring, n_jobs, fit_params,
-                   groups=None):
+                   groups=None, progress=True):
     def maker(est, yy):
         if cv is not None:
             return cv
         return _default_cv(est, n_splits, n_repeats, random_state, groups)
 
     sa, sb, ntr, nte = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker,
-                             fit_params=fit_params, groups=groups)
+                             fit_params=fit_params, groups=groups, progress=progress)
     d = sa - sb
     if d.size < 2:
         raise ValidationError("scores", f"needs at least 2 fold differences, got {d.size}")
@@ -379,7 +387,8 @@ def _repeated_pair(a, b, X, y, *, cv, n_splits, n_repeats, random_state, key, sc
 def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=None, test_train_ratio=None,
                                corrected: bool = True, cv=None, n_splits: int = 10, n_repeats: int = 10,
                                scoring=None, random_state=None, key: str | None = None, n_jobs=None,
-                               fit_params=None, alpha: float = 0.05, groups=None) -> TestResult:
+                               fit_params=None, alpha: float = 0.05, groups=None,
+                               progress: bool = True) -> TestResult:
     """Nadeau & Bengio's (2003) corrected resampled t-test on J = k r fold differences.
 
     t = mean(d) / sqrt((1/J + n_test/n_train) s^2), df = J - 1, with s^2 the sample variance of
@@ -395,6 +404,7 @@ def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=Non
     n_train, n_test or test_train_ratio : needed with fold scores (sizes of one split).
     cv : scikit-learn splitter (default: (Stratified) RepeatedKFold(n_splits, n_repeats), seeded
         as :func:`repeated_cv` seeds it: the same splits for the same ``random_state``).
+    progress : show a progress bar over the fits (when ``a`` and ``b`` are estimators).
 
     Examples
     --------
@@ -410,7 +420,8 @@ def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=Non
     corrected = check_bool(corrected, "corrected")  # "no" is truthy
     d, sa, sb, ntr, nte = _repeated_pair(a, b, X, y, cv=cv, n_splits=n_splits, n_repeats=n_repeats,
                                          random_state=random_state, key=key, scoring=scoring, n_jobs=n_jobs,
-                                         fit_params=fit_params, groups=groups)
+                                         fit_params=fit_params, groups=groups,
+                                         progress=check_bool(progress, "progress"))
     J = d.size
     ratio = _test_train_ratio(n_train, n_test, test_train_ratio, ntr, nte) if corrected else 0.0
     var = d.var(ddof=1) if np.ptp(d) > _rounding_tol(sa, sb) else 0.0
@@ -430,7 +441,7 @@ def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=Non
 def bayesian_correlated_t_test(a, b, X=None, y=None, *, rope: float = 0.01, rho=None, n_train=None, n_test=None,
                                cv=None, n_splits: int = 10, n_repeats: int = 10, scoring=None, random_state=None,
                                key: str | None = None, n_jobs=None, fit_params=None,
-                               alpha: float = 0.05, groups=None) -> TestResult:
+                               alpha: float = 0.05, groups=None, progress: bool = True) -> TestResult:
     """Bayesian correlated t-test with a region of practical equivalence (Benavoli et al. 2017).
 
     The posterior of the expected difference mu (A minus B) is a Student t with J - 1 degrees of
@@ -455,7 +466,8 @@ def bayesian_correlated_t_test(a, b, X=None, y=None, *, rope: float = 0.01, rho=
     rope = check_real(rope, "rope", low=0.0, allow_inf=True)
     d, sa, sb, ntr, nte = _repeated_pair(a, b, X, y, cv=cv, n_splits=n_splits, n_repeats=n_repeats,
                                          random_state=random_state, key=key, scoring=scoring, n_jobs=n_jobs,
-                                         fit_params=fit_params, groups=groups)
+                                         fit_params=fit_params, groups=groups,
+                                         progress=check_bool(progress, "progress"))
     J = d.size
     if rho is None:
         if n_train is not None and n_test is not None:

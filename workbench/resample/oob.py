@@ -55,8 +55,8 @@ from .._engine import unit_index
 from .._random import check_random_state, seed_key
 from scipy import special
 
-from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
-                           check_integer_in_range, check_real, check_unit_ids)
+from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite,
+                           check_int, check_integer_in_range, check_real, check_unit_ids)
 from ..results import _fmt, frame_to_html
 
 __all__ = ["BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "oob_delta_se", "LOSSES"]
@@ -544,7 +544,8 @@ def _oob_task(estimator, X, y, train, test, loss_fn, name, scorer, fit_params, b
 
 def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int = 200, random_state=None,
                     groups=None, cv=None, n_jobs=None, fit_params=None,
-                    n_permutations: int = 50, alpha: float = 0.05, ci: str = "log") -> BootstrapErrorResult:
+                    n_permutations: int = 50, alpha: float = 0.05, ci: str = "log",
+                    progress: bool = True) -> BootstrapErrorResult:
     """OOB, .632 and .632+ bootstrap estimates of the prediction error of a learning algorithm.
 
     Parameters
@@ -572,6 +573,7 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     alpha : level of the interval for .632+ (``ci_low``, ``ci_high``).
     ci : {"log", "normal"}
         Log-scale (default; for positive, right-skewed losses) or symmetric normal interval.
+    progress : show a progress bar over the bootstrap fits.
 
     Returns
     -------
@@ -600,6 +602,7 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     check_choice(ci, "ci", CI_KINDS)
     # 0 made the no-information score the mean of nothing: NaN, and .632+ with it, silently
     n_permutations = check_int(n_permutations, "n_permutations", low=1)
+    progress = check_bool(progress, "progress")  # before any fit: "no" is truthy
     rng = check_random_state(random_state)
     seed = int(rng.integers(0, 2**63)) if not isinstance(random_state, (int, np.integer)) else int(random_state)
     y_arr = np.asarray(y)
@@ -617,7 +620,8 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
             raise ValidationError("scoring", "pass either loss= (per-sample) or scoring= (aggregate), not both")
         scorer = check_scoring(estimator, scoring=scoring)
         res = run_delayed((delayed(_oob_task)(estimator, X, y, tr, te, None, None, scorer, fit_params, b, n_splits)
-                           for b, (tr, te) in enumerate(splits)), n_jobs=n_jobs, desc="bootstrap fits")
+                           for b, (tr, te) in enumerate(splits)), n_jobs=n_jobs, progress=progress,
+                          desc="bootstrap fits")
         s_oob = float(np.nanmean(res))
         s_resub = float(scorer(full, X, y))
         s_gamma = float(np.mean([scorer(full, X, y_arr[perm_rng.permutation(n)]) for _ in range(n_permutations)]))
@@ -626,7 +630,8 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
                                     diagnostics={"empty_oob_splits": int(np.sum(np.isnan(res)))})
     loss_fn, _, name = _resolve_loss(loss, estimator)
     res = run_delayed((delayed(_oob_task)(estimator, X, y, tr, te, loss_fn, name, None, fit_params, b, n_splits)
-                       for b, (tr, te) in enumerate(splits)), n_jobs=n_jobs, desc="bootstrap fits")
+                       for b, (tr, te) in enumerate(splits)), n_jobs=n_jobs, progress=progress,
+                          desc="bootstrap fits")
     tot = np.zeros(n)
     cnt = np.zeros(n)
     for (_, te), losses in zip(splits, res):  # loop over bootstrap samples (B), each vectorised
