@@ -6,6 +6,9 @@ import pandas as pd
 
 from ._validation import ValidationError, check_bool, check_columns, check_finite
 
+__all__ = ["PALETTE", "forest_plot", "weight_histogram", "budget_curve", "critical_difference_diagram",
+           "identification_curve", "risk_trace_plot", "coverage_plot", "type1_plot"]
+
 PALETTE = ["#1f5a96", "#c8553d", "#2a9d8f", "#e9c46a", "#6d597a", "#8d99ae", "#f4a261", "#264653"]
 
 

@@ -130,7 +130,8 @@ class RiskTrace:
 
     @property
     def estimate(self) -> Estimate:
-        """The final estimate as an :class:`~workbench.results.Estimate`."""
+        """The final estimate as an :class:`~workbench.results.Estimate` (``.value``, ``.ci_low``,
+        ``.ci_high``, ``.se``); the running estimates are the array ``estimates``."""
         return Estimate(float(self.estimates[-1]), float(self.ci_low[-1]), float(self.ci_high[-1]),
                         float(self.se[-1]), alpha=self.alpha, method=self.interval_method, n=self.budget,
                         name=f"{self.loss} risk ({self.method})", diagnostics=dict(self.diagnostics))

@@ -284,6 +284,7 @@ class BanditLog:
 
     # -- shape -----------------------------------------------------------------------------
     def __len__(self) -> int:
+        """Number of logged rounds (rows)."""
         return int(self.action.shape[0])
 
     @property
@@ -407,6 +408,8 @@ class BanditLog:
 
     # -- display ---------------------------------------------------------------------------
     def summary(self) -> dict:
+        """A dict of the log's headline facts: rows, actions, positions (if any), the reward's mean, the
+        propensity range and the context's width (if any)."""
         out = {"rows": len(self), "actions": self.n_actions}
         if self.n_positions is not None:
             out["positions"] = self.n_positions
@@ -590,6 +593,7 @@ class PredictionLog:
         return int(self.labelled.sum())
 
     def __len__(self) -> int:
+        """Number of pool points."""
         return self.n_points
 
     @property

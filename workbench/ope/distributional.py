@@ -340,9 +340,13 @@ class OffPolicyCDF:
         return self._stat([("mean", None)], ["mean"], **kw)[0]
 
     def variance(self, **kw) -> Estimate:
+        """Variance of the reward under the target policy, read from the CDF, with an interval from
+        the same replicates (keywords as :meth:`mean`)."""
         return self._stat([("variance", None)], ["variance"], **kw)[0]
 
     def std(self, **kw) -> Estimate:
+        """Standard deviation of the reward under the target policy (the square root of
+        :meth:`variance`, replicate by replicate)."""
         return self._stat([("std", None)], ["std"], **kw)[0]
 
     def quantile(self, q: float, **kw) -> Estimate:
@@ -380,6 +384,7 @@ class OffPolicyCDF:
                              "ci_high": self.ci_high, "raw_cdf": self.raw_cdf})
 
     def plot(self, ax=None, label: str = "off-policy CDF", color=None):
+        """Step plot of the CDF with its band (pointwise or uniform, as estimated); returns the axes."""
         from ..plotting import PALETTE, _ax
 
         ax = _ax(ax)

@@ -136,6 +136,9 @@ class UniformPolicy:
             object.__setattr__(self, "n_actions", check_int(self.n_actions, "n_actions", low=1))
 
     def action_dist(self, data) -> np.ndarray:
+        """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
+        ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
+        reads from a policy object."""
         _, k_data, n = _contexts(data)
         k = _check_n(self.n_actions, k_data, "UniformPolicy")
         return np.full((n, k), 1.0 / k)
@@ -172,6 +175,9 @@ class GreedyPolicy:
     scorer: Any
 
     def action_dist(self, data) -> np.ndarray:
+        """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
+        ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
+        reads from a policy object."""
         X, k, _ = _contexts(data)
         s = policy_scores(self.scorer, X, k)
         return _one_hot(np.argmax(s, axis=1), s.shape[1])
@@ -200,6 +206,9 @@ class EpsilonGreedyPolicy:
         object.__setattr__(self, "epsilon", check_real(self.epsilon, "epsilon", low=0.0, high=1.0))
 
     def action_dist(self, data) -> np.ndarray:
+        """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
+        ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
+        reads from a policy object."""
         X, k, _ = _contexts(data)
         s = policy_scores(self.scorer, X, k)
         kk = s.shape[1]
@@ -243,6 +252,9 @@ class SoftmaxPolicy:
         object.__setattr__(self, "temperature", float(t))
 
     def action_dist(self, data) -> np.ndarray:
+        """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
+        ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
+        reads from a policy object."""
         X, k, _ = _contexts(data)
         s = policy_scores(self.scorer, X, k)
         # a row that rules out every action has no distribution (it was a row of NaN)
@@ -297,6 +309,9 @@ class ModelProbabilityPolicy:
     model: Any
 
     def action_dist(self, data) -> np.ndarray:
+        """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
+        ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
+        reads from a policy object."""
         X, k, _ = _contexts(data)
         if not hasattr(self.model, "predict_proba"):
             raise ValidationError("model", f"{type(self.model).__name__} has no predict_proba")
@@ -337,6 +352,9 @@ class DeterministicPolicy:
             object.__setattr__(self, "n_actions", check_int(self.n_actions, "n_actions", low=1))
 
     def action_dist(self, data) -> np.ndarray:
+        """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
+        ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
+        reads from a policy object."""
         X, k_data, n = _contexts(data)
         k = _check_n(self.n_actions, k_data, "DeterministicPolicy")
         if callable(self.actions):

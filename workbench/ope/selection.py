@@ -115,6 +115,7 @@ class SlopeResult:
     path: pd.DataFrame = field(repr=False)
 
     def to_frame(self) -> pd.DataFrame:
+        """The path (a copy): one row per member, ``member, value, se, low, high, accepted``."""
         return self.path.copy()
 
     def __repr__(self) -> str:
@@ -204,6 +205,7 @@ class PolicyComparison:
     alpha: float
 
     def to_frame(self) -> pd.DataFrame:
+        """The summary frame, one row per policy or estimator (a copy)."""
         return self.summary.copy()
 
     def __repr__(self) -> str:
@@ -353,6 +355,7 @@ class EstimatorBenchmark:
     replicates: pd.DataFrame = field(repr=False)
 
     def to_frame(self) -> pd.DataFrame:
+        """The summary frame, one row per policy or estimator (a copy)."""
         return self.summary.copy()
 
     def __repr__(self) -> str:

@@ -258,7 +258,9 @@ def mcnemar_test(y_true=None, pred_a=None, pred_b=None, *, table=None, method: s
     Parameters
     ----------
     y_true, pred_a, pred_b : arrays of shape (n,)
-        True labels and the two classifiers' predictions. Alternatively pass ``table``.
+        True labels and the two classifiers' predictions. Alternatively pass ``table``. With 0/1
+        correctness vectors ``right_a``, ``right_b`` (e.g. out-of-fold results) pass
+        ``y_true=np.ones(n), pred_a=right_a, pred_b=right_b``.
     table : 2x2 array
         [[both right, A right & B wrong], [A wrong & B right, both wrong]] (see
         :func:`mcnemar_table`).
