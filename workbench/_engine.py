@@ -34,6 +34,12 @@ SCHEMES = ("poisson", "multinomial", "indices")
 # B = 1000 than 16 MiB blocks. Rows are dispatched to threads in spans of fixed size.
 _BLOCK_BYTES = 2**20
 _SPAN_ROWS = 1 << 16
+# Column sums are kept in units of 2**exp (one exponent per column): 0, i.e. the data's own units
+# and bit-identical results, unless a term reaches 2**960 (~1e289). Then the column is divided by
+# the power of two that brings it below 2**960 (exact), so weighted sums of up to 2**63 rows cannot
+# overflow: values of +-1e307 made every replicate sum inf or NaN where their mean is an ordinary
+# number. Means (point and replicate) are converted back, and a mean is no larger than the largest term.
+_SAFE_EXP = 960
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,9 @@ class ReplicateAccumulator:
 
     Holds the plain column sums and row count (for point estimates) and, per replicate, the
     weighted column sums and the total weight. ``add`` consumes a chunk; ``merge`` adds another
-    accumulator built with the same :class:`Resampling`.
+    accumulator built with the same :class:`Resampling`. A column whose terms reach ~1e289 is summed in
+    units of a power of two (``sum_exp``, see ``_SAFE_EXP``), so its means stay exact where its sums
+    would overflow; read ``means`` and ``replicate_means``.
     """
 
     def __init__(self, k: int, resampling: Resampling):
@@ -72,8 +80,9 @@ class ReplicateAccumulator:
         self.resampling = resampling
         self.k = int(k)
         self.n = 0
-        self.total = np.zeros(self.k)
-        self.rep_sums = np.zeros((B, self.k))
+        self.sum_exp = np.zeros(self.k, dtype=np.int64)  # sums are in units of 2**exp (see _SAFE_EXP)
+        self._total = np.zeros(self.k)
+        self._rep_sums = np.zeros((B, self.k))
         self.rep_weight = np.zeros(B)
         # row -> unit numbers of the last chunk added with ids (see ``add``), for influence_values
         self.units: np.ndarray | None = None
@@ -94,6 +103,11 @@ class ReplicateAccumulator:
         if terms.shape[1] != self.k:
             raise ValidationError("terms", f"must have {self.k} columns, got {terms.shape[1]}")
         m = terms.shape[0]
+        need = _overflow_exponents(terms)
+        if (need > self.sum_exp).any():
+            self._rescale(np.maximum(need, self.sum_exp))
+        if self.sum_exp.any():  # only for terms near the float limit: ordinary data are summed as they are
+            terms = np.ldexp(terms, -self.sum_exp)
         rs = self.resampling
         if rs.scheme == "poisson":
             if ids is None:
@@ -113,11 +127,19 @@ class ReplicateAccumulator:
                     raise ValidationError("units", f"must number each row: got {len(units[0])}, expected {m}")
                 self.units = units[0]
             sums, wsum = _multinomial_sums(terms, rs, units=units)
-        self.rep_sums += sums
+        self._rep_sums += sums
         self.rep_weight += wsum
-        self.total += terms.sum(axis=0)
+        self._total += terms.sum(axis=0)
         self.n += m
         return self
+
+    def _rescale(self, exp: np.ndarray) -> None:
+        """Express the sums in units of 2**exp (exp >= self.sum_exp): an exact division by a power of two
+        (a part below 2**-1022 of the new unit would round, far beneath the last bit of the sum)."""
+        shift = self.sum_exp - exp
+        self._total = np.ldexp(self._total, shift)
+        self._rep_sums = np.ldexp(self._rep_sums, shift)
+        self.sum_exp = np.asarray(exp, dtype=np.int64)
 
     def merge(self, other: "ReplicateAccumulator") -> "ReplicateAccumulator":
         if other.resampling != self.resampling and not (
@@ -127,22 +149,73 @@ class ReplicateAccumulator:
             raise ValidationError("resampling", "accumulators built with different resampling cannot merge")
         out = ReplicateAccumulator(self.k, self.resampling)
         out.n = self.n + other.n
-        out.total = self.total + other.total
-        out.rep_sums = self.rep_sums + other.rep_sums
+        if self.sum_exp.any() or other.sum_exp.any():  # both in the larger unit first (see _SAFE_EXP)
+            a, b = self._copy(), other._copy()
+            a._rescale(np.maximum(a.sum_exp, b.sum_exp))
+            b._rescale(a.sum_exp)
+            out.sum_exp = a.sum_exp
+        else:
+            a, b = self, other
+        out._total = a._total + b._total
+        out._rep_sums = a._rep_sums + b._rep_sums
         out.rep_weight = self.rep_weight + other.rep_weight
         return out
 
+    def _copy(self) -> "ReplicateAccumulator":
+        out = ReplicateAccumulator.__new__(ReplicateAccumulator)
+        out.__dict__.update(self.__dict__)
+        return out
+
     # -- reading results -----------------------------------------------------------------
+    # ``total`` and ``rep_sums`` read and write the sums in the data's units (inf where such a sum
+    # overflows although the means do not: read ``means`` / ``replicate_means`` instead).
+    @property
+    def total(self) -> np.ndarray:
+        """Plain column sums, shape (k,)."""
+        return np.ldexp(self._total, self.sum_exp) if self.sum_exp.any() else self._total
+
+    @total.setter
+    def total(self, value) -> None:
+        self._total = np.ldexp(value, -self.sum_exp) if self.sum_exp.any() else value
+
+    @property
+    def rep_sums(self) -> np.ndarray:
+        """Weighted column sums in each replicate, shape (B, k)."""
+        with np.errstate(over="ignore"):
+            return np.ldexp(self._rep_sums, self.sum_exp) if self.sum_exp.any() else self._rep_sums
+
+    @rep_sums.setter
+    def rep_sums(self, value) -> None:
+        self._rep_sums = np.ldexp(value, -self.sum_exp) if self.sum_exp.any() else value
+
     @property
     def means(self) -> np.ndarray:
         """Column means over the full sample, shape (k,)."""
-        return self.total / self.n
+        means = self._total / self.n
+        return np.ldexp(means, self.sum_exp) if self.sum_exp.any() else means
 
     @property
     def replicate_means(self) -> np.ndarray:
         """Weighted column means in each replicate, shape (B, k). Empty replicates give NaN."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            return self.rep_sums / self.rep_weight[:, None]
+            means = self._rep_sums / self.rep_weight[:, None]
+        return np.ldexp(means, self.sum_exp) if self.sum_exp.any() else means
+
+
+def _overflow_exponents(terms: np.ndarray) -> np.ndarray:
+    """Per column, the power of two (exponent) to divide the terms by so that their weighted sums cannot
+    overflow: 0 unless a finite |term| reaches 2**_SAFE_EXP. The whole-array max and min first (3 ms for
+    1e6 x 5 terms, next to seconds for the (n, B) weights); the per-column ones, 10x slower on a narrow
+    array, only for data that reach the limit."""
+    lim = 2.0**_SAFE_EXP
+    with np.errstate(invalid="ignore"):
+        hi, lo = np.max(terms, initial=-np.inf), np.min(terms, initial=np.inf)
+        if hi < lim and lo > -lim:  # (NaN terms take the per-column way: another column may need scaling)
+            return np.zeros(terms.shape[1], dtype=np.int64)
+        big = np.maximum(np.max(terms, axis=0, initial=-np.inf), -np.min(terms, axis=0, initial=np.inf))
+    e = np.frexp(big)[1].astype(np.int64)  # big < 2**e
+    # NaN or inf terms give NaN or inf sums whatever the scale: left as they are
+    return np.where(np.isfinite(big) & (e > _SAFE_EXP), e - _SAFE_EXP, 0)
 
 
 def _block_rows(B: int) -> int:
@@ -263,7 +336,7 @@ def _counts(idx: np.ndarray, n: int) -> np.ndarray:
 
 
 def influence_values(terms: np.ndarray, means: np.ndarray, combine: Callable[[np.ndarray], np.ndarray],
-                     units: np.ndarray | None = None) -> np.ndarray:
+                     units: np.ndarray | None = None, normalized: bool = False) -> np.ndarray:
     """Empirical influence values of ``combine(mean of terms)``: U_i = grad(combine) . (t_i - mean).
 
     For a mean this equals the jackknife values x_i - mean exactly; for a ratio S1/S2 it is
@@ -274,13 +347,35 @@ def influence_values(terms: np.ndarray, means: np.ndarray, combine: Callable[[np
     :func:`unit_index` (computed once by the caller, shared by its estimators): the influence of a
     unit is the sum of its rows' values (one value per unit), as BCa's acceleration must skew over
     what is resampled. For a mean of rows, this is the unit's total minus theta times its size.
+
+    ``normalized=True`` returns them divided by a power of two that brings the largest below 1 (exact):
+    what BCa's acceleration sum U^3 / (6 (sum U^2)^1.5), which does not depend on the scale, should be
+    given, as U^3 overflows beyond ~1e100 (the acceleration then came out 0, silently) and underflows
+    below ~1e-100.
     """
     means = np.asarray(means, dtype=np.float64)
+    terms = np.asarray(terms, dtype=np.float64)
+    grad = combine_gradient(means, combine)
+    # Terms (and means) and gradient are divided by powers of two first (exact, so ordinary data give the
+    # same values): t - mean overflowed for terms near +-1e308, and the product for large gradients.
+    et, eg = _finite_exponent(terms), _finite_exponent(grad)
     # NaN terms or gradient (an undefined statistic) give NaN influence values, which BCa reports
     # as an undefined acceleration with its own warning; numpy's "invalid value" would blame matmul
     with np.errstate(invalid="ignore"):
-        infl = (np.asarray(terms, dtype=np.float64) - means) @ combine_gradient(means, combine)
-    return infl if units is None else np.bincount(units, weights=infl)
+        infl = (np.ldexp(terms, -et) - np.ldexp(means, -et)) @ np.ldexp(grad, -eg)
+    if units is not None:
+        infl = np.bincount(units, weights=infl)
+    if normalized:
+        return np.ldexp(infl, -_finite_exponent(infl))
+    with np.errstate(over="ignore"):  # values beyond the float range are inf: ask for normalized ones
+        return np.ldexp(infl, et + eg)
+
+
+def _finite_exponent(x) -> int:
+    """The exponent e with every finite |x| < 2**e (0 when x holds no finite non-zero value)."""
+    x = np.asarray(x, dtype=np.float64)
+    big = float(np.max(np.abs(np.where(np.isfinite(x), x, 0.0)), initial=0.0))
+    return int(np.frexp(big)[1]) if big > 0 else 0
 
 
 def replicate_sd(reps, axis=None):
@@ -316,12 +411,23 @@ def combine_gradient(means: np.ndarray, combine: Callable[[np.ndarray], np.ndarr
     """Gradient of ``combine`` at ``means`` by central differences, all 2k points in one call."""
     means = np.asarray(means, dtype=np.float64)
     k = means.size
-    h = 1e-6 * np.maximum(np.abs(means), 1e-3)
+    # The step is relative to the mean, with a floor for means near 0 (a step below the rounding of the
+    # other inputs, e.g. a small correction term added to a large one, gave a garbage derivative). The
+    # floor was a fixed 1e-3, so the step (1e-9) exceeded the denominator of a ratio of means near 1e-10 or
+    # 1e-300 (SNIPS with tiny weights), whose gradient, and so BCa's acceleration, came out wrong, silently.
+    # It is now the largest |mean| when that is below 1e-3: tiny data get steps at their own scale, and any
+    # data with a mean of 1e-3 or more the former steps (bit-identical results).
+    big = float(np.max(np.abs(means), initial=0.0))
+    floor = min(1e-3, big) if 0 < big < np.inf else 1e-3
+    h = 1e-6 * np.maximum(np.abs(means), floor)
     pts = np.repeat(means[None, :], 2 * k, axis=0)
     pts[np.arange(k), np.arange(k)] += h
     pts[k + np.arange(k), np.arange(k)] -= h
     vals = np.asarray(combine(pts), dtype=np.float64)
-    return (vals[:k] - vals[k:]) / (2 * h)
+    # (a step that underflows to 0 for subnormal means gives 0 / 0: a NaN gradient, which BCa reports as an
+    # undefined acceleration with its own warning)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (vals[:k] - vals[k:]) / (2 * h)
 
 
 def bootstrap_statistic(terms: np.ndarray, combine: Callable[[np.ndarray], np.ndarray], resampling: Resampling,

@@ -146,7 +146,14 @@ def prepare_inputs(log, policy, reward_model=None, estimators: Sequence | None =
     # Each row's target distribution at its logged slot, (n, K): a view when there is one slot,
     # a gather otherwise (fancy indexing copies n x K values, worth avoiding at 1e6+ rows).
     pe_slot = dist3[:, :, 0] if dist3.shape[2] == 1 else dist3[rows, :, position]
-    weight = pe_slot[rows, action] / pscore
+    with np.errstate(over="ignore"):  # detected below, with the row (numpy's warning came before the error)
+        weight = pe_slot[rows, action] / pscore
+    # A subnormal propensity (1e-320) under an ordinary target probability overflows the weight: refused
+    # here, where the row is known, instead of an inf that made ips inf and snips NaN further on.
+    raise_if_any(~np.isfinite(weight), "weights", "must be finite, but the target's probability of the logged "
+                 "action / the propensity overflows the float range", pscore,
+                 hint="the value shown is the row's propensity; check the propensity column (a probability this "
+                      "small is most likely an error in the logging pipeline)")
 
     needs_q = any(e.requires_reward_model for e in ests) if ests is not None else reward_model is not None
     q_hat = q_logged = q_policy = None
@@ -187,20 +194,22 @@ def weight_diagnostics(weights: np.ndarray | None) -> dict:
     raise_if_any(w < 0, "weights", "must be >= 0 (importance weights)", w)
     if w.size == 0:  # no rows: nothing to diagnose (max of nothing was a bare ValueError)
         return {"ess": 0.0, "mean_weight": np.nan, "max_weight": np.nan}
-    s1, s2, _ = weight_sums(w)
-    return {"ess": float(s1 * s1 / s2) if s2 > 0 else 0.0, "mean_weight": float(w.mean()),
+    s1, s2, scale = weight_sums(w)
+    # the mean from the scaled sum: w.mean() overflowed to inf (with numpy's warning) for weights near 1e307
+    return {"ess": float(s1 * s1 / s2) if s2 > 0 else 0.0, "mean_weight": float(s1 / w.size * scale),
             "max_weight": float(w.max())}
 
 
 def weight_sums(w: np.ndarray) -> tuple[float, float, float]:
     """(sum w / scale, sum (w / scale)^2, scale) of non-negative weights: scale 1 unless the sum of squares
-    leaves the float range (weights above ~1e154, or tiny ones), then a power of two near the largest
-    weight (exact division). The effective sample size (sum w)^2 / sum w^2 does not depend on the scale;
-    it was NaN, and the diagnostics an OverflowError, for propensities below ~1e-154."""
+    leaves the float range (weights above ~1e154, or tiny ones) or the square of the sum would (a sum
+    above 1e150), then a power of two near the largest weight (exact division). The effective sample size
+    (sum w)^2 / sum w^2 does not depend on the scale; it was NaN, and the diagnostics an OverflowError, for
+    propensities below ~1e-154, and inf (no "effective sample size" alarm) for a few weights near 1e153."""
     with np.errstate(over="ignore"):  # an overflow is detected below, and the sums scaled
         s1, s2 = float(w.sum()), float(np.dot(w, w))
     big = float(w.max()) if w.size else 0.0
-    if (np.isfinite(s2) and s2 > 1e-280) or not 0 < big < np.inf:  # (all weights 0: big is 0)
+    if (np.isfinite(s2) and s2 > 1e-280 and s1 < 1e150) or not 0 < big < np.inf:  # (all weights 0: big is 0)
         return s1, s2, 1.0
     scale = math.ldexp(1.0, math.frexp(big)[1])
     ws = w / scale
@@ -231,7 +240,8 @@ def weight_alarms(n: int, sum_w: float, sum_w2: float, scale: float = 1.0) -> tu
     continuous-action diagnostics. ``scale``: the sums are of w / scale (see :func:`weight_sums`)."""
     mean_s = sum_w / n  # the mean of w / scale
     mean_w = mean_s * scale
-    ess = sum_w * sum_w / sum_w2 if sum_w2 > 0 else 0.0
+    # (sum_w / sqrt(sum_w2))^2 when sum_w^2 would overflow (unscaled sums of a streamed log)
+    ess = 0.0 if not sum_w2 > 0 else sum_w * sum_w / sum_w2 if sum_w < 1e150 else (sum_w / math.sqrt(sum_w2)) ** 2
     var = max(sum_w2 / n - mean_s * mean_s, 0.0) * n / (n - 1) if n > 1 else 0.0
     sd = math.sqrt(var) * scale
     z = abs(mean_w - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
@@ -336,17 +346,24 @@ def bernstein_interval(terms: np.ndarray, low: float, high: float, alpha: float)
     if low > high:
         raise ValidationError("low", f"must be <= high, got low={low!r}, high={high!r}")
     t = check_finite(as_array(terms, "terms"), "terms").ravel()
-    # (a relative slack of 1e-12: a term computed as bound * reward may round one ulp past the bound)
-    slack = 1e-12 * max(1.0, abs(low), abs(high))
+    # (a relative slack of 1e-12: a term computed as bound * reward may round one ulp past the bound; it was
+    # 1e-12 in absolute terms below bounds of 1, so with bounds of 1e-300 any term of 1e-13 passed)
+    slack = 1e-12 * max(abs(low), abs(high))
     raise_if_any((t < low - slack) | (t > high + slack), "terms", f"must lie in [low, high] = [{low:g}, {high:g}]", t)
     n = t.size
     if n < 2:
         return low, high
-    m = float(t.mean())
-    var = float(t.var(ddof=1))
+    # Terms and bounds in units of a power of two near the bounds (exact: ordinary bounds give the same
+    # interval): the variance underflowed to 0 for terms near 1e-200, which narrowed the "finite-sample"
+    # interval below its guarantee, silently, and overflowed to inf near 1e160 (a vacuous interval).
+    big = max(abs(low), abs(high))
+    e = math.frexp(big)[1] if big > 0 else 0
+    ts, lo_s, hi_s = np.ldexp(t, -e), math.ldexp(low, -e), math.ldexp(high, -e)
+    m = float(ts.mean())
+    var = float(ts.var(ddof=1))
     log_term = math.log(4.0 / alpha)
-    half = math.sqrt(2.0 * var * log_term / n) + 7.0 * (high - low) * log_term / (3.0 * (n - 1))
-    return max(low, m - half), min(high, m + half)
+    half = math.sqrt(2.0 * var * log_term / n) + 7.0 * (hi_s - lo_s) * log_term / (3.0 * (n - 1))
+    return max(low, math.ldexp(m - half, e)), min(high, math.ldexp(m + half, e))
 
 
 def check_reward_range(reward_range) -> tuple[float, float]:
@@ -474,7 +491,9 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
         else:
             lo, hi = interval_from_replicates(
                 interval, theta, reps, se, alpha,
-                bca=lambda: bca_interval(theta, reps, influence_values(blocks[j], means[sl], e.combine, units), alpha),
+                # normalized: the acceleration is scale-free, and U^3 overflowed for terms beyond ~1e100
+                bca=lambda: bca_interval(theta, reps, influence_values(blocks[j], means[sl], e.combine, units,
+                                                                       normalized=True), alpha),
                 bernstein=bernstein)
         w = e.weights(inputs) if hasattr(e, "weights") else None
         # Estimators mostly share the logged weights: compute each distinct weight vector's diagnostics once.
