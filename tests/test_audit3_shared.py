@@ -57,3 +57,22 @@ def test_check_choice_and_check_names_refuse_arrays_and_scalars_by_name():
     # names=5 was "TypeError: 'int' object is not iterable"
     with pytest.raises(ValidationError, match=r"^names: must be a sequence of 2 names, got 5"):
         bootstrap_ci(np.ones((5, 2)), names=5)
+
+
+def test_continuous_bca_acceleration_does_not_vanish_for_huge_rewards():
+    # U^3 overflowed for terms beyond ~1e100 and the acceleration silently became 0: the interval of
+    # rewards scaled by 1e120 must be the interval of the unscaled rewards, scaled
+    from dataclasses import replace
+
+    from workbench.data import simulate_pricing
+    from workbench.ope import evaluate_continuous_policy
+
+    log, _ = simulate_pricing(400, random_state=0)
+    target = np.full(len(log), 5.0)
+    kw = dict(bandwidth=1.0, estimators=["ips"], interval="bca", n_bootstrap=200, random_state=0, warn=False)
+    small = evaluate_continuous_policy(log, target, **kw).iloc[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = evaluate_continuous_policy(replace(log, reward=log.reward * 1e120), target, **kw).iloc[0]
+    assert big["ci_low"] == pytest.approx(small["ci_low"] * 1e120, rel=1e-9)
+    assert big["ci_high"] == pytest.approx(small["ci_high"] * 1e120, rel=1e-9)

@@ -328,7 +328,7 @@ def _intervals_for(T, acc, estimators, alpha, method, ids=None):
                 continue
             reps = np.asarray(comb(reps_all), dtype=np.float64)
             se = replicate_sd(reps)
-            infl = influence_values(T, means, comb, units) if method == "bca" else None
+            infl = influence_values(T, means, comb, units, normalized=True) if method == "bca" else None
             lo, hi = _interval(method, theta, reps, alpha, influence=infl, se=se)
         rows.append((e, theta, float(lo), float(hi), se))
     return rows
