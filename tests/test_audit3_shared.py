@@ -76,3 +76,44 @@ def test_continuous_bca_acceleration_does_not_vanish_for_huge_rewards():
         big = evaluate_continuous_policy(replace(log, reward=log.reward * 1e120), target, **kw).iloc[0]
     assert big["ci_low"] == pytest.approx(small["ci_low"] * 1e120, rel=1e-9)
     assert big["ci_high"] == pytest.approx(small["ci_high"] * 1e120, rel=1e-9)
+
+
+def _no_click_log():
+    from workbench.data import BanditLog
+
+    rng = np.random.default_rng(0)
+    n, k = 400, 4
+    action = rng.integers(0, k, n)
+    reward = ((rng.random(n) < 0.2) & (action != 0)).astype(float)  # action 0 never rewarded
+    log = BanditLog(action=action, reward=reward, propensity=np.full(n, 1 / k), n_actions=k)
+    target = np.zeros((n, k))
+    target[:, 0] = 1.0
+    return log, target
+
+
+@pytest.mark.parametrize("interval", ["percentile", "bca", "normal"])
+def test_a_zero_width_bootstrap_interval_warns_instead_of_reading_as_certainty(interval):
+    from workbench.ope import OPEDiagnosticWarning, evaluate_policy
+
+    log, target = _no_click_log()
+    # ips 0 [0, 0]: every resample of ~100 unrewarded matching rows gives 0; no warning said so
+    with pytest.warns(OPEDiagnosticWarning, match=r"interval of ips, snips has zero width"):
+        out = evaluate_policy(log, target, ["ips", "snips"], interval=interval, n_bootstrap=100)
+    assert (out["ci_low"] == out["ci_high"]).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        evaluate_policy(log, target, ["ips"], interval=interval, n_bootstrap=100, warn=False)
+        # the uniform policy meets rewarded rows: an ordinary interval, no warning
+        evaluate_policy(log, np.full((len(log), 4), 0.25), ["ips"], interval=interval, n_bootstrap=100)
+
+
+def test_zero_width_warning_is_the_same_streamed_and_from_inputs():
+    from workbench.ope import OPEDiagnosticWarning, estimate_from_inputs, evaluate_policy, prepare_inputs
+
+    log, target = _no_click_log()
+    frame = log.to_frame().assign(**{f"pi_{a}": target[:, a] for a in range(4)})
+    with pytest.warns(OPEDiagnosticWarning, match=r"interval of ips has zero width"):
+        evaluate_policy([frame.iloc[:200], frame.iloc[200:]], [f"pi_{a}" for a in range(4)], ["ips"],
+                        n_bootstrap=100)
+    with pytest.warns(OPEDiagnosticWarning, match=r"interval of ips has zero width"):
+        estimate_from_inputs(["ips"], prepare_inputs(log, target, estimators=["ips"]), n_bootstrap=100)

@@ -299,13 +299,35 @@ def _warn_diagnostics(inputs: OPEInputs, stacklevel: int = 3) -> None:
         warnings.warn(msg, OPEDiagnosticWarning, stacklevel=stacklevel)
 
 
+def zero_width_message(rows) -> str | None:
+    """The warning for bootstrap intervals of zero width, from (label, value, ci_low, ci_high, n, interval)
+    rows (None: nothing to report). Shared by the in-memory and the streamed evaluation.
+
+    Every resample gave the same value: typically no row the target weighs has a nonzero reward (a
+    greedy policy on 116 matched Open Bandit rows without a click: ips 0 [0, 0]), or the reward is
+    constant where the weights are. The bootstrap then cannot see the uncertainty, and a zero-width
+    interval reads as certainty. (Bernstein bounds are finite-sample bounds, never of zero width here.)
+    """
+    bad = [str(label) for label, value, lo, hi, n, interval in rows
+           if interval != "bernstein" and n > 1 and np.isfinite(value) and lo == hi == value]
+    if not bad:
+        return None
+    return (f"off-policy diagnostics: the bootstrap interval of {', '.join(bad)} has zero width (every resample gives "
+            "the same value, e.g. no row the target policy weighs has a nonzero reward), which is not certainty: the "
+            "resamples cannot show the uncertainty of so few informative rows. For a finite-sample bound use "
+            "interval='bernstein' with a clipped IPS (InverseProbabilityWeighting(clip=...)) and reward_range=(low, "
+            "high), or collect more data.")
+
+
 # ----------------------------------------------------------------------------------------------
 # Intervals
 # ----------------------------------------------------------------------------------------------
 def bernstein_unavailable(label, where: str) -> ValidationError:
-    return ValidationError("interval", f"'bernstein' is not available for {label!r}",
-                           hint=f"it needs the mean of one term with a-priori bounds: ips (with {where} or a finite "
-                                "clip), sg-ips, mips")
+    return ValidationError("interval", f"'bernstein' is not available for {label!r}: the bound needs an estimate "
+                                       "that is the mean of one term with known bounds",
+                           hint=f"use a clipped IPS, e.g. estimators=[InverseProbabilityWeighting(clip=20)], or "
+                                f"'sg-ips' or 'mips'; plain 'ips' qualifies when {where} is given (its weights are "
+                                "then bounded)")
 
 
 def interval_from_replicates(interval, theta, reps, se, alpha, bca, bernstein):
@@ -507,7 +529,20 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
                             n=int(acc.n), name=labels[j], diagnostics=diag))
     if warn and is_inputs:
         _warn_diagnostics(inputs, stacklevel=4)
+    if warn and not (is_inputs and _no_weight(inputs)):
+        _warn_zero_width(out, interval, stacklevel=4)
     return out
+
+
+def _no_weight(inputs: OPEInputs) -> bool:
+    """No row has weight: the diagnostics' own "no support" warning says it (a zero-width interval follows)."""
+    return bool(np.asarray(inputs.n) > 0 and not np.any(np.asarray(inputs.weight) > 0))
+
+
+def _warn_zero_width(estimates, interval: str, stacklevel: int) -> None:
+    msg = zero_width_message([(e.name, e.value, e.ci_low, e.ci_high, e.n, interval) for e in estimates])
+    if msg:
+        warnings.warn(msg, OPEDiagnosticWarning, stacklevel=stacklevel + 1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -649,6 +684,8 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
                                reward_range=reward_range, labels=labels, warn=False)
     if warn:
         _warn_diagnostics(inputs, stacklevel=3)
+        if not _no_weight(inputs):
+            _warn_zero_width(res, interval, stacklevel=3)
     model_name = _model_name(reward_model, log) if inputs.q_hat is not None else "none"
     rows = []
     for r in res:

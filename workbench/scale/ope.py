@@ -429,6 +429,11 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
         msg = ev.diagnostics_message(n, side["sum_w"], side["sum_w2"], side["max_w"], zero_share)
         if msg:
             warnings.warn(msg, ev.OPEDiagnosticWarning, stacklevel=3)
+        # (not when no row has weight: the diagnostics' "no support" warning above says it)
+        msg = None if n and side["sum_w2"] <= 0 else ev.zero_width_message(
+            [(r["estimator"], r["value"], r["ci_low"], r["ci_high"], r["n"], interval) for r in rows])
+        if msg:
+            warnings.warn(msg, ev.OPEDiagnosticWarning, stacklevel=3)
     return pd.DataFrame(rows)
 
 
