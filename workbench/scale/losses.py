@@ -28,7 +28,7 @@ from .._engine import ReplicateAccumulator, Resampling, replicate_sd
 from .._parallel import check_n_jobs
 from .._random import seed_key
 from .._validation import ValidationError, check_alpha, check_bool, check_choice, check_finite, check_int, check_names
-from .reduce import TermReducer, _acceleration, merge_first_two
+from .reduce import CoMoments, TermReducer, _acceleration
 from .sources import as_source, numeric_block
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
@@ -186,7 +186,7 @@ class _StudentReducer:
         partial.shifted = piece if partial.shifted is None else partial.shifted.merge(piece)
 
 
-class PairMoments:
+class PairMoments(CoMoments):
     """Count, mean, centred co-moments M2 (k, k) and the third co-moments T[i, j] = sum c_i^2 c_j (k, k).
 
     What BCa's acceleration reads for a statistic whose gradient touches at most two term columns
@@ -197,35 +197,16 @@ class PairMoments:
     same pairwise update (Pebay 2008), restricted to the entries (i, i, j).
     """
 
-    def __init__(self, k: int):
-        self.k = int(k)
-        self.n = 0
-        self.mean = np.zeros(self.k)
-        self.m2 = np.zeros((self.k, self.k))
+    def _zero_third(self):
         self.t3 = np.zeros((self.k, self.k))
 
-    @classmethod
-    def of(cls, terms: np.ndarray) -> "PairMoments":
-        out = cls(terms.shape[1])
-        out.n = terms.shape[0]
-        if out.n:
-            out.mean = terms.mean(axis=0)
-            c = terms - out.mean
-            out.m2 = c.T @ c
-            out.t3 = (c * c).T @ c
-        return out
+    def _set_third(self, c: np.ndarray):
+        self.t3 = (c * c).T @ c
 
-    def merge(self, other: "PairMoments") -> "PairMoments":
-        if other.n == 0:
-            return self
-        if self.n == 0:
-            return other
-        out = PairMoments(self.k)
-        na, nb, n, d, cross = merge_first_two(self, other, out)
-        # CoMoments.merge's M3 update at the entries (i, i, j): d_i d_i d_j and the three d x cross terms
-        out.t3 = (self.t3 + other.t3 + np.outer(d * d, d) * (na * nb * (na - nb) / n**2)
-                  + (2.0 * d[:, None] * cross + np.diag(cross)[:, None] * d[None, :]) / n)
-        return out
+    def _merge_third(self, a, b, na, nb, n, d, cross):
+        # CoMoments' M3 update at the entries (i, i, j): d_i d_i d_j and the three d x cross terms
+        self.t3 = (a.t3 + b.t3 + np.outer(d * d, d) * (na * nb * (na - nb) / n**2)
+                   + (2.0 * d[:, None] * cross + np.diag(cross)[:, None] * d[None, :]) / n)
 
     def acceleration(self, grad: np.ndarray) -> float:
         """BCa acceleration for influence values U_i = grad . (t_i - mean); ``grad`` has at most two nonzeros."""

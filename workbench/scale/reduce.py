@@ -53,7 +53,20 @@ class CoMoments:
         self.n = 0
         self.mean = np.zeros(self.k)
         self.m2 = np.zeros((self.k, self.k))
+        self._zero_third()
+
+    def _zero_third(self):
         self.m3 = np.zeros((self.k, self.k, self.k))
+
+    def _set_third(self, c: np.ndarray):
+        """Third co-moments from centred terms ``c`` (n, k)."""
+        self.m3 = np.einsum("ni,nj,nk->ijk", c, c, c, optimize=True)
+
+    def _merge_third(self, a, b, na, nb, n, d, cross):
+        """Third co-moments of the union of ``a`` and ``b`` (Pebay 2008); d, cross from merge_first_two."""
+        sym = (np.einsum("i,jk->ijk", d, cross) + np.einsum("j,ik->ijk", d, cross)
+               + np.einsum("k,ij->ijk", d, cross))
+        self.m3 = a.m3 + b.m3 + np.einsum("i,j,k->ijk", d, d, d) * (na * nb * (na - nb) / n**2) + sym / n
 
     @classmethod
     def of(cls, terms: np.ndarray) -> "CoMoments":
@@ -63,7 +76,7 @@ class CoMoments:
             out.mean = terms.mean(axis=0)
             c = terms - out.mean
             out.m2 = c.T @ c
-            out.m3 = np.einsum("ni,nj,nk->ijk", c, c, c, optimize=True)
+            out._set_third(c)
         return out
 
     def merge(self, other: "CoMoments") -> "CoMoments":
@@ -71,12 +84,8 @@ class CoMoments:
             return self
         if self.n == 0:
             return other
-        out = CoMoments(self.k)
-        na, nb, n, d, cross = merge_first_two(self, other, out)
-        sym = (np.einsum("i,jk->ijk", d, cross) + np.einsum("j,ik->ijk", d, cross)
-               + np.einsum("k,ij->ijk", d, cross))
-        out.m3 = (self.m3 + other.m3 + np.einsum("i,j,k->ijk", d, d, d) * (na * nb * (na - nb) / n**2)
-                  + sym / n)
+        out = type(self)(self.k)
+        out._merge_third(self, other, *merge_first_two(self, other, out))
         return out
 
     def acceleration(self, grad: np.ndarray) -> float:
