@@ -62,12 +62,13 @@ def bca_z0(theta, reps):
     return below, at_or_below, z0
 
 
-def bca_interval(theta, reps, influence, alpha):
+def bca_interval(theta, reps, influence, alpha, labels=None, prefix: str = "", stacklevel: int = 3):
     """Bias-corrected and accelerated interval (Efron 1987).
 
     z0 uses the mid-rank proportion of replicates below theta (as scipy does); the acceleration
     a = sum U^3 / (6 (sum U^2)^1.5) uses empirical influence values U (O(n), see
     :func:`workbench._engine.influence_values`), which for a mean equal the jackknife exactly.
+    ``labels[j]`` names column j in the "undefined" warning (default "statistic j"), after ``prefix``.
     """
     reps = np.asarray(reps, dtype=np.float64)
     theta = np.asarray(theta, dtype=np.float64)
@@ -75,6 +76,12 @@ def bca_interval(theta, reps, influence, alpha):
     one = reps.ndim == 1
     if one:
         reps, theta, U = reps[:, None], theta[None], U[:, None]
+    # a does not depend on the scale of U, but U^3 overflows beyond ~1e100 and underflows below ~1e-100
+    # (both silently gave a = 0, another interval): each column is divided by a power of two first, which
+    # is exact, so ordinary data give bit-identical intervals
+    with np.errstate(invalid="ignore"):
+        big = np.nanmax(np.abs(U), axis=0, initial=0.0) if U.size else np.zeros(U.shape[1:])
+    U = U / np.where(np.isfinite(big) & (big > 0), 2.0 ** np.frexp(big)[1], 1.0)
     valid = ~np.isnan(reps)
     nb = valid.sum(axis=0)
     # an influence value that is NaN (a statistic undefined on a leave-one-out sample) leaves the
@@ -99,8 +106,9 @@ def bca_interval(theta, reps, influence, alpha):
             else:
                 why = (f"{below[j]} of {nb[j]} replicates lie below the estimate and {nb[j] - at_or_below[j]} "
                        "above it, so the bias correction z0 is infinite")
-            warnings.warn(f"BCa interval undefined (NaN) for statistic {j}: {why}; use another method",
-                          RuntimeWarning, stacklevel=3)
+            name = f"statistic {j}" if labels is None else labels[j]
+            warnings.warn(f"{prefix}BCa interval undefined (NaN) for {name}: {why}; use another method",
+                          RuntimeWarning, stacklevel=stacklevel)
             continue
         lo[j], hi[j] = np.nanpercentile(reps[:, j], adj * 100)
     return (lo[0], hi[0]) if one else (lo, hi)

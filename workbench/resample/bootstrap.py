@@ -336,21 +336,15 @@ def _core(terms, num, den, *, resampling, n_resamples, random_state, indices, gr
     return _Core(theta, reps, U, se_hat, reps_se, n, n_units, n_groups, seed, rs.n_replicates, rs.scheme)
 
 
-def _interval_from_core(core: _Core, method, alpha):
+def _interval_from_core(core: _Core, method, alpha, labels=None, prefix: str = ""):
+    """(low, high) of every statistic of ``core``; ``labels`` and ``prefix`` name them in BCa's warnings."""
     if method == "studentized":
         if core.se_hat is None:
             raise ValidationError("method", "studentized needs second moments (internal)")
         return _intervals.studentized_interval(core.theta, core.se_hat, core.reps, core.reps_se, alpha)
-    if method == "bca":
-        # The acceleration sum U^3 / (6 (sum U^2)^1.5) does not depend on the scale of U, but computed
-        # as is it overflows for influence values beyond ~1e100 and underflows below ~1e-100 (both
-        # silently gave a = 0, another interval). Each column is divided by a power of two, which is
-        # exact: ordinary data give bit-identical intervals.
-        U = np.asarray(core.influence, dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            big = np.nanmax(np.abs(U), axis=0, initial=0.0) if U.size else np.zeros(U.shape[1:])
-        scale = np.where(np.isfinite(big) & (big > 0), 2.0 ** np.frexp(big)[1], 1.0)
-        return _intervals.bca_interval(core.theta, core.reps, U / scale, alpha)
+    if method == "bca":  # (scale-free: bca_interval normalises the influence values per column)
+        return _intervals.bca_interval(core.theta, core.reps, core.influence, alpha, labels=labels, prefix=prefix,
+                                       stacklevel=4)  # the caller of bootstrap_ci / compare_models
     if method == "normal":
         return _intervals.normal_interval(core.theta, replicate_sd(core.reps, axis=0), alpha)
     return _intervals.interval(method, core.theta, core.reps, alpha)

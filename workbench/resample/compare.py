@@ -7,8 +7,6 @@ model confidence set need).
 """
 from __future__ import annotations
 
-import re
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -58,27 +56,6 @@ def models_frame(names, theta, reps, lo, hi, se, alpha, method, n, higher_is_bet
     rank = pd.Series(sign * np.asarray(theta)).rank(method="min").astype(int).to_numpy()
     return pd.DataFrame({"name": names, "value": theta, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
                          "method": method, "n": n, "p_best": p_best, "rank": rank})
-
-
-# The warning workbench._intervals.bca_interval gives for an undefined interval, numbered by column.
-_BCA_UNDEFINED = re.compile(r"BCa interval undefined \(NaN\) for statistic (\d+): (.*)", re.S)
-
-
-def _named_intervals(core, method, alpha, labels):
-    """:func:`_interval_from_core`, its "statistic j" warnings re-issued with ``labels[j]``: j counts the
-    columns of ``core``, which for the differences are one block of pairs, so "statistic 0" could be any
-    pair. Other warnings pass on unchanged (after the computation; the user's filters apply as usual)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        out = _interval_from_core(core, method, alpha)
-    for w in caught:
-        found = _BCA_UNDEFINED.match(str(w.message))
-        if found:
-            warnings.warn(f"compare_models: BCa interval undefined (NaN) for {labels[int(found.group(1))]}: "
-                          f"{found.group(2)}", w.category, stacklevel=3)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
-    return out
 
 
 def comparison_pairs(names: Sequence[str], baseline=None) -> tuple[np.ndarray, np.ndarray]:
@@ -212,7 +189,7 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
     kw = dict(resampling=resampling, n_resamples=n_resamples, random_state=seed, indices=None, groups=groups,
               studentize=studentize)
     core = _core(L, np.arange(m), np.full(m, -1), **kw)
-    lo, hi = _named_intervals(core, method, alpha, [f"model {s!r}" for s in names])
+    lo, hi = _interval_from_core(core, method, alpha, [f"model {s!r}" for s in names], "compare_models: ")
     se = replicate_sd(core.reps, axis=0)
 
     models = models_frame(names, core.theta, core.reps, lo, hi, se, alpha, method, n, higher_is_better)
@@ -235,8 +212,10 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
                           core.influence[:, a] - core.influence[:, b] if method == "bca" else None, None, None,
                           core.n, core.n_units, core.n_groups, core.seed, core.B, core.scheme)
         dtheta[s:s + step] = dcore.theta
-        dlo[s:s + step], dhi[s:s + step] = _named_intervals(
-            dcore, method, alpha, [f"the difference model {names[i]!r} versus {names[j]!r}" for i, j in zip(a, b)])
+        # BCa's warnings name the pair (a column number would count within the block)
+        dlo[s:s + step], dhi[s:s + step] = _interval_from_core(
+            dcore, method, alpha, [f"the difference model {names[i]!r} versus {names[j]!r}" for i, j in zip(a, b)],
+            "compare_models: ")
         dse[s:s + step] = replicate_sd(dcore.reps, axis=0)
     differences = pd.DataFrame({
         "model": [names[a] for a in ia], "versus": [names[b] for b in ib], "difference": dtheta,
