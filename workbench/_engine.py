@@ -371,11 +371,19 @@ def influence_values(terms: np.ndarray, means: np.ndarray, combine: Callable[[np
         return np.ldexp(infl, et + eg)
 
 
+def pow2_exponent(big) -> np.ndarray:
+    """Elementwise, the integer e with |big| < 2**e (0 where big is 0 or not finite): the power of two by
+    which the package scales values before squaring or cubing them (``np.ldexp(x, -e)`` is exact, keeps
+    ordinary data bit-identical, and never forms 2**e itself, which overflows beyond 2**1023)."""
+    big = np.asarray(big, dtype=np.float64)
+    e = np.frexp(big)[1].astype(np.int64)
+    return np.where(np.isfinite(big) & (big != 0), e, 0)
+
+
 def _finite_exponent(x) -> int:
     """The exponent e with every finite |x| < 2**e (0 when x holds no finite non-zero value)."""
     x = np.asarray(x, dtype=np.float64)
-    big = float(np.max(np.abs(np.where(np.isfinite(x), x, 0.0)), initial=0.0))
-    return int(np.frexp(big)[1]) if big > 0 else 0
+    return int(pow2_exponent(np.max(np.abs(np.where(np.isfinite(x), x, 0.0)), initial=0.0)))
 
 
 def replicate_sd(reps, axis=None):

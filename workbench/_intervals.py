@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 from scipy import special, stats
 
-from ._engine import replicate_sd
+from ._engine import pow2_exponent, replicate_sd
 from ._validation import ValidationError, check_choice
 
 METHODS = ("percentile", "basic", "bca", "normal", "studentized")
@@ -81,7 +81,7 @@ def bca_interval(theta, reps, influence, alpha, labels=None, prefix: str = "", s
     # is exact, so ordinary data give bit-identical intervals
     with np.errstate(invalid="ignore"):
         big = np.nanmax(np.abs(U), axis=0, initial=0.0) if U.size else np.zeros(U.shape[1:])
-    U = U / np.where(np.isfinite(big) & (big > 0), 2.0 ** np.frexp(big)[1], 1.0)
+    U = np.ldexp(U, -pow2_exponent(big))
     valid = ~np.isnan(reps)
     nb = valid.sum(axis=0)
     # an influence value that is NaN (a statistic undefined on a leave-one-out sample) leaves the

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _intervals
-from .._engine import ReplicateAccumulator, Resampling, replicate_sd, unit_totals
+from .._engine import ReplicateAccumulator, Resampling, pow2_exponent, replicate_sd, unit_totals
 from .._random import seed_key
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
                            check_names, check_unit_ids, raise_if_any)
@@ -180,9 +180,8 @@ def _pow2_scaled(x):
     """(x / s, s) with s the power of two just above max |x| (1 for zero or non-finite data). Dividing by a
     power of two is exact, so data of ordinary size give bit-identical results, and squares of the scaled
     values neither overflow (data near 1e200) nor underflow (near 1e-200)."""
-    big = float(np.max(np.abs(x), initial=0.0))
-    s = 2.0 ** np.frexp(big)[1] if np.isfinite(big) and big > 0 else 1.0
-    return x / s, s
+    e = int(pow2_exponent(np.max(np.abs(x), initial=0.0)))
+    return np.ldexp(x, -e), np.ldexp(1.0, e)
 
 
 def _add_second_moments(terms, num, den):

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import special
 
 from .. import _intervals
-from .._engine import ReplicateAccumulator, Resampling, replicate_sd
+from .._engine import ReplicateAccumulator, Resampling, pow2_exponent, replicate_sd
 from .._parallel import check_n_jobs
 from .._random import seed_key
 from .._validation import ValidationError, check_alpha, check_bool, check_choice, check_finite, check_int, check_names
@@ -42,14 +42,6 @@ class _LossTerms:
 
     def __call__(self, chunk, ids):
         return check_finite(numeric_block(chunk, self.columns, "data"), "losses"), {}
-
-
-def _exponent(big: np.ndarray) -> np.ndarray:
-    """Per column, the e with max |x| < 2**e (0 for zero or non-finite), as ``_pow2_scaled`` of
-    :mod:`workbench.resample.bootstrap` picks its power of two. An integer: np.ldexp scales by 2**e exactly
-    and never forms 2**e itself, which overflows for data beyond 2**1023."""
-    e = np.frexp(big)[1].astype(np.int64)
-    return np.where(np.isfinite(big) & (big > 0), e, 0)
 
 
 class _Shifted:
@@ -79,14 +71,14 @@ class _Shifted:
     def of_with(cls, x: np.ndarray, extra: np.ndarray, rs: Resampling, ids):
         """(piece of the chunk's x (n, q), accumulator of its ``extra`` columns): one weighted pass for both."""
         q, n = x.shape[1], x.shape[0]
-        ef = _exponent(np.max(np.abs(x), axis=0))
+        ef = pow2_exponent(np.max(np.abs(x), axis=0))
         xs = np.ldexp(x, -ef)                       # |xs| < 1, exact
         # The median, not the mean: a replicate's variance from raw sums about a shift loses
         # (shift - replicate mean)^2 / variance of precision, and one outlier drags a chunk's mean (1e6
         # among N(0, 1) in 7 rows: 1e-8 relative error) but not its median.
         cs = np.median(xs, axis=0)
         dev = xs - cs
-        eg = _exponent(np.max(np.abs(dev), axis=0))
+        eg = pow2_exponent(np.max(np.abs(dev), axis=0))
         y = np.ldexp(dev, -eg)                      # |y| < 1: the squares neither overflow nor underflow
         k = extra.shape[1]
         acc = ReplicateAccumulator(k + 2 * q, rs).add(np.hstack([extra, y, y * y]), ids)
@@ -121,7 +113,7 @@ class _Shifted:
         # bound of |x - c| in units of 2**e0 for both pieces; the new exponent keeps the deviations below 1
         bound = np.maximum(np.ldexp(self.b, self.e - e0) + np.abs(np.ldexp(self.c - c, -e0)),
                            np.ldexp(other.b, other.e - e0) + np.abs(np.ldexp(other.c - c, -e0)))
-        e = e0 + _exponent(bound)
+        e = e0 + pow2_exponent(bound)
         mu_a, m2_a, rmu_a, rm2_a = self._moved(c, e)
         mu_b, m2_b, rmu_b, rm2_b = other._moved(c, e)
         delta = mu_b - mu_a
