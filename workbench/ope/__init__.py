@@ -12,7 +12,7 @@ from .evaluate import (INTERVALS, OPEDiagnosticWarning, bernstein_interval, esti
                        prepare_inputs, weight_diagnostics)
 from .policies import (DeterministicPolicy, EpsilonGreedyPolicy, GreedyPolicy, ModelProbabilityPolicy, SoftmaxPolicy,
                        UniformPolicy, policy_scores)
-from .reward_models import cross_fit_predict, design_matrix
+from .reward_models import RewardModelScorer, cross_fit_predict, design_matrix, fit_reward_scorer
 from .selection import (EstimatorBenchmark, PolicyComparison, SlopeResult, benchmark_estimators, compare_policies,
                         slope_select, summarise_replicates, threshold_family)
 
@@ -29,7 +29,7 @@ __all__ = [
     "SubGaussianIPS", "MarginalizedIPS",
     "UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
     "DeterministicPolicy", "policy_scores",
-    "cross_fit_predict", "design_matrix",
+    "cross_fit_predict", "design_matrix", "fit_reward_scorer", "RewardModelScorer",
     "evaluate_continuous_policy", "kernel_estimate", "bandwidth_sweep", "bandwidth_monte_carlo",
     "smoothed_policy_weights", "ContinuousRewardModel", "CONTINUOUS_ESTIMATORS",
     "off_policy_cdf", "off_policy_cdf_from_weights", "OffPolicyCDF", "importance_weights",

@@ -9,10 +9,14 @@ else ``decision_function``, else ``predict`` for a multi-output regressor of per
 or any callable mapping contexts (n, d) to scores (n, n_actions). A classifier whose ``classes_``
 are a subset of the actions gives the missing actions score -inf (probability 0 under greedy and
 softmax; epsilon-greedy still explores them).
+
+``GreedyPolicy.from_reward_model`` (and the same on the epsilon-greedy and softmax policies) fits a
+reward model on a training log and scores every action by its predicted expected reward
+(:func:`workbench.ope.fit_reward_scorer`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -20,6 +24,7 @@ from scipy.special import softmax
 
 from .._validation import (ValidationError, as_array, check_distribution, check_finite, check_int, check_real,
                            raise_if_any)
+from .reward_models import fit_reward_scorer
 
 __all__ = ["UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
            "DeterministicPolicy", "policy_scores"]
@@ -174,6 +179,73 @@ class GreedyPolicy:
 
     scorer: Any
 
+    @classmethod
+    def from_reward_model(cls, log, model, action_features: str = "onehot", interactions: bool | None = None,
+                          position: int | None = None) -> "GreedyPolicy":
+        """The action with the highest predicted reward, from a reward model fitted on a *training* log.
+
+        ``model`` (cloned) is fitted on every row of ``log`` with the features of the cross-fitted
+        reward models; the policy plays the argmax over actions of its expected reward (see
+        :func:`workbench.ope.fit_reward_scorer`).
+
+        Fit on a log *other than* the one you evaluate on, or on a split of it as below. Fitted on
+        the evaluation rows, the model has seen their rewards: the policy steers, row by row, to
+        the logged actions that happened to be rewarded, and IPS, SNIPS and DR over-rate it (the
+        last lines of the example: a tree, evaluated on its own training rows).
+
+        Parameters
+        ----------
+        log : BanditLog
+            The training log (with ``context``).
+        model : scikit-learn regressor or classifier
+            An instance; a classifier's expected reward is ``predict_proba @ classes_``.
+        action_features : {"onehot", "context"}
+            Describe actions by indicators, or by their embeddings ``log.action_context``.
+        interactions : bool or None, default None
+            Context x action columns; None adds them when they are few (see ``cross_fit_predict``).
+            Without them a linear (or binary logistic) model's greedy action is the same for
+            every context.
+        position : int, optional
+            The slot to score, in ``[0, log.n_positions)``; required when the log has several
+            slots. The policy then plays the same distribution in every slot.
+
+        Returns
+        -------
+        GreedyPolicy
+            Whose ``scorer`` is the fitted :class:`workbench.ope.RewardModelScorer`.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from workbench.data import simulate_bandit
+        >>> from workbench.ope import GreedyPolicy, evaluate_policy
+        >>> log, truth = simulate_bandit(4000, n_actions=4, random_state=0)
+        >>> train, test = log[:2000], log[2000:]  # i.i.d. rows: the halves are a random split
+        >>> greedy = GreedyPolicy.from_reward_model(train, LogisticRegression())
+        >>> out = evaluate_policy(test, greedy, estimators=["ips", "dr"], n_bootstrap=200)
+        >>> out["value"].round(2).tolist()
+        [0.47, 0.46]
+
+        The simulator knows q(x, a): the greedy policy's true value on the test rows, and the logger's.
+
+        >>> q = truth.expected_reward[2000:]
+        >>> true_value = lambda dist: round(float((dist * q).sum(axis=1).mean()), 2)
+        >>> true_value(greedy.action_dist(test)), true_value(test.behavior_dist)
+        (0.46, 0.38)
+
+        A flexible model fitted on the very rows it is evaluated on: IPS and DR see a value far
+        above the true one.
+
+        >>> from sklearn.tree import DecisionTreeRegressor
+        >>> leaky = GreedyPolicy.from_reward_model(test, DecisionTreeRegressor(min_samples_leaf=5, random_state=0))
+        >>> evaluate_policy(test, leaky, estimators=["ips", "dr"], n_bootstrap=200)["value"].round(2).tolist()
+        [0.66, 0.66]
+        >>> true_value(leaky.action_dist(test))
+        0.37
+        """
+        return cls(fit_reward_scorer(log, model, action_features=action_features, interactions=interactions,
+                                     position=position))
+
     def action_dist(self, data) -> np.ndarray:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
         ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
@@ -204,6 +276,32 @@ class EpsilonGreedyPolicy:
     def __post_init__(self):
         # check_real, not float(): float("0.1") would accept a string that breaks action_dist later
         object.__setattr__(self, "epsilon", check_real(self.epsilon, "epsilon", low=0.0, high=1.0))
+
+    @classmethod
+    def from_reward_model(cls, log, model, epsilon: float = 0.1, action_features: str = "onehot",
+                          interactions: bool | None = None, position: int | None = None) -> "EpsilonGreedyPolicy":
+        """Epsilon-greedy on the predicted rewards of a reward model fitted on a *training* log.
+
+        As :meth:`GreedyPolicy.from_reward_model` (same parameters, same pitfall: fit on a log
+        other than the one you evaluate on, or on a split of it), with exploration ``epsilon``,
+        checked before the model is fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import Ridge
+        >>> from workbench.data import simulate_bandit
+        >>> from workbench.ope import EpsilonGreedyPolicy
+        >>> log, truth = simulate_bandit(4000, n_actions=4, random_state=0)
+        >>> train, test = log[:2000], log[2000:]  # fit on one half, evaluate on the other
+        >>> policy = EpsilonGreedyPolicy.from_reward_model(train, Ridge(), epsilon=0.2)
+        >>> dist = policy.action_dist(test)
+        >>> dist.shape, round(float(dist.min()), 3), round(float(dist.max()), 3)  # 0.2 / 4 each, + 0.8 on the best
+        ((2000, 4), 0.05, 0.85)
+        """
+        probe = cls(None, epsilon=epsilon)  # a bad epsilon is refused before the (costly) fit
+        return replace(probe, scorer=fit_reward_scorer(log, model, action_features=action_features,
+                                                       interactions=interactions, position=position))
 
     def action_dist(self, data) -> np.ndarray:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
@@ -250,6 +348,38 @@ class SoftmaxPolicy:
         if not t > 0:
             raise ValidationError("temperature", f"must be > 0, got {self.temperature}")
         object.__setattr__(self, "temperature", float(t))
+
+    @classmethod
+    def from_reward_model(cls, log, model, temperature: float, action_features: str = "onehot",
+                          interactions: bool | None = None, position: int | None = None) -> "SoftmaxPolicy":
+        """softmax(predicted reward / temperature), from a reward model fitted on a *training* log.
+
+        As :meth:`GreedyPolicy.from_reward_model` (same parameters, same pitfall: fit on a log
+        other than the one you evaluate on, or on a split of it). The scores are expected rewards,
+        so ``temperature`` is in reward units and has no default: for click rates of a few percent,
+        temperature 1 is all but uniform, and 0.01 already sharp. It is checked before the fit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from workbench.data import simulate_bandit
+        >>> from workbench.ope import SoftmaxPolicy
+        >>> log, truth = simulate_bandit(4000, n_actions=4, random_state=0)
+        >>> train, test = log[:2000], log[2000:]  # fit on one half, evaluate on the other
+        >>> q = truth.expected_reward[2000:]  # the simulator's q(x, a) on the test rows
+        >>> for t in (1.0, 0.1, 0.01):  # the true value, from near the uniform policy's to near the greedy one's
+        ...     dist = SoftmaxPolicy.from_reward_model(train, LogisticRegression(), temperature=t).action_dist(test)
+        ...     print(t, round(float((dist * q).sum(axis=1).mean()), 3))
+        1.0 0.308
+        0.1 0.423
+        0.01 0.461
+        >>> round(float(q.mean()), 3), round(float(q.max(axis=1).mean()), 3)  # uniform policy, best action
+        (0.286, 0.465)
+        """
+        probe = cls(None, temperature=temperature)  # a bad temperature is refused before the (costly) fit
+        return replace(probe, scorer=fit_reward_scorer(log, model, action_features=action_features,
+                                                       interactions=interactions, position=position))
 
     def action_dist(self, data) -> np.ndarray:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
