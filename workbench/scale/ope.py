@@ -72,9 +72,11 @@ class _ChunkTerms:
     def side_ops(self) -> dict:
         ops = {"sum_w": _SIDE_SUM, "sum_w2": _SIDE_SUM, "max_w": _SIDE_MAX, "n_zero_support": _SIDE_SUM, "n_nonbinary": _SIDE_SUM,
                "r_min": _SIDE_MIN, "r_max": _SIDE_MAX}
+        ops.update(_informative_ops(""))  # of the logged weights (the call's diagnostics message)
         for j, _ in enumerate(self.estimators):
             ops.update({f"sw_{j}": _SIDE_SUM, f"sw2_{j}": _SIDE_SUM, f"maxw_{j}": _SIDE_MAX,
                         f"tb_lo_{j}": _SIDE_MIN, f"tb_hi_{j}": _SIDE_MAX})
+            ops.update(_informative_ops(f"_{j}"))  # of each estimator's weights (its ess_terms)
         return ops
 
     def inputs(self, chunk: pd.DataFrame, ids):
@@ -125,14 +127,17 @@ class _ChunkTerms:
             ew = e.weights(inputs) if hasattr(e, "weights") else None
             if ew is None:
                 side.update({f"sw_{j}": np.nan, f"sw2_{j}": np.nan, f"maxw_{j}": np.nan})
+                side.update({k: np.nan for k in _informative_ops(f"_{j}")})
             else:
                 ew = np.asarray(ew, dtype=np.float64)
                 side.update({f"sw_{j}": float(ew.sum()), f"sw2_{j}": float(np.dot(ew, ew)),
                              f"maxw_{j}": float(ew.max())})
+                side.update(_informative_sums(ew, inputs.reward, f"_{j}"))
             b = e.term_bounds(inputs, rr) if blocks[-1].shape[1] == 1 else None
             side.update({f"tb_lo_{j}": np.nan if b is None else float(b[0]),
                          f"tb_hi_{j}": np.nan if b is None else float(b[1])})
         r = inputs.reward
+        side.update(_informative_sums(w, r, ""))
         side.update({"sum_w": float(w.sum()), "sum_w2": float(np.dot(w, w)), "max_w": float(w.max()),
                      "n_nonbinary": float(np.count_nonzero(~np.isin(r, (0.0, 1.0)))),
                      "r_min": float(r.min()), "r_max": float(r.max())})
@@ -142,6 +147,31 @@ class _ChunkTerms:
         else:
             side["n_zero_support"] = np.nan
         return np.hstack(blocks), side
+
+
+def _informative_ops(suffix: str) -> dict:
+    """Side statistics of :func:`workbench.ope.evaluate.informative_terms_from_sums`: plain sums and the
+    weighted rows' reward range, all merged by addition, min or max (so any chunking gives the same)."""
+    return {f"if_w{suffix}": _SIDE_SUM, f"if_wr{suffix}": _SIDE_SUM, f"if_w2{suffix}": _SIDE_SUM,
+            f"if_w2r{suffix}": _SIDE_SUM, f"if_w2r2{suffix}": _SIDE_SUM, f"if_lo{suffix}": _SIDE_MIN,
+            f"if_hi{suffix}": _SIDE_MAX}
+
+
+def _informative_sums(w: np.ndarray, r: np.ndarray, suffix: str) -> dict:
+    w2 = w * w
+    on = w > 0
+    rw = r[on]
+    return {f"if_w{suffix}": float(w.sum()), f"if_wr{suffix}": float(np.dot(w, r)), f"if_w2{suffix}": float(w2.sum()),
+            f"if_w2r{suffix}": float(np.dot(w2, r)), f"if_w2r2{suffix}": float(np.dot(w2 * r, r)),
+            # +inf / -inf when no row of the chunk has weight (the identities of min / max)
+            f"if_lo{suffix}": float(rw.min()) if rw.size else np.inf,
+            f"if_hi{suffix}": float(rw.max()) if rw.size else -np.inf}
+
+
+def _informative(side: dict, suffix: str) -> float:
+    _, _, ev = _ope()
+    return ev.informative_terms_from_sums(*(side[f"if_{k}{suffix}"] for k in ("w", "wr", "w2", "w2r", "w2r2", "lo",
+                                                                               "hi")))
 
 
 def _shown(value) -> str:
@@ -268,7 +298,7 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
     DataFrame
         One row per estimator, columns ``estimator, value, ci_low, ci_high, se, alpha, interval,
         n, ess, mean_weight, max_weight, zero_support_share, n_bootstrap, resampling,
-        reward_model``.
+        reward_model, ess_terms``.
 
     Examples
     --------
@@ -423,10 +453,15 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
                "alpha": alpha, "interval": interval, "n": int(n)}
         row.update(diag)
         row.update({"zero_support_share": zero_share, "n_bootstrap": rs.n_replicates, "resampling": rs.scheme,
-                    "reward_model": model_name})
+                    "reward_model": model_name,
+                    # appended: the in-memory column order (NaN for DM, whose sums are NaN)
+                    "ess_terms": _informative(side, f"_{j}")})
         rows.append(row)
     if warn:
-        msg = ev.diagnostics_message(n, side["sum_w"], side["sum_w2"], side["max_w"], zero_share)
+        # the few-informative-rows clause only when some estimator weighs rows (not for DM alone), as in memory
+        weighted = any(np.isfinite(side[f"sw_{j}"]) for j in range(len(ests)))
+        msg = ev.diagnostics_message(n, side["sum_w"], side["sum_w2"], side["max_w"], zero_share,
+                                     ess_terms=_informative(side, "") if weighted else None)
         if msg:
             warnings.warn(msg, ev.OPEDiagnosticWarning, stacklevel=3)
         # (not when no row has weight: the diagnostics' "no support" warning above says it)
