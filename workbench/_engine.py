@@ -44,15 +44,35 @@ _SAFE_EXP = 960
 
 @dataclass(frozen=True)
 class Resampling:
-    """How replicate weights are drawn. ``seed`` is the 64-bit key behind every replicate."""
+    """How replicate weights are drawn. ``seed`` is the 64-bit key behind every replicate.
+
+    Public functions build it from their ``random_state`` with :meth:`make`; it is public for
+    :class:`workbench.scale.TermReducer`, which takes one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.scale import Resampling
+    >>> Resampling.make(200, "poisson", random_state=0)
+    Resampling(n_replicates=200, scheme='poisson', seed=0)
+    >>> Resampling.make(2, "indices", indices=np.array([[0, 0, 1], [2, 1, 1]]))
+    Resampling(n_replicates=2, scheme='indices', seed=0, indices=(2, 3) array)
+    """
 
     n_replicates: int
     scheme: str = "poisson"
     seed: int = 0
     indices: np.ndarray | None = None  # (B, n) resample indices, scheme "indices" only
 
+    def __repr__(self) -> str:
+        # The generated dataclass repr printed the (B, n) index array.
+        tail = "" if self.indices is None else f", indices={tuple(np.shape(self.indices))} array"
+        return f"Resampling(n_replicates={self.n_replicates}, scheme={self.scheme!r}, seed={self.seed}{tail})"
+
     @classmethod
     def make(cls, n_replicates: int, scheme: str = "poisson", random_state=0, indices=None) -> "Resampling":
+        """Check the arguments and turn ``random_state`` (int, Generator or None) into the integer ``seed``; with
+        ``scheme="indices"``, ``indices`` (B, n) are the resamples themselves."""
         check_choice(scheme, "resampling", SCHEMES)
         if scheme == "indices":
             if indices is None:

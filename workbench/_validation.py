@@ -18,7 +18,19 @@ SUM_TOL = 1e-6
 
 
 class ValidationError(ValueError):
-    """Bad input. Carries the field, the rule, the number of bad rows and the first bad row."""
+    """Bad input. Carries the field, the rule, the number of bad rows and the first bad row.
+
+    Examples
+    --------
+    >>> from workbench.data import BanditLog
+    >>> try:
+    ...     BanditLog(action=[0, 1, 1], reward=[1.0, 0.0, 1.0], propensity=[0.5, 0.5, 0.0], n_actions=2)
+    ... except ValueError as err:
+    ...     print(err.field, err.n_bad, err.first)
+    ...     print(err.rule)
+    propensity 1 2
+    must be in (0, 1]
+    """
 
     def __init__(self, field: str, rule: str, n_bad: int | None = None, first: object = None,
                  n_total: int | None = None, value: object = None, hint: str | None = None):

@@ -15,6 +15,8 @@ import pandas as pd
 
 from ._validation import ValidationError
 
+__all__ = ["Estimate", "ESTIMATE_COLUMNS", "estimates_to_frame", "frame_to_html"]
+
 ESTIMATE_COLUMNS = ["name", "value", "ci_low", "ci_high", "se", "alpha", "method", "n"]
 
 
@@ -80,13 +82,16 @@ class Estimate:
 
     @property
     def confidence_interval(self) -> tuple[float, float]:
+        """(ci_low, ci_high), as a tuple."""
         return (self.ci_low, self.ci_high)
 
     @property
     def level(self) -> float:
+        """The confidence level 1 - alpha (calls take ``alpha``, the miscoverage)."""
         return 1.0 - self.alpha
 
     def to_dict(self) -> dict:
+        """The columns of :func:`estimates_to_frame` and the diagnostics, as one flat dict."""
         out = {c: getattr(self, c) for c in ESTIMATE_COLUMNS}
         out.update(self.diagnostics)
         return out

@@ -168,6 +168,16 @@ class Scenario:
     truth : float
         The population value the interval should cover.
     description : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.validity import Scenario, interval_coverage
+    >>> uniform = Scenario("uniform-mean", lambda rng, n: rng.random(n), "mean", truth=0.5)
+    >>> cov = interval_coverage([uniform], ["percentile"], n=50, n_replicates=50, n_resamples=200, random_state=0,
+    ...                         progress=False)
+    >>> cov[["scenario", "n_replicates"]].values.tolist()
+    [['uniform-mean', 50]]
     """
 
     name: str

@@ -37,13 +37,27 @@ class SelectionBenchmark:
     standard error over seeds, and milliseconds per step. With a budget under 100,
     ``cum_regret_100`` sums the labels there are (compare it only between runs with the same
     ``budget``, a column of the summary).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.active import benchmark_selection
+    >>> from workbench.data import PredictionLog
+    >>> rng = np.random.default_rng(0)
+    >>> zoo = PredictionLog(rng.dirichlet(np.ones(3), size=(4, 300)), labels=rng.integers(0, 3, 300))
+    >>> res = benchmark_selection([("toy", zoo)], ["random", "uncertainty"], budgets=10, seeds=3)
+    >>> res
+    SelectionBenchmark(1 tasks x 2 strategies, 3 seeds)
+    >>> res.to_frame()["strategy"].tolist()
+    ['random', 'uncertainty']
     """
 
     curves: pd.DataFrame
     summary: pd.DataFrame
 
     def to_frame(self) -> pd.DataFrame:
-        return self.summary
+        """The summary table, a copy."""
+        return self.summary.copy()  # a frozen result: editing the returned table must not edit it
 
     def __repr__(self) -> str:
         return (f"SelectionBenchmark({self.summary['task'].nunique()} tasks x {self.summary['strategy'].nunique()} "

@@ -106,6 +106,16 @@ class RiskTrace:
         label (lure/iid: at n_eff = 1/fpc) and lies inside [0, 1].
     interval_method : str
         What the interval promises is in :data:`INTERVAL_PROMISES`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.active import estimate_risk
+    >>> rng = np.random.default_rng(0)
+    >>> probs, labels = rng.dirichlet(np.ones(3), size=300), rng.integers(0, 3, 300)
+    >>> t = estimate_risk(probs, labels, 30, method="lure", random_state=0)
+    >>> t.budget, t.to_frame().shape[0]   # one row per label acquired
+    (30, 30)
     """
 
     estimates: np.ndarray
@@ -126,6 +136,7 @@ class RiskTrace:
 
     @property
     def budget(self) -> int:
+        """Number of labels acquired (the length of the trace)."""
         return int(self.estimates.shape[0])
 
     @property

@@ -78,6 +78,16 @@ class SelectionTrace:
     model_names : tuple of str
     seconds_per_step : float
         Mean wall time of one step (select, label, update, summarise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.active import select_model
+    >>> rng = np.random.default_rng(0)
+    >>> probs, labels = rng.dirichlet(np.ones(3), size=(4, 300)), rng.integers(0, 3, 300)
+    >>> t = select_model(probs, labels, 20, strategy="random", random_state=0)
+    >>> t.budget, t.final, t.to_frame().shape[0]
+    (20, 'model_2', 20)
     """
 
     chosen: np.ndarray
@@ -93,10 +103,12 @@ class SelectionTrace:
 
     @property
     def budget(self) -> int:
+        """Number of labels acquired (the length of the trace)."""
         return int(self.chosen.shape[0])
 
     @property
     def final(self) -> str:
+        """Name of the model chosen after the last label."""
         return self.model_names[int(self.chosen[-1])]
 
     def to_frame(self) -> pd.DataFrame:

@@ -197,6 +197,7 @@ class SelectionTask:
 
     @property
     def accuracy(self) -> np.ndarray:
+        """Each model's accuracy on the task's pool."""
         return self.zoo.accuracy().to_numpy()
 
     @property

@@ -289,10 +289,12 @@ class BanditLog:
 
     @property
     def n_rounds(self) -> int:
+        """Number of logged rounds (rows), the same as ``len(log)``."""
         return len(self)
 
     @property
     def dim_context(self) -> int:
+        """Number of context columns (0 when the log has no context)."""
         return 0 if self.context is None else int(self.context.shape[1])
 
     # -- construction from and to tables ----------------------------------------------------
@@ -574,22 +576,27 @@ class PredictionLog:
     # -- shape -----------------------------------------------------------------------------
     @property
     def task(self) -> str:
+        """"classification" when the log holds class probabilities, else "regression"."""
         return "classification" if self.probs is not None else "regression"
 
     @property
     def n_models(self) -> int:
+        """Number of models (the first axis of ``probs`` / ``predictions``)."""
         return len(self.model_names)
 
     @property
     def n_points(self) -> int:
+        """Number of pool points, labelled or not."""
         return int(self.labelled.shape[0])
 
     @property
     def n_classes(self) -> int | None:
+        """Number of classes (None for regression predictions)."""
         return None if self.probs is None else int(self.probs.shape[2])
 
     @property
     def n_labelled(self) -> int:
+        """Number of points whose label is known."""
         return int(self.labelled.sum())
 
     def __len__(self) -> int:
@@ -626,9 +633,11 @@ class PredictionLog:
 
     # -- subsetting and labels -------------------------------------------------------------
     def with_labels(self, labels, labelled=None) -> "PredictionLog":
+        """A copy with these ``labels``; ``labelled`` (a boolean mask) says which are known (default: all)."""
         return replace(self, labels=labels, labelled=labelled)
 
     def subset_points(self, idx) -> "PredictionLog":
+        """The log of the points ``idx`` selects (int, slice, integer array or boolean mask), every model kept."""
         rows = _index_rows(idx, self.n_points)
         if rows.size == 0:  # said here, naming the selection, rather than as an empty probs array
             raise ValidationError("index", "selects no point; a PredictionLog needs at least one")
@@ -641,6 +650,7 @@ class PredictionLog:
                              timestamp=None if self.timestamp is None else self.timestamp[rows])
 
     def subset_models(self, idx) -> "PredictionLog":
+        """The log of the models ``idx`` selects (int, slice, integer array or boolean mask), every point kept."""
         rows = _index_rows(idx, self.n_models)
         if rows.size == 0:
             raise ValidationError("index", "selects no model; a PredictionLog needs at least one")
@@ -651,6 +661,7 @@ class PredictionLog:
 
     # -- storage (npz, never pickle) -------------------------------------------------------
     def save(self, path) -> Path:
+        """Write the log to ``path`` as a compressed ``.npz`` archive (no pickle); :meth:`load` reads it back."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {"model_names": np.asarray(self.model_names, dtype=str), "labelled": self.labelled}

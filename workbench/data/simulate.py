@@ -33,6 +33,16 @@ class BanditTruth:
         Standard deviation of the reward noise for continuous rewards.
     context : ndarray, shape (n, d), optional
         The log's contexts, so that policy objects (``action_dist``) can be evaluated.
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_bandit
+    >>> from workbench.ope import UniformPolicy
+    >>> log, truth = simulate_bandit(500, n_actions=3, random_state=0)
+    >>> truth
+    BanditTruth(500 rows, 3 actions, binary rewards, behavior value 0.2737)
+    >>> round(truth.policy_value(UniformPolicy()), 3)   # exact, on the log's contexts
+    0.237
     """
 
     expected_reward: np.ndarray
@@ -43,6 +53,7 @@ class BanditTruth:
 
     @property
     def n_actions(self) -> int:
+        """Number of actions (columns of ``expected_reward``)."""
         return int(self.expected_reward.shape[1])
 
     def __len__(self) -> int:
@@ -83,6 +94,7 @@ class BanditTruth:
 
     @property
     def behavior_value(self) -> float:
+        """Exact value of the logging policy (:meth:`policy_value` of ``behavior_dist``)."""
         return self.policy_value(self.behavior_dist)
 
     def sample_rewards(self, policy, random_state=None) -> np.ndarray:

@@ -48,9 +48,11 @@ class DriftingStream:
 
     @property
     def n_periods(self) -> int:
+        """Number of periods (rows of ``concept``)."""
         return int(self.concept.shape[0])
 
     def summary(self) -> dict:
+        """Points, features, periods, positive share and corrupted periods, as a dict (the HTML repr's row)."""
         return {"points": int(self.X.shape[0]), "features": int(self.X.shape[1]), "periods": self.n_periods,
                 "positive share": float(self.y.mean()), "corrupted periods": int(self.corrupted.sum())}
 

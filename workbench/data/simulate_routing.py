@@ -84,6 +84,15 @@ class RoutingTruth:
         :meth:`bandit_truth` can draw rewards with the log's noise.
     context : ndarray (n, 7), optional
         The log's features, so that policy objects can be evaluated through :meth:`bandit_truth`.
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_routing
+    >>> log, truth = simulate_routing(500, random_state=0)
+    >>> truth
+    RoutingTruth(500 prompts, 5 models, behavior quality 0.6796, behavior cost 0.2445 cents)
+    >>> truth.value(truth.best_router(0.5), 0.5) >= truth.value(log.behavior_dist, 0.5)
+    True
     """
 
     expected_quality: np.ndarray
@@ -277,6 +286,7 @@ class RoutingLog:
 
     @property
     def n_models(self) -> int:
+        """Number of models the router chooses among."""
         return len(self.model_names)
 
     def bandit_log(self, lam: float = 0.0, reward: str = "tradeoff") -> BanditLog:
@@ -317,6 +327,7 @@ class RoutingLog:
         return out
 
     def summary(self) -> dict:
+        """Prompts, models, mean quality and cost, smallest propensity and features, as a dict (the HTML repr's row)."""
         return {"prompts": len(self), "models": self.n_models, "quality mean": _mean_no_overflow(self.quality),
                 "cost mean (cents)": _mean_no_overflow(self.cost), "propensity min": float(self.propensity.min()),
                 "features": len(self.feature_names)}

@@ -244,6 +244,17 @@ class OffPolicyCDF:
     alpha, band, self_normalized, n, n_bootstrap
     diagnostics : dict
         ``ess``, ``mean_weight``, ``max_weight``, ``share_zero_weight``.
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_bandit
+    >>> from workbench.ope import UniformPolicy, off_policy_cdf
+    >>> log, truth = simulate_bandit(1000, n_actions=3, random_state=0)
+    >>> res = off_policy_cdf(log, UniformPolicy(), n_bootstrap=200)
+    >>> res
+    OffPolicyCDF(self-normalised, n=1000, 2 thresholds, 95% pointwise band, B=200, ess=151.8)
+    >>> res.to_frame().columns.tolist()
+    ['threshold', 'cdf', 'ci_low', 'ci_high', 'raw_cdf']
     """
 
     thresholds: np.ndarray

@@ -70,6 +70,17 @@ class OPEInputs:
         The logging policy's full distribution, when the log carries it.
     action_context : ndarray (n_actions, d_a) or None
         Action embeddings (for MIPS).
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_bandit
+    >>> from workbench.ope import UniformPolicy, prepare_inputs
+    >>> log, truth = simulate_bandit(1000, n_actions=3, random_state=0)
+    >>> inputs = prepare_inputs(log, UniformPolicy())
+    >>> inputs
+    OPEInputs(1,000 rows, 3 actions, reward model: no, behavior_dist: yes)
+    >>> inputs.weight[:3].round(3).tolist()   # (1/3) / the logged propensity
+    [0.429, 2.71, 0.402]
     """
 
     reward: np.ndarray
@@ -84,12 +95,19 @@ class OPEInputs:
     behavior_dist: np.ndarray | None = None
     action_context: np.ndarray | None = None
 
+    def __repr__(self) -> str:
+        # The generated dataclass repr printed every array in full (thousands of lines for a real log).
+        return (f"OPEInputs({self.n:,} rows, {self.n_actions} actions, reward model: "
+                f"{'no' if self.q_hat is None else 'yes'}, behavior_dist: {'no' if self.behavior_dist is None else 'yes'})")
+
     @property
     def n(self) -> int:
+        """Number of logged rows."""
         return int(self.reward.shape[0])
 
     @property
     def n_actions(self) -> int:
+        """Number of actions (columns of ``action_dist``)."""
         return int(self.action_dist.shape[1])
 
     def at_logged_slot(self, arr3: np.ndarray) -> np.ndarray:
@@ -156,6 +174,7 @@ class OffPolicyEstimator:
 
     # -- the two things every estimator defines ---------------------------------------------
     def terms(self, inputs) -> np.ndarray:  # pragma: no cover - abstract
+        """The (n, k) per-row terms whose column means :meth:`combine` maps to the estimate (k = 1 for IPS, DM, DR)."""
         raise NotImplementedError
 
     def combine(self, means: np.ndarray) -> np.ndarray:
@@ -550,6 +569,7 @@ class SubGaussianIPS(OffPolicyEstimator):
         _check_lambda(self.delta, "delta", low=1e-12, high=1.0)
 
     def resolved_lambda(self, inputs) -> float:
+        """``lambda_`` if given, else min(1, sqrt(2 log(1 / delta) / (3 d2 n))) with d2 = max(1, mean w^2)."""
         if self.lambda_ is not None:
             return float(self.lambda_)
         d2 = max(1.0, float(np.mean(inputs.weight ** 2)))

@@ -299,6 +299,18 @@ class RewardModelScorer:
     action_features : {"onehot", "context"}
     interactions : bool
         Whether the design has the context x action columns (resolved from None at fitting).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from workbench.data import simulate_bandit
+    >>> from workbench.ope import fit_reward_scorer
+    >>> train, _ = simulate_bandit(1000, n_actions=3, random_state=0)
+    >>> scorer = fit_reward_scorer(train, LogisticRegression())
+    >>> scorer
+    RewardModelScorer(LogisticRegression, 3 actions, 3 features, action_features='onehot', interactions=True)
+    >>> scorer(train.context[:2]).shape   # one predicted reward per action
+    (2, 3)
     """
 
     model: Any

@@ -107,6 +107,17 @@ class SlopeResult:
         One row per member: ``member, value, se, low, high, accepted`` where [low, high] =
         value +- c * se is the member's confidence band and ``accepted`` says whether the band
         intersected every earlier accepted band.
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_bandit
+    >>> from workbench.ope import UniformPolicy, slope_select, threshold_family
+    >>> log, truth = simulate_bandit(1000, n_actions=3, random_state=0)
+    >>> res = slope_select(log, UniformPolicy(), threshold_family("ips", [float("inf"), 20, 5]), n_bootstrap=200)
+    >>> res
+    SlopeResult(chosen=ips(clip=5), index=2 of 3, value=0.312379)
+    >>> res.to_frame().shape
+    (3, 7)
     """
 
     chosen: Any
@@ -195,6 +206,18 @@ class PolicyComparison:
         The pessimistic choice: the policy with the highest lower bound.
     best_estimate : str
         The policy with the highest point estimate.
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_bandit
+    >>> from workbench.ope import SoftmaxPolicy, UniformPolicy, compare_policies
+    >>> log, truth = simulate_bandit(1000, n_actions=3, random_state=0)
+    >>> cands = {"uniform": UniformPolicy(), "softmax": SoftmaxPolicy(lambda X: X[:, :3])}
+    >>> cmp = compare_policies(log, cands, estimator="ips", n_bootstrap=200)
+    >>> cmp
+    PolicyComparison(2 policies, estimator=ips, pessimistic choice='uniform', best estimate='uniform')
+    >>> sorted(cmp.to_frame()["policy"])
+    ['softmax', 'uniform']
     """
 
     summary: pd.DataFrame = field(repr=False)
@@ -349,6 +372,17 @@ class EstimatorBenchmark:
         is not distinguishable from 0 with this many replicates).
     replicates : DataFrame
         One row per (replicate, estimator): ``replicate, estimator, value, ci_low, ci_high, truth``.
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_bandit
+    >>> from workbench.ope import UniformPolicy, benchmark_estimators
+    >>> sim = lambda seed: simulate_bandit(300, n_actions=3, random_state=seed)
+    >>> bench = benchmark_estimators(sim, UniformPolicy(), ["ips", "snips"], n_replicates=3, n_bootstrap=50)
+    >>> bench
+    EstimatorBenchmark(2 estimators, 3 replicates, lowest RMSE: snips)
+    >>> sorted(bench.to_frame()["estimator"])
+    ['ips', 'snips']
     """
 
     summary: pd.DataFrame = field(repr=False)

@@ -29,6 +29,19 @@ class TestResult:
     alpha : float
     details : mapping
         Everything else (counts, per-fold differences, posterior probabilities, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.resample import mcnemar_test
+    >>> y = np.random.default_rng(0).integers(0, 2, 100)
+    >>> a, b = y.copy(), y.copy()
+    >>> a[:10] ^= 1; b[:25] ^= 1   # a errs on 10 rows, b on 25 (the same 10 and 15 more)
+    >>> r = mcnemar_test(y, a, b)
+    >>> r.test, r.details["b"], r.details["c"], r.p_value < 0.001
+    ('mcnemar-mid-p', 15, 0, True)
+    >>> r.to_frame().shape[0]
+    1
     """
 
     __test__ = False  # not a pytest test class
@@ -50,9 +63,11 @@ class TestResult:
 
     @property
     def confidence_interval(self):
+        """(ci_low, ci_high) of the effect, as a tuple."""
         return (self.ci_low, self.ci_high)
 
     def to_dict(self) -> dict:
+        """The fields and the scalar entries of ``details``, as one flat dict."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "details"}
         for k, v in self.details.items():
             if np.ndim(v) == 0:
@@ -60,6 +75,7 @@ class TestResult:
         return out
 
     def to_frame(self) -> pd.DataFrame:
+        """One row: :meth:`to_dict` as a DataFrame."""
         d = self.to_dict()
         if isinstance(d.get("df"), tuple):
             d["df"] = str(d["df"])

@@ -91,6 +91,15 @@ class ModelComparison:
     differences : DataFrame
         model, versus, difference (model minus versus), ci_low, ci_high, se, alpha, method,
         excludes_zero. Paired: the same resampled rows serve both models in each replicate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.resample import compare_models
+    >>> losses = np.random.default_rng(0).random((200, 3)) + [0.0, 0.05, 0.3]
+    >>> cmp = compare_models(losses, n_resamples=500, random_state=0)
+    >>> cmp.best, cmp.to_frame("differences").shape
+    ('model_0', (3, 9))
     """
 
     models: pd.DataFrame
@@ -103,11 +112,13 @@ class ModelComparison:
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
 
     def to_frame(self, kind: str = "models") -> pd.DataFrame:
+        """The per-model table (``kind="models"``) or the pairwise differences (``kind="differences"``), a copy."""
         check_choice(kind, "kind", ("models", "differences"))
         return (self.models if kind == "models" else self.differences).copy()
 
     @property
     def best(self) -> str:
+        """Name of the model ranked first."""
         return str(self.models.sort_values("rank").iloc[0]["name"])
 
     def __repr__(self) -> str:
@@ -236,6 +247,17 @@ class ModelConfidenceSet:
     ``frame`` has one row per model: name, mean_loss, p_value (the MCS p-value), included
     (p_value >= alpha) and eliminated_step (1 = first eliminated; NaN for the survivor).
     ``included`` contains the best model(s) with probability about 1 - alpha.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.resample import model_confidence_set
+    >>> losses = np.random.default_rng(0).random((200, 3)) + [0.0, 0.05, 0.3]
+    >>> mcs = model_confidence_set(losses, n_resamples=500, random_state=0)
+    >>> mcs.included
+    ('model_0',)
+    >>> mcs.to_frame().columns.tolist()
+    ['name', 'mean_loss', 'p_value', 'included', 'eliminated_step']
     """
 
     frame: pd.DataFrame
@@ -246,6 +268,7 @@ class ModelConfidenceSet:
     seed: int | None
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per model: name, mean_loss, p_value (the MCS p-value), included; a copy."""
         return self.frame.copy()
 
     def __repr__(self) -> str:

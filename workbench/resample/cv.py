@@ -213,6 +213,18 @@ class CVResult:
     ``scores`` has shape (n_repeats, n_splits) (one row per repetition). ``intervals`` is a tidy
     frame: interval ("nadeau-bengio" or "naive"), value, ci_low, ci_high, se, alpha, estimand,
     clipped (limits clipped to the scorer's known range).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from workbench.resample import repeated_cv
+    >>> X, y = load_iris(return_X_y=True)
+    >>> r = repeated_cv(DecisionTreeClassifier(max_depth=2, random_state=0), X, y, n_splits=5, n_repeats=2, random_state=0)
+    >>> r.scores.shape, round(r.mean, 3)
+    ((2, 5), 0.933)
+    >>> r.to_frame()["interval"].tolist()
+    ['nadeau-bengio', 'naive']
     """
 
     scores: np.ndarray
@@ -225,9 +237,11 @@ class CVResult:
 
     @property
     def mean(self) -> float:
+        """Mean score over every fold and repeat."""
         return float(self.scores.mean())
 
     def to_frame(self) -> pd.DataFrame:
+        """The interval table, a copy."""
         return self.intervals.copy()
 
     def __repr__(self) -> str:
@@ -315,6 +329,18 @@ class NestedCVResult:
     n_outer_folds, clipped. ``diagnostics``: per algorithm, ``failed_fits`` (outer folds whose fit
     failed), ``n_fits`` and ``first_fit_error``. ``n_train`` / ``n_test``: the mean outer training
     and test sizes, which the corrected CV tests need with these fold scores.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from workbench.resample import nested_cv
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 3]}, cv=3)
+    >>> r = nested_cv(search, X, y, outer_cv=3, random_state=0)
+    >>> r.to_frame()[["algorithm", "n_outer_folds"]].values.tolist()
+    [['model', 3]]
     """
 
     scores: pd.DataFrame
@@ -325,6 +351,7 @@ class NestedCVResult:
     n_test: float | None = None
 
     def to_frame(self) -> pd.DataFrame:
+        """The summary table (one row per algorithm), a copy."""
         return self.summary.copy()
 
     def __repr__(self) -> str:

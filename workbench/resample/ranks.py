@@ -83,6 +83,17 @@ class RankTestResult:
         a, b, rank_difference, p_value, p_adjusted, significant (empty for the omnibus test).
     critical_difference : float
         Nemenyi CD (NaN for other post-hocs).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from workbench.resample import friedman_test
+    >>> scores = pd.DataFrame(np.random.default_rng(0).random((10, 3)) + [0.0, 0.4, 0.8], columns=["a", "b", "c"])
+    >>> r = friedman_test(scores)
+    >>> round(r.p_value, 4)
+    0.0017
+    >>> r.to_frame()["name"].tolist()   # best first
+    ['c', 'b', 'a']
     """
 
     test: str
@@ -99,6 +110,7 @@ class RankTestResult:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
+        """The mean-rank table, a copy."""
         return self.mean_ranks.copy()
 
     def __repr__(self) -> str:

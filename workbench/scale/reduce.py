@@ -70,6 +70,7 @@ class CoMoments:
 
     @classmethod
     def of(cls, terms: np.ndarray) -> "CoMoments":
+        """Co-moments of one (n, k) block of terms."""
         out = cls(terms.shape[1])
         out.n = terms.shape[0]
         if out.n:
@@ -80,6 +81,7 @@ class CoMoments:
         return out
 
     def merge(self, other: "CoMoments") -> "CoMoments":
+        """Co-moments of the union of two blocks (Pebay 2008's pairwise update); either may be empty."""
         if other.n == 0:
             return self
         if self.n == 0:
@@ -159,9 +161,11 @@ class Partial:
 
     @property
     def single_unit(self) -> bool:
+        """True while fewer than two distinct row or unit ids were seen (the bootstrap cannot measure variability)."""
         return len(self.ids_seen) < 2
 
     def merge(self, other: "Partial") -> "Partial":
+        """A new partial holding this one's rows and ``other``'s."""
         out = Partial.__new__(Partial)
         out.acc = self.acc.merge(other.acc)
         out.ids_seen = _two_distinct(self.ids_seen, other.ids_seen)
@@ -232,9 +236,11 @@ class TermReducer:
         self.moments = moments if isinstance(moments, type) else bool(moments)
 
     def start(self) -> Partial:
+        """An empty :class:`Partial` for this reducer (one per worker or chunk stream)."""
         return Partial(self.k, self.resampling, self.side_ops, self.moments)
 
     def consume(self, partial: Partial, chunk: pd.DataFrame, ids: np.ndarray) -> None:
+        """Add a chunk's terms (``build(chunk, ids)``), replicate sums, side statistics and moments to ``partial``."""
         if len(chunk) == 0:
             return
         terms, side = self.build(chunk, ids)

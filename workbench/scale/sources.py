@@ -142,6 +142,7 @@ class Source:
     kind = "source"
 
     def reduce(self, reducer, *, unit_id: str | None = None, n_jobs: int | None = None):
+        """Feed every chunk, with its global row ids (or ``unit_id`` values), to ``reducer``; return the merge."""
         raise NotImplementedError
 
     #: False for a one-shot iterator of chunks (it cannot be read twice).
@@ -666,6 +667,7 @@ class DaskSource(Source):
         self._lengths = None
 
     def lengths(self):
+        """Rows per partition (computed once, then kept)."""
         if self._lengths is None:
             self._lengths = np.asarray(self.ddf.map_partitions(len).compute(), dtype=np.int64)
         return self._lengths
