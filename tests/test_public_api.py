@@ -96,10 +96,7 @@ EXAMPLES = re.compile(r"^Examples\n-{3,}\n", re.M)
 
 # gaps in files another change had in flight during this audit: strict xfail, so whoever adds the
 # docstring is told (by an XPASS failure) to drop the entry
-DOC_PENDING = {
-    "workbench.ope.ContinuousRewardModel.fit": "workbench/ope/continuous.py was being changed by another helper",
-    "workbench.ope.OPEDiagnosticWarning": "workbench/ope/evaluate.py was being changed by another helper",
-}
+DOC_PENDING: dict = {}
 METHOD_DOC_PENDING = DOC_PENDING
 
 

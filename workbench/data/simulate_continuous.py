@@ -55,6 +55,18 @@ class PricingProblem:
         v(x) = v0 + spread * tanh(x' b); purchase probability sigmoid((v - a) / scale).
     a_min, a_max : float
         The price interval.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.data import PricingProblem
+    >>> problem = PricingProblem.make(dim_context=2, problem_seed=0)
+    >>> problem
+    PricingProblem(2 context dims, prices in [1, 10], v0=5.5, spread=2.5, scale=0.8)
+    >>> problem.optimal_action(np.zeros((2, 2))).round(2).tolist()
+    [4.32, 4.32]
+    >>> problem.purchase_probability(np.zeros((1, 2)), [5.5]).tolist()   # priced at the willingness to pay
+    [0.5]
     """
 
     coef: np.ndarray
@@ -83,6 +95,8 @@ class PricingProblem:
     @classmethod
     def make(cls, dim_context: int = 3, problem_seed: int = 0, a_min: float = 1.0, a_max: float = 10.0,
              **kw) -> "PricingProblem":
+        """A problem whose unit coefficient vector is drawn from ``problem_seed`` (the world, kept apart from the
+        log's own draws); ``kw`` (v0, spread, scale) goes to the constructor."""
         # By name: int(1.5) would silently pick world 1, and a_min="1" failed in a comparison.
         dim_context = check_int(dim_context, "dim_context", low=1)
         problem_seed = check_int(problem_seed, "problem_seed", low=0)
@@ -99,6 +113,7 @@ class PricingProblem:
                 f"v0={self.v0:g}, spread={self.spread:g}, scale={self.scale:g})")
 
     def willingness_to_pay(self, context: np.ndarray) -> np.ndarray:
+        """v(x) = v0 + spread * tanh(x . coef), one per context row."""
         x = check_finite(as_array(context, "context", ndim=2), "context")
         if x.shape[1] != self.coef.size:  # numpy's matmul error named neither the field nor the width
             raise ValidationError("context", f"must have {self.coef.size} columns (the problem's context "
@@ -118,6 +133,7 @@ class PricingProblem:
         return a * expit((v - a) / self.scale)
 
     def purchase_probability(self, context, action) -> np.ndarray:
+        """P(buy | x, price a) = sigmoid((v(x) - a) / scale); ``action`` is (n,) or (n, m)."""
         v, a = self._wtp_and_price(context, action)
         return expit((v - a) / self.scale)
 
@@ -140,6 +156,7 @@ class PricingProblem:
         return (lo + hi) / 2
 
     def optimal_action(self, context) -> np.ndarray:
+        """The revenue-maximising price of each context row (:meth:`optimal_price` of its willingness to pay)."""
         return self.optimal_price(self.willingness_to_pay(context))
 
     def stale_wtp(self, context) -> np.ndarray:
@@ -298,6 +315,16 @@ class ContinuousTruth:
     context : ndarray (n, d)
     logger : the logging policy: ``density(action, rows=slice(None))`` is p_b(a | x_i) row by row,
         for one action per row (n,) or m per row (n, m), on the rows ``rows`` selects
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.data import simulate_pricing
+    >>> log, truth = simulate_pricing(500, random_state=0)
+    >>> truth
+    ContinuousTruth(500 rows, 3 context dims, prices in [1, 10], gaussian logger)
+    >>> round(truth.policy_value(np.full(500, 5.0)), 3)   # always charge 5
+    2.837
     """
 
     problem: PricingProblem
@@ -312,10 +339,12 @@ class ContinuousTruth:
 
     @property
     def a_min(self) -> float:
+        """Lowest price of the problem's action range."""
         return self.problem.a_min
 
     @property
     def a_max(self) -> float:
+        """Highest price of the problem's action range."""
         return self.problem.a_max
 
     def expected_reward(self, action) -> np.ndarray:

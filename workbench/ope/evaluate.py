@@ -36,7 +36,30 @@ INTERVALS = ("percentile", "bca", "normal", "bernstein")
 
 
 class OPEDiagnosticWarning(UserWarning):
-    """The importance weights suggest the estimate is fragile or the propensities are wrong."""
+    """The importance weights suggest the estimate is fragile or the propensities are wrong.
+
+    One per call, saying what is wrong and what to do; ``warn=False`` silences it, and the
+    ``warnings`` module can turn it into an error.
+
+    Examples
+    --------
+    Propensities logged three times too small (per round instead of per slot): every weight
+    triples and the mean weight is far from its expectation 1.
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> from workbench.data import BanditLog, simulate_bandit
+    >>> from workbench.ope import OPEDiagnosticWarning, UniformPolicy, evaluate_policy
+    >>> log, truth = simulate_bandit(2000, n_actions=3, random_state=0)
+    >>> bad = BanditLog(action=log.action, reward=log.reward, propensity=log.propensity / 3, n_actions=3)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     out = evaluate_policy(bad, UniformPolicy(), estimators=["ips", "snips"], n_bootstrap=200)
+    >>> [issubclass(w.category, OPEDiagnosticWarning) for w in caught]
+    [True]
+    >>> "mean importance weight is 2.997" in str(caught[0].message)
+    True
+    """
 
 
 def unit_ids(log):
