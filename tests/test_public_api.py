@@ -366,3 +366,19 @@ def test_intervals_are_set_by_alpha():
 NO_ALPHA = {
     "workbench.ope.slope_select": "SLOPE's own width constant c; alpha is not its knob",
 }
+
+
+def test_n_jobs_defaults_to_none_so_parallel_config_decides():
+    # joblib reads a user's parallel_config(n_jobs=..., backend="dask") only when the call leaves n_jobs
+    # to it: an explicit default of 1 (benchmark_estimators had one) pinned that function to one worker
+    objs = dict(FUNCS_AND_CLASSES) | dict(METHODS)
+    pinned = []
+    for name, obj in objs.items():
+        try:
+            sig = inspect.signature(obj)
+        except (TypeError, ValueError):
+            continue
+        p = sig.parameters.get("n_jobs")
+        if p is not None and p.default is not None:
+            pinned.append((name, p.default))
+    assert not pinned, f"n_jobs default is not None: {pinned}"

@@ -457,7 +457,7 @@ def _replicate_frame(simulate, policy, estimators, reward_model, alpha, n_bootst
 
 def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "snips", "dr"), reward_model=None,
                          n_replicates: int = 100, alpha: float = 0.05, n_bootstrap: int = 200,
-                         interval: str = "percentile", random_state=0, n_jobs: int = 1,
+                         interval: str = "percentile", random_state=0, n_jobs: int | None = None,
                          progress: bool = False) -> EstimatorBenchmark:
     """Run estimators on ``n_replicates`` simulated logs and score them against the known truth.
 
@@ -477,8 +477,10 @@ def benchmark_estimators(simulate: Callable, policy, estimators=("dm", "ips", "s
     policy : ndarray, policy object, or callable ``log -> action distribution``
     estimators, reward_model, alpha, n_bootstrap, interval
         As in :func:`evaluate_policy`.
-    n_jobs : int
-        joblib workers (results do not depend on it).
+    n_jobs : int or None
+        joblib workers (results do not depend on it). None, as everywhere in the package, leaves it to
+        joblib: one worker unless a ``joblib.parallel_config`` context says otherwise (an explicit 1
+        overrode a user's ``parallel_config(backend="dask", n_jobs=...)``).
     progress : bool
         Show a tqdm progress bar.
 
