@@ -10,8 +10,8 @@ from .estimators import (ESTIMATORS, DirectMethod, DoublyRobust, DoublyRobustWit
                          SubGaussianIPS, SwitchDR, make_estimator)
 from .evaluate import (INTERVALS, OPEDiagnosticWarning, bernstein_interval, estimate_from_inputs, evaluate_policy,
                        prepare_inputs, weight_diagnostics)
-from .policies import (DeterministicPolicy, EpsilonGreedyPolicy, GreedyPolicy, ModelProbabilityPolicy, SoftmaxPolicy,
-                       UniformPolicy, policy_scores)
+from .policies import (DeterministicPolicy, EpsilonGreedyPolicy, GreedyPolicy, GreedyRankingPolicy,
+                       ModelProbabilityPolicy, SoftmaxPolicy, UniformPolicy, policy_scores)
 from .reward_models import RewardModelScorer, cross_fit_predict, design_matrix, fit_reward_scorer
 from .selection import (EstimatorBenchmark, PolicyComparison, SlopeResult, benchmark_estimators, compare_policies,
                         slope_select, summarise_replicates, threshold_family)
@@ -28,7 +28,7 @@ __all__ = [
     "SelfNormalizedIPS", "DoublyRobust", "SelfNormalizedDR", "SwitchDR", "DoublyRobustWithShrinkage",
     "SubGaussianIPS", "MarginalizedIPS",
     "UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
-    "DeterministicPolicy", "policy_scores",
+    "DeterministicPolicy", "GreedyRankingPolicy", "policy_scores",
     "cross_fit_predict", "design_matrix", "fit_reward_scorer", "RewardModelScorer",
     "evaluate_continuous_policy", "kernel_estimate", "bandwidth_sweep", "bandwidth_monte_carlo",
     "smoothed_policy_weights", "ContinuousRewardModel", "CONTINUOUS_ESTIMATORS",

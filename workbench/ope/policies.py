@@ -3,6 +3,8 @@
 Every policy is a frozen dataclass with ``action_dist(data)``, where ``data`` is a
 :class:`~workbench.data.BanditLog` (its ``context`` and ``n_actions`` are used) or a 2-D array of
 contexts (then the policy must know ``n_actions``, or take it from its scorer's output).
+:class:`GreedyRankingPolicy` fills several slots with distinct actions: its ``action_dist`` is
+(n, n_actions, n_positions), one distribution per slot.
 
 Scores come from a ``scorer``: a fitted scikit-learn model (``predict_proba`` if it has one,
 else ``decision_function``, else ``predict`` for a multi-output regressor of per-action rewards),
@@ -27,7 +29,7 @@ from .._validation import (ValidationError, as_array, check_distribution, check_
 from .reward_models import fit_reward_scorer
 
 __all__ = ["UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
-           "DeterministicPolicy", "policy_scores"]
+           "DeterministicPolicy", "GreedyRankingPolicy", "policy_scores"]
 
 
 def _contexts(data):
@@ -59,6 +61,11 @@ def policy_scores(scorer, X, n_actions: int | None) -> np.ndarray:
     >>> np.round(np.exp(s[0]), 3)  # exp(score) is the classifier's probability
     array([0.808, 0.   , 0.192])
     """
+    return _scores(scorer, X, n_actions, per_slot=False)
+
+
+def _scores(scorer, X, n_actions: int | None, per_slot: bool) -> np.ndarray:
+    """:func:`policy_scores`; with ``per_slot`` a callable may also return (n, n_actions, n_positions)."""
     if X is None:
         raise ValidationError("context", "is needed by a context-dependent policy; the log has none")
     if hasattr(scorer, "predict_proba") and hasattr(scorer, "classes_"):
@@ -80,8 +87,14 @@ def policy_scores(scorer, X, n_actions: int | None) -> np.ndarray:
     if not (raw.dtype == bool or np.issubdtype(raw.dtype, np.number)):
         raise ValidationError("scorer", f"must return numeric scores, got dtype {raw.dtype}")
     raw = raw.astype(np.float64, copy=False)
-    if raw.ndim != 2:
-        raise ValidationError("scorer", f"must return scores of shape (n, n_actions), got {raw.shape}")
+    if per_slot and raw.ndim not in (2, 3):
+        raise ValidationError("scorer", f"must return scores of shape (n, n_actions) or (n, n_actions, n_positions), "
+                              f"got {raw.shape}")
+    if not per_slot and raw.ndim != 2:
+        raise ValidationError("scorer", f"must return scores of shape (n, n_actions), got {raw.shape}",
+                              # e.g. a RewardModelScorer fitted with position="all"
+                              hint="per-slot scores (n, n_actions, n_positions) are ranked by GreedyRankingPolicy"
+                              if raw.ndim == 3 else None)
     n_rows = np.shape(X)[0]
     if raw.shape[0] != n_rows:  # a policy of 5 rows for a log of 300 was returned as is
         raise ValidationError("scorer", f"returned scores for {raw.shape[0]} rows, given {n_rows} rows of contexts")
@@ -121,6 +134,15 @@ def _one_hot(idx, k):
     out = np.zeros((idx.shape[0], k))
     out[np.arange(idx.shape[0]), idx] = 1.0
     return out
+
+
+def _one_slot(position):
+    """``position`` for a policy that plays one distribution in every slot: "all" is GreedyRankingPolicy's."""
+    if isinstance(position, str) and position == "all":
+        # refused before the (costly) fit: the scores of every slot would fail later, in action_dist
+        raise ValidationError("position", "'all' scores every slot, and this policy plays one distribution in "
+                              "every slot", hint="GreedyRankingPolicy.from_reward_model ranks the actions slot by slot")
+    return position
 
 
 @dataclass(frozen=True)
@@ -207,7 +229,8 @@ class GreedyPolicy:
             every context.
         position : int, optional
             The slot to score, in ``[0, log.n_positions)``; required when the log has several
-            slots. The policy then plays the same distribution in every slot.
+            slots. The policy then plays the same distribution in every slot. (A ranking, one
+            action per slot, is :meth:`GreedyRankingPolicy.from_reward_model`.)
 
         Returns
         -------
@@ -244,7 +267,7 @@ class GreedyPolicy:
         0.37
         """
         return cls(fit_reward_scorer(log, model, action_features=action_features, interactions=interactions,
-                                     position=position))
+                                     position=_one_slot(position)))
 
     def action_dist(self, data) -> np.ndarray:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
@@ -301,7 +324,7 @@ class EpsilonGreedyPolicy:
         """
         probe = cls(None, epsilon=epsilon)  # a bad epsilon is refused before the (costly) fit
         return replace(probe, scorer=fit_reward_scorer(log, model, action_features=action_features,
-                                                       interactions=interactions, position=position))
+                                                       interactions=interactions, position=_one_slot(position)))
 
     def action_dist(self, data) -> np.ndarray:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
@@ -379,7 +402,7 @@ class SoftmaxPolicy:
         """
         probe = cls(None, temperature=temperature)  # a bad temperature is refused before the (costly) fit
         return replace(probe, scorer=fit_reward_scorer(log, model, action_features=action_features,
-                                                       interactions=interactions, position=position))
+                                                       interactions=interactions, position=_one_slot(position)))
 
     def action_dist(self, data) -> np.ndarray:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
@@ -472,6 +495,8 @@ class DeterministicPolicy:
     >>> by_sign = DeterministicPolicy(lambda X: (X[:, 0] > 0).astype(int))  # a rule on the contexts
     >>> by_sign.action_dist(log).sum(axis=0)
     array([ 980., 1020.,    0.])
+    >>> DeterministicPolicy(np.zeros(2000, dtype=int), n_actions=3)  # the repr shows an array's shape only
+    DeterministicPolicy(actions=<ndarray of shape (2000,)>, n_actions=3)
     """
 
     actions: Any
@@ -480,6 +505,25 @@ class DeterministicPolicy:
     def __post_init__(self):
         if self.n_actions is not None:
             object.__setattr__(self, "n_actions", check_int(self.n_actions, "n_actions", low=1))
+
+    def __repr__(self) -> str:
+        # The generated dataclass repr printed the whole action array (a line of thousands of numbers
+        # for a real log): an array shows its shape, a scalar its value, a callable its name.
+        a = self.actions
+        try:
+            shape = None if callable(a) else np.shape(a)
+        except (ValueError, TypeError):  # a ragged list: a repr must not raise (action_dist names the error)
+            shape = None
+        if callable(a):
+            name = getattr(a, "__qualname__", None) or getattr(a, "__name__", None)
+            shown = f"<function {name}>" if name else f"<callable {type(a).__name__}>"
+        elif shape == ():
+            shown = repr(a.item() if isinstance(a, (np.generic, np.ndarray)) else a)
+        elif shape is not None:
+            shown = f"<{type(a).__name__} of shape {shape}>"
+        else:
+            shown = f"<{type(a).__name__} of length {len(a)}>" if hasattr(a, "__len__") else f"<{type(a).__name__}>"
+        return f"DeterministicPolicy(actions={shown}, n_actions={self.n_actions!r})"
 
     def action_dist(self, data) -> np.ndarray:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
@@ -501,3 +545,178 @@ class DeterministicPolicy:
         if acts.shape[0] != n:
             raise ValidationError("actions", f"must have one action per row ({n}), got {acts.shape[0]}")
         return _one_hot(acts, k)
+
+
+@dataclass(frozen=True)
+class GreedyRankingPolicy:
+    """A ranking: in slot p, the highest-scoring action not placed in slots 0..p-1 (ties to the lowest index).
+
+    ``action_dist(data)`` is (n, n_actions, n_positions): slot 0 plays the top action, slot 1 the
+    next one, and so on, with no action twice in one row's list (as obp's ``action_dist``
+    (n, n_items, len_list)). ``evaluate_policy`` reads each row's distribution at its logged slot.
+
+    Parameters
+    ----------
+    scorer : fitted scikit-learn model or callable
+        Scores of every action, (n, n_actions), the same in every slot (see :func:`policy_scores`);
+        or, from a callable, per-slot scores (n, n_actions, n_positions): slot p then ranks by its
+        own slice (a :class:`~workbench.ope.RewardModelScorer` fitted with ``position="all"``).
+        With per-slot scores the list is filled greedily slot by slot, which is the best list only
+        when the slots order the actions alike (a slot effect that shifts or scales every action).
+    n_positions : int, optional
+        Slots to fill; by default the log's (1 when it has no slots) or the scores' axis 2. Needed
+        when ``action_dist`` is given contexts and the scores are 2-D. At most ``n_actions``.
+    epsilon : float, default 0.0
+        Exploration: every slot plays ``(1 - epsilon)`` on its ranked action plus ``epsilon /
+        n_actions`` on every action, so the target has full support. With ``epsilon > 0`` the slot
+        distributions are the marginals of a mixture of lists (an explored slot may repeat an
+        action placed in another slot), as obp's per-slot ``action_dist`` is; the per-slot
+        estimators (IPS, DR, ...: each row's weight is the target's probability of the logged
+        action at the logged slot) treat the slots separately, as obp's standard estimators do,
+        and need nothing more.
+
+    Examples
+    --------
+    Two rows of scores for 4 actions (a callable of the contexts; here it ignores them), 3 slots:
+
+    >>> import numpy as np
+    >>> from workbench.ope import GreedyRankingPolicy
+    >>> scores = np.array([[0.1, 0.4, 0.3, 0.2],
+    ...                    [0.5, 0.5, 0.0, 0.5]])  # a three-way tie: the lowest index first
+    >>> policy = GreedyRankingPolicy(lambda X: scores, n_positions=3)
+    >>> dist = policy.action_dist(np.zeros((2, 1)))
+    >>> dist.shape
+    (2, 4, 3)
+    >>> dist.argmax(axis=1)  # each row's list: the action in slots 0, 1, 2
+    array([[1, 2, 3],
+           [0, 1, 3]])
+    >>> GreedyRankingPolicy(lambda X: scores, n_positions=3, epsilon=0.2).action_dist(np.zeros((2, 1)))[0, :, 0]
+    array([0.05, 0.85, 0.05, 0.05])
+
+    Built from a reward model, see :meth:`from_reward_model`.
+    """
+
+    scorer: Any
+    n_positions: int | None = None
+    epsilon: float = 0.0
+
+    def __post_init__(self):
+        if self.n_positions is not None:  # 2.5 would become 2, 0 an empty list
+            object.__setattr__(self, "n_positions", check_int(self.n_positions, "n_positions", low=1))
+        # check_real, not float(): float("0.1") would accept a string that breaks action_dist later
+        object.__setattr__(self, "epsilon", check_real(self.epsilon, "epsilon", low=0.0, high=1.0))
+
+    @classmethod
+    def from_reward_model(cls, log, model, epsilon: float = 0.0, action_features: str = "onehot",
+                          interactions: bool | None = None) -> "GreedyRankingPolicy":
+        """A ranking by predicted reward, from a reward model fitted on a *training* log with slots.
+
+        ``model`` (cloned) is fitted on every row of ``log`` with the features of the cross-fitted
+        reward models (a slot indicator among them) and predicts every action in every slot
+        (:func:`workbench.ope.fit_reward_scorer` with ``position="all"``); slot p plays the best
+        action by slot p's prediction among those not placed above it. On a log with one slot
+        this is :class:`GreedyPolicy` (as an (n, n_actions, 1) distribution).
+
+        Fit on a log *other than* the one you evaluate on, or on a split of it as below (the Open
+        Bandit log is in time order: its first half trains, its second half evaluates). Fitted on
+        the evaluation rows, the model has seen their rewards: it ranks first, row by row, the
+        items that happened to be clicked there, and IPS, SNIPS and DR over-rate the ranking.
+
+        Parameters
+        ----------
+        log : BanditLog
+            The training log (with ``context``; ``position`` when it has slots).
+        model : scikit-learn regressor or classifier
+            An instance; a classifier's expected reward is ``predict_proba @ classes_``.
+        epsilon : float, default 0.0
+            Exploration in every slot (see the class); checked before the model is fitted.
+        action_features : {"onehot", "context"}
+            Describe actions by indicators, or by their embeddings ``log.action_context``.
+        interactions : bool or None, default None
+            Context x action columns; None adds them when they are few (see ``cross_fit_predict``).
+            Without them a linear (or binary logistic) model ranks the actions in the same order
+            for every context, and, the slot being an indicator, in every slot: one fixed list.
+
+        Returns
+        -------
+        GreedyRankingPolicy
+            Whose ``scorer`` is the fitted :class:`workbench.ope.RewardModelScorer`; ``n_positions``
+            comes from the log it is evaluated on.
+
+        Examples
+        --------
+        The Open Bandit sample (uniform random logger, 80 items, 3 slots), its first 4,000 rows:
+        a model fitted on the first half, the ranking evaluated on the second.
+
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from workbench.data import load_open_bandit
+        >>> from workbench.ope import GreedyRankingPolicy, InverseProbabilityWeighting
+        >>> log = load_open_bandit("random")[:4000]
+        >>> train, test = log[:2000], log[2000:]  # in time order: train on the past, evaluate on the future
+        >>> ranking = GreedyRankingPolicy.from_reward_model(train, LogisticRegression(), epsilon=0.1)
+        >>> dist = ranking.action_dist(test)
+        >>> dist.shape  # rows x items x slots
+        (2000, 80, 3)
+        >>> dist[0].argmax(axis=0)  # the first row's list: the items in slots 0, 1, 2
+        array([ 9, 38, 49])
+        >>> ips = InverseProbabilityWeighting()
+        >>> round(ips.estimate_policy_value(test, ranking), 4), round(float(test.reward.mean()), 4)  # the logger's
+        (0.0004, 0.0045)
+
+        Without interactions (the default here: 1,600 columns) every row gets the same list, and
+        5 training clicks are too few to choose it: the estimate is below the random logger's
+        click rate (``evaluate_policy`` gives the intervals, and warns that its 9 test clicks say
+        little). The pitfall: fitted on the evaluation rows, the model ranks first the items
+        clicked there, and IPS sees 16 times the logger's click rate.
+
+        >>> leaky = GreedyRankingPolicy.from_reward_model(test, LogisticRegression(), epsilon=0.1)
+        >>> round(ips.estimate_policy_value(test, leaky), 4)
+        0.0724
+        """
+        probe = cls(None, epsilon=epsilon)  # a bad epsilon is refused before the (costly) fit
+        return replace(probe, scorer=fit_reward_scorer(log, model, action_features=action_features,
+                                                       interactions=interactions, position="all"))
+
+    def action_dist(self, data) -> np.ndarray:
+        """The policy's (n, n_actions, n_positions) action probabilities on ``data``: a BanditLog (its
+        contexts, ``n_actions`` and ``n_positions``) or an (n, d) array of contexts. Each slot's row sums
+        to 1; without exploration each row's slots hold distinct actions. ``evaluate_policy`` reads it."""
+        X, k, n = _contexts(data)
+        s = _scores(self.scorer, X, k, per_slot=True)
+        n_actions = s.shape[1]
+        n_pos = self._slots(data, k is not None, s, n_actions)
+        rows = np.arange(n)
+        taken = np.zeros((n, n_actions), dtype=bool)
+        out = np.zeros((n, n_actions, n_pos))
+        # a loop over the few slots; each step is vectorised over the rows
+        for p in range(n_pos):
+            sp = s if s.ndim == 2 else s[:, :, p if s.shape[2] > 1 else 0]
+            pick = np.where(taken, -np.inf, sp).argmax(axis=1)  # argmax: ties to the lowest index
+            # a row whose remaining actions all score -inf (a classifier's unseen actions) ties them with
+            # the masked ones: take its lowest remaining action, never one already placed
+            clash = taken[rows, pick]
+            if clash.any():
+                pick[clash] = (~taken[clash]).argmax(axis=1)
+            taken[rows, pick] = True
+            out[rows, pick, p] = 1.0
+        if self.epsilon:
+            out = (1 - self.epsilon) * out + self.epsilon / n_actions
+        return out
+
+    def _slots(self, data, is_log: bool, s: np.ndarray, n_actions: int) -> int:
+        """The number of slots to fill, from the policy, the log or the scores, which must agree."""
+        from_log = (getattr(data, "n_positions", None) or 1) if is_log else None
+        from_scores = s.shape[2] if s.ndim == 3 else None
+        if self.n_positions is not None and from_log is not None and self.n_positions != from_log:
+            raise ValidationError("n_positions", f"is {self.n_positions} but the log has {from_log} positions")
+        n_pos = self.n_positions or from_log or from_scores
+        if n_pos is None:
+            raise ValidationError("n_positions", "is needed when the policy is given contexts instead of a log and "
+                                  f"the scorer gives one score per action (shape {s.shape}), the same in every slot")
+        if from_scores is not None and from_scores not in (1, n_pos):  # 1: the same scores in every slot
+            raise ValidationError("scorer", f"returned scores for {from_scores} positions (axis 2), the "
+                                  f"{'log has' if from_log is not None else 'policy has'} {n_pos}")
+        if n_pos > n_actions:
+            raise ValidationError("n_positions", f"is {n_pos} but there are {n_actions} actions: a ranking places each "
+                                  "action at most once")
+        return n_pos

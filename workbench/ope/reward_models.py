@@ -154,16 +154,24 @@ def _predict_slots(model, context, m: int, n_actions: int, n_pos, slots, action_
                    interactions) -> np.ndarray:
     """(m, n_actions, len(slots)) predictions of a fitted model for ``m`` rows of ``context`` (or None).
 
-    One design matrix per (action, slot) over chunks of rows, so memory stays O(rows x features).
+    One design matrix per action over chunks of rows, so memory stays O(rows x features); for each
+    further slot only its indicator columns are rewritten (the same matrix design_matrix builds).
     """
     out = np.empty((m, n_actions, len(slots)))
+    # the slot indicators sit after the context and action columns (design_matrix's layout)
+    first = (0 if context is None else np.shape(context)[1]) + (
+        n_actions if action_features == "onehot" else np.shape(action_context)[1])
     for start in range(0, m, _CHUNK):
         mm = min(_CHUNK, m - start)
         c = None if context is None else context[start:start + mm]
         for a in range(n_actions):  # a loop over actions and slots, each a vectorised predict over many rows
+            X = design_matrix(c, np.full(mm, a), np.full(mm, slots[0]), n_actions, n_pos, action_context,
+                              action_features, interactions)
             for j, p in enumerate(slots):
-                X = design_matrix(c, np.full(mm, a), np.full(mm, p), n_actions, n_pos, action_context,
-                                  action_features, interactions)
+                if j:  # the next slot: only its indicator columns change, so they are rewritten in place
+                    # (building the whole design again for every slot was 2/3 of the time of position="all")
+                    X[:, first:first + n_pos] = 0.0
+                    X[:, first + p] = 1.0
                 out[start:start + mm, a, j] = _expected(model, X)
     return out
 
@@ -172,7 +180,7 @@ def predict_all_actions(model, log, rows: np.ndarray, action_features="onehot", 
     """Predictions of a fitted model for every action (and slot) of the given rows: (len(rows), K[, P])."""
     n_pos = _slots(log)
     ctx = None if log.context is None else log.context[rows]
-    out = _predict_slots(model, ctx, len(rows), log.n_actions, n_pos, range(n_pos or 1), log.action_context,
+    out = _predict_slots(model, ctx, len(rows), log.n_actions, n_pos, list(range(n_pos or 1)), log.action_context,
                          action_features, interactions)
     return out if n_pos else out[:, :, 0]
 
@@ -283,15 +291,17 @@ class RewardModelScorer:
     on an (n, d) array of contexts, or on a BanditLog (its ``context``), gives the (n, n_actions)
     predictions q(x, a) (at slot ``position`` when the training log has several slots), with the
     features of :func:`design_matrix` and the expected-reward rule of the cross-fitted reward
-    models (``predict_proba @ classes_`` for a classifier).
+    models (``predict_proba @ classes_`` for a classifier). With ``position="all"`` it gives
+    q(x, a, slot) for every slot, (n, n_actions, n_positions) (n_positions 1 when the training log
+    has one slot): the scorer of :class:`~workbench.ope.GreedyRankingPolicy`.
 
     Attributes
     ----------
     model : fitted scikit-learn estimator
     n_actions, n_features : int
         Actions of the training log, and columns of its context (every call must have as many).
-    position : int
-        The slot predicted (0 when the training log has one slot).
+    position : int or "all"
+        The slot predicted (0 when the training log has one slot), or "all": every slot.
     n_positions : int or None
         Slots of the design (None when the training log has one slot: no slot columns).
     action_context : ndarray or None
@@ -311,24 +321,33 @@ class RewardModelScorer:
     RewardModelScorer(LogisticRegression, 3 actions, 3 features, action_features='onehot', interactions=True)
     >>> scorer(train.context[:2]).shape   # one predicted reward per action
     (2, 3)
+    >>> fit_reward_scorer(train, LogisticRegression(), position="all")(train.context[:2]).shape  # every slot (one)
+    (2, 3, 1)
     """
 
     model: Any
     n_actions: int
     n_features: int
-    position: int
+    position: int | str
     n_positions: int | None
     action_context: np.ndarray | None
     action_features: str
     interactions: bool
 
     def __call__(self, data) -> np.ndarray:
-        """The (n, n_actions) predicted expected rewards for a BanditLog or an (n, d) array of contexts."""
+        """The (n, n_actions) predicted expected rewards for a BanditLog or an (n, d) array of contexts;
+        (n, n_actions, n_positions), one slice per slot, when ``position="all"``."""
         if _is_log(data):
             field = "context"
             if int(data.n_actions) != self.n_actions:
                 raise ValidationError("n_actions", f"is {data.n_actions} in the log but the reward model was fitted "
                                       f"on {self.n_actions} actions")
+            slots = getattr(data, "n_positions", None) or 1
+            if self.position == "all" and slots != (self.n_positions or 1):
+                # every slot of the training log is scored: a log with other slots would get a ranking
+                # for slots it does not have (or none for slots it has)
+                raise ValidationError("n_positions", f"is {slots} in the log but the reward model (position='all') "
+                                      f"was fitted on {self.n_positions or 1}")
             if data.context is None:
                 raise ValidationError("context", "is needed by the reward model; the log has none")
             ac = getattr(data, "action_context", None)
@@ -344,21 +363,27 @@ class RewardModelScorer:
         if X.shape[1] != self.n_features:
             raise ValidationError(field, f"must have {self.n_features} columns (features), as the training log's "
                                   f"context has; got {X.shape[1]}")
+        every = self.position == "all"
+        slots = list(range(self.n_positions or 1)) if every else [self.position]
         try:
-            out = _predict_slots(self.model, X, X.shape[0], self.n_actions, self.n_positions, [self.position],
+            out = _predict_slots(self.model, X, X.shape[0], self.n_actions, self.n_positions, slots,
                                  self.action_context, self.action_features, self.interactions)
         except ValueError as exc:  # e.g. scikit-learn refusing zero rows
             raise ValidationError("model", f"could not predict ({exc})") from None
-        return out[:, :, 0]
+        return out if every else out[:, :, 0]
 
     def __repr__(self) -> str:
-        slot = f", slot {self.position} of {self.n_positions}" if self.n_positions else ""
+        if self.position == "all":
+            n_slots = self.n_positions or 1
+            slot = f", position='all' ({n_slots} slot{'s' if n_slots > 1 else ''})"
+        else:
+            slot = f", slot {self.position} of {self.n_positions}" if self.n_positions else ""
         return (f"RewardModelScorer({type(self.model).__name__}, {self.n_actions} actions, {self.n_features} "
                 f"features{slot}, action_features={self.action_features!r}, interactions={self.interactions})")
 
 
 def fit_reward_scorer(log, model, action_features: str = "onehot", interactions: bool | None = None,
-                      position: int | None = None) -> RewardModelScorer:
+                      position: int | str | None = None) -> RewardModelScorer:
     """Fit a reward model on every row of a *training* log; return it as a scorer of all actions.
 
     The target policies (:class:`~workbench.ope.GreedyPolicy` and the others) take a ``scorer``
@@ -388,15 +413,18 @@ def fit_reward_scorer(log, model, action_features: str = "onehot", interactions:
         greedy policy plays one fixed action: that is what None gives on the Open Bandit sample
         (1,600 interaction columns). Pass True, or use a non-linear model, for a policy that
         depends on the context.
-    position : int, optional
+    position : int or "all", optional
         The slot to predict for, in ``[0, log.n_positions)``; required when the log has several
         slots (the model is fitted on all of them, with a slot indicator). A policy built on the
         scorer plays the same distribution in every slot when it is evaluated on a log with slots.
+        "all": predict every slot, (n, n_actions, n_positions) (n_positions 1 on a log with one
+        slot), as :class:`~workbench.ope.GreedyRankingPolicy` ranks them.
 
     Returns
     -------
     RewardModelScorer
-        Callable on an (n, d) array of contexts or a BanditLog: (n, n_actions) predictions.
+        Callable on an (n, d) array of contexts or a BanditLog: (n, n_actions) predictions, or
+        (n, n_actions, n_positions) with ``position="all"``.
 
     Examples
     --------
@@ -418,6 +446,14 @@ def fit_reward_scorer(log, model, action_features: str = "onehot", interactions:
     >>> logger = (test.behavior_dist * q).sum(axis=1).mean()
     >>> bool(greedy > logger)
     True
+
+    On a log with slots, ``position="all"`` scores every action in every slot (here the first
+    half of the Open Bandit sample: 80 items, 3 slots):
+
+    >>> from workbench.data import load_open_bandit
+    >>> ob = load_open_bandit("random")[:2000]
+    >>> fit_reward_scorer(ob, LogisticRegression(), position="all")(ob[:5]).shape
+    (5, 80, 3)
     """
     if not all(hasattr(log, a) for a in ("action", "reward", "propensity", "n_actions")):
         raise ValidationError("log", f"must be a workbench.data.BanditLog (the training log), got {type(log).__name__}")
@@ -428,10 +464,15 @@ def fit_reward_scorer(log, model, action_features: str = "onehot", interactions:
                               hint="without contexts the best action is the same on every row: "
                                    "DeterministicPolicy(action) plays it")
     n_pos = _slots(log)
-    if position is None:
+    if isinstance(position, str):
+        if position != "all":  # "0" is refused, not parsed: only "all" is a word here
+            raise ValidationError("position", f"must be an integer in [0, {(n_pos or 1) - 1}] or 'all', "
+                                  f"got {position!r}")
+    elif position is None:
         if n_pos:
             raise ValidationError("position", f"is needed: the training log has {n_pos} positions (slots) and the "
-                                  "scorer predicts for one of them", hint="pass position=0 for the first slot")
+                                  "scorer predicts for one of them", hint="pass position=0 for the first slot, "
+                                  "or position='all' for every slot (a ranking: GreedyRankingPolicy)")
         position = 0
     else:
         position = check_int(position, "position", low=0, high=(n_pos or 1) - 1)
