@@ -502,7 +502,8 @@ def main():
         out += [f"## G. Model Selector's eps: cumulative regret@100 at fixed eps ({args.eps_seeds} seeds per cell)", "",
                 "The published tuning searches 0.35 to 0.49 by 0.01 on 1,000 realisations of up to 1,000 points "
                 "with the majority vote as oracle; ours (`tune_eps_majority_vote`) is a cheap version of it "
-                "(see its docstring). tuned_eps: the eps it picked, with its share of "
+                "(see its docstring: `eps_criterion` chooses how a run scores its eps). tuned_eps: the eps it "
+                "picked (default criterion), with its share of "
                 f"{min(args.eps_seeds, 10)} seeds.", "",
                 gs.round(1).pipe(_md), "", g.round(0).pipe(_md), ""]
     c = part_c()
