@@ -103,3 +103,16 @@ def test_window_and_train_window_must_be_integers():
     with pytest.raises(ValidationError, match="^window:"):
         temporal_backtest(log, avail, window=1.5)
     assert temporal_backtest(log, avail, window=2.0).shape[0] > 0  # an integral float is fine
+
+
+def test_drifting_stream_to_frame_is_tidy_and_complete():
+    # like the log types: one row per point, every field there, in the stream's order
+    s = simulate_drifting_stream(n_periods=5, points_per_period=30, n_features=3, anomaly_period=3, random_state=2)
+    f = s.to_frame()
+    assert f.columns.tolist() == ["period", "x0", "x1", "x2", "y", "corrupted"]
+    np.testing.assert_array_equal(f[["x0", "x1", "x2"]].to_numpy(), s.X)
+    np.testing.assert_array_equal(f["y"].to_numpy(), s.y)
+    np.testing.assert_array_equal(f["period"].to_numpy(), s.period)
+    assert f.loc[f.corrupted, "period"].unique().tolist() == [3] and f.corrupted.sum() == 30
+    f.loc[0, "x0"] = 99.0  # a copy: the frozen stream is not edited through it
+    assert s.X[0, 0] != 99.0

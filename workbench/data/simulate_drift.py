@@ -56,6 +56,24 @@ class DriftingStream:
         return {"points": int(self.X.shape[0]), "features": int(self.X.shape[1]), "periods": self.n_periods,
                 "positive share": float(self.y.mean()), "corrupted periods": int(self.corrupted.sum())}
 
+    def to_frame(self) -> pd.DataFrame:
+        """A tidy frame, one row per point: ``period``, the features ``x0, x1, ...``, the label ``y``
+        and ``corrupted`` (whether the point's period had its training labels corrupted), as the
+        four log types give theirs.
+
+        Examples
+        --------
+        >>> from workbench.data import simulate_drifting_stream
+        >>> s = simulate_drifting_stream(n_periods=3, points_per_period=10, n_features=2, random_state=0)
+        >>> s.to_frame().columns.tolist(), len(s.to_frame())
+        (['period', 'x0', 'x1', 'y', 'corrupted'], 30)
+        """
+        frame = pd.DataFrame(self.X, columns=[f"x{j}" for j in range(self.X.shape[1])])
+        frame.insert(0, "period", self.period)
+        frame["y"] = self.y
+        frame["corrupted"] = self.corrupted[self.period]
+        return frame
+
     def __repr__(self) -> str:
         # The default dataclass repr would print every array in full.
         return (f"DriftingStream({self.X.shape[0]:,} points, {self.X.shape[1]} features, {self.n_periods} periods, "
