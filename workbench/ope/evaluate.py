@@ -661,18 +661,16 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
         # (the cache holds the array itself, so an id is never reused by another array meanwhile).
         key = None if w is None else id(w)
         if key not in diag_cache:
-            d = weight_diagnostics(w)
             # the effective number of informative terms under this estimator's weights; NaN for DM, and
             # for inputs without one reward per weight (another kind of log, or a custom estimator's
-            # weights of another shape, whose terms are not w r); appended, so the old keys keep their order
+            # weights of another shape, whose terms are not w r)
             rew = getattr(inputs, "reward", None)
             same = w is not None and rew is not None and np.size(w) == np.size(rew)
-            d["ess_terms"] = informative_terms(w, rew) if same else float("nan")
-            diag_cache[key] = (w, d)
-        diag = dict(diag_cache[key][1])
-        ess_terms = diag.pop("ess_terms")
-        diag.update({"zero_support_share": off_support, "n_bootstrap": rs.n_replicates, "resampling": rs.scheme,
-                     "ess_terms": ess_terms})
+            diag_cache[key] = (w, weight_diagnostics(w), informative_terms(w, rew) if same else float("nan"))
+        _, weight_diag, ess_terms = diag_cache[key]
+        # ess_terms last, so the older keys keep their order
+        diag = {**weight_diag, "zero_support_share": off_support, "n_bootstrap": rs.n_replicates,
+                "resampling": rs.scheme, "ess_terms": ess_terms}
         out.append(Estimate(value=theta, ci_low=float(lo), ci_high=float(hi), se=se, alpha=alpha, method=interval,
                             n=int(acc.n), name=labels[j], diagnostics=diag))
     if warn and is_inputs:
