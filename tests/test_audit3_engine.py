@@ -238,3 +238,35 @@ def test_a_few_weights_near_1e153_give_the_effective_sample_size_and_its_warning
     with pytest.warns(UserWarning, match=r"effective sample size of the weights is 5 of 500 rows"):
         out = evaluate_policy(log, np.full((n, 3), 1 / 3), estimators=["ips"], n_bootstrap=50)
     assert out["ess"].iloc[0] == pytest.approx(5.0, rel=1e-9)
+
+
+# -- 4. the streamed studentized pass near the float limit ---------------------------------------------------
+def test_streamed_studentized_interval_near_1e307_is_the_ordinary_result_scaled():
+    # The studentized pass copied the losses' replicate sums out of its accumulator in the data's units:
+    # sums beyond the float range became inf, and every interval NaN (in memory it was finite).
+    import pandas as pd
+
+    from workbench.scale import compare_models_tabular
+
+    c = 4 * BIG
+    L = np.column_stack([_mixed(seed=0), _mixed(seed=1), 0.5 * _mixed(seed=2)])
+
+    def chunks(scale):
+        frame = pd.DataFrame(L * scale, columns=["a", "b", "c"])
+        return [frame.iloc[i:i + 80] for i in range(0, len(frame), 80)]
+
+    kw = dict(method="studentized", n_resamples=200, random_state=1, resampling="poisson")
+    ref = bootstrap_ci(chunks(1.0), **kw)
+    ref_cmp = compare_models_tabular(chunks(1.0), **kw)
+    ctx = _strict()
+    try:
+        big = bootstrap_ci(chunks(c), **kw)
+        big_cmp = compare_models_tabular(chunks(c), **kw)
+    finally:
+        ctx.__exit__(None, None, None)
+    for f in ("estimate", "ci_low", "ci_high", "standard_error"):
+        np.testing.assert_allclose(getattr(big, f), c * getattr(ref, f), rtol=1e-13, err_msg=f)
+    for col in ("value", "ci_low", "ci_high", "se"):
+        np.testing.assert_allclose(big_cmp.models[col], c * ref_cmp.models[col], rtol=1e-13, err_msg=col)
+    for col in ("difference", "ci_low", "ci_high"):
+        np.testing.assert_allclose(big_cmp.differences[col], c * ref_cmp.differences[col], rtol=1e-13, err_msg=col)

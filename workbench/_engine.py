@@ -18,6 +18,7 @@ Accumulators merge by addition, so the same code runs in memory, over chunks and
 """
 from __future__ import annotations
 
+import copy
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -170,7 +171,7 @@ class ReplicateAccumulator:
         out = ReplicateAccumulator(self.k, self.resampling)
         out.n = self.n + other.n
         if self.sum_exp.any() or other.sum_exp.any():  # both in the larger unit first (see _SAFE_EXP)
-            a, b = self._copy(), other._copy()
+            a, b = copy.copy(self), copy.copy(other)  # (_rescale rebinds the arrays, never writes into them)
             a._rescale(np.maximum(a.sum_exp, b.sum_exp))
             b._rescale(a.sum_exp)
             out.sum_exp = a.sum_exp
@@ -181,32 +182,29 @@ class ReplicateAccumulator:
         out.rep_weight = self.rep_weight + other.rep_weight
         return out
 
-    def _copy(self) -> "ReplicateAccumulator":
-        out = ReplicateAccumulator.__new__(ReplicateAccumulator)
-        out.__dict__.update(self.__dict__)
+    def select(self, cols) -> "ReplicateAccumulator":
+        """The accumulator of columns ``cols`` (a slice or indices) alone, in the units they are summed in (reading
+        ``total`` and ``rep_sums`` into a new accumulator would turn a sum beyond the float range into inf)."""
+        out = copy.copy(self)
+        # copies, not views: ``add`` sums into these arrays in place
+        out.sum_exp, out._total, out._rep_sums = (self.sum_exp[cols].copy(), self._total[cols].copy(),
+                                                  self._rep_sums[:, cols].copy())
+        out.k = out.sum_exp.size
         return out
 
     # -- reading results -----------------------------------------------------------------
-    # ``total`` and ``rep_sums`` read and write the sums in the data's units (inf where such a sum
-    # overflows although the means do not: read ``means`` / ``replicate_means`` instead).
+    # ``total`` and ``rep_sums`` are the sums in the data's units (inf where such a sum overflows although
+    # the means do not: read ``means`` / ``replicate_means`` instead, or ``select`` columns).
     @property
     def total(self) -> np.ndarray:
         """Plain column sums, shape (k,)."""
         return np.ldexp(self._total, self.sum_exp) if self.sum_exp.any() else self._total
-
-    @total.setter
-    def total(self, value) -> None:
-        self._total = np.ldexp(value, -self.sum_exp) if self.sum_exp.any() else value
 
     @property
     def rep_sums(self) -> np.ndarray:
         """Weighted column sums in each replicate, shape (B, k)."""
         with np.errstate(over="ignore"):
             return np.ldexp(self._rep_sums, self.sum_exp) if self.sum_exp.any() else self._rep_sums
-
-    @rep_sums.setter
-    def rep_sums(self, value) -> None:
-        self._rep_sums = np.ldexp(value, -self.sum_exp) if self.sum_exp.any() else value
 
     @property
     def means(self) -> np.ndarray:
@@ -233,9 +231,8 @@ def _overflow_exponents(terms: np.ndarray) -> np.ndarray:
         if hi < lim and lo > -lim:  # (NaN terms take the per-column way: another column may need scaling)
             return np.zeros(terms.shape[1], dtype=np.int64)
         big = np.maximum(np.max(terms, axis=0, initial=-np.inf), -np.min(terms, axis=0, initial=np.inf))
-    e = np.frexp(big)[1].astype(np.int64)  # big < 2**e
-    # NaN or inf terms give NaN or inf sums whatever the scale: left as they are
-    return np.where(np.isfinite(big) & (e > _SAFE_EXP), e - _SAFE_EXP, 0)
+    e = pow2_exponent(big)  # big < 2**e; 0 for NaN or inf terms, whose sums are NaN or inf whatever the scale
+    return np.where(e > _SAFE_EXP, e - _SAFE_EXP, 0)
 
 
 def _block_rows(B: int) -> int:

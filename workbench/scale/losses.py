@@ -82,17 +82,17 @@ class _Shifted:
         y = np.ldexp(dev, -eg)                      # |y| < 1: the squares neither overflow nor underflow
         k = extra.shape[1]
         acc = ReplicateAccumulator(k + 2 * q, rs).add(np.hstack([extra, y, y * y]), ids)
-        total, sums, w = acc.total, acc.rep_sums, acc.rep_weight
-        mu = total[k:k + q] / n
+        ys = acc.select(slice(k, None))             # |y| < 1: summed in the data's units
+        total, sums, w = ys.total, ys.rep_sums, acc.rep_weight
+        mu = total[:q] / n
         with np.errstate(invalid="ignore", divide="ignore"):
-            rmu = np.where(w[:, None] > 0, sums[:, k:k + q] / w[:, None], 0.0)
+            rmu = np.where(w[:, None] > 0, sums[:, :q] / w[:, None], 0.0)
         # the raw form within a chunk: accurate, as y is centred by the chunk's median (see above)
-        m2 = np.maximum(total[k + q:] - mu * total[k:k + q], 0.0)
-        rm2 = np.maximum(sums[:, k + q:] - rmu * sums[:, k:k + q], 0.0)
+        m2 = np.maximum(total[q:] - mu * total[:q], 0.0)
+        rm2 = np.maximum(sums[:, q:] - rmu * sums[:, :q], 0.0)
         piece = cls(np.ldexp(cs, ef), ef + eg, np.max(np.abs(y), axis=0), n, mu, m2, w, rmu, rm2)
-        out = ReplicateAccumulator(k, rs)
-        out.n, out.total, out.rep_sums, out.rep_weight = acc.n, total[:k], sums[:, :k], w
-        return piece, out
+        # the losses' sums stay in their own units: losses near 1e307 have sums beyond the float range
+        return piece, acc.select(slice(0, k))
 
     def _moved(self, c, e):
         """mu, m2, rmu, rm2 about the shift ``c`` in units of 2**e (the moments are shift-free; scaling exact)."""
