@@ -68,12 +68,10 @@ def _vote_entropy(predicted: np.ndarray) -> np.ndarray:
         start = np.ones((N, H), bool)  # first vote of each run of equal classes
         start[:, 1:] = srt[:, 1:] != srt[:, :-1]
         count = np.bincount(np.cumsum(start.ravel()) - 1)  # votes per run, runs in row-major order
-        n_runs = start.sum(axis=1)
-        col = np.arange(count.size) - np.repeat(np.cumsum(n_runs) - n_runs, n_runs)  # run's place in its row
         # a share of c votes as np.add.at sums it: 1/H added c times in sequence (np.cumsum is sequential)
         share = np.cumsum(np.full(H, 1.0 / H))
         votes = np.zeros((N, H))
-        votes[np.repeat(np.arange(N), n_runs), col] = share[count - 1]
+        votes[start] = share[count - 1]  # at its run's first column: the rows are sorted below anyway
     # sorted over classes: the entropy of the same vote shares, summed in another class order, can differ
     # in the last bit, and a cut through such a tie would then depend on how the classes are numbered
     return entropy(np.sort(votes, axis=1))

@@ -27,11 +27,12 @@ def _mean_no_overflow(x) -> float:
     itself is representable: reprs showed "reward mean inf". Dividing and multiplying by 2**e is exact,
     so ordinary data give the plain mean bit for bit.
     """
+    from .._engine import pow2_exponent  # here, not at import: only summaries and reprs need it
+
     x = np.asarray(x, dtype=np.float64)
-    big = float(np.max(np.abs(x), initial=0.0))
-    if not np.isfinite(big) or big == 0.0:
-        return float(x.mean()) if x.size else float("nan")
-    e = int(np.frexp(big)[1])
+    if not x.size:
+        return float("nan")
+    e = int(pow2_exponent(np.max(np.abs(x))))  # 0 for all zeros or a non-finite value: the plain mean
     return float(np.ldexp(np.mean(np.ldexp(x, -e)), e))
 
 

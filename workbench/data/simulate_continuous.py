@@ -145,7 +145,7 @@ class PricingProblem:
         """
         # checked once, before the bisection: a string raised numpy's "could not convert", a complex array
         # lost its imaginary part with a warning, and NaN came out as the price a_min, silently
-        v = check_finite(as_array(wtp, "wtp"), "wtp")
+        v = check_finite(wtp, "wtp")
         lo = np.full_like(v, self.a_min)
         hi = np.full_like(v, self.a_max)
         for _ in range(60):  # a loop over bisection steps, not rows
@@ -397,12 +397,12 @@ class ContinuousTruth:
             hi = np.minimum(hi, self.logger.mu + 12 * self.logger.sd)
         step = (hi - lo)[:, None] / n_nodes
         total = 0.0
+        density = getattr(self.logger, "_density", self.logger.density)  # unchecked: the grid is ours
         # Rows in chunks so the (rows, n_nodes) grid stays small (a whole-log grid took 8 GB at 50,000 rows).
         for s in range(0, n, _ROW_CHUNK):  # chunks of rows, each vectorised
             rows = slice(s, s + _ROW_CHUNK)
             grid = lo[rows, None] + (np.arange(n_nodes) + 0.5) * step[rows]
             reward = self.problem.expected_reward(self.context[rows], grid)
-            density = getattr(self.logger, "_density", self.logger.density)  # unchecked: the grid is ours
             total += float(np.sum(density(grid, rows) * reward * step[rows]))
         return total / n
 

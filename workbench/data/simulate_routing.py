@@ -294,17 +294,14 @@ class RoutingLog:
 
         ``lam`` is checked as :meth:`RoutingTruth.value` checks it (a number >= 0; not "0.5" or True).
         """
-        if not isinstance(reward, str):  # an array made `reward == "tradeoff"` numpy's ambiguous-truth error
-            raise ValidationError("reward", "must be one of 'tradeoff', 'quality', 'cost', got "
-                                  f"{type(reward).__name__}")
+        # isinstance first: an array made `reward == "tradeoff"` numpy's ambiguous-truth error
+        if not (isinstance(reward, str) and reward in ("tradeoff", "quality", "cost")):
+            got = repr(reward) if isinstance(reward, str) else type(reward).__name__
+            raise ValidationError("reward", f"must be one of 'tradeoff', 'quality', 'cost', got {got}")
         if reward == "tradeoff":
             r = self.quality - _check_lam(lam) * self.cost
-        elif reward == "quality":
-            r = self.quality
-        elif reward == "cost":
-            r = self.cost
         else:
-            raise ValidationError("reward", f"must be one of 'tradeoff', 'quality', 'cost', got {reward!r}")
+            r = self.quality if reward == "quality" else self.cost
         return BanditLog(action=self.action, reward=r, propensity=self.propensity, n_actions=self.n_models,
                          context=self.context, behavior_dist=self.behavior_dist, context_names=self.feature_names)
 
