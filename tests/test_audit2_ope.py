@@ -204,8 +204,14 @@ def test_cdf_replicates_by_atoms_equal_the_definition(kind, self_normalize, one_
     # replicates, or replicate blocks); the result must equal the row-by-row definition.
     import workbench.ope.distributional as D
 
+    atom_bytes = D._ATOM_BYTES
     if not one_pass:
         monkeypatch.setattr(D, "_ATOM_BYTES", 0)
+    # the smallest blocks: rows in blocks of 64 (11 blocks, atoms straddling them) on the one-pass route,
+    # replicates in blocks of 4 (the last of 1; no cached masses) on the other; at the default sizes
+    # each route was a single block here, and summing across blocks went untested
+    monkeypatch.setattr(D, "_ROW_BLOCK_BYTES", 0)
+    monkeypatch.setattr(D, "_BLOCK_BYTES", 0)
     rng = np.random.default_rng(3)
     n, B = 700, 37
     r = {"binary": (rng.random(n) < 0.3).astype(float), "ratings": rng.integers(1, 6, n).astype(float),
@@ -215,7 +221,8 @@ def test_cdf_replicates_by_atoms_equal_the_definition(kind, self_normalize, one_
     res = off_policy_cdf_from_weights(r, w, self_normalize=self_normalize, n_bootstrap=B, random_state=5)
     np.testing.assert_allclose(res.replicate_cdfs, _direct_replicate_cdfs(r, w, res.thresholds, B, 5, self_normalize),
                                rtol=1e-12, atol=1e-14)
-    # functionals from the cached masses equal those from fresh blocks
+    # functionals from the other route's masses (no cached masses) equal these
+    monkeypatch.setattr(D, "_ATOM_BYTES", 0 if one_pass else atom_bytes)
     fresh = D.OffPolicyCDF(**{**{f: getattr(res, f) for f in res.__dataclass_fields__}, "_masses": None})
     np.testing.assert_allclose(res.summary()[["value", "ci_low", "ci_high", "se"]].to_numpy(),
                                fresh.summary()[["value", "ci_low", "ci_high", "se"]].to_numpy(), rtol=1e-12, atol=1e-14)

@@ -57,21 +57,8 @@ def kernel_pdf(u: np.ndarray, kernel: str) -> np.ndarray:
 
 
 def kernel_cdf(u: np.ndarray, kernel: str) -> np.ndarray:
-    """The integral of K from -inf to u, in closed form."""
-    u = np.asarray(u, dtype=np.float64)
-    if kernel == "gaussian":
-        return special.ndtr(u)
-    v = np.clip(u, -1.0, 1.0)
-    if kernel == "box":
-        return (v + 1.0) / 2.0
-    if kernel == "triangular":
-        return np.where(v <= 0, 0.5 * (1 + v) ** 2, 1 - 0.5 * (1 - v) ** 2)
-    if kernel == "epanechnikov":
-        return 0.5 + 0.75 * v - 0.25 * v**3
-    if kernel == "cosine":
-        return 0.5 + 0.5 * np.sin(np.pi / 2 * v)
-    check_choice(kernel, "kernel", KERNELS)
-    raise AssertionError  # unreachable
+    """The integral of K from -inf to u: 1/2 + :func:`kernel_half_cdf` (K is symmetric)."""
+    return 0.5 + kernel_half_cdf(u, kernel)
 
 
 def kernel_half_cdf(v: np.ndarray, kernel: str) -> np.ndarray:
@@ -110,6 +97,7 @@ def kernel_half_ppf(g: np.ndarray, kernel: str) -> np.ndarray:
         a = np.abs(g)
         return np.sign(g) * 2 * a / (1 + np.sqrt(1 - 2 * a))
     if kernel == "epanechnikov":
+        # the root in [-1, 1] of 0.75 v - 0.25 v^3 = g (trigonometric form of the cubic)
         return 2 * np.sin(np.arcsin(np.clip(2 * g, -1, 1)) / 3)
     if kernel == "cosine":
         return 2 / np.pi * np.arcsin(np.clip(2 * g, -1, 1))
@@ -129,13 +117,6 @@ def check_kernel_args(kernel: str, bandwidth, boundary: str) -> float:
         # so the smoothed policy, is not a float any more (h / 2 even rounds to 0 below 1e-323).
         raise ValidationError("bandwidth", f"must be >= {_H_MIN:.4g} (the smallest normal float), got {bandwidth!r}")
     return h
-
-
-def kernel_mass_inside(center, bandwidth: float, kernel: str, a_min: float, a_max: float) -> np.ndarray:
-    """Z(c): the share of the kernel centred at c that lies in [a_min, a_max]."""
-    c = np.asarray(center, dtype=np.float64)
-    with np.errstate(over="ignore"):  # v = +-inf at a tiny bandwidth: G(+-inf) = +-1/2, the limit
-        return kernel_half_cdf((a_max - c) / bandwidth, kernel) - kernel_half_cdf((a_min - c) / bandwidth, kernel)
 
 
 def _side_mass(d, bandwidth: float, kernel: str) -> np.ndarray:
@@ -206,24 +187,6 @@ def smoothed_quadrature(center, bandwidth: float, kernel: str, a_min: float, a_m
         k = kernel_pdf(offsets / bandwidth, kernel)
     mass = _scaled_mass(c, bandwidth, kernel, a_min, a_max)[:, None] if boundary == "renormalize" else bandwidth
     return c[:, None] + offsets, wts * k / mass
-
-
-def kernel_ppf(p: np.ndarray, kernel: str) -> np.ndarray:
-    """Inverse of :func:`kernel_cdf` for p in [0, 1] (used to sample from a smoothed policy)."""
-    p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
-    if kernel == "gaussian":
-        return special.ndtri(p)
-    if kernel == "box":
-        return 2 * p - 1
-    if kernel == "triangular":
-        return np.where(p <= 0.5, np.sqrt(2 * p) - 1, 1 - np.sqrt(2 * (1 - p)))
-    if kernel == "epanechnikov":
-        # Root in [-1, 1] of 0.5 + 0.75 v - 0.25 v^3 = p (trigonometric form of the cubic).
-        return 2 * np.sin(np.arcsin(np.clip(2 * p - 1, -1, 1)) / 3)
-    if kernel == "cosine":
-        return 2 / np.pi * np.arcsin(np.clip(2 * p - 1, -1, 1))
-    check_choice(kernel, "kernel", KERNELS)
-    raise AssertionError  # unreachable
 
 
 def sample_smoothed(center, bandwidth: float, kernel: str, a_min: float, a_max: float, rng) -> np.ndarray:

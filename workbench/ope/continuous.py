@@ -58,6 +58,8 @@ from .evaluate import (FEW_TERMS, OPEDiagnosticWarning, informative_terms, no_we
 CONTINUOUS_ESTIMATORS = ("ips", "snips", "dr", "dm")
 # Predictions per chunk of rows in ContinuousRewardModel.predict (bounds the design's memory).
 _PREDICT_CHUNK = 2**20
+# Gauss-Legendre nodes per side of the kernel for q_hat(x, pi_h): 2 * 24 = 48 predictions per row.
+_QUAD_NODES = 24
 CONTINUOUS_INTERVALS = ("percentile", "bca", "normal", "basic")
 # Term-matrix columns: 0 = w r, 1 = w, 2 = DR term, 3 = DM term.
 _COMBINE = {
@@ -273,10 +275,10 @@ def _terms(log, centers, h, kernel, boundary, qmodel, dr_direct, q_logged=None):
             # (3 context columns), now about 0.5 GB.
             n = len(log)
             dm = np.empty(n)
-            step = max(1, _PREDICT_CHUNK // 48)
+            step = max(1, _PREDICT_CHUNK // (2 * _QUAD_NODES))
             for r0 in range(0, n, step):  # chunks of rows, each vectorised
                 c = centers[r0:r0 + step]
-                nodes, wts = smoothed_quadrature(c, h, kernel, log.a_min, log.a_max, boundary)
+                nodes, wts = smoothed_quadrature(c, h, kernel, log.a_min, log.a_max, boundary, _QUAD_NODES)
                 dm[r0:r0 + c.shape[0]] = np.sum(wts * qmodel._predict_rows(nodes, r0), axis=1)
             # a non-finite prediction makes its row's q_hat(x, pi_h) non-finite (0 * inf is NaN too)
             raise_if_any(~np.isfinite(dm), "reward_model", "predictions must be finite (at the quadrature nodes)",

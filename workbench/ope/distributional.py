@@ -150,8 +150,7 @@ def _poisson_atom_loop(keys, ws, atom, mass, fill, W, step, B):
             mass[G] += part[-1]
         else:  # many atoms in the block: a dense design would be (rows x atoms)
             Wb = W[:m, :B]
-            mass[lo:hi] += np.add.reduceat(Wb * ws[s:s + m, None], np.flatnonzero(np.r_[True, a[1:] != a[:-1]]),
-                                           axis=0)
+            mass[lo:hi] += np.add.reduceat(Wb * ws[s:s + m, None], _atoms(a), axis=0)
             mass[G] += Wb.sum(axis=0)
 
 

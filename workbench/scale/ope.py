@@ -150,19 +150,20 @@ class _ChunkTerms:
 
 
 def _informative_ops(suffix: str) -> dict:
-    """Side statistics of :func:`workbench.ope.evaluate.informative_terms_from_sums`: plain sums and the
-    weighted rows' reward range, all merged by addition, min or max (so any chunking gives the same)."""
-    return {f"if_w{suffix}": _SIDE_SUM, f"if_wr{suffix}": _SIDE_SUM, f"if_w2{suffix}": _SIDE_SUM,
-            f"if_w2r{suffix}": _SIDE_SUM, f"if_w2r2{suffix}": _SIDE_SUM, f"if_lo{suffix}": _SIDE_MIN,
-            f"if_hi{suffix}": _SIDE_MAX}
+    """Side statistics of :func:`workbench.ope.evaluate.informative_terms_from_sums` beyond the weights'
+    sum and sum of squares (already side statistics: ``sum_w`` / ``sum_w2``, ``sw_j`` / ``sw2_j``): plain
+    sums and the weighted rows' reward range, all merged by addition, min or max (so any chunking gives
+    the same)."""
+    return {f"if_wr{suffix}": _SIDE_SUM, f"if_w2r{suffix}": _SIDE_SUM, f"if_w2r2{suffix}": _SIDE_SUM,
+            f"if_lo{suffix}": _SIDE_MIN, f"if_hi{suffix}": _SIDE_MAX}
 
 
 def _informative_sums(w: np.ndarray, r: np.ndarray, suffix: str) -> dict:
     w2 = w * w
     on = w > 0
     rw = r[on]
-    return {f"if_w{suffix}": float(w.sum()), f"if_wr{suffix}": float(np.dot(w, r)), f"if_w2{suffix}": float(w2.sum()),
-            f"if_w2r{suffix}": float(np.dot(w2, r)), f"if_w2r2{suffix}": float(np.dot(w2 * r, r)),
+    return {f"if_wr{suffix}": float(np.dot(w, r)), f"if_w2r{suffix}": float(np.dot(w2, r)),
+            f"if_w2r2{suffix}": float(np.dot(w2 * r, r)),
             # +inf / -inf when no row of the chunk has weight (the identities of min / max)
             f"if_lo{suffix}": float(rw.min()) if rw.size else np.inf,
             f"if_hi{suffix}": float(rw.max()) if rw.size else -np.inf}
@@ -170,8 +171,10 @@ def _informative_sums(w: np.ndarray, r: np.ndarray, suffix: str) -> dict:
 
 def _informative(side: dict, suffix: str) -> float:
     _, _, ev = _ope()
-    return ev.informative_terms_from_sums(*(side[f"if_{k}{suffix}"] for k in ("w", "wr", "w2", "w2r", "w2r2", "lo",
-                                                                               "hi")))
+    # the weights' sum and sum of squares: the logged weights' (suffix "") or estimator j's (suffix "_j")
+    sw, sw2 = (side["sum_w"], side["sum_w2"]) if suffix == "" else (side[f"sw{suffix}"], side[f"sw2{suffix}"])
+    return ev.informative_terms_from_sums(sw, side[f"if_wr{suffix}"], sw2,
+                                          *(side[f"if_{k}{suffix}"] for k in ("w2r", "w2r2", "lo", "hi")))
 
 
 def _shown(value) -> str:
