@@ -240,10 +240,13 @@ def test_a_few_weights_near_1e153_give_the_effective_sample_size_and_its_warning
     assert out["ess"].iloc[0] == pytest.approx(5.0, rel=1e-9)
 
 
-# -- 4. the streamed studentized pass near the float limit ---------------------------------------------------
-def test_streamed_studentized_interval_near_1e307_is_the_ordinary_result_scaled():
-    # The studentized pass copied the losses' replicate sums out of its accumulator in the data's units:
+# -- 4. the streamed passes near the float limit ------------------------------------------------------------
+@pytest.mark.parametrize("method", ["studentized", "bca", "percentile"])
+def test_streamed_interval_near_1e307_is_the_ordinary_result_scaled(method):
+    # studentized: the pass copied the losses' replicate sums out of its accumulator in the data's units:
     # sums beyond the float range became inf, and every interval NaN (in memory it was finite).
+    # bca: the streamed co-moments squared and cubed unscaled terms: past ~1e103 they overflowed, the
+    # acceleration came out wrong and the interval was off in the third digit (-0.21205 for -0.21113).
     import pandas as pd
 
     from workbench.scale import compare_models_tabular
@@ -255,7 +258,7 @@ def test_streamed_studentized_interval_near_1e307_is_the_ordinary_result_scaled(
         frame = pd.DataFrame(L * scale, columns=["a", "b", "c"])
         return [frame.iloc[i:i + 80] for i in range(0, len(frame), 80)]
 
-    kw = dict(method="studentized", n_resamples=200, random_state=1, resampling="poisson")
+    kw = dict(method=method, n_resamples=200, random_state=1, resampling="poisson")
     ref = bootstrap_ci(chunks(1.0), **kw)
     ref_cmp = compare_models_tabular(chunks(1.0), **kw)
     ctx = _strict()
@@ -270,3 +273,50 @@ def test_streamed_studentized_interval_near_1e307_is_the_ordinary_result_scaled(
         np.testing.assert_allclose(big_cmp.models[col], c * ref_cmp.models[col], rtol=1e-13, err_msg=col)
     for col in ("difference", "ci_low", "ci_high"):
         np.testing.assert_allclose(big_cmp.differences[col], c * ref_cmp.differences[col], rtol=1e-13, err_msg=col)
+
+
+def test_streamed_bca_of_evaluate_tabular_near_1e307_is_the_ordinary_result_scaled():
+    import pandas as pd
+
+    from workbench.scale import evaluate_tabular
+
+    c = 2.0**1021
+    log = _log(unit=False)
+
+    def frame(scale):
+        df = pd.DataFrame({"action": log.action, "reward": log.reward * scale, "propensity": log.propensity})
+        for j in range(3):
+            df[f"pi_{j}"] = 1 / 3
+        return [df.iloc[i:i + 70] for i in range(0, len(df), 70)]
+
+    kw = dict(estimators=["ips", "snips"], n_bootstrap=200, interval="bca", warn=False)
+    ref = evaluate_tabular(frame(1.0), ["pi_0", "pi_1", "pi_2"], **kw)
+    ctx = _strict()
+    try:
+        big = evaluate_tabular(frame(c), ["pi_0", "pi_1", "pi_2"], **kw)
+    finally:
+        ctx.__exit__(None, None, None)
+    for col in ("value", "ci_low", "ci_high", "se"):
+        np.testing.assert_allclose(big[col], c * ref[col], rtol=1e-9, err_msg=col)
+
+
+def test_co_moments_of_columns_of_very_different_sizes_merge_exactly():
+    # per-column units: one column near 1e300, one near 1e-300, merged from blocks of different maxima
+    from workbench.scale import CoMoments
+    from workbench.scale.losses import PairMoments
+
+    rng = np.random.default_rng(3)
+    x = rng.exponential(size=(300, 2)) * np.array([1.0, -1.0])
+    scales = np.array([2.0**990, 2.0**-990])
+    for cls in (CoMoments, PairMoments):
+        ref = cls.of(x)
+        merged = cls(2)
+        for a, b in ((0, 7), (7, 150), (150, 300)):
+            merged = merged.merge(cls.of(x[a:b] * scales))
+        assert merged.n == 300
+        np.testing.assert_allclose(merged.mean, ref.mean * scales, rtol=1e-13)
+        for g in ([1.0, 0.0], [0.0, 2.0**500], [2.0**-990, -(2.0**990)]):
+            g = np.array(g)
+            # the acceleration of U = g . t in the big units equals that of U = (g * scales) . t in the small
+            np.testing.assert_allclose(merged.acceleration(g), ref.acceleration(g * scales), rtol=1e-10)
+        np.testing.assert_allclose(merged.m2[1, 1], ref.m2[1, 1] * scales[1] ** 2, rtol=1e-12)

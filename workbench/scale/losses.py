@@ -189,30 +189,39 @@ class PairMoments(CoMoments):
     same pairwise update (Pebay 2008), restricted to the entries (i, i, j).
     """
 
+    @property
+    def t3(self) -> np.ndarray:
+        """T[i, j] = sum c_i^2 c_j, (k, k), in the data's units."""
+        with np.errstate(over="ignore"):
+            return np.ldexp(self._t3, 2 * self.e[:, None] + self.e[None, :])
+
     def _zero_third(self):
-        self.t3 = np.zeros((self.k, self.k))
+        self._t3 = np.zeros((self.k, self.k))
 
     def _set_third(self, c: np.ndarray):
-        self.t3 = (c * c).T @ c
+        self._t3 = (c * c).T @ c
+
+    def _rescale_third(self, shift: np.ndarray):
+        self._t3 = np.ldexp(self._t3, -(2 * shift[:, None] + shift[None, :]))
 
     def _merge_third(self, a, b, na, nb, n, d, cross):
         # CoMoments' M3 update at the entries (i, i, j): d_i d_i d_j and the three d x cross terms
-        self.t3 = (a.t3 + b.t3 + np.outer(d * d, d) * (na * nb * (na - nb) / n**2)
-                   + (2.0 * d[:, None] * cross + np.diag(cross)[:, None] * d[None, :]) / n)
+        self._t3 = (a._t3 + b._t3 + np.outer(d * d, d) * (na * nb * (na - nb) / n**2)
+                    + (2.0 * d[:, None] * cross + np.diag(cross)[:, None] * d[None, :]) / n)
 
     def acceleration(self, grad: np.ndarray) -> float:
         """BCa acceleration for influence values U_i = grad . (t_i - mean); ``grad`` has at most two nonzeros."""
-        g = np.asarray(grad, dtype=np.float64)
-        s = np.flatnonzero(g)
+        g = self._scaled_gradient(grad)
+        s = np.flatnonzero(np.asarray(grad))
         if s.size > 2:
             raise ValueError("PairMoments reads gradients on at most two columns")
-        s2 = float(g[s] @ self.m2[np.ix_(s, s)] @ g[s])
+        s2 = float(g[s] @ self._m2[np.ix_(s, s)] @ g[s])
         s3 = 0.0
         for i in s:  # sum_{i, j, l in s} g_i g_j g_l M3[i, j, l], each multiset {i, i, j} once with its count
-            s3 += g[i] ** 3 * self.t3[i, i]
+            s3 += g[i] ** 3 * self._t3[i, i]
             for j in s:
                 if j != i:
-                    s3 += 3.0 * g[i] ** 2 * g[j] * self.t3[i, j]
+                    s3 += 3.0 * g[i] ** 2 * g[j] * self._t3[i, j]
         return _acceleration(s2, s3)
 
 

@@ -159,11 +159,14 @@ def _informative_ops(suffix: str) -> dict:
 
 
 def _informative_sums(w: np.ndarray, r: np.ndarray, suffix: str) -> dict:
-    w2 = w * w
+    # Squares of weights or rewards beyond ~1e154 overflow to inf: ess_terms is then NaN (the diagnostic
+    # says "not determined"), and numpy's overflow warning would only blame a dot product.
+    with np.errstate(over="ignore", invalid="ignore"):
+        w2 = w * w
+        sums = (float(np.dot(w, r)), float(np.dot(w2, r)), float(np.dot(w2 * r, r)))
     on = w > 0
     rw = r[on]
-    return {f"if_wr{suffix}": float(np.dot(w, r)), f"if_w2r{suffix}": float(np.dot(w2, r)),
-            f"if_w2r2{suffix}": float(np.dot(w2 * r, r)),
+    return {f"if_wr{suffix}": sums[0], f"if_w2r{suffix}": sums[1], f"if_w2r2{suffix}": sums[2],
             # +inf / -inf when no row of the chunk has weight (the identities of min / max)
             f"if_lo{suffix}": float(rw.min()) if rw.size else np.inf,
             f"if_hi{suffix}": float(rw.max()) if rw.size else -np.inf}
@@ -535,16 +538,9 @@ def bca_from_moments(theta, reps, moments, cols, means, combine, alpha):
     """
     cols = list(cols)
     g = combine_gradient(np.asarray(means, dtype=np.float64)[cols], combine)
-    c = np.asarray(cols)
-    m2 = moments.m2[np.ix_(c, c)]
-    m3 = moments.m3[np.ix_(c, c, c)]
-    s2 = float(g @ m2 @ g)
-    s3 = float(np.einsum("ijk,i,j,k->", m3, g, g, g))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # numpy floats: 0 / 0 (constant terms, e.g. ips when no row has weight) is NaN, then a = 0
-        # as in memory (with Python floats it raised ZeroDivisionError)
-        a = np.float64(s3) / (6.0 * np.float64(s2) ** 1.5)
-    a = float(a) if np.isfinite(a) else 0.0
+    full = np.zeros(moments.k)
+    np.add.at(full, cols, g)  # a column named twice adds its two gradients, as g' M g did
+    a = moments.acceleration(full)  # 0 for constant terms (e.g. ips when no row has weight), as in memory
     reps = np.asarray(reps, dtype=np.float64)
     _, _, z0 = bca_z0(theta, reps)  # the in-memory rule (ties within rounding of theta)
     zs = special.ndtri(np.array([alpha / 2, 1 - alpha / 2]))

@@ -16,12 +16,13 @@ worker and merged in any tree.
 """
 from __future__ import annotations
 
+import copy
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .._engine import ReplicateAccumulator, Resampling
+from .._engine import ReplicateAccumulator, Resampling, pow2_exponent
 
 _SIDE_INIT = {"sum": 0.0, "max": -np.inf, "min": np.inf}
 _SIDE_OP = {"sum": np.add, "max": np.maximum, "min": np.minimum}
@@ -48,25 +49,56 @@ class CoMoments:
     True
     """
 
+    # Every moment is kept in units of 2**e[i] per column i (e the exponent just above the column's
+    # largest |term| so far), because squares and cubes of terms beyond ~1e103 overflowed: a streamed
+    # BCa interval of losses near 1e307 was off in the third digit, with overflow warnings. Scaling by
+    # a power of two is exact, so ordinary data give the same moments bit for bit; ``mean``, ``m2`` and
+    # ``m3`` give them in the data's units (inf where they exceed the float range) and
+    # :meth:`acceleration`, a ratio that does not depend on the units, reads the scaled ones.
+
     def __init__(self, k: int):
         self.k = int(k)
         self.n = 0
-        self.mean = np.zeros(self.k)
-        self.m2 = np.zeros((self.k, self.k))
+        self.e = np.zeros(self.k, dtype=np.int64)
+        self._mean = np.zeros(self.k)
+        self._m2 = np.zeros((self.k, self.k))
         self._zero_third()
 
+    @property
+    def mean(self) -> np.ndarray:
+        """Column means (k,)."""
+        return np.ldexp(self._mean, self.e)
+
+    @property
+    def m2(self) -> np.ndarray:
+        """Centred second co-moments sum (t_i - mean_i)(t_j - mean_j), (k, k)."""
+        with np.errstate(over="ignore"):
+            return np.ldexp(self._m2, self.e[:, None] + self.e[None, :])
+
+    @property
+    def m3(self) -> np.ndarray:
+        """Centred third co-moments, (k, k, k)."""
+        e = self.e
+        with np.errstate(over="ignore"):
+            return np.ldexp(self._m3, e[:, None, None] + e[None, :, None] + e[None, None, :])
+
     def _zero_third(self):
-        self.m3 = np.zeros((self.k, self.k, self.k))
+        self._m3 = np.zeros((self.k, self.k, self.k))
 
     def _set_third(self, c: np.ndarray):
-        """Third co-moments from centred terms ``c`` (n, k)."""
-        self.m3 = np.einsum("ni,nj,nk->ijk", c, c, c, optimize=True)
+        """Third co-moments from centred (scaled) terms ``c`` (n, k)."""
+        self._m3 = np.einsum("ni,nj,nk->ijk", c, c, c, optimize=True)
+
+    def _rescale_third(self, shift: np.ndarray):
+        """Divide the third co-moments by 2**(shift_i + shift_j + shift_k) (a larger unit per column)."""
+        s = shift
+        self._m3 = np.ldexp(self._m3, -(s[:, None, None] + s[None, :, None] + s[None, None, :]))
 
     def _merge_third(self, a, b, na, nb, n, d, cross):
         """Third co-moments of the union of ``a`` and ``b`` (Pebay 2008); d, cross from merge_first_two."""
         sym = (np.einsum("i,jk->ijk", d, cross) + np.einsum("j,ik->ijk", d, cross)
                + np.einsum("k,ij->ijk", d, cross))
-        self.m3 = a.m3 + b.m3 + np.einsum("i,j,k->ijk", d, d, d) * (na * nb * (na - nb) / n**2) + sym / n
+        self._m3 = a._m3 + b._m3 + np.einsum("i,j,k->ijk", d, d, d) * (na * nb * (na - nb) / n**2) + sym / n
 
     @classmethod
     def of(cls, terms: np.ndarray) -> "CoMoments":
@@ -74,10 +106,24 @@ class CoMoments:
         out = cls(terms.shape[1])
         out.n = terms.shape[0]
         if out.n:
-            out.mean = terms.mean(axis=0)
-            c = terms - out.mean
-            out.m2 = c.T @ c
+            out.e = pow2_exponent(np.max(np.abs(terms), axis=0))
+            t = np.ldexp(terms, -out.e)
+            out._mean = t.mean(axis=0)
+            c = t - out._mean
+            out._m2 = c.T @ c
             out._set_third(c)
+        return out
+
+    def _in_units(self, e: np.ndarray) -> "CoMoments":
+        """This block with its moments expressed in units 2**e (e >= self.e elementwise)."""
+        shift = e - self.e
+        if not shift.any():
+            return self
+        out = copy.copy(self)
+        out.e = e
+        out._mean = np.ldexp(self._mean, -shift)
+        out._m2 = np.ldexp(self._m2, -(shift[:, None] + shift[None, :]))
+        out._rescale_third(shift)
         return out
 
     def merge(self, other: "CoMoments") -> "CoMoments":
@@ -86,30 +132,43 @@ class CoMoments:
             return self
         if self.n == 0:
             return other
+        e = np.maximum(self.e, other.e)
+        a, b = self._in_units(e), other._in_units(e)
         out = type(self)(self.k)
-        out._merge_third(self, other, *merge_first_two(self, other, out))
+        out.e = e
+        out._merge_third(a, b, *merge_first_two(a, b, out))
         return out
+
+    def _scaled_gradient(self, grad: np.ndarray) -> np.ndarray:
+        """``grad`` times 2**e (the gradient in the moments' units), divided by a common power of two so
+        that its largest entry lies in [0.5, 1): the acceleration does not depend on that factor."""
+        g = np.asarray(grad, dtype=np.float64)
+        ge = pow2_exponent(g) + self.e
+        top = int(np.max(np.where(g != 0, ge, np.iinfo(np.int64).min), initial=np.iinfo(np.int64).min))
+        if top == np.iinfo(np.int64).min:
+            return np.zeros_like(g)
+        return np.ldexp(g, self.e - top)
 
     def acceleration(self, grad: np.ndarray) -> float:
         """BCa acceleration sum(U^3) / (6 sum(U^2)^1.5) for influence values U_i = grad . (t_i - mean)."""
-        g = np.asarray(grad, dtype=np.float64)
-        s2 = float(g @ self.m2 @ g)
-        s3 = float(np.einsum("ijk,i,j,k->", self.m3, g, g, g))
+        g = self._scaled_gradient(grad)
+        s2 = float(g @ self._m2 @ g)
+        s3 = float(np.einsum("ijk,i,j,k->", self._m3, g, g, g))
         return _acceleration(s2, s3)
 
 
 def merge_first_two(a, b, out):
-    """Set ``out``'s count, mean and centred co-moments M2 from two non-empty pieces ``a`` and ``b`` (the
-    pairwise update of Pebay 2008), the part every co-moment kind shares (:class:`CoMoments`, and the
-    reduced third moments of :class:`workbench.scale.losses.PairMoments`). Returns (na, nb, n, d, cross)
-    for the third-order update: d = mean_b - mean_a, cross = na M2_b - nb M2_a."""
+    """Set ``out``'s count, mean and centred co-moments M2 from two non-empty pieces ``a`` and ``b`` in the
+    same units (the pairwise update of Pebay 2008), the part every co-moment kind shares
+    (:class:`CoMoments`, and the reduced third moments of :class:`workbench.scale.losses.PairMoments`).
+    Returns (na, nb, n, d, cross) for the third-order update: d = mean_b - mean_a, cross = na M2_b - nb M2_a."""
     na, nb = float(a.n), float(b.n)
     n = na + nb
-    d = b.mean - a.mean
+    d = b._mean - a._mean
     out.n = a.n + b.n
-    out.mean = a.mean + d * (nb / n)
-    out.m2 = a.m2 + b.m2 + np.outer(d, d) * (na * nb / n)
-    return na, nb, n, d, na * b.m2 - nb * a.m2
+    out._mean = a._mean + d * (nb / n)
+    out._m2 = a._m2 + b._m2 + np.outer(d, d) * (na * nb / n)
+    return na, nb, n, d, na * b._m2 - nb * a._m2
 
 
 def _acceleration(s2: float, s3: float) -> float:
@@ -170,7 +229,8 @@ class Partial:
         out.acc = self.acc.merge(other.acc)
         out.ids_seen = _two_distinct(self.ids_seen, other.ids_seen)
         out.side_ops = self.side_ops
-        out.side = {k: float(_SIDE_OP[op](self.side[k], other.side[k])) for k, op in self.side_ops.items()}
+        with np.errstate(over="ignore"):
+            out.side = {k: float(_SIDE_OP[op](self.side[k], other.side[k])) for k, op in self.side_ops.items()}
         out.moments = None if self.moments is None else self.moments.merge(other.moments)
         return out
 
@@ -252,8 +312,9 @@ class TermReducer:
             differ = np.flatnonzero(ids != ids[0])
             partial.ids_seen = _two_distinct(partial.ids_seen,
                                              (ids[0],) if differ.size == 0 else (ids[0], ids[differ[0]]))
-        for name, op in partial.side_ops.items():
-            partial.side[name] = float(_SIDE_OP[op](partial.side[name], side[name]))
+        with np.errstate(over="ignore"):  # a side sum beyond the float range is inf; its reader says so
+            for name, op in partial.side_ops.items():
+                partial.side[name] = float(_SIDE_OP[op](partial.side[name], side[name]))
         if partial.moments is not None:
             partial.moments = partial.moments.merge(type(partial.moments).of(terms))
 
