@@ -178,28 +178,32 @@ def _ratio_terms(data):
 
 
 def _group_terms(terms, num, den, groups):
-    """Aggregate rows to clusters: cluster totals plus a size column; a mean becomes a ratio."""
+    """Aggregate rows to clusters: cluster totals plus a size column; a mean becomes a ratio. Also, per
+    statistic, the exponent f of the unit 2**f that statistics of the totals are in (0 unless a column's
+    totals are kept in units of a power of two, see :func:`workbench._engine.unit_totals`)."""
     groups = check_unit_ids(groups, "groups", terms.shape[0], ref="data")
-    agg, uniq = unit_totals(terms, groups)
+    agg, uniq, exp = unit_totals(terms, groups)
     if uniq.size < 2:
         raise ValidationError("groups", "needs at least 2 distinct groups")
     size_col = terms.shape[1]
     den = np.where(den < 0, size_col, den)
-    return agg, num, den, uniq
+    col_exp = np.append(exp, 0)  # the size column is a count, never scaled
+    return agg, num, den, uniq, col_exp[num] - col_exp[den]
 
 
 def _pow2_scaled(x):
-    """(x / s, s) with s the power of two just above max |x| (1 for zero or non-finite data). Dividing by a
-    power of two is exact, so data of ordinary size give bit-identical results, and squares of the scaled
-    values neither overflow (data near 1e200) nor underflow (near 1e-200)."""
+    """(x / 2**e, e) with 2**e the power of two just above max |x| (e = 0 for zero or non-finite data).
+    Dividing by a power of two is exact, so data of ordinary size give bit-identical results, and squares of
+    the scaled values neither overflow (data near 1e200) nor underflow (near 1e-200). The exponent, not
+    2**e: that overflowed to inf for |x| >= 2**1023 (~9e307), and the studentized interval was NaN."""
     e = int(pow2_exponent(np.max(np.abs(x), initial=0.0)))
-    return np.ldexp(x, -e), np.ldexp(1.0, e)
+    return np.ldexp(x, -e), e
 
 
 def _add_second_moments(terms, num, den):
     """Columns for the studentized interval's standard errors: per statistic, the first moments and the
-    squares (means) or a^2, ab, b^2 (ratios) of CENTRED and scaled terms, and the factor that converts the
-    standard error back to the data's units.
+    squares (means) or a^2, ab, b^2 (ratios) of CENTRED and scaled terms, and the power of two (exponent)
+    that converts the standard error back to the data's units.
 
     The delta-method variance E[(a - theta b)^2] / E[b]^2 (b = 1 for a mean) is unchanged when a is
     replaced by a - c b for any constant c, so with c the full-sample statistic the moments are those of
@@ -213,14 +217,14 @@ def _add_second_moments(terms, num, den):
     k = terms.shape[1]
     num2, den2 = np.empty(m, np.int64), np.full(m, -1, np.int64)
     idx = np.full((m, 3), -1, np.int64)
-    unit = np.empty(m)
+    unit = np.empty(m, np.int64)
     for j, (a, b) in enumerate(zip(num, den)):  # loop over statistics (columns), not rows
         xa, fa = _pow2_scaled(terms[:, a])
         if b < 0:
             ac, f2 = _pow2_scaled(xa - xa.mean())
             num2[j], idx[j, 0] = k + len(cols), k + len(cols) + 1
             cols += [ac, ac * ac]
-            unit[j] = fa * f2
+            unit[j] = fa + f2
         else:
             xb, fb = _pow2_scaled(terms[:, b])
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -230,7 +234,7 @@ def _add_second_moments(terms, num, den):
             base = k + len(cols)
             num2[j], den2[j], idx[j] = base, base + 1, (base + 2, base + 3, base + 4)
             cols += [ac, xb, ac * ac, ac * xb, xb * xb]
-            unit[j] = fa * f2 / fb
+            unit[j] = fa + f2 - fb
     return np.hstack([terms, np.column_stack(cols)]), (num2, den2, idx, unit)
 
 
@@ -258,17 +262,26 @@ def _plugin_se(mom, se_cols, count):
             var = (mom[..., sq_idx[j, 0]] - 2 * t * mom[..., sq_idx[j, 1]] + t * t * mom[..., sq_idx[j, 2]]) \
                 / mom[..., b] ** 2
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[..., j] = np.sqrt(np.maximum(var, 0.0) / count) * unit[j]
+            out[..., j] = np.ldexp(np.sqrt(np.maximum(var, 0.0) / count), unit[j])
     return out
 
 
 def _influence(terms, means, num, den, theta):
-    """Empirical influence values of each statistic, shape (n_units, m). O(n m)."""
-    U = terms[:, num] - means[num]
+    """Empirical influence values of each statistic, shape (n_units, m). O(n m).
+
+    In the data's units unless a numerator reaches 2**1021: then all of them, and the statistics, are divided
+    by one power of two first (exact). t - mean overflowed for values of both signs beyond ~9e307 and BCa's
+    acceleration came out wrong, with numpy warnings only. One unit for every statistic: the acceleration
+    does not depend on it, and compare_models subtracts two columns' values."""
+    top, top_mean = terms[:, num], means[num]
+    s = max(int(pow2_exponent(np.max(np.abs(top), initial=0.0))) - 1021, 0)
+    if s:  # (denominators keep their units: the ratio's U is (a - theta b) / mean(b))
+        top, top_mean, theta = np.ldexp(top, -s), np.ldexp(top_mean, -s), np.ldexp(theta, -s)
+    U = top - top_mean
     has_den = den >= 0
     if has_den.any():
         d = den[has_den]
-        U[:, has_den] = (terms[:, num[has_den]] - theta[has_den] * terms[:, d]) / means[d]
+        U[:, has_den] = (top[:, has_den] - theta[has_den] * terms[:, d]) / means[d]
     return U
 
 
@@ -321,8 +334,9 @@ def _core(terms, num, den, *, resampling, n_resamples, random_state, indices, gr
         raise ValidationError("data", f"needs at least 2 rows, got {n}")
     ids = None
     n_groups = None
+    f = None  # statistics of cluster totals are in units of 2**f (see _group_terms), else the data's units
     if groups is not None:
-        terms, num, den, uniq = _group_terms(terms, num, den, groups)
+        terms, num, den, uniq, f = _group_terms(terms, num, den, groups)
         n_groups = uniq.size
         if resampling == "poisson":
             ids = uniq  # hashed by the unit id itself: the same cluster gets the same weight anywhere
@@ -344,6 +358,14 @@ def _core(terms, num, den, *, resampling, n_resamples, random_state, indices, gr
     if studentize:
         se_hat = _plugin_se(means, se_cols, float(n_units))
         reps_se = _plugin_se(rep_means, se_cols, acc.rep_weight)
+    if f is not None and f.any():
+        # Back to the data's units (exact: powers of two). The influence values stay scaled, as their
+        # totals would overflow, but in one unit for all columns: BCa's acceleration does not depend on
+        # their scale, and compare_models subtracts two columns' values.
+        theta, reps = np.ldexp(theta, f), np.ldexp(reps, f)
+        if studentize:
+            se_hat, reps_se = np.ldexp(se_hat, f), np.ldexp(reps_se, f)
+        U = np.ldexp(U, f - f.max())
     return _Core(theta, reps, U, se_hat, reps_se, n, n_units, n_groups, seed, rs.n_replicates, rs.scheme)
 
 

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._engine import replicate_sd
+from .._engine import _finite_exponent, replicate_sd
 from .._random import seed_key
 from .._validation import ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_names
 from ._result import _frames_html, _frames_repr
@@ -351,6 +351,12 @@ def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max",
     if zeta.shape[0] < 2:
         raise ValidationError("losses", f"only {zeta.shape[0]} of {core.B} bootstrap replicates are defined (the "
                               "others resampled no row); use more rows or groups, or resampling='multinomial'")
+    # Every statistic below is a ratio of mean differences to root mean squared deviations, unchanged when
+    # the losses are scaled; dividing by a power of two (exact) keeps the squares finite. Losses beyond
+    # ~3e156 overflowed them: every p-value came out 1 and the elimination order changed, with only
+    # numpy's overflow warnings. The table keeps the data's units (Lbar).
+    e = _finite_exponent(np.concatenate([Lbar, zeta.ravel()]))
+    Ls, zeta = np.ldexp(Lbar, -e), np.ldexp(zeta, -e)
     if statistic == "R":
         # T_R's pairwise t statistics, their variances and the bootstrap t*'s of a pair do not depend on
         # which other models are in the set, so they are computed once for all pairs (O(B m^2)), not again
@@ -361,14 +367,14 @@ def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max",
         for i in range(m):  # loop over models, each vectorised over replicates and models
             var_r[i] = np.mean((zeta[:, i:i + 1] - zeta) ** 2, axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t_r = np.where(np.eye(m, dtype=bool), np.nan, (Lbar[:, None] - Lbar[None, :]) / np.sqrt(var_r))
+            t_r = np.where(np.eye(m, dtype=bool), np.nan, (Ls[:, None] - Ls[None, :]) / np.sqrt(var_r))
     alive = list(range(m))
     pvals = np.full(m, np.nan)
     step = np.full(m, np.nan)
     order, T_steps, p_steps = [], [], []
     while len(alive) > 1:  # at most m - 1 elimination steps, each vectorised over replicates
         idx = np.array(alive)
-        Lb, Z = Lbar[idx], zeta[:, idx]
+        Lb, Z = Ls[idx], zeta[:, idx]
         if statistic == "max":
             d = Lb - Lb.mean()
             Zd = Z - Z.mean(axis=1, keepdims=True)
