@@ -320,3 +320,17 @@ def test_co_moments_of_columns_of_very_different_sizes_merge_exactly():
             # the acceleration of U = g . t in the big units equals that of U = (g * scales) . t in the small
             np.testing.assert_allclose(merged.acceleration(g), ref.acceleration(g * scales), rtol=1e-10)
         np.testing.assert_allclose(merged.m2[1, 1], ref.m2[1, 1] * scales[1] ** 2, rtol=1e-12)
+
+
+def test_weights_from_2_to_the_1023_do_not_overflow_the_diagnostics():
+    # weight_sums scaled by 2**(exponent of the largest weight): 2**1024 is inf, an OverflowError for
+    # propensities near 1e-308 (weights ~5e307)
+    rng = np.random.default_rng(0)
+    n = 200
+    tiny = rng.random(n) < 0.1
+    action = np.where(tiny, 0, rng.integers(0, 2, n))
+    log = BanditLog(action=action, reward=rng.random(n), propensity=np.where(tiny, 1e-308, 0.5))
+    target = np.tile([1.0, 0.0], (n, 1))  # weight 1e308 >= 2**1023 on the tiny-propensity rows
+    out = evaluate_policy(log, target, estimators=["ips", "snips"], n_bootstrap=50, warn=False)
+    assert out["ess"].tolist() == pytest.approx([tiny.sum()] * 2, rel=1e-12)
+    assert np.isfinite(out["ess_terms"]).all()

@@ -234,7 +234,8 @@ def weight_sums(w: np.ndarray) -> tuple[float, float, float]:
     big = float(w.max()) if w.size else 0.0
     if (np.isfinite(s2) and s2 > 1e-280 and s1 < 1e150) or not 0 < big < np.inf:  # (all weights 0: big is 0)
         return s1, s2, 1.0
-    scale = math.ldexp(1.0, math.frexp(big)[1])
+    # capped at 2**1023: 2**1024 (weights from 2**1023 up, propensities ~1e-308) is inf, an OverflowError
+    scale = math.ldexp(1.0, min(math.frexp(big)[1], 1023))
     ws = w / scale
     return float(ws.sum()), float(np.dot(ws, ws)), scale
 
@@ -275,9 +276,10 @@ def informative_terms(weights, reward) -> float:
     them alone). With c the lowest or highest weighted reward, the value is invariant to adding a
     constant to every reward, to a positive rescaling, and to a sign flip (a reward read as a cost
     swaps the two centrings). Centring at an extreme also makes every t_i of one sign, so
-    sum |t_i| = |sum w_i r_i - c sum w_i| is a plain sum: the streamed evaluation gets the same value
-    from sums of w, w r, w^2, w^2 r, w^2 r^2 and the weighted rows' reward range
-    (:func:`informative_terms_from_sums`). The minimum of the two covers rare successes (clicks:
+    sum |t_i| = |sum w_i r_i - c sum w_i| is a plain sum, and the streamed evaluation gets the same
+    value from sums each chunk keeps relative to its own extreme reward, merged without cancellation
+    (``workbench.scale.ope._InformativeSums``; the raw power sums of :func:`informative_terms_from_sums`
+    lose digits when the rewards' offset dwarfs their spread). The minimum of the two covers rare successes (clicks:
     most weighted rewards at the floor) and rare failures (most at the ceiling) alike. (Centring at
     the weighted mean, SNIPS' influence terms, gives 4 k (1 - k / m) for k successes of m rows, not a
     count, and its sum |t| cannot be streamed; a median cannot be streamed either.)
@@ -320,8 +322,11 @@ def informative_terms_from_sums(sum_w: float, sum_wr: float, sum_w2: float, sum_
     with w > 0 (+inf / -inf when there is none). For each centring c, sum |t| = |sum w r - c sum w|
     and sum t^2 = sum w^2 r^2 - 2 c sum w^2 r + c^2 sum w^2. Equal to the in-memory value to rounding:
     the expanded square loses digits to cancellation only when the rewards' offset dwarfs their spread
-    (relative error ~1e-16 (|c| / spread)^2: 1e-14 for rewards in [5, 6]). NaN when the sums do not
-    determine it (they overflowed, or cancellation left nothing)."""
+    (relative error ~1e-16 (|c| / spread)^2: 1e-14 for rewards in [5, 6], 1e-7 for 1e4 + {0, 1}, every
+    digit for 1e8 + {0, 1}). NaN when the sums do not determine it (they overflowed, or cancellation left
+    nothing). The streamed evaluation (:mod:`workbench.scale`) does not use it: its chunks keep sums
+    relative to their own lowest and highest reward, in units of powers of two, which merge without
+    cancellation or overflow whatever the offset and the magnitudes."""
     if not r_low < r_high:  # no weighted row (inf, -inf) or a single reward value: every term is 0
         return 0.0 if not (math.isnan(r_low) or math.isnan(r_high)) else float("nan")
     out = []

@@ -120,6 +120,8 @@ class _ChunkTerms:
         blocks = []
         side = {}
         w = inputs.weight
+        # ess_terms' sums of the logged weights, shared by the estimators that apply them as they are
+        logged = _InformativeSums.of(w, inputs.reward)
         rr = self.reward_range if self.reward_range is not None else (0.0, 1.0)
         for j, e in enumerate(self.estimators):
             t = np.asarray(e.terms(inputs), dtype=np.float64)
@@ -127,20 +129,23 @@ class _ChunkTerms:
             ew = e.weights(inputs) if hasattr(e, "weights") else None
             if ew is None:
                 side.update({f"sw_{j}": np.nan, f"sw2_{j}": np.nan, f"maxw_{j}": np.nan})
-                side.update({k: np.nan for k in _informative_ops(f"_{j}")})
+                side.update({k: None for k in _informative_ops(f"_{j}")})  # no weights: NaN (DM)
             else:
+                own = ew is not w
                 ew = np.asarray(ew, dtype=np.float64)
-                side.update({f"sw_{j}": float(ew.sum()), f"sw2_{j}": float(np.dot(ew, ew)),
-                             f"maxw_{j}": float(ew.max())})
-                side.update(_informative_sums(ew, inputs.reward, f"_{j}"))
+                with np.errstate(over="ignore"):  # sums beyond the float range: _weight_sums takes others
+                    side.update({f"sw_{j}": float(ew.sum()), f"sw2_{j}": float(np.dot(ew, ew)),
+                                 f"maxw_{j}": float(ew.max()),
+                                 f"if_{j}": _InformativeSums.of(ew, inputs.reward) if own else logged})
             b = e.term_bounds(inputs, rr) if blocks[-1].shape[1] == 1 else None
             side.update({f"tb_lo_{j}": np.nan if b is None else float(b[0]),
                          f"tb_hi_{j}": np.nan if b is None else float(b[1])})
         r = inputs.reward
-        side.update(_informative_sums(w, r, ""))
-        side.update({"sum_w": float(w.sum()), "sum_w2": float(np.dot(w, w)), "max_w": float(w.max()),
-                     "n_nonbinary": float(np.count_nonzero(~np.isin(r, (0.0, 1.0)))),
-                     "r_min": float(r.min()), "r_max": float(r.max())})
+        side["if"] = logged
+        with np.errstate(over="ignore"):  # (as above)
+            side.update({"sum_w": float(w.sum()), "sum_w2": float(np.dot(w, w)), "max_w": float(w.max()),
+                         "n_nonbinary": float(np.count_nonzero(~np.isin(r, (0.0, 1.0)))),
+                         "r_min": float(r.min()), "r_max": float(r.max())})
         if inputs.behavior_dist is not None:
             pe, pb = inputs.action_dist[:, :, 0], inputs.behavior_dist[:, :, 0]
             side["n_zero_support"] = float(np.count_nonzero(((pe > 0) & (pb <= 0)).any(axis=1)))
@@ -150,34 +155,160 @@ class _ChunkTerms:
 
 
 def _informative_ops(suffix: str) -> dict:
-    """Side statistics of :func:`workbench.ope.evaluate.informative_terms_from_sums` beyond the weights'
-    sum and sum of squares (already side statistics: ``sum_w`` / ``sum_w2``, ``sw_j`` / ``sw2_j``): plain
-    sums and the weighted rows' reward range, all merged by addition, min or max (so any chunking gives
-    the same)."""
-    return {f"if_wr{suffix}": _SIDE_SUM, f"if_w2r{suffix}": _SIDE_SUM, f"if_w2r2{suffix}": _SIDE_SUM,
-            f"if_lo{suffix}": _SIDE_MIN, f"if_hi{suffix}": _SIDE_MAX}
-
-
-def _informative_sums(w: np.ndarray, r: np.ndarray, suffix: str) -> dict:
-    # Squares of weights or rewards beyond ~1e154 overflow to inf: ess_terms is then NaN (the diagnostic
-    # says "not determined"), and numpy's overflow warning would only blame a dot product.
-    with np.errstate(over="ignore", invalid="ignore"):
-        w2 = w * w
-        sums = (float(np.dot(w, r)), float(np.dot(w2, r)), float(np.dot(w2 * r, r)))
-    on = w > 0
-    rw = r[on]
-    return {f"if_wr{suffix}": sums[0], f"if_w2r{suffix}": sums[1], f"if_w2r2{suffix}": sums[2],
-            # +inf / -inf when no row of the chunk has weight (the identities of min / max)
-            f"if_lo{suffix}": float(rw.min()) if rw.size else np.inf,
-            f"if_hi{suffix}": float(rw.max()) if rw.size else -np.inf}
+    """Side statistic of ``ess_terms`` (:func:`workbench.ope.evaluate.informative_terms`) of the logged
+    weights (suffix "") or of estimator j's (suffix "_j"): an :class:`_InformativeSums`, merged by its own
+    ``merge`` (so any chunking and any merge tree give the same, to rounding)."""
+    return {f"if{suffix}": "merge"}
 
 
 def _informative(side: dict, suffix: str) -> float:
-    _, _, ev = _ope()
-    # the weights' sum and sum of squares: the logged weights' (suffix "") or estimator j's (suffix "_j")
+    """ess_terms of the logged weights (suffix "") or of estimator j's (suffix "_j"); NaN for DM (no weights)."""
+    s = side[f"if{suffix}"]
+    return float("nan") if s is None else s.value()
+
+
+# Numbers m * 2**e as pairs (m, e), m = 0 or 0.5 <= m < 1 (Python int e): the sums below span any range
+# of magnitudes (weights near 2**1000 squared, rewards near 1e-300 squared) without leaving the float
+# range, and scaling by a power of two is exact. Only non-negative values are added, so no digit is lost.
+_ZERO = (0.0, 0)
+
+
+def _xnum(m: float, e: int = 0) -> tuple:
+    f, k = math.frexp(m)
+    return (f, int(e) + k) if f else _ZERO
+
+
+def _xadd(x: tuple, y: tuple) -> tuple:
+    if not x[0]:
+        return y
+    if not y[0]:
+        return x
+    e = max(x[1], y[1])
+    return _xnum(math.ldexp(x[0], x[1] - e) + math.ldexp(y[0], y[1] - e), e)
+
+
+def _xmul(x: tuple, y: tuple) -> tuple:
+    return _xnum(x[0] * y[0], x[1] + y[1])
+
+
+def _exponent(x: float) -> int:
+    """The e with x < 2**e for finite x > 0 (0 for 0): :func:`workbench._engine.pow2_exponent` of one float."""
+    return math.frexp(x)[1] if x else 0
+
+
+def _xdiff(hi: float, lo: float) -> tuple:
+    """hi - lo (>= 0) as a pair; from the halves when it overflows (e.g. 1e308 - (-1e308))."""
+    d = hi - lo
+    return _xnum(d) if math.isfinite(d) else _xnum(hi * 0.5 - lo * 0.5, 1)
+
+
+class _InformativeSums:
+    """What ``ess_terms`` needs of some rows, mergeable: for each centring c (the lowest weighted reward,
+    and the highest), sum t and sum t^2 of t = w |r - c| over the rows with w > 0.
+
+    The chunks' raw sums of w r, w^2 r, w^2 r^2 lost every digit to cancellation in
+    (sum w^2 r^2 - 2 c sum w^2 r + c^2 sum w^2) once the rewards' offset dwarfed their spread (rewards
+    1e8 + {0, 1}: 38.4 for 47.17), and overflowed for rewards or weights beyond ~1e154 (NaN). Instead each
+    piece keeps its sums relative to its own extreme reward x0 (d = x - x0 >= 0): W = sum w, S0 = sum w^2,
+    A = sum w d, S1 = sum w^2 d, S2 = sum w^2 d^2; merging re-references the piece with the larger x0 to the
+    smaller, by delta = x0_piece - x0 >= 0 (A += delta W, S2 += 2 delta S1 + delta^2 S0, S1 += delta S0):
+    sums of non-negative terms, so every digit is kept whatever the offset. The highest reward is the
+    lowest of -r. Every sum is a (mantissa, exponent) pair (exact powers of two, like
+    :class:`workbench.scale.CoMoments`' units); ess_terms = min (A^2 / S2) does not depend on the units of
+    w or of r - c.
+    """
+
+    __slots__ = ("bad", "w", "w2", "sides")
+
+    def __init__(self, bad=False, w=_ZERO, w2=_ZERO, sides=()):
+        self.bad = bad  # a negative or non-finite weight: ess_terms is not determined (NaN)
+        self.w, self.w2 = w, w2  # sum w, sum w^2
+        self.sides = sides  # ((x0, A, S1, S2) for x = r, then for x = -r); () when no row has weight
+
+    @classmethod
+    def of(cls, w: np.ndarray, r: np.ndarray) -> "_InformativeSums":
+        """The sums of one chunk's weights ``w`` and rewards ``r`` (rows with w = 0 add nothing)."""
+        w = np.asarray(w, dtype=np.float64)
+        on = w > 0
+        if not on.any():
+            return cls(bad=not (w >= 0).all())  # (NaN >= 0 is False)
+        wv, rv = w[on], np.asarray(r, dtype=np.float64)[on]
+        top = float(wv.max())
+        if not (math.isfinite(top) and (w >= 0).all()):
+            return cls(bad=True)
+        ew = _exponent(top)
+        ws = np.ldexp(wv, -ew)  # in [0, 1): squares neither overflow nor (for the largest) underflow
+        lo0, hi0 = lo, hi = float(rv.min()), float(rv.max())
+        span, h = hi - lo, 0
+        if not math.isfinite(span):  # a span beyond the float range: the halves' (exact), in units of 2
+            rv, lo, hi, h = rv * 0.5, lo * 0.5, hi * 0.5, 1
+            span = hi - lo
+        # d = r - lo and hi - r (the second is -r - (-hi): the lowest of -r), in units of 2**ed, at most 1
+        ed = _exponent(span)
+        d = np.ldexp(np.stack([rv - lo, hi - rv]), -ed)
+        t = d * ws
+        # the terms w d in units 2**u, the largest in [0.5, 1): its square neither overflows nor underflows
+        # (as in memory, which divides the terms by their maximum); 0 when every weighted reward is equal
+        et = [_exponent(float(m)) for m in t.max(axis=1)]
+        t = np.ldexp(t, -np.array(et)[:, None])
+        a, s1, s2 = t.sum(axis=1), t @ ws, np.einsum("ij,ij->i", t, t)
+        sides = []
+        for i, x0 in enumerate((lo0, -hi0)):
+            u = ew + ed + et[i] + h
+            sides.append((x0, _xnum(float(a[i]), u), _xnum(float(s1[i]), ew + u),
+                          _xnum(float(s2[i]), 2 * u)))
+        return cls(w=_xnum(float(ws.sum()), ew), w2=_xnum(float(np.dot(ws, ws)), 2 * ew), sides=tuple(sides))
+
+    def _side_at(self, i: int, x0: float) -> tuple:
+        """Side i's (A, S1, S2) re-referenced to x0 <= its own."""
+        own, a, s1, s2 = self.sides[i]
+        if own == x0:
+            return a, s1, s2
+        delta = _xdiff(own, x0)
+        dw2 = _xmul(delta, self.w2)
+        return (_xadd(a, _xmul(delta, self.w)), _xadd(s1, dw2),
+                _xadd(s2, _xadd(_xmul((2.0 * delta[0], delta[1]), s1), _xmul(delta, dw2))))
+
+    def merge(self, other: "_InformativeSums") -> "_InformativeSums":
+        if self.bad or not other.sides:
+            return self if self.bad or not other.bad else other
+        if other.bad or not self.sides:
+            return other
+        sides = []
+        for i in range(2):
+            x0 = min(self.sides[i][0], other.sides[i][0])
+            a, b = self._side_at(i, x0), other._side_at(i, x0)
+            sides.append((x0, *(_xadd(u, v) for u, v in zip(a, b))))
+        return _InformativeSums(w=_xadd(self.w, other.w), w2=_xadd(self.w2, other.w2), sides=tuple(sides))
+
+    def value(self) -> float:
+        """ess_terms: min over the two centrings of (sum t)^2 / sum t^2 (0 when no row has weight or the
+        weighted rows share one reward, as in memory; NaN after a negative or non-finite weight)."""
+        if self.bad:
+            return float("nan")
+        if not self.sides or self.sides[0][0] == -self.sides[1][0]:
+            return 0.0
+        out = []
+        for _, (am, ae), _, (qm, qe) in self.sides:
+            # A^2 / S2 in [1, rows]; 0 when every term is 0 (as in memory)
+            out.append(math.ldexp(am * am / qm, 2 * ae - qe) if am else 0.0)
+        return min(out)
+
+
+def _weight_sums(side: dict, suffix: str) -> tuple:
+    """(sum w / scale, sum (w / scale)^2, scale) of the logged weights (suffix "") or estimator j's ("_j"),
+    as :func:`workbench.ope.evaluate.weight_sums` gives them in memory: the plain side sums (scale 1) unless
+    they leave the float range (weights beyond ~1e154 or below ~1e-140: an OverflowError, or a log taken
+    for one without weighted rows), then ess_terms' sums (kept in units of powers of two) divided by the
+    power of two just above the largest weight."""
     sw, sw2 = (side["sum_w"], side["sum_w2"]) if suffix == "" else (side[f"sw{suffix}"], side[f"sw2{suffix}"])
-    return ev.informative_terms_from_sums(sw, side[f"if_wr{suffix}"], sw2,
-                                          *(side[f"if_{k}{suffix}"] for k in ("w2r", "w2r2", "lo", "hi")))
+    big = side["max_w"] if suffix == "" else side[f"maxw{suffix}"]
+    sums = side[f"if{suffix}"]
+    if (np.isfinite(sw2) and sw2 > 1e-280 and sw < 1e150) or not 0 < big < np.inf or sums is None or sums.bad:
+        return sw, sw2, 1.0
+    # (at most 2**1023: 2**1024 is no float; weights from 2**1023 up got NaN before, and raise in memory)
+    e = min(math.frexp(big)[1], 1023)
+    return math.ldexp(sums.w[0], sums.w[1] - e), math.ldexp(sums.w2[0], sums.w2[1] - 2 * e), math.ldexp(1.0, e)
 
 
 def _shown(value) -> str:
@@ -450,9 +581,10 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
                 interval, theta, reps, se, alpha,
                 bca=lambda: bca_from_moments(theta, reps, part.moments, cols, means, e.combine, alpha),
                 bernstein=bernstein)
-        sw, sw2 = side[f"sw_{j}"], side[f"sw2_{j}"]
+        sw, sw2, scale = _weight_sums(side, f"_{j}")
         if np.isfinite(sw):
-            diag = {"ess": sw**2 / sw2 if sw2 > 0 else 0.0, "mean_weight": sw / n, "max_weight": side[f"maxw_{j}"]}
+            diag = {"ess": sw**2 / sw2 if sw2 > 0 else 0.0, "mean_weight": sw / n * scale,
+                    "max_weight": side[f"maxw_{j}"]}
         else:
             diag = {"ess": np.nan, "mean_weight": np.nan, "max_weight": np.nan}
         row = {"estimator": labels[j], "value": theta, "ci_low": float(lo), "ci_high": float(hi), "se": se,
@@ -466,12 +598,13 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
     if warn:
         # the few-informative-rows clause only when some estimator weighs rows (not for DM alone), as in memory
         weighted = any(np.isfinite(side[f"sw_{j}"]) for j in range(len(ests)))
-        msg = ev.diagnostics_message(n, side["sum_w"], side["sum_w2"], side["max_w"], zero_share,
+        sw, sw2, scale = _weight_sums(side, "")
+        msg = ev.diagnostics_message(n, sw, sw2, side["max_w"], zero_share, scale,
                                      ess_terms=_informative(side, "") if weighted else None)
         if msg:
             warnings.warn(msg, ev.OPEDiagnosticWarning, stacklevel=3)
         # (not when no row has weight: the diagnostics' "no support" warning above says it)
-        msg = None if n and side["sum_w2"] <= 0 else ev.zero_width_message(
+        msg = None if n and sw2 <= 0 else ev.zero_width_message(
             [(r["estimator"], r["value"], r["ci_low"], r["ci_high"], r["n"], interval) for r in rows])
         if msg:
             warnings.warn(msg, ev.OPEDiagnosticWarning, stacklevel=3)

@@ -6,7 +6,7 @@ A :class:`TermReducer` turns each chunk into an (m, k) matrix of per-row terms (
 * a :class:`workbench._engine.ReplicateAccumulator` (plain sums and the B hashed-Poisson
   replicate sums),
 * optional side statistics (sums, maxima, minima: e.g. the sum of squared importance weights
-  for the effective sample size, the largest weight),
+  for the effective sample size, the largest weight; or objects with their own ``merge``),
 * optional centred co-moments of the terms up to order 3 (:class:`CoMoments`), from which the
   BCa acceleration of any smooth function of the means follows in one pass.
 
@@ -24,8 +24,16 @@ import pandas as pd
 
 from .._engine import ReplicateAccumulator, Resampling, pow2_exponent
 
-_SIDE_INIT = {"sum": 0.0, "max": -np.inf, "min": np.inf}
+_SIDE_INIT = {"sum": 0.0, "max": -np.inf, "min": np.inf, "merge": None}
 _SIDE_OP = {"sum": np.add, "max": np.maximum, "min": np.minimum}
+
+
+def _side_merge(op: str, a, b):
+    """Two values of one side statistic merged: floats by sum / max / min; "merge": objects with their own
+    ``a.merge(b)`` (a statistic a float cannot hold exactly), None standing for no rows."""
+    if op == "merge":
+        return b if a is None else a if b is None else a.merge(b)
+    return float(_SIDE_OP[op](a, b))
 
 
 class CoMoments:
@@ -230,7 +238,7 @@ class Partial:
         out.ids_seen = _two_distinct(self.ids_seen, other.ids_seen)
         out.side_ops = self.side_ops
         with np.errstate(over="ignore"):
-            out.side = {k: float(_SIDE_OP[op](self.side[k], other.side[k])) for k, op in self.side_ops.items()}
+            out.side = {k: _side_merge(op, self.side[k], other.side[k]) for k, op in self.side_ops.items()}
         out.moments = None if self.moments is None else self.moments.merge(other.moments)
         return out
 
@@ -250,7 +258,8 @@ class TermReducer:
         Number of term columns.
     resampling : Resampling
         Must use the "poisson" scheme (the only one whose weights do not depend on the chunking).
-    side_ops : mapping name -> "sum" | "max" | "min"
+    side_ops : mapping name -> "sum" | "max" | "min" | "merge"
+        "merge": the chunk's value is an object merged by its own ``merge`` method (or None for none).
     moments : bool or class
         Also keep co-moments up to order 3 (for BCa): True keeps a :class:`CoMoments`; a class with
         the same interface (``cls(k)``, ``cls.of(terms)``, ``merge``) keeps its own kind (e.g. only
@@ -314,7 +323,7 @@ class TermReducer:
                                              (ids[0],) if differ.size == 0 else (ids[0], ids[differ[0]]))
         with np.errstate(over="ignore"):  # a side sum beyond the float range is inf; its reader says so
             for name, op in partial.side_ops.items():
-                partial.side[name] = float(_SIDE_OP[op](partial.side[name], side[name]))
+                partial.side[name] = _side_merge(op, partial.side[name], side[name])
         if partial.moments is not None:
             partial.moments = partial.moments.merge(type(partial.moments).of(terms))
 
