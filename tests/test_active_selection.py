@@ -611,27 +611,26 @@ def test_trace_reprs_count_in_singular_and_plural():
 
 
 # ---- Model Selector's eps: the published scoring -----------------------------------------------
-def test_model_selector_eps_scored_along_the_run_beats_random_labels_on_the_shifted_zoo():
-    # The issue: "model_selector ... never has more cumulative regret than iid". With eps scored by the
-    # final pick's agreement with the majority vote (the default), the tuning picks eps = 0.44 on every
-    # seed of synthetic_prior, and Model Selector has more regret over 100 labels than random labels
-    # (335 against 325 over 400 / 4,000 seeds). Scored along the run (eps_criterion="along") it picks
-    # 0.35 on most seeds and its regret is about half of random's (173, s.e. 4.7, over 400 seeds). Over
-    # 30 seeds: s.e. 14 and 21, so a margin of 80 is > 3 s.e. of the difference.
+def test_model_selector_beats_random_labels_on_the_shifted_zoo():
+    # The issue: "model_selector ... never has more cumulative regret than iid". The label-free eps tuning
+    # labels the zoo's majority vote; it broke tied votes by the lowest class index, and on synthetic_prior
+    # (12 tied points, the most contested ones, which Model Selector labels first) that made the final-pick
+    # criterion choose eps = 0.44 on every seed and Model Selector lose to random labels (337 against 312
+    # over 100 seeds). Ties broken by the zoo's mean probability: 195 (s.e. 8.6). Over 30 seeds: s.e. ~15
+    # and ~25, so a margin of 60 is > 2 s.e. of the difference.
     from workbench.active.selection import _Zoo
     from workbench.active.tasks import load_task
 
     task = load_task("synthetic_prior")
     zoo = _Zoo(task.zoo.probs)
     final = {tune_eps_majority_vote(zoo, np.random.default_rng(s), 50) for s in range(4)}
-    along = [tune_eps_majority_vote(zoo, np.random.default_rng(s), 50, criterion="along") for s in range(4)]
-    assert final == {0.44} and min(along) == 0.35
-    res = benchmark_selection([task], ["model_selector", "random"], budgets=100, seeds=30, random_state=0,
-                              strategy_options={"model_selector": {"eps_criterion": "along"}})
+    assert final != {0.44}  # 0.44 on every seed before (and on every one of 400 benchmark seeds)
+    res = benchmark_selection([task], ["model_selector", "random"], budgets=100, seeds=30, random_state=0)
     regret = res.summary.set_index("strategy").cum_regret_100
-    assert regret["model_selector"] < regret["random"] - 80, regret.to_dict()
-    # select_model forwards the option: its tuned eps is the tuning's on the same random stream
-    for s, want in enumerate(along[:2]):
+    assert regret["model_selector"] < regret["random"] - 60, regret.to_dict()
+    # select_model forwards eps_criterion: its tuned eps is the tuning's on the same random stream
+    along = [tune_eps_majority_vote(zoo, np.random.default_rng(s), 50, criterion="along") for s in range(2)]
+    for s, want in enumerate(along):
         t = select_model(task.zoo, None, 50, strategy="model_selector", random_state=s, eps_criterion="along")
         assert t.diagnostics["eps"] == want
 
