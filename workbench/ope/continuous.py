@@ -366,7 +366,7 @@ def _weight_warning(w: np.ndarray, h: float, check_mean: bool = True, ess_terms:
     # (not with boundary="none": the kernel's mass outside [a_min, a_max] then lowers E[w] by design)
     if check_mean and z:
         # E[w] = 1 when the densities are right and the logger covers the kernel's window around the target
-        msgs.append(f"the mean kernel weight is {mean_w:.4g}, {z:.1f} standard errors from 1 (its expectation when "
+        msgs.append(f"the mean kernel weight is {mean_w:.4g}, {z:.3g} standard errors from 1 (its expectation when "
                     "the density column is the logger's density at the logged action and the logger covers the "
                     "target's window): check the density column, or expect ips to be off; snips is less sensitive")
     if thin:

@@ -409,7 +409,7 @@ def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_
     # a mean weight below 1 is what missing support does (said above), not a sign of wrong propensities
     unsupported = np.isfinite(zero_share) and zero_share > 0 and mean_w < 1.0
     if mean_off and not unsupported:
-        msgs.append(f"the mean importance weight is {mean_w:.4g}, {mean_off:.1f} standard errors from 1 (its expectation "
+        msgs.append(f"the mean importance weight is {mean_w:.4g}, {mean_off:.3g} standard errors from 1 (its expectation "
                     "when propensities are right and supports match): check that the propensity column is the "
                     "logging policy's probability of the logged action (and slot); self-normalised estimators (snips, "
                     "sndr) are less sensitive to this")
