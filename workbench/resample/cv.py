@@ -470,7 +470,9 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     * per outer fold f1, the pivot "inner-CV mean on the other folds minus the held-out mean on
       f1" estimates the MSE of a CV estimate; the variance inflation
       ``infl = (var(pivots) / var(fold means) - 1) (K - 1)`` is clamped to [1, K], so the NCV
-      standard error lies between the naive one and sqrt(K) times it;
+      standard error is 1 to sqrt(K) times sd(nested-CV errors) / sqrt(n), the naive standard error
+      of those same errors (not the "naive" row's, which comes from one ordinary K-fold run: the
+      ratio of the two rows' ``se`` can leave [1, sqrt(K)]);
     * bias: ``(mean NCV error - mean of ordinary K-fold CV errors) * (1 + ((K-2)/(K-1))^1.5)``,
       with ``bias_reps`` (default ceil(n_reps / 5)) ordinary CV runs;
     * interval: (mean NCV error - bias) +- z sd(errors) / sqrt(n) sqrt(infl).
@@ -510,7 +512,7 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     >>> ncv = tab.iloc[0]
     >>> int(ncv["n_fits"])                          # n_reps K (K-1)/2 + bias_reps K = 2 * 10 + 1 * 5
     25
-    >>> bool(1 <= ncv["inflation"] <= 5)            # the NCV se is 1 to sqrt(K) times the naive one
+    >>> bool(1 <= ncv["inflation"] <= 5)            # infl in [1, K]: the se is 1 to sqrt(K) times sd(errors)/sqrt(n)
     True
     >>> bool(ncv["ci_low"] < ncv["value"] < ncv["ci_high"])
     True
