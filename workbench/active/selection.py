@@ -44,7 +44,7 @@ from scipy import special
 from .._random import check_random_state
 from .._validation import ValidationError, as_array, check_choice, check_int, check_real, raise_if_any
 from ..results import frame_to_html
-from ._common import LabelOracle, check_budget, check_floor, defensive_draw, entropy
+from ._common import LabelOracle, check_budget, check_floor, defensive_draw, defensive_q, draw_index, entropy
 
 STRATEGIES = ("random", "uncertainty", "margin", "active_testing", "model_selector", "coda", "auto")
 N_DRAWS = 256  # Monte Carlo draws for normal-approximation probability-best
@@ -219,6 +219,14 @@ class _Strategy:
         idx = np.flatnonzero(self.remaining)
         return int(self.rng.choice(idx)), 1.0 / idx.size
 
+    def q_vector(self):
+        """The distribution the next point is drawn from, over the whole pool (N,), or None for a rule
+        that chooses greedily (what :func:`workbench.active.estimate_accuracies` replays)."""
+        return None
+
+    def _uniform_q(self) -> np.ndarray:
+        return self.remaining / self.remaining.sum()
+
     def observe(self, i, y):
         self.remaining[i] = False
         self.m += 1
@@ -253,6 +261,9 @@ class _Counting(_Strategy):
 class _Random(_Counting):
     def next_point(self):
         return self._uniform_remaining()
+
+    def q_vector(self):
+        return self._uniform_q()
 
 
 class _GreedyOrder(_Counting):
@@ -298,6 +309,9 @@ class _ActiveTesting(_Strategy):
     def next_point(self):
         i, self.q_last = defensive_draw(self.score, self.remaining, self.floor, self.rng)
         return i, self.q_last
+
+    def q_vector(self):
+        return defensive_q(self.score, self.remaining, self.floor)
 
     def observe(self, i, y):
         N, j = self.zoo.N, self.m + 1
@@ -768,10 +782,12 @@ class _Auto(_ModelSelector):
         k = a * (1.0 - a) / var if var > 0 else (np.inf if a * (1.0 - a) > 0 else 0.0)
         return float(min(k / dis.mean(), self.prior_cap * dis.sum()))
 
-    def next_point(self):
+    def _candidate_q(self):
+        """The remaining points where models disagree and their acquisition probabilities (None, None when
+        none is left: the next point is then uniform over the rest)."""
         cand = self.remaining & self.zoo.disagree
         if not cand.any():
-            return self._uniform_remaining()
+            return None, None
         idx = np.flatnonzero(cand)
         h_now, h_next = self._expected_entropy(cand)
         g = np.clip(h_now - h_next, 0.0, None)
@@ -781,8 +797,22 @@ class _Auto(_ModelSelector):
             # the power under- or overflowed (large sharpness): every point would get the same weight and
             # the draw would fall back to uniform. Dividing by the largest gain first keeps the proportions.
             gain = (g / g.max()) ** self.sharpness
-        k, q = defensive_draw(gain, np.ones(idx.size, bool), self.floor, self.rng)
-        return int(idx[k]), q
+        return idx, defensive_q(gain, np.ones(idx.size, bool), self.floor)
+
+    def next_point(self):
+        idx, q = self._candidate_q()
+        if idx is None:
+            return self._uniform_remaining()
+        k, qk = draw_index(q, self.rng)
+        return int(idx[k]), qk
+
+    def q_vector(self):
+        idx, q = self._candidate_q()
+        if idx is None:
+            return self._uniform_q()
+        out = np.zeros(self.zoo.N)
+        out[idx] = q
+        return out
 
     def pooled(self):
         """The reported belief: a logarithmic pool of this posterior and CODA's P(best), the latter
@@ -1025,21 +1055,7 @@ def _run(probs, names, oracle, budget, strategy, rng, options):
     H, N, C = probs.shape
     zoo = _Zoo(probs)
     t0 = time.perf_counter()
-    allowed = {"random": (), "uncertainty": (), "margin": (), "active_testing": ("floor",),
-               "model_selector": ("eps", "eps_grid", "tune_horizon", "eps_criterion"),
-               "coda": ("prior_strength", "consensus_weight", "learning_rate", "n_candidates", "grid_size"),
-               "auto": ("eps", "eps_grid", "tune_horizon", "prior_labels", "prior_sigma", "prior_cap", "sharpness",
-                        "floor", "hysteresis", "coda_weight")}[strategy]
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        # the usual culprit is the label count under another name: say where it goes
-        budget_like = [u for u in unknown if u in ("n_labels", "labels", "n_queries", "n_iter", "n_steps", "n")]
-        raise ValidationError("options", f"{unknown} not understood by strategy {strategy!r}; it takes {list(allowed)}",
-                              hint=f"The number of labels to buy is budget= (not {budget_like[0]}=)"
-                              if budget_like else None)
-    maker = {"random": _Random, "uncertainty": _uncertainty, "margin": _margin, "active_testing": _ActiveTesting,
-             "model_selector": _ModelSelector, "coda": _Coda, "auto": _Auto}[strategy]
-    strat = maker(zoo, rng, budget, **options)
+    strat = _make_strategy(zoo, rng, budget, strategy, options)
     chosen = np.empty(budget, np.int64)
     pbest = np.empty((budget, H))
     idx = np.empty(budget, np.int64)
@@ -1058,7 +1074,26 @@ def _run(probs, names, oracle, budget, strategy, rng, options):
     if strategy == "auto":
         diag["prior_labels"] = strat.prior_labels
         diag["coda_weight"] = strat.coda_weight_used  # 0 when the pool does not apply (no prior, one class)
+    diag["options"] = dict(options)  # what estimate_accuracies needs to replay the acquisition
     ro = lambda x: (x.setflags(write=False), x)[1]  # noqa: E731
     return SelectionTrace(chosen=ro(chosen), prob_best=ro(pbest), indices=ro(idx), labels=ro(labels), q=ro(qs),
                           strategy=strategy, model_names=tuple(names), n_pool=N, seconds_per_step=elapsed / budget,
                           diagnostics=diag)
+
+
+def _make_strategy(zoo, rng, budget, strategy, options):
+    allowed = {"random": (), "uncertainty": (), "margin": (), "active_testing": ("floor",),
+               "model_selector": ("eps", "eps_grid", "tune_horizon", "eps_criterion"),
+               "coda": ("prior_strength", "consensus_weight", "learning_rate", "n_candidates", "grid_size"),
+               "auto": ("eps", "eps_grid", "tune_horizon", "prior_labels", "prior_sigma", "prior_cap", "sharpness",
+                        "floor", "hysteresis", "coda_weight")}[strategy]
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        # the usual culprit is the label count under another name: say where it goes
+        budget_like = [u for u in unknown if u in ("n_labels", "labels", "n_queries", "n_iter", "n_steps", "n")]
+        raise ValidationError("options", f"{unknown} not understood by strategy {strategy!r}; it takes {list(allowed)}",
+                              hint=f"The number of labels to buy is budget= (not {budget_like[0]}=)"
+                              if budget_like else None)
+    maker = {"random": _Random, "uncertainty": _uncertainty, "margin": _margin, "active_testing": _ActiveTesting,
+             "model_selector": _ModelSelector, "coda": _Coda, "auto": _Auto}[strategy]
+    return maker(zoo, rng, budget, **options)
