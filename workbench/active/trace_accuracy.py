@@ -140,15 +140,24 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
     idx = np.asarray(trace.indices, dtype=np.int64)
     y = np.asarray(trace.labels, dtype=np.int64)
     ref = _reference(reference, trace, names)
-    Q = _replay(trace, probs)  # (M, N): q over the pool at every step, 0 on labelled points
+    differ = (preds != preds[ref]).astype(np.float64)  # (H, N): where a difference can be non-zero
+    # One step of the replay at a time (a (budget, N) matrix of q would be 80 MB for 50,000 points):
+    # V[m, h] = (1/N^2) sum over the points where h and the reference differ of 1 / q_m(i), and whether
+    # every draw was uniform over the remaining pool.
+    V = np.empty((M, H))
+    uniform = True
+    for m, qv in enumerate(_replay(trace, probs)):
+        on = qv > 0
+        w = np.where(on, 1.0 / np.where(on, qv, 1.0), 0.0)
+        V[m] = differ @ w / N ** 2
+        uniform = uniform and int(on.sum()) == N - m and bool(np.all(qv[on] == 1.0 / (N - m)))
 
     right = (preds[:, idx] == y[None, :]).T.astype(np.float64)  # (M, H)
     D = right - right[:, [ref]]
     labelled = np.zeros(N, bool)
     labelled[idx] = True
     diff, se = _lure(D, q, N)
-    differ = (preds != preds[ref]).astype(np.float64)  # (H, N): where a difference can be non-zero
-    se = np.fmax(se, _bound_se(Q, differ, N))
+    se = np.fmax(se, _bound_se(V, N))
     # where every point on which a model and the reference differ is labelled, the difference is known
     exact = ~((differ > 0) & ~labelled[None, :]).any(axis=1)
     diff = np.where(exact, D.sum(axis=0) / N, diff)
@@ -158,8 +167,7 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         "model": list(names), "is_reference": np.arange(H) == ref, "difference": diff, "se": se,
         "ci_low": np.clip(diff - z * se, -1.0, 1.0), "ci_high": np.clip(diff + z * se, -1.0, 1.0),
         "exact": exact, "n_informative": np.count_nonzero(D != 0, axis=0)})
-    if np.all(Q == np.where(Q > 0, 1.0 / np.arange(N, N - M, -1)[:, None], 0.0)) and (Q > 0).sum() == \
-            sum(range(N - M + 1, N + 1)):
+    if uniform:
         # Uniform draws (random labels): LURE is the plain mean and its plug-in error is calibrated. Under
         # a non-uniform design (active_testing) the plug-in interval of an accuracy under-covered (0.84 on a
         # five-model toy zoo, 150 seeds) and the bound, with |x| <= 1 on every point, is several times
@@ -177,8 +185,8 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
     return out
 
 
-def _replay(trace, probs) -> np.ndarray:
-    """The acquisition distribution over the pool before every step of the run, (M, N).
+def _replay(trace, probs):
+    """The acquisition distribution over the pool before each step of the run, (N,) per step.
 
     Rebuilt by running the strategy again on the recorded labels: its q depends only on the labels
     before it (auto's eps and prior strength, which the run chose at random or from the zoo, come
@@ -194,9 +202,7 @@ def _replay(trace, probs) -> np.ndarray:
     elif trace.strategy in ("model_selector", "coda"):
         # a finite q on every step: no point where models disagree was left, each draw was uniform
         options = {"eps": trace.diagnostics["eps"]} if trace.strategy == "model_selector" else {}
-    M, N = trace.budget, zoo.N
-    strat = _make_strategy(zoo, np.random.default_rng(0), M, trace.strategy, options)
-    Q = np.empty((M, N))
+    strat = _make_strategy(zoo, np.random.default_rng(0), trace.budget, trace.strategy, options)
     for m, (i, y) in enumerate(zip(trace.indices, trace.labels)):  # a loop over labels, as the run itself
         qv = strat.q_vector() if trace.strategy not in ("model_selector", "coda") else strat._uniform_q()
         if qv is None or not np.isclose(qv[i], trace.q[m], rtol=1e-9, atol=0.0):
@@ -205,26 +211,21 @@ def _replay(trace, probs) -> np.ndarray:
                                            f"{int(i)} with q = {trace.q[m]:.6g}, the replay gives {got}",
                                   hint="pass the prediction_log the run was made on (select_model's options are "
                                        "read from trace.diagnostics)")
-        Q[m] = qv
+        yield qv
         if hasattr(strat, "q_last"):  # active_testing's running LURE reads the q of the point it drew
             strat.q_last = float(qv[i])
         strat.observe(int(i), int(y))
-    return Q
 
 
-def _bound_se(Q: np.ndarray, support: np.ndarray, N: int) -> np.ndarray:
-    """sqrt(sum_m c_m^2 V_m) with V_m = (1/N^2) sum_i support[h, i] / Q[m, i] over the points with Q > 0:
-    a bound on the conditional variance of LURE's step-m term x_i / (N q_i) when |x_i| <= support[h, i]
-    (LURE = sum_m c_m Y_m, c_m = N (N - M) / (M (N - m) (N - m + 1)); see ``risk._lure_se``)."""
-    M = Q.shape[0]
+def _bound_se(V: np.ndarray, N: int) -> np.ndarray:
+    """sqrt(sum_m c_m^2 V[m]), V[m] (per model) a bound on the conditional variance of LURE's step-m term
+    (LURE = sum_m c_m Y_m with c_m = N (N - M) / (M (N - m) (N - m + 1)); see ``risk._lure_se``)."""
+    M = V.shape[0]
     if M >= N:
-        return np.zeros(support.shape[0])
+        return np.zeros(V.shape[1])
     m = np.arange(1, M + 1, dtype=np.float64)
     c = N * (N - M) / (M * (N - m) * (N - m + 1))
-    with np.errstate(divide="ignore"):
-        W = np.where(Q > 0, 1.0 / Q, 0.0)
-    V = (W @ support.T) / N ** 2  # (M, H)
-    return np.sqrt((c[:, None] ** 2 * V).sum(axis=0))
+    return np.sqrt((c ** 2) @ V)
 
 
 def _reference(reference, trace, names) -> int:
