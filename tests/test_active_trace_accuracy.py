@@ -158,6 +158,8 @@ def test_the_replay_checks_the_run_options():
     stripped = dataclasses.replace(tr, diagnostics={**tr.diagnostics, "options": {}})
     with pytest.raises(ValidationError, match="does not replay on this prediction_log: at step 0"):
         estimate_accuracies(stripped, probs)
+    with pytest.raises(ValidationError, match=r"trace: its diagnostics lack \['prior_labels'\]"):
+        estimate_accuracies(dataclasses.replace(tr, diagnostics={"eps": tr.diagnostics["eps"]}), probs)
 
 
 def test_greedy_traces_are_refused():

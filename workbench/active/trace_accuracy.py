@@ -194,6 +194,11 @@ def _replay(trace, probs):
     of every acquired point must come out again (to 1e-9 relative), which also checks that the trace
     was run on this zoo."""
     zoo = _Zoo(probs)
+    needed = {"auto": ("eps", "prior_labels"), "model_selector": ("eps",)}.get(trace.strategy, ())
+    missing = [k for k in needed if k not in trace.diagnostics]
+    if missing:
+        raise ValidationError("trace", f"its diagnostics lack {missing}, which the replay of a {trace.strategy!r} run "
+                                       "needs (a trace built by hand?)", hint="use the trace select_model returned")
     options = dict(trace.diagnostics.get("options", {}))
     if trace.strategy == "auto":
         # the CODA pool changes the pick, not the acquisition: left out, the replay is cheaper
