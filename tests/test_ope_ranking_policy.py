@@ -296,3 +296,22 @@ def _rule(X):
 ])
 def test_deterministic_policy_repr_is_short(actions, shown):
     assert repr(ope.DeterministicPolicy(actions, n_actions=3)) == f"DeterministicPolicy(actions={shown}, n_actions=3)"
+
+
+@pytest.mark.parametrize("n_positions", [1, 2])
+def test_predicting_every_slot_without_the_action_context_it_needs_is_a_validation_error(n_positions):
+    # the slot indicators' column offset read action_context's width before design_matrix had checked it:
+    # a bare IndexError instead of the ValidationError naming action_context
+    from sklearn.linear_model import Ridge
+
+    from workbench._validation import ValidationError
+    from workbench.data import BanditLog, simulate_bandit
+    from workbench.ope.reward_models import predict_all_actions
+
+    log, _ = simulate_bandit(200, n_actions=3, random_state=0)
+    if n_positions > 1:
+        log = BanditLog(action=log.action, reward=log.reward, propensity=log.propensity, n_actions=3,
+                        context=log.context, position=np.arange(200) % 2, n_positions=2)
+    model = Ridge().fit(np.random.default_rng(0).random((5, 15)), np.arange(5.0))
+    with pytest.raises(ValidationError, match="action_context: is needed by action_features='context'"):
+        predict_all_actions(model, log, np.arange(5), action_features="context")

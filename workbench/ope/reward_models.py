@@ -158,9 +158,7 @@ def _predict_slots(model, context, m: int, n_actions: int, n_pos, slots, action_
     further slot only its indicator columns are rewritten (the same matrix design_matrix builds).
     """
     out = np.empty((m, n_actions, len(slots)))
-    # the slot indicators sit after the context and action columns (design_matrix's layout)
-    first = (0 if context is None else np.shape(context)[1]) + (
-        n_actions if action_features == "onehot" else np.shape(action_context)[1])
+    first = None  # column of slot 0's indicator, read once design_matrix has checked action_context
     for start in range(0, m, _CHUNK):
         mm = min(_CHUNK, m - start)
         c = None if context is None else context[start:start + mm]
@@ -170,6 +168,9 @@ def _predict_slots(model, context, m: int, n_actions: int, n_pos, slots, action_
             for j, p in enumerate(slots):
                 if j:  # the next slot: only its indicator columns change, so they are rewritten in place
                     # (building the whole design again for every slot was 2/3 of the time of position="all")
+                    if first is None:  # they sit after the context and action columns (design_matrix's layout)
+                        first = (0 if c is None else c.shape[1]) + (
+                            n_actions if action_features == "onehot" else np.shape(action_context)[1])
                     X[:, first:first + n_pos] = 0.0
                     X[:, first + p] = 1.0
                 out[start:start + mm, a, j] = _expected(model, X)
