@@ -94,26 +94,14 @@ def test_the_walk_finds_the_api():
 # ------------------------------------------------------------------------------------------------
 EXAMPLES = re.compile(r"^Examples\n-{3,}\n", re.M)
 
-# gaps in files another change had in flight during this audit: strict xfail, so whoever adds the
-# docstring is told (by an XPASS failure) to drop the entry
-DOC_PENDING: dict = {}
-METHOD_DOC_PENDING = DOC_PENDING
-
-
-@pytest.mark.parametrize("name, obj", [
-    pytest.param(n, o, marks=pytest.mark.xfail(strict=True, reason=DOC_PENDING[n])) if n in DOC_PENDING else (n, o)
-    for n, o in FUNCS_AND_CLASSES], ids=[n for n, _ in FUNCS_AND_CLASSES])
+@pytest.mark.parametrize("name, obj", FUNCS_AND_CLASSES, ids=[n for n, _ in FUNCS_AND_CLASSES])
 def test_public_function_or_class_has_an_examples_section(name, obj):
     doc = inspect.getdoc(obj)
     assert doc, f"{name} has no docstring"
     assert EXAMPLES.search(doc), f"{name}'s docstring has no numpydoc 'Examples' section"
 
 
-
-
-@pytest.mark.parametrize("name, func", [
-    pytest.param(n, f, marks=pytest.mark.xfail(strict=True, reason=METHOD_DOC_PENDING[n]))
-    if n in METHOD_DOC_PENDING else (n, f) for n, f in METHODS], ids=[n for n, _ in METHODS])
+@pytest.mark.parametrize("name, func", METHODS, ids=[n for n, _ in METHODS])
 def test_public_method_has_a_docstring(name, func):
     # inspect.getdoc lets an override inherit the docstring of the method it overrides (as Sphinx does):
     # an estimator's ``terms`` is documented once, on OffPolicyEstimator
