@@ -4,7 +4,8 @@ import pytest
 
 from workbench._validation import ValidationError
 from workbench.active import estimate_accuracies, select_model
-from workbench.active.trace_accuracy import _lure, _lure_v
+from workbench.active.risk import lure_weights
+from workbench.active.trace_accuracy import _lure
 
 
 def _zoo(N=200, accs=(0.5, 0.55, 0.6, 0.64), C=3, seed=1):
@@ -41,7 +42,7 @@ def test_columns_reference_row_and_attrs():
 def test_uniform_sampling_gives_plain_means_and_v_equal_to_one():
     probs, y = _zoo()
     tr = select_model(probs, y, 40, strategy="random", random_state=3)
-    np.testing.assert_allclose(_lure_v(tr.q, probs.shape[1]), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(lure_weights(tr.q, probs.shape[1]), 1.0, rtol=1e-12)
     out = estimate_accuracies(tr, probs, reference=0)
     right = probs.argmax(axis=2)[:, tr.indices] == tr.labels
     np.testing.assert_allclose(out.accuracy, right.mean(axis=1), rtol=1e-12)

@@ -357,6 +357,14 @@ def _check_refit_schedule(refit_schedule, sur) -> set:
     return {check_int(k, f"refit_schedule[{j}]", low=1) for j, k in enumerate(refit_schedule)}
 
 
+def lure_weights(q_sel, n: int) -> np.ndarray:
+    """LURE's weights v_m = 1 + (N - M)/(N - m) (1/((N - m + 1) q_m) - 1) of M labels drawn with
+    probabilities ``q_sel`` from a pool of N (1 at m = N, where the factor N - M is 0)."""
+    M = q_sel.size
+    j = np.arange(1, M + 1)
+    return 1.0 + (n - M) / np.where(j < n, n - j, 1) * (1.0 / ((n - j + 1) * q_sel) - 1.0)
+
+
 def _lure_se(losses, q_sel, n, est):
     """LURE's martingale standard error after every prefix of M labels.
 
@@ -574,7 +582,7 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     # every loss known (M = N): the estimate is exact. Already 0 through fpc = 0, except on a one-point
     # pool, where s2 (one label) is NaN
     se = np.where(fpc <= 0, 0.0, se)
-    v_final = 1.0 + (n - budget) / np.where(j < n, n - j, 1) * a
+    v_final = lure_weights(q_sel, n)
     if method == "iid":
         v_final = np.ones(budget)
     if method == "ase":

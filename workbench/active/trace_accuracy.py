@@ -44,6 +44,7 @@ import pandas as pd
 from scipy import special
 
 from .._validation import ValidationError, check_alpha
+from .risk import _lure_se, lure_weights
 from .selection import SelectionTrace, _as_zoo_probs, _make_strategy, _Zoo
 
 __all__ = ["estimate_accuracies"]
@@ -248,32 +249,18 @@ def _reference(reference, trace, names) -> int:
     return int(reference)
 
 
-def _lure_v(q: np.ndarray, N: int) -> np.ndarray:
-    M = q.size
-    m = np.arange(1, M + 1, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(m < N, 1.0 + (N - M) / (N - m) * (1.0 / ((N - m + 1) * q) - 1.0), 1.0)
-
-
 def _lure(X: np.ndarray, q: np.ndarray, N: int):
     """LURE estimates of the pool means of the columns of X (M, k) and their standard errors: the larger
-    of the martingale form and the exchangeable-terms form, as :func:`workbench.active.estimate_risk`
-    reports them (see ``risk._lure_se`` for why both)."""
+    of the martingale and the exchangeable-terms forms, as :func:`workbench.active.estimate_risk`
+    reports them (``risk._lure_se`` says why both)."""
     M = X.shape[0]
-    m = np.arange(1, M + 1, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v = np.where(m < N, 1.0 + (N - M) / (N - m) * (1.0 / ((N - m + 1) * q) - 1.0), 1.0)
-    est = v @ X / M
     if M >= N:
         return X.mean(axis=0), np.zeros(X.shape[1])
+    v = lure_weights(q, N)
+    est = v @ X / M
     if M < 2:
         return est, np.full(X.shape[1], np.nan)
-    # martingale form: Y_m = (S_{m-1} + x_m / q_m) / N, est = sum c_m Y_m with c_m = N (N - M) / (M (N - m) (N - m + 1))
-    s_prev = np.cumsum(X, axis=0) - X
-    Y = (s_prev + X / q[:, None]) / N
-    c = N * (N - M) / (M * (N - m) * (N - m + 1))
-    c2 = float(np.sum(c ** 2))
-    var_mart = (c ** 2) @ (Y - est) ** 2 / (1.0 - c2)
-    vx = v[:, None] * X
-    var_exch = vx.var(axis=0, ddof=1) / M * (1.0 - M / N)
-    return est, np.sqrt(np.maximum(var_mart, var_exch))
+    # a loop over columns (models), each O(M): _lure_se is written for one loss column
+    mart = np.array([_lure_se(X[:, h], q, N, est[h])[-1] for h in range(X.shape[1])])
+    exch = np.sqrt((v[:, None] * X).var(axis=0, ddof=1) / M * (1.0 - M / N))
+    return est, np.fmax(mart, exch)
