@@ -232,12 +232,22 @@ def weight_sums(w: np.ndarray) -> tuple[float, float, float]:
     with np.errstate(over="ignore"):  # an overflow is detected below, and the sums scaled
         s1, s2 = float(w.sum()), float(np.dot(w, w))
     big = float(w.max()) if w.size else 0.0
-    if (np.isfinite(s2) and s2 > 1e-280 and s1 < 1e150) or not 0 < big < np.inf:  # (all weights 0: big is 0)
+    e = weight_scale_exponent(s1, s2, big)
+    if e is None:
         return s1, s2, 1.0
-    # capped at 2**1023: 2**1024 (weights from 2**1023 up, propensities ~1e-308) is inf, an OverflowError
-    scale = math.ldexp(1.0, min(math.frexp(big)[1], 1023))
+    scale = math.ldexp(1.0, e)
     ws = w / scale
     return float(ws.sum()), float(np.dot(ws, ws)), scale
+
+
+def weight_scale_exponent(s1: float, s2: float, big: float):
+    """The e of :func:`weight_sums`' scale 2**e from the plain sums (sum w, sum w^2) and the largest weight,
+    or None when the plain sums serve (they are in range, or no weight is positive and finite); shared by
+    the streamed evaluation, which keeps those sums per chunk. Capped at 1023: 2**1024 (weights from
+    2**1023 up, propensities ~1e-308) is no float, and raised an OverflowError."""
+    if (np.isfinite(s2) and s2 > 1e-280 and s1 < 1e150) or not 0 < big < np.inf:  # (all weights 0: big is 0)
+        return None
+    return min(math.frexp(big)[1], 1023)
 
 
 # Below this effective number of informative terms the diagnostics warn (see informative_terms). The

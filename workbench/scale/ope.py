@@ -304,10 +304,9 @@ def _weight_sums(side: dict, suffix: str) -> tuple:
     sw, sw2 = (side["sum_w"], side["sum_w2"]) if suffix == "" else (side[f"sw{suffix}"], side[f"sw2{suffix}"])
     big = side["max_w"] if suffix == "" else side[f"maxw{suffix}"]
     sums = side[f"if{suffix}"]
-    if (np.isfinite(sw2) and sw2 > 1e-280 and sw < 1e150) or not 0 < big < np.inf or sums is None or sums.bad:
+    e = _ope()[2].weight_scale_exponent(sw, sw2, big)
+    if e is None or sums is None or sums.bad:
         return sw, sw2, 1.0
-    # (at most 2**1023: 2**1024 is no float; weights from 2**1023 up got NaN before, and raise in memory)
-    e = min(math.frexp(big)[1], 1023)
     return math.ldexp(sums.w[0], sums.w[1] - e), math.ldexp(sums.w2[0], sums.w2[1] - 2 * e), math.ldexp(1.0, e)
 
 
