@@ -173,9 +173,7 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         # a non-uniform design (active_testing) the plug-in interval of an accuracy under-covered (0.84 on a
         # five-model toy zoo, 150 seeds) and the bound, with |x| <= 1 on every point, is several times
         # wider than the spread: no absolute accuracy is given then.
-        acc, acc_se = _lure(right, q, N)
-        if labelled.all():
-            acc, acc_se = right.sum(axis=0) / N, np.zeros(H)
+        acc, acc_se = _lure(right, q, N)  # (every point labelled: _lure gives the pool means, se 0)
         out["accuracy"], out["accuracy_se"] = acc, acc_se
         out["accuracy_ci_low"] = np.clip(acc - z * acc_se, 0.0, 1.0)
         out["accuracy_ci_high"] = np.clip(acc + z * acc_se, 0.0, 1.0)
