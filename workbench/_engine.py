@@ -297,32 +297,18 @@ def unit_totals(terms: np.ndarray, ids) -> tuple[np.ndarray, np.ndarray, np.ndar
     """(G, k + 1) per-unit column totals with the unit's row count last, the sorted unit ids, and per data
     column the exponent e (k,) of the unit 2**e its totals are in: what a cluster bootstrap resamples.
 
-    e is 0, i.e. the data's own units and bit-identical totals, unless a column's totals could reach
-    2**_SAFE_EXP: then its terms are divided by the power of two that keeps every total below it (exact),
-    as ReplicateAccumulator keeps its sums. Values near 1e307 in units of 20 rows summed to inf where
-    their means are ordinary numbers. A mean of the totals times 2**e is the mean in the data's units."""
+    e is 0, i.e. the data's own units and bit-identical totals, unless a column's terms reach 2**_SAFE_EXP:
+    then they are divided by the power of two that brings them below it (exact), the rule by which
+    ReplicateAccumulator keeps its sums (:func:`_overflow_exponents`), so a total of up to 2**63 rows
+    stays below 2**1023. Values near 1e307 in units of 20 rows summed to inf where their means are
+    ordinary numbers. A mean of the totals times 2**e is the mean in the data's units."""
     uniq, inv = np.unique(np.asarray(ids), return_inverse=True)
     inv = inv.ravel()
     terms = np.asarray(terms, dtype=np.float64)
-    exp = _total_exponents(terms, inv, uniq.size)
+    exp = _overflow_exponents(terms)
     if exp.any():  # only for terms near the float limit: ordinary data are summed as they are
         terms = np.ldexp(terms, -exp)
     return _unit_sums(terms, inv, uniq.size), uniq, exp
-
-
-def _total_exponents(terms: np.ndarray, inv: np.ndarray, G: int) -> np.ndarray:
-    """Per column of the (n, k) terms, the power of two (exponent) to divide them by so that no unit's total
-    reaches 2**_SAFE_EXP: 0 unless the largest |term| times the largest unit's row count could. |total| <=
-    max |term| * size < 2**(e_term + e_size), with e_term and e_size from :func:`pow2_exponent`."""
-    n = terms.shape[0]
-    # Whole-array bounds first, with n for the largest unit's size (no bincount for ordinary data).
-    with np.errstate(invalid="ignore"):
-        big = max(np.max(terms, initial=0.0), -np.min(terms, initial=0.0))
-    if not big >= 2.0**_SAFE_EXP / max(n, 1):  # (NaN terms: no scale helps; their totals are NaN)
-        return np.zeros(terms.shape[1], dtype=np.int64)
-    e_size = pow2_exponent(np.max(np.bincount(inv, minlength=G), initial=0))
-    e_term = pow2_exponent(np.max(np.abs(terms), axis=0, initial=0.0))  # 0 for a column with NaN or inf
-    return np.maximum(e_term + e_size - _SAFE_EXP, 0).astype(np.int64)
 
 
 def _unit_sums(terms: np.ndarray, inv: np.ndarray, G: int) -> np.ndarray:
