@@ -408,10 +408,15 @@ def pow2_exponent(big) -> np.ndarray:
     return np.where(np.isfinite(big) & (big != 0), e, 0)
 
 
-def _finite_exponent(x) -> int:
-    """The exponent e with every finite |x| < 2**e (0 when x holds no finite non-zero value)."""
-    x = np.asarray(x, dtype=np.float64)
-    return int(pow2_exponent(np.max(np.abs(np.where(np.isfinite(x), x, 0.0)), initial=0.0)))
+def _finite_exponent(*arrays) -> int:
+    """The exponent e with every finite |x| < 2**e, x over all the ``arrays`` (0 when they hold no finite
+    non-zero value). Several arrays give the exponent of their concatenation without building it (the max
+    of their exponents would not: an array without a finite non-zero value has exponent 0, not -inf)."""
+    big = 0.0
+    for x in arrays:
+        x = np.asarray(x, dtype=np.float64)
+        big = max(big, float(np.max(np.abs(np.where(np.isfinite(x), x, 0.0)), initial=0.0)))
+    return int(pow2_exponent(big))
 
 
 def replicate_sd(reps, axis=None):

@@ -355,7 +355,7 @@ def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max",
     # the losses are scaled; dividing by a power of two (exact) keeps the squares finite. Losses beyond
     # ~3e156 overflowed them: every p-value came out 1 and the elimination order changed, with only
     # numpy's overflow warnings. The table keeps the data's units (Lbar).
-    e = _finite_exponent(np.concatenate([Lbar, zeta.ravel()]))
+    e = _finite_exponent(Lbar, zeta)  # (of both, without concatenating the (B, m) replicates)
     Ls, zeta = np.ldexp(Lbar, -e), np.ldexp(zeta, -e)
     if statistic == "R":
         # T_R's pairwise t statistics, their variances and the bootstrap t*'s of a pair do not depend on
