@@ -542,7 +542,8 @@ def test_bootstrap_error_routes_seeds_and_workers():
 
     X, y = _reg_data(5, n=24)
     kw = dict(progress=False)
-    a = bootstrap_error(LinearRegression(), X, y, n_splits=200, random_state=5, **kw).to_frame()
+    r = bootstrap_error(LinearRegression(), X, y, n_splits=200, random_state=5, **kw)
+    a = r.to_frame()
     assert np.isfinite(a["se"].iloc[1:4]).all()  # B = 200 is enough for the delta-method se at n = 24
     b = bootstrap_error(LinearRegression(), X, y, cv=BootstrapSplit(200, random_state=5), random_state=5,
                         **kw).to_frame()
@@ -558,7 +559,6 @@ def test_bootstrap_error_routes_seeds_and_workers():
     with _threads():
         c = bootstrap_error(LinearRegression(), X, y, n_splits=200, random_state=5, n_jobs=2, **kw).to_frame()
     _frame_equal(a, c)
-    r = bootstrap_error(LinearRegression(), X, y, n_splits=200, random_state=5, **kw)
     _close(point632plus(r.resubstitution, r.oob, r.no_information),
            [r.point632, r.point632plus, r.relative_overfitting, r.weight], rtol=1e-12)
     Xc, yc = _clf_data(3, n=60)
