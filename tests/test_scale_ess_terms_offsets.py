@@ -109,6 +109,16 @@ def test_weights_of_any_magnitude(prop_scale):
     df = _frame(*args)
     for name, chunks in _chunkings(df).items():
         _check(mem, _streamed(chunks, ests=["ips", "snips", "dm"]))
+    # one chunk with rows of weight 0: the same sums of w and w^2 over the same rows in the same order,
+    # divided by powers of two, so ess and the mean weight to the bit (sums over the weighted rows only,
+    # another grouping of numpy's pairwise sum, differed in the last bits)
+    action, reward, prop, target, q = args
+    zero = np.arange(len(action)) % 3 == 0
+    target = np.where(zero[:, None], np.eye(K)[(action + 1) % K], target)  # probability 0 for the logged action
+    mem = _in_memory(action, reward, prop, target, q, ests=["ips", "snips", "dm"])
+    whole = _streamed([_frame(action, reward, prop, target, q)], ests=["ips", "snips", "dm"])
+    for col in ("ess", "mean_weight"):
+        np.testing.assert_array_equal(whole[col], mem[col], err_msg=col)
     # the diagnostics warning too (it raised an OverflowError)
     action, reward, prop, target, _ = args
     log = BanditLog(action=action, reward=reward, propensity=prop, n_actions=K)

@@ -38,6 +38,7 @@ from .reward import RewardModel, make_reward_model
 from .sources import as_source, column_values, numeric_block
 
 _SIDE_SUM, _SIDE_MAX, _SIDE_MIN = "sum", "max", "min"
+_MERGE = "merge"  # an object merged by its own ``merge`` (see TermReducer's side_ops)
 
 
 def _ope():
@@ -70,13 +71,12 @@ class _ChunkTerms:
 
     @property
     def side_ops(self) -> dict:
-        ops = {"sum_w": _SIDE_SUM, "sum_w2": _SIDE_SUM, "max_w": _SIDE_MAX, "n_zero_support": _SIDE_SUM, "n_nonbinary": _SIDE_SUM,
+        # "if" / "if_j": the _InformativeSums (ess_terms, and the sums of w and w^2 behind ess and the mean
+        # weight) of the logged weights (the call's diagnostics message) / of estimator j's weights (its row)
+        ops = {"if": _MERGE, "max_w": _SIDE_MAX, "n_zero_support": _SIDE_SUM, "n_nonbinary": _SIDE_SUM,
                "r_min": _SIDE_MIN, "r_max": _SIDE_MAX}
-        ops.update(_informative_ops(""))  # of the logged weights (the call's diagnostics message)
         for j, _ in enumerate(self.estimators):
-            ops.update({f"sw_{j}": _SIDE_SUM, f"sw2_{j}": _SIDE_SUM, f"maxw_{j}": _SIDE_MAX,
-                        f"tb_lo_{j}": _SIDE_MIN, f"tb_hi_{j}": _SIDE_MAX})
-            ops.update(_informative_ops(f"_{j}"))  # of each estimator's weights (its ess_terms)
+            ops.update({f"if_{j}": _MERGE, f"maxw_{j}": _SIDE_MAX, f"tb_lo_{j}": _SIDE_MIN, f"tb_hi_{j}": _SIDE_MAX})
         return ops
 
     def inputs(self, chunk: pd.DataFrame, ids):
@@ -120,7 +120,7 @@ class _ChunkTerms:
         blocks = []
         side = {}
         w = inputs.weight
-        # ess_terms' sums of the logged weights, shared by the estimators that apply them as they are
+        # the weights' sums (ess_terms, ess) of the logged weights, shared by the estimators that apply them as they are
         logged = _InformativeSums.of(w, inputs.reward)
         rr = self.reward_range if self.reward_range is not None else (0.0, 1.0)
         for j, e in enumerate(self.estimators):
@@ -128,37 +128,25 @@ class _ChunkTerms:
             blocks.append(t[:, None] if t.ndim == 1 else t)
             ew = e.weights(inputs) if hasattr(e, "weights") else None
             if ew is None:
-                side.update({f"sw_{j}": np.nan, f"sw2_{j}": np.nan, f"maxw_{j}": np.nan})
-                side.update({k: None for k in _informative_ops(f"_{j}")})  # no weights: NaN (DM)
+                side.update({f"if_{j}": None, f"maxw_{j}": np.nan})  # no weights: NaN (DM)
             else:
                 own = ew is not w
                 ew = np.asarray(ew, dtype=np.float64)
-                with np.errstate(over="ignore"):  # sums beyond the float range: _weight_sums takes others
-                    side.update({f"sw_{j}": float(ew.sum()), f"sw2_{j}": float(np.dot(ew, ew)),
-                                 f"maxw_{j}": float(ew.max()),
-                                 f"if_{j}": _InformativeSums.of(ew, inputs.reward) if own else logged})
+                side.update({f"if_{j}": _InformativeSums.of(ew, inputs.reward) if own else logged,
+                             f"maxw_{j}": float(ew.max())})
             b = e.term_bounds(inputs, rr) if blocks[-1].shape[1] == 1 else None
             side.update({f"tb_lo_{j}": np.nan if b is None else float(b[0]),
                          f"tb_hi_{j}": np.nan if b is None else float(b[1])})
         r = inputs.reward
-        side["if"] = logged
-        with np.errstate(over="ignore"):  # (as above)
-            side.update({"sum_w": float(w.sum()), "sum_w2": float(np.dot(w, w)), "max_w": float(w.max()),
-                         "n_nonbinary": float(np.count_nonzero(~np.isin(r, (0.0, 1.0)))),
-                         "r_min": float(r.min()), "r_max": float(r.max())})
+        side.update({"if": logged, "max_w": float(w.max()),
+                     "n_nonbinary": float(np.count_nonzero(~np.isin(r, (0.0, 1.0)))),
+                     "r_min": float(r.min()), "r_max": float(r.max())})
         if inputs.behavior_dist is not None:
             pe, pb = inputs.action_dist[:, :, 0], inputs.behavior_dist[:, :, 0]
             side["n_zero_support"] = float(np.count_nonzero(((pe > 0) & (pb <= 0)).any(axis=1)))
         else:
             side["n_zero_support"] = np.nan
         return np.hstack(blocks), side
-
-
-def _informative_ops(suffix: str) -> dict:
-    """Side statistic of ``ess_terms`` (:func:`workbench.ope.evaluate.informative_terms`) of the logged
-    weights (suffix "") or of estimator j's (suffix "_j"): an :class:`_InformativeSums`, merged by its own
-    ``merge`` (so any chunking and any merge tree give the same, to rounding)."""
-    return {f"if{suffix}": "merge"}
 
 
 def _informative(side: dict, suffix: str) -> float:
@@ -216,28 +204,38 @@ class _InformativeSums:
     lowest of -r. Every sum is a (mantissa, exponent) pair (exact powers of two, like
     :class:`workbench.scale.CoMoments`' units); ess_terms = min (A^2 / S2) does not depend on the units of
     w or of r - c.
+
+    W and S0 are also the streamed weight sums behind ``ess`` and the mean weight (:func:`_weight_sums`): over
+    every row of a piece, zeros included, so that each piece's W and S0 are its plain sum w.sum() and
+    w @ w to the bit (divided by an exact power of two), and two pieces merge as their plain sums add,
+    wherever those stay in the float range. They are kept after a negative or non-finite weight too (inf or
+    NaN, as the plain sums).
     """
 
     __slots__ = ("bad", "w", "w2", "sides")
 
     def __init__(self, bad=False, w=_ZERO, w2=_ZERO, sides=()):
         self.bad = bad  # a negative or non-finite weight: ess_terms is not determined (NaN)
-        self.w, self.w2 = w, w2  # sum w, sum w^2
+        self.w, self.w2 = w, w2  # sum w, sum w^2 (over every row)
         self.sides = sides  # ((x0, A, S1, S2) for x = r, then for x = -r); () when no row has weight
 
     @classmethod
     def of(cls, w: np.ndarray, r: np.ndarray) -> "_InformativeSums":
         """The sums of one chunk's weights ``w`` and rewards ``r`` (rows with w = 0 add nothing)."""
         w = np.asarray(w, dtype=np.float64)
+        top = float(w.max()) if w.size else 0.0  # (NaN after a NaN weight)
+        ew = _exponent(top) if 0 < top < math.inf else 0
+        # w / 2**ew in [0, 1) (exact): squares neither overflow nor (for the largest) underflow. W and S0 from
+        # every row, as the plain sums add them (dropping the zeros would regroup numpy's pairwise sum)
+        ws = np.ldexp(w, -ew) if ew else w
+        with np.errstate(over="ignore", invalid="ignore"):  # inf or NaN weights: inf or NaN sums
+            sums = {"w": _xnum(float(ws.sum()), ew), "w2": _xnum(float(np.dot(ws, ws)), 2 * ew)}
         on = w > 0
         if not on.any():
-            return cls(bad=not (w >= 0).all())  # (NaN >= 0 is False)
-        wv, rv = w[on], np.asarray(r, dtype=np.float64)[on]
-        top = float(wv.max())
+            return cls(bad=not (w >= 0).all(), **sums)  # (NaN >= 0 is False)
         if not (math.isfinite(top) and (w >= 0).all()):
-            return cls(bad=True)
-        ew = _exponent(top)
-        ws = np.ldexp(wv, -ew)  # in [0, 1): squares neither overflow nor (for the largest) underflow
+            return cls(bad=True, **sums)
+        ws, rv = ws[on], np.asarray(r, dtype=np.float64)[on]
         lo0, hi0 = lo, hi = float(rv.min()), float(rv.max())
         span, h = hi - lo, 0
         if not math.isfinite(span):  # a span beyond the float range: the halves' (exact), in units of 2
@@ -257,7 +255,7 @@ class _InformativeSums:
             u = ew + ed + et[i] + h
             sides.append((x0, _xnum(float(a[i]), u), _xnum(float(s1[i]), ew + u),
                           _xnum(float(s2[i]), 2 * u)))
-        return cls(w=_xnum(float(ws.sum()), ew), w2=_xnum(float(np.dot(ws, ws)), 2 * ew), sides=tuple(sides))
+        return cls(sides=tuple(sides), **sums)
 
     def _side_at(self, i: int, x0: float) -> tuple:
         """Side i's (A, S1, S2) re-referenced to x0 <= its own."""
@@ -270,16 +268,17 @@ class _InformativeSums:
                 _xadd(s2, _xadd(_xmul((2.0 * delta[0], delta[1]), s1), _xmul(delta, dw2))))
 
     def merge(self, other: "_InformativeSums") -> "_InformativeSums":
-        if self.bad or not other.sides:
-            return self if self.bad or not other.bad else other
-        if other.bad or not self.sides:
-            return other
+        w, w2 = _xadd(self.w, other.w), _xadd(self.w2, other.w2)
+        if self.bad or other.bad:
+            return _InformativeSums(bad=True, w=w, w2=w2)
+        if not (self.sides and other.sides):  # a piece without weighted rows adds no side
+            return _InformativeSums(w=w, w2=w2, sides=self.sides or other.sides)
         sides = []
         for i in range(2):
             x0 = min(self.sides[i][0], other.sides[i][0])
             a, b = self._side_at(i, x0), other._side_at(i, x0)
             sides.append((x0, *(_xadd(u, v) for u, v in zip(a, b))))
-        return _InformativeSums(w=_xadd(self.w, other.w), w2=_xadd(self.w2, other.w2), sides=tuple(sides))
+        return _InformativeSums(w=w, w2=w2, sides=tuple(sides))
 
     def value(self) -> float:
         """ess_terms: min over the two centrings of (sum t)^2 / sum t^2 (0 when no row has weight or the
@@ -297,15 +296,18 @@ class _InformativeSums:
 
 def _weight_sums(side: dict, suffix: str) -> tuple:
     """(sum w / scale, sum (w / scale)^2, scale) of the logged weights (suffix "") or estimator j's ("_j"),
-    as :func:`workbench.ope.evaluate.weight_sums` gives them in memory: the plain side sums (scale 1) unless
-    they leave the float range (weights beyond ~1e154 or below ~1e-140: an OverflowError, or a log taken
-    for one without weighted rows), then ess_terms' sums (kept in units of powers of two) divided by the
-    power of two just above the largest weight."""
-    sw, sw2 = (side["sum_w"], side["sum_w2"]) if suffix == "" else (side[f"sw{suffix}"], side[f"sw2{suffix}"])
-    big = side["max_w"] if suffix == "" else side[f"maxw{suffix}"]
+    as :func:`workbench.ope.evaluate.weight_sums` gives them in memory, from the :class:`_InformativeSums`'
+    W and S0 (kept in units of powers of two): the plain sums (scale 1) unless they leave the float range
+    (weights beyond ~1e154 or below ~1e-140: an OverflowError, or a log taken for one without weighted
+    rows), then the sums divided by the power of two just above the largest weight. NaN without weights (DM)."""
     sums = side[f"if{suffix}"]
+    if sums is None:
+        return float("nan"), float("nan"), 1.0
+    big = side["max_w"] if suffix == "" else side[f"maxw{suffix}"]
+    with np.errstate(over="ignore"):  # the plain sums: inf beyond the float range, as summing them gave
+        sw, sw2 = float(np.ldexp(*sums.w)), float(np.ldexp(*sums.w2))
     e = _ope()[2].weight_scale_exponent(sw, sw2, big)
-    if e is None or sums is None or sums.bad:
+    if e is None:
         return sw, sw2, 1.0
     return math.ldexp(sums.w[0], sums.w[1] - e), math.ldexp(sums.w2[0], sums.w2[1] - 2 * e), math.ldexp(1.0, e)
 
@@ -596,7 +598,9 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
         rows.append(row)
     if warn:
         # the few-informative-rows clause only when some estimator weighs rows (not for DM alone), as in memory
-        weighted = any(np.isfinite(side[f"sw_{j}"]) for j in range(len(ests)))
+        with np.errstate(over="ignore"):
+            weighted = any(side[f"if_{j}"] is not None and np.isfinite(np.ldexp(*side[f"if_{j}"].w))
+                           for j in range(len(ests)))
         sw, sw2, scale = _weight_sums(side, "")
         msg = ev.diagnostics_message(n, sw, sw2, side["max_w"], zero_share, scale,
                                      ess_terms=_informative(side, "") if weighted else None)
