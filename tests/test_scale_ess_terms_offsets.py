@@ -243,3 +243,23 @@ def test_weights_beyond_2_to_the_1023():
         for col in ("value", "ess", "mean_weight", "max_weight", "ess_terms"):
             np.testing.assert_allclose(out[col], mem[col], rtol=1e-12, atol=0, err_msg=col)
         assert ms == mm != []  # the diagnostics warning (a mean weight of 4.6e307) reads the same numbers
+
+
+def test_few_terms_clause_when_the_weights_sum_overflows():
+    # weights 1e308 (their plain sum is inf) with 3 clicks among the weighted rows: ess_terms 3, so the
+    # warning's few-informative-rows clause, in memory and streamed alike (the streamed one dropped it: it
+    # read "some estimator weighs rows" from a finite plain sum of the weights)
+    n = 50
+    rng = np.random.default_rng(0)
+    action, prop = rng.integers(0, 2, n), np.full(n, 1e-308)
+    reward = np.zeros(n)
+    reward[np.flatnonzero(action == 0)[:3]] = 1.0
+    log = BanditLog(action=action, reward=reward, propensity=prop, n_actions=2)
+    mem, mm = _caught(evaluate_policy, log, np.tile([1.0, 0.0], (n, 1)), estimators=["ips", "snips"], n_bootstrap=20)
+    assert mem["ess_terms"].to_numpy() == pytest.approx([3.0] * 2, rel=1e-12)
+    assert len(mm) == 1 and ev.few_terms_message(3.0) in mm[0]
+    df = pd.DataFrame({"action": action, "reward": reward, "propensity": prop, "pi_0": 1.0, "pi_1": 0.0})
+    for chunk_size in (None, 7):
+        _, ms = _caught(evaluate_tabular, df, ["pi_0", "pi_1"], estimators=["ips", "snips"], n_bootstrap=20,
+                        chunk_size=chunk_size)
+        assert ms == mm

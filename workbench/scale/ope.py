@@ -597,10 +597,10 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
                     "ess_terms": _informative(side, f"_{j}")})
         rows.append(row)
     if warn:
-        # the few-informative-rows clause only when some estimator weighs rows (not for DM alone), as in memory
-        with np.errstate(over="ignore"):
-            weighted = any(side[f"if_{j}"] is not None and np.isfinite(np.ldexp(*side[f"if_{j}"].w))
-                           for j in range(len(ests)))
+        # the few-informative-rows clause only when some estimator weighs rows (not for DM alone): its ess is a
+        # number, the in-memory rule (evaluate._weighted). (The plain sum of the weights was asked to be finite:
+        # weights near 1e308 lost the clause.)
+        weighted = any(not math.isnan(r["ess"]) for r in rows)
         sw, sw2, scale = _weight_sums(side, "")
         msg = ev.diagnostics_message(n, sw, sw2, side["max_w"], zero_share, scale,
                                      ess_terms=_informative(side, "") if weighted else None)
