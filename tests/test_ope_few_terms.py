@@ -108,16 +108,51 @@ def test_bad_weights_or_rewards_are_refused():
         _few([1.0, 1.0], [0.0, 1.0, 1.0])
 
 
-def test_from_sums_equals_direct_value():
+def _memory_and_streamed(action, reward, prop, target, chunk_sizes=(None, 7, 1)):
+    """ess_terms (and ess) of ips and snips in memory and streamed (evaluate_tabular) on the same 2-action log."""
+    from workbench.scale import evaluate_tabular
+
+    kw = dict(estimators=["ips", "snips"], n_bootstrap=20, warn=False)
+    log = BanditLog(action=action, reward=reward, propensity=prop, n_actions=2)
+    mem = evaluate_policy(log, target, **kw)
+    df = pd.DataFrame({"action": action, "reward": reward, "propensity": prop, "pi_0": target[:, 0],
+                       "pi_1": target[:, 1]})
+    return mem, [evaluate_tabular(df, ["pi_0", "pi_1"], chunk_size=cs, **kw) for cs in chunk_sizes]
+
+
+def test_streamed_equals_in_memory():
+    # the live streamed path (per-chunk sums merged: workbench.scale.ope._InformativeSums) gives the in-memory
+    # informative_terms on the same log, whatever the chunking, also at the edges: no weighted row, and
+    # one reward among the weighted rows (both 0, as in memory)
     rng = np.random.default_rng(2)
+    n = 300
     for offset in (0.0, 5.0, -40.0):
-        w = rng.exponential(size=300) * (rng.random(300) < 0.4)
-        r = offset + (rng.random(300) < 0.1) * rng.random(300)
-        on = w > 0
-        sums = (w.sum(), w @ r, w @ w, (w * w) @ r, (w * w * r) @ r, r[on].min(), r[on].max())
-        assert ev.informative_terms_from_sums(*sums) == pytest.approx(_few(w, r), rel=1e-9)
-    # no weighted row: the streamed identities of min / max (+inf, -inf) give 0, as in memory
-    assert ev.informative_terms_from_sums(0.0, 0.0, 0.0, 0.0, 0.0, np.inf, -np.inf) == 0.0
+        action = rng.integers(0, 2, n)
+        prop = rng.uniform(0.2, 1.0, n)
+        u = rng.random(n)
+        target = np.column_stack([u, 1 - u])
+        off = rng.random(n) < 0.6  # weight 0: the target never plays the logged action
+        target[off] = np.eye(2)[1 - action[off]]
+        reward = offset + rng.random(n) ** 8  # skewed: few informative rows; each chunk has its own lowest reward
+        mem, streamed = _memory_and_streamed(action, reward, prop, target, chunk_sizes=(None, 7))
+        w = np.where(off, 0.0, target[np.arange(n), action] / prop)
+        assert mem["ess_terms"].to_numpy() == pytest.approx([_few(w, reward)] * 2, rel=1e-12)
+        assert 1 < mem["ess_terms"].iloc[0] < 30
+        for st in streamed:
+            np.testing.assert_allclose(st["ess_terms"], mem["ess_terms"], rtol=1e-12, atol=0)
+            np.testing.assert_allclose(st["ess"], mem["ess"], rtol=1e-12, atol=0)
+    # no weighted row (every weight 0), and the weighted rows sharing one reward (the others differ)
+    action = rng.integers(0, 2, 40)
+    prop = np.full(40, 0.5)
+    none = np.eye(2)[1 - action]
+    some = none.copy()
+    some[:10] = np.eye(2)[action[:10]]
+    reward = np.r_[np.full(10, 3.0), rng.random(30)]
+    for target in (none, some):
+        mem, streamed = _memory_and_streamed(action, reward, prop, target)
+        assert (mem["ess_terms"] == 0.0).all()
+        for st in streamed:
+            assert (st["ess_terms"] == 0.0).all()
 
 
 # ---------------------------------------------------------------------------------------------

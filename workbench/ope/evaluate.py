@@ -288,9 +288,9 @@ def informative_terms(weights, reward) -> float:
     swaps the two centrings). Centring at an extreme also makes every t_i of one sign, so
     sum |t_i| = |sum w_i r_i - c sum w_i| is a plain sum, and the streamed evaluation gets the same
     value from sums each chunk keeps relative to its own extreme reward, merged without cancellation
-    (``workbench.scale.ope._InformativeSums``; the raw power sums of :func:`informative_terms_from_sums`
-    lose digits when the rewards' offset dwarfs their spread). The minimum of the two covers rare successes (clicks:
-    most weighted rewards at the floor) and rare failures (most at the ceiling) alike. (Centring at
+    (``workbench.scale.ope._InformativeSums``; raw power sums of w r, w^2 r and w^2 r^2, expanded around c,
+    lost every digit when the rewards' offset dwarfed their spread). The minimum of the two covers rare
+    successes (clicks: most weighted rewards at the floor) and rare failures (most at the ceiling) alike. (Centring at
     the weighted mean, SNIPS' influence terms, gives 4 k (1 - k / m) for k successes of m rows, not a
     count, and its sum |t| cannot be streamed; a median cannot be streamed either.)
 
@@ -323,30 +323,6 @@ def informative_terms(weights, reward) -> float:
     wv = wv / wv.max()  # scale-free; in [0, 1]
     # both centrings, each in [0, 1] per row; exact 0 on the rows at that extreme
     return min(_terms_ratio(wv * ((rv - lo) / span)), _terms_ratio(wv * ((hi - rv) / span)))
-
-
-def informative_terms_from_sums(sum_w: float, sum_wr: float, sum_w2: float, sum_w2r: float, sum_w2r2: float,
-                                r_low: float, r_high: float) -> float:
-    """:func:`informative_terms` from streamable sums over the rows (those with w = 0 add nothing):
-    sum w, sum w r, sum w^2, sum w^2 r, sum w^2 r^2, and the lowest and highest reward among the rows
-    with w > 0 (+inf / -inf when there is none). For each centring c, sum |t| = |sum w r - c sum w|
-    and sum t^2 = sum w^2 r^2 - 2 c sum w^2 r + c^2 sum w^2. Equal to the in-memory value to rounding:
-    the expanded square loses digits to cancellation only when the rewards' offset dwarfs their spread
-    (relative error ~1e-16 (|c| / spread)^2: 1e-14 for rewards in [5, 6], 1e-7 for 1e4 + {0, 1}, every
-    digit for 1e8 + {0, 1}). NaN when the sums do not determine it (they overflowed, or cancellation left
-    nothing). The streamed evaluation (:mod:`workbench.scale`) does not use it: its chunks keep sums
-    relative to their own lowest and highest reward, in units of powers of two, which merge without
-    cancellation or overflow whatever the offset and the magnitudes."""
-    if not r_low < r_high:  # no weighted row (inf, -inf) or a single reward value: every term is 0
-        return 0.0 if not (math.isnan(r_low) or math.isnan(r_high)) else float("nan")
-    out = []
-    for c in (r_low, r_high):
-        a = abs(sum_wr - c * sum_w)
-        q = sum_w2r2 - 2.0 * c * sum_w2r + c * c * sum_w2
-        if not (math.isfinite(a) and math.isfinite(q) and q > 0):
-            return float("nan")
-        out.append((a / math.sqrt(q)) ** 2)  # a * a could overflow where the ratio does not
-    return min(out)
 
 
 def few_terms_message(ess_terms: float) -> str:
