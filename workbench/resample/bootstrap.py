@@ -144,8 +144,31 @@ class BootstrapResult:
 # --------------------------------------------------------------------------------------------
 # Preparing terms: every statistic is mean(t[num]) or mean(t[num]) / mean(t[den]).
 # --------------------------------------------------------------------------------------------
+def numeric_values(x, field_name):
+    """A pandas DataFrame or Series whose columns all have numeric (or boolean) dtypes, as a float64
+    array, pandas' missing values as NaN (refused by the finiteness check, with their row); anything
+    else unchanged.
+
+    ``np.asarray`` turns a frame with a nullable column (Float64, Int64, boolean: what
+    ``read_csv(dtype_backend=...)`` and pyarrow give) or with bool next to float columns into an object
+    array, refused as "mixed or missing values?" although every value is a number; the streamed path
+    (:func:`workbench.scale.sources.numeric_block`) reads the same frame as numbers. A column of text is
+    refused by name, with its first row that holds no number."""
+    if not isinstance(x, (pd.DataFrame, pd.Series)):
+        return x
+    cols = [x] if isinstance(x, pd.Series) else [x.iloc[:, j] for j in range(x.shape[1])]
+    if all(pd.api.types.is_numeric_dtype(c.dtype) for c in cols):  # (False for categoricals: left as they were)
+        return x.to_numpy(dtype=np.float64, na_value=np.nan)
+    from ..scale.sources import _refuse_column
+
+    for c in cols:
+        if c.dtype.kind in "OUS" or pd.api.types.is_string_dtype(c.dtype):
+            _refuse_column(c, c.name, field_name)
+    return x
+
+
 def _as_matrix(x, field_name):
-    x = check_finite(as_array(x, field_name, ndim=(1, 2)), field_name)
+    x = check_finite(as_array(numeric_values(x, field_name), field_name, ndim=(1, 2)), field_name)
     if x.ndim == 2 and x.shape[1] == 0:
         raise ValidationError(field_name, f"has no columns (shape {x.shape})")
     if x.shape[0] < 2:  # one row resamples to itself: a zero-width interval that claims certainty

@@ -17,7 +17,7 @@ from .._engine import _finite_exponent, replicate_sd
 from .._random import seed_key
 from .._validation import ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_names
 from ._result import _frames_html, _frames_repr
-from .bootstrap import METHODS, _Core, _core, _frame_groups, _interval_from_core
+from .bootstrap import METHODS, _Core, _core, _frame_groups, _interval_from_core, numeric_values
 
 __all__ = ["ModelComparison", "compare_models", "ModelConfidenceSet", "model_confidence_set"]
 
@@ -27,7 +27,7 @@ _PAIR_BLOCK_ELEMENTS = 2**22
 
 def _loss_matrix(losses, names):
     cols = getattr(losses, "columns", None)
-    L = check_finite(as_array(losses, "losses", ndim=2), "losses")
+    L = check_finite(as_array(numeric_values(losses, "losses"), "losses", ndim=2), "losses")
     n, m = L.shape
     if m < 2:
         raise ValidationError("losses", f"needs at least 2 models (columns), got shape {L.shape}")

@@ -32,7 +32,7 @@ from .._parallel import run_delayed
 from .._random import check_random_state, seed_key
 from .._validation import ValidationError, check_alpha, check_bool, check_int, check_unit_ids
 from ._result import _frames_html, _frames_repr
-from .oob import _pointwise, _resolve_loss, check_xy
+from .oob import _pointwise, _resolve_loss, check_single_scoring, check_xy
 
 __all__ = ["CVResult", "repeated_cv", "NestedCVResult", "nested_cv", "ncv_interval", "learning_curve_ci"]
 
@@ -285,6 +285,7 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     ['nadeau-bengio', 'naive']
     """
     check_xy(X, y, groups)  # by name, before any split or fit (scikit-learn's error named neither)
+    check_single_scoring(scoring)
     alpha = check_alpha(alpha)
     if cv is not None:  # an int means k folds, as in scikit-learn's cross_validate
         from sklearn.base import is_classifier
@@ -390,6 +391,7 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     ['model']
     """
     check_xy(X, y, groups)
+    check_single_scoring(scoring)
     alpha = check_alpha(alpha)
     procs = estimators if isinstance(estimators, dict) else {"model": estimators}
     if not procs:
@@ -624,6 +626,7 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     from sklearn.model_selection import check_cv, learning_curve
 
     check_xy(X, y)
+    check_single_scoring(scoring)
     alpha = check_alpha(alpha)
     if cv is not None:  # an int means k folds, as in repeated_cv and scikit-learn (it crashed after every fit)
         cv = check_cv(cv, y, classifier=is_classifier(estimator))

@@ -33,7 +33,8 @@ from .._parallel import run_delayed
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_finite, check_int, check_real,
                            check_unit_ids)
 from ._result import TestResult
-from .oob import check_xy
+from .bootstrap import numeric_values
+from .oob import check_single_scoring, check_xy
 
 __all__ = ["cv_scores_two", "scores_from_cv_results", "paired_t_5x2cv", "f_test_5x2cv",
            "corrected_resampled_t_test", "bayesian_correlated_t_test"]
@@ -94,7 +95,7 @@ def _scores(obj, field: str, key: str | None) -> np.ndarray:
             tests = [c for c in obj if c.startswith("test_")]
             raise ValidationError(field, f"has no {k!r} entry; pass key= one of {tests}")
         obj = obj[k]
-    arr = check_finite(as_array(obj, field, ndim=(1, 2)), field)
+    arr = check_finite(as_array(numeric_values(obj, field), field, ndim=(1, 2)), field)
     return arr.reshape(-1)
 
 
@@ -163,7 +164,7 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
 
     check_xy(X, y, groups)
     progress = check_bool(progress, "progress")  # "no" is truthy
-    scorer_a = check_scoring(estimator_a, scoring=scoring)
+    scorer_a = check_scoring(estimator_a, scoring=check_single_scoring(scoring))  # before any fit
     if groups is not None:
         groups = check_unit_ids(groups, "groups", len(y), ref="sample")  # the package's one id rule
         if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):

@@ -512,6 +512,18 @@ def check_xy(X, y, groups=None) -> int:
     return n
 
 
+def check_single_scoring(scoring):
+    """``scoring`` as one scorer (None, a name or a callable). A list, tuple, set or dict of metrics, which
+    scikit-learn's ``cross_validate`` accepts, was a KeyError 'test_score' (repeated_cv, nested_cv) or a
+    TypeError from float() (bootstrap_error, the CV tests), after every fit had run: each interval and
+    test here is about one score."""
+    if isinstance(scoring, (list, tuple, set, frozenset, dict)):
+        raise ValidationError("scoring", f"must be one scorer (None, a scikit-learn scorer name or a callable), got "
+                                         f"a {type(scoring).__name__} of {len(scoring)} metrics: {list(scoring)}",
+                              hint="call once per metric")
+    return scoring
+
+
 def _split_problem(estimator, y_train, y_all) -> str | None:
     """What is wrong with a training split (empty, or missing a class of a classifier's labels), or None."""
     from sklearn.base import is_classifier
@@ -611,6 +623,7 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     from sklearn.metrics import check_scoring
 
     check_xy(X, y, groups)
+    check_single_scoring(scoring)  # before any fit
     alpha = check_alpha(alpha)
     check_choice(ci, "ci", CI_KINDS)
     # 0 made the no-information score the mean of nothing: NaN, and .632+ with it, silently

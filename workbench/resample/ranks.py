@@ -27,13 +27,14 @@ from scipy import stats
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
                            check_names)
 from ._result import _frames_html, _frames_repr
+from .bootstrap import numeric_values
 
 __all__ = ["RankTestResult", "friedman_test", "nemenyi_test", "wilcoxon_holm_test", "critical_difference"]
 
 
 def _score_matrix(scores, names):
     cols = getattr(scores, "columns", None)
-    S = check_finite(as_array(scores, "scores", ndim=2), "scores")
+    S = check_finite(as_array(numeric_values(scores, "scores"), "scores", ndim=2), "scores")
     N, k = S.shape
     if k < 2 or N < 2:
         raise ValidationError("scores", f"needs at least 2 data sets (rows) and 2 algorithms (columns), got {S.shape}")
