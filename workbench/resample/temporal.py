@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import ValidationError, as_array, check_choice, check_int
+from .._validation import ValidationError, as_array, check_choice, check_int, raise_if_any
 from ..data.logs import PredictionLog
 
 STRATEGIES = ("newest", "recent_best", "history_best")
@@ -23,8 +23,18 @@ def _periods(log: PredictionLog, timestamp):
         raise ValidationError("timestamp", "is needed: give PredictionLog(timestamp=...) or timestamp=")
     if ts.shape[0] != log.n_points:
         raise ValidationError("timestamp", f"must have {log.n_points} entries, got {ts.shape[0]}")
+    # a NaN or NaT timestamp was a period of its own ("NaN", after every other), scored silently
+    raise_if_any(pd.isna(ts), "timestamp", "must not be missing (NaN or NaT)", ts)
     values, codes = np.unique(ts, return_inverse=True)
     return values, codes
+
+
+def _available_from(available_from) -> np.ndarray:
+    """One availability time per model; missing values are refused (NaN sorted after every period: the
+    model was silently never a candidate)."""
+    avail = as_array(available_from, "available_from", ndim=1)
+    raise_if_any(pd.isna(avail), "available_from", "must not be missing (NaN or NaT)", avail)
+    return avail
 
 
 def temporal_scores(log: PredictionLog, available_from, timestamp=None, loss: str = "zero_one") -> pd.DataFrame:
@@ -48,7 +58,7 @@ def temporal_scores(log: PredictionLog, available_from, timestamp=None, loss: st
     [4, 3, 2, 1]
     """
     values, codes = _periods(log, timestamp)
-    avail = np.searchsorted(values, as_array(available_from, "available_from", ndim=1))
+    avail = np.searchsorted(values, _available_from(available_from))
     if avail.shape[0] != log.n_models:
         raise ValidationError("available_from", f"must have one entry per model ({log.n_models})")
     L = log.losses(loss, labels=None) if log.n_labelled == log.n_points else None
@@ -73,7 +83,8 @@ def temporal_backtest(log: PredictionLog, available_from, timestamp=None, window
     At each decision period t, the candidates are the models with ``available_from <= t``, and the
     labels of periods before t are known. Strategies:
 
-    - ``"newest"``: the most recently available model (it has no out-of-sample record yet);
+    - ``"newest"``: the most recently available model, the largest ``available_from`` (it may have no
+      out-of-sample record yet);
     - ``"recent_best"``: the lowest mean out-of-sample loss over the last ``window`` periods; a model
       with no out-of-sample points in the window is not eligible (fallback: newest, flagged);
     - ``"history_best"``: the lowest mean out-of-sample loss over all past periods.
@@ -93,6 +104,11 @@ def temporal_backtest(log: PredictionLog, available_from, timestamp=None, window
     >>> sorted(bt["strategy"].unique())
     ['history_best', 'newest', 'recent_best']
     """
+    if isinstance(strategies, str):  # one strategy: iterating "newest" checked "n" and refused it as unknown
+        strategies = [strategies]
+    strategies = list(strategies)
+    if not strategies:  # an empty frame without its columns, silently
+        raise ValidationError("strategies", f"must name at least one of {list(STRATEGIES)}")
     for s in strategies:
         check_choice(s, "strategies", STRATEGIES)
     window = check_int(window, "window", low=1)  # 1.5 was a TypeError deep in the slicing
@@ -102,7 +118,8 @@ def temporal_backtest(log: PredictionLog, available_from, timestamp=None, window
     counts = scores.pivot(index="model", columns="period", values="n").loc[list(log.model_names), values]
     L = table.to_numpy()  # (m, P), NaN where not yet available
     N = counts.to_numpy(float)
-    avail_idx = np.searchsorted(values, np.asarray(available_from))
+    avail_raw = _available_from(available_from)
+    avail_idx = np.searchsorted(values, avail_raw)
     names = np.asarray(log.model_names)
     rows = []
     for t in range(1, values.size):  # a loop over periods (decisions), each step vectorised over models
@@ -113,7 +130,9 @@ def temporal_backtest(log: PredictionLog, available_from, timestamp=None, window
         best = int(np.nanargmin(np.where(cand, L[:, t], np.inf)))
         for s in strategies:
             fallback = False
-            newest = np.flatnonzero(cand)[np.argmax(avail_idx[cand])]
+            # by the availability times themselves: models available before the first period (or between
+            # two periods) share a period index, and "newest" was then the first listed, not the latest
+            newest = np.flatnonzero(cand)[np.argmax(avail_raw[cand])]
             if s == "newest":
                 pick = newest
             else:
