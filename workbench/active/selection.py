@@ -44,7 +44,7 @@ from scipy import special
 from .._random import check_random_state
 from .._validation import ValidationError, as_array, check_choice, check_int, check_real, raise_if_any
 from ..results import frame_to_html
-from ._common import LabelOracle, check_budget, check_floor, defensive_draw, defensive_q, draw_index, entropy
+from ._common import LabelOracle, check_budget, check_floor, defensive_q, draw_index, entropy
 
 STRATEGIES = ("random", "uncertainty", "margin", "active_testing", "model_selector", "coda", "auto")
 N_DRAWS = 256  # Monte Carlo draws for normal-approximation probability-best
@@ -227,6 +227,12 @@ class _Strategy:
     def _uniform_q(self) -> np.ndarray:
         return self.remaining / self.remaining.sum()
 
+    def _uniform_once_all_agree_q(self):
+        """q_vector of a rule that chooses greedily among the remaining points where models disagree and
+        draws uniformly from the rest once none is left (model_selector, coda): None while it is greedy
+        (its trace records q = NaN there), then uniform over the remaining pool (recorded 1 / n_remaining)."""
+        return None if (self.remaining & self.zoo.disagree).any() else self._uniform_q()
+
     def observe(self, i, y):
         self.remaining[i] = False
         self.m += 1
@@ -304,19 +310,21 @@ class _ActiveTesting(_Strategy):
         self.sL, self.sb = np.zeros(H), np.zeros(H)
         self.LL, self.Lb, self.bb = np.zeros((H, H)), np.zeros((H, H)), np.zeros((H, H))
         self.pb = _NormalProbBest(H, rng)
-        self.q_last = None
+        self._q = None  # this step's proposal, kept for observe (the running LURE needs the q of the point drawn)
 
     def next_point(self):
-        i, self.q_last = defensive_draw(self.score, self.remaining, self.floor, self.rng)
-        return i, self.q_last
+        return draw_index(self.q_vector(), self.rng)
 
     def q_vector(self):
-        return defensive_q(self.score, self.remaining, self.floor)
+        self._q = defensive_q(self.score, self.remaining, self.floor)
+        return self._q
 
     def observe(self, i, y):
         N, j = self.zoo.N, self.m + 1
         L = (self.zoo.preds[:, i] != y).astype(float)
-        a = 1.0 / ((N - j + 1) * self.q_last) - 1.0
+        q = self._q if self._q is not None else self.q_vector()  # observe without next_point / q_vector first
+        self._q = None  # the proposal changes with the remaining pool
+        a = 1.0 / ((N - j + 1) * float(q[i])) - 1.0
         b = a * L / (N - j) if j < N else np.zeros_like(L)
         self.sL += L
         self.sb += b
@@ -391,6 +399,9 @@ class _ModelSelector(_Strategy):
         score = self._expected_entropy(cand)[1]
         idx = np.flatnonzero(cand)
         return int(idx[_argmax_random_ties(-score, self.rng, tol=1e-12)]), np.nan
+
+    def q_vector(self):
+        return self._uniform_once_all_agree_q()
 
     def observe(self, i, y):
         self.logw = self.logw + self.log_gamma * (self.zoo.preds[:, i] == y)
@@ -648,6 +659,9 @@ class _Coda(_Strategy):
             h_new = entropy(pb_new) / np.log(2)  # (K, C)
             eig[start:start + 16] = h0 - (pi[ks] * h_new).sum(axis=1)
         return int(cand[_argmax_random_ties(eig, self.rng, tol=1e-12)]), np.nan
+
+    def q_vector(self):
+        return self._uniform_once_all_agree_q()
 
     def observe(self, i, y):
         if not self.tied:

@@ -208,7 +208,7 @@ def _replay(trace, probs):
         options = {"eps": trace.diagnostics["eps"]} if trace.strategy == "model_selector" else {}
     strat = _make_strategy(zoo, np.random.default_rng(0), trace.budget, trace.strategy, options)
     for m, (i, y) in enumerate(zip(trace.indices, trace.labels)):  # a loop over labels, as the run itself
-        qv = strat.q_vector() if trace.strategy not in ("model_selector", "coda") else strat._uniform_q()
+        qv = strat.q_vector()  # None for a greedy step (no trace with one gets here: its q is NaN)
         if qv is None or not np.isclose(qv[i], trace.q[m], rtol=1e-9, atol=0.0):
             got = "none" if qv is None else f"{qv[i]:.6g}"
             raise ValidationError("trace", f"does not replay on this prediction_log: at step {m} the run drew point "
@@ -216,8 +216,6 @@ def _replay(trace, probs):
                                   hint="pass the prediction_log the run was made on (select_model's options are "
                                        "read from trace.diagnostics)")
         yield qv
-        if hasattr(strat, "q_last"):  # active_testing's running LURE reads the q of the point it drew
-            strat.q_last = float(qv[i])
         strat.observe(int(i), int(y))
 
 
