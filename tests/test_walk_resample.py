@@ -105,3 +105,19 @@ def test_missing_timestamps_and_availability_are_refused():
     with pytest.raises(ValidationError, match="available_from") as err:
         temporal_backtest(log, bad)
     assert err.value.first == 2
+
+
+def test_repeated_cv_int_cv_keeps_groups_in_one_fold():
+    # cv=5 with groups made a stratified 5-fold that ignored them (scikit-learn warned): groups in training and
+    # test folds, and other splits than the CV tests make from the same arguments
+    import warnings
+
+    X, y = load_iris(return_X_y=True)
+    g = np.random.default_rng(0).permutation(150) // 10
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0)
+    stump = DecisionTreeClassifier(max_depth=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # "The groups parameter is ignored by StratifiedKFold"
+        a, b = repeated_cv(tree, X, y, cv=5, groups=g), repeated_cv(stump, X, y, cv=5, groups=g)
+    direct = corrected_resampled_t_test(tree, stump, X, y, cv=5, groups=g, progress=False)
+    assert corrected_resampled_t_test(a, b).statistic == direct.statistic

@@ -265,7 +265,8 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     ``neg_*`` <= 0) the limits are clipped to it and ``clipped`` says so.
 
     ``cv`` overrides the splitter (any scikit-learn splitter, e.g. ``GroupKFold`` or
-    ``TimeSeriesSplit``; then ``n_splits``/``n_repeats`` are ignored and the scores come back as one row).
+    ``TimeSeriesSplit``, or an int k for k folds, group k-folds with ``groups`` as in
+    :func:`~workbench.resample.cv_scores_two`; then ``n_splits``/``n_repeats`` are ignored and the scores come back as one row).
     With ``groups`` and no ``cv``, every repeat keeps each group within one fold (stratified by class for
     classifiers), so no group is both trained and tested on.
 
@@ -289,8 +290,13 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     alpha = check_alpha(alpha)
     if cv is not None:  # an int means k folds, as in scikit-learn's cross_validate
         from sklearn.base import is_classifier
-        from sklearn.model_selection import check_cv
+        from sklearn.model_selection import GroupKFold, StratifiedGroupKFold, check_cv
 
+        if groups is not None and isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+            # k folds that keep each group within one fold, as cv_scores_two (and so the CV tests) make them:
+            # the (stratified) k-fold splitter check_cv builds ignores groups, and groups met in training
+            # and test folds (scikit-learn only warned)
+            cv = (StratifiedGroupKFold if is_classifier(estimator) else GroupKFold)(n_splits=int(cv))
         cv = check_cv(cv, y, classifier=is_classifier(estimator))
     else:
         n_splits, n_repeats = _check_folds(n_splits, n_repeats, y)
