@@ -218,7 +218,9 @@ def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "oneh
     ----------
     log : BanditLog
     model : scikit-learn regressor or classifier
-        Cloned for every fold; never fitted on the rows it predicts.
+        Cloned for every fold; never fitted on the rows it predicts. A classifier whose training
+        folds hold one reward value only (e.g. every click of a log in the held-out fold) predicts
+        that value for the fold's rows, as a classifier that has seen one class does.
     n_folds : int, default 5
         Number of folds (>= 2). Grouped by ``log.unit_id`` when present.
     action_features : {"onehot", "context"}
@@ -263,7 +265,17 @@ def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "oneh
     else:
         splits = KFold(n_splits=n_folds, shuffle=True, random_state=seed).split(X_all)
     out = np.empty((n, log.n_actions) + ((n_pos,) if n_pos else ()))
+    classifier = is_classifier(model)
     for fold, (train, test) in enumerate(splits):  # a loop over folds, each a vectorised fit / predict
+        y_train = y[train]
+        if classifier and (y_train == y_train[0]).all():
+            # One reward value in the training rows (all the clicks of a rare-click log in the held-out
+            # fold: one click in 1,000 rows always does it, with the default model too): the expected
+            # reward a classifier gives after seeing one class is that value (predict_proba 1 for it, as
+            # scikit-learn's trees do, and the limit of the logistic fit), where LogisticRegression
+            # refused to fit and no number of folds helped.
+            out[test] = y_train[0]
+            continue
         fitted = clone(model)
         try:
             fitted.fit(X_all[train], y[train])
