@@ -34,3 +34,28 @@ def test_default_reward_model_on_a_one_click_log():
         warnings.simplefilter("ignore", OPEDiagnosticWarning)
         out = evaluate_policy(log, UniformPolicy(), estimators=["dm", "dr"], n_bootstrap=50)
     assert np.isfinite(out["value"]).all() and (out["value"] > 0).all()
+
+
+def test_cdf_quantile_replicates_without_weighted_rows_are_nan():
+    # A target that weighs 2 of 300 rows: ~14% of Poisson replicates hold neither. Their CDF is 0 / 0; the mean
+    # was NaN there (and skipped), but every quantile read the largest logged reward (3.1, a row the target
+    # never plays), so the median's 95% interval was [-0.79, 3.10] instead of within the two weighted rewards.
+    from workbench.ope import off_policy_cdf
+
+    rng = np.random.default_rng(1)
+    n, k = 300, 150
+    a, r = rng.integers(0, k, n), rng.normal(size=n)
+    log = wb.data.BanditLog(action=a, reward=r, propensity=np.full(n, 1 / k), n_actions=k)
+    act = int(np.flatnonzero(np.bincount(a, minlength=k) == 2)[0])
+    pe = np.zeros((n, k))
+    pe[:, act] = 1.0
+    cdf = off_policy_cdf(log, pe, n_bootstrap=400)
+    lo, hi = r[a == act].min(), r[a == act].max()
+    for est in (cdf.quantile(0.5), cdf.quantile(0.9), cdf.mean(), cdf.cvar(0.5, tail="upper")):
+        assert lo <= est.ci_low <= est.value <= est.ci_high <= hi, est
+    q = cdf._replicate_functionals([("quantile", 0.5), ("mean", None)])
+    np.testing.assert_array_equal(np.isnan(q[:, 0]), np.isnan(q[:, 1]))  # undefined in the same replicates
+    assert 0.05 < np.isnan(q[:, 0]).mean() < 0.25
+    summary = cdf.summary(quantiles=(0.5,), cvar_levels=(0.5,))
+    rewards = summary[summary["statistic"] != "std"]  # the rest are rewards of the two weighted rows
+    assert (rewards["ci_low"] >= lo).all() and (rewards["ci_high"] <= hi).all()

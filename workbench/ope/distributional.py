@@ -188,6 +188,11 @@ def _functionals(values: np.ndarray, C: np.ndarray, specs) -> np.ndarray:
 
     The last atom is given the missing mass (C[-1] is set to 1). Returns (len(specs), bb).
     """
+    # A replicate whose resample holds no weighted row has no distribution (0 / 0: a NaN column). Every
+    # functional is NaN there, as the mean already was: setting C[-1] = 1 below made its quantiles the
+    # largest observed reward, a value the target never produced, which entered the percentile interval
+    # (e^-2 = 14% of Poisson replicates when the target weighs 2 rows).
+    undefined = np.isnan(C).any(axis=0)
     C = C.copy()
     C[-1] = 1.0
     prev = np.vstack([np.zeros((1, C.shape[1])), C[:-1]])
@@ -217,6 +222,7 @@ def _functionals(values: np.ndarray, C: np.ndarray, specs) -> np.ndarray:
             out[i] = (v * (np.minimum(1.0 - prev, arg) - np.minimum(1.0 - C, arg))).sum(axis=0) / arg
         else:  # pragma: no cover - internal
             raise AssertionError(kind)
+    out[:, undefined] = np.nan
     return out
 
 
