@@ -121,3 +121,14 @@ def test_repeated_cv_int_cv_keeps_groups_in_one_fold():
         a, b = repeated_cv(tree, X, y, cv=5, groups=g), repeated_cv(stump, X, y, cv=5, groups=g)
     direct = corrected_resampled_t_test(tree, stump, X, y, cv=5, groups=g, progress=False)
     assert corrected_resampled_t_test(a, b).statistic == direct.statistic
+
+
+def test_equal_fold_scores_warn_of_a_zero_width_interval():
+    # accuracy 1 on every fold gave the interval [1, 1], silently (the corrected t-test refuses such scores)
+    X = np.r_[np.zeros((20, 1)), np.ones((20, 1))]
+    y = np.r_[np.zeros(20), np.ones(20)]
+    with pytest.warns(RuntimeWarning, match="all 10 fold scores are equal"):
+        r = repeated_cv(DecisionTreeClassifier(), X, y, n_splits=5, n_repeats=2, random_state=0)
+    assert r.intervals["se"].tolist() == [0.0, 0.0]
+    with pytest.warns(RuntimeWarning, match="fold scores at train_size"):
+        learning_curve_ci(DecisionTreeClassifier(), X, y, train_sizes=(1.0,), n_splits=5, n_repeats=1, random_state=0)

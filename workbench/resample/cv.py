@@ -162,10 +162,31 @@ def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
     return out, diag
 
 
+def _no_spread(scores) -> bool:
+    """Whether the fold scores are all equal up to floating-point rounding (the rule of the CV tests:
+    equal accuracies averaged in another order differ in the last bits, and their sd is then ~1e-17)."""
+    s = np.asarray(scores, dtype=np.float64)
+    return s.size > 1 and bool(np.isfinite(s).all()) and \
+        float(np.ptp(s)) <= 64.0 * np.finfo(np.float64).eps * float(np.max(np.abs(s)))
+
+
+def _warn_no_spread(caller: str, scores, what: str = "") -> None:
+    """A zero-width t interval from equal fold scores claims a certainty the folds cannot give (accuracy 1
+    on every small test fold does not make the expected accuracy 1): said, as the corrected t-test refuses
+    such scores."""
+    if _no_spread(scores):
+        s = np.asarray(scores, dtype=np.float64)
+        warnings.warn(f"{caller}: all {s.size} fold scores{what} are equal ({s[0]:g}), so the t interval has zero "
+                      "width, a certainty that equal scores on finite test folds do not give; read it as 'no spread "
+                      "observed' (more rows per fold, or a bootstrap of the pooled out-of-fold losses, give a "
+                      "non-degenerate interval)", RuntimeWarning, stacklevel=3)
+
+
 def _t_interval(scores, alpha, ratio):
     J = scores.size
     m = scores.mean()
-    sd = scores.std(ddof=1) if J > 1 else np.nan
+    # equal scores up to rounding have no spread: sd 0, not ~1e-17 (a 'width' made of rounding)
+    sd = (0.0 if _no_spread(scores) else scores.std(ddof=1)) if J > 1 else np.nan
     se = math.sqrt((1.0 / J + ratio) * sd * sd) if J > 1 else np.nan
     q = stats.t.ppf(1 - alpha / 2, J - 1) if J > 1 else np.nan
     return m, m - q * se, m + q * se, se
@@ -263,6 +284,8 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     it because it is what people compute; it treats the J overlapping folds as independent and is
     far too narrow. When the scorer's range is known (accuracy-like scores in [0, 1], R^2 <= 1,
     ``neg_*`` <= 0) the limits are clipped to it and ``clipped`` says so.
+    Fold scores that are all equal (accuracy 1 on every fold, a constant predictor on stratified
+    folds) give a zero-width interval, with a RuntimeWarning: no spread observed is not certainty.
 
     ``cv`` overrides the splitter (any scikit-learn splitter, e.g. ``GroupKFold`` or
     ``TimeSeriesSplit``, or an int k for k folds, group k-folds with ``groups`` as in
@@ -310,6 +333,7 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     n_test = float(np.mean([len(te) for _, te in splits]))
     shape = (n_repeats, n_splits) if cv is None else (1, s.size)
     scores = s.reshape(shape)
+    _warn_no_spread("repeated_cv", s)
     rows = []
     bounds = _score_range(scoring, estimator)
     for name, ratio, est in (("nadeau-bengio", n_test / n_train,
@@ -429,6 +453,7 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
         for f, (sc, est) in enumerate(zip(s, out["estimator"])):
             rows.append({"algorithm": name, "fold": f, "score": sc,
                          "best_params": repr(getattr(est, "best_params_", None))})
+        _warn_no_spread("nested_cv", s, f" of {name!r}" if len(procs) > 1 else "")
         m, lo, hi, se = _t_interval(s, alpha, n_test / n_train)
         lo, hi, clipped = _clip_interval(lo, hi, _score_range(scoring, proc))
         summ.append({"algorithm": name, "value": m, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
@@ -650,6 +675,7 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     rows = []
     bounds = _score_range(scoring, estimator)
     for s, tr, te in zip(sizes, train_scores, test_scores):
+        _warn_no_spread("learning_curve_ci", te, f" at train_size {int(s)}")
         m, lo, hi, se = _t_interval(np.asarray(te, float), alpha, n_test / s)
         lo, hi, clipped = _clip_interval(lo, hi, bounds)
         rows.append({"train_size": int(s), "value": m, "ci_low": lo, "ci_high": hi, "se": se,
