@@ -44,7 +44,7 @@ import pandas as pd
 from scipy import special
 
 from .._validation import ValidationError, check_alpha
-from .risk import _lure_se, lure_weights
+from .risk import _lure_se, _wilson_design_effect, lure_weights
 from .selection import SelectionTrace, _as_zoo_probs, _make_strategy, _Zoo
 
 __all__ = ["estimate_accuracies"]
@@ -63,7 +63,7 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
     reference : int, str or None
         The model the differences are taken from (index or name); None is the trace's final pick.
     alpha : float
-        1 - confidence level of the normal intervals.
+        1 - confidence level of the intervals.
 
     Returns
     -------
@@ -74,7 +74,10 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         the difference is known), ``n_informative`` (labels on which exactly one of the two was
         right), then ``accuracy``, ``accuracy_se``, ``accuracy_ci_low``, ``accuracy_ci_high`` for
         uniform draws (strategy random; NaN otherwise). ``attrs`` hold the reference, the strategy,
-        the number of labels and alpha. Intervals are normal, clipped to [-1, 1] and [0, 1].
+        the number of labels and alpha. The differences' intervals are normal, clipped to [-1, 1];
+        the accuracies' are Wilson score intervals at the effective sample size p(1 - p) / se^2
+        (:func:`workbench.active.estimate_risk`'s interval for the same labels), inside [0, 1] and
+        defined from the first label (``accuracy_se`` is NaN there).
 
     Notes
     -----
@@ -95,7 +98,10 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
     conservative (the bound assumes every point where two models differ has one of them right);
     the plug-in intervals alone covered 0.82 on the synthetic zoo, 0.65 for some models, and the
     bound alone 0.93. Absolute accuracies under active_testing's design covered 0.84 with the
-    plug-in error and are not given; with random labels they covered 0.94.
+    plug-in error and are not given. With random labels (same zoo, 400 seeds) the accuracies' Wilson
+    intervals covered 0.977, 0.964 and 0.948 at 10, 20 and 60 labels (lowest model 0.95, 0.945,
+    0.93); normal intervals on the same standard errors covered 0.906, 0.928 and 0.944 (lowest
+    0.855 at 10 labels, and [1, 1] for a model right on every label drawn).
 
     The default reference is the pick, chosen *because* it did well on these labels, so its lead is
     optimistic in principle (the winner's curse); the last column is the coverage of the
@@ -175,8 +181,10 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         # wider than the spread: no absolute accuracy is given then.
         acc, acc_se = _lure(right, q, N)  # (every point labelled: _lure gives the pool means, se 0)
         out["accuracy"], out["accuracy_se"] = acc, acc_se
-        out["accuracy_ci_low"] = np.clip(acc - z * acc_se, 0.0, 1.0)
-        out["accuracy_ci_high"] = np.clip(acc + z * acc_se, 0.0, 1.0)
+        # Wilson at the effective sample size, as estimate_risk's interval for the same labels: the normal
+        # interval covered 0.71-0.87 at 10 labels and 0.82-0.93 at 20 (imbalanced binary zoo, accuracies
+        # 0.81-0.88, 1,000 seeds), and was the single point [1, 1] for a model right on every label drawn
+        out["accuracy_ci_low"], out["accuracy_ci_high"] = _wilson_design_effect(acc, acc_se, M, 1.0 - M / N, z)
     else:
         for c in ("accuracy", "accuracy_se", "accuracy_ci_low", "accuracy_ci_high"):
             out[c] = np.nan
