@@ -132,3 +132,19 @@ def test_equal_fold_scores_warn_of_a_zero_width_interval():
     assert r.intervals["se"].tolist() == [0.0, 0.0]
     with pytest.warns(RuntimeWarning, match="fold scores at train_size"):
         learning_curve_ci(DecisionTreeClassifier(), X, y, train_sizes=(1.0,), n_splits=5, n_repeats=1, random_state=0)
+
+
+def test_available_from_as_timestamps_is_read_like_the_timestamps():
+    # a list of pandas Timestamps was refused as an object array, dates as text failed with a bare TypeError
+    # inside np.searchsorted, and a time-zone-aware timestamp= column did not compare with naive times
+    log, avail = _temporal()
+    base = pd.Timestamp("2024-01-01")
+    ts = (base + pd.to_timedelta(log.timestamp, "D")).to_numpy()
+    days = [base + pd.Timedelta(days=int(a)) for a in avail]
+    ref = temporal_scores(log, pd.DatetimeIndex(days), timestamp=ts)
+    pd.testing.assert_frame_equal(temporal_scores(log, days, timestamp=ts), ref)
+    aware = temporal_scores(log, pd.DatetimeIndex(days).tz_localize("UTC"),
+                            timestamp=pd.Series(ts).dt.tz_localize("UTC"))
+    np.testing.assert_array_equal(aware["loss"], ref["loss"])
+    with pytest.raises(ValidationError, match="available_from.*kind"):
+        temporal_backtest(log, [str(d.date()) for d in days], timestamp=ts)

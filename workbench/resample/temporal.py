@@ -12,13 +12,15 @@ import numpy as np
 import pandas as pd
 
 from .._validation import ValidationError, as_array, check_choice, check_int, raise_if_any
-from ..data.logs import PredictionLog
+from ..data.logs import PredictionLog, _utc_naive
 
 STRATEGIES = ("newest", "recent_best", "history_best")
 
 
 def _periods(log: PredictionLog, timestamp):
-    ts = log.timestamp if timestamp is None else np.asarray(timestamp)
+    # a time-zone-aware column or a list of Timestamps is read as PredictionLog reads them (naive UTC); text
+    # is never parsed
+    ts = log.timestamp if timestamp is None else _utc_naive(timestamp)
     if ts is None:
         raise ValidationError("timestamp", "is needed: give PredictionLog(timestamp=...) or timestamp=")
     if ts.shape[0] != log.n_points:
@@ -29,10 +31,17 @@ def _periods(log: PredictionLog, timestamp):
     return values, codes
 
 
-def _available_from(available_from) -> np.ndarray:
-    """One availability time per model; missing values are refused (NaN sorted after every period: the
-    model was silently never a candidate)."""
-    avail = as_array(available_from, "available_from", ndim=1)
+def _available_from(available_from, periods: np.ndarray) -> np.ndarray:
+    """One availability time per model, comparable with the timestamps' ``periods``; missing values are
+    refused (NaN sorted after every period: the model was silently never a candidate). A list of pandas
+    Timestamps (or a time-zone-aware index) is read as the timestamps are; it was refused as an object
+    array, and dates as text failed with a TypeError inside the search."""
+    avail = as_array(_utc_naive(available_from), "available_from", ndim=1)
+    kinds = {"b": "n", "i": "n", "u": "n", "f": "n", "M": "M", "m": "m"}
+    if kinds.get(avail.dtype.kind, avail.dtype.kind) != kinds.get(periods.dtype.kind, periods.dtype.kind):
+        raise ValidationError("available_from", f"must be times of the timestamps' kind ({periods.dtype}) to be "
+                                                f"compared with them, got dtype {avail.dtype}",
+                              hint="pass numbers for numeric periods, datetimes (not text) for datetime timestamps")
     raise_if_any(pd.isna(avail), "available_from", "must not be missing (NaN or NaT)", avail)
     return avail
 
@@ -58,7 +67,7 @@ def temporal_scores(log: PredictionLog, available_from, timestamp=None, loss: st
     [4, 3, 2, 1]
     """
     values, codes = _periods(log, timestamp)
-    avail = np.searchsorted(values, _available_from(available_from))
+    avail = np.searchsorted(values, _available_from(available_from, values))
     if avail.shape[0] != log.n_models:
         raise ValidationError("available_from", f"must have one entry per model ({log.n_models})")
     L = log.losses(loss, labels=None) if log.n_labelled == log.n_points else None
@@ -118,7 +127,7 @@ def temporal_backtest(log: PredictionLog, available_from, timestamp=None, window
     counts = scores.pivot(index="model", columns="period", values="n").loc[list(log.model_names), values]
     L = table.to_numpy()  # (m, P), NaN where not yet available
     N = counts.to_numpy(float)
-    avail_raw = _available_from(available_from)
+    avail_raw = _available_from(available_from, values)
     avail_idx = np.searchsorted(values, avail_raw)
     names = np.asarray(log.model_names)
     rows = []
