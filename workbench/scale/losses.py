@@ -35,13 +35,21 @@ METHODS = ("percentile", "basic", "bca", "studentized", "normal")
 
 
 class _LossTerms:
-    """Terms of a chunk: the m loss columns (every method but the studentized one, see :class:`_StudentReducer`)."""
+    """Terms of a chunk: the m loss columns (every method but the studentized one, see :class:`_StudentReducer`).
 
-    def __init__(self, columns):
+    ``field`` names the input in errors as the in-memory twin does ("data" for bootstrap_ci, "losses" for
+    compare_models): a text column was refused as "data" and a NaN as "losses" by both streamed functions."""
+
+    def __init__(self, columns, field="data"):
         self.columns = list(columns)
+        self.field = field
 
     def __call__(self, chunk, ids):
-        return check_finite(numeric_block(chunk, self.columns, "data"), "losses"), {}
+        return _loss_block(chunk, self.columns, self.field), {}
+
+
+def _loss_block(chunk, columns, field):
+    return check_finite(numeric_block(chunk, columns, field), field)
 
 
 class _Shifted:
@@ -159,10 +167,11 @@ class _StudentReducer:
     """The pass of studentized intervals: replicate sums of the m losses, and the shifted second
     moments (:class:`_Shifted`) of the losses and of the pairs' differences, all with each row's weights."""
 
-    def __init__(self, columns, pairs, rs: Resampling):
+    def __init__(self, columns, pairs, rs: Resampling, field="data"):
         self.columns = list(columns)
         self.pairs = pairs
         self.rs = rs
+        self.field = field
 
     def start(self):
         return _StudentPartial(ReplicateAccumulator(len(self.columns), self.rs), None)
@@ -170,7 +179,7 @@ class _StudentReducer:
     def consume(self, partial, chunk, ids):
         if len(chunk) == 0:
             return
-        L = check_finite(numeric_block(chunk, self.columns, "data"), "losses")
+        L = _loss_block(chunk, self.columns, self.field)
         # the differences' own moments: their spread is not a function of the models' spreads
         X = L if self.pairs is None else np.hstack([L, L[:, self.pairs[0]] - L[:, self.pairs[1]]])
         piece, acc = _Shifted.of_with(X, L, self.rs, ids)
@@ -296,8 +305,9 @@ class _WithIds:
 
 
 def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, groups=None, method="percentile",
-                pairs=None, chunk_size=None, n_jobs=None):
-    """One pass over the loss columns of a tabular input; see :class:`StreamCore`."""
+                pairs=None, chunk_size=None, n_jobs=None, field="data"):
+    """One pass over the loss columns of a tabular input; see :class:`StreamCore`. ``field`` names the loss
+    columns in errors, as the in-memory twin does ("data" for bootstrap_ci, "losses" for compare_models)."""
     n_jobs = check_n_jobs(n_jobs)  # refused for every source, also those that read sequentially
     source = as_source(data, chunk_size=chunk_size)
     if groups is not None and not isinstance(groups, str):
@@ -315,9 +325,9 @@ def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, grou
     m = len(cols)
     studentized = method == "studentized"
     if studentized:
-        reducer = _StudentReducer(cols, pairs, rs)
+        reducer = _StudentReducer(cols, pairs, rs, field)
     else:
-        reducer = TermReducer(cols, _LossTerms(cols), m, rs, moments=PairMoments if method == "bca" else False)
+        reducer = TermReducer(cols, _LossTerms(cols, field), m, rs, moments=PairMoments if method == "bca" else False)
     if groups is None:
         part = source.reduce(reducer, n_jobs=n_jobs)
     else:
@@ -473,7 +483,7 @@ def compare_models_tabular(data, columns: Sequence[str] | None = None, baseline=
 
     ia, ib = comparison_pairs(names, baseline)
     core, _ = stream_core(source, cols, n_resamples=n_resamples, random_state=random_state, groups=groups,
-                          method=method, pairs=(ia, ib), chunk_size=chunk_size, n_jobs=n_jobs)
+                          method=method, pairs=(ia, ib), chunk_size=chunk_size, n_jobs=n_jobs, field="losses")
     if method == "studentized":
         # the differences' own means, as in memory: at a level of 1e8 the difference of two rounded means
         # is off by ~1e-7, a visible part of a difference of 0.03

@@ -38,6 +38,11 @@ from .reward import RewardModel, make_reward_model
 from .sources import as_source, column_values, numeric_block
 
 _SIDE_SUM, _SIDE_MAX, _SIDE_MIN = "sum", "max", "min"
+# the field, rule and hint of prepare_inputs' refusal of an infinite weight, word for word
+_WEIGHT_RULE = ("must be finite, but the target's probability of the logged action / the propensity overflows the "
+                "float range")
+_WEIGHT_HINT = ("the value shown is the row's propensity; check the propensity column (a probability this small is "
+                "most likely an error in the logging pipeline)")
 _MERGE = "merge"  # an object merged by its own ``merge`` (see TermReducer's side_ops)
 
 
@@ -104,7 +109,12 @@ class _ChunkTerms:
                          f"must equal behavior_dist at the logged action (and position) within relative "
                          f"tolerance {_PROPENSITY_RTOL:g}", p)
             behavior = pb[:, :, None]
-        weight = pi[rows, a] / p
+        with np.errstate(over="ignore"):  # detected below, with the row (numpy's warning came before NaN / -inf)
+            weight = pi[rows, a] / p
+        # The in-memory rule (workbench.ope.evaluate.prepare_inputs): a subnormal propensity (1e-320) under an
+        # ordinary target probability overflows the weight. Streamed it went on to an ips of NaN and a dr-os
+        # of -inf with numpy's overflow warnings; refused here with the chunk's row, made global by the source.
+        raise_if_any(~np.isfinite(weight), "weights", _WEIGHT_RULE, p, hint=_WEIGHT_HINT)
         q_hat = q_logged = q_policy = None
         if self.reward_model is not None:
             q = self.reward_model.predict(chunk, k, ids)
