@@ -148,3 +148,22 @@ def test_available_from_as_timestamps_is_read_like_the_timestamps():
     np.testing.assert_array_equal(aware["loss"], ref["loss"])
     with pytest.raises(ValidationError, match="available_from.*kind"):
         temporal_backtest(log, [str(d.date()) for d in days], timestamp=ts)
+
+
+@pytest.mark.parametrize("cv", [5, "bootstrap"])
+def test_bootstrap_error_refuses_a_cv_that_is_no_splitter(cv):
+    # cv=5 was "'int' object is not iterable", a string str.split's TypeError
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValidationError, match="cv: must be a splitter"):
+        bootstrap_error(DecisionTreeClassifier(), X, y, cv=cv, progress=False)
+
+
+def test_paired_difference_interval_returns_floats_for_every_method():
+    from workbench.resample import paired_difference_interval
+
+    for method in ("newcombe", "tango", "wald", "agresti-min"):  # wald / agresti-min gave numpy float64
+        lo, hi = paired_difference_interval([[1, 1], [7, 12]], method=method)
+        assert type(lo) is float and type(hi) is float
+    # Fagerland, Lydersen & Laake (2014), Bentur et al. data: Tango -0.517 to -0.026, Newcombe -0.507 to -0.026
+    assert np.round(paired_difference_interval([[1, 1], [7, 12]], method="tango"), 3).tolist() == [-0.517, -0.026]
+    assert np.round(paired_difference_interval([[1, 1], [7, 12]], method="newcombe"), 3).tolist() == [-0.507, -0.026]

@@ -228,7 +228,7 @@ def paired_difference_interval(table, alpha: float = 0.05, method: str = "newcom
                           f"({diff:g}, {diff:g}), a zero-width interval that claims certainty; use method='newcombe' "
                           "(or 'tango')", RuntimeWarning, stacklevel=2)
         half = z * np.sqrt(var) / n
-        return max(diff - half, -1.0), min(diff + half, 1.0)
+        return float(max(diff - half, -1.0)), float(min(diff + half, 1.0))  # floats, as the other methods give
     p1, p2 = (a + b) / n, (a + c) / n
     l1, u1 = _wilson(a + b, n, z)
     l2, u2 = _wilson(a + c, n, z)

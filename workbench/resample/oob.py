@@ -42,6 +42,7 @@ scikit-learn scorer; the per-round mean is then the OOB estimate).
 """
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -635,6 +636,10 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     n = y_arr.shape[0]
     if cv is None:
         splits = list(BootstrapSplit(n_splits, random_state=seed).split(X, y, groups))
+    elif isinstance(cv, (numbers.Number, str, bytes)) or not (hasattr(cv, "split") or hasattr(cv, "__iter__")):
+        # cv=5 (a number of folds elsewhere) was "'int' object is not iterable", a string str.split's TypeError
+        raise ValidationError("cv", f"must be a splitter or an iterable of (train, test) index pairs, got {cv!r}",
+                              hint="n_splits sets the number of bootstrap samples of the default splitter")
     else:
         splits = list(cv.split(X, y, groups)) if hasattr(cv, "split") else [(np.asarray(a), np.asarray(b))
                                                                               for a, b in cv]
