@@ -67,3 +67,16 @@ def test_accuracy_intervals_cover_with_few_random_labels():
         cover.append(((out.accuracy_ci_low <= truth) & (truth <= out.accuracy_ci_high)).to_numpy())
     cover = np.array(cover)
     assert cover.mean() >= 0.92 and cover.mean(axis=0).min() >= 0.88, cover.mean(axis=0)
+
+
+@pytest.mark.parametrize("method", ["lure", "iid", "dr"])
+def test_one_point_pool_cross_entropy_interval_is_the_exact_risk(method):
+    # a one-point pool, labelled: the estimate is the risk (se 0), but the Student-t interval had 0 degrees
+    # of freedom and was [NaN, NaN] (the 0-1 loss's Wilson interval was already [risk, risk])
+    from workbench.active import estimate_risk
+
+    probs, y = np.array([[0.3, 0.7]]), np.array([0])
+    t = estimate_risk(probs, y, 1, loss="cross_entropy", method=method, random_state=0)
+    risk = -np.log(0.3)
+    assert t.estimates[-1] == pytest.approx(risk, rel=1e-15) and t.se[-1] == 0.0
+    assert t.ci_low[-1] == t.ci_high[-1] == t.estimates[-1]

@@ -649,6 +649,9 @@ def _interval(est, se, M, fpc, loss, alpha, interval, normal_name, t_name):
     if loss == "zero_one":
         return (*_wilson_design_effect(est, se, M, fpc, z), "wilson-neff")
     tq = np.where(M > 1, special.stdtrit(np.maximum(M - 1, 1), 1 - alpha / 2), np.nan)
+    # the whole pool labelled: the estimate is the risk (se 0), also after one label of a one-point pool,
+    # where M - 1 = 0 degrees of freedom left the interval NaN
+    tq = np.where(fpc <= 0, 0.0, tq)
     return est - tq * se, est + tq * se, t_name
 
 
