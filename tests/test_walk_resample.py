@@ -167,3 +167,23 @@ def test_paired_difference_interval_returns_floats_for_every_method():
     # Fagerland, Lydersen & Laake (2014), Bentur et al. data: Tango -0.517 to -0.026, Newcombe -0.507 to -0.026
     assert np.round(paired_difference_interval([[1, 1], [7, 12]], method="tango"), 3).tolist() == [-0.517, -0.026]
     assert np.round(paired_difference_interval([[1, 1], [7, 12]], method="newcombe"), 3).tolist() == [-0.507, -0.026]
+
+
+def test_groups_names_an_integer_column_label():
+    # pd.DataFrame(array) has integer column names; groups=3 was a TypeError "'int' object is not iterable"
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.random((40, 3)))
+    df[3] = np.arange(40) // 4
+    by_label = compare_models(df, groups=3, n_resamples=200, random_state=0)
+    by_ids = compare_models(df.iloc[:, :3], groups=np.arange(40) // 4, n_resamples=200, random_state=0)
+    pd.testing.assert_frame_equal(by_label.models, by_ids.models)
+    assert bootstrap_ci(df, groups=3, n_resamples=50, random_state=0).n_groups == 10
+    with pytest.raises(ValidationError, match="names no column"):
+        bootstrap_ci(df, groups=7)
+
+
+def test_cochrans_q_takes_a_nullable_boolean_frame():
+    from workbench.resample import cochrans_q
+
+    C = pd.DataFrame(np.random.default_rng(0).random((40, 3)) > 0.5)
+    assert cochrans_q(correct=C.astype("boolean")).statistic == cochrans_q(correct=C).statistic

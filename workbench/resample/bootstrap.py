@@ -511,12 +511,15 @@ def _infer_names(data, statistic):
 def _frame_groups(data, groups):
     """A DataFrame with ``groups`` naming one of its columns: (the other columns, that column), as the
     streamed path (:func:`workbench.scale.bootstrap_loss_matrix`) reads ``groups`` for tables."""
-    if isinstance(data, pd.DataFrame) and isinstance(groups, str):
+    # A single label (not only a str: pd.DataFrame(array) has integer column names, and groups=3 was a
+    # TypeError "'int' object is not iterable") names a column.
+    label = groups is not None and np.ndim(groups) == 0
+    if isinstance(data, pd.DataFrame) and label:
         if groups not in data.columns:
             raise ValidationError("groups", f"names no column of the DataFrame: {groups!r} not in "
                                   f"{[str(c) for c in data.columns]}")
         return data.drop(columns=[groups]), data[groups]
-    if isinstance(groups, str):  # np.asarray(list("g")) would be one id, then "one row per row" would puzzle
+    if label:  # np.asarray(list("g")) would be one id, then "one row per row" would puzzle
         raise ValidationError("groups", f"a column name ({groups!r}) needs data as a pandas DataFrame; otherwise "
                                         f"pass one group id per row")
     return data, groups

@@ -14,6 +14,7 @@ from scipy import optimize, special, stats
 
 from .._validation import ValidationError, as_array, check_alpha, check_choice, check_int, check_real, raise_if_any
 from ._result import TestResult
+from .bootstrap import numeric_values
 
 __all__ = ["mcnemar_table", "mcnemar_test", "paired_difference_interval", "tango_score_statistic",
            "cochrans_q"]
@@ -362,7 +363,7 @@ def cochrans_q(y_true=None, *predictions, correct=None) -> TestResult:
             raise ValidationError("predictions", "pass y_true and at least two prediction arrays, or correct=")
         C = np.column_stack([_correct(y_true, p) for p in predictions]).astype(np.int64)
     else:
-        C = as_array(correct, "correct", ndim=2)
+        C = as_array(numeric_values(correct, "correct"), "correct", ndim=2)  # (a nullable boolean frame too)
         raise_if_any(~np.isin(C, (0, 1)), "correct", "must hold only 0/1 (or booleans)")
         C = C.astype(np.int64)
         if C.shape[1] < 2:
