@@ -80,3 +80,16 @@ def test_one_point_pool_cross_entropy_interval_is_the_exact_risk(method):
     risk = -np.log(0.3)
     assert t.estimates[-1] == pytest.approx(risk, rel=1e-15) and t.se[-1] == 0.0
     assert t.ci_low[-1] == t.ci_high[-1] == t.estimates[-1]
+
+
+def test_active_testing_with_floor_one_is_uniform_and_gives_accuracies():
+    # floor=1 is plain uniform sampling; its q (renormalised) is within an ulp of 1 / n_remaining, and the
+    # exact comparison called the design non-uniform: no absolute accuracy. It now equals random's figures
+    # on the same labels.
+    probs, y = _imbalanced_binary_zoo()
+    tr = select_model(probs, y, 30, strategy="active_testing", floor=1.0, random_state=0)
+    assert np.allclose(tr.q * (300 - np.arange(30)), 1.0, rtol=0, atol=1e-14)
+    out = estimate_accuracies(tr, probs)
+    truth_labelled = (probs.argmax(2)[:, tr.indices] == tr.labels).mean(axis=1)
+    np.testing.assert_allclose(out.accuracy, truth_labelled, rtol=1e-12)
+    assert out.accuracy_ci_low.notna().all()

@@ -157,7 +157,8 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         on = qv > 0
         w = np.where(on, 1.0 / np.where(on, qv, 1.0), 0.0)
         V[m] = differ @ w / N ** 2
-        uniform = uniform and int(on.sum()) == N - m and bool(np.all(qv[on] == 1.0 / (N - m)))
+        # to rounding: active_testing with floor=1 draws uniformly, its q renormalised (1 ulp off 1 / (N - m))
+        uniform = uniform and int(on.sum()) == N - m and bool(np.all(np.abs(qv[on] * (N - m) - 1.0) <= 1e-12))
 
     right = (preds[:, idx] == y[None, :]).T.astype(np.float64)  # (M, H)
     D = right - right[:, [ref]]
