@@ -93,3 +93,33 @@ def test_active_testing_with_floor_one_is_uniform_and_gives_accuracies():
     truth_labelled = (probs.argmax(2)[:, tr.indices] == tr.labels).mean(axis=1)
     np.testing.assert_allclose(out.accuracy, truth_labelled, rtol=1e-12)
     assert out.accuracy_ci_low.notna().all()
+
+
+@pytest.mark.parametrize("which", ["selection", "risk"])
+def test_negative_n_jobs_uses_every_worker(monkeypatch, which):
+    # n_jobs=-1 split the seeds into 2 chunks (2 busy cores on any machine); now 2 per worker joblib resolves
+    # it to, as a positive n_jobs does. The figures do not depend on the chunks.
+    import joblib
+
+    import workbench._parallel as par
+    from workbench.active import benchmark_risk, benchmark_selection
+    from workbench.data import PredictionLog
+
+    sizes, real = [], par.run_delayed
+
+    def spy(jobs, n_jobs=None, **kw):
+        jobs = list(jobs)
+        sizes.append(len(jobs))
+        return real(jobs, n_jobs=None, **kw)  # in process: the count is what is checked
+
+    monkeypatch.setattr(par, "run_delayed", spy)
+    probs, y = _imbalanced_binary_zoo(N=60, H=3)
+    if which == "selection":
+        run = lambda nj: benchmark_selection([("t", PredictionLog(probs, labels=y))], ["random"], budgets=5,  # noqa: E731
+                                             seeds=12, n_jobs=nj).curves
+    else:
+        run = lambda nj: benchmark_risk(probs[0], y, {"lure": {}}, 5, seeds=12, n_jobs=nj)  # noqa: E731
+    by_none, by_minus_one, by_three = run(None), run(-1), run(3)
+    workers = joblib.effective_n_jobs(-1)
+    assert sizes == [2, min(12, 2 * workers), 6] if which == "selection" else sizes == [2, 2, *[min(12, 2 * workers)] * 2, 6, 6]
+    assert by_none.equals(by_minus_one) and by_none.equals(by_three)

@@ -67,6 +67,15 @@ class SelectionBenchmark:
         return frame_to_html(self.summary, caption=repr(self))
 
 
+def _workers(n_jobs) -> int:
+    """The number of joblib workers ``n_jobs`` stands for (-1: every core, -2: all but one; None: 1), so that
+    a negative n_jobs splits the seeds into as many chunks as a positive one (it gave 2 chunks, 2 busy
+    cores, whatever the machine). The chunks do not change the results: every run has its own seed."""
+    from joblib import effective_n_jobs
+
+    return max(1, int(effective_n_jobs(n_jobs))) if n_jobs is not None else 1
+
+
 def _first_and_stay(p: np.ndarray, labels: np.ndarray, level: float = 0.9):
     ok = p >= level - 1e-12
     first = float(labels[np.argmax(ok)]) if ok.any() else np.nan
@@ -213,7 +222,7 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
                                              f"{name!r}")
     jobs, keys = [], []
     key = seed_key(random_state)
-    n_chunks = max(1, min(seeds, 2 * (n_jobs or 1) if n_jobs and n_jobs > 0 else 2))
+    n_chunks = max(1, min(seeds, 2 * _workers(n_jobs)))
     for ti, (name, zoo) in enumerate(tasks):
         if zoo.labels is None or not zoo.labelled.all():
             raise ValidationError("tasks", f"task {name!r} needs labels for every pool point")
@@ -361,7 +370,7 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
                                                 "config must have method='iid' (rename this estimator)")
     truth = float(loss_matrix(probs[None], labels, loss)[0].mean())
     children = spawn_seeds(random_state, seeds)  # the same seeds for every estimator
-    chunks = [c for c in np.array_split(np.arange(seeds), 2 * max(1, n_jobs or 1)) if c.size]
+    chunks = [c for c in np.array_split(np.arange(seeds), 2 * _workers(n_jobs)) if c.size]
     # a user "iid" entry (method iid, checked above) replaces the baseline in its first place
     configs = {"iid": {"method": "iid"}, **{k: dict(v) for k, v in estimators.items()}}
     res = {}
