@@ -126,3 +126,40 @@ def test_loss_errors_name_the_in_memory_field(tmp_path, method):
         want = _error(lambda: compare_models(bad, resampling="poisson", **kw))
         got = _error(lambda: compare_models_tabular(chunks(bad), **kw))
         assert (got[0], got[1], got[2]) == (want[0], want[1], want[2]) and want[0] == "losses"
+
+
+def test_boolean_policy_and_behavior_columns_read_as_in_memory(tmp_path):
+    # In memory a boolean (one-hot) target or logging distribution is read as 0 / 1 (check_distribution);
+    # streamed, boolean columns were refused ("must be numeric; column 'pi_0' has dtype bool").
+    df = _log_frame()
+    best = df[PI].to_numpy().argmax(axis=1)
+    for j, c in enumerate(PI):
+        df[c] = best == j
+    df["propensity"] = 1.0
+    beh = [f"b{j}" for j in range(3)]
+    for j, c in enumerate(beh):
+        df[c] = df["action"] == j  # a deterministic logger
+    log = BanditLog.from_frame(df, n_actions=3, behavior_dist=df[beh].to_numpy())
+    kw = dict(estimators=["ips", "snips"], n_bootstrap=30, warn=False)
+    want = evaluate_policy(log, df[PI].to_numpy(), **kw)
+    for kind, (data, chunk) in _streams(df, tmp_path).items():
+        got = evaluate_tabular(data, PI, behavior=beh, chunk_size=chunk, **kw)
+        pd.testing.assert_frame_equal(got, want, rtol=1e-12, obj=kind)
+    two = df.copy()
+    two.loc[30, ["pi_0", "pi_1", "pi_2"]] = True  # not a distribution: refused at its row
+    assert _error(lambda: evaluate_tabular(two, PI, ["ips"], chunk_size=7))[:3] == \
+        _error(lambda: evaluate_policy(log, two[PI].to_numpy(), ["ips"]))[:3]
+
+
+def test_bernstein_reward_outside_range_names_its_row():
+    # In memory: "24 of 60 rows break the rule, first at row 1 (value 3.0)"; streamed the error gave only
+    # the observed min and max, after the whole pass.
+    df = _log_frame()
+    df["reward"] *= 3.0
+    log = BanditLog.from_frame(df, n_actions=3)
+    kw = dict(interval="bernstein", reward_range=(0, 2), n_bootstrap=20)
+    want = _error(lambda: evaluate_policy(log, df[PI].to_numpy(), ["ips"], **kw))
+    assert want[0] == "reward" and want[3] == 3.0
+    assert _error(lambda: evaluate_tabular(df, PI, ["ips"], **kw)) == want
+    assert _error(lambda: evaluate_tabular(df.iloc[::-1].reset_index(drop=True), PI, ["ips"], chunk_size=7,
+                                           **kw))[2] == 60 - 1 - int(np.flatnonzero(df["reward"] > 2)[-1])

@@ -61,8 +61,11 @@ class _ChunkTerms:
     """
 
     def __init__(self, *, action, reward, propensity, policy_cols, behavior_cols, action_context, estimators,
-                 reward_model: RewardModel | None, reward_range, unit_id):
+                 reward_model: RewardModel | None, reward_range, unit_id, bernstein: bool = False):
         self.action, self.reward, self.propensity = action, reward, propensity
+        # the Bernstein bound's rule, checked per chunk where the rows are known: a reward outside the given
+        # reward_range (only its min and max were named after the pass, with no row or count)
+        self.bernstein = bernstein
         self.policy_cols = list(policy_cols)
         self.behavior_cols = None if behavior_cols is None else list(behavior_cols)
         self.action_context = action_context
@@ -78,8 +81,7 @@ class _ChunkTerms:
     def side_ops(self) -> dict:
         # "if" / "if_j": the _InformativeSums (ess_terms, and the sums of w and w^2 behind ess and the mean
         # weight) of the logged weights (the call's diagnostics message) / of estimator j's weights (its row)
-        ops = {"if": _MERGE, "max_w": _SIDE_MAX, "n_zero_support": _SIDE_SUM, "n_nonbinary": _SIDE_SUM,
-               "r_min": _SIDE_MIN, "r_max": _SIDE_MAX}
+        ops = {"if": _MERGE, "max_w": _SIDE_MAX, "n_zero_support": _SIDE_SUM, "n_nonbinary": _SIDE_SUM}
         for j, _ in enumerate(self.estimators):
             ops.update({f"if_{j}": _MERGE, f"maxw_{j}": _SIDE_MAX, f"tb_lo_{j}": _SIDE_MIN, f"tb_hi_{j}": _SIDE_MAX})
         return ops
@@ -90,15 +92,19 @@ class _ChunkTerms:
         # column_values: a text column is refused with its first (global) row, not as a bare "object array"
         a = check_integer_in_range(column_values(chunk, self.action, "action"), "action", 0, k)
         r = check_finite(column_values(chunk, self.reward, "reward"), "reward")
+        if self.bernstein and self.reward_range is not None:
+            lo, hi = self.reward_range
+            raise_if_any((r < lo) | (r > hi), "reward", f"must lie in reward_range [{lo}, {hi}] for the Bernstein "
+                         "bound", r)  # the in-memory rule (evaluate._reward_range), word for word
         p = check_probability(column_values(chunk, self.propensity, "propensity"), "propensity")
-        pi = check_distribution(numeric_block(chunk, self.policy_cols, "policy", allow_bool=False), "policy", axis=1,
-                                tol=SUM_TOL)
+        # boolean columns are read as 0 / 1, as check_distribution reads a boolean array in memory (a one-hot
+        # mask is a deterministic policy; two Trues in a row fail the sum): they were refused as "not numeric"
+        pi = check_distribution(numeric_block(chunk, self.policy_cols, "policy"), "policy", axis=1, tol=SUM_TOL)
         m = len(a)
         rows = np.arange(m)
         behavior = None
         if self.behavior_cols is not None:
-            pb = check_distribution(numeric_block(chunk, self.behavior_cols, "behavior_dist", allow_bool=False),
-                                    "behavior_dist", axis=1)
+            pb = check_distribution(numeric_block(chunk, self.behavior_cols, "behavior_dist"), "behavior_dist", axis=1)
             at = pb[rows, a]
             # The rule of a BanditLog (workbench.data.logs), so a log is accepted or refused alike in
             # memory and streamed. (An absolute 1e-5 accepted a propensity off by a factor of 2 when
@@ -149,8 +155,7 @@ class _ChunkTerms:
                          f"tb_hi_{j}": np.nan if b is None else float(b[1])})
         r = inputs.reward
         side.update({"if": logged, "max_w": float(w.max()),
-                     "n_nonbinary": float(np.count_nonzero(~np.isin(r, (0.0, 1.0)))),
-                     "r_min": float(r.min()), "r_max": float(r.max())})
+                     "n_nonbinary": float(np.count_nonzero(~np.isin(r, (0.0, 1.0))))})
         if inputs.behavior_dist is not None:
             pe, pb = inputs.action_dist[:, :, 0], inputs.behavior_dist[:, :, 0]
             side["n_zero_support"] = float(np.count_nonzero(((pe > 0) & (pb <= 0)).any(axis=1)))
@@ -514,7 +519,7 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
                                            sample_size=reward_model_sample, n_folds=n_folds)
     builder = _ChunkTerms(action=action, reward=reward, propensity=propensity, policy_cols=policy_cols,
                           behavior_cols=behavior, action_context=action_context, estimators=ests, reward_model=rm,
-                          reward_range=reward_range, unit_id=unit_id)
+                          reward_range=reward_range, unit_id=unit_id, bernstein=interval == "bernstein")
     needs_prepass = any(isinstance(e, est_mod.SubGaussianIPS) and e.lambda_ is None for e in ests)
     if needs_prepass and not source.reusable:
         raise ValidationError("data", "is a one-shot iterator of chunks, but sg-ips with lambda_=None needs a first "
@@ -630,11 +635,7 @@ def _stream_reward_range(side, reward_range):
             return (0.0, 1.0)
         raise ValidationError("reward_range", "is needed for interval='bernstein' when rewards are not all 0/1",
                               hint="pass the a-priori (low, high) bounds of the reward, e.g. reward_range=(0, 5)")
-    lo, hi = reward_range
-    if side["r_min"] < lo or side["r_max"] > hi:
-        raise ValidationError("reward", f"must lie in reward_range [{lo}, {hi}] for the Bernstein bound "
-                              f"(observed min {side['r_min']:.6g}, max {side['r_max']:.6g})")
-    return reward_range
+    return reward_range  # every reward lies in it: _ChunkTerms.inputs refused any other with its row
 
 
 def _bernstein(moments, col, low, high, alpha, rr):
