@@ -59,3 +59,18 @@ def test_cdf_quantile_replicates_without_weighted_rows_are_nan():
     summary = cdf.summary(quantiles=(0.5,), cvar_levels=(0.5,))
     rewards = summary[summary["statistic"] != "std"]  # the rest are rewards of the two weighted rows
     assert (rewards["ci_low"] >= lo).all() and (rewards["ci_high"] <= hi).all()
+
+
+@pytest.mark.parametrize("bad", [lambda X: X, "ridge", 0.3])
+def test_reward_model_neither_model_nor_array_is_named(bad):
+    # A function, a model's name or a number was read as an array: "must be numeric, got an object array (mixed
+    # or missing values?)" or "must be 2-D or 3-D, got shape ()", which do not say what reward_model accepts.
+    from workbench import ValidationError
+    from workbench.ope import compare_policies
+
+    log, _ = wb.data.simulate_bandit(200, n_actions=3, random_state=0)
+    with pytest.raises(ValidationError, match=r"^reward_model: must be a scikit-learn estimator \(it is cross-fitted\) "
+                                              r"or an array of predictions of shape \(200, 3\[, n_positions\]\), got "):
+        evaluate_policy(log, UniformPolicy(), estimators=["dr"], reward_model=bad, n_bootstrap=20)
+    with pytest.raises(ValidationError, match=r"^reward_model: must be a scikit-learn estimator"):
+        compare_policies(log, {"a": UniformPolicy(), "b": UniformPolicy()}, estimator="dm", reward_model=bad)

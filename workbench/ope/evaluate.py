@@ -128,6 +128,15 @@ def _resolve_q(log, reward_model, dist, n_folds, random_state):
     n, k = len(log), log.n_actions
     if hasattr(reward_model, "fit"):
         q = cross_fit_predict(log, reward_model, n_folds=n_folds, random_state=random_state)
+    elif isinstance(reward_model, str) or callable(reward_model) or np.ndim(reward_model) == 0:
+        # neither a model nor an array: a name ("ridge"), a function q(X) or a number was read as an array
+        # and refused as "must be numeric, got an object array" or "must be 2-D or 3-D, got shape ()"
+        raise ValidationError("reward_model", f"must be a scikit-learn estimator (it is cross-fitted) or an array of "
+                              f"predictions of shape ({len(log)}, {log.n_actions}[, n_positions]), got "
+                              f"{type(reward_model).__name__} {reward_model!r:.60}",
+                              hint="for a function q(context) -> (n, n_actions), pass its predictions: "
+                                   "reward_model=q(log.context)" if callable(reward_model) else
+                                   "e.g. reward_model=Ridge() or LogisticRegression() (scikit-learn)")
     else:
         q = check_finite(as_array(reward_model, "reward_model", ndim=(2, 3)), "reward_model")
         if q.shape[0] != n or q.shape[1] != k:
