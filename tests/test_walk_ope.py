@@ -74,3 +74,21 @@ def test_reward_model_neither_model_nor_array_is_named(bad):
         evaluate_policy(log, UniformPolicy(), estimators=["dr"], reward_model=bad, n_bootstrap=20)
     with pytest.raises(ValidationError, match=r"^reward_model: must be a scikit-learn estimator"):
         compare_policies(log, {"a": UniformPolicy(), "b": UniformPolicy()}, estimator="dm", reward_model=bad)
+
+
+def test_cdf_weight_diagnostics_at_any_scale():
+    # (sum w)^2 / sum w^2 was NaN (numpy overflow / invalid-value warnings) for weights scaled by 1e200 or 1e-200,
+    # e.g. the kernel weights of a bandwidth of 1e-200; evaluate_policy's diagnostics (scaled sums) are used now.
+    from workbench.ope import importance_weights, off_policy_cdf, off_policy_cdf_from_weights
+
+    log, _ = wb.data.simulate_bandit(500, n_actions=3, reward_type="continuous", random_state=0)
+    pe = np.tile([0.7, 0.2, 0.1], (len(log), 1))
+    ess = evaluate_policy(log, pe, estimators=["ips"], n_bootstrap=20, warn=False)["ess"].iloc[0]
+    assert off_policy_cdf(log, pe, n_bootstrap=20).diagnostics["ess"] == pytest.approx(ess, rel=1e-12)
+    w = importance_weights(log, pe)
+    for scale in (1e200, 1e-200):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            d = off_policy_cdf_from_weights(log.reward, w * scale, n_bootstrap=20).diagnostics
+        assert d["ess"] == pytest.approx(ess, rel=1e-12)
+        assert d["mean_weight"] == pytest.approx(w.mean() * scale, rel=1e-12)

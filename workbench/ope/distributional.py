@@ -539,9 +539,11 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
         crit = np.nanquantile(dev.max(axis=1), 1 - alpha)
         lo = np.maximum.accumulate(np.clip(cdf - crit * se, 0, 1))
         hi = np.maximum.accumulate(np.clip(cdf + crit * se, 0, 1))
-    s1, s2 = w.sum(), (w * w).sum()
-    diag = {"ess": float(s1 * s1 / s2), "mean_weight": float(w.mean()), "max_weight": float(w.max()),
-            "share_zero_weight": float(np.mean(w == 0))}
+    # evaluate_policy's diagnostics (scaled sums): (sum w)^2 / sum w^2 was NaN, with numpy's overflow / invalid
+    # warnings, for weights beyond ~1e154 (a bandwidth of 1e-200) or below ~1e-154, where the ess is unchanged
+    from .evaluate import weight_diagnostics
+
+    diag = {**weight_diagnostics(w), "share_zero_weight": float(np.mean(w == 0))}
     return OffPolicyCDF(thresholds=thresholds, cdf=cdf, raw_cdf=raw, ci_low=lo, ci_high=hi, replicate_cdfs=reps,
                         alpha=alpha, band=band, self_normalized=bool(self_normalize), n=n, n_bootstrap=B,
                         diagnostics=diag, _values=atoms, _weights=wa, _order=order, _row_weights=ws, _starts=starts,
