@@ -163,3 +163,13 @@ def test_bernstein_reward_outside_range_names_its_row():
     assert _error(lambda: evaluate_tabular(df, PI, ["ips"], **kw)) == want
     assert _error(lambda: evaluate_tabular(df.iloc[::-1].reset_index(drop=True), PI, ["ips"], chunk_size=7,
                                            **kw))[2] == 60 - 1 - int(np.flatnonzero(df["reward"] > 2)[-1])
+
+
+def test_a_column_missing_from_one_chunk_names_the_chunk():
+    # Only chunk 2 lacks the column; the error read as if the whole table lacked it (a Parquet file is named).
+    df = _log_frame()
+    chunks = [df.iloc[:20], df.iloc[20:40], df.iloc[40:].drop(columns="propensity")]
+    with pytest.raises(ValidationError, match=r"unknown column name\(s\) \['propensity'\].*In chunk 2 .*from row 40"):
+        evaluate_tabular(chunks, PI, ["ips"], n_bootstrap=20)
+    with pytest.raises(ValidationError, match=r"In chunk 1 .*from row 7"):
+        bootstrap_loss_matrix(iter([df.iloc[:7], df.iloc[7:].rename(columns={"pi_1": "x"})]), PI, n_resamples=20)

@@ -381,8 +381,14 @@ class IterableSource(Source):
         from tqdm.auto import tqdm
 
         with tqdm(unit="rows", unit_scale=True, desc="streaming chunks", leave=False) as bar:
-            for chunk in self.chunks:
-                frame = _chunk_to_frame(chunk, cols)[cols]
+            for i, chunk in enumerate(self.chunks):
+                try:
+                    frame = _chunk_to_frame(chunk, cols)[cols]
+                except ValidationError as exc:
+                    # which chunk: a column missing from chunk 3 only read as if the whole table lacked it
+                    hint = (exc.hint + ". " if exc.hint else "") + f"In chunk {i} (counting from 0), from row {offset}"
+                    raise ValidationError(exc.field, exc.rule, exc.n_bad, exc.first, exc.n_total, exc.value,
+                                          hint) from None
                 _consume_frame(reducer, partial, frame, offset, unit_id)
                 offset += len(frame)
                 bar.update(len(frame))
