@@ -92,3 +92,29 @@ def test_cdf_weight_diagnostics_at_any_scale():
             d = off_policy_cdf_from_weights(log.reward, w * scale, n_bootstrap=20).diagnostics
         assert d["ess"] == pytest.approx(ess, rel=1e-12)
         assert d["mean_weight"] == pytest.approx(w.mean() * scale, rel=1e-12)
+
+
+def test_estimator_entry_points_take_warn_and_name_unknown_keywords():
+    # estimate_interval(warn=False), as evaluate_policy takes it, was "TypeError: prepare_inputs() got an unexpected
+    # keyword argument 'warn'" (so its diagnostics warning could not be silenced), and a misspelt keyword named
+    # prepare_inputs, a function the caller never called.
+    from workbench import ValidationError
+    from workbench.ope import DoublyRobust, InverseProbabilityWeighting
+
+    log, _ = wb.data.simulate_bandit(500, n_actions=3, random_state=0)
+    bad = wb.data.BanditLog(action=log.action, reward=log.reward, propensity=log.propensity / 3, n_actions=3)
+    ips = InverseProbabilityWeighting()
+    with pytest.warns(OPEDiagnosticWarning, match="mean importance weight"):
+        loud = ips.estimate_interval(bad, UniformPolicy(), n_bootstrap=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OPEDiagnosticWarning)
+        quiet = ips.estimate_interval(bad, UniformPolicy(), n_bootstrap=50, warn=False)
+    assert (quiet.value, quiet.ci_low, quiet.ci_high) == (loud.value, loud.ci_low, loud.ci_high)
+    with pytest.raises(ValidationError, match=r"^nfolds: is not a keyword of estimate_policy_value / estimate_interval"):
+        DoublyRobust().estimate_policy_value(log, UniformPolicy(), nfolds=3)
+    with pytest.raises(ValidationError, match=r"^n_bootstrap: is not a keyword"):
+        ips.estimate_policy_value(log, UniformPolicy(), n_bootstrap=20)
+    # the keywords that are meant still work (and give evaluate_policy's value)
+    dr = DoublyRobust().estimate_policy_value(log, UniformPolicy(), n_folds=3, random_state=4)
+    ref = evaluate_policy(log, UniformPolicy(), estimators=["dr"], n_folds=3, random_state=4, n_bootstrap=20)
+    assert dr == ref["value"].iloc[0]

@@ -195,9 +195,16 @@ class OffPolicyEstimator:
         return None
 
     def prepare(self, log, policy, reward_model=None, **kwargs):
-        """Build the inputs this estimator reads from a log (discrete actions by default)."""
+        """Build the inputs this estimator reads from a log (discrete actions by default). ``kwargs``:
+        ``n_folds`` and ``random_state`` of the cross-fitting."""
         from .evaluate import prepare_inputs
 
+        unknown = sorted(set(kwargs) - {"n_folds", "random_state"})
+        if unknown:  # a TypeError from prepare_inputs' signature named a function the caller never called
+            raise ValidationError(unknown[0], f"is not a keyword of estimate_policy_value / estimate_interval "
+                                  f"(unexpected: {unknown})", hint="their keywords for the reward model's "
+                                  "cross-fitting are n_folds and random_state; estimate_interval also takes alpha, "
+                                  "n_bootstrap, interval, resampling, reward_range and warn")
         return prepare_inputs(log, policy, reward_model=reward_model, estimators=[self], **kwargs)
 
     # -- naming ---------------------------------------------------------------------------------
@@ -233,8 +240,11 @@ class OffPolicyEstimator:
 
     def estimate_interval(self, log, policy, reward_model=None, alpha: float = 0.05, n_bootstrap: int = 1000,
                           interval: str = "percentile", random_state=0, resampling: str = "poisson",
-                          reward_range=None, **kwargs):
+                          reward_range=None, warn: bool = True, **kwargs):
         """Point estimate and (1 - alpha) interval as an :class:`~workbench.results.Estimate`.
+
+        The keywords are those of :func:`workbench.ope.evaluate_policy` (``warn=False`` silences its
+        :class:`~workbench.ope.OPEDiagnosticWarning`); ``kwargs``: ``n_folds`` of the cross-fitting.
 
         Examples
         --------
@@ -252,7 +262,7 @@ class OffPolicyEstimator:
         inputs = self.prepare(log, policy, reward_model, random_state=random_state, **kwargs)
         return estimate_from_inputs([self], inputs, alpha=alpha, n_bootstrap=n_bootstrap, interval=interval,
                                     random_state=random_state, resampling=resampling, ids=unit_ids(log),
-                                    reward_range=reward_range)[0]
+                                    reward_range=reward_range, warn=warn)[0]
 
 
 def _short(v) -> str:
