@@ -61,7 +61,10 @@ class ContinuousBanditLog:
             set_(name, check_real(getattr(self, name), name))
         if not self.a_min < self.a_max:
             raise ValidationError("a_max", f"must be greater than a_min, got [{self.a_min:g}, {self.a_max:g}]")
-        action = check_finite(as_array(self.action, "action", ndim=1), "action")
+        action = as_array(self.action, "action", ndim=1)
+        if action.dtype == bool:  # check_finite reads booleans as 0 / 1: a price of True is no price (as BanditLog)
+            raise ValidationError("action", "must be numbers in [a_min, a_max], got dtype bool")
+        action = check_finite(action, "action")
         n = action.shape[0]
         if n == 0:
             # No estimator is defined on zero rows; fail here rather than deep inside numpy later.

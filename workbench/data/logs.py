@@ -330,6 +330,11 @@ class BanditLog:
             bad = [c for c in context if not pd.api.types.is_numeric_dtype(frame[c])]
             if bad:
                 raise ValidationError("context", f"columns must be numeric; encode {bad} first (e.g. pandas.get_dummies)")
+            # complex is "numeric" to pandas: the float conversion below dropped the imaginary part with
+            # only numpy's ComplexWarning (BanditLog refuses a complex context array by name)
+            bad = [c for c in context if pd.api.types.is_complex_dtype(frame[c])]
+            if bad:
+                raise ValidationError("context", f"columns must be real numbers; {bad} are complex")
             ctx = np.column_stack([_series_values(frame, c) for c in context]).astype(float)
         ts = None
         if timestamp:
@@ -490,7 +495,7 @@ class PredictionLog:
         if (self.probs is None) == (self.predictions is None):
             raise ValidationError("probs", "give exactly one of probs (classification) or predictions (regression)")
         if self.probs is not None:
-            probs = check_finite(as_array(self.probs, "probs", ndim=3), "probs")
+            probs = _finite_outputs(self.probs, "probs", ndim=3)
             bad = (probs < 0) | (probs > 1)
             _raise_model_point(bad.any(axis=2), "probs", "must be in [0, 1]")
             sums = probs.sum(axis=2)
@@ -676,21 +681,38 @@ class PredictionLog:
     @classmethod
     def load(cls, path) -> "PredictionLog":
         """Read a file written by :meth:`save` (an ``.npz`` archive; never unpickles anything)."""
+        import zipfile
+        import zlib
+
+        # A truncated or damaged archive (an interrupted copy, a full disk) raised zipfile's BadZipFile
+        # (not a ValueError), from np.load or, for a bad checksum, from reading a member; the file
+        # is opened here so that it is closed on every path (np.load left it open on BadZipFile).
+        damaged = (zipfile.BadZipFile, zlib.error, EOFError)
         try:
-            z = np.load(Path(path), allow_pickle=False)
-        except (OSError, ValueError, EOFError) as exc:
+            fh = open(Path(path), "rb")
+        except OSError as exc:
             raise ValidationError("path", f"{str(path)!r} could not be read as a saved PredictionLog ({exc})") from None
-        if not isinstance(z, np.lib.npyio.NpzFile):
-            raise ValidationError("path", f"{str(path)!r} is a single .npy array, not a PredictionLog saved by save()")
-        with z:
-            unknown = sorted(set(z.files) - _SAVED_FIELDS)
-            if unknown or "model_names" not in z.files or "labelled" not in z.files:
-                raise ValidationError("path", f"{str(path)!r} is not a PredictionLog saved by save(): it holds "
-                                      f"{sorted(z.files)}")
+        with fh:
             try:
-                kw = {k: z[k] for k in z.files}
-            except ValueError as exc:  # e.g. an object array, which only unpickling could read
-                raise ValidationError("path", f"{str(path)!r} could not be read without unpickling ({exc})") from None
+                z = np.load(fh, allow_pickle=False)
+            except (OSError, ValueError, *damaged) as exc:
+                raise ValidationError("path", f"{str(path)!r} could not be read as a saved PredictionLog "
+                                      f"({exc})") from None
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise ValidationError("path", f"{str(path)!r} is a single .npy array, not a PredictionLog saved by "
+                                      f"save()")
+            with z:
+                unknown = sorted(set(z.files) - _SAVED_FIELDS)
+                if unknown or "model_names" not in z.files or "labelled" not in z.files:
+                    raise ValidationError("path", f"{str(path)!r} is not a PredictionLog saved by save(): it holds "
+                                          f"{sorted(z.files)}")
+                try:
+                    kw = {k: z[k] for k in z.files}
+                except damaged as exc:
+                    raise ValidationError("path", f"{str(path)!r} is damaged and could not be read ({exc})") from None
+                except ValueError as exc:  # e.g. an object array, which only unpickling could read
+                    raise ValidationError("path", f"{str(path)!r} could not be read without unpickling "
+                                          f"({exc})") from None
         kw["model_names"] = tuple(kw["model_names"].tolist())
         if "labels" not in kw:
             kw.pop("labelled")
@@ -730,6 +752,21 @@ def _raise_model_point(bad: np.ndarray, field: str, rule: str) -> None:
                               f"the rule, first at model {int(m)}, point {int(i)}")
 
 
+def _finite_outputs(x, field: str, ndim) -> np.ndarray:
+    """check_finite for model outputs, shape (n_models, n_points[, n_classes]): a NaN or inf is reported
+    by model and point. check_finite's rows are the first axis, the models: one NaN probability read
+    "1 of 2 rows breaks the rule, first at row 1" for point 3 of model 1 in a pool of thousands."""
+    arr = as_array(x, field, ndim=ndim)
+    if arr.dtype == bool:  # a one-hot mask is 0 / 1, as check_finite reads it
+        arr = arr.astype(np.float64)
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValidationError(field, f"must be numeric, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    bad = ~np.isfinite(arr)
+    _raise_model_point(bad.any(axis=2) if arr.ndim == 3 else bad, field, "must be finite (no NaN or inf)")
+    return arr
+
+
 def loss_matrix(outputs: np.ndarray, y: np.ndarray, loss: str = "zero_one", eps: float = 1e-12) -> np.ndarray:
     """Loss of each model on each point: outputs (m, n, c) probabilities or (m, n) predictions.
 
@@ -759,7 +796,7 @@ def loss_matrix(outputs: np.ndarray, y: np.ndarray, loss: str = "zero_one", eps:
     eps = check_real(eps, "eps", low=0.0, high=1.0)
     if not 0 < eps < 1:
         raise ValidationError("eps", f"must be in (0, 1), got {eps!r}")
-    outputs = check_finite(as_array(outputs, "outputs", ndim=(2, 3)), "outputs")
+    outputs = _finite_outputs(outputs, "outputs", ndim=(2, 3))
     n = outputs.shape[1]
     if outputs.ndim == 3:  # class labels: integers in [0, n_classes), one per point (-1 / NaN markers refused)
         # probabilities, by PredictionLog's rule: scores or logits gave a negative cross-entropy and a

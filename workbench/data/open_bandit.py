@@ -90,23 +90,35 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
     items = items.sort_values("item_id")
     n_actions = len(items)
     if not np.array_equal(items["item_id"].to_numpy(), np.arange(n_actions)):
-        raise ValidationError("item_context.item_id", f"must be 0..{n_actions - 1} with each item once")
+        ids = items["item_id"]
+        dup = ids[ids.duplicated()]
+        if len(dup):  # "must be 0..34" for 34 items listed once and item 0 twice named neither the rule nor the id
+            raise ValidationError("item_context.item_id", f"must list each item once; {dup.nunique()} id(s) appear "
+                                  f"more than once, first {dup.tolist()[0]!r}")
+        raise ValidationError("item_context.item_id", f"must be 0..{n_actions - 1} with each item once (one row per "
+                              f"item); the file's ids run from {ids.tolist()[0]!r} to {ids.tolist()[-1]!r}")
 
     user_cols = [c for c in frame.columns if c.startswith("user_feature")]
     _check_present(frame, user_cols, csv.name)
-    dummies = pd.get_dummies(frame[user_cols].astype(str), drop_first=True)
-    context, context_names = dummies.to_numpy(dtype=float), tuple(map(str, dummies.columns))
+    context, context_names = _one_hot(frame, user_cols)
     item_cat = [c for c in items.columns if c.startswith("item_feature") and c != "item_feature_0"]
     # rows of ``items`` are sorted by item id: a row number reported below is the item id
     items = items.reset_index(drop=True)
     _check_present(items, item_cat, items_csv.name)
-    action_context = np.column_stack([_numeric(items, "item_feature_0", items_csv.name),
-                                      pd.get_dummies(items[item_cat].astype(str), drop_first=True).to_numpy(float)])
+    item_dummies, _ = _one_hot(items, item_cat)
+    action_context = _numeric(items, "item_feature_0", items_csv.name)[:, None]
+    if item_dummies is not None:
+        action_context = np.column_stack([action_context, item_dummies])
     # Slots are 1..3 in the files. A fixed map, not a dense rank: a file holding only slots 2 and 3
     # must keep them as positions 1 and 2 (a rank would relabel them 0 and 1, i.e. as other slots).
     position = _check_index(_numeric(frame, "position", csv.name), "position", 1, LEN_LIST + 1) - 1
     timestamp = _timestamps(frame["timestamp"], csv.name).dt.tz_convert(None).to_numpy()
-    return BanditLog(action=_numeric(frame, "item_id", csv.name), reward=_numeric(frame, "click", csv.name),
+    click = _numeric(frame, "click", csv.name)
+    # a click is 0 or 1: a 2 (a count, or a corrupted cell) was taken as a reward of 2, silently (NaN is
+    # left to the container's finiteness rule)
+    c = np.asarray(click, dtype=float)
+    raise_if_any(~np.isnan(c) & (c != 0) & (c != 1), f"{csv.name}.click", "must be 0 or 1 (a click)", click)
+    return BanditLog(action=_numeric(frame, "item_id", csv.name), reward=click,
                      propensity=_numeric(frame, "propensity_score", csv.name), n_actions=n_actions,
                      context=context, position=position, n_positions=LEN_LIST, action_context=action_context,
                      timestamp=timestamp, context_names=context_names or None)
@@ -125,6 +137,16 @@ def _numeric(frame: pd.DataFrame, col: str, file: str) -> np.ndarray:
     values = pd.to_numeric(s.astype(object), errors="coerce").astype(float)
     raise_if_any((values.isna() & s.notna()).to_numpy(), f"{file}.{col}", "must be numeric", s.to_numpy())
     return values.to_numpy()
+
+
+def _one_hot(frame: pd.DataFrame, cols) -> tuple[np.ndarray | None, tuple]:
+    """One-hot coding of categorical columns, first level of each dropped (as the Open Bandit Pipeline
+    does); (None, ()) when there is no such column (pandas' get_dummies of no column raised a bare
+    "No objects to concatenate" for a file without user features)."""
+    if not cols:
+        return None, ()
+    dummies = pd.get_dummies(frame[cols].astype(str), drop_first=True)
+    return dummies.to_numpy(dtype=float), tuple(map(str, dummies.columns))
 
 
 def _check_present(frame: pd.DataFrame, cols, file: str) -> None:

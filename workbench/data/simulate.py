@@ -137,7 +137,9 @@ def simulate_bandit(n_rounds: int, n_actions: int = 5, dim_context: int = 3, rew
 
     Contexts x ~ N(0, I_d). Actions have embeddings e_a ~ N(0, I) (returned as ``action_context``
     when ``dim_action_context`` is set); the expected reward is a smooth function of (x, e_a):
-    q(x, a) = sigmoid(x' B e_a + c_a) for binary rewards and x' B e_a + c_a for continuous ones.
+    q(x, a) = sigmoid(x' B e_a + c_a - 1) for binary rewards (the offset makes clicks the minority
+    outcome) and x' B e_a + c_a for continuous ones; the same seed gives the same x, e_a, B and c_a
+    for both reward types.
 
     Parameters
     ----------
@@ -145,8 +147,9 @@ def simulate_bandit(n_rounds: int, n_actions: int = 5, dim_context: int = 3, rew
         Size of the log.
     reward_type : {"binary", "continuous"}
     behavior : {"softmax", "uniform", "epsilon-greedy"} or ndarray (n_rounds, n_actions) or callable
-        The logging policy. "softmax" is softmax(beta * s) of a noisy copy s of q (so the logger is
-        informed but imperfect); "epsilon-greedy" plays argmax s with probability 1 - epsilon. A
+        The logging policy. "softmax" is softmax(beta * s) of a noisy copy s = x' B e_a + c_a + N(0, 0.25)
+        of the index (so the logger is informed but imperfect); "epsilon-greedy" plays argmax s with
+        probability 1 - epsilon + epsilon / n_actions, every other action with epsilon / n_actions. A
         callable receives the contexts and returns an action distribution.
     beta, epsilon : float
         Inverse temperature of the softmax logger; exploration of the epsilon-greedy logger.

@@ -156,7 +156,15 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
                        "zoo-v1")).encode())
         cache_file = cdir / f"{h.hexdigest()[:24]}.npz"
         if cache_file.exists():
-            return PredictionLog.load(cache_file)
+            try:
+                return PredictionLog.load(cache_file)
+            except ValidationError as exc:
+                # a damaged cache entry (an interrupted copy of the cache folder, a full disk) made every
+                # later call fail until the file was found and deleted; it is only a cache: refit, overwrite
+                import warnings
+
+                warnings.warn(f"make_model_zoo: the cached zoo could not be read, so it is refitted and the "
+                              f"cache entry replaced ({exc})", RuntimeWarning, stacklevel=2)
 
     n_classes = int(y.max()) + 1
     if np.unique(y).size < 2:  # every classifier's fit would refuse it, from inside a worker
