@@ -167,3 +167,18 @@ def test_simulate_bandit_binary_truth_is_the_documented_formula():
     assert np.allclose(binary.expected_reward, expit(continuous.expected_reward - 1.0), rtol=0, atol=1e-15)
     import workbench.data.simulate as sim
     assert "sigmoid(x' B e_a + c_a - 1)" in sim.simulate_bandit.__doc__
+
+
+def test_loader_reads_files_written_without_the_index_column(tmp_path):
+    """index_col=0 took the first column (timestamp, item_id) of a file written with to_csv(index=False)
+    as the index: "men.csv: unknown column name(s) ['timestamp']" for a file that has one."""
+    frame, items = _campaign()
+    expected = load_open_bandit("random", "men", path=_write(tmp_path / "indexed", frame, items))
+    folder = tmp_path / "plain" / "random" / "men"
+    folder.mkdir(parents=True)
+    frame.to_csv(folder / "men.csv", index=False)
+    items.to_csv(folder / "item_context.csv", index=False)
+    log = load_open_bandit("random", "men", path=tmp_path / "plain")
+    for name in ("action", "reward", "propensity", "position", "timestamp", "context", "action_context"):
+        assert np.array_equal(getattr(log, name), getattr(expected, name)), name
+    assert log.context_names == expected.context_names

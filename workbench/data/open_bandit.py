@@ -83,8 +83,7 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
     items_csv = folder / "item_context.csv"
     if not items_csv.exists():
         raise ValidationError("path", f"no item_context.csv in {folder}")
-    frame = pd.read_csv(csv, index_col=0)
-    items = pd.read_csv(items_csv, index_col=0)
+    frame, items = _read_csv(csv), _read_csv(items_csv)
     check_columns(frame, ["timestamp", "item_id", "position", "click", "propensity_score"], field=str(csv.name))
     check_columns(items, ["item_id", "item_feature_0"], field=items_csv.name)
     items = items.sort_values("item_id")
@@ -122,6 +121,17 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
                      propensity=_numeric(frame, "propensity_score", csv.name), n_actions=n_actions,
                      context=context, position=position, n_positions=LEN_LIST, action_context=action_context,
                      timestamp=timestamp, context_names=context_names or None)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A file of the public layout, whose first column is an unnamed row index; a file written without
+    one (``to_csv(index=False)``) is read as it is. ``index_col=0`` took such a file's first column
+    (timestamp, item_id) as the index, and the load failed saying the file had no such column."""
+    frame = pd.read_csv(path)
+    first = frame.columns[0] if len(frame.columns) else None
+    if isinstance(first, str) and first.startswith("Unnamed: 0"):  # pandas' name for a blank header cell
+        frame = frame.set_index(first)
+    return frame
 
 
 def _numeric(frame: pd.DataFrame, col: str, file: str) -> np.ndarray:
