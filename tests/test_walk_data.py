@@ -182,3 +182,21 @@ def test_loader_reads_files_written_without_the_index_column(tmp_path):
     for name in ("action", "reward", "propensity", "position", "timestamp", "context", "action_context"):
         assert np.array_equal(getattr(log, name), getattr(expected, name)), name
     assert log.context_names == expected.context_names
+
+
+def test_classification_to_bandit_refuses_a_logger_that_does_not_predict_labels():
+    """astype(int) floored a regressor's predictions into classes (2.7 -> 2, -1.2 -> -1, the last class)."""
+    from sklearn.linear_model import Ridge
+    from sklearn.tree import DecisionTreeClassifier
+
+    from workbench.data import classification_to_bandit
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 2))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    with pytest.raises(ValidationError, match=r"^model: must predict class labels in \[0, 3\) \(a classifier, not a "
+                                              r"regressor\); \d+ of 300 rows break the rule, first at row 0"):
+        classification_to_bandit(X, y, model=Ridge(), random_state=0)
+    log, truth = classification_to_bandit(X, y, model=DecisionTreeClassifier(random_state=0), epsilon=0.3,
+                                          random_state=0)
+    assert truth.behavior_value == pytest.approx(0.7 + 0.3 / 3)  # a perfect fit on its own data: 1 - eps + eps / k

@@ -13,7 +13,8 @@ import numpy as np
 from scipy.special import expit, softmax
 
 from .._random import check_random_state
-from .._validation import ValidationError, as_array, check_choice, check_distribution, check_int, check_real
+from .._validation import (ValidationError, as_array, check_choice, check_distribution, check_int, check_real,
+                           raise_if_any)
 from .logs import BanditLog, _check_index, _mean_no_overflow
 
 
@@ -293,7 +294,14 @@ def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float 
         dist = np.full((n, k), 1.0 / k)
     else:
         clf = clone(model) if model is not None else LogisticRegression(max_iter=1000)
-        pred = clf.fit(X, y).predict(X).astype(int)
+        # the labels the logger plays, checked: astype(int) floored a regressor's predictions (2.7 -> class 2,
+        # -1.2 -> -1, the last class), silently
+        pred = as_array(clf.fit(X, y).predict(X), "model", ndim=1)
+        if pred.dtype == bool or not np.issubdtype(pred.dtype, np.number):
+            raise ValidationError("model", f"must predict class labels 0..{k - 1}, got dtype {pred.dtype}")
+        raise_if_any((pred < 0) | (pred >= k) | (pred != np.floor(pred)), "model", f"must predict class labels in [0, {k}) (a classifier, "
+                     "not a regressor)", pred)
+        pred = pred.astype(np.int64)
         dist = np.full((n, k), epsilon / k)
         dist[np.arange(n), pred] += 1 - epsilon
     actions = _sample_actions(dist, rng)
