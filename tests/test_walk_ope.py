@@ -118,3 +118,19 @@ def test_estimator_entry_points_take_warn_and_name_unknown_keywords():
     dr = DoublyRobust().estimate_policy_value(log, UniformPolicy(), n_folds=3, random_state=4)
     ref = evaluate_policy(log, UniformPolicy(), estimators=["dr"], n_folds=3, random_state=4, n_bootstrap=20)
     assert dr == ref["value"].iloc[0]
+
+
+def test_zero_support_clause_counts_rows():
+    # "{:.2g}%" printed a target off the logger's support on every row as "on 1e+02% of rows"
+    n = 400
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2, n)
+    log = wb.data.BanditLog(action=a, reward=(rng.random(n) < 0.3).astype(float), propensity=np.full(n, 0.5),
+                            n_actions=3, behavior_dist=np.tile([0.5, 0.5, 0.0], (n, 1)))
+    half = np.tile([0.5, 0.0, 0.5], (n, 1))
+    for rows, text in ((n, "on 400 of 400 rows (100%) the target policy puts probability on actions the logging "
+                           "policy never takes"), (7, "on 7 of 400 rows (1.75%) the target policy")):
+        pe = np.where(np.arange(n)[:, None] < rows, half, np.tile([0.5, 0.5, 0.0], (n, 1)))
+        with pytest.warns(OPEDiagnosticWarning, match=text.replace("(", r"\(").replace(")", r"\)")):
+            out = evaluate_policy(log, pe, estimators=["ips"], n_bootstrap=20)
+        assert out["zero_support_share"].iloc[0] == rows / n

@@ -397,10 +397,12 @@ def diagnostics_message(n: int, sum_w: float, sum_w2: float, max_w: float, zero_
     mean_w, ess, mean_off, thin = weight_alarms(n, sum_w, sum_w2, scale)
     msgs = []
     if np.isfinite(zero_share) and zero_share > 0:
-        msgs.append(f"on {100 * zero_share:.2g}% of rows the target policy puts probability on actions the logging "
-                    "policy never takes: IPS/DR cannot see those actions and are biased there (the mean weight falls "
-                    "below 1 by the target's mass on them); restrict the target to the logger's support, or use DM / "
-                    "MIPS knowing that they only extrapolate there, with an error their intervals do not measure")
+        # the count with the share: "{:.2g}%" printed every row as "1e+02%"
+        msgs.append(f"on {round(zero_share * n):,} of {n:,} rows ({100 * zero_share:.3g}%) the target policy puts "
+                    "probability on actions the logging policy never takes: IPS/DR cannot see those actions and are "
+                    "biased there (the mean weight falls below 1 by the target's mass on them); restrict the target to "
+                    "the logger's support, or use DM / MIPS knowing that they only extrapolate there, with an error "
+                    "their intervals do not measure")
     # a mean weight below 1 is what missing support does (said above), not a sign of wrong propensities
     unsupported = np.isfinite(zero_share) and zero_share > 0 and mean_w < 1.0
     if mean_off and not unsupported:
