@@ -200,3 +200,12 @@ def test_classification_to_bandit_refuses_a_logger_that_does_not_predict_labels(
     log, truth = classification_to_bandit(X, y, model=DecisionTreeClassifier(random_state=0), epsilon=0.3,
                                           random_state=0)
     assert truth.behavior_value == pytest.approx(0.7 + 0.3 / 3)  # a perfect fit on its own data: 1 - eps + eps / k
+
+
+@pytest.mark.parametrize("kw, field, hint", [({"probs": np.full((5, 3), 1 / 3)}, "probs", r"probs\[None\]"),
+                                             ({"predictions": np.zeros(5)}, "predictions", r"predictions\[None\]")])
+def test_prediction_log_of_one_models_outputs_says_how_to_add_the_model_axis(kw, field, hint):
+    """One model's (n_points, n_classes) probabilities read only "probs: must be 3-D, got shape (5, 3)"."""
+    with pytest.raises(ValidationError, match=rf"^{field}: must be \d-D \(n_models, n_points.*\), got shape .*{hint}"):
+        PredictionLog(**kw)
+    assert PredictionLog(**{field: kw[field][None]}).n_models == 1

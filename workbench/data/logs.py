@@ -494,6 +494,15 @@ class PredictionLog:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         if (self.probs is None) == (self.predictions is None):
             raise ValidationError("probs", "give exactly one of probs (classification) or predictions (regression)")
+        # one model's outputs, (n_points, n_classes) or (n_points,), are the likeliest wrong shape: say how to
+        # add the model axis rather than only "must be 3-D"
+        for name, want, shape in (("probs", 3, "(n_models, n_points, n_classes)"), ("predictions", 2,
+                                                                                     "(n_models, n_points)")):
+            value = getattr(self, name)
+            if value is not None and as_array(value, name).ndim == want - 1:
+                raise ValidationError(name, f"must be {want}-D {shape}, got shape {np.shape(value)}",
+                                      hint=f"for the outputs of one model pass {name}[None] (or np.stack of "
+                                           f"several models' outputs)")
         if self.probs is not None:
             probs = _finite_outputs(self.probs, "probs", ndim=3)
             bad = (probs < 0) | (probs > 1)
