@@ -209,3 +209,13 @@ def test_prediction_log_of_one_models_outputs_says_how_to_add_the_model_axis(kw,
     with pytest.raises(ValidationError, match=rf"^{field}: must be \d-D \(n_models, n_points.*\), got shape .*{hint}"):
         PredictionLog(**kw)
     assert PredictionLog(**{field: kw[field][None]}).n_models == 1
+
+
+def test_loader_keeps_numeric_timestamps_as_numbers(tmp_path):
+    """Numbers were read as epoch nanoseconds: epoch seconds 1574553634 became 1970-01-01 00:00:01.57."""
+    frame, items = _campaign()
+    frame["timestamp"] = 1574553634 + np.arange(30)
+    log = load_open_bandit("random", "men", path=_write(tmp_path, frame, items))
+    assert log.timestamp.dtype == np.int64 and np.array_equal(log.timestamp, frame["timestamp"])
+    first, second = log.split(0.5, by="time")
+    assert first.timestamp.max() < second.timestamp.min()

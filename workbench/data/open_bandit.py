@@ -14,7 +14,7 @@ import pandas as pd
 
 from .._random import check_random_state
 from .._validation import ValidationError, check_choice, check_columns, check_int, raise_if_any
-from .logs import BanditLog, _check_index
+from .logs import BanditLog, _check_index, _series_values
 
 BEHAVIORS = ("random", "bts")
 CAMPAIGNS = ("all", "men", "women")
@@ -58,7 +58,9 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
         ``propensity`` = logged propensity score, ``context`` = one-hot user features (first level
         of each feature dropped, as the Open Bandit Pipeline does; ``context_names`` are
         ``<feature>_<level>``, the columns of ``to_frame()``), ``action_context`` = item features
-        (``item_feature_0`` numeric, the hashed categorical ones one-hot), ``timestamp``.
+        (``item_feature_0`` numeric, the hashed categorical ones one-hot), ``timestamp`` (ISO 8601
+        dates and times as naive UTC datetime64; a numeric column, e.g. epoch seconds, is kept as
+        the numbers it holds: its unit is not guessed).
 
     The one-hot columns are built from the levels present in the file read, so logs from two files
     need not have the same columns: in the shipped sample the "random" log has 20 context columns
@@ -111,7 +113,7 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
     # Slots are 1..3 in the files. A fixed map, not a dense rank: a file holding only slots 2 and 3
     # must keep them as positions 1 and 2 (a rank would relabel them 0 and 1, i.e. as other slots).
     position = _check_index(_numeric(frame, "position", csv.name), "position", 1, LEN_LIST + 1) - 1
-    timestamp = _timestamps(frame["timestamp"], csv.name).dt.tz_convert(None).to_numpy()
+    timestamp = _timestamps(frame["timestamp"], csv.name)
     click = _numeric(frame, "click", csv.name)
     # a click is 0 or 1: a 2 (a count, or a corrupted cell) was taken as a reward of 2, silently (NaN is
     # left to the container's finiteness rule)
@@ -166,15 +168,19 @@ def _check_present(frame: pd.DataFrame, cols, file: str) -> None:
         raise_if_any(frame[c].isna().to_numpy(), f"{file}.{c}", "must not be missing")
 
 
-def _timestamps(s: pd.Series, file: str) -> pd.Series:
-    """ISO 8601 timestamps as UTC. Each value is parsed on its own terms: a format inferred from the
-    first row (pandas' default) would refuse a later ``00:00:35+00:00`` next to ``00:00:34.76+00:00``."""
-    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return pd.to_datetime(s, utc=True)  # numbers (epoch nanoseconds) as before; not text to parse
+def _timestamps(s: pd.Series, file: str) -> np.ndarray:
+    """ISO 8601 timestamps as naive UTC datetime64. Each value is parsed on its own terms: a format
+    inferred from the first row (pandas' default) would refuse a later ``00:00:35+00:00`` next to
+    ``00:00:34.76+00:00``.
+
+    Numbers are kept as numbers (BanditLog takes numeric timestamps): they were read as epoch
+    nanoseconds, so epoch seconds (1574553634) became 1970-01-01 00:00:01.57, silently."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return _series_values(s.to_frame(), s.name)  # int64 as is (no float rounding); a missing value is NaN
     ts = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
     raise_if_any((ts.isna() & s.notna()).to_numpy(), f"{file}.timestamp", "must be an ISO 8601 date and time",
                  s.to_numpy())
-    return ts
+    return ts.dt.tz_convert(None).to_numpy()
 
 
 def _load_prior(campaign: str, prior_path=None) -> tuple[np.ndarray, np.ndarray]:
