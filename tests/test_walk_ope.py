@@ -134,3 +134,22 @@ def test_zero_support_clause_counts_rows():
         with pytest.warns(OPEDiagnosticWarning, match=text.replace("(", r"\(").replace(")", r"\)")):
             out = evaluate_policy(log, pe, estimators=["ips"], n_bootstrap=20)
         assert out["zero_support_share"].iloc[0] == rows / n
+
+
+def test_compare_policies_ties_share_prob_best():
+    # Two policies with the same estimate in every replicate (here one policy under two names; also two rules
+    # that agree on every row they weigh): argmax credited every replicate to the first listed, 1.0 vs 0.0.
+    from workbench.ope import compare_policies
+
+    log, _ = wb.data.simulate_bandit(400, n_actions=3, random_state=0)
+    pe = np.tile([0.6, 0.3, 0.1], (len(log), 1))
+    cmp = compare_policies(log, {"a": pe, "b": pe.copy(), "u": UniformPolicy()}, estimator="ips", n_bootstrap=200)
+    p = cmp.summary.set_index("policy")["prob_best"]
+    assert p["a"] == p["b"]
+    assert p.sum() == pytest.approx(1.0)
+    # a deterministic target differing from another only off the logged actions: ips is the same in every replicate
+    a = np.asarray(log.action)
+    det1 = np.eye(3)[np.where(a == 2, 2, (a + 1) % 3)]  # off the logged action except where 2 was logged
+    det2 = np.eye(3)[np.where(a == 2, 2, (a + 2) % 3)]  # another action there, but also never the logged one
+    p2 = compare_policies(log, {"d1": det1, "d2": det2}, estimator="ips", n_bootstrap=200).summary
+    assert p2["prob_best"].tolist() == [0.5, 0.5]

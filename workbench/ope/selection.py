@@ -249,7 +249,8 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     resamples, so pairwise differences are paired: their intervals are percentile intervals of
     the replicate differences, much narrower than comparing two separate intervals.
     ``prob_best`` is the share of replicates in which each policy has the highest estimate (a
-    bootstrap measure of ranking stability, not a posterior probability).
+    bootstrap measure of ranking stability, not a posterior probability); policies tied for the
+    highest estimate in a replicate share it equally.
 
     The pessimistic choice maximises the lower end of the (1 - alpha) interval. With
     ``adjust="bonferroni"`` the per-policy intervals use alpha / m, so all m lower bounds hold at
@@ -329,8 +330,11 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     ok = ~np.isnan(reps[:, defined]).any(axis=1) if defined.any() else np.zeros(reps.shape[0], dtype=bool)
     prob_best = np.zeros(m)
     if ok.any():
-        winners = np.flatnonzero(defined)[np.argmax(reps[ok][:, defined], axis=1)]
-        prob_best = np.bincount(winners, minlength=m) / ok.sum()
+        # Policies tied for the highest estimate share the replicate (argmax gave it all to the first listed:
+        # two policies that agree on every weighted row, or one policy under two names, read 1.0 and 0.0)
+        top = reps[ok][:, defined]
+        is_top = top == top.max(axis=1, keepdims=True)
+        prob_best[defined] = (is_top / is_top.sum(axis=1, keepdims=True)).sum(axis=0) / ok.sum()
     elif one_unit:
         prob_best[:] = np.nan
     order = np.argsort(-theta, kind="stable")
