@@ -219,3 +219,13 @@ def test_loader_keeps_numeric_timestamps_as_numbers(tmp_path):
     assert log.timestamp.dtype == np.int64 and np.array_equal(log.timestamp, frame["timestamp"])
     first, second = log.split(0.5, by="time")
     assert first.timestamp.max() < second.timestamp.min()
+
+
+def test_continuous_log_says_a_nan_density_is_missing():
+    """A NaN density (a pandas NA) was refused with the rule for an infinite one ("a point mass")."""
+    density = pd.array([0.2, None, 0.2], dtype="Float64")
+    with pytest.raises(ValidationError, match=r"^density: must not be missing \(NaN\); 1 of 3 rows breaks the rule, "
+                                              r"first at row 1"):
+        ContinuousBanditLog(action=[1.0, 2.0, 3.0], reward=[0.0, 1.0, 2.0], density=density, a_min=0, a_max=5)
+    with pytest.raises(ValidationError, match=r"^density: must be finite \(an infinite density is a point mass"):
+        ContinuousBanditLog(action=[1.0, 2.0], reward=[0.0, 1.0], density=[0.2, np.inf], a_min=0, a_max=5)

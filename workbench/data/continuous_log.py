@@ -80,6 +80,8 @@ class ContinuousBanditLog:
         if dens.dtype == bool or not np.issubdtype(dens.dtype, np.number):
             raise ValidationError("density", f"must be numeric, got dtype {dens.dtype}")
         dens = dens.astype(np.float64)
+        # NaN apart: "an infinite density is a point mass" was the rule given for a missing density
+        raise_if_any(np.isnan(dens), "density", "must not be missing (NaN)", dens)
         raise_if_any(~np.isfinite(dens), "density", "must be finite (an infinite density is a point mass: "
                      "a deterministic logger cannot be evaluated by importance weighting)", dens)
         raise_if_any(dens <= 0, "density", "must be > 0", dens,
