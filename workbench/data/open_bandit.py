@@ -54,10 +54,11 @@ def load_open_bandit(behavior: str = "random", campaign: str = "all", path=None)
     -------
     BanditLog
         ``action`` = item id, ``position`` = slot - 1 (slots 1..3 in the files; always
-        ``n_positions=3``, whichever slots a file holds), ``reward`` = click,
+        ``n_positions=3``, whichever slots a file holds), ``reward`` = click (0 or 1),
         ``propensity`` = logged propensity score, ``context`` = one-hot user features (first level
         of each feature dropped, as the Open Bandit Pipeline does; ``context_names`` are
-        ``<feature>_<level>``, the columns of ``to_frame()``), ``action_context`` = item features
+        ``<feature>_<level>``, the columns of ``to_frame()``; None for a file without
+        ``user_feature_*`` columns), ``action_context`` = item features
         (``item_feature_0`` numeric, the hashed categorical ones one-hot), ``timestamp`` (ISO 8601
         dates and times as naive UTC datetime64; a numeric column, e.g. epoch seconds, is kept as
         the numbers it holds: its unit is not guessed).
