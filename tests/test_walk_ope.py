@@ -153,3 +153,26 @@ def test_compare_policies_ties_share_prob_best():
     det2 = np.eye(3)[np.where(a == 2, 2, (a + 2) % 3)]  # another action there, but also never the logged one
     p2 = compare_policies(log, {"d1": det1, "d2": det2}, estimator="ips", n_bootstrap=200).summary
     assert p2["prob_best"].tolist() == [0.5, 0.5]
+
+
+def test_greedy_policies_refuse_a_row_that_rules_out_every_action():
+    # A scorer that masks unavailable actions with -inf and leaves a row with none: SoftmaxPolicy refused it, but
+    # GreedyPolicy and EpsilonGreedyPolicy played action 0 there (ties to the lowest index), an action ruled out.
+    from workbench import ValidationError
+    from workbench.ope import EpsilonGreedyPolicy, GreedyPolicy, SoftmaxPolicy
+
+    X = np.zeros((5, 2))
+
+    def masked(X):
+        s = np.tile([0.2, 0.5, 0.1], (len(X), 1))
+        s[3] = -np.inf  # row 3: no action available
+        return s
+
+    for policy in (GreedyPolicy(masked), EpsilonGreedyPolicy(masked, 0.1), SoftmaxPolicy(masked)):
+        with pytest.raises(ValidationError, match=r"^scorer: scores every action -inf on a row \(rules out every "
+                                                  r"action\).*1 of 5 rows breaks the rule, first at row 3"):
+            policy.action_dist(X)
+    # -inf on some actions only is a mask, as before
+    ok = lambda X: np.tile([-np.inf, 0.5, 0.1], (len(X), 1))  # noqa: E731
+    np.testing.assert_array_equal(GreedyPolicy(ok).action_dist(X)[0], [0, 1, 0])
+    np.testing.assert_allclose(EpsilonGreedyPolicy(ok, 0.3).action_dist(X)[0], [0.1, 0.8, 0.1])

@@ -136,6 +136,13 @@ def _one_hot(idx, k):
     return out
 
 
+def _check_some_action(s: np.ndarray) -> None:
+    """Refuse a row whose scores are all -inf: the scorer rules out every action there, and no policy that
+    plays its best action has one (greedy and epsilon-greedy played action 0, an action the scorer ruled out)."""
+    raise_if_any(np.isneginf(s).all(axis=1), "scorer", "scores every action -inf on a row (rules out every "
+                 "action): the policy has no action to play there", s[:, 0])
+
+
 def _one_slot(position):
     """``position`` for a policy that plays one distribution in every slot: "all" is GreedyRankingPolicy's."""
     if isinstance(position, str) and position == "all":
@@ -275,6 +282,7 @@ class GreedyPolicy:
         reads from a policy object."""
         X, k, _ = _contexts(data)
         s = policy_scores(self.scorer, X, k)
+        _check_some_action(s)
         return _one_hot(np.argmax(s, axis=1), s.shape[1])
 
 
@@ -332,6 +340,7 @@ class EpsilonGreedyPolicy:
         reads from a policy object."""
         X, k, _ = _contexts(data)
         s = policy_scores(self.scorer, X, k)
+        _check_some_action(s)  # no greedy action to put 1 - epsilon on
         kk = s.shape[1]
         return (1 - self.epsilon) * _one_hot(np.argmax(s, axis=1), kk) + self.epsilon / kk
 
@@ -411,8 +420,7 @@ class SoftmaxPolicy:
         X, k, _ = _contexts(data)
         s = policy_scores(self.scorer, X, k)
         # a row that rules out every action has no distribution (it was a row of NaN)
-        raise_if_any(np.isneginf(s).all(axis=1), "scorer", "scores every action -inf on a row (rules out every "
-                     "action): the softmax has no distribution there", s[:, 0])
+        _check_some_action(s)
         if np.isinf(self.temperature):  # the limit: uniform over the actions not ruled out (score -inf)
             return softmax(np.where(np.isneginf(s), -np.inf, 0.0), axis=1)
         with np.errstate(over="ignore", invalid="ignore"):
