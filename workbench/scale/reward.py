@@ -199,12 +199,19 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
 
 
 def _fit(model, X, y, fold):
+    from sklearn.base import is_classifier
+    from sklearn.dummy import DummyRegressor
+
+    if is_classifier(model) and y.size and (y == y[0]).all():
+        # One reward value in the fold's training rows (a rare-click log: every click of the sample in the
+        # held-out fold). A classifier that has seen one class gives that value as its expected reward, as
+        # the in-memory cross_fit_predict does; LogisticRegression refuses to fit, and no fold count helps.
+        return DummyRegressor(strategy="constant", constant=y[0]).fit(X, y)
     try:
         return model.fit(X, y)
     except ValueError as exc:
         raise ValidationError("reward_model", f"could not be fitted on fold {fold} of the sample ({exc})",
-                              hint="a classifier needs both reward values in every fold; use a regressor or a "
-                                   "larger reward_model_sample") from None
+                              hint="use a regressor or a larger reward_model_sample") from None
 
 
 class _SampleTake:
