@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import re
 import sys
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,24 +49,62 @@ def _kernel_env(fast: bool) -> dict:
     return env
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # IPython colours its tracebacks; text reports show the codes raw
+
+
+def _failure_summary(nb, index, exc) -> str:
+    """Which cell failed and how, first: the traceback tail alone (a deep recursion, a long
+    library stack) need not show the notebook's own cell at all."""
+    text = _ANSI.sub("", str(exc))
+    if index is None:
+        return text[-4000:]
+    cell = nb.cells[index]
+    count = cell.get("execution_count")
+    name = getattr(exc, "ename", None) or type(exc).__name__
+    value = _ANSI.sub("", str(getattr(exc, "evalue", "") or "")) if hasattr(exc, "ename") else ""
+    what = f"{name}: {value}" if value else name
+    source = cell.source.splitlines()
+    shown = "\n".join("    " + line for line in source[:8]) + ("\n    ..." if len(source) > 8 else "")
+    n_code = sum(c.cell_type == "code" for c in nb.cells[:index + 1])
+    head = (f"cell {index + 1} of {len(nb.cells)} (code cell {n_code}{f', In [{count}]' if count else ''}) "
+            f"failed: {what}\n{shown}\n")
+    return head + "\n" + text[-(4000 - min(len(head), 2000)):]
+
+
 def execute_notebook(path: Path, fast: bool = False, timeout: int = CELL_TIMEOUT) -> RunResult:
-    """Execute one notebook in a fresh kernel (cwd = its folder); never raises on cell errors."""
+    """Execute one notebook in a fresh kernel (cwd = its folder); never raises on cell errors.
+
+    A failure's ``error`` starts with the failing cell (its position, first lines and the
+    exception), then the traceback without terminal colour codes. A file that cannot be read as
+    a notebook is a failed run too (``notebook`` is then None), so one bad file does not stop a
+    report over many.
+    """
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError, nbformat.reader.NotJSONError, nbformat.ValidationError) as exc:
+        return RunResult(Path(path), False, time.perf_counter() - start,
+                         f"cannot read {path} as a notebook: {type(exc).__name__}: {exc}"[:4000])
     old = dict(os.environ)
     os.environ.clear()
     os.environ.update(_kernel_env(fast))  # the kernel inherits the launching process's environment
-    start = time.perf_counter()
+    current = {"index": None}
+
+    def on_cell_start(cell, cell_index, **_):  # remembered so a failure can name its cell
+        current["index"] = cell_index
+
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", on_cell_start=on_cell_start,
                                 resources={"metadata": {"path": str(Path(path).parent)}})
         client.execute()
         return RunResult(Path(path), True, time.perf_counter() - start, notebook=nb)
     except (CellExecutionError, CellTimeoutError, DeadKernelError, RuntimeError) as exc:
-        return RunResult(Path(path), False, time.perf_counter() - start, str(exc)[-4000:], notebook=nb)
+        return RunResult(Path(path), False, time.perf_counter() - start,
+                         _failure_summary(nb, current["index"], exc), notebook=nb)
     finally:
         os.environ.clear()
         os.environ.update(old)
@@ -102,14 +142,22 @@ def write_reports(results: list[RunResult], out_dir: Path) -> Path:
     exporter = HTMLExporter(template_name="lab")
     rows = []
     for res in results:
-        body, _ = exporter.from_notebook_node(res.notebook)
-        (out_dir / f"{res.name}.html").write_text(body, encoding="utf-8")
-        thumb = _thumbnail(res.notebook)
+        if res.notebook is None:  # could not be read: a row with the reason, no page
+            link, title, thumb = html.escape(res.name), "", None
+        else:
+            body, _ = exporter.from_notebook_node(res.notebook)
+            (out_dir / f"{res.name}.html").write_text(body, encoding="utf-8")
+            # a file name is not a URL: spaces, '#', '?' or quotes in it would break the link
+            href = html.escape(urllib.parse.quote(f"{res.name}.html"), quote=True)
+            link = f'<a href="{href}">{html.escape(res.name)}</a>'
+            title, thumb = _title(res.notebook), _thumbnail(res.notebook)
         img = f'<img src="data:image/png;base64,{thumb}" width="220">' if thumb else ""
         status = "ok" if res.ok else "FAILED"
-        err = f"<pre>{html.escape(res.error[-1500:])}</pre>" if res.error else ""
-        rows.append(f'<tr><td><a href="{res.name}.html">{html.escape(res.name)}</a></td>'
-                    f"<td>{html.escape(_title(res.notebook))}</td><td class='{status}'>{status}</td>"
+        # the failing cell is named at the start of the error: keep the start, not only the tail
+        err_text = res.error if len(res.error) <= 3000 else res.error[:1500] + "\n...\n" + res.error[-1500:]
+        err = f"<pre>{html.escape(err_text)}</pre>" if res.error else ""
+        rows.append(f"<tr><td>{link}</td>"
+                    f"<td>{html.escape(title)}</td><td class='{status}'>{status}</td>"
                     f"<td>{res.seconds:.1f} s</td><td>{img}</td></tr>"
                     + (f"<tr><td colspan=5>{err}</td></tr>" if err else ""))
     index = f"""<!doctype html><html><head><meta charset="utf-8"><title>workbench case studies</title>
@@ -129,9 +177,16 @@ def write_student_copies(out_dir: Path, paths=None) -> list[Path]:
     import nbformat
 
     out_dir = Path(out_dir)
+    paths = list(paths or notebook_paths())
+    # A copy written over its source would delete the solutions for good: refuse before writing any.
+    clash = [str(p) for p in paths if (out_dir / Path(p).name).resolve() == Path(p).resolve()]
+    if clash:
+        raise ValueError(f"--out {out_dir} is the folder of the notebooks: the student copies would overwrite "
+                         f"{clash[0]}" + (f" and {len(clash) - 1} more" if len(clash) > 1 else "")
+                         + " and delete its solutions; pick another folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for path in paths or notebook_paths():
+    for path in paths:
         nb = nbformat.read(path, as_version=4)
         nb.cells = [c for c in nb.cells if "solution" not in c.get("metadata", {}).get("tags", [])]
         for cell in nb.cells:
@@ -151,8 +206,16 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="output folder (default reports/ or student/)")
     parser.add_argument("--student", action="store_true", help="write copies without solution cells instead")
     args = parser.parse_args(argv)
+    missing = [str(p) for p in args.notebooks if not Path(p).is_file()]
+    if missing:  # before any kernel starts: a typo should not cost a run of the others first
+        print(f"no such notebook file: {', '.join(missing)}", file=sys.stderr)
+        return 2
     if args.student:
-        written = write_student_copies(args.out or ROOT / "student", args.notebooks or None)
+        try:
+            written = write_student_copies(args.out or ROOT / "student", args.notebooks or None)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         print(f"wrote {len(written)} student notebooks to {args.out or ROOT / 'student'}")
         return 0
     args.out = args.out or ROOT / "reports"
@@ -169,7 +232,8 @@ def main(argv=None) -> int:
         res = execute_notebook(path, fast=args.fast, timeout=args.timeout)
         print(f"{'ok    ' if res.ok else 'FAILED'} {res.seconds:6.1f} s  {path.name}", flush=True)
         if not res.ok:
-            print(res.error[-2000:], file=sys.stderr)
+            err = res.error if len(res.error) <= 3000 else res.error[:1500] + "\n...\n" + res.error[-1500:]
+            print(err, file=sys.stderr)
         results.append(res)
     index = write_reports(results, args.out)
     n_bad = sum(not r.ok for r in results)
