@@ -38,13 +38,12 @@ def test_report_names_the_failing_cell_without_colour_codes_and_links_a_name_wit
     folder.mkdir()
     path = _notebook(folder, "02 deep #fail", "x = 1",
                      "def f(k):\n    return f(k - 1) if k else 1 / 0", "y = 2\nf(300)")
-    res = execute_notebook(path, fast=True, timeout=60)
-    assert not res.ok
-    assert res.error.startswith("cell 4 of 4 (code cell 3, In [3]) failed: ZeroDivisionError: division by zero")
-    assert "    f(300)" in res.error.splitlines()[2] and "\x1b[" not in res.error
     out = tmp_path / "out dir"
-    assert main([str(path), "--fast", "--out", str(out)]) == 1
-    assert "failed: ZeroDivisionError" in capsys.readouterr().err
+    assert main([str(path), "--fast", "--timeout", "60", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    err = err[err.index("cell 4 of 4"):]  # after the kernel's own start-up warnings
+    assert err.startswith("cell 4 of 4 (code cell 3, In [3]) failed: ZeroDivisionError: division by zero")
+    assert err.splitlines()[2] == "    f(300)" and "\x1b[" not in err
     index = (out / "index.html").read_text()
     assert "cell 4 of 4" in index and "\x1b[" not in index
     assert 'href="02%20deep%20%23fail.html"' in index and (out / "02 deep #fail.html").exists()
@@ -76,3 +75,76 @@ def test_student_copies_refuse_to_overwrite_their_source(tmp_path, capsys):
     assert "answer = 42" in nbformat.read(src, as_version=4).cells[-1].source  # the source is intact
     (copy,) = write_student_copies(tmp_path / "student", [src])
     assert "answer" not in copy.read_text()
+
+
+# ------------------------------------------------------------------------------------------------
+# validity
+# ------------------------------------------------------------------------------------------------
+from workbench.validity import (Scenario, active_interval_coverage, interval_coverage,  # noqa: E402
+                                ope_interval_coverage, synthetic_pool, type1_error)
+
+
+def test_a_scenario_with_a_nan_truth_or_a_misshapen_draw_is_refused_not_scored():
+    # NaN compares False with both ends: every interval "covered" it (coverage 1.0, verdict ok).
+    with pytest.raises(ValidationError, match="scenario.truth"):
+        Scenario("u", lambda rng, n: rng.random(n), "mean", float("nan"))
+    with pytest.raises(ValidationError, match="scenario.truth"):
+        Scenario("u", lambda rng, n: rng.random(n), "mean", "0.5")
+    kw = dict(methods=["percentile"], n=20, n_replicates=5, n_resamples=49, progress=False)
+    # (n, 2) for a mean was read by its first column; n + 1 rows were reported as n
+    for draw in (lambda rng, n: rng.random((n, 2)), lambda rng, n: rng.random(n + 1),
+                 lambda rng, n: (rng.random(n), rng.random(n))):
+        with pytest.raises(ValidationError, match=r"draw: must return one array of shape \(n,\)"):
+            interval_coverage([Scenario("u", draw, "mean", 0.5)], **kw)
+    # one array for a ratio, or NaN data: every replicate "undefined", coverage 0, verdict undercovers
+    with pytest.raises(ValidationError, match="pair"):
+        interval_coverage([Scenario("r", lambda rng, n: rng.random(n), "ratio", 0.5)], **kw)
+    with pytest.raises(ValidationError, match="finite"):
+        interval_coverage([Scenario("u", lambda rng, n: np.r_[rng.random(n - 1), np.nan], "mean", 0.5)], **kw)
+    # the documented layouts still run: a pair or an (n, 2) array for a ratio, a list for a mean
+    ok = interval_coverage([Scenario("p", lambda rng, n: (rng.random(n) + 1, rng.random(n) + 1), "ratio", 1.0),
+                            Scenario("m", lambda rng, n: np.c_[rng.random(n) + 1, rng.random(n) + 1], "ratio", 1.0),
+                            Scenario("l", lambda rng, n: list(rng.random(n)), "mean", 0.5)], **kw)
+    assert (ok["n_undefined"] == 0).all()
+
+
+def test_active_coverage_on_a_zoo_member_with_default_surrogates_and_its_input_checks():
+    from workbench.data import PredictionLog
+
+    probs, labels, _ = synthetic_pool(120, 3, random_state=1)
+    zoo = PredictionLog(np.stack([probs, probs[:, ::-1]]), labels=labels)
+    # the docstring's zoo member: the default surrogates asked for "calibrated" and refused it
+    cov = active_interval_coverage((zoo.probs[0], zoo.labels), methods=["lure"], budgets=[10], n_replicates=5,
+                                   progress=False)
+    assert list(cov["scenario"]) == ["self surrogate"]
+    bad = labels.copy()
+    bad[3] = 3  # the cross-entropy truth was an IndexError before any check
+    with pytest.raises(ValidationError, match=r"classes in \[0, 3\).*row 3"):
+        active_interval_coverage((probs, bad), methods=["lure"], budgets=[10], n_replicates=2,
+                                 loss="cross_entropy", progress=False)
+    with pytest.raises(ValidationError, match="methods: needs at least one"):  # an empty frame, then a KeyError
+        active_interval_coverage(methods=[], budgets=[10], n_replicates=2, progress=False)
+    with pytest.raises(ValidationError, match="unique"):  # the same rows twice
+        active_interval_coverage(methods=["lure"], surrogates=["self", "self"], budgets=[10], n_replicates=2,
+                                 progress=False)
+
+
+def test_ope_coverage_checks_its_simulation_knobs_and_refuses_an_empty_grid():
+    kw = dict(n=100, n_replicates=2, n_bootstrap=20, progress=False)
+    with pytest.raises(ValidationError, match="n_actions: must be an integer"):  # 2.5 simulated 2 actions
+        ope_interval_coverage(n_actions=2.5, **kw)
+    with pytest.raises(ValidationError, match="beta: must be a finite number"):  # bare ValueError from float()
+        ope_interval_coverage(beta="x", **kw)
+    with pytest.raises(ValidationError, match="target_beta"):  # was 'policy: must not be NaN'
+        ope_interval_coverage(target_beta=float("nan"), **kw)
+    with pytest.raises(ValidationError, match="bernstein"):  # an empty frame without columns
+        ope_interval_coverage(estimators=["snips"], intervals=["bernstein"], **kw)
+    with pytest.raises(ValidationError, match="unique"):
+        ope_interval_coverage(estimators=["ips", "ips"], intervals=["normal"], **kw)
+
+
+def test_type1_error_checks_its_knobs():
+    with pytest.raises(ValidationError, match="accuracy"):  # '<=' TypeError
+        type1_error(["mcnemar-exact"], n_datasets=5, accuracy="0.8", progress=False)
+    with pytest.raises(ValidationError, match="unique"):
+        type1_error(["friedman", "friedman"], n_datasets=5, progress=False)

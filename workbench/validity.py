@@ -26,7 +26,11 @@ consistent with the nominal level c when |c_hat - c| <= 3.5 sqrt(c (1 - c) / R);
 is +-0.024 at R = 1000 and +-0.017 at R = 2000; for alpha = 0.05 it is +-0.024 at R = 1000. With
 3.5 standard errors a correct method leaves the band with probability about 5e-4 per row, so an
 out-of-band row is evidence of a real defect (or of a method that is only asymptotically right at
-this n), not bad luck.
+this n), not bad luck. That figure is a normal approximation to the binomial count: it holds (at
+most 1.2e-3, exact binomial) while R c (1 - c) >= 15, i.e. R >= 316 at c = 0.95 or alpha = 0.05
+and R >= 1516 at alpha = 0.01. With fewer replicates the band is both wider and leakier: a correct
+95% interval leaves it with probability 1.5e-3 at R = 100 and 3.2e-3 at R = 50, a correct test at
+alpha = 0.01 with 1.4e-2 at R = 50.
 
 Reproducibility: every replicate gets its own ``numpy.random.SeedSequence``, spawned in the parent
 before any work is dispatched to joblib from a key of (random_state, scenario name, n). Results
@@ -47,7 +51,8 @@ import pandas as pd
 
 from ._random import seed_key
 from ._parallel import run_tasks
-from ._validation import ValidationError, check_alpha, check_bool, check_choice, check_int, check_real
+from ._validation import (ValidationError, check_alpha, check_bool, check_choice, check_finite, check_int,
+                          check_real)
 
 __all__ = [
     "Scenario", "SCENARIOS", "bernoulli_mean", "mc_band", "interval_coverage", "coverage_table",
@@ -66,7 +71,10 @@ def mc_band(level: float, n_replicates: int, k: float = BAND_SE) -> tuple[float,
 
     Returns ``(level - k * s, level + k * s)``, clipped to [0, 1], with
     ``s = sqrt(level (1 - level) / n_replicates)``, the Monte Carlo standard error of the share if
-    the true rate equals ``level``.
+    the true rate equals ``level``. With the default k = 3.5 a share whose true rate is ``level``
+    falls outside with probability about 5e-4 (at most 1.2e-3, exact binomial) when
+    ``n_replicates * level * (1 - level) >= 15``; below that the normal approximation is rough
+    (3.2e-3 for level 0.95 at R = 50; 1.4e-2 for level 0.01 at R = 50).
 
     Examples
     --------
@@ -185,6 +193,14 @@ class Scenario:
     statistic: str
     truth: float
     description: str = ""
+
+    def __post_init__(self):
+        # A NaN truth compares False with both ends, so every interval "covered" it (coverage 1.0,
+        # verdict ok); a string or None failed deep inside the comparison with a TypeError.
+        object.__setattr__(self, "truth", check_real(self.truth, "scenario.truth"))
+        check_choice(self.statistic, "scenario.statistic", ("mean", "ratio"))
+        if not callable(self.draw):
+            raise ValidationError("scenario.draw", f"must be a callable (rng, n) -> data, got {type(self.draw).__name__}")
 
 
 # Truths are off the k/n lattice for every n up to 1000 except multiples of 10,000 (references 2.10:
@@ -348,7 +364,36 @@ def _draw_replicate(scenario: Scenario, n: int, ss: np.random.SeedSequence):
     """Data of one replicate and the seed of its bootstrap (independent resampling per replicate)."""
     rng = np.random.default_rng(ss)
     data = scenario.draw(rng, n)
+    _check_draw(scenario, n, data)
     return data, int(rng.integers(0, 2**63))
+
+
+def _check_draw(scenario: Scenario, n: int, data) -> None:
+    """What a scenario draws must be n rows of finite numbers, in the layout of its statistic.
+
+    Without this check a draw of the wrong shape was bootstrapped as something else (a pair for
+    "mean" as a 2 x n matrix, n + 1 rows reported as n, an (n, 2) array for "mean" read by its
+    first column) and NaN data or a single array for "ratio" turned into "undefined" intervals on
+    every replicate: coverage 0, verdict "undercovers", for a bug in the scenario.
+    """
+    field = f"scenario {scenario.name!r}: draw"
+    if scenario.statistic == "ratio":
+        parts = list(data) if isinstance(data, (tuple, list)) else None
+        if parts is None:
+            arr = np.asarray(data)
+            parts = [arr[:, 0], arr[:, 1]] if arr.ndim == 2 and arr.shape[1] == 2 else None
+        layout = "a pair (numerator, denominator) of arrays of shape (n,) or one (n, 2) array"
+        if parts is None or len(parts) != 2:
+            raise ValidationError(field, f"must return {layout} for statistic 'ratio' (n = {n}), got "
+                                         f"{type(data).__name__} of shape {np.shape(data)}")
+    else:
+        parts, layout = [data], "one array of shape (n,)"
+    for part in parts:
+        arr = np.asarray(part)
+        if arr.shape != (n,):
+            raise ValidationError(field, f"must return {layout} for statistic {scenario.statistic!r}; with "
+                                         f"n = {n} got shape {arr.shape}")
+        check_finite(arr, field)
 
 
 def _bootstrap_chunk(scenario, n, seeds, methods, n_resamples, alpha, resampling):
@@ -456,7 +501,8 @@ def interval_coverage(scenarios=None, methods=("percentile", "basic", "bca", "st
     Notes
     -----
     What a row promises: if the method's true coverage at this n equals the nominal level, the
-    observed coverage falls outside the band with probability about 5e-4. Bootstrap intervals are
+    observed coverage falls outside the band with probability about 5e-4 (for R >= 316 at 95%;
+    see :func:`mc_band` for fewer replicates). Bootstrap intervals are
     asymptotic: on skewed data at small n even good methods sit below the band; this function
     measures how far, it does not excuse it.
 
@@ -651,11 +697,22 @@ def ope_interval_coverage(estimators=("ips", "snips", "dr"), intervals=("percent
             raise ValidationError("estimators", f"must be estimator names (str), got {type(e).__name__}")
     for iv in intervals:
         check_choice(iv, "intervals", INTERVALS)
-    sim_kw = {"n_actions": int(n_actions), "dim_context": int(dim_context), "behavior": behavior,
-              "beta": float(beta), "reward_type": "binary"}
+    for field, values in (("estimators", estimators), ("intervals", intervals)):
+        if len(set(values)) != len(values):  # the same rows twice, and a pivot of them fails
+            raise ValidationError(field, f"names must be unique, got {values}")
+    if intervals == ["bernstein"] and not set(estimators) & set(_BERNSTEIN_OK):
+        # no (estimator, interval) pair is defined: an empty frame without columns came back
+        raise ValidationError("intervals", f"'bernstein' is defined only for {list(_BERNSTEIN_OK)}; got the "
+                                           f"estimators {estimators}")
+    # checked, not int() / float(): n_actions=2.5 simulated 2 actions under a name saying 2, and
+    # beta="x" or target_beta=nan failed deep inside the simulator or the policy
+    sim_kw = {"n_actions": check_int(n_actions, "n_actions", low=2),
+              "dim_context": check_int(dim_context, "dim_context", low=1),
+              "behavior": behavior, "beta": check_real(beta, "beta"), "reward_type": "binary"}
+    target_beta = check_real(target_beta, "target_beta")
     if isinstance(reward_model, str):
         check_choice(reward_model, "reward_model", ("shrunk",))
-    scenario = f"bandit: {behavior} logger, {int(n_actions)} actions, binary reward"
+    scenario = f"bandit: {behavior} logger, {sim_kw['n_actions']} actions, binary reward"
     cells, tasks = [], []
     for nn in sizes:
         seeds = _cell_seeds(random_state, "ope:" + scenario, R, nn)
@@ -740,7 +797,7 @@ def _active_chunk(seeds, probs, labels, surrogate, method, budget, loss, floor, 
     return lo, hi
 
 
-def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogates=("self", "calibrated"),
+def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogates=None,
                              budgets=(25, 50, 100), n_replicates: int = 1000, alpha: float = 0.05, random_state=0, *,
                              loss: str = "zero_one", floor: float = 0.1, n_jobs=None, chunk_size: int = 100,
                              progress: bool = True) -> pd.DataFrame:
@@ -757,8 +814,10 @@ def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogat
         ``(log.probs[m], log.labels)``.
     methods : sequence of {"lure", "iid", "ase", "naive"}
         "iid" does not use a surrogate and is run once (scenario "uniform sampling").
-    surrogates : sequence of "self", "calibrated" or (name, array) pairs
+    surrogates : sequence of "self", "calibrated" or (name, array) pairs, optional
         "self": the model's own probabilities; "calibrated": ``p_true`` (needs a 3-tuple pool).
+        Default: "self" and "calibrated" when the pool has ``p_true`` (the default pool does),
+        "self" alone for a (probs, labels) pool such as a zoo member.
     budgets : sequence of int
         Label counts at which the interval is read (one trace per replicate, read at each).
     n_replicates, alpha, random_state, n_jobs, chunk_size, progress : as in :func:`interval_coverage`.
@@ -784,8 +843,12 @@ def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogat
 
     check_choice(loss, "loss", LOSSES)
     methods = [methods] if isinstance(methods, str) else list(methods)
+    if not methods:  # no rows and no columns came back, and the caller's next step failed with a KeyError
+        raise ValidationError("methods", "needs at least one method")
     for m in methods:
         check_choice(m, "methods", RISK_METHODS)
+    if len(set(methods)) != len(methods):  # the same rows twice, and a pivot of them fails
+        raise ValidationError("methods", f"names must be unique, got {methods}")
     if pool is None:
         probs, labels, p_true = synthetic_pool(random_state=random_state)
     else:
@@ -802,6 +865,10 @@ def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogat
     R = check_int(n_replicates, "n_replicates", low=2)
     alpha = check_alpha(alpha)
     chunk_size = check_int(chunk_size, "chunk_size", low=1)
+    if surrogates is None:
+        # "calibrated" needs p_true: the old default ("self", "calibrated") refused the (probs, labels)
+        # pool this docstring suggests for a zoo member
+        surrogates = ("self", "calibrated") if p_true is not None else ("self",)
     sur_items = []
     for s in ([surrogates] if isinstance(surrogates, str) else list(surrogates)):
         if isinstance(s, tuple) and len(s) == 2:
@@ -814,7 +881,12 @@ def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogat
             sur_items.append(("calibrated", p_true))
         else:
             raise ValidationError("surrogates", f"must be 'self', 'calibrated' or (name, array) pairs, got {s!r}")
-    truth = _pool_risk(probs, labels, loss)
+    if any(m != "iid" for m in methods):
+        if not sur_items:
+            raise ValidationError("surrogates", f"needs at least one surrogate for the methods {methods}")
+        names = [name for name, _ in sur_items]
+        if len(set(names)) != len(names):
+            raise ValidationError("surrogates", f"names must be unique, got {names}")
     at = np.array(budgets) - 1
     budget = max(budgets)
     configs = []  # (scenario, method, surrogate array)
@@ -831,6 +903,9 @@ def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogat
         tasks += [(_active_chunk, (blk, probs, labels, arr, m, budget, loss, float(floor), alpha, at))
                   for blk in blocks]
     results = _run(tasks, n_jobs, progress, "active coverage")
+    # after the run, whose first call checks the labels: a label outside [0, n_classes) made the
+    # cross-entropy truth an IndexError, and -1 silently read the last class's probability
+    truth = _pool_risk(probs, labels, loss)
     rows, k = [], 0
     for scen, m, nb in cells:
         lo = np.vstack([r[0] for r in results[k:k + nb]])
@@ -1006,6 +1081,8 @@ def type1_error(tests=None, n_datasets: int = 1000, alpha: float = 0.05, random_
         raise ValidationError("tests", "needs at least one test")
     for t in names:
         check_choice(t, "tests", tuple(TESTS))
+    if len(set(names)) != len(names):
+        raise ValidationError("tests", f"names must be unique, got {names}")
     R = check_int(n_datasets, "n_datasets", low=2)
     alpha = check_alpha(alpha)
     chunk_size = check_int(chunk_size, "chunk_size", low=1)
@@ -1013,6 +1090,7 @@ def type1_error(tests=None, n_datasets: int = 1000, alpha: float = 0.05, random_
     if cv_n % 10:
         raise ValidationError("cv_n", f"must be a multiple of 10 (10-fold CV), got {cv_n}")
     mcnemar_n = check_int(mcnemar_n, "mcnemar_n", low=2)
+    accuracy, discordance = check_real(accuracy, "accuracy"), check_real(discordance, "discordance")
     if not (0 < discordance and discordance <= accuracy and accuracy + discordance <= 1):
         raise ValidationError("discordance", f"needs 0 < discordance <= accuracy <= 1 - discordance, got "
                               f"accuracy={accuracy}, discordance={discordance}")
