@@ -198,3 +198,32 @@ def test_streamed_default_reward_model_on_a_one_click_log():
     # the same call on a log whose click falls in a fold of its own gave the error for any n_folds: the
     # value is a rare-click estimate, not an artefact (the dm of the one-class folds is 0, the others' positive)
     assert out["reward_model"].str.contains("LogisticRegression").all()
+
+
+def test_streaming_progress_bars_follow_tqdm_disable(monkeypatch, tmp_path):
+    # The report runner sets TQDM_DISABLE=1 for offline HTML; tqdm.auto's notebook widget ignores it, so the
+    # streamed passes left frozen "streaming Parquet: 0%" bars in notebook 09's report. Their bars now ask
+    # progress_enabled(), as every other bar of the package does.
+    import tqdm.auto
+
+    seen = []
+    real = tqdm.auto.tqdm
+
+    class Recording(real):
+        def __init__(self, *args, **kwargs):
+            seen.append((kwargs.get("desc"), kwargs.get("disable")))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recording)
+    df = _log_frame()
+    df.to_parquet(tmp_path / "log.parquet")
+    for env in ("1", None):
+        if env:
+            monkeypatch.setenv("TQDM_DISABLE", env)
+        else:
+            monkeypatch.delenv("TQDM_DISABLE", raising=False)
+        seen.clear()
+        for data in (tmp_path / "log.parquet", [df.iloc[:30], df.iloc[30:]]):
+            evaluate_tabular(data, PI, estimators=["ips"], n_bootstrap=20, warn=False)
+        assert {d for d, _ in seen} >= {"streaming Parquet", "streaming chunks"}
+        assert all(dis is bool(env) for _, dis in seen), seen

@@ -380,7 +380,10 @@ class IterableSource(Source):
         offset = 0
         from tqdm.auto import tqdm
 
-        with tqdm(unit="rows", unit_scale=True, desc="streaming chunks", leave=False) as bar:
+        from .._parallel import progress_enabled  # TQDM_DISABLE: tqdm.auto's notebook widget ignores it
+
+        with tqdm(unit="rows", unit_scale=True, desc="streaming chunks", leave=False,
+                  disable=not progress_enabled()) as bar:
             for i, chunk in enumerate(self.chunks):
                 try:
                     frame = _chunk_to_frame(chunk, cols)[cols]
@@ -617,7 +620,10 @@ class ParquetSource(Source):
                                               fragment_readahead=1)
         from tqdm.auto import tqdm
 
-        with tqdm(total=self.n_rows(), unit="rows", unit_scale=True, desc="streaming Parquet", leave=False) as bar:
+        from .._parallel import progress_enabled  # TQDM_DISABLE: tqdm.auto's notebook widget ignores it
+
+        with tqdm(total=self.n_rows(), unit="rows", unit_scale=True, desc="streaming Parquet", leave=False,
+                  disable=not progress_enabled()) as bar:
             for batch in batches:
                 if batch.num_rows == 0:
                     continue
