@@ -148,3 +148,61 @@ def test_type1_error_checks_its_knobs():
         type1_error(["mcnemar-exact"], n_datasets=5, accuracy="0.8", progress=False)
     with pytest.raises(ValidationError, match="unique"):
         type1_error(["friedman", "friedman"], n_datasets=5, progress=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# plotting
+# ------------------------------------------------------------------------------------------------
+from workbench.plotting import coverage_plot, forest_plot, type1_plot  # noqa: E402
+
+
+def _t1_rows(test, R, nominal=0.05, rate=0.03):
+    from workbench.validity import mc_band
+
+    lo, hi = mc_band(nominal, R)
+    return {"test": test, "rejection_rate": rate, "mc_se": np.sqrt(rate * (1 - rate) / R), "band_low": lo,
+            "band_high": hi, "nominal": nominal, "n_datasets": R, "verdict": "ok"}
+
+
+def test_type1_plot_draws_each_rows_own_band_when_frames_of_different_r_are_joined():
+    # Rows of R = 100 and R = 1000 (e.g. notebook 10's exercise next to its main run): the first
+    # row's band [0, 0.126] was drawn for all and the label said "share of 100 null data sets".
+    frame = pd.DataFrame([_t1_rows("friedman", 100), _t1_rows("mcnemar-exact", 1000)])
+    ax = type1_plot(frame)
+    bands = sorted((round(p.get_x(), 4), round(p.get_x() + p.get_width(), 4)) for p in ax.patches
+                   if p.get_facecolor()[:3] == pytest.approx((0.85, 0.85, 0.85)))
+    assert bands == [(0.0, 0.1263), (0.0259, 0.0741)]
+    assert ax.get_xlabel().startswith("share of 100-1000 null data sets rejected")
+    plt.close("all")
+    one = type1_plot(pd.DataFrame([_t1_rows("a", 200), _t1_rows("b", 200)]))  # one R: unchanged
+    assert one.get_xlabel() == "share of 200 null data sets rejected (nominal 0.05; grey: pass band)"
+    plt.close("all")
+
+
+def test_coverage_plot_marks_each_lines_own_level_and_refuses_two_levels_on_one_line():
+    base = {"scenario": "s", "method": "percentile", "coverage": 0.9, "within_band": True}
+    frame = pd.DataFrame([{**base, "n": 30, "level": 0.95, "band_low": 0.926, "band_high": 0.974},
+                          {**base, "n": 50, "level": 0.80, "band_low": 0.756, "band_high": 0.844}])
+    ax = coverage_plot(frame)  # the dashed nominal line was at 95% for both lines, labelled "nominal 95%"
+    assert [ln.get_xdata()[0] for ln in ax.lines if ln.get_linestyle() == "--"] == []
+    (marks,) = [c for c in ax.collections if c.get_linestyle()[0][1] is not None]
+    assert sorted(seg[0][0] for seg in marks.get_segments()) == [0.8, 0.95]
+    assert "per line" in ax.get_xlabel()
+    plt.close("all")
+    with pytest.raises(ValidationError, match="different levels"):  # two bands merged into one grey bar
+        coverage_plot(frame.assign(n=30))
+    assert not plt.get_fignums()
+    ax = coverage_plot(frame.assign(level=0.999))  # '{:.0%}' printed 99.9% as 100%
+    assert "nominal 99.9%" in ax.get_xlabel()
+    plt.close("all")
+
+
+def test_forest_plot_draws_and_labels_an_infinite_estimate():
+    # value inf with a finite interval: matplotlib dropped the point silently, with no label
+    frame = pd.DataFrame({"estimator": ["a", "b"], "value": [np.inf, 0.5], "ci_low": [0.4, 0.3],
+                          "ci_high": [0.6, 0.7]})
+    ax = forest_plot(frame)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a (estimate +inf)", "b"]
+    points = [ln for ln in ax.lines if ln.get_marker() == "o"][0]
+    assert np.isfinite(points.get_xdata()).all() and points.get_xdata()[0] <= ax.get_xlim()[1]
+    plt.close("all")

@@ -99,6 +99,8 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
     lo, hi = frame[low].to_numpy(float), frame[high].to_numpy(float)
     # matplotlib silently leaves out a segment with an infinite end: clip it to the view and mark it
     lo_d, hi_d, view = _clip_band(lo, hi, v, reference)
+    if view is None and np.isinf(v).any():  # matplotlib silently drops an infinite point: clip it too
+        view = _view(lo, hi, v, [] if reference is None else [reference], pad=0.08) or (0.0, 1.0)
     # the interval from its own ends, not as error bars around the point: an interval may exclude its
     # point estimate (BCa, or by rounding), and matplotlib refuses negative error bars
     ax.hlines(y, lo_d, hi_d, color=PALETTE[0], lw=1.5)
@@ -111,7 +113,9 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
         ax.set_xlim(view[0] - 0.03 * w, view[1] + 0.03 * w)
     ax.plot(v, y, "o", color=PALETTE[0])
     names = frame[label].astype(str).to_numpy(object)
+    raw = frame[value].to_numpy(float)
     note = np.where(np.isnan(v), " (undefined)", np.where(np.isnan(lo) | np.isnan(hi), " (no interval)", ""))
+    note = np.where(np.isposinf(raw), " (estimate +inf)", np.where(np.isneginf(raw), " (estimate -inf)", note))
     ax.set_yticks(y, [f"{n}{m}" for n, m in zip(names, note)])
     if reference is not None:
         ax.axvline(reference, color=PALETTE[1], ls="--", lw=1, label=reference_label)
@@ -470,9 +474,16 @@ def coverage_plot(frame: pd.DataFrame, ax=None, by: str = "method", label=("scen
     frame = frame.reset_index(drop=True)  # frames joined with pd.concat repeat index labels
     groups = list(dict.fromkeys(map(tuple, frame[label].astype(str).to_numpy())))
     keys = list(dict.fromkeys(frame[by].astype(str)))
+    glab = frame[label].astype(str).agg(tuple, axis=1)
+    # One line has one band and one nominal level: rows of different levels on a line (frames of
+    # two alphas concatenated) would merge two bands into one grey bar.
+    n_levels = frame.groupby(glab, sort=False)["level"].nunique()
+    if (n_levels > 1).any():
+        line = " · ".join(n_levels.index[n_levels > 1][0])
+        raise ValidationError("frame", f"rows of one line ({', '.join(label)} = {line}) have different levels "
+                                       f"{sorted(frame['level'].unique())}: add 'level' to label=")
     ax = _ax(ax, figsize=(7, 0.38 * len(groups) + 1.4))
     ypos = {g: len(groups) - 1 - i for i, g in enumerate(groups)}
-    glab = frame[label].astype(str).agg(tuple, axis=1)
     span = 0.6
     off = {k: (i - (len(keys) - 1) / 2) * span / max(len(keys), 1) for i, k in enumerate(keys)}
     for g in groups:
@@ -487,14 +498,21 @@ def coverage_plot(frame: pd.DataFrame, ax=None, by: str = "method", label=("scen
         ax.scatter(rows["coverage"][inside], y[inside], color=color, s=28, zorder=3, label=k)
         ax.scatter(rows["coverage"][~inside], y[~inside], facecolor="white", edgecolor=color, s=28, zorder=3,
                    linewidths=1.5, label=None if inside.any() else k)
-    level = float(frame["level"].iloc[0])
-    ax.axvline(level, color="k", ls="--", lw=1)
+    levels = frame.groupby(glab, sort=False)["level"].first()
+    if levels.nunique() == 1:
+        level = float(levels.iloc[0])
+        ax.axvline(level, color="k", ls="--", lw=1)
+        nominal = f"nominal {100 * level:g}%"
+    else:  # lines of different levels (e.g. 90% and 95% intervals): each line gets its own mark
+        ax.vlines(levels.to_numpy(float), [ypos[g] - 0.45 for g in levels.index],
+                  [ypos[g] + 0.45 for g in levels.index], color="k", ls="--", lw=1)
+        nominal = "nominal: dashed, per line"
     ax.set_yticks([ypos[g] for g in groups], [" · n=".join(g) if label == ["scenario", "n"] else " · ".join(g)
                                               for g in groups])
     lo = min(float(frame["coverage"].min()), float(frame["band_low"].min()))
     ax.set_xlim(max(0.0, lo - 0.02), min(1.0, max(float(frame["coverage"].max()), float(frame["band_high"].max()))
                                          + 0.01))
-    ax.set_xlabel(f"coverage (nominal {level:.0%}; grey: ±3.5 MC s.e. band; hollow: outside)")
+    ax.set_xlabel(f"coverage ({nominal}; grey: ±3.5 MC s.e. band; hollow: outside)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1 - 0.5 / max(len(groups), 1)), frameon=False,
               fontsize="small", ncol=min(len(keys), 5))
     ax.grid(axis="x", alpha=0.3)
@@ -534,22 +552,32 @@ def type1_plot(frame: pd.DataFrame, ax=None, log: bool = False, title: str | Non
     rate = frame["rejection_rate"].to_numpy(float)
     ax.barh(y, rate, color=[colors.get(v, PALETTE[0]) for v in verdict], height=0.7,
             xerr=2 * frame["mc_se"].to_numpy(float), error_kw={"lw": 1, "capsize": 2})
-    ax.axvspan(float(frame["band_low"].iloc[0]), float(frame["band_high"].iloc[0]), color="0.85", zorder=0)
-    ax.axvline(float(frame["nominal"].iloc[0]), color="k", ls="--", lw=1)
+    band_lo, band_hi = frame["band_low"].to_numpy(float), frame["band_high"].to_numpy(float)
+    nominal = frame["nominal"].to_numpy(float)
+    if np.ptp(band_lo) == 0 and np.ptp(band_hi) == 0 and np.ptp(nominal) == 0:
+        ax.axvspan(band_lo[0], band_hi[0], color="0.85", zorder=0)
+        ax.axvline(nominal[0], color="k", ls="--", lw=1)
+    else:
+        # frames of different R or alpha concatenated (e.g. a rerun with more data sets): the first
+        # row's band drawn for every row showed other rows' rates against a band that is not theirs
+        ax.barh(y, band_hi - band_lo, left=band_lo, height=0.9, color="0.85", zorder=0)
+        ax.vlines(nominal, y - 0.45, y + 0.45, color="k", ls="--", lw=1)
     ax.set_yticks(y, frame["test"].astype(str))
     if log:
         from matplotlib.ticker import NullFormatter
 
         ax.set_xscale("log")
         positive = rate[rate > 0]
-        left = max(1e-3, 0.5 * min(float(frame["band_low"].iloc[0]), positive.min() if positive.size else 1.0))
-        right = min(1.0, 1.3 * max(float(frame["band_high"].iloc[0]), float(rate.max())))
+        left = max(1e-3, 0.5 * min(float(band_lo.min()), positive.min() if positive.size else 1.0))
+        right = min(1.0, 1.3 * max(float(band_hi.max()), float(rate.max())))
         ticks = [t for t in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0) if left <= t <= right]
         ax.set_xlim(left, right)
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
         ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel(f"share of {int(frame['n_datasets'].iloc[0])} null data sets rejected "
-                  f"(nominal {float(frame['nominal'].iloc[0]):g}; grey: pass band)")
+    r_min, r_max = int(frame["n_datasets"].min()), int(frame["n_datasets"].max())
+    counts = f"{r_min}" if r_min == r_max else f"{r_min}-{r_max}"
+    nom = f"nominal {nominal[0]:g}" if np.ptp(nominal) == 0 else "nominal: dashed, per row"
+    ax.set_xlabel(f"share of {counts} null data sets rejected ({nom}; grey: pass band)")
     ax.grid(axis="x", alpha=0.3)
     if title:
         ax.set_title(title)

@@ -200,7 +200,8 @@ class Scenario:
         object.__setattr__(self, "truth", check_real(self.truth, "scenario.truth"))
         check_choice(self.statistic, "scenario.statistic", ("mean", "ratio"))
         if not callable(self.draw):
-            raise ValidationError("scenario.draw", f"must be a callable (rng, n) -> data, got {type(self.draw).__name__}")
+            raise ValidationError("scenario.draw", f"must be a callable (rng, n) -> data, got "
+                                                   f"{type(self.draw).__name__}")
 
 
 # Truths are off the k/n lattice for every n up to 1000 except multiples of 10,000 (references 2.10:
