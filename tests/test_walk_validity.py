@@ -206,3 +206,26 @@ def test_forest_plot_draws_and_labels_an_infinite_estimate():
     points = [ln for ln in ax.lines if ln.get_marker() == "o"][0]
     assert np.isfinite(points.get_xdata()).all() and points.get_xdata()[0] <= ax.get_xlim()[1]
     plt.close("all")
+
+
+# ------------------------------------------------------------------------------------------------
+# results, and a plot argument
+# ------------------------------------------------------------------------------------------------
+def test_estimate_takes_diagnostics_none_and_its_repr_never_raises():
+    from workbench.results import Estimate
+
+    e = Estimate(0.5, 0.4, 0.6, 0.05, name="a<b>", diagnostics=None)  # TypeError: 'NoneType' not iterable
+    assert e.diagnostics == {} and list(e.to_frame().columns)[-1] == "n"
+    odd = Estimate(0.5, 0.4, 0.6, 0.05, alpha=None)  # repr and _repr_html_ raised a TypeError
+    assert "alpha=None" in repr(odd) and "alpha=None interval" in odd._repr_html_()
+    assert repr(e).startswith("Estimate(a<b>: 0.5, 95% CI [0.4, 0.6]")
+
+
+def test_critical_difference_diagram_refuses_a_cd_that_is_not_a_number():
+    from workbench.plotting import critical_difference_diagram
+
+    with pytest.raises(ValidationError, match="cd: must be a number"):
+        critical_difference_diagram(mean_ranks={"a": 1.5, "b": 2.0}, cd="1")
+    ax = critical_difference_diagram(mean_ranks={"a": 1.5, "b": 2.0}, cd=np.float32(1.0))
+    assert ax.texts[-1].get_text() == "CD = 1.00"
+    plt.close("all")

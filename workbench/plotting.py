@@ -307,6 +307,9 @@ def critical_difference_diagram(result=None, *, mean_ranks=None, cd: float | Non
     from ._validation import raise_if_any
 
     raise_if_any(~np.isfinite(ranks), "mean_ranks", "must be finite (no NaN or inf)", ranks)
+    if cd is not None and (isinstance(cd, (bool, np.bool_)) or not isinstance(cd, (int, float, np.integer,
+                                                                                  np.floating))):
+        raise ValidationError("cd", f"must be a number (or None), got {cd!r}")  # "1" was a bare TypeError
     if cd is not None and not (cd >= 0):  # NaN is allowed: "no CD" (Holm-Wilcoxon results carry one)
         if not np.isnan(cd):
             raise ValidationError("cd", f"must be >= 0, got {cd}")

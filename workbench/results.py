@@ -73,6 +73,8 @@ class Estimate:
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
+        if self.diagnostics is None:  # "no diagnostics", as the empty default; iterating None was a TypeError
+            object.__setattr__(self, "diagnostics", {})
         # a diagnostic named like a core column would silently replace it in to_dict / to_frame
         clash = sorted(set(self.diagnostics) & set(ESTIMATE_COLUMNS))
         if clash:
@@ -100,8 +102,15 @@ class Estimate:
         """One-row tidy frame with the stable columns of :data:`ESTIMATE_COLUMNS` then diagnostics."""
         return pd.DataFrame([self.to_dict()])
 
+    def _level_text(self) -> str:
+        # a repr must not raise: an alpha that is not a number (None) is shown as given
+        try:
+            return f"{100 * (1 - self.alpha):g}%"
+        except (TypeError, ValueError):
+            return f"alpha={self.alpha!r}"
+
     def __repr__(self) -> str:
-        lvl = f"{100 * (1 - self.alpha):g}%"
+        lvl = self._level_text()
         head = f"{self.name}: " if self.name else ""
         s = (f"Estimate({head}{_fmt(self.value)}, {lvl} CI [{_fmt(self.ci_low)}, {_fmt(self.ci_high)}], "
              f"se {_fmt(self.se)}, method={self.method}, n={self.n}")
@@ -110,7 +119,7 @@ class Estimate:
         return s + ")"
 
     def _repr_html_(self) -> str:
-        return frame_to_html(self.to_frame(), caption=f"{100 * (1 - self.alpha):g}% interval")
+        return frame_to_html(self.to_frame(), caption=f"{self._level_text()} interval")
 
 
 def frame_to_html(frame: pd.DataFrame, caption: str | None = None) -> str:
