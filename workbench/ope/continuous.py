@@ -607,10 +607,32 @@ def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequenc
     return out[first + [c for c in out.columns if c not in first + last] + last]
 
 
+def _bandwidth_replicate(simulate, target, hs, kernel, boundary, estimators, seed):
+    """One replicate of :func:`bandwidth_monte_carlo`: the estimates (bandwidths, estimators), the
+    smoothing error V(pi_h) - V(pi) per bandwidth, and V(pi), on the log ``simulate`` draws from ``seed``."""
+    from .selection import _check_simulated
+
+    log, truth = _check_simulated(simulate(np.random.default_rng(seed)), number_ok=False,
+                                 truth_kind="an object with policy_value(target_action, bandwidth=..., kernel=..., "
+                                            "boundary=...) (e.g. a ContinuousTruth)")
+    log = _check_log(log)
+    c = _target_centers(log, target(log, truth))
+    v = check_real(truth.policy_value(c), "truth.policy_value")
+    est = np.empty((len(hs), len(estimators)))
+    err_h = np.empty(len(hs))
+    for j, h in enumerate(hs):
+        T, _ = _terms(log, c, h, kernel, boundary, None, "smoothed")
+        m = T[:, :2].mean(axis=0)
+        est[j] = [_COMBINE[e](m) for e in estimators]
+        err_h[j] = check_real(truth.policy_value(c, bandwidth=h, kernel=kernel, boundary=boundary),
+                              "truth.policy_value") - v
+    return est, err_h, v
+
+
 def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequence[float], *,
                           n_replicates: int = 200, kernel: str = "epanechnikov",
                           estimators: Sequence[str] = ("ips", "snips"), boundary: str = "renormalize",
-                          random_state=0, progress: bool = False) -> pd.DataFrame:
+                          random_state=0, n_jobs: int | None = None, progress: bool = False) -> pd.DataFrame:
     """Bias, variance and RMSE of kernel estimators across bandwidths, over simulated logs.
 
     Parameters
@@ -623,6 +645,13 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
         Number of simulated logs (seeded by ``SeedSequence(random_state).spawn``).
     estimators : sequence of {"ips", "snips"}
         The weighting estimators (no reward model is fitted here).
+    n_jobs : int or None
+        joblib workers over replicates. Replicate ``r`` is seeded by its own ``SeedSequence`` child,
+        fixed before dispatch, so the result does not depend on ``n_jobs`` or the backend. None leaves
+        it to joblib (one worker unless a ``joblib.parallel_config`` context, e.g. a dask backend,
+        says otherwise). ``simulate`` and ``target`` are sent to the workers (cloudpickle: lambdas work).
+    progress : bool
+        Show a tqdm progress bar over finished replicates.
 
     Returns
     -------
@@ -640,11 +669,10 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
     >>> out.shape[0]
     4
     """
-    from tqdm.auto import tqdm
+    from joblib import delayed
 
-    from .._parallel import progress_enabled
+    from .._parallel import check_n_jobs, run_delayed
     from .._random import spawn_seeds
-    from .selection import _check_simulated
 
     for name, fn in (("simulate", simulate), ("target", target)):  # before any replicate: not a TypeError in it
         if not callable(fn):
@@ -654,23 +682,16 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
     estimators = _check_estimators(estimators, None, options=("ips", "snips"))
     R = check_int(n_replicates, "n_replicates", low=2)  # int(2.5) would silently run 2 replicates
     progress = check_bool(progress, "progress")  # before any replicate: "no" is truthy
-    est = np.empty((R, len(hs), len(estimators)))
-    err_h = np.empty((R, len(hs)))
-    truth_v = np.empty(R)
-    seeds = spawn_seeds(random_state, R)
-    for r in tqdm(range(R), disable=not progress_enabled(progress), desc="replicates"):  # Monte Carlo replicates
-        log, truth = _check_simulated(simulate(np.random.default_rng(seeds[r])), number_ok=False,
-                                     truth_kind="an object with policy_value(target_action, bandwidth=..., kernel=..., "
-                                                "boundary=...) (e.g. a ContinuousTruth)")
-        log = _check_log(log)
-        c = _target_centers(log, target(log, truth))
-        truth_v[r] = check_real(truth.policy_value(c), "truth.policy_value")
-        for j, h in enumerate(hs):
-            T, _ = _terms(log, c, h, kernel, boundary, None, "smoothed")
-            m = T[:, :2].mean(axis=0)
-            est[r, j] = [_COMBINE[e](m) for e in estimators]
-            err_h[r, j] = check_real(truth.policy_value(c, bandwidth=h, kernel=kernel, boundary=boundary),
-                                     "truth.policy_value") - truth_v[r]
+    n_jobs = check_n_jobs(n_jobs)  # before replicate 0 is drawn
+    seeds = spawn_seeds(random_state, R)  # fixed before dispatch: results do not depend on n_jobs
+    # Replicate 0 runs here, before anything is dispatched: a simulate / target returning the wrong
+    # thing fails at once with what was expected, not inside a worker.
+    first = _bandwidth_replicate(simulate, target, hs, kernel, boundary, estimators, seeds[0])
+    parts = [first] + run_delayed((delayed(_bandwidth_replicate)(simulate, target, hs, kernel, boundary, estimators, s)
+                                   for s in seeds[1:]), n_jobs=n_jobs, progress=progress, desc="replicates")
+    est = np.stack([p[0] for p in parts])  # (R, bandwidths, estimators)
+    err_h = np.stack([p[1] for p in parts])  # (R, bandwidths)
+    truth_v = np.array([p[2] for p in parts])  # (R,)
     rows = []
     for j, h in enumerate(hs):
         for k, e in enumerate(estimators):

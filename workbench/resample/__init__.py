@@ -13,7 +13,8 @@
 * :class:`BootstrapSplit`, :func:`bootstrap_error` (OOB, .632, .632+ with delta-method standard
   errors and an interval; :func:`oob_delta_se`).
 * :func:`repeated_cv`, :func:`nested_cv`, :func:`ncv_interval`, :func:`learning_curve_ci`.
-* :func:`temporal_scores`, :func:`temporal_backtest`: choosing among historical models over time.
+* :func:`temporal_scores`, :func:`temporal_backtest`, :func:`period_losses`: choosing among historical
+  models over time.
 """
 from ._result import TestResult
 from .bootstrap import METHODS, BootstrapResult, bootstrap_ci, bootstrap_intervals
@@ -25,7 +26,7 @@ from .mcnemar import cochrans_q, mcnemar_table, mcnemar_test, paired_difference_
 from .oob import BootstrapErrorResult, BootstrapSplit, bootstrap_error, oob_delta_se, point632plus
 from .simulate import null_cv_scores
 from .ranks import RankTestResult, critical_difference, friedman_test, nemenyi_test, wilcoxon_holm_test
-from .temporal import temporal_backtest, temporal_scores
+from .temporal import period_losses, temporal_backtest, temporal_scores
 
 __all__ = [
     "METHODS", "BootstrapResult", "bootstrap_ci", "bootstrap_intervals",
@@ -36,5 +37,5 @@ __all__ = [
     "mcnemar_table", "mcnemar_test", "paired_difference_interval", "tango_score_statistic", "cochrans_q",
     "BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "oob_delta_se", "point632plus",
     "null_cv_scores", "RankTestResult", "critical_difference", "friedman_test", "nemenyi_test", "wilcoxon_holm_test",
-    "temporal_scores", "temporal_backtest",
+    "temporal_scores", "temporal_backtest", "period_losses",
 ]

@@ -159,3 +159,70 @@ def temporal_backtest(log: PredictionLog, available_from, timestamp=None, window
                          "best_model": names[best], "best_loss": L[best, t], "regret": L[pick, t] - L[best, t],
                          "fallback": fallback})
     return pd.DataFrame(rows)
+
+
+def period_losses(log: PredictionLog, available_from, period=None, timestamp=None,
+                  loss: str = "zero_one") -> pd.DataFrame:
+    """Per-point losses of the models available by one period, on that period's labelled points.
+
+    The input :func:`~workbench.resample.compare_models` and
+    :func:`~workbench.resample.model_confidence_set` need to compare the candidates on one period
+    (typically the latest): only the models with ``available_from <= period`` are kept, so no model
+    is scored on the data it was trained on.
+
+    Parameters
+    ----------
+    log : PredictionLog
+        With ``timestamp`` (or pass ``timestamp=``) and labels on the period's points.
+    available_from : array of shape (n_models,)
+        When each model may first be scored (as in :func:`temporal_scores`).
+    period : scalar, optional
+        One of the log's timestamps; default: the last one.
+    timestamp : array of shape (n_points,), optional
+        Period of each point, if not the log's own.
+    loss : str
+        As in :meth:`PredictionLog.losses`.
+
+    Returns
+    -------
+    DataFrame of shape (labelled points in the period, available models)
+        One column per available model (named, in the log's order), indexed by the point's position
+        in the log. Unlabelled points of the period are left out, as :meth:`PredictionLog.losses`
+        leaves them out.
+
+    Examples
+    --------
+    >>> from workbench.data import simulate_drifting_stream, train_historical_models
+    >>> from workbench.resample import compare_models, period_losses
+    >>> log, avail = train_historical_models(simulate_drifting_stream(n_periods=5, random_state=0))
+    >>> L = period_losses(log, avail)                  # the last period, models trained before it
+    >>> L.shape, list(L.columns) == list(log.model_names)
+    ((400, 4), True)
+    >>> period_losses(log, avail, period=2).shape      # only model 0 and 1 are available by period 2
+    (400, 2)
+    >>> cmp = compare_models(L, baseline=L.columns[-1], n_resamples=200, random_state=0)
+    """
+    values, codes = _periods(log, timestamp)
+    avail = _available_from(available_from, values)
+    if avail.shape[0] != log.n_models:
+        raise ValidationError("available_from", f"must have one entry per model ({log.n_models}), "
+                                                f"got {avail.shape[0]}")
+    if period is None:
+        p = values.size - 1
+    else:
+        # read as the availability times are read (same kind as the timestamps, not missing): a date as
+        # text or a NaN period is refused, not matched against nothing
+        at = np.flatnonzero(values == _available_from(np.atleast_1d(period), values)[0])
+        if at.size == 0:
+            shown = ", ".join(map(str, values[:5])) + (", ..." if values.size > 5 else "")
+            raise ValidationError("period", f"must be one of the log's {values.size} periods ({shown}), got {period!r}")
+        p = int(at[0])
+    eligible = np.flatnonzero(avail <= values[p])
+    if eligible.size == 0:
+        raise ValidationError("available_from", f"no model is available by period {values[p]} "
+                                                f"(earliest availability {avail.min()})")
+    rows = np.flatnonzero(codes == p)
+    sub = log.subset_points(rows).subset_models(eligible)
+    lab = np.ones(rows.size, bool) if sub.labelled is None else np.asarray(sub.labelled, bool)
+    # losses() scores the labelled points, in order: rows[lab] are their positions in the whole log
+    return pd.DataFrame(sub.losses(loss).T, columns=list(sub.model_names), index=pd.Index(rows[lab], name="point"))
