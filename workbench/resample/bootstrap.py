@@ -741,7 +741,7 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
                         **tabular) -> pd.DataFrame:
     """Several interval methods from ONE bootstrap distribution, as a tidy frame.
 
-    Same arguments as :func:`bootstrap_ci`; ``methods`` lists the interval methods (default: every
+    Same arguments as :func:`bootstrap_ci`; ``methods`` lists the interval methods, each once (default: every
     method :func:`bootstrap_ci` offers for the statistic, i.e. :data:`METHODS`, without
     "studentized" for a callable statistic). The rows share the replicates, so differences between
     methods are not resampling noise: each row equals :func:`bootstrap_ci` with that ``method``
@@ -780,6 +780,9 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
         raise ValidationError("methods", f"must name at least one of {list(METHODS)}")
     for mth in methods:
         check_choice(mth, "methods", METHODS)
+    if len(set(methods)) != len(methods):  # the same rows twice, and a pivot of them fails (validity's rule)
+        repeated = sorted({mth for mth in methods if methods.count(mth) > 1}, key=methods.index)
+        raise ValidationError("methods", f"names must be unique, got {methods}; repeated: {repeated}")
     alpha = check_alpha(alpha)
     if streamed:
         _check_streamed_args(indices, names)
