@@ -99,6 +99,24 @@ def _default_splitter(estimator, n_splits, n_repeats, seed, groups):
     return _RepeatedGroupKFold(n_splits, n_repeats, seed, is_classifier(estimator))
 
 
+def _cv_shape(cv, n_scores: int) -> tuple:
+    """(n_repeats, n_splits) of a user's splitter whose layout is known, else (1, n_scores).
+
+    Only scikit-learn's RepeatedKFold / RepeatedStratifiedKFold (exactly those classes): they yield
+    repeat by repeat, n_splits folds each (cvargs["n_splits"]), as our own default splitter does, so
+    ``cv=RepeatedStratifiedKFold(n_splits=2, n_repeats=5)`` gives the (5, 2) the 5x2cv tests read. Any
+    other splitter (a subclass may reorder its folds) keeps one row: its fold order is not ours to guess.
+    """
+    from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
+
+    if type(cv) in (RepeatedKFold, RepeatedStratifiedKFold):
+        n_repeats, n_splits = getattr(cv, "n_repeats", None), getattr(cv, "cvargs", {}).get("n_splits")
+        if isinstance(n_repeats, numbers.Integral) and isinstance(n_splits, numbers.Integral) \
+                and n_repeats * n_splits == n_scores:
+            return int(n_repeats), int(n_splits)
+    return 1, n_scores
+
+
 def _fit_takes_groups(proc) -> bool:
     import inspect
 
@@ -289,7 +307,10 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
 
     ``cv`` overrides the splitter (any scikit-learn splitter, e.g. ``GroupKFold`` or
     ``TimeSeriesSplit``, or an int k for k folds, group k-folds with ``groups`` as in
-    :func:`~workbench.resample.cv_scores_two`; then ``n_splits``/``n_repeats`` are ignored and the scores come back as one row).
+    :func:`~workbench.resample.cv_scores_two`; then ``n_splits``/``n_repeats`` are ignored and the scores
+    come back as one row, except for scikit-learn's ``RepeatedKFold`` / ``RepeatedStratifiedKFold``, whose
+    scores are shaped (n_repeats, n_splits) as with the default splitter, so
+    ``cv=RepeatedStratifiedKFold(n_splits=2, n_repeats=5)`` feeds the 5x2cv tests).
     With ``groups`` and no ``cv``, every repeat keeps each group within one fold (stratified by class for
     classifiers), so no group is both trained and tested on.
 
@@ -331,7 +352,7 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     s = np.asarray(out["test_score"], dtype=np.float64)
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))
-    shape = (n_repeats, n_splits) if cv is None else (1, s.size)
+    shape = (n_repeats, n_splits) if cv is None else _cv_shape(cv, s.size)
     scores = s.reshape(shape)
     _warn_no_spread("repeated_cv", s)
     rows = []
