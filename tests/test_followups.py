@@ -48,3 +48,62 @@ def test_repeated_cv_shapes_sklearn_repeated_splitters_for_5x2cv():
     assert repeated_cv(Ridge(), Xr, yr, cv=RepeatedKFold(n_splits=3, n_repeats=4, random_state=1)).scores.shape \
         == (4, 3)
     assert repeated_cv(Ridge(), Xr, yr, cv=KFold(n_splits=4)).scores.shape == (1, 4)
+
+
+# 3. workbench._report: two notebooks named alike in different folders wrote one HTML page (and one student
+#    copy); a folder argument was refused as "no such notebook file"; --student with no notebooks exited 0.
+def _nb(folder, name, source):
+    import nbformat
+
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name} in {folder.name}"), nbformat.v4.new_code_cell(source)]
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_report_output_names_are_unique_and_prefixed_only_on_collision(tmp_path):
+    from workbench._report import output_names
+
+    a, b, c = tmp_path / "a" / "01_x.ipynb", tmp_path / "b" / "01_x.ipynb", tmp_path / "a" / "02_y.ipynb"
+    assert output_names([a, b, c]) == ["a__01_x", "b__01_x", "02_y"]
+    assert output_names([a, c]) == ["01_x", "02_y"]  # no collision: plain names, as before
+    assert output_names([a, a]) == ["01_x", "01_x"]  # the same file is one page
+    deep = [tmp_path / "p" / "s" / "n.ipynb", tmp_path / "q" / "s" / "n.ipynb"]
+    assert output_names(deep) == ["p__s__n", "q__s__n"]
+
+
+def test_report_same_name_in_two_folders_writes_two_pages(tmp_path):
+    from workbench._report import main
+
+    one = _nb(tmp_path / "a", "01_x", "print('from-a')")
+    two = _nb(tmp_path / "b", "01_x", "print('from-b')")
+    out = tmp_path / "out"
+    assert main([str(one), str(two), "--fast", "--out", str(out)]) == 0
+    assert "from-a" in (out / "a__01_x.html").read_text() and "from-b" in (out / "b__01_x.html").read_text()
+    index = (out / "index.html").read_text()
+    assert 'href="a__01_x.html"' in index and 'href="b__01_x.html"' in index
+    student = tmp_path / "student"
+    assert main([str(one), str(two), "--student", "--out", str(student)]) == 0
+    assert sorted(p.name for p in student.iterdir()) == ["a__01_x.ipynb", "b__01_x.ipynb"]
+
+
+def test_report_expands_a_folder_and_fails_alike_when_nothing_is_found(tmp_path, capsys):
+    from workbench._report import expand_paths, main
+
+    folder = tmp_path / "nbs"
+    second, first = _nb(folder, "02_b", "x = 2"), _nb(folder, "01_a", "x = 1")
+    assert expand_paths([folder, first]) == [first, second]  # sorted, each file once
+    out = tmp_path / "out"
+    assert main([str(folder), "--fast", "--out", str(out)]) == 0
+    assert (out / "01_a.html").exists() and (out / "02_b.html").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    capsys.readouterr()
+    assert main([str(empty), "--out", str(tmp_path / "o1")]) == 1
+    normal = capsys.readouterr().err
+    assert main([str(empty), "--student", "--out", str(tmp_path / "o2")]) == 1
+    student = capsys.readouterr().err
+    assert "no notebooks found" in normal and student == normal
+    assert not (tmp_path / "o2").exists()

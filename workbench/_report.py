@@ -1,10 +1,13 @@
 """Execute the case-study notebooks headlessly and render them to HTML (the main job).
 
 Run as ``python -m workbench._report [--fast] [--timeout SECONDS] [notebooks ...]``
-(``--student`` writes copies without the cells tagged ``solution`` to ``student/`` instead). Writes
-``reports/<name>.html`` and ``reports/index.html`` (status, run time and a thumbnail of each case
-study's main figure) and exits non-zero if any notebook fails. Fast mode sets
-``WORKBENCH_FAST=1``, which every notebook's ``parameters`` cell reads to shrink its sizes.
+(``--student`` writes copies without the cells tagged ``solution`` to ``student/`` instead). A folder
+among the notebooks stands for the ``*.ipynb`` files in it, sorted; none given means the case studies
+in ``notebooks/``. Writes ``reports/<name>.html`` and ``reports/index.html`` (status, run time and a
+thumbnail of each case study's main figure) and exits non-zero if any notebook fails or none is found.
+``<name>`` is the notebook's file name without ``.ipynb``, prefixed by its folder(s) (``folder__name``)
+only where two notebooks would otherwise share a name. Fast mode sets ``WORKBENCH_FAST=1``, which every
+notebook's ``parameters`` cell reads to shrink its sizes.
 """
 from __future__ import annotations
 
@@ -38,6 +41,55 @@ class RunResult:
 
 def notebook_paths(directory: Path = NOTEBOOK_DIR) -> list[Path]:
     return sorted(p for p in Path(directory).glob("[0-9][0-9]_*.ipynb"))
+
+
+def output_names(paths) -> list[str]:
+    """One output name per notebook: its stem, unique and the same on every run for the same paths.
+
+    Two notebooks with one file name in different folders wrote one HTML file (the second run's page
+    replaced the first, and both index rows linked to it). Only names that collide are prefixed with
+    their parent folder, then the grandparent..., joined by ``__``; the same file given twice has one
+    name. A collision that survives every folder (names that themselves hold ``__``) gets ``-2``, ``-3``...
+    in the order given.
+    """
+    full = [Path(p).resolve() for p in paths]
+    depth = [0] * len(full)
+
+    def name(i):
+        folders = full[i].parent.parts[1:]  # not the root ("/"), which is no folder name
+        return "__".join([*folders[len(folders) - depth[i]:], full[i].stem] if depth[i] else [full[i].stem])
+
+    while True:
+        names = [name(i) for i in range(len(full))]
+        owners = {}
+        for i, nm in enumerate(names):
+            owners.setdefault(nm, set()).add(full[i])
+        grow = [i for i, nm in enumerate(names)
+                if len(owners[nm]) > 1 and depth[i] < len(full[i].parent.parts) - 1]
+        if not grow:
+            break
+        for i in grow:
+            depth[i] += 1
+    seen, out = {}, []
+    for p, nm in zip(full, names):  # last resort, deterministic: numbered in the order given
+        firsts = seen.setdefault(nm, [])
+        if p not in firsts:
+            firsts.append(p)
+        k = firsts.index(p) + 1
+        out.append(nm if k == 1 else f"{nm}-{k}")
+    return out
+
+
+def expand_paths(paths) -> list[Path]:
+    """Notebook arguments as files: a folder is the ``*.ipynb`` files in it, sorted; the same file
+    reached twice (named and inside a given folder) is run once, where it first appears."""
+    out, seen = [], set()
+    for p in map(Path, paths):
+        for f in (sorted(q for q in p.glob("*.ipynb") if q.is_file()) if p.is_dir() else [p]):
+            if f.resolve() not in seen:
+                seen.add(f.resolve())
+                out.append(f)
+    return out
 
 
 def _kernel_env(fast: bool) -> dict:
@@ -141,15 +193,15 @@ def write_reports(results: list[RunResult], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     exporter = HTMLExporter(template_name="lab")
     rows = []
-    for res in results:
+    for res, name in zip(results, output_names([r.path for r in results])):
         if res.notebook is None:  # could not be read: a row with the reason, no page
-            link, title, thumb = html.escape(res.name), "", None
+            link, title, thumb = html.escape(name), "", None
         else:
             body, _ = exporter.from_notebook_node(res.notebook)
-            (out_dir / f"{res.name}.html").write_text(body, encoding="utf-8")
+            (out_dir / f"{name}.html").write_text(body, encoding="utf-8")
             # a file name is not a URL: spaces, '#', '?' or quotes in it would break the link
-            href = html.escape(urllib.parse.quote(f"{res.name}.html"), quote=True)
-            link = f'<a href="{href}">{html.escape(res.name)}</a>'
+            href = html.escape(urllib.parse.quote(f"{name}.html"), quote=True)
+            link = f'<a href="{href}">{html.escape(name)}</a>'
             title, thumb = _title(res.notebook), _thumbnail(res.notebook)
         img = f'<img src="data:image/png;base64,{thumb}" width="220">' if thumb else ""
         status = "ok" if res.ok else "FAILED"
@@ -178,21 +230,22 @@ def write_student_copies(out_dir: Path, paths=None) -> list[Path]:
 
     out_dir = Path(out_dir)
     paths = list(paths or notebook_paths())
+    # unique names, as the HTML pages: two "01_x.ipynb" from different folders wrote one copy
+    targets = [out_dir / f"{name}.ipynb" for name in output_names(paths)]
     # A copy written over its source would delete the solutions for good: refuse before writing any.
-    clash = [str(p) for p in paths if (out_dir / Path(p).name).resolve() == Path(p).resolve()]
+    clash = [str(p) for p, t in zip(paths, targets) if t.resolve() == Path(p).resolve()]
     if clash:
         raise ValueError(f"--out {out_dir} is the folder of the notebooks: the student copies would overwrite "
                          f"{clash[0]}" + (f" and {len(clash) - 1} more" if len(clash) > 1 else "")
                          + " and delete its solutions; pick another folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for path in paths:
+    for path, target in zip(paths, targets):
         nb = nbformat.read(path, as_version=4)
         nb.cells = [c for c in nb.cells if "solution" not in c.get("metadata", {}).get("tags", [])]
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
-        target = out_dir / Path(path).name
         nbformat.write(nb, target)
         written.append(target)
     return written
@@ -200,29 +253,31 @@ def write_student_copies(out_dir: Path, paths=None) -> list[Path]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebook files or folders (a folder: its *.ipynb, sorted); default the case studies")
     parser.add_argument("--fast", action="store_true", help="shrink sizes (WORKBENCH_FAST=1)")
     parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="per-cell timeout in seconds")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default reports/ or student/)")
     parser.add_argument("--student", action="store_true", help="write copies without solution cells instead")
     args = parser.parse_args(argv)
-    missing = [str(p) for p in args.notebooks if not Path(p).is_file()]
+    missing = [str(p) for p in args.notebooks if not (Path(p).is_file() or Path(p).is_dir())]
     if missing:  # before any kernel starts: a typo should not cost a run of the others first
-        print(f"no such notebook file: {', '.join(missing)}", file=sys.stderr)
+        print(f"no such notebook file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
+    paths = expand_paths(args.notebooks) if args.notebooks else notebook_paths()
+    if not paths:  # both modes: nothing to run or copy is a failure (--student exited 0 having written nothing)
+        where = ", ".join(map(str, args.notebooks)) if args.notebooks else NOTEBOOK_DIR
+        print(f"no notebooks found in {where}", file=sys.stderr)
+        return 1
     if args.student:
         try:
-            written = write_student_copies(args.out or ROOT / "student", args.notebooks or None)
+            written = write_student_copies(args.out or ROOT / "student", paths)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"wrote {len(written)} student notebooks to {args.out or ROOT / 'student'}")
         return 0
     args.out = args.out or ROOT / "reports"
-    paths = args.notebooks or notebook_paths()
-    if not paths:
-        print("no notebooks found", file=sys.stderr)
-        return 1
     results = []
     try:
         from tqdm.auto import tqdm
