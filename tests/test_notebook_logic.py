@@ -126,3 +126,29 @@ def test_period_losses_refusals(drift):
 
 def test_period_losses_is_exported():
     assert "period_losses" in wb.resample.__all__ and wb.resample.period_losses is period_losses
+
+
+def test_bandit_truth_subset_follows_the_log_subset():
+    # Notebook 04 sliced truth.expected_reward by hand to get exact values on its evaluation rows; the truth
+    # now selects the same rows as BanditLog.subset, subclasses keep their extra per-row arrays.
+    import workbench as wb
+    from workbench import ValidationError
+
+    log, truth = wb.data.simulate_bandit(400, n_actions=4, dim_context=3, random_state=2)
+    rows = np.sort(np.random.default_rng(0).permutation(400)[:150])
+    sub_log, sub = log.subset(rows), truth.subset(rows)
+    assert len(sub) == len(sub_log) == 150 and sub.n_actions == 4
+    np.testing.assert_array_equal(sub.behavior_dist, sub_log.behavior_dist)
+    np.testing.assert_array_equal(sub.context, sub_log.context)
+    pi = np.full((150, 4), 0.25)
+    assert sub.policy_value(pi) == pytest.approx(truth.expected_reward[rows].mean(), rel=1e-12)
+    mask = np.zeros(400, bool)
+    mask[rows] = True
+    assert truth.subset(mask).behavior_value == sub.behavior_value
+    assert len(truth.subset(slice(10, 20))) == 10 and len(truth.subset(3)) == 1
+    with pytest.raises(ValidationError, match="index"):
+        truth.subset(np.array([0.5]))
+    rlog, rtruth = wb.data.simulate_routing(120, random_state=0)
+    bt = rtruth.bandit_truth(0.5).subset(slice(0, 40))
+    assert type(bt) is type(rtruth.bandit_truth(0.5)) and bt.quality.shape[0] == 40 == bt.output_cost.shape[0]
+    np.testing.assert_array_equal(bt.expected_reward, rtruth.subset(slice(0, 40)).bandit_truth(0.5).expected_reward)

@@ -15,7 +15,7 @@ from scipy.special import expit, softmax
 from .._random import check_random_state
 from .._validation import (ValidationError, as_array, check_choice, check_distribution, check_int, check_real,
                            raise_if_any)
-from .logs import BanditLog, _check_index, _mean_no_overflow
+from .logs import BanditLog, _check_index, _index_rows, _mean_no_overflow
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +97,29 @@ class BanditTruth:
     def behavior_value(self) -> float:
         """Exact value of the logging policy (:meth:`policy_value` of ``behavior_dist``)."""
         return self.policy_value(self.behavior_dist)
+
+    # per-row fields: what :meth:`subset` selects rows of (subclasses with more per-row arrays extend it)
+    _row_fields = ("expected_reward", "behavior_dist", "context")
+
+    def subset(self, idx) -> "BanditTruth":
+        """The truth of the rows selected by an integer array, a slice or a boolean mask: the same rows
+        as ``BanditLog.subset(idx)``, so a split log keeps its exact values (an int selects one row,
+        kept as a 1-row truth).
+
+        Examples
+        --------
+        >>> from workbench.data import simulate_bandit
+        >>> log, truth = simulate_bandit(500, n_actions=3, random_state=0)
+        >>> half = truth.subset(slice(250, None))
+        >>> len(half), round(half.behavior_value, 4) == round(float((truth.behavior_dist[250:]
+        ...                                                       * truth.expected_reward[250:]).sum(1).mean()), 4)
+        (250, True)
+        """
+        import dataclasses
+
+        rows = _index_rows(idx, len(self))
+        return dataclasses.replace(self, **{f: None if getattr(self, f) is None else getattr(self, f)[rows]
+                                            for f in self._row_fields})
 
     def sample_rewards(self, policy, random_state=None) -> np.ndarray:
         """Roll the policy out on the log's contexts: one reward per row (for on-policy checks)."""

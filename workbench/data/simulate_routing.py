@@ -197,6 +197,8 @@ class _RoutingBanditTruth(BanditTruth):
     output_cost: np.ndarray | None = None
     lam: float = 0.0
 
+    _row_fields = BanditTruth._row_fields + ("quality", "cost", "output_cost")
+
     def sample_rewards(self, policy, random_state=None) -> np.ndarray:
         if self.output_cost is None:
             raise ValidationError("sample_rewards", "needs the RoutingTruth's output_cost to draw the log's cost "
