@@ -107,3 +107,36 @@ def test_report_expands_a_folder_and_fails_alike_when_nothing_is_found(tmp_path,
     student = capsys.readouterr().err
     assert "no notebooks found" in normal and student == normal
     assert not (tmp_path / "o2").exists()
+
+
+# 4. A target policy with a rounding residue (-1e-12) is refused, as before, but the message named only the row:
+#    raise_if_any reported a value for 1-D input only.
+def test_probability_check_names_the_first_offending_value_of_a_2d_policy():
+    from workbench._validation import check_distribution, check_probability
+
+    pol = np.full((6, 3), 1 / 3)
+    pol[4] = [0.5 + 1e-12, 0.5, -1e-12]
+    pol[5, 0] = -0.5
+    with pytest.raises(ValidationError, match=r"policy: must be in \[0, 1\]; 2 of 6 rows break the rule, first at "
+                                              r"row 4 \(value -1e-12\)") as err:
+        check_distribution(pol, "policy")
+    assert err.value.value == -1e-12 and err.value.first == 4
+    ranked = np.full((2, 2, 2), 0.5)
+    ranked[1, 1, 0] = 1.5  # (n, n_actions, n_positions): the offending entry, not the row's first
+    with pytest.raises(ValidationError, match=r"first at row 1 \(value 1.5\)"):
+        check_probability(ranked, "policy", allow_zero=True)
+    # acceptance unchanged: a valid distribution passes, 1-D messages as before
+    np.testing.assert_array_equal(check_distribution(np.full((2, 2), 0.5), "policy"), np.full((2, 2), 0.5))
+    with pytest.raises(ValidationError, match=r"first at row 1 \(value 0.0\)"):
+        check_probability([0.5, 0.0], "propensity")
+
+
+def test_evaluate_policy_message_shows_the_rounding_residue():
+    from workbench.data import simulate_bandit
+    from workbench.ope import evaluate_policy
+
+    log, _ = simulate_bandit(50, n_actions=3, random_state=0)
+    pol = np.full((50, 3), 1 / 3)
+    pol[7] = [0.5 + 1e-12, 0.5, -1e-12]
+    with pytest.raises(ValidationError, match=r"first at row 7 \(value -1e-12\)"):
+        evaluate_policy(log, pol, estimators=["ips"], n_bootstrap=50)

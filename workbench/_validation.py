@@ -71,7 +71,12 @@ def raise_if_any(bad, field: str, rule: str, values=None, hint: str | None = Non
         val = None
         if values is not None:
             v = np.asarray(values)
-            val = v[first] if v.ndim == 1 else None
+            if v.ndim == 1:
+                val = v[first]
+            elif v.shape == bad.shape:
+                # a row of a 2-D+ array (a policy's (n, n_actions) probabilities): its first offending
+                # entry, so a rounding residue such as -1e-12 is shown, not only "row 7"
+                val = v[first][bad[first]].flat[0]
             if isinstance(val, np.generic):
                 val = val.item()
         raise ValidationError(field, rule, n_bad, first, bad.shape[0], val, hint)
