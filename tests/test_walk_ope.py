@@ -2,9 +2,11 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import workbench as wb
+from workbench import ValidationError
 from workbench.ope import OPEDiagnosticWarning, UniformPolicy, cross_fit_predict, evaluate_policy
 
 
@@ -176,3 +178,18 @@ def test_greedy_policies_refuse_a_row_that_rules_out_every_action():
     ok = lambda X: np.tile([-np.inf, 0.5, 0.1], (len(X), 1))  # noqa: E731
     np.testing.assert_array_equal(GreedyPolicy(ok).action_dist(X)[0], [0, 1, 0])
     np.testing.assert_allclose(EpsilonGreedyPolicy(ok, 0.3).action_dist(X)[0], [0.1, 0.8, 0.1])
+
+
+@pytest.mark.parametrize("spec", [["ips", "ips"], ["ips", " IPS "], ["dr", "ips", "dr"]])
+def test_repeated_estimators_are_refused(spec):
+    # evaluate_policy returned two identical rows for estimators=['ips', 'ips'] (bootstrap_intervals and the
+    # validity helpers refuse repeated names); streamed the same
+    from workbench.scale import evaluate_tabular
+
+    log = _one_click_log()
+    with pytest.raises(ValidationError, match=r"estimators: names must be unique.*repeated"):
+        evaluate_policy(log, UniformPolicy(), estimators=spec, n_bootstrap=20)
+    frame = pd.DataFrame({"action": log.action, "reward": log.reward, "propensity": log.propensity,
+                          **{f"pi_{a}": np.full(len(log), 1 / 3) for a in range(3)}})
+    with pytest.raises(ValidationError, match=r"estimators: names must be unique"):
+        evaluate_tabular(frame, [f"pi_{a}" for a in range(3)], estimators=spec, n_bootstrap=20)

@@ -750,8 +750,13 @@ def estimator_key(name: str) -> str:
 
 
 def estimator_labels(specs, ests) -> list:
-    """Output labels: a name as its canonical spelling, an estimator object by its own label."""
-    return [estimator_key(s) if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
+    """Output labels: a name as its canonical spelling, an estimator object by its own label. Labels must be
+    unique: the output has one row per label, and two rows of one name ("ips", " IPS") could not be told apart."""
+    labels = [estimator_key(s) if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
+    if len(set(labels)) < len(labels):
+        repeated = sorted({x for x in labels if labels.count(x) > 1})
+        raise ValidationError("estimators", f"names must be unique, got {labels}; repeated: {repeated}")
+    return labels
 
 
 ESTIMATORS_RULE = "must be a non-empty sequence of estimator names or estimator objects"
