@@ -47,3 +47,20 @@ def paired_exact_coverage():
         return float(np.sum(prob[keep] * hits))
 
     return coverage
+
+
+@pytest.fixture
+def tiny_notebook():
+    """``tiny_notebook(folder, name, source)``: write ``folder/name.ipynb`` (folder created) holding a title
+    cell and one code cell, and return its path (for the report runner's tests)."""
+    import nbformat
+
+    def make(folder, name, source):
+        folder.mkdir(parents=True, exist_ok=True)
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}"), nbformat.v4.new_code_cell(source)]
+        path = folder / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        return path
+
+    return make

@@ -52,17 +52,6 @@ def test_repeated_cv_shapes_sklearn_repeated_splitters_for_5x2cv():
 
 # 3. workbench._report: two notebooks named alike in different folders wrote one HTML page (and one student
 #    copy); a folder argument was refused as "no such notebook file"; --student with no notebooks exited 0.
-def _nb(folder, name, source):
-    import nbformat
-
-    folder.mkdir(parents=True, exist_ok=True)
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name} in {folder.name}"), nbformat.v4.new_code_cell(source)]
-    path = folder / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
 def test_report_output_names_are_unique_and_prefixed_only_on_collision(tmp_path):
     from workbench._report import output_names
 
@@ -74,11 +63,11 @@ def test_report_output_names_are_unique_and_prefixed_only_on_collision(tmp_path)
     assert output_names(deep) == ["p__s__n", "q__s__n"]
 
 
-def test_report_same_name_in_two_folders_writes_two_pages(tmp_path):
+def test_report_same_name_in_two_folders_writes_two_pages(tmp_path, tiny_notebook):
     from workbench._report import main
 
-    one = _nb(tmp_path / "a", "01_x", "print('from-a')")
-    two = _nb(tmp_path / "b", "01_x", "print('from-b')")
+    one = tiny_notebook(tmp_path / "a", "01_x", "print('from-a')")
+    two = tiny_notebook(tmp_path / "b", "01_x", "print('from-b')")
     out = tmp_path / "out"
     assert main([str(one), str(two), "--fast", "--out", str(out)]) == 0
     assert "from-a" in (out / "a__01_x.html").read_text() and "from-b" in (out / "b__01_x.html").read_text()
@@ -89,11 +78,11 @@ def test_report_same_name_in_two_folders_writes_two_pages(tmp_path):
     assert sorted(p.name for p in student.iterdir()) == ["a__01_x.ipynb", "b__01_x.ipynb"]
 
 
-def test_report_expands_a_folder_and_fails_alike_when_nothing_is_found(tmp_path, capsys):
+def test_report_expands_a_folder_and_fails_alike_when_nothing_is_found(tmp_path, capsys, tiny_notebook):
     from workbench._report import expand_paths, main
 
     folder = tmp_path / "nbs"
-    second, first = _nb(folder, "02_b", "x = 2"), _nb(folder, "01_a", "x = 1")
+    second, first = tiny_notebook(folder, "02_b", "x = 2"), tiny_notebook(folder, "01_a", "x = 1")
     assert expand_paths([folder, first]) == [first, second]  # sorted, each file once
     out = tmp_path / "out"
     assert main([str(folder), "--fast", "--out", str(out)]) == 0

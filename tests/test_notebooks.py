@@ -26,17 +26,9 @@ def test_notebook_is_committed_clean_with_parameters_cell(path):
     assert nb["cells"][0]["cell_type"] == "markdown", "a notebook opens with its question"
 
 
-def _tiny(tmp_path, name, source):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}"), nbformat.v4.new_code_cell(source)]
-    path = tmp_path / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
-def test_report_marks_failures_and_exits_nonzero(tmp_path):
-    good = _tiny(tmp_path, "01_good", "import os\nassert os.environ['WORKBENCH_FAST'] == '1'\nprint('hi')")
-    bad = _tiny(tmp_path, "02_bad", "raise RuntimeError('boom')")
+def test_report_marks_failures_and_exits_nonzero(tmp_path, tiny_notebook):
+    good = tiny_notebook(tmp_path, "01_good", "import os\nassert os.environ['WORKBENCH_FAST'] == '1'\nprint('hi')")
+    bad = tiny_notebook(tmp_path, "02_bad", "raise RuntimeError('boom')")
     out = tmp_path / "reports"
     assert main([str(good), "--fast", "--out", str(out)]) == 0
     assert main([str(good), str(bad), "--fast", "--out", str(out)]) == 1
