@@ -183,9 +183,10 @@ def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
 def _no_spread(scores) -> bool:
     """Whether the fold scores are all equal up to floating-point rounding (the rule of the CV tests:
     equal accuracies averaged in another order differ in the last bits, and their sd is then ~1e-17)."""
+    from .cvtests import _rounding_tol  # the tests' own tolerance, so both call the same scores constant
+
     s = np.asarray(scores, dtype=np.float64)
-    return s.size > 1 and bool(np.isfinite(s).all()) and \
-        float(np.ptp(s)) <= 64.0 * np.finfo(np.float64).eps * float(np.max(np.abs(s)))
+    return s.size > 1 and bool(np.isfinite(s).all()) and float(np.ptp(s)) <= _rounding_tol(s, s)
 
 
 def _warn_no_spread(caller: str, scores, what: str = "") -> None:
