@@ -199,13 +199,16 @@ class PolicyComparison:
     Attributes
     ----------
     summary : DataFrame
-        ``policy, value, ci_low, ci_high, se, rank, prob_best`` (rank 1 = highest estimate).
+        ``policy, value, ci_low, ci_high, se, rank, prob_best``, highest estimate first. ``rank`` 1 is the
+        highest estimate; exactly equal estimates share the best rank of their group ("min" ranks, as
+        ``scipy.stats.rankdata(method="min")``: two tied leaders are both 1 and the next policy is 3) and
+        undefined (NaN) estimates share the last rank. Ties are exact equality, as for ``prob_best``.
     pairwise : DataFrame
         ``policy_a, policy_b, difference (a - b), ci_low, ci_high, se, prob_a_better`` for every pair.
     choice : str
         The pessimistic choice: the policy with the highest lower bound.
     best_estimate : str
-        The policy with the highest point estimate.
+        The policy with the highest point estimate (the first listed, when several share rank 1).
 
     Examples
     --------
@@ -251,6 +254,14 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     ``prob_best`` is the share of replicates in which each policy has the highest estimate (a
     bootstrap measure of ranking stability, not a posterior probability); policies tied for the
     highest estimate in a replicate share it equally.
+
+    ``rank`` orders the point estimates (1 = highest) with ties sharing a rank the way
+    ``scipy.stats.rankdata(method="min")`` does: one policy under two names, or two policies that
+    agree on every weighted row, are both rank 1 when they lead and the next is rank 3. A tie is
+    exact equality of the computed estimates (as for ``prob_best``): the same arithmetic gives the
+    same bits, while estimates that agree only up to rounding (different arithmetic paths) are
+    ranked apart, by a difference the pairwise intervals show to be nothing. Policies with an
+    undefined (NaN) estimate share the last rank.
 
     The pessimistic choice maximises the lower end of the (1 - alpha) interval. With
     ``adjust="bonferroni"`` the per-policy intervals use alpha / m, so all m lower bounds hold at
@@ -337,9 +348,19 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
         prob_best[defined] = (is_top / is_top.sum(axis=1, keepdims=True)).sum(axis=0) / ok.sum()
     elif one_unit:
         prob_best[:] = np.nan
-    order = np.argsort(-theta, kind="stable")
+    order = np.argsort(-theta, kind="stable")  # NaN (undefined) last; ties keep the listed order
+    # "min" ranks (scipy rankdata / pandas rank method="min"): exactly equal estimates share the best rank of
+    # their group, so one policy under two names is not ranked 1 and 2 on a tie broken by listing order.
+    # Exact equality, as prob_best counts replicate ties: identical arithmetic gives identical bits, and a
+    # rounding tolerance would only move the line (tied at 1e-15 apart, ranked apart at 1e-12), chained ties
+    # (a ~ b ~ c, a !~ c) would make groups depend on order, and the pairwise intervals already show
+    # how small a difference is.
+    # Undefined estimates share the last rank (pandas' na_option="bottom").
+    srt = theta[order]
+    both_nan = np.isnan(srt[1:]) & np.isnan(srt[:-1])
+    new_group = np.r_[True, (srt[1:] != srt[:-1]) & ~both_nan]
     rank = np.empty(m, dtype=int)
-    rank[order] = np.arange(1, m + 1)
+    rank[order] = np.maximum.accumulate(np.where(new_group, np.arange(1, m + 1), 0))
     summary = pd.DataFrame({"policy": names, "value": theta, "ci_low": lo, "ci_high": hi, "se": se, "rank": rank,
                             "prob_best": prob_best}).sort_values("rank", kind="stable").reset_index(drop=True)
     rows = []
