@@ -78,3 +78,42 @@ def test_estimates_equal_only_up_to_rounding_are_ranked_apart_and_nan_shares_the
     assert cmp.summary["policy"].tolist()[-2:] == ["n1", "n2"]
 
 
+# -- plotting: the axis labels a user wants ------------------------------------------------------
+_FOREST = pd.DataFrame({"policy": ["a", "b"], "value": [0.031, 0.027], "ci_low": [0.028, 0.024],
+                        "ci_high": [0.034, 0.030]})
+
+
+def test_forest_plot_takes_an_xlabel_and_defaults_to_the_value_column():
+    ax = plotting.forest_plot(_FOREST, "policy", xlabel="click rate")  # positional order of the old arguments kept
+    assert ax.get_xlabel() == "click rate"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    assert plotting.forest_plot(_FOREST, label="policy").get_xlabel() == "value"  # was no label at all
+    renamed = _FOREST.rename(columns={"value": "ctr"})
+    assert plotting.forest_plot(renamed, label="policy", value="ctr").get_xlabel() == "ctr"
+    assert plotting.forest_plot(_FOREST, label="policy", xlabel="").get_xlabel() == ""  # no label, on request
+    # with the reference line and title, on a given Axes
+    fig, ax = plt.subplots()
+    out = plotting.forest_plot(_FOREST, "policy", "value", "ci_low", "ci_high", 0.03, "on-policy", ax, "t",
+                               xlabel="click rate")
+    assert out is ax and (ax.get_xlabel(), ax.get_title()) == ("click rate", "t")
+
+
+def test_budget_curve_takes_an_xlabel_and_an_empty_label_means_none():
+    f = pd.DataFrame({"strategy": ["r"] * 3, "train_size": [50, 100, 200], "value": [0.3, 0.2, 0.15]})
+    ax = plotting.budget_curve(f, x="train_size", xlabel="training rows", ylabel="error")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("training rows", "error")
+    ax = plotting.budget_curve(f, x="train_size")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("train_size", "value")
+    ax = plotting.budget_curve(f, x="train_size", xlabel="", ylabel="")  # ylabel="" fell back to the column name
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("", "")
+
+
+@pytest.mark.parametrize("call", [lambda: plotting.forest_plot(_FOREST, "policy", xlabel=5),
+                                  lambda: plotting.budget_curve(_FOREST, x="ci_low", hue="policy",
+                                                                xlabel=_FOREST["policy"]),
+                                  lambda: plotting.budget_curve(_FOREST, x="ci_low", hue="policy", ylabel=0.5)])
+def test_a_label_that_is_not_text_is_refused_before_a_figure_opens(call):
+    # matplotlib printed str() of anything: a Series became its whole repr on the axis
+    with pytest.raises(wb.ValidationError, match=r"^(x|y)label: must be text \(or None for the default\), got "):
+        call()
+    assert plt.get_fignums() == []

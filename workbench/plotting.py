@@ -29,6 +29,13 @@ def _frame(frame, columns, field: str = "frame", what: str = "to plot") -> None:
         raise ValidationError(field, f"has no rows {what}")
 
 
+def _label(text, field: str) -> str | None:
+    """An axis label: text or None (matplotlib would print str() of anything, e.g. a column Series)."""
+    if text is not None and not isinstance(text, str):
+        raise ValidationError(field, f"must be text (or None for the default), got {type(text).__name__}: {text!r}")
+    return text
+
+
 def _view(*arrays, pad: float = 0.05):
     """(low, high) of the finite values with a margin; None when there is none."""
     vals = np.concatenate([np.asarray(a, float).ravel() for a in arrays])
@@ -54,10 +61,11 @@ def _clip_band(low, high, value, reference=None, pad: float = 0.08):
 
 def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "value", low: str = "ci_low",
                 high: str = "ci_high", reference: float | None = None, reference_label: str = "truth", ax=None,
-                title: str | None = None):
+                title: str | None = None, xlabel: str | None = None):
     """Point estimates with interval bars, one row per entry of ``frame`` (e.g. ``evaluate_policy`` output).
 
-    ``reference`` draws a vertical line (a known truth or an on-policy value).
+    ``reference`` draws a vertical line (a known truth or an on-policy value). ``xlabel`` names the
+    x-axis, e.g. "click rate" (None: the ``value`` column's name; "" for no label).
 
     Undefined and unbounded intervals are drawn, not dropped: an infinite end (a studentized
     interval can be (-inf, x]) runs to the edge of the plot and ends in an arrow (``<`` or ``>``);
@@ -76,9 +84,9 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
     >>> log = pd.DataFrame({"action": rng.integers(0, 2, 500), "reward": rng.random(500),
     ...                     "propensity": 0.5, "pi_0": 0.8, "pi_1": 0.2})
     >>> res = evaluate_policy(log, ["pi_0", "pi_1"], ["ips", "snips"], n_bootstrap=200, random_state=0)
-    >>> ax = forest_plot(res, reference=0.5, reference_label="on-policy value")
-    >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_legend_handles_labels()[1]
-    (['ips', 'snips'], ['on-policy value'])
+    >>> ax = forest_plot(res, reference=0.5, reference_label="on-policy value", xlabel="mean reward")
+    >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_legend_handles_labels()[1], ax.get_xlabel()
+    (['ips', 'snips'], ['on-policy value'], 'mean reward')
     >>> plt.close("all")
 
     An infinite interval end becomes an arrow at the edge of the plot; a NaN end is labelled:
@@ -93,6 +101,7 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
     >>> plt.close("all")
     """
     _frame(frame, [label, value, low, high])
+    xlabel = _label(xlabel, "xlabel")
     ax = _ax(ax, figsize=(6, 0.45 * len(frame) + 1.2))
     y = np.arange(len(frame))[::-1]
     v = frame[value].to_numpy(float)
@@ -121,6 +130,7 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
         ax.axvline(reference, color=PALETTE[1], ls="--", lw=1, label=reference_label)
         ax.legend(loc="best", frameon=False)
     ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel(value if xlabel is None else xlabel)
     if title:
         ax.set_title(title)
     return ax
@@ -164,8 +174,10 @@ def weight_histogram(weights, bins: int = 50, ax=None, log: bool = True, title: 
 
 def budget_curve(frame: pd.DataFrame, x: str = "labels", y: str = "value", hue: str = "strategy",
                  low: str | None = None, high: str | None = None, reference: float | None = None, ax=None,
-                 ylabel: str | None = None, title: str | None = None):
+                 ylabel: str | None = None, title: str | None = None, xlabel: str | None = None):
     """Label-budget curves: one line per ``hue`` group, with an optional band between ``low`` and ``high``.
+
+    ``xlabel`` and ``ylabel`` name the axes (None: the ``x`` and ``y`` column names; "" for no label).
 
     A NaN band end leaves a gap in the band; an infinite one runs to the edge of the plot (whose
     y-range is then that of the finite values).
@@ -191,6 +203,7 @@ def budget_curve(frame: pd.DataFrame, x: str = "labels", y: str = "value", hue: 
     if (low is None) != (high is None):
         raise ValidationError("low" if low is None else "high", "a band needs both low= and high=")
     _frame(frame, [x, y, hue, low, high])
+    xlabel, ylabel = _label(xlabel, "xlabel"), _label(ylabel, "ylabel")
     ax = _ax(ax)
     f, view = frame.reset_index(drop=True), None
     if low is not None:
@@ -207,8 +220,8 @@ def budget_curve(frame: pd.DataFrame, x: str = "labels", y: str = "value", hue: 
         ax.set_ylim(*view)
     if reference is not None:
         ax.axhline(reference, color="k", ls="--", lw=1)
-    ax.set_xlabel(x)
-    ax.set_ylabel(ylabel or y)
+    ax.set_xlabel(x if xlabel is None else xlabel)
+    ax.set_ylabel(y if ylabel is None else ylabel)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
     if title:
