@@ -108,12 +108,15 @@ def test_missing_unit_ids_are_refused_and_integral_float_ids_accepted():
     chunks = lambda d: [d.iloc[:100], d.iloc[100:]]  # noqa: E731
     bad = df.assign(user=df["user"].astype(object))
     bad.loc[150, "user"] = None
-    with pytest.raises(wb.ValidationError, match=r"column 'user'\): must not be missing.*first at row 150"):
+    # the in-memory field (BanditLog's "unit_id"), then the column it was read from
+    with pytest.raises(wb.ValidationError, match=r"^unit_id: must not be missing.*first at row 150\. Read from "
+                                                 r"column 'user'"):
         evaluate_tabular(chunks(bad), PI, unit_id="user", **KW)
     as_float = df.assign(user=df["user"].astype(float))  # an int column with nulls, as read from Parquet
     _close(evaluate_tabular(df, PI, unit_id="user", **KW), evaluate_tabular(chunks(as_float), PI, unit_id="user", **KW))
     as_float.loc[150, "user"] = np.nan
-    with pytest.raises(wb.ValidationError, match=r"column 'user'\): must not be missing.*first at row 150"):
+    with pytest.raises(wb.ValidationError, match=r"^unit_id: must not be missing.*first at row 150 \(value nan\)\. "
+                                                 r"Read from column 'user'"):
         evaluate_tabular(chunks(as_float), PI, unit_id="user", **KW)
 
 

@@ -317,6 +317,12 @@ def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, grou
         raise ValidationError("method", f"{method!r} with groups needs per-cluster totals, which a streaming pass "
                               "cannot form when clusters span chunks", hint="use percentile, basic or normal "
                               "intervals, or aggregate the rows to one row per cluster first")
+    names = _all_columns(source) if groups is not None else []
+    if names and groups not in names:  # (no names: an empty iterator, refused below for having no rows)
+        # the in-memory field and rule (bootstrap._frame_groups, "data" for "DataFrame": this may be Parquet or
+        # chunks); the source's own check called it an unknown name among "columns", a field in memory does not use
+        shown = [str(c) for c in names[:12]] + (["..."] if len(names) > 12 else [])
+        raise ValidationError("groups", f"names no column of the data: {groups!r} not in {shown}")
     cols = _columns(source, columns, groups)
     # the package's one integer rule, as in memory: 2000.0 is accepted (lossless), 2.5, "2" and True are not
     n_resamples = check_int(n_resamples, "n_resamples", low=2)
@@ -331,7 +337,8 @@ def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, grou
     if groups is None:
         part = source.reduce(reducer, n_jobs=n_jobs)
     else:
-        both = source.reduce(_GroupCount(reducer), unit_id=groups, n_jobs=n_jobs)
+        # errors call the ids "groups", as bootstrap_ci / compare_models do in memory (not "unit_id")
+        both = source.reduce(_GroupCount(reducer), unit_id=groups, n_jobs=n_jobs, unit_field="groups")
         part, group_ids = both.part, both.ids
     acc = part.acc
     if acc.n < 2:

@@ -117,9 +117,10 @@ def _check_arrow(obj, columns):
 class Source:
     """Base class: a table read in chunks. Subclasses implement :meth:`reduce`.
 
-    ``reduce(reducer, unit_id=None, n_jobs=None)`` feeds every chunk, with the global row numbers
-    (or the ``unit_id`` column's values) as ids, to ``reducer`` and returns the merged partial
-    result; :class:`workbench.scale.TermReducer` is the reducer of sum-type statistics. Make a
+    ``reduce(reducer, unit_id=None, n_jobs=None, unit_field="unit_id")`` feeds every chunk, with the
+    global row numbers (or the ``unit_id`` column's values) as ids, to ``reducer`` and returns the
+    merged partial result (``unit_field``: the caller's name for the ids in errors, see
+    :func:`unit_ids`); :class:`workbench.scale.TermReducer` is the reducer of sum-type statistics. Make a
     source with :func:`as_source`, or with one of :class:`FrameSource`, :class:`IterableSource`,
     :class:`ParquetSource` and :class:`DaskSource`.
 
@@ -141,8 +142,9 @@ class Source:
 
     kind = "source"
 
-    def reduce(self, reducer, *, unit_id: str | None = None, n_jobs: int | None = None):
-        """Feed every chunk, with its global row ids (or ``unit_id`` values), to ``reducer``; return the merge."""
+    def reduce(self, reducer, *, unit_id: str | None = None, n_jobs: int | None = None, unit_field: str = "unit_id"):
+        """Feed every chunk, with its global row ids (or ``unit_id`` values), to ``reducer``; return the merge.
+        ``unit_field`` names the ids in errors as the caller's in-memory twin does ("groups" for the loss bootstrap)."""
         raise NotImplementedError
 
     #: False for a one-shot iterator of chunks (it cannot be read twice).
@@ -165,10 +167,10 @@ class Source:
         return part.frame()
 
 
-def _consume_frame(reducer, partial, frame: pd.DataFrame, offset: int, unit_id):
+def _consume_frame(reducer, partial, frame: pd.DataFrame, offset: int, unit_id, unit_field: str = "unit_id"):
     try:
         if unit_id is not None:
-            ids = unit_ids(frame[unit_id], unit_id)
+            ids = unit_ids(frame[unit_id], unit_id, unit_field)
         else:
             ids = np.arange(offset, offset + len(frame), dtype=np.int64)
         reducer.consume(partial, frame, ids)
@@ -177,10 +179,28 @@ def _consume_frame(reducer, partial, frame: pd.DataFrame, offset: int, unit_id):
     return partial
 
 
-def unit_ids(column: pd.Series, name: str) -> np.ndarray:
+def unit_ids(column: pd.Series, name, field: str = "unit_id") -> np.ndarray:
     """The unit ids of a chunk, checked by the rule every container uses
-    (:func:`workbench._validation.check_unit_ids`), so streamed and in-memory runs form the same units."""
-    return check_unit_ids(column, f"unit ids (column {name!r})")
+    (:func:`workbench._validation.check_unit_ids`), so streamed and in-memory runs form the same units.
+
+    A refusal carries the in-memory field (``field``: "unit_id" for a BanditLog and evaluate_policy,
+    "groups" for the loss bootstrap) and rule, so ``err.field`` and ``err.rule`` are those of the same
+    mistake in memory; the column it was read from is added as a hint. (It said "unit ids (column
+    'user')", a field no in-memory call uses.)
+
+    >>> import pandas as pd
+    >>> from workbench.scale.sources import unit_ids
+    >>> try:
+    ...     unit_ids(pd.Series([3, None, 4], dtype=object), "user")
+    ... except ValueError as err:
+    ...     print(err.field, "|", err)
+    unit_id | unit_id: must not be missing; 1 of 3 rows breaks the rule, first at row 1. Read from column 'user'
+    """
+    try:
+        return check_unit_ids(column, field)
+    except ValidationError as exc:
+        hint = (exc.hint + ". " if exc.hint else "") + f"read from column {name!r}"
+        raise ValidationError(exc.field, exc.rule, exc.n_bad, exc.first, exc.n_total, exc.value, hint) from None
 
 
 def _not_numbers(values, allow_bool: bool = True) -> np.ndarray:
@@ -299,7 +319,7 @@ class FrameSource(Source):
         # the labels themselves, not str(): "0" does not select the column 0 of pd.DataFrame(array)
         return list(self.frame.columns if self._arrow is None else self._arrow.schema.names)
 
-    def reduce(self, reducer, *, unit_id=None, n_jobs=None):
+    def reduce(self, reducer, *, unit_id=None, n_jobs=None, unit_field="unit_id"):
         cols = _needed(reducer, unit_id)
         if self._arrow is None:
             check_columns(self.frame, cols)
@@ -312,7 +332,7 @@ class FrameSource(Source):
                 chunk = self.frame.iloc[s:s + step][cols]
             else:
                 chunk = self._arrow.slice(s, step).select(cols).to_pandas()
-            _consume_frame(reducer, partial, chunk, s, unit_id)
+            _consume_frame(reducer, partial, chunk, s, unit_id, unit_field)
         return partial
 
 
@@ -369,7 +389,7 @@ class IterableSource(Source):
             return int(sum(_chunk_len(c) for c in self.chunks))
         return None
 
-    def reduce(self, reducer, *, unit_id=None, n_jobs=None):
+    def reduce(self, reducer, *, unit_id=None, n_jobs=None, unit_field="unit_id"):
         if self._used and not self._reusable:
             raise ValidationError("data", "is an iterator of chunks that was already consumed; this computation "
                                   "needs a second pass (e.g. to fit a reward model on a sample). Pass a list of "
@@ -392,7 +412,7 @@ class IterableSource(Source):
                     hint = (exc.hint + ". " if exc.hint else "") + f"In chunk {i} (counting from 0), from row {offset}"
                     raise ValidationError(exc.field, exc.rule, exc.n_bad, exc.first, exc.n_total, exc.value,
                                           hint) from None
-                _consume_frame(reducer, partial, frame, offset, unit_id)
+                _consume_frame(reducer, partial, frame, offset, unit_id, unit_field)
                 offset += len(frame)
                 bar.update(len(frame))
         return partial
@@ -495,13 +515,14 @@ def _raise_failed(part):
     return part
 
 
-def _parquet_task(path, filesystem, row_groups, cols, offset, reducer, unit_id, batch_size, keys=None):
+def _parquet_task(path, filesystem, row_groups, cols, offset, reducer, unit_id, batch_size, keys=None,
+                  unit_field="unit_id"):
     # One task: a run of row groups of one file. Runs in a joblib worker (or a Dask worker under
     # joblib.parallel_config(backend="dask")), so it opens the file itself: only the path travels.
     partial = reducer.start()
     for batch in _file_batches(path, filesystem, cols, batch_size, row_groups, keys):
         frame = batch.to_pandas()
-        _consume_frame(reducer, partial, frame, offset, unit_id)
+        _consume_frame(reducer, partial, frame, offset, unit_id, unit_field)
         offset += len(frame)
     return partial
 
@@ -602,13 +623,13 @@ class ParquetSource(Source):
             self._partition_keys = _partition_keys(self.dataset)
         return self._partition_keys
 
-    def reduce(self, reducer, *, unit_id=None, n_jobs=None):
+    def reduce(self, reducer, *, unit_id=None, n_jobs=None, unit_field="unit_id"):
         n_jobs = check_n_jobs(n_jobs)
         cols = _needed(reducer, unit_id)
         _check_arrow(self.dataset, cols)
         files = self._files()
         if n_jobs is not None and n_jobs != 1 and files:
-            return self._reduce_parallel(reducer, cols, unit_id, n_jobs, files)
+            return self._reduce_parallel(reducer, cols, unit_id, n_jobs, files, unit_field)
         partial = reducer.start()
         offset = 0
         fs = getattr(self.dataset, "filesystem", None)
@@ -628,12 +649,12 @@ class ParquetSource(Source):
                 if batch.num_rows == 0:
                     continue
                 frame = batch.to_pandas()
-                _consume_frame(reducer, partial, frame, offset, unit_id)
+                _consume_frame(reducer, partial, frame, offset, unit_id, unit_field)
                 offset += len(frame)
                 bar.update(len(frame))
         return partial
 
-    def _reduce_parallel(self, reducer, cols, unit_id, n_jobs, files):
+    def _reduce_parallel(self, reducer, cols, unit_id, n_jobs, files, unit_field="unit_id"):
         import pyarrow.parquet as pq
         from joblib import Parallel, delayed
 
@@ -651,7 +672,7 @@ class ParquetSource(Source):
                     groups, rows = [], 0
         keys = self._keys()
         parts = Parallel(n_jobs=n_jobs)(delayed(_refusal)(_parquet_task, p, fs, g, cols, o, reducer, unit_id,
-                                                          self.chunk_size, keys.get(p))
+                                                          self.chunk_size, keys.get(p), unit_field)
                                         for p, g, o in tasks)
         return _merge_in_order(reducer, parts)
 
@@ -663,9 +684,9 @@ def _merge_in_order(reducer, parts):
     return out
 
 
-def _dask_partition(frame, offset, reducer, unit_id, cols):
+def _dask_partition(frame, offset, reducer, unit_id, cols, unit_field="unit_id"):
     partial = reducer.start()
-    return _refusal(_consume_frame, reducer, partial, frame[cols], int(offset), unit_id)
+    return _refusal(_consume_frame, reducer, partial, frame[cols], int(offset), unit_id, unit_field)
 
 
 class DaskSource(Source):
@@ -718,7 +739,7 @@ class DaskSource(Source):
     def column_names(self):
         return list(self.ddf.columns)
 
-    def reduce(self, reducer, *, unit_id=None, n_jobs=None):
+    def reduce(self, reducer, *, unit_id=None, n_jobs=None, unit_field="unit_id"):
         import dask
 
         cols = _needed(reducer, unit_id)
@@ -727,7 +748,7 @@ class DaskSource(Source):
         length, add = dask.delayed(len, pure=True), dask.delayed(_add, pure=True)
         parts, offset = [], 0
         for p in frames:  # offset of partition i: a chain of sums of the lengths of partitions 0..i-1
-            parts.append(dask.delayed(_dask_partition, pure=True)(p, offset, reducer, unit_id, cols))
+            parts.append(dask.delayed(_dask_partition, pure=True)(p, offset, reducer, unit_id, cols, unit_field))
             offset = add(offset, length(p))
         total = _tree_merge_delayed(parts, self.split_every)
         return _raise_failed(total.compute())
