@@ -348,19 +348,14 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
         prob_best[defined] = (is_top / is_top.sum(axis=1, keepdims=True)).sum(axis=0) / ok.sum()
     elif one_unit:
         prob_best[:] = np.nan
-    order = np.argsort(-theta, kind="stable")  # NaN (undefined) last; ties keep the listed order
     # "min" ranks (scipy rankdata / pandas rank method="min"): exactly equal estimates share the best rank of
     # their group, so one policy under two names is not ranked 1 and 2 on a tie broken by listing order.
     # Exact equality, as prob_best counts replicate ties: identical arithmetic gives identical bits, and a
     # rounding tolerance would only move the line (tied at 1e-15 apart, ranked apart at 1e-12), chained ties
     # (a ~ b ~ c, a !~ c) would make groups depend on order, and the pairwise intervals already show
-    # how small a difference is.
-    # Undefined estimates share the last rank (pandas' na_option="bottom").
-    srt = theta[order]
-    both_nan = np.isnan(srt[1:]) & np.isnan(srt[:-1])
-    new_group = np.r_[True, (srt[1:] != srt[:-1]) & ~both_nan]
-    rank = np.empty(m, dtype=int)
-    rank[order] = np.maximum.accumulate(np.where(new_group, np.arange(1, m + 1), 0))
+    # how small a difference is. Undefined (NaN) estimates share the last rank.
+    order = np.argsort(-theta, kind="stable")  # NaN (undefined) last; ties keep the listed order
+    rank = pd.Series(theta).rank(method="min", ascending=False, na_option="bottom").to_numpy(dtype=int)
     summary = pd.DataFrame({"policy": names, "value": theta, "ci_low": lo, "ci_high": hi, "se": se, "rank": rank,
                             "prob_best": prob_best}).sort_values("rank", kind="stable").reset_index(drop=True)
     rows = []
