@@ -423,7 +423,8 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
           ``reward_model_sample`` rows (``n_folds`` defaults to 5, as in
           :func:`workbench.ope.evaluate_policy`, so both entry points fit the same folds); every
           row is predicted by a model fitted on other folds, so none is predicted by a model that
-          saw it. Its design is the in-memory one (interactions only up to
+          saw it. With ``unit_id`` the folds are hashes of the unit ids, so a unit's rows share one
+          fold (as in memory), and ``n_folds`` may not exceed the sample's units. Its design is the in-memory one (interactions only up to
           ``MAX_AUTO_INTERACTIONS`` columns). Differs from the in-memory K-fold fit (a sample, not
           all rows), so DM/DR values match in memory only with given predictions.
     action, reward, propensity : str

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._engine import ReplicateAccumulator, Resampling, pow2_exponent
+from .._validation import ValidationError
 
 _SIDE_INIT = {"sum": 0.0, "max": -np.inf, "min": np.inf, "merge": None}
 _SIDE_OP = {"sum": np.add, "max": np.maximum, "min": np.minimum}
@@ -341,16 +342,17 @@ def _two_distinct(a: tuple, b: tuple) -> tuple:
 
 
 class _Rows:
-    """Partial result of :class:`RowCollector`: selected rows with their ids."""
+    """Partial result of :class:`RowCollector`: selected rows with their ids (and unit ids, read with a unit_id)."""
 
-    def __init__(self, frames=None, ids=None):
+    def __init__(self, frames=None, ids=None, units=None):
         self.frames = frames or []
         self.ids = ids or []
+        self.units = units or []  # one array per chunk, each checked by sources.unit_ids: kept apart until frame()
 
     def merge(self, other: "_Rows") -> "_Rows":
-        return _Rows(self.frames + other.frames, self.ids + other.ids)
+        return _Rows(self.frames + other.frames, self.ids + other.ids, self.units + other.units)
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self, unit_field: str = "unit_id") -> pd.DataFrame:
         if not self.frames:
             return pd.DataFrame()
         out = pd.concat(self.frames, ignore_index=True)
@@ -358,15 +360,49 @@ class _Rows:
         order = np.argsort(ids, kind="stable")  # row-id order, whatever the chunking
         out = out.iloc[order].reset_index(drop=True)
         out.attrs["row_ids"] = ids[order]
+        if self.units:
+            out.attrs["unit_ids"] = concat_unit_ids(self.units, unit_field)[order]
         return out
 
 
-class RowCollector:
-    """Collect the rows for which ``take(chunk, ids)`` is True (used to sample rows in one pass)."""
+def concat_unit_ids(parts, field: str = "unit_id") -> np.ndarray:
+    """Checked unit ids of several chunks as one array that hashes (``workbench._random.unit_keys``) as each
+    part did alone.
 
-    def __init__(self, columns, take):
+    ``np.concatenate`` alone would not: int64 and uint64 parts (ids beyond 2**63 in one chunk) became float64,
+    rounding ids apart from 2**53 on, and integer and string parts became strings (5 hashed as "5", another
+    unit). Integer parts share int64, or uint64 when one needs it (the same bits for ids >= 0, so the same
+    hashes); a negative id beside one beyond int64 is refused by the in-memory rule. Strings (str or bytes)
+    become str, which is what the hash reads. Integer and string parts together are refused by the in-memory
+    rule (each chunk alone passed it).
+    """
+    parts = [np.asarray(p) for p in parts]
+    kinds = {p.dtype.kind for p in parts}
+    if kinds <= set("US"):
+        return np.concatenate([p.astype(str) if p.dtype.kind == "S" else p for p in parts])
+    if kinds <= set("iu"):
+        if kinds == {"i", "u"}:
+            if any(p.dtype.kind == "i" and p.size and p.min() < 0 for p in parts):
+                raise ValidationError(field, "integer ids must fit in 64 bits (signed or unsigned)",
+                                      hint="some chunks hold negative ids, others ids beyond int64")
+            parts = [p.astype(np.uint64) for p in parts]
+        return np.concatenate(parts)
+    raise ValidationError(field, "must be all integers or all strings (no boolean or mixed ids)",
+                          hint="some chunks hold integer ids, others strings")
+
+
+class RowCollector:
+    """Collect the rows for which ``take(chunk, ids)`` is True (used to sample rows in one pass).
+
+    ``ids`` are the global row numbers. Read with a ``unit_id`` (``source.reduce(collector, unit_id=...)``),
+    the selection is still by row number, and the chunks' checked unit ids of the selected rows are kept
+    beside them (``attrs["unit_ids"]`` of :meth:`frame`): what a reward model's folds are hashed from.
+    """
+
+    def __init__(self, columns, take, unit_field: str = "unit_id"):
         self.columns = list(columns)
         self.take = take
+        self.unit_field = unit_field
 
     def start(self):
         return _Rows()
@@ -376,3 +412,11 @@ class RowCollector:
         if mask.any():
             partial.frames.append(chunk.loc[mask].reset_index(drop=True))
             partial.ids.append(np.asarray(ids)[mask])
+
+    def consume_units(self, partial, chunk, rows, units):
+        """A chunk read with a unit_id: ``rows`` its global row numbers, ``units`` its checked unit ids."""
+        mask = np.asarray(self.take(chunk, rows), dtype=bool)
+        if mask.any():
+            partial.frames.append(chunk.loc[mask].reset_index(drop=True))
+            partial.ids.append(np.asarray(rows)[mask])
+            partial.units.append(np.asarray(units)[mask])

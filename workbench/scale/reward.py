@@ -7,10 +7,12 @@ Four ways to give q(x, a), the expected reward of action a in context x:
 * :class:`FittedRewardModel` -- a fitted scikit-learn model on ``context`` columns plus a one-hot
   action, applied per partition;
 * :class:`CrossFittedRewardModel` -- an unfitted scikit-learn model, fitted on a hashed sample of
-  rows in K folds. A row's fold and whether it is sampled are hashes of its id, so the sample
-  and the fits are the same whatever the chunking, and each row is predicted by the model of
-  another fold: no row is predicted by a model that saw it (the leakage that biases DR when a
-  model is fitted and evaluated on the same rows).
+  rows in K folds. Whether a row is sampled is a hash of its row number, and its fold a hash of
+  its id (the row number, or with ``unit_id`` its unit id, so a unit's rows share one fold, as
+  the in-memory GroupKFold keeps them together), so the sample and the fits are the same
+  whatever the chunking, and each row is predicted by the model of its own fold, fitted on the
+  others: no row is predicted by a model that saw it (the leakage that biases DR when a model
+  is fitted and evaluated on the same rows).
 """
 from __future__ import annotations
 
@@ -92,7 +94,9 @@ def hash_uniform(ids, seed: int, salt: int) -> np.ndarray:
 
 
 class CrossFittedRewardModel(RewardModel):
-    """K models, model f fitted on sampled rows outside fold f; row i is predicted by model fold(i)."""
+    """K models, model f fitted on sampled rows outside fold f; row i is predicted by model fold(id_i), where
+    ``ids`` are what the source passes: the row numbers, or the unit ids with ``unit_id`` (the ids the
+    sample's folds were hashed from)."""
 
     def __init__(self, models, context, seed, n_folds, id_column=None, interactions: bool = True):
         self.models = list(models)
@@ -169,12 +173,23 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
                               "sample first", hint="pass a list of chunks, a Parquet path or a Dask frame, or "
                               "prediction columns / a fitted model")
     frac = min(1.0, float(sample_size) / max(n, 1))
-    cols = list(dict.fromkeys([*context, action, reward] + ([unit_id] if unit_id else [])))
-    sample = source.sample(cols, _SampleTake(seed, frac, action, reward, n_actions))
+    cols = list(dict.fromkeys([*context, action, reward]))
+    # Rows are sampled by row number; with unit_id their unit ids come along, checked chunk by chunk as
+    # the main pass checks them, since a row is predicted by the model of its *unit's* fold there
+    # (CrossFittedRewardModel.predict gets the unit ids). Folding the sample by row number instead gave
+    # a unit's rows both folds, so half of them were predicted by a model fitted on them (190 of 400
+    # rows in a 2-fold probe): the leak cross-fitting is there to prevent.
+    sample = source.sample(cols, _SampleTake(seed, frac, action, reward, n_actions), unit_id=unit_id)
     if len(sample) < n_folds:
         raise ValidationError("reward_model_sample", f"selected {len(sample)} rows, fewer than n_folds={n_folds}",
                               hint="increase reward_model_sample")
-    ids = sample.attrs["row_ids"]
+    ids = sample.attrs["unit_ids"] if unit_id is not None else sample.attrs["row_ids"]
+    if unit_id is not None:
+        n_units = np.unique(ids).size
+        if n_units < n_folds:  # the in-memory rule (GroupKFold in cross_fit_predict), on the sample's units
+            raise ValidationError("n_folds", f"must be at most the number of units ({n_units}), got {n_folds}",
+                                  hint=f"counted in the reward model's sample of {len(sample)} rows; a unit's "
+                                       "rows share one fold")
     y = check_finite(numeric_block(sample, [reward], "reward")[:, 0], "reward")
     a = sample[action].to_numpy().astype(np.int64)  # whole numbers in [0, n_actions): _SampleTake checked every chunk
     if model is None:
@@ -187,6 +202,14 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
     else:
         label = type(model).__name__ + " (cross-fitted on a sample)"
     fold = CrossFittedRewardModel([], context, seed, n_folds).fold_of(ids)
+    full = np.flatnonzero(np.bincount(fold, minlength=n_folds) == len(fold))
+    if full.size:
+        # every sampled row (or unit) hashed to one fold: its model would have no training rows (sklearn's
+        # "0 samples" error). Likely with few units: 3 units in 2 folds share one a quarter of the time.
+        what = f"{np.unique(ids).size} units" if unit_id is not None else f"{len(fold)} rows"
+        raise ValidationError("n_folds", f"left fold {int(full[0])} of {n_folds} holding the whole reward-model "
+                              f"sample ({what}), so its model has no training rows",
+                              hint="folds are hashes of the ids: use fewer folds, or more rows / units")
     x = None if not context else numeric_block(sample, context, "context")
     # The in-memory rule for the design: context x action interactions only when there are at most
     # MAX_AUTO_INTERACTIONS of them (many actions would otherwise give a huge, poorly conditioned design)

@@ -159,21 +159,28 @@ class Source:
         (a frame built from an array has integer labels 0, 1, ...: they are what selects its columns)."""
         raise NotImplementedError
 
-    def sample(self, columns: Sequence[str], take) -> pd.DataFrame:
-        """Rows selected by ``take(chunk, row_ids) -> boolean mask``, in row-id order (one pass)."""
+    def sample(self, columns: Sequence[str], take, unit_id: str | None = None,
+               unit_field: str = "unit_id") -> pd.DataFrame:
+        """Rows selected by ``take(chunk, row_ids) -> boolean mask``, in row-id order (one pass).
+
+        The global row numbers are in ``attrs["row_ids"]``; with ``unit_id`` the rows are still selected by
+        row number, and their unit ids, checked chunk by chunk as the main pass checks them (same rule, same
+        dtype, so the same hashes), are in ``attrs["unit_ids"]``."""
         from .reduce import RowCollector
 
-        part = self.reduce(RowCollector(list(columns), take))
-        return part.frame()
+        part = self.reduce(RowCollector(list(columns), take, unit_field), unit_id=unit_id, unit_field=unit_field)
+        return part.frame(unit_field)
 
 
 def _consume_frame(reducer, partial, frame: pd.DataFrame, offset: int, unit_id, unit_field: str = "unit_id"):
     try:
-        if unit_id is not None:
-            ids = unit_ids(frame[unit_id], unit_id, unit_field)
+        rows = np.arange(offset, offset + len(frame), dtype=np.int64)
+        if unit_id is None:
+            reducer.consume(partial, frame, rows)
+        elif hasattr(reducer, "consume_units"):  # wants both (RowCollector: sampled by row, folded by unit)
+            reducer.consume_units(partial, frame, rows, unit_ids(frame[unit_id], unit_id, unit_field))
         else:
-            ids = np.arange(offset, offset + len(frame), dtype=np.int64)
-        reducer.consume(partial, frame, ids)
+            reducer.consume(partial, frame, unit_ids(frame[unit_id], unit_id, unit_field))
     except ValidationError as exc:
         raise _shift_error(exc, offset) from None
     return partial
