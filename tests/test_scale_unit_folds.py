@@ -184,3 +184,102 @@ def test_concatenated_unit_ids_hash_as_each_chunk_did():
         concat_unit_ids([np.array([-1]), big])
     with pytest.raises(ValidationError, match="^groups: must be all integers or all strings"):
         concat_unit_ids([np.array([1]), np.array(["1"])], "groups")
+
+
+# --- unit ids of one kind per chunk, of two kinds across chunks ------------------------------------------
+# Each chunk's ids passed check_unit_ids alone, so integer ids in one chunk and string ids in another were
+# accepted streamed (5 and "5" hashed as two units) where memory refuses the column. The stream now keeps
+# the kinds' counts and first rows to the end of the pass, and refuses with memory's field, rule, count,
+# first row and value; the hint names the chunk of each kind.
+
+
+def _mixed_frame(n_int, n_str, seed=0):
+    df = _frame(n=n_int + n_str, seed=seed)
+    df["user"] = np.array([i % 5 for i in range(n_int)] + [str(i % 5) for i in range(n_int, n_int + n_str)],
+                          dtype=object)
+    return df
+
+
+def _same_error(mem_call, stream_call):
+    with pytest.raises(ValidationError) as mem:
+        mem_call()
+    with pytest.raises(ValidationError) as streamed:
+        stream_call()
+    m, s = mem.value, streamed.value
+    assert (s.field, s.rule, s.n_bad, s.first, s.n_total, s.value) == (m.field, m.rule, m.n_bad, m.first,
+                                                                        m.n_total, m.value)
+    return s
+
+
+@pytest.mark.parametrize("n_int, n_str, first, chunk", [(20, 20, 0, "chunk 0"), (30, 10, 30, "chunk 1"),
+                                                        (10, 30, 0, "chunk 0")])
+@pytest.mark.parametrize("estimators", [["ips"], ["dr"]])  # dr: refused in the reward model's sample pass
+def test_integer_and_string_ids_in_different_chunks_are_refused_as_in_memory(n_int, n_str, first, chunk,
+                                                                              estimators):
+    df = _mixed_frame(n_int, n_str)
+    kw = dict(estimators=estimators, n_bootstrap=20, random_state=0, warn=False, n_folds=2)
+    err = _same_error(
+        lambda: evaluate_policy(BanditLog.from_frame(df, unit_id="user", n_actions=K), df[PI].to_numpy(), **kw),
+        lambda: evaluate_tabular([df.iloc[:n_int], df.iloc[n_int:]], PI, unit_id="user", context=["x0"], **kw))
+    assert err.rule == "must be all integers or all strings (no boolean or mixed ids)"
+    assert err.first == first and f"in {chunk} (counting from 0)" in str(err) and "column 'user'" in str(err)
+
+
+def test_mixed_id_kinds_across_parquet_files_and_dask_partitions(tmp_path):
+    df = _mixed_frame(30, 10)
+    ints, strs = df.iloc[:30].copy(), df.iloc[30:].copy()
+    ints["user"] = ints["user"].astype(np.int64)
+    strs["user"] = strs["user"].astype(str)
+    ints.to_parquet(tmp_path / "part.0.parquet")
+    strs.to_parquet(tmp_path / "part.1.parquet")
+    kw = dict(estimators=["ips"], n_bootstrap=20, random_state=0, warn=False)
+    mem = lambda: evaluate_policy(BanditLog.from_frame(df, unit_id="user", n_actions=K), df[PI].to_numpy(), **kw)  # noqa: E731
+    for n_jobs in (None, 2):
+        err = _same_error(mem, lambda: evaluate_tabular(tmp_path, PI, unit_id="user", n_jobs=n_jobs, **kw))
+        assert err.first == 30 and "part.1.parquet" in str(err)
+    dd = pytest.importorskip("dask.dataframe")
+    import dask
+
+    # (dask's default convert-string turns the object column into text, 0 and "0" alike, before we see it)
+    with dask.config.set({"dataframe.convert-string": False, "scheduler": "sync"}):
+        ddf = dd.from_pandas(df, npartitions=4)
+        err = _same_error(mem, lambda: evaluate_tabular(ddf, PI, unit_id="user", **kw))
+    assert "in partition 3 (counting from 0)" in str(err)
+
+
+def test_mixed_group_kinds_across_chunks_in_the_loss_bootstrap():
+    from workbench.resample import bootstrap_ci
+
+    rng = np.random.default_rng(1)
+    g = np.array([i % 4 for i in range(25)] + [f"g{i % 4}" for i in range(25, 40)], dtype=object)
+    L = pd.DataFrame({"a": rng.random(40), "b": rng.random(40), "g": g})
+    kw = dict(n_resamples=20, random_state=0, resampling="poisson")
+    err = _same_error(lambda: bootstrap_ci(L[["a", "b"]], groups=g, **kw),
+                      lambda: bootstrap_ci([L.iloc[:25], L.iloc[25:]], groups="g", **kw))
+    assert err.field == "groups" and err.first == 25
+
+
+def test_negative_ids_beside_ids_beyond_int64_are_refused_as_in_memory():
+    df = _frame(n=40)
+    neg, big = df.iloc[:20].copy(), df.iloc[20:].copy()
+    neg["user"] = -np.arange(1, 21, dtype=np.int64)
+    big["user"] = np.uint64(2**63) + np.arange(20, dtype=np.uint64)
+    whole = np.array(list(neg["user"]) + list(big["user"]), dtype=object)
+    with pytest.raises(ValidationError) as mem:
+        BanditLog(action=df["action"], reward=df["reward"], propensity=df["propensity"], n_actions=K, unit_id=whole)
+    with pytest.raises(ValidationError) as streamed:
+        evaluate_tabular([neg, big], PI, ["ips"], unit_id="user", n_bootstrap=20, warn=False)
+    assert (streamed.value.field, streamed.value.rule) == (mem.value.field, mem.value.rule)
+    assert "row 0 (chunk 0" in str(streamed.value) and "row 20 (chunk 1" in str(streamed.value)
+
+
+def test_one_kind_across_chunks_is_still_accepted():
+    # integral floats, int64 and object-of-int chunks are all integer ids: one unit per value, as in memory
+    df = _frame()
+    kw = dict(estimators=["ips", "snips"], n_bootstrap=100, random_state=2, warn=False)
+    log = BanditLog(action=df["action"], reward=df["reward"], propensity=df["propensity"], n_actions=K,
+                    unit_id=df["user"].to_numpy())
+    mem = evaluate_policy(log, df[PI].to_numpy(), **kw)
+    out = evaluate_tabular(_chunks(df), PI, unit_id="user", **kw)
+    np.testing.assert_allclose(out[["value", "ci_low", "ci_high"]].to_numpy(float),
+                               mem[["value", "ci_low", "ci_high"]].to_numpy(float), rtol=1e-9)

@@ -120,7 +120,10 @@ class Source:
     ``reduce(reducer, unit_id=None, n_jobs=None, unit_field="unit_id")`` feeds every chunk, with the
     global row numbers (or the ``unit_id`` column's values) as ids, to ``reducer`` and returns the
     merged partial result (``unit_field``: the caller's name for the ids in errors, see
-    :func:`unit_ids`); :class:`workbench.scale.TermReducer` is the reducer of sum-type statistics. Make a
+    :func:`unit_ids`). Unit ids are checked chunk by chunk and, at the end of the pass, across chunks
+    (integers in one chunk and strings in another are refused as memory refuses the column: same
+    field, rule, count, first row and value); :class:`workbench.scale.TermReducer` is the reducer of
+    sum-type statistics. Make a
     source with :func:`as_source`, or with one of :class:`FrameSource`, :class:`IterableSource`,
     :class:`ParquetSource` and :class:`DaskSource`.
 
@@ -172,18 +175,135 @@ class Source:
         return part.frame(unit_field)
 
 
-def _consume_frame(reducer, partial, frame: pd.DataFrame, offset: int, unit_id, unit_field: str = "unit_id"):
+def _consume_frame(reducer, partial, frame: pd.DataFrame, offset: int, unit_id, unit_field: str = "unit_id",
+                   where: str | None = None):
+    """Feed one chunk (global rows from ``offset``) to ``reducer``; with ``unit_id``, ``reducer`` is the
+    :class:`_UnitChecked` wrapper and ``where`` names the chunk for its cross-chunk refusals."""
     try:
         rows = np.arange(offset, offset + len(frame), dtype=np.int64)
         if unit_id is None:
             reducer.consume(partial, frame, rows)
-        elif hasattr(reducer, "consume_units"):  # wants both (RowCollector: sampled by row, folded by unit)
-            reducer.consume_units(partial, frame, rows, unit_ids(frame[unit_id], unit_id, unit_field))
         else:
-            reducer.consume(partial, frame, unit_ids(frame[unit_id], unit_id, unit_field))
+            reducer.consume_checked(partial, frame, rows, unit_ids(frame[unit_id], unit_id, unit_field), where)
     except ValidationError as exc:
         raise _shift_error(exc, offset) from None
     return partial
+
+
+_INT, _STR = "integer", "string"
+
+
+class _IdKinds:
+    """Which kinds of unit ids (integer, string) the chunks held: for each, the count of rows and the first
+    row (global), its value as the data holds it and its chunk; for integers also the first negative id
+    and the first beyond int64. Mergeable in any order (firsts are minima by row).
+
+    Each chunk's ids pass :func:`check_unit_ids` alone, so integers in one chunk and strings in another
+    were accepted, and 5 and "5" hashed as two units (two bootstrap weights, two folds), where memory
+    refuses the column. Kept to the end of the pass, so the refusal names the rows memory names."""
+
+    __slots__ = ("first",)
+
+    def __init__(self, first=None):
+        self.first = first or {}  # key -> (row, value, where, count): key _INT, _STR, "neg", "big"
+
+    def note(self, units: np.ndarray, raw: pd.Series, rows: np.ndarray, where) -> None:
+        if not len(units):
+            return
+        kind = _STR if units.dtype.kind in "US" else _INT
+        marks = {kind: 0}
+        if units.dtype.kind == "i" and units.min() < 0:
+            marks["neg"] = int(np.argmax(units < 0))
+        elif units.dtype.kind == "u" and units.max() > np.iinfo(np.int64).max:
+            marks["big"] = int(np.argmax(units > np.iinfo(np.int64).max))
+        for key, i in marks.items():
+            value = raw.iloc[i]
+            value = value.item() if isinstance(value, np.generic) else value  # as raise_if_any shows it
+            self._add(key, (int(rows[i]), value, where, len(units) if key in (_INT, _STR) else 0))
+
+    def _add(self, key, entry) -> None:
+        old = self.first.get(key)
+        if old is None:
+            self.first[key] = entry
+        else:
+            keep = old if old[0] <= entry[0] else entry
+            self.first[key] = keep[:3] + (old[3] + entry[3],)
+
+    def merge(self, other: "_IdKinds") -> "_IdKinds":
+        out = _IdKinds(dict(self.first))
+        for key, entry in other.first.items():
+            out._add(key, entry)
+        return out
+
+    def check(self, field: str, column) -> None:
+        """Refuse what memory refuses for the whole column: integer and string ids together (the minority
+        kind is the bad one, strings winning a tie, as in :func:`check_unit_ids`), and negative ids beside
+        ids beyond int64."""
+        read = f"Read from column {column!r}"
+        if _INT in self.first and _STR in self.first:
+            n_int, n_str = self.first[_INT][3], self.first[_STR][3]
+            bad, good = (_INT, _STR) if n_str >= n_int else (_STR, _INT)
+            row, value, where, n_bad = self.first[bad]
+            grow, _, gwhere, _ = self.first[good]
+            raise ValidationError(field, "must be all integers or all strings (no boolean or mixed ids)", n_bad,
+                                  row, n_int + n_str, value,
+                                  hint=f"{read}. Each chunk alone holds one kind: the first {bad} id is in "
+                                       f"{_chunk_name(where)}, the first {good} id at row {grow} in "
+                                       f"{_chunk_name(gwhere)}")
+        if "neg" in self.first and "big" in self.first:
+            (nrow, _, nwhere, _), (brow, _, bwhere, _) = self.first["neg"], self.first["big"]
+            raise ValidationError(field, "integer ids must fit in 64 bits (signed or unsigned)",
+                                  hint=f"{read}. A negative id at row {nrow} ({_chunk_name(nwhere)}) and one "
+                                       f"beyond int64 at row {brow} ({_chunk_name(bwhere)}) fit neither")
+
+
+def _chunk_name(where) -> str:
+    return where if where is not None else "its chunk"
+
+
+class _Checked:
+    """Partial result of :class:`_UnitChecked`: the wrapped reducer's partial and the :class:`_IdKinds`."""
+
+    __slots__ = ("inner", "kinds")
+
+    def __init__(self, inner, kinds=None):
+        self.inner, self.kinds = inner, kinds if kinds is not None else _IdKinds()
+
+    def merge(self, other: "_Checked") -> "_Checked":
+        return _Checked(self.inner.merge(other.inner), self.kinds.merge(other.kinds))
+
+
+class _UnitChecked:
+    """A reducer read with ``unit_id``: passes each chunk's checked unit ids on (to ``consume``, or with the
+    row numbers to ``consume_units``) and notes their kinds, which :meth:`finish` checks across chunks."""
+
+    def __init__(self, inner, unit_id, unit_field):
+        self.inner, self.unit_id, self.unit_field = inner, unit_id, unit_field
+        self.columns = inner.columns
+
+    def start(self) -> _Checked:
+        return _Checked(self.inner.start())
+
+    def consume_checked(self, partial: _Checked, frame, rows, units, where) -> None:
+        partial.kinds.note(units, frame[self.unit_id], rows, where)
+        if hasattr(self.inner, "consume_units"):  # wants both (RowCollector: sampled by row, folded by unit)
+            self.inner.consume_units(partial.inner, frame, rows, units)
+        else:
+            self.inner.consume(partial.inner, frame, units)
+
+    def finish(self, partial: _Checked):
+        partial.kinds.check(self.unit_field, self.unit_id)
+        return partial.inner
+
+
+def _checked(reducer, unit_id, unit_field):
+    """The reducer a source feeds: wrapped in :class:`_UnitChecked` when read with ``unit_id``."""
+    return reducer if unit_id is None else _UnitChecked(reducer, unit_id, unit_field)
+
+
+def _finished(reducer, partial):
+    """The caller's partial result, after the cross-chunk unit-id check when ``reducer`` is wrapped."""
+    return reducer.finish(partial) if isinstance(reducer, _UnitChecked) else partial
 
 
 def unit_ids(column: pd.Series, name, field: str = "unit_id") -> np.ndarray:
@@ -332,6 +452,7 @@ class FrameSource(Source):
             check_columns(self.frame, cols)
         else:
             _check_arrow(self._arrow, cols)
+        reducer = _checked(reducer, unit_id, unit_field)
         partial = reducer.start()
         step = self.chunk_size or max(self._n, 1)
         for s in range(0, self._n, step):
@@ -339,8 +460,8 @@ class FrameSource(Source):
                 chunk = self.frame.iloc[s:s + step][cols]
             else:
                 chunk = self._arrow.slice(s, step).select(cols).to_pandas()
-            _consume_frame(reducer, partial, chunk, s, unit_id, unit_field)
-        return partial
+            _consume_frame(reducer, partial, chunk, s, unit_id, unit_field, f"chunk {s // step} (counting from 0)")
+        return _finished(reducer, partial)
 
 
 class IterableSource(Source):
@@ -403,6 +524,7 @@ class IterableSource(Source):
                                   "chunks, a Parquet path or a Dask frame, or a fitted model / prediction columns")
         self._used = True
         cols = _needed(reducer, unit_id)
+        reducer = _checked(reducer, unit_id, unit_field)
         partial = reducer.start()
         offset = 0
         from tqdm.auto import tqdm
@@ -419,10 +541,10 @@ class IterableSource(Source):
                     hint = (exc.hint + ". " if exc.hint else "") + f"In chunk {i} (counting from 0), from row {offset}"
                     raise ValidationError(exc.field, exc.rule, exc.n_bad, exc.first, exc.n_total, exc.value,
                                           hint) from None
-                _consume_frame(reducer, partial, frame, offset, unit_id, unit_field)
+                _consume_frame(reducer, partial, frame, offset, unit_id, unit_field, f"chunk {i} (counting from 0)")
                 offset += len(frame)
                 bar.update(len(frame))
-        return partial
+        return _finished(reducer, partial)
 
 
 def _chunk_len(c) -> int:
@@ -529,7 +651,7 @@ def _parquet_task(path, filesystem, row_groups, cols, offset, reducer, unit_id, 
     partial = reducer.start()
     for batch in _file_batches(path, filesystem, cols, batch_size, row_groups, keys):
         frame = batch.to_pandas()
-        _consume_frame(reducer, partial, frame, offset, unit_id, unit_field)
+        _consume_frame(reducer, partial, frame, offset, unit_id, unit_field, f"file {str(path)!r}")
         offset += len(frame)
     return partial
 
@@ -635,31 +757,33 @@ class ParquetSource(Source):
         cols = _needed(reducer, unit_id)
         _check_arrow(self.dataset, cols)
         files = self._files()
+        reducer = _checked(reducer, unit_id, unit_field)
         if n_jobs is not None and n_jobs != 1 and files:
-            return self._reduce_parallel(reducer, cols, unit_id, n_jobs, files, unit_field)
+            return _finished(reducer, self._reduce_parallel(reducer, cols, unit_id, n_jobs, files, unit_field))
         partial = reducer.start()
         offset = 0
         fs = getattr(self.dataset, "filesystem", None)
         if files:  # files in dataset order, rows in file order: the row numbering relies on it
             keys = self._keys()
-            batches = (b for f in files for b in _file_batches(f, fs, cols, self.chunk_size, keys=keys.get(f)))
+            batches = ((f"file {f!r}", b) for f in files
+                       for b in _file_batches(f, fs, cols, self.chunk_size, keys=keys.get(f)))
         else:  # e.g. an in-memory dataset: the scanner keeps dataset order too
-            batches = self.dataset.to_batches(columns=cols, batch_size=self.chunk_size, batch_readahead=2,
-                                              fragment_readahead=1)
+            batches = ((f"batch {i} (counting from 0)", b) for i, b in enumerate(self.dataset.to_batches(
+                columns=cols, batch_size=self.chunk_size, batch_readahead=2, fragment_readahead=1)))
         from tqdm.auto import tqdm
 
         from .._parallel import progress_enabled  # TQDM_DISABLE: tqdm.auto's notebook widget ignores it
 
         with tqdm(total=self.n_rows(), unit="rows", unit_scale=True, desc="streaming Parquet", leave=False,
                   disable=not progress_enabled()) as bar:
-            for batch in batches:
+            for where, batch in batches:
                 if batch.num_rows == 0:
                     continue
                 frame = batch.to_pandas()
-                _consume_frame(reducer, partial, frame, offset, unit_id, unit_field)
+                _consume_frame(reducer, partial, frame, offset, unit_id, unit_field, where)
                 offset += len(frame)
                 bar.update(len(frame))
-        return partial
+        return _finished(reducer, partial)
 
     def _reduce_parallel(self, reducer, cols, unit_id, n_jobs, files, unit_field="unit_id"):
         import pyarrow.parquet as pq
@@ -691,9 +815,9 @@ def _merge_in_order(reducer, parts):
     return out
 
 
-def _dask_partition(frame, offset, reducer, unit_id, cols, unit_field="unit_id"):
+def _dask_partition(frame, offset, reducer, unit_id, cols, unit_field="unit_id", where=None):
     partial = reducer.start()
-    return _refusal(_consume_frame, reducer, partial, frame[cols], int(offset), unit_id, unit_field)
+    return _refusal(_consume_frame, reducer, partial, frame[cols], int(offset), unit_id, unit_field, where)
 
 
 class DaskSource(Source):
@@ -751,14 +875,16 @@ class DaskSource(Source):
 
         cols = _needed(reducer, unit_id)
         check_columns(self.ddf, cols)
+        reducer = _checked(reducer, unit_id, unit_field)
         frames = self.ddf[cols].to_delayed()
         length, add = dask.delayed(len, pure=True), dask.delayed(_add, pure=True)
         parts, offset = [], 0
-        for p in frames:  # offset of partition i: a chain of sums of the lengths of partitions 0..i-1
-            parts.append(dask.delayed(_dask_partition, pure=True)(p, offset, reducer, unit_id, cols, unit_field))
+        for i, p in enumerate(frames):  # offset of partition i: a chain of sums of the lengths of partitions 0..i-1
+            parts.append(dask.delayed(_dask_partition, pure=True)(p, offset, reducer, unit_id, cols, unit_field,
+                                                                  f"partition {i} (counting from 0)"))
             offset = add(offset, length(p))
         total = _tree_merge_delayed(parts, self.split_every)
-        return _raise_failed(total.compute())
+        return _finished(reducer, _raise_failed(total.compute()))
 
 
 def _add(a, b):
