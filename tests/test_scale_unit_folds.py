@@ -5,6 +5,10 @@ picked a row's model by the hash of its *unit id* (what the source passes with `
 rows sat in both training folds, and about half the rows were predicted by a model fitted on them
 (190 of 400 in a 2-fold probe). The models here are real scikit-learn fits that also note which rows
 (by a ``row`` context column holding the global row number) they were fitted on and asked to predict.
+
+Also here, two neighbouring gaps of the stream: unit ids of two kinds in different chunks (accepted
+streamed, refused in memory), and an object-typed column whose first chunk holds only numbers (refused
+on that chunk with no row, wherever the text was).
 """
 from __future__ import annotations
 
@@ -283,3 +287,91 @@ def test_one_kind_across_chunks_is_still_accepted():
     out = evaluate_tabular(_chunks(df), PI, unit_id="user", **kw)
     np.testing.assert_allclose(out[["value", "ci_low", "ci_high"]].to_numpy(float),
                                mem[["value", "ci_low", "ci_high"]].to_numpy(float), rtol=1e-9)
+
+
+# --- a column typed object whose first chunk holds only numbers ------------------------------------------
+# Refused on that chunk for its dtype, with no row, wherever the text was. The source now reads the
+# column again and names the first row holding no number, with the count over the whole table: the
+# error a single-chunk read gives.
+
+
+def _texty(col, bad_rows=(150, 260), value="0.5", n=300):
+    df = _frame(n=n)
+    df[col] = df[col].astype(object)
+    for r in bad_rows:
+        df.loc[r, col] = value
+    return df
+
+
+def _fields(err):
+    return err.field, err.rule, err.n_bad, err.first, err.n_total, err.value
+
+
+@pytest.mark.parametrize("col, field", [("reward", "reward"), ("action", "action"), ("propensity", "propensity"),
+                                        ("pi_1", "policy"), ("x0", "context")])
+def test_text_in_a_later_chunk_of_an_object_column_is_named(col, field):
+    df = _texty(col)
+    kw = dict(estimators=["dr"], context=["x0"], n_bootstrap=20, warn=False, n_folds=2)
+    with pytest.raises(ValidationError) as whole:  # one chunk: the rows were always named
+        evaluate_tabular(df, PI, **kw)
+    assert (whole.value.field, whole.value.n_bad, whole.value.first) == (field, 2, 150)
+    for data, extra in ((df, {"chunk_size": 100}), ([df.iloc[:100], df.iloc[100:]], {}),
+                        ([df.iloc[:100], df.iloc[100:]], {"reward_model_sample": 120})):
+        with pytest.raises(ValidationError) as chunked:
+            evaluate_tabular(data, PI, **kw, **extra)
+        assert _fields(chunked.value) == _fields(whole.value)
+
+
+def test_object_column_text_is_named_on_dask_and_in_the_loss_bootstrap():
+    from workbench.resample import bootstrap_ci
+
+    df = _texty("reward")
+    with pytest.raises(ValidationError) as whole:
+        evaluate_tabular(df, PI, ["ips"], n_bootstrap=20, warn=False)
+    dd = pytest.importorskip("dask.dataframe")
+    import dask
+
+    with dask.config.set({"dataframe.convert-string": False, "scheduler": "sync"}):
+        with pytest.raises(ValidationError) as streamed:
+            evaluate_tabular(dd.from_pandas(df, npartitions=3), PI, ["ips"], n_bootstrap=20, warn=False)
+    assert _fields(streamed.value) == _fields(whole.value)
+    L = df[["reward", "x0"]]
+    with pytest.raises(ValidationError) as one:
+        bootstrap_ci([L], n_resamples=20, resampling="poisson")
+    with pytest.raises(ValidationError) as three:
+        bootstrap_ci([L.iloc[:100], L.iloc[100:200], L.iloc[200:]], n_resamples=20, resampling="poisson")
+    assert _fields(three.value) == _fields(one.value) and one.value.first == 150
+
+
+def test_object_column_of_numbers_only_and_one_shot_iterators_say_why_no_row():
+    df = _frame(n=300)
+    df["reward"] = df["reward"].astype(object)  # numbers only, typed object: refused as a whole, as in memory
+    with pytest.raises(ValidationError, match=r"^reward: must be numeric; column 'reward' has dtype object\. "
+                                              r".*Every value is a number$") as err:
+        evaluate_tabular([df.iloc[:100], df.iloc[100:]], PI, ["ips"], n_bootstrap=20, warn=False)
+    assert err.value.first is None
+    texty = _texty("reward")
+    with pytest.raises(ValidationError, match="a one-shot iterator cannot be read again to find it") as err:
+        evaluate_tabular((texty.iloc[i:i + 100] for i in range(0, 300, 100)), PI, ["ips"], n_bootstrap=20,
+                         warn=False)
+    assert err.value.first is None
+
+
+def test_a_whole_column_refusal_survives_pickling_with_its_column():
+    import pickle
+
+    from workbench.scale.sources import _WholeColumn
+
+    exc = _WholeColumn("reward", "must be numeric", hint="h", column="r", allow_bool=False)
+    back = pickle.loads(pickle.dumps(exc))
+    assert type(back) is _WholeColumn and (back.column, back.allow_bool, str(back)) == ("r", False, str(exc))
+
+
+def test_text_in_a_context_column_is_named_by_its_row_not_its_place_in_the_sample():
+    # the sample's context was checked after sampling: text was named by its position among the sampled
+    # rows (or, not sampled, not at all); now every chunk's context columns are checked in the sampling pass
+    df = _texty("x0", bad_rows=range(150, 300), value="n/a")
+    with pytest.raises(ValidationError) as err:
+        evaluate_tabular(df, PI, ["dm"], context=["x0"], n_bootstrap=20, warn=False, n_folds=2,
+                         reward_model_sample=60)
+    assert (err.value.field, err.value.n_bad, err.value.first, err.value.value) == ("context", 150, 150, "n/a")

@@ -179,7 +179,7 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
     # (CrossFittedRewardModel.predict gets the unit ids). Folding the sample by row number instead gave
     # a unit's rows both folds, so half of them were predicted by a model fitted on them (190 of 400
     # rows in a 2-fold probe): the leak cross-fitting is there to prevent.
-    sample = source.sample(cols, _SampleTake(seed, frac, action, reward, n_actions), unit_id=unit_id)
+    sample = source.sample(cols, _SampleTake(seed, frac, action, reward, n_actions, context), unit_id=unit_id)
     if len(sample) < n_folds:
         raise ValidationError("reward_model_sample", f"selected {len(sample)} rows, fewer than n_folds={n_folds}",
                               hint="increase reward_model_sample")
@@ -241,15 +241,20 @@ class _SampleTake:
     """Which rows of a chunk go to the reward model's sample. With ``action`` / ``reward`` given, those
     columns of the whole chunk are checked first (the rules of the main pass), so a text, fractional or
     out-of-range value is refused with its global row number rather than cast (``astype(int64)``
-    would truncate 1.5 and parse "1") or reported by its position in the sample."""
+    would truncate 1.5 and parse "1") or reported by its position in the sample. So are the ``context``
+    columns' types: text in a context column was named by its position in the sample, or (not sampled)
+    left the sample's column typed object with no row to name."""
 
-    def __init__(self, seed, frac, action=None, reward=None, n_actions=None):
+    def __init__(self, seed, frac, action=None, reward=None, n_actions=None, context=None):
         self.seed, self.frac = seed, frac
         self.action, self.reward, self.n_actions = action, reward, n_actions
+        self.context = list(context or [])
 
     def __call__(self, chunk, ids):
         if self.action is not None:
             check_integer_in_range(column_values(chunk, self.action, "action"), "action", 0, self.n_actions)
         if self.reward is not None:
             check_finite(column_values(chunk, self.reward, "reward"), "reward")
+        if self.context:
+            numeric_block(chunk, self.context, "context")  # refuses a non-numeric column, naming its global row
         return hash_uniform(ids, self.seed, _SAMPLE_SALT) < self.frac

@@ -12,6 +12,7 @@ Only the columns a reducer asks for are read (Parquet and Dask prune the others)
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import numbers
 import os
@@ -161,6 +162,20 @@ class Source:
         """Names of the columns (without reading the data, or from the first chunk), as the data labels them
         (a frame built from an array has integer labels 0, 1, ...: they are what selects its columns)."""
         raise NotImplementedError
+
+    def _located(self, exc: "_WholeColumn") -> ValidationError:
+        """``exc`` (a column refused for its dtype on a chunk of numbers) with the column's first row that
+        holds no number, found by reading the column again; or with a hint saying why there is none."""
+        if not self.reusable:
+            return ValidationError(exc.field, exc.rule, hint=exc.hint + ". A chunk typed it so while holding "
+                                   "only numbers; a later chunk may hold the text, but a one-shot iterator "
+                                   "cannot be read again to find it")
+        found = self.reduce(_NonNumbers(exc.column, exc.allow_bool))
+        if found.first is None:
+            return ValidationError(exc.field, exc.rule, hint=exc.hint + ". Every value is a number")
+        return ValidationError(exc.field, exc.rule, found.n_bad, found.first, found.n, found.value,
+                               hint=exc.hint + ". Found by reading the column again (the chunk refused first "
+                                               "held only numbers)")
 
     def sample(self, columns: Sequence[str], take, unit_id: str | None = None,
                unit_field: str = "unit_id") -> pd.DataFrame:
@@ -352,9 +367,84 @@ def _refuse_column(column: pd.Series, name, field: str, allow_bool: bool = True)
     values = column.to_numpy(dtype=object)
     bad = _not_numbers(values, allow_bool)
     raise_if_any(bad, field, rule, values, hint=hint)
-    # every value is a number, but the column's dtype is not numeric (object, categorical): refused
-    # as a whole, as the in-memory path refuses an object array
-    raise ValidationError(field, rule, hint=hint)
+    # every value of this chunk is a number, but the column's dtype is not numeric (object, categorical):
+    # refused as a whole, as the in-memory path refuses an object array. The value that made it text may
+    # sit in a later chunk: the source reads the column again to name it (see _locating).
+    raise _WholeColumn(field, rule, hint=hint, column=name, allow_bool=allow_bool)
+
+
+class _WholeColumn(ValidationError):
+    """A column refused for its dtype on a chunk whose values are all numbers (no row to name there)."""
+
+    def __init__(self, field, rule, n_bad=None, first=None, n_total=None, value=None, hint=None, *, column=None,
+                 allow_bool=True):
+        super().__init__(field, rule, n_bad, first, n_total, value, hint)
+        self.column, self.allow_bool = column, allow_bool
+
+    def __reduce__(self):  # rebuilt in the parent process from a joblib / Dask worker, with the column
+        return (functools.partial(_WholeColumn, column=self.column, allow_bool=self.allow_bool),
+                (self.field, self.rule, self.n_bad, self.first, self.n_total, self.value, self.hint))
+
+
+class _NonNumbers:
+    """Reducer of one column: how many rows hold no number (the rule of :func:`_refuse_column`; NaN in a
+    text column is a missing value, so NaN counts here too), the first (global row) and its value."""
+
+    def __init__(self, column, allow_bool):
+        self.columns = [column]
+        self.column, self.allow_bool = column, allow_bool
+
+    def start(self):
+        return _NonNumberCount()
+
+    def consume(self, partial, chunk, ids):
+        col = chunk[self.column]
+        if pd.api.types.is_bool_dtype(col.dtype):
+            bad = np.full(len(col), not self.allow_bool)
+        elif pd.api.types.is_numeric_dtype(col.dtype):
+            bad = np.asarray(col.isna(), bool)  # vectorised: only a number or NaN can be in it
+        else:
+            bad = _not_numbers(col.to_numpy(dtype=object), self.allow_bool)
+        partial.n += len(col)
+        hits = np.flatnonzero(bad)
+        if hits.size:
+            value = col.iloc[hits[0]]
+            partial.add(hits.size, int(np.asarray(ids)[hits[0]]),
+                        value.item() if isinstance(value, np.generic) else value)
+
+
+class _NonNumberCount:
+    def __init__(self):
+        self.n, self.n_bad, self.first, self.value = 0, 0, None, None
+
+    def add(self, n_bad, first, value):
+        if self.first is None or first < self.first:
+            self.first, self.value = first, value
+        self.n_bad += n_bad
+
+    def merge(self, other):
+        out = _NonNumberCount()
+        out.n = self.n + other.n
+        for part in (self, other):
+            if part.first is not None:
+                out.add(part.n_bad, part.first, part.value)
+        return out
+
+
+def _locating(reduce):
+    """A source's ``reduce`` that, when a chunk refuses a column for its dtype alone (its values all
+    numbers: an object column whose text sits in a later chunk), reads that column again to name the
+    first row holding no number, with the count over the whole table, as a single-chunk read names it.
+    Chunk by chunk, the refusal came on the first chunk, with no row, however far on the text was."""
+
+    @functools.wraps(reduce)
+    def wrapper(self, reducer, **kw):
+        try:
+            return reduce(self, reducer, **kw)
+        except _WholeColumn as exc:
+            raise self._located(exc) from None
+
+    return wrapper
 
 
 def column_values(frame: pd.DataFrame, column: str, field: str) -> np.ndarray:
@@ -446,6 +536,7 @@ class FrameSource(Source):
         # the labels themselves, not str(): "0" does not select the column 0 of pd.DataFrame(array)
         return list(self.frame.columns if self._arrow is None else self._arrow.schema.names)
 
+    @_locating
     def reduce(self, reducer, *, unit_id=None, n_jobs=None, unit_field="unit_id"):
         cols = _needed(reducer, unit_id)
         if self._arrow is None:
@@ -517,6 +608,7 @@ class IterableSource(Source):
             return int(sum(_chunk_len(c) for c in self.chunks))
         return None
 
+    @_locating
     def reduce(self, reducer, *, unit_id=None, n_jobs=None, unit_field="unit_id"):
         if self._used and not self._reusable:
             raise ValidationError("data", "is an iterator of chunks that was already consumed; this computation "
@@ -752,6 +844,7 @@ class ParquetSource(Source):
             self._partition_keys = _partition_keys(self.dataset)
         return self._partition_keys
 
+    @_locating
     def reduce(self, reducer, *, unit_id=None, n_jobs=None, unit_field="unit_id"):
         n_jobs = check_n_jobs(n_jobs)
         cols = _needed(reducer, unit_id)
@@ -870,6 +963,7 @@ class DaskSource(Source):
     def column_names(self):
         return list(self.ddf.columns)
 
+    @_locating
     def reduce(self, reducer, *, unit_id=None, n_jobs=None, unit_field="unit_id"):
         import dask
 
