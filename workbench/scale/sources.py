@@ -104,7 +104,18 @@ def _chunk_to_frame(chunk, columns: Sequence[str] | None) -> pd.DataFrame:
                               f"or a mapping of column arrays, got {type(chunk).__name__}")
     if columns is not None:
         check_columns(frame, columns)
+        _refuse_repeated(frame.columns, columns)
     return frame
+
+
+def _refuse_repeated(names, columns) -> None:
+    """A needed column whose name labels several columns of the data is refused, as
+    ``BanditLog.from_frame`` refuses it: ``frame[name]`` is then a frame of several columns, which failed
+    deep inside (an AttributeError on its ``dtype``, a numpy broadcast error) or was read as a 2-D block."""
+    names = list(names)
+    repeated = [c for c in dict.fromkeys(columns) if sum(1 for x in names if x == c) > 1]
+    if repeated:
+        raise ValidationError("data", f"column names must be unique; {repeated} name several columns")
 
 
 def _check_arrow(obj, columns):
@@ -113,6 +124,7 @@ def _check_arrow(obj, columns):
     if missing:
         shown = ", ".join(map(repr, names[:12])) + (" ..." if len(names) > 12 else "")
         raise ValidationError("columns", f"unknown column name(s) {missing}; the data has {shown}")
+    _refuse_repeated(names, columns)
 
 
 class Source:
@@ -541,6 +553,7 @@ class FrameSource(Source):
         cols = _needed(reducer, unit_id)
         if self._arrow is None:
             check_columns(self.frame, cols)
+            _refuse_repeated(self.frame.columns, cols)
         else:
             _check_arrow(self._arrow, cols)
         reducer = _checked(reducer, unit_id, unit_field)
@@ -969,6 +982,7 @@ class DaskSource(Source):
 
         cols = _needed(reducer, unit_id)
         check_columns(self.ddf, cols)
+        _refuse_repeated(self.ddf.columns, cols)
         reducer = _checked(reducer, unit_id, unit_field)
         frames = self.ddf[cols].to_delayed()
         length, add = dask.delayed(len, pure=True), dask.delayed(_add, pure=True)

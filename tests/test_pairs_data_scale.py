@@ -1,0 +1,69 @@
+"""Options of workbench.data and workbench.scale used together (a feature-interaction audit).
+
+Each test pins one pair of options whose combination was found broken: the single options pass their
+own tests.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import ValidationError
+from workbench.scale import bootstrap_loss_matrix, compare_models_tabular, evaluate_tabular
+
+
+def _log_frame(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"action": rng.integers(0, 2, n), "reward": rng.random(n), "propensity": 0.5,
+                         "pi_0": 0.7, "pi_1": 0.3, "user": rng.integers(0, 10, n)})
+
+
+# -- pandas frames with repeated column names x streaming -----------------------------------------------
+# frame["a"] is a frame of two columns when two columns are named "a": the stream failed with an
+# AttributeError ('DataFrame' object has no attribute 'dtype') or a numpy broadcast error, where
+# BanditLog.from_frame refuses the frame by name ("column names must be unique").
+
+def _losses_with_repeat():
+    rng = np.random.default_rng(0)
+    L = pd.DataFrame({"a": rng.random(100), "b": rng.random(100), "g": rng.integers(0, 10, 100)})
+    return L, pd.concat([L, L[["a"]]], axis=1), pd.concat([L, L[["g"]]], axis=1)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_repeated_loss_column_is_refused_by_name(chunked):
+    _, dup, _ = _losses_with_repeat()
+    data = [dup.iloc[:50], dup.iloc[50:]] if chunked else dup
+    with pytest.raises(ValidationError, match=r"column names must be unique; \['a'\] name several columns") as e:
+        bootstrap_loss_matrix(data, ["a", "b"], n_resamples=50)
+    assert e.value.field == "data"
+    with pytest.raises(ValidationError, match=r"\['a'\] name several columns"):
+        compare_models_tabular(data, ["a", "b"], n_resamples=50)
+
+
+def test_repeated_groups_column_is_refused_by_name():
+    _, _, dup = _losses_with_repeat()
+    with pytest.raises(ValidationError, match=r"\['g'\] name several columns"):
+        bootstrap_loss_matrix([dup.iloc[:50], dup.iloc[50:]], ["a", "b"], groups="g", n_resamples=50)
+
+
+@pytest.mark.parametrize("name", ["reward", "user"])
+def test_repeated_log_column_is_refused_by_name(name):
+    df = _log_frame()
+    dup = pd.concat([df, df[[name]]], axis=1)
+    for data in (dup, [dup.iloc[:60], dup.iloc[60:]]):
+        with pytest.raises(ValidationError, match=rf"\['{name}'\] name several columns"):
+            evaluate_tabular(data, ["pi_0", "pi_1"], ["ips"], n_bootstrap=50, unit_id="user")
+
+
+def test_repeated_column_the_call_does_not_read_is_accepted():
+    # only the columns a call reads must be unique (as from_frame checks only the named ones)
+    L, _, _ = _losses_with_repeat()
+    extra = pd.concat([L, L[["b"]].rename(columns={"b": "z"}), L[["b"]].rename(columns={"b": "z"})], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = bootstrap_loss_matrix(extra, ["a", "b"], n_resamples=50, random_state=0)
+        want = bootstrap_loss_matrix(L, ["a", "b"], n_resamples=50, random_state=0)
+    assert np.array_equal(got.ci_low, want.ci_low)
