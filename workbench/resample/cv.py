@@ -32,7 +32,7 @@ from .._parallel import run_delayed
 from .._random import check_random_state, seed_key
 from .._validation import ValidationError, check_alpha, check_bool, check_int, check_unit_ids
 from ._result import _frames_html, _frames_repr
-from .oob import _pointwise, _resolve_loss, check_single_scoring, check_xy
+from .oob import _pointwise, _resolve_loss, check_single_scoring, check_xy, split_fit_params
 
 __all__ = ["CVResult", "repeated_cv", "NestedCVResult", "nested_cv", "ncv_interval", "learning_curve_ci"]
 
@@ -495,7 +495,8 @@ def _pair_task(estimator, X, y, fold_id, f1, f2, loss_fn, name, fit_params):
     from sklearn.utils import _safe_indexing
 
     train = np.flatnonzero((fold_id != f1) & (fold_id != f2))
-    est = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train), **(fit_params or {}))
+    est = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train),
+                               **split_fit_params(fit_params, X, train))  # per-row values at the training rows
     out = []
     for f in (f1, f2):
         idx = np.flatnonzero(fold_id == f)
@@ -509,7 +510,8 @@ def _cv_task(estimator, X, y, fold_id, f, loss_fn, name, fit_params):
 
     train = np.flatnonzero(fold_id != f)
     test = np.flatnonzero(fold_id == f)
-    est = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train), **(fit_params or {}))
+    est = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train),
+                               **split_fit_params(fit_params, X, train))
     return _pointwise(loss_fn, name, est, _safe_indexing(X, test), _safe_indexing(y, test), None)
 
 

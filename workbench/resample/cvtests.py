@@ -119,13 +119,14 @@ def _default_cv(estimator, n_splits, n_repeats, random_state, groups=None):
 def _fit_score(est_a, est_b, scorer, X, y, train, test, fit_params, split=None, n_splits=None):
     from sklearn.utils import _safe_indexing
 
-    from .oob import fit_on_split
+    from .oob import fit_on_split, split_fit_params
 
     Xtr, Xte = _safe_indexing(X, train), _safe_indexing(X, test)
     ytr, yte = _safe_indexing(y, train), _safe_indexing(y, test)
+    params = split_fit_params(fit_params, X, train)  # per-row values at the training rows, as repeated_cv
     out = []
     for which, est in (("estimator_a", est_a), ("estimator_b", est_b)):
-        e = fit_on_split(est, Xtr, ytr, fit_params, y, f"split {split} (of {n_splits}, numbered from 0), {which}")
+        e = fit_on_split(est, Xtr, ytr, params, y, f"split {split} (of {n_splits}, numbered from 0), {which}")
         out.append(scorer(e, Xte, yte))
     return out
 

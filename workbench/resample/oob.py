@@ -540,6 +540,20 @@ def _split_problem(estimator, y_train, y_all) -> str | None:
     return None
 
 
+def split_fit_params(fit_params, X, train):
+    """``fit_params`` for a fit on the rows ``train`` of ``X``: every value with one entry per row of X
+    (``sample_weight``, ...) taken at those rows (repeats included, for a bootstrap sample), the others as
+    given. It is the rule scikit-learn's ``cross_validate`` applies to ``params`` (its own helper, so
+    :func:`~workbench.resample.repeated_cv` and the fits run here slice alike). Passed whole, a weight
+    vector was refused by the fits on k-fold splits ("sample_weight.shape == (150,), expected (120,)")
+    and, on a bootstrap sample of n rows, silently paired row i's weight with the i-th DRAWN row."""
+    if not fit_params:
+        return {}
+    from sklearn.utils.validation import _check_method_params
+
+    return _check_method_params(X, params=fit_params, indices=train)
+
+
 def fit_on_split(estimator, X_train, y_train, fit_params, y_all, split: str, field: str = "cv"):
     """``clone(estimator).fit`` on one training split. A ValueError from the fit caused by the split
     itself (an empty training set, a missing class) becomes a ValidationError naming the split and the
@@ -560,7 +574,8 @@ def fit_on_split(estimator, X_train, y_train, fit_params, y_all, split: str, fie
 def _oob_task(estimator, X, y, train, test, loss_fn, name, scorer, fit_params, b=None, n_splits=None):
     from sklearn.utils import _safe_indexing
 
-    est = fit_on_split(estimator, _safe_indexing(X, train), _safe_indexing(y, train), fit_params, y,
+    est = fit_on_split(estimator, _safe_indexing(X, train), _safe_indexing(y, train),
+                       split_fit_params(fit_params, X, train), y,
                        f"bootstrap sample {b} (of {n_splits}, numbered from 0)")
     Xte, yte = _safe_indexing(X, test), _safe_indexing(y, test)
     if scorer is not None:

@@ -1,0 +1,88 @@
+"""Options of workbench.resample used together (feature-interaction audit): each test pins a property that
+must hold when two options meet, and failed on the code before its fix."""
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.tree import DecisionTreeClassifier
+
+from workbench.resample import (BootstrapSplit, bootstrap_error, corrected_resampled_t_test, f_test_5x2cv,
+                                ncv_interval, repeated_cv)
+
+
+# --------------------------------------------------------------------------------------------
+# fit_params with per-row values x the fits run here (CV tests, bootstrap_error, ncv_interval)
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def weighted_iris():
+    X, y = load_iris(return_X_y=True)
+    w = np.random.default_rng(0).integers(1, 5, y.size).astype(float)
+    return X, y, w
+
+
+def _trees():
+    return DecisionTreeClassifier(max_depth=3, random_state=0), DecisionTreeClassifier(max_depth=1, random_state=0)
+
+
+def test_corrected_t_with_sample_weight_equals_the_repeated_cv_route(weighted_iris):
+    # Both routes are documented to give the same result; repeated_cv slices sample_weight per fold
+    # (cross_validate), the estimators route passed it whole and every fit failed.
+    X, y, w = weighted_iris
+    a, b = _trees()
+    kw = dict(n_splits=5, n_repeats=2, random_state=0, fit_params={"sample_weight": w})
+    direct = corrected_resampled_t_test(a, b, X, y, progress=False, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # equal fold scores of the stump: not the point here
+        via = corrected_resampled_t_test(repeated_cv(a, X, y, **kw), repeated_cv(b, X, y, **kw))
+    assert direct.statistic == pytest.approx(via.statistic, rel=1e-12)
+    # and the weights matter: unweighted fits give other fold scores
+    plain = corrected_resampled_t_test(a, b, X, y, n_splits=5, n_repeats=2, random_state=0, progress=False)
+    assert not np.array_equal(direct.details["differences"], plain.details["differences"])
+
+
+def test_5x2cv_with_sample_weight_equals_the_repeated_cv_route(weighted_iris):
+    X, y, w = weighted_iris
+    a, b = _trees()
+    direct = f_test_5x2cv(a, b, X, y, random_state=3, fit_params={"sample_weight": w}, progress=False)
+    kw = dict(n_splits=2, n_repeats=5, random_state=3, fit_params={"sample_weight": w})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        via = f_test_5x2cv(repeated_cv(a, X, y, **kw), repeated_cv(b, X, y, **kw))
+    assert direct.statistic == pytest.approx(via.statistic, rel=1e-12)
+
+
+@pytest.mark.parametrize("groups", [False, True])
+def test_bootstrap_error_weights_follow_the_drawn_rows(weighted_iris, groups):
+    # A weight vector of n entries fits a bootstrap sample of n rows without complaint, but row i's weight
+    # went to the i-th drawn row: the OOB error of weighted fits was silently that of other weights (and with
+    # groups, whose samples are not n rows long, the fits failed).
+    X, y, w = weighted_iris
+    est = DecisionTreeClassifier(max_depth=2, random_state=0)
+    g = np.arange(y.size) // 3 if groups else None
+    splits = list(BootstrapSplit(40, random_state=5).split(X, y, g))
+    r = bootstrap_error(est, X, y, cv=splits, groups=g, fit_params={"sample_weight": w}, progress=False)
+    tot, cnt = np.zeros(y.size), np.zeros(y.size)
+    for tr, te in splits:  # by hand: each sample's model fitted with the weights of the rows it drew
+        m = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X[tr], y[tr], sample_weight=w[tr])
+        np.add.at(tot, te, (m.predict(X[te]) != y[te]).astype(float))
+        np.add.at(cnt, te, 1.0)
+    assert r.oob == pytest.approx(float(np.mean(tot[cnt > 0] / cnt[cnt > 0])), rel=1e-12)
+
+
+def test_ncv_interval_takes_per_row_fit_params(weighted_iris):
+    X, y, w = weighted_iris
+    est = DecisionTreeClassifier(max_depth=2, random_state=0)
+    tab = ncv_interval(est, X, y, n_folds=3, n_reps=2, random_state=0, fit_params={"sample_weight": w},
+                       progress=False)
+    assert np.isfinite(tab["value"]).all()
+    # scalar (not per-row) fit parameters still pass through unchanged
+    assert split_params_passthrough()
+
+
+def split_params_passthrough():
+    from workbench.resample.oob import split_fit_params
+
+    X = np.zeros((6, 1))
+    out = split_fit_params({"sample_weight": np.arange(6.0), "check_input": True}, X, np.array([0, 0, 5]))
+    return out["check_input"] is True and out["sample_weight"].tolist() == [0.0, 0.0, 5.0]
