@@ -26,7 +26,7 @@ from scipy.special import softmax
 
 from .._validation import (ValidationError, as_array, check_distribution, check_finite, check_int, check_real,
                            raise_if_any)
-from .reward_models import fit_reward_scorer
+from .reward_models import RewardModelScorer, check_context_names, fit_reward_scorer
 
 __all__ = ["UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
            "DeterministicPolicy", "GreedyRankingPolicy", "policy_scores"]
@@ -120,6 +120,19 @@ def _place_classes(raw, classes, n_actions, fill, log_scale):
     out = np.full((raw.shape[0], k), fill)
     out[:, classes] = raw
     return out
+
+
+def _check_names(scorer, data) -> None:
+    """Named contexts must be named as the scorer's training contexts were: a RewardModelScorer's
+    ``context_names`` (its training log's), or a scikit-learn model's ``feature_names_in_`` (fitted on a
+    DataFrame). The scores are computed from the columns by position, so a log or frame holding the same
+    features in another order was scored with its features swapped, silently."""
+    if isinstance(scorer, RewardModelScorer):
+        names = scorer.context_names
+    else:
+        names = getattr(scorer, "feature_names_in_", None) if hasattr(scorer, "fit") else None
+    if names is not None:
+        check_context_names(tuple(names), data, f"the scorer ({type(scorer).__name__})")
 
 
 def _check_n(n_actions, k_data, who):
@@ -280,6 +293,7 @@ class GreedyPolicy:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
         ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
         reads from a policy object."""
+        _check_names(self.scorer, data)
         X, k, _ = _contexts(data)
         s = policy_scores(self.scorer, X, k)
         _check_some_action(s)
@@ -338,6 +352,7 @@ class EpsilonGreedyPolicy:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
         ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
         reads from a policy object."""
+        _check_names(self.scorer, data)
         X, k, _ = _contexts(data)
         s = policy_scores(self.scorer, X, k)
         _check_some_action(s)  # no greedy action to put 1 - epsilon on
@@ -417,6 +432,7 @@ class SoftmaxPolicy:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
         ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
         reads from a policy object."""
+        _check_names(self.scorer, data)
         X, k, _ = _contexts(data)
         s = policy_scores(self.scorer, X, k)
         # a row that rules out every action has no distribution (it was a row of NaN)
@@ -473,6 +489,7 @@ class ModelProbabilityPolicy:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
         ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
         reads from a policy object."""
+        _check_names(self.model, data)
         X, k, _ = _contexts(data)
         if not hasattr(self.model, "predict_proba"):
             raise ValidationError("model", f"{type(self.model).__name__} has no predict_proba")
@@ -689,6 +706,7 @@ class GreedyRankingPolicy:
         """The policy's (n, n_actions, n_positions) action probabilities on ``data``: a BanditLog (its
         contexts, ``n_actions`` and ``n_positions``) or an (n, d) array of contexts. Each slot's row sums
         to 1; without exploration each row's slots hold distinct actions. ``evaluate_policy`` reads it."""
+        _check_names(self.scorer, data)
         X, k, n = _contexts(data)
         s = _scores(self.scorer, X, k, per_slot=True)
         n_actions = s.shape[1]
