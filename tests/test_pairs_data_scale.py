@@ -67,3 +67,29 @@ def test_repeated_column_the_call_does_not_read_is_accepted():
         got = bootstrap_loss_matrix(extra, ["a", "b"], n_resamples=50, random_state=0)
         want = bootstrap_loss_matrix(L, ["a", "b"], n_resamples=50, random_state=0)
     assert np.array_equal(got.ci_low, want.ci_low)
+
+
+# -- integer column labels (pd.DataFrame(array)) x groups x streaming ------------------------------------
+# The loss columns of chunks may be labelled 0, 1, ... and the in-memory bootstrap takes groups=2 for
+# such a frame; the stream refused groups=2 ("must be the name of the cluster-id column ..., got int").
+
+def test_integer_groups_label_streams_as_in_memory():
+    from workbench.resample import bootstrap_ci, compare_models
+
+    rng = np.random.default_rng(0)
+    A = pd.DataFrame(np.column_stack([rng.random(300), rng.random(300), rng.integers(0, 20, 300)]))
+    chunks = [A.iloc[:150], A.iloc[150:]]
+    kw = dict(groups=2, n_resamples=100, random_state=0, resampling="poisson")
+    mem, got = bootstrap_ci(A, **kw), bootstrap_ci(chunks, **kw)
+    assert got.names == mem.names == ("0", "1") and got.n_groups == mem.n_groups == 20
+    np.testing.assert_allclose([got.ci_low, got.ci_high], [mem.ci_low, mem.ci_high], rtol=1e-12)
+    cm, cs = compare_models(A, **kw), compare_models(chunks, **kw)
+    np.testing.assert_allclose(cs.differences[["difference", "ci_low", "ci_high"]].to_numpy(float),
+                               cm.differences[["difference", "ci_low", "ci_high"]].to_numpy(float), rtol=1e-12)
+
+
+@pytest.mark.parametrize("groups", [True, 2.0, ["g"]])
+def test_groups_that_are_no_column_label_are_still_refused(groups):
+    L, _, _ = _losses_with_repeat()
+    with pytest.raises(ValidationError, match="must be the name of the cluster-id column"):
+        bootstrap_loss_matrix([L.iloc[:50], L.iloc[50:]], ["a", "b"], groups=groups, n_resamples=50)

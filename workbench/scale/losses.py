@@ -310,7 +310,10 @@ def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, grou
     columns in errors, as the in-memory twin does ("data" for bootstrap_ci, "losses" for compare_models)."""
     n_jobs = check_n_jobs(n_jobs)  # refused for every source, also those that read sequentially
     source = as_source(data, chunk_size=chunk_size)
-    if groups is not None and not isinstance(groups, str):
+    # a column label, as for the loss columns (_is_label): pd.DataFrame(array) labels its columns 0, 1, ...,
+    # and the in-memory bootstrap (bootstrap._frame_groups) takes groups=2 for such a frame; chunks of it
+    # were refused here for an int
+    if groups is not None and not _is_label(groups):
         raise ValidationError("groups", f"must be the name of the cluster-id column for tabular data, got "
                               f"{type(groups).__name__}")
     if groups is not None and method in ("bca", "studentized"):
