@@ -86,3 +86,29 @@ def split_params_passthrough():
     X = np.zeros((6, 1))
     out = split_fit_params({"sample_weight": np.arange(6.0), "check_input": True}, X, np.array([0, 0, 5]))
     return out["check_input"] is True and out["sample_weight"].tolist() == [0.0, 0.0, 5.0]
+
+
+# --------------------------------------------------------------------------------------------
+# bootstrap_error: cv= x groups (a whole-group split that is not a cluster bootstrap)
+# --------------------------------------------------------------------------------------------
+def test_bootstrap_error_group_subsampling_cv_gets_no_delta_method_interval():
+    # Documented: the standard error and interval are NaN for a cv that is not a bootstrap. Without groups a
+    # GroupShuffleSplit-like cv is caught (train sets must have n rows); with groups every whole-group split
+    # has integer cluster counts and passed as a cluster bootstrap: a finite se and interval for a 70%
+    # subsample without replacement, which the delta-method formula does not cover.
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import GroupShuffleSplit
+
+    X, y = make_classification(300, 5, random_state=0)
+    g = np.repeat(np.arange(100), 3)
+    est = DecisionTreeClassifier(max_depth=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sub = bootstrap_error(est, X, y, cv=GroupShuffleSplit(120, test_size=0.3, random_state=0), groups=g,
+                              progress=False)
+    assert np.isnan(sub.se) and np.isnan(sub.oob_se) and np.isnan(sub.ci_low) and np.isnan(sub.ci_high)
+    assert "not a cluster bootstrap" in sub.diagnostics["se"]["reason"]
+    assert np.isfinite(sub.oob)  # the point estimates are still given
+    # the cluster bootstrap itself keeps its interval
+    boot = bootstrap_error(est, X, y, cv=BootstrapSplit(150, random_state=0), groups=g, progress=False)
+    assert np.isfinite(boot.se) and boot.ci_low < boot.point632plus < boot.ci_high

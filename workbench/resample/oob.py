@@ -739,8 +739,12 @@ def _delta_se_from_splits(splits, res, n, groups):
         for b, (tr, _) in enumerate(splits):
             counts[b] = np.bincount(unit[np.asarray(tr)], minlength=G)
         counts = counts / np.maximum(size, 1)  # every row of a drawn cluster appears once per draw
-        if not np.allclose(counts, np.round(counts)):
-            return float("nan"), {"reason": "cv is not a cluster bootstrap of these groups"}
+        # a cluster bootstrap draws G clusters per sample, as the row bootstrap draws n rows: whole-group
+        # splits that draw fewer (GroupShuffleSplit, GroupKFold) have integer counts too, and got a standard
+        # error and an interval that the formula does not give them
+        if not np.allclose(counts, np.round(counts)) or (np.round(counts).sum(axis=1) != G).any():
+            return float("nan"), {"reason": "cv is not a cluster bootstrap of these groups (each sample must draw "
+                                            f"{G} groups with replacement)"}
     if G < 3:
         return float("nan"), {"reason": "needs at least 3 units"}
     return oob_delta_se(counts, [(np.asarray(te), np.asarray(l, float)) for (_, te), l in zip(splits, res)], unit)
