@@ -62,3 +62,14 @@ def test_ranking_policy_refuses_reordered_named_contexts():
     assert policy.action_dist(test).shape == (600, 4, 1)
     with pytest.raises(ValidationError, match=r"^context: .*another order"):
         policy.action_dist(swapped)
+
+
+def test_kernel_estimate_refuses_estimators_keyword_by_name():
+    # estimator= and estimators= together: a TypeError from evaluate_continuous_policy's signature
+    from workbench.data import simulate_pricing
+    from workbench.ope import kernel_estimate
+
+    log, truth = simulate_pricing(200, random_state=0)
+    with pytest.raises(ValidationError, match=r"^estimators: is not a keyword of kernel_estimate"):
+        kernel_estimate(log, truth.optimal_action(), bandwidth=0.5, estimators=["ips", "dr"])
+    assert kernel_estimate(log, truth.optimal_action(), bandwidth=0.5, estimator="snips", n_bootstrap=20).name == "snips"

@@ -515,6 +515,10 @@ def kernel_estimate(log: ContinuousBanditLog, target_action, *, bandwidth: float
     >>> e.name
     'snips'
     """
+    if "estimators" in kwargs:  # it was a TypeError naming evaluate_continuous_policy, a function not called here
+        raise ValidationError("estimators", "is not a keyword of kernel_estimate, which gives one estimator",
+                              hint=f"pass estimator='ips' (one of {list(CONTINUOUS_ESTIMATORS)}), or call "
+                                   "evaluate_continuous_policy(..., estimators=[...]) for several")
     frame = evaluate_continuous_policy(log, target_action, bandwidth=bandwidth, estimators=[estimator], **kwargs)
     row = frame.iloc[0]
     diag = {k: row[k] for k in ("bandwidth", "kernel", "boundary", "ess", "mean_weight", "max_weight",
