@@ -43,6 +43,13 @@ def test_repeated_loss_column_is_refused_by_name(chunked):
         compare_models_tabular(data, ["a", "b"], n_resamples=50)
 
 
+def test_repeated_loss_column_of_a_dask_frame_is_refused_by_name():
+    dd = pytest.importorskip("dask.dataframe")
+    _, dup, _ = _losses_with_repeat()
+    with pytest.raises(ValidationError, match=r"\['a'\] name several columns"):
+        bootstrap_loss_matrix(dd.from_pandas(dup, npartitions=2), ["a", "b"], n_resamples=50)
+
+
 def test_repeated_groups_column_is_refused_by_name():
     _, _, dup = _losses_with_repeat()
     with pytest.raises(ValidationError, match=r"\['g'\] name several columns"):
