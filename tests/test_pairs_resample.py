@@ -112,3 +112,21 @@ def test_bootstrap_error_group_subsampling_cv_gets_no_delta_method_interval():
     # the cluster bootstrap itself keeps its interval
     boot = bootstrap_error(est, X, y, cv=BootstrapSplit(150, random_state=0), groups=g, progress=False)
     assert np.isfinite(boot.se) and boot.ci_low < boot.point632plus < boot.ci_high
+
+
+def test_bootstrap_error_refuses_loss_with_scoring_before_any_fit():
+    # loss= and scoring= together were refused only after the estimator had been fitted on all rows
+    class Counting(DecisionTreeClassifier):
+        fits = 0
+
+        def fit(self, X, y, **kw):
+            type(self).fits += 1
+            return super().fit(X, y, **kw)
+
+    X, y = load_iris(return_X_y=True)
+    from workbench._validation import ValidationError
+
+    with pytest.raises(ValidationError, match="either loss="):
+        bootstrap_error(Counting(max_depth=2), X, y, loss="zero_one", scoring="accuracy", n_splits=5, random_state=0,
+                        progress=False)
+    assert Counting.fits == 0

@@ -640,6 +640,8 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
 
     check_xy(X, y, groups)
     check_single_scoring(scoring)  # before any fit
+    if scoring is not None and loss is not None:  # (was refused only after the full-data fit)
+        raise ValidationError("scoring", "pass either loss= (per-sample) or scoring= (aggregate), not both")
     alpha = check_alpha(alpha)
     check_choice(ci, "ci", CI_KINDS)
     # 0 made the no-information score the mean of nothing: NaN, and .632+ with it, silently
@@ -662,8 +664,6 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     full = clone(estimator).fit(X, y, **(fit_params or {}))
     perm_rng = np.random.default_rng([seed, 1])
     if scoring is not None:
-        if loss is not None:
-            raise ValidationError("scoring", "pass either loss= (per-sample) or scoring= (aggregate), not both")
         scorer = check_scoring(estimator, scoring=scoring)
         res = run_delayed((delayed(_oob_task)(estimator, X, y, tr, te, None, None, scorer, fit_params, b, n_splits)
                            for b, (tr, te) in enumerate(splits)), n_jobs=n_jobs, progress=progress,
