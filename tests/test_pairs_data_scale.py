@@ -100,3 +100,33 @@ def test_groups_that_are_no_column_label_are_still_refused(groups):
     L, _, _ = _losses_with_repeat()
     with pytest.raises(ValidationError, match="must be the name of the cluster-id column"):
         bootstrap_loss_matrix([L.iloc[:50], L.iloc[50:]], ["a", "b"], groups=groups, n_resamples=50)
+
+
+# -- a tabular log x unit_id given as per-row ids (the BanditLog habit) ------------------------------------
+# evaluate_tabular takes the *name* of the unit-id column; an array or Series of ids failed with numpy's /
+# pandas' "The truth value of an array ... is ambiguous" (a bare ValueError naming no field).
+
+@pytest.mark.parametrize("kind", ["array", "series", "list"])
+def test_unit_ids_given_as_values_are_refused_by_name(kind):
+    from workbench.ope import evaluate_policy
+
+    df = _log_frame()
+    uid = {"array": df["user"].to_numpy(), "series": df["user"], "list": ["user"]}[kind]
+    for call in (evaluate_tabular, evaluate_policy):
+        with pytest.raises(ValidationError, match="unit_id: for tabular logs must be the name of the column") as e:
+            call(df, ["pi_0", "pi_1"], ["ips"], n_bootstrap=20, unit_id=uid)
+        assert e.value.field == "unit_id" and "df['unit'] = ids" in str(e.value)
+
+
+def test_unit_id_column_name_still_streams_as_in_memory():
+    from workbench.data import BanditLog
+    from workbench.ope import evaluate_policy
+
+    df = _log_frame(400)
+    log = BanditLog(action=df["action"].to_numpy(), reward=df["reward"].to_numpy(),
+                    propensity=df["propensity"].to_numpy(), unit_id=df["user"].to_numpy(), n_actions=2)
+    mem = evaluate_policy(log, df[["pi_0", "pi_1"]].to_numpy(), ["ips"], n_bootstrap=100, random_state=0)
+    got = evaluate_tabular([df.iloc[:150], df.iloc[150:]], ["pi_0", "pi_1"], ["ips"], n_bootstrap=100,
+                           random_state=0, unit_id="user")
+    np.testing.assert_allclose(got[["value", "ci_low", "ci_high"]].to_numpy(float),
+                               mem[["value", "ci_low", "ci_high"]].to_numpy(float), rtol=1e-12)

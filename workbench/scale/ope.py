@@ -33,6 +33,7 @@ from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, chec
                            check_distribution, check_finite, check_int, check_integer_in_range, check_probability,
                            raise_if_any)
 from ..data.logs import _PROPENSITY_RTOL  # what a BanditLog accepts
+from .losses import _is_label
 from .reduce import TermReducer
 from .reward import RewardModel, make_reward_model
 from .sources import as_source, column_values, numeric_block
@@ -500,6 +501,12 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
     reward_model_sample = check_int(reward_model_sample, "reward_model_sample", low=1)
     if reward_range is not None:
         reward_range = ev.check_reward_range(reward_range)  # the in-memory rule: finite numbers, low < high
+    if unit_id is not None and not _is_label(unit_id):
+        # the in-memory habit (BanditLog(unit_id=ids)): an array of ids reached `unit_id not in columns` and
+        # failed there with numpy's / pandas' "truth value ... is ambiguous", naming no field
+        raise ValidationError("unit_id", f"for tabular logs must be the name of the column holding the unit ids, "
+                                         f"got {_shown(unit_id)}",
+                              hint="add the ids to the data as a column (e.g. df['unit'] = ids) and pass its name")
     if unit_id is not None and interval in ("bca", "bernstein"):
         # Both read per-row co-moments of the streamed terms: BCa's acceleration must skew over
         # the units resampled (a unit's rows may sit in several chunks), and the Bernstein bound
