@@ -73,3 +73,20 @@ def test_kernel_estimate_refuses_estimators_keyword_by_name():
     with pytest.raises(ValidationError, match=r"^estimators: is not a keyword of kernel_estimate"):
         kernel_estimate(log, truth.optimal_action(), bandwidth=0.5, estimators=["ips", "dr"])
     assert kernel_estimate(log, truth.optimal_action(), bandwidth=0.5, estimator="snips", n_bootstrap=20).name == "snips"
+
+
+@pytest.mark.parametrize("entry", ["evaluate", "compare", "cdf"])
+def test_a_scorer_passed_as_the_policy_is_refused_with_the_wrapping_hint(entry):
+    # fit_reward_scorer x evaluate_policy / compare_policies / off_policy_cdf: a scorer (contexts -> scores) given
+    # as the target was read as an array: "policy: must be numeric, got an object array (mixed or missing values?)"
+    from workbench.ope import UniformPolicy, compare_policies, evaluate_policy, off_policy_cdf
+
+    log, _ = simulate_bandit(300, n_actions=3, random_state=0)
+    scorer = fit_reward_scorer(log, LogisticRegression())
+    call = {"evaluate": lambda: evaluate_policy(log, scorer, estimators=["ips"], n_bootstrap=20),
+            "compare": lambda: compare_policies(log, {"u": UniformPolicy(), "s": scorer}, estimator="ips",
+                                                n_bootstrap=20),
+            "cdf": lambda: off_policy_cdf(log, scorer, n_bootstrap=20)}[entry]
+    with pytest.raises(ValidationError, match=r"policy: must be an action distribution or a policy object with "
+                                              r"action_dist\(log\), got a callable RewardModelScorer.*GreedyPolicy"):
+        call()

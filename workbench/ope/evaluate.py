@@ -87,6 +87,13 @@ def resolve_action_dist(log, policy) -> np.ndarray:
                                    "evaluate_policy")
     if hasattr(policy, "action_dist") and callable(policy.action_dist):
         dist = policy.action_dist(log)
+    elif callable(policy):
+        # a scorer (fit_reward_scorer's, or any contexts -> scores function) was read as an array and refused
+        # as "must be numeric, got an object array": scores are not probabilities, a policy turns them into some
+        raise ValidationError("policy", f"must be an action distribution or a policy object with action_dist(log), "
+                              f"got a callable {type(policy).__name__}",
+                              hint="to play a scorer's best action wrap it: GreedyPolicy(scorer), "
+                                   "SoftmaxPolicy(scorer, temperature=...), or GreedyRankingPolicy(scorer) for slots")
     else:
         dist = policy
     dist = as_array(dist, "policy", ndim=(2, 3))
