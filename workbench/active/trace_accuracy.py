@@ -59,7 +59,9 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         the ones that sample their points; the run is replayed on ``prediction_log`` to rebuild
         the acquisition distribution of every step, at about the cost of the run itself).
     prediction_log : PredictionLog or array (n_models, n_points, n_classes)
-        The same zoo the trace was run on.
+        The same zoo the trace was run on, its models in the run's order (rows are matched to the
+        trace by position): a log whose model names differ from the trace's is an error, and the
+        rows of an array take the trace's names.
     reference : int, str or None
         The model the differences are taken from (index or name); None is the trace's final pick.
     alpha : float
@@ -133,6 +135,7 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
     if H != len(trace.model_names) or N != trace.n_pool:
         raise ValidationError("prediction_log", f"has {H} models on {N} points, but the trace was run on "
                                                 f"{len(trace.model_names)} models on {trace.n_pool} points")
+    names = _run_names(names, trace)
     q = np.asarray(trace.q, dtype=np.float64)
     M = q.size
     bad = ~(np.isfinite(q) & (q > 0) & (q <= 1))
@@ -237,6 +240,29 @@ def _bound_se(V: np.ndarray, N: int) -> np.ndarray:
     m = np.arange(1, M + 1, dtype=np.float64)
     c = N * (N - M) / (M * (N - m) * (N - m + 1))
     return np.sqrt((c ** 2) @ V)
+
+
+def _run_names(names, trace) -> tuple:
+    """The models' names for the output, checked against the run's: rows are matched to the trace by
+    position (its picks are indices), so a log holding the same models in another order is refused. Every
+    strategy that records q replays the same on such a log (random and active_testing ignore the models'
+    order, auto's q is symmetric in them), and the pick's index then named another model, which was
+    silently taken as the reference. The default names ``model_0, model_1, ...`` (an array) carry no
+    order: an array passed here takes the trace's names, a trace run on an array takes the log's."""
+    names, run = tuple(names), tuple(trace.model_names)
+    default = tuple(f"model_{j}" for j in range(len(run)))
+    if names == run or names == default:
+        return run
+    if run == default:
+        return names
+    off = [j for j in range(len(run)) if names[j] != run[j]]
+    same = sorted(names) == sorted(run)
+    what = "the trace's models in another order" if same else "other models than the trace's run"
+    raise ValidationError("prediction_log", f"holds {what} (rows are models; model {off[0]} is {names[off[0]]!r} "
+                                            f"here, {run[off[0]]!r} in the trace)", len(off), off[0], len(run),
+                          hint="pass the log the run was made on, e.g. log.subset_models([list(log.model_names)"
+                               ".index(m) for m in trace.model_names])" if same else
+                          "pass the log the run was made on (rows are matched to the trace by position)")
 
 
 def _reference(reference, trace, names) -> int:

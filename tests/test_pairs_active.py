@@ -1,0 +1,62 @@
+"""Options of workbench.active used together (feature-interaction audit): each test pins a property that
+failed when two options met (scripts and traces in the audit report, /tmp/h6/reports/pairs_active.md)."""
+import numpy as np
+import pytest
+
+from workbench._validation import ValidationError
+from workbench.active import estimate_accuracies, select_model
+from workbench.data import PredictionLog
+
+
+def _zoo(H=5, N=300, C=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, C, N)
+    probs = []
+    for a in np.linspace(0.5, 0.75, H):
+        pred = np.where(rng.random(N) < a, y, (y + rng.integers(1, C, N)) % C)
+        p = rng.dirichlet(np.ones(C), N) * 0.4
+        p[np.arange(N), pred] += 0.6
+        probs.append(p)
+    return np.stack(probs), y
+
+
+# -- estimate_accuracies x model names -----------------------------------------------------------------
+@pytest.mark.parametrize("strategy", ["random", "active_testing", "auto"])
+def test_estimate_accuracies_refuses_a_log_with_the_models_reordered(strategy):
+    # The replay cannot see the order of the models (random and active_testing ignore it, auto's q is
+    # symmetric in them), so the pick's index named another model: reference 'b' for a run that picked 'd'.
+    probs, y = _zoo()
+    names = ["a", "b", "c", "d", "e"]
+    log = PredictionLog(probs, model_names=names, labels=y)
+    perm = [4, 2, 0, 1, 3]
+    shuffled = PredictionLog(probs[perm], model_names=[names[k] for k in perm], labels=y)
+    tr = select_model(log, None, 40, strategy=strategy, random_state=1)
+    with pytest.raises(ValidationError, match="another order") as err:
+        estimate_accuracies(tr, shuffled)
+    assert err.value.field == "prediction_log" and err.value.n_bad == 5 and err.value.first == 0
+    # the hint's recipe restores the run's order and the run's answer
+    fixed = shuffled.subset_models([list(shuffled.model_names).index(m) for m in tr.model_names])
+    out, again = estimate_accuracies(tr, log), estimate_accuracies(tr, fixed)
+    assert out.attrs["reference"] == tr.final == again.attrs["reference"]
+    assert out.equals(again)
+
+
+def test_estimate_accuracies_refuses_a_log_naming_other_models():
+    probs, y = _zoo()
+    tr = select_model(PredictionLog(probs, model_names=list("abcde")), y, 20, strategy="random", random_state=0)
+    with pytest.raises(ValidationError, match="other models") as err:
+        estimate_accuracies(tr, PredictionLog(probs, model_names=list("abcdz")))
+    assert (err.value.n_bad, err.value.first, err.value.n_total) == (1, 4, 5)
+
+
+def test_estimate_accuracies_names_rows_by_the_run_when_one_side_is_unnamed():
+    probs, y = _zoo()
+    named = PredictionLog(probs, model_names=list("abcde"))
+    tr = select_model(named, y, 30, strategy="auto", random_state=2)
+    from_array = estimate_accuracies(tr, probs, reference=tr.final)  # the trace's name: was "not a model of the zoo"
+    assert list(from_array["model"]) == list("abcde") and from_array.attrs["reference"] == tr.final
+    assert from_array.equals(estimate_accuracies(tr, named, reference=tr.final))
+    tr_arr = select_model(probs, y, 30, strategy="auto", random_state=2)  # default names model_0, ...
+    out = estimate_accuracies(tr_arr, named)
+    assert list(out["model"]) == list("abcde")
+    np.testing.assert_array_equal(out["difference"], estimate_accuracies(tr_arr, probs)["difference"])
