@@ -115,7 +115,7 @@ def test_unit_ids_given_as_values_are_refused_by_name(kind):
     for call in (evaluate_tabular, evaluate_policy):
         with pytest.raises(ValidationError, match="unit_id: for tabular logs must be the name of the column") as e:
             call(df, ["pi_0", "pi_1"], ["ips"], n_bootstrap=20, unit_id=uid)
-        assert e.value.field == "unit_id" and "df['unit'] = ids" in str(e.value)
+        assert e.value.field == "unit_id" and "df['name'] = values" in str(e.value)
 
 
 def test_unit_id_column_name_still_streams_as_in_memory():
@@ -130,3 +130,26 @@ def test_unit_id_column_name_still_streams_as_in_memory():
                            random_state=0, unit_id="user")
     np.testing.assert_allclose(got[["value", "ci_low", "ci_high"]].to_numpy(float),
                                mem[["value", "ci_low", "ci_high"]].to_numpy(float), rtol=1e-12)
+
+
+# -- a tabular log x action / reward / propensity / context given as values ---------------------------------
+# The same habit for the other column arguments: an array reached a set of column names and failed with a
+# bare TypeError ("unhashable type: 'numpy.ndarray'").
+
+@pytest.mark.parametrize("field", ["action", "reward", "propensity", "context"])
+def test_column_arguments_given_as_values_are_refused_by_name(field):
+    df = _log_frame().assign(x=0.5)
+    values = df[["x"]].to_numpy() if field == "context" else df[field].to_numpy()
+    with pytest.raises(ValidationError, match=rf"^{field}: for tabular logs must be the (name of a column|list of "
+                                              r"feature column names), got an array of shape") as e:
+        evaluate_tabular(df, ["pi_0", "pi_1"], ["ips", "dm"], n_bootstrap=20, n_folds=2, **{field: values})
+    assert e.value.field == field
+
+
+@pytest.mark.parametrize("context", ["x", ("x",), np.array(["x"]), pd.Index(["x"]), []])
+def test_context_names_in_any_sequence_are_still_accepted(context):
+    df = _log_frame().assign(x=np.linspace(0, 1, 120))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = evaluate_tabular(df, ["pi_0", "pi_1"], ["dm"], n_bootstrap=20, n_folds=2, context=context)
+    assert np.isfinite(out["value"]).all()

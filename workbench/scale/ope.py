@@ -336,6 +336,9 @@ def _shown(value) -> str:
     return repr(value)
 
 
+# The hint for a column argument given its values (the BanditLog habit): name the column instead.
+_VALUES_HINT = "add the values to the data as a column (df['name'] = values) and pass that name"
+
 # The hint for the most likely mistake: a DataFrame log (log.to_frame()) with an in-memory target array.
 _ARRAY_HINT = ("To evaluate an array, give a BanditLog (BanditLog.from_frame(frame, ...)) instead of the frame, "
                "or add the array's columns to the frame and name them")
@@ -489,8 +492,18 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
         behavior = _named_columns(behavior, "behavior", "the logging policy's probability of each action")
     if behavior is not None and len(behavior) != len(policy_cols):
         raise ValidationError("behavior", f"must name one column per action ({len(policy_cols)}), got {len(behavior)}")
+    # Column names, not the values (the BanditLog habit: action=df["a"].to_numpy()): an array reached a set of
+    # column names and failed with a bare TypeError ("unhashable type: 'numpy.ndarray'") naming no field.
+    for field, value in (("action", action), ("reward", reward), ("propensity", propensity)):
+        if not _is_label(value):
+            raise ValidationError(field, f"for tabular logs must be the name of a column, got {_shown(value)}",
+                                  hint=_VALUES_HINT)
     if isinstance(context, str):  # one column, as BanditLog.from_frame reads it (list("x1") is "x", "1")
         context = [context]
+    if context is not None and (not hasattr(context, "__iter__") or np.ndim(context) != 1
+                                or not all(_is_label(c) for c in context)):
+        raise ValidationError("context", f"for tabular logs must be the list of feature column names, got "
+                                         f"{_shown(context)}", hint=_VALUES_HINT)
     if action_context is not None:
         # the rule of a BanditLog: finite, one row per action (else an IndexError inside mips, or NaN
         # embeddings that silently made every action its own category)
@@ -505,8 +518,7 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
         # the in-memory habit (BanditLog(unit_id=ids)): an array of ids reached `unit_id not in columns` and
         # failed there with numpy's / pandas' "truth value ... is ambiguous", naming no field
         raise ValidationError("unit_id", f"for tabular logs must be the name of the column holding the unit ids, "
-                                         f"got {_shown(unit_id)}",
-                              hint="add the ids to the data as a column (e.g. df['unit'] = ids) and pass its name")
+                                         f"got {_shown(unit_id)}", hint=_VALUES_HINT)
     if unit_id is not None and interval in ("bca", "bernstein"):
         # Both read per-row co-moments of the streamed terms: BCa's acceleration must skew over
         # the units resampled (a unit's rows may sit in several chunks), and the Bernstein bound
