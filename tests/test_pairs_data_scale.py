@@ -153,3 +153,29 @@ def test_context_names_in_any_sequence_are_still_accepted(context):
         warnings.simplefilter("ignore")
         out = evaluate_tabular(df, ["pi_0", "pi_1"], ["dm"], n_bootstrap=20, n_folds=2, context=context)
     assert np.isfinite(out["value"]).all()
+
+
+# -- n_folds x estimators that fit no reward model ------------------------------------------------------------
+# evaluate_policy checks n_folds for a BanditLog whatever the estimators; the stream checked it only when
+# cross-fitting, so n_folds="a", 2.5 or True was accepted with ips alone.
+
+@pytest.mark.parametrize("n_folds", ["a", 2.5, True])
+def test_n_folds_is_checked_whatever_the_estimators_as_in_memory(n_folds):
+    from workbench.data import BanditLog
+    from workbench.ope import evaluate_policy
+
+    df = _log_frame()
+    log = BanditLog(action=df["action"].to_numpy(), reward=df["reward"].to_numpy(),
+                    propensity=df["propensity"].to_numpy(), n_actions=2)
+    with pytest.raises(ValidationError) as mem:
+        evaluate_policy(log, df[["pi_0", "pi_1"]].to_numpy(), ["ips"], n_folds=n_folds, n_bootstrap=20)
+    with pytest.raises(ValidationError) as got:
+        evaluate_tabular(df, ["pi_0", "pi_1"], ["ips"], n_folds=n_folds, n_bootstrap=20)
+    assert str(got.value) == str(mem.value) and got.value.field == "n_folds"
+
+
+def test_n_folds_below_two_is_still_accepted_when_no_model_is_fitted():
+    # memory accepts it there too (the fold count is read only when a model is cross-fitted)
+    df = _log_frame()
+    out = evaluate_tabular(df, ["pi_0", "pi_1"], ["ips"], n_folds=1, n_bootstrap=20)
+    assert np.isfinite(out["value"]).all()

@@ -512,6 +512,9 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
             raise ValidationError("action_context", f"must have one row per action ({len(policy_cols)}), got "
                                   f"{action_context.shape[0]}")
     reward_model_sample = check_int(reward_model_sample, "reward_model_sample", low=1)
+    # checked whatever the estimators, as evaluate_policy checks it for a BanditLog: n_folds="a" or 2.5 was
+    # accepted when no estimator fits a reward model (_cross_fit checks it, with low=2, only when fitting)
+    n_folds = check_int(n_folds, "n_folds")
     if reward_range is not None:
         reward_range = ev.check_reward_range(reward_range)  # the in-memory rule: finite numbers, low < high
     if unit_id is not None and not _is_label(unit_id):
