@@ -130,3 +130,36 @@ def test_bootstrap_error_refuses_loss_with_scoring_before_any_fit():
         bootstrap_error(Counting(max_depth=2), X, y, loss="zero_one", scoring="accuracy", n_splits=5, random_state=0,
                         progress=False)
     assert Counting.fits == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Two CVResults x random_state / groups: the paired CV tests need the same folds
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("other", [{"random_state": 1}, {"random_state": 0, "groups": np.arange(150) % 30}])
+def test_cv_tests_refuse_cvresults_from_other_splits(other):
+    # Same shape and the same mean sizes, other rows in the folds: the tests paired unrelated folds silently
+    # (corrected t 1.565 vs 1.425 for the truly paired folds in the probe).
+    from workbench._validation import ValidationError
+
+    X, y = load_iris(return_X_y=True)
+    a, b = _trees()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ra = repeated_cv(a, X, y, n_splits=5, n_repeats=2, random_state=0)
+        rb = repeated_cv(b, X, y, n_splits=5, n_repeats=2, **other)
+        same = repeated_cv(b, X, y, n_splits=5, n_repeats=2, random_state=0)
+    assert ra.scores.shape == rb.scores.shape and (ra.n_train, ra.n_test) == (rb.n_train, rb.n_test)
+    with pytest.raises(ValidationError, match="other rows"):
+        corrected_resampled_t_test(ra, rb)
+    corrected_resampled_t_test(ra, same)  # the same arguments and seed: accepted
+
+
+def test_cv_tests_accept_cvresults_from_equal_generators():
+    X, y = load_iris(return_X_y=True)
+    a, b = _trees()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ra = repeated_cv(a, X, y, n_splits=2, n_repeats=5, random_state=np.random.default_rng(4))
+        rb = repeated_cv(b, X, y, n_splits=2, n_repeats=5, random_state=np.random.default_rng(4))
+    direct = f_test_5x2cv(a, b, X, y, random_state=np.random.default_rng(4), progress=False)
+    assert f_test_5x2cv(ra, rb).statistic == pytest.approx(direct.statistic, rel=1e-12)

@@ -117,6 +117,21 @@ def _cv_shape(cv, n_scores: int) -> tuple:
     return 1, n_scores
 
 
+def splits_key(splits) -> str:
+    """A fingerprint of the (train, test) row indices of every split, in order. Two CVResults are paired fold
+    by fold only when their folds hold the same rows; shape and mean sizes agree for any seed, so the CV tests
+    compare this key (another random_state, groups or splitter paired unrelated folds, silently)."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=12)
+    for tr, te in splits:  # one update per split, each a vectorised byte copy
+        for idx in (tr, te):
+            idx = np.asarray(idx, dtype=np.int64)
+            h.update(np.int64(idx.size).tobytes())
+            h.update(idx.tobytes())
+    return h.hexdigest()
+
+
 def _fit_takes_groups(proc) -> bool:
     import inspect
 
@@ -367,7 +382,7 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
                      "J": s.size, "estimand": est, "clipped": clipped})
     scoring_name = scoring if isinstance(scoring, str) else ("score" if scoring is None else "scorer")
     return CVResult(scores, pd.DataFrame(rows), n_train, n_test, scoring_name, alpha,
-                    {"fit_time": float(np.sum(out["fit_time"])), **fails})
+                    {"fit_time": float(np.sum(out["fit_time"])), **fails, "splits_key": splits_key(splits)})
 
 
 # --------------------------------------------------------------------------------------------

@@ -207,6 +207,12 @@ def _cv_results(a, b):
                               f"{b.n_test:g}; run repeated_cv with the same arguments and random_state for both")
     if a.scoring != b.scoring:
         raise ValidationError("scores_b", f"uses scoring {b.scoring!r}, scores_a {a.scoring!r}")
+    ka, kb = a.diagnostics.get("splits_key"), b.diagnostics.get("splits_key")
+    if ka is not None and kb is not None and ka != kb:  # (a CVResult made by hand has no key: not checked)
+        # same shape and sizes, other rows in the folds: the differences would pair unrelated folds
+        raise ValidationError("scores_b", "comes from other splits than scores_a: the folds have the same shape and "
+                              "sizes but hold other rows (another random_state, groups or cv); run repeated_cv with "
+                              "the same arguments and random_state for both")
     return a.scores, b.scores, a.n_train, a.n_test
 
 
