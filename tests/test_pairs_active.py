@@ -60,3 +60,58 @@ def test_estimate_accuracies_names_rows_by_the_run_when_one_side_is_unnamed():
     out = estimate_accuracies(tr_arr, named)
     assert list(out["model"]) == list("abcde")
     np.testing.assert_array_equal(out["difference"], estimate_accuracies(tr_arr, probs)["difference"])
+
+
+# -- benchmark_selection x strategy_options, benchmark_risk x estimator configs ---------------------------
+def _count_runs(monkeypatch, module, name):
+    calls = []
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **k: (calls.append(k.get("strategy", k.get("method"))),
+                                                       real(*a, **k))[1])
+    return calls
+
+
+@pytest.mark.parametrize("options, match", [({"flor": 0.2}, "not understood"), ({"floor": 2}, "floor"),
+                                            ({"hysteresis": -1}, "hysteresis")])
+def test_benchmark_selection_refuses_bad_options_before_any_run(monkeypatch, options, match):
+    # a bad option of the last strategy failed inside its runs, after every run of the others
+    from workbench.active import benchmark, benchmark_selection
+
+    probs, y = _zoo(N=120)
+    calls = _count_runs(monkeypatch, benchmark, "select_model")
+    with pytest.raises(ValidationError, match=match):
+        benchmark_selection([("t", PredictionLog(probs, labels=y))], ["random", "model_selector", "auto"],
+                            budgets=10, seeds=4, strategy_options={"auto": options})
+    assert calls.count("random") == 0 and calls.count("model_selector") == 0
+
+
+def test_benchmark_selection_results_unchanged_by_the_option_check():
+    # the check draws from a seed of its own: the runs are the docstring's recipe, seed for seed
+    import zlib
+
+    from workbench.active import benchmark_selection
+
+    probs, y = _zoo(N=150)
+    opts = {"floor": 0.2, "sharpness": 3.0}
+    res = benchmark_selection([("A", PredictionLog(probs, labels=y))], ["auto"], budgets=[5, 15], seeds=4,
+                              strategy_options={"auto": opts})
+    acc = (probs.argmax(2) == y).mean(1)
+    seeds = np.random.SeedSequence(0, spawn_key=(zlib.crc32(b"A"),)).spawn(4)
+    picks = np.array([select_model(probs, y, 15, "auto", random_state=s, **opts).chosen for s in seeds])
+    np.testing.assert_array_equal(res.curves["p_best"], (acc[picks] >= acc.max() - 1e-12).mean(0)[[4, 14]])
+
+
+@pytest.mark.parametrize("cfg, match", [({"method": "lure", "floor": 2}, "floor"),
+                                        ({"method": "dr", "surrogate": np.full((10, 3), 1 / 3)}, "surrogate"),
+                                        ({"method": "ase", "interval": "wilson"}, "interval")])
+def test_benchmark_risk_refuses_bad_configs_before_any_run(monkeypatch, cfg, match):
+    # a bad value failed inside the runs, after the iid baseline's and the estimators' before it
+    from workbench.active import benchmark, benchmark_risk
+
+    probs, y = _zoo(N=120)
+    calls = []
+    real = benchmark._risk_chunk
+    monkeypatch.setattr(benchmark, "_risk_chunk", lambda *a: (calls.append(a[2]["method"]), real(*a))[1])
+    with pytest.raises(ValidationError, match=match):
+        benchmark_risk(probs[0], y, {"lure": {"method": "lure"}, "bad": cfg}, 10, seeds=4)
+    assert calls == []

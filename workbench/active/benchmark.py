@@ -234,6 +234,12 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
                     jobs.append(delayed(_run_chunk)(zoo.probs, zoo.labels, strat, budget, [children[k] for k in chunk],
                                                     strategy_options.get(strat, {})))
                     keys.append((ti, si))
+    # Option values (and names) are checked where a strategy is built, inside the runs: a bad one in the
+    # options of the last strategy failed only after every run of the others. One label per strategy given
+    # options, on the first task, from a seed of its own (the runs' seeds are untouched), fails it up front.
+    name0, zoo0 = tasks[0]
+    for strat, opts in strategy_options.items():
+        select_model(zoo0.probs, zoo0.labels, 1, strategy=strat, random_state=0, **opts)
     out = run_delayed(jobs, n_jobs=n_jobs, progress=progress, desc="selection runs")
     curves, summary = [], []
     for ti, (name, zoo) in enumerate(tasks):
@@ -336,7 +342,7 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
     from .._parallel import run_delayed
 
     from ..data import loss_matrix
-    from .risk import LOSSES
+    from .risk import LOSSES, estimate_risk
 
     probs = check_probs_2d(probs)
     n, c = probs.shape
@@ -368,6 +374,11 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
         if name == "iid" and cfg.get("method", "lure") != "iid":  # estimate_risk's default method is lure
             raise ValidationError("estimators", "the name 'iid' is reserved for the uniform baseline; an 'iid' "
                                                 "config must have method='iid' (rename this estimator)")
+    # Values are checked by estimate_risk itself, inside the runs: a bad one (floor=2, a surrogate of the
+    # wrong shape) failed only after the baseline's runs and the estimators before it. One label per config
+    # fails it up front (no classifier surrogate is fitted on one label) and leaves the runs' seeds untouched.
+    for name, cfg in estimators.items():
+        estimate_risk(probs, labels, 1, random_state=0, **{"loss": loss, **cfg})
     truth = float(loss_matrix(probs[None], labels, loss)[0].mean())
     children = spawn_seeds(random_state, seeds)  # the same seeds for every estimator
     chunks = [c for c in np.array_split(np.arange(seeds), 2 * _workers(n_jobs)) if c.size]
