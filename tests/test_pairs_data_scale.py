@@ -179,3 +179,19 @@ def test_n_folds_below_two_is_still_accepted_when_no_model_is_fitted():
     df = _log_frame()
     out = evaluate_tabular(df, ["pi_0", "pi_1"], ["ips"], n_folds=1, n_bootstrap=20)
     assert np.isfinite(out["value"]).all()
+
+
+@pytest.mark.parametrize("n_bootstrap", ["a", 2.5, 1, True])
+def test_n_bootstrap_is_named_as_in_memory(n_bootstrap):
+    # the stream named it "n_replicates" (Resampling.make's parameter), an argument neither function has
+    from workbench.data import BanditLog
+    from workbench.ope import evaluate_policy
+
+    df = _log_frame()
+    log = BanditLog(action=df["action"].to_numpy(), reward=df["reward"].to_numpy(),
+                    propensity=df["propensity"].to_numpy(), n_actions=2)
+    with pytest.raises(ValidationError) as mem:
+        evaluate_policy(log, df[["pi_0", "pi_1"]].to_numpy(), ["ips"], n_bootstrap=n_bootstrap)
+    with pytest.raises(ValidationError) as got:
+        evaluate_tabular(df, ["pi_0", "pi_1"], ["ips"], n_bootstrap=n_bootstrap)
+    assert str(got.value) == str(mem.value) and got.value.field == "n_bootstrap"

@@ -515,6 +515,8 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
     # checked whatever the estimators, as evaluate_policy checks it for a BanditLog: n_folds="a" or 2.5 was
     # accepted when no estimator fits a reward model (_cross_fit checks it, with low=2, only when fitting)
     n_folds = check_int(n_folds, "n_folds")
+    # by its own name, as evaluate_policy checks it (Resampling.make named it "n_replicates", no argument here)
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
     if reward_range is not None:
         reward_range = ev.check_reward_range(reward_range)  # the in-memory rule: finite numbers, low < high
     if unit_id is not None and not _is_label(unit_id):
