@@ -33,7 +33,7 @@ def test_scorer_refuses_named_contexts_in_another_column_order():
     expected = scorer(frame.to_numpy())  # unnamed contexts: read by position, as before
     np.testing.assert_array_equal(scorer(test), expected)
     np.testing.assert_array_equal(scorer(frame), expected)  # a frame named as in training
-    with pytest.raises(ValidationError, match=r"^context: .*another order \(column 0 is 'income', was 'age'\)"):
+    with pytest.raises(ValidationError, match=r"^context: 3 columns .*another order \(column 0 is 'income', was 'age'\)"):
         scorer(swapped)
     with pytest.raises(ValidationError, match=r"^contexts: .*another order"):
         scorer(frame[["income", "age", "tenure"]])
@@ -52,7 +52,7 @@ def test_policies_refuse_a_log_whose_named_contexts_are_reordered(make):
     train, test, swapped, _ = _named_logs()
     policy = make(train)
     assert policy.action_dist(test).shape == (600, 4)
-    with pytest.raises(ValidationError, match=r"^context: .*another order.*fitted on \['age', 'income', 'tenure'\]"):
+    with pytest.raises(ValidationError, match=r"^context: .*another order.*fitted on 3 columns \['age', 'income', 'tenure'\]"):
         policy.action_dist(swapped)
 
 

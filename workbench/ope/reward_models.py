@@ -321,15 +321,26 @@ def check_context_names(fitted_names, data, who: str) -> None:
     if got == fitted_names:
         return
     field = "context" if _is_log(data) else "contexts"
+
+    def shown(names):  # a long list (the Open Bandit logs have 20+ one-hot columns) by its ends
+        return repr(list(names)) if len(names) <= 8 else f"[{names[0]!r}, {names[1]!r}, ..., {names[-1]!r}]"
+
+    first = next((j for j, (a, b) in enumerate(zip(got, fitted_names)) if a != b), min(len(got), len(fitted_names)))
+    at = (f"column {first} is {got[first]!r}, was {fitted_names[first]!r}" if first < min(len(got), len(fitted_names))
+          else f"{len(got)} columns, {len(fitted_names)} fitted")
     if sorted(got) == sorted(fitted_names):
-        first = next(j for j, (a, b) in enumerate(zip(got, fitted_names)) if a != b)
-        why = (f"hold the same names in another order (column {first} is {got[first]!r}, was {fitted_names[first]!r}); "
-               "contexts are read by position, so the features would be swapped")
+        why = (f"hold the same names in another order ({at}); contexts are read by position, so the features "
+               "would be swapped")
     else:
-        why = "are named differently; contexts are read by position, so the names cannot be matched"
-    raise ValidationError(field, f"columns {list(got)} {why}: {who} was fitted on {list(fitted_names)}",
-                          hint=f"pass the context columns in the fitted order, e.g. frame[{list(fitted_names)}] "
-                               "(or BanditLog(..., context=frame[...]))")
+        missing = [c for c in fitted_names if c not in set(got)]
+        gone = f"; {len(missing)} fitted name(s) missing, first {missing[0]!r}" if missing else ""
+        why = f"are named differently ({at}{gone}); contexts are read by position"
+    where = ("the list above" if len(fitted_names) <= 8 else
+             "the training names (a RewardModelScorer's context_names, a scikit-learn model's feature_names_in_)")
+    raise ValidationError(field, f"{len(got)} columns {shown(got)} {why}: {who} was fitted on {len(fitted_names)} "
+                                 f"columns {shown(fitted_names)}",
+                          hint="pass the context columns in the fitted order, e.g. frame[fitted_names] (or "
+                               f"BanditLog(..., context=frame[fitted_names])), fitted_names being {where}")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
