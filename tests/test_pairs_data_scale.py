@@ -195,3 +195,21 @@ def test_n_bootstrap_is_named_as_in_memory(n_bootstrap):
     with pytest.raises(ValidationError) as got:
         evaluate_tabular(df, ["pi_0", "pi_1"], ["ips"], n_bootstrap=n_bootstrap)
     assert str(got.value) == str(mem.value) and got.value.field == "n_bootstrap"
+
+
+# -- compare_models on chunks x groups given as per-row ids ----------------------------------------------------
+# bootstrap_ci refused them by name; compare_models listed the loss columns first (c != groups) and failed
+# with numpy's bare "truth value of an array ... is ambiguous".
+
+@pytest.mark.parametrize("call", ["compare_models", "compare_models_tabular", "bootstrap_ci"])
+def test_group_ids_given_as_values_on_chunks_are_refused_by_name(call):
+    from workbench import resample
+
+    L, _, _ = _losses_with_repeat()
+    chunks = [L.iloc[:50][["a", "b"]], L.iloc[50:][["a", "b"]]]
+    fn = {"compare_models": resample.compare_models, "bootstrap_ci": resample.bootstrap_ci,
+          "compare_models_tabular": compare_models_tabular}[call]
+    kw = {} if call == "compare_models_tabular" else {"resampling": "poisson"}
+    with pytest.raises(ValidationError, match="groups: must be the name of the cluster-id column for tabular "
+                                              "data, got ndarray"):
+        fn(chunks, groups=L["g"].to_numpy(), n_resamples=50, **kw)

@@ -253,7 +253,18 @@ class StreamCore:
     B: int
 
 
+def _check_groups(groups):
+    """``groups`` is a column label or None. A label, as for the loss columns (:func:`_is_label`):
+    pd.DataFrame(array) labels its columns 0, 1, ..., and the in-memory bootstrap (bootstrap._frame_groups)
+    takes groups=2 for such a frame. Checked before the columns are listed: an array of ids reached
+    ``c != groups`` there (compare_models_tabular) and failed with numpy's "truth value ... is ambiguous"."""
+    if groups is not None and not _is_label(groups):
+        raise ValidationError("groups", f"must be the name of the cluster-id column for tabular data, got "
+                              f"{type(groups).__name__}")
+
+
 def _columns(source, columns, groups):
+    _check_groups(groups)
     if columns is None:
         cols = _all_columns(source)
         cols = [c for c in cols if c != groups]
@@ -310,12 +321,7 @@ def stream_core(data, columns=None, *, n_resamples=2000, random_state=None, grou
     columns in errors, as the in-memory twin does ("data" for bootstrap_ci, "losses" for compare_models)."""
     n_jobs = check_n_jobs(n_jobs)  # refused for every source, also those that read sequentially
     source = as_source(data, chunk_size=chunk_size)
-    # a column label, as for the loss columns (_is_label): pd.DataFrame(array) labels its columns 0, 1, ...,
-    # and the in-memory bootstrap (bootstrap._frame_groups) takes groups=2 for such a frame; chunks of it
-    # were refused here for an int
-    if groups is not None and not _is_label(groups):
-        raise ValidationError("groups", f"must be the name of the cluster-id column for tabular data, got "
-                              f"{type(groups).__name__}")
+    _check_groups(groups)
     if groups is not None and method in ("bca", "studentized"):
         raise ValidationError("method", f"{method!r} with groups needs per-cluster totals, which a streaming pass "
                               "cannot form when clusters span chunks", hint="use percentile, basic or normal "
