@@ -115,3 +115,30 @@ def test_benchmark_risk_refuses_bad_configs_before_any_run(monkeypatch, cfg, mat
     with pytest.raises(ValidationError, match=match):
         benchmark_risk(probs[0], y, {"lure": {"method": "lure"}, "bad": cfg}, 10, seeds=4)
     assert calls == []
+
+
+# -- estimate_risk x classifier surrogate x DataFrame features ---------------------------------------------
+def test_estimate_risk_fits_a_classifier_surrogate_on_dataframe_features_by_column_name():
+    # features were turned into a bare array: a pipeline selecting columns by name could not be fitted
+    # ("Specifying the columns using strings is only supported for dataframes", with a hint to refit later)
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from workbench.active import estimate_risk
+
+    probs, y = _zoo(N=200)
+    X = np.c_[np.random.default_rng(0).normal(size=200), probs[1][:, :2]]
+    df = pd.DataFrame(X, columns=["age", "p0", "p1"], index=np.arange(200)[::-1])  # rows by position
+    by_name = make_pipeline(make_column_transformer((StandardScaler(), ["p0", "p1"])), LogisticRegression())
+    by_pos = make_pipeline(make_column_transformer((StandardScaler(), [1, 2])), LogisticRegression())
+    for method in ("lure", "dr", "ase"):
+        a = estimate_risk(probs[0], y, 40, surrogate=by_name, features=df, method=method, random_state=0)
+        b = estimate_risk(probs[0], y, 40, surrogate=by_pos, features=X, method=method, random_state=0)
+        assert a.diagnostics["surrogate_fits"] == b.diagnostics["surrogate_fits"] == 4
+        np.testing.assert_array_equal(a.indices, b.indices)
+        np.testing.assert_allclose(a.estimates, b.estimates, rtol=1e-12)
+    with pytest.raises(ValidationError, match="features"):  # numbers only, checked as an array is
+        estimate_risk(probs[0], y, 10, surrogate=LogisticRegression(), features=df.assign(age=np.nan), random_state=0)

@@ -214,6 +214,10 @@ class _Surrogate:
             from .._validation import as_array, check_finite
 
             self.features = check_finite(as_array(features, "features", ndim=2), "features")
+            # A DataFrame is fitted as a DataFrame (checked as its values are): a pipeline that selects
+            # columns by name (a ColumnTransformer) failed on the bare array with "could not be fitted",
+            # and a hint to refit later. Rows are taken by position, as everywhere here.
+            self._fit_X = features if isinstance(features, pd.DataFrame) else self.features
             if self.features.shape[0] != probs.shape[0]:
                 raise ValidationError("features", f"must have one row per pool point: got "
                                                   f"{self.features.shape[0]}, expected {probs.shape[0]}")
@@ -244,8 +248,9 @@ class _Surrogate:
         if self.estimator is None or n_labels not in schedule or len(np.unique(y)) < 2:
             return False
         try:
-            self.estimator.fit(self.features[idx], y)
-            fitted = self.estimator.predict_proba(self.features)
+            X = self._fit_X
+            self.estimator.fit(X.iloc[idx] if isinstance(X, pd.DataFrame) else X[idx], y)
+            fitted = self.estimator.predict_proba(X)
         except ValueError as err:  # e.g. KNeighborsClassifier(5) on 2 labels: say which fit and what to change
             raise ValidationError("surrogate", f"{self.kind} could not be fitted on the first {n_labels} acquired "
                                   f"labels ({err})",
@@ -462,8 +467,10 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         The same int or SeedSequence gives the same trace (a SeedSequence is not advanced: the
         seed of an unseeded classifier surrogate is spawned from a copy). A Generator is used as
         it is, and a spawn for a surrogate seed advances its seed sequence's child counter.
-    features : array (n_points, d), optional
+    features : array or DataFrame (n_points, d), optional
         Needed when ``surrogate`` is a classifier, and an error otherwise (they would be unused).
+        Numbers only; a DataFrame is passed to the classifier as a DataFrame (so a pipeline can
+        select columns by name), its rows taken by position.
     floor : float in (0, 1], optional
         Defensive mixture: q = (1 - floor) * q_surrogate + floor / n_remaining. Every remaining
         point keeps q >= floor / n_remaining, so LURE weights are at most 1 / floor. Default 0.1,
