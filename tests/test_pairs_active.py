@@ -142,3 +142,18 @@ def test_estimate_risk_fits_a_classifier_surrogate_on_dataframe_features_by_colu
         np.testing.assert_allclose(a.estimates, b.estimates, rtol=1e-12)
     with pytest.raises(ValidationError, match="features"):  # numbers only, checked as an array is
         estimate_risk(probs[0], y, 10, surrogate=LogisticRegression(), features=df.assign(age=np.nan), random_state=0)
+
+
+# -- select_model x partly labelled PredictionLog ----------------------------------------------------------
+def test_select_model_partly_labelled_log_without_oracle_names_count_and_first_unlabelled_point():
+    probs, y = _zoo(N=400)
+    known = np.arange(400) < 100
+    log = PredictionLog(probs, labels=np.where(known, y, -1), labelled=known)
+    with pytest.raises(ValidationError, match="unlabelled") as err:
+        select_model(log, None, 10, strategy="random", random_state=0)
+    assert (err.value.field, err.value.n_bad, err.value.first, err.value.n_total) == ("oracle", 300, 100, 400)
+    # with an oracle the log's partial labels are not used: the trace is the fully labelled log's
+    a = select_model(log, y, 20, strategy="auto", random_state=0)
+    b = select_model(PredictionLog(probs, labels=y), None, 20, strategy="auto", random_state=0)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.prob_best, b.prob_best)

@@ -1011,7 +1011,8 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
         from a run with ``budget=b``; the tuning runs draw from the random stream, so passing the
         tuned ``diagnostics["eps"]`` back as ``eps`` gives the same eps but another trace),
         ``eps_criterion`` (model_selector: "final" or "along", how the tuning scores an eps; see
-        :func:`tune_eps_majority_vote`), ``prior_strength``, ``consensus_weight``, ``learning_rate``, ``n_candidates`` (coda),
+        :func:`tune_eps_majority_vote`), ``prior_strength``, ``consensus_weight``, ``learning_rate``, ``n_candidates``,
+        ``grid_size`` (coda),
         ``prior_labels``, ``prior_sigma``, ``prior_cap``, ``sharpness``, ``hysteresis``,
         ``coda_weight`` (auto).
 
@@ -1140,8 +1141,12 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     probs, names, log = _as_zoo_probs(prediction_log)
     H, N, C = probs.shape
     if oracle is None:
-        if log is None or log.labels is None or not log.labelled.all():
+        if log is None or log.labels is None:
             raise ValidationError("oracle", "is required unless the PredictionLog carries labels for every point")
+        # a partly labelled log: say how many points lack a label and where the first is
+        raise_if_any(~log.labelled, "oracle", "is required unless the PredictionLog carries labels for every "
+                                              "point; the log has unlabelled points", hint="pass oracle= (an array "
+                     "of every point's label or a callable index -> label)")
         oracle = log.labels
     oracle = LabelOracle(oracle, N, C)
     budget = check_budget(budget, N)
