@@ -213,3 +213,39 @@ def test_group_ids_given_as_values_on_chunks_are_refused_by_name(call):
     with pytest.raises(ValidationError, match="groups: must be the name of the cluster-id column for tabular "
                                               "data, got ndarray"):
         fn(chunks, groups=L["g"].to_numpy(), n_resamples=50, **kw)
+
+
+# -- bootstrap_loss_matrix x names ----------------------------------------------------------------------------
+# Checked after the pass by a rule of its own ("names: must have 2 entries, got 1"; names=5 a TypeError);
+# now before it, by bootstrap_ci's rule (check_names), with the same message as in memory.
+
+@pytest.mark.parametrize("names", [["x"], ["x", "y", "z"], 5, ["x", "x"]])
+def test_loss_matrix_names_are_checked_as_in_memory(names):
+    from workbench.resample import bootstrap_ci
+
+    L, _, _ = _losses_with_repeat()
+    L = L[["a", "b"]]
+    with pytest.raises(ValidationError) as mem:
+        bootstrap_ci(L, names=names, resampling="poisson", n_resamples=20)
+    with pytest.raises(ValidationError) as got:
+        bootstrap_loss_matrix([L.iloc[:50], L.iloc[50:]], names=names, n_resamples=20)
+    assert str(got.value) == str(mem.value)
+
+
+def test_loss_matrix_names_are_checked_before_a_one_shot_iterator_is_read():
+    L, _, _ = _losses_with_repeat()
+    gen = (L.iloc[i:i + 25][["a", "b"]] for i in range(0, 100, 25))
+    with pytest.raises(ValidationError, match="names: must be 2 distinct names"):
+        bootstrap_loss_matrix(gen, names=["x"], n_resamples=20)
+
+
+@pytest.mark.parametrize("names", [None, ["x", "y"], [1, 2]])
+def test_loss_matrix_valid_names_are_those_of_memory(names):
+    from workbench.resample import bootstrap_ci
+
+    L, _, _ = _losses_with_repeat()
+    L = L[["a", "b"]]
+    mem = bootstrap_ci(L, names=names, resampling="poisson", n_resamples=20, random_state=0)
+    got = bootstrap_loss_matrix([L.iloc[:50], L.iloc[50:]], names=names, n_resamples=20, random_state=0)
+    assert got.names == mem.names
+    np.testing.assert_allclose(got.ci_low, mem.ci_low, rtol=1e-12)

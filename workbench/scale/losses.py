@@ -442,15 +442,18 @@ def bootstrap_loss_matrix(data, columns: Sequence[str] | None = None, *, method:
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
     _check_resampling(resampling)
-    core, cols = stream_core(data, columns, n_resamples=n_resamples, random_state=random_state, groups=groups,
-                             method=method, chunk_size=chunk_size, n_jobs=n_jobs)
+    source = as_source(data, chunk_size=chunk_size)
+    # the names checked before the pass, by the in-memory rule (bootstrap_ci's _names: check_names, m distinct
+    # labels, labels 0, 1 as "0", "1"): they were checked after it, by a rule of their own ("must have 2
+    # entries, got 1"; names=5 a TypeError)
+    cols = _columns(source, columns, groups)
+    names = tuple(check_names(names, len(cols), cols))
+    core, cols = stream_core(source, cols, n_resamples=n_resamples, random_state=random_state, groups=groups,
+                             method=method, n_jobs=n_jobs)
     m = len(cols)
     grads = np.eye(m)
     lo, hi = _interval(core, method, alpha, core.theta, core.reps, grads)
     se = replicate_sd(core.reps, axis=0)
-    names = tuple(str(c) for c in (cols if names is None else names))  # as in memory: labels 0, 1 are "0", "1"
-    if len(names) != m:
-        raise ValidationError("names", f"must have {m} entries, got {len(names)}")
     return BootstrapResult(
         estimate=_ro(core.theta), ci_low=_ro(np.asarray(lo)), ci_high=_ro(np.asarray(hi)), standard_error=_ro(se),
         bootstrap_distribution=_ro(core.reps), method=method, n_resamples=core.B, seed=core.seed, alpha=alpha,
