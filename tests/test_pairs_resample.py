@@ -163,3 +163,23 @@ def test_cv_tests_accept_cvresults_from_equal_generators():
         rb = repeated_cv(b, X, y, n_splits=2, n_repeats=5, random_state=np.random.default_rng(4))
     direct = f_test_5x2cv(a, b, X, y, random_state=np.random.default_rng(4), progress=False)
     assert f_test_5x2cv(ra, rb).statistic == pytest.approx(direct.statistic, rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# mcnemar_test: labels x table
+# --------------------------------------------------------------------------------------------
+def test_mcnemar_refuses_labels_and_table_together():
+    # The table won and the labels were ignored silently (b, c = 5, 20 from the table while the labels gave
+    # 24, 15); with ci_method='bootstrap' it asked for the labels that had been passed.
+    from workbench._validation import ValidationError
+    from workbench.resample import mcnemar_table, mcnemar_test
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 100)
+    a, b = np.where(rng.random(100) < .2, 1 - y, y), np.where(rng.random(100) < .3, 1 - y, y)
+    with pytest.raises(ValidationError, match="not both"):
+        mcnemar_test(y, a, b, table=[[40, 5], [20, 35]])
+    with pytest.raises(ValidationError, match="not both"):
+        mcnemar_test(y_true=y, table=mcnemar_table(y, a, b), ci_method="bootstrap")
+    # each alone still works, and gives the same test
+    assert mcnemar_test(y, a, b).to_dict() == mcnemar_test(table=mcnemar_table(y, a, b)).to_dict()

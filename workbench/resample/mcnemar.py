@@ -293,6 +293,12 @@ def mcnemar_test(y_true=None, pred_a=None, pred_b=None, *, table=None, method: s
     check_choice(ci_method, "ci_method", CI_METHODS)
     alpha = check_alpha(alpha)
     diffs = None
+    given = [name for name, v in (("y_true", y_true), ("pred_a", pred_a), ("pred_b", pred_b)) if v is not None]
+    if table is not None and given:
+        # one or the other: the labels were ignored silently (the test ran on the table, whatever the labels
+        # said), and ci_method='bootstrap' then said it needed the labels that had been passed
+        raise ValidationError("table", f"pass either y_true, pred_a and pred_b, or table, not both (got table and "
+                                       f"{', '.join(given)})")
     if table is None:
         if y_true is None or pred_a is None or pred_b is None:
             raise ValidationError("table", "pass either y_true, pred_a and pred_b, or table")
