@@ -90,3 +90,35 @@ def test_a_scorer_passed_as_the_policy_is_refused_with_the_wrapping_hint(entry):
     with pytest.raises(ValidationError, match=r"policy: must be an action distribution or a policy object with "
                                               r"action_dist\(log\), got a callable RewardModelScorer.*GreedyPolicy"):
         call()
+
+
+@pytest.mark.parametrize("entry", ["evaluate", "compare", "scorer"])
+def test_classifier_reward_model_with_continuous_rewards_is_refused_with_the_rewards_named(entry):
+    # classifier x continuous rewards x cross-fitting: "could not be fitted on fold 0 (Unknown label type:
+    # continuous ...). A classifier needs both reward values in every training fold; use fewer folds" -- no
+    # number of folds helps, and the row whose reward is not a class was not named
+    from workbench.ope import UniformPolicy, compare_policies, evaluate_policy
+
+    log, _ = simulate_bandit(300, n_actions=3, reward_type="continuous", random_state=0)
+    model = LogisticRegression()
+    call = {"evaluate": lambda: evaluate_policy(log, UniformPolicy(), estimators=["dr"], reward_model=model,
+                                                n_bootstrap=20),
+            "compare": lambda: compare_policies(log, {"a": UniformPolicy(), "b": np.full((300, 3), 1 / 3)},
+                                                estimator="dm", reward_model=model, n_bootstrap=20),
+            "scorer": lambda: fit_reward_scorer(log, model)}[entry]
+    field = "model" if entry == "scorer" else "reward_model"
+    with pytest.raises(ValidationError, match=rf"^{field}: is a classifier \(LogisticRegression\).*not whole numbers; "
+                                              rf"300 of 300 rows break the rule, first at row 0 .*Use a regressor"):
+        call()
+
+
+def test_classifier_reward_model_with_ratings_still_gives_the_expected_rating():
+    # whole-number rewards with several levels stay classes: the expected reward is predict_proba @ classes_
+    from workbench.ope import UniformPolicy, cross_fit_predict
+
+    log, _ = simulate_bandit(300, n_actions=3, random_state=0)
+    ratings = BanditLog(action=log.action, reward=np.arange(300) % 5 + 1.0, propensity=log.propensity, n_actions=3,
+                        context=log.context)
+    q = cross_fit_predict(ratings, LogisticRegression(max_iter=500), n_folds=3)
+    assert q.shape == (300, 3) and 1.0 < q.min() and q.max() < 5.0
+    assert UniformPolicy().action_dist(ratings).shape == (300, 3)

@@ -36,7 +36,7 @@ from sklearn.model_selection import GroupKFold, KFold
 
 from .._random import check_random_state, seed_key
 from .._validation import (ValidationError, as_array, check_bool, check_choice, check_finite, check_int,
-                           check_integer_in_range, check_length, readonly)
+                           check_integer_in_range, check_length, raise_if_any, readonly)
 
 __all__ = ["cross_fit_predict", "design_matrix", "predict_all_actions", "fold_seed", "fit_reward_scorer",
            "RewardModelScorer"]
@@ -68,6 +68,17 @@ def _check_action_features(log, action_features) -> None:
     check_choice(action_features, "action_features", ("onehot", "context"))
     if action_features == "context" and log.action_context is None:
         raise ValidationError("action_features", "'context' needs log.action_context")
+
+
+def _check_classes(model, y, field: str) -> None:
+    """A classifier's classes are the reward values: refused for rewards that are not whole numbers, which
+    scikit-learn rejects as "Unknown label type: continuous" (and which the fit error's hint, about folds,
+    did not explain)."""
+    if is_classifier(model):
+        raise_if_any(y != np.round(y), field, f"is a classifier ({type(model).__name__}), whose classes are the "
+                     "reward values, but the rewards are not whole numbers", y,
+                     hint="use a regressor (e.g. Ridge()) for continuous rewards; a classifier suits 0/1 clicks or "
+                          "ratings")
 
 
 def _training_design(log, action_features, interactions):
@@ -257,6 +268,7 @@ def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "oneh
         seed = int(seed.integers(0, 2**31 - 1))
     n_pos = _slots(log)
     X_all, y = _training_design(log, action_features, interactions)
+    _check_classes(model, y, "reward_model")
     if log.unit_id is not None:
         n_groups = np.unique(log.unit_id).size
         if n_groups < n_folds:
@@ -280,9 +292,10 @@ def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "oneh
         try:
             fitted.fit(X_all[train], y[train])
         except ValueError as exc:
+            # (a classifier's one-class training fold is handled above, and non-integer rewards are refused
+            # before the folds: the hint no longer blames the number of folds for them)
             raise ValidationError("reward_model", f"could not be fitted on fold {fold} ({exc})",
-                                  hint="a classifier needs both reward values in every training fold; use fewer "
-                                       "folds or a regressor") from None
+                                  hint="fewer folds give larger training folds; or use another model") from None
         try:
             out[test] = predict_all_actions(fitted, log, test, action_features, interactions)
         except ValueError as exc:  # e.g. KNeighborsRegressor with more neighbours than training rows
@@ -545,6 +558,7 @@ def fit_reward_scorer(log, model, action_features: str = "onehot", interactions:
         position = check_int(position, "position", low=0, high=(n_pos or 1) - 1)
     interactions = _resolve_interactions(interactions, log, action_features)
     X, y = _training_design(log, action_features, interactions)
+    _check_classes(model, y, "model")
     fitted = clone(model)
     try:
         fitted.fit(X, y)
