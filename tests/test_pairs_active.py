@@ -157,3 +157,21 @@ def test_select_model_partly_labelled_log_without_oracle_names_count_and_first_u
     b = select_model(PredictionLog(probs, labels=y), None, 20, strategy="auto", random_state=0)
     np.testing.assert_array_equal(a.indices, b.indices)
     np.testing.assert_array_equal(a.prob_best, b.prob_best)
+
+
+# -- benchmark_risk x classifier surrogate x refit_schedule as a one-shot iterable x n_jobs -----------------
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_benchmark_risk_reads_a_generator_refit_schedule_for_every_run(n_jobs):
+    # the first run used the generator up and the others ran without refits; with n_jobs=2 the config
+    # could not be pickled for the workers
+    from sklearn.linear_model import LogisticRegression
+
+    from workbench.active import benchmark_risk
+
+    probs, y = _zoo(N=200)
+    cfg = lambda s: {"lr": {"method": "lure", "surrogate": LogisticRegression(), "features": probs[1],  # noqa: E731
+                            "refit_schedule": s}}
+    ref = benchmark_risk(probs[0], y, cfg([5, 10, 20]), 30, seeds=4)
+    got = benchmark_risk(probs[0], y, cfg(k for k in [5, 10, 20]), 30, seeds=4, n_jobs=n_jobs)
+    pd_testing = pytest.importorskip("pandas").testing
+    pd_testing.assert_frame_equal(got, ref)

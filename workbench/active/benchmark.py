@@ -287,6 +287,14 @@ def _risk_config_keys() -> tuple:
     return tuple(k for k in inspect.signature(estimate_risk).parameters if k not in own)
 
 
+def _one_shot(x) -> bool:
+    """An iterator (iter(x) is x: a generator, a map), which a second pass finds empty."""
+    try:
+        return iter(x) is x
+    except TypeError:
+        return False
+
+
 def _risk_chunk(probs, labels, config, budget, seeds, truth):
     from .risk import estimate_risk
 
@@ -374,6 +382,11 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
         if name == "iid" and cfg.get("method", "lure") != "iid":  # estimate_risk's default method is lure
             raise ValidationError("estimators", "the name 'iid' is reserved for the uniform baseline; an 'iid' "
                                                 "config must have method='iid' (rename this estimator)")
+    # Every run reads the same config: a one-shot iterable (a generator of refit label counts) was used up
+    # by the first run, so the others ran without refits (and could not be sent to joblib workers at all).
+    # Read once here; what it holds is checked by estimate_risk.
+    estimators = {name: {**cfg, "refit_schedule": tuple(cfg["refit_schedule"])}
+                  if _one_shot(cfg.get("refit_schedule")) else cfg for name, cfg in estimators.items()}
     # Values are checked by estimate_risk itself, inside the runs: a bad one (floor=2, a surrogate of the
     # wrong shape) failed only after the baseline's runs and the estimators before it. One label per config
     # fails it up front (no classifier surrogate is fitted on one label) and leaves the runs' seeds untouched.
