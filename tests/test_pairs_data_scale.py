@@ -249,3 +249,20 @@ def test_loss_matrix_valid_names_are_those_of_memory(names):
     got = bootstrap_loss_matrix([L.iloc[:50], L.iloc[50:]], names=names, n_resamples=20, random_state=0)
     assert got.names == mem.names
     np.testing.assert_allclose(got.ci_low, mem.ci_low, rtol=1e-12)
+
+
+# -- explicit loss columns x groups -----------------------------------------------------------------------------
+# The cluster-id column listed among the loss columns was bootstrapped as a model (mean loss = mean id 2.95);
+# the default columns leave it out, and in memory groups= takes it out of the frame.
+
+@pytest.mark.parametrize("fn", [bootstrap_loss_matrix, compare_models_tabular])
+def test_groups_column_listed_as_a_loss_is_refused(fn):
+    L, _, _ = _losses_with_repeat()
+    with pytest.raises(ValidationError, match="columns: must not include the groups column 'g'"):
+        fn([L.iloc[:50], L.iloc[50:]], ["a", "g"], groups="g", n_resamples=20)
+
+
+def test_default_columns_with_groups_still_leave_the_groups_out():
+    L, _, _ = _losses_with_repeat()
+    out = bootstrap_loss_matrix([L.iloc[:50], L.iloc[50:]], groups="g", n_resamples=20)
+    assert out.names == ("a", "b")

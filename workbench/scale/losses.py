@@ -276,6 +276,11 @@ def _columns(source, columns, groups):
         raise ValidationError("columns", "no loss columns")
     if len(set(cols)) != len(cols):
         raise ValidationError("columns", f"must be distinct, got {cols}")
+    if groups is not None and groups in cols:
+        # the cluster ids bootstrapped as a model's losses (the default columns leave them out, and in memory
+        # groups= takes the column out of the frame): accepted, it gave a "model" whose mean loss was the mean id
+        raise ValidationError("columns", f"must not include the groups column {groups!r}: it holds cluster ids, "
+                                         f"not losses", hint="leave it out of columns= (or pass columns=None)")
     return cols
 
 
