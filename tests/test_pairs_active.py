@@ -175,3 +175,23 @@ def test_benchmark_risk_reads_a_generator_refit_schedule_for_every_run(n_jobs):
     got = benchmark_risk(probs[0], y, cfg(k for k in [5, 10, 20]), 30, seeds=4, n_jobs=n_jobs)
     pd_testing = pytest.importorskip("pandas").testing
     pd_testing.assert_frame_equal(got, ref)
+
+
+# -- SelectionTask x partly labelled PredictionLog -------------------------------------------------------
+def test_selection_task_refuses_a_partly_labelled_zoo_with_count_and_first_row():
+    # accepted before: accuracy counted the labelled points only, while repr / difficulty() failed in
+    # labels_to_order_pair on the -1 markers, and benchmark_selection refused the task later
+    from workbench.active import SelectionTask
+
+    probs, y = _zoo(N=200)
+    known = np.arange(200) < 50
+    with pytest.raises(ValidationError, match="every pool point") as err:
+        SelectionTask("p", PredictionLog(probs, labels=np.where(known, y, -1), labelled=known), "synthetic", None)
+    assert (err.value.field, err.value.n_bad, err.value.first, err.value.n_total) == ("zoo", 150, 50, 200)
+    with pytest.raises(ValidationError, match="has none"):
+        SelectionTask("p", PredictionLog(probs), "synthetic", None)
+    with pytest.raises(ValidationError, match="regression"):
+        SelectionTask("p", PredictionLog(predictions=probs[:, :, 0], labels=y.astype(float)), "synthetic", None)
+    with pytest.raises(ValidationError, match="ndarray"):
+        SelectionTask("p", probs, "synthetic", None)
+    assert SelectionTask("ok", PredictionLog(probs, labels=y), "synthetic", None).accuracy.shape == (5,)

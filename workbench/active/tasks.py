@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validation import ValidationError, as_array, check_real
+from .._validation import ValidationError, as_array, check_real, raise_if_any
 from ._common import entropy
 
 # name -> (data set, shift, shift_strength, n_samples for synthetic data)
@@ -192,6 +192,21 @@ class SelectionTask:
     zoo: object  # PredictionLog
     dataset: str
     shift: str | None
+
+    def __post_init__(self):
+        # The labels are the oracle and the truth: with some missing, ``accuracy`` counted the labelled
+        # points only, while ``difficulty()`` (and so the repr) failed in labels_to_order_pair on the -1
+        # markers and benchmark_selection refused the task later. Refused here, with the count and first row.
+        from ..data import PredictionLog
+
+        zoo = self.zoo
+        if not isinstance(zoo, PredictionLog) or zoo.probs is None:
+            got = "a regression PredictionLog" if isinstance(zoo, PredictionLog) else type(zoo).__name__
+            raise ValidationError("zoo", f"must be a classification PredictionLog (class probabilities), got {got}")
+        if zoo.labels is None:
+            raise ValidationError("zoo", "needs the label of every pool point (the oracle and the truth); it has none")
+        raise_if_any(~zoo.labelled, "zoo", "needs the label of every pool point (the oracle and the truth)",
+                     hint="Label every point, or keep the labelled ones: zoo.subset_points(zoo.labelled)")
 
     @property
     def accuracy(self) -> np.ndarray:
