@@ -143,9 +143,10 @@ class ContinuousRewardModel:
 
     Parameters
     ----------
-    model : scikit-learn regressor or callable
+    model : scikit-learn regressor or classifier, or callable
         A regressor is cloned and fitted on the features [context, action] with K-fold
-        cross-fitting: each row's predictions (at its logged action, at the target action and at
+        cross-fitting (a classifier's prediction is its expected reward ``predict_proba @ classes_``,
+        P(reward = 1) for 0/1 rewards, as in :func:`workbench.ope.cross_fit_predict`): each row's predictions (at its logged action, at the target action and at
         the quadrature nodes) come from the model that did not see that row. A callable
         ``f(context, action) -> predictions`` (both with one row per prediction) is used as is;
         it must not have been fitted on the evaluation rows.
@@ -196,11 +197,23 @@ class ContinuousRewardModel:
             n = len(log)
             if n < self.n_folds:
                 raise ValidationError("n_folds", f"is {self.n_folds} but the log has only {n} rows")
+            from sklearn.base import is_classifier
+
+            from .reward_models import _check_classes
+
+            _check_classes(self.model, log.reward, "reward_model")  # before the folds (sklearn: "Unknown label type")
             rng = check_random_state(self.random_state)
             self.fold_ = rng.permutation(np.arange(n) % self.n_folds)
             X = self._features(log.context, log.action)
-            self.models_ = [clone(self.model).fit(X[self.fold_ != k], log.reward[self.fold_ != k])
-                            for k in range(self.n_folds)]
+            self.models_ = []
+            for k in range(self.n_folds):  # a loop over the folds, each one vectorised fit
+                y = log.reward[self.fold_ != k]
+                if is_classifier(self.model) and (y == y[0]).all():
+                    # one reward value in the training folds: the expected reward a classifier gives after
+                    # seeing one class (as cross_fit_predict does); LogisticRegression refused to fit
+                    self.models_.append(float(y[0]))
+                else:
+                    self.models_.append(clone(self.model).fit(X[self.fold_ != k], y))
         return self
 
     @staticmethod
@@ -242,10 +255,15 @@ class ContinuousRewardModel:
             X = self._features(ctx, flat)
             fold = np.repeat(self.fold_[r0:r1], m)
             pred = np.empty(flat.shape[0])
+            from .reward_models import _expected
+
             for k, mod in enumerate(self.models_):  # a loop over folds, not rows
                 rows = fold == k
                 if rows.any():
-                    pred[rows] = mod.predict(X[rows])
+                    # a classifier's expected reward, predict_proba @ classes_ (P(purchase) for 0/1 rewards), as
+                    # the discrete reward models read it: its predict gave hard 0/1 labels, and DM on them was
+                    # 0.81 [0.80, 0.82] for a truth of 0.60 in the probe
+                    pred[rows] = mod if isinstance(mod, float) else _expected(mod, X[rows])
         if pred.shape[0] != flat.shape[0]:
             raise ValidationError("reward_model", f"returned {pred.shape[0]} predictions for {flat.shape[0]} inputs")
         return pred.reshape(a2.shape)
@@ -403,8 +421,9 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     estimators : sequence of {"ips", "snips", "dr", "dm"}
         Case and surrounding blanks ignored, as in :func:`~workbench.ope.evaluate_policy`; a single
         name counts as a list of one.
-    reward_model : scikit-learn regressor, callable f(context, action) or ContinuousRewardModel
-        Needed by "dr" and "dm"; a regressor is cross-fitted (``n_folds``) on [context, action].
+    reward_model : scikit-learn regressor or classifier, callable f(context, action) or ContinuousRewardModel
+        Needed by "dr" and "dm"; a model is cross-fitted (``n_folds``) on [context, action] (a
+        classifier predicts its expected reward ``predict_proba @ classes_``).
     boundary : {"renormalize", "none"}
         How the kernel is treated at the edges of [a_min, a_max] (see the module docstring).
     dr_direct : {"smoothed", "center"}
