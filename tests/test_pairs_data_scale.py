@@ -266,3 +266,48 @@ def test_default_columns_with_groups_still_leave_the_groups_out():
     L, _, _ = _losses_with_repeat()
     out = bootstrap_loss_matrix([L.iloc[:50], L.iloc[50:]], groups="g", n_resamples=20)
     assert out.names == ("a", "b")
+
+
+# -- cross-fitted reward model x a NaN / inf context value ------------------------------------------------------
+# Checked on a subset of rows, the value was named by its place there: among its fold's rows in the main pass
+# (row 1260 for row 1500), or in the reward model's sample (row 60 of 115 for row 1045).
+
+def _context_frame(n=2000):
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"action": rng.integers(0, 2, n), "reward": rng.random(n), "propensity": 0.5,
+                         "pi_0": 0.5, "pi_1": 0.5, "x": rng.random(n)})
+
+
+def _sampled_rows(n, frac, random_state):
+    from workbench._engine import Resampling
+    from workbench.scale.reward import _SAMPLE_SALT, hash_uniform
+
+    seed = Resampling.make(20, "poisson", random_state).seed
+    return np.flatnonzero(hash_uniform(np.arange(n), seed, _SAMPLE_SALT) < frac)
+
+
+@pytest.mark.parametrize("sampled", [False, True])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_bad_context_value_is_named_by_its_global_row_when_cross_fitting(sampled, value):
+    df = _context_frame()
+    in_sample = _sampled_rows(len(df), 100 / len(df), 0)
+    later = np.setdiff1d(np.arange(1001, len(df)), in_sample)
+    row = int(in_sample[in_sample > 1000][0] if sampled else later[len(later) // 2])
+    df.loc[row, "x"] = value
+    with pytest.raises(ValidationError) as e:
+        evaluate_tabular([df.iloc[:1000], df.iloc[1000:]], ["pi_0", "pi_1"], ["dm"], context=["x"], n_bootstrap=20,
+                         n_folds=2, reward_model_sample=100, random_state=0)
+    assert e.value.field == "context" and e.value.first == row
+
+
+def test_cross_fitted_predictions_unchanged_by_the_whole_chunk_context_check():
+    # the fold models see the same rows as before: the same values as a run on one chunk
+    df = _context_frame()
+    kw = dict(context=["x"], n_bootstrap=50, n_folds=3, reward_model_sample=500, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = evaluate_tabular(df, ["pi_0", "pi_1"], ["dm", "dr"], **kw)
+        many = evaluate_tabular([df.iloc[i:i + 300] for i in range(0, 2000, 300)], ["pi_0", "pi_1"], ["dm", "dr"],
+                                **kw)
+    np.testing.assert_allclose(many[["value", "ci_low", "ci_high"]].to_numpy(float),
+                               one[["value", "ci_low", "ci_high"]].to_numpy(float), rtol=1e-12)

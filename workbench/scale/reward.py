@@ -61,14 +61,16 @@ class CallableRewardModel(RewardModel):
         return check_finite(q, "reward_model")
 
 
-def _predict_all(model, chunk, context, n_actions, action_context=None, interactions: bool = True) -> np.ndarray:
+def _predict_all(model, chunk, context, n_actions, action_context=None, interactions: bool = True,
+                 x=None) -> np.ndarray:
     """q(x, a) for every action of every row: the in-memory design (:func:`workbench.ope.design_matrix`:
     context, one-hot action, context x action) and expectation (``predict_proba @ classes_`` for
-    classifiers), one vectorised predict per action."""
+    classifiers), one vectorised predict per action. ``x``: the context block, when already read."""
     from ..ope.reward_models import _expected, design_matrix
 
     m = len(chunk)
-    x = None if not context else numeric_block(chunk, context, "context")
+    if x is None and context:
+        x = numeric_block(chunk, context, "context")
     q = np.empty((m, n_actions))
     zeros = np.zeros(m, dtype=np.int64)
     for a in range(n_actions):  # a loop over actions, each a vectorised predict over the chunk
@@ -114,12 +116,15 @@ class CrossFittedRewardModel(RewardModel):
         if ids is None:
             raise ValidationError("reward_model", "cross-fitted predictions need the row ids of the chunk")
         fold = self.fold_of(ids)
+        # the context of the whole chunk, checked before it is split by fold: checked per fold, a NaN was
+        # named by its place among its fold's rows (row 1260 for row 1500 of a 2-fold split)
+        x = check_finite(numeric_block(chunk, self.context, "context"), "context") if self.context else None
         q = np.empty((len(chunk), n_actions))
         for f in range(self.n_folds):  # a loop over folds, not rows
             rows = np.flatnonzero(fold == f)
             if rows.size:
                 q[rows] = _predict_all(self.models[f], chunk.iloc[rows], self.context, n_actions,
-                                       interactions=self.interactions)
+                                       interactions=self.interactions, x=None if x is None else x[rows])
         return check_finite(q, "reward_model")
 
 
@@ -242,8 +247,8 @@ class _SampleTake:
     columns of the whole chunk are checked first (the rules of the main pass), so a text, fractional or
     out-of-range value is refused with its global row number rather than cast (``astype(int64)``
     would truncate 1.5 and parse "1") or reported by its position in the sample. So are the ``context``
-    columns' types: text in a context column was named by its position in the sample, or (not sampled)
-    left the sample's column typed object with no row to name."""
+    columns' types and values: text or a NaN in a context column was named by its position in the sample,
+    or (not sampled, text) left the sample's column typed object with no row to name."""
 
     def __init__(self, seed, frac, action=None, reward=None, n_actions=None, context=None):
         self.seed, self.frac = seed, frac
@@ -256,5 +261,7 @@ class _SampleTake:
         if self.reward is not None:
             check_finite(column_values(chunk, self.reward, "reward"), "reward")
         if self.context:
-            numeric_block(chunk, self.context, "context")  # refuses a non-numeric column, naming its global row
+            # refuses a non-numeric column, and a NaN / inf, naming its global row: checked on the sample, a NaN
+            # was named by its place there ("1 of 115 rows ..., first at row 60" for row 1045)
+            check_finite(numeric_block(chunk, self.context, "context"), "context")
         return hash_uniform(ids, self.seed, _SAMPLE_SALT) < self.frac
