@@ -195,3 +195,18 @@ def test_selection_task_refuses_a_partly_labelled_zoo_with_count_and_first_row()
     with pytest.raises(ValidationError, match="ndarray"):
         SelectionTask("p", probs, "synthetic", None)
     assert SelectionTask("ok", PredictionLog(probs, labels=y), "synthetic", None).accuracy.shape == (5,)
+
+
+# -- estimate_accuracies x budget = pool size x non-uniform designs --------------------------------------------
+@pytest.mark.parametrize("strategy", ["active_testing", "auto"])
+def test_estimate_accuracies_gives_exact_accuracies_once_every_point_is_labelled(strategy):
+    # NaN before, beside differences marked exact: the design no longer matters when every label is known
+    probs, y = _zoo(H=4, N=40)
+    out = estimate_accuracies(select_model(probs, y, 40, strategy=strategy, random_state=0), probs)
+    truth = (probs.argmax(2) == y).mean(1)
+    np.testing.assert_array_equal(out["accuracy"], truth)
+    np.testing.assert_array_equal(out["accuracy_se"], 0.0)
+    np.testing.assert_array_equal(out["accuracy_ci_low"], truth)
+    np.testing.assert_array_equal(out["accuracy_ci_high"], truth)
+    part = estimate_accuracies(select_model(probs, y, 39, strategy=strategy, random_state=0), probs)
+    assert part["accuracy"].isna().all()  # one point short: still not given under this design

@@ -75,7 +75,8 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         ``exact`` (every point where the model and the reference predict differently is labelled:
         the difference is known), ``n_informative`` (labels on which exactly one of the two was
         right), then ``accuracy``, ``accuracy_se``, ``accuracy_ci_low``, ``accuracy_ci_high`` for
-        uniform draws (strategy random; NaN otherwise). ``attrs`` hold the reference, the strategy,
+        uniform draws (strategy random; NaN otherwise, unless every pool point is labelled: then
+        exact, with se 0, for any strategy). ``attrs`` hold the reference, the strategy,
         the number of labels and alpha. The differences' intervals are normal, clipped to [-1, 1];
         the accuracies' are Wilson score intervals at the effective sample size p(1 - p) / se^2
         (:func:`workbench.active.estimate_risk`'s interval for the same labels), inside [0, 1] and
@@ -178,7 +179,9 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         "model": list(names), "is_reference": np.arange(H) == ref, "difference": diff, "se": se,
         "ci_low": np.clip(diff - z * se, -1.0, 1.0), "ci_high": np.clip(diff + z * se, -1.0, 1.0),
         "exact": exact, "n_informative": np.count_nonzero(D != 0, axis=0)})
-    if uniform:
+    # Every pool point labelled: the accuracies are known (exact, se 0) whatever the design, as the differences
+    # are (they were NaN for auto and active_testing, beside differences marked exact).
+    if uniform or M >= N:
         # Uniform draws (random labels): LURE is the plain mean and its plug-in error is calibrated. Under
         # a non-uniform design (active_testing) the plug-in interval of an accuracy under-covered (0.84 on a
         # five-model toy zoo, 150 seeds) and the bound, with |x| <= 1 on every point, is several times
