@@ -112,8 +112,11 @@ def _refuse_repeated(names, columns) -> None:
     """A needed column whose name labels several columns of the data is refused, as
     ``BanditLog.from_frame`` refuses it: ``frame[name]`` is then a frame of several columns, which failed
     deep inside (an AttributeError on its ``dtype``, a numpy broadcast error) or was read as a 2-D block."""
-    names = list(names)
-    repeated = [c for c in dict.fromkeys(columns) if sum(1 for x in names if x == c) > 1]
+    index = pd.Index(list(names))
+    if not index.has_duplicates:  # the usual case: one vectorised test per chunk
+        return
+    twice = set(index[index.duplicated()])
+    repeated = [c for c in dict.fromkeys(columns) if c in twice]
     if repeated:
         raise ValidationError("data", f"column names must be unique; {repeated} name several columns")
 
