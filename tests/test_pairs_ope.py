@@ -167,3 +167,25 @@ def test_continuous_classifier_one_class_fold_and_continuous_rewards():
                                   a_min=1, a_max=10, context=log.context)
     with pytest.raises(ValidationError, match=r"^reward_model: is a classifier \(LogisticRegression\).*whole numbers"):
         ContinuousRewardModel(LogisticRegression()).fit(revenue)
+
+
+def test_reward_models_of_the_other_action_kind_are_refused_by_name():
+    # discrete x continuous reward models crossed: an AttributeError about __sklearn_tags__ from inside
+    # scikit-learn, a TypeError about RewardModelScorer.__call__, and a discrete log fitted as if its action
+    # indices were prices
+    from sklearn.linear_model import Ridge
+
+    from workbench.data import simulate_pricing
+    from workbench.ope import ContinuousRewardModel, UniformPolicy, evaluate_continuous_policy, evaluate_policy
+
+    log, _ = simulate_bandit(200, n_actions=3, random_state=0)
+    clog, truth = simulate_pricing(200, random_state=0)
+    with pytest.raises(ValidationError, match=r"^reward_model: must be a scikit-learn estimator .*got "
+                                              r"ContinuousRewardModel\. Pass the scikit-learn model itself, e\.g\. Ridge"):
+        evaluate_policy(log, UniformPolicy(), estimators=["dr"], reward_model=ContinuousRewardModel(Ridge()),
+                        n_bootstrap=20)
+    with pytest.raises(ValidationError, match=r"^reward_model: is a RewardModelScorer, a reward model of discrete"):
+        evaluate_continuous_policy(clog, truth.optimal_action(), bandwidth=0.5, estimators=["dr"],
+                                   reward_model=fit_reward_scorer(log, LogisticRegression()), n_bootstrap=20)
+    with pytest.raises(ValidationError, match=r"^log: must be a workbench.data.ContinuousBanditLog, got BanditLog"):
+        ContinuousRewardModel(Ridge()).fit(log)

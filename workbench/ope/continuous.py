@@ -181,6 +181,13 @@ class ContinuousRewardModel:
                                   hint=f"pass {model.__name__}()")
         if not (callable(model) or hasattr(model, "fit")):
             raise ValidationError("reward_model", "must be a scikit-learn regressor or a callable f(context, action)")
+        from .reward_models import RewardModelScorer
+
+        if isinstance(model, RewardModelScorer):  # one argument: it was a TypeError about __call__ at predict time
+            raise ValidationError("reward_model", "is a RewardModelScorer, a reward model of discrete actions "
+                                  "(contexts -> one reward per action); a continuous action needs q(context, action)",
+                                  hint="pass a scikit-learn regressor (cross-fitted on [context, action]) or a "
+                                       "callable f(context, action)")
         # >= 2 so no row is predicted by a model fitted on it; int(2.5) would silently be 2 folds.
         n_folds = check_int(n_folds, "n_folds", low=2)
         self.model, self.n_folds, self.random_state = model, n_folds, random_state
@@ -190,6 +197,7 @@ class ContinuousRewardModel:
     def fit(self, log: ContinuousBanditLog) -> "ContinuousRewardModel":
         """Cross-fit the regressor on ``[context, action]`` over ``n_folds`` folds of ``log`` (a callable
         model needs no fitting); returns ``self``. :meth:`predict` then gives out-of-fold predictions."""
+        log = _check_log(log)  # a discrete BanditLog was fitted on its action indices as if they were prices
         self.log_ = log
         if hasattr(self.model, "fit"):
             from sklearn.base import clone

@@ -62,6 +62,14 @@ def _check_estimator(model, field: str) -> None:
     if isinstance(model, type):  # Ridge, not Ridge(): clone() raised a TypeError
         raise ValidationError(field, f"must be an estimator instance, got the class {model.__name__}",
                               hint=f"pass {model.__name__}()")
+    if not hasattr(model, "get_params"):
+        # clone() needs get_params: a ContinuousRewardModel (continuous actions) given for a discrete log
+        # was an AttributeError about __sklearn_tags__ from inside scikit-learn
+        inner = getattr(model, "model", None)
+        raise ValidationError(field, f"must be a scikit-learn estimator (it is cloned and fitted per fold), got "
+                              f"{type(model).__name__}",
+                              hint=f"pass the scikit-learn model itself, e.g. {type(inner).__name__}()"
+                              if hasattr(inner, "get_params") else None)
 
 
 def _check_action_features(log, action_features) -> None:
