@@ -311,3 +311,31 @@ def test_cross_fitted_predictions_unchanged_by_the_whole_chunk_context_check():
                                 **kw)
     np.testing.assert_allclose(many[["value", "ci_low", "ci_high"]].to_numpy(float),
                                one[["value", "ci_low", "ci_high"]].to_numpy(float), rtol=1e-12)
+
+
+# -- BanditLog.subset x BanditTruth.subset on an empty selection ------------------------------------------------
+# The log refuses it; the truth returned a 0-row truth whose behavior_value and policy_value were NaN, silently.
+
+@pytest.mark.parametrize("idx", [np.zeros(50, bool), slice(10, 10), np.array([], dtype=np.int64)])
+def test_empty_selection_is_refused_by_truth_as_by_log(idx):
+    from workbench.data import simulate_bandit
+
+    log, truth = simulate_bandit(50, random_state=0)
+    with pytest.raises(ValidationError):
+        log.subset(idx)
+    with pytest.raises(ValidationError, match="index: selects no row; a BanditTruth needs at least one") as e:
+        truth.subset(idx)
+    assert e.value.field == "index"
+
+
+def test_routing_bandit_truth_subset_keeps_its_rows_and_refuses_none():
+    from workbench.data import simulate_routing
+
+    log, truth = simulate_routing(60, random_state=0)
+    bt = truth.bandit_truth(0.2)
+    keep = np.arange(60) % 3 == 0
+    part = bt.subset(keep)
+    assert len(part) == 20 and part.quality.shape[0] == 20
+    assert part.policy_value(np.zeros(20, int)) == pytest.approx(float(bt.expected_reward[keep, 0].mean()))
+    with pytest.raises(ValidationError, match="selects no row"):
+        bt.subset(np.zeros(60, bool))
