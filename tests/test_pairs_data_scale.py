@@ -339,3 +339,24 @@ def test_routing_bandit_truth_subset_keeps_its_rows_and_refuses_none():
     assert part.policy_value(np.zeros(20, int)) == pytest.approx(float(bt.expected_reward[keep, 0].mean()))
     with pytest.raises(ValidationError, match="selects no row"):
         bt.subset(np.zeros(60, bool))
+
+
+# -- make_model_zoo: shift="prior" x a strong shift on a small pool ---------------------------------------------
+# Every pool point dropped: the first model's predict_proba failed with scikit-learn's "Found array with 0
+# sample(s)", naming neither the shift nor the pool.
+
+def test_prior_shift_that_empties_the_pool_is_refused_by_name():
+    from workbench.data import make_model_zoo
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.r_[np.zeros(2, int), np.ones(29, int), np.full(29, 2)]
+    with pytest.raises(ValidationError, match=r"shift_strength: 'prior' with strength 5 kept none of the 6 pool "
+                                              r"points \(class counts \[0, 4, 2\]\)"):
+        make_model_zoo(X, y, n_models=2, shift="prior", shift_strength=5.0, pool_size=0.1, random_state=0,
+                       cache_dir=False, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zoo = make_model_zoo(X, y, n_models=2, shift="prior", shift_strength=0.5, pool_size=0.1, random_state=0,
+                             cache_dir=False, progress=False)
+    assert zoo.n_points == 4  # a milder shift keeps some points, as before

@@ -188,6 +188,13 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
     elif shift == "prior":
         # Keep each pool point of class c with probability 0.5**(c * shift_strength): geometric priors.
         keep = rng.random(len(y_pool)) < 0.5 ** (y_pool * shift_strength)
+        if not keep.any():
+            # an empty pool failed inside the first model's predict_proba (scikit-learn's "Found array with 0
+            # sample(s)"), naming neither the shift nor the pool: a strong shift on a small pool with no class 0
+            counts = np.bincount(y_pool, minlength=n_classes).tolist()
+            raise ValidationError("shift_strength", f"'prior' with strength {shift_strength:g} kept none of the "
+                                  f"{len(y_pool)} pool points (class counts {counts})",
+                                  hint="use a smaller shift_strength or a larger pool_size")
         X_pool, y_pool = X_pool[keep], y_pool[keep]
     members = _zoo_members(n_models, rng)
     size = max(n_classes * 2, int(train_fraction * len(y_train)))
