@@ -625,7 +625,7 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
     streamed = _streamed(data)
     _check_stream_keywords("bootstrap_ci", tabular, streamed, _stream_keywords("bootstrap_ci"))
     if streamed:
-        _check_streamed_args(indices, names)
+        _check_streamed_args(indices)
         return _bootstrap_streamed(data, statistic, method=method, n_resamples=n_resamples, alpha=alpha,
                                    random_state=random_state, resampling=resampling, groups=groups, names=names,
                                    **tabular)
@@ -715,15 +715,15 @@ def _check_stream_keywords(caller: str, tabular: Mapping, streamed: bool, allowe
                                    "data, or leave these keywords out")
 
 
-def _check_streamed_args(indices, names) -> None:
+def _check_streamed_args(indices) -> None:
     """What the streamed path cannot check itself, refused as in memory."""
     if indices is not None:  # refused as in memory, where indices need resampling="indices" (not streamable)
         raise ValidationError("indices", "only used with resampling='indices', which needs all rows in memory; "
                               "chunked, Parquet and Dask data take resampling='poisson'")
-    if names is not None:
-        # distinct names, as in memory and in compare_models (the number of columns is known only after reading)
-        listed = [names] if isinstance(names, str) else list(names)
-        check_names(listed, len(listed), None)
+    # names are not checked here: bootstrap_loss_matrix checks them before its pass by the in-memory rule
+    # (check_names against the number of columns, which only it knows). A check here, against len(names),
+    # raised a bare TypeError for names=5 (list(5)) and gave another count than memory for repeated names
+    # of the wrong number (["x", "x", "y"] on 2 columns: "must be 3 distinct names").
 
 
 def _bootstrap_streamed(data, statistic, **kw):
@@ -785,7 +785,7 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
         raise ValidationError("methods", f"names must be unique, got {methods}; repeated: {repeated}")
     alpha = check_alpha(alpha)
     if streamed:
-        _check_streamed_args(indices, names)
+        _check_streamed_args(indices)
         return _intervals_streamed(data, statistic, methods, n_resamples=n_resamples, alpha=alpha,
                                    random_state=random_state, resampling=resampling, groups=groups, names=names,
                                    **tabular)
