@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from .._random import check_random_state
-from .._validation import (SUM_TOL, ValidationError, as_array, check_choice, check_columns, check_distribution,
-                           check_finite, check_int, check_integer_in_range, check_length, check_probability,
-                           check_real, check_unit_ids, raise_if_any, readonly)
+from .._validation import (SUM_TOL, ValidationError, as_array, check_bool, check_choice, check_columns,
+                           check_distribution, check_finite, check_int, check_integer_in_range, check_length,
+                           check_probability, check_real, check_unit_ids, raise_if_any, readonly)
 from ..results import frame_to_html
 
 # Relative tolerance of propensity against behavior_dist at the logged action.
@@ -389,22 +389,54 @@ class BanditLog:
     def __getitem__(self, idx) -> "BanditLog":
         return self.subset(idx)
 
-    def split(self, test_size: float = 0.5, by: str = "random", random_state=None):
+    def split(self, test_size: float = 0.5, by: str = "random", random_state=None, return_indices: bool = False):
         """Split into (first, second) logs.
 
         ``by="random"`` shuffles rows with ``random_state``; ``by="time"`` puts the earliest
         ``1 - test_size`` share of rows (by ``timestamp``) first, the latest second. Rows of a random
         split keep the log's order; rows of a time split are in time order (ties in the log's order).
+
+        A log with ``unit_id`` is split at random **by unit**: all rows of a unit go to the same side,
+        so a model fitted on one side never meets the other side's users (a row split put one user's
+        rows on both sides: train on one half, evaluate on the other, and the user leaks). The
+        units are shuffled with ``random_state`` and the second side takes units from the end of the
+        shuffled order while that brings its row count closer to ``round(n * test_size)``; the row
+        share is then off by at most half the rows of the unit at the cut (more only when one unit
+        holds over half the rows: each side keeps at least one unit). Which units go where depends on
+        the set of ids, not on the rows' order. A log of one unit cannot be split this way. A time
+        split ignores ``unit_id``: a unit seen early and late is on both sides, as time orders them.
+        A log without ``unit_id`` is split by rows, as before.
+
+        ``return_indices=True`` also returns the row numbers of each side, ``(first, second,
+        first_rows, second_rows)`` (``first == log.subset(first_rows)``), so that a simulator's truth
+        can follow the split: ``truth.subset(second_rows)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from workbench.data import BanditLog, simulate_bandit
+        >>> log, truth = simulate_bandit(1000, n_actions=3, random_state=0)
+        >>> users = np.repeat(np.arange(100), 10)   # 100 users of 10 rows each
+        >>> log = BanditLog(action=log.action, reward=log.reward, propensity=log.propensity,
+        ...                 n_actions=3, behavior_dist=log.behavior_dist, unit_id=users)
+        >>> train, test, train_rows, test_rows = log.split(0.3, random_state=0, return_indices=True)
+        >>> len(train), len(test), bool(np.intersect1d(train.unit_id, test.unit_id).size == 0)
+        (700, 300, True)
+        >>> len(truth.subset(test_rows)) == len(test)
+        True
         """
         check_choice(by, "by", ("random", "time"))
         test_size = check_real(test_size, "test_size")
+        return_indices = check_bool(return_indices, "return_indices")
         if not 0 < test_size < 1:
             raise ValidationError("test_size", f"must be in (0, 1), got {test_size}")
         n = len(self)
         n_test = int(round(n * test_size))
         if n_test == 0 or n_test == n:
             raise ValidationError("test_size", f"{test_size} of {n} rows leaves one side empty")
-        if by == "random":
+        if by == "random" and self.unit_id is not None:
+            first, second = self._unit_split(n_test, check_random_state(random_state))
+        elif by == "random":
             order = check_random_state(random_state).permutation(n)
             first, second = np.sort(order[: n - n_test]), np.sort(order[n - n_test:])
         else:
@@ -412,7 +444,28 @@ class BanditLog:
                 raise ValidationError("timestamp", "is needed to split by time")
             order = np.argsort(self.timestamp, kind="stable")
             first, second = order[: n - n_test], order[n - n_test:]
+        if return_indices:
+            return self.subset(first), self.subset(second), first, second
         return self.subset(first), self.subset(second)
+
+    def _unit_split(self, n_test: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers (sorted) of the two sides of a random split that keeps each unit on one side."""
+        # np.unique sorts the ids: the assignment depends on the set of ids and the seed, not on row order
+        _, inverse, counts = np.unique(self.unit_id, return_inverse=True, return_counts=True)
+        n_units = counts.size
+        if n_units < 2:
+            raise ValidationError("unit_id", f"a random split keeps each unit on one side and needs at least 2 "
+                                  f"units; the {len(self)} rows are all one unit",
+                                  hint="split by time, or build the log without unit_id to split its rows")
+        perm = rng.permutation(n_units)
+        # rows on the second side when it takes the last k units of the shuffled order, k = 1 .. n_units - 1
+        # (k = n_units would leave the first side empty); the cut nearest the asked row count wins
+        taken = np.cumsum(counts[perm[::-1]])[: n_units - 1]
+        k = 1 + int(np.argmin(np.abs(taken - n_test)))
+        in_second = np.zeros(n_units, dtype=bool)
+        in_second[perm[n_units - k:]] = True
+        side = in_second[inverse.ravel()]  # ravel: numpy 2.0 gave inverse the ids' shape, 2.1 1-D again
+        return np.flatnonzero(~side), np.flatnonzero(side)
 
     # -- display ---------------------------------------------------------------------------
     def summary(self) -> dict:
