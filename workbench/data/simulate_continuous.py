@@ -36,6 +36,7 @@ from .._random import check_random_state
 from .._validation import (ValidationError, as_array, check_choice, check_finite, check_int, check_real,
                            raise_if_any)
 from .continuous_log import ContinuousBanditLog
+from .logs import _index_rows
 
 _CELLS = 512  # price cells of the piecewise-constant CappedIGW density
 _BETA_MAX_STEPS = 200  # a safety bound: the full-grid solve takes 3-30 steps
@@ -167,6 +168,9 @@ class PricingProblem:
 class _Logger:
     """Per-row parameters of a logging policy with a known density on the log's contexts."""
 
+    # per-row arrays (those the logger kind has): what :meth:`subset` selects rows of
+    _row_fields = ("mu", "mass", "vhat", "qmax", "beta", "Z")
+
     def __init__(self, problem: PricingProblem, context, kind, sd, bandwidth, gamma):
         self.problem, self.kind = problem, kind
         self._n = int(np.asarray(context).shape[0])
@@ -193,6 +197,17 @@ class _Logger:
             self.beta, self.Z = self._solve_beta()
         elif kind == "uniform":
             pass
+
+    def subset(self, rows: np.ndarray) -> "_Logger":
+        """The logger on the rows ``rows`` (an array of row numbers) of the log, its density unchanged there."""
+        import copy
+
+        out = copy.copy(self)  # the scalars (sd, tau, gamma, the price cells) are shared, the row arrays selected
+        out._n = int(rows.shape[0])
+        for name in self._row_fields:
+            if hasattr(self, name):
+                setattr(out, name, getattr(self, name)[rows])
+        return out
 
     def _solve_beta(self):
         # mass(beta) = sum_cells g * delta increases in beta from < 1 at -(tau L) / gamma to tau L > 1
@@ -331,6 +346,9 @@ class ContinuousTruth:
     context: np.ndarray
     logger: object
 
+    def __len__(self) -> int:
+        return int(self.context.shape[0])
+
     def __repr__(self) -> str:
         # The default dataclass repr would print every context row.
         kind = getattr(self.logger, "kind", type(self.logger).__name__)
@@ -346,6 +364,38 @@ class ContinuousTruth:
     def a_max(self) -> float:
         """Highest price of the problem's action range."""
         return self.problem.a_max
+
+    # per-row fields: what :meth:`subset` selects rows of (the logger's own rows are selected by its ``subset``)
+    _row_fields = ("context",)
+
+    def subset(self, idx) -> "ContinuousTruth":
+        """The truth of the rows selected by an integer array, a slice or a boolean mask: the same rows
+        as ``ContinuousBanditLog.subset(idx)``, so a split log keeps its exact values (an int selects
+        one row, kept as a 1-row truth). The logger is restricted to the same rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from workbench.data import simulate_pricing
+        >>> log, truth = simulate_pricing(500, random_state=0)
+        >>> half, truth_half = log.subset(slice(250, None)), truth.subset(slice(250, None))
+        >>> len(truth_half), bool(np.allclose(truth_half.logger.density(half.action), half.density))
+        (250, True)
+        """
+        import dataclasses
+
+        rows = _index_rows(idx, len(self))
+        if rows.size == 0:
+            # refused, as ContinuousBanditLog refuses an empty log: an empty truth's every value is a silent NaN
+            raise ValidationError("index", "selects no row; a ContinuousTruth needs at least one (as a "
+                                  "ContinuousBanditLog does)")
+        if not callable(getattr(self.logger, "subset", None)):
+            # the logger's density is per row: keeping the whole-log logger would pair row i of the
+            # subset with row i of the log
+            raise ValidationError("logger", f"must have a subset(rows) method to follow the rows, got "
+                                  f"{type(self.logger).__name__}", hint="use the truth returned by simulate_pricing")
+        return dataclasses.replace(self, logger=self.logger.subset(rows),
+                                   **{f: getattr(self, f)[rows] for f in self._row_fields})
 
     def expected_reward(self, action) -> np.ndarray:
         """q(x_i, a) for one action per row (n,) or m actions per row (n, m)."""
