@@ -184,7 +184,10 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
     # (CrossFittedRewardModel.predict gets the unit ids). Folding the sample by row number instead gave
     # a unit's rows both folds, so half of them were predicted by a model fitted on them (190 of 400
     # rows in a 2-fold probe): the leak cross-fitting is there to prevent.
-    sample = source.sample(cols, _SampleTake(seed, frac, action, reward, n_actions, context), unit_id=unit_id)
+    # a classifier's rewards are checked on every row of every chunk (not only the sampled ones), before the
+    # folds, so the refusal names the data's first row that is not a whole number, as in memory
+    sample = source.sample(cols, _SampleTake(seed, frac, action, reward, n_actions, context, classifier=model),
+                           unit_id=unit_id)
     if len(sample) < n_folds:
         raise ValidationError("reward_model_sample", f"selected {len(sample)} rows, fewer than n_folds={n_folds}",
                               hint="increase reward_model_sample")
@@ -250,16 +253,26 @@ class _SampleTake:
     columns' types and values: text or a NaN in a context column was named by its position in the sample,
     or (not sampled, text) left the sample's column typed object with no row to name."""
 
-    def __init__(self, seed, frac, action=None, reward=None, n_actions=None, context=None):
+    def __init__(self, seed, frac, action=None, reward=None, n_actions=None, context=None, classifier=None):
+        from sklearn.base import is_classifier
+
         self.seed, self.frac = seed, frac
         self.action, self.reward, self.n_actions = action, reward, n_actions
         self.context = list(context or [])
+        # the reward model, kept only when it is a classifier (its classes are the reward values)
+        self.classifier = classifier if classifier is not None and is_classifier(classifier) else None
 
     def __call__(self, chunk, ids):
         if self.action is not None:
             check_integer_in_range(column_values(chunk, self.action, "action"), "action", 0, self.n_actions)
         if self.reward is not None:
-            check_finite(column_values(chunk, self.reward, "reward"), "reward")
+            r = check_finite(column_values(chunk, self.reward, "reward"), "reward")
+            if self.classifier is not None:
+                from ..ope.reward_models import _check_classes
+
+                # the in-memory rule and message (field reward_model); scikit-learn's "Unknown label type:
+                # continuous" came from fold 0's fit, with a hint about the sample's size that did not help
+                _check_classes(self.classifier, r, "reward_model")
         if self.context:
             # refuses a non-numeric column, and a NaN / inf, naming its global row: checked on the sample, a NaN
             # was named by its place there ("1 of 115 rows ..., first at row 60" for row 1045)
