@@ -445,7 +445,8 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
         Hashed Poisson(1) weights (streamable) or the classic multinomial bootstrap. Both resample
         ``log.unit_id`` clusters when given (multinomial: units drawn with replacement).
     random_state : int, Generator or None
-        Seeds the resamples and the cross-fitting folds.
+        Seeds the resamples and the cross-fitting folds. A Generator gives one key, its next draw, and the
+        call runs as with that int, so the resamples do not depend on whether a reward model is fitted.
     warn : bool
         Emit an :class:`~workbench.ope.OPEDiagnosticWarning` when the kernel weights' effective
         sample size is small (below max(30, 1% of rows)) or their mean is far from 1 (not with
@@ -495,6 +496,11 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     warn = check_bool(warn, "warn")  # "no" is truthy
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)  # named as the caller knows it, not "n_replicates"
     centers = _target_centers(log, target_action)
+    # a Generator draws its key once, here: the folds' permutation drew from it first when a reward model was
+    # given, so ips' resamples (and interval) moved with the reward model
+    from .reward_models import call_seed
+
+    random_state = call_seed(random_state)
     qmodel = _as_reward_model(reward_model, log, n_folds, random_state)
     estimators = _check_estimators(estimators, qmodel)
     T, w = _terms(log, centers, h, kernel, boundary, qmodel, dr_direct)
@@ -609,6 +615,10 @@ def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequenc
                                        f"kernel=..., boundary=...), e.g. the ContinuousTruth of simulate_pricing; "
                                        f"got {truth!r}")
     centers = _target_centers(log, target_action)
+    from .reward_models import call_seed
+
+    # a Generator draws its key once, before the folds (as in evaluate_continuous_policy)
+    random_state = call_seed(random_state)
     qmodel = _as_reward_model(reward_model, log, n_folds, random_state)
     # One key for all bandwidths: a Generator (or None) passed to every call would give each
     # bandwidth different resamples. An int is its own key, so int seeds give the same results as before.

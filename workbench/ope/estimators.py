@@ -256,7 +256,11 @@ class OffPolicyEstimator:
         True
         """
         from .evaluate import estimate_from_inputs, unit_ids
+        from .reward_models import call_seed
 
+        # one key for the folds and the resamples, as in evaluate_policy: a Generator's folds drew first
+        # for DR-type estimators only, so their resamples differed from ips' on the same Generator
+        random_state = call_seed(random_state)
         # the seed also splits the reward model's cross-fitting folds, as in evaluate_policy and
         # estimate_policy_value (the folds always used seed 0 here, so DR-type values disagreed)
         inputs = self.prepare(log, policy, reward_model, random_state=random_state, **kwargs)

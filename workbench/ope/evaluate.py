@@ -27,7 +27,7 @@ from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, chec
                            check_bool, check_finite, check_int, check_length, check_real, raise_if_any)
 from ..results import Estimate
 from .estimators import OffPolicyEstimator, OPEInputs, estimator_labels, estimator_specs, make_estimator
-from .reward_models import fold_seed
+from .reward_models import call_seed, fold_seed
 
 __all__ = ["evaluate_policy", "prepare_inputs", "estimate_from_inputs", "weight_diagnostics", "unit_ids",
            "OPEDiagnosticWarning", "INTERVALS", "bernstein_interval"]
@@ -758,6 +758,9 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         of them covers a DM model's bias.
     random_state : int, Generator or None
         Seeds the resampling (the int is the key of the hashed weights) and the cross-fitting folds.
+        A Generator gives one key, its next draw, and the call runs as with that int (see
+        :func:`~workbench.ope.reward_models.call_seed`): the resamples are the same whichever estimators
+        are asked for, and the Generator advances by one draw.
     resampling : {"poisson", "multinomial"}
         "poisson" (default): hashed Poisson(1) weights per row, or per ``log.unit_id`` (a clustered
         bootstrap); identical on chunks or partitions. "multinomial": the classic bootstrap, of
@@ -840,6 +843,9 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         bad = [lab for lab, e in zip(labels, ests) if e.requires_behavior_dist]
         raise ValidationError("behavior_dist", f"is required by {bad} but the log has none",
                               hint="build the BanditLog with behavior_dist=the logging policy's distribution")
+    # a Generator draws its key once, here: the resamples must not depend on whether some estimator fits a
+    # reward model (its folds drew from the Generator first, so adding "dr" moved ips' interval)
+    random_state = call_seed(random_state)
     inputs = prepare_inputs(log, policy, reward_model=reward_model, estimators=ests, n_folds=n_folds,
                             random_state=fold_seed(random_state))
     res = estimate_from_inputs(ests, inputs, alpha=alpha, n_bootstrap=n_bootstrap, interval=interval,

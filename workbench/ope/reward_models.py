@@ -205,13 +205,39 @@ def predict_all_actions(model, log, rows: np.ndarray, action_features="onehot", 
     return out if n_pos else out[:, :, 0]
 
 
+def call_seed(random_state):
+    """``random_state`` fixed once, at the start of a call that both cross-fits a reward model and resamples.
+
+    A Generator gives one key, its next draw (:func:`~workbench._random.seed_key`), and the call then
+    runs as with that int seed: the folds take ``key % 2**32`` (:func:`fold_seed`) and the resamples the
+    key itself. Drawn "in call order" instead, the folds took a draw only when some estimator fitted a
+    model, so adding "dr" to ``["ips"]`` moved ips' resamples and interval; now the Generator advances by
+    one draw whatever the estimators, and estimators share one set of resamples across estimator sets.
+    An int, a SeedSequence or None is returned as is (its folds and resamples are each derived from it,
+    not from a shared stream, so they never depended on each other).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from workbench.ope.reward_models import call_seed
+    >>> call_seed(5)
+    5
+    >>> call_seed(np.random.default_rng(0)) == int(np.random.default_rng(0).integers(0, 2**63))
+    True
+    """
+    if isinstance(random_state, np.random.Generator):
+        return seed_key(random_state)
+    return random_state
+
+
 def fold_seed(random_state):
     """The seed of the cross-fitting folds for ``random_state``: the same on every path that fits a model.
 
-    A Generator is returned as is (the folds take its next draw, in call order). Anything else becomes
     ``seed_key(random_state) % 2**32``: an int below 2**32 (numpy's too) is its own seed, a larger one
-    is reduced (scikit-learn's folds take seeds below 2**32) and a SeedSequence gives the key its
-    bootstrap uses. :func:`workbench.ope.evaluate_policy`, the estimators' ``estimate_policy_value`` /
+    is reduced (scikit-learn's folds take seeds below 2**32), a SeedSequence gives the key its
+    bootstrap uses, and a Generator its next draw reduced (the key :func:`call_seed` draws, so
+    ``cross_fit_predict(log, m, random_state=g)`` has the folds of ``evaluate_policy(..., random_state=g')``
+    for a copy ``g'`` of ``g``). :func:`workbench.ope.evaluate_policy`, the estimators' ``estimate_policy_value`` /
     ``estimate_interval``, :func:`workbench.ope.slope_select`, :func:`workbench.ope.compare_policies`
     and :func:`cross_fit_predict` all read ``random_state`` through this, so one seed gives one set of
     folds everywhere.
@@ -222,8 +248,6 @@ def fold_seed(random_state):
     >>> fold_seed(5), fold_seed(2**32 + 5)
     (5, 5)
     """
-    if isinstance(random_state, np.random.Generator):
-        return random_state
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
         check_random_state(random_state)  # rejects negative seeds by name
     return seed_key(random_state) % (2**32)
@@ -272,8 +296,6 @@ def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "oneh
     if n_folds > n:
         raise ValidationError("n_folds", f"must be at most the number of rows ({n}), got {n_folds}")
     seed = fold_seed(random_state)
-    if isinstance(seed, np.random.Generator):
-        seed = int(seed.integers(0, 2**31 - 1))
     n_pos = _slots(log)
     X_all, y = _training_design(log, action_features, interactions)
     _check_classes(model, y, "reward_model")

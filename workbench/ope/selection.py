@@ -28,7 +28,7 @@ from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabi
                          SwitchDR, _check_lambda, estimator_specs, make_estimator)
 from .evaluate import (OPEDiagnosticWarning, estimate_from_inputs, evaluate_policy, prepare_inputs,
                        resolve_action_dist, single_unit_message, unit_ids)
-from .reward_models import fold_seed
+from .reward_models import call_seed, fold_seed
 
 __all__ = ["slope_select", "SlopeResult", "threshold_family", "compare_policies", "PolicyComparison",
            "benchmark_estimators", "EstimatorBenchmark"]
@@ -168,6 +168,7 @@ def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.
     c = check_real(c, "c")  # a string or None must be a ValidationError, not a TypeError from ">"
     if not c > 0:
         raise ValidationError("c", f"must be > 0, got {c}")
+    random_state = call_seed(random_state)  # one key for the folds and the resamples, as in evaluate_policy
     inputs = prepare_inputs(log, policy, reward_model=reward_model, estimators=members, n_folds=n_folds,
                             random_state=fold_seed(random_state))
     ests = estimate_from_inputs(members, inputs, n_bootstrap=n_bootstrap, random_state=random_state,
@@ -298,6 +299,9 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
         raise ValidationError("policies", f"keys must be distinct as text (they name the result's rows): "
                                           f"{clash[0]!r} and {clash[1]!r} both read {clash[2]!r}")
     est = make_estimator(estimator)
+    # one key for the folds and the resamples (a Generator drew for the folds only when the estimator fits a
+    # model, so the resamples depended on the estimator); the same key as evaluate_policy's
+    random_state = call_seed(random_state)
     folds = fold_seed(random_state)
 
     def named(name, fn, *args, **kw):
