@@ -51,3 +51,63 @@ def test_streamed_valid_names_are_those_of_memory(names):
     got = bootstrap_ci([L.iloc[:50], L.iloc[50:]], names=names, resampling="poisson", n_resamples=20, random_state=0)
     assert got.names == mem.names
     np.testing.assert_allclose(got.ci_low, mem.ci_low, rtol=1e-12)
+
+
+# -- estimate_risk(method="iid") x surrogate / floor ------------------------------------------------------------
+# iid samples uniformly (floor 1) and uses no surrogate, but a classifier surrogate was fitted on schedule (4 fits
+# for 40 labels) and diagnostics["floor"] reported the floor given, which the draws never used.
+
+def _pool(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.ones(3), size=n)
+    y = rng.integers(0, 3, n)
+    X = np.c_[probs[:, :2], rng.normal(size=(n, 2))]
+    return probs, y, X
+
+
+def _surrogates():
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.naive_bayes import GaussianNB
+
+    return [GaussianNB(), RandomForestClassifier(n_estimators=5)]  # the forest unseeded: its seed is spawned
+
+
+@pytest.mark.parametrize("loss", ["zero_one", "cross_entropy"])
+@pytest.mark.parametrize("k", [0, 1])
+def test_iid_fits_no_surrogate_reports_its_uniform_floor_and_keeps_its_estimates(loss, k):
+    from workbench.active import estimate_risk
+
+    probs, y, X = _pool()
+    plain = estimate_risk(probs, y, 40, loss=loss, method="iid", random_state=3)
+    t = estimate_risk(probs, y, 40, surrogate=_surrogates()[k], features=X, floor=0.05, loss=loss, method="iid",
+                      random_state=3)
+    assert t.diagnostics["surrogate_fits"] == 0
+    assert t.diagnostics["floor"] == 1.0 == plain.diagnostics["floor"]
+    for f in ("estimates", "indices", "q", "weights", "losses", "ci_low", "ci_high", "se"):
+        np.testing.assert_array_equal(getattr(t, f), getattr(plain, f), err_msg=f)
+
+
+def test_iid_does_not_fit_a_surrogate_that_could_not_be_fitted():
+    # a 5-neighbour classifier cannot be fitted on 2 labels: lure says so by name; iid, which never uses it,
+    # failed the same way
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from workbench.active import estimate_risk
+
+    probs, y, X = _pool()
+    knn = KNeighborsClassifier(5)
+    with pytest.raises(ValidationError, match="could not be fitted on the first 2"):
+        estimate_risk(probs, y, 20, surrogate=knn, features=X, refit_schedule=[2], method="lure", random_state=0)
+    t = estimate_risk(probs, y, 20, surrogate=knn, features=X, refit_schedule=[2], method="iid", random_state=0)
+    assert t.diagnostics["surrogate_fits"] == 0
+
+
+@pytest.mark.parametrize("method,floor", [("lure", 0.05), ("dr", 0.2), ("ase", 0.1)])
+def test_other_methods_still_fit_the_surrogate_and_report_the_floor_given(method, floor):
+    from sklearn.naive_bayes import GaussianNB
+
+    from workbench.active import estimate_risk
+
+    probs, y, X = _pool()
+    t = estimate_risk(probs, y, 40, surrogate=GaussianNB(), features=X, floor=floor, method=method, random_state=0)
+    assert t.diagnostics["surrogate_fits"] == 4 and t.diagnostics["floor"] == floor
