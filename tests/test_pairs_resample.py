@@ -76,16 +76,19 @@ def test_ncv_interval_takes_per_row_fit_params(weighted_iris):
     tab = ncv_interval(est, X, y, n_folds=3, n_reps=2, random_state=0, fit_params={"sample_weight": w},
                        progress=False)
     assert np.isfinite(tab["value"]).all()
-    # scalar (not per-row) fit parameters still pass through unchanged
-    assert split_params_passthrough()
+    # and the weights reach the fits (dropping them would also give finite values)
+    plain = ncv_interval(est, X, y, n_folds=3, n_reps=2, random_state=0, progress=False)
+    assert not np.array_equal(tab["value"].to_numpy(), plain["value"].to_numpy())
 
 
-def split_params_passthrough():
+def test_split_fit_params_slices_per_row_values_and_passes_scalars_through():
     from workbench.resample.oob import split_fit_params
 
     X = np.zeros((6, 1))
     out = split_fit_params({"sample_weight": np.arange(6.0), "check_input": True}, X, np.array([0, 0, 5]))
-    return out["check_input"] is True and out["sample_weight"].tolist() == [0.0, 0.0, 5.0]
+    assert out["check_input"] is True
+    assert out["sample_weight"].tolist() == [0.0, 0.0, 5.0]  # repeats kept, as a bootstrap sample draws them
+    assert split_fit_params(None, X, np.array([0])) == {}
 
 
 # --------------------------------------------------------------------------------------------
