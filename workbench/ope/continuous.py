@@ -42,6 +42,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone, is_classifier
 
 from .._engine import Resampling, ReplicateAccumulator, influence_values, is_single_unit, replicate_sd, unit_index
 from .._intervals import interval as _interval
@@ -54,6 +55,7 @@ from ..results import Estimate
 from .estimators import estimator_key, estimator_specs
 from .evaluate import (FEW_TERMS, OPEDiagnosticWarning, informative_terms, no_weight_message, single_unit_message,
                        weight_alarms, weight_sums)
+from .reward_models import RewardModelScorer, _check_classes, _expected, call_seed
 
 CONTINUOUS_ESTIMATORS = ("ips", "snips", "dr", "dm")
 # Predictions per chunk of rows in ContinuousRewardModel.predict (bounds the design's memory).
@@ -181,8 +183,6 @@ class ContinuousRewardModel:
                                   hint=f"pass {model.__name__}()")
         if not (callable(model) or hasattr(model, "fit")):
             raise ValidationError("reward_model", "must be a scikit-learn regressor or a callable f(context, action)")
-        from .reward_models import RewardModelScorer
-
         if isinstance(model, RewardModelScorer):  # one argument: it was a TypeError about __call__ at predict time
             raise ValidationError("reward_model", "is a RewardModelScorer, a reward model of discrete actions "
                                   "(contexts -> one reward per action); a continuous action needs q(context, action)",
@@ -200,23 +200,18 @@ class ContinuousRewardModel:
         log = _check_log(log)  # a discrete BanditLog was fitted on its action indices as if they were prices
         self.log_ = log
         if hasattr(self.model, "fit"):
-            from sklearn.base import clone
-
             n = len(log)
             if n < self.n_folds:
                 raise ValidationError("n_folds", f"is {self.n_folds} but the log has only {n} rows")
-            from sklearn.base import is_classifier
-
-            from .reward_models import _check_classes
-
             _check_classes(self.model, log.reward, "reward_model")  # before the folds (sklearn: "Unknown label type")
             rng = check_random_state(self.random_state)
             self.fold_ = rng.permutation(np.arange(n) % self.n_folds)
             X = self._features(log.context, log.action)
             self.models_ = []
+            classifier = is_classifier(self.model)
             for k in range(self.n_folds):  # a loop over the folds, each one vectorised fit
                 y = log.reward[self.fold_ != k]
-                if is_classifier(self.model) and (y == y[0]).all():
+                if classifier and (y == y[0]).all():
                     # one reward value in the training folds: the expected reward a classifier gives after
                     # seeing one class (as cross_fit_predict does); LogisticRegression refused to fit
                     self.models_.append(float(y[0]))
@@ -263,8 +258,6 @@ class ContinuousRewardModel:
             X = self._features(ctx, flat)
             fold = np.repeat(self.fold_[r0:r1], m)
             pred = np.empty(flat.shape[0])
-            from .reward_models import _expected
-
             for k, mod in enumerate(self.models_):  # a loop over folds, not rows
                 rows = fold == k
                 if rows.any():
@@ -498,8 +491,6 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     centers = _target_centers(log, target_action)
     # a Generator draws its key once, here: the folds' permutation drew from it first when a reward model was
     # given, so ips' resamples (and interval) moved with the reward model
-    from .reward_models import call_seed
-
     random_state = call_seed(random_state)
     qmodel = _as_reward_model(reward_model, log, n_folds, random_state)
     estimators = _check_estimators(estimators, qmodel)
@@ -615,8 +606,6 @@ def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequenc
                                        f"kernel=..., boundary=...), e.g. the ContinuousTruth of simulate_pricing; "
                                        f"got {truth!r}")
     centers = _target_centers(log, target_action)
-    from .reward_models import call_seed
-
     # a Generator draws its key once, before the folds (as in evaluate_continuous_policy)
     random_state = call_seed(random_state)
     qmodel = _as_reward_model(reward_model, log, n_folds, random_state)
