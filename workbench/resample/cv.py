@@ -110,10 +110,11 @@ def _cv_shape(cv, n_scores: int) -> tuple:
     from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
     if type(cv) in (RepeatedKFold, RepeatedStratifiedKFold):
-        n_repeats, n_splits = getattr(cv, "n_repeats", None), getattr(cv, "cvargs", {}).get("n_splits")
-        if isinstance(n_repeats, numbers.Integral) and isinstance(n_splits, numbers.Integral) \
-                and n_repeats * n_splits == n_scores:
-            return int(n_repeats), int(n_splits)
+        # both attributes are set and checked as integers by these classes (n_splits by the KFold each split
+        # builds, so by now it was valid); the count check is the reshape's own guard
+        n_repeats, n_splits = int(cv.n_repeats), int(cv.cvargs["n_splits"])
+        if n_repeats * n_splits == n_scores:
+            return n_repeats, n_splits
     return 1, n_scores
 
 
