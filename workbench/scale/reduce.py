@@ -399,24 +399,22 @@ class RowCollector:
     beside them (``attrs["unit_ids"]`` of :meth:`frame`): what a reward model's folds are hashed from.
     """
 
-    def __init__(self, columns, take, unit_field: str = "unit_id"):
+    def __init__(self, columns, take):
         self.columns = list(columns)
         self.take = take
-        self.unit_field = unit_field
 
     def start(self):
         return _Rows()
 
     def consume(self, partial, chunk, ids):
-        mask = np.asarray(self.take(chunk, ids), dtype=bool)
-        if mask.any():
-            partial.frames.append(chunk.loc[mask].reset_index(drop=True))
-            partial.ids.append(np.asarray(ids)[mask])
+        self.consume_units(partial, chunk, ids, None)
 
     def consume_units(self, partial, chunk, rows, units):
-        """A chunk read with a unit_id: ``rows`` its global row numbers, ``units`` its checked unit ids."""
+        """A chunk read with a unit_id: ``rows`` its global row numbers, ``units`` its checked unit ids
+        (None when read without one: :meth:`consume`)."""
         mask = np.asarray(self.take(chunk, rows), dtype=bool)
         if mask.any():
             partial.frames.append(chunk.loc[mask].reset_index(drop=True))
             partial.ids.append(np.asarray(rows)[mask])
-            partial.units.append(np.asarray(units)[mask])
+            if units is not None:
+                partial.units.append(np.asarray(units)[mask])

@@ -201,7 +201,7 @@ class Source:
         dtype, so the same hashes), are in ``attrs["unit_ids"]``."""
         from .reduce import RowCollector
 
-        part = self.reduce(RowCollector(list(columns), take, unit_field), unit_id=unit_id, unit_field=unit_field)
+        part = self.reduce(RowCollector(list(columns), take), unit_id=unit_id, unit_field=unit_field)
         return part.frame(unit_field)
 
 
