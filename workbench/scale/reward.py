@@ -192,12 +192,11 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
         raise ValidationError("reward_model_sample", f"selected {len(sample)} rows, fewer than n_folds={n_folds}",
                               hint="increase reward_model_sample")
     ids = sample.attrs["unit_ids"] if unit_id is not None else sample.attrs["row_ids"]
-    if unit_id is not None:
-        n_units = np.unique(ids).size
-        if n_units < n_folds:  # the in-memory rule (GroupKFold in cross_fit_predict), on the sample's units
-            raise ValidationError("n_folds", f"must be at most the number of units ({n_units}), got {n_folds}",
-                                  hint=f"counted in the reward model's sample of {len(sample)} rows; a unit's "
-                                       "rows share one fold")
+    n_units = np.unique(ids).size if unit_id is not None else None  # the sample's units (row ids are distinct)
+    if n_units is not None and n_units < n_folds:  # the in-memory rule (GroupKFold in cross_fit_predict)
+        raise ValidationError("n_folds", f"must be at most the number of units ({n_units}), got {n_folds}",
+                              hint=f"counted in the reward model's sample of {len(sample)} rows; a unit's "
+                                   "rows share one fold")
     y = check_finite(numeric_block(sample, [reward], "reward")[:, 0], "reward")
     a = sample[action].to_numpy().astype(np.int64)  # whole numbers in [0, n_actions): _SampleTake checked every chunk
     if model is None:
@@ -214,7 +213,7 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
     if full.size:
         # every sampled row (or unit) hashed to one fold: its model would have no training rows (sklearn's
         # "0 samples" error). Likely with few units: 3 units in 2 folds share one a quarter of the time.
-        what = f"{np.unique(ids).size} units" if unit_id is not None else f"{len(fold)} rows"
+        what = f"{n_units} units" if n_units is not None else f"{len(fold)} rows"
         raise ValidationError("n_folds", f"left fold {int(full[0])} of {n_folds} holding the whole reward-model "
                               f"sample ({what}), so its model has no training rows",
                               hint="folds are hashes of the ids: use fewer folds, or more rows / units")
