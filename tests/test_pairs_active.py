@@ -1,6 +1,7 @@
 """Options of workbench.active used together (feature-interaction audit): each test pins a property that
 failed when two options met (scripts and traces in the audit report, /tmp/h6/reports/pairs_active.md)."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from workbench._validation import ValidationError
@@ -121,7 +122,6 @@ def test_benchmark_risk_refuses_bad_configs_before_any_run(monkeypatch, cfg, mat
 def test_estimate_risk_fits_a_classifier_surrogate_on_dataframe_features_by_column_name():
     # features were turned into a bare array: a pipeline selecting columns by name could not be fitted
     # ("Specifying the columns using strings is only supported for dataframes", with a hint to refit later)
-    import pandas as pd
     from sklearn.compose import make_column_transformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -173,8 +173,7 @@ def test_benchmark_risk_reads_a_generator_refit_schedule_for_every_run(n_jobs):
                             "refit_schedule": s}}
     ref = benchmark_risk(probs[0], y, cfg([5, 10, 20]), 30, seeds=4)
     got = benchmark_risk(probs[0], y, cfg(k for k in [5, 10, 20]), 30, seeds=4, n_jobs=n_jobs)
-    pd_testing = pytest.importorskip("pandas").testing
-    pd_testing.assert_frame_equal(got, ref)
+    pd.testing.assert_frame_equal(got, ref)
 
 
 # -- SelectionTask x partly labelled PredictionLog -------------------------------------------------------
