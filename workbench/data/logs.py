@@ -84,8 +84,19 @@ def _utc_naive(ts) -> np.ndarray:
     return arr
 
 
-def _index_rows(idx, n: int) -> np.ndarray:
-    """Normalise an int, slice, integer array or boolean mask to an array of row numbers."""
+def _index_rows(idx, n: int, empty: str | None = None) -> np.ndarray:
+    """Normalise an int, slice, integer array or boolean mask to an array of row numbers.
+
+    ``empty``, when given, is the rule (field ``index``) that refuses a selection of no row: a container
+    whose values are means over its rows (a truth, a routing log) would otherwise be returned empty with
+    NaN values, silently."""
+    rows = _selected_rows(idx, n)
+    if empty is not None and rows.size == 0:
+        raise ValidationError("index", empty)
+    return rows
+
+
+def _selected_rows(idx, n: int) -> np.ndarray:
     if isinstance(idx, slice):
         return np.arange(n)[idx]
     arr = np.asarray(idx)
@@ -706,9 +717,8 @@ class PredictionLog:
 
     def subset_points(self, idx) -> "PredictionLog":
         """The log of the points ``idx`` selects (int, slice, integer array or boolean mask), every model kept."""
-        rows = _index_rows(idx, self.n_points)
-        if rows.size == 0:  # said here, naming the selection, rather than as an empty probs array
-            raise ValidationError("index", "selects no point; a PredictionLog needs at least one")
+        # said here, naming the selection, rather than as an empty probs array
+        rows = _index_rows(idx, self.n_points, empty="selects no point; a PredictionLog needs at least one")
         labels = None if self.labels is None else self.labels[rows]
         return PredictionLog(probs=None if self.probs is None else self.probs[:, rows],
                              predictions=None if self.predictions is None else self.predictions[:, rows],
@@ -719,9 +729,7 @@ class PredictionLog:
 
     def subset_models(self, idx) -> "PredictionLog":
         """The log of the models ``idx`` selects (int, slice, integer array or boolean mask), every point kept."""
-        rows = _index_rows(idx, self.n_models)
-        if rows.size == 0:
-            raise ValidationError("index", "selects no model; a PredictionLog needs at least one")
+        rows = _index_rows(idx, self.n_models, empty="selects no model; a PredictionLog needs at least one")
         return replace(self, probs=None if self.probs is None else self.probs[rows],
                        predictions=None if self.predictions is None else self.predictions[rows],
                        model_names=tuple(np.asarray(self.model_names)[rows]),

@@ -117,10 +117,9 @@ class BanditTruth:
         """
         import dataclasses
 
-        rows = _index_rows(idx, len(self))
-        if rows.size == 0:
-            # refused, as BanditLog.subset refuses the same selection: an empty truth's every value was a silent NaN
-            raise ValidationError("index", "selects no row; a BanditTruth needs at least one (as a BanditLog does)")
+        # refused, as BanditLog.subset refuses the same selection: an empty truth's every value was a silent NaN
+        rows = _index_rows(idx, len(self), empty="selects no row; a BanditTruth needs at least one (as a BanditLog "
+                                                 "does)")
         return dataclasses.replace(self, **{f: None if getattr(self, f) is None else getattr(self, f)[rows]
                                             for f in self._row_fields})
 

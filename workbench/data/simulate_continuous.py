@@ -384,11 +384,9 @@ class ContinuousTruth:
         """
         import dataclasses
 
-        rows = _index_rows(idx, len(self))
-        if rows.size == 0:
-            # refused, as ContinuousBanditLog refuses an empty log: an empty truth's every value is a silent NaN
-            raise ValidationError("index", "selects no row; a ContinuousTruth needs at least one (as a "
-                                  "ContinuousBanditLog does)")
+        # refused, as ContinuousBanditLog refuses an empty log: an empty truth's every value is a silent NaN
+        rows = _index_rows(idx, len(self), empty="selects no row; a ContinuousTruth needs at least one (as a "
+                                                 "ContinuousBanditLog does)")
         if not callable(getattr(self.logger, "subset", None)):
             # the logger's density is per row: keeping the whole-log logger would pair row i of the
             # subset with row i of the log

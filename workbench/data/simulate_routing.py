@@ -166,10 +166,9 @@ class RoutingTruth:
     def subset(self, idx) -> "RoutingTruth":
         """The truth of the rows selected by an integer array, a slice or a boolean mask (the same
         rows as ``RoutingLog.subset(idx)``; an int selects one row, kept as a 1-row truth)."""
-        rows = _index_rows(idx, len(self))
-        if rows.size == 0:
-            # refused, as BanditTruth.subset refuses it: an empty truth's quality and cost were a silent NaN
-            raise ValidationError("index", "selects no row; a RoutingTruth needs at least one (as a BanditTruth does)")
+        # refused, as BanditTruth.subset refuses it: an empty truth's quality and cost were a silent NaN
+        rows = _index_rows(idx, len(self), empty="selects no row; a RoutingTruth needs at least one (as a "
+                                                 "BanditTruth does)")
         pick = lambda a: None if a is None else a[rows]  # noqa: E731
         return RoutingTruth(self.expected_quality[rows], self.expected_cost[rows], self.behavior_dist[rows],
                             self.model_names, pick(self.output_cost), pick(self.context))
@@ -313,11 +312,9 @@ class RoutingLog:
     def subset(self, idx) -> "RoutingLog":
         """The prompts selected by an integer array, a slice or a boolean mask (as ``BanditLog.subset``:
         an int selects one prompt, kept as a 1-prompt log)."""
-        rows = _index_rows(idx, len(self))
-        if rows.size == 0:
-            # refused, as BanditLog.subset refuses it: an empty log's summary showed NaN means, silently
-            raise ValidationError("index", "selects no row; a RoutingLog needs at least one prompt (as a BanditLog "
-                                  "does)")
+        # refused, as BanditLog.subset refuses it: an empty log's summary showed NaN means, silently
+        rows = _index_rows(idx, len(self), empty="selects no row; a RoutingLog needs at least one prompt (as a "
+                                                 "BanditLog does)")
         return RoutingLog(self.prompts.iloc[rows].reset_index(drop=True), self.context[rows], self.action[rows],
                           self.propensity[rows], self.behavior_dist[rows], self.quality[rows], self.cost[rows],
                           self.output_tokens[rows], self.model_names, self.feature_names)
