@@ -64,3 +64,14 @@ def tiny_notebook():
         return path
 
     return make
+
+
+@pytest.fixture
+def close_figures():
+    """Close every matplotlib figure before and after a plotting test, so figures neither leak between
+    tests nor pile up (use with ``pytestmark = pytest.mark.usefixtures("close_figures")``)."""
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    yield
+    plt.close("all")

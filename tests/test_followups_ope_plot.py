@@ -16,11 +16,7 @@ from workbench import plotting  # noqa: E402
 from workbench.ope import UniformPolicy, compare_policies  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _close():
-    plt.close("all")
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 # -- compare_policies: tied point estimates share a rank ------------------------------------------

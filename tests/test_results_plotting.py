@@ -14,11 +14,7 @@ from workbench import plotting  # noqa: E402
 from workbench.results import Estimate, frame_to_html  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _close():
-    plt.close("all")
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def test_forest_plot_clips_an_infinite_end_to_the_edge_with_an_arrow_and_labels_undefined_rows():
