@@ -98,9 +98,9 @@ class BootstrapSplit:
 
     def split(self, X, y=None, groups=None):
         """Yield (train, test) row indices: train drawn with replacement (whole groups with ``groups``), test OOB."""
-        from sklearn.utils.validation import _num_samples
-
-        n = _num_samples(X)
+        n = _n_rows(X)
+        if n is None:
+            raise ValidationError("X", f"must be array-like with one entry per sample, got {type(X).__name__}")
         if n < 2:
             raise ValidationError("X", f"needs at least 2 rows, got {n}")
         # A Generator gives one seed key per call, as in bootstrap_ci and bootstrap_error (drawing the
@@ -488,6 +488,19 @@ def _point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float
     return float(e632), float(plus), R, float(w)
 
 
+def _n_rows(v) -> int | None:
+    """Rows as scikit-learn counts them: shape[0] of arrays, frames and sparse matrices, else len() of
+    a sequence; None for something without rows (a scalar, a 0-d array, a string, a mapping, None).
+    Written here because scikit-learn's own helpers for this (_num_samples, _is_arraylike) are private
+    and have been renamed between releases."""
+    shape = getattr(v, "shape", None)
+    if shape is not None:
+        return int(shape[0]) if len(shape) > 0 else None
+    if v is None or isinstance(v, (str, bytes, dict)) or not hasattr(v, "__len__"):
+        return None
+    return len(v)
+
+
 def check_xy(X, y, groups=None) -> int:
     """The number of rows of X, after checking that y and groups (when given) have one entry per row.
 
@@ -497,14 +510,10 @@ def check_xy(X, y, groups=None) -> int:
     lists); something without rows (a scalar, None as X) is refused by name.
     """
     def count(v, name):
-        # rows as scikit-learn counts them: shape[0] of arrays, frames and sparse matrices, else len()
-        # (its own helper for this, _num_samples, is private)
-        shape = getattr(v, "shape", None)
-        if shape is not None and len(shape) > 0:
-            return int(shape[0])
-        if v is None or isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or shape == ():
+        k = _n_rows(v)
+        if k is None:
             raise ValidationError(name, f"must be array-like with one entry per sample, got {type(v).__name__}")
-        return len(v)
+        return k
 
     n = count(X, "X")
     for v, name in ((y, "y"), (groups, "groups")):
@@ -549,9 +558,13 @@ def split_fit_params(fit_params, X, train):
     and, on a bootstrap sample of n rows, silently paired row i's weight with the i-th DRAWN row."""
     if not fit_params:
         return {}
-    from sklearn.utils.validation import _check_method_params
+    from sklearn.utils import _safe_indexing  # public (listed in scikit-learn's API reference)
 
-    return _check_method_params(X, params=fit_params, indices=train)
+    # The rule of scikit-learn's private _check_method_params (renamed from _check_fit_params in 1.4,
+    # so not imported): a value with as many rows as X is indexed by the split, anything else passes.
+    n = _n_rows(X)
+    return {k: _safe_indexing(v, train) if n is not None and _n_rows(v) == n else v
+            for k, v in fit_params.items()}
 
 
 def fit_on_split(estimator, X_train, y_train, fit_params, y_all, split: str, field: str = "cv"):
