@@ -356,3 +356,89 @@ def check_unit_ids(values, field: str = "unit_id", n: int | None = None, ref: st
     if kind not in "iuUS":
         raise ValidationError(field, f"must be 1-D integers or strings, got dtype {uid.dtype}")
     return uid
+
+
+def _index_labels_differ(ref, idx) -> np.ndarray:
+    """Boolean mask of the positions where two indexes of the same length hold different labels.
+
+    Missing labels (NaN, NaT, None) match each other, as in ``Index.equals``. Numeric labels are
+    compared as numbers (0 and 0.0 match); anything else as Python objects, so a string label never
+    matches a number and no comparison raises across types."""
+    import pandas as pd
+
+    x, y = ref.to_numpy(), idx.to_numpy()
+    na_x, na_y = np.asarray(pd.isna(x), bool), np.asarray(pd.isna(y), bool)
+    both = ~na_x & ~na_y
+    differ = na_x != na_y
+    if x.dtype.kind in "iufb" and y.dtype.kind in "iufb" or (x.dtype == y.dtype and x.dtype.kind in "mM"):
+        differ |= both & (x != y)
+    else:  # object, string, categorical, tuples of a MultiIndex, datetimes of different kinds
+        # a Python loop, but only on the error path (equals() said the indexes differ)
+        differ[both] = [not _same_label(a, b) for a, b in zip(x.astype(object)[both], y.astype(object)[both])]
+    return differ
+
+
+def _plain_label(v):
+    """A label as Python values, for the message: 11, not np.int64(11) (also inside a MultiIndex tuple)."""
+    if isinstance(v, tuple):
+        return tuple(_plain_label(u) for u in v)
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _same_label(a, b) -> bool:
+    eq = a == b  # an array-like label, or pd.NA inside a tuple, gives no plain truth value: not the same
+    return bool(eq) if isinstance(eq, (bool, np.bool_)) else False
+
+
+def check_same_index(named: Iterable[tuple[str, object]]) -> None:
+    """Pandas Series / DataFrames given as separate per-row fields must carry the same index: the same
+    labels in the same order.
+
+    The containers read every field by position (``np.asarray``). A Series filtered or re-sorted on its
+    own keeps its labels, not its positions, and its rows would be paired with other fields' rows,
+    silently. Nothing is realigned (a reindex invents NaN rows or drops rows, and which field is the
+    "right" order is the user's call): the first mismatch is refused, naming both fields, the number of
+    positions whose labels differ, the first one and its two labels.
+
+    ``named`` is ``(field, value)`` pairs, in the order the fields are documented; the first pandas
+    value is the reference. Only pandas-vs-pandas pairs are compared: a numpy array or list has no
+    labels and is read by position, as ever (so one Series among arrays is too). Labels are compared,
+    not index types: ``RangeIndex(3)`` equals ``Index([0, 1, 2])``. Fields of different lengths are
+    skipped: the containers' length checks refuse them with the row counts.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.Series([0, 1, 1], index=[10, 11, 12])
+    >>> check_same_index([("action", a), ("reward", pd.Series([1.0, 0.0, 1.0], index=[10, 12, 11]))])
+    Traceback (most recent call last):
+    ...
+    workbench._validation.ValidationError: reward: index must equal the index of action (the same labels in the same order): pandas inputs are read by position, never realigned; 2 of 3 rows break the rule, first at row 1. At row 1 action has label 11 and reward label 12: align them first (e.g. reward.reindex(action.index)), or pass .to_numpy() to pair the rows by position
+    >>> check_same_index([("action", a), ("reward", [1.0, 0.0, 1.0]), ("propensity", a.reset_index(drop=True) * 0 + 0.5)])
+    Traceback (most recent call last):
+    ...
+    workbench._validation.ValidationError: propensity: index must equal the index of action (the same labels in the same order): pandas inputs are read by position, never realigned; 3 of 3 rows break the rule, first at row 0. At row 0 action has label 10 and propensity label 0: align them first (e.g. propensity.reindex(action.index)), or pass .to_numpy() to pair the rows by position
+    """
+    import pandas as pd
+
+    ref_name = ref_idx = None
+    for name, value in named:
+        if not isinstance(value, (pd.Series, pd.DataFrame)):
+            continue
+        if ref_idx is None:
+            ref_name, ref_idx = name, value.index
+            continue
+        idx = value.index
+        # equals() is the vectorised fast path; the mask below decides (it also counts and locates)
+        if len(idx) != len(ref_idx) or idx.equals(ref_idx):
+            continue
+        differ = _index_labels_differ(ref_idx, idx)
+        if not differ.any():
+            continue
+        n_bad, first = _first_bad(differ)
+        la, lb = _plain_label(ref_idx[first]), _plain_label(idx[first])
+        raise ValidationError(name, f"index must equal the index of {ref_name} (the same labels in the same "
+                              f"order): pandas inputs are read by position, never realigned", n_bad, first,
+                              len(idx), hint=f"at row {first} {ref_name} has label {la!r} and {name} label {lb!r}: "
+                              f"align them first (e.g. {name}.reindex({ref_name}.index)), or pass .to_numpy() "
+                              f"to pair the rows by position")
