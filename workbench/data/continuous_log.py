@@ -6,10 +6,14 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from .._validation import (ValidationError, as_array, check_finite, check_length, check_real, check_unit_ids,
-                           raise_if_any, readonly)
+from .._validation import (ValidationError, as_array, check_finite, check_length, check_real, check_same_index,
+                           check_unit_ids, raise_if_any, readonly)
 from ..results import frame_to_html
 from .logs import _index_rows, _mean_no_overflow
+
+# The fields with one row per round, in the documented order (subset slices them; check_same_index compares
+# the pandas ones' indexes, the first being the reference).
+_PER_ROUND = ("action", "reward", "density", "context", "unit_id")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -34,7 +38,9 @@ class ContinuousBanditLog:
         Unit (user, session) of each row; the hashed bootstrap resamples units.
 
     Every violated rule raises :class:`workbench.ValidationError` naming the field, the rule, the
-    number of bad rows and the first one. Arrays are copied and made read-only.
+    number of bad rows and the first one. Arrays are copied and made read-only. Pandas Series /
+    DataFrames given for two or more per-row fields must have equal indexes (the same labels in the
+    same order), as in :class:`BanditLog`: fields are read by position, never realigned.
 
     Examples
     --------
@@ -57,6 +63,9 @@ class ContinuousBanditLog:
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
+        # Before any conversion drops the labels: pandas fields whose indexes differ would be paired by
+        # position, wrongly (the rule and message of BanditLog).
+        check_same_index((name, getattr(self, name)) for name in _PER_ROUND)
         for name in ("a_min", "a_max"):  # check_real, not float(): that would accept "0" and True
             set_(name, check_real(getattr(self, name), name))
         if not self.a_min < self.a_max:
@@ -107,7 +116,7 @@ class ContinuousBanditLog:
         """The rows selected by an integer array, a slice or a boolean mask."""
         rows = _index_rows(idx, len(self))
         kw = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name in ("action", "reward", "density", "context", "unit_id"):
+        for name in _PER_ROUND:
             if kw[name] is not None:
                 kw[name] = kw[name][rows]
         return ContinuousBanditLog(**kw)

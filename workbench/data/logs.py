@@ -11,13 +11,17 @@ import pandas as pd
 from .._random import check_random_state
 from .._validation import (SUM_TOL, ValidationError, as_array, check_bool, check_choice, check_columns,
                            check_distribution, check_finite, check_int, check_integer_in_range, check_length,
-                           check_probability, check_real, check_unit_ids, raise_if_any, readonly)
+                           check_probability, check_real, check_same_index, check_unit_ids, raise_if_any,
+                           readonly)
 from ..results import frame_to_html
 
 # Relative tolerance of propensity against behavior_dist at the logged action.
 _PROPENSITY_RTOL = 1e-5
 # Column names to_frame gives the log's own fields: a context column of the same name would overwrite one.
 RESERVED_NAMES = ("action", "reward", "propensity", "position", "timestamp", "unit_id")
+# BanditLog's fields with one row per round, in the documented order (the first pandas one is the
+# reference index of check_same_index).
+_PER_ROUND = ("action", "reward", "propensity", "context", "position", "behavior_dist", "timestamp", "unit_id")
 
 
 def _mean_no_overflow(x) -> float:
@@ -152,7 +156,11 @@ class BanditLog:
 
     Every rule violation raises :class:`workbench.ValidationError` (a ``ValueError``) naming the field,
     the rule, the number of rows that break it and the first one. A log has at least one row.
-    Arrays are copied and made read-only: a log cannot change after validation.
+    Arrays are copied and made read-only: a log cannot change after validation. Fields are read by
+    position, never aligned on labels: pandas Series / DataFrames given for two or more of the per-row
+    fields must have equal indexes (the same labels in the same order; a RangeIndex equals the same
+    integers), or a ``ValidationError`` names both fields and the first row where the labels differ.
+    An array or list among them is read by position, as always.
 
     Examples
     --------
@@ -182,6 +190,9 @@ class BanditLog:
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
+        # Before any conversion drops the labels: pandas fields whose indexes differ would be paired by
+        # position, wrongly (action_context has one row per action, not per round: not compared).
+        check_same_index((name, getattr(self, name)) for name in _PER_ROUND)
         action = as_array(self.action, "action", ndim=1)
         n = action.shape[0]
         if n == 0:
@@ -390,9 +401,8 @@ class BanditLog:
     def subset(self, idx) -> "BanditLog":
         """The rows selected by an integer array, a slice or a boolean mask (in that order)."""
         rows = _index_rows(idx, len(self))
-        per_row = {"action", "reward", "propensity", "context", "position", "behavior_dist", "timestamp", "unit_id"}
         kw = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name in per_row:
+        for name in _PER_ROUND:
             if kw[name] is not None:
                 kw[name] = kw[name][rows]
         return BanditLog(**kw)
@@ -535,7 +545,9 @@ class PredictionLog:
     timestamp : array, shape (n_points,), optional
         When each point was observed (datetime64 or numbers), for temporal validation.
 
-    For classification, ``labels[~labelled]`` is stored as -1.
+    For classification, ``labels[~labelled]`` is stored as -1. The per-point fields are read by position:
+    pandas ones among ``labels``, ``labelled``, ``features`` and ``timestamp`` must have equal indexes
+    (the same labels in the same order), as in :class:`BanditLog`.
 
     Examples
     --------
@@ -556,6 +568,9 @@ class PredictionLog:
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        # The per-point fields, before conversion drops their labels (probs / predictions have the models
+        # on their first axis: a frame of predictions has a model index, not a point index).
+        check_same_index((name, getattr(self, name)) for name in ("labels", "labelled", "features", "timestamp"))
         if (self.probs is None) == (self.predictions is None):
             raise ValidationError("probs", "give exactly one of probs (classification) or predictions (regression)")
         # one model's outputs, (n_points, n_classes) or (n_points,), are the likeliest wrong shape: say how to
