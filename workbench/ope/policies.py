@@ -10,7 +10,10 @@ Scores come from a ``scorer``: a fitted scikit-learn model (``predict_proba`` if
 else ``decision_function``, else ``predict`` for a multi-output regressor of per-action rewards),
 or any callable mapping contexts (n, d) to scores (n, n_actions). A classifier whose ``classes_``
 are a subset of the actions gives the missing actions score -inf (probability 0 under greedy and
-softmax; epsilon-greedy still explores them).
+softmax; epsilon-greedy still explores them). A model fitted on a DataFrame (``feature_names_in_``) is
+given named contexts (a log's ``context_names``, a frame's columns) as a DataFrame under those names, so a
+Pipeline whose ColumnTransformer selects columns by name can score; the names must be the fitted ones, in
+the fitted order (else a ValidationError names the first column that differs). Arrays go as arrays.
 
 ``GreedyPolicy.from_reward_model`` (and the same on the epsilon-greedy and softmax policies) fits a
 reward model on a training log and scores every action by its predicted expected reward
@@ -22,11 +25,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 from scipy.special import softmax
 
 from .._validation import (ValidationError, as_array, check_distribution, check_finite, check_int, check_real,
                            raise_if_any)
-from .reward_models import RewardModelScorer, check_context_names, fit_reward_scorer
+from .reward_models import RewardModelScorer, check_context_names, context_names_of, fit_reward_scorer
 
 __all__ = ["UniformPolicy", "GreedyPolicy", "EpsilonGreedyPolicy", "SoftmaxPolicy", "ModelProbabilityPolicy",
            "DeterministicPolicy", "GreedyRankingPolicy", "policy_scores"]
@@ -122,17 +126,39 @@ def _place_classes(raw, classes, n_actions, fill, log_scale):
     return out
 
 
-def _check_names(scorer, data) -> None:
+def _check_names(scorer, data) -> tuple | None:
     """Named contexts must be named as the scorer's training contexts were: a RewardModelScorer's
     ``context_names`` (its training log's), or a scikit-learn model's ``feature_names_in_`` (fitted on a
     DataFrame). The scores are computed from the columns by position, so a log or frame holding the same
-    features in another order was scored with its features swapped, silently."""
+    features in another order was scored with its features swapped, silently.
+
+    Returns the names under which a scikit-learn model fitted on names is to be given the contexts (the
+    data's, equal to the fitted ones once checked), or None: the contexts go as an array (unnamed data,
+    a model fitted on an array, a callable; a RewardModelScorer reads its array by position)."""
     if isinstance(scorer, RewardModelScorer):
-        names = scorer.context_names
-    else:
-        names = getattr(scorer, "feature_names_in_", None) if hasattr(scorer, "fit") else None
-    if names is not None:
-        check_context_names(tuple(names), data, f"the scorer ({type(scorer).__name__})")
+        check_context_names(scorer.context_names, data, f"the scorer ({type(scorer).__name__})")
+        return None
+    names = getattr(scorer, "feature_names_in_", None) if hasattr(scorer, "fit") else None
+    if names is None:
+        return None
+    check_context_names(tuple(names), data, f"the scorer ({type(scorer).__name__})")
+    return context_names_of(data)
+
+
+def _scorer_contexts(scorer, data):
+    """``(X, n_actions, n)`` as :func:`_contexts`, after :func:`_check_names`, with ``X`` as ``scorer``
+    reads it.
+
+    A scikit-learn model fitted on a DataFrame is given a DataFrame again when the contexts are named (a
+    log's ``context_names``, a frame's text columns): a Pipeline whose ColumnTransformer selects columns
+    by name cannot read an array (scikit-learn refuses it), and any other model fitted on names warns on
+    one. The frame is built from the checked float64 array, so the model sees the same numbers; with
+    unnamed contexts, or a model fitted on an array, the array goes as before."""
+    names = _check_names(scorer, data)
+    X, k, n = _contexts(data)
+    if names is not None and X is not None:
+        X = pd.DataFrame(X, columns=list(names))
+    return X, k, n
 
 
 def _check_n(n_actions, k_data, who):
@@ -293,8 +319,7 @@ class GreedyPolicy:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
         ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
         reads from a policy object."""
-        _check_names(self.scorer, data)
-        X, k, _ = _contexts(data)
+        X, k, _ = _scorer_contexts(self.scorer, data)
         s = policy_scores(self.scorer, X, k)
         _check_some_action(s)
         return _one_hot(np.argmax(s, axis=1), s.shape[1])
@@ -352,8 +377,7 @@ class EpsilonGreedyPolicy:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
         ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
         reads from a policy object."""
-        _check_names(self.scorer, data)
-        X, k, _ = _contexts(data)
+        X, k, _ = _scorer_contexts(self.scorer, data)
         s = policy_scores(self.scorer, X, k)
         _check_some_action(s)  # no greedy action to put 1 - epsilon on
         kk = s.shape[1]
@@ -432,8 +456,7 @@ class SoftmaxPolicy:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
         ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
         reads from a policy object."""
-        _check_names(self.scorer, data)
-        X, k, _ = _contexts(data)
+        X, k, _ = _scorer_contexts(self.scorer, data)
         s = policy_scores(self.scorer, X, k)
         # a row that rules out every action has no distribution (it was a row of NaN)
         _check_some_action(s)
@@ -489,8 +512,7 @@ class ModelProbabilityPolicy:
         """The policy's (n, n_actions) action probabilities on ``data``: a BanditLog (its contexts and
         ``n_actions``) or an (n, d) array of contexts. Rows sum to 1; this is what ``evaluate_policy``
         reads from a policy object."""
-        _check_names(self.model, data)
-        X, k, _ = _contexts(data)
+        X, k, _ = _scorer_contexts(self.model, data)
         if not hasattr(self.model, "predict_proba"):
             raise ValidationError("model", f"{type(self.model).__name__} has no predict_proba")
         raw = np.asarray(self.model.predict_proba(X), dtype=np.float64)
@@ -706,8 +728,7 @@ class GreedyRankingPolicy:
         """The policy's (n, n_actions, n_positions) action probabilities on ``data``: a BanditLog (its
         contexts, ``n_actions`` and ``n_positions``) or an (n, d) array of contexts. Each slot's row sums
         to 1; without exploration each row's slots hold distinct actions. ``evaluate_policy`` reads it."""
-        _check_names(self.scorer, data)
-        X, k, n = _contexts(data)
+        X, k, n = _scorer_contexts(self.scorer, data)
         s = _scores(self.scorer, X, k, per_slot=True)
         n_actions = s.shape[1]
         n_pos = self._slots(data, k is not None, s, n_actions)
