@@ -1,4 +1,5 @@
-"""Policies whose scorer is a scikit-learn model fitted on named contexts.
+"""Policies whose scorer is a scikit-learn model fitted on named contexts, and ``warn=False`` of the
+continuous-action evaluation.
 
 * A log built from a DataFrame keeps its context column names. A model fitted on a DataFrame
   (``feature_names_in_``) is given a DataFrame with those names, so a Pipeline whose ColumnTransformer
@@ -6,6 +7,9 @@
   strings is only supported for dataframes"), and scores as the same pipeline selecting by index.
   Contexts named in another order are refused as the reward model refuses them. Arrays, unnamed logs,
   callables and models fitted on arrays still get the array.
+* ``evaluate_continuous_policy(..., warn=False)`` issued the "no support" warning (every kernel weight
+  0) and the single-row / single-unit warning regardless; ``bandwidth_sweep`` (which passes warn=False
+  and promises no warning) repeated the first once per bandwidth.
 """
 import dataclasses
 import warnings
@@ -19,9 +23,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from workbench._validation import ValidationError
-from workbench.data import BanditLog, simulate_bandit
+from workbench.data import BanditLog, ContinuousBanditLog, simulate_bandit, simulate_pricing
 from workbench.ope import (EpsilonGreedyPolicy, GreedyPolicy, GreedyRankingPolicy, ModelProbabilityPolicy,
-                           SelfNormalizedIPS, SoftmaxPolicy, evaluate_policy, fit_reward_scorer)
+                           OPEDiagnosticWarning, SelfNormalizedIPS, SoftmaxPolicy, evaluate_policy, fit_reward_scorer)
+from workbench.ope.continuous import bandwidth_sweep, evaluate_continuous_policy, kernel_estimate
 
 NAMES = ["age", "income", "score"]
 
@@ -153,3 +158,52 @@ def test_arrays_and_array_fitted_models_get_arrays(logs):
     assert seen == [np.ndarray]
     rm = fit_reward_scorer(named, LogisticRegression())
     np.testing.assert_array_equal(GreedyPolicy(rm).action_dist(named), GreedyPolicy(rm).action_dist(log))
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluate_continuous_policy: warn=False silences every diagnostics warning
+# ---------------------------------------------------------------------------------------------
+def _diagnostics(fn, *args, **kwargs):
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        out = fn(*args, **kwargs)
+    return out, [str(w.message) for w in rec if issubclass(w.category, OPEDiagnosticWarning)]
+
+
+@pytest.fixture(scope="module")
+def no_support():
+    """Logged prices below 9, the target at 10 with bandwidth 0.25: its kernel covers no logged action."""
+    log, truth = simulate_pricing(2000, logging="uniform", random_state=3)
+    keep = log.action < 9.0
+    sub = ContinuousBanditLog(action=log.action[keep], reward=log.reward[keep], density=log.density[keep],
+                              a_min=log.a_min, a_max=log.a_max, context=log.context[keep])
+    return sub, np.full(int(keep.sum()), 10.0)
+
+
+def test_no_weight_warning_obeys_warn(no_support):
+    log, c = no_support
+    out, msgs = _diagnostics(evaluate_continuous_policy, log, c, bandwidth=0.25, n_bootstrap=30)
+    assert len(msgs) == 1 and "every importance weight is 0" in msgs[0]
+    assert out["ess"].iloc[0] == 0.0 and out["share_zero_weight"].iloc[0] == 1.0
+    quiet, msgs = _diagnostics(evaluate_continuous_policy, log, c, bandwidth=0.25, n_bootstrap=30, warn=False)
+    assert msgs == []
+    pd.testing.assert_frame_equal(quiet, out)  # the frame still reports it
+    assert _diagnostics(kernel_estimate, log, c, bandwidth=0.25, n_bootstrap=30, warn=False)[1] == []
+    # bandwidth_sweep promises no warning (it passes warn=False): it warned once per bandwidth
+    sweep, msgs = _diagnostics(bandwidth_sweep, log, c, [0.1, 0.25], n_bootstrap=30)
+    assert msgs == [] and (sweep["ess"] == 0.0).all()
+
+
+def test_single_row_or_unit_warning_obeys_warn():
+    log, truth = simulate_pricing(50, logging="uniform", random_state=0)
+    c = np.full(50, 5.0)
+    one_row = dict(bandwidth=9.0, kernel="box", n_bootstrap=20)
+    assert any("single row" in m for m in _diagnostics(evaluate_continuous_policy, log[[0]], c[:1], **one_row)[1])
+    out, msgs = _diagnostics(evaluate_continuous_policy, log[[0]], c[:1], warn=False, **one_row)
+    assert msgs == [] and out[["ci_low", "ci_high", "se"]].isna().all().all()
+    one_unit = ContinuousBanditLog(action=log.action, reward=log.reward, density=log.density, a_min=1, a_max=10,
+                                   unit_id=np.zeros(50, int))
+    kw = dict(bandwidth=1.0, n_bootstrap=20, resampling="multinomial")
+    assert any("single unit" in m for m in _diagnostics(evaluate_continuous_policy, one_unit, c, **kw)[1])
+    out, msgs = _diagnostics(evaluate_continuous_policy, one_unit, c, warn=False, **kw)
+    assert msgs == [] and out[["ci_low", "ci_high", "se"]].isna().all().all()

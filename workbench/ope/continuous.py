@@ -329,14 +329,15 @@ def _weight_diagnostics(w):
             "max_weight": float(w.max()), "share_zero_weight": float(np.mean(w == 0))}
 
 
-def _intervals_for(T, acc, estimators, alpha, method, ids=None):
+def _intervals_for(T, acc, estimators, alpha, method, ids=None, warn=True):
     rows = []
     means = acc.means
     reps_all = acc.replicate_means
     # One row, or one unit: every resample holds the same data, so the interval would have width 0
-    # (a false certainty). NaN instead, with a warning, as evaluate_policy does.
+    # (a false certainty). NaN instead, with a warning, as evaluate_policy does (none with warn=False: the
+    # NaN intervals say it).
     one_unit = is_single_unit(T.shape[0], ids)
-    if one_unit:
+    if one_unit and warn:
         warnings.warn(single_unit_message(ids is not None), OPEDiagnosticWarning, stacklevel=3)
     units = None
     if ids is not None and method == "bca":  # BCa: per-unit influence (the multinomial scheme numbered the units)
@@ -447,6 +448,9 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
         design), or when a weighting estimator (ips, snips, dr) rests on fewer than 10 informative
         rows (``ess_terms``), with the thresholds of :func:`~workbench.ope.evaluate_policy` (the
         ``ess``, ``mean_weight`` and ``ess_terms`` columns report them either way). One warning per call.
+        ``warn=False`` silences every diagnostics warning of the call: these, the one when no row gets
+        weight, and the one for a single row or unit (the frame's ``ess``, ``share_zero_weight`` and NaN
+        intervals report those).
 
     Returns
     -------
@@ -465,9 +469,10 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
         inside the target's kernel; NaN for dm): below 10 the interval under-covers V(pi_h) however large
         ``ess`` is (measured in the tests: 0.78 with ~2 purchases in the kernel).
         When every weight is 0 (the kernel around the target covers no logged action) an
-        :class:`~workbench.ope.evaluate.OPEDiagnosticWarning` says so (snips is then NaN).
+        :class:`~workbench.ope.evaluate.OPEDiagnosticWarning` says so (snips is then NaN), unless ``warn=False``.
         With a single row, or a single ``unit_id``, no resample differs from the log: ``ci_low``,
-        ``ci_high`` and ``se`` are NaN, with an :class:`~workbench.ope.evaluate.OPEDiagnosticWarning`.
+        ``ci_high`` and ``se`` are NaN, with an :class:`~workbench.ope.evaluate.OPEDiagnosticWarning` unless
+        ``warn=False``.
 
     Examples
     --------
@@ -502,7 +507,9 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
     diag = _weight_diagnostics(w)
     # ips, snips and dr all weigh rows by w (dm has no weighted terms: NaN), so one value serves them
     ess_terms = informative_terms(w, log.reward)
-    if len(log) and not np.any(w > 0):  # the test of evaluate_policy's diagnostics (sum of squared weights 0)
+    # warn=False silences every diagnostics warning of the call, this one too (it was issued regardless, once
+    # per bandwidth in bandwidth_sweep): ess 0 and share_zero_weight 1 in the frame report it either way
+    if warn and len(log) and not np.any(w > 0):  # the test of evaluate_policy's diagnostics (sum of squared weights 0)
         warnings.warn(no_weight_message(
             f"the smoothed target policy's kernel (bandwidth {h:g}) covers no logged action, pi_h(a | x) = 0 on "
             "every row", "ips reports 0 with a zero-width interval, snips NaN, dr / dm only the reward model's "
@@ -514,7 +521,7 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
         if msg:
             warnings.warn(msg, OPEDiagnosticWarning, stacklevel=2)
     out = []
-    for e, theta, lo, hi, se in _intervals_for(T, acc, estimators, alpha, interval, log.unit_id):
+    for e, theta, lo, hi, se in _intervals_for(T, acc, estimators, alpha, interval, log.unit_id, warn=warn):
         out.append({"estimator": e, "value": theta, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
                     "method": interval, "n": len(log), "bandwidth": h, "kernel": kernel, "boundary": boundary,
                     **diag, "n_bootstrap": rs.n_replicates,
