@@ -153,3 +153,27 @@ def test_helper_labels_of_other_kinds():
     with pytest.raises(ValidationError, match=r"first at row 1\. At row 1 a has label \(1, 'b'\) and b label "
                                               r"\(2, 'a'\)"):
         _validation.check_same_index([("a", a.set_axis(mi)), ("b", a.set_axis(mi[[0, 2, 1]]))])
+
+
+# --- RoutingLog (simulate_routing.py): the same rule, prompts' index as the reference -----------------------
+def _routing_fields():
+    from workbench.data import simulate_routing
+
+    log, _ = simulate_routing(60, random_state=0)
+    return log
+
+
+def test_routing_log_refuses_a_field_with_another_index():
+    import dataclasses
+
+    from workbench.data import RoutingLog
+
+    log = _routing_fields()
+    n = len(log)
+    prompts = log.prompts.set_index(pd.Index(np.arange(100, 100 + n)))
+    quality = pd.Series(log.quality, index=prompts.index[::-1])  # re-sorted on its own
+    fields = {f.name: getattr(log, f.name) for f in dataclasses.fields(log)}
+    with pytest.raises(ValidationError, match=r"quality: index must equal the index of prompts.*first at row 0"):
+        RoutingLog(**{**fields, "prompts": prompts, "quality": quality})
+    same = RoutingLog(**{**fields, "prompts": prompts, "quality": pd.Series(log.quality, index=prompts.index)})
+    assert np.array_equal(same.quality, log.quality)  # equal indexes: accepted, read as before

@@ -37,7 +37,7 @@ from scipy.special import expit, softmax
 
 from .._random import check_random_state
 from .._validation import (ValidationError, as_array, check_distribution, check_int, check_length, check_real,
-                           raise_if_any, readonly)
+                           check_same_index, raise_if_any, readonly)
 from ..results import frame_to_html
 from .logs import BanditLog, _check_index, _index_rows, _mean_no_overflow
 from .simulate import BanditTruth, _sample_actions
@@ -270,6 +270,10 @@ class RoutingLog:
     feature_names: tuple
 
     def __post_init__(self):
+        # pandas fields with other indexes than ``prompts`` (one filtered or re-sorted on its own) would
+        # be paired by position with the wrong prompts: refused before the copies, as in BanditLog
+        check_same_index((name, getattr(self, name)) for name in (
+            "prompts", "context", "action", "propensity", "behavior_dist", "quality", "cost", "output_tokens"))
         # Read-only copies, as in BanditLog: writing to ``action`` would otherwise leave ``propensity``
         # and ``behavior_dist`` describing another log (and ``bandit_log`` refuse it).
         for name in ("context", "action", "propensity", "behavior_dist", "quality", "cost", "output_tokens"):
