@@ -149,7 +149,7 @@ def test_a_tiny_bandwidth_gives_the_unsmoothed_limit(pricing, kernel):
     q = lambda ctx, a: np.asarray(a, dtype=float)  # noqa: E731
     with pytest.warns(OPEDiagnosticWarning, match="covers no logged action"):  # right: no action hits c exactly
         dm = evaluate_continuous_policy(log, c, bandwidth=1e-300, kernel=kernel, estimators=["dm"], reward_model=q,
-                                        n_bootstrap=20, warn=False)
+                                        n_bootstrap=20)
     assert dm["value"].iloc[0] == pytest.approx(c.mean(), rel=1e-12)  # was 0
 
 

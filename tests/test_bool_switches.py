@@ -87,6 +87,9 @@ def _calls():
         ("estimate_from_inputs", "warn"): lambda v: estimate_from_inputs(
             ["ips"], prepare_inputs(_log(), UniformPolicy(), estimators=["ips"]),
             n_bootstrap=20, warn=v),
+        ("estimate_from_inputs", "single_unit_warning"): lambda v: estimate_from_inputs(
+            ["ips"], prepare_inputs(_log(), UniformPolicy(), estimators=["ips"]),
+            n_bootstrap=20, single_unit_warning=v),
         ("MarginalizedIPS", "self_normalized"): lambda v: MarginalizedIPS(self_normalized=v),
         ("design_matrix", "interactions"): lambda v: design_matrix(np.ones((2, 1)), np.array([0, 1]), None, 2, None,
                                                                    interactions=v),

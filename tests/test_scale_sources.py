@@ -92,15 +92,18 @@ def test_single_row_or_unit_gives_nan_intervals_with_the_in_memory_warning():
     for data, uid in ((df.iloc[:1], None), (df.assign(user=7), "user")):
         log = wb.data.BanditLog(action=data["action"], reward=data["reward"], propensity=data["propensity"],
                                 n_actions=K, unit_id=None if uid is None else data[uid].to_numpy())
-        msgs = []
-        for call in (lambda: wb.ope.evaluate_policy(log, data[PI].to_numpy(), **KW),
-                     lambda: evaluate_tabular([data.iloc[:1], data.iloc[1:]], PI, unit_id=uid, **KW)):
-            with warnings.catch_warnings(record=True) as rec:
-                warnings.simplefilter("always")
-                out = call()
-            msgs.append([str(w.message) for w in rec if issubclass(w.category, wb.ope.OPEDiagnosticWarning)])
-            assert out[["ci_low", "ci_high", "se"]].isna().all().all()
-        assert msgs[0] == msgs[1] and len(msgs[1]) == 1 and "single" in msgs[1][0]
+        for warn in (True, False):  # warn=False silences it in both (the NaN intervals still say it)
+            kw = {**KW, "warn": warn}
+            msgs = []
+            for call in (lambda: wb.ope.evaluate_policy(log, data[PI].to_numpy(), **kw),
+                         lambda: evaluate_tabular([data.iloc[:1], data.iloc[1:]], PI, unit_id=uid, **kw)):
+                with warnings.catch_warnings(record=True) as rec:
+                    warnings.simplefilter("always")
+                    out = call()
+                msgs.append([str(w.message) for w in rec if issubclass(w.category, wb.ope.OPEDiagnosticWarning)])
+                assert out[["ci_low", "ci_high", "se"]].isna().all().all()
+            assert msgs[0] == msgs[1]
+            assert any("single" in m for m in msgs[1]) if warn else msgs[1] == []
 
 
 def test_missing_unit_ids_are_refused_and_integral_float_ids_accepted():

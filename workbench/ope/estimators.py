@@ -266,7 +266,7 @@ class OffPolicyEstimator:
         inputs = self.prepare(log, policy, reward_model, random_state=random_state, **kwargs)
         return estimate_from_inputs([self], inputs, alpha=alpha, n_bootstrap=n_bootstrap, interval=interval,
                                     random_state=random_state, resampling=resampling, ids=unit_ids(log),
-                                    reward_range=reward_range, warn=warn)[0]
+                                    reward_range=reward_range, warn=warn, single_unit_warning=warn)[0]
 
 
 def _short(v) -> str:

@@ -571,7 +571,7 @@ def _reward_range(inputs: OPEInputs, reward_range):
 def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha: float = 0.05,
                          n_bootstrap: int = 1000, interval: str = "percentile", random_state=0,
                          resampling: str = "poisson", ids=None, reward_range=None, labels=None,
-                         warn: bool = True) -> list[Estimate]:
+                         warn: bool = True, single_unit_warning: bool = True) -> list[Estimate]:
     """Estimates with intervals for several estimators on one shared set of resamples.
 
     The generic core behind :func:`evaluate_policy`; works for any estimator whose ``terms`` and
@@ -580,7 +580,9 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     :func:`evaluate_policy`; ``random_state`` seeds the resampling only (the reward model's folds
     were drawn by :func:`prepare_inputs`). ``ids`` are the rows' unit ids: ``evaluate_policy``
     passes ``log.unit_id`` (:func:`unit_ids`), so on a clustered log pass ``ids=unit_ids(log)`` for
-    the same (cluster) bootstrap; None resamples rows.
+    the same (cluster) bootstrap; None resamples rows. ``warn`` issues the weight diagnostics;
+    ``single_unit_warning`` the warning that one row or one unit leaves the bootstrap intervals NaN
+    (the callers with their own ``warn`` pass it here, so ``warn=False`` there silences both).
 
     Examples
     --------
@@ -600,6 +602,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     check_choice(interval, "interval", INTERVALS)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
     warn = check_bool(warn, "warn")
+    single_unit_warning = check_bool(single_unit_warning, "single_unit_warning")
     if reward_range is not None:
         # checked whatever the interval, as the streamed evaluation does (a malformed pair was
         # silently ignored here unless interval="bernstein", and refused there)
@@ -631,7 +634,9 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     # One row, or one unit: every resample holds the same data, so bootstrap intervals would have
     # width 0 (a false certainty). They are NaN instead, with a warning that says why.
     one_unit = is_single_unit(all_terms.shape[0], ids)
-    if one_unit and interval != "bernstein":
+    # (issued even with warn=False unless single_unit_warning=False: evaluate_policy passes warn=False to
+    # issue the weight diagnostics itself, and its own warn decides this one)
+    if one_unit and interval != "bernstein" and single_unit_warning:
         warnings.warn(single_unit_message(ids is not None), OPEDiagnosticWarning, stacklevel=3)
     is_inputs = isinstance(inputs, OPEInputs)
     off_support = zero_support_share(inputs) if is_inputs else float("nan")
@@ -850,7 +855,7 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
                             random_state=fold_seed(random_state))
     res = estimate_from_inputs(ests, inputs, alpha=alpha, n_bootstrap=n_bootstrap, interval=interval,
                                random_state=random_state, resampling=resampling, ids=unit_ids(log),
-                               reward_range=reward_range, labels=labels, warn=False)
+                               reward_range=reward_range, labels=labels, warn=False, single_unit_warning=warn)
     if warn:
         _warn_diagnostics(inputs, stacklevel=3, weighted=_weighted(res))
         if not _no_weight(inputs):

@@ -591,7 +591,7 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
     # One row, or one unit: every resample holds the same data, so the intervals would have width 0
     # (a false certainty). NaN instead, with the in-memory warning (single_unit_message).
     one_unit = part.single_unit and interval != "bernstein"
-    if one_unit:
+    if one_unit and warn:  # warn=False silences every diagnostics warning (the NaN intervals still say it)
         warnings.warn(ev.single_unit_message(unit_id is not None), ev.OPEDiagnosticWarning, stacklevel=4)
     means, rep_means = acc.means, acc.replicate_means
     offsets = np.concatenate([[0], np.cumsum(widths)])
