@@ -342,7 +342,9 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     scores are shaped (n_repeats, n_splits) as with the default splitter, so
     ``cv=RepeatedStratifiedKFold(n_splits=2, n_repeats=5)`` feeds the 5x2cv tests).
     With ``groups`` and no ``cv``, every repeat keeps each group within one fold (stratified by class for
-    classifiers), so no group is both trained and tested on.
+    classifiers), so no group is both trained and tested on. A ``cv`` splitter given with ``groups`` must
+    keep them apart too: one that puts a group on both sides of a split (KFold, TimeSeriesSplit, which
+    ignore ``groups``; scikit-learn only warns) is refused, naming the split and the first shared group.
 
     ``error_score`` is scikit-learn's (``cross_validate``): the score of a fold whose fit fails (NaN
     by default, which makes the intervals NaN), or ``"raise"``. Failed fits are counted in
@@ -369,6 +371,8 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     splitter = cv if cv is not None else _default_splitter(estimator, n_splits, n_repeats, _cv_seed(random_state),
                                                            groups)
     splits = list(splitter.split(X, y, groups))
+    if groups is not None and cv is not None:
+        _check_user_splits_keep_groups(splits, groups, len(y), "cv")
     out, fails = _cross_validate("repeated_cv", "", estimator, X, y, error_score=error_score, scoring=scoring,
                                  cv=splits, n_jobs=n_jobs, params=fit_params)
     s = np.asarray(out["test_score"], dtype=np.float64)
@@ -449,7 +453,8 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     ``clipped`` column says so. ``outer_cv``: an int (stratified for classifiers, shuffled with
     ``random_state``; with ``groups``, group k-fold) or any scikit-learn splitter. ``groups`` are also
     passed to each procedure's ``fit`` when it takes them (``GridSearchCV`` with a group splitter as
-    its inner ``cv``). ``error_score`` is scikit-learn's, for the outer fits (see :func:`repeated_cv`);
+    its inner ``cv``); an ``outer_cv`` splitter that puts a group on both sides of a split is refused.
+    ``error_score`` is scikit-learn's, for the outer fits (see :func:`repeated_cv`);
     failed outer fits are counted in ``diagnostics["failed_fits"]`` and announced by a RuntimeWarning.
 
     Examples
@@ -480,6 +485,8 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     else:
         raise ValidationError("outer_cv", f"must be a number of folds or a scikit-learn splitter, got {outer_cv!r}")
     splits = list(splitter.split(X, y, groups))
+    if groups is not None and splitter is outer_cv:
+        _check_user_splits_keep_groups(splits, groups, len(y), "outer_cv")
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))
     rows, summ = [], []
@@ -747,7 +754,7 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
 # --------------------------------------------------------------------------------------------
 # Learning curves
 # --------------------------------------------------------------------------------------------
-def _check_groups_whole(splits, codes, groups) -> None:
+def _check_groups_whole(splits, codes, groups, field: str = "cv") -> None:
     """Refuse a user's splitter that put a group on both sides of a split (KFold ignores ``groups``): its
     test scores would be those of seen groups, the leak that ``groups`` is passed to prevent."""
     for j, (train, test) in enumerate(splits):
@@ -755,10 +762,18 @@ def _check_groups_whole(splits, codes, groups) -> None:
         if both.size:
             first = np.asarray(groups)[np.flatnonzero(codes == both[0])[0]]
             first = first.item() if isinstance(first, np.generic) else first
-            raise ValidationError("cv", f"split {j} has {both.size} groups in both its training and test rows "
+            raise ValidationError(field, f"split {j} has {both.size} groups in both its training and test rows "
                                         f"(first: group {first!r}); the splitter ignores groups",
                                   hint="pass a group splitter (GroupKFold, StratifiedGroupKFold, "
                                        "LeaveOneGroupOut, ...) or an int")
+
+
+def _check_user_splits_keep_groups(splits, groups, n, field: str) -> None:
+    """:func:`_check_groups_whole` for repeated_cv / nested_cv, whose user splitters get the groups as given:
+    with ``groups`` and a splitter that ignores them (KFold, TimeSeriesSplit, ...) scikit-learn only warns,
+    and the scores were those of groups seen in training (a silent leak)."""
+    codes, _ = unit_index(check_unit_ids(groups, "groups", n, ref="sample"))
+    _check_groups_whole(splits, codes, groups, field)
 
 
 def _group_prefix_splits(splits, codes, seed):
