@@ -5,8 +5,15 @@ import math
 import numbers
 
 import numpy as np
+import pandas as pd
 
 from .._validation import ValidationError, as_array, check_distribution, check_real, raise_if_any
+
+
+# What to do with labels given as class names: the columns of probs are classes 0 .. n_classes - 1.
+_NAMES_HINT = ("map each name to its column of probs, e.g. pd.Categorical(labels, categories=<the probability "
+               "columns' class names>).codes (sklearn's classes_ order for predict_proba); a name that is not "
+               "among the categories becomes -1 and is refused as unlabelled")
 
 
 class LabelOracle:
@@ -23,6 +30,16 @@ class LabelOracle:
         if callable(source):
             self._fn, self._labels = source, None
             return
+        # Class names (strings) are the likeliest wrong labels: a pandas Series of them became an object array,
+        # refused as "mixed or missing values?", and a numpy one only by its dtype. Say what is wrong and how
+        # to map names to the probability columns, with the count and the first name.
+        # (a list as objects: np.asarray([1, "a"]) would make the 1 a string too)
+        raw = (np.asarray(source, dtype=object) if isinstance(source, (list, tuple)) else np.asarray(source)
+               if isinstance(source, (np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)) else None)
+        if raw is not None and raw.ndim == 1 and raw.dtype.kind in "OUS":
+            names = np.array([isinstance(v, (str, bytes)) for v in raw.tolist()], bool)
+            raise_if_any(names, field, "must hold class indices (positions of the probability columns), not "
+                                       "class names", raw, hint=_NAMES_HINT)
         lab = as_array(source, field, ndim=1)
         if lab.shape[0] != n_points:
             raise ValidationError(field, f"must give one label per pool point: got {lab.shape[0]}, expected {n_points}")
@@ -31,7 +48,8 @@ class LabelOracle:
             raise ValidationError(field, f"must hold integer class labels, got dtype {lab.dtype}")
         labf = lab.astype(float)
         raise_if_any(np.isnan(labf) | (labf == -1), field, "contains unlabelled markers (NaN or -1)", lab,
-                     hint="Every pool point must be answerable; pass a callable oracle to label on demand")
+                     hint="Every pool point must be answerable; pass a callable oracle to label on demand (a "
+                          "-1 can also be a class name missing from the categories of pd.Categorical(...).codes)")
         raise_if_any(labf != np.round(labf), field, "must be integer class labels", lab)
         raise_if_any((labf < 0) | (labf >= n_classes), field, f"must be classes in [0, {n_classes})", lab)
         self._fn, self._labels = None, lab.astype(np.int64)
@@ -46,7 +64,9 @@ class LabelOracle:
             isinstance(y, (numbers.Real, np.floating)) and math.isfinite(y) and float(y) == round(float(y)))
         if isinstance(y, (bool, np.bool_)) or not ok or not 0 <= int(y) < self.n_classes:
             raise ValidationError(self.field, f"returned {y!r} for point {index}; it must return a class in "
-                                              f"[0, {self.n_classes}) (an unlabelled marker is an error)")
+                                              f"[0, {self.n_classes}) (an unlabelled marker is an error)",
+                                  hint="return the class's column in probs (e.g. list(classes).index(name)), "
+                                       "not its name" if isinstance(y, (str, bytes)) else None)
         return int(y)
 
 

@@ -1,0 +1,47 @@
+"""Walk 7 of the active pillar: an ML engineer's zoo built from pandas, with string class names."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench._validation import ValidationError
+from workbench.active import benchmark_risk, estimate_risk, select_model
+
+
+def _zoo(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.dirichlet(np.ones(3), size=(3, n)), rng.integers(0, 3, n)
+
+
+@pytest.mark.parametrize("as_", [np.asarray, pd.Series, pd.Categorical, list])
+def test_class_names_as_labels_are_refused_with_the_mapping(as_):
+    # A Series (or Categorical) of class names was refused as "must be numeric, got an object array (mixed or
+    # missing values?)", a numpy array as "must hold integer class labels, got dtype <U3": neither said that the
+    # labels were names, nor how to map them to the columns of probs.
+    P, y = _zoo()
+    names = as_(np.array(["cat", "dog", "eel"])[y])
+    with pytest.raises(ValidationError, match=r"oracle: must hold class indices .* not class names; 30 of 30 rows "
+                                              r"break the rule, first at row 0 \(value 'cat'\)\. Map each name.*"
+                                              r"pd\.Categorical"):
+        estimate_risk(P[0], names, 5, random_state=0)
+    with pytest.raises(ValidationError, match="oracle: must hold class indices .* not class names"):
+        select_model(P, names, 5, random_state=0)
+    with pytest.raises(ValidationError, match="labels: must hold class indices .* not class names"):
+        benchmark_risk(P[0], names, {}, 5)
+
+
+def test_mixed_list_names_the_first_string_and_integer_lists_still_pass():
+    P, y = _zoo()
+    mixed = [int(v) for v in y]
+    mixed[7] = "dog"
+    with pytest.raises(ValidationError, match=r"1 of 30 rows breaks the rule, first at row 7 \(value 'dog'\)"):
+        estimate_risk(P[0], mixed, 5, random_state=0)
+    ref = estimate_risk(P[0], y, 5, random_state=0).estimates
+    for as_ in (list, tuple, pd.Series):
+        np.testing.assert_array_equal(estimate_risk(P[0], as_(y.tolist()), 5, random_state=0).estimates, ref)
+
+
+def test_callable_oracle_returning_a_name_says_to_return_the_column():
+    P, y = _zoo()
+    names = np.array(["cat", "dog", "eel"])[y]
+    with pytest.raises(ValidationError, match=r"returned np.str_\('\w+'\) for point \d+.*Return the class's column"):
+        select_model(P, lambda i: names[i], 5, random_state=0)
