@@ -418,10 +418,13 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
         For DM and the DR family:
 
         * a list of columns holding q(x, a) for each action (your own predictions);
-        * a callable ``f(chunk) -> (m, n_actions)`` applied to every chunk / partition;
+        * a callable ``f(chunk) -> (m, n_actions)`` applied to every chunk / partition (the chunk
+          holds the ``context`` columns besides the log's own);
+        * a :class:`~workbench.ope.RewardModelScorer` (:func:`workbench.ope.fit_reward_scorer`), applied
+          to the ``context`` columns in the order given (required), as to a log's contexts in memory;
         * a *fitted* scikit-learn model, applied per partition to the design of
           :func:`workbench.ope.design_matrix` on the ``context`` columns (with the context x action
-          interactions: fit it on that design);
+          interactions: fit it on that design; a model with another number of features is refused);
         * an *unfitted* model (or None: logistic regression for 0/1 rewards, else ridge, as in
           memory), cross-fitted in ``n_folds`` folds on a hashed sample of about
           ``reward_model_sample`` rows (``n_folds`` defaults to 5, as in

@@ -3,7 +3,9 @@
 Four ways to give q(x, a), the expected reward of action a in context x:
 
 * :class:`ColumnRewardModel` -- columns already holding q(x, a) for each action;
-* :class:`CallableRewardModel` -- ``f(chunk) -> (m, n_actions)``, applied per chunk/partition;
+* :class:`CallableRewardModel` -- ``f(chunk) -> (m, n_actions)``, applied per chunk/partition (the
+  chunk holds the ``context`` columns); a :class:`~workbench.ope.RewardModelScorer` (a callable of
+  *contexts*) is applied to the ``context`` columns alone (:class:`ScorerRewardModel`);
 * :class:`FittedRewardModel` -- a fitted scikit-learn model on ``context`` columns plus a one-hot
   action, applied per partition;
 * :class:`CrossFittedRewardModel` -- an unfitted scikit-learn model, fitted on a hashed sample of
@@ -59,6 +61,42 @@ class CallableRewardModel(RewardModel):
             raise ValidationError("reward_model", f"callable must return shape ({len(chunk)}, {n_actions}) for a chunk "
                                   f"of {len(chunk)} rows, got {q.shape}")
         return check_finite(q, "reward_model")
+
+
+class ScorerRewardModel(CallableRewardModel):
+    """A :class:`~workbench.ope.RewardModelScorer` (``fit_reward_scorer``'s callable of *contexts*) on the
+    ``context`` columns, in the order given, as a frame under their names (so a scorer fitted on named
+    contexts checks them). Given the whole chunk as a callable it read the log's own columns (action,
+    reward, propensity, the policy's) as contexts, by position: wrong q, silently, whenever their count
+    equalled the scorer's features."""
+
+    def predict(self, chunk, n_actions, ids=None):
+        x = numeric_block(chunk, self.columns, "context")  # text or NaN refused with the (global) row
+        return super().predict(pd.DataFrame(x, columns=self.columns, index=chunk.index), n_actions, ids)
+
+
+def _design_width(n_context: int, n_actions: int) -> int:
+    """Columns of the design :class:`FittedRewardModel` applies a model to: context, one-hot action and
+    context x action (:func:`workbench.ope.design_matrix` with interactions)."""
+    return n_context + n_actions + n_context * n_actions
+
+
+def _check_fitted_width(model, context, n_actions) -> None:
+    """A fitted model is applied to the design of the ``context`` columns; one fitted on other features (most
+    often the raw context columns) failed in the first chunk with scikit-learn's bare "X has 11 features, but
+    LogisticRegression is expecting 2 features", which named neither the design nor a remedy."""
+    fitted = getattr(model, "n_features_in_", None)
+    width = _design_width(len(context), n_actions)
+    if fitted is None or int(fitted) == width:
+        return
+    raw = " (the context columns alone: the design adds the action)" if int(fitted) == len(context) else ""
+    raise ValidationError("reward_model", f"is a fitted {type(model).__name__} with {int(fitted)} features{raw}, "
+                          f"but a fitted model is applied to the design of the {len(context)} context column(s) and "
+                          f"{n_actions} actions: {width} columns (context, one-hot action, context x action, as "
+                          "workbench.ope.design_matrix builds them with interactions=True)",
+                          hint="pass the unfitted model (it is cross-fitted on a sample), your predictions as "
+                               "columns (one per action), or a model fitted on design_matrix(context, action, None, "
+                               f"{n_actions}, None); check context= names the columns it was fitted on")
 
 
 def _predict_all(model, chunk, context, n_actions, action_context=None, interactions: bool = True,
@@ -154,12 +192,23 @@ def make_reward_model(reward_model, *, context, action, reward, n_actions, sourc
     context = list(context) if context is not None else []
     if reward_model is None or (hasattr(reward_model, "fit") and hasattr(reward_model, "predict")):
         if reward_model is not None and _is_fitted(reward_model):
+            _check_fitted_width(reward_model, context, n_actions)
             return FittedRewardModel(reward_model, context), type(reward_model).__name__ + " (fitted, given)"
         model, name = _cross_fit(reward_model, context, action, reward, n_actions, source, unit_id, seed,
                                  sample_size, n_folds)
         return model, name
+    from ..ope.reward_models import RewardModelScorer
+
+    if isinstance(reward_model, RewardModelScorer):
+        # a callable of contexts, not of chunks: the whole chunk was read as its contexts (see ScorerRewardModel)
+        if not context:
+            raise ValidationError("context", "must name the feature columns when reward_model is a RewardModelScorer "
+                                  "(fit_reward_scorer's): it scores contexts, and a tabular log's contexts are the "
+                                  f"columns named by context= (it was fitted on {reward_model.n_features} of them)")
+        return ScorerRewardModel(reward_model, context), "RewardModelScorer (fitted, given)"
     if callable(reward_model):
-        return CallableRewardModel(reward_model, []), "given callable"
+        # the chunk holds the context columns too: they were never read, so a callable could not use them (KeyError)
+        return CallableRewardModel(reward_model, context), "given callable"
     raise ValidationError("reward_model", f"must be prediction columns, a callable or a scikit-learn estimator for "
                           f"tabular logs, got {type(reward_model).__name__}")
 
