@@ -171,13 +171,16 @@ def _first_error_line(message: str) -> str | None:
 
 
 def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
-    """scikit-learn's ``cross_validate`` that also counts failed fits and says so.
+    """scikit-learn's ``cross_validate`` that also counts failed fits and unscored folds and says so.
 
     ``cross_validate`` (with a numeric ``error_score``) gives a failed fit the score ``error_score``
-    (NaN by default, which makes every interval NaN) and explains it only in a FitFailedWarning.
-    Its warnings are passed on unchanged; then a RuntimeWarning names how many of how many fits
-    failed and the first failure. Returns (out, diagnostics) with ``failed_fits``, ``n_fits`` and
-    ``first_fit_error``.
+    (NaN by default, which makes every interval NaN) and explains it only in a FitFailedWarning; a
+    scorer that raises after a successful fit (``scoring="f1"`` with string labels: pos_label=1 is not
+    a label) gets the same score with only a UserWarning ("Scoring failed"), and a scorer may also
+    return NaN (R^2 on a one-row test fold). Its warnings are passed on unchanged; then a RuntimeWarning
+    names how many of how many fits failed and the first failure, and another how many folds were
+    fitted but not scored, and why. Returns (out, diagnostics) with ``failed_fits``, ``n_fits``,
+    ``first_fit_error``, ``failed_scores`` and ``first_score_error``.
     """
     from sklearn.exceptions import FitFailedWarning
     from sklearn.model_selection import cross_validate
@@ -186,26 +189,52 @@ def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
         warnings.simplefilter("always")
         out = cross_validate(estimator, X, y, error_score=error_score, **kw)
     s = np.asarray(out["test_score"], dtype=np.float64)
-    failed, first, bad = 0, None, np.empty(0, np.int64)
+    failed, first, bad, fit_warned = 0, None, np.empty(0, np.int64), False
+    score_raised, first_score = 0, None
     for w in caught:  # passed on as they came, after the run (the user's filters apply as usual)
+        text = str(w.message)
         if issubclass(w.category, FitFailedWarning):
-            text = str(w.message)
+            fit_warned = True
             m = _FAILED_RE.search(text)
             failed += int(m.group(1)) if m else 0
             first = first or _first_error_line(text)
+        elif text.startswith("Scoring failed"):  # scikit-learn's UserWarning, one per fold, with the traceback
+            score_raised += 1
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            first_score = first_score or (lines[-1] if len(lines) > 1 else None)
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    unscored = 0
     if error_score != "raise":
         bad = np.flatnonzero(np.isnan(s) if np.isnan(error_score) else s == error_score)
-        failed = failed or int(bad.size)  # the message format is scikit-learn's; the scores are a fallback
-    diag = {"failed_fits": int(failed), "n_fits": int(s.size), "first_fit_error": first}
-    if failed:
-        fold = f" (fold {int(bad[0])})" if bad.size else ""
+        if fit_warned and not failed:  # the message format is scikit-learn's; the scores are a fallback
+            failed = max(int(bad.size) - score_raised, 0)
+        # the folds whose fit ran but whose score is missing: the scorer raised, or returned NaN. They were
+        # counted as failed fits, with "see the FitFailedWarning" where there was none
+        unscored = max(int(bad.size) - failed, 0)
+    diag = {"failed_fits": int(failed), "n_fits": int(s.size), "first_fit_error": first,
+            "failed_scores": int(unscored), "first_score_error": first_score if unscored else None}
+    if failed or unscored:
         effect = ("their scores are NaN, so the intervals are NaN" if np.isnan(error_score) else
                   f"their scores are set to error_score={error_score!r} and enter the intervals as if measured")
+    if failed:
+        # the first bad fold is this failure's only when no fold went unscored (the two are not told apart)
+        fold = f" (fold {int(bad[0])})" if bad.size and not unscored else ""
         warnings.warn(f"{caller}: {failed} of {s.size} fits (folds) failed{label}; {effect}. First failure"
                       f"{fold}: {first or 'see the FitFailedWarning'}. Pass error_score='raise' to stop at the "
                       "first failure with its traceback (diagnostics['failed_fits'] has the count)",
                       RuntimeWarning, stacklevel=3)
+    if unscored:
+        fold = f" (fold {int(bad[0])})" if not failed else ""
+        if first_score:
+            why = (f"the fits succeeded but the scorer raised; first error{fold}: {first_score}. Pass "
+                   "error_score='raise' to stop at it with its traceback")
+        else:  # a NaN score (or a scorer error in a worker process, whose warning does not reach us)
+            why = (f"the fits succeeded but the scorer gave NaN{fold} (or raised in a worker process: run with "
+                   "n_jobs=None and error_score='raise' to see it)")
+        if np.isnan(error_score):
+            effect = "their scores are NaN, so the intervals are NaN"
+        warnings.warn(f"{caller}: {unscored} of {s.size} folds have no score{label}: {why}; {effect} "
+                      "(diagnostics['failed_scores'] has the count)", RuntimeWarning, stacklevel=3)
     return out, diag
 
 
@@ -270,9 +299,14 @@ def _score_range(scoring, estimator):
     return -inf, inf
 
 
+# The range of each named per-sample loss (oob.LOSSES): a callable loss's is unknown, so never clipped.
+_LOSS_RANGE = {"zero_one": (0.0, 1.0), "squared": (0.0, np.inf), "absolute": (0.0, np.inf), "log_loss": (0.0, np.inf)}
+
+
 def _clip_interval(lo, hi, bounds):
     c_lo, c_hi = float(np.clip(lo, *bounds)), float(np.clip(hi, *bounds))
-    return c_lo, c_hi, bool(c_lo != lo or c_hi != hi)
+    # a NaN limit (a failed fit, an unscored fold) is not clipped: NaN != NaN flagged it as clipped
+    return c_lo, c_hi, bool((c_lo != lo and not np.isnan(lo)) or (c_hi != hi and not np.isnan(hi)))
 
 
 @dataclass(frozen=True, repr=False)
@@ -349,7 +383,10 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     ``error_score`` is scikit-learn's (``cross_validate``): the score of a fold whose fit fails (NaN
     by default, which makes the intervals NaN), or ``"raise"``. Failed fits are counted in
     ``diagnostics["failed_fits"]`` (of ``diagnostics["n_fits"]``, with ``first_fit_error``) and
-    announced by a RuntimeWarning that names the first failure.
+    announced by a RuntimeWarning that names the first failure. Folds that were fitted but have no
+    score (the scorer raised, e.g. ``scoring="f1"`` with string labels, whose pos_label=1 is not a
+    label: pass ``make_scorer(f1_score, pos_label=...)``; or it returned NaN) are counted apart, in
+    ``diagnostics["failed_scores"]`` with ``first_score_error``, and announced by their own warning.
 
     Examples
     --------
@@ -405,7 +442,8 @@ class NestedCVResult:
     ``scores``: algorithm, fold, score, best_params. ``summary``: algorithm, value (mean outer
     score), ci_low, ci_high (Nadeau-Bengio corrected t over the outer folds), se, alpha,
     n_outer_folds, clipped. ``diagnostics``: per algorithm, ``failed_fits`` (outer folds whose fit
-    failed), ``n_fits`` and ``first_fit_error``. ``n_train`` / ``n_test``: the mean outer training
+    failed), ``n_fits`` and ``first_fit_error``, ``failed_scores`` (outer folds fitted but not scored)
+    and ``first_score_error``. ``n_train`` / ``n_test``: the mean outer training
     and test sizes, which the corrected CV tests need with these fold scores.
 
     Examples
@@ -455,7 +493,8 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     passed to each procedure's ``fit`` when it takes them (``GridSearchCV`` with a group splitter as
     its inner ``cv``); an ``outer_cv`` splitter that puts a group on both sides of a split is refused.
     ``error_score`` is scikit-learn's, for the outer fits (see :func:`repeated_cv`);
-    failed outer fits are counted in ``diagnostics["failed_fits"]`` and announced by a RuntimeWarning.
+    failed outer fits are counted in ``diagnostics["failed_fits"]`` and announced by a RuntimeWarning, as are
+    unscored outer folds (``diagnostics["failed_scores"]``).
 
     Examples
     --------
@@ -490,7 +529,7 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))
     rows, summ = [], []
-    diag = {"failed_fits": {}, "n_fits": {}, "first_fit_error": {}}
+    diag = {"failed_fits": {}, "n_fits": {}, "first_fit_error": {}, "failed_scores": {}, "first_score_error": {}}
     for name, proc in procs.items():
         # a search's inner CV needs the groups too (each outer training set's rows, sliced by cross_validate)
         params = {"groups": groups} if groups is not None and _fit_takes_groups(proc) else None
@@ -636,8 +675,10 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     -------
     DataFrame with rows "ncv" and "naive": interval, value, ci_low, ci_high, se, alpha, estimand,
     plus the NCV diagnostics (inflation, inflation_raw, design_effect and design_effect_raw (1.0 and
-    NaN without ``groups``, and always in the "naive" row), bias, raw_mean), the loss's name and
-    n_fits (the fits behind the row).
+    NaN without ``groups``, and always in the "naive" row), bias, raw_mean), the loss's name,
+    n_fits (the fits behind the row) and clipped: the named losses are >= 0 (``zero_one`` also <= 1),
+    so limits beyond that range are clipped to it and flagged, as :func:`repeated_cv` does (the value
+    and se are unchanged; a callable loss's range is unknown and never clipped).
 
     Examples
     --------
@@ -735,19 +776,23 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
         se_ncv *= math.sqrt(deff)
     naive_mean = float(naive_errs.mean())
     se_naive = naive_errs.std(ddof=1) / math.sqrt(n)
+    # the named losses are >= 0 (zero_one also <= 1): a normal interval near 0 crossed the bound (an error rate of
+    # 0.017 reported as [-0.019, 0.052]); its limits are clipped and flagged, as repeated_cv's are
+    bounds = _LOSS_RANGE.get(name, (-np.inf, np.inf)) if isinstance(loss, (str, type(None))) else (-np.inf, np.inf)
+    ncv_lo, ncv_hi, ncv_clipped = _clip_interval(est - z * se_ncv, est + z * se_ncv, bounds)
+    nv_lo, nv_hi, nv_clipped = _clip_interval(naive_mean - z * se_naive, naive_mean + z * se_naive, bounds)
     return pd.DataFrame([
-        {"interval": "ncv", "value": est, "ci_low": est - z * se_ncv, "ci_high": est + z * se_ncv, "se": se_ncv,
+        {"interval": "ncv", "value": est, "ci_low": ncv_lo, "ci_high": ncv_hi, "se": se_ncv,
          "alpha": alpha, "estimand": "Err_XY: error of the model fitted to these data (Bates et al. 2023)" +
                                      ("" if groups is None else ", on new groups"),
          "inflation": infl, "inflation_raw": float(infl_raw), "design_effect": deff,
          "design_effect_raw": deff_raw, "bias": float(bias), "raw_mean": raw, "loss": name,
-         "n_fits": len(jobs) + n_cv_runs * K},
-        {"interval": "naive", "value": naive_mean, "ci_low": naive_mean - z * se_naive,
-         "ci_high": naive_mean + z * se_naive, "se": se_naive, "alpha": alpha,
+         "n_fits": len(jobs) + n_cv_runs * K, "clipped": ncv_clipped},
+        {"interval": "naive", "value": naive_mean, "ci_low": nv_lo, "ci_high": nv_hi, "se": se_naive, "alpha": alpha,
          "estimand": "read as Err_XY, but undercovers: ignores correlation between folds",
          "inflation": 1.0, "inflation_raw": np.nan, "design_effect": 1.0, "design_effect_raw": np.nan,
          "bias": 0.0, "raw_mean": naive_mean, "loss": name,
-         "n_fits": K},
+         "n_fits": K, "clipped": nv_clipped},
     ])
 
 
@@ -880,6 +925,15 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
         sizes, train_scores, test_scores = learning_curve(estimator, X, y, train_sizes=np.asarray(train_sizes),
                                                           cv=splits, scoring=scoring, n_jobs=n_jobs, shuffle=False)
         n_test = float(np.mean([len(te) for _, te in splits]))
+    nan_per_size = np.isnan(np.asarray(test_scores, dtype=np.float64)).sum(axis=1)
+    if nan_per_size.any():
+        # scikit-learn's FitFailedWarning counts failures over all sizes together ("1 fits failed out of a
+        # total of 20"); which rows of the table it made NaN is said here
+        where = ", ".join(f"{int(c)} of {len(te)} at train_size {int(s)}"
+                          for s, c, te in zip(sizes, nan_per_size, test_scores) if c)
+        warnings.warn(f"learning_curve_ci: test scores are NaN ({where}): a fit failed (e.g. a small training "
+                      "subset without every class) or the scorer failed; those rows' value and interval are NaN",
+                      RuntimeWarning, stacklevel=2)
     rows = []
     bounds = _score_range(scoring, estimator)
     for s, tr, te in zip(sizes, train_scores, test_scores):

@@ -1,0 +1,118 @@
+"""Walk 7 (resampling): defects met by a user comparing scikit-learn models on pandas data with string labels.
+
+Each test failed on the code before its fix (checked against a git-archive snapshot)."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import LeaveOneOut
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from workbench.resample import learning_curve_ci, ncv_interval, nested_cv, repeated_cv
+
+
+def _labelled(n=120, seed=0, noise=0.5):
+    """Two classes named by strings, in a DataFrame (the persona's data)."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    y = pd.Series(np.where(X["a"] + noise * rng.normal(size=n) > 0, "malignant", "benign"))
+    return X, y
+
+
+def _logreg():
+    return make_pipeline(StandardScaler(), LogisticRegression())
+
+
+def _record(fn):
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        out = fn()
+    return out, [w for w in rec if issubclass(w.category, RuntimeWarning)]
+
+
+# ---------------------------------------------------------------------------------------------
+# A scorer that fails after a successful fit was reported as failed fits ("see the FitFailedWarning",
+# which scikit-learn never issued); its real error (pos_label=1 is not a label) was not named.
+# ---------------------------------------------------------------------------------------------
+def test_repeated_cv_names_a_scorer_failure_as_such_with_its_error():
+    X, y = _labelled()
+    r, rec = _record(lambda: repeated_cv(_logreg(), X, y, n_splits=3, n_repeats=1, scoring="f1", random_state=0))
+    msgs = [str(w.message) for w in rec]
+    assert not any("fits (folds) failed" in m for m in msgs), msgs  # the fits succeeded
+    assert any("3 of 3 folds have no score" in m and "scorer raised" in m and "pos_label=1 is not a valid label" in m
+               for m in msgs), msgs
+    assert r.diagnostics["failed_fits"] == 0
+    assert r.diagnostics["failed_scores"] == 3
+    assert "pos_label=1" in r.diagnostics["first_score_error"]
+
+
+def test_nested_cv_counts_unscored_outer_folds_per_algorithm():
+    X, y = _labelled()
+    r, rec = _record(lambda: nested_cv({"lr": _logreg()}, X, y, outer_cv=3, scoring="f1", random_state=0))
+    assert r.diagnostics["failed_fits"] == {"lr": 0} and r.diagnostics["failed_scores"] == {"lr": 3}
+    assert any("nested_cv: 3 of 3 folds have no score" in str(w.message) for w in rec)
+
+
+def test_a_nan_score_is_not_called_a_failed_fit():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 2))
+    y = X[:, 0] + rng.normal(size=8)
+    # R^2 of one test row is NaN (scikit-learn warns UndefinedMetricWarning); every fit succeeded
+    r, rec = _record(lambda: repeated_cv(Ridge(), X, y, cv=LeaveOneOut(), scoring="r2"))
+    msgs = [str(w.message) for w in rec]
+    assert not any("fits (folds) failed" in m for m in msgs), msgs
+    assert any("8 of 8 folds have no score" in m and "scorer gave NaN" in m for m in msgs), msgs
+    assert r.diagnostics["failed_fits"] == 0 and r.diagnostics["failed_scores"] == 8
+
+
+# ---------------------------------------------------------------------------------------------
+# A NaN interval was flagged clipped=True (NaN != NaN after np.clip).
+# ---------------------------------------------------------------------------------------------
+def test_a_nan_interval_is_not_flagged_clipped():
+    X, y = _labelled()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = repeated_cv(_logreg(), X, y, n_splits=3, n_repeats=1, scoring="f1", random_state=0)
+        lc = learning_curve_ci(_logreg(), X, y, train_sizes=(2, 40), n_splits=3, n_repeats=1, random_state=1)
+    assert r.intervals["value"].isna().all()
+    assert not r.intervals["clipped"].any()
+    nan_rows = lc[lc["value"].isna()]
+    assert len(nan_rows) == 1 and not nan_rows["clipped"].any()
+
+
+# ---------------------------------------------------------------------------------------------
+# learning_curve_ci: a size whose fits failed became a NaN row; scikit-learn's warning counted the failures
+# over all sizes ("1 fits failed out of a total of 6") and nothing said which row.
+# ---------------------------------------------------------------------------------------------
+def test_learning_curve_names_the_sizes_with_nan_scores():
+    X, y = _labelled()
+    lc, rec = _record(lambda: learning_curve_ci(_logreg(), X, y, train_sizes=(2, 40), n_splits=3, n_repeats=1,
+                                                random_state=1))
+    assert np.isnan(lc.loc[0, "value"]) and np.isfinite(lc.loc[1, "value"])
+    msgs = [str(w.message) for w in rec if "learning_curve_ci: test scores are NaN" in str(w.message)]
+    assert len(msgs) == 1 and "at train_size 2" in msgs[0] and "train_size 40" not in msgs[0], msgs
+
+
+# ---------------------------------------------------------------------------------------------
+# ncv_interval: a normal interval for an error rate crossed 0 ([-0.019, 0.052] for a 1.7% error rate).
+# ---------------------------------------------------------------------------------------------
+def test_ncv_interval_clips_a_named_loss_to_its_range_and_says_so():
+    X, y = _labelled(n=90, seed=1, noise=0.15)  # a 3% error rate
+    kw = dict(n_folds=3, n_reps=2, random_state=0, progress=False)
+    t = ncv_interval(_logreg(), X, y, **kw).set_index("interval")
+    assert (t["ci_low"] >= 0).all() and (t["ci_high"] <= 1).all()
+    assert "clipped" in t.columns
+    raw = ncv_interval(_logreg(), X, y, loss=lambda a, b: (np.asarray(a) != np.asarray(b)).astype(float),
+                       **kw).set_index("interval")  # the same loss as a callable: its range is unknown
+    assert not raw["clipped"].any()
+    np.testing.assert_allclose(t["value"], raw["value"])
+    np.testing.assert_allclose(t["se"], raw["se"])
+    lo_raw = raw.loc["ncv", "ci_low"]
+    assert lo_raw < 0, lo_raw  # this data set's ncv interval does cross 0, so the clip is exercised
+    assert t.loc["ncv", "clipped"] and t.loc["ncv", "ci_low"] == 0.0
+    np.testing.assert_allclose(t.loc["ncv", "ci_high"], raw.loc["ncv", "ci_high"])
