@@ -45,3 +45,33 @@ def test_callable_oracle_returning_a_name_says_to_return_the_column():
     names = np.array(["cat", "dog", "eel"])[y]
     with pytest.raises(ValidationError, match=r"returned np.str_\('\w+'\) for point \d+.*Return the class's column"):
         select_model(P, lambda i: names[i], 5, random_state=0)
+
+
+def _labelled_log(seed=0):
+    from workbench.data import PredictionLog
+
+    P, y = _zoo(n=60, seed=seed)
+    return PredictionLog(P, model_names=["lr", "rf", "nb"], labels=y)
+
+
+def test_benchmark_selection_takes_one_name_log_pair_on_its_own():
+    # ("mine", log) was iterated: "mine" was taken for a task and refused as "each task must be a SelectionTask, a
+    # (name, PredictionLog) pair or a PredictionLog", which is what had been passed
+    from workbench.active import benchmark_selection
+
+    log = _labelled_log()
+    one = benchmark_selection(("mine", log), "random", budgets=4, seeds=2)
+    listed = benchmark_selection([("mine", log)], "random", budgets=4, seeds=2)
+    pd.testing.assert_frame_equal(one.curves, listed.curves)
+    assert one.summary["task"].tolist() == ["mine"]
+
+
+def test_benchmark_selection_several_bare_logs_are_told_to_be_named():
+    from workbench.active import benchmark_selection
+
+    log = _labelled_log()
+    with pytest.raises(ValidationError, match=r"'task' appears 2 times\. A bare PredictionLog is named 'task': name "
+                                              r"several as \(name, log\) pairs"):
+        benchmark_selection([log, _labelled_log(1)], "random", budgets=4, seeds=2)
+    two = benchmark_selection((("a", log), ("b", _labelled_log(1))), "random", budgets=4, seeds=2)  # a tuple of pairs
+    assert two.summary["task"].tolist() == ["a", "b"]

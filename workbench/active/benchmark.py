@@ -132,6 +132,8 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
     ----------
     tasks : sequence of SelectionTask, (name, PredictionLog) pairs or PredictionLogs
         Each zoo must carry the labels of every pool point (they are the oracle and the truth).
+        One task may be passed on its own (a SelectionTask, a PredictionLog, or a (name,
+        PredictionLog) tuple); a bare PredictionLog is named "task", so several need names.
     strategies : str or sequence of str
         One strategy name, or several (distinct).
     budgets : int or sequence of int
@@ -176,15 +178,23 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
 
     from ..data import PredictionLog
 
-    if isinstance(tasks, PredictionLog) or (hasattr(tasks, "zoo") and hasattr(tasks, "name")):
+    if isinstance(tasks, PredictionLog) or (hasattr(tasks, "zoo") and hasattr(tasks, "name")) or (
+            # one (name, PredictionLog) pair: iterated, its name was taken for a task and refused as "each task
+            # must be ... a (name, PredictionLog) pair", which is what had been passed
+            isinstance(tasks, tuple) and len(tasks) == 2 and isinstance(tasks[1], PredictionLog)
+            and not isinstance(tasks[0], PredictionLog) and not hasattr(tasks[0], "zoo")):
         tasks = [tasks]  # one task on its own
+    tasks = list(tasks)  # read twice below (a generator of tasks would be empty the second time)
+    n_unnamed = sum(isinstance(t, PredictionLog) for t in tasks)
     tasks = [_as_task(t) for t in tasks]
     if not tasks:
         raise ValidationError("tasks", "must hold at least one task")
     dup, n_dup = Counter(name for name, _ in tasks).most_common(1)[0]
     if n_dup > 1:
         raise ValidationError("tasks", f"task names must be unique (rows and seeds are keyed by them); "
-                                       f"{dup!r} appears {n_dup} times")
+                                       f"{dup!r} appears {n_dup} times",
+                              hint="a bare PredictionLog is named 'task': name several as (name, log) pairs, e.g. "
+                                   "[('a', log_a), ('b', log_b)]" if dup == "task" and n_unnamed > 1 else None)
     # a single name is one strategy (iterating a string would run its characters)
     strategies = [strategies] if isinstance(strategies, str) else list(strategies)
     if not strategies:
