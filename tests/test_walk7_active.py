@@ -75,3 +75,26 @@ def test_benchmark_selection_several_bare_logs_are_told_to_be_named():
         benchmark_selection([log, _labelled_log(1)], "random", budgets=4, seeds=2)
     two = benchmark_selection((("a", log), ("b", _labelled_log(1))), "random", budgets=4, seeds=2)  # a tuple of pairs
     assert two.summary["task"].tolist() == ["a", "b"]
+
+
+def test_per_model_frames_with_classes_in_other_column_orders_are_refused():
+    # Each model's probabilities as a frame from its own JSON records ({class: prob}, keys in the service's order):
+    # stacked by position, model 1's "eel" column was read as class "cat", silently.
+    from workbench.active import consensus_accuracy, geometric_consensus
+
+    P, y = _zoo()
+    classes = ["cat", "dog", "eel"]
+    frames = [pd.DataFrame(P[j], columns=classes) for j in range(3)]
+    shuffled = [frames[0], frames[1][["eel", "cat", "dog"]], frames[2]]
+    rule = (r"DataFrame 1 must have the columns \(classes\) of DataFrame 0 in the same order.*3 of 3 rows break the "
+            r"rule, first at row 0 \(value 'eel'\)\. Column 0 is 'cat' in DataFrame 0")
+    with pytest.raises(ValidationError, match="prediction_log: " + rule):
+        select_model(shuffled, y, 5, random_state=0)
+    with pytest.raises(ValidationError, match="prediction_log: " + rule):
+        consensus_accuracy(shuffled)
+    with pytest.raises(ValidationError, match="probs: " + rule):
+        geometric_consensus(shuffled)
+    # frames in one column order are stacked as before
+    same = select_model(frames, y, 5, random_state=0)
+    np.testing.assert_array_equal(same.indices, select_model(P, y, 5, random_state=0).indices)
+    np.testing.assert_array_equal(consensus_accuracy(frames).to_numpy(), consensus_accuracy(P).to_numpy())
