@@ -76,3 +76,47 @@ def test_streamed_fitted_model_of_another_width_is_refused_by_name():
     ok = LogisticRegression().fit(X, log.reward)
     out = wb.ope.evaluate_policy(frame, pi, reward_model=ok, context=["x0", "x1"], **KW)
     assert np.isfinite(out["value"]).all()
+
+
+# ----------------------------------------------------------------------------------------------
+# BanditLog.from_frame: a text column of a numeric field is refused with its row, as when streamed
+# ----------------------------------------------------------------------------------------------
+def _user_frame():
+    return pd.DataFrame({"item": ["apple", "banana", "apple", "cherry"], "click": [1.0, 0.0, 1.0, 0.0],
+                         "p": [0.5, 0.25, 0.5, 0.25], "slot": [0, 1, 0, 1]})
+
+
+def test_from_frame_text_action_ids_name_the_row_and_the_remedy():
+    # was "action: must be numeric, got an object array (mixed or missing values?)": no count, no row
+    with pytest.raises(ValidationError, match=r"^action: must be numeric; column 'item' has dtype .*; 4 of 4 rows "
+                                              r"break the rule, first at row 0 \(value 'apple'\)\. .*pd\.factorize"):
+        BanditLog.from_frame(_user_frame(), action="item", reward="click", propensity="p")
+    cat = _user_frame().assign(item=lambda f: f["item"].astype("category"))
+    with pytest.raises(ValidationError, match=r"^action: .*first at row 0 \(value 'apple'\)"):
+        BanditLog.from_frame(cat, action="item", reward="click", propensity="p")
+    codes, ids = pd.factorize(_user_frame()["item"])  # the remedy works
+    log = BanditLog.from_frame(_user_frame().assign(item=codes), action="item", reward="click", propensity="p")
+    assert log.n_actions == len(ids) == 3
+
+
+@pytest.mark.parametrize("field, column", [("reward", "click"), ("propensity", "p"), ("position", "slot")])
+def test_from_frame_text_numbers_are_refused_with_the_streamed_rule(field, column):
+    frame = _user_frame().assign(item=[0, 1, 0, 2])
+    frame[column] = frame[column].astype(str).where(frame.index != 2, "n/a")  # a CSV read as text
+    kw = dict(action="item", reward="click", propensity="p", position="slot")
+    with pytest.raises(ValidationError) as memory:
+        BanditLog.from_frame(frame, **kw)
+    assert str(memory.value).startswith(f"{field}: must be numeric; column '{column}' has dtype ")
+    assert "4 of 4 rows break the rule, first at row 0" in str(memory.value)
+    if field != "position":  # the streamed path has no slots; the same frame is refused alike there
+        frame[["pi_0", "pi_1", "pi_2"]] = 1 / 3
+        with pytest.raises(ValidationError) as streamed:
+            wb.ope.evaluate_policy(frame, ["pi_0", "pi_1", "pi_2"], estimators=["ips"], action="item",
+                                   reward="click", propensity="p", n_bootstrap=10)
+        assert str(streamed.value) == str(memory.value)
+    # an object column of numbers only is still refused (no silent cast), as a plain ValidationError
+    frame = _user_frame().assign(item=[0, 1, 0, 2])
+    frame[column] = frame[column].astype(object)
+    with pytest.raises(ValidationError, match=f"^{field}: must be numeric; column '{column}' has dtype object") as e:
+        BanditLog.from_frame(frame, **kw)
+    assert type(e.value) is ValidationError

@@ -374,11 +374,12 @@ def _not_numbers(values, allow_bool: bool = True) -> np.ndarray:
     return ~np.fromiter((ok(v) for v in vals), bool, vals.size)
 
 
-def _refuse_column(column: pd.Series, name, field: str, allow_bool: bool = True) -> None:
+def _refuse_column(column: pd.Series, name, field: str, allow_bool: bool = True, hint: str | None = None) -> None:
     """Raise the error for a non-numeric column: its dtype, how many rows do not hold a number and the
-    first of them (a chunk-level row, made global by :func:`_shift_error`)."""
+    first of them (a chunk-level row, made global by :func:`_shift_error`). ``hint`` replaces the default
+    one (convert with pd.to_numeric)."""
     rule = f"must be numeric; column {name!r} has dtype {column.dtype}"
-    hint = "Convert it explicitly (e.g. with pd.to_numeric) if it holds numbers"
+    hint = hint or "Convert it explicitly (e.g. with pd.to_numeric) if it holds numbers"
     values = column.to_numpy(dtype=object)
     bad = _not_numbers(values, allow_bool)
     raise_if_any(bad, field, rule, values, hint=hint)
