@@ -116,3 +116,34 @@ def test_ncv_interval_clips_a_named_loss_to_its_range_and_says_so():
     assert lo_raw < 0, lo_raw  # this data set's ncv interval does cross 0, so the clip is exercised
     assert t.loc["ncv", "clipped"] and t.loc["ncv", "ci_low"] == 0.0
     np.testing.assert_allclose(t.loc["ncv", "ci_high"], raw.loc["ncv", "ci_high"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Rank tests: equal mean accuracies averaged from other fold scores differ in the last bits
+# (0.8166666666666668 vs 0.8166666666666667) and were ranked 1 and 2, not tied.
+# ---------------------------------------------------------------------------------------------
+def test_rank_tests_treat_scores_equal_up_to_rounding_as_ties():
+    from scipy import stats
+
+    from workbench.resample import friedman_test, nemenyi_test, wilcoxon_holm_test
+
+    folds_a = np.array([24, 22, 24, 25, 26, 27, 23, 25, 26, 23]) / 30  # 245 of 300 rows right
+    folds_b = np.array([24, 22, 24, 26, 26, 27, 23, 25, 25, 23]) / 30  # 245 of 300 rows right, other folds
+    a, b = folds_a.mean(), folds_b.mean()
+    assert a != b and abs(a - b) < 1e-15  # the same accuracy, to rounding
+    S = np.array([[a, b, 0.7], [0.9, 0.85, 0.8], [0.7, 0.75, 0.6], [0.66, 0.6, 0.61], [0.9, 0.91, 0.5],
+                  [0.8, 0.82, 0.81], [0.7, 0.72, 0.75]])
+    exact = S.copy()
+    exact[0, 1] = a  # the tie written exactly
+    for test in (friedman_test, nemenyi_test, wilcoxon_holm_test):
+        r, e = test(S), test(exact)
+        assert r.statistic == e.statistic and r.iman_davenport == e.iman_davenport
+        pd.testing.assert_frame_equal(r.mean_ranks, e.mean_ranks)
+        pd.testing.assert_frame_equal(r.pairwise, e.pairwise)
+    assert friedman_test(S).statistic == pytest.approx(stats.friedmanchisquare(*exact.T).statistic, rel=1e-12)
+    assert wilcoxon_holm_test(S).pairwise.loc[0, "p_value"] == pytest.approx(
+        stats.wilcoxon(exact[:, 0], exact[:, 1]).pvalue, rel=1e-12)
+    # real differences, however small next to the scores' spread, are kept
+    T = S.copy()
+    T[0, 1] = a - 1e-9
+    assert friedman_test(T).statistic != friedman_test(exact).statistic
