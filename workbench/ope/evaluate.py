@@ -758,7 +758,11 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
           ``reward_range`` unless rewards are 0/1. Refused when ``unit_id`` puts several rows
           in one unit (they are not independent).
         With ``unit_id`` every bootstrap interval resamples whole units, and "bca" takes its
-        acceleration from per-unit influence values.
+        acceleration from per-unit influence values. The interval then rests on the number of units,
+        not of rows, and with few units it under-covers: nominal 95% "percentile" intervals of ips
+        and snips covered 0.75 / 0.89 / 0.92 / 0.91 / 0.94 of the time with 3 / 5 / 10 / 20 / 30
+        units (600-row logs with a per-unit reward effect, 300-600 simulated logs each); prefer
+        dozens of units, and read an interval from fewer as too narrow.
         Bootstrap intervals cover the sampling noise given the reward model's predictions; none
         of them covers a DM model's bias.
     random_state : int, Generator or None
