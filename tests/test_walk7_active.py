@@ -98,3 +98,39 @@ def test_per_model_frames_with_classes_in_other_column_orders_are_refused():
     same = select_model(frames, y, 5, random_state=0)
     np.testing.assert_array_equal(same.indices, select_model(P, y, 5, random_state=0).indices)
     np.testing.assert_array_equal(consensus_accuracy(frames).to_numpy(), consensus_accuracy(P).to_numpy())
+
+
+def _wide_frame():
+    P, y = _zoo()
+    classes = ["cat", "dog", "eel"]
+    frame = pd.concat([pd.DataFrame(P[j], columns=classes).assign(model=m, point=np.arange(P.shape[1]))
+                       for j, m in enumerate(["lr", "rf", "nb"])], ignore_index=True)
+    return P, y, classes, frame[["model", "point"] + classes]
+
+
+def test_a_wide_frame_given_as_the_zoo_is_refused_with_how_to_stack_it():
+    # was "must be numeric, got an object array (mixed or missing values?)" (its model column)
+    from workbench.active import consensus_accuracy, geometric_consensus
+
+    P, y, classes, frame = _wide_frame()
+    msg = r"must be a PredictionLog or an array \(n_models, n_points, n_classes\), got a DataFrame of shape \(90, 5\)"
+    with pytest.raises(ValidationError, match="prediction_log: " + msg + r".*groupby\('model'"):
+        select_model(frame, y, 5, random_state=0)
+    with pytest.raises(ValidationError, match="prediction_log: " + msg):
+        consensus_accuracy(frame)
+    with pytest.raises(ValidationError, match="probs: " + msg.replace("5", "3")):
+        geometric_consensus(frame[classes])  # numeric, but still a table, not a zoo
+    stacked = np.stack([g[classes].to_numpy() for _, g in frame.groupby("model", sort=False)])  # the hint's recipe
+    np.testing.assert_array_equal(stacked, P)
+
+
+def test_one_models_frame_with_an_id_column_names_the_column():
+    P, y, classes, frame = _wide_frame()
+    one = frame[frame.model == "lr"]
+    with pytest.raises(ValidationError, match=r"probs: must hold one column of probabilities per class; 1 of 5 "
+                                              r"columns are not numeric, first 'model'.*frame\[classes\]"):
+        estimate_risk(one, y, 5, random_state=0)
+    with pytest.raises(ValidationError, match="probs: .* columns are not numeric, first 'model'"):
+        benchmark_risk(one, y, {}, 5)
+    np.testing.assert_array_equal(estimate_risk(one[classes], y, 5, random_state=0).estimates,
+                                  estimate_risk(P[0], y, 5, random_state=0).estimates)

@@ -989,11 +989,23 @@ def _as_zoo_probs(prediction_log):
 
 
 def _check_frame_columns(models, field: str) -> None:
-    """A list of per-model DataFrames (one column per class) is stacked by position, so every frame must
+    """Refuses a DataFrame given as the zoo, and per-model frames whose columns are in different orders.
+
+    A table is 2-D: the zoo has a model axis. The likeliest one is a wide frame (a model column, a point
+    column, one column per class), refused as "must be numeric, got an object array (mixed or missing
+    values?)" for its model column, or as "must be 3-D" without saying how to get there.
+
+    A list of per-model DataFrames (one column per class) is stacked by position, so every frame must
     hold the same classes in the same column order. Frames built from each model's own output (a service's
     JSON records, whose key order is the service's) can list the classes in different orders; stacked,
     a model's probability of one class was read as another's, silently. Refused, naming the first model
     that differs and its first column; nothing is reordered (which frame is "right" is the caller's call)."""
+    if isinstance(models, pd.DataFrame):
+        raise ValidationError(field, f"must be a PredictionLog or an array (n_models, n_points, n_classes), got a "
+                                     f"DataFrame of shape {models.shape}",
+                              hint="stack one (n_points, n_classes) block per model, e.g. from a wide frame: "
+                                   "np.stack([g[classes].to_numpy() for _, g in frame.groupby('model', "
+                                   "sort=False)]), each model's rows in the same point order")
     if not isinstance(models, (list, tuple)):
         return
     frames = [(j, f) for j, f in enumerate(models) if isinstance(f, pd.DataFrame)]
