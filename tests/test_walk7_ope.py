@@ -120,3 +120,26 @@ def test_from_frame_text_numbers_are_refused_with_the_streamed_rule(field, colum
     with pytest.raises(ValidationError, match=f"^{field}: must be numeric; column '{column}' has dtype object") as e:
         BanditLog.from_frame(frame, **kw)
     assert type(e.value) is ValidationError
+
+
+# ----------------------------------------------------------------------------------------------
+# evaluate_policy on a BanditLog: the two near-miss forms of a target say what to pass instead
+# ----------------------------------------------------------------------------------------------
+def test_bandit_log_policy_forms_of_other_entry_points_are_explained():
+    log, frame, pi, dist = _frame(n=300)
+    with pytest.raises(ValidationError, match=r"^policy: is a list of column names \['pi_0', 'pi_1', 'pi_2'\], "
+                                              r"the form of a tabular log.*frame\[columns\]\.to_numpy\(\)"):
+        wb.ope.evaluate_policy(log, pi, estimators=["ips"], n_bootstrap=10)
+    actions = dist.argmax(axis=1)  # one action per row, as BanditTruth.policy_value takes it
+    with pytest.raises(ValidationError, match=r"^policy: must be an \(n, n_actions\) action distribution, got a "
+                                              r"1-D array of shape \(300,\)\. For one action per row, pass "
+                                              r"DeterministicPolicy\(actions\)"):
+        wb.ope.evaluate_policy(log, actions, estimators=["ips"], n_bootstrap=10)
+    # the remedies give the in-memory values of the same target
+    kw = dict(estimators=["ips", "snips"], n_bootstrap=50, random_state=0)
+    a = wb.ope.evaluate_policy(log, frame[pi].to_numpy(), **kw)
+    b = wb.ope.evaluate_policy(log, dist, **kw)
+    pd.testing.assert_frame_equal(a, b)
+    c = wb.ope.evaluate_policy(log, wb.ope.DeterministicPolicy(actions), **kw)
+    d = wb.ope.evaluate_policy(log, np.eye(3)[actions], **kw)
+    pd.testing.assert_frame_equal(c, d)

@@ -96,8 +96,20 @@ def resolve_action_dist(log, policy) -> np.ndarray:
                                    "SoftmaxPolicy(scorer, temperature=...), or GreedyRankingPolicy(scorer) for slots")
     else:
         dist = policy
-    dist = as_array(dist, "policy", ndim=(2, 3))
+    if isinstance(dist, (list, tuple)) and dist and all(isinstance(c, str) for c in dist):
+        # the tabular form (column names) given with a BanditLog: it was "must be 2-D or 3-D, got shape (3,)"
+        raise ValidationError("policy", f"is a list of column names {list(dist)[:4]}{' ...' if len(dist) > 4 else ''}, "
+                              "the form of a tabular log; a BanditLog takes the target's (n, n_actions) "
+                              "probabilities", hint="pass frame[columns].to_numpy() (rows in the log's order), or "
+                                                    "the frame itself to evaluate_policy with these columns")
+    dist = as_array(dist, "policy", ndim=(1, 2, 3))
     n, k = len(log), log.n_actions
+    if dist.ndim == 1:
+        # one action per row, as BanditTruth.policy_value reads it: refused as "must be 2-D or 3-D, got shape
+        # (n,)" with no word of the policy object that says it (reading it as actions here would guess)
+        raise ValidationError("policy", f"must be an (n, n_actions) action distribution, got a 1-D array of shape "
+                              f"{dist.shape}", hint="for one action per row, pass DeterministicPolicy(actions) "
+                                                    f"(n_actions={k} is the log's)")
     if dist.shape[0] != n or dist.shape[1] != k:
         raise ValidationError("policy", f"must have shape ({n}, {k}) or ({n}, {k}, n_positions) (rows x actions"
                               f"[x slots]), got {dist.shape}")
