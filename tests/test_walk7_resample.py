@@ -147,3 +147,26 @@ def test_rank_tests_treat_scores_equal_up_to_rounding_as_ties():
     T = S.copy()
     T[0, 1] = a - 1e-9
     assert friedman_test(T).statistic != friedman_test(exact).statistic
+
+
+# ---------------------------------------------------------------------------------------------
+# scoring=None with a search: its score() is the search's own scoring, not the classifier's accuracy.
+# GridSearchCV(scoring="neg_log_loss") scores <= 0, and the [0, 1] clip made the interval [0, 0].
+# ---------------------------------------------------------------------------------------------
+def test_a_search_with_its_own_scoring_is_clipped_to_that_scorer_s_range():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = _labelled(n=90, seed=2)
+    grid = {"logisticregression__C": [0.1, 1.0]}  # 2 candidates: a search, kept small
+    for scoring, refit in (("neg_log_loss", True), ({"ll": "neg_log_loss", "acc": "accuracy"}, "ll")):
+        search = GridSearchCV(_logreg(), grid, cv=3, scoring=scoring, refit=refit)
+        s = nested_cv(search, X, y, outer_cv=3, random_state=0).summary.iloc[0]
+        assert s["value"] < 0
+        assert s["ci_low"] < s["value"] < s["ci_high"] <= 0 and not s["clipped"], s
+        if refit is True:
+            r = repeated_cv(search, X, y, n_splits=3, n_repeats=1, random_state=0).intervals.iloc[0]
+            assert r["ci_low"] < r["value"] < r["ci_high"] <= 0, r
+    # a search scored by accuracy keeps the [0, 1] range
+    acc = nested_cv(GridSearchCV(_logreg(), grid, cv=3, scoring="accuracy"), X, y, outer_cv=3,
+                    random_state=0).summary.iloc[0]
+    assert 0 <= acc["ci_low"] <= acc["value"] <= acc["ci_high"] <= 1

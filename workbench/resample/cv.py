@@ -282,6 +282,22 @@ def _score_range(scoring, estimator):
 
     inf = float("inf")
     if scoring is None:  # estimator.score: accuracy for classifiers, R^2 for regressors
+        while hasattr(estimator, "steps") and estimator.steps:  # Pipeline.score is its last step's score
+            estimator = estimator.steps[-1][1]
+        own = getattr(estimator, "scoring", None)
+        if own is not None:
+            # a search's score() is its own scoring's (GridSearchCV(scoring="neg_log_loss") scores <= 0: the
+            # classifier's [0, 1] clipped an interval around -0.074 to [0, 0]); the refit metric of a
+            # multi-metric search. Another model's scoring= (LogisticRegressionCV's, RidgeCV's) may or may
+            # not be what its score() uses: range unknown, never clipped
+            if not (hasattr(estimator, "refit") and hasattr(estimator, "estimator")):
+                return -inf, inf
+            refit = getattr(estimator, "refit", None)
+            if isinstance(own, dict):
+                own = own.get(refit) if isinstance(refit, str) else None
+            elif isinstance(own, (list, tuple, set)):
+                own = refit if isinstance(refit, str) else None
+            return _score_range(own, estimator.estimator) if isinstance(own, str) else (-inf, inf)
         est = getattr(estimator, "estimator", estimator)  # a search's underlying model
         if is_classifier(est):
             return 0.0, 1.0
