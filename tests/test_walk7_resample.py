@@ -170,3 +170,20 @@ def test_a_search_with_its_own_scoring_is_clipped_to_that_scorer_s_range():
     acc = nested_cv(GridSearchCV(_logreg(), grid, cv=3, scoring="accuracy"), X, y, outer_cv=3,
                     random_state=0).summary.iloc[0]
     assert 0 <= acc["ci_low"] <= acc["value"] <= acc["ci_high"] <= 1
+
+
+# ---------------------------------------------------------------------------------------------
+# _repr_html_ (what a notebook shows) left out what the repr says: the rank tests' statistics and
+# p-values, and which score a CVResult holds.
+# ---------------------------------------------------------------------------------------------
+def test_html_shows_the_rank_test_and_the_cv_score_as_the_repr_does():
+    from workbench.resample import friedman_test, nemenyi_test
+
+    S = np.array([[.80, .78, .70], [.90, .85, .84], [.75, .74, .70], [.88, .86, .80], [.70, .71, .65]])
+    for r in (friedman_test(S), nemenyi_test(S)):
+        page = r._repr_html_()
+        assert f"Friedman chi2={r.statistic:.4g} p={r.p_value:.3g}" in page, page[:300]
+        assert f"Iman-Davenport F={r.iman_davenport:.4g}" in page
+    X, y = _labelled(n=60)
+    cv = repeated_cv(_logreg(), X, y, n_splits=3, n_repeats=1, scoring="balanced_accuracy", random_state=0)
+    assert "balanced_accuracy: 1 x 3 folds" in cv._repr_html_() and "balanced_accuracy: 1 x 3 folds" in repr(cv)

@@ -363,12 +363,16 @@ class CVResult:
         """The interval table, a copy."""
         return self.intervals.copy()
 
+    def _summary(self) -> str:
+        return (f"{self.scoring}: {self.scores.shape[0]} x {self.scores.shape[1]} folds, "
+                f"n_train~{self.n_train:.0f}, n_test~{self.n_test:.0f}")
+
     def __repr__(self) -> str:
-        return _frames_repr(f"CVResult({self.scoring}: {self.scores.shape[0]} x {self.scores.shape[1]} folds, "
-                            f"n_train~{self.n_train:.0f}, n_test~{self.n_test:.0f})", {"intervals": self.intervals})
+        return _frames_repr(f"CVResult({self._summary()})", {"intervals": self.intervals})
 
     def _repr_html_(self) -> str:
-        return _frames_html("cross-validation", {"intervals": self.intervals})
+        # the scorer and the fold layout, as in the repr (the HTML did not say which score it was)
+        return _frames_html(f"cross-validation ({self._summary()})", {"intervals": self.intervals})
 
 
 def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats: int = 10, cv=None, groups=None,

@@ -138,20 +138,24 @@ class RankTestResult:
         """The mean-rank table, a copy."""
         return self.mean_ranks.copy()
 
+    def _summary(self) -> str:
+        return (f"{self.test}: Friedman chi2={self.statistic:.4g} p={self.p_value:.3g}; "
+                f"Iman-Davenport F={self.iman_davenport:.4g} p={self.iman_davenport_p_value:.3g}; "
+                f"N={self.n_datasets}, CD={self.critical_difference:.4g}")
+
     def __repr__(self) -> str:
-        title = (f"RankTestResult({self.test}: Friedman chi2={self.statistic:.4g} p={self.p_value:.3g}; "
-                 f"Iman-Davenport F={self.iman_davenport:.4g} p={self.iman_davenport_p_value:.3g}; "
-                 f"N={self.n_datasets}, CD={self.critical_difference:.4g})")
         frames = {"mean ranks": self.mean_ranks}
         if len(self.pairwise):
             frames["pairwise"] = self.pairwise
-        return _frames_repr(title, frames)
+        return _frames_repr(f"RankTestResult({self._summary()})", frames)
 
     def _repr_html_(self) -> str:
         frames = {"mean ranks": self.mean_ranks}
         if len(self.pairwise):
             frames["pairwise"] = self.pairwise
-        return _frames_html(self.test, frames)
+        # the omnibus test in the caption, as in the repr: the HTML showed the ranks without the statistics
+        # or p-values of the test they belong to
+        return _frames_html(self._summary(), frames)
 
 
 def _friedman(S, higher_is_better, caller="friedman_test"):
