@@ -53,7 +53,9 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
         would give a degenerate family). When ``thresholds`` is None: inf followed by ``n_thresholds - 1`` geometric steps from the
         largest weight down to its 10% quantile (at least 1). When the largest weight is at most
         that floor, no threshold can clip more than another: the family is then [inf, floor],
-        two members whatever ``n_thresholds`` (identical estimators when every weight is <= 1).
+        two members whatever ``n_thresholds`` (identical estimators when every weight is <= 1). For
+        ``"dr-os"`` these thresholds are squared into lambda (its shrunk weight w lambda / (w^2 + lambda)
+        halves a weight of sqrt(lambda)), so the grid spans the same weights as the clipping families'.
 
     Examples
     --------
@@ -63,6 +65,8 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
     ['ips', 'ips(clip=20)', 'ips(clip=5)']
     >>> [m.label for m in threshold_family("switch-dr", weights=np.array([0.5, 1.0, 2.0, 8.0]), n_thresholds=4)]
     ['switch-dr', 'switch-dr(lambda_=8)', 'switch-dr(lambda_=2.828)', 'switch-dr(lambda_=1)']
+    >>> [m.label for m in threshold_family("dr-os", weights=np.array([0.5, 1.0, 2.0, 8.0]), n_thresholds=4)]
+    ['dr-os', 'dr-os(lambda_=64)', 'dr-os(lambda_=8)', 'dr-os(lambda_=1)']
     """
     check_choice(kind, "kind", ("ips", "dr", "switch-dr", "dr-os"))
     if thresholds is None:
@@ -80,6 +84,11 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
         hi = float(w.max())
         lo = max(1.0, float(np.quantile(w, 0.1)))
         thresholds = [np.inf] + list(np.geomspace(hi, lo, n_thresholds - 1)) if hi > lo else [np.inf, lo]
+        if kind == "dr-os":
+            # DR-os' lambda acts on the squared weight (w lambda / (w^2 + lambda) halves a weight of sqrt(lambda)):
+            # a weight-scale grid used as lambda shrank by at least half every row with w > sqrt(max w), so the
+            # family had no mildly shrunk member next to DR. Squared, threshold t halves weights of t.
+            thresholds = [t * t for t in thresholds]
     if isinstance(thresholds, str) or not np.iterable(thresholds):
         raise ValidationError("thresholds", f"must be a sequence of numbers, got {thresholds!r}")
     # not float(t): it would accept "5" and True; inf (no threshold) is allowed, NaN and negatives are not

@@ -1,0 +1,28 @@
+"""threshold_family("dr-os", weights=...) builds lambda on the squared-weight scale: DR-os shrinks a weight w
+to w lambda / (w^2 + lambda), so a threshold t of the clipping families corresponds to lambda = t^2 (weights
+of t halved). The weight-scale grid used as lambda halved every row with w > sqrt(max w) already at its
+mildest member, leaving no member between DR and strong shrinkage."""
+import numpy as np
+
+from workbench.ope import threshold_family
+
+
+def _shrunk(w, lam):
+    return w * lam / (w * w + lam)
+
+
+def test_mildest_member_halves_only_the_largest_weight():
+    w = np.random.default_rng(0).lognormal(0.0, 1.5, 2000)
+    fam = threshold_family("dr-os", weights=w)
+    lams = [m.lambda_ for m in fam]
+    assert lams[0] == np.inf and all(a > b for a, b in zip(lams, lams[1:]))
+    mild = _shrunk(w, lams[1])
+    assert np.all(mild >= w / 2 - 1e-12)  # no row loses more than half its weight
+    assert np.isclose(mild[w.argmax()], w.max() / 2)
+    # the clipping families keep the weight-scale grid, and dr-os' lambdas are its squares
+    clip = [m.lambda_ for m in threshold_family("switch-dr", weights=w)]
+    np.testing.assert_allclose(lams[1:], np.square(clip[1:]), rtol=1e-12)
+
+
+def test_explicit_thresholds_are_taken_as_lambda():
+    assert [m.lambda_ for m in threshold_family("dr-os", [4.0, np.inf, 9.0])] == [np.inf, 9.0, 4.0]
