@@ -187,3 +187,18 @@ def test_html_shows_the_rank_test_and_the_cv_score_as_the_repr_does():
     X, y = _labelled(n=60)
     cv = repeated_cv(_logreg(), X, y, n_splits=3, n_repeats=1, scoring="balanced_accuracy", random_state=0)
     assert "balanced_accuracy: 1 x 3 folds" in cv._repr_html_() and "balanced_accuracy: 1 x 3 folds" in repr(cv)
+
+
+def test_a_fold_that_truly_scores_error_score_is_not_a_failure():
+    from sklearn.dummy import DummyClassifier
+    from sklearn.metrics import f1_score, make_scorer
+
+    X, y = _labelled()
+    never = DummyClassifier(strategy="constant", constant="benign")  # F1 of "malignant" is 0 on every fold
+    f1 = make_scorer(f1_score, pos_label="malignant", zero_division=0)
+    r, rec = _record(lambda: repeated_cv(never, X, y, n_splits=3, n_repeats=1, scoring=f1, random_state=0,
+                                         error_score=0.0))
+    assert (r.scores == 0).all()
+    msgs = [str(w.message) for w in rec]
+    assert not any("failed" in m or "no score" in m for m in msgs), msgs
+    assert r.diagnostics["failed_fits"] == 0 and r.diagnostics["failed_scores"] == 0

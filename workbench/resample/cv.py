@@ -209,8 +209,9 @@ def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
         if fit_warned and not failed:  # the message format is scikit-learn's; the scores are a fallback
             failed = max(int(bad.size) - score_raised, 0)
         # the folds whose fit ran but whose score is missing: the scorer raised, or returned NaN. They were
-        # counted as failed fits, with "see the FitFailedWarning" where there was none
-        unscored = max(int(bad.size) - failed, 0)
+        # counted as failed fits, with "see the FitFailedWarning" where there was none. With a numeric
+        # error_score only the scorer errors seen count: a fold may truly score error_score (an F1 of 0)
+        unscored = max(int(bad.size) - failed, 0) if np.isnan(error_score) else score_raised
     diag = {"failed_fits": int(failed), "n_fits": int(s.size), "first_fit_error": first,
             "failed_scores": int(unscored), "first_score_error": first_score if unscored else None}
     if failed or unscored:
@@ -224,7 +225,7 @@ def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
                       "first failure with its traceback (diagnostics['failed_fits'] has the count)",
                       RuntimeWarning, stacklevel=3)
     if unscored:
-        fold = f" (fold {int(bad[0])})" if not failed else ""
+        fold = f" (fold {int(bad[0])})" if not failed and np.isnan(error_score) else ""
         if first_score:
             why = (f"the fits succeeded but the scorer raised; first error{fold}: {first_score}. Pass "
                    "error_score='raise' to stop at it with its traceback")
