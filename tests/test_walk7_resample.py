@@ -202,3 +202,26 @@ def test_a_fold_that_truly_scores_error_score_is_not_a_failure():
     msgs = [str(w.message) for w in rec]
     assert not any("failed" in m or "no score" in m for m in msgs), msgs
     assert r.diagnostics["failed_fits"] == 0 and r.diagnostics["failed_scores"] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# loss= an aggregate metric (sklearn.metrics.zero_one_loss) failed as "oob_losses: must be 1-D, got shape ()"
+# (bootstrap_error) or numpy's "zero-dimensional arrays cannot be concatenated" (ncv_interval).
+# ---------------------------------------------------------------------------------------------
+def test_an_aggregate_metric_as_loss_is_refused_by_name():
+    from sklearn.metrics import zero_one_loss
+
+    from workbench._validation import ValidationError
+    from workbench.resample import bootstrap_error
+
+    X, y = _labelled(n=60)
+    with pytest.raises(ValidationError, match=r"loss: must return one loss per row, shape \(\d+,\), got shape \(\) "
+                                              r"from zero_one_loss"):
+        bootstrap_error(_logreg(), X, y, loss=zero_one_loss, n_splits=5, random_state=0, progress=False)
+    with pytest.raises(ValidationError, match=r"loss: must return one loss per row.*zero_one_loss"):
+        ncv_interval(_logreg(), X, y, loss=zero_one_loss, n_folds=3, n_reps=2, random_state=0, progress=False)
+    # a per-row callable is accepted and equals the named loss
+    per_row = bootstrap_error(_logreg(), X, y, loss=lambda a, b: (a != b).astype(float), n_splits=5, random_state=0,
+                              progress=False)
+    named = bootstrap_error(_logreg(), X, y, loss="zero_one", n_splits=5, random_state=0, progress=False)
+    assert per_row.oob == named.oob and per_row.point632plus == named.point632plus

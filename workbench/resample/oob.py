@@ -170,7 +170,18 @@ def _pointwise(loss_fn, name, est, X, y, classes):
         idx = np.array([cols.get(v, -1) for v in np.asarray(y)])
         p = np.where(idx >= 0, P[np.arange(len(idx)), np.maximum(idx, 0)], 0.0)
         return -np.log(np.clip(p, np.finfo(float).eps, 1.0))
-    return np.asarray(loss_fn(np.asarray(y), est.predict(X)), dtype=np.float64)
+    y = np.asarray(y)
+    out = np.asarray(loss_fn(y, est.predict(X)), dtype=np.float64)
+    if out.shape != y.shape[:1]:
+        # an aggregate metric (sklearn.metrics.zero_one_loss, mean_squared_error) returns one number: it failed
+        # later as "oob_losses: must be 1-D, got shape ()" (bootstrap_error, a field the user never passed) or
+        # numpy's "zero-dimensional arrays cannot be concatenated" (ncv_interval)
+        raise ValidationError("loss", f"must return one loss per row, shape ({y.shape[0]},), got shape {out.shape} "
+                                      f"from {getattr(loss_fn, '__name__', 'the callable')}",
+                              hint="an aggregate metric such as sklearn.metrics.zero_one_loss is not per-row: pass "
+                                   "e.g. lambda y, p: (y != p).astype(float) (or scoring= for an aggregate scorer "
+                                   "in bootstrap_error)")
+    return out
 
 
 def _no_information_loss(loss_fn, name, est, X, y, rng):
