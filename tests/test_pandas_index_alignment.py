@@ -177,3 +177,18 @@ def test_routing_log_refuses_a_field_with_another_index():
         RoutingLog(**{**fields, "prompts": prompts, "quality": quality})
     same = RoutingLog(**{**fields, "prompts": prompts, "quality": pd.Series(log.quality, index=prompts.index)})
     assert np.array_equal(same.quality, log.quality)  # equal indexes: accepted, read as before
+
+
+# --- PredictionLog: labels as class names, per-model frames in other column orders ---------------------------
+def test_prediction_log_refuses_class_names_as_labels_with_the_mapping():
+    P = np.random.default_rng(0).dirichlet(np.ones(3), (2, 5))
+    for lab in (np.array(["a", "b", "c", "a", "b"]), pd.Series(["a", "b", "c", "a", "b"]), ["a", 1, 2, 0, 1]):
+        with pytest.raises(ValidationError, match=r"^labels: must hold class indices \(positions of the probability "
+                                                  r"columns\), not class names; .*first at row 0 \(value 'a'\)\. "
+                                                  r"Map each name to its column of probs"):
+            PredictionLog(probs=P, labels=lab)
+    codes = pd.Categorical(["a", "b", "c", "a", "b"], categories=["a", "b", "c"]).codes
+    assert PredictionLog(probs=P, labels=codes).labels.tolist() == [0, 1, 2, 0, 1]  # the hint's recipe works
+    # regression predictions take numbers, and text there keeps its own message
+    with pytest.raises(ValidationError, match="^labels: "):
+        PredictionLog(predictions=P[..., 0], labels=np.array(["a", "b", "c", "a", "b"]))

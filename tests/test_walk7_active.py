@@ -5,6 +5,7 @@ import pytest
 
 from workbench._validation import ValidationError
 from workbench.active import benchmark_risk, estimate_risk, select_model
+from workbench.data import PredictionLog
 
 
 def _zoo(n=30, seed=0):
@@ -86,8 +87,8 @@ def test_per_model_frames_with_classes_in_other_column_orders_are_refused():
     classes = ["cat", "dog", "eel"]
     frames = [pd.DataFrame(P[j], columns=classes) for j in range(3)]
     shuffled = [frames[0], frames[1][["eel", "cat", "dog"]], frames[2]]
-    rule = (r"DataFrame 1 must have the columns \(classes\) of DataFrame 0 in the same order.*3 of 3 rows break the "
-            r"rule, first at row 0 \(value 'eel'\)\. Column 0 is 'cat' in DataFrame 0")
+    rule = (r"DataFrame 1 must have the columns \(classes\) of DataFrame 0 in the same order.*3 of 3 columns differ, "
+            r"first column 0: 'eel' in DataFrame 1, 'cat' in DataFrame 0")
     with pytest.raises(ValidationError, match="prediction_log: " + rule):
         select_model(shuffled, y, 5, random_state=0)
     with pytest.raises(ValidationError, match="prediction_log: " + rule):
@@ -98,6 +99,10 @@ def test_per_model_frames_with_classes_in_other_column_orders_are_refused():
     same = select_model(frames, y, 5, random_state=0)
     np.testing.assert_array_equal(same.indices, select_model(P, y, 5, random_state=0).indices)
     np.testing.assert_array_equal(consensus_accuracy(frames).to_numpy(), consensus_accuracy(P).to_numpy())
+    # the log container itself refuses them too (it stacked them silently)
+    with pytest.raises(ValidationError, match="probs: " + rule):
+        PredictionLog(probs=shuffled)
+    np.testing.assert_array_equal(PredictionLog(probs=frames).probs, P)
 
 
 def _wide_frame():

@@ -442,3 +442,67 @@ def check_same_index(named: Iterable[tuple[str, object]]) -> None:
                               len(idx), hint=f"at row {first} {ref_name} has label {la!r} and {name} label {lb!r}: "
                               f"align them first (e.g. {name}.reindex({ref_name}.index)), or pass .to_numpy() "
                               f"to pair the rows by position")
+
+
+def check_frame_columns(models, field: str, what: str = "a PredictionLog or an array") -> None:
+    """Refuses a DataFrame given as the zoo, and per-model frames whose columns are in different orders.
+
+    A table is 2-D: the zoo has a model axis. The likeliest one is a wide frame (a model column, a point
+    column, one column per class), refused as "must be numeric, got an object array (mixed or missing
+    values?)" for its model column, or as "must be 3-D" without saying how to get there.
+
+    A list of per-model DataFrames (one column per class) is stacked by position, so every frame must
+    hold the same classes in the same column order. Frames built from each model's own output (a service's
+    JSON records, whose key order is the service's) can list the classes in different orders; stacked,
+    a model's probability of one class was read as another's, silently. Refused, naming the first model
+    that differs and its first column; nothing is reordered (which frame is "right" is the caller's call)."""
+    import pandas as pd
+
+    if isinstance(models, pd.DataFrame):
+        raise ValidationError(field, f"must be {what} (n_models, n_points, n_classes), got a "
+                                     f"DataFrame of shape {models.shape}",
+                              hint="stack one (n_points, n_classes) block per model, e.g. from a wide frame: "
+                                   "np.stack([g[classes].to_numpy() for _, g in frame.groupby('model', "
+                                   "sort=False)]), each model's rows in the same point order")
+    if not isinstance(models, (list, tuple)):
+        return
+    frames = [(j, f) for j, f in enumerate(models) if isinstance(f, pd.DataFrame)]
+    if len(frames) < 2:
+        return
+    j0, ref = frames[0]
+    for j, f in frames[1:]:
+        if f.columns.equals(ref.columns):
+            continue
+        if len(f.columns) != len(ref.columns):
+            continue  # the shape check of the stacked array refuses it, with both shapes
+        differ = np.asarray(f.columns != ref.columns)
+        k = int(np.flatnonzero(differ)[0])
+        # counted in columns, not rows (ValidationError's count / first speak of rows)
+        raise ValidationError(field, f"DataFrame {j} must have the columns (classes) of DataFrame {j0} in the same "
+                                     f"order: they are stacked by position, never realigned; {int(differ.sum())} of "
+                                     f"{len(differ)} columns differ, first column {k}: {f.columns[k]!r} in DataFrame "
+                                     f"{j}, {ref.columns[k]!r} in DataFrame {j0}",
+                              hint="reorder each frame first, e.g. [f[classes] for f in frames]")
+
+
+# What to do with labels given as class names: the columns of probs are classes 0 .. n_classes - 1.
+NAMES_HINT = ("map each name to its column of probs, e.g. pd.Categorical(labels, categories=<the probability "
+              "columns' class names>).codes (sklearn's classes_ order for predict_proba); a name that is not "
+              "among the categories becomes -1 and is refused as unlabelled")
+
+
+def refuse_class_names(source, field: str) -> None:
+    """Refuse class labels given as class names (strings) where class indices (columns of probs) are meant.
+
+    Names are the likeliest wrong labels: a pandas Series of them became an object array, refused as "mixed
+    or missing values?", and a numpy one only by its dtype. Says what is wrong and how to map names to the
+    probability columns, with the count and the first name. Anything else passes (checked by the caller)."""
+    import pandas as pd
+
+    # a list as objects: np.asarray([1, "a"]) would make the 1 a string too
+    raw = (np.asarray(source, dtype=object) if isinstance(source, (list, tuple)) else np.asarray(source)
+           if isinstance(source, (np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)) else None)
+    if raw is not None and raw.ndim == 1 and raw.dtype.kind in "OUS":
+        names = np.array([isinstance(v, (str, bytes)) for v in raw.tolist()], bool)
+        raise_if_any(names, field, "must hold class indices (positions of the probability columns), not "
+                                   "class names", raw, hint=NAMES_HINT)

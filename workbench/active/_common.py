@@ -7,13 +7,10 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from .._validation import ValidationError, as_array, check_distribution, check_real, raise_if_any
+from .._validation import (ValidationError, as_array, check_distribution, check_real, raise_if_any,
+                           refuse_class_names)
 
 
-# What to do with labels given as class names: the columns of probs are classes 0 .. n_classes - 1.
-_NAMES_HINT = ("map each name to its column of probs, e.g. pd.Categorical(labels, categories=<the probability "
-               "columns' class names>).codes (sklearn's classes_ order for predict_proba); a name that is not "
-               "among the categories becomes -1 and is refused as unlabelled")
 
 
 class LabelOracle:
@@ -30,16 +27,7 @@ class LabelOracle:
         if callable(source):
             self._fn, self._labels = source, None
             return
-        # Class names (strings) are the likeliest wrong labels: a pandas Series of them became an object array,
-        # refused as "mixed or missing values?", and a numpy one only by its dtype. Say what is wrong and how
-        # to map names to the probability columns, with the count and the first name.
-        # (a list as objects: np.asarray([1, "a"]) would make the 1 a string too)
-        raw = (np.asarray(source, dtype=object) if isinstance(source, (list, tuple)) else np.asarray(source)
-               if isinstance(source, (np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)) else None)
-        if raw is not None and raw.ndim == 1 and raw.dtype.kind in "OUS":
-            names = np.array([isinstance(v, (str, bytes)) for v in raw.tolist()], bool)
-            raise_if_any(names, field, "must hold class indices (positions of the probability columns), not "
-                                       "class names", raw, hint=_NAMES_HINT)
+        refuse_class_names(source, field)
         lab = as_array(source, field, ndim=1)
         if lab.shape[0] != n_points:
             raise ValidationError(field, f"must give one label per pool point: got {lab.shape[0]}, expected {n_points}")

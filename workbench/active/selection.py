@@ -42,7 +42,8 @@ import pandas as pd
 from scipy import special
 
 from .._random import check_random_state
-from .._validation import ValidationError, as_array, check_choice, check_int, check_real, raise_if_any
+from .._validation import (ValidationError, as_array, check_choice, check_frame_columns, check_int, check_real,
+                           raise_if_any)
 from ..results import frame_to_html
 from ._common import LabelOracle, check_budget, check_floor, defensive_q, draw_index, entropy
 
@@ -720,7 +721,7 @@ def geometric_consensus(probs, clip: float = 1e-6) -> np.ndarray:
     from ..data import PredictionLog
 
     if not isinstance(probs, PredictionLog):
-        _check_frame_columns(probs, "probs")
+        check_frame_columns(probs, "probs")
         probs = as_array(probs, "probs", ndim=3)  # named here as in this signature, not "prediction_log"
     probs = _as_zoo_probs(probs)[0]
     clip = check_real(clip, "clip")  # float() accepted "0.5" and True
@@ -982,48 +983,10 @@ def _as_zoo_probs(prediction_log):
             raise ValidationError("prediction_log", "model selection needs class probabilities (a classification "
                                                     "PredictionLog)")
         return prediction_log.probs, prediction_log.model_names, prediction_log
-    _check_frame_columns(prediction_log, "prediction_log")
+    check_frame_columns(prediction_log, "prediction_log")
     probs = as_array(prediction_log, "prediction_log", ndim=3)
     log = PredictionLog(probs=probs)  # validates ranges and row sums
     return log.probs, log.model_names, None
-
-
-def _check_frame_columns(models, field: str) -> None:
-    """Refuses a DataFrame given as the zoo, and per-model frames whose columns are in different orders.
-
-    A table is 2-D: the zoo has a model axis. The likeliest one is a wide frame (a model column, a point
-    column, one column per class), refused as "must be numeric, got an object array (mixed or missing
-    values?)" for its model column, or as "must be 3-D" without saying how to get there.
-
-    A list of per-model DataFrames (one column per class) is stacked by position, so every frame must
-    hold the same classes in the same column order. Frames built from each model's own output (a service's
-    JSON records, whose key order is the service's) can list the classes in different orders; stacked,
-    a model's probability of one class was read as another's, silently. Refused, naming the first model
-    that differs and its first column; nothing is reordered (which frame is "right" is the caller's call)."""
-    if isinstance(models, pd.DataFrame):
-        raise ValidationError(field, f"must be a PredictionLog or an array (n_models, n_points, n_classes), got a "
-                                     f"DataFrame of shape {models.shape}",
-                              hint="stack one (n_points, n_classes) block per model, e.g. from a wide frame: "
-                                   "np.stack([g[classes].to_numpy() for _, g in frame.groupby('model', "
-                                   "sort=False)]), each model's rows in the same point order")
-    if not isinstance(models, (list, tuple)):
-        return
-    frames = [(j, f) for j, f in enumerate(models) if isinstance(f, pd.DataFrame)]
-    if len(frames) < 2:
-        return
-    j0, ref = frames[0]
-    for j, f in frames[1:]:
-        if f.columns.equals(ref.columns):
-            continue
-        if len(f.columns) != len(ref.columns):
-            continue  # the shape check of the stacked array refuses it, with both shapes
-        differ = np.asarray(f.columns != ref.columns)
-        k = int(np.flatnonzero(differ)[0])
-        raise ValidationError(field, f"DataFrame {j} must have the columns (classes) of DataFrame {j0} in the same "
-                                     f"order: they are stacked by position, never realigned", int(differ.sum()), k,
-                              len(differ), f.columns[k],
-                              hint=f"column {k} is {ref.columns[k]!r} in DataFrame {j0}; reorder each frame first, "
-                                   f"e.g. [f[classes] for f in frames]")
 
 
 def select_model(prediction_log, oracle=None, budget=100, strategy="auto", random_state=None,

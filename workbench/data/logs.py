@@ -10,9 +10,9 @@ import pandas as pd
 
 from .._random import check_random_state
 from .._validation import (SUM_TOL, ValidationError, as_array, check_bool, check_choice, check_columns,
-                           check_distribution, check_finite, check_int, check_integer_in_range, check_length,
+                           check_distribution, check_finite, check_frame_columns, check_int, check_integer_in_range, check_length,
                            check_probability, check_real, check_same_index, check_unit_ids, raise_if_any,
-                           readonly)
+                           readonly, refuse_class_names)
 from ..results import frame_to_html
 
 # Relative tolerance of propensity against behavior_dist at the logged action.
@@ -597,6 +597,8 @@ class PredictionLog:
         check_same_index((name, getattr(self, name)) for name in ("labels", "labelled", "features", "timestamp"))
         if (self.probs is None) == (self.predictions is None):
             raise ValidationError("probs", "give exactly one of probs (classification) or predictions (regression)")
+        # per-model frames are stacked by position: their class columns must be in one order (as select_model)
+        check_frame_columns(self.probs, "probs", what="an array")
         # one model's outputs, (n_points, n_classes) or (n_points,), are the likeliest wrong shape: say how to
         # add the model axis rather than only "must be 3-D"
         for name, want, shape in (("probs", 3, "(n_models, n_points, n_classes)"), ("predictions", 2,
@@ -655,6 +657,8 @@ class PredictionLog:
             if self.labels is None and labelled.any():
                 raise ValidationError("labels", "must be given when some points are marked labelled")
         if self.labels is not None:
+            if self.probs is not None:  # class indices; names refused with how to map them (as select_model does)
+                refuse_class_names(self.labels, "labels")
             lab = as_array(self.labels, "labels", ndim=1)
             check_length(lab, n, "labels", ref="pool point")
             if labelled is None:
