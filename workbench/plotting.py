@@ -408,9 +408,29 @@ def identification_curve(curves: pd.DataFrame, y: str = "p_best", task: str | No
     return ax
 
 
+def _trace_names(traces) -> list[str]:
+    """Legend labels: the methods, with the surrogate where two traces share a method (two "lure" lines, with
+    and without a surrogate, were both labelled "lure"), numbered if that still repeats."""
+    from collections import Counter
+
+    names = [str(t.method) for t in traces]
+    shared = {k for k, c in Counter(names).items() if c > 1}
+    names = [f"{n} ({t.diagnostics.get('surrogate')})" if n in shared and t.diagnostics.get("surrogate") else n
+             for n, t in zip(names, traces)]
+    seen, count = Counter(), Counter(names)
+    out = []
+    for n in names:
+        seen[n] += 1
+        out.append(f"{n} #{seen[n]}" if count[n] > 1 else n)
+    return out
+
+
 def risk_trace_plot(traces, truth: float | None = None, ax=None, title: str | None = None):
     """Running risk estimates with their intervals, one line per trace (``estimate_risk`` results:
-    one trace or a sequence of them).
+    one trace, a sequence of them, or a dict ``{label: trace}``).
+
+    Each line is labelled by its dict key, else by the trace's method; traces sharing a method are told
+    apart by their surrogate ("lure (self)", "lure (GaussianNB)"), then by number.
 
     A NaN interval end leaves a gap in the band; an infinite one runs to the edge of the plot.
 
@@ -431,7 +451,12 @@ def risk_trace_plot(traces, truth: float | None = None, ax=None, title: str | No
     (['lure', 'iid', 'true risk'], 'estimated risk')
     >>> plt.close("all")
     """
-    traces = [traces] if hasattr(traces, "estimates") else list(traces)  # one RiskTrace, or several
+    if isinstance(traces, dict):
+        names = [str(k) for k in traces]
+        traces = list(traces.values())
+    else:
+        traces = [traces] if hasattr(traces, "estimates") else list(traces)  # one RiskTrace, or several
+        names = _trace_names(traces)
     if not traces:
         raise ValidationError("traces", "is empty: nothing to plot")
     lows = [np.asarray(t.ci_low, float) for t in traces]
@@ -442,7 +467,7 @@ def risk_trace_plot(traces, truth: float | None = None, ax=None, title: str | No
     for i, t in enumerate(traces):
         color = PALETTE[i % len(PALETTE)]
         m = np.arange(1, t.budget + 1)
-        ax.plot(m, ests[i], color=color, label=t.method)
+        ax.plot(m, ests[i], color=color, label=names[i])
         lo, hi = (lows[i], highs[i]) if view is None else (np.clip(lows[i], *view), np.clip(highs[i], *view))
         ax.fill_between(m, lo, hi, color=color, alpha=0.15, lw=0)
     if view is not None:
