@@ -225,3 +225,24 @@ def test_an_aggregate_metric_as_loss_is_refused_by_name():
                               progress=False)
     named = bootstrap_error(_logreg(), X, y, loss="zero_one", n_splits=5, random_state=0, progress=False)
     assert per_row.oob == named.oob and per_row.point632plus == named.point632plus
+
+
+# ---------------------------------------------------------------------------------------------
+# McNemar / Cochran: a missing label of a nullable pandas column (<NA>) was refused as "mixed" labels.
+# ---------------------------------------------------------------------------------------------
+def test_a_missing_nullable_label_is_named_as_missing():
+    from workbench._validation import ValidationError
+    from workbench.resample import cochrans_q, mcnemar_test
+
+    full = pd.Series(["a", "b", "b", "a"], dtype="string")
+    gap = pd.Series(["a", "b", None, "a"], dtype="string")
+    with pytest.raises(ValidationError, match=r"y_true: must not be missing; 1 of 4 rows .* row 2"):
+        mcnemar_test(gap, full, full)
+    with pytest.raises(ValidationError, match=r"predictions: must not be missing; 1 of 4 rows .* row 2"):
+        mcnemar_test(full, full, gap)
+    with pytest.raises(ValidationError, match=r"predictions: must not be missing; 1 of 4 rows .* row 2"):
+        cochrans_q(full, full, gap)
+    ints = pd.Series([1, 0, 1, 1], dtype="Int64")
+    with pytest.raises(ValidationError, match=r"y_true: must not be (missing|NaN); 1 of 4 rows .* row 3"):
+        mcnemar_test(pd.Series([1, 0, 1, None], dtype="Int64"), ints, ints)
+    assert mcnemar_test(full, full, full).details["n"] == 4  # complete nullable columns still read

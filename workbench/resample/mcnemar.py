@@ -29,8 +29,9 @@ def _labels(y, field):
     if y.ndim != 1:
         raise ValidationError(field, f"must be 1-D, got shape {y.shape}")
     if y.dtype == object:
-        raise_if_any(np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in y]), field,
-                     "must not be missing")
+        # pd.isna, vectorised, knows pandas' NA and NaT too: a nullable "string" column's <NA> passed as a label
+        # and was refused as "mixed" labels, not as the missing value it is
+        raise_if_any(np.asarray(pd.isna(y), dtype=bool), field, "must not be missing", y)
     elif y.dtype.kind == "f":
         raise_if_any(np.isnan(y), field, "must not be NaN", y)
     return y
