@@ -246,3 +246,27 @@ def test_a_missing_nullable_label_is_named_as_missing():
     with pytest.raises(ValidationError, match=r"y_true: must not be (missing|NaN); 1 of 4 rows .* row 3"):
         mcnemar_test(pd.Series([1, 0, 1, None], dtype="Int64"), ints, ints)
     assert mcnemar_test(full, full, full).details["n"] == 4  # complete nullable columns still read
+
+
+# ---------------------------------------------------------------------------------------------
+# bootstrap_error(scoring=...): an OOB set on which the scorer is undefined (roc_auc of one class) was
+# counted as an empty split and left out of the OOB mean without a word.
+# ---------------------------------------------------------------------------------------------
+def test_bootstrap_error_counts_undefined_oob_scores_apart_from_empty_splits():
+    from workbench.resample import bootstrap_error
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = np.zeros(40, int)
+    y[:6] = 1  # 6 positives: some out-of-bag sets hold none
+    X[:6] += 1
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        b = bootstrap_error(LogisticRegression(), X, y, scoring="roc_auc", n_splits=50, random_state=0,
+                            progress=False)
+    assert b.diagnostics["empty_oob_splits"] == 0  # every OOB set has rows
+    k = b.diagnostics["undefined_oob_scores"]
+    assert k > 0
+    assert any(issubclass(w.category, RuntimeWarning) and f"scorer gave NaN on {k} of 50 non-empty" in str(w.message)
+               for w in rec)
+    assert np.isfinite(b.oob)

@@ -626,7 +626,9 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
         estimate is then the mean of the per-bootstrap-sample OOB scores, the no-information value
         is the average score of the full-data model against ``n_permutations`` random permutations
         of y, and the .632+ rule is applied to ``-score`` (greater is better), reported back in
-        score units.
+        score units. Out-of-bag sets on which the scorer is undefined (NaN: roc_auc on one class) are
+        left out of that mean, with a RuntimeWarning and their count in
+        ``diagnostics["undefined_oob_scores"]`` (``diagnostics["empty_oob_splits"]``: samples with no OOB row).
     n_splits : number of bootstrap samples B (Efron & Tibshirani use 50-200 for the estimates).
         The delta-method standard error needs more: at least 100, and roughly B >~ 2-4 n (its
         noise falls like 1 / B); when its estimated Monte Carlo noise is too large it is NaN with a
@@ -692,12 +694,25 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
         res = run_delayed((delayed(_oob_task)(estimator, X, y, tr, te, None, None, scorer, fit_params, b, n_splits)
                            for b, (tr, te) in enumerate(splits)), n_jobs=n_jobs, progress=progress,
                           desc="bootstrap fits")
-        s_oob = float(np.nanmean(res))
+        res = np.asarray(res, dtype=np.float64)
+        empty = np.array([len(te) == 0 for _, te in splits], dtype=bool)
+        # a NaN score of a non-empty OOB set: the scorer is undefined there (roc_auc of one class); it was
+        # counted as an empty split and left out of the mean without a word
+        undefined = np.isnan(res) & ~empty
+        if undefined.any():
+            warnings.warn(f"bootstrap_error: the scorer gave NaN on {int(undefined.sum())} of {n_splits} non-empty "
+                          f"out-of-bag sets (first: bootstrap sample {int(np.argmax(undefined))}; e.g. roc_auc on "
+                          "an out-of-bag set of one class); the OOB estimate averages the other samples' scores "
+                          "(diagnostics['undefined_oob_scores'])", RuntimeWarning, stacklevel=2)
+        with warnings.catch_warnings():  # every score NaN: the estimate is NaN, said above ("Mean of empty slice")
+            warnings.simplefilter("ignore", RuntimeWarning)
+            s_oob = float(np.nanmean(res))
         s_resub = float(scorer(full, X, y))
         s_gamma = float(np.mean([scorer(full, X, y_arr[perm_rng.permutation(n)]) for _ in range(n_permutations)]))
         e632, e632p, R, w = _point632plus(-s_resub, -s_oob, -s_gamma)
         return BootstrapErrorResult(s_oob, -e632, -e632p, s_resub, s_gamma, R, w, n_splits, n, str(scoring), True,
-                                    diagnostics={"empty_oob_splits": int(np.sum(np.isnan(res)))})
+                                    diagnostics={"empty_oob_splits": int(empty.sum()),
+                                                 "undefined_oob_scores": int(undefined.sum())})
     loss_fn, _, name = _resolve_loss(loss, estimator)
     res = run_delayed((delayed(_oob_task)(estimator, X, y, tr, te, loss_fn, name, None, fit_params, b, n_splits)
                        for b, (tr, te) in enumerate(splits)), n_jobs=n_jobs, progress=progress,
