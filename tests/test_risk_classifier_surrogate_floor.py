@@ -191,3 +191,37 @@ def test_suite_classifier_default_floor_improves_coverage_without_costing_error(
         # a cell's MSE over 200 seeds is noisy (heavy-tailed errors): the bound on the worst cell is loose
         assert geo <= 1.0 and worst <= 1.35, (key, report)
     assert np.mean([g for v in gains.values() for g in v]) >= 0.02, report
+
+
+def test_a_refitted_classifier_whose_rows_miss_one_by_rounding_is_accepted_and_renormalised():
+    # GaussianNB on a few labels of near-constant features returned rows summing to 1 + 1.4e-6 and the run
+    # was refused (sum tolerance 1e-6 of user data); a miss beyond 1e-4 is still refused
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    from workbench import ValidationError
+    from workbench.active import estimate_risk
+
+    class Off(ClassifierMixin, BaseEstimator):
+        def __init__(self, miss=0.0):
+            self.miss = miss
+
+        def fit(self, X, y):
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict_proba(self, X):
+            p = np.full((len(X), len(self.classes_)), 1.0 / len(self.classes_))
+            p[:, 0] += self.miss
+            return p
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), 300)
+    y = rng.integers(0, 3, 300)
+    X = rng.normal(size=(300, 2))
+    t = estimate_risk(probs, y, 30, surrogate=Off(2e-6), features=X, method="lure", random_state=0)
+    exact = estimate_risk(probs, y, 30, surrogate=Off(0.0), features=X, method="lure", random_state=0)
+    assert t.diagnostics["surrogate_fits"] > 0
+    np.testing.assert_array_equal(t.indices, exact.indices)  # the rows differ by ~1e-6: same draws here
+    np.testing.assert_allclose(t.estimates, exact.estimates, rtol=1e-4)
+    with pytest.raises(ValidationError, match="surrogate: .*predict_proba after the fit .*sum to 1"):
+        estimate_risk(probs, y, 30, surrogate=Off(1e-3), features=X, method="lure", random_state=0)

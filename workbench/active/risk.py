@@ -276,7 +276,12 @@ class _Surrogate:
                                   f"acquired labels returned shape {fitted.shape}, expected "
                                   f"{(self.features.shape[0], n_cls)} (one column per class in classes_)")
         try:
-            fitted = check_distribution(fitted, "surrogate")
+            # A fitted model's rows may miss 1 by more than the 1e-6 asked of user data: GaussianNB on a few
+            # labels of near-constant features (digits' border pixels) has joint log-likelihoods ~1e8, and its
+            # exp(jll - logsumexp) rows summed to 1 + 1.4e-6 in 3 of 50 runs (the run was refused). Rounding of
+            # the library's own output, not a user's wrong probabilities: accepted within 1e-4, renormalised.
+            fitted = check_distribution(fitted, "surrogate", tol=_FITTED_SUM_TOL)
+            fitted = fitted / fitted.sum(axis=1, keepdims=True)
         except ValidationError as err:
             raise ValidationError("surrogate", f"{self.kind}.predict_proba after the fit on the first {n_labels} "
                                   f"acquired labels: {err.rule}", err.n_bad, err.first, err.n_total,
@@ -431,6 +436,7 @@ def _pool_risk(probs, idx, labels, loss) -> float:
 # estimate_risk's floor=None: (surrogate None or an array, a scikit-learn classifier refitted on the labels).
 # The classifier values were measured on the task suite (see estimate_risk's ``floor``); ase and naive were not
 # measured with a classifier surrogate and keep their floor.
+_FITTED_SUM_TOL = 1e-4  # rows of a refitted surrogate classifier's predict_proba, see _Surrogate.maybe_refit
 DEFAULT_FLOORS = {"lure": (0.1, 0.5), "dr": (0.3, 0.5), "ase": (0.1, 0.1), "naive": (0.1, 0.1), "iid": (0.1, 0.1)}
 
 
@@ -516,7 +522,7 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         :func:`task_suite`, ``features=task.zoo.features``, the default refit schedule, 0-1
         loss, 400 seeds: ``benchmark_risk(zoo.probs[m], zoo.labels, {"x": {"method": ...,
         "surrogate": ..., "features": zoo.features, "floor": f}}, 100, seeds=400,
-        random_state=0)``) with GaussianNB (its predict_proba rows renormalised, see below) and
+        random_state=0)``) with GaussianNB and
         StandardScaler + LogisticRegression: the mean coverage of the 95% interval over the
         tasks at 25 / 50 / 100 labels went, from the old default to 0.5, from 0.88 / 0.87 / 0.90
         to 0.91 / 0.93 / 0.95 (lure, GaussianNB), 0.92 / 0.94 / 0.97 to 0.95 / 0.96 / 0.96 (lure,
@@ -530,9 +536,9 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         surrogate covered only 0.75-0.80 at 100 labels on digits and had 1.2-8.3x the error of
         iid labels on the digits and synthetic tasks (1.15-3.3x on the digits tasks even at
         floor 1: a classifier fitted on few labels predicts the model's losses worse than a
-        constant there): for dr prefer an array surrogate (the zoo average). Plain GaussianNB
-        fitted on 5 digits labels can return probabilities summing to 1 + 1.4e-6, which is
-        refused (3 runs in 50 on digits). ``method="iid"`` samples
+        constant there): for dr prefer an array surrogate (the zoo average). A refitted
+        classifier's probability rows may miss 1 by up to 1e-4 (GaussianNB fitted on 5 digits
+        labels summed to 1 + 1.4e-6); they are renormalised, a larger miss is refused. ``method="iid"`` samples
         uniformly, i.e. with floor 1, and uses neither ``floor`` nor ``surrogate``: both are
         accepted (one config can be shared across methods), a classifier surrogate is not fitted
         (``diagnostics["surrogate_fits"]`` is 0) and ``diagnostics["floor"]`` is 1.0.
