@@ -139,3 +139,17 @@ def test_one_models_frame_with_an_id_column_names_the_column():
         benchmark_risk(one, y, {}, 5)
     np.testing.assert_array_equal(estimate_risk(one[classes], y, 5, random_state=0).estimates,
                                   estimate_risk(P[0], y, 5, random_state=0).estimates)
+
+
+def test_one_models_frame_with_a_repeated_column_name_is_read_as_its_array():
+    # the column check read probs[c], a frame for a repeated name: AttributeError "'DataFrame' object has no
+    # attribute 'dtype'" (the array of the same frame was always accepted)
+    P, y, classes, frame = _wide_frame()
+    one = frame[frame.model == "lr"][classes]
+    dup = one.set_axis([classes[0]] * 2 + list(classes[2:]), axis=1)
+    np.testing.assert_array_equal(estimate_risk(dup, y, 5, random_state=0).estimates,
+                                  estimate_risk(P[0], y, 5, random_state=0).estimates)
+    # a repeated name on an id column and a number column: the id column is named, with its dtype
+    ids = frame[frame.model == "lr"].set_axis(["model", "model"] + classes, axis=1)
+    with pytest.raises(ValidationError, match=r"probs: .*; 1 of 5 columns are not numeric, first 'model' \(dtype "):
+        estimate_risk(ids, y, 5, random_state=0)

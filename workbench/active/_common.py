@@ -67,12 +67,13 @@ def check_probs_2d(probs, field: str = "probs") -> np.ndarray:
                               hint="Pass one model's rows, e.g. log.probs[k], and its labels as the oracle")
     if isinstance(probs, pd.DataFrame):
         # a frame with an id or model column became an object array, refused as "mixed or missing values?"
-        bad = [c for c in probs.columns if not pd.api.types.is_numeric_dtype(probs[c]) or
-               pd.api.types.is_bool_dtype(probs[c])]
+        # from .dtypes, one per column: probs[c] of a duplicated column name is a frame (no dtype)
+        bad = [(c, d) for c, d in probs.dtypes.items()
+               if not pd.api.types.is_numeric_dtype(d) or pd.api.types.is_bool_dtype(d)]
         if bad:
             raise ValidationError(field, f"must hold one column of probabilities per class; {len(bad)} of "
-                                         f"{probs.shape[1]} columns are not numeric, first {bad[0]!r} (dtype "
-                                         f"{probs[bad[0]].dtype})", hint="select the class columns, e.g. frame[classes]")
+                                         f"{probs.shape[1]} columns are not numeric, first {bad[0][0]!r} (dtype "
+                                         f"{bad[0][1]})", hint="select the class columns, e.g. frame[classes]")
     probs = as_array(probs, field)
     if probs.ndim == 3:  # a zoo's (n_models, n_points, n_classes) stack, e.g. PredictionLog.probs: say which slice
         raise ValidationError(field, f"must be one model's probabilities, an array (n_points, n_classes); got shape "
