@@ -161,13 +161,16 @@ _FAILED_RE = re.compile(r"(\d+) fits failed out of a total of (\d+)")
 _DELIMITER = "-" * 80 + "\n"
 
 
+def _exception_line(traceback_text: str) -> str | None:
+    """The last non-blank line of a traceback ("ValueError: ..."), None when there is no traceback."""
+    lines = [ln.strip() for ln in traceback_text.splitlines() if ln.strip()]
+    return lines[-1] if len(lines) > 1 else None
+
+
 def _first_error_line(message: str) -> str | None:
     """The exception line ("ValueError: ...") of the first error block of a FitFailedWarning."""
     blocks = message.split(_DELIMITER)
-    if len(blocks) < 2:
-        return None
-    lines = [ln.strip() for ln in blocks[1].splitlines() if ln.strip()]
-    return lines[-1] if len(lines) > 1 else None
+    return _exception_line(blocks[1]) if len(blocks) > 1 else None
 
 
 def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
@@ -200,8 +203,7 @@ def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
             first = first or _first_error_line(text)
         elif text.startswith("Scoring failed"):  # scikit-learn's UserWarning, one per fold, with the traceback
             score_raised += 1
-            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-            first_score = first_score or (lines[-1] if len(lines) > 1 else None)
+            first_score = first_score or _exception_line(text)
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
     unscored = 0
     if error_score != "raise":
@@ -232,8 +234,6 @@ def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
         else:  # a NaN score (or a scorer error in a worker process, whose warning does not reach us)
             why = (f"the fits succeeded but the scorer gave NaN{fold} (or raised in a worker process: run with "
                    "n_jobs=None and error_score='raise' to see it)")
-        if np.isnan(error_score):
-            effect = "their scores are NaN, so the intervals are NaN"
         warnings.warn(f"{caller}: {unscored} of {s.size} folds have no score{label}: {why}; {effect} "
                       "(diagnostics['failed_scores'] has the count)", RuntimeWarning, stacklevel=3)
     return out, diag
