@@ -11,8 +11,6 @@ from .._validation import (ValidationError, as_array, check_distribution, check_
                            refuse_class_names)
 
 
-
-
 class LabelOracle:
     """Reveals the label of a pool point, one index at a time, and counts the queries.
 

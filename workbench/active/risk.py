@@ -433,10 +433,10 @@ def _pool_risk(probs, idx, labels, loss) -> float:
     return float(loss_matrix(probs[None], y, loss)[0].mean())
 
 
+_FITTED_SUM_TOL = 1e-4  # rows of a refitted surrogate classifier's predict_proba, see _Surrogate.maybe_refit
 # estimate_risk's floor=None: (surrogate None or an array, a scikit-learn classifier refitted on the labels).
 # The classifier values were measured on the task suite (see estimate_risk's ``floor``); ase and naive were not
 # measured with a classifier surrogate and keep their floor.
-_FITTED_SUM_TOL = 1e-4  # rows of a refitted surrogate classifier's predict_proba, see _Surrogate.maybe_refit
 DEFAULT_FLOORS = {"lure": (0.1, 0.5), "dr": (0.3, 0.5), "ase": (0.1, 0.1), "naive": (0.1, 0.1), "iid": (0.1, 0.1)}
 
 

@@ -10,9 +10,9 @@ import pandas as pd
 
 from .._random import check_random_state
 from .._validation import (SUM_TOL, ValidationError, as_array, check_bool, check_choice, check_columns,
-                           check_distribution, check_finite, check_frame_columns, check_int, check_integer_in_range, check_length,
-                           check_probability, check_real, check_same_index, check_unit_ids, raise_if_any,
-                           readonly, refuse_class_names)
+                           check_distribution, check_finite, check_frame_columns, check_int, check_integer_in_range,
+                           check_length, check_probability, check_real, check_same_index, check_unit_ids,
+                           raise_if_any, readonly, refuse_class_names)
 from ..results import frame_to_html
 
 # Relative tolerance of propensity against behavior_dist at the logged action.
