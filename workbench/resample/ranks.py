@@ -40,7 +40,8 @@ def _score_matrix(scores, names):
     if k < 2 or N < 2:
         raise ValidationError("scores", f"needs at least 2 data sets (rows) and 2 algorithms (columns), got {S.shape}")
     # (float64: an integer or boolean matrix has no rounding, and eps is that of float64)
-    return _merge_rounding_ties(np.asarray(S, dtype=np.float64)), check_names(names, k, cols if cols is not None else [f"algo_{j}" for j in range(k)])
+    names = check_names(names, k, cols if cols is not None else [f"algo_{j}" for j in range(k)])
+    return _merge_rounding_ties(np.asarray(S, dtype=np.float64)), names
 
 
 def _merge_rounding_ties(S):
