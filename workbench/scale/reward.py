@@ -75,18 +75,15 @@ class ScorerRewardModel(CallableRewardModel):
         return super().predict(pd.DataFrame(x, columns=self.columns, index=chunk.index), n_actions, ids)
 
 
-def _design_width(n_context: int, n_actions: int) -> int:
-    """Columns of the design :class:`FittedRewardModel` applies a model to: context, one-hot action and
-    context x action (:func:`workbench.ope.design_matrix` with interactions)."""
-    return n_context + n_actions + n_context * n_actions
-
-
 def _check_fitted_width(model, context, n_actions) -> None:
     """A fitted model is applied to the design of the ``context`` columns; one fitted on other features (most
     often the raw context columns) failed in the first chunk with scikit-learn's bare "X has 11 features, but
     LogisticRegression is expecting 2 features", which named neither the design nor a remedy."""
+    from ..ope.reward_models import design_matrix  # imported here, as in _predict_all
+
     fitted = getattr(model, "n_features_in_", None)
-    width = _design_width(len(context), n_actions)
+    # the width of the design FittedRewardModel builds (_predict_all), from design_matrix itself on one row
+    width = design_matrix(np.zeros((1, len(context))), np.zeros(1, np.int64), None, n_actions, None).shape[1]
     if fitted is None or int(fitted) == width:
         return
     raw = " (the context columns alone: the design adds the action)" if int(fitted) == len(context) else ""
