@@ -146,6 +146,32 @@ def splits_key(splits) -> str:
     return h.hexdigest()
 
 
+def _inner_cv_keeping_groups(proc, X, y, groups, name, record):
+    """A scikit-learn search whose own ``cv`` keeps each group on one side of every inner split.
+
+    With ``groups``, a search's int (or default) ``cv`` is a (stratified) k-fold that ignores them: the
+    inner scores then come from groups also seen in training and the selection favours whatever
+    memorises a group (1-nearest neighbour). Such a ``cv`` becomes k group folds, as an int
+    ``outer_cv`` does (``record[name]`` says which); a splitter object that puts a group on both sides
+    is refused; anything else is left as it is."""
+    from sklearn.base import clone
+    from sklearn.model_selection._search import BaseSearchCV
+
+    if not isinstance(proc, BaseSearchCV):
+        return proc
+    cv = proc.cv
+    if cv is None or (isinstance(cv, numbers.Integral) and not isinstance(cv, bool)):
+        k = 5 if cv is None else int(cv)  # scikit-learn's default for cv=None
+        splitter = _user_cv(k, y, proc.estimator, groups)
+        record[name] = repr(splitter)
+        return clone(proc).set_params(cv=splitter)
+    if hasattr(cv, "split") and not isinstance(cv, str):
+        # checked on all rows: a splitter that keeps groups whole there keeps them whole on any subset
+        _check_user_splits_keep_groups(list(cv.split(X, y, groups)), groups, len(y),
+                                       f"estimators[{name!r}].cv" if name != "model" else "estimators.cv")
+    return proc
+
+
 def _fit_takes_groups(proc) -> bool:
     import inspect
 
@@ -511,8 +537,13 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     roc_auc, f1, ... in [0, 1]; R^2 <= 1; ``neg_*`` <= 0) the limits are clipped to it and the
     ``clipped`` column says so. ``outer_cv``: an int (stratified for classifiers, shuffled with
     ``random_state``; with ``groups``, group k-fold) or any scikit-learn splitter. ``groups`` are also
-    passed to each procedure's ``fit`` when it takes them (``GridSearchCV`` with a group splitter as
-    its inner ``cv``); an ``outer_cv`` splitter that puts a group on both sides of a split is refused.
+    passed to each procedure's ``fit`` when it takes them (a ``GridSearchCV``); an ``outer_cv``
+    splitter that puts a group on both sides of a split is refused. So is a search whose own ``cv``
+    is such a splitter (KFold), and a search's int or default ``cv`` becomes group folds
+    (StratifiedGroupKFold for classifiers, else GroupKFold; ``diagnostics["inner_cv"]`` names the
+    replacement per procedure): scikit-learn's k-fold there ignores the groups, the inner scores
+    come from groups seen in training and the search favours a model that memorises them (on
+    clustered data, 1-nearest neighbour in every outer fold).
     ``error_score`` is scikit-learn's, for the outer fits (see :func:`repeated_cv`);
     failed outer fits are counted in ``diagnostics["failed_fits"]`` and announced by a RuntimeWarning, as are
     unscored outer folds (``diagnostics["failed_scores"]``).
@@ -551,7 +582,10 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     n_test = float(np.mean([len(te) for _, te in splits]))
     rows, summ = [], []
     diag = {"failed_fits": {}, "n_fits": {}, "first_fit_error": {}, "failed_scores": {}, "first_score_error": {}}
+    diag["inner_cv"] = {}
     for name, proc in procs.items():
+        if groups is not None:
+            proc = _inner_cv_keeping_groups(proc, X, y, groups, name, diag["inner_cv"])
         # a search's inner CV needs the groups too (each outer training set's rows, sliced by cross_validate)
         params = {"groups": groups} if groups is not None and _fit_takes_groups(proc) else None
         label = f" for {name!r}" if len(procs) > 1 else ""
