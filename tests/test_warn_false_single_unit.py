@@ -61,3 +61,24 @@ def test_estimate_interval_obeys_warn_for_one_unit():
     assert any("single unit" in m for m in msgs) and np.isnan(loud.ci_low)
     quiet, msgs = run(warn=False)
     assert msgs == [] and np.isnan(quiet.ci_low) and quiet.value == loud.value
+
+
+def test_compare_policies_obeys_warn_for_one_unit():
+    from workbench.ope import UniformPolicy, compare_policies
+
+    kw = _one_unit()[0]
+    pols = {"uniform": UniformPolicy(), "given": kw["policy"]}
+
+    def run(**extra):
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            cmp = compare_policies(kw["log"], pols, estimator="ips", n_bootstrap=20, **extra)
+        return cmp, [str(w.message) for w in rec if issubclass(w.category, OPEDiagnosticWarning)]
+
+    loud, msgs = run()
+    assert any("single unit" in m for m in msgs)
+    quiet, msgs = run(warn=False)
+    assert msgs == [] and quiet.summary[["ci_low", "ci_high", "se", "prob_best"]].isna().all(axis=None)
+    pd.testing.assert_frame_equal(quiet.summary, loud.summary)
+    with pytest.raises(ValueError, match="warn"):
+        compare_policies(kw["log"], pols, estimator="ips", warn="no")

@@ -255,7 +255,7 @@ class PolicyComparison:
 
 def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_model=None, alpha: float = 0.05,
                      n_bootstrap: int = 1000, random_state=0, adjust: str = "none", n_folds: int = 5,
-                     resampling: str = "poisson") -> PolicyComparison:
+                     resampling: str = "poisson", warn: bool = True) -> PolicyComparison:
     """Rank candidate policies from one log, with uncertainty that accounts for their correlation.
 
     All policies share the same reward-model predictions (cross-fitted once) and the same
@@ -279,7 +279,8 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     even after choosing. A policy whose estimate is undefined (e.g. snips for a target that never
     plays a logged action: NaN) is never the pessimistic choice and never wins a replicate. With a
     single row (or a single ``unit_id``) no resample differs from the log: intervals, standard
-    errors and ``prob_best`` are NaN, with an :class:`~workbench.ope.OPEDiagnosticWarning`.
+    errors and ``prob_best`` are NaN, with an :class:`~workbench.ope.OPEDiagnosticWarning`
+    (``warn=False`` silences it, as in :func:`evaluate_policy`; the NaN still say so).
 
     Examples
     --------
@@ -293,6 +294,7 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     alpha = check_alpha(alpha)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)  # named as the caller knows it, not "n_replicates"
     check_choice(adjust, "adjust", ("none", "bonferroni"))
+    warn = check_bool(warn, "warn")
     if not isinstance(policies, Mapping) or len(policies) < 2:
         raise ValidationError("policies", "must be a mapping name -> policy with at least two entries")
     names = [str(k) for k in policies]
@@ -343,8 +345,9 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     # One row, or one unit: every resample is the log itself, so the intervals would have width 0
     # (a false certainty). NaN instead, with a warning, as evaluate_policy does.
     one_unit = is_single_unit(acc.n, unit_ids(log))
-    if one_unit:
+    if one_unit and warn:
         warnings.warn(single_unit_message(unit_ids(log) is not None), OPEDiagnosticWarning, stacklevel=2)
+    if one_unit:
         reps = np.full_like(reps, np.nan)
     lo, hi = percentile_interval(reps, a_each)
     se = replicate_sd(reps, axis=0)
