@@ -51,8 +51,8 @@ def _calls():
     from workbench.active import benchmark_risk, benchmark_selection
     from workbench.data import PredictionLog, make_model_zoo
     from workbench.ope import (MarginalizedIPS, UniformPolicy, bandwidth_monte_carlo, benchmark_estimators,
-                               design_matrix, estimate_from_inputs, evaluate_continuous_policy, evaluate_policy,
-                               off_policy_cdf, off_policy_cdf_from_weights, prepare_inputs)
+                               compare_policies, design_matrix, estimate_from_inputs, evaluate_continuous_policy,
+                               evaluate_policy, off_policy_cdf, off_policy_cdf_from_weights, prepare_inputs)
     from workbench.resample import (bayesian_correlated_t_test, bootstrap_ci, bootstrap_error, bootstrap_intervals,
                                     compare_models, corrected_resampled_t_test, cv_scores_two, f_test_5x2cv,
                                     friedman_test, ncv_interval, nemenyi_test, oob_delta_se, paired_t_5x2cv,
@@ -84,6 +84,8 @@ def _calls():
         ("bootstrap_intervals", "vectorized"): lambda v: bootstrap_intervals(rng.random(20), np.median, vectorized=v,
                                                                              n_resamples=20),
         ("evaluate_policy", "warn"): lambda v: evaluate_policy(_log(), UniformPolicy(), ["ips"], n_bootstrap=20, warn=v),
+        ("compare_policies", "warn"): lambda v: compare_policies(_log(), {"u": UniformPolicy(), "v": UniformPolicy()},
+                                                                 estimator="ips", n_bootstrap=20, warn=v),
         ("estimate_from_inputs", "warn"): lambda v: estimate_from_inputs(
             ["ips"], prepare_inputs(_log(), UniformPolicy(), estimators=["ips"]),
             n_bootstrap=20, warn=v),
