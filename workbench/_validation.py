@@ -82,6 +82,44 @@ def raise_if_any(bad, field: str, rule: str, values=None, hint: str | None = Non
         raise ValidationError(field, rule, n_bad, first, bad.shape[0], val, hint)
 
 
+def _refuse_text_or_objects(arr: np.ndarray, field: str, rule: str) -> None:
+    """Refuse a text or object array naming its rows, not only its dtype: how many rows hold a value that is
+    not a real number (text, None, a list ...), the first of them and its value, and a recipe when every
+    such value is a number written as text ("1.5")."""
+    if arr.dtype != object and arr.dtype.kind not in "USV":
+        return
+    flat = arr.reshape(arr.shape[0], -1) if arr.ndim > 1 else arr.reshape(-1, 1)
+    # an object array may mix real numbers with the offending entries; text arrays offend everywhere
+    if arr.dtype == object:
+        ok = np.vectorize(lambda v: isinstance(v, (numbers.Real, np.number)) and not isinstance(v, (bool, np.bool_)),
+                          otypes=[bool])(flat) if flat.size else np.ones(flat.shape, bool)
+    else:
+        ok = np.zeros(flat.shape, bool)
+    bad = ~ok
+    if not bad.any() or arr.ndim == 0:
+        kind = "an object array" if arr.dtype == object else f"dtype {arr.dtype}"
+        raise ValidationError(field, f"{rule}, got {kind} (mixed or missing values?)" if arr.dtype == object
+                              else f"{rule}, got {kind}")
+    rows = bad.any(axis=1)
+    first = int(np.argmax(rows))
+    value = flat[first][bad[first]][0]
+    value = value.item() if isinstance(value, np.generic) else value
+
+    def parses(v):
+        try:
+            float(v)
+            return isinstance(v, (str, bytes, np.str_, np.bytes_))
+        except (TypeError, ValueError):
+            return False
+
+    texts = flat[bad]
+    hint = ("the values are numbers written as text: convert them first, e.g. np.asarray(x, dtype=float) or "
+            "pandas.to_numeric") if all(parses(v) for v in texts[:1000]) else None
+    what = "text" if arr.dtype != object else "not a real number"
+    raise ValidationError(field, f"{rule} ({what}, dtype {arr.dtype})", int(rows.sum()), first, arr.shape[0],
+                          value, hint)
+
+
 def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None) -> np.ndarray:
     """Convert to a numpy array, checking the number of dimensions. Refuses object and complex arrays."""
     def convert(a, dt=None):
@@ -96,7 +134,7 @@ def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None)
     if dtype is not None:
         arr = convert(arr, dtype)
     if arr.dtype == object:
-        raise ValidationError(field, "must be numeric, got an object array (mixed or missing values?)")
+        _refuse_text_or_objects(arr, field, "must be numeric")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -116,6 +154,7 @@ def check_finite(arr, field: str) -> np.ndarray:
     if arr.dtype == bool:
         arr = arr.astype(np.float64)
     if not np.issubdtype(arr.dtype, np.number):
+        _refuse_text_or_objects(arr, field, "must be numeric")
         raise ValidationError(field, f"must be numeric, got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
     raise_if_any(~np.isfinite(arr), field, "must be finite (no NaN or inf)", arr)
@@ -126,6 +165,7 @@ def check_integer_in_range(arr, field: str, low: int, high: int | None) -> np.nd
     """Integer-valued array with values in [low, high). Integral floats are converted losslessly."""
     arr = as_array(arr, field, ndim=1)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        _refuse_text_or_objects(arr, field, "must be integers")
         raise ValidationError(field, f"must be integers, got dtype {arr.dtype}")
     if not np.issubdtype(arr.dtype, np.integer):
         raise_if_any(~np.isfinite(arr), field, "must be integers (found NaN or inf)", arr)
@@ -145,6 +185,7 @@ def check_probability(arr, field: str, allow_zero: bool = False) -> np.ndarray:
     """Probabilities in (0, 1] (or [0, 1] with ``allow_zero``), no NaN."""
     arr = as_array(arr, field)
     if not np.issubdtype(arr.dtype, np.number) or arr.dtype == bool:
+        _refuse_text_or_objects(arr, field, "must be numeric probabilities")
         raise ValidationError(field, f"must be numeric probabilities, got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
     if arr.size:
