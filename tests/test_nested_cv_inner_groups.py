@@ -56,3 +56,13 @@ def test_without_groups_the_search_is_untouched():
     with pytest.warns(RuntimeWarning, match="zero width"):  # no groups: the outer folds leak too, every score 1
         res = nested_cv(search, X, y, outer_cv=4, random_state=0)
     assert res.diagnostics["inner_cv"] == {} and search.cv == 3
+
+
+def test_a_regressor_search_gets_plain_group_folds():
+    from sklearn.neighbors import KNeighborsRegressor
+
+    X, y, g = _clustered()
+    search = GridSearchCV(KNeighborsRegressor(), {"n_neighbors": [1, 25]}, cv=3)
+    res = nested_cv(search, X, y.astype(float), groups=g, outer_cv=4, random_state=0)
+    assert res.diagnostics["inner_cv"]["model"].startswith("GroupKFold(n_splits=3")
+    assert [eval(p)["n_neighbors"] for p in res.scores["best_params"]].count(25) >= 3  # noqa: S307

@@ -155,14 +155,16 @@ def _inner_cv_keeping_groups(proc, X, y, groups, name, record):
     ``outer_cv`` does (``record[name]`` says which); a splitter object that puts a group on both sides
     is refused; anything else is left as it is."""
     from sklearn.base import clone
-    from sklearn.model_selection._search import BaseSearchCV
 
-    if not isinstance(proc, BaseSearchCV):
+    # a search by its parameters (GridSearchCV, RandomizedSearchCV, the halving ones), not by scikit-learn's
+    # private base class; other estimators with a cv (RidgeCV: cv=None is leave-one-out) are left alone
+    params = proc.get_params(deep=False) if hasattr(proc, "get_params") else {}
+    if "cv" not in params or not ({"param_grid", "param_distributions"} & set(params)):
         return proc
-    cv = proc.cv
+    cv = params["cv"]
     if cv is None or (isinstance(cv, numbers.Integral) and not isinstance(cv, bool)):
         k = 5 if cv is None else int(cv)  # scikit-learn's default for cv=None
-        splitter = _user_cv(k, y, proc.estimator, groups)
+        splitter = _user_cv(k, y, proc, groups)  # stratified for a classifier search (is_classifier delegates)
         record[name] = repr(splitter)
         return clone(proc).set_params(cv=splitter)
     if hasattr(cv, "split") and not isinstance(cv, str):
