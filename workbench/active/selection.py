@@ -1062,14 +1062,15 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
        describe a biased sample: Model Selector's pick drifts away after reaching the best. The
        sampled version still spends most labels where they separate the leaders, but keeps
        looking elsewhere. The exponent trades speed against holding: on the suite (100 seeds per
-       task) sharper draws reach the best sooner (mean regret 70 at 6, 63 at 12, 56 at 48, 51 at
-       100) but, from 48 on, the pick falls back after reaching it (the share of seeds on the best
-       model dropped to 0.63-0.72 on the synthetic tasks: the draw labels first the points where
-       the leader does worse, so the labelled counts understate it; in the synthetic_prior runs
-       that had lost the best model at 140 labels with sharpness 100, the challenger led by 0-3 on
-       the labelled points where the two differ, and the best model by 5-22 on the unlabelled
-       ones). 12 is the sharpest that held: lowest share 0.900-0.922 on every task
-       over 400 seeds (at 16 and 24 it fell to 0.86 on digits_noise and 0.77 on digits, 100 seeds).
+       task) sharper draws reach the best sooner (mean regret 70 at 6, 63 at 12, 60 at 24, 56 at
+       48, 51 at 100) but, from 16 on, the pick can fall back after reaching it (lowest share of
+       seeds on the best model afterwards 0.86 on digits_noise at 16, 0.77 on digits at 24,
+       0.63-0.72 on the synthetic tasks at 48 and 100; 100 seeds): the draw labels first the points
+       where the leader does worse, so the labelled counts understate it (in the synthetic_prior
+       runs that had lost the best model at 140 labels with sharpness 100, the challenger led by
+       0-3 on the labelled points where the two differ, and the best model by 5-22 on the
+       unlabelled ones). 12 is the sharpest that held: lowest share 0.900-0.922 on every task
+       over 400 seeds.
        ``floor`` keeps q > 0 on every point where models disagree, which
        :func:`estimate_accuracies` needs.
     3. A pick that moves only on evidence: the reported model changes only when a challenger's
@@ -1106,7 +1107,7 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     against CODA's 62). On 400 further seeds per task it first reaches 90% of seeds on the exact
     best model after 17-173 labels and stays there (lowest share afterwards 0.900-0.922, s.e.
     0.015; Model Selector falls to 0-0.53). Those figures are with ``sharpness`` 12 (2026-12-01);
-    with 6, the earlier default, the mean was 70, the first arrival 21-186 labels and the lowest
+    with 6, the earlier default, the mean was 70, the first arrival 21-179 labels and the lowest
     share 0.898-0.920. On 21 further zoos (the same recipes with other seeds; not a clean hold-out
     for the geometric prior, which was chosen from a label-free comparison that included them;
     50 seeds) the sharper draw moved auto's mean regret from 103 to 99 (lower on 12 zoos, higher
