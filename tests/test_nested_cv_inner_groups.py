@@ -1,4 +1,5 @@
 """nested_cv(groups=) with a search whose own cv ignores groups (an int, the default, KFold)."""
+import ast
 import warnings
 
 import numpy as np
@@ -27,7 +28,7 @@ def _picks(cv):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         res = nested_cv(search, X, y, groups=g, outer_cv=4, random_state=0)
-    return [eval(p)["n_neighbors"] for p in res.scores["best_params"]], res  # noqa: S307 (our own repr of a dict)
+    return [ast.literal_eval(p)["n_neighbors"] for p in res.scores["best_params"]], res
 
 
 @pytest.mark.parametrize("cv", [3, None])
@@ -65,4 +66,4 @@ def test_a_regressor_search_gets_plain_group_folds():
     search = GridSearchCV(KNeighborsRegressor(), {"n_neighbors": [1, 25]}, cv=3)
     res = nested_cv(search, X, y.astype(float), groups=g, outer_cv=4, random_state=0)
     assert res.diagnostics["inner_cv"]["model"].startswith("GroupKFold(n_splits=3")
-    assert [eval(p)["n_neighbors"] for p in res.scores["best_params"]].count(25) >= 3  # noqa: S307
+    assert [ast.literal_eval(p)["n_neighbors"] for p in res.scores["best_params"]].count(25) >= 3

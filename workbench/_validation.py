@@ -85,21 +85,20 @@ def raise_if_any(bad, field: str, rule: str, values=None, hint: str | None = Non
 def _refuse_text_or_objects(arr: np.ndarray, field: str, rule: str) -> None:
     """Refuse a text or object array naming its rows, not only its dtype: how many rows hold a value that is
     not a real number (text, None, a list ...), the first of them and its value, and a recipe when every
-    such value is a number written as text ("1.5")."""
-    if arr.dtype != object and arr.dtype.kind not in "USV":
+    such value is a number written as text ("1.5").
+
+    Returns (the caller then gives its dtype message) when there is no row to name: another dtype, a 0-d
+    or empty array, or an object array whose entries are all real numbers."""
+    if arr.ndim == 0 or arr.size == 0 or (arr.dtype != object and arr.dtype.kind not in "USV"):
         return
-    flat = arr.reshape(arr.shape[0], -1) if arr.ndim > 1 else arr.reshape(-1, 1)
-    # an object array may mix real numbers with the offending entries; text arrays offend everywhere
-    if arr.dtype == object:
-        ok = np.vectorize(lambda v: isinstance(v, (numbers.Real, np.number)) and not isinstance(v, (bool, np.bool_)),
-                          otypes=[bool])(flat) if flat.size else np.ones(flat.shape, bool)
-    else:
-        ok = np.zeros(flat.shape, bool)
-    bad = ~ok
-    if not bad.any() or arr.ndim == 0:
-        kind = "an object array" if arr.dtype == object else f"dtype {arr.dtype}"
-        raise ValidationError(field, f"{rule}, got {kind} (mixed or missing values?)" if arr.dtype == object
-                              else f"{rule}, got {kind}")
+    flat = arr.reshape(arr.shape[0], -1)
+    if arr.dtype == object:  # it may mix real numbers with the offending entries (an error path: a loop is fine)
+        bad = np.vectorize(lambda v: not isinstance(v, (numbers.Real, np.number)) or isinstance(v, (bool, np.bool_)),
+                           otypes=[bool])(flat)
+    else:  # text offends everywhere
+        bad = np.ones(flat.shape, bool)
+    if not bad.any():
+        return
     rows = bad.any(axis=1)
     first = int(np.argmax(rows))
     value = flat[first][bad[first]][0]
@@ -135,6 +134,7 @@ def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None)
         arr = convert(arr, dtype)
     if arr.dtype == object:
         _refuse_text_or_objects(arr, field, "must be numeric")
+        raise ValidationError(field, "must be numeric, got an object array (mixed or missing values?)")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:

@@ -345,9 +345,9 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     # One row, or one unit: every resample is the log itself, so the intervals would have width 0
     # (a false certainty). NaN instead, with a warning, as evaluate_policy does.
     one_unit = is_single_unit(acc.n, unit_ids(log))
-    if one_unit and warn:
-        warnings.warn(single_unit_message(unit_ids(log) is not None), OPEDiagnosticWarning, stacklevel=2)
     if one_unit:
+        if warn:
+            warnings.warn(single_unit_message(unit_ids(log) is not None), OPEDiagnosticWarning, stacklevel=2)
         reps = np.full_like(reps, np.nan)
     lo, hi = percentile_interval(reps, a_each)
     se = replicate_sd(reps, axis=0)

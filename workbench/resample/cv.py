@@ -583,8 +583,8 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))
     rows, summ = [], []
-    diag = {"failed_fits": {}, "n_fits": {}, "first_fit_error": {}, "failed_scores": {}, "first_score_error": {}}
-    diag["inner_cv"] = {}
+    diag = {"failed_fits": {}, "n_fits": {}, "first_fit_error": {}, "failed_scores": {}, "first_score_error": {},
+            "inner_cv": {}}
     for name, proc in procs.items():
         if groups is not None:
             proc = _inner_cv_keeping_groups(proc, X, y, groups, name, diag["inner_cv"])
