@@ -119,8 +119,29 @@ def _refuse_text_or_objects(arr: np.ndarray, field: str, rule: str) -> None:
                           value, hint)
 
 
+def _numbers_from_objects(arr: np.ndarray, field: str) -> np.ndarray:
+    """An object array whose entries are all real numbers (a pandas object column of numbers, a list mixing
+    Python ints and numpy floats, ``Series.to_numpy(dtype=object)``) as the numeric array numpy would have made
+    of them: int64 when every entry is an integer that fits, else float64 (bool when every entry is a bool).
+    The conversion loses nothing, so it is not a silent coercion; anything else (text, None, pd.NA, a list, a
+    mix of bools and numbers) is refused with its rows."""
+    if arr.size == 0:
+        raise ValidationError(field, "must be numeric, got an empty object array")
+    flat = arr.ravel()
+    if all(isinstance(v, (bool, np.bool_)) for v in flat):
+        return arr.astype(bool)
+    _refuse_text_or_objects(arr, field, "must be numeric")  # raises, naming rows, unless all are real numbers
+    if all(isinstance(v, numbers.Integral) for v in flat):
+        lo, hi = min(int(v) for v in flat), max(int(v) for v in flat)
+        if -(2 ** 63) <= lo and hi < 2 ** 63:
+            return arr.astype(np.int64)
+    return arr.astype(np.float64)
+
+
 def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None) -> np.ndarray:
-    """Convert to a numpy array, checking the number of dimensions. Refuses object and complex arrays."""
+    """Convert to a numpy array, checking the number of dimensions. Refuses complex arrays and object arrays
+    that hold anything but real numbers (those of real numbers become int64 / float64, see
+    ``_numbers_from_objects``)."""
     def convert(a, dt=None):
         try:
             return np.asarray(a) if dt is None else np.asarray(a, dtype=dt)
@@ -133,8 +154,7 @@ def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None)
     if dtype is not None:
         arr = convert(arr, dtype)
     if arr.dtype == object:
-        _refuse_text_or_objects(arr, field, "must be numeric")
-        raise ValidationError(field, "must be numeric, got an object array (mixed or missing values?)")
+        arr = _numbers_from_objects(arr, field)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:

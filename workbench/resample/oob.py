@@ -530,7 +530,29 @@ def check_xy(X, y, groups=None) -> int:
     for v, name in ((y, "y"), (groups, "groups")):
         if v is not None and (k := count(v, name)) != n:
             raise ValidationError(name, f"must have one entry per row of X: got {k} entries, X has {n} rows")
+        if v is not None:
+            _check_same_index(X, v, name)
     return n
+
+
+def _check_same_index(X, v, name):
+    """Refuse pandas X and y (or groups) whose indexes differ. scikit-learn pairs rows by position, so a y
+    sorted, sampled or filtered apart from X was silently paired with other rows' features (statsmodels
+    refuses such pairs too, "The indices for endog and exog are not aligned")."""
+    ix, iv = getattr(X, "index", None), getattr(v, "index", None)
+    import pandas as pd
+
+    if not (isinstance(ix, pd.Index) and isinstance(iv, pd.Index)) or ix.equals(iv):
+        return
+    differ = np.asarray(ix != iv, dtype=bool)  # same length here (checked before)
+    first = int(np.argmax(differ))
+    label = iv[first].item() if isinstance(iv[first], np.generic) else iv[first]
+    raise ValidationError(name, f"is a pandas object whose index must equal X's: rows are paired by position, so a "
+                                f"row labelled otherwise would meet another row's features (X's label there: "
+                                f"{ix[first].item() if isinstance(ix[first], np.generic) else ix[first]!r})",
+                          int(differ.sum()), first, len(differ), label,
+                          hint=f"align it first ({name} = {name}.loc[X.index]), or pass {name}.to_numpy() to pair "
+                               f"by position on purpose")
 
 
 def check_single_scoring(scoring):
