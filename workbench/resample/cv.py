@@ -242,6 +242,12 @@ def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
         # counted as failed fits, with "see the FitFailedWarning" where there was none. With a numeric
         # error_score only the scorer errors seen count: a fold may truly score error_score (an F1 of 0)
         unscored = max(int(bad.size) - failed, 0) if np.isnan(error_score) else score_raised
+    worker_nan = False
+    if unscored and not first_score and np.isnan(error_score):
+        # No "Scoring failed" warning reached us: either the scorer returned NaN, or it raised in a worker
+        # process (n_jobs > 1), whose warnings stay there. Re-run the first such folds here, with
+        # error_score="raise", to tell the two apart and name the error (an extra fit on the error path only).
+        first_score, worker_nan = _rescore_here(estimator, X, y, kw, bad)
     diag = {"failed_fits": int(failed), "n_fits": int(s.size), "first_fit_error": first,
             "failed_scores": int(unscored), "first_score_error": first_score if unscored else None}
     if failed or unscored:
@@ -259,12 +265,46 @@ def _cross_validate(caller, label, estimator, X, y, *, error_score, **kw):
         if first_score:
             why = (f"the fits succeeded but the scorer raised; first error{fold}: {first_score}. Pass "
                    "error_score='raise' to stop at it with its traceback")
-        else:  # a NaN score (or a scorer error in a worker process, whose warning does not reach us)
+        elif worker_nan:  # re-run here: the scorer returns NaN on that fold, it does not raise
+            why = f"the fits succeeded but the scorer gave NaN{fold}"
+        else:  # the re-run could not tell (its fit failed this time, or the scorer raised only there)
             why = (f"the fits succeeded but the scorer gave NaN{fold} (or raised in a worker process: run with "
                    "n_jobs=None and error_score='raise' to see it)")
         warnings.warn(f"{caller}: {unscored} of {s.size} folds have no score{label}: {why}; {effect} "
                       "(diagnostics['failed_scores'] has the count)", RuntimeWarning, stacklevel=3)
     return out, diag
+
+
+def _rescore_here(estimator, X, y, kw, bad, tries: int = 3):
+    """(first scorer error line or None, whether a re-run gave NaN without raising) for the first ``tries``
+    folds in ``bad``, each re-run in this process by ``cross_validate`` with ``error_score="raise"`` (public
+    API only: the fold's rows, groups and fit params are routed as in the first run)."""
+    from sklearn.model_selection import cross_validate
+
+    splits = kw.get("cv")
+    if not isinstance(splits, list):
+        return None, False
+    one = {k: v for k, v in kw.items() if k not in ("cv", "n_jobs", "return_estimator")}
+    gave_nan = False
+    for k in bad[:tries]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the first run's warnings were passed on already
+            try:
+                again = cross_validate(estimator, X, y, cv=[splits[int(k)]], n_jobs=None, error_score="raise", **one)
+            except Exception as exc:  # noqa: BLE001 - the user's scorer or fit: any error is the answer
+                tb = getattr(exc, "__traceback__", None)
+                if tb is not None and _raised_in_scoring(tb):
+                    return f"{type(exc).__name__}: {exc}", False
+                continue  # the fit raised (a failed fit, told by its FitFailedWarning): try the next fold
+        gave_nan = gave_nan or bool(np.isnan(np.asarray(again["test_score"], dtype=np.float64)).any())
+    return None, gave_nan
+
+
+def _raised_in_scoring(tb) -> bool:
+    """Whether a traceback passes through scikit-learn's scoring step (``_score``), not only the fit."""
+    import traceback
+
+    return any(f.name == "_score" for f in traceback.extract_tb(tb))
 
 
 def _no_spread(scores) -> bool:
