@@ -271,11 +271,23 @@ class ContinuousRewardModel:
 
 
 def _as_reward_model(reward_model, log, n_folds, random_state):
+    """The cross-fitted q_hat for ``log``. A ContinuousRewardModel keeps its own folds and seed: an ``n_folds``
+    that says otherwise is refused (it was silently ignored), and a model fitted on another log is refitted
+    as a copy, so the caller's object still predicts for the log it was fitted on (it was refitted in place)."""
+    if n_folds is not None:
+        n_folds = check_int(n_folds, "n_folds", low=2)
     if reward_model is None:
         return None
     if isinstance(reward_model, ContinuousRewardModel):
-        return reward_model if getattr(reward_model, "log_", None) is log else reward_model.fit(log)
-    return ContinuousRewardModel(reward_model, n_folds, random_state).fit(log)
+        if n_folds is not None and n_folds != reward_model.n_folds:
+            raise ValidationError("n_folds", f"is {n_folds}, but the ContinuousRewardModel passed as reward_model "
+                                             f"cross-fits with its own n_folds={reward_model.n_folds}",
+                                  hint="set the folds on the model (ContinuousRewardModel(..., n_folds=...)), or "
+                                       "pass the bare regressor with n_folds")
+        if getattr(reward_model, "log_", None) is log:
+            return reward_model
+        return ContinuousRewardModel(reward_model.model, reward_model.n_folds, reward_model.random_state).fit(log)
+    return ContinuousRewardModel(reward_model, 5 if n_folds is None else n_folds, random_state).fit(log)
 
 
 # -- the term matrix ----------------------------------------------------------------------------
@@ -402,7 +414,7 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
                                kernel: str = "epanechnikov", estimators: Sequence[str] = ("ips", "snips"),
                                reward_model=None, boundary: str = "renormalize", dr_direct: str = "smoothed",
                                alpha: float = 0.05, n_bootstrap: int = 1000, interval: str = "percentile",
-                               resampling: str = "poisson", n_folds: int = 5, random_state=0,
+                               resampling: str = "poisson", n_folds: int | None = None, random_state=0,
                                warn: bool = True) -> pd.DataFrame:
     """Value of a kernel-smoothed deterministic policy from a continuous-action log, with intervals.
 
@@ -425,7 +437,12 @@ def evaluate_continuous_policy(log: ContinuousBanditLog, target_action, *, bandw
         name counts as a list of one.
     reward_model : scikit-learn regressor or classifier, callable f(context, action) or ContinuousRewardModel
         Needed by "dr" and "dm"; a model is cross-fitted (``n_folds``) on [context, action] (a
-        classifier predicts its expected reward ``predict_proba @ classes_``).
+        classifier predicts its expected reward ``predict_proba @ classes_``). A ContinuousRewardModel
+        keeps its own ``n_folds`` and ``random_state``; one fitted on another log is refitted as a copy
+        (the object passed is not changed).
+    n_folds : int or None
+        Cross-fitting folds of a bare model (None: 5). With a ContinuousRewardModel, None or its own
+        ``n_folds``; another number is an error (it would be silently ignored).
     boundary : {"renormalize", "none"}
         How the kernel is treated at the edges of [a_min, a_max] (see the module docstring).
     dr_direct : {"smoothed", "center"}
@@ -572,8 +589,8 @@ def _check_bandwidths(bandwidths, kernel, boundary) -> np.ndarray:
 def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequence[float], *,
                     kernel: str = "epanechnikov", estimators: Sequence[str] = ("ips", "snips"), truth=None,
                     reward_model=None, boundary: str = "renormalize", dr_direct: str = "smoothed",
-                    alpha: float = 0.05, n_bootstrap: int = 500, interval: str = "percentile", n_folds: int = 5,
-                    random_state=0) -> pd.DataFrame:
+                    alpha: float = 0.05, n_bootstrap: int = 500, interval: str = "percentile",
+                    n_folds: int | None = None, random_state=0) -> pd.DataFrame:
     """Estimates, standard errors and (with a known truth) smoothing bias across bandwidths.
 
     All bandwidths share one seed, so with the Poisson scheme every bandwidth sees the same
