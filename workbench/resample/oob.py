@@ -539,9 +539,9 @@ def _check_same_index(X, v, name):
     """Refuse pandas X and y (or groups) whose indexes differ. scikit-learn pairs rows by position, so a y
     sorted, sampled or filtered apart from X was silently paired with other rows' features (statsmodels
     refuses such pairs too, "The indices for endog and exog are not aligned")."""
-    ix, iv = getattr(X, "index", None), getattr(v, "index", None)
     import pandas as pd
 
+    ix, iv = getattr(X, "index", None), getattr(v, "index", None)
     if not (isinstance(ix, pd.Index) and isinstance(iv, pd.Index)) or ix.equals(iv):
         return
     differ = np.asarray(ix != iv, dtype=bool)  # same length here (checked before)
