@@ -33,7 +33,7 @@ def test_object_arrays_of_real_numbers_are_read_as_those_numbers():
     np.testing.assert_array_equal(got.propensity, ref.propensity)
     assert as_array(np.array([1, 2, 3], dtype=object), "x").dtype == np.int64
     assert as_array(np.array([1, 2.5], dtype=object), "x").dtype == np.float64
-    assert as_array(np.array([2 ** 70, 1], dtype=object), "x").dtype == np.float64  # beyond int64: as numpy does
+    assert as_array(np.array([2 ** 60, 1], dtype=object), "x").dtype == np.int64
     assert as_array(np.array([True, False], dtype=object), "x").dtype == bool
 
 
@@ -44,6 +44,10 @@ def test_object_arrays_with_anything_else_are_still_refused_by_row():
         _log(reward=pd.Series([1.0, pd.NA, 1.0, 0.0], dtype=object))
     with pytest.raises(ValidationError, match=r"x: must be numeric.*row 0 \(value True\)"):  # bools among numbers
         as_array(np.array([True, 2.0], dtype=object), "x")
+    # integers that float64 would round are refused, not rounded: beyond int64, or beyond 2**53 next to a float
+    for big in ([2 ** 70, 1], [0.5, 2 ** 53 + 1]):
+        with pytest.raises(ValidationError, match=r"x: .*would be rounded.*1 of 2 rows.*first at row (0|1)"):
+            as_array(np.array(big, dtype=object), "x")
     with pytest.raises(ValidationError, match=r"action: .*row 3"):  # a NaN in an integer field, after the reading
         _log(action=np.array([0, 1, 0, float("nan")], dtype=object))
 

@@ -123,18 +123,24 @@ def _numbers_from_objects(arr: np.ndarray, field: str) -> np.ndarray:
     """An object array whose entries are all real numbers (a pandas object column of numbers, a list mixing
     Python ints and numpy floats, ``Series.to_numpy(dtype=object)``) as the numeric array numpy would have made
     of them: int64 when every entry is an integer that fits, else float64 (bool when every entry is a bool).
-    The conversion loses nothing, so it is not a silent coercion; anything else (text, None, pd.NA, a list, a
-    mix of bools and numbers) is refused with its rows."""
+    The conversion loses nothing, so it is not a silent coercion: an integer float64 would round (beyond
+    2**53, next to non-integers or beyond int64) is refused, and so is anything else (text, None, pd.NA, a
+    list, a mix of bools and numbers), with its rows."""
     if arr.size == 0:
         raise ValidationError(field, "must be numeric, got an empty object array")
     flat = arr.ravel()
     if all(isinstance(v, (bool, np.bool_)) for v in flat):
         return arr.astype(bool)
     _refuse_text_or_objects(arr, field, "must be numeric")  # raises, naming rows, unless all are real numbers
-    if all(isinstance(v, numbers.Integral) for v in flat):
-        lo, hi = min(int(v) for v in flat), max(int(v) for v in flat)
-        if -(2 ** 63) <= lo and hi < 2 ** 63:
-            return arr.astype(np.int64)
+    integral = np.fromiter((isinstance(v, numbers.Integral) for v in flat), bool, flat.size)
+    if integral.all() and -(2 ** 63) <= min(int(v) for v in flat) and max(int(v) for v in flat) < 2 ** 63:
+        return arr.astype(np.int64)
+    # float64 holds every integer up to 2**53 exactly; a larger one would be rounded, silently
+    big = integral & np.fromiter((isinstance(v, numbers.Integral) and abs(int(v)) > 2 ** 53 for v in flat), bool,
+                                 flat.size)
+    raise_if_any(big.reshape(arr.shape[0], -1) if arr.ndim > 1 else big, field,
+                 "must be numeric: an integer beyond 2**53 next to non-integers (or beyond int64) would be rounded "
+                 "as a float", flat.reshape(arr.shape) if arr.ndim > 1 else flat)
     return arr.astype(np.float64)
 
 
