@@ -78,15 +78,34 @@ class _RepeatedGroupKFold:
                     yield np.flatnonzero(fold != f), np.flatnonzero(fold == f)
 
 
-def _check_folds(n_splits, n_repeats, y):
+def _check_folds(n_splits, n_repeats, y, stratified: bool = False):
     """The package's integer rule for the default splitter's sizes (3.0 is 3; 2.5, "3" and True are refused),
-    with a ValidationError where scikit-learn raised a bare ValueError, or later, deep in the splitting."""
+    with a ValidationError where scikit-learn raised a bare ValueError, or later, deep in the splitting.
+    ``stratified``: the default splitter stratifies (a classifier without groups), and then needs a class with
+    at least ``n_splits`` members (scikit-learn's StratifiedKFold raised a bare ValueError; with only some
+    classes smaller it warns, and that warning is left as it is)."""
     n_splits = check_int(n_splits, "n_splits", low=2)
     n_repeats = check_int(n_repeats, "n_repeats", low=1)
     n = len(y)
     if n_splits > n:
         raise ValidationError("n_splits", f"must be at most the number of samples ({n}), got {n_splits}")
+    if stratified:
+        classes, counts = np.unique(np.asarray(y), return_counts=True)
+        if n_splits > counts.max():
+            big = int(counts.argmax())
+            label = classes[big].item() if isinstance(classes[big], np.generic) else classes[big]
+            raise ValidationError("n_splits", f"is {n_splits}, but stratified folds (the default for a classifier) "
+                                              f"need a class with at least {n_splits} members; the largest, {label!r}, "
+                                              f"has {int(counts[big])} of the {n} samples",
+                                  hint=f"use n_splits <= {int(counts.max())}, or pass cv= a splitter of your own")
     return n_splits, n_repeats
+
+
+def _stratifies(estimator, groups) -> bool:
+    """Whether the default splitter stratifies by class (a classifier without groups: see :func:`_splitter`)."""
+    from sklearn.base import is_classifier
+
+    return groups is None and is_classifier(estimator)
 
 
 def _default_splitter(estimator, n_splits, n_repeats, seed, groups):
@@ -493,7 +512,7 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     if cv is not None:  # an int means k folds, as in scikit-learn's cross_validate
         cv = _user_cv(cv, y, estimator, groups)
     else:
-        n_splits, n_repeats = _check_folds(n_splits, n_repeats, y)
+        n_splits, n_repeats = _check_folds(n_splits, n_repeats, y, stratified=_stratifies(estimator, groups))
     splitter = cv if cv is not None else _default_splitter(estimator, n_splits, n_repeats, _cv_seed(random_state),
                                                            groups)
     splits = list(splitter.split(X, y, groups))
@@ -1004,7 +1023,7 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     # those of repeated_cv with the same random_state
     seed = _cv_seed(random_state)
     if cv is None:
-        n_splits, n_repeats = _check_folds(n_splits, n_repeats, y)
+        n_splits, n_repeats = _check_folds(n_splits, n_repeats, y, stratified=_stratifies(estimator, groups))
     splitter = cv if cv is not None else _default_splitter(estimator, n_splits, n_repeats, seed, groups)
     if groups is None:
         sizes, train_scores, test_scores = learning_curve(estimator, X, y, train_sizes=np.asarray(train_sizes),
