@@ -255,9 +255,10 @@ class OffPolicyEstimator:
         >>> est.ci_low < est.value < est.ci_high
         True
         """
-        from .evaluate import estimate_from_inputs, unit_ids
+        from .evaluate import check_resampling, estimate_from_inputs, unit_ids
         from .reward_models import call_seed
 
+        check_resampling(resampling)  # before the reward model is fitted
         # one key for the folds and the resamples, as in evaluate_policy: a Generator's folds drew first
         # for DR-type estimators only, so their resamples differed from ips' on the same Generator
         random_state = call_seed(random_state)

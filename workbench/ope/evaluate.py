@@ -580,6 +580,17 @@ def _reward_range(inputs: OPEInputs, reward_range):
     return lo, hi
 
 
+# The schemes an OPE interval can use: "indices" (the engine's third scheme, user-given resamples for parity
+# with other libraries) needs (B, n) index arrays that no OPE entry point takes, so offering it only led to an
+# error about a parameter the caller cannot pass.
+OPE_RESAMPLING = ("poisson", "multinomial")
+
+
+def check_resampling(resampling) -> str:
+    """``resampling`` of an OPE entry point: one of :data:`OPE_RESAMPLING`."""
+    return check_choice(resampling, "resampling", OPE_RESAMPLING)
+
+
 def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha: float = 0.05,
                          n_bootstrap: int = 1000, interval: str = "percentile", random_state=0,
                          resampling: str = "poisson", ids=None, reward_range=None, labels=None,
@@ -614,6 +625,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     check_choice(interval, "interval", INTERVALS)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)
     warn = check_bool(warn, "warn")
+    check_resampling(resampling)
     single_unit_warning = check_bool(single_unit_warning, "single_unit_warning")
     if reward_range is not None:
         # checked whatever the interval, as the streamed evaluation does (a malformed pair was
@@ -835,6 +847,7 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
 
     specs = estimator_specs(estimators)  # None, [] or 3: a ValidationError naming estimators, not a TypeError
     warn = check_bool(warn, "warn")  # "no" is truthy
+    check_resampling(resampling)  # before any reward model is fitted
     if is_tabular(log):  # frames, chunks, Parquet, Dask: one streaming pass (workbench.scale)
         import inspect
 

@@ -26,7 +26,7 @@ from .._validation import (ValidationError, as_array, check_alpha, check_bool, c
 from ..results import frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
                          SwitchDR, _check_lambda, estimator_specs, make_estimator)
-from .evaluate import (OPEDiagnosticWarning, estimate_from_inputs, evaluate_policy, prepare_inputs,
+from .evaluate import (OPEDiagnosticWarning, check_resampling, estimate_from_inputs, evaluate_policy, prepare_inputs,
                        resolve_action_dist, single_unit_message, unit_ids)
 from .reward_models import call_seed, fold_seed
 
@@ -177,6 +177,7 @@ def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.
     c = check_real(c, "c")  # a string or None must be a ValidationError, not a TypeError from ">"
     if not c > 0:
         raise ValidationError("c", f"must be > 0, got {c}")
+    check_resampling(resampling)  # before the reward model is fitted
     random_state = call_seed(random_state)  # one key for the folds and the resamples, as in evaluate_policy
     inputs = prepare_inputs(log, policy, reward_model=reward_model, estimators=members, n_folds=n_folds,
                             random_state=fold_seed(random_state))
@@ -295,6 +296,7 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)  # named as the caller knows it, not "n_replicates"
     check_choice(adjust, "adjust", ("none", "bonferroni"))
     warn = check_bool(warn, "warn")
+    check_resampling(resampling)
     if not isinstance(policies, Mapping) or len(policies) < 2:
         raise ValidationError("policies", "must be a mapping name -> policy with at least two entries")
     names = [str(k) for k in policies]
