@@ -52,3 +52,29 @@ def test_a_bare_regressor_still_uses_the_call_n_folds():
                                           reward_model=Ridge(), n_folds=k, n_bootstrap=50)["value"].item()
             for k in (None, 5, 2)}
     assert vals[None] == vals[5] and vals[2] != vals[5]
+
+
+def _with_units(log, units):
+    from workbench.data import ContinuousBanditLog
+
+    return ContinuousBanditLog(action=log.action, reward=log.reward, density=log.density, a_min=log.a_min,
+                               a_max=log.a_max, context=log.context, unit_id=units)
+
+
+def test_cross_fitting_keeps_each_unit_in_one_fold():
+    # as cross_fit_predict does for discrete actions: a model fitted on some of a user's rows predicted the
+    # user's other rows (each unit was spread over 4-5 of 5 folds)
+    log, truth = simulate_pricing(300, random_state=0)
+    units = np.repeat(np.arange(30), 10)
+    lg = _with_units(log, units)
+    m = ContinuousRewardModel(Ridge(), n_folds=5, random_state=0).fit(lg)
+    assert all(np.unique(m.fold_[units == u]).size == 1 for u in range(30))
+    assert np.unique(m.fold_).size == 5
+    again = ContinuousRewardModel(Ridge(), n_folds=5, random_state=0).fit(lg)
+    np.testing.assert_array_equal(m.fold_, again.fold_)  # seeded
+    with pytest.raises(ValidationError, match=r"n_folds: must be at most the number of units \(3\), got 5"):
+        ContinuousRewardModel(Ridge(), n_folds=5).fit(_with_units(log, np.repeat(np.arange(3), 100)))
+    # a log without units keeps its row folds as before
+    plain = ContinuousRewardModel(Ridge(), n_folds=5, random_state=0).fit(log)
+    ref = np.random.default_rng(0).permutation(np.arange(len(log)) % 5)
+    np.testing.assert_array_equal(plain.fold_, ref)

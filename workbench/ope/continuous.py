@@ -43,6 +43,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import clone, is_classifier
+from sklearn.model_selection import GroupKFold
 
 from .._engine import Resampling, ReplicateAccumulator, influence_values, is_single_unit, replicate_sd, unit_index
 from .._intervals import interval as _interval
@@ -153,7 +154,8 @@ class ContinuousRewardModel:
         ``f(context, action) -> predictions`` (both with one row per prediction) is used as is;
         it must not have been fitted on the evaluation rows.
     n_folds : int
-        Folds for cross-fitting (>= 2; default 5).
+        Folds for cross-fitting (>= 2; default 5). Grouped by ``log.unit_id`` when the log has one
+        (all rows of a unit in one fold, as :func:`workbench.ope.cross_fit_predict` does).
     random_state : int, Generator or None
         Shuffles the folds.
 
@@ -205,7 +207,20 @@ class ContinuousRewardModel:
                 raise ValidationError("n_folds", f"is {self.n_folds} but the log has only {n} rows")
             _check_classes(self.model, log.reward, "reward_model")  # before the folds (sklearn: "Unknown label type")
             rng = check_random_state(self.random_state)
-            self.fold_ = rng.permutation(np.arange(n) % self.n_folds)
+            if log.unit_id is None:
+                self.fold_ = rng.permutation(np.arange(n) % self.n_folds)
+            else:
+                # grouped by unit, as cross_fit_predict does for discrete actions: a model that saw some of a
+                # user's rows predicted that user's other rows, in-sample in all but name
+                n_units = np.unique(log.unit_id).size
+                if n_units < self.n_folds:
+                    raise ValidationError("n_folds", f"must be at most the number of units ({n_units}), got "
+                                                     f"{self.n_folds}")
+                self.fold_ = np.empty(n, np.int64)
+                seed = int(rng.integers(2**31 - 1))
+                for k, (_, test) in enumerate(GroupKFold(n_splits=self.n_folds, shuffle=True, random_state=seed)
+                                              .split(np.empty((n, 1)), groups=log.unit_id)):
+                    self.fold_[test] = k
             X = self._features(log.context, log.action)
             self.models_ = []
             classifier = is_classifier(self.model)
