@@ -140,11 +140,13 @@ def _coverage(method, floor, seeds, budget=50):
     return cov[:, [29, 39, 49]].mean()  # at 30, 40 and 50 labels
 
 
-@pytest.mark.parametrize("method,band", [("lure", (0.90, 0.99)), ("dr", (0.94, 0.995))])
+@pytest.mark.parametrize("method,band", [("lure", (0.90, 0.99)), ("dr", (0.92, 0.995))])
 def test_classifier_surrogate_default_floor_covers(method, band):
     # GaussianNB refitted on the labels of a 400-point pool, 200 seeds, coverage of the 95% interval averaged over
     # 30, 40 and 50 labels (s.e. about 0.012). Measured: lure 0.79 with the old default floor 0.1, 0.94 with 0.5;
-    # dr 0.92 with 0.3, 0.96 with 0.5. The bands fail the old defaults.
+    # dr 0.92 with 0.3, 0.96 with 0.5 before dr's adaptive design (test_risk_dr_adaptive_classifier.py), 0.937
+    # with it (0.932 on seeds 200-399, where iid labels cover 0.945-0.965), its MSE then 0.76-0.90 of iid's
+    # instead of 0.48-0.76. The lure band fails the old default.
     cov = _coverage(method, None, 200)
     assert band[0] <= cov <= band[1], cov
 
@@ -157,8 +159,12 @@ def test_suite_classifier_default_floor_improves_coverage_without_costing_error(
     # gains of 0.07 (lure, GaussianNB), 0.02 (lure, logistic), 0.04 (dr, GaussianNB), 0.05 (dr, logistic), and no
     # cell's MSE more than 12% above the old floor's (estimate_risk's floor documents the whole suite). Measured here
     # (gain, new coverage, worst and geometric-mean MSE new/old): lure nb 0.055, 0.933, 0.82, 0.36; lure logistic
-    # 0.009, 0.951, 1.17, 0.85; dr nb 0.023, 0.927, 1.23, 0.81; dr logistic 0.038, 0.931, 0.87, 0.67; mean gain 0.031.
+    # 0.009, 0.951, 1.17, 0.85; dr nb 0.023, 0.927, 1.23, 0.81;
+    # dr logistic 0.038, 0.931, 0.87, 0.67; mean gain 0.031 (0.032 over the lure cells, which are all it tests now).
     # The old default fails it (every gain is 0). About 2 minutes (n_jobs=2 does not change the results).
+    # dr's cells were dropped when dr's draw became adaptive with a classifier (it starts uniform and moves towards
+    # the surrogate only as far as the labels support, so the floor is only its lower bound): its default is tested
+    # against iid labels in test_risk_dr_adaptive_classifier.py.
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import GaussianNB
     from sklearn.pipeline import make_pipeline
@@ -174,7 +180,7 @@ def test_suite_classifier_default_floor_improves_coverage_without_costing_error(
         acc = task.accuracy
         m = int(np.argsort(acc)[len(acc) // 2])
         zoo = task.zoo
-        for method, old in (("lure", 0.1), ("dr", 0.3)):
+        for method, old in (("lure", 0.1),):
             for sname, sur in surrogates.items():
                 cfg = {"method": method, "surrogate": sur, "features": zoo.features}
                 res = benchmark_risk(zoo.probs[m], zoo.labels, {"old": {**cfg, "floor": old}, "new": cfg}, 50,
