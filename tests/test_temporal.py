@@ -116,3 +116,16 @@ def test_drifting_stream_to_frame_is_tidy_and_complete():
     assert f.loc[f.corrupted, "period"].unique().tolist() == [3] and f.corrupted.sum() == 30
     f.loc[0, "x0"] = 99.0  # a copy: the frozen stream is not edited through it
     assert s.X[0, 0] != 99.0
+
+
+def test_backtest_without_any_decision_is_refused_not_an_empty_frame():
+    # it returned a (0, 0) frame, without the documented columns and without a word (helper walk, 2026-12-01)
+    from workbench.data import simulate_drifting_stream, train_historical_models
+
+    log, avail = train_historical_models(simulate_drifting_stream(n_periods=5, points_per_period=60, random_state=0))
+    with pytest.raises(ValidationError, match=r"available_from: no model is available by any decision period "
+                                              r"\(periods 1 to 4; the earliest availability is 99\)"):
+        temporal_backtest(log, np.array([99, 99, 99, 99]))
+    with pytest.raises(ValidationError, match=r"timestamp: the labelled points span one period"):
+        temporal_backtest(log, avail, timestamp=np.zeros(len(log.labels)))
+    assert temporal_backtest(log, avail).shape == (12, 8)

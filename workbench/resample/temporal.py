@@ -158,6 +158,13 @@ def temporal_backtest(log: PredictionLog, available_from, timestamp=None, window
             rows.append({"period": values[t], "strategy": s, "model": names[pick], "loss": L[pick, t],
                          "best_model": names[best], "best_loss": L[best, t], "regret": L[pick, t] - L[best, t],
                          "fallback": fallback})
+    if not rows:  # it was an empty frame without its columns, silently
+        if values.size < 2:
+            raise ValidationError("timestamp", f"the labelled points span one period ({values[0]}); a backtest "
+                                               "decides at each period from the ones before it, so it needs two")
+        raise ValidationError("available_from", f"no model is available by any decision period (periods "
+                                                f"{values[1]} to {values[-1]}; the earliest availability is "
+                                                f"{np.min(avail_raw)})")
     return pd.DataFrame(rows)
 
 
