@@ -1279,7 +1279,7 @@ def test_cv_with_groups_ignores_row_order_and_classifiers_ignore_class_names():
     nc = ncv_interval(lr, X, y, n_folds=3, n_reps=2, random_state=1, progress=False)
     _frame_equal(ncv_interval(lr, X, names[y], n_folds=3, n_reps=2, random_state=1, progress=False), nc, rtol=1e-9)
     zero = ncv_interval(lr, X, y, n_folds=3, n_reps=2, bias_reps=0, random_state=1, progress=False).iloc[0]
-    assert zero["bias"] == 0.0 and zero["value"] == zero["raw_mean"] and zero["n_fits"] == 2 * 3 + 3
+    assert zero["bias"] == 0.0 and zero["value"] == zero["raw_mean"] and zero["n_fits"] == 2 * (3 + 3) + 3
 
 
 def test_simulated_densities_integrate_to_one_and_routing_subsets_commute():

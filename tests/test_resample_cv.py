@@ -141,10 +141,12 @@ def test_ncv_interval_structure_and_bounds():
     assert 1.0 <= ncv["inflation"] <= 5.0
     assert ncv["se"] >= naive["se"] * 0.8  # errors differ (more held-out errors), but not wildly
     assert ncv["ci_low"] < ncv["value"] < ncv["ci_high"]
-    assert ncv["n_fits"] == 6 * 10 + 2 * 5
+    assert ncv["n_fits"] == 6 * (10 + 5) + 2 * 5  # pair fits and outer fits per repetition, then the bias runs
     assert ncv["value"] == pytest.approx(ncv["raw_mean"] - ncv["bias"])
-    # Smaller training sets (K - 2 folds) than ordinary CV (K - 1): the bias correction is downward.
-    assert ncv["bias"] > 0
+    # Smaller training sets (K - 2 folds) than ordinary CV (K - 1) make the bias correction downward on average,
+    # but its sign with two ordinary CV runs is noise here (about 2 points of MSE expected, against a CV mean's
+    # sd of about 14): the formula itself is checked in test_ncv_matches_the_authors_algorithm.py
+    assert np.isfinite(ncv["bias"]) and ncv["bias"] != 0.0
     with pytest.raises(ValidationError, match="n_folds"):
         ncv_interval(LinearRegression(), X, y, n_folds=2)
 

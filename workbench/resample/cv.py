@@ -735,29 +735,38 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
                  progress: bool = True, groups=None) -> pd.DataFrame:
     """The nested-CV interval for prediction error (Bates, Hastie & Tibshirani 2023), next to the naive one.
 
-    Follows the authors' reference implementation (R package ``nestedcv``, ``nested_cv``):
+    Follows the authors' reference implementation (R package ``nestedcv``, ``nested_cv``, as of its
+    last revision, 2022; written here from its description, not translated):
 
     * each of ``n_reps`` repetitions draws a random K-fold assignment and fits the model on every
-      set of K - 2 folds (K (K - 1) / 2 fits), giving held-out errors e(f1 | f1, f2 out);
-    * per outer fold f1, the pivot "inner-CV mean on the other folds minus the held-out mean on
-      f1" estimates the MSE of a CV estimate; the variance inflation
-      ``infl = (var(pivots) / var(fold means) - 1) (K - 1)`` is clamped to [1, K], so the NCV
-      standard error is 1 to sqrt(K) times sd(nested-CV errors) / sqrt(n), the naive standard error
-      of those same errors (not the "naive" row's, which comes from one ordinary K-fold run: the
-      ratio of the two rows' ``se`` can leave [1, sqrt(K)]);
-    * bias: ``(mean NCV error - mean of ordinary K-fold CV errors) * (1 + ((K-2)/(K-1))^1.5)``,
+      set of K - 2 folds (K (K - 1) / 2 fits), giving held-out errors e(g | g, f out), and on every
+      set of K - 1 folds (K fits), giving e_out(f), the ordinary CV errors on fold f;
+    * per outer fold f, the pivot a_f = mean of the inner-CV errors e(g | g, f out) over the other
+      folds g minus mean e_out(f), and b_f = var(e_out(f)) / |fold f|; their averages over all
+      repetitions and folds estimate the MSE of a CV estimate, MSE = mean(a^2) - mean(b);
+    * the standard-error inflation ``sqrt(max(0, MSE)) / (sd(errors) / sqrt(n_sub))``, with
+      n_sub = floor(n (K - 1) / K) and ``errors`` all the nested-CV errors e(g | g, f out), is
+      clamped to [1, sqrt(K)], so the NCV standard error is 1 to sqrt(K) times sd(errors) / sqrt(n),
+      the naive standard error of those same errors (not the "naive" row's, which comes from one
+      ordinary K-fold run: the ratio of the two rows' ``se`` can leave [1, sqrt(K)]). The
+      ``inflation`` column is its square (the variance factor, in [1, K]); ``inflation_raw`` is the
+      square before the clamp;
+    * bias: ``(mean NCV error - mean of ordinary K-fold CV errors) * (1 + ((K-2)/K)^1.5)``,
       with ``bias_reps`` (default ceil(n_reps / 5)) ordinary CV runs;
-    * interval: (mean NCV error - bias) +- z sd(errors) / sqrt(n) sqrt(infl).
+    * interval: (mean NCV error - bias) +- z sd(errors) / sqrt(n) sqrt(inflation).
 
-    The constants above were checked against the authors' code, not against the printed paper
-    (whose Algorithm 1 is phrased through an MSE estimate; we could not retrieve it to compare).
+    One difference: when K does not divide n, the R code leaves the n mod K extra rows out of every
+    fold (always in training); here every row is in a fold (fold sizes differ by at most one).
+    Until 2026-12-01 this function used an earlier version of that code (pivot against a random
+    other fold's K - 2-fold model, variance ratio of fold means, bias multiplier with K - 1):
+    its standard error could be 1.5x the authors' (n = 200, K = 5).
 
     What each row estimates: "ncv" targets Err_XY, the error of the model fitted to these data
     (the paper shows it covers approximately at the nominal level, and covers Err, the average
     over training sets, too). "naive" is mean +- z sd / sqrt(n) over the n CV errors of one K-fold
     run; it is usually read as an interval for Err_XY but undercovers both Err_XY and Err, because
-    the errors of different folds are correlated. Cost: n_reps K (K-1)/2 + max(bias_reps, 1) K fits
-    (the naive row needs one K-fold run even with ``bias_reps=0``).
+    the errors of different folds are correlated. Cost: n_reps (K (K-1)/2 + K) + max(bias_reps, 1) K
+    fits (the naive row needs one K-fold run even with ``bias_reps=0``).
 
     Clustered rows (several per patient, user, site): pass ``groups``. Random row folds put a group's
     rows on both sides of a split, so the model is scored on groups it has seen; the error estimate
@@ -807,8 +816,8 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     >>> tab["interval"].tolist(), tab["loss"].tolist()
     (['ncv', 'naive'], ['zero_one', 'zero_one'])
     >>> ncv = tab.iloc[0]
-    >>> int(ncv["n_fits"])                          # n_reps K (K-1)/2 + bias_reps K = 2 * 10 + 1 * 5
-    25
+    >>> int(ncv["n_fits"])                          # n_reps (K (K-1)/2 + K) + bias_reps K = 2 * 15 + 1 * 5
+    35
     >>> bool(1 <= ncv["inflation"] <= 5)            # infl in [1, K]: the se is 1 to sqrt(K) times sd(errors)/sqrt(n)
     True
     >>> bool(ncv["ci_low"] < ncv["value"] < ncv["ci_high"])
@@ -848,25 +857,36 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     jobs = [(r, f1, f2) for r in range(n_reps) for f1, f2 in pairs]
     res = run_delayed((delayed(_pair_task)(estimator, X, y, assignments[r], f1, f2, loss_fn, name, fit_params)
                        for r, f1, f2 in jobs), n_jobs=n_jobs, progress=progress, desc="nested-CV fits")
-    pivots, gp_means, all_errs = [], [], []
-    it = iter(res)
+    # the outer errors e_out(f): each fold scored by the model fitted on all the other folds
+    outer = run_delayed((delayed(_cv_task)(estimator, X, y, assignments[r], f, loss_fn, name, fit_params)
+                         for r in range(n_reps) for f in range(K)), n_jobs=n_jobs, progress=progress,
+                        desc="outer fits")
+    a_terms, b_terms, all_errs = [], [], []
+    it, it_out = iter(res), iter(outer)
     for r in range(n_reps):  # loops over repetitions and folds (K^2 per repetition), not over rows
-        mean_err = np.full((K, K), np.nan)  # [f, g]: mean error on fold f, folds f and g left out
+        inner_sum = np.zeros((K, K))  # [f, g]: sum of the errors on fold g, folds f and g left out
+        inner_cnt = np.zeros((K, K))
         for f1, f2 in pairs:
             e1, e2 = next(it)
-            mean_err[f1, f2], mean_err[f2, f1] = e1.mean(), e2.mean()
-            gp_means += [e2.mean(), e1.mean()]
+            inner_sum[f2, f1], inner_cnt[f2, f1] = e1.sum(), e1.size  # errors on f1, f2 also out
+            inner_sum[f1, f2], inner_cnt[f1, f2] = e2.sum(), e2.size
             all_errs += [e1, e2]
             if groups is not None:  # the fold's rows in the order _pair_task scored them (flatnonzero)
                 row_err_sum[assignments[r] == f1] += e1
                 row_err_sum[assignments[r] == f2] += e2
-        for f1 in range(K):
-            others = [g for g in range(K) if g != f1]
-            i = others[int(rng.integers(0, K - 1))]
-            pivots.append(np.mean([mean_err[g, f1] for g in others]) - mean_err[f1, i])
+        for f in range(K):
+            e_out = next(it_out)
+            # the inner CV without fold f: every error on the other folds, pooled (the R code's mean)
+            a_terms.append(inner_sum[f].sum() / inner_cnt[f].sum() - e_out.mean())
+            b_terms.append(np.var(e_out, ddof=1) / e_out.size if e_out.size > 1 else 0.0)
     errs = np.concatenate(all_errs)
-    infl_raw = (np.var(pivots, ddof=1) / np.var(gp_means, ddof=1) - 1.0) * (K - 1)
-    infl = float(np.clip(infl_raw, 1.0, K))
+    mse_cv = float(np.mean(np.square(a_terms)) - np.mean(b_terms))  # MSE of a CV estimate
+    n_sub = math.floor(n * (K - 1) / K)
+    sd_errs = errs.std(ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # sd 0 (every error equal): no inflation to measure
+        sd_ratio = math.sqrt(max(0.0, mse_cv)) / (sd_errs / math.sqrt(n_sub)) if sd_errs > 0 else 1.0
+    infl_raw = sd_ratio ** 2  # on the variance scale, as reported
+    infl = float(np.clip(sd_ratio, 1.0, math.sqrt(K)) ** 2)
 
     # clustered rows: sd(errors) / sqrt(n) assumes independent rows; the design effect of the rows' mean
     # nested-CV errors scales it to the cluster-robust variance of the mean (the inflation is a ratio
@@ -885,7 +905,7 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
         if naive_errs is None:
             naive_errs = e
     raw = float(errs.mean())
-    bias = (raw - float(np.mean(cv_means))) * (1 + ((K - 2) / (K - 1)) ** 1.5) if bias_reps > 0 else 0.0
+    bias = (raw - float(np.mean(cv_means))) * (1 + ((K - 2) / K) ** 1.5) if bias_reps > 0 else 0.0
     est = raw - bias
     se_ncv = errs.std(ddof=1) / math.sqrt(n) * math.sqrt(infl)
     if groups is not None:  # a separate step, so that groups=None stays bit-identical
@@ -903,7 +923,7 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
                                      ("" if groups is None else ", on new groups"),
          "inflation": infl, "inflation_raw": float(infl_raw), "design_effect": deff,
          "design_effect_raw": deff_raw, "bias": float(bias), "raw_mean": raw, "loss": name,
-         "n_fits": len(jobs) + n_cv_runs * K, "clipped": ncv_clipped},
+         "n_fits": len(jobs) + n_reps * K + n_cv_runs * K, "clipped": ncv_clipped},
         {"interval": "naive", "value": naive_mean, "ci_low": nv_lo, "ci_high": nv_hi, "se": se_naive, "alpha": alpha,
          "estimand": "read as Err_XY, but undercovers: ignores correlation between folds",
          "inflation": 1.0, "inflation_raw": np.nan, "design_effect": 1.0, "design_effect_raw": np.nan,
