@@ -644,8 +644,8 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         0.41 / 0.53 / 0.72 / 0.96 -> 0.79 / 0.84 / 0.99 / 1.01 (GaussianNB), the lowest task
         0.12-0.39 -> 0.73-1.03 and 0.26-0.57 -> 0.62-0.86, mean coverage 0.94-0.95 (100 seeds);
         breast_cancer 0.84 / 1.39 / 2.11 at 25 / 50 / 100 labels (LogisticRegression). For dr prefer
-        an array surrogate (the zoo average); with a classifier, lure did better on average (1.26 /
-        1.43 / 1.65 with LogisticRegression at 25 / 50 / 100, before this change). A refitted
+        an array surrogate (the zoo average); with a classifier, lure still does better on average
+        (1.26 / 1.43 / 1.65 with LogisticRegression at 25 / 50 / 100; lure was not changed). A refitted
         classifier's probability rows may miss 1 by up to 1e-4 (GaussianNB fitted on 5 digits
         labels summed to 1 + 1.4e-6); they are renormalised, a larger miss is refused. ``method="iid"`` samples
         uniformly, i.e. with floor 1, and uses neither ``floor`` nor ``surrogate``: both are
