@@ -35,6 +35,10 @@ def test_object_arrays_of_real_numbers_are_read_as_those_numbers():
     assert as_array(np.array([1, 2.5], dtype=object), "x").dtype == np.float64
     assert as_array(np.array([2 ** 60, 1], dtype=object), "x").dtype == np.int64
     assert as_array(np.array([True, False], dtype=object), "x").dtype == bool
+    # an empty one is read as an empty float array would be: the caller's own rule then speaks
+    assert as_array(np.array([], dtype=object), "x").dtype == np.float64
+    with pytest.raises(ValidationError, match=r"action: must have at least one row \(the log is empty\)"):
+        _log(action=np.array([], dtype=object), reward=np.array([], dtype=object), propensity=[])
 
 
 def test_object_arrays_with_anything_else_are_still_refused_by_row():

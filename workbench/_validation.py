@@ -126,8 +126,8 @@ def _numbers_from_objects(arr: np.ndarray, field: str) -> np.ndarray:
     The conversion loses nothing, so it is not a silent coercion: an integer float64 would round (beyond
     2**53, next to non-integers or beyond int64) is refused, and so is anything else (text, None, pd.NA, a
     list, a mix of bools and numbers), with its rows."""
-    if arr.size == 0:
-        raise ValidationError(field, "must be numeric, got an empty object array")
+    if arr.size == 0:  # nothing to lose: empty as a float array is, and the caller's own rules then apply
+        return arr.astype(np.float64)
     flat = arr.ravel()
     if all(isinstance(v, (bool, np.bool_)) for v in flat):
         return arr.astype(bool)
