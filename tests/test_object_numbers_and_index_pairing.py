@@ -83,3 +83,14 @@ def test_aligned_or_positional_inputs_pass_and_agree():
         np.testing.assert_array_equal(got.scores, ref.scores)
     got = repeated_cv(LogisticRegression(), X.to_numpy(), shuffled, cv=3, n_repeats=1, random_state=0)
     assert got.scores.size == 3  # only X is an array: pairing by position is the caller's stated intent
+
+
+def test_decimal_values_are_refused_with_a_conversion_recipe():
+    # exact decimals (a database or pyarrow decimal column) may round as float64, so they are not converted
+    # silently; the error says what they are and how to convert them on purpose
+    import decimal
+
+    reward = np.array([decimal.Decimal("1.5"), decimal.Decimal("0"), 1.0, 0.0], dtype=object)
+    with pytest.raises(ValidationError, match=r"reward: must be numeric \(not a real number.*2 of 4 rows.*row 0 "
+                                              r"\(value Decimal\('1\.5'\)\)\. The values are decimal\.Decimal"):
+        _log(reward=reward)

@@ -7,6 +7,7 @@ integer-valued float array of actions becomes ``int64``; a boolean reward become
 """
 from __future__ import annotations
 
+import decimal
 import math
 import numbers
 from typing import Iterable, Sequence
@@ -114,6 +115,10 @@ def _refuse_text_or_objects(arr: np.ndarray, field: str, rule: str) -> None:
     texts = flat[bad]
     hint = ("the values are numbers written as text: convert them first, e.g. np.asarray(x, dtype=float) or "
             "pandas.to_numeric") if all(parses(v) for v in texts[:1000]) else None
+    if hint is None and all(isinstance(v, decimal.Decimal) for v in texts[:1000]):
+        # a pyarrow decimal column read into pandas: exact decimals, which float64 may round, so not converted here
+        hint = ("the values are decimal.Decimal (e.g. a database or pyarrow decimal column): convert them "
+                "explicitly if float64 precision is enough, e.g. np.asarray(x, dtype=float)")
     what = "text" if arr.dtype != object else "not a real number"
     raise ValidationError(field, f"{rule} ({what}, dtype {arr.dtype})", int(rows.sum()), first, arr.shape[0],
                           value, hint)
