@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._validation import ValidationError, check_bool, check_columns, check_finite
+from ._validation import ValidationError, check_bool, check_columns, check_finite, check_int
 
 __all__ = ["PALETTE", "forest_plot", "weight_histogram", "budget_curve", "critical_difference_diagram",
            "identification_curve", "risk_trace_plot", "coverage_plot", "type1_plot"]
@@ -154,11 +154,13 @@ def weight_histogram(weights, bins: int = 50, ax=None, log: bool = True, title: 
     ['mean 0.985', 'max 4.09']
     >>> plt.close("all")
     """
-    w = np.asarray(weights, dtype=float).ravel()
+    # check_finite first: np.asarray(dtype=float) of text raised numpy's bare "could not convert string to float"
+    w = check_finite(weights, "weights").ravel()
     if w.size == 0:
         raise ValidationError("weights", "is empty: nothing to plot")
-    # NaN was left out of the bars but made the marked mean NaN; inf broke matplotlib's bin range
-    w = check_finite(w, "weights")
+    # (NaN was left out of the bars but made the marked mean NaN; inf broke matplotlib's bin range)
+    if not isinstance(bins, str) and np.ndim(bins) == 0:  # an edge sequence or a rule name goes to matplotlib
+        bins = check_int(bins, "bins", low=1)  # 2.5 was matplotlib's TypeError, 0 its ValueError
     log = check_bool(log, "log")
     ax = _ax(ax)
     ax.hist(w, bins=bins, color=PALETTE[0], alpha=0.8, log=log)

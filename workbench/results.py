@@ -70,17 +70,21 @@ class Estimate:
     method: str = ""
     n: int = 0
     name: str = ""
-    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    # not compared or hashed: a dict is unhashable (hash() of a frozen Estimate was a TypeError) and array values
+    # made == raise numpy's "truth value of an array is ambiguous"; two estimates with the same numbers are equal
+    diagnostics: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self):
         if self.diagnostics is None:  # "no diagnostics", as the empty default; iterating None was a TypeError
             object.__setattr__(self, "diagnostics", {})
+        # a private copy, made before the check: for (key, value) pairs, set() of the pairs held tuples, not keys,
+        # and a "value" diagnostic then overwrote the estimate's own value in to_frame()
+        object.__setattr__(self, "diagnostics", dict(self.diagnostics))
         # a diagnostic named like a core column would silently replace it in to_dict / to_frame
         clash = sorted(set(self.diagnostics) & set(ESTIMATE_COLUMNS))
         if clash:
             raise ValidationError("diagnostics", f"keys {clash} clash with the estimate's own columns "
                                                  f"{list(ESTIMATE_COLUMNS)}; rename them")
-        object.__setattr__(self, "diagnostics", dict(self.diagnostics))  # a private copy
 
     @property
     def confidence_interval(self) -> tuple[float, float]:

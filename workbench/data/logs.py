@@ -137,6 +137,8 @@ def _selected_rows(idx, n: int) -> np.ndarray:
         arr = arr[None]
     if not np.issubdtype(arr.dtype, np.integer):
         raise ValidationError("index", f"must be integers, a slice or a boolean mask, got dtype {arr.dtype}")
+    if arr.ndim != 1:  # a 2-D index gave the truth containers 3-D arrays, refused later under another name
+        raise ValidationError("index", f"must be 1-D row numbers, got shape {arr.shape}")
     raise_if_any((arr < -n) | (arr >= n), "index", f"must be in [-{n}, {n})", arr)
     return np.where(arr < 0, arr + n, arr)
 
