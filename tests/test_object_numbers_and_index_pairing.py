@@ -66,11 +66,13 @@ def _xy(n=60, seed=0):
 def test_x_and_y_with_different_indexes_are_refused_naming_the_first_row():
     X, y = _xy()
     shuffled = y.sample(frac=1.0, random_state=1)
-    with pytest.raises(ValidationError, match=r"y: .*index must equal X's.*rows break the rule, first at row \d+ "
-                                              r"\(value \d+\).*y\.loc\[X\.index\]"):
+    # the containers' rule (check_same_index), with the count, the first row, both labels and the remedy
+    with pytest.raises(ValidationError, match=r"y: index must equal the index of X .* rows break the rule, first at "
+                                              r"row \d+\. At row \d+ X has label \d+ and y label \d+: align them "
+                                              r"first \(e\.g\. y\.reindex\(X\.index\)\)"):
         repeated_cv(LogisticRegression(), X, shuffled, cv=3, n_repeats=1, random_state=0)
     groups = pd.Series(np.arange(len(X)) % 6, index=X.index[::-1])
-    with pytest.raises(ValidationError, match=r"groups: .*index must equal X's.*first at row 0"):
+    with pytest.raises(ValidationError, match=r"groups: index must equal the index of X .*first at row 0"):
         repeated_cv(LogisticRegression(), X, y, groups=groups, cv=3, n_repeats=1, random_state=0)
 
 

@@ -57,7 +57,7 @@ from .._random import check_random_state, seed_key
 from scipy import special
 
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite,
-                           check_int, check_integer_in_range, check_real, check_unit_ids)
+                           check_int, check_integer_in_range, check_real, check_same_index, check_unit_ids)
 from ..results import _fmt, frame_to_html
 
 __all__ = ["BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "oob_delta_se", "LOSSES"]
@@ -530,29 +530,10 @@ def check_xy(X, y, groups=None) -> int:
     for v, name in ((y, "y"), (groups, "groups")):
         if v is not None and (k := count(v, name)) != n:
             raise ValidationError(name, f"must have one entry per row of X: got {k} entries, X has {n} rows")
-        if v is not None:
-            _check_same_index(X, v, name)
+    # pandas inputs are paired by position, as scikit-learn pairs them: their indexes must agree (a y sorted or
+    # sampled apart from X silently met other rows' features; statsmodels refuses such pairs too)
+    check_same_index([("X", X), ("y", y), ("groups", groups)])
     return n
-
-
-def _check_same_index(X, v, name):
-    """Refuse pandas X and y (or groups) whose indexes differ. scikit-learn pairs rows by position, so a y
-    sorted, sampled or filtered apart from X was silently paired with other rows' features (statsmodels
-    refuses such pairs too, "The indices for endog and exog are not aligned")."""
-    import pandas as pd
-
-    ix, iv = getattr(X, "index", None), getattr(v, "index", None)
-    if not (isinstance(ix, pd.Index) and isinstance(iv, pd.Index)) or ix.equals(iv):
-        return
-    differ = np.asarray(ix != iv, dtype=bool)  # same length here (checked before)
-    first = int(np.argmax(differ))
-    label = iv[first].item() if isinstance(iv[first], np.generic) else iv[first]
-    raise ValidationError(name, f"is a pandas object whose index must equal X's: rows are paired by position, so a "
-                                f"row labelled otherwise would meet another row's features (X's label there: "
-                                f"{ix[first].item() if isinstance(ix[first], np.generic) else ix[first]!r})",
-                          int(differ.sum()), first, len(differ), label,
-                          hint=f"align it first ({name} = {name}.loc[X.index]), or pass {name}.to_numpy() to pair "
-                               f"by position on purpose")
 
 
 def check_single_scoring(scoring):
