@@ -131,21 +131,29 @@ def _numbers_from_objects(arr: np.ndarray, field: str) -> np.ndarray:
     The conversion loses nothing, so it is not a silent coercion: an integer float64 would round (beyond
     2**53, next to non-integers or beyond int64) is refused, and so is anything else (text, None, pd.NA, a
     list, a mix of bools and numbers), with its rows."""
+    from pandas.api.types import infer_dtype
+
     if arr.size == 0:  # nothing to lose: empty as a float array is, and the caller's own rules then apply
         return arr.astype(np.float64)
-    flat = arr.ravel()
-    if all(isinstance(v, (bool, np.bool_)) for v in flat):
+    # pandas classifies the entries in one pass in C; the Python loops below run only for mixed kinds
+    kind = infer_dtype(arr.ravel(), skipna=False)
+    if kind == "boolean":
         return arr.astype(bool)
-    _refuse_text_or_objects(arr, field, "must be numeric")  # raises, naming rows, unless all are real numbers
-    integral = np.fromiter((isinstance(v, numbers.Integral) for v in flat), bool, flat.size)
-    if integral.all() and -(2 ** 63) <= min(int(v) for v in flat) and max(int(v) for v in flat) < 2 ** 63:
-        return arr.astype(np.int64)
+    if kind == "floating":
+        return arr.astype(np.float64)
+    if kind == "integer":
+        try:
+            return arr.astype(np.int64)
+        except OverflowError:
+            pass  # beyond int64: refused below, as float64 would round them
+    elif kind not in ("mixed-integer-float", "integer-na"):
+        # text, None, pd.NA, Decimal, bools among numbers...: named by row (it returns only when every entry is
+        # a real number of a kind pandas calls "mixed", e.g. a Fraction)
+        _refuse_text_or_objects(arr, field, "must be numeric")
     # float64 holds every integer up to 2**53 exactly; a larger one would be rounded, silently
-    big = integral & np.fromiter((isinstance(v, numbers.Integral) and abs(int(v)) > 2 ** 53 for v in flat), bool,
-                                 flat.size)
-    raise_if_any(big.reshape(arr.shape[0], -1) if arr.ndim > 1 else big, field,
-                 "must be numeric: an integer beyond 2**53 next to non-integers (or beyond int64) would be rounded "
-                 "as a float", flat.reshape(arr.shape) if arr.ndim > 1 else flat)
+    big = np.vectorize(lambda v: isinstance(v, numbers.Integral) and abs(int(v)) > 2 ** 53, otypes=[bool])(arr)
+    raise_if_any(big, field, "must be numeric: an integer beyond 2**53 next to non-integers (or beyond int64) "
+                             "would be rounded as a float", arr)
     return arr.astype(np.float64)
 
 
