@@ -379,13 +379,13 @@ def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, every=5):
     # -> 0.86 / 0.95 / 1.11 / 1.22, lowest task 0.12 / 0.22 / 0.29 / 0.39 -> 0.73 / 0.77 / 1.03 / 0.90.
     pred_line, pred_const = np.empty(budget), np.empty(budget)  # each control's prediction, made before the label
     err_line = err_const = 0.0
+    use_const = False  # the control for the next term: set after each label, from the errors so far
     c = 0.0
     share = 1.0 if fit_line else floor  # the draw's share of uniform
     grid = floor + (1.0 - floor) * np.asarray(DR_MIX_GRID)
     ratio_sur = np.empty(budget)  # (n_remaining x the surrogate part of q) at the drawn point: vs uniform
     for m in range(budget):
         q = defensive_q(sd, remaining, share)
-        use_const = fit_line and m > 0 and err_const < err_line
         if fit_line:
             # Var(Z_m | past) if the losses followed the surrogate (mean s_i, sd_i): the residual L_i - ctrl_i of
             # the control in use has second moment sd_i^2 + (s_i - ctrl_i)^2, so sum_i of that / q_i minus the
@@ -416,6 +416,7 @@ def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, every=5):
             err_line += iw[m] * (losses[m] - pred_line[m]) ** 2
             err_const += iw[m] * (losses[m] - pred_const[m]) ** 2
             c = float(iw[: m + 1] @ losses[: m + 1] / iw[: m + 1].sum())
+            use_const = err_const < err_line
         changed = sur.maybe_refit(m + 1, idx[: m + 1], labels[: m + 1], schedule)
         if changed:
             log_sp = np.log(np.clip(sur.probs, 1e-12, 1.0))
@@ -428,11 +429,11 @@ def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, every=5):
                 a, b = _fit_control_line(s_pre[: m + 1], losses[: m + 1], iw[: m + 1], s)
         if fit_line and m + 1 >= DR_ADAPT_AFTER:
             share = _variance_minimising_share(grid, losses[: m + 1],
-                                               pred_const[: m + 1] if err_const < err_line else pred_line[: m + 1],
+                                               pred_const[: m + 1] if use_const else pred_line[: m + 1],
                                                ratio_sur[: m + 1], iw[: m + 1])
         if changed:  # the next term uses the updated surrogate: chosen from the past only, so still unbiased
             s, sd = refresh()
-    control = ("constant" if err_const < err_line else "line") if fit_line else "surrogate"
+    control = ("constant" if use_const else "line") if fit_line else "surrogate"
     return idx, q_sel, losses, labels, Z, iw, v_model, T, share, control
 
 

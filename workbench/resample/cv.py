@@ -883,8 +883,8 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     mse_cv = float(np.mean(np.square(a_terms)) - np.mean(b_terms))  # MSE of a CV estimate
     n_sub = math.floor(n * (K - 1) / K)
     sd_errs = errs.std(ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):  # sd 0 (every error equal): no inflation to measure
-        sd_ratio = math.sqrt(max(0.0, mse_cv)) / (sd_errs / math.sqrt(n_sub)) if sd_errs > 0 else 1.0
+    # sd 0 (every error equal): no inflation to measure
+    sd_ratio = math.sqrt(max(0.0, mse_cv)) / (sd_errs / math.sqrt(n_sub)) if sd_errs > 0 else 1.0
     infl_raw = sd_ratio ** 2  # on the variance scale, as reported
     infl = float(np.clip(sd_ratio, 1.0, math.sqrt(K)) ** 2)
 
