@@ -31,7 +31,7 @@ from scipy import stats
 
 from .._parallel import run_delayed
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_finite, check_int, check_real,
-                           check_unit_ids)
+                           check_same_index, check_unit_ids)
 from ._result import TestResult
 from .bootstrap import numeric_values
 from .oob import check_single_scoring, check_xy
@@ -95,8 +95,19 @@ def _scores(obj, field: str, key: str | None) -> np.ndarray:
             tests = [c for c in obj if c.startswith("test_")]
             raise ValidationError(field, f"has no {k!r} entry; pass key= one of {tests}")
         obj = obj[k]
-    arr = check_finite(as_array(numeric_values(obj, field), field, ndim=(1, 2)), field)
-    return arr.reshape(-1)
+    return check_finite(as_array(numeric_values(obj, field), field, ndim=(1, 2)), field)
+
+
+def _flat_pair(sa, sb):
+    """The two score arrays flattened in the same (row-major) order, after checking that they pair fold by
+    fold: two 2-D arrays of other shapes, e.g. (10, 3) against (3, 10), would pair unrelated folds."""
+    if sa.ndim == 2 and sb.ndim == 2 and sa.shape != sb.shape:
+        raise ValidationError("scores_b", f"must match scores_a fold by fold: shape {sb.shape} vs {sa.shape} (a "
+                              "transposed array pairs unrelated folds)")
+    sa, sb = sa.reshape(-1), sb.reshape(-1)
+    if sa.shape != sb.shape:
+        raise ValidationError("scores_b", f"must match scores_a fold by fold: {sb.size} scores vs {sa.size}")
+    return sa, sb
 
 
 def _rounding_tol(sa, sb) -> float:
@@ -220,7 +231,7 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None
     """(scores_a, scores_b, n_train, n_test) from scores, from two CVResults or by running folds."""
     a, b, ntr_cv, nte_cv = _cv_results(a, b)
     if ntr_cv is not None:
-        sa, sb = _scores(a, "scores_a", None), _scores(b, "scores_b", None)
+        sa, sb = _flat_pair(_scores(a, "scores_a", None), _scores(b, "scores_b", None))
         return sa, sb, ntr_cv, nte_cv
     if _is_estimator(a) or _is_estimator(b):
         if not (_is_estimator(a) and _is_estimator(b)):
@@ -234,9 +245,8 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None
     if groups is not None:
         raise ValidationError("groups", "applies when the folds are run here (two estimators with X and y); fold "
                               "scores were computed on splits already made")
-    sa, sb = _scores(a, "scores_a", key), _scores(b, "scores_b", key)
-    if sa.shape != sb.shape:
-        raise ValidationError("scores_b", f"must match scores_a fold by fold: {sa.shape} vs {sb.shape}")
+    check_same_index([("scores_a", a), ("scores_b", b)])  # two Series of fold scores are paired by position
+    sa, sb = _flat_pair(_scores(a, "scores_a", key), _scores(b, "scores_b", key))
     return sa, sb, None, None
 
 
@@ -361,7 +371,35 @@ def _check_size(v, name) -> float:
     return v
 
 
+def _check_size_arguments(n_train, n_test, other, other_name, known, ntr_run, nte_run):
+    """Refuse size arguments that would be silently dropped: ``other`` (test_train_ratio or rho) together
+    with n_train / n_test, one of n_train / n_test alone, or any of them disagreeing with the sizes the
+    folds had (``known``: (value of other implied by the sizes), when the folds were run here or come
+    from two CVResults)."""
+    if other is not None and (n_train is not None or n_test is not None):
+        raise ValidationError(other_name, f"pass {other_name}, or n_train and n_test, not both (one would be "
+                              "ignored)")
+    if (n_train is None) != (n_test is None):
+        missing = "n_test" if n_test is None else "n_train"
+        raise ValidationError(missing, "pass n_train and n_test together (the correction uses their ratio)")
+    if ntr_run is None:
+        return
+    where = f"the folds' own sizes (n_train {ntr_run:g}, n_test {nte_run:g})"
+    if n_train is not None:
+        n_train, n_test = _check_size(n_train, "n_train"), _check_size(n_test, "n_test")
+        if not (np.isclose(n_train, ntr_run) and np.isclose(n_test, nte_run)):
+            raise ValidationError("n_train", f"n_train {n_train:g}, n_test {n_test:g} disagree with {where}; leave "
+                                  "them out (they are known), or pass fold scores as arrays to use other sizes")
+    if other is not None:
+        v = check_real(other, other_name)
+        if not np.isclose(v, known):
+            raise ValidationError(other_name, f"{v:g} disagrees with {known:g} from {where}; leave it out (it is "
+                                  "known), or pass fold scores as arrays to use another value")
+
+
 def _test_train_ratio(n_train, n_test, test_train_ratio, ntr_run, nte_run):
+    _check_size_arguments(n_train, n_test, test_train_ratio, "test_train_ratio",
+                          None if ntr_run is None else nte_run / ntr_run, ntr_run, nte_run)
     if test_train_ratio is not None:
         r = check_real(test_train_ratio, "test_train_ratio")  # finite; a string "0.1" is not parsed
     elif n_train is not None and n_test is not None:
@@ -477,6 +515,7 @@ def bayesian_correlated_t_test(a, b, X=None, y=None, *, rope: float = 0.01, rho=
                                          fit_params=fit_params, groups=groups,
                                          progress=check_bool(progress, "progress"))
     J = d.size
+    _check_size_arguments(n_train, n_test, rho, "rho", None if ntr is None else nte / (nte + ntr), ntr, nte)
     if rho is None:
         if n_train is not None and n_test is not None:
             n_train, n_test = _check_size(n_train, "n_train"), _check_size(n_test, "n_test")

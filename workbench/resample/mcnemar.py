@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from .._validation import ValidationError, as_array, check_alpha, check_choice, check_int, check_real, raise_if_any
+from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_int, check_real,
+                           check_same_index, raise_if_any)
 from ._result import TestResult
 from .bootstrap import numeric_values
 
@@ -77,6 +78,7 @@ def mcnemar_table(y_true, pred_a, pred_b) -> np.ndarray:
     >>> round(mcnemar_test(table=table, method="exact").p_value, 3)   # only b = 3 and c = 1 count
     0.625
     """
+    check_same_index([("y_true", y_true), ("pred_a", pred_a), ("pred_b", pred_b)])  # paired by position
     ca, cb = _correct(y_true, pred_a), _correct(y_true, pred_b)
     return np.array([[np.sum(ca & cb), np.sum(ca & ~cb)], [np.sum(~ca & cb), np.sum(~ca & ~cb)]], dtype=np.int64)
 
@@ -303,6 +305,7 @@ def mcnemar_test(y_true=None, pred_a=None, pred_b=None, *, table=None, method: s
     if table is None:
         if y_true is None or pred_a is None or pred_b is None:
             raise ValidationError("table", "pass either y_true, pred_a and pred_b, or table")
+        check_same_index([("y_true", y_true), ("pred_a", pred_a), ("pred_b", pred_b)])  # paired by position
         ca, cb = _correct(y_true, pred_a), _correct(y_true, pred_b)
         diffs = ca.astype(float) - cb.astype(float)
         table = np.array([[np.sum(ca & cb), np.sum(ca & ~cb)], [np.sum(~ca & cb), np.sum(~ca & ~cb)]])
@@ -368,8 +371,12 @@ def cochrans_q(y_true=None, *predictions, correct=None) -> TestResult:
     if correct is None:
         if y_true is None or len(predictions) < 2:
             raise ValidationError("predictions", "pass y_true and at least two prediction arrays, or correct=")
+        check_same_index([("y_true", y_true)] + [(f"predictions[{k}]", p) for k, p in enumerate(predictions)])
         C = np.column_stack([_correct(y_true, p) for p in predictions]).astype(np.int64)
     else:
+        if y_true is not None or predictions:
+            # one of the two would be ignored (the predictions were, silently)
+            raise ValidationError("correct", "pass y_true and the predictions, or correct=, not both")
         C = as_array(numeric_values(correct, "correct"), "correct", ndim=2)  # (a nullable boolean frame too)
         raise_if_any(~np.isin(C, (0, 1)), "correct", "must hold only 0/1 (or booleans)")
         C = C.astype(np.int64)

@@ -57,7 +57,8 @@ from .._random import check_random_state, seed_key
 from scipy import special
 
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite,
-                           check_int, check_integer_in_range, check_real, check_same_index, check_unit_ids)
+                           check_int, check_integer_in_range, check_real, check_same_index, check_unit_ids,
+                           raise_if_any)
 from ..results import _fmt, frame_to_html
 
 __all__ = ["BootstrapSplit", "BootstrapErrorResult", "bootstrap_error", "oob_delta_se", "LOSSES"]
@@ -322,7 +323,11 @@ def _interval(value, se, alpha, kind):
         return value - z * se, value + z * se
     with np.errstate(divide="ignore", invalid="ignore"):
         f = np.exp(z * np.where(value > 0, se / value, np.nan))
-    return np.where(value > 0, value / f, value), np.where(value > 0, value * f, value)
+    # The log scale needs a positive error. At an error of exactly 0 with a standard error of exactly 0 the
+    # interval is the point; otherwise (a negative score-like loss, or no standard error) there is none:
+    # returning the value there gave a zero-width "interval" with se NaN.
+    at_zero = np.where((value == 0) & (se == 0), value, np.nan)
+    return np.where(value > 0, value / f, at_zero), np.where(value > 0, value * f, at_zero)
 
 
 def _scaled_se(se_oob, estimate, oob):
@@ -351,6 +356,16 @@ def oob_delta_se(counts, oob_losses, row_unit=None, bias_correct: bool = True) -
     corrected (whether the Monte Carlo correction was applied), variance_mc_sd and relative_noise
     (the Monte Carlo noise of the variance estimate, absolute and relative to it).
 
+    Notes
+    -----
+    The formula is for a loss that is >= 0 and 0 at a perfect prediction (the built-in losses). It is
+    not invariant to adding a constant c to every loss: its training term sums the losses of each
+    sample's out-of-bag rows, and how many rows are out of bag covaries with the counts, so the SE grows
+    with c (a constant model on 40 rows, B = 2000: 0.17 at c = 0, 0.88 at c = 50). Centring each loss
+    at its row's out-of-bag mean removes that, but then the SE is twice the Monte Carlo sd in our
+    least-squares check (0.52 against 0.27, where the formula as published gives 0.28), so it is not
+    done.
+
     Examples
     --------
     The standard error of the OOB error of a "model" that predicts the training mean, from 200
@@ -378,6 +393,9 @@ def oob_delta_se(counts, oob_losses, row_unit=None, bias_correct: bool = True) -
     # no out-of-bag row at all were an IndexError, a ZeroDivisionError or a NaN with a numpy warning.
     bias_correct = check_bool(bias_correct, "bias_correct")  # "no" is truthy
     counts = check_finite(as_array(counts, "counts", ndim=2), "counts")
+    # how often each unit was drawn: a negative count gave a wrong SE silently (fractional ones are legitimate:
+    # a cluster bootstrap's per-row counts are draws / cluster size)
+    raise_if_any(counts < 0, "counts", "must be >= 0 (times each unit was drawn)", counts)
     B, G = counts.shape
     if G < 2:
         raise ValidationError("counts", f"needs at least 2 units (columns), got shape {counts.shape}")
@@ -607,6 +625,8 @@ def _oob_task(estimator, X, y, train, test, loss_fn, name, scorer, fit_params, b
     Xte, yte = _safe_indexing(X, test), _safe_indexing(y, test)
     if scorer is not None:
         return float(scorer(est, Xte, yte)) if len(test) else np.nan
+    if not len(test):  # every row drawn (likely at n <~ 10): no out-of-bag loss, and predict() refuses 0 rows
+        return np.empty(0)
     return _pointwise(loss_fn, name, est, Xte, yte, None)
 
 
@@ -734,7 +754,7 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     gamma = _no_information_loss(loss_fn, name, full, X, y_arr, perm_rng)
     e632, e632p, R, w = _point632plus(resub, err1, gamma)
     se_naive = float(per_row.std(ddof=1) / np.sqrt(per_row.size)) if per_row.size > 1 else float("nan")
-    diag = {"never_out_of_bag": int((~seen).sum())}
+    diag = {"never_out_of_bag": int((~seen).sum()), "empty_oob_splits": int(sum(len(te) == 0 for _, te in splits))}
     se_oob, se_details = _delta_se_from_splits(splits, res, n, groups)
     diag["se"] = se_details
     noise = se_details.get("relative_noise", 0.0)
@@ -758,6 +778,10 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
         se_oob = float("nan")
     se = _scaled_se(se_oob, e632p, err1)
     lo, hi = _interval(e632p, se, alpha, ci)
+    if np.isfinite(se_oob) and not np.isfinite(lo) and "reason" not in se_details:
+        # a loss that goes negative: the SE of .632+ is scaled by .632+ / Err(1), the log interval needs > 0
+        se_details["reason"] = (f"the .632+ interval needs a positive error (.632+ {e632p:g}, oob {err1:g}): use a "
+                                "loss that is >= 0 and 0 at a perfect prediction")
     return BootstrapErrorResult(err1, e632, e632p, resub, gamma, R, w, n_splits, n, name, False, se_naive,
                                 diagnostics=diag, oob_se=se_oob, se=se, ci_low=float(lo), ci_high=float(hi),
                                 alpha=alpha, ci=ci)
