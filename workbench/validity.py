@@ -308,7 +308,7 @@ def bernoulli_mean(p: float) -> Scenario:
     >>> bernoulli_mean(0.85).name
     'bernoulli(0.85)-mean'
     """
-    p = float(p)
+    p = check_real(p, "p")  # not float(): "0.85" was parsed, np.array([0.85]) a bare TypeError
     if not 0.0 < p < 1.0:
         raise ValidationError("p", f"must be in (0, 1), got {p}")
     from functools import partial
@@ -771,10 +771,11 @@ def synthetic_pool(n_points: int = 500, n_classes: int = 3, noise: float = 1.0, 
 
     n_points = check_int(n_points, "n_points", low=2)
     n_classes = check_int(n_classes, "n_classes", low=2)
+    noise = check_real(noise, "noise", low=0.0)  # "1" was parsed, NaN gave NaN probabilities, -1 numpy's error
     rng = check_random_state(random_state)
     p_true = rng.dirichlet(np.full(n_classes, 0.6), size=n_points)
     labels = (rng.random(n_points)[:, None] > np.cumsum(p_true, axis=1)).sum(axis=1).clip(max=n_classes - 1)
-    logits = np.log(p_true + 1e-3) + rng.normal(0.0, float(noise), (n_points, n_classes))
+    logits = np.log(p_true + 1e-3) + rng.normal(0.0, noise, (n_points, n_classes))
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     return probs / probs.sum(axis=1, keepdims=True), labels, p_true
 
@@ -866,6 +867,9 @@ def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogat
     R = check_int(n_replicates, "n_replicates", low=2)
     alpha = check_alpha(alpha)
     chunk_size = check_int(chunk_size, "chunk_size", low=1)
+    from .active._common import check_floor
+
+    floor = check_floor(floor)  # estimate_risk's own rule, up front (float("0.1") parsed a string)
     if surrogates is None:
         # "calibrated" needs p_true: the old default ("self", "calibrated") refused the (probs, labels)
         # pool this docstring suggests for a zoo member
@@ -898,10 +902,13 @@ def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogat
             configs += [(f"{name} surrogate", m, arr) for name, arr in sur_items]
     cells, tasks = [], []
     for scen, m, arr in configs:
-        seeds = _cell_seeds(random_state, f"active:{scen}:{m}", R, budget)
+        # not keyed by the budget: a trace's first b labels are the same whatever the budget (the running
+        # estimate after b labels is the estimate with budget b), so a cell's numbers do not depend on the
+        # other budgets asked for (they did, through max(budgets))
+        seeds = _cell_seeds(random_state, f"active:{scen}:{m}", R)
         blocks = _chunks(seeds, chunk_size)
         cells.append((scen, m, len(blocks)))
-        tasks += [(_active_chunk, (blk, probs, labels, arr, m, budget, loss, float(floor), alpha, at))
+        tasks += [(_active_chunk, (blk, probs, labels, arr, m, budget, loss, floor, alpha, at))
                   for blk in blocks]
     results = _run(tasks, n_jobs, progress, "active coverage")
     # after the run, whose first call checks the labels: a label outside [0, n_classes) made the

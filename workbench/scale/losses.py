@@ -28,7 +28,7 @@ from .._engine import ReplicateAccumulator, Resampling, pow2_exponent, replicate
 from .._parallel import check_n_jobs
 from .._random import seed_key
 from .._validation import ValidationError, check_alpha, check_bool, check_choice, check_finite, check_int, check_names
-from .reduce import CoMoments, TermReducer, _acceleration
+from .reduce import CoMoments, TermReducer, _guarded_acceleration, warn_acceleration_rounding
 from .sources import as_source, numeric_block
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
@@ -231,7 +231,7 @@ class PairMoments(CoMoments):
             for j in s:
                 if j != i:
                     s3 += 3.0 * g[i] ** 2 * g[j] * self._t3[i, j]
-        return _acceleration(s2, s3)
+        return _guarded_acceleration(s2, s3, g[s], self._m2[np.ix_(s, s)], self.n)
 
 
 @dataclass
@@ -385,6 +385,10 @@ def _bca(theta, reps, moments, grads, alpha):
     zs = special.ndtri(np.array([alpha / 2, 1 - alpha / 2]))
     for j in range(theta.size):  # a loop over statistics, not rows or resamples
         a = moments.acceleration(grads[j])  # 0 for a constant column, as in memory (was ZeroDivisionError)
+        if np.isnan(a):
+            warn_acceleration_rounding()
+            lo[j] = hi[j] = np.nan
+            continue
         r = reps[:, j]
         _, _, z0 = _intervals.bca_z0(theta[j], r)  # the in-memory rule (ties within rounding of theta)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -442,7 +446,7 @@ def bootstrap_loss_matrix(data, columns: Sequence[str] | None = None, *, method:
     >>> res.estimate.shape
     (2,)
     """
-    from ..resample.bootstrap import BootstrapResult, _ro
+    from ..resample.bootstrap import BootstrapResult, _ro, _warn_undefined
 
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
@@ -456,6 +460,7 @@ def bootstrap_loss_matrix(data, columns: Sequence[str] | None = None, *, method:
     core, cols = stream_core(source, cols, n_resamples=n_resamples, random_state=random_state, groups=groups,
                              method=method, n_jobs=n_jobs)
     m = len(cols)
+    _warn_undefined(core)  # as bootstrap_ci in memory: replicates of zero total weight are left out, said
     grads = np.eye(m)
     lo, hi = _interval(core, method, alpha, core.theta, core.reps, grads)
     se = replicate_sd(core.reps, axis=0)

@@ -34,7 +34,7 @@ from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, chec
                            raise_if_any)
 from ..data.logs import _PROPENSITY_RTOL  # what a BanditLog accepts
 from .losses import _is_label
-from .reduce import TermReducer
+from .reduce import TermReducer, warn_acceleration_rounding
 from .reward import RewardModel, make_reward_model
 from .sources import as_source, column_values, numeric_block
 
@@ -711,11 +711,18 @@ def bca_from_moments(theta, reps, moments, cols, means, combine, alpha):
     >>> bool(np.allclose([lo, hi], [ref.ci_low, ref.ci_high]))
     True
     """
+    if not np.isfinite(theta):
+        # a NaN estimate (snips when no row has weight) has NaN replicates: no interval, and no gradient taken
+        # at NaN means (numpy's "invalid value" warnings, which blamed the interval), as in memory
+        return np.nan, np.nan
     cols = list(cols)
     g = combine_gradient(np.asarray(means, dtype=np.float64)[cols], combine)
     full = np.zeros(moments.k)
     np.add.at(full, cols, g)  # a column named twice adds its two gradients, as g' M g did
     a = moments.acceleration(full)  # 0 for constant terms (e.g. ips when no row has weight), as in memory
+    if np.isnan(a):
+        warn_acceleration_rounding()
+        return np.nan, np.nan
     reps = np.asarray(reps, dtype=np.float64)
     _, _, z0 = bca_z0(theta, reps)  # the in-memory rule (ties within rounding of theta)
     zs = special.ndtri(np.array([alpha / 2, 1 - alpha / 2]))

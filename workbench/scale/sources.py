@@ -206,7 +206,7 @@ class Source:
 
 
 def _consume_frame(reducer, partial, frame: pd.DataFrame, offset: int, unit_id, unit_field: str = "unit_id",
-                   where: str | None = None):
+                   where: str | None = None, whole: bool = False):
     """Feed one chunk (global rows from ``offset``) to ``reducer``; with ``unit_id``, ``reducer`` is the
     :class:`_UnitChecked` wrapper and ``where`` names the chunk for its cross-chunk refusals."""
     try:
@@ -216,7 +216,7 @@ def _consume_frame(reducer, partial, frame: pd.DataFrame, offset: int, unit_id, 
         else:
             reducer.consume_checked(partial, frame, rows, unit_ids(frame[unit_id], unit_id, unit_field), where)
     except ValidationError as exc:
-        raise _shift_error(exc, offset) from None
+        raise _shift_error(exc, offset, whole) from None
     return partial
 
 
@@ -491,9 +491,11 @@ def numeric_block(frame: pd.DataFrame, columns: Sequence[str], field: str, allow
     return frame[list(columns)].to_numpy(dtype=np.float64)
 
 
-def _shift_error(exc: ValidationError, offset: int) -> ValidationError:
-    """Re-issue a chunk-level validation error with the row number in the whole table."""
-    if exc.first is None or not isinstance(exc.first, (int, np.integer)) or offset == 0:
+def _shift_error(exc: ValidationError, offset: int, whole: bool = False) -> ValidationError:
+    """Re-issue a chunk-level validation error with the row number in the whole table. Its counts cover the
+    chunk, so they are said to (also for the first chunk, whose "1 of 100 rows" read as the table's count)
+    unless the chunk is the whole table (``whole``)."""
+    if exc.first is None or not isinstance(exc.first, (int, np.integer)) or whole:
         return exc
     hint = (exc.hint + ". " if exc.hint else "") + "Row numbers are global; counts cover the chunk where it was found"
     return ValidationError(exc.field, exc.rule, exc.n_bad, int(exc.first) + offset, None, exc.value, hint)
@@ -568,7 +570,8 @@ class FrameSource(Source):
                 chunk = self.frame.iloc[s:s + step][cols]
             else:
                 chunk = self._arrow.slice(s, step).select(cols).to_pandas()
-            _consume_frame(reducer, partial, chunk, s, unit_id, unit_field, f"chunk {s // step} (counting from 0)")
+            _consume_frame(reducer, partial, chunk, s, unit_id, unit_field, f"chunk {s // step} (counting from 0)",
+                           whole=step >= self._n)
         return _finished(reducer, partial)
 
 
@@ -650,7 +653,10 @@ class IterableSource(Source):
                     hint = (exc.hint + ". " if exc.hint else "") + f"In chunk {i} (counting from 0), from row {offset}"
                     raise ValidationError(exc.field, exc.rule, exc.n_bad, exc.first, exc.n_total, exc.value,
                                           hint) from None
-                _consume_frame(reducer, partial, frame, offset, unit_id, unit_field, f"chunk {i} (counting from 0)")
+                # a list of one chunk is the whole table (its counts are the table's); a generator's may not be
+                whole = self._reusable and len(self.chunks) == 1
+                _consume_frame(reducer, partial, frame, offset, unit_id, unit_field, f"chunk {i} (counting from 0)",
+                               whole=whole)
                 offset += len(frame)
                 bar.update(len(frame))
         return _finished(reducer, partial)
