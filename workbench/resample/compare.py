@@ -380,7 +380,7 @@ def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max",
             Zd = Z - Z.mean(axis=1, keepdims=True)
             var = np.mean(Zd**2, axis=0)
             if not (var > 0).any():
-                _raise_identical()
+                break  # the models left have the same loss on every row: none is worse, all stay (p = 1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = d / np.sqrt(var)
                 T = np.nanmax(t)
@@ -389,7 +389,7 @@ def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max",
             p_steps.append(float(np.mean(Tstar >= T)))
         else:
             if not (var_r[np.ix_(idx, idx)] > 0).any():
-                _raise_identical()
+                break  # as above: identical models left
             t = t_r[np.ix_(idx, idx)]
             T = np.nanmax(np.abs(t))
             worst = int(np.nanargmax(np.nanmax(t, axis=1)))
@@ -406,7 +406,7 @@ def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max",
         running = max(running, p)
         pvals[i] = running
         step[i] = k + 1
-    pvals[alive[0]] = 1.0
+    pvals[alive] = 1.0  # the last model, or several whose losses are the same on every row
     frame = pd.DataFrame({"name": names, "mean_loss": Lbar, "p_value": pvals, "included": pvals >= alpha,
                           "eliminated_step": step})
     included = tuple(frame.loc[frame["included"], "name"])
