@@ -106,3 +106,8 @@ def test_oob_delta_se_refuses_negative_counts():
     oob_delta_se(counts, ol)
     with pytest.raises(ValidationError, match=r"counts: must be >= 0.*first at row 0"):
         oob_delta_se(-counts, ol)
+
+
+def test_oob_delta_se_refuses_a_single_sample():
+    with pytest.raises(ValidationError, match="at least 2 bootstrap samples"):
+        oob_delta_se(np.array([[2.0, 0.0, 1.0]]), [(np.array([1]), np.array([0.5]))])

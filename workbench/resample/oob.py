@@ -397,6 +397,8 @@ def oob_delta_se(counts, oob_losses, row_unit=None, bias_correct: bool = True) -
     # a cluster bootstrap's per-row counts are draws / cluster size)
     raise_if_any(counts < 0, "counts", "must be >= 0 (times each unit was drawn)", counts)
     B, G = counts.shape
+    if B < 2:  # one sample has no covariance between counts and losses: its "SE" was a finite number of nothing
+        raise ValidationError("counts", f"needs at least 2 bootstrap samples (rows), got {B}")
     if G < 2:
         raise ValidationError("counts", f"needs at least 2 units (columns), got shape {counts.shape}")
     oob_losses = list(oob_losses)
