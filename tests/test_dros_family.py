@@ -19,9 +19,16 @@ def test_mildest_member_halves_only_the_largest_weight():
     mild = _shrunk(w, lams[1])
     assert np.all(mild >= w / 2 - 1e-12)  # no row loses more than half its weight
     assert np.isclose(mild[w.argmax()], w.max() / 2)
-    # the clipping families keep the weight-scale grid, and dr-os' lambdas are its squares
-    clip = [m.lambda_ for m in threshold_family("switch-dr", weights=w)]
-    np.testing.assert_allclose(lams[1:], np.square(clip[1:]), rtol=1e-12)
+    # dr-os' lambdas are the squares of a weight-scale grid from the largest weight down; the clipping families
+    # take the steps of such a grid below the largest weight (a clip or switch at it changes no row, so it
+    # repeated the unbiased member), ending at the same floor
+    lo = max(1.0, float(np.quantile(w, 0.1)))
+    np.testing.assert_allclose(lams[1:], np.square(np.geomspace(w.max(), lo, 9)), rtol=1e-12)
+    for kind in ("ips", "dr", "switch-dr"):
+        clip = [getattr(m, "lambda_", None) or getattr(m, "clip", None) for m in threshold_family(kind, weights=w)]
+        assert clip[0] in (np.inf, None) and len(clip) == 10
+        assert max(clip[1:]) < w.max() and np.isclose(clip[-1], lo)
+        np.testing.assert_allclose(clip[1:], np.geomspace(w.max(), lo, 10)[1:], rtol=1e-12)
 
 
 def test_explicit_thresholds_are_taken_as_lambda():

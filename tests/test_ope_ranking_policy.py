@@ -95,10 +95,14 @@ def test_actions_scored_minus_inf_are_placed_last_and_never_twice():
     # a classifier's unseen actions score -inf: once the finite ones are placed, the lowest remaining index
     # comes next, not an action already in the list (masked to -inf too)
     s = np.array([[-np.inf, 1.0, -np.inf, -np.inf],
-                  [-np.inf, -np.inf, -np.inf, -np.inf],
                   [np.inf, -np.inf, 0.0, np.inf]])
-    dist = ope.GreedyRankingPolicy(_fixed(s), n_positions=4).action_dist(np.zeros((3, 1)))
-    assert _lists(dist).tolist() == [[1, 0, 2, 3], [0, 1, 2, 3], [0, 3, 2, 1]]
+    dist = ope.GreedyRankingPolicy(_fixed(s), n_positions=4).action_dist(np.zeros((2, 1)))
+    assert _lists(dist).tolist() == [[1, 0, 2, 3], [0, 3, 2, 1]]
+    # a row where every action is ruled out has no best action: refused, as GreedyPolicy refuses it (the
+    # ranking was the lowest indices, actions the scorer ruled out)
+    s3 = np.vstack([s, np.full((1, 4), -np.inf)])
+    with pytest.raises(ValidationError, match=r"scorer: scores every action -inf.*first at row 2"):
+        ope.GreedyRankingPolicy(_fixed(s3), n_positions=4).action_dist(np.zeros((3, 1)))
 
 
 def test_epsilon_mixes_epsilon_over_n_actions_into_every_slot():

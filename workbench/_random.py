@@ -78,9 +78,10 @@ def spawn_seeds(random_state, k: int) -> list[np.random.SeedSequence]:
     is not advanced: the children come from a copy)."""
     if isinstance(random_state, np.random.SeedSequence):
         return copy_seed_sequence(random_state).spawn(k)
-    if isinstance(random_state, numbers.Integral):
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
+        check_random_state(random_state)  # the package's rule and message (-1 was numpy's bare ValueError)
         return np.random.SeedSequence(int(random_state)).spawn(k)
-    rng = check_random_state(random_state)
+    rng = check_random_state(random_state)  # True is refused here, as everywhere (it was seed 1)
     return np.random.SeedSequence(int(rng.integers(0, 2**63))).spawn(k)
 
 

@@ -212,7 +212,10 @@ def _functionals(values: np.ndarray, C: np.ndarray, specs) -> np.ndarray:
             with np.errstate(over="ignore"):  # a variance beyond the float range is inf; its std is not
                 out[i] = var * scale * scale if kind == "variance" else np.sqrt(var) * scale
         elif kind == "quantile":
-            idx = np.argmax(C >= arg - 1e-12, axis=0)
+            # the first atom whose F reaches the level, up to the rounding of the cumulative sums; the slack is
+            # at most half the level, so an atom of zero mass before the first positive one (F = 0) never
+            # qualifies (at a level of 1e-13 the fixed 1e-12 slack returned a reward with no mass)
+            idx = np.argmax(C >= arg - min(1e-12, 0.5 * arg), axis=0)
             out[i] = values[idx]
         elif kind == "cvar-lower":
             out[i] = (v * (np.minimum(C, arg) - np.minimum(prev, arg))).sum(axis=0) / arg
@@ -613,6 +616,12 @@ def off_policy_cdf(log, policy, *, thresholds=None, self_normalize: bool = True,
     else:
         if not hasattr(log, "propensity") or not hasattr(log, "n_actions"):
             raise ValidationError("log", f"must be a BanditLog or ContinuousBanditLog, got {type(log).__name__}")
+        # the smoothing options apply to continuous actions only: given here they were ignored, silently
+        for name, value, default in (("bandwidth", bandwidth, None), ("kernel", kernel, "epanechnikov"),
+                                     ("boundary", boundary, "renormalize")):
+            if value is not default and value != default:
+                raise ValidationError(name, f"applies to a ContinuousBanditLog (a smoothed target); this log has "
+                                            f"{log.n_actions} discrete actions, got {name}={value!r}")
         w = importance_weights(log, policy)
     return off_policy_cdf_from_weights(log.reward, w, thresholds=thresholds, self_normalize=self_normalize,
                                        alpha=alpha, n_bootstrap=n_bootstrap, band=band, resampling=resampling,

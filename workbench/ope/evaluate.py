@@ -186,6 +186,9 @@ def prepare_inputs(log, policy, reward_model=None, estimators: Sequence | None =
     >>> inputs.q_hat.shape
     (1000, 3, 1)
     """
+    # its type always, as evaluate_policy checks it (slope_select and compare_policies ran with n_folds="x" when no
+    # estimator fitted a model); its range (>= 2) where a model is cross-fitted
+    n_folds = check_int(n_folds, "n_folds")
     dist = resolve_action_dist(log, policy)
     ests = [make_estimator(e) for e in estimators] if estimators is not None else None
     n = len(log)

@@ -72,13 +72,16 @@ def _scores(scorer, X, n_actions: int | None, per_slot: bool) -> np.ndarray:
     """:func:`policy_scores`; with ``per_slot`` a callable may also return (n, n_actions, n_positions)."""
     if X is None:
         raise ValidationError("context", "is needed by a context-dependent policy; the log has none")
+    if n_actions is not None:  # int(2.9) made 2 actions silently; "3" gave a self-contradictory message
+        n_actions = check_int(n_actions, "n_actions", low=1)
     if hasattr(scorer, "predict_proba") and hasattr(scorer, "classes_"):
-        raw = np.asarray(scorer.predict_proba(X), dtype=np.float64)
+        raw = _classifier_output(scorer.predict_proba(X), scorer.classes_, X, "predict_proba")
         return _place_classes(raw, scorer.classes_, n_actions, fill=-np.inf, log_scale=True)
     if hasattr(scorer, "decision_function") and hasattr(scorer, "classes_"):
         raw = np.asarray(scorer.decision_function(X), dtype=np.float64)
         if raw.ndim == 1:  # binary: the score is for classes_[1]
             raw = np.column_stack([np.zeros_like(raw), raw])
+        raw = _classifier_output(raw, scorer.classes_, X, "decision_function")
         return _place_classes(raw, scorer.classes_, n_actions, fill=-np.inf, log_scale=False)
     if hasattr(scorer, "predict") and hasattr(scorer, "fit"):  # a regressor of per-action rewards
         raw = scorer.predict(X)
@@ -105,6 +108,19 @@ def _scores(scorer, X, n_actions: int | None, per_slot: bool) -> np.ndarray:
     if n_actions is not None and raw.shape[1] != n_actions:
         raise ValidationError("scorer", f"returned {raw.shape[1]} scores per row, the log has {n_actions} actions")
     raise_if_any(np.isnan(raw), "scorer", "returned NaN scores", raw)
+    return raw
+
+
+def _classifier_output(raw, classes, X, method: str, field: str = "scorer") -> np.ndarray:
+    """A fitted classifier's (n, n_classes) output, checked as a scorer's is: one row per context, one column
+    per class in ``classes_``, no NaN. Unchecked, a NaN row became action 0 under argmax (numpy takes NaN as
+    the maximum) and n + 1 rows a policy of n + 1 rows."""
+    raw = as_array(raw, field, dtype=np.float64)
+    n_rows, n_classes = np.shape(X)[0], len(np.atleast_1d(classes))
+    if raw.ndim != 2 or raw.shape != (n_rows, n_classes):
+        raise ValidationError(field, f"{method} must return (n_rows, n_classes) = ({n_rows}, {n_classes}) values "
+                              f"(one row per context, one column per classes_ entry), got shape {raw.shape}")
+    raise_if_any(np.isnan(raw), field, f"{method} returned NaN", raw)
     return raw
 
 
@@ -515,7 +531,7 @@ class ModelProbabilityPolicy:
         X, k, _ = _scorer_contexts(self.model, data)
         if not hasattr(self.model, "predict_proba"):
             raise ValidationError("model", f"{type(self.model).__name__} has no predict_proba")
-        raw = np.asarray(self.model.predict_proba(X), dtype=np.float64)
+        raw = _classifier_output(self.model.predict_proba(X), self.model.classes_, X, "predict_proba", "model")
         dist = _place_classes(raw, self.model.classes_, k, fill=0.0, log_scale=False)
         return check_distribution(dist, "policy", axis=1)
 
@@ -732,6 +748,13 @@ class GreedyRankingPolicy:
         s = _scores(self.scorer, X, k, per_slot=True)
         n_actions = s.shape[1]
         n_pos = self._slots(data, k is not None, s, n_actions)
+        # a row (or a slot of it) with every action ruled out has no best action: refused as GreedyPolicy
+        # refuses it (the ranking put the lowest actions there); later slots may still take ruled-out actions
+        # once the scored ones are placed, since a ranking fills every slot
+        ruled_out = np.isneginf(s).all(axis=1)  # (n,) or (n, slots of the scores)
+        raise_if_any(ruled_out if ruled_out.ndim == 1 else ruled_out.any(axis=1), "scorer",
+                     "scores every action -inf on a row (rules out every action): the policy has no action to "
+                     "play there")
         rows = np.arange(n)
         taken = np.zeros((n, n_actions), dtype=bool)
         out = np.zeros((n, n_actions, n_pos))

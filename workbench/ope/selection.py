@@ -50,8 +50,11 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
     weights : array of shape (n,), optional
         The target's importance weights on the log, one per row (pi_e(a_i | x_i) / propensity_i:
         :func:`workbench.ope.importance_weights`; not the target's action distribution, which
-        would give a degenerate family). When ``thresholds`` is None: inf followed by ``n_thresholds - 1`` geometric steps from the
-        largest weight down to its 10% quantile (at least 1). When the largest weight is at most
+        would give a degenerate family). When ``thresholds`` is None: inf followed by ``n_thresholds - 1`` geometric
+        steps down to the weights' 10% quantile (at least 1): for clipping and switching the steps of a
+        grid from the largest weight that lie below it (a threshold at the largest weight changes no row,
+        so it would repeat the unbiased member); for ``"dr-os"`` from the largest weight itself (its
+        shrinkage halves that weight). When the largest weight is at most
         that floor, no threshold can clip more than another: the family is then [inf, floor],
         two members whatever ``n_thresholds`` (identical estimators when every weight is <= 1). For
         ``"dr-os"`` these thresholds are squared into lambda (its shrunk weight w lambda / (w^2 + lambda)
@@ -64,7 +67,7 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
     >>> [m.label for m in threshold_family("ips", [5, float("inf"), 20])]
     ['ips', 'ips(clip=20)', 'ips(clip=5)']
     >>> [m.label for m in threshold_family("switch-dr", weights=np.array([0.5, 1.0, 2.0, 8.0]), n_thresholds=4)]
-    ['switch-dr', 'switch-dr(lambda_=8)', 'switch-dr(lambda_=2.828)', 'switch-dr(lambda_=1)']
+    ['switch-dr', 'switch-dr(lambda_=4)', 'switch-dr(lambda_=2)', 'switch-dr(lambda_=1)']
     >>> [m.label for m in threshold_family("dr-os", weights=np.array([0.5, 1.0, 2.0, 8.0]), n_thresholds=4)]
     ['dr-os', 'dr-os(lambda_=64)', 'dr-os(lambda_=8)', 'dr-os(lambda_=1)']
     """
@@ -83,7 +86,14 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
         raise_if_any(w < 0, "weights", "must be >= 0 (importance weights)", w)
         hi = float(w.max())
         lo = max(1.0, float(np.quantile(w, 0.1)))
-        thresholds = [np.inf] + list(np.geomspace(hi, lo, n_thresholds - 1)) if hi > lo else [np.inf, lo]
+        if hi <= lo:
+            thresholds = [np.inf, lo]
+        elif kind == "dr-os":
+            thresholds = [np.inf] + list(np.geomspace(hi, lo, n_thresholds - 1))
+        else:
+            # clipping or switching at the largest weight changes nothing: that member repeated the unbiased one
+            # (two identical rows in SLOPE's table). The steps start one geometric step below it.
+            thresholds = [np.inf] + list(np.geomspace(hi, lo, n_thresholds)[1:])
         if kind == "dr-os":
             # DR-os' lambda acts on the squared weight (w lambda / (w^2 + lambda) halves a weight of sqrt(lambda)):
             # a weight-scale grid used as lambda shrank by at least half every row with w > sqrt(max w), so the
@@ -292,6 +302,7 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     >>> sorted(cmp.summary["policy"])
     ['softmax', 'uniform']
     """
+    n_folds = check_int(n_folds, "n_folds")  # checked once, not inside the first policy's name
     alpha = check_alpha(alpha)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=2)  # named as the caller knows it, not "n_replicates"
     check_choice(adjust, "adjust", ("none", "bonferroni"))
@@ -559,7 +570,9 @@ def summarise_replicates(reps: pd.DataFrame) -> pd.DataFrame:
     ``reps`` has one row per (replicate, estimator) with the columns ``estimator, value, ci_low,
     ci_high, truth`` (as :attr:`EstimatorBenchmark.replicates`); the result has the columns of
     :attr:`EstimatorBenchmark.summary`, lowest RMSE first. The relative error is taken over the
-    replicates whose truth is non-zero (NaN when none is).
+    replicates whose truth is non-zero (NaN when none is). An undefined (NaN) interval counts as a miss in
+    ``coverage`` (it covers nothing) and is left out of ``mean_width``. A missing estimator name, a truth
+    that is not finite and ci_low > ci_high are refused, with the first such row.
 
     Examples
     --------
@@ -584,6 +597,15 @@ def summarise_replicates(reps: pd.DataFrame) -> pd.DataFrame:
         d = reps[col].dtype
         if pd.api.types.is_bool_dtype(d) or not pd.api.types.is_numeric_dtype(d):
             raise ValidationError(f"reps[{col!r}]", f"must be numeric, got dtype {d}")
+    # rows that were dropped or miscounted silently: a missing name (groupby drops it), an unknown truth (every
+    # statistic of its estimator became NaN, and its interval a miss), an inverted interval (a negative width)
+    raise_if_any(pd.isna(reps["estimator"]).to_numpy(), "reps['estimator']", "must name the estimator (no missing "
+                 "values)", reps["estimator"].to_numpy())
+    raise_if_any(~np.isfinite(reps["truth"].to_numpy(float)), "reps['truth']", "must be finite (the true value "
+                 "of the replicate)", reps["truth"].to_numpy(float))
+    lo_, hi_ = reps["ci_low"].to_numpy(float), reps["ci_high"].to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        raise_if_any(lo_ > hi_, "reps['ci_low']", "must be <= ci_high", lo_)
     rows = []
     for name, g in reps.groupby("estimator", sort=False):
         v, t = g["value"].to_numpy(float), g["truth"].to_numpy(float)
