@@ -411,7 +411,7 @@ def main():
     print(f"part B {time.time() - t0:.0f}s", flush=True)
     cols = ["task", "strategy", "labels_first_90", "labels_stay_90", "labels_first_90_within_1pt",
             "labels_stay_90_within_1pt", "min_p_best_after_first_90", "cum_regret_100", "cum_regret_100_se",
-            "final_p_best", "ms_per_step", "n_seeds", "budget"]
+            "final_p_best", "ms_per_step", "setup_ms", "n_seeds", "budget"]
     out += ["## B. Model selection", "",
             f"Labels to first reach / to stay at >= 90% P(best) (NaN: not within the budget), cumulative regret "
             f"over the first 100 labels (accuracy points), mean over seeds.", "",

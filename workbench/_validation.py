@@ -170,6 +170,12 @@ def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None)
     arr = convert(x)
     if arr.dtype.kind == "c":  # refused before any dtype conversion, which would drop the imaginary part
         raise ValidationError(field, f"must be real numbers, got dtype {arr.dtype}")
+    if arr.dtype == object and arr.ndim == 0 and x is not None and not isinstance(arr.item(), numbers.Number):
+        # a map, generator, set or dict is one opaque object to numpy: float() of it was a bare TypeError
+        raise ValidationError(field, f"must be an array or list of numbers, got a {type(x).__name__}",
+                              hint="materialise an iterator first, e.g. np.fromiter(...) or list(...); a mapping "
+                                   "of index to value as e.g. pd.Series(d).sort_index().to_numpy()"
+                              if not isinstance(x, (str, bytes)) else None)
     if dtype is not None:
         arr = convert(arr, dtype)
     if arr.dtype == object:
@@ -563,6 +569,9 @@ def check_frame_columns(models, field: str, what: str = "a PredictionLog or an a
                                      f"{len(differ)} columns differ, first column {k}: {f.columns[k]!r} in DataFrame "
                                      f"{j}, {ref.columns[k]!r} in DataFrame {j0}",
                               hint="reorder each frame first, e.g. [f[classes] for f in frames]")
+    # and the same points in the same row order: rows are stacked by position too (a frame sorted on its own
+    # paired one model's point with another model's, silently)
+    check_same_index([(f"{field}[{j}]", f) for j, f in frames])
 
 
 # What to do with labels given as class names: the columns of probs are classes 0 .. n_classes - 1.

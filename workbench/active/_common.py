@@ -7,8 +7,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from .._validation import (ValidationError, as_array, check_distribution, check_real, raise_if_any,
-                           refuse_class_names)
+from .._validation import (ValidationError, as_array, check_distribution, check_real, check_same_index,
+                           raise_if_any, refuse_class_names)
 
 
 class LabelOracle:
@@ -54,6 +54,19 @@ class LabelOracle:
                                   hint="return the class's column in probs (e.g. list(classes).index(name)), "
                                        "not its name" if isinstance(y, (str, bytes)) else None)
         return int(y)
+
+
+def check_pool_pairing(named) -> None:
+    """pandas inputs of one pool (probabilities, labels, a surrogate, features) are read by position: they must
+    carry the same row index (:func:`check_same_index`), and two frames of class probabilities the same class
+    columns in the same order (a surrogate frame with its columns in another order swapped the classes)."""
+    named = [(f, v) for f, v in named if v is not None and not callable(v)]
+    check_same_index(named)
+    frames = [(f, v) for f, v in named if isinstance(v, pd.DataFrame) and f in ("probs", "surrogate")]
+    if len(frames) == 2 and list(frames[0][1].columns) != list(frames[1][1].columns):
+        (f0, a), (f1, b) = frames
+        raise ValidationError(f1, f"must have the class columns of {f0} in the same order: {list(b.columns)[:8]} vs "
+                                  f"{list(a.columns)[:8]}", hint=f"reorder them, e.g. {f1}[{f0}.columns]")
 
 
 def check_probs_2d(probs, field: str = "probs") -> np.ndarray:

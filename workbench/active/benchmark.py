@@ -13,7 +13,7 @@ from .._parallel import check_n_jobs
 from .._random import seed_key, spawn_seeds
 from .._validation import ValidationError, check_bool, check_choice, check_int, check_integer_in_range
 from ..results import frame_to_html
-from ._common import LabelOracle, check_budget, check_probs_2d
+from ._common import LabelOracle, check_budget, check_pool_pairing, check_probs_2d
 from .selection import STRATEGIES, select_model
 
 CURVE_COLUMNS = ["task", "strategy", "labels", "p_best", "p_best_se", "p_within_1pt", "p_within_1pt_se",
@@ -21,7 +21,7 @@ CURVE_COLUMNS = ["task", "strategy", "labels", "p_best", "p_best_se", "p_within_
 SUMMARY_COLUMNS = ["task", "strategy", "labels_first_90", "labels_stay_90", "labels_first_90_within_1pt",
                    "labels_stay_90_within_1pt", "min_p_best_after_first_90", "cum_regret_100", "cum_regret_100_se",
                    "final_p_best",
-                   "ms_per_step", "n_seeds", "budget"]
+                   "ms_per_step", "setup_ms", "n_seeds", "budget"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class SelectionBenchmark:
     fraction stays >= 90% until the end of the budget (NaN: never), the lowest fraction after it
     first reached 90% (does the strategy hold its pick?), cumulative regret over the
     first 100 labels in accuracy points (sum over t of 100 * (acc_best - acc_pick_t)) with its
-    standard error over seeds, and milliseconds per step. With a budget under 100,
+    standard error over seeds, milliseconds per step (``ms_per_step``) and before the first step
+    (``setup_ms``: model_selector's and auto's eps tuning). With a budget under 100,
     ``cum_regret_100`` sums the labels there are (compare it only between runs with the same
     ``budget``, a column of the summary).
 
@@ -92,8 +93,8 @@ def _run_chunk(probs, labels, strategy, budget, seeds, options):
         tr = select_model(probs, labels, budget, strategy=strategy, random_state=np.random.default_rng(s),
                           **options)
         picks.append(tr.chosen)
-        secs.append(tr.seconds_per_step)
-    return np.asarray(picks), np.asarray(secs)
+        secs.append((tr.seconds_per_step, tr.diagnostics["setup_seconds"]))
+    return np.asarray(picks), np.asarray(secs).reshape(-1, 2)
 
 
 def _as_task(task):
@@ -280,8 +281,8 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
                             "labels_first_90_within_1pt": f90w, "labels_stay_90_within_1pt": s90w,
                             "min_p_best_after_first_90": min_after,
                             "cum_regret_100": cum.mean(), "cum_regret_100_se": cum.std(ddof=1) / np.sqrt(len(cum))
-                            if len(cum) > 1 else np.nan, "final_p_best": p_e[-1], "ms_per_step": 1e3 * secs.mean(),
-                            "n_seeds": picks.shape[0], "budget": budget})
+                            if len(cum) > 1 else np.nan, "final_p_best": p_e[-1], "ms_per_step": 1e3 * secs[:, 0].mean(),
+                            "setup_ms": 1e3 * secs[:, 1].mean(), "n_seeds": picks.shape[0], "budget": budget})
     return SelectionBenchmark(curves=pd.concat(curves, ignore_index=True)[CURVE_COLUMNS],
                               summary=pd.DataFrame(summary)[SUMMARY_COLUMNS])
 
@@ -362,6 +363,7 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
     from ..data import loss_matrix
     from .risk import LOSSES, estimate_risk
 
+    check_pool_pairing([("probs", probs), ("labels", labels)])
     probs = check_probs_2d(probs)
     n, c = probs.shape
     if callable(labels):  # the labels are also the truth: every one is needed up front

@@ -50,8 +50,8 @@ from .._random import check_random_state
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_distribution,
                            check_int)
 from ..results import Estimate, frame_to_html
-from ._common import (LabelOracle, check_budget, check_floor, check_probs_2d, defensive_draw, defensive_q, draw_index,
-                      expected_loss, point_loss)
+from ._common import (LabelOracle, check_budget, check_floor, check_pool_pairing, check_probs_2d, defensive_draw,
+                      defensive_q, draw_index, expected_loss, point_loss)
 
 METHODS = ("lure", "iid", "ase", "dr", "naive")
 LOSSES = ("zero_one", "cross_entropy")
@@ -707,6 +707,7 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
     >>> t.estimates.shape
     (50,)
     """
+    check_pool_pairing([("probs", probs), ("oracle", oracle), ("surrogate", surrogate), ("features", features)])
     probs = check_probs_2d(probs)
     n, c = probs.shape
     budget = check_budget(budget, n)

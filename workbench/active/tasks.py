@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validation import ValidationError, as_array, check_real, raise_if_any
+from .._validation import ValidationError, as_array, check_real, check_same_index, raise_if_any
 from ._common import entropy
 
 # name -> (data set, shift, shift_strength, n_samples for synthetic data)
@@ -136,6 +136,7 @@ def labels_to_order_pair(pred_a, pred_b, labels, level: float = 0.9) -> float:
     >>> labels_to_order_pair(a, b, y)
     29.0
     """
+    check_same_index([("pred_a", pred_a), ("pred_b", pred_b), ("labels", labels)])  # paired by position
     a = as_array(pred_a, "pred_a", ndim=1)
     b = as_array(pred_b, "pred_b", ndim=1)
     y = as_array(labels, "labels", ndim=1)
@@ -350,4 +351,6 @@ def difficulty_table(tasks, contested_share: float = 0.1) -> pd.DataFrame:
     >>> tab["gap_points"].round(1).tolist(), tab["n_tied_best"].tolist()
     ([36.0, 0.0], [1, 2])
     """
+    if isinstance(tasks, SelectionTask):  # one task, as benchmark_selection and task_suite take it
+        tasks = [tasks]
     return pd.DataFrame([t.difficulty(contested_share) for t in tasks])

@@ -637,6 +637,10 @@ class PredictionLog:
                                   f"({m} models, {n} points)")
         if isinstance(self.model_names, str):  # one name: tuple("ab") would silently be two models "a" and "b"
             names = (self.model_names,)
+        elif self.model_names is not None and (not hasattr(self.model_names, "__iter__") or (
+                isinstance(self.model_names, np.ndarray) and self.model_names.ndim == 0)):
+            # model_names=5 was "TypeError: 'int' object is not iterable" (check_names' rule)
+            raise ValidationError("model_names", f"must be a sequence of {m} names, got {self.model_names!r}")
         else:
             names = tuple(self.model_names) if self.model_names is not None else tuple(f"model_{j}" for j in range(m))
         # compared as stored (strings): 1 and "1" would otherwise pass as distinct and then collide

@@ -10,10 +10,19 @@ import numpy as np
 from .._parallel import run_tasks
 from .._random import check_random_state
 from .._validation import (ValidationError, as_array, check_bool, check_choice, check_finite, check_int,
-                           check_integer_in_range, check_real)
+                           check_integer_in_range, check_real, check_same_index)
 from .logs import PredictionLog
 
 SHIFTS = (None, "noise", "prior", "missing_class")
+
+
+def _check_cache_dir(cache_dir):
+    """None (the default place), False (no cache) or a path: True or 0 were a TypeError from pathlib (or went
+    unnoticed with a Generator seed, which is never cached)."""
+    if cache_dir is None or cache_dir is False or isinstance(cache_dir, (str, os.PathLike)):
+        return cache_dir
+    raise ValidationError("cache_dir", f"must be a directory path, None (the default cache) or False (no cache), "
+                                       f"got {cache_dir!r}")
 
 
 def _cache_dir(cache_dir) -> Path | None:
@@ -119,6 +128,8 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
     >>> zoo.n_models, zoo.n_classes
     (4, 2)
     """
+    check_same_index([("X", X), ("y", y)])  # read by position: a y sorted on its own fitted the wrong rows
+    cache_dir = _check_cache_dir(cache_dir)
     X = check_finite(as_array(X, "X", ndim=2), "X")
     y = check_integer_in_range(y, "y", 0, None)
     if y.shape[0] != X.shape[0]:
