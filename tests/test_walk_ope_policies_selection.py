@@ -98,3 +98,11 @@ def test_threshold_family_has_no_member_identical_to_the_unbiased_one():
         fam = threshold_family(kind, weights=w, n_thresholds=2)
         th = getattr(fam[1], "lambda_", None) or getattr(fam[1], "clip", None)
         assert th < w.max()  # was [kind, kind(clip=40)]: a clip at the largest weight changes nothing
+
+
+def test_self_normalised_cdf_bootstrap_says_how_many_replicates_were_undefined():
+    w = np.zeros(30)
+    w[[3, 17]] = 2.0
+    with pytest.warns(RuntimeWarning, match="32 of 200 bootstrap replicates draw no row with weight"):
+        r = off_policy_cdf_from_weights(np.random.default_rng(0).random(30), w, n_bootstrap=200)
+    assert r.diagnostics["undefined_replicates"] == 32

@@ -547,6 +547,17 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
     from .evaluate import weight_diagnostics
 
     diag = {**weight_diagnostics(w), "share_zero_weight": float(np.mean(w == 0))}
+    # a self-normalised replicate in which no drawn row has weight is 0 / 0: left out of the bands and of every
+    # functional's interval, as bootstrap_ci leaves such replicates out, and said as it says it (it was silent)
+    n_undefined = int(np.isnan(reps).any(axis=1).sum())
+    diag["undefined_replicates"] = n_undefined
+    if n_undefined and np.isfinite(cdf).all():
+        import warnings
+
+        warnings.warn(f"off_policy_cdf: {n_undefined} of {B} bootstrap replicates draw no row with weight (the "
+                      f"self-normalised CDF is 0/0 there; {int(np.sum(w > 0))} rows have weight); the bands and "
+                      "intervals ignore them and describe the other replicates only "
+                      "(diagnostics['undefined_replicates'])", RuntimeWarning, stacklevel=2)
     return OffPolicyCDF(thresholds=thresholds, cdf=cdf, raw_cdf=raw, ci_low=lo, ci_high=hi, replicate_cdfs=reps,
                         alpha=alpha, band=band, self_normalized=bool(self_normalize), n=n, n_bootstrap=B,
                         diagnostics=diag, _values=atoms, _weights=wa, _order=order, _row_weights=ws, _starts=starts,
