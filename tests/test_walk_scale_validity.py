@@ -139,3 +139,10 @@ def test_active_coverage_cell_does_not_depend_on_the_other_budgets():
 def test_validity_number_arguments_are_checked_not_parsed(call, field):
     with pytest.raises(ValidationError, match=f"^{field}:"):
         call()
+
+
+def test_a_series_is_not_taken_as_an_iterable_of_chunks():
+    from workbench.scale import as_source
+
+    with pytest.raises(ValidationError, match="^data: must be .*got Series. A single column: pass series.to_frame"):
+        as_source(pd.Series([1.0, 2.0]))

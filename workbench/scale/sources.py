@@ -1055,7 +1055,9 @@ def as_source(data, *, chunk_size: int | None = None) -> Source:
     mod = type(data).__module__
     if mod.startswith("pyarrow") and hasattr(data, "to_batches") and hasattr(data, "num_rows"):
         return FrameSource(data, chunk_size)
-    if isinstance(data, (np.ndarray, Mapping)) or not hasattr(data, "__iter__"):
+    # a Series iterates over its values (floats), so it was taken as chunks and failed only during the pass
+    if isinstance(data, (np.ndarray, Mapping, pd.Series, pd.Index)) or not hasattr(data, "__iter__"):
         raise ValidationError("data", f"must be a BanditLog, a pandas DataFrame, an iterable of chunks, a Parquet "
-                              f"path, a pyarrow dataset or a dask DataFrame; got {type(data).__name__}")
+                              f"path, a pyarrow dataset or a dask DataFrame; got {type(data).__name__}",
+                              hint="a single column: pass series.to_frame()" if isinstance(data, pd.Series) else None)
     return IterableSource(data)
