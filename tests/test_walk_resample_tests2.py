@@ -111,3 +111,13 @@ def test_oob_delta_se_refuses_negative_counts():
 def test_oob_delta_se_refuses_a_single_sample():
     with pytest.raises(ValidationError, match="at least 2 bootstrap samples"):
         oob_delta_se(np.array([[2.0, 0.0, 1.0]]), [(np.array([1]), np.array([0.5]))])
+
+
+def test_iman_davenport_p_at_perfect_agreement_is_the_exact_probability():
+    from workbench.resample import friedman_test
+
+    # every data set ranks the algorithms the same way: F is infinite; P(that | H0) = (k!)^(1 - N)
+    r = friedman_test(np.array([[0.9, 0.8], [0.7, 0.6]]))  # N = 2, k = 2: 1/2 (was 0)
+    assert np.isinf(r.iman_davenport) and r.iman_davenport_p_value == pytest.approx(0.5)
+    S = np.tile([0.9, 0.8, 0.7], (4, 1)) - np.arange(4)[:, None] * 0.01  # N = 4, k = 3: 6^-3
+    assert friedman_test(S).iman_davenport_p_value == pytest.approx(6.0 ** -3)

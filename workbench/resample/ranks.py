@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
                            check_names)
@@ -179,9 +179,13 @@ def _friedman(S, higher_is_better, caller="friedman_test"):
                       RuntimeWarning, stacklevel=3)
         return Rbar, float(chi2), float("nan"), float("nan"), float("nan")
     denom = N * (k - 1) - chi2
-    # denom = 0 only when every data set ranks the algorithms identically: F is infinite, p = 0
+    # denom = 0 only when every data set ranks the algorithms identically: F is infinite and its F-distribution
+    # p-value 0, which no finite N can give. Under H0 (rankings independent and uniform) that event, the most
+    # extreme one, has probability (k!)^(1 - N): the exact p-value there (0.5 for N = 2, k = 2, where p = 0 was
+    # reported), which the F approximation tends to as N grows.
     ff = (N - 1) * chi2 / denom if denom > 0 else np.inf
-    pf = float(stats.f.sf(ff, k - 1, (k - 1) * (N - 1))) if np.isfinite(ff) else 0.0
+    pf = (float(stats.f.sf(ff, k - 1, (k - 1) * (N - 1))) if np.isfinite(ff)
+          else float(np.exp((1 - N) * special.gammaln(k + 1))))
     return Rbar, float(chi2), p, float(ff), pf
 
 
