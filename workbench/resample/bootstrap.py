@@ -31,7 +31,7 @@ from .. import _intervals
 from .._engine import ReplicateAccumulator, Resampling, pow2_exponent, replicate_sd, unit_totals
 from .._random import seed_key
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
-                           check_names, check_unit_ids, raise_if_any)
+                           check_names, check_same_index, check_unit_ids, raise_if_any)
 from ..results import _fmt, frame_to_html
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
@@ -508,7 +508,7 @@ def _infer_names(data, statistic):
     return None
 
 
-def _frame_groups(data, groups):
+def _frame_groups(data, groups, field: str = "data"):
     """A DataFrame with ``groups`` naming one of its columns: (the other columns, that column), as the
     streamed path (:func:`workbench.scale.bootstrap_loss_matrix`) reads ``groups`` for tables."""
     # A single label (not only a str: pd.DataFrame(array) has integer column names, and groups=3 was a
@@ -522,6 +522,12 @@ def _frame_groups(data, groups):
     if label:  # np.asarray(list("g")) would be one id, then "one row per row" would puzzle
         raise ValidationError("groups", f"a column name ({groups!r}) needs data as a pandas DataFrame; otherwise "
                                         f"pass one group id per row")
+    # group ids as a Series are paired with the rows by position: the same index, or refused (a shuffled Series
+    # put rows in other clusters, silently). A (numerator, denominator) pair's members and the ids alike.
+    pair = field == "data" and isinstance(data, (tuple, list)) and len(data) == 2
+    parts = list(data) if pair else [data]
+    names = ["numerator", "denominator"] if len(parts) == 2 else [field]
+    check_same_index(list(zip(names, parts)) + [("groups", groups)])
     return data, groups
 
 

@@ -192,7 +192,7 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
     higher_is_better = check_bool(higher_is_better, "higher_is_better")  # "False" is truthy: ranks upside down
-    losses, groups = _frame_groups(losses, groups)
+    losses, groups = _frame_groups(losses, groups, "losses")
     L, names = _loss_matrix(losses, names)
     n, m = L.shape
     seed = None if resampling == "indices" else seed_key(random_state)
@@ -338,7 +338,7 @@ def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max",
     """
     alpha = check_alpha(alpha)
     check_choice(statistic, "statistic", ("max", "R"))
-    losses, groups = _frame_groups(losses, groups)
+    losses, groups = _frame_groups(losses, groups, "losses")
     L, names = _loss_matrix(losses, names)
     n, m = L.shape
     core = _core(L, np.arange(m), np.full(m, -1), resampling=resampling, n_resamples=n_resamples,

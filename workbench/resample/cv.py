@@ -30,7 +30,8 @@ from scipy import special, stats
 from .._engine import unit_index
 from .._parallel import run_delayed
 from .._random import check_random_state, seed_key
-from .._validation import ValidationError, check_alpha, check_bool, check_int, check_unit_ids
+from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_finite, check_int,
+                           check_unit_ids, raise_if_any)
 from ._result import _frames_html, _frames_repr
 from .oob import _pointwise, _resolve_loss, check_single_scoring, check_xy, split_fit_params
 
@@ -38,7 +39,8 @@ __all__ = ["CVResult", "repeated_cv", "NestedCVResult", "nested_cv", "ncv_interv
 
 
 def _cv_seed(random_state):
-    return int(seed_key(random_state) % (2**32 - 1))
+    # scikit-learn takes seeds in [0, 2**32): modulo 2**32 - 1 mapped 2**32 - 1 onto 0 (the same splits)
+    return int(seed_key(random_state) % 2**32)
 
 
 def _splitter(estimator, n_splits, n_repeats, seed):
@@ -66,8 +68,11 @@ class _RepeatedGroupKFold:
         codes, n_groups = unit_index(check_unit_ids(groups, "groups", len(y), ref="sample"))  # the package's one id rule
         if n_groups < self.n_splits:
             raise ValidationError("groups", f"has {n_groups} distinct groups, fewer than n_splits={self.n_splits}")
+        # one independent seed per (seed, repeat): seed + r made repeat r of seed s the repeat r - 1 of seed s + 1,
+        # so studies looping over consecutive seeds shared splits
+        rep_seeds = np.random.SeedSequence(int(self.seed)).generate_state(self.n_repeats)
         for r in range(self.n_repeats):
-            seed = (self.seed + r) % (2**32 - 1)
+            seed = int(rep_seeds[r])
             if self.classifier:
                 yield from StratifiedGroupKFold(self.n_splits, shuffle=True, random_state=seed).split(X, y, codes)
             else:
@@ -441,6 +446,13 @@ class CVResult:
     scoring: str
     alpha: float
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        # frozen means the scores too: a write through r.scores[:] changed mean but not intervals (a copy, so a
+        # caller's array passed in stays writable)
+        scores = np.array(self.scores, dtype=np.float64)
+        scores.setflags(write=False)
+        object.__setattr__(self, "scores", scores)
 
     @property
     def mean(self) -> float:
@@ -976,6 +988,24 @@ def _group_prefix_splits(splits, codes, seed):
     return [out[first]] + out[:first] + out[first + 1:]
 
 
+def _check_train_sizes(train_sizes) -> np.ndarray:
+    """Shares of a training fold in (0, 1] or row counts >= 1, as scikit-learn reads them (integers are counts,
+    floats shares); checked here, by name and row: scikit-learn turned a NaN into a training set of one row."""
+    raw = as_array(train_sizes, "train_sizes", ndim=1)
+    if raw.size == 0:
+        raise ValidationError("train_sizes", "must hold at least one size")
+    if raw.dtype != bool and np.issubdtype(raw.dtype, np.integer):
+        raise_if_any(raw < 1, "train_sizes", "row counts must be >= 1", raw)
+        return raw.astype(np.int64)
+    ts = check_finite(raw, "train_sizes")
+    raise_if_any(ts <= 0, "train_sizes", "must be > 0 (a share of the training fold in (0, 1], or a row count)", ts)
+    if (ts <= 1).all():
+        return ts
+    if (ts >= 1).all() and (ts == np.round(ts)).all():
+        return ts.astype(np.int64)  # whole numbers written as floats: counts (scikit-learn refuses 2.0 as a share)
+    raise ValidationError("train_sizes", f"must be all shares in (0, 1] or all whole row counts, got {ts.tolist()}")
+
+
 def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 1.0), n_splits: int = 5,
                       n_repeats: int = 4, scoring=None, alpha: float = 0.05, random_state=None, n_jobs=None,
                       cv=None, groups=None) -> pd.DataFrame:
@@ -1035,6 +1065,7 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     check_xy(X, y, groups)  # by name, before any split or fit
     check_single_scoring(scoring)
     alpha = check_alpha(alpha)
+    train_sizes = _check_train_sizes(train_sizes)
     if groups is not None:  # repeated_cv's id rule, before any split; the codes are what the splitters see
         codes, _ = unit_index(check_unit_ids(groups, "groups", len(y), ref="sample"))
     if cv is not None:  # an int means k folds, as in repeated_cv and scikit-learn (it crashed after every fit)
@@ -1046,7 +1077,7 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
         n_splits, n_repeats = _check_folds(n_splits, n_repeats, y, stratified=_stratifies(estimator, groups))
     splitter = cv if cv is not None else _default_splitter(estimator, n_splits, n_repeats, seed, groups)
     if groups is None:
-        sizes, train_scores, test_scores = learning_curve(estimator, X, y, train_sizes=np.asarray(train_sizes),
+        sizes, train_scores, test_scores = learning_curve(estimator, X, y, train_sizes=train_sizes,
                                                           cv=splitter, scoring=scoring, n_jobs=n_jobs, shuffle=True,
                                                           random_state=seed)
         n = np.asarray(y).shape[0]
@@ -1058,7 +1089,7 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
         # scikit-learn's row shuffle would build each size-s training set from rows of many more groups
         # than s rows of whole groups hold; the prefixes of group-ordered training rows are whole groups
         splits = _group_prefix_splits(splits, codes, seed)
-        sizes, train_scores, test_scores = learning_curve(estimator, X, y, train_sizes=np.asarray(train_sizes),
+        sizes, train_scores, test_scores = learning_curve(estimator, X, y, train_sizes=train_sizes,
                                                           cv=splits, scoring=scoring, n_jobs=n_jobs, shuffle=False)
         n_test = float(np.mean([len(te) for _, te in splits]))
     nan_per_size = np.isnan(np.asarray(test_scores, dtype=np.float64)).sum(axis=1)

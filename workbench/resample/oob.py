@@ -182,6 +182,11 @@ def _pointwise(loss_fn, name, est, X, y, classes):
                               hint="an aggregate metric such as sklearn.metrics.zero_one_loss is not per-row: pass "
                                    "e.g. lambda y, p: (y != p).astype(float) (or scoring= for an aggregate scorer "
                                    "in bootstrap_error)")
+    # a NaN loss is no loss: it made every estimate and interval NaN without a word (ncv_interval) or was
+    # averaged in (rows of a fold, not of the data: the row is the fold's, said so). An infinite one is a loss
+    # (-log 0) and is kept: the estimates are then inf, as they should be.
+    raise_if_any(np.isnan(out), "loss", f"returned NaN (from {getattr(loss_fn, '__name__', 'the callable')}; rows "
+                 "counted within the evaluated fold or out-of-bag set)", out)
     return out
 
 
