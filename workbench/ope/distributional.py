@@ -82,7 +82,13 @@ def importance_weights(log, policy) -> np.ndarray:
         pe = dist[rows, log.action, pos]
     else:
         pe = dist[rows, log.action]
-    return pe / log.propensity
+    with np.errstate(over="ignore"):  # an overflow is refused below, with its row, as prepare_inputs refuses it
+        w = pe / log.propensity
+    raise_if_any(~np.isfinite(w), "weights", "must be finite, but the target's probability of the logged action / "
+                 "the propensity overflows the float range", log.propensity,
+                 hint="the value shown is the row's propensity; check the propensity column (a probability this "
+                      "small is most likely an error in the logging pipeline)")
+    return w
 
 
 # -- replicate weights (the engine's resampling schemes) ----------------------------------------

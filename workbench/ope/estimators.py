@@ -124,7 +124,12 @@ class OPEInputs:
         pb = self.at_logged_slot(self.behavior_dist)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(pe > 0, pe / pb, 0.0)
-        return float(np.max(ratio)) if ratio.size else 0.0
+        bound = float(np.max(ratio)) if ratio.size else 0.0
+        # the weights use the logged propensities, which a BanditLog lets differ from behavior_dist by a relative
+        # 1e-5: a weight could exceed the bound from behavior_dist (3.000003 > 3), and the Bernstein interval then
+        # refused a valid log for "terms outside [low, high]". The logged rows' own weights are within the bound.
+        w = np.asarray(self.weight, dtype=np.float64)
+        return max(bound, float(np.max(w))) if w.size else bound
 
 
 # ----------------------------------------------------------------------------------------------
@@ -211,12 +216,15 @@ class OffPolicyEstimator:
     @property
     def label(self) -> str:
         """``name`` plus every hyper-parameter that differs from its default, e.g. ``ips(clip=10)``."""
+        return self._label(4)
+
+    def _label(self, digits: int) -> str:
         parts = []
         for f in fields(self):
             v = getattr(self, f.name)
             if f.default is not v and not (isinstance(v, float) and isinstance(f.default, float)
                                            and (v == f.default or (math.isnan(v) and math.isnan(f.default)))):
-                parts.append(f"{f.name}={_short(v)}")
+                parts.append(f"{f.name}={_short(v, digits)}")
         return f"{self.name}({', '.join(parts)})" if parts else self.name
 
     # -- obp-like entry points -----------------------------------------------------------------
@@ -270,9 +278,9 @@ class OffPolicyEstimator:
                                     reward_range=reward_range, warn=warn, single_unit_warning=warn)[0]
 
 
-def _short(v) -> str:
+def _short(v, digits: int = 4) -> str:
     if isinstance(v, float):
-        return "inf" if v == np.inf else f"{v:.4g}"
+        return "inf" if v == np.inf else f"{v:.{digits}g}"
     if isinstance(v, tuple):
         return "(" + ",".join(map(str, v)) + ")"
     return repr(v) if isinstance(v, str) else str(v)
@@ -339,7 +347,7 @@ class _ClippedWeights(OffPolicyEstimator):
     clip: float = np.inf
 
     def __post_init__(self):
-        _check_lambda(self.clip, "clip", low=0.0)
+        object.__setattr__(self, "clip", _check_lambda(self.clip, "clip", low=0.0))
 
     def weights(self, inputs):
         # Unclipped: the shared array itself (no copy; diagnostics computed once for all estimators).
@@ -492,7 +500,7 @@ class SwitchDR(OffPolicyEstimator):
     lambda_: float = np.inf
 
     def __post_init__(self):
-        _check_lambda(self.lambda_, "lambda_", low=0.0)
+        object.__setattr__(self, "lambda_", _check_lambda(self.lambda_, "lambda_", low=0.0))
 
     def weights(self, inputs):
         return np.where(inputs.weight <= self.lambda_, inputs.weight, 0.0)
@@ -527,7 +535,7 @@ class DoublyRobustWithShrinkage(OffPolicyEstimator):
     lambda_: float = np.inf
 
     def __post_init__(self):
-        _check_lambda(self.lambda_, "lambda_", low=0.0)
+        object.__setattr__(self, "lambda_", _check_lambda(self.lambda_, "lambda_", low=0.0))
 
     def weights(self, inputs):
         w = inputs.weight
@@ -535,7 +543,9 @@ class DoublyRobustWithShrinkage(OffPolicyEstimator):
             return w.copy()
         if self.lambda_ == 0:
             return np.zeros_like(w)
-        return self.lambda_ * w / (w * w + self.lambda_)
+        # w / (w^2 / lambda + 1), not lambda w / (w^2 + lambda): the product overflowed for a valid lambda_ (1e308)
+        with np.errstate(over="ignore"):  # w^2 = inf only where the shrunk weight is 0 anyway
+            return w / (w * w / self.lambda_ + 1.0)
 
     def terms(self, inputs):
         _need_q(inputs, "dr-os")
@@ -580,8 +590,8 @@ class SubGaussianIPS(OffPolicyEstimator):
     delta: float = 0.05
 
     def __post_init__(self):
-        _check_lambda(self.lambda_, "lambda_", low=0.0, high=1.0, allow_none=True)
-        _check_lambda(self.delta, "delta", low=1e-12, high=1.0)
+        object.__setattr__(self, "lambda_", _check_lambda(self.lambda_, "lambda_", low=0.0, high=1.0, allow_none=True))
+        object.__setattr__(self, "delta", _check_lambda(self.delta, "delta", low=1e-12, high=1.0))
 
     def resolved_lambda(self, inputs) -> float:
         """``lambda_`` if given, else min(1, sqrt(2 log(1 / delta) / (3 d2 n))) with d2 = max(1, mean w^2)."""
@@ -754,10 +764,24 @@ def estimator_key(name: str) -> str:
     return name.strip().lower()
 
 
+def distinct_labels(specs, ests) -> list:
+    """The labels of :func:`estimator_labels`, without its refusal: objects whose hyper-parameters differ past
+    the label's 4 digits (a threshold family of a target close to the logger: clip=1.0003 and 1.0004) get
+    labels with as many digits as it takes to tell them apart."""
+    labels = [estimator_key(s) if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
+    for digits in (6, 8, 12, 17):
+        clash = {x for x in labels if labels.count(x) > 1}
+        if not clash:
+            break
+        labels = [e._label(digits) if (x in clash and not isinstance(s, str)) else x
+                  for s, e, x in zip(specs, ests, labels)]
+    return labels
+
+
 def estimator_labels(specs, ests) -> list:
     """Output labels: a name as its canonical spelling, an estimator object by its own label. Labels must be
     unique: the output has one row per label, and two rows of one name ("ips", " IPS") could not be told apart."""
-    labels = [estimator_key(s) if isinstance(s, str) else e.label for s, e in zip(specs, ests)]
+    labels = distinct_labels(specs, ests)
     if len(set(labels)) < len(labels):
         repeated = sorted({x for x in labels if labels.count(x) > 1})
         raise ValidationError("estimators", f"names must be unique, got {labels}; repeated: {repeated}")

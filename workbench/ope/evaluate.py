@@ -102,6 +102,7 @@ def resolve_action_dist(log, policy) -> np.ndarray:
                               "the form of a tabular log; a BanditLog takes the target's (n, n_actions) "
                               "probabilities", hint="pass frame[columns].to_numpy() (rows in the log's order), or "
                                                     "the frame itself to evaluate_policy with these columns")
+    check_frame_layout(dist, "policy", len(log), log.n_actions)
     dist = as_array(dist, "policy", ndim=(1, 2, 3))
     n, k = len(log), log.n_actions
     if dist.ndim == 1:
@@ -126,6 +127,30 @@ def resolve_action_dist(log, policy) -> np.ndarray:
             raise ValidationError("policy", f"must have {n_pos} positions (or 1, the same in every slot) on axis 2, "
                                   f"got {dist.shape[2]}")
     return check_distribution(dist, "policy", axis=1, tol=SUM_TOL)
+
+
+def check_frame_layout(frame, field: str, n: int, k: int) -> None:
+    """A DataFrame of per-action values (a target's probabilities, a reward model's predictions) is read by
+    position: its columns as actions 0..k-1, its rows as the log's rows. Refused where its own labels say that
+    reading is wrong: integer column labels that are the actions in another order (frame[[2, 0, 1]]), or an
+    integer row index that is 0..n-1 in another order (a frame sorted on its own). Other labels (names) cannot
+    be checked and are read by position."""
+    if not isinstance(frame, pd.DataFrame):
+        return
+    cols = frame.columns
+    if pd.api.types.is_integer_dtype(cols) and len(cols) == k and set(cols) == set(range(k)) \
+            and list(cols) != list(range(k)):
+        first = int(np.flatnonzero(np.asarray(cols) != np.arange(k))[0])
+        raise ValidationError(field, f"is a DataFrame whose columns are the actions 0..{k - 1} in another order "
+                                     f"(column {first} is action {cols[first]}): columns are read by position as "
+                                     f"actions 0..{k - 1}", hint=f"reorder them first: {field}[list(range({k}))]")
+    idx = frame.index
+    if pd.api.types.is_integer_dtype(idx) and len(idx) == n and not idx.is_monotonic_increasing \
+            and np.array_equal(np.sort(np.asarray(idx)), np.arange(n)):
+        first = int(np.flatnonzero(np.asarray(idx) != np.arange(n))[0])
+        raise ValidationError(field, f"is a DataFrame whose row index is 0..{n - 1} in another order (row {first} "
+                                     f"has label {idx[first]}): rows are read by position, in the log's order",
+                              hint=f"sort it first: {field}.sort_index()")
 
 
 def default_reward_model(log):
@@ -157,6 +182,7 @@ def _resolve_q(log, reward_model, dist, n_folds, random_state):
                                    "reward_model=q(log.context)" if callable(reward_model) else
                                    "e.g. reward_model=Ridge() or LogisticRegression() (scikit-learn)")
     else:
+        check_frame_layout(reward_model, "reward_model", n, k)
         q = check_finite(as_array(reward_model, "reward_model", ndim=(2, 3)), "reward_model")
         if q.shape[0] != n or q.shape[1] != k:
             raise ValidationError("reward_model", f"predictions must have shape ({n}, {k}) or ({n}, {k}, "
@@ -496,11 +522,24 @@ def bernstein_unavailable(label, where: str) -> ValidationError:
 def interval_from_replicates(interval, theta, reps, se, alpha, bca, bernstein):
     """The (low, high) interval of one estimator; ``bca`` and ``bernstein`` are called only when chosen,
     because their ingredients differ in memory (per-row terms) and when streamed (merged moments)."""
+    if interval != "bernstein" and _constant_up_to_rounding(theta, reps):
+        # every replicate equals the estimate up to rounding (constant terms: the point mean and the replicates'
+        # sums round differently, by a few ulps): the interval is the point, so that it contains the estimate
+        # and the zero-width warning sees it ([0.10000000000000021, 0.10000000000000045] around 0.1000...02)
+        return float(theta), float(theta)
     if interval == "percentile":
         return percentile_interval(reps, alpha)
     if interval == "normal":
         return normal_interval(theta, se, alpha)
     return bca() if interval == "bca" else bernstein()
+
+
+def _constant_up_to_rounding(theta, reps) -> bool:
+    r = np.asarray(reps, dtype=np.float64)
+    if not (np.isfinite(theta) and r.size and np.isfinite(r).all()):
+        return False
+    scale = max(abs(float(theta)), float(np.max(np.abs(r))))
+    return float(np.max(np.abs(r - theta))) <= 64 * np.finfo(np.float64).eps * scale
 
 
 def bernstein_interval(terms: np.ndarray, low: float, high: float, alpha: float):

@@ -25,7 +25,7 @@ from .._validation import (ValidationError, as_array, check_alpha, check_bool, c
                            check_finite, check_int, check_real, raise_if_any)
 from ..results import frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
-                         SwitchDR, _check_lambda, estimator_specs, make_estimator)
+                         SwitchDR, _check_lambda, distinct_labels, estimator_specs, make_estimator)
 from .evaluate import (OPEDiagnosticWarning, check_resampling, estimate_from_inputs, evaluate_policy, prepare_inputs,
                        resolve_action_dist, single_unit_message, unit_ids)
 from .reward_models import call_seed, fold_seed
@@ -204,7 +204,7 @@ def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.
             break
         accepted[i] = True
         chosen = i
-    path = pd.DataFrame({"member": [m.label for m in members], "value": theta, "se": sigma,
+    path = pd.DataFrame({"member": distinct_labels(members, members), "value": theta, "se": sigma,
                          "low": theta - c * sigma, "high": theta + c * sigma, "accepted": accepted,
                          "chosen": np.arange(len(members)) == chosen})
     return SlopeResult(members[chosen], chosen, float(theta[chosen]), path)
