@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._validation import ValidationError, check_bool, check_columns, check_finite, check_int
+from ._validation import ValidationError, check_bool, check_columns, check_finite, check_int, check_real, raise_if_any
 
 __all__ = ["PALETTE", "forest_plot", "weight_histogram", "budget_curve", "critical_difference_diagram",
            "identification_curve", "risk_trace_plot", "coverage_plot", "type1_plot"]
@@ -27,6 +27,31 @@ def _frame(frame, columns, field: str = "frame", what: str = "to plot") -> None:
     check_columns(frame, [c for c in dict.fromkeys(columns) if c is not None], field)
     if len(frame) == 0:
         raise ValidationError(field, f"has no rows {what}")
+
+
+def _line(value, field: str, low: float | None = None, high: float | None = None) -> float | None:
+    """A reference line's position: a finite number (None: no line). "0.5" was drawn as a category tick at 0,
+    True at 1; a level outside [low, high] off the chart."""
+    if value is None:
+        return None
+    v = check_real(value, field)
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise ValidationError(field, f"must be in [{low}, {high}], got {v:g}")
+    return v
+
+
+def _numbers(frame: pd.DataFrame, columns, field: str = "frame") -> None:
+    """The columns hold numbers: text was plotted as categories in order of appearance, or parsed ("0.5")."""
+    for c in dict.fromkeys(columns):
+        if c is None:
+            continue
+        dt = frame[c].dtype
+        if pd.api.types.is_bool_dtype(dt) or not pd.api.types.is_numeric_dtype(dt):
+            col = frame[c]
+            bad = np.asarray([not isinstance(v, (int, float, np.number)) or isinstance(v, (bool, np.bool_))
+                              for v in col], dtype=bool)
+            raise_if_any(bad, f"{field}[{c!r}]", f"must be numeric (dtype {dt})", col.to_numpy())
+            raise ValidationError(f"{field}[{c!r}]", f"must be numeric, got dtype {dt}")
 
 
 def _label(text, field: str) -> str | None:
@@ -101,6 +126,8 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
     >>> plt.close("all")
     """
     _frame(frame, [label, value, low, high])
+    _numbers(frame, [value, low, high])
+    reference = _line(reference, "reference")
     xlabel = _label(xlabel, "xlabel")
     ax = _ax(ax, figsize=(6, 0.45 * len(frame) + 1.2))
     y = np.arange(len(frame))[::-1]
@@ -204,7 +231,12 @@ def budget_curve(frame: pd.DataFrame, x: str = "labels", y: str = "value", hue: 
     """
     if (low is None) != (high is None):
         raise ValidationError("low" if low is None else "high", "a band needs both low= and high=")
+    if hue is None:  # one line: groupby(None) was pandas' TypeError
+        frame = frame.assign(_one_line="") if isinstance(frame, pd.DataFrame) else frame
+        hue = "_one_line"
     _frame(frame, [x, y, hue, low, high])
+    _numbers(frame, [x, y, low, high])
+    reference = _line(reference, "reference")
     xlabel, ylabel = _label(xlabel, "xlabel"), _label(ylabel, "ylabel")
     ax = _ax(ax)
     f, view = frame.reset_index(drop=True), None
@@ -224,7 +256,8 @@ def budget_curve(frame: pd.DataFrame, x: str = "labels", y: str = "value", hue: 
         ax.axhline(reference, color="k", ls="--", lw=1)
     ax.set_xlabel(x if xlabel is None else xlabel)
     ax.set_ylabel(y if ylabel is None else ylabel)
-    ax.legend(frameon=False)
+    if hue != "_one_line":  # one line (hue=None) needs no legend
+        ax.legend(frameon=False)
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title)
@@ -293,6 +326,10 @@ def critical_difference_diagram(result=None, *, mean_ranks=None, cd: float | Non
     >>> plt.close("all")
     """
     if result is not None:
+        if not (hasattr(result, "mean_ranks") and hasattr(result, "critical_difference")):
+            raise ValidationError("result", f"must be a RankTestResult (friedman_test / nemenyi_test), got "
+                                            f"{type(result).__name__}", hint="or pass mean_ranks= (and cd= or "
+                                                                             "pairwise=) by keyword")
         mr = result.mean_ranks
         names = list(mr["name"])
         ranks = mr["mean_rank"].to_numpy(float)
@@ -322,6 +359,11 @@ def critical_difference_diagram(result=None, *, mean_ranks=None, cd: float | Non
     from ._validation import raise_if_any
 
     raise_if_any(~np.isfinite(ranks), "mean_ranks", "must be finite (no NaN or inf)", ranks)
+    # ranks start at 1; the top is k for k algorithms, or more when a few of a larger comparison are drawn, so it
+    # is bounded loosely: the axis has a tick per rank, and scores passed as ranks (20000) drew 20000 ticks
+    top = max(len(ranks), 100)
+    raise_if_any((ranks < 1 - 1e-9) | (ranks > top), "mean_ranks", f"must be mean ranks, in [1, {top}] (ranks "
+                 "start at 1; were scores passed?)", ranks)
     if cd is not None and (isinstance(cd, (bool, np.bool_)) or not isinstance(cd, (int, float, np.integer,
                                                                                   np.floating))):
         raise ValidationError("cd", f"must be a number (or None), got {cd!r}")  # "1" was a bare TypeError
@@ -392,6 +434,9 @@ def identification_curve(curves: pd.DataFrame, y: str = "p_best", task: str | No
     ('P(pick is the best model)', ['random', 'auto'])
     >>> plt.close("all")
     """
+    level = _line(level, "level", 0.0, 1.0)  # a probability: 5 was drawn off the chart
+    if hasattr(curves, "curves") and not isinstance(curves, pd.DataFrame):  # a SelectionBenchmark: its curves
+        curves = curves.curves
     _frame(curves, ["labels", "strategy", y, f"{y}_se", None if task is None else "task"], "curves")
     if task is None and "task" in curves.columns and curves["task"].nunique() > 1:
         # one line per strategy would zigzag through every task's rows at each budget
@@ -405,7 +450,7 @@ def identification_curve(curves: pd.DataFrame, y: str = "p_best", task: str | No
     f = f.assign(_lo=(f[y] - 2 * se).clip(0, 1), _hi=(f[y] + 2 * se).clip(0, 1))
     ax = budget_curve(f, x="labels", y=y, hue="strategy", low="_lo", high="_hi", ax=ax,
                       ylabel="P(pick is the best model)" if y == "p_best" else "P(pick within 1 point)", title=title)
-    ax.axhline(level, color="k", ls=":", lw=1)
+    ax.axhline(level, color="k", ls=":", lw=1)  # (checked above)
     ax.set_ylim(-0.02, 1.02)
     return ax
 
@@ -457,10 +502,24 @@ def risk_trace_plot(traces, truth: float | None = None, ax=None, title: str | No
         names = [str(k) for k in traces]
         traces = list(traces.values())
     else:
-        traces = [traces] if hasattr(traces, "estimates") else list(traces)  # one RiskTrace, or several
+        if hasattr(traces, "estimates"):  # one RiskTrace
+            traces = [traces]
+        elif isinstance(traces, (list, tuple)):
+            traces = list(traces)
+        else:  # None or a frame: TypeError / AttributeError from deep inside
+            raise ValidationError("traces", f"must be estimate_risk results (a RiskTrace, a list of them or a dict "
+                                            f"of them), got {type(traces).__name__}")
+        bad = next((t for t in traces if not hasattr(t, "method")), None)
+        if bad is not None:
+            raise ValidationError("traces", f"must be estimate_risk results (RiskTrace), got {type(bad).__name__}")
         names = _trace_names(traces)
     if not traces:
         raise ValidationError("traces", "is empty: nothing to plot")
+    bad = next((t for t in traces if not all(hasattr(t, a) for a in ("estimates", "ci_low", "ci_high", "method"))),
+               None)
+    if bad is not None:  # a frame, a list of numbers or None: AttributeError / TypeError from deep inside
+        raise ValidationError("traces", f"must be estimate_risk results (RiskTrace), got {type(bad).__name__}")
+    truth = _line(truth, "truth")
     lows = [np.asarray(t.ci_low, float) for t in traces]
     highs = [np.asarray(t.ci_high, float) for t in traces]
     ests = [np.asarray(t.estimates, float) for t in traces]
@@ -514,6 +573,9 @@ def coverage_plot(frame: pd.DataFrame, ax=None, by: str = "method", label=("scen
     """
     label = [label] if isinstance(label, str) else list(label)
     _frame(frame, [*label, by, "coverage", "band_low", "band_high", "within_band", "level"])
+    _numbers(frame, ["coverage", "band_low", "band_high", "level"])
+    if not pd.api.types.is_bool_dtype(frame["within_band"].dtype):  # the text "False" read as True
+        raise ValidationError("frame['within_band']", f"must be booleans, got dtype {frame['within_band'].dtype}")
     frame = frame.reset_index(drop=True)  # frames joined with pd.concat repeat index labels
     groups = list(dict.fromkeys(map(tuple, frame[label].astype(str).to_numpy())))
     keys = list(dict.fromkeys(frame[by].astype(str)))
@@ -587,6 +649,8 @@ def type1_plot(frame: pd.DataFrame, ax=None, log: bool = False, title: str | Non
     >>> plt.close("all")
     """
     _frame(frame, ["test", "rejection_rate", "mc_se", "band_low", "band_high", "nominal", "n_datasets"])
+    _numbers(frame, ["rejection_rate", "mc_se", "band_low", "band_high", "nominal", "n_datasets"])
+    check_finite(frame["n_datasets"].to_numpy(), "frame['n_datasets']")  # NaN: int() of it failed below
     log = check_bool(log, "log")
     ax = _ax(ax, figsize=(7, 0.36 * len(frame) + 1.2))
     y = np.arange(len(frame))[::-1]

@@ -1,6 +1,7 @@
 """Validated, immutable containers: :class:`BanditLog` and :class:`PredictionLog`."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Sequence
@@ -283,6 +284,10 @@ class BanditLog:
             set_("context", readonly(check_finite(ctx, "context")))
             if self.context_names is not None:
                 # A string is one name (tuple("ab") would silently be two columns "a" and "b").
+                if not isinstance(self.context_names, str) and not hasattr(self.context_names, "__iter__"):
+                    # context_names=5 was "TypeError: 'int' object is not iterable"
+                    raise ValidationError("context_names", f"must be a sequence of {ctx.shape[1]} names, got "
+                                                           f"{self.context_names!r}")
                 names = (self.context_names,) if isinstance(self.context_names, str) else tuple(self.context_names)
                 if len(names) != ctx.shape[1]:
                     raise ValidationError("context_names", f"must name {ctx.shape[1]} columns, got {len(names)}")
@@ -367,7 +372,9 @@ class BanditLog:
             context = [context]
         elif context is not None:  # a pandas Index or an array of names: ``context or []`` would raise
             context = [c.item() if isinstance(c, np.generic) else c for c in context]  # np.str_ -> str
-        names = [action, reward, propensity] + list(context or []) + [c for c in (position, timestamp, unit_id) if c]
+        # "is not None", not truthiness: a column named 0 (a headerless CSV) was skipped silently
+        names = [action, reward, propensity] + list(context or []) + [c for c in (position, timestamp, unit_id)
+                                                                       if c is not None]
         check_columns(frame, names)
         repeated = sorted({str(c) for c in names if np.count_nonzero(frame.columns == c) > 1})
         if repeated:  # frame[name] would be a frame of several columns, not one column
@@ -384,7 +391,7 @@ class BanditLog:
                 raise ValidationError("context", f"columns must be real numbers; {bad} are complex")
             ctx = np.column_stack([_series_values(frame, c) for c in context]).astype(float)
         ts = None
-        if timestamp:
+        if timestamp is not None:
             ts = _utc_naive(frame[timestamp])
         return cls(action=_series_values(frame, action, "action"), reward=_series_values(frame, reward, "reward"),
                    propensity=_series_values(frame, propensity, "propensity"), n_actions=n_actions, context=ctx,
@@ -807,6 +814,8 @@ class PredictionLog:
         # (not a ValueError), from np.load or, for a bad checksum, from reading a member; the file
         # is opened here so that it is closed on every path (np.load left it open on BadZipFile).
         damaged = (zipfile.BadZipFile, zlib.error, EOFError)
+        if not isinstance(path, (str, os.PathLike)):  # load(5) or load(None): pathlib's TypeError
+            raise ValidationError("path", f"must be a file path (str or os.PathLike), got {type(path).__name__}")
         try:
             fh = open(Path(path), "rb")
         except OSError as exc:
@@ -834,7 +843,12 @@ class PredictionLog:
                                           f"({exc})") from None
         kw["model_names"] = tuple(kw["model_names"].tolist())
         if "labels" not in kw:
-            kw.pop("labelled")
+            # save() writes an all-False mask when there are no labels; a mask that marks points labelled (or is
+            # not boolean) with no labels beside it is not its file, and was dropped as "0 labelled"
+            lab = kw.pop("labelled")
+            if lab.dtype != bool or lab.any():
+                raise ValidationError("path", f"{str(path)!r} is not a PredictionLog saved by save(): its 'labelled' "
+                                      f"mask (dtype {lab.dtype}, {int(np.count_nonzero(lab))} marked) has no labels")
         return cls(**kw)
 
     def to_frame(self) -> pd.DataFrame:

@@ -29,6 +29,8 @@ def data_dir() -> Path:
 
 
 def _campaign_dir(behavior: str, campaign: str, path) -> Path:
+    if path is not None and not isinstance(path, (str, os.PathLike)):  # path=5 was pathlib's TypeError
+        raise ValidationError("path", f"must be a folder path (str or os.PathLike), got {type(path).__name__}")
     root = Path(path) if path is not None else data_dir() / "open_bandit"
     folder = root / behavior / campaign
     if not folder.is_dir():
@@ -187,6 +189,8 @@ def _timestamps(s: pd.Series, file: str) -> np.ndarray:
 def _load_prior(campaign: str, prior_path=None) -> tuple[np.ndarray, np.ndarray]:
     import yaml
 
+    if prior_path is not None and not isinstance(prior_path, (str, os.PathLike)):
+        raise ValidationError("prior_path", f"must be a file path (str or os.PathLike), got {type(prior_path).__name__}")
     path = Path(prior_path) if prior_path is not None else data_dir() / "open_bandit" / "bts_prior.yaml"
     try:
         with open(path) as fh:
@@ -200,11 +204,16 @@ def _load_prior(campaign: str, prior_path=None) -> tuple[np.ndarray, np.ndarray]
     entry = prior[campaign]
     if not isinstance(entry, dict) or "alpha" not in entry or "beta" not in entry:
         raise ValidationError("bts_prior", f"the entry of {campaign!r} in {path} must have an alpha and a beta list")
-    try:
-        alpha = np.asarray(entry["alpha"], dtype=float)
-        beta = np.asarray(entry["beta"], dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("bts_prior", f"alpha and beta of {campaign!r} must be lists of numbers ({exc})") from None
+    for key in ("alpha", "beta"):
+        # numbers only: np.asarray(..., float) parsed quoted numbers ('1') and YAML booleans (true -> 1.0)
+        vals = entry[key] if isinstance(entry[key], list) else None
+        bad = None if vals is None else next((v for v in vals if isinstance(v, bool) or not isinstance(v, (int, float))),
+                                              None)
+        if vals is None or bad is not None:
+            raise ValidationError("bts_prior", f"{key} of {campaign!r} in {path} must be a list of numbers"
+                                  + ("" if vals is None else f"; it holds {bad!r} ({type(bad).__name__})"))
+    alpha = np.asarray(entry["alpha"], dtype=float)
+    beta = np.asarray(entry["beta"], dtype=float)
     if (alpha.ndim != 1 or alpha.shape != beta.shape or alpha.size == 0 or not np.isfinite(alpha).all()
             or not np.isfinite(beta).all() or (alpha <= 0).any() or (beta <= 0).any()):
         raise ValidationError("bts_prior", f"alpha and beta of {campaign!r} must be non-empty lists of finite "
@@ -236,6 +245,7 @@ def open_bandit_bts_policy(campaign: str = "all", n_sim: int = 100_000, len_list
     >>> dist.shape
     (80, 3)
     """
+    check_choice(campaign, "campaign", CAMPAIGNS)  # as load_open_bandit (["all"] was "unhashable type: 'list'")
     alpha, beta = _load_prior(campaign, prior_path)
     n_actions = alpha.size
     len_list = check_int(len_list, "len_list", low=1, high=n_actions)

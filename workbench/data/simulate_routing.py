@@ -36,8 +36,8 @@ import pandas as pd
 from scipy.special import expit, softmax
 
 from .._random import check_random_state
-from .._validation import (ValidationError, as_array, check_distribution, check_int, check_length, check_real,
-                           check_same_index, raise_if_any, readonly)
+from .._validation import (ValidationError, as_array, check_distribution, check_finite, check_int, check_length,
+                           check_real, check_same_index, raise_if_any, readonly)
 from ..results import frame_to_html
 from .logs import BanditLog, _check_index, _index_rows, _mean_no_overflow
 from .simulate import BanditTruth, _sample_actions
@@ -288,6 +288,28 @@ class RoutingLog:
             check_length(arr, n, name, ref="prompt")
         object.__setattr__(self, "model_names", tuple(self.model_names))
         object.__setattr__(self, "feature_names", tuple(self.feature_names))
+        self._check_values()
+
+    def _check_values(self) -> None:
+        """The values, by BanditLog's rules (a model index in range, a propensity in (0, 1] that matches
+        behavior_dist, finite quality and context), named by this log's fields: only lengths were checked, so
+        action -1 read as the last model, 7 failed later in to_frame, propensity 0 and NaN quality passed."""
+        k = len(self.model_names)
+        if self.behavior_dist.ndim != 2 or self.behavior_dist.shape[1] != k:
+            raise ValidationError("model_names", f"must name the {self.behavior_dist.shape[-1]} models of "
+                                                 f"behavior_dist (its columns), got {k} names")
+        if self.context.ndim == 2 and len(self.feature_names) != self.context.shape[1]:
+            raise ValidationError("feature_names", f"must name the {self.context.shape[1]} context columns, got "
+                                                   f"{len(self.feature_names)}")
+        try:
+            BanditLog(action=self.action, reward=self.quality, propensity=self.propensity, n_actions=k,
+                      context=self.context, behavior_dist=self.behavior_dist)
+        except ValidationError as err:
+            field = {"reward": "quality", "n_actions": "model_names"}.get(err.field, err.field)
+            raise ValidationError(field, err.rule, err.n_bad, err.first, err.n_total, err.value, err.hint) from None
+        check_finite(self.cost, "cost")
+        tokens = check_finite(self.output_tokens, "output_tokens")
+        raise_if_any(tokens < 0, "output_tokens", "must be >= 0", tokens)
 
     def __len__(self) -> int:
         return int(self.action.shape[0])
