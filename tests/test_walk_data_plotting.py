@@ -104,3 +104,14 @@ def test_plots_refuse_objects_they_cannot_draw():
                        "band_high": [0.07], "nominal": [0.05], "n_datasets": [np.nan]})
     with pytest.raises(ValidationError, match=r"^frame\['n_datasets'\]: must be finite"):
         type1_plot(t1)
+
+
+def test_weight_histogram_refuses_negative_weights_and_bad_edges():
+    from workbench.plotting import weight_histogram
+
+    with pytest.raises(ValidationError, match=r"^weights: must be >= 0.*first at row 1"):
+        weight_histogram([1.0, -0.5, 2.0])
+    for edges in ([0.0, np.nan, 2.0], [0.0, 2.0, 1.0], [1.0]):
+        with pytest.raises(ValidationError, match="^bins"):
+            weight_histogram([1.0, 0.5, 2.0], bins=edges)
+    assert weight_histogram([1.0, 0.5, 2.0], bins=[0.0, 1.0, 3.0]) is not None

@@ -67,3 +67,12 @@ def test_hyper_parameters_are_stored_as_checked_floats():
     out = evaluate_policy(LOG, PE, estimators=[DoublyRobustWithShrinkage(lambda_=1e308), "dr"], n_bootstrap=50,
                           random_state=0)
     assert out.value.iloc[0] == pytest.approx(out.value.iloc[1], rel=1e-12)  # lambda = 1e308: no shrinkage
+
+
+def test_a_reward_model_that_is_no_model_is_refused_even_when_unused():
+    for bad in ("ridge", lambda X: X, 0.5):
+        with pytest.raises(ValidationError, match="^reward_model: must be a scikit-learn estimator"):
+            evaluate_policy(LOG, PE, estimators=["ips"], reward_model=bad)
+    from sklearn.linear_model import Ridge
+
+    evaluate_policy(LOG, PE, estimators=["ips"], reward_model=Ridge(), n_bootstrap=20)  # a model, unused: fine

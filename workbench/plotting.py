@@ -186,8 +186,14 @@ def weight_histogram(weights, bins: int = 50, ax=None, log: bool = True, title: 
     if w.size == 0:
         raise ValidationError("weights", "is empty: nothing to plot")
     # (NaN was left out of the bars but made the marked mean NaN; inf broke matplotlib's bin range)
+    raise_if_any(w < 0, "weights", "must be >= 0 (importance weights)", w)
     if not isinstance(bins, str) and np.ndim(bins) == 0:  # an edge sequence or a rule name goes to matplotlib
         bins = check_int(bins, "bins", low=1)  # 2.5 was matplotlib's TypeError, 0 its ValueError
+    elif not isinstance(bins, str):  # bin edges: finite and increasing (NaN edges drew an empty plot)
+        edges = check_finite(bins, "bins").ravel()
+        if edges.size < 2 or (np.diff(edges) <= 0).any():
+            raise ValidationError("bins", f"bin edges must be at least 2 increasing numbers, got {edges.tolist()[:6]}")
+        bins = edges
     log = check_bool(log, "log")
     ax = _ax(ax)
     ax.hist(w, bins=bins, color=PALETTE[0], alpha=0.8, log=log)

@@ -237,6 +237,10 @@ def prepare_inputs(log, policy, reward_model=None, estimators: Sequence | None =
 
     needs_q = any(e.requires_reward_model for e in ests) if ests is not None else reward_model is not None
     q_hat = q_logged = q_policy = None
+    if not needs_q and reward_model is not None and not hasattr(reward_model, "fit") and (
+            isinstance(reward_model, str) or callable(reward_model) or np.ndim(reward_model) == 0):
+        # unused here, but not a reward model at all ("ridge", a function, a number): passed silently before
+        _resolve_q(log, reward_model, dist, n_folds, random_state)  # raises its "must be an estimator or array"
     if needs_q:
         if reward_model is None:
             reward_model = default_reward_model(log)
