@@ -114,8 +114,8 @@ def test_period_losses_refusals(drift):
     log, avail = drift
     with pytest.raises(ValidationError, match="period.*must be one of the log's 6 periods"):
         period_losses(log, avail, period=99)
-    with pytest.raises(ValidationError, match="available_from"):
-        period_losses(log, avail, period="3")  # text is not a period
+    with pytest.raises(ValidationError, match="^period: must be times"):
+        period_losses(log, avail, period="3")  # text is not a period (the field is period, not available_from)
     with pytest.raises(ValidationError, match="no model is available by period 0"):
         period_losses(log, avail, period=0)
     with pytest.raises(ValidationError, match="one entry per model"):

@@ -188,6 +188,17 @@ def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None)
     return arr
 
 
+def numeric_output(x, field: str) -> np.ndarray:
+    """What a user's callable returned, as float64 if it is numbers: text ("0.5") and complex numbers are
+    refused, not parsed (np.asarray(..., float) read "0.5" as 0.5 and dropped an imaginary part with a warning).
+    NaN and inf pass: the caller's own finiteness check names them by row."""
+    arr = as_array(x, field)  # complex refused here, objects of numbers converted
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        _refuse_text_or_objects(arr, field, "must return numbers")
+        raise ValidationError(field, f"must return numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64, copy=False)
+
+
 def check_length(arr: np.ndarray, n: int, field: str, ref: str = "action") -> None:
     if arr.shape[0] != n:
         raise ValidationError(field, f"must have one row per {ref} row: got {arr.shape[0]} rows, expected {n}")

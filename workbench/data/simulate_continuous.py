@@ -404,7 +404,10 @@ class ContinuousTruth:
         return self.problem.optimal_action(self.context)
 
     def _target(self, target_action) -> np.ndarray:
-        c = check_finite(as_array(target_action, "target_action", ndim=1), "target_action")
+        raw = as_array(target_action, "target_action", ndim=1)
+        if raw.dtype == bool:  # a price of True is no price (read as 1.0 before)
+            raise ValidationError("target_action", "must be actions (numbers), got booleans")
+        c = check_finite(raw, "target_action")
         if c.shape[0] != self.context.shape[0]:
             raise ValidationError("target_action", f"must have {self.context.shape[0]} rows, got {c.shape[0]}")
         raise_if_any((c < self.a_min) | (c > self.a_max), "target_action",

@@ -50,7 +50,7 @@ from .._intervals import interval as _interval
 from .._kernels import KERNELS, check_kernel_args, smoothed_density, smoothed_quadrature
 from .._random import check_random_state, seed_key
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
-                           check_real, raise_if_any)
+                           check_real, numeric_output, raise_if_any)
 from ..data.continuous_log import ContinuousBanditLog
 from ..results import Estimate
 from .estimators import estimator_key, estimator_specs
@@ -99,7 +99,19 @@ def _target_centers(log: ContinuousBanditLog, target_action) -> np.ndarray:
         if log.context is None:
             raise ValidationError("target_action", "is a callable but the log has no context")
         target_action = target_action(log.context)
-    c = check_finite(as_array(target_action, "target_action", ndim=1), "target_action")
+    # a Series sorted on its own (a 0..n-1 index in another order) would be read by position: refused, as the
+    # discrete policy frames are; booleans are no actions (a price of True), as ContinuousBanditLog says
+    if isinstance(target_action, pd.Series):
+        idx = target_action.index
+        if pd.api.types.is_integer_dtype(idx) and len(idx) == len(log) and not idx.is_monotonic_increasing \
+                and np.array_equal(np.sort(np.asarray(idx)), np.arange(len(log))):
+            raise ValidationError("target_action", f"is a Series whose index is 0..{len(log) - 1} in another order: "
+                                                   "rows are read by position, in the log's order",
+                                  hint="sort it first: target_action.sort_index()")
+    raw = as_array(target_action, "target_action", ndim=1)
+    if raw.dtype == bool:
+        raise ValidationError("target_action", "must be actions (numbers), got booleans")
+    c = check_finite(raw, "target_action")
     if c.shape[0] != len(log):
         raise ValidationError("target_action", f"must have one action per row: got {c.shape[0]}, expected {len(log)}")
     raise_if_any((c < log.a_min) | (c > log.a_max), "target_action",
@@ -244,7 +256,8 @@ class ContinuousRewardModel:
         log = getattr(self, "log_", None)
         if log is None:
             raise ValidationError("reward_model", "is not fitted: call fit(log) before predict")
-        a = as_array(action, "action", ndim=(1, 2), dtype=np.float64)
+        # numbers, finite: dtype=float parsed the text "2.5", and a NaN action was scikit-learn's bare error
+        a = check_finite(as_array(action, "action", ndim=(1, 2)), "action")
         n = len(log)
         if a.shape[0] != n:
             raise ValidationError("action", f"must have one row per row of the log: got {a.shape[0]}, expected {n}")
@@ -268,7 +281,7 @@ class ContinuousRewardModel:
         flat = a2.reshape(-1)
         ctx = None if log.context is None else np.repeat(log.context[r0:r1], m, axis=0)
         if self.models_ is None:
-            pred = np.asarray(self.model(ctx, flat), dtype=np.float64).reshape(-1)
+            pred = numeric_output(self.model(ctx, flat), "reward_model").reshape(-1)
         else:
             X = self._features(ctx, flat)
             fold = np.repeat(self.fold_[r0:r1], m)
@@ -340,6 +353,9 @@ def _check_estimators(estimators, qmodel, options=CONTINUOUS_ESTIMATORS):
     # the same reading as evaluate_policy: one name is a list of one; names are case- and blank-insensitive
     estimators = [estimator_key(e) if isinstance(e, str) else e
                   for e in estimator_specs(estimators, rule="must be a non-empty sequence of estimator names")]
+    if len(set(estimators)) < len(estimators):  # "ips" and "IPS" gave two "ips" rows (evaluate_policy refuses it)
+        repeated = sorted({e for e in estimators if estimators.count(e) > 1})
+        raise ValidationError("estimators", f"names must be unique, got {estimators}; repeated: {repeated}")
     for e in estimators:
         check_choice(e, "estimators", options)
         if e in ("dr", "dm") and qmodel is None:
@@ -598,6 +614,13 @@ def _check_bandwidths(bandwidths, kernel, boundary) -> np.ndarray:
         raise ValidationError("bandwidths", "must be a non-empty 1-D sequence of numbers")
     if bws.dtype == bool or not np.issubdtype(bws.dtype, np.number):  # True is not a bandwidth of 1
         raise ValidationError("bandwidths", f"must be numbers, got dtype {bws.dtype}")
+    # by the package's rule, with the count and the first entry (NaN named no position; 1e-320 was blamed on
+    # "bandwidth", a field of the caller's neighbour)
+    bws = check_finite(bws, "bandwidths")
+    from .._kernels import _H_MIN
+
+    raise_if_any(bws < _H_MIN, "bandwidths", f"must be >= {_H_MIN:.4g} (positive, at least the smallest normal "
+                 "float)", bws)
     return np.array([_kernel_args(kernel, h, boundary, "bandwidths") for h in bws.tolist()])
 
 
@@ -692,7 +715,8 @@ def _bandwidth_replicate(simulate, target, hs, kernel, boundary, estimators, see
     for j, h in enumerate(hs):
         T, _ = _terms(log, c, h, kernel, boundary, None, "smoothed")
         m = T[:, :2].mean(axis=0)
-        est[j] = [_COMBINE[e](m) for e in estimators]
+        with np.errstate(invalid="ignore", divide="ignore"):  # snips of a log with no row in the kernel: 0/0,
+            est[j] = [_COMBINE[e](m) for e in estimators]      # counted and said by bandwidth_monte_carlo
         err_h[j] = check_real(truth.policy_value(c, bandwidth=h, kernel=kernel, boundary=boundary),
                               "truth.policy_value") - v
     return est, err_h, v
@@ -727,7 +751,9 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
     DataFrame, one row per (bandwidth, estimator) with ``mean_estimate``, ``true_value`` (mean over
     replicates of V(pi) on each log's contexts), ``bias`` (mean error vs V(pi)) and its Monte Carlo
     standard error ``bias_mc_se``, ``smoothing_bias`` (mean of V(pi_h) - V(pi)), ``sd`` (standard
-    deviation of the estimate), ``rmse`` and ``n_replicates``. Bias shrinks as h shrinks; sd grows.
+    deviation of the estimate), ``rmse``, ``n_replicates`` (the replicates whose estimate is defined) and
+    ``n_undefined`` (those left out, with a RuntimeWarning: snips on a log with no row inside the kernel is
+    0/0). Bias shrinks as h shrinks; sd grows.
 
     Examples
     --------
@@ -762,11 +788,28 @@ def bandwidth_monte_carlo(simulate: Callable, target: Callable, bandwidths: Sequ
     err_h = np.stack([p[1] for p in parts])  # (R, bandwidths)
     truth_v = np.array([p[2] for p in parts])  # (R,)
     rows = []
+    undefined = []
     for j, h in enumerate(hs):
         for k, e in enumerate(estimators):
-            err = est[:, j, k] - truth_v
-            rows.append({"bandwidth": h, "estimator": e, "mean_estimate": est[:, j, k].mean(),
-                         "true_value": truth_v.mean(), "bias": err.mean(), "bias_mc_se": err.std(ddof=1) / np.sqrt(R),
-                         "smoothing_bias": err_h[:, j].mean(), "sd": est[:, j, k].std(ddof=1),
-                         "rmse": np.sqrt(np.mean(err**2)), "n_replicates": R})
+            # a replicate whose estimate is undefined (snips with no row inside the kernel: 0/0) is left out of
+            # this row's statistics and counted, not allowed to make the whole row NaN without a word
+            ok = np.isfinite(est[:, j, k])
+            r = int(ok.sum())
+            err = est[ok, j, k] - truth_v[ok]
+            if r < R:
+                undefined.append(f"{e} at bandwidth {h:g}: {R - r}")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rows.append({"bandwidth": h, "estimator": e,
+                             "mean_estimate": est[ok, j, k].mean() if r else np.nan,
+                             "true_value": truth_v.mean(), "bias": err.mean() if r else np.nan,
+                             "bias_mc_se": err.std(ddof=1) / np.sqrt(r) if r > 1 else np.nan,
+                             "smoothing_bias": err_h[:, j].mean(),
+                             "sd": est[ok, j, k].std(ddof=1) if r > 1 else np.nan,
+                             "rmse": np.sqrt(np.mean(err**2)) if r else np.nan, "n_replicates": r,
+                             "n_undefined": R - r})
+    if undefined:
+        warnings.warn(f"bandwidth_monte_carlo: estimates undefined in some simulated logs (no row inside the "
+                      f"kernel: 0/0), left out of their rows' statistics ({'; '.join(undefined[:4])}"
+                      f"{' ...' if len(undefined) > 4 else ''} of {R}); see the n_undefined column",
+                      RuntimeWarning, stacklevel=2)
     return pd.DataFrame(rows)

@@ -31,18 +31,20 @@ def _periods(log: PredictionLog, timestamp):
     return values, codes
 
 
-def _available_from(available_from, periods: np.ndarray) -> np.ndarray:
+def _available_from(available_from, periods: np.ndarray, field: str = "available_from") -> np.ndarray:
     """One availability time per model, comparable with the timestamps' ``periods``; missing values are
     refused (NaN sorted after every period: the model was silently never a candidate). A list of pandas
     Timestamps (or a time-zone-aware index) is read as the timestamps are; it was refused as an object
     array, and dates as text failed with a TypeError inside the search."""
-    avail = as_array(_utc_naive(available_from), "available_from", ndim=1)
-    kinds = {"b": "n", "i": "n", "u": "n", "f": "n", "M": "M", "m": "m"}
+    avail = as_array(_utc_naive(available_from), field, ndim=1)
+    if avail.dtype == bool:  # True / False read as periods 1 / 0 scored models on their own training periods
+        raise ValidationError(field, "must be times (numbers or datetimes), got booleans")
+    kinds = {"i": "n", "u": "n", "f": "n", "M": "M", "m": "m"}
     if kinds.get(avail.dtype.kind, avail.dtype.kind) != kinds.get(periods.dtype.kind, periods.dtype.kind):
-        raise ValidationError("available_from", f"must be times of the timestamps' kind ({periods.dtype}) to be "
-                                                f"compared with them, got dtype {avail.dtype}",
+        raise ValidationError(field, f"must be times of the timestamps' kind ({periods.dtype}) to be "
+                                     f"compared with them, got dtype {avail.dtype}",
                               hint="pass numbers for numeric periods, datetimes (not text) for datetime timestamps")
-    raise_if_any(pd.isna(avail), "available_from", "must not be missing (NaN or NaT)", avail)
+    raise_if_any(pd.isna(avail), field, "must not be missing (NaN or NaT)", avail)
     return avail
 
 
@@ -219,7 +221,7 @@ def period_losses(log: PredictionLog, available_from, period=None, timestamp=Non
     else:
         # read as the availability times are read (same kind as the timestamps, not missing): a date as
         # text or a NaN period is refused, not matched against nothing
-        at = np.flatnonzero(values == _available_from(np.atleast_1d(period), values)[0])
+        at = np.flatnonzero(values == _available_from(np.atleast_1d(period), values, "period")[0])
         if at.size == 0:
             shown = ", ".join(map(str, values[:5])) + (", ..." if values.size > 5 else "")
             raise ValidationError("period", f"must be one of the log's {values.size} periods ({shown}), got {period!r}")

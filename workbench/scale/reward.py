@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._random import splitmix64, unit_keys
-from .._validation import ValidationError, check_finite, check_int, check_integer_in_range
+from .._validation import ValidationError, check_finite, check_int, check_integer_in_range, numeric_output
 from .sources import column_values, numeric_block
 
 # Offsets mixed into the seed so the sampling / fold hashes are independent of the bootstrap weights.
@@ -56,7 +56,7 @@ class CallableRewardModel(RewardModel):
         self.columns = list(columns)
 
     def predict(self, chunk, n_actions, ids=None):
-        q = np.asarray(self.fn(chunk), dtype=np.float64)
+        q = numeric_output(self.fn(chunk), "reward_model")  # text "0.5" was parsed, a complex number cut
         if q.shape != (len(chunk), n_actions):
             raise ValidationError("reward_model", f"callable must return shape ({len(chunk)}, {n_actions}) for a chunk "
                                   f"of {len(chunk)} rows, got {q.shape}")
