@@ -77,3 +77,25 @@ def test_seconds_per_step_leaves_out_the_setup():
     assert tuned.diagnostics["setup_seconds"] > 0
     # the tuning runs the strategy for 50 pseudo-labels per grid value: far more than a step
     assert tuned.diagnostics["setup_seconds"] > 5 * tuned.seconds_per_step
+
+
+def test_extreme_strategy_options_are_refused_or_run_instead_of_crashing():
+    Z = RNG.dirichlet(np.ones(3), size=(4, 50))
+    y = RNG.integers(0, 3, 50)
+    t = select_model(Z, y, 5, strategy="auto", prior_sigma=1e155, random_state=0)  # was an OverflowError
+    assert t.diagnostics["prior_labels"] == 0.0  # as prior_sigma = inf: the consensus is worth nothing
+    for kw, field in ((dict(strategy="model_selector", eps=1e-308), "eps"),
+                      (dict(strategy="model_selector", eps_grid=[1e-300, 0.3]), "eps_grid"),
+                      (dict(strategy="auto", prior_labels=1e308), "prior_labels"),
+                      (dict(strategy="auto", coda_weight=1e308), "coda_weight")):
+        with pytest.raises(ValidationError, match=f"^{field}:"):
+            select_model(Z, y, 5, random_state=0, **kw)
+
+
+def test_benchmark_options_may_not_set_select_models_own_arguments():
+    from workbench.active import benchmark_selection
+
+    zoo = PredictionLog(RNG.dirichlet(np.ones(3), size=(4, 50)), labels=RNG.integers(0, 3, 50))
+    for key in ("budget", "strategy", "oracle", "prediction_log"):
+        with pytest.raises(ValidationError, match=f"^strategy_options: options of 'auto' must not set \\['{key}'\\]"):
+            benchmark_selection(zoo, "auto", budgets=3, seeds=1, strategy_options={"auto": {key: 5}})

@@ -225,6 +225,10 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
         if "random_state" in opts:
             raise ValidationError("strategy_options", f"options of {strat!r} must not set random_state: the "
                                                       f"benchmark seeds every run (pass random_state= to it)")
+        own = sorted({"prediction_log", "oracle", "budget", "strategy"} & set(opts))
+        if own:  # select_model's own arguments, set by the benchmark: a TypeError "multiple values" before
+            raise ValidationError("strategy_options", f"options of {strat!r} must not set {own}: the benchmark "
+                                                      "sets them (budgets= for the budget)")
     for name, zoo in tasks:
         if zoo.probs is None:
             raise ValidationError("tasks", f"task {name!r} needs class probabilities (a classification PredictionLog)")

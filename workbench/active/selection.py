@@ -366,6 +366,12 @@ class _ActiveTesting(_Strategy):
         return chosen, self.pb(acc, cov)
 
 
+_EPS_MIN = 1e-12
+# A consensus worth more labels than this could never be overruled, and its log-weights (times log gamma)
+# overflow: refused as prior_labels = inf is.
+_PRIOR_LABELS_MAX = 1e12
+
+
 class _ModelSelector(_Strategy):
     """Okanovic et al. 2025, vectorised: the expected posterior entropy of every candidate point
     and hypothetical label comes from two weighted scatters of the model posterior, (N, C) each."""
@@ -382,13 +388,17 @@ class _ModelSelector(_Strategy):
             grid = as_array(eps_grid, "eps_grid", ndim=1)
             if grid.size == 0 or grid.dtype == bool or not np.issubdtype(grid.dtype, np.number):
                 raise ValidationError("eps_grid", f"must be a non-empty sequence of eps values, got {eps_grid!r}")
-            raise_if_any(~((grid > 0) & (grid < 0.5)), "eps_grid", "must be in (0, 0.5)", grid)
+            raise_if_any(~((grid >= _EPS_MIN) & (grid < 0.5)), "eps_grid", f"must be in [{_EPS_MIN:g}, 0.5)", grid)
         if eps is None:
             eps = tune_eps_majority_vote(zoo, rng, min(budget, tune_horizon), eps_grid, make=_tuner,
                                          criterion=eps_criterion)
         eps = check_real(eps, "eps", allow_inf=True)
         if not 0 < eps < 0.5:
             raise ValidationError("eps", f"must be in (0, 0.5) so that gamma = (1 - eps)/eps > 1, got {eps}")
+        if eps < _EPS_MIN:
+            # gamma > 1e12: one disagreement is decisive, and the posterior's log-weights overflow within a few
+            # labels (NaN scores; numpy's "a cannot be empty" from the tie-break at 1e-308)
+            raise ValidationError("eps", f"must be >= {_EPS_MIN:g} (gamma = (1 - eps)/eps <= 1e12), got {eps:g}")
         self.eps = eps
         self.log_gamma = np.log((1 - eps) / eps)
         self.logw = np.full(zoo.H, -np.log(zoo.H))
@@ -832,6 +842,9 @@ class _Auto(_ModelSelector):
         self._settle = _settle
         if prior_labels is not None:  # finite: an infinite prior could never be overruled (and gave NaN)
             prior_labels = check_real(prior_labels, "prior_labels", low=0)
+            if prior_labels > _PRIOR_LABELS_MAX:  # finite but as bad: 1e308 overflowed the log-weights
+                raise ValidationError("prior_labels", f"must be <= {_PRIOR_LABELS_MAX:g} labels' worth, got "
+                                                      f"{prior_labels:g}")
         self.prior_sigma = check_real(prior_sigma, "prior_sigma", allow_inf=True)
         if not self.prior_sigma > 0:
             raise ValidationError("prior_sigma", f"must be > 0, got {prior_sigma}")
@@ -846,6 +859,8 @@ class _Auto(_ModelSelector):
         if not self.hysteresis >= 0:
             raise ValidationError("hysteresis", f"must be >= 0, got {hysteresis}")
         self.coda_weight = check_real(coda_weight, "coda_weight", low=0)
+        if self.coda_weight > _PRIOR_LABELS_MAX:  # 1e308 overflowed the pooled log-weights (NaN)
+            raise ValidationError("coda_weight", f"must be <= {_PRIOR_LABELS_MAX:g}, got {self.coda_weight:g}")
         # eps is tuned against the majority vote by running *this* strategy (prior and acquisition
         # included), on its own posterior: the pooled CODA belief is left out of the tuning runs, so
         # eps is what it was before the pooling (and the tuning stays cheap).
@@ -887,7 +902,8 @@ class _Auto(_ModelSelector):
         if not dis.any():
             return 0.0  # every model predicts the same labels: nothing to prefer
         a = float(right[int(ea.argmax()), dis].mean())
-        var = self.prior_sigma ** 2  # 0.0 when sigma is below ~1e-162: the consensus is then worth the cap
+        with np.errstate(over="ignore"):  # inf beyond ~1e154: the consensus is then worth 0 labels, as at inf
+            var = float(np.float64(self.prior_sigma) ** 2)  # 0.0 below ~1e-162: then worth the cap
         k = a * (1.0 - a) / var if var > 0 else (np.inf if a * (1.0 - a) > 0 else 0.0)
         return float(min(k / dis.mean(), self.prior_cap * dis.sum()))
 
@@ -1021,7 +1037,9 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
         :func:`tune_eps_majority_vote`), ``prior_strength``, ``consensus_weight``, ``learning_rate``, ``n_candidates``,
         ``grid_size`` (coda),
         ``prior_labels``, ``prior_sigma``, ``prior_cap``, ``sharpness``, ``hysteresis``,
-        ``coda_weight`` (auto).
+        ``coda_weight`` (auto). ``eps`` must lie in [1e-12, 0.5), and ``prior_labels`` and
+        ``coda_weight`` at most 1e12: beyond these one label or the prior is decisive and the
+        posterior's log-weights overflow.
 
     Returns
     -------
