@@ -85,7 +85,7 @@ def test_extreme_strategy_options_are_refused_or_run_instead_of_crashing():
     t = select_model(Z, y, 5, strategy="auto", prior_sigma=1e155, random_state=0)  # was an OverflowError
     assert t.diagnostics["prior_labels"] == 0.0  # as prior_sigma = inf: the consensus is worth nothing
     for kw, field in ((dict(strategy="model_selector", eps=1e-308), "eps"),
-                      (dict(strategy="model_selector", eps_grid=[1e-300, 0.3]), "eps_grid"),
+                      (dict(strategy="model_selector", eps_grid=[1e-305, 0.3]), "eps_grid"),
                       (dict(strategy="auto", prior_labels=1e308), "prior_labels"),
                       (dict(strategy="auto", coda_weight=1e308), "coda_weight")):
         with pytest.raises(ValidationError, match=f"^{field}:"):

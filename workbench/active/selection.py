@@ -366,7 +366,7 @@ class _ActiveTesting(_Strategy):
         return chosen, self.pb(acc, cov)
 
 
-_EPS_MIN = 1e-12
+_EPS_MIN = 1e-300
 # A consensus worth more labels than this could never be overruled, and its log-weights (times log gamma)
 # overflow: refused as prior_labels = inf is.
 _PRIOR_LABELS_MAX = 1e12
@@ -396,9 +396,10 @@ class _ModelSelector(_Strategy):
         if not 0 < eps < 0.5:
             raise ValidationError("eps", f"must be in (0, 0.5) so that gamma = (1 - eps)/eps > 1, got {eps}")
         if eps < _EPS_MIN:
-            # gamma > 1e12: one disagreement is decisive, and the posterior's log-weights overflow within a few
-            # labels (NaN scores; numpy's "a cannot be empty" from the tie-break at 1e-308)
-            raise ValidationError("eps", f"must be >= {_EPS_MIN:g} (gamma = (1 - eps)/eps <= 1e12), got {eps:g}")
+            # gamma near the float range: the expected-entropy scores become NaN (numpy's "a cannot be empty" from
+            # the tie-break at eps = 1e-308); down to 1e-300 every strategy runs (one label is then decisive)
+            raise ValidationError("eps", f"must be >= {_EPS_MIN:g} (gamma = (1 - eps)/eps within the float range), "
+                                         f"got {eps:g}")
         self.eps = eps
         self.log_gamma = np.log((1 - eps) / eps)
         self.logw = np.full(zoo.H, -np.log(zoo.H))
@@ -1037,9 +1038,9 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
         :func:`tune_eps_majority_vote`), ``prior_strength``, ``consensus_weight``, ``learning_rate``, ``n_candidates``,
         ``grid_size`` (coda),
         ``prior_labels``, ``prior_sigma``, ``prior_cap``, ``sharpness``, ``hysteresis``,
-        ``coda_weight`` (auto). ``eps`` must lie in [1e-12, 0.5), and ``prior_labels`` and
-        ``coda_weight`` at most 1e12: beyond these one label or the prior is decisive and the
-        posterior's log-weights overflow.
+        ``coda_weight`` (auto). ``eps`` must lie in [1e-300, 0.5), and ``prior_labels`` and
+        ``coda_weight`` at most 1e12: beyond these the posterior's log-weights overflow (a prior
+        worth 1e12 labels is already never overruled).
 
     Returns
     -------
