@@ -76,7 +76,8 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         the difference is known), ``n_informative`` (labels on which exactly one of the two was
         right), then ``accuracy``, ``accuracy_se``, ``accuracy_ci_low``, ``accuracy_ci_high`` for
         uniform draws (strategy random; NaN otherwise, unless every pool point is labelled: then
-        exact, with se 0, for any strategy). ``attrs`` hold the reference, the strategy,
+        exact, with se 0, for any of the three strategies above; a greedy strategy's trace records no
+        q and is refused even then). ``attrs`` hold the reference, the strategy,
         the number of labels and alpha. The differences' intervals are normal, clipped to [-1, 1];
         the accuracies' are Wilson score intervals at the effective sample size p(1 - p) / se^2
         (:func:`workbench.active.estimate_risk`'s interval for the same labels), inside [0, 1] and
