@@ -146,3 +146,50 @@ def test_a_series_is_not_taken_as_an_iterable_of_chunks():
 
     with pytest.raises(ValidationError, match="^data: must be .*got Series. A single column: pass series.to_frame"):
         as_source(pd.Series([1.0, 2.0]))
+
+
+def test_validity_cells_do_not_depend_on_other_cells_with_a_generator_seed():
+    from workbench.validity import interval_coverage, type1_error
+
+    g = lambda: np.random.default_rng(3)  # noqa: E731
+    kw = dict(n_replicates=40, n_resamples=99, progress=False)
+    one = interval_coverage(["normal-mean"], ["percentile"], n=30, random_state=g(), **kw)
+    two = interval_coverage(["exponential-mean", "normal-mean"], ["percentile"], n=30, random_state=g(), **kw)
+    assert one.coverage.iloc[0] == two[two.scenario == "normal-mean"].coverage.iloc[0]
+    t1 = type1_error(["mcnemar-exact"], n_datasets=300, random_state=g(), progress=False)
+    t2 = type1_error(["5x2cv-t", "mcnemar-exact"], n_datasets=300, random_state=g(), progress=False)
+    assert t1.rejection_rate.iloc[0] == t2[t2.test == "mcnemar-exact"].rejection_rate.iloc[0]
+
+
+def test_validity_refuses_duplicate_sizes_bad_scenarios_and_bad_method_output():
+    from workbench.validity import Scenario, interval_coverage
+
+    with pytest.raises(ValidationError, match=r"^n: values must be unique"):
+        interval_coverage(["normal-mean"], ["percentile"], n=(20, 20), n_replicates=5, progress=False)
+    with pytest.raises(ValidationError, match=r"^budgets: values must be unique"):
+        active_interval_coverage(methods=["iid"], budgets=[20, 20], n_replicates=5, progress=False)
+    with pytest.raises(ValidationError, match="^scenario.name"):
+        Scenario(5, lambda rng, n: rng.normal(size=n), "mean", 0.0)
+
+    def two_ends(data, statistic, alpha, seed):
+        return np.array([0.0, 5.0]), np.array([2.0, -5.0])
+
+    def text_ends(data, statistic, alpha, seed):
+        return "0.5", "1.5"
+
+    def inverted(data, statistic, alpha, seed):
+        return 2.0, 0.0
+
+    for m, match in ((two_ends, "two real numbers"), (text_ends, "two real numbers"), (inverted, "low <= high")):
+        with pytest.raises(ValidationError, match=match):
+            interval_coverage(["normal-mean"], [m], n=20, n_replicates=5, progress=False)
+
+
+def test_active_interval_coverage_checks_the_pool_up_front():
+    probs, labels, _ = synthetic_pool(100, 3, random_state=0)
+    with pytest.raises(ValidationError, match="^pool"):
+        active_interval_coverage(pool=(probs.astype(str), labels), methods=["iid"], budgets=[20], n_replicates=5,
+                                 progress=False)
+    out = active_interval_coverage(pool=(probs, labels.astype(float)), methods=["iid"], budgets=[20],
+                                   loss="cross_entropy", n_replicates=5, progress=False)  # was an IndexError at the end
+    assert np.isfinite(out.truth.iloc[0])

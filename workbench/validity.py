@@ -52,7 +52,7 @@ import pandas as pd
 from ._random import seed_key
 from ._parallel import run_tasks
 from ._validation import (ValidationError, check_alpha, check_bool, check_choice, check_finite, check_int,
-                          check_real)
+                          check_real, raise_if_any)
 
 __all__ = [
     "Scenario", "SCENARIOS", "bernoulli_mean", "mc_band", "interval_coverage", "coverage_table",
@@ -101,12 +101,17 @@ def _check_sizes(n, field="n", minimum=2):
             raise ValidationError(field, f"must be an integer or a sequence of integers, got {n!r}") from None
     if not vals:
         raise ValidationError(field, "needs at least one value")
-    return tuple(check_int(v, field, low=minimum) for v in vals)
+    out = tuple(check_int(v, field, low=minimum) for v in vals)
+    if len(set(out)) < len(out):  # two identical rows, which coverage_table then refused
+        raise ValidationError(field, f"values must be unique, got {list(out)}")
+    return out
 
 
 def _coverage_row(lo, hi, truth, level, closed):
     """Coverage summary of R intervals (lo, hi arrays) for one truth."""
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    with np.errstate(invalid="ignore"):  # an inverted interval counted as a miss on both sides (width < 0)
+        raise_if_any(lo > hi, "interval", "must have low <= high (replicates in the order run)", lo)
     R = lo.size
     # NaN = no interval. An infinite end point is a real (one-sided or unbounded) interval: the
     # studentized method keeps t* = +-inf, so (-inf, x] covers every truth <= x.
@@ -195,6 +200,8 @@ class Scenario:
     description: str = ""
 
     def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:  # 5 or None: an AttributeError when seeds were made
+            raise ValidationError("scenario.name", f"must be a non-empty string, got {self.name!r}")
         # A NaN truth compares False with both ends, so every interval "covered" it (coverage 1.0,
         # verdict ok); a string or None failed deep inside the comparison with a TypeError.
         object.__setattr__(self, "truth", check_real(self.truth, "scenario.truth"))
@@ -434,8 +441,24 @@ def _replicate_intervals(data, statistic, boot_seed, methods, builtin, n_resampl
             a, b = _interval_from_core(core, m, alpha)
         else:
             a, b = m(data, statistic, alpha, boot_seed)
-        lo[j], hi[j] = float(np.ravel(a)[0]), float(np.ravel(b)[0])
+        lo[j], hi[j] = _endpoint(a, m, "low"), _endpoint(b, m, "high")
     return lo, hi
+
+
+def _endpoint(v, method, which: str) -> float:
+    """One end point of a method's interval: a single real number (NaN: no interval). Only the first of several
+    was kept, text or True parsed, and an empty array an IndexError."""
+    if isinstance(v, str) or isinstance(v, bytes):
+        bad = True
+    else:
+        arr = np.asarray(v)
+        bad = arr.size != 1 or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) \
+            or np.issubdtype(arr.dtype, np.complexfloating)
+    if bad:
+        name = getattr(method, "__name__", repr(method))
+        raise ValidationError("methods", f"{name} must return (low, high), two real numbers; its {which} end was "
+                                         f"{v!r:.80}")
+    return float(np.asarray(v).ravel()[0])
 
 
 def interval_coverage(scenarios=None, methods=("percentile", "basic", "bca", "studentized", "normal"),
@@ -517,6 +540,9 @@ def interval_coverage(scenarios=None, methods=("percentile", "basic", "bca", "st
     >>> bool(cov["coverage"].between(0.8, 1.0).all())
     True
     """
+    # one key per call: a Generator drew a new key for every cell, so a cell's numbers depended on the
+    # other cells requested (the promise is that they do not)
+    random_state = seed_key(random_state)
     scen = _as_scenarios(scenarios)
     meths = _as_methods(methods)
     sizes = _check_sizes(n)
@@ -682,6 +708,9 @@ def ope_interval_coverage(estimators=("ips", "snips", "dr"), intervals=("percent
     >>> cov[["method", "n_replicates"]].values.tolist()
     [['ips percentile', 20]]
     """
+    # one key per call: a Generator drew a new key for every cell, so a cell's numbers depended on the
+    # other cells requested (the promise is that they do not)
+    random_state = seed_key(random_state)
     from .ope.evaluate import INTERVALS
 
     sizes = _check_sizes(n, minimum=10)
@@ -841,6 +870,9 @@ def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogat
     >>> cov[["scenario", "n", "method"]].values.tolist()
     [['self surrogate', 20, 'lure']]
     """
+    # one key per call: a Generator drew a new key for every cell, so a cell's numbers depended on the
+    # other cells requested (the promise is that they do not)
+    random_state = seed_key(random_state)
     from .active.risk import LOSSES, METHODS as RISK_METHODS
 
     check_choice(loss, "loss", LOSSES)
@@ -856,8 +888,13 @@ def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogat
     else:
         if not isinstance(pool, (tuple, list)) or len(pool) not in (2, 3):
             raise ValidationError("pool", "must be (probs, labels) or (probs, labels, p_true)")
-        probs, labels = np.asarray(pool[0], float), np.asarray(pool[1])
-        p_true = np.asarray(pool[2], float) if len(pool) == 3 else None
+        # checked as estimate_risk checks them, up front: text probabilities were parsed by np.asarray(float),
+        # and integral float labels ran the whole simulation before the truth's indexing failed
+        from .active._common import LabelOracle, check_probs_2d
+
+        probs = check_probs_2d(pool[0], "pool")
+        labels = LabelOracle(pool[1], probs.shape[0], probs.shape[1], field="pool")._labels
+        p_true = check_probs_2d(pool[2], "pool") if len(pool) == 3 else None
     if probs.ndim != 2 or labels.shape != (probs.shape[0],):
         raise ValidationError("pool", f"probs must be (n_points, n_classes) with one label per point, got "
                               f"{probs.shape} and {labels.shape}")
@@ -1084,6 +1121,9 @@ def type1_error(tests=None, n_datasets: int = 1000, alpha: float = 0.05, random_
     >>> bool(t1.set_index("test").loc["naive-resampled-t", "rejection_rate"] > 0.3)
     True
     """
+    # one key per call: a Generator drew a new key for every cell, so a cell's numbers depended on the
+    # other cells requested (the promise is that they do not)
+    random_state = seed_key(random_state)
     names = list(TESTS) if tests is None else ([tests] if isinstance(tests, str) else list(tests))
     if not names:
         raise ValidationError("tests", "needs at least one test")
