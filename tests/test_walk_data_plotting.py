@@ -115,3 +115,32 @@ def test_weight_histogram_refuses_negative_weights_and_bad_edges():
         with pytest.raises(ValidationError, match="^bins"):
             weight_histogram([1.0, 0.5, 2.0], bins=edges)
     assert weight_histogram([1.0, 0.5, 2.0], bins=[0.0, 1.0, 3.0]) is not None
+
+
+def test_results_protect_their_contents_and_keep_reprs_short():
+    import copy
+    import pickle
+
+    from workbench.data import simulate_bandit
+    from workbench.ope import UniformPolicy, off_policy_cdf
+    from workbench.resample import compare_models
+    from workbench.results import Estimate
+
+    e = Estimate(0.5, 0.4, 0.6, 0.05, diagnostics={"a": 1})
+    with pytest.raises(TypeError, match="read-only"):
+        e.diagnostics["value"] = 99  # escaped the clash check, then overwrote the value column in to_frame
+    assert pickle.loads(pickle.dumps(e)).diagnostics == {"a": 1} and copy.deepcopy(e) == e
+    log, _ = simulate_bandit(200, n_actions=3, random_state=0)
+    res = off_policy_cdf(log, UniformPolicy(), n_bootstrap=20)
+    for name in ("cdf", "thresholds", "ci_low", "replicate_cdfs", "_weights"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(res, name)[0] = 99
+    out = simulate_routing(60, random_state=0)
+    rl = out[0] if isinstance(out, tuple) else out
+    p = rl.prompts.copy()
+    rl2 = dataclasses.replace(rl, prompts=p)
+    p.drop(index=[1, 2], inplace=True)  # the caller's frame: the log keeps its own copy
+    assert len(rl2.to_frame()) == len(rl2) == 60
+    r = compare_models(np.random.default_rng(0).random((300, 40)), n_resamples=50)
+    assert len(repr(r).splitlines()) < 60 and "760 more rows: .differences" in repr(r)
+    assert len(r.differences) == 780

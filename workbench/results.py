@@ -30,6 +30,27 @@ def _fmt(x) -> str:
     return str(x)
 
 
+class FrozenDict(dict):
+    """A dict that refuses edits after construction (a result's diagnostics), and still pickles and deep-copies
+    (types.MappingProxyType does neither, and results travel between joblib workers)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a result's diagnostics are read-only; copy them first: dict(result.diagnostics)")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = __ior__ = _refuse
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        import copy
+
+        return FrozenDict(copy.deepcopy(dict(self), memo))
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A point estimate with its uncertainty.
@@ -79,7 +100,8 @@ class Estimate:
             object.__setattr__(self, "diagnostics", {})
         # a private copy, made before the check: for (key, value) pairs, set() of the pairs held tuples, not keys,
         # and a "value" diagnostic then overwrote the estimate's own value in to_frame()
-        object.__setattr__(self, "diagnostics", dict(self.diagnostics))
+        # read-only: an edit after construction (diagnostics["value"] = 99) escaped the clash check below
+        object.__setattr__(self, "diagnostics", FrozenDict(self.diagnostics))
         # a diagnostic named like a core column would silently replace it in to_dict / to_frame
         clash = sorted(set(self.diagnostics) & set(ESTIMATE_COLUMNS))
         if clash:
@@ -98,9 +120,9 @@ class Estimate:
 
     def to_dict(self) -> dict:
         """The columns of :func:`estimates_to_frame` and the diagnostics, as one flat dict."""
-        out = {c: getattr(self, c) for c in ESTIMATE_COLUMNS}
-        out.update(self.diagnostics)
-        return out
+        out = dict(self.diagnostics)
+        out.update({c: getattr(self, c) for c in ESTIMATE_COLUMNS})  # the core columns win, whatever happens
+        return {**{c: out[c] for c in ESTIMATE_COLUMNS}, **{k: v for k, v in out.items() if k not in ESTIMATE_COLUMNS}}
 
     def to_frame(self) -> pd.DataFrame:
         """One-row tidy frame with the stable columns of :data:`ESTIMATE_COLUMNS` then diagnostics."""

@@ -852,7 +852,9 @@ class PredictionLog:
         return cls(**kw)
 
     def to_frame(self) -> pd.DataFrame:
-        """Long format: one row per (model, point) with the prediction, label and labelled flag."""
+        """Long format: one row per (model, point): ``model``, ``point``, ``prediction``, then ``confidence``
+        (the largest class probability; classification only), ``timestamp`` (when the log has one), and
+        ``label`` and ``labelled`` (when it has labels)."""
         m, n = self.n_models, self.n_points
         frame = pd.DataFrame({"model": np.repeat(self.model_names, n), "point": np.tile(np.arange(n), m),
                               "prediction": self.predicted.ravel()})

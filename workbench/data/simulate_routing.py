@@ -274,6 +274,10 @@ class RoutingLog:
         # be paired by position with the wrong prompts: refused before the copies, as in BanditLog
         check_same_index((name, getattr(self, name)) for name in (
             "prompts", "context", "action", "propensity", "behavior_dist", "quality", "cost", "output_tokens"))
+        # the prompts too: the caller's frame was shared, and dropping its rows afterwards broke to_frame
+        if not isinstance(self.prompts, pd.DataFrame):
+            raise ValidationError("prompts", f"must be a pandas DataFrame, got {type(self.prompts).__name__}")
+        object.__setattr__(self, "prompts", self.prompts.copy())
         # Read-only copies, as in BanditLog: writing to ``action`` would otherwise leave ``propensity``
         # and ``behavior_dist`` describing another log (and ``bandit_log`` refuse it).
         for name in ("context", "action", "propensity", "behavior_dist", "quality", "cost", "output_tokens"):

@@ -296,6 +296,17 @@ class OffPolicyCDF:
     _ids: np.ndarray = field(default=None, repr=False)
     _resampling: Resampling = field(default=None, repr=False)
 
+    def __post_init__(self):
+        # frozen means the arrays too (every other result's are read-only): res.cdf[0] = 99 changed to_frame, and a
+        # write to _weights made evaluate() NaN. Read-only views: the arrays were made for this result alone.
+        for name in ("thresholds", "cdf", "raw_cdf", "ci_low", "ci_high", "replicate_cdfs", "_values", "_weights",
+                     "_order", "_row_weights", "_starts", "_ids"):
+            v = getattr(self, name)
+            if isinstance(v, np.ndarray):
+                v = v.view()
+                v.flags.writeable = False
+                object.__setattr__(self, name, v)
+
     # -- the distribution ------------------------------------------------------------------
     def evaluate(self, t) -> np.ndarray:
         """The post-processed CDF at arbitrary points ``t`` (a right-continuous step function).

@@ -123,9 +123,9 @@ class SlopeResult:
     value : float
         Its estimate on the log.
     path : DataFrame
-        One row per member: ``member, value, se, low, high, accepted`` where [low, high] =
-        value +- c * se is the member's confidence band and ``accepted`` says whether the band
-        intersected every earlier accepted band.
+        One row per member: ``member, value, se, low, high, accepted, chosen`` where [low, high] =
+        value +- c * se is the member's confidence band, ``accepted`` says whether the band
+        intersected every earlier accepted band, and ``chosen`` marks the member SLOPE picked.
 
     Examples
     --------

@@ -423,8 +423,8 @@ class CVResult:
     """Cross-validation scores with intervals.
 
     ``scores`` has shape (n_repeats, n_splits) (one row per repetition). ``intervals`` is a tidy
-    frame: interval ("nadeau-bengio" or "naive"), value, ci_low, ci_high, se, alpha, estimand,
-    clipped (limits clipped to the scorer's known range).
+    frame: interval ("nadeau-bengio" or "naive"), value, ci_low, ci_high, se, alpha, J (the number of
+    fold scores), estimand, clipped (limits clipped to the scorer's known range).
 
     Examples
     --------
