@@ -144,3 +144,20 @@ def test_results_protect_their_contents_and_keep_reprs_short():
     r = compare_models(np.random.default_rng(0).random((300, 40)), n_resamples=50)
     assert len(repr(r).splitlines()) < 60 and "760 more rows: .differences" in repr(r)
     assert len(r.differences) == 780
+
+
+def test_results_with_array_fields_compare_by_identity_and_hash():
+    import copy
+
+    from workbench.resample import bootstrap_ci, compare_models, repeated_cv
+    from sklearn.tree import DecisionTreeClassifier
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    results = [bootstrap_ci(np.arange(20.0), n_resamples=50, random_state=0),
+               compare_models(np.random.default_rng(0).random((50, 3)), n_resamples=50),
+               repeated_cv(DecisionTreeClassifier(max_depth=2, random_state=0), X, y, n_splits=3, n_repeats=2,
+                           random_state=0)]
+    for r in results:  # == raised "truth value of an array is ambiguous", hash() a TypeError
+        assert r == r and not (r == copy.deepcopy(r))
+        assert isinstance(hash(r), int)

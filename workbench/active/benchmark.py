@@ -24,7 +24,7 @@ SUMMARY_COLUMNS = ["task", "strategy", "labels_first_90", "labels_stay_90", "lab
                    "ms_per_step", "setup_ms", "n_seeds", "budget"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: == of array / frame fields raised
 class SelectionBenchmark:
     """Result of :func:`benchmark_selection`.
 

@@ -95,7 +95,7 @@ INTERVAL_PROMISES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: == of array / frame fields raised
 class RiskTrace:
     """Running risk estimate of one model as labels are acquired.
 

@@ -54,7 +54,7 @@ N_DRAWS = 256  # Monte Carlo draws for normal-approximation probability-best
 # ----------------------------------------------------------------------------------------------
 # Result
 # ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: == of array / frame fields raised
 class SelectionTrace:
     """What a selection strategy knew after each label.
 

@@ -110,7 +110,7 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
     return [make(t) for t in ths]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: == of array / frame fields raised
 class SlopeResult:
     """What SLOPE chose, and the path that led there.
 
@@ -213,7 +213,7 @@ def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.
 # ----------------------------------------------------------------------------------------------
 # Policy selection
 # ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: == of array / frame fields raised
 class PolicyComparison:
     """Several candidate policies evaluated on one log with shared resamples.
 
@@ -407,7 +407,7 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
 # ----------------------------------------------------------------------------------------------
 # Benchmarking estimators on simulations with known truth
 # ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: == of array / frame fields raised
 class EstimatorBenchmark:
     """Estimators on R simulated logs with known truth.
 

@@ -11,7 +11,7 @@ from .._validation import readonly
 from ..results import _fmt, frame_to_html
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
 class TestResult:
     """A hypothesis test: statistic, p-value, and (when it has one) an interval for the effect.
 

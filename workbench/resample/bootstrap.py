@@ -48,7 +48,7 @@ def _ro(x):
     return x
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
 class BootstrapResult:
     """A bootstrap confidence interval for one statistic or for several at once.
 

@@ -76,7 +76,7 @@ def comparison_pairs(names: Sequence[str], baseline=None) -> tuple[np.ndarray, n
     return (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64))
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
 class ModelComparison:
     """Per-model intervals, paired differences and the probability that each model is best.
 
@@ -240,7 +240,7 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
 # --------------------------------------------------------------------------------------------
 # Model confidence set
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
 class ModelConfidenceSet:
     """The model confidence set of Hansen, Lunde & Nason (2011).
 

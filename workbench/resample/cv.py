@@ -418,7 +418,7 @@ def _clip_interval(lo, hi, bounds):
     return c_lo, c_hi, bool((c_lo != lo and not np.isnan(lo)) or (c_hi != hi and not np.isnan(hi)))
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
 class CVResult:
     """Cross-validation scores with intervals.
 
@@ -555,7 +555,7 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
 # --------------------------------------------------------------------------------------------
 # Nested cross-validation: an honest estimate of a selection procedure
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
 class NestedCVResult:
     """Outer-fold scores of one or more selection procedures on identical outer splits.
 

@@ -227,7 +227,7 @@ def _no_information_loss(loss_fn, name, est, X, y, rng):
 # --------------------------------------------------------------------------------------------
 # The estimator
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
 class BootstrapErrorResult:
     """OOB, .632 and .632+ estimates (in the units of the loss, or of the score with ``scoring``).
 

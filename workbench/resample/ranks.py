@@ -92,7 +92,7 @@ def critical_difference(k: int, n_datasets: int, alpha: float = 0.05) -> float:
     return float(q * np.sqrt(k * (k + 1) / (6.0 * n_datasets)))
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
 class RankTestResult:
     """Result of a rank-based comparison of k algorithms over N data sets.
 
