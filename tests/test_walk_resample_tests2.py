@@ -121,3 +121,12 @@ def test_iman_davenport_p_at_perfect_agreement_is_the_exact_probability():
     assert np.isinf(r.iman_davenport) and r.iman_davenport_p_value == pytest.approx(0.5)
     S = np.tile([0.9, 0.8, 0.7], (4, 1)) - np.arange(4)[:, None] * 0.01  # N = 4, k = 3: 6^-3
     assert friedman_test(S).iman_davenport_p_value == pytest.approx(6.0 ** -3)
+
+
+def test_test_result_details_are_read_only_and_pickle():
+    import pickle
+
+    r = corrected_resampled_t_test(SA, SB, n_train=9, n_test=1)
+    with pytest.raises(TypeError, match="read-only"):
+        r.details["b"] = 12345  # showed up in the repr
+    assert pickle.loads(pickle.dumps(r)).p_value == r.p_value

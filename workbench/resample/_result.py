@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import readonly
-from ..results import _fmt, frame_to_html
+from ..results import FrozenDict, _fmt, frame_to_html
 
 
 @dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
@@ -59,7 +59,8 @@ class TestResult:
     def __post_init__(self):
         # frozen means frozen: arrays in details (per-fold differences, ...) become read-only copies
         frozen = {k: readonly(v) if isinstance(v, np.ndarray) else v for k, v in dict(self.details).items()}
-        object.__setattr__(self, "details", frozen)  # a dict, not a mappingproxy: results must pickle
+        # read-only and picklable (a mappingproxy does not pickle): an added key showed up in the repr
+        object.__setattr__(self, "details", FrozenDict(frozen))
 
     @property
     def confidence_interval(self):
