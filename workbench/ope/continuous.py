@@ -54,8 +54,8 @@ from .._validation import (ValidationError, as_array, check_alpha, check_bool, c
 from ..data.continuous_log import ContinuousBanditLog
 from ..results import Estimate
 from .estimators import estimator_key, estimator_specs
-from .evaluate import (FEW_TERMS, OPEDiagnosticWarning, informative_terms, no_weight_message, single_unit_message,
-                       weight_alarms, weight_sums)
+from .evaluate import (FEW_TERMS, OPEDiagnosticWarning, check_row_order, informative_terms, no_weight_message,
+                       single_unit_message, weight_alarms, weight_sums)
 from .reward_models import RewardModelScorer, _check_classes, _expected, call_seed
 
 CONTINUOUS_ESTIMATORS = ("ips", "snips", "dr", "dm")
@@ -101,13 +101,7 @@ def _target_centers(log: ContinuousBanditLog, target_action) -> np.ndarray:
         target_action = target_action(log.context)
     # a Series sorted on its own (a 0..n-1 index in another order) would be read by position: refused, as the
     # discrete policy frames are; booleans are no actions (a price of True), as ContinuousBanditLog says
-    if isinstance(target_action, pd.Series):
-        idx = target_action.index
-        if pd.api.types.is_integer_dtype(idx) and len(idx) == len(log) and not idx.is_monotonic_increasing \
-                and np.array_equal(np.sort(np.asarray(idx)), np.arange(len(log))):
-            raise ValidationError("target_action", f"is a Series whose index is 0..{len(log) - 1} in another order: "
-                                                   "rows are read by position, in the log's order",
-                                  hint="sort it first: target_action.sort_index()")
+    check_row_order(target_action, "target_action", len(log))
     raw = as_array(target_action, "target_action", ndim=1)
     if raw.dtype == bool:
         raise ValidationError("target_action", "must be actions (numbers), got booleans")

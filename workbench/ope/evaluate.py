@@ -144,12 +144,21 @@ def check_frame_layout(frame, field: str, n: int, k: int) -> None:
         raise ValidationError(field, f"is a DataFrame whose columns are the actions 0..{k - 1} in another order "
                                      f"(column {first} is action {cols[first]}): columns are read by position as "
                                      f"actions 0..{k - 1}", hint=f"reorder them first: {field}[list(range({k}))]")
-    idx = frame.index
+    check_row_order(frame, field, n)
+
+
+def check_row_order(obj, field: str, n: int) -> None:
+    """Refuse a pandas Series / DataFrame whose integer index is 0..n-1 in another order (a frame sorted on its
+    own): its rows are read by position, in the log's order. Other indexes cannot be checked."""
+    if not isinstance(obj, (pd.Series, pd.DataFrame)):
+        return
+    idx = obj.index
     if pd.api.types.is_integer_dtype(idx) and len(idx) == n and not idx.is_monotonic_increasing \
             and np.array_equal(np.sort(np.asarray(idx)), np.arange(n)):
         first = int(np.flatnonzero(np.asarray(idx) != np.arange(n))[0])
-        raise ValidationError(field, f"is a DataFrame whose row index is 0..{n - 1} in another order (row {first} "
-                                     f"has label {idx[first]}): rows are read by position, in the log's order",
+        kind = "DataFrame whose row index" if isinstance(obj, pd.DataFrame) else "Series whose index"
+        raise ValidationError(field, f"is a {kind} is 0..{n - 1} in another order (row {first} has label "
+                                     f"{idx[first]}): rows are read by position, in the log's order",
                               hint=f"sort it first: {field}.sort_index()")
 
 
@@ -166,21 +175,28 @@ def default_reward_model(log):
     return Ridge(alpha=1.0)
 
 
-def _resolve_q(log, reward_model, dist, n_folds, random_state):
-    from .reward_models import cross_fit_predict
-
-    n, k = len(log), log.n_actions
-    if hasattr(reward_model, "fit"):
-        q = cross_fit_predict(log, reward_model, n_folds=n_folds, random_state=random_state)
-    elif isinstance(reward_model, str) or callable(reward_model) or np.ndim(reward_model) == 0:
-        # neither a model nor an array: a name ("ridge"), a function q(X) or a number was read as an array
-        # and refused as "must be numeric, got an object array" or "must be 2-D or 3-D, got shape ()"
+def _check_reward_model_kind(log, reward_model) -> None:
+    """A scikit-learn estimator or an array of predictions (or None): a name ("ridge"), a function q(X) or a
+    number was read as an array and refused as "must be numeric, got an object array" or "must be 2-D or 3-D,
+    got shape ()" (or, when no estimator used it, passed silently)."""
+    if reward_model is None or hasattr(reward_model, "fit"):
+        return
+    if isinstance(reward_model, str) or callable(reward_model) or np.ndim(reward_model) == 0:
         raise ValidationError("reward_model", f"must be a scikit-learn estimator (it is cross-fitted) or an array of "
                               f"predictions of shape ({len(log)}, {log.n_actions}[, n_positions]), got "
                               f"{type(reward_model).__name__} {reward_model!r:.60}",
                               hint="for a function q(context) -> (n, n_actions), pass its predictions: "
                                    "reward_model=q(log.context)" if callable(reward_model) else
                                    "e.g. reward_model=Ridge() or LogisticRegression() (scikit-learn)")
+
+
+def _resolve_q(log, reward_model, dist, n_folds, random_state):
+    from .reward_models import cross_fit_predict
+
+    n, k = len(log), log.n_actions
+    _check_reward_model_kind(log, reward_model)
+    if hasattr(reward_model, "fit"):
+        q = cross_fit_predict(log, reward_model, n_folds=n_folds, random_state=random_state)
     else:
         check_frame_layout(reward_model, "reward_model", n, k)
         q = check_finite(as_array(reward_model, "reward_model", ndim=(2, 3)), "reward_model")
@@ -237,11 +253,9 @@ def prepare_inputs(log, policy, reward_model=None, estimators: Sequence | None =
 
     needs_q = any(e.requires_reward_model for e in ests) if ests is not None else reward_model is not None
     q_hat = q_logged = q_policy = None
-    if not needs_q and reward_model is not None and not hasattr(reward_model, "fit") and (
-            isinstance(reward_model, str) or callable(reward_model) or np.ndim(reward_model) == 0):
-        # unused here, but not a reward model at all ("ridge", a function, a number): passed silently before
-        _resolve_q(log, reward_model, dist, n_folds, random_state)  # raises its "must be an estimator or array"
-    if needs_q:
+    if not needs_q:  # unused, yet not silently accepted when it is no model at all (_resolve_q checks it otherwise)
+        _check_reward_model_kind(log, reward_model)
+    else:
         if reward_model is None:
             reward_model = default_reward_model(log)
         q_hat = _as3d(_resolve_q(log, reward_model, dist, n_folds, random_state))

@@ -187,6 +187,11 @@ def merge_first_two(a, b, out):
 ACCELERATION_TOL = 1e-3
 
 
+def _columns_scale(g: np.ndarray, m2: np.ndarray) -> float:
+    """(sum_i |g_i| sqrt(M2_ii))^2: what g' M2 g would be if the columns did not cancel (its rounding scale)."""
+    return float(np.abs(g) @ np.sqrt(np.maximum(np.diag(m2), 0.0))) ** 2
+
+
 def acceleration_rounding(s2: float, g: np.ndarray, m2: np.ndarray, n: int) -> float:
     """Rounding error bound of an acceleration formed from co-moments, g' M2 g and M3[g, g, g].
 
@@ -196,7 +201,7 @@ def acceleration_rounding(s2: float, g: np.ndarray, m2: np.ndarray, n: int) -> f
     the acceleration is about 4 eps kappa^1.5 / sqrt(n) (measured: snips, 10,000 rows, chunks of 7 to
     10,000, kappa 2e7 to 2e13, the bound held with factors 1 to 4). In memory U is formed row by row and
     has no such error."""
-    scale = float(np.abs(g) @ np.sqrt(np.maximum(np.diag(m2), 0.0))) ** 2
+    scale = _columns_scale(g, m2)
     if not (s2 > 0 and scale > 0 and n > 0):
         return 0.0
     return 4.0 * np.finfo(np.float64).eps * (scale / s2) ** 1.5 / np.sqrt(n)
@@ -215,8 +220,7 @@ def _guarded_acceleration(s2: float, s3: float, g: np.ndarray, m2: np.ndarray, n
     """:func:`_acceleration`, NaN when :func:`acceleration_rounding` exceeds ``ACCELERATION_TOL``. Influence
     values that are 0 up to rounding (s2 within 64 eps of the columns' scale: snips of a constant reward) are 0,
     as in memory (acceleration 0)."""
-    scale = float(np.abs(g) @ np.sqrt(np.maximum(np.diag(m2), 0.0))) ** 2
-    if s2 <= 64.0 * np.finfo(np.float64).eps * scale:
+    if s2 <= 64.0 * np.finfo(np.float64).eps * _columns_scale(g, m2):
         return 0.0
     if acceleration_rounding(s2, g, m2, n) > ACCELERATION_TOL:
         return float("nan")
