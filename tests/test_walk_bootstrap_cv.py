@@ -69,3 +69,11 @@ def test_grouped_repeats_of_consecutive_seeds_are_not_shifted_copies():
     assert not np.allclose(s0[1], s1[0])  # were equal: repeat r of seed s was repeat r - 1 of seed s + 1
     again = repeated_cv(Ridge(), Xg, yg, groups=g, n_splits=5, n_repeats=2, random_state=0).scores
     assert np.array_equal(s0, again)
+
+
+def test_ratio_list_of_two_is_the_pair_and_an_array_is_rows():
+    # the documented reading of the one ambiguous input: a list of two is (numerator, denominator)
+    pair = bootstrap_ci([[1.0, 2.0], [4.0, 5.0]], "ratio", n_resamples=50, random_state=0)
+    rows = bootstrap_ci(np.array([[1.0, 2.0], [4.0, 5.0]]), "ratio", n_resamples=50, random_state=0)
+    assert pair.estimate == pytest.approx(3.0 / 9.0)
+    assert rows.estimate == pytest.approx(5.0 / 7.0)

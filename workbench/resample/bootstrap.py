@@ -557,7 +557,9 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
     Parameters
     ----------
     data : array of shape (n,) or (n, m); for ``statistic="ratio"`` a pair (numerator,
-        denominator) of such arrays, or an (n, 2) array.
+        denominator) of such arrays, or an (n, 2) array. A list or tuple of length 2 is always
+        read as the pair: ``[[1, 2], [4, 5]]`` is numerator (1, 2) over denominator (4, 5);
+        pass ``np.array(rows)`` for two rows of (numerator, denominator).
         Per-sample values. With m columns, one set of resampling weights serves all of them, so
         intervals of differences between columns (see :func:`compare_models`) are paired.
     statistic : "mean", "ratio" or callable
