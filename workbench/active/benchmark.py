@@ -12,7 +12,7 @@ import pandas as pd
 from .._parallel import check_n_jobs
 from .._random import seed_key, spawn_seeds
 from .._validation import ValidationError, check_bool, check_choice, check_int, check_integer_in_range
-from ..results import frame_to_html
+from ..results import _frames_repr, frame_to_html
 from ._common import LabelOracle, check_budget, check_pool_pairing, check_probs_2d
 from .selection import STRATEGIES, select_model
 
@@ -47,8 +47,10 @@ class SelectionBenchmark:
     >>> rng = np.random.default_rng(0)
     >>> zoo = PredictionLog(rng.dirichlet(np.ones(3), size=(4, 300)), labels=rng.integers(0, 3, 300))
     >>> res = benchmark_selection([("toy", zoo)], ["random", "uncertainty"], budgets=10, seeds=3)
-    >>> res
+    >>> res  # doctest: +ELLIPSIS
     SelectionBenchmark(1 tasks x 2 strategies, 3 seeds)
+    summary:
+    task    strategy  labels_first_90 ...
     >>> res.to_frame()["strategy"].tolist()
     ['random', 'uncertainty']
     """
@@ -60,12 +62,15 @@ class SelectionBenchmark:
         """The summary table, a copy."""
         return self.summary.copy()  # a frozen result: editing the returned table must not edit it
 
-    def __repr__(self) -> str:
+    def _title(self) -> str:
         return (f"SelectionBenchmark({self.summary['task'].nunique()} tasks x {self.summary['strategy'].nunique()} "
                 f"strategies, {int(self.summary['n_seeds'].min())} seeds)")
 
+    def __repr__(self) -> str:
+        return _frames_repr(self._title(), {"summary": self.summary})  # the curves are in .curves
+
     def _repr_html_(self) -> str:
-        return frame_to_html(self.summary, caption=repr(self))
+        return frame_to_html(self.summary, caption=self._title())
 
 
 def _workers(n_jobs) -> int:

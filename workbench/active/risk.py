@@ -693,7 +693,8 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         clipping would bias them, so with few labels a 0-1 risk estimate can fall outside [0, 1]
         (e.g. 1.3 from one error drawn with a small acquisition probability) and then outside
         its interval. The interval is for the risk: with the 0-1 loss and ``interval="auto"`` it
-        is a Wilson interval inside [0, 1], defined from the first label; see
+        is a Wilson interval inside [0, 1], defined from the first label; the normal and t
+        intervals are clipped to the same range ([0, 1], or [0, inf) for cross-entropy); see
         :class:`RiskTrace` for where intervals are NaN after one label.
 
     Examples
@@ -850,14 +851,24 @@ def _interval(est, se, M, fpc, loss, alpha, interval, normal_name, t_name):
     Student-t with M - 1 degrees of freedom otherwise. Returns (low, high, method name)."""
     z = special.ndtri(1 - alpha / 2)
     if interval == "normal":
-        return est - z * se, est + z * se, normal_name
+        return (*_in_loss_range(est - z * se, est + z * se, est, loss), normal_name)
     if loss == "zero_one":
         return (*_wilson_design_effect(est, se, M, fpc, z), "wilson-neff")
     tq = np.where(M > 1, special.stdtrit(np.maximum(M - 1, 1), 1 - alpha / 2), np.nan)
     # the whole pool labelled: the estimate is the risk (se 0), also after one label of a one-point pool,
     # where M - 1 = 0 degrees of freedom left the interval NaN
     tq = np.where(fpc <= 0, 0.0, tq)
-    return est - tq * se, est + tq * se, t_name
+    return (*_in_loss_range(est - tq * se, est + tq * se, est, loss), t_name)
+
+
+def _in_loss_range(lo, hi, est, loss):
+    """Limits clipped to the range the risk can take ([0, 1] for the 0-1 loss, [0, inf) for cross-entropy),
+    as the Wilson interval is: a normal or t interval of a small, skewed risk reached below 0 (cross-entropy,
+    20 labels: a lower limit of -1.8). The estimate is not clipped (that would bias it), so one outside the
+    range (an unbiased estimate can be, by chance) is then outside its interval, as with Wilson."""
+    top = 1.0 if loss == "zero_one" else np.inf
+    with np.errstate(invalid="ignore"):  # NaN limits (one label) stay NaN
+        return np.clip(lo, 0.0, top), np.clip(hi, 0.0, top)
 
 
 # The pool's 0-1 risk is a multiple of 1/N, so on any pool under 1e9 points an estimate this close

@@ -440,7 +440,10 @@ def weight_alarms(n: int, sum_w: float, sum_w2: float, scale: float = 1.0) -> tu
     ess = 0.0 if not sum_w2 > 0 else sum_w * sum_w / sum_w2 if sum_w < 1e150 else (sum_w / math.sqrt(sum_w2)) ** 2
     var = max(sum_w2 / n - mean_s * mean_s, 0.0) * n / (n - 1) if n > 1 else 0.0
     sd = math.sqrt(var) * scale
-    z = abs(mean_w - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
+    if n < 2:
+        z = 0.0  # one weight says nothing about its mean (its spread is unknown): no propensity alarm
+    else:  # equal weights away from 1 on many rows are an alarm: the propensities are off for every row
+        z = abs(mean_w - 1.0) / (sd / math.sqrt(n)) if sd > 0 else (np.inf if abs(mean_w - 1.0) > 1e-9 else 0.0)
     return mean_w, ess, (z if z > 4 and abs(mean_w - 1.0) > 0.02 else 0.0), bool(ess < max(30.0, 0.01 * n))
 
 

@@ -23,7 +23,7 @@ from .._parallel import run_delayed
 from .._random import seed_key, spawn_seeds
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_columns,
                            check_finite, check_int, check_real, raise_if_any)
-from ..results import frame_to_html
+from ..results import _frames_repr, frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
                          SwitchDR, _check_lambda, distinct_labels, estimator_specs, make_estimator)
 from .evaluate import (OPEDiagnosticWarning, check_resampling, estimate_from_inputs, evaluate_policy, prepare_inputs,
@@ -135,6 +135,11 @@ class SlopeResult:
     >>> res = slope_select(log, UniformPolicy(), threshold_family("ips", [float("inf"), 20, 5]), n_bootstrap=200)
     >>> res
     SlopeResult(chosen=ips(clip=5), index=2 of 3, value=0.312379)
+    path:
+          member  value      se    low   high  accepted  chosen
+             ips 0.3263 0.02387 0.2786  0.374      True   False
+    ips(clip=20) 0.3263 0.02387 0.2786  0.374      True   False
+     ips(clip=5) 0.3124 0.01898 0.2744 0.3503      True    True
     >>> res.to_frame().shape
     (3, 7)
     """
@@ -145,12 +150,13 @@ class SlopeResult:
     path: pd.DataFrame = field(repr=False)
 
     def to_frame(self) -> pd.DataFrame:
-        """The path (a copy): one row per member, ``member, value, se, low, high, accepted``."""
+        """The path (a copy): one row per member, ``member, value, se, low, high, accepted, chosen``."""
         return self.path.copy()
 
     def __repr__(self) -> str:
-        return (f"SlopeResult(chosen={self.chosen.label}, index={self.index} of {len(self.path)}, "
-                f"value={self.value:.6g})")
+        title = (f"SlopeResult(chosen={self.chosen.label}, index={self.index} of {len(self.path)}, "
+                 f"value={self.value:.6g})")
+        return _frames_repr(title, {"path": self.path})  # the bands that led to the choice, not only the pick
 
     def _repr_html_(self) -> str:
         return frame_to_html(self.path, caption=f"SLOPE chose {self.chosen.label}")
@@ -240,6 +246,13 @@ class PolicyComparison:
     >>> cmp = compare_policies(log, cands, estimator="ips", n_bootstrap=200)
     >>> cmp
     PolicyComparison(2 policies, estimator=ips, pessimistic choice='uniform', best estimate='uniform')
+    summary:
+     policy  value  ci_low  ci_high      se  rank  prob_best
+    uniform 0.3263   0.281   0.3685 0.02387     1          1
+    softmax 0.2712  0.2155   0.3147 0.02733     2          0
+    pairwise:
+    policy_a policy_b  difference  ci_low  ci_high      se  prob_a_better
+     uniform  softmax     0.05514 0.02513  0.08479 0.01454              1
     >>> sorted(cmp.to_frame()["policy"])
     ['softmax', 'uniform']
     """
@@ -256,8 +269,10 @@ class PolicyComparison:
         return self.summary.copy()
 
     def __repr__(self) -> str:
-        return (f"PolicyComparison({len(self.summary)} policies, estimator={self.estimator}, pessimistic choice="
-                f"{self.choice!r}, best estimate={self.best_estimate!r})")
+        title = (f"PolicyComparison({len(self.summary)} policies, estimator={self.estimator}, pessimistic choice="
+                 f"{self.choice!r}, best estimate={self.best_estimate!r})")
+        # the numbers too, as ModelComparison prints its tables: the title alone hid the values and intervals
+        return _frames_repr(title, {"summary": self.summary, "pairwise": self.pairwise})
 
     def _repr_html_(self) -> str:
         return (frame_to_html(self.summary, caption=f"{self.estimator}: pessimistic choice {self.choice}")
@@ -428,8 +443,12 @@ class EstimatorBenchmark:
     >>> from workbench.ope import UniformPolicy, benchmark_estimators
     >>> sim = lambda seed: simulate_bandit(300, n_actions=3, random_state=seed)
     >>> bench = benchmark_estimators(sim, UniformPolicy(), ["ips", "snips"], n_replicates=3, n_bootstrap=50)
-    >>> bench
+    >>> bench  # doctest: +ELLIPSIS
     EstimatorBenchmark(2 estimators, 3 replicates, lowest RMSE: snips)
+    summary:
+    estimator   mean  truth_mean     bias  bias_se  error_sd    rmse ...
+        snips 0.3542      0.3529 0.001279   0.0317   0.05491 0.04485 ...
+          ips 0.3803      0.3529   0.0274  0.05404   0.09359 0.08118 ...
     >>> sorted(bench.to_frame()["estimator"])
     ['ips', 'snips']
     """
@@ -443,8 +462,9 @@ class EstimatorBenchmark:
 
     def __repr__(self) -> str:
         best = self.summary["estimator"].iloc[0]
-        return f"EstimatorBenchmark({len(self.summary)} estimators, {self.summary['n_replicates'].iloc[0]} " \
-               f"replicates, lowest RMSE: {best})"
+        title = (f"EstimatorBenchmark({len(self.summary)} estimators, {self.summary['n_replicates'].iloc[0]} "
+                 f"replicates, lowest RMSE: {best})")
+        return _frames_repr(title, {"summary": self.summary})
 
     def _repr_html_(self) -> str:
         return frame_to_html(self.summary, caption="estimators on simulated logs (lowest RMSE first)")

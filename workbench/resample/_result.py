@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import readonly
-from ..results import FrozenDict, _fmt, frame_to_html
+from ..results import MAX_REPR_ROWS, FrozenDict, _fmt, _frames_html, _frames_repr, _shown, frame_to_html  # noqa: F401
 
 
 @dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
@@ -99,35 +99,3 @@ class TestResult:
         return frame_to_html(self.to_frame(), caption=self.test)
 
 
-# A repr shows at most this many rows of each frame (the first and last halves): 40 models' 780 pairwise
-# differences made an 825-line repr and 194 kB of HTML. The result's frame attributes hold every row.
-MAX_REPR_ROWS = 20
-
-
-def _shown(f: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    if len(f) <= MAX_REPR_ROWS:
-        return f, 0
-    half = MAX_REPR_ROWS // 2
-    return pd.concat([f.head(half), f.tail(half)]), len(f) - MAX_REPR_ROWS
-
-
-def _frames_repr(title: str, frames: Mapping[str, pd.DataFrame]) -> str:
-    parts = [title]
-    for name, f in frames.items():
-        g, hidden = _shown(f)
-        text = g.to_string(index=False, float_format=lambda v: f'{v:.4g}')
-        if hidden:
-            lines = text.split("\n")
-            half = MAX_REPR_ROWS // 2
-            text = "\n".join(lines[:half + 1] + [f"... ({hidden} more rows: .{name})"] + lines[half + 1:])
-        parts.append(f"{name}:\n{text}")
-    return "\n".join(parts)
-
-
-def _frames_html(title: str, frames: Mapping[str, pd.DataFrame]) -> str:
-    out = []
-    for name, f in frames.items():
-        g, hidden = _shown(f)
-        cap = f"{title}: {name}" + (f" (first and last {MAX_REPR_ROWS // 2} of {len(f)} rows)" if hidden else "")
-        out.append(frame_to_html(g, caption=cap))
-    return "".join(out)

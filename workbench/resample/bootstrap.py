@@ -595,7 +595,7 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
     indices : int array of shape (B, n_units), optional
         Explicit resample indices for ``resampling="indices"`` (units are clusters with groups).
     names : sequence of str, optional
-        One name per column (default: the DataFrame's columns, or x0, x1, ...).
+        One name per column (default: the DataFrame's columns, or x0, x1, ...; "x" for 1-D data).
 
     Returns
     -------
