@@ -205,7 +205,9 @@ def test_estimate_accuracies_gives_exact_accuracies_once_every_point_is_labelled
     truth = (probs.argmax(2) == y).mean(1)
     np.testing.assert_array_equal(out["accuracy"], truth)
     np.testing.assert_array_equal(out["accuracy_se"], 0.0)
-    np.testing.assert_array_equal(out["accuracy_ci_low"], truth)
-    np.testing.assert_array_equal(out["accuracy_ci_high"], truth)
+    # a known value's interval is it up to float rounding (4 machine epsilons each side), so other ways of
+    # computing the same pool accuracy (1 - mean(losses)) fall inside too
+    assert ((out["accuracy_ci_low"] <= truth) & (truth <= out["accuracy_ci_high"])).all()
+    assert (out["accuracy_ci_high"] - out["accuracy_ci_low"]).max() <= 8 * np.finfo(float).eps
     part = estimate_accuracies(select_model(probs, y, 39, strategy=strategy, random_state=0), probs)
     assert part["accuracy"].isna().all()  # one point short: still not given under this design

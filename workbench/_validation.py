@@ -585,6 +585,20 @@ def check_frame_columns(models, field: str, what: str = "a PredictionLog or an a
     check_same_index([(f"{field}[{j}]", f) for j, f in frames])
 
 
+def first_frame(models, field: str):
+    """``(name, frame)`` of the first pandas object in a list / tuple of per-model frames (its row index stands
+    for the points', as :func:`check_frame_columns` holds the frames to one index), or None. Per-point fields
+    given as pandas objects (labels, features) are checked against it with :func:`check_same_index`: the
+    stacked frames are read by position, so a label Series sorted on its own was paired with other points."""
+    import pandas as pd
+
+    if isinstance(models, (list, tuple)):
+        for j, f in enumerate(models):
+            if isinstance(f, (pd.DataFrame, pd.Series)):
+                return f"{field}[{j}]", f
+    return None
+
+
 # What to do with labels given as class names: the columns of probs are classes 0 .. n_classes - 1.
 NAMES_HINT = ("map each name to its column of probs, e.g. pd.Categorical(labels, categories=<the probability "
               "columns' class names>).codes (sklearn's classes_ order for predict_proba); a name that is not "

@@ -43,9 +43,9 @@ from scipy import special
 
 from .._random import check_random_state
 from .._validation import (ValidationError, as_array, check_choice, check_frame_columns, check_int, check_real,
-                           raise_if_any)
+                           first_frame, raise_if_any)
 from ..results import frame_to_html
-from ._common import LabelOracle, check_budget, check_floor, defensive_q, draw_index, entropy
+from ._common import LabelOracle, check_budget, check_floor, check_pool_pairing, defensive_q, draw_index, entropy
 
 STRATEGIES = ("random", "uncertainty", "margin", "active_testing", "model_selector", "coda", "auto")
 N_DRAWS = 256  # Monte Carlo draws for normal-approximation probability-best
@@ -1183,6 +1183,9 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     ((20,), (20, 5))
     """
     check_choice(strategy, "strategy", STRATEGIES)
+    frame = first_frame(prediction_log, "prediction_log")  # per-model frames: a label Series must share their index
+    if frame is not None and not callable(oracle):
+        check_pool_pairing([frame, ("oracle", oracle)])
     probs, names, log = _as_zoo_probs(prediction_log)
     H, N, C = probs.shape
     if oracle is None:

@@ -49,6 +49,11 @@ from .selection import SelectionTrace, _as_zoo_probs, _make_strategy, _Zoo
 
 __all__ = ["estimate_accuracies"]
 
+# Half-width of a known value's interval: a pool accuracy or difference is known up to float rounding, which
+# differs between ways of computing it (k / N, 1 - mean(losses), acc_h - acc_ref) by a few units in the last
+# place of numbers of size <= 1 (2.2e-16 each).
+EXACT_SLACK = 4 * np.finfo(np.float64).eps
+
 def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, alpha: float = 0.05) -> pd.DataFrame:
     """Each model's pool accuracy, and its difference from a reference model, from a selection's labels.
 
@@ -73,7 +78,8 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         One row per model: ``model``, ``is_reference``, ``difference`` (pool accuracy minus the
         reference's: positive means better than the reference), ``se``, ``ci_low``, ``ci_high``,
         ``exact`` (every point where the model and the reference predict differently is labelled:
-        the difference is known), ``n_informative`` (labels on which exactly one of the two was
+        the difference is known; its interval is it +- 4 machine epsilons, ~9e-16, for float
+        rounding), ``n_informative`` (labels on which exactly one of the two was
         right), then ``accuracy``, ``accuracy_se``, ``accuracy_ci_low``, ``accuracy_ci_high`` for
         uniform draws (strategy random; NaN otherwise, unless every pool point is labelled: then
         exact, with se 0, for any of the three strategies above; a greedy strategy's trace records no
@@ -179,9 +185,14 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
     diff = np.where(exact, D.sum(axis=0) / N, diff)
     se = np.where(exact, 0.0, se)
     z = special.ndtri(1 - alpha / 2)
+    # A known value's interval is the value up to float rounding (EXACT_SLACK): the same pool difference computed
+    # as acc_h - acc_ref, or as 1 - mean(losses), differs from (right_h - right_ref) / N in the last bits, and a
+    # zero-width interval left that truth out (3e-17 to 7e-17 off; a coverage check with <= counted a miss).
+    half = np.where(exact, EXACT_SLACK, z * se)
+    half[ref] = 0.0  # the reference against itself: 0, with no rounding to allow for
     out = pd.DataFrame({
         "model": list(names), "is_reference": np.arange(H) == ref, "difference": diff, "se": se,
-        "ci_low": np.clip(diff - z * se, -1.0, 1.0), "ci_high": np.clip(diff + z * se, -1.0, 1.0),
+        "ci_low": np.clip(diff - half, -1.0, 1.0), "ci_high": np.clip(diff + half, -1.0, 1.0),
         "exact": exact, "n_informative": np.count_nonzero(D != 0, axis=0)})
     # Every pool point labelled: the accuracies are known (exact, se 0) whatever the design, as the differences
     # are (they were NaN for auto and active_testing, beside differences marked exact).
@@ -191,11 +202,15 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         # five-model toy zoo, 150 seeds) and the bound, with |x| <= 1 on every point, is several times
         # wider than the spread: no absolute accuracy is given then.
         acc, acc_se = _lure(right, q, N)  # (every point labelled: _lure gives the pool means, se 0)
+        lo, hi = _wilson_design_effect(acc, acc_se, M, 1.0 - M / N, z)
+        if M >= N:  # every point labelled: the counts over N, and the known value's rounding slack (as above)
+            acc = right.sum(axis=0) / N
+            lo, hi = np.clip(acc - EXACT_SLACK, 0.0, 1.0), np.clip(acc + EXACT_SLACK, 0.0, 1.0)
         out["accuracy"], out["accuracy_se"] = acc, acc_se
         # Wilson at the effective sample size, as estimate_risk's interval for the same labels: the normal
         # interval covered 0.71-0.87 at 10 labels and 0.82-0.93 at 20 (imbalanced binary zoo, accuracies
         # 0.81-0.88, 1,000 seeds), and was the single point [1, 1] for a model right on every label drawn
-        out["accuracy_ci_low"], out["accuracy_ci_high"] = _wilson_design_effect(acc, acc_se, M, 1.0 - M / N, z)
+        out["accuracy_ci_low"], out["accuracy_ci_high"] = lo, hi
     else:
         for c in ("accuracy", "accuracy_se", "accuracy_ci_low", "accuracy_ci_high"):
             out[c] = np.nan

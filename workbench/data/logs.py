@@ -13,7 +13,7 @@ from .._random import check_random_state
 from .._validation import (SUM_TOL, ValidationError, as_array, check_bool, check_choice, check_columns,
                            check_distribution, check_finite, check_frame_columns, check_int, check_integer_in_range,
                            check_length, check_probability, check_real, check_same_index, check_unit_ids,
-                           raise_if_any, readonly, refuse_class_names)
+                           first_frame, raise_if_any, readonly, refuse_class_names)
 from ..results import frame_to_html
 
 # Relative tolerance of propensity against behavior_dist at the logged action.
@@ -603,7 +603,11 @@ class PredictionLog:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         # The per-point fields, before conversion drops their labels (probs / predictions have the models
         # on their first axis: a frame of predictions has a model index, not a point index).
-        check_same_index((name, getattr(self, name)) for name in ("labels", "labelled", "features", "timestamp"))
+        # per-model frames' rows are the points too: the first one's index is the reference (check_frame_columns
+        # below holds the frames to one index)
+        frame = first_frame(self.probs, "probs") or first_frame(self.predictions, "predictions")
+        check_same_index(([frame] if frame else [])
+                         + [(name, getattr(self, name)) for name in ("labels", "labelled", "features", "timestamp")])
         if (self.probs is None) == (self.predictions is None):
             raise ValidationError("probs", "give exactly one of probs (classification) or predictions (regression)")
         # per-model frames are stacked by position: their class columns must be in one order (as select_model)

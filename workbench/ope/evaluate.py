@@ -532,7 +532,16 @@ def zero_width_message(rows) -> str | None:
 # ----------------------------------------------------------------------------------------------
 # Intervals
 # ----------------------------------------------------------------------------------------------
-def bernstein_unavailable(label, where: str) -> ValidationError:
+def bernstein_unavailable(label, where: str, off_support: float = float("nan")) -> ValidationError:
+    """``off_support``: the share of rows where the target puts mass on actions the logger never takes (NaN:
+    unknown, no behaviour distribution). When it is > 0 that is the cause for plain 'ips', not a missing
+    ``where``: a weight bound max pi_e / pi_b is infinite there, whatever is given."""
+    if off_support > 0:
+        return ValidationError("interval", f"'bernstein' is not available for {label!r}: on {100 * off_support:.3g}% "
+                                           "of rows the target policy puts probability on actions the logging "
+                                           "policy never takes, so the importance weights have no finite bound",
+                               hint="restrict the target to the logger's support, or use a clipped IPS, e.g. "
+                                    "estimators=[InverseProbabilityWeighting(clip=20)], whose terms are bounded")
     return ValidationError("interval", f"'bernstein' is not available for {label!r}: the bound needs an estimate "
                                        "that is the mean of one term with known bounds",
                            hint=f"use a clipped IPS, e.g. estimators=[InverseProbabilityWeighting(clip=20)], or "
@@ -739,7 +748,7 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
         def bernstein(j=j):
             bounds = e.term_bounds(inputs, rng_range) if blocks[j].shape[1] == 1 else None
             if bounds is None:
-                raise bernstein_unavailable(labels[j], "the log's behavior_dist")
+                raise bernstein_unavailable(labels[j], "the log's behavior_dist", off_support)
             return bernstein_interval(blocks[j][:, 0], bounds[0], bounds[1], alpha)
 
         if one_unit:

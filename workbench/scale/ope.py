@@ -611,7 +611,7 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
 
         def bernstein(j=j, cols=cols):
             if widths[j] != 1 or not np.isfinite(side[f"tb_lo_{j}"]):
-                raise ev.bernstein_unavailable(labels[j], "behavior= columns")
+                raise ev.bernstein_unavailable(labels[j], "behavior= columns", zero_share)
             return _bernstein(part.moments, cols[0], side[f"tb_lo_{j}"], side[f"tb_hi_{j}"], alpha, rr)
 
         if part.single_unit:
