@@ -180,12 +180,10 @@ def _inner_cv_keeping_groups(proc, X, y, groups, name, record):
     is refused; anything else is left as it is."""
     from sklearn.base import clone
 
-    # a search by its parameters (GridSearchCV, RandomizedSearchCV, the halving ones), not by scikit-learn's
-    # private base class; other estimators with a cv (RidgeCV: cv=None is leave-one-out) are left alone
-    params = proc.get_params(deep=False) if hasattr(proc, "get_params") else {}
-    if "cv" not in params or not ({"param_grid", "param_distributions"} & set(params)):
+    # other estimators with a cv (RidgeCV: cv=None is leave-one-out) are left alone (see _route_groups)
+    if not _is_search(proc):
         return proc
-    cv = params["cv"]
+    cv = proc.get_params(deep=False)["cv"]
     if cv is None or (isinstance(cv, numbers.Integral) and not isinstance(cv, bool)):
         k = 5 if cv is None else int(cv)  # scikit-learn's default for cv=None
         splitter = _user_cv(k, y, proc, groups)  # stratified for a classifier search (is_classifier delegates)
@@ -198,6 +196,13 @@ def _inner_cv_keeping_groups(proc, X, y, groups, name, record):
     return proc
 
 
+def _is_search(proc) -> bool:
+    """A hyper-parameter search by its parameters (GridSearchCV, RandomizedSearchCV, the halving ones), not by
+    scikit-learn's private base class. Its fit(X, y, **params) routes ``groups`` to its own ``cv``."""
+    params = proc.get_params(deep=False) if hasattr(proc, "get_params") else {}
+    return "cv" in params and bool({"param_grid", "param_distributions"} & set(params))
+
+
 def _fit_takes_groups(proc) -> bool:
     import inspect
 
@@ -205,8 +210,52 @@ def _fit_takes_groups(proc) -> bool:
         params = inspect.signature(proc.fit).parameters
     except (TypeError, ValueError, AttributeError):
         return False
-    # scikit-learn's searches take fit(X, y, **params) and route ``groups`` to their own ``cv``
-    return "groups" in params or (hasattr(proc, "cv") and any(p.kind is p.VAR_KEYWORD for p in params.values()))
+    # Not every fit(X, y, **params) with a cv: RidgeCV, LassoCV, LogisticRegressionCV, CalibratedClassifierCV
+    # refuse groups= unless metadata routing is enabled (every outer fit of nested_cv failed)
+    return "groups" in params or (_is_search(proc) and any(p.kind is p.VAR_KEYWORD for p in params.values()))
+
+
+def _best_params(est):
+    """A fitted search's ``best_params_``, also when the search is a step of a Pipeline (None: no search)."""
+    if hasattr(est, "best_params_"):
+        return est.best_params_
+    for _, step in getattr(est, "steps", None) or []:
+        found = _best_params(step)
+        if found is not None:
+            return found
+    return None
+
+
+def _route_groups(proc, X, y, groups, name, record, prefix=""):
+    """(procedure, fit-parameter names that receive ``groups``) for nested CV: a search's own cv made to keep
+    groups whole (:func:`_inner_cv_keeping_groups`) and given the groups, also as a step of a Pipeline
+    (``step__groups``, scikit-learn's routing of pipeline fit parameters; a search after a scaler is still
+    the selection procedure). An estimator that selects with its own cv but cannot take groups (RidgeCV's
+    leave-one-out) is left as it is, with a warning: its selection sees groups on both sides."""
+    from sklearn.base import clone
+
+    if _is_search(proc):
+        return _inner_cv_keeping_groups(proc, X, y, groups, name, record), [prefix + "groups"]
+    steps = getattr(proc, "steps", None)
+    if isinstance(steps, list) and hasattr(proc, "set_params"):
+        keys, replaced = [], {}
+        for step_name, step in steps:
+            if step is None or isinstance(step, str):  # "passthrough"
+                continue
+            new, k = _route_groups(step, X, y, groups, name, record, f"{prefix}{step_name}__")
+            keys += k
+            if new is not step:
+                replaced[step_name] = new
+        return (clone(proc).set_params(**replaced) if replaced else proc), keys
+    if _fit_takes_groups(proc):
+        return proc, [prefix + "groups"]
+    params = proc.get_params(deep=False) if hasattr(proc, "get_params") else {}
+    if "cv" in params:
+        where = f"{name!r}" + (f" (step {prefix[:-2]!r})" if prefix else "")
+        warnings.warn(f"nested_cv: {type(proc).__name__} in {where} selects with its own cv={params['cv']!r}, which "
+                      "cannot take the groups: its inner scores come from groups also seen in training. Wrap the "
+                      "model in a GridSearchCV (its cv then keeps the groups whole)", RuntimeWarning, stacklevel=4)
+    return proc, []
 
 
 _FAILED_RE = re.compile(r"(\d+) fits failed out of a total of (\d+)")
@@ -367,6 +416,52 @@ def _t_interval(scores, alpha, ratio):
 # limits to the range and flag the row ("clipped"), never the point estimate.
 _UNIT_SCORERS = ("accuracy", "balanced_accuracy", "roc_auc", "average_precision", "f1", "precision", "recall",
                  "jaccard", "top_k_accuracy", "matthews_corrcoef", "explained_variance", "r2", "d2_")
+
+
+def default_score_name(estimator) -> str:
+    """What ``scoring=None`` scores ``estimator`` by (its own ``score``): "accuracy" for a classifier, "r2" for
+    a regressor, a search's own scoring (its refit metric when several), or "<Class>.score" when it cannot be
+    told (a model whose score() may use its scoring=, LogisticRegressionCV's). Two procedures compared with
+    scoring=None must give the same name: a GridSearchCV(scoring="neg_log_loss") against a plain classifier
+    compared a log loss with an accuracy (t = -57, "significant")."""
+    from sklearn.base import is_classifier, is_regressor
+
+    while hasattr(estimator, "steps") and estimator.steps:  # Pipeline.score is its last step's score
+        estimator = estimator.steps[-1][1]
+    own = getattr(estimator, "scoring", None)
+    search = hasattr(estimator, "refit") and hasattr(estimator, "estimator")
+    if own is not None:
+        if not search:
+            return f"{type(estimator).__name__}.score"
+        refit = getattr(estimator, "refit", None)
+        if isinstance(own, dict):
+            own = own.get(refit) if isinstance(refit, str) else None
+        elif isinstance(own, (list, tuple, set)):
+            own = refit if isinstance(refit, str) else None
+        return own if isinstance(own, str) else f"{type(estimator).__name__}.score"
+    if search:
+        return default_score_name(estimator.estimator)
+    if is_classifier(estimator):
+        return "accuracy"
+    return "r2" if is_regressor(estimator) else f"{type(estimator).__name__}.score"
+
+
+def check_same_default_score(named, scoring) -> None:
+    """With ``scoring=None`` every procedure is scored by its own ``score``: refuse procedures whose scores are
+    different metrics (:func:`default_score_name`), naming both."""
+    if scoring is not None:
+        return
+    names = [(field, default_score_name(est)) for field, est in named]
+    for field, name in names[1:]:
+        if name != names[0][1]:
+            raise ValidationError("scoring", f"is None, so each model is scored by its own score(): {names[0][0]} by "
+                                             f"{_score_label(names[0][1])} and {field} by {_score_label(name)}; the comparison "
+                                             "would set one metric against another",
+                                  hint="pass scoring= (a scikit-learn scorer name or callable), used for both")
+
+
+def _score_label(score_name: str) -> str:
+    return score_name if score_name.endswith(".score") else repr(score_name)
 
 
 def _score_range(scoring, estimator):
@@ -548,8 +643,11 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
         rows.append({"interval": name, "value": m, "ci_low": lo, "ci_high": hi, "se": se, "alpha": alpha,
                      "J": s.size, "estimand": est, "clipped": clipped})
     scoring_name = scoring if isinstance(scoring, str) else ("score" if scoring is None else "scorer")
+    # what "score" stands for, so that two CVResults of different own scores are not compared (cvtests)
+    default = default_score_name(estimator) if scoring is None else None
     return CVResult(scores, pd.DataFrame(rows), n_train, n_test, scoring_name, alpha,
-                    {"fit_time": float(np.sum(out["fit_time"])), **fails, "splits_key": splits_key(splits)})
+                    {"fit_time": float(np.sum(out["fit_time"])), **fails, "splits_key": splits_key(splits),
+                     "default_score": default})
 
 
 # --------------------------------------------------------------------------------------------
@@ -610,7 +708,11 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     roc_auc, f1, ... in [0, 1]; R^2 <= 1; ``neg_*`` <= 0) the limits are clipped to it and the
     ``clipped`` column says so. ``outer_cv``: an int (stratified for classifiers, shuffled with
     ``random_state``; with ``groups``, group k-fold) or any scikit-learn splitter. ``groups`` are also
-    passed to each procedure's ``fit`` when it takes them (a ``GridSearchCV``); an ``outer_cv``
+    passed to each procedure's ``fit`` when it takes them (a ``GridSearchCV``, also as a step of a
+    Pipeline); a model that selects with its own cv but cannot take groups (RidgeCV, LassoCV,
+    LogisticRegressionCV) is fitted without them, with a warning that its inner selection sees groups
+    on both sides. With ``scoring=None`` the procedures of a dict must share their own score's metric
+    (a search scored by log loss beside one scored by accuracy is refused). An ``outer_cv``
     splitter that puts a group on both sides of a split is refused. So is a search whose own ``cv``
     is such a splitter (KFold), and a search's int or default ``cv`` becomes group folds
     (StratifiedGroupKFold for classifiers, else GroupKFold; ``diagnostics["inner_cv"]`` names the
@@ -639,6 +741,8 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     if not procs:
         raise ValidationError("estimators", "is empty")
     first = next(iter(procs.values()))
+    # the summary sets the algorithms side by side: with scoring=None their own scores must be one metric
+    check_same_default_score([(f"estimators[{k!r}]", v) for k, v in procs.items()], scoring)
     if isinstance(outer_cv, numbers.Real):  # a number of folds: 3.0 is 3 (it was an AttributeError), 2.5 refused
         k = check_int(outer_cv, "outer_cv", low=2)
         if k > len(y):
@@ -657,10 +761,11 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     diag = {"failed_fits": {}, "n_fits": {}, "first_fit_error": {}, "failed_scores": {}, "first_score_error": {},
             "inner_cv": {}}
     for name, proc in procs.items():
+        params = None
         if groups is not None:
-            proc = _inner_cv_keeping_groups(proc, X, y, groups, name, diag["inner_cv"])
-        # a search's inner CV needs the groups too (each outer training set's rows, sliced by cross_validate)
-        params = {"groups": groups} if groups is not None and _fit_takes_groups(proc) else None
+            # a search's inner CV needs the groups too (each outer training set's rows, sliced by cross_validate)
+            proc, keys = _route_groups(proc, X, y, groups, name, diag["inner_cv"])
+            params = {k: groups for k in keys} or None
         label = f" for {name!r}" if len(procs) > 1 else ""
         out, fails = _cross_validate("nested_cv", label, proc, X, y, error_score=error_score, scoring=scoring,
                                      cv=splits, n_jobs=n_jobs, return_estimator=True, params=params)
@@ -669,7 +774,7 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
         s = np.asarray(out["test_score"], dtype=np.float64)
         for f, (sc, est) in enumerate(zip(s, out["estimator"])):
             rows.append({"algorithm": name, "fold": f, "score": sc,
-                         "best_params": repr(getattr(est, "best_params_", None))})
+                         "best_params": repr(_best_params(est))})
         _warn_no_spread("nested_cv", s, f" of {name!r}" if len(procs) > 1 else "")
         m, lo, hi, se = _t_interval(s, alpha, n_test / n_train)
         lo, hi, clipped = _clip_interval(lo, hi, _score_range(scoring, proc))

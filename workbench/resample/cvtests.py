@@ -151,6 +151,8 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     ``cv`` it keeps each group within one fold (``StratifiedGroupKFold`` for a classifier,
     ``GroupKFold`` otherwise), since the plain k-fold splitters would ignore it.
     ``n_train`` and ``n_test`` are the mean training and test sizes over the splits (floats).
+    ``scoring=None`` scores each model with its own ``score`` (accuracy, R^2, a search's scoring):
+    two models whose own scores are different metrics are refused (pass ``scoring=``).
     ``progress=False`` hides the bar over the fits (the tests below pass theirs on).
 
     Examples
@@ -174,9 +176,13 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     from sklearn.metrics import check_scoring
     from sklearn.model_selection import check_cv
 
+    from .cv import check_same_default_score  # (cv imports this module)
+
     check_xy(X, y, groups)
     progress = check_bool(progress, "progress")  # "no" is truthy
     scorer_a = check_scoring(estimator_a, scoring=check_single_scoring(scoring))  # before any fit
+    # scoring=None is each model's own score() (scorer_a passes through to it): the same metric for both?
+    check_same_default_score([("estimator_a", estimator_a), ("estimator_b", estimator_b)], scoring)
     if groups is not None:
         groups = check_unit_ids(groups, "groups", len(y), ref="sample")  # the package's one id rule
         if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
@@ -218,6 +224,11 @@ def _cv_results(a, b):
                               f"{b.n_test:g}; run repeated_cv with the same arguments and random_state for both")
     if a.scoring != b.scoring:
         raise ValidationError("scores_b", f"uses scoring {b.scoring!r}, scores_a {a.scoring!r}")
+    da, db = a.diagnostics.get("default_score"), b.diagnostics.get("default_score")
+    if da is not None and db is not None and da != db:  # both "score", but each model's own: other metrics
+        raise ValidationError("scores_b", f"is scored by its model's own score(), {db!r}, and scores_a by {da!r}: "
+                                          "the test would set one metric against another",
+                              hint="run repeated_cv with the same scoring= for both")
     ka, kb = a.diagnostics.get("splits_key"), b.diagnostics.get("splits_key")
     if ka is not None and kb is not None and ka != kb:  # (a CVResult made by hand has no key: not checked)
         # same shape and sizes, other rows in the folds: the differences would pair unrelated folds

@@ -151,19 +151,34 @@ def _resolve_loss(loss, estimator):
     if callable(loss):
         return loss, "predict", getattr(loss, "__name__", "loss")
     check_choice(loss, "loss", LOSSES)
+    # Multi-output y (n, k), valid scikit-learn input: one loss per row, as scikit-learn's metrics aggregate
+    # outputs: squared and absolute errors averaged over the outputs (multioutput="uniform_average"), the
+    # 0-1 loss 1 when any output is wrong (zero_one_loss's subset rule). They gave (n, k) and an error
+    # blaming the user's "aggregate metric".
     if loss == "zero_one":
-        return (lambda y, p: (np.asarray(y) != np.asarray(p)).astype(np.float64)), "predict", loss
+        return (lambda y, p: _over_outputs(np.asarray(y) != np.asarray(p), np.any)), "predict", loss
     if loss == "squared":
-        return (lambda y, p: (np.asarray(y, float) - np.asarray(p, float)) ** 2), "predict", loss
+        return (lambda y, p: _over_outputs((np.asarray(y, float) - np.asarray(p, float)) ** 2, np.mean)), "predict", \
+            loss
     if loss == "absolute":
-        return (lambda y, p: np.abs(np.asarray(y, float) - np.asarray(p, float))), "predict", loss
+        return (lambda y, p: _over_outputs(np.abs(np.asarray(y, float) - np.asarray(p, float)), np.mean)), \
+            "predict", loss
     return None, "predict_proba", loss  # log loss: needs the class order, handled in _pointwise
+
+
+def _over_outputs(per_output: np.ndarray, reduce) -> np.ndarray:
+    """(n,) losses from per-output ones: reduced over the outputs of a 2-D (multi-output) array."""
+    out = reduce(per_output, axis=1) if per_output.ndim == 2 else per_output
+    return np.asarray(out, dtype=np.float64)
 
 
 def _pointwise(loss_fn, name, est, X, y, classes):
     from sklearn.utils import _safe_indexing
 
     if name == "log_loss":
+        if np.ndim(y) == 2 and np.shape(y)[1] > 1:
+            raise ValidationError("loss", f"'log_loss' needs one label per row; y has {np.shape(y)[1]} outputs",
+                                  hint="use loss='zero_one' (1 when any output is wrong) or a per-row callable")
         P = est.predict_proba(X)
         # Map each label to the column of the fitted model's classes_; a class unseen in this
         # bootstrap sample has probability 0 there (loss = -log(eps), as sklearn's log_loss clips).
@@ -177,11 +192,14 @@ def _pointwise(loss_fn, name, est, X, y, classes):
         # an aggregate metric (sklearn.metrics.zero_one_loss, mean_squared_error) returns one number: it failed
         # later as "oob_losses: must be 1-D, got shape ()" (bootstrap_error, a field the user never passed) or
         # numpy's "zero-dimensional arrays cannot be concatenated" (ncv_interval)
+        multi = out.ndim == 2 and out.shape[0] == y.shape[0]
         raise ValidationError("loss", f"must return one loss per row, shape ({y.shape[0]},), got shape {out.shape} "
                                       f"from {getattr(loss_fn, '__name__', 'the callable')}",
-                              hint="an aggregate metric such as sklearn.metrics.zero_one_loss is not per-row: pass "
-                                   "e.g. lambda y, p: (y != p).astype(float) (or scoring= for an aggregate scorer "
-                                   "in bootstrap_error)")
+                              hint=("y has several outputs and the loss returned one per output: reduce them per "
+                                    "row, e.g. lambda y, p: ((y - p) ** 2).mean(axis=1)") if multi else
+                              ("an aggregate metric such as sklearn.metrics.zero_one_loss is not per-row: pass "
+                               "e.g. lambda y, p: (y != p).astype(float) (or scoring= for an aggregate scorer "
+                               "in bootstrap_error)"))
     # a NaN loss is no loss: it made every estimate and interval NaN without a word (ncv_interval) or was
     # averaged in (rows of a fold, not of the data: the row is the fold's, said so). An infinite one is a loss
     # (-log 0) and is kept: the estimates are then inf, as they should be.
@@ -194,16 +212,18 @@ def _no_information_loss(loss_fn, name, est, X, y, rng):
     """gamma = mean over all (i, j) of L(y_i, f(x_j)); exact, without forming n^2 pairs when possible."""
     y = np.asarray(y)
     n = y.shape[0]
-    if name == "zero_one":
+    multi = y.ndim == 2  # several outputs: the per-output closed forms below do not apply as written
+    if name == "zero_one" and not multi:
         pred = est.predict(X)
         labels, yc = np.unique(np.concatenate([y, pred]), return_inverse=True)
         p = np.bincount(yc[:n], minlength=labels.size) / n
         q = np.bincount(yc[n:], minlength=labels.size) / n
         return float(np.sum(p * (1 - q)))
     if name == "squared":
-        f = np.asarray(est.predict(X), float)
+        f = np.asarray(est.predict(X), float).reshape(y.shape)
         yf = y.astype(float)
-        return float(np.mean(yf**2) - 2 * yf.mean() * f.mean() + np.mean(f**2))
+        # per output, mean over all pairs (i, j) of (y_i - f_j)^2; averaged over the outputs (one output: as before)
+        return float(np.mean(yf**2) - 2 * np.mean(yf.mean(axis=0) * f.mean(axis=0)) + np.mean(f**2))
     if name == "log_loss":
         P = est.predict_proba(X)
         cols = {c: j for j, c in enumerate(est.classes_)}
@@ -215,7 +235,7 @@ def _no_information_loss(loss_fn, name, est, X, y, rng):
         tot = 0.0
         step = max(1, 2**22 // n)
         for i in range(0, n, step):
-            yi = np.repeat(y[i:i + step], n)
+            yi = np.repeat(y[i:i + step], n, axis=0)  # axis 0: rows of a multi-output y stay whole
             pj = np.tile(pred, min(step, n - i)) if np.ndim(pred) == 1 else np.tile(pred, (min(step, n - i), 1))
             tot += float(np.sum(loss_fn(yi, pj)))
         return tot / (n * n)
@@ -650,7 +670,9 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     loss : {"zero_one", "squared", "absolute", "log_loss"} or callable, optional
         Per-sample loss ``loss(y_true, y_pred) -> array (n,)`` (default: zero_one for classifiers,
         squared for regressors). This is Efron & Tibshirani's definition: Err(1) averages the losses
-        per row first.
+        per row first. With a multi-output ``y`` (n, k) the named losses give one value per row as
+        scikit-learn's metrics do: squared and absolute errors averaged over the outputs, the 0-1
+        loss 1 when any output is wrong; "log_loss" is refused there.
     scoring : str or scorer, optional
         An aggregate scikit-learn scorer instead of a per-sample loss (e.g. "roc_auc"). The OOB
         estimate is then the mean of the per-bootstrap-sample OOB scores, the no-information value
