@@ -68,3 +68,16 @@ def test_bernstein_refusal_names_the_missing_support_not_a_given_behavior_dist()
     # on the logger's support the bound exists
     ok = evaluate_policy(log, np.tile([0.5, 0.5, 0.0], (n, 1)), estimators=["ips"], interval="bernstein", warn=False)
     assert np.isfinite(ok[["ci_low", "ci_high"]].to_numpy()).all()
+
+
+def test_coda_look_ahead_chunks_do_not_change_the_trace(monkeypatch):
+    # the chunk now shrinks with C x H (memory); one candidate per chunk must give the same run
+    from workbench.active import selection
+    rng = np.random.default_rng(0)
+    P = rng.dirichlet(np.ones(6) * 0.3, size=(10, 150))
+    y = rng.integers(0, 6, 150)
+    a = select_model(P, y, 8, strategy="coda", random_state=1)
+    monkeypatch.setattr(selection, "_CODA_CHUNK_ELEMENTS", 1)
+    b = select_model(P, y, 8, strategy="coda", random_state=1)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.prob_best, b.prob_best)
