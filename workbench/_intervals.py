@@ -16,6 +16,35 @@ from ._validation import ValidationError, check_choice
 METHODS = ("percentile", "basic", "bca", "normal", "studentized")
 
 
+# Replicates within this many units in the last place of the estimate are equal to it: the estimate and the
+# replicates' sums round differently (a constant 0.3 gave replicates 0.3000000000000001)
+_CONSTANT_ULPS = 64
+
+
+def constant_up_to_rounding(theta, reps) -> np.ndarray:
+    """Per column, whether every replicate equals the estimate up to rounding (finite ones only)."""
+    t = np.asarray(theta, dtype=np.float64)
+    r = np.asarray(reps, dtype=np.float64).reshape((-1,) + t.shape)
+    if r.shape[0] == 0:
+        return np.zeros(t.shape, bool)
+    with np.errstate(invalid="ignore"):
+        scale = np.maximum(np.abs(t), np.max(np.abs(r), axis=0))
+        close = np.max(np.abs(r - t), axis=0) <= _CONSTANT_ULPS * np.finfo(np.float64).eps * scale
+    return np.isfinite(t) & np.isfinite(r).all(axis=0) & close
+
+
+def point_if_constant(theta, reps, lo, hi):
+    """(lo, hi) with the interval of a statistic whose replicates all equal its estimate (constant data) set
+    to the estimate itself: the percentile, basic and BCa limits of such replicates missed the estimate by a
+    few ulps (0.3 -> [0.3000000000000001, 0.3000000000000002]), an interval excluding its own estimate."""
+    const = constant_up_to_rounding(theta, reps)
+    if not const.any():
+        return lo, hi
+    t = np.asarray(theta, dtype=np.float64)
+    lo_, hi_ = np.where(const, t, lo), np.where(const, t, hi)
+    return (lo_[()], hi_[()]) if lo_.ndim == 0 else (lo_, hi_)
+
+
 def _nanquantile(reps, q):
     import warnings
 

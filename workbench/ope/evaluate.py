@@ -565,11 +565,9 @@ def interval_from_replicates(interval, theta, reps, se, alpha, bca, bernstein):
 
 
 def _constant_up_to_rounding(theta, reps) -> bool:
-    r = np.asarray(reps, dtype=np.float64)
-    if not (np.isfinite(theta) and r.size and np.isfinite(r).all()):
-        return False
-    scale = max(abs(float(theta)), float(np.max(np.abs(r))))
-    return float(np.max(np.abs(r - theta))) <= 64 * np.finfo(np.float64).eps * scale
+    from .._intervals import constant_up_to_rounding  # the one rule, shared with bootstrap_ci
+
+    return bool(constant_up_to_rounding(float(theta), np.asarray(reps, dtype=np.float64).ravel()))
 
 
 def bernstein_interval(terms: np.ndarray, low: float, high: float, alpha: float):
@@ -845,7 +843,12 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         * "percentile": bootstrap percentile interval; asymptotically (1 - alpha) coverage for
           smooth statistics of means, typically slightly under in small or heavy-tailed samples.
         * "bca": bias-corrected and accelerated bootstrap (acceleration from O(n) influence
-          values); second-order accurate, better under skew (heavy weights).
+          values); second-order accurate for smooth statistics. Measured (simulate_bandit, 5
+          actions, softmax logger and target, 300-2000 rows, 600-1000 logs): better than percentile
+          for plain ips under heavy weights (0.65 vs 0.58), but it covered *less* than percentile
+          for dr (0.81-0.90 vs 0.90-0.94), snips (0.79 vs 0.84) and sndr (0.85 vs 0.89); the
+          implementation agrees with scipy.stats.bootstrap's BCa on the same terms. Prefer
+          "percentile" (or "normal") for the DR family.
         * "normal": estimate +- z * bootstrap standard error; asymptotic, symmetric.
         * "bernstein": empirical-Bernstein bound (Maurer & Pontil 2009) for IPS-type estimators
           (ips, sg-ips, mips) with bounded rewards and bounded weights: coverage >= 1 - alpha for

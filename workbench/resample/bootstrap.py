@@ -393,7 +393,13 @@ def _core(terms, num, den, *, resampling, n_resamples, random_state, indices, gr
 
 
 def _interval_from_core(core: _Core, method, alpha, labels=None, prefix: str = ""):
-    """(low, high) of every statistic of ``core``; ``labels`` and ``prefix`` name them in BCa's warnings."""
+    """(low, high) of every statistic of ``core``; ``labels`` and ``prefix`` name them in BCa's warnings. A
+    statistic whose replicates all equal it (constant data) gets the point as its interval."""
+    lo, hi = _interval_of_core(core, method, alpha, labels, prefix)
+    return _intervals.point_if_constant(core.theta, core.reps, lo, hi)
+
+
+def _interval_of_core(core: _Core, method, alpha, labels=None, prefix: str = ""):
     if method == "studentized":
         if core.se_hat is None:
             raise ValidationError("method", "studentized needs second moments (internal)")
@@ -846,6 +852,7 @@ def _intervals_streamed(data, statistic, methods, *, random_state, alpha, **kw) 
             frame = first.to_frame()
             lo, hi = (_intervals.normal_interval(theta, replicate_sd(reps, axis=0), alpha) if mth == "normal"
                       else _intervals.interval(mth, theta, reps, alpha))
+            lo, hi = _intervals.point_if_constant(theta, reps, lo, hi)
             frame["ci_low"], frame["ci_high"], frame["method"] = np.atleast_1d(lo), np.atleast_1d(hi), mth
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
