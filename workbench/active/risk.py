@@ -692,10 +692,11 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         are all correct; with cross-entropy a Student-t interval on v*L with M - 1 degrees of
         freedom, on the log scale ([R/f, R f], f = exp(t se / R): the mean loss is positive and
         right-skewed; iid coverage 0.89-0.96 -> 0.94-0.97 over 10-100 labels, see
-        :data:`INTERVAL_PROMISES` "t-log-fpc"). "normal" is the plain normal-FPC interval (undercovers at small M: at M=10 labels
-        on the median model of the digits and breast_cancer zoos, about 0.5 with iid labels and
-        0.7-0.9 with LURE, against 0.96-0.99 for the default; 400 seeds). "dr" follows the same choice (Wilson or Student-t
-        on its own standard error, or normal); "ase" and "naive" always give their normal
+        :data:`INTERVAL_PROMISES` "t-log-fpc"). "normal" is the plain normal-FPC interval
+        (undercovers at small M: at M=10 labels on the median model of the digits and
+        breast_cancer zoos, about 0.5 with iid labels and 0.7-0.9 with LURE, against 0.96-0.99
+        for the default; 400 seeds). "dr" follows the same choice (Wilson or Student-t, not on
+        the log scale, on its own standard error, or normal); "ase" and "naive" always give their normal
         interval, whatever ``interval`` says.
 
     Returns
