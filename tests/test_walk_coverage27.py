@@ -45,3 +45,35 @@ def test_replicate_accumulator_total_is_summed_pairwise():
     terms = np.full((20000, 3), 0.29999999999999993)
     acc = ReplicateAccumulator(3, Resampling.make(10, "poisson", random_state=0)).add(terms)
     assert np.all(np.abs(acc.means - 0.29999999999999993) <= 4e-16)
+
+
+def test_an_overflowing_weight_times_reward_is_refused_with_its_row():
+    # 1.8 x 1e308 overflowed: ips / snips were inf with NaN intervals and only numpy's RuntimeWarnings
+    import pandas as pd
+
+    from workbench import ValidationError
+    from workbench.data import BanditLog
+    from workbench.ope import InverseProbabilityWeighting
+    log = BanditLog(action=[0, 1, 0, 1], reward=[1e308, 1e308, 0.0, 0.0], propensity=[0.5] * 4, n_actions=2)
+    pol = np.tile([0.9, 0.1], (4, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no numpy overflow warning first
+        with pytest.raises(ValidationError, match=r"^reward: times the importance weights overflows .* first at row 0"):
+            evaluate_policy(log, pol, estimators=["ips", "snips"], n_bootstrap=20, warn=False)
+        with pytest.raises(ValidationError, match="^reward: times the importance weights overflows"):
+            InverseProbabilityWeighting().estimate_policy_value(log, pol)
+    frame = pd.DataFrame({"action": [0, 1, 0, 1], "reward": [1e308, 1e308, 0.0, 0.0], "propensity": 0.5,
+                          "pi_0": 0.9, "pi_1": 0.1})
+    with pytest.raises(ValidationError, match="^reward: times the importance weights overflows"):
+        evaluate_policy(frame, ["pi_0", "pi_1"], ["ips"], n_bootstrap=20, warn=False)
+    # weights <= 1 do not overflow: the value is exact
+    ok = evaluate_policy(log, np.tile([0.5, 0.5], (4, 1)), estimators=["ips"], n_bootstrap=20, warn=False)
+    assert ok.loc[0, "value"] == pytest.approx(5e307)
+
+
+def test_estimate_policy_value_equals_evaluate_policy_on_many_rows_of_two_term_columns():
+    from workbench.ope import SelfNormalizedIPS
+    log, _ = wb.data.simulate_bandit(5000, n_actions=4, random_state=3)
+    pol = np.full((5000, 4), 0.25)
+    v = SelfNormalizedIPS().estimate_policy_value(log, pol)
+    assert v == evaluate_policy(log, pol, ["snips"], n_bootstrap=20, warn=False).loc[0, "value"]

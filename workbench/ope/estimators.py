@@ -241,10 +241,13 @@ class OffPolicyEstimator:
             :func:`workbench.ope.evaluate_policy`): with the same ``random_state`` the value equals
             that of ``evaluate_policy`` and :meth:`estimate_interval`.
         """
+        from .evaluate import estimator_terms  # (evaluate imports this module)
+
         inputs = self.prepare(log, policy, reward_model, **kwargs)
-        t = self.terms(inputs)
-        t = t[:, None] if t.ndim == 1 else t
-        return float(np.asarray(self.combine(t.mean(axis=0)[None, :]))[0])
+        t = estimator_terms(self, inputs)  # an overflowing weight x reward refused with its row
+        # column by column, pairwise, as evaluate_policy's totals (sum(axis=0) adds rows in sequence)
+        means = np.array([t[:, j].mean() for j in range(t.shape[1])])
+        return float(np.asarray(self.combine(means[None, :]))[0])
 
     def estimate_interval(self, log, policy, reward_model=None, alpha: float = 0.05, n_bootstrap: int = 1000,
                           interval: str = "percentile", random_state=0, resampling: str = "poisson",

@@ -412,6 +412,19 @@ def few_terms_message(ess_terms: float) -> str:
             "and reward_range=(low, high))")
 
 
+def estimator_terms(estimator, inputs, label=None) -> np.ndarray:
+    """The estimator's (n, k) per-row terms, refusing an overflow. With finite inputs a non-finite term is a
+    product (weight x reward, near 1e308) that overflowed: the estimate was inf with NaN intervals and only
+    numpy's RuntimeWarnings (the sums are guarded against overflow, the per-row products cannot be)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # refused just below, with its row
+        t = np.asarray(estimator.terms(inputs), dtype=np.float64)
+    t = t[:, None] if t.ndim == 1 else t
+    raise_if_any(~np.isfinite(t).all(axis=1), "reward", f"times the importance weights overflows float64 in the "
+                 f"terms of {label or estimator.label!r} (|weight x reward| beyond 1.8e308)", inputs.reward,
+                 hint="rescale the rewards (e.g. divide by 1e300) and scale the estimate back")
+    return t
+
+
 def zero_support_share(inputs: OPEInputs) -> float:
     """Share of rows where the target puts mass on actions the logger gives probability 0 (NaN if unknown)."""
     if inputs.behavior_dist is None:
@@ -714,9 +727,8 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     if len(labels) != len(ests):  # (was an IndexError after all the work)
         raise ValidationError("labels", f"must hold one label per estimator ({len(ests)}), got {len(labels)}")
     blocks = []
-    for e in ests:
-        t = np.asarray(e.terms(inputs), dtype=np.float64)
-        blocks.append(t[:, None] if t.ndim == 1 else t)
+    for j, e in enumerate(ests):
+        blocks.append(estimator_terms(e, inputs, labels[j]))
     widths = [b.shape[1] for b in blocks]
     offsets = np.concatenate([[0], np.cumsum(widths)])
     all_terms = np.hstack(blocks) if len(blocks) > 1 else blocks[0]

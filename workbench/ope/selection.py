@@ -26,8 +26,8 @@ from .._validation import (ValidationError, as_array, check_alpha, check_bool, c
 from ..results import _frames_repr, frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
                          SwitchDR, _check_lambda, distinct_labels, estimator_specs, make_estimator)
-from .evaluate import (OPEDiagnosticWarning, check_resampling, estimate_from_inputs, evaluate_policy, prepare_inputs,
-                       resolve_action_dist, single_unit_message, unit_ids)
+from .evaluate import (OPEDiagnosticWarning, check_resampling, estimate_from_inputs, estimator_terms, evaluate_policy,
+                       prepare_inputs, resolve_action_dist, single_unit_message, unit_ids)
 from .reward_models import call_seed, fold_seed
 
 __all__ = ["slope_select", "SlopeResult", "threshold_family", "compare_policies", "PolicyComparison",
@@ -361,8 +361,7 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     blocks = []
     for key, name in zip(policies, names):
         inp = named(name, prepare_inputs, log, policies[key], reward_model=q, estimators=[est], n_folds=n_folds)
-        t = np.asarray(est.terms(inp), dtype=np.float64)
-        blocks.append(t[:, None] if t.ndim == 1 else t)
+        blocks.append(estimator_terms(est, inp))
     widths = np.cumsum([0] + [b.shape[1] for b in blocks])
     rs = Resampling.make(n_bootstrap, scheme=resampling, random_state=random_state)
     acc = ReplicateAccumulator(int(widths[-1]), rs).add(np.hstack(blocks), unit_ids(log))

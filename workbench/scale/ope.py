@@ -141,8 +141,7 @@ class _ChunkTerms:
         logged = _InformativeSums.of(w, inputs.reward)
         rr = self.reward_range if self.reward_range is not None else (0.0, 1.0)
         for j, e in enumerate(self.estimators):
-            t = np.asarray(e.terms(inputs), dtype=np.float64)
-            blocks.append(t[:, None] if t.ndim == 1 else t)
+            blocks.append(_ope()[2].estimator_terms(e, inputs))  # an overflow refused, with the chunk's row
             ew = e.weights(inputs) if hasattr(e, "weights") else None
             if ew is None:
                 side.update({f"if_{j}": None, f"maxw_{j}": np.nan})  # no weights: NaN (DM)
