@@ -7,8 +7,10 @@ nothing, the Markdown tables it printed are collected from its standard output i
 ``benchmarks/results/README.md`` gets a summary (script, status, wall time) and then every
 script's tables, which carry the figures and the ratios against the peers.
 
-Run: ``.venv/bin/python benchmarks/run_all.py [--only a,b] [--skip c] [--timeout SECONDS]``.
-Extra arguments after ``--`` are passed to every script.
+Run: ``.venv/bin/python benchmarks/run_all.py [--only a,b] [--skip c] [--timeout SECONDS] [--quick]``.
+``--quick`` runs every script in its small mode (each script takes ``--quick``: a smoke run of a few
+minutes in all, whose figures are not the reported ones). Extra arguments after ``--`` are passed to
+every script as well (scripts take different options: use them with ``--only``).
 """
 from __future__ import annotations
 
@@ -98,7 +100,10 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="comma-separated script names (without .py)")
     ap.add_argument("--skip", default="", help="comma-separated script names to skip")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per script")
+    ap.add_argument("--quick", action="store_true", help="every script in its small mode (--quick)")
     args = ap.parse_args(argv)
+    if args.quick:
+        extra = ["--quick", *extra]
     scripts = discover([s for s in args.only.split(",") if s] or None, [s for s in args.skip.split(",") if s])
     results = []
     for script in scripts:

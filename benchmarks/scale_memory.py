@@ -133,7 +133,10 @@ def main(argv=None):
     ap.add_argument("--keep", action="store_true", help="keep the Parquet file")
     ap.add_argument("--_path", help=argparse.SUPPRESS)
     ap.add_argument("--_file", help=argparse.SUPPRESS)
+    ap.add_argument("--quick", action="store_true", help="200,000 rows, 200 replicates")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.rows, args.replicates = 200_000, 200
     if args._path:
         print(json.dumps(run_path(args._path, args._file, args.replicates, args.seed)))
         return 0

@@ -271,15 +271,19 @@ def _poisson_sums(terms, keys, B, n_threads=None):
     # hashing and in BLAS, and shipping (rows x B) blocks between processes would cost more
     # than computing them. Spans have a fixed size and their partial sums are added in span
     # order, so the result does not depend on the number of threads.
-    if n_threads > 1 and len(starts) > 1:
-        from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
-        # One BLAS thread per worker thread: nested BLAS threads oversubscribe the cores.
-        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
-            parts = list(pool.map(lambda s: _poisson_span(terms[s:s + _SPAN_ROWS], keys[s:s + _SPAN_ROWS], B),
-                                  starts))
-    else:
-        parts = [_poisson_span(terms[s:s + _SPAN_ROWS], keys[s:s + _SPAN_ROWS], B) for s in starts]
+    # One BLAS thread, with worker threads or without: nested BLAS threads oversubscribe the cores, and even
+    # alone a span's small product (B x rows) @ (rows x k+1) gained nothing from BLAS threads. On a busy
+    # 2-core machine a 10,000-row, 20-column, 2,000-replicate call took 0.2-1.4 s with OpenBLAS's two
+    # threads (they spin-wait for a core) and 0.1 s with one (benchmarks/bootstrap_speed.py --quick).
+    with threadpool_limits(1, user_api="blas"):
+        if n_threads > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(n_threads) as pool:
+                parts = list(pool.map(lambda s: _poisson_span(terms[s:s + _SPAN_ROWS], keys[s:s + _SPAN_ROWS], B),
+                                      starts))
+        else:
+            parts = [_poisson_span(terms[s:s + _SPAN_ROWS], keys[s:s + _SPAN_ROWS], B) for s in starts]
     sums = np.zeros((B, terms.shape[1]))
     wsum = np.zeros(B)
     for s, w in parts:
@@ -344,6 +348,8 @@ def _multinomial_sums(terms, rs: Resampling, ids=None, units=None):
         unit = _unit_sums(terms, *units)
         sums, _ = _multinomial_sums(unit, rs)
         return sums[:, :-1], sums[:, -1].copy()
+    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+
     n, k = terms.shape
     B = rs.n_replicates
     sums = np.zeros((B, k))
@@ -351,12 +357,16 @@ def _multinomial_sums(terms, rs: Resampling, ids=None, units=None):
         idx_all = rs.indices
         if idx_all.shape[1] != n or idx_all.min() < 0 or idx_all.max() >= n:
             raise ValidationError("indices", f"must be (B, {n}) with values in [0, {n})")
-        for b in range(0, B, max(1, 2**22 // max(n, 1))):
-            idx = idx_all[b:b + max(1, 2**22 // max(n, 1))]
-            sums[b:b + len(idx)] = _counts(idx, n) @ terms
-        return sums, np.full(B, float(n))
-    for b0, counts in multinomial_counts(rs, n, max(1, 2**22 // max(n, 1))):
-        sums[b0:b0 + counts.shape[0]] = counts @ terms
+    # one BLAS thread, as in _poisson_sums: on a busy 2-core machine the count products of 10,000 rows x 20
+    # columns x 2,000 replicates took 0.6-1.1 s with two OpenBLAS threads, 0.42-0.45 s with one
+    with threadpool_limits(1, user_api="blas"):
+        if rs.scheme == "indices":
+            for b in range(0, B, max(1, 2**22 // max(n, 1))):
+                idx = idx_all[b:b + max(1, 2**22 // max(n, 1))]
+                sums[b:b + len(idx)] = _counts(idx, n) @ terms
+            return sums, np.full(B, float(n))
+        for b0, counts in multinomial_counts(rs, n, max(1, 2**22 // max(n, 1))):
+            sums[b0:b0 + counts.shape[0]] = counts @ terms
     return sums, np.full(B, float(n))
 
 

@@ -269,7 +269,8 @@ def check_distribution(dist, field: str, axis: int = 1, tol: float = SUM_TOL) ->
         dist = dist.astype(np.float64)
     dist = check_probability(dist, field, allow_zero=True)
     if dist.ndim == 2 and axis in (1, -1) and dist.flags.c_contiguous:
-        sums = dist @ np.ones(dist.shape[1])  # a BLAS matrix-vector product: ~5x faster than sum(axis=1)
+        sums = dist @ np.ones(dist.shape[1])  # a BLAS matrix-vector product: 1.6-2.7x faster than sum(axis=1)
+        # (1e6 rows, 2 to 80 columns)
     else:
         sums = dist.sum(axis=axis)
     bad = np.abs(sums - 1.0) > tol
