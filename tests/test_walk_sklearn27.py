@@ -85,3 +85,22 @@ def test_bootstrap_error_multi_output_classification_uses_the_subset_zero_one_lo
     fitted = est.fit(X, Y)
     assert r.resubstitution == pytest.approx(np.mean((fitted.predict(X) != Y).any(axis=1)))
     assert 0 <= r.no_information <= 1
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.DataConversionWarning")
+def test_a_column_vector_y_gives_the_same_bootstrap_error_as_1d_y():
+    # predict gives (n,) for an (n, 1) y: the losses broadcast to (n, n) and every error came out 1.0, silently
+    from sklearn.datasets import make_classification
+    from workbench.resample import ncv_interval
+    X, y = make_classification(150, random_state=0)
+    a = bootstrap_error(LogisticRegression(), X, y[:, None], n_splits=20, random_state=0, progress=False)
+    b = bootstrap_error(LogisticRegression(), X, y, n_splits=20, random_state=0, progress=False)
+    assert (a.resubstitution, a.oob, a.no_information) == (b.resubstitution, b.oob, b.no_information)
+    assert a.resubstitution < 0.2
+    Xr, yr = make_regression(120, 4, noise=10, random_state=0)
+    c = bootstrap_error(Ridge(), Xr, yr[:, None], n_splits=10, random_state=0, progress=False)
+    d = bootstrap_error(Ridge(), Xr, yr, n_splits=10, random_state=0, progress=False)
+    assert c.resubstitution == pytest.approx(d.resubstitution) and c.oob == pytest.approx(d.oob)
+    v = ncv_interval(LogisticRegression(), X, y[:, None], n_reps=3, random_state=0)
+    w = ncv_interval(LogisticRegression(), X, y, n_reps=3, random_state=0)
+    assert v.loc[0, "value"] == w.loc[0, "value"] and v.loc[0, "value"] < 0.3  # was 1.0

@@ -262,6 +262,21 @@ def _poisson_span(terms, keys, B):
     return sums[:, :k], sums[:, k].copy()
 
 
+_BLAS_CONTROLLER = None
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread. One threadpoolctl controller, made once: threadpool_limits
+    inspects the loaded libraries on every entry (0.4-2.5 ms), which made 1,000 small bootstraps 3x slower;
+    the controller's limit costs ~10 us."""
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
+
+        _BLAS_CONTROLLER = ThreadpoolController()
+    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+
+
 def _poisson_sums(terms, keys, B, n_threads=None):
     m = terms.shape[0]
     starts = range(0, m, _SPAN_ROWS)
@@ -271,13 +286,11 @@ def _poisson_sums(terms, keys, B, n_threads=None):
     # hashing and in BLAS, and shipping (rows x B) blocks between processes would cost more
     # than computing them. Spans have a fixed size and their partial sums are added in span
     # order, so the result does not depend on the number of threads.
-    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
-
     # One BLAS thread, with worker threads or without: nested BLAS threads oversubscribe the cores, and even
     # alone a span's small product (B x rows) @ (rows x k+1) gained nothing from BLAS threads. On a busy
     # 2-core machine a 10,000-row, 20-column, 2,000-replicate call took 0.2-1.4 s with OpenBLAS's two
     # threads (they spin-wait for a core) and 0.1 s with one (benchmarks/bootstrap_speed.py --quick).
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         if n_threads > 1 and len(starts) > 1:
             with ThreadPoolExecutor(n_threads) as pool:
                 parts = list(pool.map(lambda s: _poisson_span(terms[s:s + _SPAN_ROWS], keys[s:s + _SPAN_ROWS], B),
@@ -348,8 +361,6 @@ def _multinomial_sums(terms, rs: Resampling, ids=None, units=None):
         unit = _unit_sums(terms, *units)
         sums, _ = _multinomial_sums(unit, rs)
         return sums[:, :-1], sums[:, -1].copy()
-    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
-
     n, k = terms.shape
     B = rs.n_replicates
     sums = np.zeros((B, k))
@@ -359,7 +370,7 @@ def _multinomial_sums(terms, rs: Resampling, ids=None, units=None):
             raise ValidationError("indices", f"must be (B, {n}) with values in [0, {n})")
     # one BLAS thread, as in _poisson_sums: on a busy 2-core machine the count products of 10,000 rows x 20
     # columns x 2,000 replicates took 0.6-1.1 s with two OpenBLAS threads, 0.42-0.45 s with one
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         if rs.scheme == "indices":
             for b in range(0, B, max(1, 2**22 // max(n, 1))):
                 idx = idx_all[b:b + max(1, 2**22 // max(n, 1))]

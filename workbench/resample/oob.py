@@ -156,14 +156,29 @@ def _resolve_loss(loss, estimator):
     # 0-1 loss 1 when any output is wrong (zero_one_loss's subset rule). They gave (n, k) and an error
     # blaming the user's "aggregate metric".
     if loss == "zero_one":
-        return (lambda y, p: _over_outputs(np.asarray(y) != np.asarray(p), np.any)), "predict", loss
+        return (lambda y, p: _over_outputs(np.not_equal(*_aligned(y, p)), np.any)), "predict", loss
     if loss == "squared":
-        return (lambda y, p: _over_outputs((np.asarray(y, float) - np.asarray(p, float)) ** 2, np.mean)), "predict", \
-            loss
+        return (lambda y, p: _over_outputs(np.subtract(*_aligned(y, p, float)) ** 2, np.mean)), "predict", loss
     if loss == "absolute":
-        return (lambda y, p: _over_outputs(np.abs(np.asarray(y, float) - np.asarray(p, float)), np.mean)), \
-            "predict", loss
+        return (lambda y, p: _over_outputs(np.abs(np.subtract(*_aligned(y, p, float))), np.mean)), "predict", loss
     return None, "predict_proba", loss  # log loss: needs the class order, handled in _pointwise
+
+
+def _one_output(a) -> np.ndarray:
+    """An (n, 1) array as (n,): one output. scikit-learn's models predict (n,) for a y of shape (n, 1)."""
+    a = np.asarray(a)
+    return a[:, 0] if a.ndim == 2 and a.shape[1] == 1 else a
+
+
+def _aligned(y, p, dtype=None):
+    """y and the predictions in one shape: (n, 1) taken as (n,), and a mismatch refused. An (n, 1) y beside (n,)
+    predictions broadcast to (n, n) and every loss came out wrong, silently (accuracy 0 for every model)."""
+    y, p = _one_output(y), _one_output(p)
+    if dtype is not None:
+        y, p = y.astype(dtype), p.astype(dtype)
+    if y.shape != p.shape:
+        raise ValidationError("y", f"has shape {y.shape}, but the model predicts shape {p.shape}")
+    return y, p
 
 
 def _over_outputs(per_output: np.ndarray, reduce) -> np.ndarray:
@@ -175,6 +190,7 @@ def _over_outputs(per_output: np.ndarray, reduce) -> np.ndarray:
 def _pointwise(loss_fn, name, est, X, y, classes):
     from sklearn.utils import _safe_indexing
 
+    y = _one_output(y)  # (n, 1): one output (a DataFrame of one column too)
     if name == "log_loss":
         if np.ndim(y) == 2 and np.shape(y)[1] > 1:
             raise ValidationError("loss", f"'log_loss' needs one label per row; y has {np.shape(y)[1]} outputs",
@@ -210,7 +226,7 @@ def _pointwise(loss_fn, name, est, X, y, classes):
 
 def _no_information_loss(loss_fn, name, est, X, y, rng):
     """gamma = mean over all (i, j) of L(y_i, f(x_j)); exact, without forming n^2 pairs when possible."""
-    y = np.asarray(y)
+    y = _one_output(y)
     n = y.shape[0]
     multi = y.ndim == 2  # several outputs: the per-output closed forms below do not apply as written
     if name == "zero_one" and not multi:
@@ -220,7 +236,7 @@ def _no_information_loss(loss_fn, name, est, X, y, rng):
         q = np.bincount(yc[n:], minlength=labels.size) / n
         return float(np.sum(p * (1 - q)))
     if name == "squared":
-        f = np.asarray(est.predict(X), float).reshape(y.shape)
+        f = _one_output(np.asarray(est.predict(X), float)).reshape(y.shape)
         yf = y.astype(float)
         # per output, mean over all pairs (i, j) of (y_i - f_j)^2; averaged over the outputs (one output: as before)
         return float(np.mean(yf**2) - 2 * np.mean(yf.mean(axis=0) * f.mean(axis=0)) + np.mean(f**2))
