@@ -509,8 +509,9 @@ def main():
     c = part_c()
     out += ["## C. Speed: 1,000 points x 40 models x 10 classes", "", c.round(4).pipe(_md, index=False), ""]
     text = "\n".join(out)
-    path = Path(__file__).parent / "results" / "active_selection.md"
-    path.parent.mkdir(exist_ok=True)
+    # a --quick smoke run writes beside, not over, the reported figures
+    path = Path(__file__).parent / "results" / ("quick" if args.quick else "") / "active_selection.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     b.curves.to_csv(path.with_suffix(".curves.csv"), index=False)
     a.to_csv(path.with_suffix(".risk.csv"), index=False)

@@ -135,8 +135,8 @@ def main():
     lines += ["", f"Poisson vs multinomial standard errors: max relative difference {diff:.3f} over {M} models."]
     text = "\n".join(lines)
     print(text)
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
+    out = Path(__file__).resolve().parent / "results" / ("quick" if args.quick else "")  # quick: not over the figures
+    out.mkdir(parents=True, exist_ok=True)
     (out / "bootstrap_speed.md").write_text(text + "\n")
 
 

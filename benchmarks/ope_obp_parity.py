@@ -154,7 +154,7 @@ def _datasets():
     return out
 
 
-def main():
+def main(quick: bool = False):
     import workbench as wb
     from workbench.ope import DoublyRobustWithShrinkage, SwitchDR
 
@@ -183,8 +183,8 @@ def main():
                  "Identical inputs: the same logs, target distribution and reward-model predictions.")
     table = "\n".join(lines)
     print(table)
-    res = Path(__file__).resolve().parent / "results"
-    res.mkdir(exist_ok=True)
+    res = Path(__file__).resolve().parent / "results" / ("quick" if quick else "")  # quick: not over the figures
+    res.mkdir(parents=True, exist_ok=True)
     (res / "ope_obp_parity.md").write_text("# workbench.ope vs obp 0.4.1: point estimates\n\n" + table + "\n")
     return worst
 
@@ -194,6 +194,5 @@ if __name__ == "__main__" and "--build-only" not in sys.argv:
 
     ap = argparse.ArgumentParser(description="workbench.ope vs obp 0.4.1: point estimates on identical inputs")
     ap.add_argument("--quick", action="store_true", help="accepted for run_all --quick: this run is already small")
-    ap.parse_args()
-    worst = main()
+    worst = main(ap.parse_args().quick)
     sys.exit(0 if worst <= 1e-9 else 1)

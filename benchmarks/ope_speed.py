@@ -148,8 +148,8 @@ def main():
             lines.append(f"| {B} | {ours_name} | {v:.5f} [{lo:.5f}, {hi:.5f}] | {pv:.5f} [{plo:.5f}, {phi:.5f}] |")
     table = "\n".join(lines)
     print(table)
-    res = Path(__file__).resolve().parent / "results"
-    res.mkdir(exist_ok=True)
+    res = Path(__file__).resolve().parent / "results" / ("quick" if args.quick else "")  # quick: not over the figures
+    res.mkdir(parents=True, exist_ok=True)
     (res / "ope_speed.md").write_text("# workbench.ope vs obp 0.4.1: interval speed\n\n" + table + "\n")
 
 

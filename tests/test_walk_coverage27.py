@@ -134,3 +134,16 @@ def test_rare_draws_warn_where_the_samples_own_weights_look_tame():
     assert RARE not in _warnings_of(soft, 0.95 * np.eye(5)[qs.argmax(1)] + 0.01)
     big_soft, _ = wb.data.simulate_bandit(10_000, n_actions=5, random_state=0)
     assert RARE not in _warnings_of(big_soft, np.full((10_000, 5), 0.2))
+
+
+@pytest.mark.parametrize("method", ["percentile", "basic", "bca"])
+def test_streamed_bootstrap_of_constant_data_is_the_point_as_in_memory(method):
+    import pandas as pd
+
+    from workbench.resample import bootstrap_intervals
+    chunks = [pd.DataFrame({"loss": np.full(1500, 0.3)})] * 2
+    r = bootstrap_ci(chunks, method=method, n_resamples=200, random_state=0, resampling="poisson", columns=["loss"])
+    assert r.ci_low[0] <= r.estimate[0] <= r.ci_high[0] and r.ci_low[0] == r.ci_high[0]
+    tab = bootstrap_intervals(chunks, methods=("percentile", "basic", "normal"), n_resamples=200, random_state=0,
+                              resampling="poisson", columns=["loss"])
+    assert (tab["ci_low"] == tab["ci_high"]).all()

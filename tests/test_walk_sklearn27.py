@@ -104,3 +104,25 @@ def test_a_column_vector_y_gives_the_same_bootstrap_error_as_1d_y():
     v = ncv_interval(LogisticRegression(), X, y[:, None], n_reps=3, random_state=0)
     w = ncv_interval(LogisticRegression(), X, y, n_reps=3, random_state=0)
     assert v.loc[0, "value"] == w.loc[0, "value"] and v.loc[0, "value"] < 0.3  # was 1.0
+
+
+def test_default_score_check_refuses_only_metrics_known_to_differ():
+    # RidgeCV's score() is R^2 whatever its scoring=, TunedThresholdClassifierCV's is accuracy, and two searches
+    # sharing one callable scorer score alike: all were refused by a first version of the check
+    from sklearn.metrics import accuracy_score, make_scorer
+    from sklearn.model_selection import RandomizedSearchCV, TunedThresholdClassifierCV
+
+    from workbench.resample.cv import check_same_default_score, default_score_name
+    lr = LogisticRegression()
+    acc = make_scorer(accuracy_score)
+    for a, b in ((GridSearchCV(lr, {"C": [1]}, scoring=acc), RandomizedSearchCV(lr, {"C": [1]}, scoring=acc)),
+                 (TunedThresholdClassifierCV(lr), lr), (RidgeCV(scoring="neg_mean_squared_error"), Ridge()),
+                 (GridSearchCV(lr, {"C": [1]}, scoring="accuracy"), make_pipeline(StandardScaler(), lr))):
+        check_same_default_score([("a", a), ("b", b)], None)
+    assert default_score_name(GridSearchCV(make_pipeline(StandardScaler(), lr), {"logisticregression__C": [1]})) \
+        == "accuracy"
+    assert default_score_name(RidgeCV(scoring="neg_mean_squared_error")) is None  # not known: not refused
+    with pytest.raises(ValidationError, match="'neg_log_loss' and b by 'accuracy'"):
+        check_same_default_score([("a", GridSearchCV(lr, {"C": [1]}, scoring="neg_log_loss")), ("b", lr)], None)
+    with pytest.raises(ValidationError, match="'accuracy' and b by 'r2'"):
+        check_same_default_score([("a", lr), ("b", Ridge())], None)

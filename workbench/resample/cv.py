@@ -418,50 +418,47 @@ _UNIT_SCORERS = ("accuracy", "balanced_accuracy", "roc_auc", "average_precision"
                  "jaccard", "top_k_accuracy", "matthews_corrcoef", "explained_variance", "r2", "d2_")
 
 
-def default_score_name(estimator) -> str:
-    """What ``scoring=None`` scores ``estimator`` by (its own ``score``): "accuracy" for a classifier, "r2" for
-    a regressor, a search's own scoring (its refit metric when several), or "<Class>.score" when it cannot be
-    told (a model whose score() may use its scoring=, LogisticRegressionCV's). Two procedures compared with
-    scoring=None must give the same name: a GridSearchCV(scoring="neg_log_loss") against a plain classifier
-    compared a log loss with an accuracy (t = -57, "significant")."""
+def default_score_name(estimator) -> str | None:
+    """What ``scoring=None`` scores ``estimator`` by (its own ``score``), when that is known: "accuracy" for a
+    classifier, "r2" for a regressor, a hyper-parameter search's scoring name (its refit metric when several;
+    a search without scoring: its estimator's). None when it cannot be told: a model whose score() may or
+    may not use its own ``scoring=`` (RidgeCV's is R^2 whatever it says, LogisticRegressionCV's follows it,
+    TunedThresholdClassifierCV's is accuracy), a search scored by a callable. Procedures compared with
+    scoring=None whose names are both known must agree: a GridSearchCV(scoring="neg_log_loss") against a plain
+    classifier compared a log loss with an accuracy (t = -57, "significant")."""
     from sklearn.base import is_classifier, is_regressor
 
     while hasattr(estimator, "steps") and estimator.steps:  # Pipeline.score is its last step's score
         estimator = estimator.steps[-1][1]
-    own = getattr(estimator, "scoring", None)
-    search = hasattr(estimator, "refit") and hasattr(estimator, "estimator")
-    if own is not None:
-        if not search:
-            return f"{type(estimator).__name__}.score"
+    if _is_search(estimator):
+        own = getattr(estimator, "scoring", None)
+        if own is None:
+            return default_score_name(estimator.estimator)
         refit = getattr(estimator, "refit", None)
         if isinstance(own, dict):
             own = own.get(refit) if isinstance(refit, str) else None
         elif isinstance(own, (list, tuple, set)):
             own = refit if isinstance(refit, str) else None
-        return own if isinstance(own, str) else f"{type(estimator).__name__}.score"
-    if search:
-        return default_score_name(estimator.estimator)
+        return own if isinstance(own, str) else None
+    if getattr(estimator, "scoring", None) is not None:
+        return None
     if is_classifier(estimator):
         return "accuracy"
-    return "r2" if is_regressor(estimator) else f"{type(estimator).__name__}.score"
+    return "r2" if is_regressor(estimator) else None
 
 
 def check_same_default_score(named, scoring) -> None:
     """With ``scoring=None`` every procedure is scored by its own ``score``: refuse procedures whose scores are
-    different metrics (:func:`default_score_name`), naming both."""
+    known to be different metrics (:func:`default_score_name`), naming both. Unknown ones are not refused."""
     if scoring is not None:
         return
-    names = [(field, default_score_name(est)) for field, est in named]
-    for field, name in names[1:]:
-        if name != names[0][1]:
-            raise ValidationError("scoring", f"is None, so each model is scored by its own score(): {names[0][0]} by "
-                                             f"{_score_label(names[0][1])} and {field} by {_score_label(name)}; the comparison "
-                                             "would set one metric against another",
+    known = [(field, name) for field, name in ((f, default_score_name(est)) for f, est in named) if name is not None]
+    for field, name in known[1:]:
+        if name != known[0][1]:
+            raise ValidationError("scoring", f"is None, so each model is scored by its own score(): {known[0][0]} by "
+                                             f"{known[0][1]!r} and {field} by {name!r}; the comparison would set one "
+                                             "metric against another",
                                   hint="pass scoring= (a scikit-learn scorer name or callable), used for both")
-
-
-def _score_label(score_name: str) -> str:
-    return score_name if score_name.endswith(".score") else repr(score_name)
 
 
 def _score_range(scoring, estimator):

@@ -401,6 +401,12 @@ def _bca(theta, reps, moments, grads, alpha):
 
 
 def _interval(core: StreamCore, method, alpha, theta, reps, grads, cols=slice(None)):
+    """(low, high) per statistic; a statistic whose replicates all equal it (constant data) gets the point,
+    as in memory (a streamed constant 0.3 had [0.30000000000000027, 0.3000000000000006] around 0.2999...93)."""
+    return _intervals.point_if_constant(theta, reps, *_interval_of(core, method, alpha, theta, reps, grads, cols))
+
+
+def _interval_of(core: StreamCore, method, alpha, theta, reps, grads, cols=slice(None)):
     if method == "bca":
         return _bca(theta, reps, core.moments, grads, alpha)
     if method == "studentized":  # cols: the statistics' columns of the standard errors
