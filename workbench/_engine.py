@@ -150,10 +150,7 @@ class ReplicateAccumulator:
             sums, wsum = _multinomial_sums(terms, rs, units=units)
         self._rep_sums += sums
         self.rep_weight += wsum
-        # column by column: a 1-D sum is pairwise (error ~log(m) eps), while sum(axis=0) of an (m, k >= 2) array
-        # adds row after row (~m eps): 3000 equal terms 0.29999999999999993 averaged to 0.29999999999998495,
-        # and a constant's interval then excluded its own estimate. A loop over the k columns, not the rows.
-        self._total += np.array([terms[:, j].sum() for j in range(terms.shape[1])])
+        self._total += column_sums(terms)
         self.n += m
         return self
 
@@ -260,6 +257,14 @@ def _poisson_span(terms, keys, B):
         T1[:m, :k] = terms[s:s + m]
         sums += W[:m, :B].T @ T1[:m]
     return sums[:, :k], sums[:, k].copy()
+
+
+def column_sums(terms: np.ndarray) -> np.ndarray:
+    """(k,) column sums of an (m, k) array, each summed pairwise. A 1-D sum is pairwise (error ~log(m) eps),
+    while sum(axis=0) of an (m, k >= 2) array adds row after row (~m eps): 3000 equal terms 0.29999999999999993
+    averaged to 0.29999999999998495, and a constant's interval then excluded its own estimate. A loop over the
+    k columns, not the rows."""
+    return np.array([terms[:, j].sum() for j in range(terms.shape[1])], dtype=np.float64)
 
 
 _BLAS_CONTROLLER = None

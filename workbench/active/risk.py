@@ -866,14 +866,14 @@ def _interval(est, se, M, fpc, loss, alpha, interval, normal_name, t_name, log_s
     Returns (low, high, method name)."""
     z = special.ndtri(1 - alpha / 2)
     if interval == "normal":
-        return (*_in_loss_range(est - z * se, est + z * se, est, loss), normal_name)
+        return (*_in_loss_range(est - z * se, est + z * se, loss), normal_name)
     if loss == "zero_one":
         return (*_wilson_design_effect(est, se, M, fpc, z), "wilson-neff")
     tq = np.where(M > 1, special.stdtrit(np.maximum(M - 1, 1), 1 - alpha / 2), np.nan)
     # the whole pool labelled: the estimate is the risk (se 0), also after one label of a one-point pool,
     # where M - 1 = 0 degrees of freedom left the interval NaN
     tq = np.where(fpc <= 0, 0.0, tq)
-    lo, hi = _in_loss_range(est - tq * se, est + tq * se, est, loss)
+    lo, hi = _in_loss_range(est - tq * se, est + tq * se, loss)
     if log_scale:
         return (*_log_t(est, tq * se, lo, hi), t_name)
     return lo, hi, t_name
@@ -893,7 +893,7 @@ def _log_t(est, half, lo, hi):
         return np.where(pos, est / f, lo), np.where(pos, est * f, hi)
 
 
-def _in_loss_range(lo, hi, est, loss):
+def _in_loss_range(lo, hi, loss):
     """Limits clipped to the range the risk can take ([0, 1] for the 0-1 loss, [0, inf) for cross-entropy),
     as the Wilson interval is: a normal or t interval of a small, skewed risk reached below 0 (cross-entropy,
     20 labels: a lower limit of -1.8). The estimate is not clipped (that would bias it), so one outside the

@@ -1211,9 +1211,9 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     rng = check_random_state(random_state)
     # Each step works on small matrices (n_models x n_models); multi-threaded BLAS only adds
     # synchronisation cost there (measured 20x slower on 2 cores), so steps run single-threaded.
-    from threadpoolctl import threadpool_limits
+    from .._engine import one_blas_thread
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return _run(probs, names, oracle, budget, strategy, rng, options)
 
 

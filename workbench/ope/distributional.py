@@ -36,10 +36,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
 from .._compiled import poisson_weight_filler
-from .._engine import Resampling, is_single_unit, multinomial_counts, replicate_sd, unit_index
+from .._engine import Resampling, is_single_unit, multinomial_counts, one_blas_thread, replicate_sd, unit_index
 from .._random import hashed_poisson_weights, unit_keys
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
                            check_real, check_unit_ids, raise_if_any)
@@ -132,7 +131,7 @@ def _poisson_atom_masses(keys: np.ndarray, ws: np.ndarray, starts: np.ndarray, B
     mass = np.zeros((G + 1, B))
     # One BLAS thread: the products are small (a few x rows x B), and threads cost more than they
     # save on them (measured 6x slower on 2 busy cores), as in the engine's inner kernel.
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         _poisson_atom_loop(keys, ws, atom, mass, fill, W, step, B)
     return mass[:G], mass[G]
 

@@ -241,12 +241,12 @@ class OffPolicyEstimator:
             :func:`workbench.ope.evaluate_policy`): with the same ``random_state`` the value equals
             that of ``evaluate_policy`` and :meth:`estimate_interval`.
         """
+        from .._engine import column_sums
         from .evaluate import estimator_terms  # (evaluate imports this module)
 
         inputs = self.prepare(log, policy, reward_model, **kwargs)
         t = estimator_terms(self, inputs)  # an overflowing weight x reward refused with its row
-        # column by column, pairwise, as evaluate_policy's totals (sum(axis=0) adds rows in sequence)
-        means = np.array([t[:, j].mean() for j in range(t.shape[1])])
+        means = column_sums(t) / t.shape[0]  # pairwise per column, as evaluate_policy's totals
         return float(np.asarray(self.combine(means[None, :]))[0])
 
     def estimate_interval(self, log, policy, reward_model=None, alpha: float = 0.05, n_bootstrap: int = 1000,

@@ -22,7 +22,7 @@ from scipy import special
 
 from .._engine import (ReplicateAccumulator, Resampling, influence_values, is_single_unit, replicate_sd,
                        unit_index)
-from .._intervals import bca_interval, normal_interval, percentile_interval
+from .._intervals import bca_interval, constant_up_to_rounding, normal_interval, percentile_interval
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
                            check_bool, check_finite, check_int, check_length, check_real, raise_if_any)
 from ..results import Estimate
@@ -634,7 +634,7 @@ def bernstein_unavailable(label, where: str, off_support: float = float("nan")) 
 def interval_from_replicates(interval, theta, reps, se, alpha, bca, bernstein):
     """The (low, high) interval of one estimator; ``bca`` and ``bernstein`` are called only when chosen,
     because their ingredients differ in memory (per-row terms) and when streamed (merged moments)."""
-    if interval != "bernstein" and _constant_up_to_rounding(theta, reps):
+    if interval != "bernstein" and constant_up_to_rounding(float(theta), np.ravel(reps)):
         # every replicate equals the estimate up to rounding (constant terms: the point mean and the replicates'
         # sums round differently, by a few ulps): the interval is the point, so that it contains the estimate
         # and the zero-width warning sees it ([0.10000000000000021, 0.10000000000000045] around 0.1000...02)
@@ -644,12 +644,6 @@ def interval_from_replicates(interval, theta, reps, se, alpha, bca, bernstein):
     if interval == "normal":
         return normal_interval(theta, se, alpha)
     return bca() if interval == "bca" else bernstein()
-
-
-def _constant_up_to_rounding(theta, reps) -> bool:
-    from .._intervals import constant_up_to_rounding  # the one rule, shared with bootstrap_ci
-
-    return bool(constant_up_to_rounding(float(theta), np.asarray(reps, dtype=np.float64).ravel()))
 
 
 def bernstein_interval(terms: np.ndarray, low: float, high: float, alpha: float):

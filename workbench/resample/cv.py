@@ -418,6 +418,23 @@ _UNIT_SCORERS = ("accuracy", "balanced_accuracy", "roc_auc", "average_precision"
                  "jaccard", "top_k_accuracy", "matthews_corrcoef", "explained_variance", "r2", "d2_")
 
 
+def _final_estimator(estimator):
+    """The estimator whose score() a Pipeline's score() is: its last step (pipelines nested any depth)."""
+    while hasattr(estimator, "steps") and estimator.steps:
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+def _refit_metric(own, refit):
+    """A search's scoring as the one metric its score() uses: the refit metric of a multi-metric search
+    (None when that is not a name)."""
+    if isinstance(own, dict):
+        return own.get(refit) if isinstance(refit, str) else None
+    if isinstance(own, (list, tuple, set)):
+        return refit if isinstance(refit, str) else None
+    return own
+
+
 def default_score_name(estimator) -> str | None:
     """What ``scoring=None`` scores ``estimator`` by (its own ``score``), when that is known: "accuracy" for a
     classifier, "r2" for a regressor, a hyper-parameter search's scoring name (its refit metric when several;
@@ -428,17 +445,12 @@ def default_score_name(estimator) -> str | None:
     classifier compared a log loss with an accuracy (t = -57, "significant")."""
     from sklearn.base import is_classifier, is_regressor
 
-    while hasattr(estimator, "steps") and estimator.steps:  # Pipeline.score is its last step's score
-        estimator = estimator.steps[-1][1]
+    estimator = _final_estimator(estimator)
     if _is_search(estimator):
         own = getattr(estimator, "scoring", None)
         if own is None:
             return default_score_name(estimator.estimator)
-        refit = getattr(estimator, "refit", None)
-        if isinstance(own, dict):
-            own = own.get(refit) if isinstance(refit, str) else None
-        elif isinstance(own, (list, tuple, set)):
-            own = refit if isinstance(refit, str) else None
+        own = _refit_metric(own, getattr(estimator, "refit", None))
         return own if isinstance(own, str) else None
     if getattr(estimator, "scoring", None) is not None:
         return None
@@ -467,8 +479,7 @@ def _score_range(scoring, estimator):
 
     inf = float("inf")
     if scoring is None:  # estimator.score: accuracy for classifiers, R^2 for regressors
-        while hasattr(estimator, "steps") and estimator.steps:  # Pipeline.score is its last step's score
-            estimator = estimator.steps[-1][1]
+        estimator = _final_estimator(estimator)
         own = getattr(estimator, "scoring", None)
         if own is not None:
             # a search's score() is its own scoring's (GridSearchCV(scoring="neg_log_loss") scores <= 0: the
@@ -477,11 +488,7 @@ def _score_range(scoring, estimator):
             # not be what its score() uses: range unknown, never clipped
             if not (hasattr(estimator, "refit") and hasattr(estimator, "estimator")):
                 return -inf, inf
-            refit = getattr(estimator, "refit", None)
-            if isinstance(own, dict):
-                own = own.get(refit) if isinstance(refit, str) else None
-            elif isinstance(own, (list, tuple, set)):
-                own = refit if isinstance(refit, str) else None
+            own = _refit_metric(own, getattr(estimator, "refit", None))
             return _score_range(own, estimator.estimator) if isinstance(own, str) else (-inf, inf)
         est = getattr(estimator, "estimator", estimator)  # a search's underlying model
         if is_classifier(est):
