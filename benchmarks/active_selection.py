@@ -1,6 +1,6 @@
 """Active testing and model selection on the task suite: the issue-5 targets, measured.
 
-Run: .venv/bin/python benchmarks/active_selection.py [--seeds 100] [--coda-seeds 20] [--n-jobs 2] [--quick]
+Run: .venv/bin/python benchmarks/active_selection.py [--seeds 100] [--coda-seeds 100] [--n-jobs 2] [--quick]
 Writes benchmarks/results/active_selection.md (git-ignored) and prints the same Markdown.
 
 There is no maintained peer library for these methods (the papers ship research code), so the
@@ -143,7 +143,7 @@ def part_d(zoo_seeds, n_seeds, coda_seeds, n_jobs):
 
 
 def _regret_at_100(tasks, n_seeds, coda_seeds, n_jobs, random_state):
-    """Parts D and I: every strategy over ``n_seeds`` seeds and 100 labels, CODA (about 0.1 s per step)
+    """Parts D and I: every strategy over ``n_seeds`` seeds and 100 labels, CODA (2-12 ms per step on the suite)
     over ``coda_seeds`` of them (0: left out)."""
     strategies = [s for s in STRATEGIES if s != "coda"]
     parts = [benchmark_selection(tasks, strategies, budgets=100, seeds=n_seeds, n_jobs=n_jobs,
@@ -369,8 +369,8 @@ def part_i(zoo_seeds, n_seeds, coda_seeds, n_jobs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=100)
-    ap.add_argument("--coda-seeds", type=int, default=20)
-    ap.add_argument("--held-out-coda-seeds", type=int, default=10)
+    ap.add_argument("--coda-seeds", type=int, default=100)
+    ap.add_argument("--held-out-coda-seeds", type=int, default=50)
     ap.add_argument("--holding-seeds", type=int, default=400, help="seeds per task for part F (0: skip)")
     ap.add_argument("--eps-seeds", type=int, default=20, help="seeds per (task, eps) for part G (0: skip)")
     ap.add_argument("--budget", type=int, default=200)
@@ -388,7 +388,7 @@ def main():
         args.new_recipe_seeds = 3
     tasks = task_suite(names, n_jobs=args.n_jobs)
     out = ["# Active testing and model selection (issue 5)", "",
-           f"Seeds per task: {args.seeds} (coda: {args.coda_seeds}, 100 labels). Zoos: 40 scikit-learn models "
+           f"Seeds per task: {args.seeds} (coda: {args.coda_seeds}). Zoos: 40 scikit-learn models "
            "from `make_model_zoo`, pool = 50% of the data. Command: `.venv/bin/python benchmarks/active_selection.py`",
            "", "## Task difficulty", "", difficulty_table(tasks).round(3).pipe(_md, index=False), ""]
     t0 = time.time()
@@ -405,7 +405,7 @@ def main():
     strategies = [s for s in STRATEGIES if s != "coda"]
     b = benchmark_selection(tasks, strategies, budgets=args.budget, seeds=args.seeds, n_jobs=args.n_jobs,
                             random_state=0)
-    bc = benchmark_selection(tasks, ["coda"], budgets=min(100, args.budget), seeds=args.coda_seeds,
+    bc = benchmark_selection(tasks, ["coda"], budgets=args.budget, seeds=args.coda_seeds,
                              n_jobs=args.n_jobs, random_state=0)
     summ = pd.concat([b.summary, bc.summary], ignore_index=True)
     print(f"part B {time.time() - t0:.0f}s", flush=True)

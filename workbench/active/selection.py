@@ -1152,7 +1152,7 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
 
     Where it stands (``benchmarks/active_selection.py``, 100 seeds per task, CODA 20): over the
     seven suite tasks, the lowest mean cumulative regret over the first 100 labels of all
-    strategies (63, against CODA's 85 at ~0.1 s per step and Model Selector's 144), and the
+    strategies (63, against CODA's 85 and Model Selector's 144), and the
     lowest of all on the five real-data tasks (digits 24 against CODA's 28; digits_noise 69
     against Model Selector's 88; digits_missing_class, which joined the suite after the defaults
     were set, 28 against CODA's 41; breast_cancer 9 against margin's 18; breast_cancer_noise 28
