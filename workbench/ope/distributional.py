@@ -208,12 +208,14 @@ def _functionals(values: np.ndarray, C: np.ndarray, specs) -> np.ndarray:
     # Deviations are squared in units of a power of two near the largest |value| (exact scaling):
     # rewards of 1e200 overflowed (std inf) and of 1e-200 underflowed (std 0) when squared directly.
     big = float(np.max(np.abs(values))) if values.size else 0.0
-    scale = math.ldexp(1.0, math.frexp(big)[1]) if 0 < big < np.inf else 1.0
+    # (the exponent capped at 1023: |rewards| >= 2**1023 have frexp exponent 1024, whose power overflowed)
+    scale = math.ldexp(1.0, min(math.frexp(big)[1], 1023)) if 0 < big < np.inf else 1.0
     for i, (kind, arg) in enumerate(specs):
         if kind == "mean":
             out[i] = mean
         elif kind in ("variance", "std"):
-            var = np.maximum((p * ((v - mean[None, :]) / scale) ** 2).sum(axis=0), 0.0)
+            # scaled before the difference: v - mean overflows for rewards of opposite sign near the float limit
+            var = np.maximum((p * (v / scale - mean[None, :] / scale) ** 2).sum(axis=0), 0.0)
             with np.errstate(over="ignore"):  # a variance beyond the float range is inf; its std is not
                 out[i] = var * scale * scale if kind == "variance" else np.sqrt(var) * scale
         elif kind == "quantile":
@@ -570,8 +572,11 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
     if n_undefined and np.isfinite(cdf).all():
         import warnings
 
-        warnings.warn(f"off_policy_cdf: {n_undefined} of {B} bootstrap replicates draw no row with weight (the "
-                      f"self-normalised CDF is 0/0 there; {int(np.sum(w > 0))} rows have weight); the bands and "
+        why = (f"draw no row with weight (the self-normalised CDF is 0/0 there; {int(np.sum(w > 0))} rows have "
+               "weight)" if self_normalize else
+               "draw no row at all (every resampling weight is 0: the importance-weighted CDF divides by the "
+               "resample's size, 0)")
+        warnings.warn(f"off_policy_cdf: {n_undefined} of {B} bootstrap replicates {why}; the bands and "
                       "intervals ignore them and describe the other replicates only "
                       "(diagnostics['undefined_replicates'])", RuntimeWarning, stacklevel=2)
     return OffPolicyCDF(thresholds=thresholds, cdf=cdf, raw_cdf=raw, ci_low=lo, ci_high=hi, replicate_cdfs=reps,
@@ -583,7 +588,7 @@ def off_policy_cdf_from_weights(reward, weights, *, thresholds=None, self_normal
 def off_policy_cdf(log, policy, *, thresholds=None, self_normalize: bool = True, alpha: float = 0.05,
                    n_bootstrap: int = 500, band: str = "pointwise", resampling: str = "poisson", random_state=0,
                    max_thresholds: int = 256, bandwidth: float | None = None, kernel: str = "epanechnikov",
-                   boundary: str = "renormalize") -> OffPolicyCDF:
+                   boundary: str = "renormalize", warn: bool = True) -> OffPolicyCDF:
     """The reward distribution of a target policy from logged bandit feedback.
 
     Parameters
@@ -610,6 +615,11 @@ def off_policy_cdf(log, policy, *, thresholds=None, self_normalize: bool = True,
         The engine's schemes; both resample ``log.unit_id`` clusters when present (multinomial:
         units drawn with replacement).
     random_state : int, Generator or None
+    warn : bool
+        Issue :func:`~workbench.ope.evaluate_policy`'s :class:`~workbench.ope.OPEDiagnosticWarning` for
+        the weights of a :class:`~workbench.data.BanditLog` (missing support, propensity alarms, thin
+        weights); ``diagnostics["zero_support_share"]`` holds the share of rows where the target puts
+        mass on actions the logger never takes (NaN without the log's ``behavior_dist``).
 
     Returns
     -------
@@ -634,6 +644,7 @@ def off_policy_cdf(log, policy, *, thresholds=None, self_normalize: bool = True,
     """
     from ..data.continuous_log import ContinuousBanditLog
 
+    warn = check_bool(warn, "warn")
     if isinstance(log, ContinuousBanditLog):
         if bandwidth is None:
             raise ValidationError("bandwidth", "is needed for a continuous-action log (the target is smoothed)")
@@ -649,8 +660,25 @@ def off_policy_cdf(log, policy, *, thresholds=None, self_normalize: bool = True,
             if value is not default and value != default:
                 raise ValidationError(name, f"applies to a ContinuousBanditLog (a smoothed target); this log has "
                                             f"{log.n_actions} discrete actions, got {name}={value!r}")
-        w = importance_weights(log, policy)
-    return off_policy_cdf_from_weights(log.reward, w, thresholds=thresholds, self_normalize=self_normalize,
-                                       alpha=alpha, n_bootstrap=n_bootstrap, band=band, resampling=resampling,
-                                       unit_id=log.unit_id, random_state=random_state,
-                                       max_thresholds=max_thresholds)
+        from .evaluate import diagnostics_text, prepare_inputs, zero_support_share
+
+        inputs = prepare_inputs(log, policy, estimators=[])  # the weights, and what the diagnostics read
+        w = inputs.weight
+        off_support = zero_support_share(inputs)
+        if warn:
+            # evaluate_policy's diagnostics of the same weights (missing support biases F_IS and F_SN as it
+            # biases ips and snips; the self-normalised CDF's mean is snips)
+            msg = diagnostics_text(inputs)
+            if msg:
+                import warnings
+
+                from .evaluate import OPEDiagnosticWarning
+
+                warnings.warn(msg, OPEDiagnosticWarning, stacklevel=2)
+    res = off_policy_cdf_from_weights(log.reward, w, thresholds=thresholds, self_normalize=self_normalize,
+                                      alpha=alpha, n_bootstrap=n_bootstrap, band=band, resampling=resampling,
+                                      unit_id=log.unit_id, random_state=random_state,
+                                      max_thresholds=max_thresholds)
+    if not isinstance(log, ContinuousBanditLog):
+        res.diagnostics["zero_support_share"] = off_support  # the result is built here: its dict is still ours
+    return res

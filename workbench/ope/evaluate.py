@@ -577,16 +577,22 @@ def single_unit_message(clustered: bool) -> str:
             "ci_high and se are NaN")
 
 
-def _warn_diagnostics(inputs: OPEInputs, stacklevel: int = 3, weighted: bool = True) -> None:
-    """One warning per call that says what is wrong and what to do. ``weighted``: some estimator of the
-    call weighs rows (the few-informative-rows check is of the logged weights, as the others are; not
-    for DM alone, which has no weighted terms)."""
+def diagnostics_text(inputs: OPEInputs, weighted: bool = True) -> str | None:
+    """The diagnostics warning's text for these inputs (None: nothing to report). ``weighted``: some
+    estimator of the call weighs rows (the few-informative-rows check is of the logged weights, as the
+    others are; not for DM alone, which has no weighted terms). Shared by every in-memory entry point that
+    weighs a log (evaluate_policy, compare_policies, slope_select, off_policy_cdf)."""
     w = np.asarray(inputs.weight, dtype=np.float64)
     s1, s2, scale = weight_sums(w)
     few = informative_terms(w, inputs.reward) if weighted else None
     rare = undersampled_mass(inputs) if weighted else None
-    msg = diagnostics_message(inputs.n, s1, s2, float(w.max()) if w.size else 0.0, zero_support_share(inputs), scale,
-                              ess_terms=few, rare_mass=rare)
+    return diagnostics_message(inputs.n, s1, s2, float(w.max()) if w.size else 0.0, zero_support_share(inputs),
+                               scale, ess_terms=few, rare_mass=rare)
+
+
+def _warn_diagnostics(inputs: OPEInputs, stacklevel: int = 3, weighted: bool = True) -> None:
+    """One warning per call that says what is wrong and what to do (:func:`diagnostics_text`)."""
+    msg = diagnostics_text(inputs, weighted)
     if msg:
         warnings.warn(msg, OPEDiagnosticWarning, stacklevel=stacklevel)
 

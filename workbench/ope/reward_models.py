@@ -152,6 +152,11 @@ def design_matrix(context, action, position, n_actions: int, n_positions: int | 
         p_feat = np.zeros((m, n_positions))
         p_feat[np.arange(m), position] = 1.0
         parts.append(p_feat)
+    elif position is not None:
+        # one slot (or none): the position has no column, but a value outside the slots is still an error in
+        # the caller's data (7 and -3 passed with n_positions=1), not something to ignore silently
+        position = check_integer_in_range(as_array(position, "position", ndim=1), "position", 0, n_positions or 1)
+        check_length(position, m, "position")
     if interactions and x is not None:
         parts.append((x[:, :, None] * a_feat[:, None, :]).reshape(m, -1))
     return np.hstack(parts)

@@ -26,8 +26,9 @@ from .._validation import (ValidationError, as_array, check_alpha, check_bool, c
 from ..results import _frames_repr, frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
                          SwitchDR, _check_lambda, distinct_labels, estimator_specs, make_estimator)
-from .evaluate import (OPEDiagnosticWarning, check_resampling, estimate_from_inputs, estimator_terms, evaluate_policy,
-                       prepare_inputs, resolve_action_dist, single_unit_message, unit_ids)
+from .evaluate import (OPEDiagnosticWarning, _check_reward_model_kind, _warn_diagnostics, _weighted, check_resampling,
+                       diagnostics_text, estimate_from_inputs, estimator_terms, evaluate_policy, prepare_inputs,
+                       resolve_action_dist, single_unit_message, unit_ids)
 from .reward_models import call_seed, fold_seed
 
 __all__ = ["slope_select", "SlopeResult", "threshold_family", "compare_policies", "PolicyComparison",
@@ -163,7 +164,7 @@ class SlopeResult:
 
 
 def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.0, n_bootstrap: int = 500,
-                 random_state=0, n_folds: int = 5, resampling: str = "poisson") -> SlopeResult:
+                 random_state=0, n_folds: int = 5, resampling: str = "poisson", warn: bool = True) -> SlopeResult:
     """SLOPE: pick the most biased (least variable) member still consistent with all less biased ones.
 
     The family must be ordered by non-decreasing bias and non-increasing variance (e.g.
@@ -173,7 +174,10 @@ def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.
     band, i.e. |theta_i - theta_j| <= c (sigma_i + sigma_j) for all j < i, stopping at the first
     violation (Lepski's method; Su, Srinath & Krishnamurthy 2020). The guarantee is an oracle
     inequality: the chosen member's error is within a constant factor of the best bias + width
-    trade-off in the family, provided the widths hold with high probability.
+    trade-off in the family, provided the widths hold with high probability. The oracle inequality says
+    nothing about bias the whole family shares: a target with mass on actions the logger never takes biases
+    every importance-weighted member alike. ``warn`` (default True) issues :func:`evaluate_policy`'s
+    :class:`~workbench.ope.OPEDiagnosticWarning` for the log's weights.
 
     Examples
     --------
@@ -193,12 +197,15 @@ def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.
     c = check_real(c, "c")  # a string or None must be a ValidationError, not a TypeError from ">"
     if not c > 0:
         raise ValidationError("c", f"must be > 0, got {c}")
+    warn = check_bool(warn, "warn")
     check_resampling(resampling)  # before the reward model is fitted
     random_state = call_seed(random_state)  # one key for the folds and the resamples, as in evaluate_policy
     inputs = prepare_inputs(log, policy, reward_model=reward_model, estimators=members, n_folds=n_folds,
                             random_state=fold_seed(random_state))
     ests = estimate_from_inputs(members, inputs, n_bootstrap=n_bootstrap, random_state=random_state,
                                 resampling=resampling, ids=unit_ids(log), warn=False)
+    if warn:  # missing support or thin weights bias or destabilise every member alike: SLOPE cannot see it
+        _warn_diagnostics(inputs, stacklevel=3, weighted=_weighted(ests))
     theta = np.array([e.value for e in ests])
     sigma = np.array([e.se for e in ests])
     accepted = np.zeros(len(members), dtype=bool)
@@ -306,7 +313,9 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     plays a logged action: NaN) is never the pessimistic choice and never wins a replicate. With a
     single row (or a single ``unit_id``) no resample differs from the log: intervals, standard
     errors and ``prob_best`` are NaN, with an :class:`~workbench.ope.OPEDiagnosticWarning`
-    (``warn=False`` silences it, as in :func:`evaluate_policy`; the NaN still say so).
+    (``warn=False`` silences it, as in :func:`evaluate_policy`; the NaN still say so). ``warn`` also
+    issues :func:`evaluate_policy`'s diagnostics for each policy's weights, named by its key (a policy with
+    mass on actions the logger never takes is biased, and the comparison cannot show it).
 
     Examples
     --------
@@ -337,7 +346,12 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
             seen[name] = key
         raise ValidationError("policies", f"keys must be distinct as text (they name the result's rows): "
                                           f"{clash[0]!r} and {clash[1]!r} both read {clash[2]!r}")
-    est = make_estimator(estimator)
+    if isinstance(estimator, (list, tuple)):  # one estimator ranks the policies; make_estimator named "estimators"
+        raise ValidationError("estimator", f"must be one estimator name or object, got {estimator!r}")
+    try:
+        est = make_estimator(estimator)
+    except ValidationError as exc:
+        raise ValidationError("estimator", exc.rule, hint=exc.hint) from None
     # one key for the folds and the resamples (a Generator drew for the folds only when the estimator fits a
     # model, so the resamples depended on the estimator); the same key as evaluate_policy's
     random_state = call_seed(random_state)
@@ -351,7 +365,10 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
             raise ValidationError(f"policies[{name!r}]", str(exc)) from None
 
     q = None
-    if est.requires_reward_model:
+    if not est.requires_reward_model:
+        # unused, yet not silently accepted when it is no model at all, as evaluate_policy and slope_select refuse it
+        _check_reward_model_kind(log, reward_model)
+    else:
         from .evaluate import _resolve_q, default_reward_model
 
         first_key = next(iter(policies))
@@ -362,6 +379,10 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     for key, name in zip(policies, names):
         inp = named(name, prepare_inputs, log, policies[key], reward_model=q, estimators=[est], n_folds=n_folds)
         blocks.append(estimator_terms(est, inp))
+        if warn:  # evaluate_policy's diagnostics, per policy (missing support biases that policy's estimate)
+            msg = diagnostics_text(inp, weighted=est.weights(inp) is not None)
+            if msg:
+                warnings.warn(f"policy {name!r}: {msg}", OPEDiagnosticWarning, stacklevel=2)
     widths = np.cumsum([0] + [b.shape[1] for b in blocks])
     rs = Resampling.make(n_bootstrap, scheme=resampling, random_state=random_state)
     acc = ReplicateAccumulator(int(widths[-1]), rs).add(np.hstack(blocks), unit_ids(log))
@@ -635,8 +656,9 @@ def summarise_replicates(reps: pd.DataFrame) -> pd.DataFrame:
         rel = np.abs(err[t != 0]) / np.abs(t[t != 0])
         rel_mean = float(rel.mean()) if rel.size else np.nan
         rel_sd = float(rel.std(ddof=1)) if rel.size > 1 else np.nan
+        sd = float(err.std(ddof=1)) if R > 1 else np.nan  # one replicate has no spread (numpy warned, then NaN)
         rows.append({"estimator": name, "mean": v.mean(), "truth_mean": t.mean(), "bias": err.mean(),
-                     "bias_se": err.std(ddof=1) / np.sqrt(R), "error_sd": err.std(ddof=1), "rmse": np.sqrt(np.mean(err ** 2)),
+                     "bias_se": sd / np.sqrt(R), "error_sd": sd, "rmse": np.sqrt(np.mean(err ** 2)),
                      "relative_error_mean": rel_mean, "relative_error_sd": rel_sd,
                      "coverage": cover.mean(), "coverage_se": np.sqrt(cover.mean() * (1 - cover.mean()) / R),
                      "mean_width": float(np.mean(g["ci_high"] - g["ci_low"])), "n_replicates": R})
