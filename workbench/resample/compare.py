@@ -280,12 +280,6 @@ class ModelConfidenceSet:
         return _frames_html(f"{100 * (1 - self.alpha):g}% model confidence set", {"models": self.frame})
 
 
-def _raise_identical():
-    raise ValidationError("losses", "the remaining models' loss differences are the same on every row (e.g. "
-                                    "identical models), so their resampling spread is zero and the set cannot be "
-                                    "refined")
-
-
 def _t_r_maxima(zeta, var, perm):
     """Bootstrap T_R of every elimination step, shape (B, m - 1): column k is the max over the pairs of
     models still in the set at step k + 1 of |zeta_i - zeta_j| / sqrt(var_ij). ``perm`` lists the models
@@ -375,26 +369,30 @@ def model_confidence_set(losses, *, alpha: float = 0.10, statistic: str = "max",
     while len(alive) > 1:  # at most m - 1 elimination steps, each vectorised over replicates
         idx = np.array(alive)
         Lb, Z = Ls[idx], zeta[:, idx]
+        # A difference that is the same on every row has no resampling spread: its t is +-inf when it is not 0
+        # (a model worse by a constant, e.g. wrong on every row where another is right under the 0-1 loss: it
+        # leaves with p = 0, as t = d / 0 says in Hansen et al.), and 0 / 0 (NaN, no evidence) when it is 0.
+        # Zero spread used to mean "identical models" here: such a model stayed in the set with p = 1, or T_R
+        # raised that the set could not be refined.
         if statistic == "max":
             d = Lb - Lb.mean()
             Zd = Z - Z.mean(axis=1, keepdims=True)
             var = np.mean(Zd**2, axis=0)
-            if not (var > 0).any():
-                break  # the models left have the same loss on every row: none is worse, all stay (p = 1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = d / np.sqrt(var)
+                if np.isnan(t).all():
+                    break  # the models left have the same loss on every row: none is worse, all stay (p = 1)
                 T = np.nanmax(t)
-                Tstar = np.nanmax(Zd / np.sqrt(var), axis=1)
+                # (a zero-spread model's replicate deviations are all 0: 0 / 0, left out by fmax)
+                Tstar = np.fmax.reduce(Zd / np.sqrt(var), axis=1, initial=-np.inf)
             worst = int(np.nanargmax(t))
             p_steps.append(float(np.mean(Tstar >= T)))
         else:
-            if not (var_r[np.ix_(idx, idx)] > 0).any():
-                break  # as above: identical models left
             t = t_r[np.ix_(idx, idx)]
+            if np.isnan(t).all():
+                break  # as above: identical models left
             T = np.nanmax(np.abs(t))
-            worst = int(np.nanargmax(np.nanmax(t, axis=1)))
-        if not np.isfinite(T):
-            _raise_identical()
+            worst = int(np.nanargmax(np.fmax.reduce(t, axis=1, initial=-np.inf)))
         order.append(int(idx[worst]))
         T_steps.append(T)
         alive.remove(int(idx[worst]))

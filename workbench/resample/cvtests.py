@@ -480,6 +480,12 @@ def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=Non
                                          fit_params=fit_params, groups=groups,
                                          progress=check_bool(progress, "progress"))
     J = d.size
+    if not corrected:
+        given = [name for name, v in (("n_train", n_train), ("n_test", n_test), ("test_train_ratio", test_train_ratio))
+                 if v is not None]
+        if given:  # the naive test has no correction to apply them to: they would be dropped silently
+            raise ValidationError(given[0], f"applies to the corrected test only; corrected=False ignores "
+                                            f"{', '.join(given)} (leave them out)")
     ratio = _test_train_ratio(n_train, n_test, test_train_ratio, ntr, nte) if corrected else 0.0
     var = d.var(ddof=1) if np.ptp(d) > _rounding_tol(sa, sb) else 0.0
     se = np.sqrt((1.0 / J + ratio) * var)

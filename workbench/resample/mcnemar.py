@@ -59,6 +59,16 @@ def _correct(y_true, pred):
     if kt != kp or kt == "mixed":
         raise ValidationError("predictions", f"must be labels of the same kind as y_true to be compared: y_true "
                                              f"holds {kt} ({y_true.dtype}), the predictions {kp} ({pred.dtype})")
+    if kt == "numbers" and pred.dtype.kind == "f":
+        # Integer class labels against fractional predictions (predict_proba's column passed as predictions):
+        # no fraction ever equals a label, so every such prediction counted as wrong, silently (p = 2e-6 for
+        # two models of 19% and 0% "accuracy"), as numbers against strings did.
+        yt = np.asarray(y_true, dtype=np.float64)
+        if np.all(yt == np.round(yt)):
+            pv = pred.astype(np.float64)
+            raise_if_any(pv != np.round(pv), "predictions", "must be class labels like y_true's (whole numbers); "
+                         "fractions look like probabilities: pass the predicted labels (predict, or the argmax of "
+                         "predict_proba), not the probabilities", pv)
     return y_true == pred
 
 
@@ -91,6 +101,10 @@ def _check_table(table):
         raise ValidationError("table", f"must be 2x2, got shape {t.shape}")
     if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(t != np.round(t)):
         raise ValidationError("table", f"must hold non-negative integer counts, got {t.tolist()}")
+    if float(np.sum(t, dtype=np.float64)) >= 2.0 ** 53:
+        # beyond 2**53 the counts are not exact in the float arithmetic of the tests, and 2**62-size counts
+        # overflowed the int64 total (n < 0, p = 0, an accuracy of -0.5, with only numpy's overflow warning)
+        raise ValidationError("table", f"counts must total less than 2**53, got {t.tolist()}")
     t = t.astype(np.int64)
     if t.sum() == 0:
         raise ValidationError("table", "is empty")
