@@ -48,11 +48,12 @@ def _continuous_log():
 def _calls():
     """(public name, call taking the switch's keyword) for every public switch."""
     from workbench import plotting, validity
-    from workbench.active import benchmark_risk, benchmark_selection
+    from workbench.active import benchmark_risk, benchmark_selection, load_task, task_suite
     from workbench.data import PredictionLog, make_model_zoo
     from workbench.ope import (MarginalizedIPS, UniformPolicy, bandwidth_monte_carlo, benchmark_estimators,
                                compare_policies, design_matrix, estimate_from_inputs, evaluate_continuous_policy,
-                               evaluate_policy, off_policy_cdf, off_policy_cdf_from_weights, prepare_inputs)
+                               evaluate_policy, off_policy_cdf, off_policy_cdf_from_weights, prepare_inputs,
+                               slope_select)
     from workbench.resample import (bayesian_correlated_t_test, bootstrap_ci, bootstrap_error, bootstrap_intervals,
                                     compare_models, corrected_resampled_t_test, cv_scores_two, f_test_5x2cv,
                                     friedman_test, ncv_interval, nemenyi_test, oob_delta_se, paired_t_5x2cv,
@@ -101,6 +102,11 @@ def _calls():
             lambda rng: None, lambda log: None, [1.0], n_replicates=2, progress=v),
         ("off_policy_cdf", "self_normalize"): lambda v: off_policy_cdf(_log(), UniformPolicy(), self_normalize=v,
                                                                        n_bootstrap=20),
+        ("off_policy_cdf", "warn"): lambda v: off_policy_cdf(_log(), UniformPolicy(), n_bootstrap=20, warn=v),
+        ("slope_select", "warn"): lambda v: slope_select(_log(), UniformPolicy(), ["ips", "snips"], n_bootstrap=20,
+                                                         warn=v),
+        ("load_task", "progress"): lambda v: load_task("breast_cancer", n_models=2, cache_dir=False, progress=v),
+        ("task_suite", "progress"): lambda v: task_suite(["breast_cancer"], n_models=2, cache_dir=False, progress=v),
         ("off_policy_cdf_from_weights", "self_normalize"): lambda v: off_policy_cdf_from_weights(
             rng.random(20), np.ones(20), self_normalize=v, n_bootstrap=20),
         ("benchmark_estimators", "progress"): lambda v: benchmark_estimators(

@@ -46,8 +46,11 @@ def _dataset(name: str, random_state):
     if name == "breast_cancer":
         return datasets.load_breast_cancer(return_X_y=True)
     if name == "synthetic":
-        if random_state is not None and not isinstance(random_state, (int, np.integer)):
-            # scikit-learn takes an int or None: a Generator (or SeedSequence) gives one draw as the seed
+        if isinstance(random_state, bool) or not (isinstance(random_state, (int, np.integer))
+                                                  and 0 <= random_state < 2**32):
+            # scikit-learn takes a seed in [0, 2**32) or None, and None meant numpy's global state (which the
+            # package never touches). Anything else the package accepts (None, a Generator, a SeedSequence,
+            # a larger int) gives one draw of our own as the seed; what it refuses is refused by our check.
             random_state = int(check_random_state(random_state).integers(2**32))
         return datasets.make_classification(**SYNTHETIC_PARAMS, random_state=random_state)
     raise ValidationError("dataset", f"unknown data set {name!r}")
@@ -274,13 +277,14 @@ class SelectionTask:
                 f"{d['top1']:.3f}/{d['top2']:.3f}, {d['n_within_1pt']} within 1 point)")
 
 
-def load_task(name: str, n_models: int = 40, random_state=0, cache_dir=None, n_jobs=None) -> SelectionTask:
+def load_task(name: str, n_models: int = 40, random_state=0, cache_dir=None, n_jobs=None,
+              progress: bool = True) -> SelectionTask:
     """Build (or load from the cache) one task of :data:`TASKS`.
 
     ``random_state`` seeds the synthetic data set and the zoo's models and splits. An int is
     part of the cache key (the task loads from the cache after its first build); a Generator or
     None is accepted but not cached (a new zoo is fitted on each call), and for the synthetic
-    data set a Generator's first draw seeds the data.
+    data set a Generator's first draw seeds the data. ``progress``: the zoo's fitting bar (tqdm).
 
     Examples
     --------
@@ -296,12 +300,12 @@ def load_task(name: str, n_models: int = 40, random_state=0, cache_dir=None, n_j
     data, shift, strength = TASKS[name]
     X, y = _dataset(data, random_state)
     zoo = make_model_zoo(X, y, n_models=n_models, shift=shift, shift_strength=strength, random_state=random_state,
-                         cache_dir=cache_dir, n_jobs=n_jobs)
+                         cache_dir=cache_dir, n_jobs=n_jobs, progress=progress)
     return SelectionTask(name=name, zoo=zoo, dataset=data, shift=shift)
 
 
 def task_suite(names=DEFAULT_SUITE, n_models: int = 40, random_state: int = 0, cache_dir=None,
-               n_jobs=None) -> list:
+               n_jobs=None, progress: bool = True) -> list:
     """The tasks named in ``names`` (default :data:`DEFAULT_SUITE`).
 
     Each task is built by :func:`load_task` with the same arguments: the first call fits the
@@ -326,8 +330,8 @@ def task_suite(names=DEFAULT_SUITE, n_models: int = 40, random_state: int = 0, c
     >>> shutil.rmtree(cache)
     """
     names = [names] if isinstance(names, str) else names  # one name, not its letters
-    return [load_task(n, n_models=n_models, random_state=random_state, cache_dir=cache_dir, n_jobs=n_jobs)
-            for n in names]
+    return [load_task(n, n_models=n_models, random_state=random_state, cache_dir=cache_dir, n_jobs=n_jobs,
+                      progress=progress) for n in names]
 
 
 def difficulty_table(tasks, contested_share: float = 0.1) -> pd.DataFrame:

@@ -44,6 +44,10 @@ _ROW_CHUNK = 4096  # rows per block of (rows, cells or nodes) work, so memory st
 LOGGERS = ("gaussian", "capped-igw", "uniform")
 
 
+# Tags the pricing world's seed sequence ("PRIC"), apart from the log's own stream of the same integer seed
+_WORLD_TAG = 0x50524943
+
+
 @dataclass(frozen=True)
 class PricingProblem:
     """The fixed world of :func:`simulate_pricing` (drawn from ``problem_seed``).
@@ -104,7 +108,9 @@ class PricingProblem:
         a_min, a_max = check_real(a_min, "a_min"), check_real(a_max, "a_max")
         if not a_min < a_max:
             raise ValidationError("a_max", f"must be greater than a_min, got [{a_min:g}, {a_max:g}]")
-        rng = np.random.default_rng(problem_seed)
+        # The world's own stream, tagged: default_rng(problem_seed) is also what random_state=problem_seed gives the
+        # log, whose first context row then was the coefficient direction itself (with the defaults 0 and 0)
+        rng = np.random.default_rng(np.random.SeedSequence([problem_seed, _WORLD_TAG]))
         b = rng.standard_normal(dim_context)
         return cls(coef=b / np.linalg.norm(b), a_min=a_min, a_max=a_max, **kw)
 
@@ -339,7 +345,7 @@ class ContinuousTruth:
     >>> truth
     ContinuousTruth(500 rows, 3 context dims, prices in [1, 10], gaussian logger)
     >>> round(truth.policy_value(np.full(500, 5.0)), 3)   # always charge 5
-    2.837
+    2.919
     """
 
     problem: PricingProblem

@@ -180,9 +180,9 @@ class ContinuousRewardModel:
     >>> out = evaluate_continuous_policy(log, truth.optimal_action(), bandwidth=0.5, estimators=["ips", "dr"],
     ...                                  reward_model=model, n_bootstrap=200)
     >>> out["estimator"].tolist(), out["value"].round(2).tolist()
-    (['ips', 'dr'], [3.49, 3.51])
+    (['ips', 'dr'], [3.42, 3.35])
     >>> round(truth.policy_value(truth.optimal_action(), bandwidth=0.5), 2)  # the smoothed policy's value
-    3.48
+    3.57
     """
 
     def __init__(self, model, n_folds: int = 5, random_state=0):

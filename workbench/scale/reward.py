@@ -270,7 +270,8 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
     X = design_matrix(x, a, np.zeros(len(a), dtype=np.int64), n_actions, None, interactions=interactions)
     # Folds are independent fits, dispatched through joblib (a Dask backend takes them to a cluster);
     # each is deterministic given the sample, which is itself a hash of the row ids.
-    models = Parallel(n_jobs=1)(delayed(_fit)(clone(model), X[fold != f], y[fold != f], f) for f in range(n_folds))
+    # (n_jobs left to joblib: an explicit 1 overrode a user's parallel_config, so the folds never left the process)
+    models = Parallel()(delayed(_fit)(clone(model), X[fold != f], y[fold != f], f) for f in range(n_folds))
     return CrossFittedRewardModel(models, context, seed, n_folds, interactions=interactions), label
 
 

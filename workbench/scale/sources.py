@@ -793,8 +793,8 @@ class ParquetSource(Source):
     below; with the Poisson scheme and ``unit_id`` the answer does not depend on order at all). A directory's files are read in
     natural path order (runs of digits compare as numbers: ``part.2`` before ``part.10``), the
     order ``dd.read_parquet`` uses, so a directory written by Dask or pandas is read in the order
-    it was written. Row numbers follow file order then row order. With
-    ``n_jobs`` set, runs of row groups are reduced in parallel through joblib (so
+    it was written. Row numbers follow file order then row order. Runs of row groups are reduced
+    through joblib (``n_jobs`` of them at once; None leaves it to joblib, so
     ``joblib.parallel_config(backend="dask")`` sends them to a cluster); their partial results
     are merged in file order, so the answer does not depend on ``n_jobs`` or the backend.
 
@@ -874,18 +874,16 @@ class ParquetSource(Source):
         _check_arrow(self.dataset, cols)
         files = self._files()
         reducer = _checked(reducer, unit_id, unit_field)
-        if n_jobs is not None and n_jobs != 1 and files:
+        if files:
+            # Always the runs of row groups, through joblib, whatever n_jobs: one job summing every batch into one
+            # total grouped the sums differently from the merged runs (answers 1 ulp apart between n_jobs=1 and
+            # 2), and n_jobs=None never reached joblib, so a user's parallel_config did not apply.
             return _finished(reducer, self._reduce_parallel(reducer, cols, unit_id, n_jobs, files, unit_field))
         partial = reducer.start()
         offset = 0
-        fs = getattr(self.dataset, "filesystem", None)
-        if files:  # files in dataset order, rows in file order: the row numbering relies on it
-            keys = self._keys()
-            batches = ((f"file {f!r}", b) for f in files
-                       for b in _file_batches(f, fs, cols, self.chunk_size, keys=keys.get(f)))
-        else:  # e.g. an in-memory dataset: the scanner keeps dataset order too
-            batches = ((f"batch {i} (counting from 0)", b) for i, b in enumerate(self.dataset.to_batches(
-                columns=cols, batch_size=self.chunk_size, batch_readahead=2, fragment_readahead=1)))
+        # e.g. an in-memory dataset: the scanner keeps dataset order
+        batches = ((f"batch {i} (counting from 0)", b) for i, b in enumerate(self.dataset.to_batches(
+            columns=cols, batch_size=self.chunk_size, batch_readahead=2, fragment_readahead=1)))
         from tqdm.auto import tqdm
 
         from .._parallel import progress_enabled  # TQDM_DISABLE: tqdm.auto's notebook widget ignores it
@@ -918,10 +916,24 @@ class ParquetSource(Source):
                     offset += rows
                     groups, rows = [], 0
         keys = self._keys()
-        parts = Parallel(n_jobs=n_jobs)(delayed(_refusal)(_parquet_task, p, fs, g, cols, o, reducer, unit_id,
-                                                          self.chunk_size, keys.get(p), unit_field)
-                                        for p, g, o in tasks)
-        return _merge_in_order(reducer, parts)
+        from tqdm.auto import tqdm
+
+        from .._parallel import progress_enabled
+
+        # a generator: the partials are merged in file order as they arrive, not all held at once
+        parts = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_refusal)(_parquet_task, p, fs, g, cols, o, reducer, unit_id, self.chunk_size, keys.get(p),
+                              unit_field) for p, g, o in tasks)
+        rows = np.diff([o for _, _, o in tasks] + [self.n_rows()])
+        with tqdm(total=self.n_rows(), unit="rows", unit_scale=True, desc="streaming Parquet", leave=False,
+                  disable=not progress_enabled()) as bar:
+            return _merge_in_order(reducer, _counted(parts, rows, bar))
+
+
+def _counted(parts, rows, bar):
+    for p, n in zip(parts, rows):
+        bar.update(int(n))
+        yield p
 
 
 def _merge_in_order(reducer, parts):
