@@ -1150,13 +1150,13 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     (as LURE does) was measured and rejected: the posterior multiplies evidence, so a few
     large weights swing it (mean regret 156 against 101).
 
-    Where it stands (``benchmarks/active_selection.py``, 100 seeds per task, CODA 20): over the
-    seven suite tasks, the lowest mean cumulative regret over the first 100 labels of all
-    strategies (63, against CODA's 85 and Model Selector's 144), and the
-    lowest of all on the five real-data tasks (digits 24 against CODA's 28; digits_noise 69
+    Where it stands (``benchmarks/active_selection.py``, 100 seeds per task; CODA's figures on 100
+    seeds since 2026-12-01, 20 before): over the seven suite tasks, the lowest mean cumulative regret
+    over the first 100 labels of all strategies (63, against CODA's 84 and Model Selector's 144), and
+    the lowest of all on the five real-data tasks (digits 24 against CODA's 29; digits_noise 69
     against Model Selector's 88; digits_missing_class, which joined the suite after the defaults
-    were set, 28 against CODA's 41; breast_cancer 9 against margin's 18; breast_cancer_noise 28
-    against CODA's 62). On 400 further seeds per task it first reaches 90% of seeds on the exact
+    were set, 28 against CODA's 43; breast_cancer 9 against margin's 18; breast_cancer_noise 28
+    against CODA's 57). On 400 further seeds per task it first reaches 90% of seeds on the exact
     best model after 17-173 labels and stays there (lowest share afterwards 0.900-0.922, s.e.
     0.015; Model Selector falls to 0-0.53). Those figures are with ``sharpness`` 12 (2026-12-01);
     with 6, the earlier default, the mean was 70, the first arrival 21-179 labels and the lowest
@@ -1176,7 +1176,7 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     not free everywhere: digits went from 21 to 27 and first reaches 90% after 97 labels instead of 67, and
     auto is now the lowest on fewer single zoos (10 of 21 instead of 12, 6 of 14 instead of 7).
 
-    It is *not* the best on the synthetic 4-class tasks (112 and 170, against CODA's 56 and 136;
+    It is *not* the best on the synthetic 4-class tasks (112 and 170, against CODA's 55 and 143;
     with sharpness 6: 146 and 182). Sharper draws close more of the gap on synthetic (77 at 100)
     but lose the pick afterwards (item 2), and a greedy argmax came to 51-56 there (CODA 49-54 on
     the same seeds) but cannot feed :func:`estimate_accuracies`, which needs q > 0.
@@ -1193,7 +1193,11 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     digits_noise, ranks 3 and 2; regret 265 against auto's 172 on held-out synthetic zoos with rank
     >= 3). ``auto`` aims at the pool's best. Steering its acquisition by vote entropy was measured
     (20 seeds, before the CODA pool): synthetic regret fell from 166 to 67-146 and digits_noise rose from 59 to 86-150, so
-    it was not adopted. How much there is evidence: an unbiased design that knew the two leading
+    it was not adopted. Nor was CODA's own information gain (2026-12-01: the next point drawn in
+    proportion to auto's gain^12 x CODA's gain^50 over auto's 64 best points; 100 seeds): synthetic 102 ->
+    85 and synthetic_prior 167 -> 80 (CODA 55 and 143 on those seeds), but digits_noise 60 -> 91, above
+    Model Selector's 88, and digits_missing_class 30 -> 36 (50 seeds); with CODA's greedy choice as the
+    acquisition and auto's pick, 54 and 92 on the synthetic tasks and 143 on digits_noise. How much there is evidence: an unbiased design that knew the two leading
     models and labelled only where they disagree would need 70 and 95 labels to put the best ahead
     with probability 0.9 (``difficulty()["labels_to_order_top2"]``), and auto's label-free prior
     ranks four and six models above the best on these tasks; confined to the most contested points,
