@@ -98,3 +98,87 @@ def test_pricing_world_is_apart_from_the_log_drawn_with_the_same_seed():
     # the world still depends on problem_seed only
     again = wb.data.simulate_pricing(50, random_state=1, problem_seed=7)[1]
     np.testing.assert_array_equal(again.problem.coef, truth.problem.coef)
+
+
+def _deterministic_and_global_free(call):
+    np.random.seed(1)
+    ref = np.random.random()
+    np.random.seed(1)
+    a = call()
+    touched = np.random.random() != ref
+    np.random.seed(2)  # another global state: an unseeded model drew from it and gave another answer
+    b = call()
+    return a == b and not touched
+
+
+def _rf():
+    from sklearn.ensemble import RandomForestClassifier
+
+    return RandomForestClassifier(n_estimators=4)  # random_state left at None, as users often do
+
+
+@pytest.fixture(scope="module")
+def xy():
+    from sklearn.datasets import make_classification
+
+    return make_classification(90, 5, random_state=0)
+
+
+@pytest.mark.parametrize("name", ["repeated_cv", "nested_cv", "ncv_interval", "bootstrap_error", "paired_t_5x2cv",
+                                  "corrected_resampled_t_test", "learning_curve_ci"])
+def test_an_unseeded_model_gives_the_same_answer_for_the_same_random_state(name, xy):
+    from workbench import resample as R
+
+    X, y = xy
+    calls = {
+        "repeated_cv": lambda: R.repeated_cv(_rf(), X, y, n_splits=3, n_repeats=2, random_state=0).scores.tolist(),
+        "nested_cv": lambda: str(R.nested_cv(_rf(), X, y, outer_cv=3, random_state=0)),
+        "ncv_interval": lambda: str(R.ncv_interval(_rf(), X, y, n_folds=3, n_reps=2, random_state=0,
+                                                   progress=False)),
+        "bootstrap_error": lambda: str(R.bootstrap_error(_rf(), X, y, n_splits=4, random_state=0, progress=False)),
+        "paired_t_5x2cv": lambda: R.paired_t_5x2cv(_rf(), _rf(), X, y, random_state=0, progress=False).p_value,
+        "corrected_resampled_t_test": lambda: R.corrected_resampled_t_test(
+            _rf(), _rf(), X, y, n_splits=3, n_repeats=2, random_state=0, progress=False).p_value,
+        "learning_curve_ci": lambda: str(R.learning_curve_ci(_rf(), X, y, train_sizes=(0.5, 1.0), n_splits=3,
+                                                             n_repeats=1, random_state=0)),
+    }
+    assert _deterministic_and_global_free(calls[name])
+
+
+def test_an_unseeded_reward_model_gives_the_same_estimate_for_the_same_random_state():
+    from sklearn.ensemble import RandomForestRegressor
+
+    log, _ = wb.data.simulate_bandit(300, n_actions=3, random_state=0)
+    assert _deterministic_and_global_free(lambda: wb.ope.evaluate_policy(
+        log, wb.ope.UniformPolicy(), ["dr"], reward_model=RandomForestRegressor(n_estimators=3), n_bootstrap=20,
+        random_state=0, warn=False).value[0])
+    clog, _ = wb.data.simulate_pricing(200, random_state=0)
+    assert _deterministic_and_global_free(lambda: wb.ope.ContinuousRewardModel(
+        RandomForestRegressor(n_estimators=3), random_state=0).fit(clog).predict(clog.action).tolist())
+
+
+def test_seed_unseeded_fills_only_unset_seeds_and_draws_nothing():
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from workbench._random import seed_unseeded
+
+    seeded = RandomForestClassifier(random_state=3)
+    assert seed_unseeded(seeded, 0) is seeded  # the user's own seed stands (and no copy is made)
+    search = GridSearchCV(make_pipeline(StandardScaler(), RandomForestClassifier()), {"randomforestclassifier__"
+                                                                                      "max_depth": [1, 2]})
+    out = seed_unseeded(search, 0)
+    assert out is not search and search.get_params()["estimator__randomforestclassifier__random_state"] is None
+    s = out.get_params()["estimator__randomforestclassifier__random_state"]
+    assert isinstance(s, int) and s == seed_unseeded(search, 0).get_params()[
+        "estimator__randomforestclassifier__random_state"]
+    assert s != seed_unseeded(search, 1).get_params()["estimator__randomforestclassifier__random_state"]
+    gen = np.random.default_rng(7)
+    before = gen.bit_generator.state
+    seed_unseeded(RandomForestClassifier(), gen)
+    assert gen.bit_generator.state == before  # the call's own draws (splits, resamples) are as before
+    ss = np.random.SeedSequence(5)
+    seed_unseeded(RandomForestClassifier(), ss)
+    assert ss.n_children_spawned == 0

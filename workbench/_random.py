@@ -73,6 +73,46 @@ def copy_seed_sequence(random_state):
     return random_state
 
 
+# Tags the seed given to a user's unseeded model ("MODL"), apart from the call's other streams of the same seed
+_MODEL_SEED_TAG = 0x4D4F444C
+
+
+def seed_unseeded(estimator, random_state, stream: int = 0):
+    """``estimator``, or a clone whose ``random_state`` parameters left at None (at any depth: a pipeline's
+    steps, a search's estimator) are set to one int derived from ``random_state``.
+
+    An unseeded randomised model (a random forest, an MLP) made the same ``random_state`` give different
+    answers, and drew from numpy's global state. The seed is derived without drawing from ``random_state``
+    (a Generator's state is read from a copy, a SeedSequence is copied), so the call's splits and
+    resamples are as before, and a model the user seeded is returned as is. ``random_state=None`` gives a
+    fresh seed, as everywhere. ``stream`` tells apart models of one call that should not share a seed (the
+    two algorithms of a comparison: one algorithm compared with itself would otherwise fit identical models,
+    where its own randomness belongs to the variation the test measures)."""
+    if not hasattr(estimator, "get_params") or not hasattr(estimator, "set_params"):
+        return estimator
+    try:
+        params = estimator.get_params(deep=True)
+    except Exception:  # noqa: BLE001 - an object that only looks like an estimator: left as it is
+        return estimator
+    unseeded = [k for k, v in params.items() if (k == "random_state" or k.endswith("__random_state")) and v is None]
+    if not unseeded:
+        return estimator
+    if isinstance(random_state, np.random.Generator):
+        bg = random_state.bit_generator
+        copy = type(bg)()
+        copy.state = bg.state
+        key = int(np.random.Generator(copy).integers(0, 2**63))
+    elif isinstance(random_state, np.random.SeedSequence):
+        key = int(copy_seed_sequence(random_state).generate_state(2, np.uint64)[0])
+    else:
+        key = seed_key(random_state)  # an int as is (checked), None fresh entropy
+    seed = int(np.random.SeedSequence([key, _MODEL_SEED_TAG, int(stream)]).generate_state(1, np.uint32)[0]
+               % (2**31 - 1))
+    from sklearn.base import clone
+
+    return clone(estimator).set_params(**{k: seed for k in unseeded})
+
+
 def spawn_seeds(random_state, k: int) -> list[np.random.SeedSequence]:
     """``k`` independent child seeds, fixed before any work is dispatched (a SeedSequence passed in
     is not advanced: the children come from a copy)."""

@@ -48,7 +48,7 @@ from sklearn.model_selection import GroupKFold
 from .._engine import Resampling, ReplicateAccumulator, influence_values, is_single_unit, replicate_sd, unit_index
 from .._intervals import interval as _interval
 from .._kernels import KERNELS, check_kernel_args, smoothed_density, smoothed_quadrature
-from .._random import check_random_state, seed_key
+from .._random import check_random_state, seed_key, seed_unseeded
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
                            check_real, numeric_output, raise_if_any)
 from ..data.continuous_log import ContinuousBanditLog
@@ -212,6 +212,8 @@ class ContinuousRewardModel:
             if n < self.n_folds:
                 raise ValidationError("n_folds", f"is {self.n_folds} but the log has only {n} rows")
             _check_classes(self.model, log.reward, "reward_model")  # before the folds (sklearn: "Unknown label type")
+            # an unseeded randomised regressor gave other predictions on each fit (read before the folds draw)
+            model = seed_unseeded(self.model, self.random_state)
             rng = check_random_state(self.random_state)
             if log.unit_id is None:
                 self.fold_ = rng.permutation(np.arange(n) % self.n_folds)
@@ -229,7 +231,7 @@ class ContinuousRewardModel:
                     self.fold_[test] = k
             X = self._features(log.context, log.action)
             self.models_ = []
-            classifier = is_classifier(self.model)
+            classifier = is_classifier(model)
             for k in range(self.n_folds):  # a loop over the folds, each one vectorised fit
                 y = log.reward[self.fold_ != k]
                 if classifier and (y == y[0]).all():
@@ -237,7 +239,7 @@ class ContinuousRewardModel:
                     # seeing one class (as cross_fit_predict does); LogisticRegression refused to fit
                     self.models_.append(float(y[0]))
                 else:
-                    self.models_.append(clone(self.model).fit(X[self.fold_ != k], y))
+                    self.models_.append(clone(model).fit(X[self.fold_ != k], y))
         return self
 
     @staticmethod

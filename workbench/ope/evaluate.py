@@ -915,7 +915,9 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         ``predict_proba @ classes_``) is fitted with ``n_folds``-fold cross-fitting, so no row is
         predicted by a model that saw it (see :func:`workbench.ope.cross_fit_predict`). An array
         holds your own predictions, shaped like the action distribution. None: when needed,
-        logistic regression (0/1 rewards) or ridge, cross-fitted.
+        logistic regression (0/1 rewards) or ridge, cross-fitted. An estimator whose own
+        ``random_state`` is None is fitted as a copy seeded from ``random_state`` (same seed, same
+        estimate).
     alpha : float
         Miscoverage: 0.05 gives 95% intervals.
     n_bootstrap : int

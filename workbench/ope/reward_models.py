@@ -34,7 +34,7 @@ import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GroupKFold, KFold
 
-from .._random import check_random_state, seed_key
+from .._random import check_random_state, seed_key, seed_unseeded
 from .._validation import (ValidationError, as_array, check_bool, check_choice, check_finite, check_int,
                            check_integer_in_range, check_length, raise_if_any, readonly)
 
@@ -301,6 +301,7 @@ def cross_fit_predict(log, model, n_folds: int = 5, action_features: str = "oneh
     if n_folds > n:
         raise ValidationError("n_folds", f"must be at most the number of rows ({n}), got {n_folds}")
     seed = fold_seed(random_state)
+    model = seed_unseeded(model, seed)  # an unseeded random forest gave another q_hat, and estimate, on each call
     n_pos = _slots(log)
     X_all, y = _training_design(log, action_features, interactions)
     _check_classes(model, y, "reward_model")

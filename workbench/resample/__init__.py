@@ -15,6 +15,11 @@
 * :func:`repeated_cv`, :func:`nested_cv`, :func:`ncv_interval`, :func:`learning_curve_ci`.
 * :func:`temporal_scores`, :func:`temporal_backtest`, :func:`period_losses`: choosing among historical
   models over time.
+
+Functions that fit models and take ``random_state`` seed a copy of a model whose own ``random_state``
+is None (a random forest, also inside a pipeline or search) from it, so the same ``random_state`` gives
+the same answer and numpy's global state is never drawn from; a model seeded by the user is used as
+given. The two algorithms of a comparison get different seeds.
 """
 from ._result import TestResult
 from .bootstrap import METHODS, BootstrapResult, bootstrap_ci, bootstrap_intervals

@@ -29,7 +29,7 @@ from scipy import special, stats
 
 from .._engine import unit_index
 from .._parallel import run_delayed
-from .._random import check_random_state, seed_key
+from .._random import check_random_state, seed_key, seed_unseeded
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_finite, check_int,
                            check_unit_ids, raise_if_any)
 from ._result import _frames_html, _frames_repr
@@ -624,6 +624,7 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
         cv = _user_cv(cv, y, estimator, groups)
     else:
         n_splits, n_repeats = _check_folds(n_splits, n_repeats, y, stratified=_stratifies(estimator, groups))
+    estimator = seed_unseeded(estimator, random_state)  # same random_state, same scores (read, not drawn)
     splitter = cv if cv is not None else _default_splitter(estimator, n_splits, n_repeats, _cv_seed(random_state),
                                                            groups)
     splits = list(splitter.split(X, y, groups))
@@ -744,6 +745,9 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     procs = estimators if isinstance(estimators, dict) else {"model": estimators}
     if not procs:
         raise ValidationError("estimators", "is empty")
+    # same random_state, same scores: an unseeded randomised model (or a search's) is seeded from it (read, not drawn)
+    # (a stream each: two algorithms are not fitted on one shared seed, as in the two-algorithm tests)
+    procs = {k: seed_unseeded(v, random_state, stream=i) for i, (k, v) in enumerate(procs.items())}
     first = next(iter(procs.values()))
     # the summary sets the algorithms side by side: with scoring=None their own scores must be one metric
     check_same_default_score([(f"estimators[{k!r}]", v) for k, v in procs.items()], scoring)
@@ -956,6 +960,7 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     n = y_arr.shape[0]
     if K > n:  # an empty fold: a scikit-learn error about 0 samples deep in the fits
         raise ValidationError("n_folds", f"must be at most the number of samples ({n}), got {K}")
+    estimator = seed_unseeded(estimator, random_state)  # same random_state, same interval (read, not drawn)
     rng = check_random_state(random_state)
     z = special.ndtri(1 - alpha / 2)
     bias_reps = int(math.ceil(n_reps / 5)) if bias_reps is None else check_int(bias_reps, "bias_reps", low=0)
@@ -1181,6 +1186,7 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
         cv = _user_cv(cv, y, estimator, groups)
     # one seed for the splits and the shuffle (a Generator or None gave each its own draw); the splits are
     # those of repeated_cv with the same random_state
+    estimator = seed_unseeded(estimator, random_state)  # as repeated_cv seeds it (before the seed is drawn)
     seed = _cv_seed(random_state)
     if cv is None:
         n_splits, n_repeats = _check_folds(n_splits, n_repeats, y, stratified=_stratifies(estimator, groups))

@@ -30,6 +30,7 @@ from joblib import delayed
 from scipy import stats
 
 from .._parallel import run_delayed
+from .._random import seed_unseeded
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_finite, check_int, check_real,
                            check_same_index, check_unit_ids)
 from ._result import TestResult
@@ -267,6 +268,9 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None
 def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups=None, progress=True):
     maker = (lambda est, yy: cv) if cv is not None else (
         lambda est, yy: _five_two_splits(est, X, yy, random_state, groups))
+    # unseeded randomised models seeded from random_state (read, not drawn): same random_state, same test; the
+    # two get different seeds, so an algorithm compared with itself still varies as its own randomness does
+    a, b = seed_unseeded(a, random_state), seed_unseeded(b, random_state, stream=1)
     sa, sb, _, _ = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker, fit_params=fit_params,
                          groups=groups, progress=progress)
     if sa.size != 10:
@@ -433,6 +437,7 @@ def _repeated_pair(a, b, X, y, *, cv, n_splits, n_repeats, random_state, key, sc
             return cv
         return _default_cv(est, n_splits, n_repeats, random_state, groups)
 
+    a, b = seed_unseeded(a, random_state), seed_unseeded(b, random_state, stream=1)  # as in _five_two
     sa, sb, ntr, nte = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker,
                              fit_params=fit_params, groups=groups, progress=progress)
     d = sa - sb

@@ -53,7 +53,7 @@ from joblib import delayed
 
 from .._parallel import run_delayed
 from .._engine import unit_index
-from .._random import check_random_state, seed_key
+from .._random import check_random_state, seed_key, seed_unseeded
 from scipy import special
 
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite,
@@ -741,6 +741,8 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     # 0 made the no-information score the mean of nothing: NaN, and .632+ with it, silently
     n_permutations = check_int(n_permutations, "n_permutations", low=1)
     progress = check_bool(progress, "progress")  # before any fit: "no" is truthy
+    # an unseeded randomised model (a random forest) gave another error on each call (read before rng draws)
+    estimator = seed_unseeded(estimator, random_state)
     rng = check_random_state(random_state)
     seed = int(rng.integers(0, 2**63)) if not isinstance(random_state, (int, np.integer)) else int(random_state)
     y_arr = np.asarray(y)

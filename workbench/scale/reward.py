@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .._random import splitmix64, unit_keys
+from .._random import seed_unseeded, splitmix64, unit_keys
 from .._validation import ValidationError, check_finite, check_int, check_integer_in_range, numeric_output
 from .sources import column_values, numeric_block
 
@@ -254,6 +254,7 @@ def _cross_fit(model, context, action, reward, n_actions, source, unit_id, seed,
         label = type(model).__name__ + " (default, cross-fitted on a sample)"
     else:
         label = type(model).__name__ + " (cross-fitted on a sample)"
+    model = seed_unseeded(model, seed)  # an unseeded randomised model fitted differently on each call
     fold = CrossFittedRewardModel([], context, seed, n_folds).fold_of(ids)
     full = np.flatnonzero(np.bincount(fold, minlength=n_folds) == len(fold))
     if full.size:
