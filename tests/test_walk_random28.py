@@ -117,6 +117,12 @@ def _rf():
     return RandomForestClassifier(n_estimators=4)  # random_state left at None, as users often do
 
 
+def _rf2():
+    from sklearn.ensemble import RandomForestClassifier
+
+    return RandomForestClassifier(n_estimators=3, max_depth=2)
+
+
 @pytest.fixture(scope="module")
 def xy():
     from sklearn.datasets import make_classification
@@ -127,6 +133,8 @@ def xy():
 @pytest.mark.parametrize("name", ["repeated_cv", "nested_cv", "ncv_interval", "bootstrap_error", "paired_t_5x2cv",
                                   "corrected_resampled_t_test", "learning_curve_ci"])
 def test_an_unseeded_model_gives_the_same_answer_for_the_same_random_state(name, xy):
+    from sklearn.linear_model import LogisticRegression
+
     from workbench import resample as R
 
     X, y = xy
@@ -136,9 +144,9 @@ def test_an_unseeded_model_gives_the_same_answer_for_the_same_random_state(name,
         "ncv_interval": lambda: str(R.ncv_interval(_rf(), X, y, n_folds=3, n_reps=2, random_state=0,
                                                    progress=False)),
         "bootstrap_error": lambda: str(R.bootstrap_error(_rf(), X, y, n_splits=4, random_state=0, progress=False)),
-        "paired_t_5x2cv": lambda: R.paired_t_5x2cv(_rf(), _rf(), X, y, random_state=0, progress=False).p_value,
+        "paired_t_5x2cv": lambda: R.paired_t_5x2cv(_rf(), _rf2(), X, y, random_state=0, progress=False).p_value,
         "corrected_resampled_t_test": lambda: R.corrected_resampled_t_test(
-            _rf(), _rf(), X, y, n_splits=3, n_repeats=2, random_state=0, progress=False).p_value,
+            _rf(), LogisticRegression(C=0.01), X, y, n_splits=3, n_repeats=2, random_state=0, progress=False).p_value,
         "learning_curve_ci": lambda: str(R.learning_curve_ci(_rf(), X, y, train_sizes=(0.5, 1.0), n_splits=3,
                                                              n_repeats=1, random_state=0)),
     }
@@ -182,3 +190,46 @@ def test_seed_unseeded_fills_only_unset_seeds_and_draws_nothing():
     ss = np.random.SeedSequence(5)
     seed_unseeded(RandomForestClassifier(), ss)
     assert ss.n_children_spawned == 0
+
+
+def test_unseeded_members_of_one_ensemble_get_their_own_seeds():
+    from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+
+    from workbench._random import seed_unseeded
+
+    vote = VotingClassifier([("rf1", RandomForestClassifier(n_estimators=3)),
+                             ("rf2", RandomForestClassifier(n_estimators=3))], voting="soft")
+    p = seed_unseeded(vote, 0).get_params()
+    assert p["rf1__random_state"] != p["rf2__random_state"]  # one shared seed made the members copies
+
+
+def test_the_estimator_route_and_the_repeated_cv_route_of_a_two_algorithm_test_agree(xy):
+    from sklearn.linear_model import LogisticRegression
+
+    from workbench import resample as R
+
+    X, y = xy
+    kw = dict(n_splits=3, n_repeats=2, random_state=0)
+    direct = R.corrected_resampled_t_test(LogisticRegression(), _rf2(), X, y, progress=False, **kw).p_value
+    ra = R.repeated_cv(LogisticRegression(), X, y, **kw)
+    rb = R.repeated_cv(_rf2(), X, y, **kw)
+    assert direct == R.corrected_resampled_t_test(ra, rb).p_value
+
+
+def test_parquet_and_joblib_work_under_the_multiprocessing_backend(parquet_dir):
+    # joblib's multiprocessing backend cannot return a generator: every reduce failed under it
+    from sklearn.linear_model import LogisticRegression
+
+    from workbench.resample import repeated_cv
+
+    ref = wb.scale.evaluate_tabular(str(parquet_dir), ["pi_0", "pi_1"], ["ips"], n_bootstrap=50, random_state=0,
+                                    chunk_size=50, warn=False)
+    X, y = np.random.default_rng(0).normal(size=(40, 2)), np.r_[np.zeros(20, int), np.ones(20, int)]
+    with joblib.parallel_config(backend="multiprocessing", n_jobs=2):
+        got = wb.scale.evaluate_tabular(str(parquet_dir), ["pi_0", "pi_1"], ["ips"], n_bootstrap=50, random_state=0,
+                                        chunk_size=50, warn=False)
+        cv = repeated_cv(LogisticRegression(), X, y, n_splits=2, n_repeats=2, random_state=0)
+    np.testing.assert_array_equal(ref[["value", "ci_low", "ci_high"]].to_numpy(),
+                                  got[["value", "ci_low", "ci_high"]].to_numpy())
+    np.testing.assert_array_equal(cv.scores, repeated_cv(LogisticRegression(), X, y, n_splits=2, n_repeats=2,
+                                                         random_state=0).scores)

@@ -73,3 +73,40 @@ def test_mcnemar_refuses_probabilities_passed_as_predictions():
 def test_mcnemar_refuses_counts_beyond_exact_float_range():
     with pytest.raises(ValidationError, match="2\\*\\*53"):
         mcnemar_test(table=[[2**62, 2**62], [1, 1]])
+
+
+@pytest.mark.parametrize("row, n", [([0, 2, 1, 1], 2), ([0, 0, 1, 2, 2], 3), ([5, 1, 1, 1], 2)])
+def test_iman_davenport_exact_p_where_rounding_leaves_a_tiny_denominator(row, n):
+    # denom = N(k-1) - chi2 came out 1e-15 > 0 for these tie patterns: F = 7e15, p = 3e-24 instead of exact
+    S = np.array([row] * n, float)
+    p = friedman_test(S).iman_davenport_p_value
+    assert p == pytest.approx(_exact_friedman_p_for_identical_rankings(tuple(row), n), rel=1e-12)
+
+
+def test_wilcoxon_holm_merges_rounding_per_data_set_not_across_magnitudes():
+    # MSEs near 1e6 on five data sets and near 1e-9 on three: differences of 1e-9 are real there
+    S = np.array([[1.0e6, 1.00005e6], [2.0e6, 1.9997e6], [1.5e6, 1.5007e6], [1.2e6, 1.2009e6], [3e6, 3.0011e6],
+                  [1e-9, 2e-9], [3e-9, 1.3e-8], [5e-9, 2e-9]])
+    got = wilcoxon_holm_test(S, higher_is_better=False).pairwise.p_value[0]
+    assert got == pytest.approx(stats.wilcoxon(S[:, 0], S[:, 1]).pvalue, rel=1e-12)
+
+
+def test_naive_resampled_t_refuses_ignored_sizes_before_fitting():
+    class Boom:  # an "estimator" whose fit would fail loudly if it were reached
+        def fit(self, X, y):
+            raise AssertionError("fitted before the arguments were checked")
+
+        def get_params(self, deep=True):
+            return {}
+
+    X, y = np.zeros((20, 2)), np.r_[np.zeros(10), np.ones(10)]
+    with pytest.raises(ValidationError, match="corrected test only"):
+        corrected_resampled_t_test(Boom(), Boom(), X, y, corrected=False, n_train=18, n_test=2)
+
+
+def test_mcnemar_refuses_probabilities_held_as_objects():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 50)
+    pa = rng.random(50)
+    with pytest.raises(ValidationError, match="probabilities"):
+        mcnemar_test(y, pa.astype(object), y)

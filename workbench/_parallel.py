@@ -30,8 +30,20 @@ def run_delayed(jobs, n_jobs=None, progress: bool = True, desc: str | None = Non
 
     n_jobs = check_n_jobs(n_jobs)  # before any job is built or dispatched
     jobs = list(jobs)
-    it = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    it = Parallel(n_jobs=n_jobs, return_as="generator" if generator_supported() else "list")(jobs)
     return list(tqdm(it, total=len(jobs), desc=desc, leave=False, disable=not progress_enabled(progress)))
+
+
+def generator_supported() -> bool:
+    """Whether joblib's backend in effect (a user's ``parallel_config``, or joblib's default) can
+    return results as a generator (``return_as="generator"``); joblib's multiprocessing backend cannot."""
+    try:
+        from joblib.parallel import get_active_backend
+
+        backend, _ = get_active_backend()
+    except Exception:  # noqa: BLE001 - a joblib without the helper: ask for a list, which every backend gives
+        return False
+    return bool(getattr(backend, "supports_return_generator", False))
 
 
 def progress_enabled(progress: bool = True) -> bool:

@@ -77,17 +77,19 @@ def copy_seed_sequence(random_state):
 _MODEL_SEED_TAG = 0x4D4F444C
 
 
-def seed_unseeded(estimator, random_state, stream: int = 0):
+def seed_unseeded(estimator, random_state):
     """``estimator``, or a clone whose ``random_state`` parameters left at None (at any depth: a pipeline's
-    steps, a search's estimator) are set to one int derived from ``random_state``.
+    steps, a search's estimator, an ensemble's members) are set to ints derived from ``random_state``.
 
     An unseeded randomised model (a random forest, an MLP) made the same ``random_state`` give different
-    answers, and drew from numpy's global state. The seed is derived without drawing from ``random_state``
-    (a Generator's state is read from a copy, a SeedSequence is copied), so the call's splits and
-    resamples are as before, and a model the user seeded is returned as is. ``random_state=None`` gives a
-    fresh seed, as everywhere. ``stream`` tells apart models of one call that should not share a seed (the
-    two algorithms of a comparison: one algorithm compared with itself would otherwise fit identical models,
-    where its own randomness belongs to the variation the test measures)."""
+    answers, and drew from numpy's global state. The seeds are derived without drawing from
+    ``random_state`` (a Generator's state is read from a copy, a SeedSequence is copied), so the call's
+    splits and resamples are as before, and a model the user seeded is used as given. Each parameter
+    gets its own seed, from its name (two identical random members of a voting ensemble would otherwise
+    become copies of one another); the seed depends on ``random_state`` and that name only, so the same
+    model gets the same seed in every function (the estimator route of a two-algorithm test and its
+    ``repeated_cv`` route agree; an algorithm compared with itself fits the same models, as when the
+    user seeds it). ``random_state=None`` gives fresh seeds, as everywhere."""
     if not hasattr(estimator, "get_params") or not hasattr(estimator, "set_params"):
         return estimator
     try:
@@ -106,11 +108,15 @@ def seed_unseeded(estimator, random_state, stream: int = 0):
         key = int(copy_seed_sequence(random_state).generate_state(2, np.uint64)[0])
     else:
         key = seed_key(random_state)  # an int as is (checked), None fresh entropy
-    seed = int(np.random.SeedSequence([key, _MODEL_SEED_TAG, int(stream)]).generate_state(1, np.uint32)[0]
-               % (2**31 - 1))
+    import zlib
+
+    def seed_of(name):
+        words = [key & 0xFFFFFFFF, key >> 32, _MODEL_SEED_TAG, zlib.crc32(name.encode())]
+        return int(np.random.SeedSequence(words).generate_state(1, np.uint32)[0] % (2**31 - 1))
+
     from sklearn.base import clone
 
-    return clone(estimator).set_params(**{k: seed for k in unseeded})
+    return clone(estimator).set_params(**{k: seed_of(k) for k in unseeded})
 
 
 def spawn_seeds(random_state, k: int) -> list[np.random.SeedSequence]:

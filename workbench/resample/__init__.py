@@ -19,7 +19,8 @@
 Functions that fit models and take ``random_state`` seed a copy of a model whose own ``random_state``
 is None (a random forest, also inside a pipeline or search) from it, so the same ``random_state`` gives
 the same answer and numpy's global state is never drawn from; a model seeded by the user is used as
-given. The two algorithms of a comparison get different seeds.
+given. The seed depends on ``random_state`` and the parameter's name only, so the estimator route of a
+two-algorithm test and its ``repeated_cv`` route fit the same models.
 """
 from ._result import TestResult
 from .bootstrap import METHODS, BootstrapResult, bootstrap_ci, bootstrap_intervals

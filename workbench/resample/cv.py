@@ -746,8 +746,7 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     if not procs:
         raise ValidationError("estimators", "is empty")
     # same random_state, same scores: an unseeded randomised model (or a search's) is seeded from it (read, not drawn)
-    # (a stream each: two algorithms are not fitted on one shared seed, as in the two-algorithm tests)
-    procs = {k: seed_unseeded(v, random_state, stream=i) for i, (k, v) in enumerate(procs.items())}
+    procs = {k: seed_unseeded(v, random_state) for k, v in procs.items()}
     first = next(iter(procs.values()))
     # the summary sets the algorithms side by side: with scoring=None their own scores must be one metric
     check_same_default_score([(f"estimators[{k!r}]", v) for k, v in procs.items()], scoring)

@@ -268,9 +268,9 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None
 def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups=None, progress=True):
     maker = (lambda est, yy: cv) if cv is not None else (
         lambda est, yy: _five_two_splits(est, X, yy, random_state, groups))
-    # unseeded randomised models seeded from random_state (read, not drawn): same random_state, same test; the
-    # two get different seeds, so an algorithm compared with itself still varies as its own randomness does
-    a, b = seed_unseeded(a, random_state), seed_unseeded(b, random_state, stream=1)
+    # unseeded randomised models seeded from random_state (read, not drawn): same random_state, same test, and
+    # the same fits as repeated_cv with that random_state gives each (the two routes agree)
+    a, b = seed_unseeded(a, random_state), seed_unseeded(b, random_state)
     sa, sb, _, _ = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker, fit_params=fit_params,
                          groups=groups, progress=progress)
     if sa.size != 10:
@@ -437,7 +437,7 @@ def _repeated_pair(a, b, X, y, *, cv, n_splits, n_repeats, random_state, key, sc
             return cv
         return _default_cv(est, n_splits, n_repeats, random_state, groups)
 
-    a, b = seed_unseeded(a, random_state), seed_unseeded(b, random_state, stream=1)  # as in _five_two
+    a, b = seed_unseeded(a, random_state), seed_unseeded(b, random_state)  # as in _five_two
     sa, sb, ntr, nte = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker,
                              fit_params=fit_params, groups=groups, progress=progress)
     d = sa - sb
@@ -480,17 +480,17 @@ def corrected_resampled_t_test(a, b, X=None, y=None, *, n_train=None, n_test=Non
     """
     alpha = check_alpha(alpha)
     corrected = check_bool(corrected, "corrected")  # "no" is truthy
-    d, sa, sb, ntr, nte = _repeated_pair(a, b, X, y, cv=cv, n_splits=n_splits, n_repeats=n_repeats,
-                                         random_state=random_state, key=key, scoring=scoring, n_jobs=n_jobs,
-                                         fit_params=fit_params, groups=groups,
-                                         progress=check_bool(progress, "progress"))
-    J = d.size
-    if not corrected:
+    if not corrected:  # checked before any fit
         given = [name for name, v in (("n_train", n_train), ("n_test", n_test), ("test_train_ratio", test_train_ratio))
                  if v is not None]
         if given:  # the naive test has no correction to apply them to: they would be dropped silently
             raise ValidationError(given[0], f"applies to the corrected test only; corrected=False ignores "
                                             f"{', '.join(given)} (leave them out)")
+    d, sa, sb, ntr, nte = _repeated_pair(a, b, X, y, cv=cv, n_splits=n_splits, n_repeats=n_repeats,
+                                         random_state=random_state, key=key, scoring=scoring, n_jobs=n_jobs,
+                                         fit_params=fit_params, groups=groups,
+                                         progress=check_bool(progress, "progress"))
+    J = d.size
     ratio = _test_train_ratio(n_train, n_test, test_train_ratio, ntr, nte) if corrected else 0.0
     var = d.var(ddof=1) if np.ptp(d) > _rounding_tol(sa, sb) else 0.0
     se = np.sqrt((1.0 / J + ratio) * var)

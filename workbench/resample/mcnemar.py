@@ -59,7 +59,7 @@ def _correct(y_true, pred):
     if kt != kp or kt == "mixed":
         raise ValidationError("predictions", f"must be labels of the same kind as y_true to be compared: y_true "
                                              f"holds {kt} ({y_true.dtype}), the predictions {kp} ({pred.dtype})")
-    if kt == "numbers" and pred.dtype.kind == "f":
+    if kt == "numbers" and pred.dtype.kind not in "biu":  # float, or numbers held as objects
         # Integer class labels against fractional predictions (predict_proba's column passed as predictions):
         # no fraction ever equals a label, so every such prediction counted as wrong, silently (p = 2e-6 for
         # two models of 19% and 0% "accuracy"), as numbers against strings did.

@@ -884,12 +884,7 @@ class ParquetSource(Source):
         # e.g. an in-memory dataset: the scanner keeps dataset order
         batches = ((f"batch {i} (counting from 0)", b) for i, b in enumerate(self.dataset.to_batches(
             columns=cols, batch_size=self.chunk_size, batch_readahead=2, fragment_readahead=1)))
-        from tqdm.auto import tqdm
-
-        from .._parallel import progress_enabled  # TQDM_DISABLE: tqdm.auto's notebook widget ignores it
-
-        with tqdm(total=self.n_rows(), unit="rows", unit_scale=True, desc="streaming Parquet", leave=False,
-                  disable=not progress_enabled()) as bar:
+        with _rows_bar(self.n_rows(), "streaming Parquet") as bar:
             for where, batch in batches:
                 if batch.num_rows == 0:
                     continue
@@ -916,18 +911,25 @@ class ParquetSource(Source):
                     offset += rows
                     groups, rows = [], 0
         keys = self._keys()
-        from tqdm.auto import tqdm
+        from .._parallel import generator_supported
 
-        from .._parallel import progress_enabled
-
-        # a generator: the partials are merged in file order as they arrive, not all held at once
-        parts = Parallel(n_jobs=n_jobs, return_as="generator")(
+        # a generator where the backend has one: the partials are merged in file order as they arrive, not all
+        # held at once (joblib's multiprocessing backend returns a list only: it refused return_as="generator")
+        parts = Parallel(n_jobs=n_jobs, return_as="generator" if generator_supported() else "list")(
             delayed(_refusal)(_parquet_task, p, fs, g, cols, o, reducer, unit_id, self.chunk_size, keys.get(p),
                               unit_field) for p, g, o in tasks)
         rows = np.diff([o for _, _, o in tasks] + [self.n_rows()])
-        with tqdm(total=self.n_rows(), unit="rows", unit_scale=True, desc="streaming Parquet", leave=False,
-                  disable=not progress_enabled()) as bar:
+        with _rows_bar(self.n_rows(), "streaming Parquet") as bar:
             return _merge_in_order(reducer, _counted(parts, rows, bar))
+
+
+def _rows_bar(total, desc):
+    """A tqdm.auto bar over rows (off with TQDM_DISABLE, which tqdm.auto's notebook widget ignores)."""
+    from tqdm.auto import tqdm
+
+    from .._parallel import progress_enabled
+
+    return tqdm(total=total, unit="rows", unit_scale=True, desc=desc, leave=False, disable=not progress_enabled())
 
 
 def _counted(parts, rows, bar):
