@@ -110,3 +110,19 @@ def test_mcnemar_refuses_probabilities_held_as_objects():
     pa = rng.random(50)
     with pytest.raises(ValidationError, match="probabilities"):
         mcnemar_test(y, pa.astype(object), y)
+
+
+def test_mcnemar_bootstrap_interval_warns_when_it_cannot_vary():
+    y = np.r_[np.zeros(10, int), np.ones(10, int)]
+    with pytest.warns(RuntimeWarning, match="no discordant pairs"):
+        r = mcnemar_test(y, y, y, ci_method="bootstrap", random_state=0)
+    assert r.ci_low == r.ci_high == 0.0
+    with pytest.warns(RuntimeWarning, match="one direction"):
+        mcnemar_test(y, y, 1 - y, ci_method="bootstrap", random_state=0)
+
+
+def test_mcnemar_checks_random_state_even_when_the_interval_does_not_use_it():
+    y = np.r_[np.zeros(10, int), np.ones(10, int)]
+    for bad in ("0", 1.5, np.random.RandomState(0), -1, True):
+        with pytest.raises(ValidationError, match="random_state"):
+            mcnemar_test(y, y, 1 - y, random_state=bad)

@@ -309,6 +309,10 @@ def mcnemar_test(y_true=None, pred_a=None, pred_b=None, *, table=None, method: s
     check_choice(method, "method", MCNEMAR_METHODS)
     check_choice(ci_method, "ci_method", CI_METHODS)
     alpha = check_alpha(alpha)
+    # checked whether or not the interval uses it, as everywhere (a string or a RandomState passed silently)
+    from .._random import check_random_state
+
+    check_random_state(random_state)
     diffs = None
     given = [name for name, v in (("y_true", y_true), ("pred_a", pred_a), ("pred_b", pred_b)) if v is not None]
     if table is not None and given:
@@ -355,6 +359,16 @@ def mcnemar_test(y_true=None, pred_a=None, pred_b=None, *, table=None, method: s
         res = bootstrap_ci(diffs, method="percentile", n_resamples=n_resamples, alpha=alpha,
                            random_state=random_state)
         lo, hi = res.ci_low, res.ci_high
+        if b + c == 0 or b == n or c == n:
+            import warnings
+
+            # every row's difference is the same: each resample gives it, and the interval has width 0, as the
+            # Wald interval does (which warns); the score intervals do not degenerate
+            what = "no discordant pairs (b = c = 0)" if b + c == 0 else \
+                f"every pair discordant in one direction ({'b' if b else 'c'} = n = {n})"
+            warnings.warn(f"mcnemar_test: {what}, so the bootstrap interval is degenerate ({lo:g}, {hi:g}), a "
+                          "zero-width interval that claims certainty; use ci_method='newcombe' (or 'tango')",
+                          RuntimeWarning, stacklevel=2)
     else:
         lo, hi = paired_difference_interval(t, alpha, ci_method)
     return TestResult(f"mcnemar-{method}", float(stat), float(p), df, effect=(b - c) / n, ci_low=float(lo),
