@@ -233,3 +233,23 @@ def test_parquet_and_joblib_work_under_the_multiprocessing_backend(parquet_dir):
                                   got[["value", "ci_low", "ci_high"]].to_numpy())
     np.testing.assert_array_equal(cv.scores, repeated_cv(LogisticRegression(), X, y, n_splits=2, n_repeats=2,
                                                          random_state=0).scores)
+
+
+@pytest.mark.parametrize("where", ["bootstrap_ci indices", "prepare_inputs", "ContinuousRewardModel callable"])
+def test_an_unused_random_state_is_still_checked(where):
+    from workbench.ope import ContinuousRewardModel, UniformPolicy, prepare_inputs
+    from workbench.resample import bootstrap_ci
+
+    rng = np.random.default_rng(0)
+    x, idx = rng.random(30), rng.integers(0, 30, (20, 30))
+    log, _ = wb.data.simulate_bandit(50, n_actions=3, random_state=0)
+    calls = {
+        "bootstrap_ci indices": lambda rs: bootstrap_ci(x, resampling="indices", indices=idx, random_state=rs),
+        "prepare_inputs": lambda rs: prepare_inputs(log, UniformPolicy(), estimators=["ips"], random_state=rs),
+        "ContinuousRewardModel callable": lambda rs: ContinuousRewardModel(lambda c, a: np.zeros(len(a)),
+                                                                           random_state=rs),
+    }
+    calls[where](0)  # a good seed runs
+    for bad in ("0", 1.5, np.random.RandomState(0), -1, True):
+        with pytest.raises(wb.ValidationError, match="random_state"):
+            calls[where](bad)

@@ -198,6 +198,7 @@ class ContinuousRewardModel:
                                        "callable f(context, action)")
         # >= 2 so no row is predicted by a model fitted on it; int(2.5) would silently be 2 folds.
         n_folds = check_int(n_folds, "n_folds", low=2)
+        check_random_state(random_state)  # checked here, also for a callable model, which never uses it
         self.model, self.n_folds, self.random_state = model, n_folds, random_state
         self.fold_ = None
         self.models_ = None

@@ -23,6 +23,7 @@ from scipy import special
 from .._engine import (ReplicateAccumulator, Resampling, influence_values, is_single_unit, replicate_sd,
                        unit_index)
 from .._intervals import bca_interval, constant_up_to_rounding, normal_interval, percentile_interval
+from .._random import check_random_state
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
                            check_bool, check_finite, check_int, check_length, check_real, raise_if_any)
 from ..results import Estimate
@@ -231,6 +232,7 @@ def prepare_inputs(log, policy, reward_model=None, estimators: Sequence | None =
     # its type always, as evaluate_policy checks it (slope_select and compare_policies ran with n_folds="x" when no
     # estimator fitted a model); its range (>= 2) where a model is cross-fitted
     n_folds = check_int(n_folds, "n_folds")
+    check_random_state(random_state)  # also when no model is fitted (unused then: a string passed silently)
     dist = resolve_action_dist(log, policy)
     ests = [make_estimator(e) for e in estimators] if estimators is not None else None
     n = len(log)

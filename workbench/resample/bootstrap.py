@@ -29,7 +29,7 @@ import pandas as pd
 
 from .. import _intervals
 from .._engine import ReplicateAccumulator, Resampling, pow2_exponent, replicate_sd, unit_totals
-from .._random import seed_key
+from .._random import check_random_state, seed_key
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
                            check_names, check_same_index, check_unit_ids, raise_if_any)
 from ..results import _fmt, frame_to_html
@@ -331,6 +331,9 @@ def _resampling(resampling, n_resamples, random_state, indices, n_units):
     if indices is not None and resampling != "indices":
         raise ValidationError("indices", "only used with resampling='indices'")
     if resampling == "indices":
+        # your indices fix the resamples and random_state is unused; still checked, as everywhere (a string, a
+        # float or a RandomState passed silently here)
+        check_random_state(random_state)
         if indices is None:
             raise ValidationError("indices", "must be given, a (B, n) integer array, with resampling='indices'",
                                   hint="functions without an indices= argument take 'multinomial' or 'poisson'")
