@@ -72,22 +72,11 @@ def importance_weights(log, policy) -> np.ndarray:
     >>> round(float(w.mean()), 3)  # near 1 when the propensities are right
     1.029
     """
-    from .evaluate import resolve_action_dist
+    from .evaluate import prepare_inputs
 
-    dist = resolve_action_dist(log, policy)
-    rows = np.arange(len(log))
-    if dist.ndim == 3:
-        pos = np.zeros(len(log), dtype=np.int64) if log.position is None else log.position
-        pe = dist[rows, log.action, pos]
-    else:
-        pe = dist[rows, log.action]
-    with np.errstate(over="ignore"):  # an overflow is refused below, with its row, as prepare_inputs refuses it
-        w = pe / log.propensity
-    raise_if_any(~np.isfinite(w), "weights", "must be finite, but the target's probability of the logged action / "
-                 "the propensity overflows the float range", log.propensity,
-                 hint="the value shown is the row's propensity; check the propensity column (a probability this "
-                      "small is most likely an error in the logging pipeline)")
-    return w
+    # prepare_inputs' weights (and its refusal of an overflowing one, with its row): one computation for
+    # evaluate_policy, off_policy_cdf and this function
+    return prepare_inputs(log, policy, estimators=[]).weight
 
 
 # -- replicate weights (the engine's resampling schemes) ----------------------------------------
@@ -660,7 +649,7 @@ def off_policy_cdf(log, policy, *, thresholds=None, self_normalize: bool = True,
             if value is not default and value != default:
                 raise ValidationError(name, f"applies to a ContinuousBanditLog (a smoothed target); this log has "
                                             f"{log.n_actions} discrete actions, got {name}={value!r}")
-        from .evaluate import diagnostics_text, prepare_inputs, zero_support_share
+        from .evaluate import _warn_diagnostics, prepare_inputs, zero_support_share
 
         inputs = prepare_inputs(log, policy, estimators=[])  # the weights, and what the diagnostics read
         w = inputs.weight
@@ -668,13 +657,7 @@ def off_policy_cdf(log, policy, *, thresholds=None, self_normalize: bool = True,
         if warn:
             # evaluate_policy's diagnostics of the same weights (missing support biases F_IS and F_SN as it
             # biases ips and snips; the self-normalised CDF's mean is snips)
-            msg = diagnostics_text(inputs)
-            if msg:
-                import warnings
-
-                from .evaluate import OPEDiagnosticWarning
-
-                warnings.warn(msg, OPEDiagnosticWarning, stacklevel=2)
+            _warn_diagnostics(inputs, stacklevel=3)
     res = off_policy_cdf_from_weights(log.reward, w, thresholds=thresholds, self_normalize=self_normalize,
                                       alpha=alpha, n_bootstrap=n_bootstrap, band=band, resampling=resampling,
                                       unit_id=log.unit_id, random_state=random_state,
