@@ -375,14 +375,15 @@ def _multinomial_sums(terms, rs: Resampling, ids=None, units=None):
             raise ValidationError("indices", f"must be (B, {n}) with values in [0, {n})")
     # one BLAS thread, as in _poisson_sums: on a busy 2-core machine the count products of 10,000 rows x 20
     # columns x 2,000 replicates took 0.6-1.1 s with two OpenBLAS threads, 0.42-0.45 s with one
+    block = max(1, 2**22 // max(n, 1))  # replicates per (block, n) count matrix: ~32 MB
     with one_blas_thread():
         if rs.scheme == "indices":
-            for b in range(0, B, max(1, 2**22 // max(n, 1))):
-                idx = idx_all[b:b + max(1, 2**22 // max(n, 1))]
+            for b in range(0, B, block):
+                idx = idx_all[b:b + block]
                 sums[b:b + len(idx)] = _counts(idx, n) @ terms
-            return sums, np.full(B, float(n))
-        for b0, counts in multinomial_counts(rs, n, max(1, 2**22 // max(n, 1))):
-            sums[b0:b0 + counts.shape[0]] = counts @ terms
+        else:
+            for b0, counts in multinomial_counts(rs, n, block):
+                sums[b0:b0 + counts.shape[0]] = counts @ terms
     return sums, np.full(B, float(n))
 
 

@@ -652,11 +652,10 @@ class _CodaPosterior:
         out = np.empty(cand.size)
         pdfA, cdfA = self.pdf_cdf(self.a + 1, self.b)  # (H, C, G): the model predicted the label
         pdfB, cdfB = self.pdf_cdf(self.a, self.b + 1)  # it did not
-        logA = np.log(np.maximum(cdfA, 1e-300))
-        logB = np.log(np.maximum(cdfB, 1e-300))
-        # pdf / cdf with the clamp of term_of; (C, G, H) for the products below
-        ratio_a = (pdfA * np.exp(-logA)).transpose(1, 2, 0)
-        ratio_b = (pdfB * np.exp(-logB)).transpose(1, 2, 0)
+        cdfA, cdfB = np.maximum(cdfA, 1e-300), np.maximum(cdfB, 1e-300)  # the clamp of term_of
+        logA, logB = np.log(cdfA), np.log(cdfB)
+        ratio_a = (pdfA / cdfA).transpose(1, 2, 0)  # (C, G, H) for the products below
+        ratio_b = (pdfB / cdfB).transpose(1, 2, 0)
         base = logB.sum(axis=0)[:, None, :]  # (C, 1, G)
         step = (logA - logB).transpose(1, 0, 2)  # (C, H, G)
         old_c = self.per_class(self.term, 0).T * prior_c[:, None]  # (C, H): class c's share of P(best)

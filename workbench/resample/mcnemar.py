@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from .._random import check_random_state
 from .._validation import (ValidationError, as_array, check_alpha, check_choice, check_int, check_real,
                            check_same_index, raise_if_any)
 from ._result import TestResult
@@ -309,10 +310,7 @@ def mcnemar_test(y_true=None, pred_a=None, pred_b=None, *, table=None, method: s
     check_choice(method, "method", MCNEMAR_METHODS)
     check_choice(ci_method, "ci_method", CI_METHODS)
     alpha = check_alpha(alpha)
-    # checked whether or not the interval uses it, as everywhere (a string or a RandomState passed silently)
-    from .._random import check_random_state
-
-    check_random_state(random_state)
+    check_random_state(random_state)  # whether or not the interval uses it (a string or a RandomState passed)
     diffs = None
     given = [name for name, v in (("y_true", y_true), ("pred_a", pred_a), ("pred_b", pred_b)) if v is not None]
     if table is not None and given:

@@ -878,7 +878,7 @@ class ParquetSource(Source):
             # Always the runs of row groups, through joblib, whatever n_jobs: one job summing every batch into one
             # total grouped the sums differently from the merged runs (answers 1 ulp apart between n_jobs=1 and
             # 2), and n_jobs=None never reached joblib, so a user's parallel_config did not apply.
-            return _finished(reducer, self._reduce_parallel(reducer, cols, unit_id, n_jobs, files, unit_field))
+            return _finished(reducer, self._reduce_runs(reducer, cols, unit_id, n_jobs, files, unit_field))
         partial = reducer.start()
         offset = 0
         # e.g. an in-memory dataset: the scanner keeps dataset order
@@ -894,7 +894,7 @@ class ParquetSource(Source):
                 bar.update(len(frame))
         return _finished(reducer, partial)
 
-    def _reduce_parallel(self, reducer, cols, unit_id, n_jobs, files, unit_field="unit_id"):
+    def _reduce_runs(self, reducer, cols, unit_id, n_jobs, files, unit_field="unit_id"):
         import pyarrow.parquet as pq
         from joblib import Parallel, delayed
 
