@@ -46,46 +46,21 @@ def _check_index(x, field: str, low: int, high: int | None) -> np.ndarray:
     return check_integer_in_range(as_array(x, field, ndim=1), field, low, high)
 
 
-# from_frame's hint for an action column of text: ids such as "item_42" are not action indices
-_TEXT_ACTION_HINT = ("actions are indices 0..n_actions-1: map text ids to them first, e.g. codes, ids = "
-                     "pd.factorize(frame[column]) (keep ids to read the results back)")
-
-
 def _series_values(frame: pd.DataFrame, name: str, field: str | None = None) -> np.ndarray:
-    """Column values as numpy; pandas' nullable dtypes become float with NaN (then rejected by the checks).
+    """Column values as numpy, read as the streamed path reads them (:func:`workbench.scale.sources.column_array`:
+    pandas' nullable dtypes become float with NaN, then rejected by the checks).
 
     With ``field`` (a numeric field of the log), a column that holds text (or other non-numbers) is refused
     here with the streamed path's rule: the column, its dtype, how many rows hold no number and the first.
     The container's generic check said only "got an object array (mixed or missing values?)", no row."""
-    s = frame[name]
-    if pd.api.types.is_string_dtype(s.dtype) or (isinstance(s.dtype, pd.CategoricalDtype)
-                                                  and not pd.api.types.is_numeric_dtype(s.dtype.categories.dtype)):
-        # text (pandas' str / string dtype, text categories): "0.5" must not be parsed into 0.5 silently;
-        # the object array is refused by the checks, as a numpy array of strings is
-        values = s.to_numpy(dtype=object)
-    else:
-        values = _plain_values(s)
-    if field is not None and values.dtype.kind in "OUSmM":
-        from ..scale.sources import _WholeColumn, _refuse_column  # here, not at import: scale.ope imports data.logs
+    from ..scale.sources import _WholeColumn, column_array, column_values  # here, not at import: scale.ope imports data.logs
 
-        try:
-            _refuse_column(s, name, field, hint=_TEXT_ACTION_HINT if field == "action" else None)
-        except _WholeColumn as exc:  # every value a number, the dtype not (object): the streamed type is internal
-            raise ValidationError(exc.field, exc.rule, hint=exc.hint) from None
-    return values
-
-
-def _plain_values(s: pd.Series) -> np.ndarray:
-    """:func:`_series_values` of a column that is not text."""
-    if pd.api.types.is_bool_dtype(s.dtype) and not s.isna().any():
-        # a nullable boolean column is a boolean array (refused where numpy booleans are), not 0 / 1 floats
-        return s.to_numpy(dtype=bool)
-    if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and not isinstance(s.dtype, pd.DatetimeTZDtype):
-        try:
-            return s.to_numpy(dtype="float64", na_value=np.nan)
-        except (TypeError, ValueError):
-            return s.to_numpy()
-    return s.to_numpy()
+    if field is None:
+        return column_array(frame[name])
+    try:
+        return column_values(frame, name, field)
+    except _WholeColumn as exc:  # every value a number, the dtype not (object): the streamed type is internal
+        raise ValidationError(exc.field, exc.rule, hint=exc.hint) from None
 
 
 def _utc_naive(ts) -> np.ndarray:

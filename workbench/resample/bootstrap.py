@@ -157,6 +157,9 @@ def numeric_values(x, field_name):
     if not isinstance(x, (pd.DataFrame, pd.Series)):
         return x
     cols = [x] if isinstance(x, pd.Series) else [x.iloc[:, j] for j in range(x.shape[1])]
+    for c in cols:  # numeric to pandas, but the float64 conversion below dropped the imaginary part
+        if pd.api.types.is_complex_dtype(c.dtype):
+            raise ValidationError(field_name, f"must be real numbers; column {c.name!r} has dtype {c.dtype}")
     if all(pd.api.types.is_numeric_dtype(c.dtype) for c in cols):  # (False for categoricals: left as they were)
         return x.to_numpy(dtype=np.float64, na_value=np.nan)
     from ..scale.sources import _refuse_column

@@ -463,17 +463,46 @@ def _locating(reduce):
     return wrapper
 
 
-def column_values(frame: pd.DataFrame, column: str, field: str) -> np.ndarray:
-    """One column as a numpy array (``Series.to_numpy()``, numeric dtypes unchanged), for the row checks
-    of :mod:`workbench._validation`.
+# the hint for an action column of text: ids such as "item_42" are not action indices
+TEXT_ACTION_HINT = ("actions are indices 0..n_actions-1: map text ids to them first, e.g. codes, ids = "
+                    "pd.factorize(frame[column]) (keep ids to read the results back)")
 
-    A column that converts to an object array (text, a dictionary-encoded text column, mixed values)
-    is refused here, naming the column, how many rows hold no number and the first one; the generic
-    check would only say "object array", without a row.
+
+def column_array(s: pd.Series) -> np.ndarray:
+    """A column as numpy, as both the in-memory (``BanditLog.from_frame``) and the streamed path read it.
+
+    pandas' nullable dtypes (Int64, Float64, boolean with a missing value) become float with NaN, which
+    the row checks then refuse by their own rule ("must be finite", "must be integers"): a nullable
+    boolean column with <NA> came back as an object array and was refused as "not numeric" in the
+    streamed path only. A nullable boolean column without a missing value stays boolean (refused where
+    numpy booleans are, not read as 0 / 1 floats). Text (str / string dtype, text categories) stays an
+    object array: "0.5" is never parsed into 0.5 silently.
     """
-    values = frame[column].to_numpy()
-    if values.dtype.kind in "OUS":
-        _refuse_column(frame[column], column, field)
+    if pd.api.types.is_string_dtype(s.dtype) or (isinstance(s.dtype, pd.CategoricalDtype)
+                                                  and not pd.api.types.is_numeric_dtype(s.dtype.categories.dtype)):
+        return s.to_numpy(dtype=object)
+    if pd.api.types.is_bool_dtype(s.dtype) and not s.isna().any():
+        return s.to_numpy(dtype=bool)
+    if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and not isinstance(s.dtype, pd.DatetimeTZDtype):
+        try:
+            return s.to_numpy(dtype="float64", na_value=np.nan)
+        except (TypeError, ValueError):
+            return s.to_numpy()
+    return s.to_numpy()
+
+
+def column_values(frame: pd.DataFrame, column: str, field: str) -> np.ndarray:
+    """One numeric field's column as a numpy array (:func:`column_array`), for the row checks of
+    :mod:`workbench._validation`.
+
+    A column that is not numbers (text, a dictionary-encoded text column, mixed values, timedeltas,
+    datetimes) is refused here, naming the column, how many rows hold no number and the first one; the
+    generic check would only say "object array", without a row. Timedeltas and datetimes were read as
+    integer counts of nanoseconds (a reward of 1 s became 1e9) by the streamed path.
+    """
+    values = column_array(frame[column])
+    if values.dtype.kind in "OUSmM":
+        _refuse_column(frame[column], column, field, hint=TEXT_ACTION_HINT if field == "action" else None)
     return values
 
 
@@ -486,6 +515,8 @@ def numeric_block(frame: pd.DataFrame, columns: Sequence[str], field: str, allow
     """
     for c in columns:
         dt = frame[c].dtype
+        if pd.api.types.is_complex_dtype(dt):  # numeric to pandas, but float64 conversion dropped the imaginary part
+            raise ValidationError(field, f"must be real numbers; column {c!r} has dtype {dt}")
         if not pd.api.types.is_numeric_dtype(dt) or (not allow_bool and pd.api.types.is_bool_dtype(dt)):
             _refuse_column(frame[c], c, field, allow_bool)
     return frame[list(columns)].to_numpy(dtype=np.float64)
