@@ -33,14 +33,17 @@ from .._random import check_random_state, seed_key, seed_unseeded
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_finite, check_int,
                            check_unit_ids, raise_if_any)
 from ._result import _frames_html, _frames_repr
-from .oob import _pointwise, _resolve_loss, check_single_scoring, check_xy, split_fit_params
+from .oob import _pointwise, _resolve_loss, check_single_scoring, check_xy, fit_on_split, split_fit_params
 
 __all__ = ["CVResult", "repeated_cv", "NestedCVResult", "nested_cv", "ncv_interval", "learning_curve_ci"]
 
 
 def _cv_seed(random_state):
-    # scikit-learn takes seeds in [0, 2**32): modulo 2**32 - 1 mapped 2**32 - 1 onto 0 (the same splits)
-    return int(seed_key(random_state) % 2**32)
+    # scikit-learn takes seeds in [0, 2**32). A key below that is used as is (an int seed keeps its splits);
+    # a larger one is hashed into the range: modulo 2**32 gave seeds 0 and 2**32 the same splits (and modulo
+    # 2**32 - 1, before, 2**32 - 1 and 0)
+    key = seed_key(random_state)
+    return key if key < 2**32 else int(np.random.SeedSequence(key).generate_state(1)[0])
 
 
 def _splitter(estimator, n_splits, n_repeats, seed):
@@ -829,13 +832,14 @@ def _design_effect(row_err, codes, n_groups) -> float:
     return v_cl / v_iid
 
 
-def _pair_task(estimator, X, y, fold_id, f1, f2, loss_fn, name, fit_params):
-    from sklearn.base import clone
+def _pair_task(estimator, X, y, fold_id, f1, f2, loss_fn, name, fit_params, rep=None):
     from sklearn.utils import _safe_indexing
 
     train = np.flatnonzero((fold_id != f1) & (fold_id != f2))
-    est = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train),
-                               **split_fit_params(fit_params, X, train))  # per-row values at the training rows
+    # through fit_on_split, as bootstrap_error and the CV tests: a training set without a class names the split
+    est = fit_on_split(estimator, _safe_indexing(X, train), _safe_indexing(y, train),
+                       split_fit_params(fit_params, X, train), y,  # per-row values at the training rows
+                       f"{_rep_text(rep)}folds {f1} and {f2} held out (numbered from 0)", field="n_folds")
     out = []
     for f in (f1, f2):
         idx = np.flatnonzero(fold_id == f)
@@ -843,15 +847,19 @@ def _pair_task(estimator, X, y, fold_id, f1, f2, loss_fn, name, fit_params):
     return out
 
 
-def _cv_task(estimator, X, y, fold_id, f, loss_fn, name, fit_params):
-    from sklearn.base import clone
+def _cv_task(estimator, X, y, fold_id, f, loss_fn, name, fit_params, rep=None):
     from sklearn.utils import _safe_indexing
 
     train = np.flatnonzero(fold_id != f)
     test = np.flatnonzero(fold_id == f)
-    est = clone(estimator).fit(_safe_indexing(X, train), _safe_indexing(y, train),
-                               **split_fit_params(fit_params, X, train))
+    est = fit_on_split(estimator, _safe_indexing(X, train), _safe_indexing(y, train),
+                       split_fit_params(fit_params, X, train), y,
+                       f"{_rep_text(rep)}fold {f} held out (numbered from 0)", field="n_folds")
     return _pointwise(loss_fn, name, est, _safe_indexing(X, test), _safe_indexing(y, test), None)
+
+
+def _rep_text(rep):
+    return "" if rep is None else f"repetition {rep}, "
 
 
 def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int = 50, bias_reps: int | None = None,
@@ -980,10 +988,10 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
         row_err_sum = np.zeros(n)  # each row's nested-CV errors, summed, for the design effect
     pairs = [(f1, f2) for f1 in range(K) for f2 in range(f1 + 1, K)]
     jobs = [(r, f1, f2) for r in range(n_reps) for f1, f2 in pairs]
-    res = run_delayed((delayed(_pair_task)(estimator, X, y, assignments[r], f1, f2, loss_fn, name, fit_params)
+    res = run_delayed((delayed(_pair_task)(estimator, X, y, assignments[r], f1, f2, loss_fn, name, fit_params, r)
                        for r, f1, f2 in jobs), n_jobs=n_jobs, progress=progress, desc="nested-CV fits")
     # the outer errors e_out(f): each fold scored by the model fitted on all the other folds
-    outer = run_delayed((delayed(_cv_task)(estimator, X, y, assignments[r], f, loss_fn, name, fit_params)
+    outer = run_delayed((delayed(_cv_task)(estimator, X, y, assignments[r], f, loss_fn, name, fit_params, r)
                          for r in range(n_reps) for f in range(K)), n_jobs=n_jobs, progress=progress,
                         desc="outer fits")
     a_terms, b_terms, all_errs = [], [], []

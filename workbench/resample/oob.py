@@ -155,13 +155,24 @@ def _resolve_loss(loss, estimator):
     # outputs: squared and absolute errors averaged over the outputs (multioutput="uniform_average"), the
     # 0-1 loss 1 when any output is wrong (zero_one_loss's subset rule). They gave (n, k) and an error
     # blaming the user's "aggregate metric".
-    if loss == "zero_one":
-        return (lambda y, p: _over_outputs(np.not_equal(*_aligned(y, p)), np.any)), "predict", loss
-    if loss == "squared":
-        return (lambda y, p: _over_outputs(np.subtract(*_aligned(y, p, float)) ** 2, np.mean)), "predict", loss
-    if loss == "absolute":
-        return (lambda y, p: _over_outputs(np.abs(np.subtract(*_aligned(y, p, float))), np.mean)), "predict", loss
-    return None, "predict_proba", loss  # log loss: needs the class order, handled in _pointwise
+    if loss == "log_loss":
+        return None, "predict_proba", loss  # needs the class order, handled in _pointwise
+    return {"zero_one": _zero_one_loss, "squared": _squared_loss, "absolute": _absolute_loss}[loss], "predict", loss
+
+
+# The named losses, as functions (not lambdas): the closed forms of the no-information error are chosen by
+# identity with these, never by a name, so a user's callable that happens to be called "zero_one" or
+# "log_loss" is the loss used (its __name__ picked the built-in formulas, and log_loss's was never called).
+def _zero_one_loss(y, p):
+    return _over_outputs(np.not_equal(*_aligned(y, p)), np.any)
+
+
+def _squared_loss(y, p):
+    return _over_outputs(np.subtract(*_aligned(y, p, float)) ** 2, np.mean)
+
+
+def _absolute_loss(y, p):
+    return _over_outputs(np.abs(np.subtract(*_aligned(y, p, float))), np.mean)
 
 
 def _one_output(a) -> np.ndarray:
@@ -191,7 +202,7 @@ def _pointwise(loss_fn, name, est, X, y, classes):
     from sklearn.utils import _safe_indexing
 
     y = _one_output(y)  # (n, 1): one output (a DataFrame of one column too)
-    if name == "log_loss":
+    if loss_fn is None:  # the built-in log loss (a callable is always called, whatever its name)
         if np.ndim(y) == 2 and np.shape(y)[1] > 1:
             raise ValidationError("loss", f"'log_loss' needs one label per row; y has {np.shape(y)[1]} outputs",
                                   hint="use loss='zero_one' (1 when any output is wrong) or a per-row callable")
@@ -229,18 +240,18 @@ def _no_information_loss(loss_fn, name, est, X, y, rng):
     y = _one_output(y)
     n = y.shape[0]
     multi = y.ndim == 2  # several outputs: the per-output closed forms below do not apply as written
-    if name == "zero_one" and not multi:
+    if loss_fn is _zero_one_loss and not multi:
         pred = est.predict(X)
         labels, yc = np.unique(np.concatenate([y, pred]), return_inverse=True)
         p = np.bincount(yc[:n], minlength=labels.size) / n
         q = np.bincount(yc[n:], minlength=labels.size) / n
         return float(np.sum(p * (1 - q)))
-    if name == "squared":
+    if loss_fn is _squared_loss:
         f = _one_output(np.asarray(est.predict(X), float)).reshape(y.shape)
         yf = y.astype(float)
         # per output, mean over all pairs (i, j) of (y_i - f_j)^2; averaged over the outputs (one output: as before)
         return float(np.mean(yf**2) - 2 * np.mean(yf.mean(axis=0) * f.mean(axis=0)) + np.mean(f**2))
-    if name == "log_loss":
+    if loss_fn is None:  # the built-in log loss
         P = est.predict_proba(X)
         cols = {c: j for j, c in enumerate(est.classes_)}
         idx = np.array([cols.get(v, -1) for v in y])
@@ -502,7 +513,9 @@ def oob_delta_se(counts, oob_losses, row_unit=None, bias_correct: bool = True) -
     return se, {"err1": err1, "se_uncorrected": float(np.sqrt(raw)), "test_term": float(np.sqrt(test_v)),
                 "train_term": float(np.sqrt(train_v)), "mc_correction": float(raw - var_u),
                 "corrected": bool(corrected), "variance_mc_sd": noise,
-                "relative_noise": float(noise / var) if var > 0 else float("inf")}
+                # a variance of exactly 0 with no noise (every out-of-bag loss the same, e.g. 0 for a perfect
+                # model) is exact, not noise: inf there made bootstrap_error suggest ceil(inf) splits (OverflowError)
+                "relative_noise": float(noise / var) if var > 0 else (0.0 if noise == 0 else float("inf"))}
 
 
 def point632plus(err_resub: float, err_oob: float, gamma: float) -> tuple[float, float, float, float]:
@@ -594,7 +607,27 @@ def check_xy(X, y, groups=None) -> int:
     # pandas inputs are paired by position, as scikit-learn pairs them: their indexes must agree (a y sorted or
     # sampled apart from X silently met other rows' features; statsmodels refuses such pairs too)
     check_same_index([("X", X), ("y", y), ("groups", groups)])
+    _refuse_missing_labels(y)
     return n
+
+
+def _refuse_missing_labels(y) -> None:
+    """A missing label (NaN, None, pd.NA) in y, refused up front with its row: no model fits one and no loss
+    scores one. It surfaced as scikit-learn's bare "Input y contains NaN." from whichever fit came first, or as
+    a NaN loss at a row number within a fold (ncv_interval), or not at all where a model ignored it."""
+    if y is None or hasattr(y, "tocsr"):  # no y (an unsupervised fit), or a sparse one (no NaN test needed here)
+        return
+    ya = np.asarray(y)
+    if ya.dtype.kind in "fc":
+        bad = np.isnan(ya)
+    elif ya.dtype.kind == "O":
+        bad = np.asarray(pd.isna(ya), bool)
+    else:
+        return
+    if bad.ndim > 1:  # several outputs: a row with any missing output
+        bad = bad.reshape(bad.shape[0], -1).any(axis=1)
+    raise_if_any(bad, "y", "must not hold missing labels (NaN or None): a model cannot fit them nor a loss score "
+                 "them", ya if ya.ndim == 1 else None, hint="drop those rows from X and y (and groups) first")
 
 
 def check_single_scoring(scoring):
@@ -816,7 +849,9 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     elif np.isfinite(se_oob) and noise > MAX_RELATIVE_NOISE:
         # The variance estimate is mostly Monte Carlo noise (B too small for this n): no interval
         # rather than a wrong one. The noise of the covariance term falls like 1 / B.
-        need = int(np.ceil(n_splits * noise / (MAX_RELATIVE_NOISE / 2) / 50.0) * 50)
+        # (noise inf: a variance of 0 under noise, no count of splits is known to fix it; say 10 times as many)
+        need = (int(np.ceil(n_splits * noise / (MAX_RELATIVE_NOISE / 2) / 50.0) * 50) if np.isfinite(noise)
+                else 10 * n_splits)
         warnings.warn(f"bootstrap_error: the delta-method standard error is dominated by Monte Carlo noise "
                       f"(relative sd of its variance {noise:.2f} with n_splits={n_splits}, n={n}); se and the "
                       f"interval are NaN. Use n_splits >= ~{need}.", RuntimeWarning, stacklevel=2)
