@@ -47,7 +47,8 @@ def test_fixed_surrogates_are_unchanged(loss):
     avg = rng.dirichlet(np.ones(4), 400)
     got = [estimate_risk(P, y, 60, method="dr", surrogate=s, loss=loss, random_state=7).estimates[[9, 29, 59]]
            for s in (None, avg)]
-    np.testing.assert_array_equal(np.array(got), np.array(PIN[loss]))
+    # to within rounding: numpy 2.4.6 moved one value by its last bit (1.1e-16); a change of method moves them by far more
+    np.testing.assert_allclose(np.array(got), np.array(PIN[loss]), rtol=1e-13, atol=0)
 
 
 PIN = {
