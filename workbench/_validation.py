@@ -167,6 +167,15 @@ def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None)
         except (TypeError, ValueError) as exc:
             raise ValidationError(field, f"must be convertible to a numeric array ({exc})") from None
 
+    if isinstance(x, np.ma.MaskedArray):
+        # np.asarray drops the mask: the values under it (often placeholders such as 99 or -999) were used as data
+        mask = np.ma.getmaskarray(x)
+        if mask.ndim == 0 and mask:
+            raise ValidationError(field, "must not be masked (a missing value)")
+        rows = mask.reshape(mask.shape[0], -1).any(axis=1) if mask.ndim > 1 else mask
+        raise_if_any(rows, field, "must not hold masked (missing) values", hint="fill or drop them first, e.g. "
+                     "x.filled(np.nan) to have them refused by row as NaN, or x.compressed()")
+        x = np.ma.getdata(x)
     arr = convert(x)
     if arr.dtype.kind == "c":  # refused before any dtype conversion, which would drop the imaginary part
         raise ValidationError(field, f"must be real numbers, got dtype {arr.dtype}")

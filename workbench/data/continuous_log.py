@@ -6,8 +6,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from .._validation import (ValidationError, as_array, check_finite, check_length, check_real, check_same_index,
-                           check_unit_ids, raise_if_any, readonly)
+from .._validation import (ValidationError, _refuse_text_or_objects, as_array, check_finite, check_length, check_real,
+                           check_same_index, check_unit_ids, raise_if_any, readonly)
 from ..results import frame_to_html
 from .logs import _index_rows, _mean_no_overflow
 
@@ -87,6 +87,7 @@ class ContinuousBanditLog:
         dens = as_array(self.density, "density", ndim=1)
         check_length(dens, n, "density")
         if dens.dtype == bool or not np.issubdtype(dens.dtype, np.number):
+            _refuse_text_or_objects(dens, "density", "must be numeric")  # text: its rows, as reward and action
             raise ValidationError("density", f"must be numeric, got dtype {dens.dtype}")
         dens = dens.astype(np.float64)
         # NaN apart: "an infinite density is a point mass" was the rule given for a missing density

@@ -288,7 +288,9 @@ class _Logger:
         n = len(range(self._n)[rows])
         if a.shape[0] != n:
             raise ValidationError("action", f"must have one row per selected log row ({n}), got {a.shape[0]}")
-        return self._density(a, rows)
+        # 0 outside [a_min, a_max], where the logger never prices: the formulas below are the inside's
+        # (the capped-igw one clipped a price into the edge cell, the uniform one was 1/L anywhere)
+        return np.where((a >= self.lo) & (a <= self.hi), self._density(a, rows), 0.0)
 
     def _density(self, action, rows=slice(None)) -> np.ndarray:
         a = np.asarray(action, dtype=np.float64)

@@ -259,6 +259,8 @@ class ContinuousRewardModel:
         if a.shape[0] != n:
             raise ValidationError("action", f"must have one row per row of the log: got {a.shape[0]}, expected {n}")
         m = 1 if a.ndim == 1 else a.shape[1]
+        if m == 0:  # no action per row: nothing to predict (the chunk size below divided by m)
+            return np.empty(a.shape)
         a2 = a.reshape(n, m)
         out = np.empty((n, m))
         # Rows in chunks of about _PREDICT_CHUNK predictions: the design repeats each row's context
