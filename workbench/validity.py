@@ -616,7 +616,7 @@ def _order(frame):
 # ------------------------------------------------------------------------------------------------
 # Off-policy evaluation intervals
 # ------------------------------------------------------------------------------------------------
-_BERNSTEIN_OK = ("ips", "sg-ips", "mips")
+_BERNSTEIN_OK = ("ips", "sg-ips")  # (mips too has one, but is refused here: no embeddings)
 
 
 def _ope_chunk(seeds, n, estimators, intervals, n_bootstrap, alpha, sim_kw, target_beta, reward_model):
@@ -671,7 +671,8 @@ def ope_interval_coverage(estimators=("ips", "snips", "dr"), intervals=("percent
     ----------
     estimators : sequence of str
         evaluate_policy estimator names. "bernstein" rows are made only for IPS-type estimators
-        (ips, sg-ips, mips), the only ones with a finite-sample bound.
+        (ips, sg-ips), the only ones with a finite-sample bound. "mips" is refused: the simulated
+        logs have no action embeddings (with one embedding per action it would be IPS).
     intervals : sequence of {"percentile", "bca", "normal", "bernstein"}
     n : int or sequence of int
         Log sizes.
@@ -725,6 +726,15 @@ def ope_interval_coverage(estimators=("ips", "snips", "dr"), intervals=("percent
     for e in estimators:
         if not isinstance(e, str):
             raise ValidationError("estimators", f"must be estimator names (str), got {type(e).__name__}")
+    from .ope.estimators import estimator_key
+
+    if "mips" in [estimator_key(e) for e in estimators]:
+        # the simulated logs carry no action embeddings (every action its own one: MIPS would be IPS); it failed
+        # inside evaluate_policy after the work had started, with no parameter to give embeddings here
+        raise ValidationError("estimators", "'mips' needs action embeddings that group actions, which this "
+                                            "scenario's simulated logs do not have",
+                              hint="measure 'ips' (what MIPS reduces to without shared embeddings), or run "
+                                   "evaluate_policy on a log with action_context")
     for iv in intervals:
         check_choice(iv, "intervals", INTERVALS)
     for field, values in (("estimators", estimators), ("intervals", intervals)):

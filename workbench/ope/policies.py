@@ -531,6 +531,10 @@ class ModelProbabilityPolicy:
         X, k, _ = _scorer_contexts(self.model, data)
         if not hasattr(self.model, "predict_proba"):
             raise ValidationError("model", f"{type(self.model).__name__} has no predict_proba")
+        if not hasattr(self.model, "classes_"):  # was a bare AttributeError
+            raise ValidationError("model", f"{type(self.model).__name__} has no classes_ (the action of each "
+                                           "predict_proba column)", hint="fit it first, or set classes_ to the "
+                                           "actions its columns stand for")
         raw = _classifier_output(self.model.predict_proba(X), self.model.classes_, X, "predict_proba", "model")
         dist = _place_classes(raw, self.model.classes_, k, fill=0.0, log_scale=False)
         return check_distribution(dist, "policy", axis=1)
