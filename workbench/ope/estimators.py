@@ -546,9 +546,11 @@ class DoublyRobustWithShrinkage(OffPolicyEstimator):
             return w.copy()
         if self.lambda_ == 0:
             return np.zeros_like(w)
-        # w / (w^2 / lambda + 1), not lambda w / (w^2 + lambda): the product overflowed for a valid lambda_ (1e308)
-        with np.errstate(over="ignore"):  # w^2 = inf only where the shrunk weight is 0 anyway
-            return w / (w * w / self.lambda_ + 1.0)
+        # w / ((w / lambda) w + 1), not lambda w / (w^2 + lambda): the product overflowed for a valid lambda_ (1e308),
+        # and w / (w w / lambda + 1) gave 0 where w^2 overflows but lambda is as large (w = 1e160, lambda = 1e300:
+        # the shrunk weight is 1e140). (w / lambda) w is inf only where the shrunk weight is below ~lambda / w ~ 0.
+        with np.errstate(over="ignore"):
+            return w / ((w / self.lambda_) * w + 1.0)
 
     def terms(self, inputs):
         _need_q(inputs, "dr-os")
@@ -600,8 +602,13 @@ class SubGaussianIPS(OffPolicyEstimator):
         """``lambda_`` if given, else min(1, sqrt(2 log(1 / delta) / (3 d2 n))) with d2 = max(1, mean w^2)."""
         if self.lambda_ is not None:
             return float(self.lambda_)
-        d2 = max(1.0, float(np.mean(inputs.weight ** 2)))
-        return float(min(1.0, math.sqrt(2.0 * math.log(1.0 / self.delta) / (3.0 * d2 * inputs.n))))
+        # sqrt(d2) as the root mean square of the weights scaled by the largest: mean(w^2) overflowed to inf for
+        # weights beyond ~1e154 (or n w^2 beyond 1e308), and lambda came out 0, i.e. plain IPS
+        w = np.abs(inputs.weight)
+        top = float(w.max()) if w.size else 0.0
+        rms = top * math.sqrt(float(np.mean((w / top) ** 2))) if 0.0 < top < np.inf else top
+        root_d2 = max(1.0, rms)
+        return float(min(1.0, math.sqrt(2.0 * math.log(1.0 / self.delta) / (3.0 * inputs.n)) / root_d2))
 
     @staticmethod
     def _correct(w, lam):

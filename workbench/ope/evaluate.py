@@ -88,6 +88,10 @@ def resolve_action_dist(log, policy) -> np.ndarray:
                                    "evaluate_policy")
     if hasattr(policy, "action_dist") and callable(policy.action_dist):
         dist = policy.action_dist(log)
+        if dist is None:  # was "must be 1-D or 2-D or 3-D, got shape ()"
+            raise ValidationError("policy", f"{type(policy).__name__}.action_dist(log) returned None, not an (n, "
+                                            f"n_actions) array of action probabilities",
+                                  hint="a missing return statement?")
     elif callable(policy):
         # a scorer (fit_reward_scorer's, or any contexts -> scores function) was read as an array and refused
         # as "must be numeric, got an object array": scores are not probabilities, a policy turns them into some

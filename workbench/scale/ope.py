@@ -374,18 +374,39 @@ class _WeightMoments:
 
     def consume(self, partial, chunk, ids):
         inputs = self.builder.inputs(chunk, ids)
-        partial.n += inputs.n
-        partial.sum_w2 += float(np.dot(inputs.weight, inputs.weight))
+        partial.add(inputs.n, np.abs(inputs.weight))
 
 
 class _Moments2:
+    """n and the sum of squared weights, held as scale^2 * sum_sq with scale the largest weight seen: the
+    plain sum of w^2 overflowed to inf for weights beyond ~1e154 (and sg-ips' lambda came out 0, plain IPS)."""
+
     def __init__(self):
-        self.n, self.sum_w2 = 0, 0.0
+        self.n, self.scale, self.sum_sq = 0, 0.0, 0.0
+
+    def _rescaled(self, scale):
+        return self.sum_sq * (self.scale / scale) ** 2 if self.scale > 0 else 0.0
+
+    def add(self, n, w):
+        self.n += n
+        top = float(w.max()) if w.size else 0.0
+        if not 0.0 < top < np.inf:  # all zero (nothing to add) or an infinite weight (refused upstream)
+            return
+        scale = max(self.scale, top)
+        self.sum_sq = self._rescaled(scale) + float(np.dot(w / scale, w / scale))
+        self.scale = scale
 
     def merge(self, other):
         out = _Moments2()
-        out.n, out.sum_w2 = self.n + other.n, self.sum_w2 + other.sum_w2
+        out.n = self.n + other.n
+        out.scale = max(self.scale, other.scale)
+        if out.scale > 0:
+            out.sum_sq = self._rescaled(out.scale) + other._rescaled(out.scale)
         return out
+
+    def rms(self) -> float:
+        """The root mean square weight, sqrt(sum w^2 / n), without forming sum w^2."""
+        return self.scale * math.sqrt(self.sum_sq / max(self.n, 1))
 
 
 def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, reward_model=None,
@@ -556,7 +577,7 @@ def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, r
         # sg-ips' default lambda depends on E_n[w^2] over all rows: one light pass first, then the
         # resolved lambda is held fixed, exactly as in memory.
         mom = source.reduce(_WeightMoments(builder, rs), unit_id=unit_id, n_jobs=n_jobs)
-        probe = types.SimpleNamespace(weight=np.array([math.sqrt(mom.sum_w2 / max(mom.n, 1))]), n=mom.n)
+        probe = types.SimpleNamespace(weight=np.array([mom.rms()]), n=mom.n)
         ests = [type(e)(lambda_=e.resolved_lambda(probe), delta=e.delta)
                 if isinstance(e, est_mod.SubGaussianIPS) and e.lambda_ is None else e for e in ests]
         builder.estimators = ests
