@@ -697,7 +697,11 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         breast_cancer zoos, about 0.5 with iid labels and 0.7-0.9 with LURE, against 0.96-0.99
         for the default; 400 seeds). "dr" follows the same choice (Wilson or Student-t, not on
         the log scale, on its own standard error, or normal); "ase" and "naive" always give their normal
-        interval, whatever ``interval`` says.
+        interval, whatever ``interval`` says. With the 0-1 loss every kind's limits are then rounded
+        out to risks the pool can have, (S + U)/N with S the errors among the M labels and U a whole
+        number of errors among the N - M others, so within [S/N, (S + N - M)/N]: this only widens
+        (by under 1/N a side), and with a point or two left it keeps the interval from falling
+        between two attainable risks (LURE at M = N - 1 covered 0.85 before, 1.0 after).
 
     Returns
     -------
