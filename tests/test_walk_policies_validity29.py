@@ -24,3 +24,11 @@ def test_a_probability_model_without_classes_is_refused_by_name():
         ModelProbabilityPolicy(Proba()).action_dist(np.zeros((4, 2)))
     Proba.classes_ = np.arange(3)
     assert np.allclose(ModelProbabilityPolicy(Proba()).action_dist(np.zeros((4, 2))), 1 / 3)
+
+
+def test_active_interval_coverage_names_a_text_surrogate():
+    from workbench.validity import active_interval_coverage
+
+    with pytest.raises(ValidationError, match=r"^surrogates: must be numeric .*first at row 0"):
+        active_interval_coverage(methods=["lure"], surrogates=[("a", [["b", "c"]] * 3)], budgets=[20],
+                                 n_replicates=10, progress=False)

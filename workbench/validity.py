@@ -924,7 +924,8 @@ def active_interval_coverage(pool=None, methods=("lure", "iid", "ase"), surrogat
     sur_items = []
     for s in ([surrogates] if isinstance(surrogates, str) else list(surrogates)):
         if isinstance(s, tuple) and len(s) == 2:
-            sur_items.append((str(s[0]), np.asarray(s[1], float)))
+            # checked by name: np.asarray(..., float) of text was a bare "could not convert string to float"
+            sur_items.append((str(s[0]), check_finite(s[1], "surrogates")))
         elif s == "self":
             sur_items.append(("self", None))
         elif s == "calibrated":
