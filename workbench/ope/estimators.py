@@ -602,12 +602,13 @@ class SubGaussianIPS(OffPolicyEstimator):
         """``lambda_`` if given, else min(1, sqrt(2 log(1 / delta) / (3 d2 n))) with d2 = max(1, mean w^2)."""
         if self.lambda_ is not None:
             return float(self.lambda_)
-        # sqrt(d2) as the root mean square of the weights scaled by the largest: mean(w^2) overflowed to inf for
-        # weights beyond ~1e154 (or n w^2 beyond 1e308), and lambda came out 0, i.e. plain IPS
-        w = np.abs(inputs.weight)
-        top = float(w.max()) if w.size else 0.0
-        rms = top * math.sqrt(float(np.mean((w / top) ** 2))) if 0.0 < top < np.inf else top
-        root_d2 = max(1.0, rms)
+        from .evaluate import weight_sums  # here, not at import: evaluate imports this module
+
+        # sqrt(d2) from the scaled sum of squares: mean(w^2) overflowed to inf for weights beyond ~1e154
+        # (or n w^2 beyond 1e308), and lambda came out 0, i.e. plain IPS
+        w = np.asarray(inputs.weight, dtype=float)
+        _, s2, scale = weight_sums(w)
+        root_d2 = max(1.0, scale * math.sqrt(s2 / w.size))  # the mean over the weights given (the streamed probe: one)
         return float(min(1.0, math.sqrt(2.0 * math.log(1.0 / self.delta) / (3.0 * inputs.n)) / root_d2))
 
     @staticmethod

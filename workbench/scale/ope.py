@@ -374,39 +374,29 @@ class _WeightMoments:
 
     def consume(self, partial, chunk, ids):
         inputs = self.builder.inputs(chunk, ids)
-        partial.add(inputs.n, np.abs(inputs.weight))
+        partial.add(inputs.n, inputs.weight)
 
 
 class _Moments2:
-    """n and the sum of squared weights, held as scale^2 * sum_sq with scale the largest weight seen: the
-    plain sum of w^2 overflowed to inf for weights beyond ~1e154 (and sg-ips' lambda came out 0, plain IPS)."""
+    """n and the Euclidean norm of the weights seen: norms merge with math.hypot, which does not overflow
+    where the plain sum of w^2 did (weights beyond ~1e154: sg-ips' lambda came out 0, plain IPS)."""
 
     def __init__(self):
-        self.n, self.scale, self.sum_sq = 0, 0.0, 0.0
-
-    def _rescaled(self, scale):
-        return self.sum_sq * (self.scale / scale) ** 2 if self.scale > 0 else 0.0
+        self.n, self.norm = 0, 0.0
 
     def add(self, n, w):
+        _, s2, scale = _ope()[2].weight_sums(np.asarray(w, dtype=float))
         self.n += n
-        top = float(w.max()) if w.size else 0.0
-        if not 0.0 < top < np.inf:  # all zero (nothing to add) or an infinite weight (refused upstream)
-            return
-        scale = max(self.scale, top)
-        self.sum_sq = self._rescaled(scale) + float(np.dot(w / scale, w / scale))
-        self.scale = scale
+        self.norm = math.hypot(self.norm, scale * math.sqrt(s2))
 
     def merge(self, other):
         out = _Moments2()
-        out.n = self.n + other.n
-        out.scale = max(self.scale, other.scale)
-        if out.scale > 0:
-            out.sum_sq = self._rescaled(out.scale) + other._rescaled(out.scale)
+        out.n, out.norm = self.n + other.n, math.hypot(self.norm, other.norm)
         return out
 
     def rms(self) -> float:
-        """The root mean square weight, sqrt(sum w^2 / n), without forming sum w^2."""
-        return self.scale * math.sqrt(self.sum_sq / max(self.n, 1))
+        """The root mean square weight, sqrt(sum w^2 / n)."""
+        return self.norm / math.sqrt(max(self.n, 1))
 
 
 def evaluate_tabular(data, policy, estimators=("dm", "ips", "snips", "dr"), *, reward_model=None,
