@@ -15,7 +15,7 @@ import pandas as pd
 
 from ._validation import ValidationError
 
-__all__ = ["Estimate", "ESTIMATE_COLUMNS", "estimates_to_frame", "frame_to_html"]
+__all__ = ["Estimate", "ESTIMATE_COLUMNS", "FrameFieldsCopied", "estimates_to_frame", "frame_to_html"]
 
 ESTIMATE_COLUMNS = ["name", "value", "ci_low", "ci_high", "se", "alpha", "method", "n"]
 
@@ -49,6 +49,38 @@ class FrozenDict(dict):
         import copy
 
         return FrozenDict(copy.deepcopy(dict(self), memo))
+
+
+class FrameFieldsCopied:
+    """Mixin for frozen result dataclasses with pandas fields: reading such a field gives a copy.
+
+    ``frozen=True`` stops rebinding a field, but a DataFrame is mutable in place, so
+    ``result.summary.loc[0, "p_value"] = 0.001`` edited the result (its repr, ``to_frame`` and every later
+    reader) without a word. A copy per read keeps the result as it was made; the frames are small tables,
+    so the copy costs microseconds to milliseconds.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> import pandas as pd
+    >>> from workbench.results import FrameFieldsCopied
+    >>> @dataclass(frozen=True)
+    ... class Table(FrameFieldsCopied):
+    ...     frame: pd.DataFrame
+    >>> t = Table(pd.DataFrame({"x": [1.0, 2.0]}))
+    >>> edited = t.frame
+    >>> edited.loc[0, "x"] = 99.0
+    >>> t.frame["x"].tolist()
+    [1.0, 2.0]
+    """
+
+    __slots__ = ()
+
+    def __getattribute__(self, name):
+        value = object.__getattribute__(self, name)
+        if isinstance(value, (pd.DataFrame, pd.Series)) and not name.startswith("__"):
+            return value.copy(deep=True)
+        return value
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pandas as pd
 from .._parallel import check_n_jobs
 from .._random import seed_key, spawn_seeds
 from .._validation import ValidationError, check_bool, check_choice, check_int, check_integer_in_range
-from ..results import _frames_repr, frame_to_html
+from ..results import FrameFieldsCopied, _frames_repr, frame_to_html
 from ._common import LabelOracle, check_budget, check_pool_pairing, check_probs_2d
 from .selection import STRATEGIES, select_model
 
@@ -25,7 +25,7 @@ SUMMARY_COLUMNS = ["task", "strategy", "labels_first_90", "labels_stay_90", "lab
 
 
 @dataclass(frozen=True, eq=False)  # identity: == of array / frame fields raised
-class SelectionBenchmark:
+class SelectionBenchmark(FrameFieldsCopied):
     """Result of :func:`benchmark_selection`.
 
     ``curves``: one row per (task, strategy, label count): the fraction of seeds whose pick is the

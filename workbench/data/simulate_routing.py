@@ -38,7 +38,7 @@ from scipy.special import expit, softmax
 from .._random import check_random_state
 from .._validation import (ValidationError, as_array, check_distribution, check_finite, check_int, check_length,
                            check_real, check_same_index, raise_if_any, readonly)
-from ..results import frame_to_html
+from ..results import FrameFieldsCopied, frame_to_html
 from .logs import BanditLog, _check_index, _index_rows, _mean_no_overflow
 from .simulate import BanditTruth, _sample_actions
 
@@ -216,7 +216,7 @@ class _RoutingBanditTruth(BanditTruth):
 
 
 @dataclass(frozen=True, eq=False)
-class RoutingLog:
+class RoutingLog(FrameFieldsCopied):
     """What the production router logged: one model per prompt, its quality score and its cost.
 
     Attributes

@@ -23,7 +23,7 @@ from .._parallel import run_delayed
 from .._random import seed_key, spawn_seeds
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_columns,
                            check_finite, check_int, check_real, raise_if_any)
-from ..results import _frames_repr, frame_to_html
+from ..results import FrameFieldsCopied, _frames_repr, frame_to_html
 from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabilityWeighting, OffPolicyEstimator,
                          SwitchDR, _check_lambda, distinct_labels, estimator_specs, make_estimator)
 from .evaluate import (OPEDiagnosticWarning, _check_reward_model_kind, _warn_diagnostics, _weighted, check_resampling,
@@ -112,7 +112,7 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
 
 
 @dataclass(frozen=True, eq=False)  # identity: == of array / frame fields raised
-class SlopeResult:
+class SlopeResult(FrameFieldsCopied):
     """What SLOPE chose, and the path that led there.
 
     Attributes
@@ -227,7 +227,7 @@ def slope_select(log, policy, family: Sequence, reward_model=None, c: float = 2.
 # Policy selection
 # ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)  # identity: == of array / frame fields raised
-class PolicyComparison:
+class PolicyComparison(FrameFieldsCopied):
     """Several candidate policies evaluated on one log with shared resamples.
 
     Attributes
@@ -443,7 +443,7 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
 # Benchmarking estimators on simulations with known truth
 # ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)  # identity: == of array / frame fields raised
-class EstimatorBenchmark:
+class EstimatorBenchmark(FrameFieldsCopied):
     """Estimators on R simulated logs with known truth.
 
     Attributes

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..results import FrameFieldsCopied
 from .._engine import _finite_exponent, replicate_sd
 from .._random import seed_key
 from .._validation import ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_names
@@ -77,7 +78,7 @@ def comparison_pairs(names: Sequence[str], baseline=None) -> tuple[np.ndarray, n
 
 
 @dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
-class ModelComparison:
+class ModelComparison(FrameFieldsCopied):
     """Per-model intervals, paired differences and the probability that each model is best.
 
     Attributes
@@ -241,7 +242,7 @@ def compare_models(losses, baseline: str | int | None = None, *, names: Sequence
 # Model confidence set
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
-class ModelConfidenceSet:
+class ModelConfidenceSet(FrameFieldsCopied):
     """The model confidence set of Hansen, Lunde & Nason (2011).
 
     ``frame`` has one row per model: name, mean_loss, p_value (the MCS p-value), included

@@ -27,6 +27,7 @@ import pandas as pd
 from joblib import delayed
 from scipy import special, stats
 
+from ..results import FrameFieldsCopied
 from .._engine import unit_index
 from .._parallel import run_delayed
 from .._random import check_random_state, seed_key, seed_unseeded
@@ -521,7 +522,7 @@ def _clip_interval(lo, hi, bounds):
 
 
 @dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
-class CVResult:
+class CVResult(FrameFieldsCopied):
     """Cross-validation scores with intervals.
 
     ``scores`` has shape (n_repeats, n_splits) (one row per repetition). ``intervals`` is a tidy
@@ -662,7 +663,7 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
 # Nested cross-validation: an honest estimate of a selection procedure
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
-class NestedCVResult:
+class NestedCVResult(FrameFieldsCopied):
     """Outer-fold scores of one or more selection procedures on identical outer splits.
 
     ``scores``: algorithm, fold, score, best_params. ``summary``: algorithm, value (mean outer

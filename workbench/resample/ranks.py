@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from ..results import FrameFieldsCopied
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
                            check_names)
 from ._result import _frames_html, _frames_repr
@@ -114,7 +115,7 @@ def critical_difference(k: int, n_datasets: int, alpha: float = 0.05) -> float:
 
 
 @dataclass(frozen=True, repr=False, eq=False)  # identity: == of array / frame fields raised
-class RankTestResult:
+class RankTestResult(FrameFieldsCopied):
     """Result of a rank-based comparison of k algorithms over N data sets.
 
     Attributes
