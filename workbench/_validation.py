@@ -179,6 +179,12 @@ def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None)
     arr = convert(x)
     if arr.dtype.kind == "c":  # refused before any dtype conversion, which would drop the imaginary part
         raise ValidationError(field, f"must be real numbers, got dtype {arr.dtype}")
+    if arr.dtype.kind == "m":
+        # numpy counts timedelta64 as a signed integer (np.issubdtype(..., np.number) is True), so every numeric
+        # check let durations through as counts of their unit: a reward of 1 s became 1e6 (a pandas Series, in
+        # microseconds) or 1 (a numpy array in seconds), silently. The streamed reader refuses them too.
+        raise ValidationError(field, f"must be numbers, not durations (dtype {arr.dtype})",
+                              hint="convert them explicitly in the unit you mean, e.g. x / np.timedelta64(1, 's')")
     if arr.dtype == object and arr.ndim == 0 and x is not None and not isinstance(arr.item(), numbers.Number):
         # a map, generator, set or dict is one opaque object to numpy: float() of it was a bare TypeError
         raise ValidationError(field, f"must be an array or list of numbers, got a {type(x).__name__}",
