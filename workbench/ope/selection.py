@@ -28,7 +28,7 @@ from .estimators import (DoublyRobust, DoublyRobustWithShrinkage, InverseProbabi
                          SwitchDR, _check_lambda, distinct_labels, estimator_specs, make_estimator)
 from .evaluate import (OPEDiagnosticWarning, _check_reward_model_kind, _warn_diagnostics, _weighted, check_resampling,
                        diagnostics_text, estimate_from_inputs, estimator_terms, evaluate_policy, prepare_inputs,
-                       resolve_action_dist, single_unit_message, unit_ids)
+                       resolve_action_dist, single_unit_message, unit_ids, zero_width_message)
 from .reward_models import call_seed, fold_seed
 
 __all__ = ["slope_select", "SlopeResult", "threshold_family", "compare_policies", "PolicyComparison",
@@ -99,11 +99,19 @@ def threshold_family(kind: str = "ips", thresholds: Sequence[float] | None = Non
             # DR-os' lambda acts on the squared weight (w lambda / (w^2 + lambda) halves a weight of sqrt(lambda)):
             # a weight-scale grid used as lambda shrank by at least half every row with w > sqrt(max w), so the
             # family had no mildly shrunk member next to DR. Squared, threshold t halves weights of t.
-            thresholds = [t * t for t in thresholds]
+            # A square beyond the float range (weights above ~1.3e154) is inf: plain DR, the unbiased member
+            # again (two identical members, and an overflow warning). No float lambda halves such a weight, so
+            # those steps are left out; the family keeps DR and the representable steps.
+            with np.errstate(over="ignore"):
+                squares = [float(t) * float(t) for t in thresholds]
+            thresholds = [np.inf] + [t2 for t2 in squares[1:] if np.isfinite(t2)]
     if isinstance(thresholds, str) or not np.iterable(thresholds):
         raise ValidationError("thresholds", f"must be a sequence of numbers, got {thresholds!r}")
     # not float(t): it would accept "5" and True; inf (no threshold) is allowed, NaN and negatives are not
     ths = sorted((_check_lambda(t, "thresholds", low=0.0) for t in thresholds), reverse=True)
+    if len(ths) < 2:  # as n_thresholds: SLOPE chooses between members; it refused this later, naming `family`
+        raise ValidationError("thresholds", f"must hold at least two values (a family has at least two members), "
+                                            f"got {len(ths)}")
     make = {"ips": lambda t: InverseProbabilityWeighting(clip=t), "dr": lambda t: DoublyRobust(clip=t),
             "switch-dr": lambda t: SwitchDR(lambda_=t),
             # DR-os shrinks more as lambda falls: lambda = inf is DR, 0 is DM.
@@ -310,7 +318,8 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
     ``adjust="bonferroni"`` the per-policy intervals use alpha / m, so all m lower bounds hold at
     once with probability >= 1 - alpha (asymptotically) and the chosen policy's bound is honest
     even after choosing. A policy whose estimate is undefined (e.g. snips for a target that never
-    plays a logged action: NaN) is never the pessimistic choice and never wins a replicate. With a
+    plays a logged action: NaN) is never the pessimistic choice and never wins a replicate (nor does a
+    policy in a replicate where its estimate is undefined: the others compete for that one). With a
     single row (or a single ``unit_id``) no resample differs from the log: intervals, standard
     errors and ``prob_best`` are NaN, with an :class:`~workbench.ope.OPEDiagnosticWarning`
     (``warn=False`` silences it, as in :func:`evaluate_policy`; the NaN still say so). ``warn`` also
@@ -399,16 +408,34 @@ def compare_policies(log, policies: Mapping[str, Any], estimator="dr", reward_mo
         reps = np.full_like(reps, np.nan)
     lo, hi = percentile_interval(reps, a_each)
     se = replicate_sd(reps, axis=0)
+    if warn and not one_unit:
+        # as evaluate_policy warns: a zero-width interval is not certainty
+        msg = zero_width_message([(names[j], theta[j], lo[j], hi[j], acc.n, "percentile") for j in range(m)])
+        if msg:
+            warnings.warn(msg, OPEDiagnosticWarning, stacklevel=2)
+        n_nan = np.isnan(reps).sum(axis=0)
+        part = [f"policy {names[j]!r} in {n_nan[j]} of {reps.shape[0]}" for j in range(m)
+                if 0 < n_nan[j] < reps.shape[0]]
+        if part:  # not silently: its interval and se then describe the resamples that define it
+            warnings.warn(f"off-policy diagnostics: the estimate is undefined (NaN) in some resamples: "
+                          f"{', '.join(part)} (e.g. snips when a resample draws none of the rows the target "
+                          "weighs); its interval and se use the others, and it loses those resamples in prob_best",
+                          OPEDiagnosticWarning, stacklevel=2)
     # A policy whose estimate is undefined in every replicate (e.g. snips for a target that never
     # plays a logged action) can neither win a replicate nor block the others from being counted.
+    # The same holds within a replicate: a policy undefined there (snips when the resample drew none of the
+    # rows its target plays) loses that replicate to the defined ones. Dropping every replicate with any NaN
+    # counted only the resamples that happened to define every policy: a policy logged on 2 of 200 rows,
+    # undefined in 13% of them, read prob_best 1.0 instead of 0.87.
     defined = ~np.isnan(reps).all(axis=0)
-    ok = ~np.isnan(reps[:, defined]).any(axis=1) if defined.any() else np.zeros(reps.shape[0], dtype=bool)
+    valid = ~np.isnan(reps[:, defined])
+    ok = valid.any(axis=1)
     prob_best = np.zeros(m)
     if ok.any():
         # Policies tied for the highest estimate share the replicate (argmax gave it all to the first listed:
         # two policies that agree on every weighted row, or one policy under two names, read 1.0 and 0.0)
-        top = reps[ok][:, defined]
-        is_top = top == top.max(axis=1, keepdims=True)
+        top = np.where(valid, reps[:, defined], -np.inf)[ok]
+        is_top = (top == top.max(axis=1, keepdims=True)) & valid[ok]
         prob_best[defined] = (is_top / is_top.sum(axis=1, keepdims=True)).sum(axis=0) / ok.sum()
     elif one_unit:
         prob_best[:] = np.nan
