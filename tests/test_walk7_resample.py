@@ -238,9 +238,9 @@ def test_a_missing_nullable_label_is_named_as_missing():
     gap = pd.Series(["a", "b", None, "a"], dtype="string")
     with pytest.raises(ValidationError, match=r"y_true: must not be missing; 1 of 4 rows .* row 2"):
         mcnemar_test(gap, full, full)
-    with pytest.raises(ValidationError, match=r"predictions: must not be missing; 1 of 4 rows .* row 2"):
+    with pytest.raises(ValidationError, match=r"pred_b: must not be missing; 1 of 4 rows .* row 2"):
         mcnemar_test(full, full, gap)
-    with pytest.raises(ValidationError, match=r"predictions: must not be missing; 1 of 4 rows .* row 2"):
+    with pytest.raises(ValidationError, match=r"predictions\[1\]: must not be missing; 1 of 4 rows .* row 2"):
         cochrans_q(full, full, gap)
     ints = pd.Series([1, 0, 1, 1], dtype="Int64")
     with pytest.raises(ValidationError, match=r"y_true: must not be (missing|NaN); 1 of 4 rows .* row 3"):

@@ -64,7 +64,7 @@ def test_mcnemar_refuses_probabilities_passed_as_predictions():
     pa = np.clip(y * 0.8 + rng.normal(0.1, 0.1, 100), 0, 1)
     with pytest.raises(ValidationError, match="probabilities") as err:
         mcnemar_test(y, pa, rng.random(100))
-    assert err.value.field == "predictions" and err.value.first == 0
+    assert err.value.field == "pred_a" and err.value.first == 0  # the array at fault, by name (stop 30)
     # whole numbers in a float array are labels
     r = mcnemar_test(y, (pa > 0.5).astype(float), y.astype(float))
     assert math.isfinite(r.p_value)

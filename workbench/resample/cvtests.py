@@ -265,7 +265,33 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None
 # --------------------------------------------------------------------------------------------
 # 5x2cv tests
 # --------------------------------------------------------------------------------------------
+def _checked_five_two_cv(cv, estimator, X, y, groups):
+    """A user's ``cv`` for the 5x2cv tests, as its list of splits, after checking that they are five
+    replications of two complementary halves (each fold's test rows are the other fold's training rows).
+    The tests' variance estimate s_i^2 rests on that pairing; ``cv=10`` ran 10-fold CV and reported a
+    "5x2cv" t of -11 silently."""
+    from .cv import _user_cv
+
+    splits = list(_user_cv(cv, y, estimator, groups).split(X, y, groups))
+    if len(splits) != 10:
+        raise ValidationError("cv", f"5x2cv needs 10 splits (5 replications x 2 folds), got {len(splits)}")
+    n = len(y)
+    for r in range(5):
+        (tr1, te1), (tr2, te2) = splits[2 * r], splits[2 * r + 1]
+        halves = (np.array_equal(np.sort(te1), np.sort(tr2)) and np.array_equal(np.sort(te2), np.sort(tr1))
+                  and len(te1) + len(te2) == n)
+        if not halves:
+            raise ValidationError("cv", f"must give 5 replications of 2-fold CV in order (rep1-fold1, rep1-fold2, "
+                                        f"...): splits {2 * r} and {2 * r + 1} are not two complementary halves of "
+                                        f"the {n} rows", hint="use e.g. RepeatedStratifiedKFold(n_splits=2, "
+                                                              "n_repeats=5), or leave cv=None")
+    return splits
+
+
 def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups=None, progress=True):
+    if cv is not None and _is_estimator(a) and X is not None and y is not None:
+        check_xy(X, y, groups)
+        cv = _checked_five_two_cv(cv, a, X, y, groups)
     maker = (lambda est, yy: cv) if cv is not None else (
         lambda est, yy: _five_two_splits(est, X, yy, random_state, groups))
     # unseeded randomised models seeded from random_state (read, not drawn): same random_state, same test, and

@@ -45,21 +45,23 @@ def _label_kind(v: np.ndarray) -> str:
     if v.dtype.kind in "US":
         return "strings"
     inferred = pd.api.types.infer_dtype(v, skipna=False)  # one C pass over the objects
-    return {"string": "strings", "integer": "numbers", "floating": "numbers",
+    # "boolean": True / False held as objects (a pandas Series after dropna), counted like numpy bools
+    return {"string": "strings", "integer": "numbers", "floating": "numbers", "boolean": "numbers",
             "mixed-integer-float": "numbers"}.get(inferred, "mixed")
 
 
-def _correct(y_true, pred):
+def _correct(y_true, pred, field="predictions"):
+    # field: the argument's own name (pred_a, pred_b, predictions[j]): "predictions" alone did not say which
     y_true = _labels(y_true, "y_true")
-    pred = _labels(pred, "predictions")
+    pred = _labels(pred, field)
     if pred.shape != y_true.shape:
-        raise ValidationError("predictions", f"must have one prediction per label ({y_true.shape[0]}), "
+        raise ValidationError(field, f"must have one prediction per label ({y_true.shape[0]}), "
                               f"got {pred.shape[0]}")
     # 1 never equals "1": comparing numbers with strings would count every prediction as wrong, silently
     kt, kp = _label_kind(y_true), _label_kind(pred)
     if kt != kp or kt == "mixed":
-        raise ValidationError("predictions", f"must be labels of the same kind as y_true to be compared: y_true "
-                                             f"holds {kt} ({y_true.dtype}), the predictions {kp} ({pred.dtype})")
+        raise ValidationError(field, f"must be labels of the same kind as y_true to be compared: y_true "
+                                     f"holds {kt} ({y_true.dtype}), the predictions {kp} ({pred.dtype})")
     if kt == "numbers" and pred.dtype.kind not in "biu":  # float, or numbers held as objects
         # Integer class labels against fractional predictions (predict_proba's column passed as predictions):
         # no fraction ever equals a label, so every such prediction counted as wrong, silently (p = 2e-6 for
@@ -67,7 +69,7 @@ def _correct(y_true, pred):
         yt = np.asarray(y_true, dtype=np.float64)
         if np.all(yt == np.round(yt)):
             pv = pred.astype(np.float64)
-            raise_if_any(pv != np.round(pv), "predictions", "must be class labels like y_true's (whole numbers); "
+            raise_if_any(pv != np.round(pv), field, "must be class labels like y_true's (whole numbers); "
                          "fractions look like probabilities: pass the predicted labels (predict, or the argmax of "
                          "predict_proba), not the probabilities", pv)
     return y_true == pred
@@ -90,7 +92,7 @@ def mcnemar_table(y_true, pred_a, pred_b) -> np.ndarray:
     0.625
     """
     check_same_index([("y_true", y_true), ("pred_a", pred_a), ("pred_b", pred_b)])  # paired by position
-    ca, cb = _correct(y_true, pred_a), _correct(y_true, pred_b)
+    ca, cb = _correct(y_true, pred_a, "pred_a"), _correct(y_true, pred_b, "pred_b")
     return np.array([[np.sum(ca & cb), np.sum(ca & ~cb)], [np.sum(~ca & cb), np.sum(~ca & ~cb)]], dtype=np.int64)
 
 
@@ -322,7 +324,7 @@ def mcnemar_test(y_true=None, pred_a=None, pred_b=None, *, table=None, method: s
         if y_true is None or pred_a is None or pred_b is None:
             raise ValidationError("table", "pass either y_true, pred_a and pred_b, or table")
         check_same_index([("y_true", y_true), ("pred_a", pred_a), ("pred_b", pred_b)])  # paired by position
-        ca, cb = _correct(y_true, pred_a), _correct(y_true, pred_b)
+        ca, cb = _correct(y_true, pred_a, "pred_a"), _correct(y_true, pred_b, "pred_b")
         diffs = ca.astype(float) - cb.astype(float)
         table = np.array([[np.sum(ca & cb), np.sum(ca & ~cb)], [np.sum(~ca & cb), np.sum(~ca & ~cb)]])
     t = _check_table(table)
@@ -398,7 +400,8 @@ def cochrans_q(y_true=None, *predictions, correct=None) -> TestResult:
         if y_true is None or len(predictions) < 2:
             raise ValidationError("predictions", "pass y_true and at least two prediction arrays, or correct=")
         check_same_index([("y_true", y_true)] + [(f"predictions[{k}]", p) for k, p in enumerate(predictions)])
-        C = np.column_stack([_correct(y_true, p) for p in predictions]).astype(np.int64)
+        C = np.column_stack([_correct(y_true, p, f"predictions[{j}]")
+                             for j, p in enumerate(predictions)]).astype(np.int64)
     else:
         if y_true is not None or predictions:
             # one of the two would be ignored (the predictions were, silently)

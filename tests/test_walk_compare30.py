@@ -1,0 +1,72 @@
+"""Walk findings (stop 30) in the model-comparison tests, each reproduced before the fix."""
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.model_selection import KFold, RepeatedStratifiedKFold
+from sklearn.tree import DecisionTreeClassifier
+
+from workbench._validation import ValidationError
+from workbench.resample import cochrans_q, f_test_5x2cv, friedman_test, mcnemar_test, paired_t_5x2cv
+
+
+def test_iman_davenport_p_keeps_the_order_of_outcomes_near_the_extreme():
+    S = np.tile([3.0, 2, 1], (10, 1))  # every data set ranks the three the same way: the most extreme outcome
+    S2 = S.copy()
+    S2[-1] = [2, 3, 1]  # one ranking swapped: less extreme
+    p_max, p_near = friedman_test(S).iman_davenport_p_value, friedman_test(S2).iman_davenport_p_value
+    assert p_max == pytest.approx(6.0 ** -9)  # exact: k!^(1 - N)
+    assert p_near >= p_max  # was 3.9e-10, below the most extreme outcome's 9.9e-8
+
+
+def test_iman_davenport_p_is_the_f_approximation_away_from_the_extreme():
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    S = rng.random((12, 4))
+    r = friedman_test(S)
+    N, k = S.shape
+    assert r.iman_davenport_p_value == pytest.approx(stats.f.sf(r.iman_davenport, k - 1, (k - 1) * (N - 1)))
+
+
+@pytest.mark.parametrize("test", [paired_t_5x2cv, f_test_5x2cv])
+@pytest.mark.parametrize("cv", [10, KFold(10)])
+def test_5x2cv_refuses_splits_that_are_not_five_pairs_of_halves(test, cv):
+    X, y = load_iris(return_X_y=True)
+    a, b = DecisionTreeClassifier(max_depth=1, random_state=0), DecisionTreeClassifier(max_depth=3, random_state=0)
+    with pytest.raises(ValidationError, match="cv: must give 5 replications of 2-fold CV"):
+        test(a, b, X, y, cv=cv, progress=False)  # ran 10-fold CV and reported a "5x2cv" t of -11
+
+
+def test_5x2cv_with_a_repeated_two_fold_splitter_equals_the_default_route():
+    X, y = load_iris(return_X_y=True)
+    a, b = DecisionTreeClassifier(max_depth=1, random_state=0), DecisionTreeClassifier(max_depth=3, random_state=0)
+    cv = RepeatedStratifiedKFold(n_splits=2, n_repeats=5, random_state=3)
+    r = paired_t_5x2cv(a, b, X, y, cv=cv, progress=False)
+    # by hand on the same splits
+    d = []
+    for tr, te in cv.split(X, y):
+        d.append(a.fit(X[tr], y[tr]).score(X[te], y[te]) - b.fit(X[tr], y[tr]).score(X[te], y[te]))
+    p = np.array(d).reshape(5, 2)
+    s2 = ((p - p.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    assert r.statistic == pytest.approx(p[0, 0] / np.sqrt(s2.mean()))
+
+
+@pytest.mark.parametrize("args, field", [(([0, 1, 1, 0], [0, 1, 1, 0], [0, 1, 1]), "pred_b"),
+                                         (([0, 1, 1, 0], [0, 1, 1], [0, 1, 1, 0]), "pred_a")])
+def test_mcnemar_names_the_prediction_array_at_fault(args, field):
+    with pytest.raises(ValidationError, match=f"^{field}: must have one prediction per label"):
+        mcnemar_test(*args)
+
+
+def test_cochrans_q_names_the_prediction_array_at_fault():
+    with pytest.raises(ValidationError, match=r"^predictions\[2\]: must be class labels"):
+        cochrans_q([0, 1, 1, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0.5, 1, 1, 0])
+
+
+def test_mcnemar_counts_booleans_held_as_objects():
+    y = pd.Series([True, False, None, True, False]).dropna()  # object dtype
+    pa, pb = np.array([True, False, True, True]), np.array([True, True, True, False])
+    r = mcnemar_test(y, pa, pb)
+    ref = mcnemar_test(y.to_numpy(dtype=bool), pa, pb)
+    assert r.p_value == ref.p_value and r.details["b"] == ref.details["b"] == 1
