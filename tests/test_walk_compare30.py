@@ -70,3 +70,35 @@ def test_mcnemar_counts_booleans_held_as_objects():
     r = mcnemar_test(y, pa, pb)
     ref = mcnemar_test(y.to_numpy(dtype=bool), pa, pb)
     assert r.p_value == ref.p_value and r.details["b"] == ref.details["b"] == 1
+
+
+# ---- arguments that only shape folds run here, given with fold scores --------------------------------
+def _ab():
+    return np.random.default_rng(0).random((2, 10))
+
+
+@pytest.mark.parametrize("kw, field", [({"scoring": "bogus_metric"}, "scoring"), ({"cv": KFold(3)}, "cv"),
+                                       ({"X": np.ones((5, 2)), "y": [0] * 5}, "X"), ({"n_splits": -3}, "n_splits"),
+                                       ({"n_repeats": 0}, "n_repeats"), ({"fit_params": {"w": 1}}, "fit_params")])
+@pytest.mark.parametrize("name", ["corrected_resampled_t_test", "bayesian_correlated_t_test"])
+def test_fold_scores_refuse_arguments_that_would_change_nothing(name, kw, field):
+    from workbench import resample
+
+    a, b = _ab()
+    with pytest.raises(ValidationError, match=f"^{field}: applies when the folds are run here"):
+        getattr(resample, name)(a, b, n_train=9, n_test=1, **kw)
+
+
+@pytest.mark.parametrize("kw, field", [({"scoring": "accuracy"}, "scoring"), ({"cv": KFold(2)}, "cv")])
+def test_5x2cv_fold_scores_refuse_run_arguments(kw, field):
+    a, b = _ab()
+    with pytest.raises(ValidationError, match=f"^{field}: applies when the folds are run here"):
+        paired_t_5x2cv(a, b, **kw)
+
+
+def test_fold_scores_with_only_their_own_arguments_still_run():
+    from workbench.resample import corrected_resampled_t_test
+
+    a, b = _ab()
+    r = corrected_resampled_t_test(a, b, n_train=9, n_test=1, n_splits=10, n_repeats=10, random_state=3)
+    assert np.isfinite(r.p_value)

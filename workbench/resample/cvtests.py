@@ -239,10 +239,22 @@ def _cv_results(a, b):
     return a.scores, b.scores, a.n_train, a.n_test
 
 
-def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None, progress=True):
-    """(scores_a, scores_b, n_train, n_test) from scores, from two CVResults or by running folds."""
+def _refuse_run_arguments(run_only):
+    """Arguments that only shape folds run here, given with scores already computed: they would change nothing,
+    silently (a scoring, cv, X or fit_params the user believed applied). Refused as ``groups`` is."""
+    for name, value in (run_only or {}).items():
+        if value is not None:
+            raise ValidationError(name, "applies when the folds are run here (two estimators with X and y); fold "
+                                        "scores were computed on splits already made, so it would change nothing")
+
+
+def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None, progress=True, run_only=None):
+    """(scores_a, scores_b, n_train, n_test) from scores, from two CVResults or by running folds.
+    ``run_only``: {name: value or None} of the caller's other fold-running arguments (None: not given)."""
+    run_only = {"X": X, "y": y, "scoring": scoring, "fit_params": fit_params, **(run_only or {})}
     a, b, ntr_cv, nte_cv = _cv_results(a, b)
     if ntr_cv is not None:
+        _refuse_run_arguments(run_only)
         sa, sb = _flat_pair(_scores(a, "scores_a", None), _scores(b, "scores_b", None))
         return sa, sb, ntr_cv, nte_cv
     if _is_estimator(a) or _is_estimator(b):
@@ -257,6 +269,7 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None
     if groups is not None:
         raise ValidationError("groups", "applies when the folds are run here (two estimators with X and y); fold "
                               "scores were computed on splits already made")
+    _refuse_run_arguments(run_only)
     check_same_index([("scores_a", a), ("scores_b", b)])  # two Series of fold scores are paired by position
     sa, sb = _flat_pair(_scores(a, "scores_a", key), _scores(b, "scores_b", key))
     return sa, sb, None, None
@@ -298,6 +311,7 @@ def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, gr
     # the same fits as repeated_cv with that random_state gives each (the two routes agree)
     a, b = seed_unseeded(a, random_state), seed_unseeded(b, random_state)
     sa, sb, _, _ = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker, fit_params=fit_params,
+                         run_only={"cv": cv},
                          groups=groups, progress=progress)
     if sa.size != 10:
         raise ValidationError("scores", f"5x2cv needs 10 fold scores (5 replications x 2 folds, in order "
@@ -464,8 +478,11 @@ def _repeated_pair(a, b, X, y, *, cv, n_splits, n_repeats, random_state, key, sc
         return _default_cv(est, n_splits, n_repeats, random_state, groups)
 
     a, b = seed_unseeded(a, random_state), seed_unseeded(b, random_state)  # as in _five_two
+    # n_splits / n_repeats: flagged only when not the default (10), the one value that cannot be told apart
     sa, sb, ntr, nte = _pair(a, b, X, y, key=key, scoring=scoring, n_jobs=n_jobs, cv_maker=maker,
-                             fit_params=fit_params, groups=groups, progress=progress)
+                             fit_params=fit_params, groups=groups, progress=progress,
+                             run_only={"cv": cv, "n_splits": None if n_splits == 10 else n_splits,
+                                       "n_repeats": None if n_repeats == 10 else n_repeats})
     d = sa - sb
     if d.size < 2:
         raise ValidationError("scores", f"needs at least 2 fold differences, got {d.size}")
