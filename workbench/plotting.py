@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import ValidationError, check_bool, check_columns, check_finite, check_int, check_real, raise_if_any
+from .data.logs import _mean_no_overflow
 
 __all__ = ["PALETTE", "forest_plot", "weight_histogram", "budget_curve", "critical_difference_diagram",
            "identification_curve", "risk_trace_plot", "coverage_plot", "type1_plot"]
@@ -197,7 +198,9 @@ def weight_histogram(weights, bins: int = 50, ax=None, log: bool = True, title: 
     log = check_bool(log, "log")
     ax = _ax(ax)
     ax.hist(w, bins=bins, color=PALETTE[0], alpha=0.8, log=log)
-    ax.axvline(w.mean(), color=PALETTE[1], ls="--", lw=1, label=f"mean {w.mean():.3g}")
+    # the mean without overflow: a plain mean of weights near 1e308 was "mean inf" (and numpy's overflow warning)
+    mean = _mean_no_overflow(w)
+    ax.axvline(mean, color=PALETTE[1], ls="--", lw=1, label=f"mean {mean:.3g}")
     ax.axvline(w.max(), color=PALETTE[2], ls=":", lw=1, label=f"max {w.max():.3g}")
     ax.set_xlabel("importance weight")
     ax.set_ylabel("rows")

@@ -263,7 +263,18 @@ def estimates_to_frame(estimates, name_column: str = "name") -> pd.DataFrame:
     0  model A   0.81    NaN
     1  model B   0.79  480.0
     """
-    rows = [e.to_dict() for e in estimates]
+    if isinstance(estimates, Estimate) or not hasattr(estimates, "__iter__"):  # iterating it raised a bare TypeError
+        raise ValidationError("estimates", f"must be a list of Estimate objects, got {type(estimates).__name__}",
+                              hint="wrap a single estimate in a list: [estimate]" if isinstance(estimates, Estimate)
+                              else None)
+    items = list(estimates)
+    # a float or a dict among them raised a bare AttributeError ('float' object has no attribute 'to_dict')
+    bad = np.array([not isinstance(e, Estimate) for e in items], dtype=bool)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise ValidationError("estimates", "must be Estimate objects, one per row", int(bad.sum()), first, len(items),
+                              hint=f"item {first} is a {type(items[first]).__name__}, not an Estimate")
+    rows = [e.to_dict() for e in items]
     frame = pd.DataFrame(rows, columns=None if rows else list(ESTIMATE_COLUMNS))  # no estimates: the columns still
     if name_column != "name":
         if name_column in frame.columns:

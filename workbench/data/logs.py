@@ -63,12 +63,41 @@ def _series_values(frame: pd.DataFrame, name: str, field: str | None = None) -> 
         raise ValidationError(exc.field, exc.rule, hint=exc.hint) from None
 
 
+def _unmasked(x, field: str):
+    """``x`` without its mask, for a field that is not read with :func:`as_array` (timestamps, unit ids, the
+    ``labelled`` flags are not all numbers): a masked entry is refused by as_array's rule, by row.
+
+    np.asarray drops the mask, and the placeholder under it was used as a time, a unit or a flag, silently."""
+    if not isinstance(x, np.ma.MaskedArray):
+        return x
+    if np.ma.getmaskarray(x).any():
+        as_array(x, field)  # raises: how many rows are masked, the first one
+    return np.ma.getdata(x)  # not as_array's result: it would refuse an object array of datetimes
+
+
+def _nullable_bool(x):
+    """A pandas nullable boolean field (Series, Index or array) as ``from_frame`` reads the same column
+    (:func:`workbench.scale.sources.column_array`): bool when nothing is missing, else float with NaN at the
+    missing rows, which the field's own check then names by row ("must be finite ... first at row 1").
+
+    np.asarray made it an object array of True / False / <NA>, refused as "not a real number" at every row
+    (the booleans counted too), first at row 0. Other dtypes are returned as given."""
+    dtype = getattr(x, "dtype", None)
+    if not (isinstance(x, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray))
+            and isinstance(dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_bool_dtype(dtype)):
+        return x
+    from ..scale.sources import column_array  # here, not at import: scale.ope imports data.logs
+
+    return column_array(pd.Series(x, copy=False))
+
+
 def _utc_naive(ts) -> np.ndarray:
     """Timestamps as numpy; time-zone-aware pandas values become naive UTC (the same instants), as
     ``from_frame`` stores them (numpy has no time-zone-aware datetime64).
 
     An object array (or list) of datetime objects (what ``Series.to_numpy()`` gives for a
     time-zone-aware column) is read as the Series itself would be; text is never parsed."""
+    ts = _unmasked(ts, "timestamp")
     dtype = getattr(ts, "dtype", None)
     if isinstance(dtype, pd.DatetimeTZDtype):
         return pd.DatetimeIndex(ts).tz_convert(None).to_numpy()
@@ -194,6 +223,8 @@ class BanditLog:
         # Before any conversion drops the labels: pandas fields whose indexes differ would be paired by
         # position, wrongly (action_context has one row per action, not per round: not compared).
         check_same_index((name, getattr(self, name)) for name in _PER_ROUND)
+        for name in ("action", "reward", "propensity", "position"):  # (not context: a Series' name is its name)
+            set_(name, _nullable_bool(getattr(self, name)))  # a missing value named by row, as from_frame does
         action = as_array(self.action, "action", ndim=1)
         n = action.shape[0]
         if n == 0:
@@ -292,9 +323,10 @@ class BanditLog:
                   else behavior_dist[rows, self.action, self.position])
             raise_if_any(at <= 0, "propensity", "must match behavior_dist, which gives the logged action (and "
                          "position) probability 0: the logger could not have taken it", self.propensity)
-            # Relative tolerance: with many actions every probability is tiny (1e-5 at 100,000 actions)
-            # and an absolute one would accept a propensity that is off by a factor of 2.
-            raise_if_any(np.abs(at - self.propensity) > _PROPENSITY_RTOL * at + 1e-12, "propensity",
+            # Relative tolerance only: with many actions every probability is tiny (1e-5 at 100,000 actions)
+            # and an absolute one would accept a propensity that is off by a factor of 2 (an absolute slack of
+            # 1e-12 accepted 5e-13 for 1e-13). ``at`` is > 0 here (checked above), so the bound is never 0.
+            raise_if_any(np.abs(at - self.propensity) > _PROPENSITY_RTOL * at, "propensity",
                          f"must equal behavior_dist at the logged action (and position) within relative "
                          f"tolerance {_PROPENSITY_RTOL:g}", self.propensity)
             set_("behavior_dist", readonly(behavior_dist))
@@ -308,7 +340,8 @@ class BanditLog:
                          "timestamp", "must not be missing", ts)
             set_("timestamp", readonly(ts))
         if self.unit_id is not None:
-            set_("unit_id", readonly(check_unit_ids(self.unit_id, "unit_id", len(self.action))))
+            # check_unit_ids reads the ids with np.asarray, which drops a mask: refused here, by row
+            set_("unit_id", readonly(check_unit_ids(_unmasked(self.unit_id, "unit_id"), "unit_id", len(self.action))))
 
     # -- shape -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -640,7 +673,12 @@ class PredictionLog:
 
         labelled = None
         if self.labelled is not None:
-            labelled = np.asarray(self.labelled)
+            labelled = np.asarray(_unmasked(self.labelled, "labelled"))
+            if labelled.dtype.kind in "fO" and labelled.ndim == 1:
+                # a missing flag (a nullable boolean's <NA>, None, NaN) is neither labelled nor not: named by row
+                # (the dtype message below gave no row)
+                raise_if_any(pd.isna(labelled), "labelled", "must not be missing (True or False for every pool "
+                             "point)", labelled)
             if labelled.dtype != bool:
                 raise ValidationError("labelled", f"must be a boolean mask, got dtype {labelled.dtype}")
             if labelled.ndim != 1:  # an (n, 1) mask failed later with an IndexError

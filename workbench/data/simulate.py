@@ -14,7 +14,7 @@ from scipy.special import expit, softmax
 
 from .._random import check_random_state
 from .._validation import (ValidationError, as_array, check_choice, check_distribution, check_int, check_real,
-                           raise_if_any)
+                           check_same_index, raise_if_any)
 from .logs import BanditLog, _check_index, _index_rows, _mean_no_overflow
 
 
@@ -127,8 +127,7 @@ class BanditTruth:
         """Roll the policy out on the log's contexts: one reward per row (for on-policy checks)."""
         rng = check_random_state(random_state)
         dist = self._dist(policy)
-        cum = np.cumsum(dist, axis=1)
-        actions = (rng.random(dist.shape[0])[:, None] > cum).sum(axis=1).clip(max=self.n_actions - 1)
+        actions = _sample_actions(dist, rng)  # never an action of probability 0 (see there)
         q = self.expected_reward[np.arange(dist.shape[0]), actions]
         return _draw_reward(q, self.reward_type, self.noise_sd, rng)
 
@@ -152,8 +151,16 @@ def _draw_reward(q, reward_type, noise_sd, rng):
 
 
 def _sample_actions(dist, rng):
+    """One action per row of a validated distribution (rows sum to 1 within SUM_TOL, not exactly).
+
+    Each row's cumulative sum is divided by its own total, so the last entry is exactly 1 and the mass a
+    row lacks is shared in proportion, not given to the last action: clipping the draw to the last column
+    logged an action of probability 0 (propensity 0) when a row summed to 1 - 9e-7. With ``u >= cum``
+    an action of probability 0 spans an empty interval [cum[j - 1], cum[j]) and is never drawn, at
+    u = 0.0 either."""
     cum = np.cumsum(dist, axis=1)
-    return (rng.random(dist.shape[0])[:, None] > cum).sum(axis=1).clip(max=dist.shape[1] - 1)
+    cum /= cum[:, -1:]
+    return (rng.random(dist.shape[0])[:, None] >= cum).sum(axis=1)
 
 
 def simulate_bandit(n_rounds: int, n_actions: int = 5, dim_context: int = 3, reward_type: str = "binary",
@@ -258,6 +265,7 @@ def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float 
     Parameters
     ----------
     X : array (n, d); y : array (n,) of class labels 0..k-1
+        Paired by position: a pandas X and y must have the same index (the same labels in the same order).
     behavior : {"classifier", "uniform"}
         "classifier": epsilon-greedy around a scikit-learn classifier (default logistic
         regression) fitted on the data: (1 - epsilon) on its prediction plus epsilon / k on every
@@ -296,6 +304,8 @@ def classification_to_bandit(X, y, behavior: str = "classifier", epsilon: float 
 
     from .._validation import as_array, check_finite, check_integer_in_range
 
+    # before the conversion drops the labels: X and y are paired by position, as BanditLog's fields are
+    check_same_index([("X", X), ("y", y)])
     X = check_finite(as_array(X, "X", ndim=2), "X")
     y = check_integer_in_range(y, "y", 0, None)
     if y.shape[0] != X.shape[0]:

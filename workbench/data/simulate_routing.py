@@ -280,8 +280,12 @@ class RoutingLog(FrameFieldsCopied):
         object.__setattr__(self, "prompts", self.prompts.copy())
         # Read-only copies, as in BanditLog: writing to ``action`` would otherwise leave ``propensity``
         # and ``behavior_dist`` describing another log (and ``bandit_log`` refuse it).
+        # as_array, not np.asarray: np.asarray dropped a mask and the values under it were checked and used as data.
+        # The context must be 2-D (n, n_features), as feature_names names its columns: a 1-D one was accepted
+        # and bandit_log() failed later with "context_names: must name 1 columns, got 7".
         for name in ("context", "action", "propensity", "behavior_dist", "quality", "cost", "output_tokens"):
-            object.__setattr__(self, name, readonly(np.asarray(getattr(self, name))))
+            arr = as_array(getattr(self, name), name, ndim=2 if name == "context" else None)
+            object.__setattr__(self, name, readonly(arr))
         # One row per prompt in every field: a shorter field made len(), subset and to_frame disagree
         # (to_frame raised pandas' own length error, subset silently cut the other fields).
         n = len(self.prompts)
