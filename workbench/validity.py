@@ -813,7 +813,9 @@ def synthetic_pool(n_points: int = 500, n_classes: int = 3, noise: float = 1.0, 
     noise = check_real(noise, "noise", low=0.0)  # "1" was parsed, NaN gave NaN probabilities, -1 numpy's error
     rng = check_random_state(random_state)
     p_true = rng.dirichlet(np.full(n_classes, 0.6), size=n_points)
-    labels = (rng.random(n_points)[:, None] > np.cumsum(p_true, axis=1)).sum(axis=1).clip(max=n_classes - 1)
+    from .data.simulate import _sample_actions  # never a class of probability 0 (clipping gave it the rounding gap)
+
+    labels = _sample_actions(p_true, rng)
     logits = np.log(p_true + 1e-3) + rng.normal(0.0, noise, (n_points, n_classes))
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     return probs / probs.sum(axis=1, keepdims=True), labels, p_true
@@ -1037,7 +1039,10 @@ def _mcnemar_chunk(seed, n_data, names, alpha, n_test, accuracy, discordance):
     # Two classifiers with EQUAL accuracy on a 3-class task: per point, (A right, B right) is
     # (1,1) w.p. accuracy - d, (1,0) and (0,1) w.p. d each, (0,0) otherwise.
     p = np.array([accuracy - discordance, discordance, discordance, 1 - accuracy - discordance])
-    cell = (rng.random((n_data, n_test))[..., None] > np.cumsum(p)).sum(-1).clip(max=3)
+    # cumulative sum renormalised and ">=": a cell of probability 0 (accuracy + discordance = 1) is never drawn;
+    # clipping to the last cell gave it the cumsum's rounding gap below 1
+    cum = np.cumsum(p)
+    cell = (rng.random((n_data, n_test))[..., None] >= cum / cum[-1]).sum(-1)
     y = rng.integers(0, 3, (n_data, n_test))
     pred_a = np.where(cell <= 1, y, (y + rng.integers(1, 3, (n_data, n_test))) % 3)  # a wrong class otherwise
     pred_b = np.where((cell == 0) | (cell == 2), y, (y + rng.integers(1, 3, (n_data, n_test))) % 3)
