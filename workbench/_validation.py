@@ -83,6 +83,14 @@ def raise_if_any(bad, field: str, rule: str, values=None, hint: str | None = Non
         raise ValidationError(field, rule, n_bad, first, bad.shape[0], val, hint)
 
 
+def _booleans_with_missing(arr: np.ndarray) -> bool:
+    """True for an object array of booleans and missing values (None, NaN, pd.NA), with at least one missing."""
+    import pandas as pd
+
+    flat = arr.ravel()
+    return pd.api.types.infer_dtype(flat, skipna=True) == "boolean" and bool(np.asarray(pd.isna(flat)).any())
+
+
 def _refuse_text_or_objects(arr: np.ndarray, field: str, rule: str) -> None:
     """Refuse a text or object array naming its rows, not only its dtype: how many rows hold a value that is
     not a real number (text, None, a list ...), the first of them and its value, and a recipe when every
@@ -93,7 +101,13 @@ def _refuse_text_or_objects(arr: np.ndarray, field: str, rule: str) -> None:
     if arr.ndim == 0 or arr.size == 0 or (arr.dtype != object and arr.dtype.kind not in "USV"):
         return
     flat = arr.reshape(arr.shape[0], -1)
-    if arr.dtype == object:  # it may mix real numbers with the offending entries (an error path: a loop is fine)
+    if arr.dtype == object and _booleans_with_missing(arr):
+        # a nullable boolean with <NA> (True / False / missing): the missing entries offend, not the booleans
+        # (every row was counted, first at row 0, where the missing value was at row 1)
+        import pandas as pd
+
+        bad = np.asarray(pd.isna(flat), dtype=bool)
+    elif arr.dtype == object:  # it may mix real numbers with the offending entries (an error path: a loop is fine)
         bad = np.vectorize(lambda v: not isinstance(v, (numbers.Real, np.number)) or isinstance(v, (bool, np.bool_)),
                            otypes=[bool])(flat)
     else:  # text offends everywhere
@@ -216,6 +230,8 @@ def numeric_output(x, field: str) -> np.ndarray:
     """What a user's callable returned, as float64 if it is numbers: text ("0.5") and complex numbers are
     refused, not parsed (np.asarray(..., float) read "0.5" as 0.5 and dropped an imaginary part with a warning).
     NaN and inf pass: the caller's own finiteness check names them by row."""
+    if x is None:  # a 0-d object array of None became NaN below: a callable that returned nothing, silently
+        raise ValidationError(field, "must return numbers, got None")
     arr = as_array(x, field)  # complex refused here, objects of numbers converted
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         _refuse_text_or_objects(arr, field, "must return numbers")
