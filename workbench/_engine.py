@@ -453,7 +453,9 @@ def replicate_sd(reps, axis=None):
     """Bootstrap standard error: the sd (ddof 1) of the defined (non-NaN) replicates, over ``axis``
     (None: all of them, returned as a float). Fewer than two defined replicates (e.g. snips when the
     target never plays a logged action, or a statistic undefined on the full sample): NaN, without
-    numpy's "degrees of freedom" warning (the callers' own warnings say why)."""
+    numpy's "degrees of freedom" warning (the callers' own warnings say why). An infinite replicate (a
+    callable statistic that is +-inf in some resamples) makes the spread infinite: inf, not numpy's NaN
+    (inf - inf), which passed for "undefined" without a word."""
     import warnings
 
     a = np.asarray(reps, dtype=np.float64)
@@ -461,9 +463,10 @@ def replicate_sd(reps, axis=None):
     # sd of 0, and near 1e300 overflowed to inf.
     scale = np.max(np.abs(np.where(np.isfinite(a), a, 0.0)), axis=axis, keepdims=True, initial=0.0)
     scale = np.where(scale > 0, scale, 1.0)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.filterwarnings("ignore", "Degrees of freedom", RuntimeWarning)
         sd = np.nanstd(a / scale, axis=axis, ddof=1, keepdims=True) * scale
+    sd = np.where(np.isinf(a).any(axis=axis, keepdims=True), np.inf, sd)
     return float(sd.reshape(())) if axis is None else np.squeeze(sd, axis=axis)
 
 

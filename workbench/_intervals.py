@@ -46,8 +46,14 @@ def point_if_constant(theta, reps, lo, hi):
 
 
 def _nanquantile(reps, q):
+    """numpy's default (linear) quantiles over axis 0, NaN ignored, shape (len(q),) + reps.shape[1:]. Infinite
+    replicates (a callable statistic that is +-inf in some resamples) are the most extreme values: a limit
+    may be +-inf. numpy interpolated inf - inf to NaN, so a BCa or percentile limit came out NaN silently."""
     import warnings
 
+    reps = np.asarray(reps, dtype=np.float64)
+    if np.isinf(reps).any():
+        return np.array(_quantile_with_inf(reps, list(np.atleast_1d(q))))
     with warnings.catch_warnings():
         # a statistic undefined in every replicate (e.g. a ratio whose denominator is always 0) has NaN
         # quantiles; the caller reports why, numpy's "All-NaN slice" warning would only add noise
@@ -139,7 +145,7 @@ def bca_interval(theta, reps, influence, alpha, labels=None, prefix: str = "", s
             warnings.warn(f"{prefix}BCa interval undefined (NaN) for {name}: {why}; use another method",
                           RuntimeWarning, stacklevel=stacklevel)
             continue
-        lo[j], hi[j] = np.nanpercentile(reps[:, j], adj * 100)
+        lo[j], hi[j] = _nanquantile(reps[:, j], adj)  # (infinite replicates: limits may be +-inf)
     return (lo[0], hi[0]) if one else (lo, hi)
 
 
@@ -155,10 +161,7 @@ def studentized_interval(theta, se, reps, reps_se, alpha):
     t = np.where(np.isnan(t) | (np.isinf(t) & ~((reps_se == 0) & np.isfinite(reps))), np.nan, t)
     # zero spread (constant data): every t* is 0/0, yet the interval is the point, as for the other methods
     t = np.where(np.asarray(se) == 0, 0.0, t)
-    if np.isinf(t).any():
-        tlo, thi = _quantile_with_inf(t, [alpha / 2, 1 - alpha / 2])
-    else:  # the usual case, unchanged
-        tlo, thi = _nanquantile(t, [alpha / 2, 1 - alpha / 2])
+    tlo, thi = _nanquantile(t, [alpha / 2, 1 - alpha / 2])  # (+-inf t* count as the most extreme)
     with np.errstate(invalid="ignore"):
         lo, hi = theta - thi * se, theta - tlo * se
     if np.isinf(lo).any() or np.isinf(hi).any():

@@ -31,8 +31,8 @@ from .. import _intervals
 from .._engine import ReplicateAccumulator, Resampling, pow2_exponent, replicate_sd, unit_totals
 from .._random import check_random_state, seed_key
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_choice, check_finite, check_int,
-                           check_names, check_same_index, check_unit_ids, raise_if_any)
-from ..results import _fmt, frame_to_html
+                           check_names, check_same_index, check_unit_ids, numeric_output, raise_if_any)
+from ..results import FrozenDict, _fmt, frame_to_html
 
 METHODS = ("percentile", "basic", "bca", "studentized", "normal")
 STATISTICS = ("mean", "ratio")
@@ -90,6 +90,11 @@ class BootstrapResult:
     names: tuple = ()
     n_groups: int | None = None
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        # frozen means frozen, as results.Estimate and TestResult: result.diagnostics["undefined_replicates"] = 99
+        # was accepted (read-only and picklable: a mappingproxy does not pickle)
+        object.__setattr__(self, "diagnostics", FrozenDict(self.diagnostics or {}))
 
     @property
     def confidence_interval(self):
@@ -165,8 +170,14 @@ def numeric_values(x, field_name):
     from ..scale.sources import _refuse_column
 
     for c in cols:
+        if c.dtype == object and pd.api.types.infer_dtype(c, skipna=False) in ("floating", "integer",
+                                                                               "mixed-integer-float"):
+            # real numbers held as objects: read as those numbers by as_array (the package's rule for object
+            # arrays), as np.array([1.0, 2.0], dtype=object) was, where pd.Series of the same was refused
+            continue
         if c.dtype.kind in "OUS" or pd.api.types.is_string_dtype(c.dtype):
-            _refuse_column(c, c.name, field_name)
+            # an unnamed Series is the field itself (the message said "column None")
+            _refuse_column(c, field_name if c.name is None else c.name, field_name)
     return x
 
 
@@ -244,6 +255,7 @@ def _add_second_moments(terms, num, den):
     num2, den2 = np.empty(m, np.int64), np.full(m, -1, np.int64)
     idx = np.full((m, 3), -1, np.int64)
     unit = np.empty(m, np.int64)
+    single = np.full((m, 3), -1, np.int64)  # columns of the single-value test: (count or -1, rank, rank^2)
     for j, (a, b) in enumerate(zip(num, den)):  # loop over statistics (columns), not rows
         xa, fa = _pow2_scaled(terms[:, a])
         if b < 0:
@@ -251,6 +263,7 @@ def _add_second_moments(terms, num, den):
             num2[j], idx[j, 0] = k + len(cols), k + len(cols) + 1
             cols += [ac, ac * ac]
             unit[j] = fa + f2
+            key, counted = terms[:, a], None
         else:
             xb, fb = _pow2_scaled(terms[:, b])
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -261,7 +274,36 @@ def _add_second_moments(terms, num, den):
             num2[j], den2[j], idx[j] = base, base + 1, (base + 2, base + 3, base + 4)
             cols += [ac, xb, ac * ac, ac * xb, xb * xb]
             unit[j] = fa + f2 - fb
-    return np.hstack([terms, np.column_stack(cols)]), (num2, den2, idx, unit)
+            # a unit's ratio a / b (a correctly rounded quotient: equal ratios give equal keys); a unit with
+            # b = 0 and a != 0 is its own key (+-inf); one with a = b = 0 adds nothing to the variance and
+            # is left out of the test (``counted``)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                key = np.where(xb != 0, xa / xb, np.sign(xa) * np.inf)
+            neutral = (xa == 0) & (xb == 0)
+            key, counted = np.where(neutral, 0.0, key), (~neutral).astype(np.float64) if neutral.any() else None
+        r = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.float64)
+        if counted is not None:
+            single[j, 0] = k + len(cols)
+            cols.append(counted)
+            r = r * counted
+        single[j, 1:] = k + len(cols), k + len(cols) + 1
+        cols += [r, r * r]
+    return np.hstack([terms, np.column_stack(cols)]), (num2, den2, idx, unit, single)
+
+
+def _single_valued(sums, weight, single):
+    """(..., m) bool: whether a (re)sample holds one value only (one ratio a / b for a ratio), from the weighted
+    sums S0, S1, S2 of the integer ranks r of the values: S0 S2 = S1^2 (equality in Cauchy-Schwarz) exactly when
+    all the weight is on one rank. With integer weights these sums are exact integers below 2**53, so the test
+    is exact where E_w[x^2] - E_w[x]^2 left a rounding residue (~1e-17): a resample of one repeated value got a
+    standard error ~1e-10 instead of 0, t* was huge but finite instead of +-inf, and the studentized interval
+    of [0, 1, ..., 1] reached -8.5e6 while that of its mirror image was unbounded, with a warning. ``single``
+    (m, 3): per statistic the columns of ``sums`` holding S0 (-1: S0 is ``weight``), S1 and S2."""
+    s0 = np.where(single[:, 0] >= 0, sums[..., np.maximum(single[:, 0], 0)], np.asarray(weight)[..., None])
+    s1, s2 = sums[..., single[:, 1]], sums[..., single[:, 2]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.floor(s1 / s0)  # S1 = q S0 and S2 = q S1 (products exact: at most S2) <=> all the weight on rank q
+        return (s0 > 0) & (s2 < 2.0**53) & (s1 == q * s0) & (s2 == q * s1)
 
 
 def _stat(means, num, den):
@@ -277,7 +319,7 @@ def _stat(means, num, den):
 def _plugin_se(mom, se_cols, count):
     """Delta-method SE of each statistic from (weighted) first and second moments ``mom`` (..., K) of the
     columns :func:`_add_second_moments` built (``se_cols``), in the data's units."""
-    num, den, sq_idx, unit = se_cols
+    num, den, sq_idx, unit = se_cols[:4]
     theta = _stat(mom, num, den)
     out = np.empty(theta.shape)
     for j, (a, b) in enumerate(zip(num, den)):
@@ -385,8 +427,16 @@ def _core(terms, num, den, *, resampling, n_resamples, random_state, indices, gr
     U = _influence(base, means, num, den, theta)
     se_hat = reps_se = None
     if studentize:
-        se_hat = _plugin_se(means, se_cols, float(n_units))
-        reps_se = _plugin_se(rep_means, se_cols, acc.rep_weight)
+        # a (re)sample of one value has standard error 0 exactly (see _single_valued), not a rounding residue. The
+        # rank columns alone (select): reading every column's sums overflowed for data near 1e308
+        single = se_cols[4]
+        cols = np.unique(single[single >= 0])
+        ranks = acc.select(cols)
+        pos = np.where(single >= 0, np.searchsorted(cols, single), -1)
+        se_hat = np.where(_single_valued(ranks.total, float(n_units), pos), 0.0,
+                          _plugin_se(means, se_cols, float(n_units)))
+        reps_se = np.where(_single_valued(ranks.rep_sums, acc.rep_weight, pos), 0.0,
+                           _plugin_se(rep_means, se_cols, acc.rep_weight))
     if f is not None and f.any():
         # Back to the data's units (exact: powers of two). The influence values stay scaled, as their
         # totals would overflow, but in one unit for all columns: BCa's acceleration does not depend on
@@ -426,15 +476,17 @@ _BLOCK_ELEMENTS = 2**22
 
 def _call_stat(statistic, sample, vectorized):
     """statistic over the last axis of ``sample`` (..., n) -> (...)."""
+    # numeric_output: the statistic's value must be numbers. np.asarray(..., float64) and float() read the text
+    # "0.5" as 0.5, dropped an imaginary part (numpy's ComplexWarning only) and gave a bare TypeError for None.
     if vectorized:
-        out = np.asarray(statistic(sample, axis=-1), dtype=np.float64)
+        out = numeric_output(statistic(sample, axis=-1), "statistic")
         if out.shape != sample.shape[:-1]:
             raise ValidationError("statistic", f"must reduce the last axis: input {sample.shape} gave {out.shape}")
         return out
     flat = sample.reshape(-1, sample.shape[-1])
     vals = []
     for row in flat:  # vectorized=False: one call per resample, as documented
-        v = np.asarray(statistic(row))
+        v = numeric_output(statistic(row), "statistic")
         if v.ndim != 0 and v.size != 1:
             raise ValidationError("statistic", f"must return one number per sample (one column at a time), got "
                                   f"shape {v.shape}; pass an (n, m) array to get m statistics")
@@ -448,8 +500,10 @@ def _takes_axis(statistic) -> bool:
 
     try:
         params = inspect.signature(statistic).parameters
-    except (TypeError, ValueError):  # e.g. some numpy ufunc-like builtins: assume numpy's convention
-        return True
+    except (TypeError, ValueError):
+        # no signature to read (builtins such as max and min): call it once per resample, which works for any
+        # function of one sample. Assuming axis= made bootstrap_ci(x, max) a bare TypeError from inside max()
+        return False
     return "axis" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
@@ -543,12 +597,15 @@ def _frame_groups(data, groups, field: str = "data"):
     return data, groups
 
 
-def _compute(data, statistic, methods, *, n_resamples, random_state, resampling, groups, indices, vectorized):
+def _compute(data, statistic, methods, *, n_resamples, random_state, resampling, groups, indices, vectorized,
+             methods_field: str = "method"):
+    """``methods_field``: the caller's argument that named ``methods`` (bootstrap_ci's method, bootstrap_intervals'
+    methods), for the error that refuses one of them."""
     if callable(statistic):
         if groups is not None:
             raise ValidationError("groups", "the cluster bootstrap needs statistic='mean' or 'ratio'")
         if "studentized" in methods:
-            raise ValidationError("method", "studentized intervals need statistic='mean' or 'ratio' "
+            raise ValidationError(methods_field, "studentized intervals need statistic='mean' or 'ratio' "
                                   "(a standard error inside every replicate)")
         X, one = _as_matrix(data, "data")
         core = _callable_core(X, statistic, vectorized, resampling=resampling, n_resamples=n_resamples,
@@ -659,6 +716,7 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
     lo, hi = _interval_from_core(core, method, alpha)
     se = replicate_sd(core.reps, axis=0)
     nan_reps = _warn_undefined(core)
+    inf_reps = _warn_infinite(core)
 
     def out(v):
         v = np.asarray(v, dtype=np.float64)
@@ -669,7 +727,7 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
         bootstrap_distribution=_ro(core.reps[:, 0] if one else core.reps), method=method,
         n_resamples=core.B, seed=core.seed, alpha=alpha, n=core.n, statistic=str(stat_name),
         resampling=core.scheme, names=_names(names, m, one), n_groups=core.n_groups,
-        diagnostics={"undefined_replicates": nan_reps})
+        diagnostics={"undefined_replicates": nan_reps, "infinite_replicates": inf_reps})
 
 
 def _warn_undefined(core: _Core) -> int:
@@ -696,6 +754,25 @@ def _warn_undefined(core: _Core) -> int:
                       "(e.g. a ratio whose resampled denominator is 0); the intervals and standard error ignore them "
                       "(diagnostics['undefined_replicates'])", RuntimeWarning, stacklevel=3)
     return n_bad
+
+
+def _warn_infinite(core: _Core) -> int:
+    """Count the replicates where a (callable) statistic is +-inf and say so. They are kept, as the most extreme
+    values: an interval limit may be +-inf, and the standard error (so the normal interval) is inf. numpy's
+    quantiles and standard deviation turned them into NaN limits and a NaN standard error, without a word."""
+    import warnings
+
+    inf = np.isinf(core.reps) & np.isfinite(np.atleast_1d(core.theta))  # (an infinite estimate: _warn_undefined)
+    per_col = inf.sum(axis=0)
+    if per_col.any():
+        cols = np.flatnonzero(per_col)
+        j = int(cols[0])
+        more = f" and {cols.size - 1} more" if cols.size > 1 else ""
+        where = f" (data column {j}{more})" if per_col.size > 1 else ""
+        warnings.warn(f"bootstrap: the statistic is infinite in {int(per_col[j])} of {core.B} replicates{where}; "
+                      "they count as the most extreme values, so interval limits may be +-inf and the standard "
+                      "error is inf (diagnostics['infinite_replicates'])", RuntimeWarning, stacklevel=3)
+    return int(inf.any(axis=1).sum())
 
 
 def _streamed(data) -> bool:
@@ -813,10 +890,11 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
     names = names if names is not None else _infer_names(data, statistic)
     core, one, m, stat_name = _compute(data, statistic, methods, n_resamples=n_resamples,
                                        random_state=random_state, resampling=resampling, groups=groups,
-                                       indices=indices, vectorized=vectorized)
+                                       indices=indices, vectorized=vectorized, methods_field="methods")
     names = _names(names, m, one)
     se = replicate_sd(core.reps, axis=0)
     _warn_undefined(core)
+    _warn_infinite(core)
     frames = []
     for mth in methods:
         lo, hi = _interval_from_core(core, mth, alpha)
