@@ -623,6 +623,24 @@ def _check_bandwidths(bandwidths, kernel, boundary) -> np.ndarray:
     return np.array([_kernel_args(kernel, h, boundary, "bandwidths") for h in bws.tolist()])
 
 
+def _check_truth_matches_log(truth, log) -> None:
+    """A truth that records its log's contexts (simulate_pricing's ContinuousTruth) must be this log's: the truth's
+    policy value is computed on its own contexts, so another simulated log of the same length gave a "bias" column
+    that compared the estimates with another log's value, silently."""
+    tc = getattr(truth, "context", None)
+    lc = getattr(log, "context", None)
+    if truth is None or tc is None or lc is None:
+        return
+    tc, lc = np.asarray(tc), np.asarray(lc)
+    if tc.shape != lc.shape:
+        raise ValidationError("truth", f"describes another log: its contexts have shape {tc.shape}, the log's "
+                                       f"{lc.shape}")
+    differ = ~np.isclose(tc, lc, rtol=1e-12, atol=0.0, equal_nan=True)
+    raise_if_any(differ.reshape(differ.shape[0], -1).any(axis=1), "truth",
+                 "must describe this log: its contexts differ from the log's", hint="pass the truth that came "
+                 "with this log (log, truth = simulate_pricing(...))")
+
+
 def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequence[float], *,
                     kernel: str = "epanechnikov", estimators: Sequence[str] = ("ips", "snips"), truth=None,
                     reward_model=None, boundary: str = "renormalize", dr_direct: str = "smoothed",
@@ -666,6 +684,7 @@ def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequenc
         raise ValidationError("truth", "must be None or an object with policy_value(target_action, bandwidth=..., "
                                        f"kernel=..., boundary=...), e.g. the ContinuousTruth of simulate_pricing; "
                                        f"got {truth!r}")
+    _check_truth_matches_log(truth, log)
     centers = _target_centers(log, target_action)
     # a Generator draws its key once, before the folds (as in evaluate_continuous_policy)
     random_state = call_seed(random_state)
