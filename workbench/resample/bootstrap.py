@@ -170,11 +170,6 @@ def numeric_values(x, field_name):
     from ..scale.sources import _refuse_column
 
     for c in cols:
-        if c.dtype == object and pd.api.types.infer_dtype(c, skipna=False) in ("floating", "integer",
-                                                                               "mixed-integer-float"):
-            # real numbers held as objects: read as those numbers by as_array (the package's rule for object
-            # arrays), as np.array([1.0, 2.0], dtype=object) was, where pd.Series of the same was refused
-            continue
         if c.dtype.kind in "OUS" or pd.api.types.is_string_dtype(c.dtype):
             # an unnamed Series is the field itself (the message said "column None")
             _refuse_column(c, field_name if c.name is None else c.name, field_name)
