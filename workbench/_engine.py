@@ -19,6 +19,7 @@ Accumulators merge by addition, so the same code runs in memory, over chunks and
 from __future__ import annotations
 
 import copy
+import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -64,6 +65,22 @@ class Resampling:
     scheme: str = "poisson"
     seed: int = 0
     indices: np.ndarray | None = None  # (B, n) resample indices, scheme "indices" only
+
+    def __post_init__(self):
+        # The class is public (TermReducer takes one): built directly, seed=1.5 or True silently became seed 1,
+        # seed=-1 or 2**64 gave numpy's OverflowError deep in the draws and n_replicates=2.5 a TypeError.
+        check_choice(self.scheme, "scheme", SCHEMES)
+        if isinstance(self.seed, (bool, np.bool_)) or not isinstance(self.seed, numbers.Integral) \
+                or not 0 <= self.seed < 2**64:
+            raise ValidationError("seed", f"must be an integer in [0, 2**64), got {self.seed!r}",
+                                  hint="build it with Resampling.make(n_replicates, scheme, random_state=...)")
+        if self.scheme == "indices":
+            if self.indices is None or np.ndim(self.indices) != 2:
+                raise ValidationError("indices", "must be given (B, n) when scheme='indices'")
+            check_int(self.n_replicates, "n_replicates", low=np.shape(self.indices)[0],
+                      high=np.shape(self.indices)[0])
+        else:
+            check_int(self.n_replicates, "n_replicates", low=2)
 
     def __repr__(self) -> str:
         # The generated dataclass repr printed the (B, n) index array.
@@ -494,14 +511,28 @@ def combine_gradient(means: np.ndarray, combine: Callable[[np.ndarray], np.ndarr
     big = float(np.max(np.abs(means), initial=0.0))
     floor = min(1e-3, big) if 0 < big < np.inf else 1e-3
     h = 1e-6 * np.maximum(np.abs(means), floor)
-    pts = np.repeat(means[None, :], 2 * k, axis=0)
-    pts[np.arange(k), np.arange(k)] += h
-    pts[k + np.arange(k), np.arange(k)] -= h
+    # The floor is shared by all columns, so a column far below the largest mean (a tiny mean weight next to a
+    # direct-method term of 0.5, in SNDR) got a step larger than its own mean: the gradient of a ratio by that
+    # mean came out +1.3e8 where it is -4.6e8. Such a column also gets a step relative to its own mean, which
+    # is used when it resolves the change of the statistic well above rounding (1e8 ulps of its value, so the
+    # derivative is good to ~1e-8); a tiny correction added to a large term does not, and keeps the floor.
+    h_own = 1e-6 * np.abs(means)
+    own = (h_own < h) & (h_own > 0)
+    idx = np.arange(k)
+    pts = np.repeat(means[None, :], 4 * k, axis=0)
+    pts[idx, idx] += h
+    pts[k + idx, idx] -= h
+    pts[2 * k + idx, idx] += np.where(own, h_own, h)
+    pts[3 * k + idx, idx] -= np.where(own, h_own, h)
     vals = np.asarray(combine(pts), dtype=np.float64)
     # (a step that underflows to 0 for subnormal means gives 0 / 0: a NaN gradient, which BCa reports as an
     # undefined acceleration with its own warning)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (vals[:k] - vals[k:]) / (2 * h)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        grad = (vals[:k] - vals[k:2 * k]) / (2 * h)
+        d_own = vals[2 * k:3 * k] - vals[3 * k:]
+        scale = np.maximum(np.abs(vals[2 * k:3 * k]), np.abs(vals[3 * k:]))
+        resolved = own & np.isfinite(d_own) & (np.abs(d_own) >= 1e8 * np.finfo(float).eps * scale)
+        return np.where(resolved, d_own / (2 * np.where(own, h_own, h)), grad)
 
 
 def bootstrap_statistic(terms: np.ndarray, combine: Callable[[np.ndarray], np.ndarray], resampling: Resampling,

@@ -51,12 +51,16 @@ def check_random_state(random_state) -> np.random.Generator:
 def seed_key(random_state) -> int:
     """A 64-bit integer key derived from ``random_state`` (used to seed hashed weights).
 
-    An int maps to itself (so the key is stable and documented); a Generator contributes one draw;
-    None draws fresh entropy.
+    An int below 2**64 maps to itself (so the key is stable and documented); a larger one is hashed into the
+    64-bit range by numpy's SeedSequence (as check_random_state accepts any non-negative int: refusing it here
+    made the same seed valid in one function and not in another, and even with one estimator and not with
+    another); a Generator contributes one draw; None draws fresh entropy.
     """
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)):
-        if not 0 <= random_state < 2**64:  # larger ints would wrap onto another seed's key
-            raise ValidationError("random_state", f"must be an integer in [0, 2**64), got {random_state}")
+        if random_state < 0:
+            raise ValidationError("random_state", f"must be a non-negative integer, got {random_state}")
+        if random_state >= 2**64:  # not wrapped (2**64 + 5 would be seed 5's key): hashed
+            return int(np.random.SeedSequence(int(random_state)).generate_state(1, np.uint64)[0])
         return int(random_state)
     rng = check_random_state(random_state)
     return int(rng.integers(0, 2**63, dtype=np.int64))
