@@ -741,14 +741,20 @@ def _warn_undefined(core: _Core) -> int:
                       "estimate and interval are NaN", RuntimeWarning, stacklevel=3)
     per_col = np.where(np.isfinite(theta), nan.sum(axis=0), 0)
     if per_col.any():
-        cols = np.flatnonzero(per_col)
-        j = int(cols[0])
-        more = f" and {cols.size - 1} more" if cols.size > 1 else ""
-        where = f" (data column {j}{more})" if per_col.size > 1 else ""
-        warnings.warn(f"bootstrap: the statistic is undefined (NaN) in {int(per_col[j])} of {core.B} replicates{where} "
+        count, where = _first_column(per_col)
+        warnings.warn(f"bootstrap: the statistic is undefined (NaN) in {count} of {core.B} replicates{where} "
                       "(e.g. a ratio whose resampled denominator is 0); the intervals and standard error ignore them "
                       "(diagnostics['undefined_replicates'])", RuntimeWarning, stacklevel=3)
     return n_bad
+
+
+def _first_column(per_col: np.ndarray) -> tuple[int, str]:
+    """(count in the first data column with any, " (data column j and k more)" or "" for one column) for the
+    replicate warnings."""
+    cols = np.flatnonzero(per_col)
+    j = int(cols[0])
+    more = f" and {cols.size - 1} more" if cols.size > 1 else ""
+    return int(per_col[j]), (f" (data column {j}{more})" if per_col.size > 1 else "")
 
 
 def _warn_infinite(core: _Core) -> int:
@@ -760,11 +766,8 @@ def _warn_infinite(core: _Core) -> int:
     inf = np.isinf(core.reps) & np.isfinite(np.atleast_1d(core.theta))  # (an infinite estimate: _warn_undefined)
     per_col = inf.sum(axis=0)
     if per_col.any():
-        cols = np.flatnonzero(per_col)
-        j = int(cols[0])
-        more = f" and {cols.size - 1} more" if cols.size > 1 else ""
-        where = f" (data column {j}{more})" if per_col.size > 1 else ""
-        warnings.warn(f"bootstrap: the statistic is infinite in {int(per_col[j])} of {core.B} replicates{where}; "
+        count, where = _first_column(per_col)
+        warnings.warn(f"bootstrap: the statistic is infinite in {count} of {core.B} replicates{where}; "
                       "they count as the most extreme values, so interval limits may be +-inf and the standard "
                       "error is inf (diagnostics['infinite_replicates'])", RuntimeWarning, stacklevel=3)
     return int(inf.any(axis=1).sum())
