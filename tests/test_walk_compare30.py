@@ -102,3 +102,40 @@ def test_fold_scores_with_only_their_own_arguments_still_run():
     a, b = _ab()
     r = corrected_resampled_t_test(a, b, n_train=9, n_test=1, n_splits=10, n_repeats=10, random_state=3)
     assert np.isfinite(r.p_value)
+
+
+# ---- Wilcoxon with ties at n <= 13: scipy's exact permutation p-value, by convolution ----------------
+@pytest.mark.parametrize("zero_method", ["wilcox", "pratt", "zsplit"])
+def test_tied_signed_rank_p_values_equal_scipy(zero_method):
+    from scipy import stats
+
+    from workbench.resample.ranks import _wilcoxon_p
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(25):
+        n = int(rng.integers(4, 11))  # scipy enumerates 2**n sign flips: n <= 10 keeps it fast
+        d = np.round(rng.normal(size=n), 1) - np.round(rng.normal(size=n), 1)
+        d[rng.random(n) < 0.15] = 0.0
+        if np.all(d == 0) or (zero_method == "wilcox" and np.count_nonzero(d) == 0):
+            continue
+        ours = _wilcoxon_p(d, zero_method)
+        assert ours == pytest.approx(stats.wilcoxon(d, zero_method=zero_method).pvalue, rel=1e-12, abs=1e-15)
+        checked += 1
+    assert checked >= 20
+
+
+def test_wilcoxon_holm_on_tied_scores_matches_scipy_per_pair():
+    from scipy import stats
+
+    from workbench.resample import wilcoxon_holm_test
+
+    rng = np.random.default_rng(3)
+    S = np.round(rng.random((9, 3)), 1)  # one-decimal scores: ties
+    r = wilcoxon_holm_test(S)
+    from workbench.resample.ranks import _merge_rounding_magnitudes
+
+    # the test's own differences: 0.3 - 0.2 and 0.4 - 0.3 are one magnitude there (rounding ties merged)
+    ref = [stats.wilcoxon(_merge_rounding_magnitudes(S[:, i] - S[:, j], np.maximum(np.abs(S[:, i]), np.abs(S[:, j]))))
+           .pvalue for i in range(3) for j in range(i + 1, 3)]
+    np.testing.assert_allclose(r.pairwise["p_value"].to_numpy(), ref, rtol=1e-12)
