@@ -83,12 +83,15 @@ def raise_if_any(bad, field: str, rule: str, values=None, hint: str | None = Non
         raise ValidationError(field, rule, n_bad, first, bad.shape[0], val, hint)
 
 
-def _booleans_with_missing(arr: np.ndarray) -> bool:
-    """True for an object array of booleans and missing values (None, NaN, pd.NA), with at least one missing."""
+def _missing_among_booleans(flat: np.ndarray) -> np.ndarray | None:
+    """For an object array of booleans and missing values (None, NaN, pd.NA), its mask of missing entries;
+    None for anything else (or when nothing is missing)."""
     import pandas as pd
 
-    flat = arr.ravel()
-    return pd.api.types.infer_dtype(flat, skipna=True) == "boolean" and bool(np.asarray(pd.isna(flat)).any())
+    if pd.api.types.infer_dtype(flat.ravel(), skipna=True) != "boolean":
+        return None
+    missing = np.asarray(pd.isna(flat), dtype=bool)
+    return missing if missing.any() else None
 
 
 def _refuse_text_or_objects(arr: np.ndarray, field: str, rule: str) -> None:
@@ -101,12 +104,11 @@ def _refuse_text_or_objects(arr: np.ndarray, field: str, rule: str) -> None:
     if arr.ndim == 0 or arr.size == 0 or (arr.dtype != object and arr.dtype.kind not in "USV"):
         return
     flat = arr.reshape(arr.shape[0], -1)
-    if arr.dtype == object and _booleans_with_missing(arr):
+    missing = _missing_among_booleans(flat) if arr.dtype == object else None
+    if missing is not None:
         # a nullable boolean with <NA> (True / False / missing): the missing entries offend, not the booleans
         # (every row was counted, first at row 0, where the missing value was at row 1)
-        import pandas as pd
-
-        bad = np.asarray(pd.isna(flat), dtype=bool)
+        bad = missing
     elif arr.dtype == object:  # it may mix real numbers with the offending entries (an error path: a loop is fine)
         bad = np.vectorize(lambda v: not isinstance(v, (numbers.Real, np.number)) or isinstance(v, (bool, np.bool_)),
                            otypes=[bool])(flat)
