@@ -241,7 +241,11 @@ def _add_second_moments(terms, num, den):
     replaced by a - c b for any constant c, so with c the full-sample statistic the moments are those of
     values near 0. From the raw moments, E[x^2] - E[x]^2 cancels catastrophically when the spread is small
     next to the level: at 1e8 + N(0, 1) every replicate's standard error came out 0 and the "95%"
-    interval had zero width, silently. The power-of-two scaling keeps the squares finite for huge or tiny
+    interval had zero width, silently. A mean's terms are centred by the sample's median, not its mean: a
+    replicate that leaves out one far outlier (1e10 among N(0, 1)) has its own mean ~1e8 of its standard
+    errors away from the sample mean, and its E[x^2] - E[x]^2 about that centre lost every digit (se 0, an
+    unbounded interval); the median stays with the bulk, and |mean - median| <= sd keeps the sample's own
+    variance exact to rounding. The power-of-two scaling keeps the squares finite for huge or tiny
     data (an overflow to inf made the interval NaN at 1e200).
     """
     cols = []
@@ -254,7 +258,7 @@ def _add_second_moments(terms, num, den):
     for j, (a, b) in enumerate(zip(num, den)):  # loop over statistics (columns), not rows
         xa, fa = _pow2_scaled(terms[:, a])
         if b < 0:
-            ac, f2 = _pow2_scaled(xa - xa.mean())
+            ac, f2 = _pow2_scaled(xa - np.median(xa))
             num2[j], idx[j, 0] = k + len(cols), k + len(cols) + 1
             cols += [ac, ac * ac]
             unit[j] = fa + f2

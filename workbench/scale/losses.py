@@ -71,9 +71,12 @@ class _Shifted:
     depend on the chunking beyond rounding.
     """
 
-    def __init__(self, c, e, b, n, mu, m2, w, rmu, rm2):
+    def __init__(self, c, e, b, n, mu, m2, w, rmu, rm2, one):
         self.c, self.e, self.b, self.n, self.mu, self.m2 = c, e, b, n, mu, m2
         self.w, self.rmu, self.rm2 = w, rmu, rm2
+        # Exact single-value test (see _OneValue): the sample's and each replicate's m2 may keep a rounding residue
+        # (~1e-17 of the squares) where all the weight sits on one value, whose standard error is 0 exactly
+        self.one = one
 
     @classmethod
     def of_with(cls, x: np.ndarray, extra: np.ndarray, rs: Resampling, ids):
@@ -89,8 +92,12 @@ class _Shifted:
         eg = pow2_exponent(np.max(np.abs(dev), axis=0))
         y = np.ldexp(dev, -eg)                      # |y| < 1: the squares neither overflow nor underflow
         k = extra.shape[1]
-        acc = ReplicateAccumulator(k + 2 * q, rs).add(np.hstack([extra, y, y * y]), ids)
-        ys = acc.select(slice(k, None))             # |y| < 1: summed in the data's units
+        # each column's values numbered within the chunk (distinct values only: ties share a number)
+        values, ranks = zip(*(np.unique(x[:, j], return_inverse=True) for j in range(q)))
+        r = np.column_stack([np.reshape(rj, -1) for rj in ranks]).astype(np.float64)
+        acc = ReplicateAccumulator(k + 4 * q, rs).add(np.hstack([extra, y, y * y, r, r * r]), ids)
+        ys = acc.select(slice(k, k + 2 * q))        # |y| < 1: summed in the data's units
+        one = _OneValue.of_chunk(values, acc.select(slice(k + 2 * q, None)), n)
         total, sums, w = ys.total, ys.rep_sums, acc.rep_weight
         mu = total[:q] / n
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -98,7 +105,7 @@ class _Shifted:
         # the raw form within a chunk: accurate, as y is centred by the chunk's median (see above)
         m2 = np.maximum(total[q:] - mu * total[:q], 0.0)
         rm2 = np.maximum(sums[:, q:] - rmu * sums[:, :q], 0.0)
-        piece = cls(np.ldexp(cs, ef), ef + eg, np.max(np.abs(y), axis=0), n, mu, m2, w, rmu, rm2)
+        piece = cls(np.ldexp(cs, ef), ef + eg, np.max(np.abs(y), axis=0), n, mu, m2, w, rmu, rm2, one)
         # the losses' sums stay in their own units: losses near 1e307 have sums beyond the float range
         return piece, acc.select(slice(0, k))
 
@@ -134,7 +141,8 @@ class _Shifted:
         rdelta = rmu_b - rmu_a
         rmu = np.where(wa == 0, rmu_b, np.where(wb == 0, rmu_a, rmu_a + rdelta * (wb / wsum)))
         rm2 = rm2_a + rm2_b + np.where((wa > 0) & (wb > 0), rdelta * rdelta * (wa * wb / wsum), 0.0)
-        return _Shifted(c, e, np.ldexp(bound, e0 - e), n, mu, m2, w, rmu, rm2)
+        return _Shifted(c, e, np.ldexp(bound, e0 - e), n, mu, m2, w, rmu, rm2,
+                        self.one.merge(other.one, self.w == 0, other.w == 0))
 
     def means(self):
         """Full-sample and replicate means of x, (q,) and (B, q) (NaN for a replicate without weight)."""
@@ -144,11 +152,61 @@ class _Shifted:
     def standard_errors(self):
         """Plug-in standard errors sqrt(var / count), count = n or the replicate's weight, as ``_plugin_se``
         of :mod:`workbench.resample.bootstrap` computes them: (q,) and (B, q)."""
-        se = np.ldexp(np.sqrt(self.m2 / self.n / self.n), self.e)
+        se = np.where(self.one.whole, 0.0, np.ldexp(np.sqrt(self.m2 / self.n / self.n), self.e))
         with np.errstate(invalid="ignore", divide="ignore"):
             w = self.w[:, None]
             rep = np.ldexp(np.sqrt(self.rm2 / w / w), self.e)  # 0 / 0 = NaN without weight, as in memory
-        return se, rep
+        return se, np.where(self.one.reps & (w > 0), 0.0, rep)
+
+
+class _OneValue:
+    """Which of the sample and its replicates hold a single value per column, exactly, mergeable over chunks.
+
+    Why: the streamed second moments keep a rounding residue (~1e-17 relative) where every weighted row of
+    a replicate holds the same value unless it is the chunk's median (a replicate of [0.7, 0.1 x 4, 0.7]
+    resting on the 0.7s got a standard error ~1e-10 instead of 0, so a finite, huge t* where memory has an
+    infinite one and a warning), and the sums cannot tell one value from two close ones. In memory the values
+    are ranked over the whole sample (``_single_valued`` of :mod:`workbench.resample.bootstrap`); a stream
+    ranks them within each chunk: a replicate is single-valued in a chunk when its weighted rank sums satisfy
+    S0 S2 = S1^2 (exact integers), and that value is then known. Across chunks it is single-valued when every
+    chunk where it has weight is, at the same value. A replicate whose rank sums reach 2**53 (chunks of
+    ~200,000 distinct values) is counted as many-valued, as in memory.
+    """
+
+    def __init__(self, value, many, whole_value, whole_many):
+        self.value, self.many = value, many                      # (B, q): the value, and "more than one"
+        self.whole_value, self.whole_many = whole_value, whole_many  # (q,): the same for the sample
+
+    @classmethod
+    def of_chunk(cls, values, rank_acc, n):
+        from ..resample.bootstrap import _single_valued
+
+        q = len(values)
+        single = np.column_stack([np.full(q, -1), np.arange(q), np.arange(q, 2 * q)])
+        s1 = rank_acc.rep_sums[:, :q]
+        rep_one = _single_valued(rank_acc.rep_sums, rank_acc.rep_weight, single)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            at = np.where(rep_one, s1 / np.where(rank_acc.rep_weight > 0, rank_acc.rep_weight, 1.0)[:, None], 0)
+        value = np.column_stack([values[j][at[:, j].astype(np.int64)] for j in range(q)])
+        counts = np.array([v.size for v in values])
+        return cls(value, ~rep_one, np.array([v[0] for v in values]), counts > 1 if n else np.zeros(q, bool))
+
+    def merge(self, other: "_OneValue", a_empty, b_empty) -> "_OneValue":
+        """``a_empty`` / ``b_empty`` (B,): replicates without weight on this / the other side, which take the
+        other side as it is (the caller merges non-empty pieces only, so the sample never is)."""
+        a0, b0 = a_empty[:, None], b_empty[:, None]
+        many = np.where(a0, other.many, np.where(b0, self.many,
+                                                 self.many | other.many | (self.value != other.value)))
+        return _OneValue(np.where(a0, other.value, self.value), many, self.whole_value,
+                         self.whole_many | other.whole_many | (self.whole_value != other.whole_value))
+
+    @property
+    def whole(self):
+        return ~self.whole_many
+
+    @property
+    def reps(self):
+        return ~self.many
 
 
 class _StudentPartial:
