@@ -460,15 +460,32 @@ def undersampled_mass(inputs, draws: float = None) -> float:
     step = max(1, -(-n // 2**15))
     if step > 1:
         pe, pb = pe[::step], pb[::step]
+    exps, mass, drawn = weight_level_sums(pe, pb)
+    return undersampled_share(exps, mass, drawn * (n / pe.shape[0]), draws)
+
+
+def weight_level_sums(pe, pb):
+    """(exponents e, target mass, logger mass) per power-of-two bin of the weights pe / pb, w in [2^(e-1), 2^e),
+    over the target's support (pe > 0, finite w): :func:`undersampled_mass`'s sums, which add over rows (the
+    streamed evaluation merges them chunk by chunk, ``workbench.scale.ope``)."""
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         w = pe / pb
     on = (pe > 0) & np.isfinite(w)  # the target's support; pb = 0 (or subnormal: w = inf) is zero support's business
-    if not on.any():
+    level = np.frexp(w[on])[1]
+    exps, at = np.unique(level, return_inverse=True)
+    at = np.reshape(at, -1)
+    return exps, np.bincount(at, weights=pe[on], minlength=exps.size), np.bincount(at, weights=pb[on],
+                                                                                  minlength=exps.size)
+
+
+def undersampled_share(exps, mass, drawn, draws: float = None) -> float:
+    """:func:`undersampled_mass` from its bins (:func:`weight_level_sums`, ``drawn`` scaled to the log's rows):
+    walking from the heaviest bin, the share of the mass passed while the expected draws stay below ``draws``."""
+    draws = RARE_DRAWS if draws is None else draws
+    if np.size(exps) == 0:
         return float("nan")
-    level = np.frexp(w[on])[1]  # w in [2^(e-1), 2^e): bins of a power of two
-    level = (level.max() - level).astype(np.intp)  # 0: the heaviest bin
-    mass = np.bincount(level, weights=pe[on])
-    drawn = np.cumsum(np.bincount(level, weights=pb[on])) * (n / pe.shape[0])  # expected draws, heaviest first
+    order = np.argsort(exps)[::-1]  # heaviest first
+    mass, drawn = np.asarray(mass)[order], np.cumsum(np.asarray(drawn)[order])
     return float(mass[drawn < draws].sum() / mass.sum())
 
 

@@ -82,7 +82,8 @@ class _ChunkTerms:
     def side_ops(self) -> dict:
         # "if" / "if_j": the _InformativeSums (ess_terms, and the sums of w and w^2 behind ess and the mean
         # weight) of the logged weights (the call's diagnostics message) / of estimator j's weights (its row)
-        ops = {"if": _MERGE, "max_w": _SIDE_MAX, "n_zero_support": _SIDE_SUM, "n_nonbinary": _SIDE_SUM}
+        ops = {"if": _MERGE, "max_w": _SIDE_MAX, "n_zero_support": _SIDE_SUM, "n_nonbinary": _SIDE_SUM,
+               "rare": _MERGE}
         for j, _ in enumerate(self.estimators):
             ops.update({f"if_{j}": _MERGE, f"maxw_{j}": _SIDE_MAX, f"tb_lo_{j}": _SIDE_MIN, f"tb_hi_{j}": _SIDE_MAX})
         return ops
@@ -159,9 +160,36 @@ class _ChunkTerms:
         if inputs.behavior_dist is not None:
             pe, pb = inputs.action_dist[:, :, 0], inputs.behavior_dist[:, :, 0]
             side["n_zero_support"] = float(np.count_nonzero(((pe > 0) & (pb <= 0)).any(axis=1)))
+            side["rare"] = _WeightLevels.of(pe, pb)
         else:
-            side["n_zero_support"] = np.nan
+            side["n_zero_support"], side["rare"] = np.nan, None
         return np.hstack(blocks), side
+
+
+class _WeightLevels:
+    """The sums behind the rare-draws clause (:func:`workbench.ope.evaluate.undersampled_mass`), mergeable: the
+    target's and the logger's probability mass per power-of-two bin of the weights pi_e / pi_b over every
+    (row, action) cell. In memory a log of over 2**15 rows is read every k-th row (a diagnostic, kept cheap);
+    a stream reads each cell once anyway, so its share is that of every row (equal to memory's below 2**15 rows,
+    close above)."""
+
+    def __init__(self, exps, mass, drawn, n):
+        self.exps, self.mass, self.drawn, self.n = exps, mass, drawn, n
+
+    @classmethod
+    def of(cls, pe: np.ndarray, pb: np.ndarray) -> "_WeightLevels":
+        _, _, ev = _ope()
+        return cls(*ev.weight_level_sums(pe, pb), pe.shape[0])
+
+    def merge(self, other: "_WeightLevels") -> "_WeightLevels":
+        exps, at = np.unique(np.concatenate([self.exps, other.exps]), return_inverse=True)
+        at = np.reshape(at, -1)
+        add = lambda a, b: np.bincount(at, weights=np.concatenate([a, b]), minlength=exps.size)  # noqa: E731
+        return _WeightLevels(exps, add(self.mass, other.mass), add(self.drawn, other.drawn), self.n + other.n)
+
+    def share(self) -> float:
+        _, _, ev = _ope()
+        return ev.undersampled_share(self.exps, self.mass, self.drawn)
 
 
 def _informative(side: dict, suffix: str) -> float:
@@ -655,8 +683,10 @@ def _finish(part, ests, labels, widths, alpha, interval, rs, reward_range, model
         # weights near 1e308 lost the clause.)
         weighted = any(not math.isnan(r["ess"]) for r in rows)
         sw, sw2, scale = _weight_sums(side, "")
+        # the rare-draws clause as in memory (with behavior= columns: NaN, so no clause, without them)
+        rare = side["rare"].share() if weighted and side["rare"] is not None else None
         msg = ev.diagnostics_message(n, sw, sw2, side["max_w"], zero_share, scale,
-                                     ess_terms=_informative(side, "") if weighted else None)
+                                     ess_terms=_informative(side, "") if weighted else None, rare_mass=rare)
         if msg:
             warnings.warn(msg, ev.OPEDiagnosticWarning, stacklevel=3)
         # (not when no row has weight: the diagnostics' "no support" warning above says it)
