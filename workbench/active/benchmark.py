@@ -122,7 +122,7 @@ def _as_task(task):
 
 def _check_budgets(budgets) -> np.ndarray:
     """Label counts for the curves: an int B (every count 1..B) or a non-empty sequence of ints >= 1."""
-    if np.isscalar(budgets):
+    if np.ndim(budgets) == 0:  # an int, a numpy integer or a 0-d array (np.isscalar refused np.array(5))
         return np.arange(1, check_int(budgets, "budgets", low=1) + 1)
     arr = np.asarray(budgets)
     if arr.size == 0:  # the shape (1-D) is checked by check_integer_in_range
@@ -149,10 +149,11 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
         steps, it can differ from runs of :func:`select_model` with ``budget=b`` when b < 50.
     seeds : int
         Replicates per (task, strategy). Child seeds are spawned before dispatch from a
-        ``SeedSequence`` keyed by ``random_state`` and the task's name: every strategy on a task
+        ``SeedSequence`` keyed by ``random_state`` and the task's name (as text: task names must
+        differ as ``str(name)``, so ``1`` and ``"1"`` are refused together): every strategy on a task
         runs from the same seeds (a paired comparison), and a row does not change when other
         tasks or strategies are added, nor with ``n_jobs`` or the backend. Seed k of task
-        ``name`` is ``np.random.SeedSequence(random_state, spawn_key=(zlib.crc32(name.encode()),))
+        ``name`` is ``np.random.SeedSequence(random_state, spawn_key=(zlib.crc32(str(name).encode()),))
         .spawn(seeds)[k]`` for an int ``random_state``; ``select_model(zoo, None, max(budgets),
         strategy, random_state=that seed)`` reproduces its run.
     n_jobs : int, optional
@@ -195,10 +196,18 @@ def benchmark_selection(tasks, strategies=STRATEGIES, budgets=200, seeds=100, ra
     tasks = [_as_task(t) for t in tasks]
     if not tasks:
         raise ValidationError("tasks", "must hold at least one task")
-    dup, n_dup = Counter(name for name, _ in tasks).most_common(1)[0]
-    if n_dup > 1:
-        raise ValidationError("tasks", f"task names must be unique (rows and seeds are keyed by them); "
-                                       f"{dup!r} appears {n_dup} times",
+    # unique as text: the seeds are keyed by str(name), so 1 and "1" ran from the same seeds
+    by_text = {}
+    for i, (name, _) in enumerate(tasks):
+        by_text.setdefault(str(name), []).append(i)
+    clash = min((ix for ix in by_text.values() if len(ix) > 1), key=lambda ix: ix[1], default=None)  # 1st repeat
+    if clash is not None:
+        names = [tasks[i][0] for i in clash]
+        dup, n_dup = names[0], len(names)
+        same = (f"{dup!r} appears {n_dup} times" if len({repr(n) for n in names}) == 1
+                else f"{', '.join(repr(n) for n in names)} have the same text {str(dup)!r}")
+        raise ValidationError("tasks", f"task names must be unique as text (rows and seeds are keyed by "
+                                       f"str(name)); task {clash[1]} repeats an earlier name: {same}", first=clash[1],
                               hint="a bare PredictionLog is named 'task': name several as (name, log) pairs, e.g. "
                                    "[('a', log_a), ('b', log_b)]" if dup == "task" and n_unnamed > 1 else None)
     # a single name is one strategy (iterating a string would run its characters)

@@ -6,6 +6,14 @@ pool's true labels as the oracle. Difficulty is measured by the top-1/top-2 accu
 number of models within one accuracy point of the best, and by whether the pool's best model is
 also the best on the most contested points (see :func:`contested_points`), and by the labels an
 unbiased comparison of the top two models needs (:func:`labels_to_order_pair`).
+
+A shifted task is not its unshifted task's zoo scored on a shifted pool: for the "noise" and
+"prior" shifts (``digits_noise``, ``breast_cancer_noise``, ``synthetic_noise``,
+``synthetic_prior``) :func:`~workbench.data.make_model_zoo` draws the shift from the random stream
+before the models' seeds and training subsamples, so the shifted zoo's models are other draws
+(``digits`` and ``digits_noise`` do not share their models); ``digits_missing_class`` keeps the
+pool and the models' seeds but draws each model's subsample without the removed class. Compare
+such tasks as two zoos, not as the same models before and after a shift.
 """
 from __future__ import annotations
 
@@ -16,9 +24,11 @@ import pandas as pd
 from scipy import special
 
 from .._validation import ValidationError, as_array, check_real, check_same_index, raise_if_any
-from ._common import entropy
 
-# name -> (data set, shift, shift_strength, n_samples for synthetic data)
+# name -> (data set, shift, shift_strength); the synthetic data set's size is SYNTHETIC_PARAMS["n_samples"].
+# A shifted task ("_noise", "_prior") is not its unshifted task's models on a shifted pool: make_model_zoo
+# draws the shift before the models' seeds and training subsamples, so its zoo holds other draws of the
+# models (see make_model_zoo's ``shift``). "_missing_class" keeps the pool and the seeds, not the subsamples.
 TASKS = {
     "digits": ("digits", None, 1.0),
     "digits_noise": ("digits", "noise", 1.0),
@@ -57,27 +67,34 @@ def _dataset(name: str, random_state):
 
 
 def _vote_entropy(predicted: np.ndarray) -> np.ndarray:
-    """(N,) entropy of the models' hard votes at each point, from (n_models, N) class indices."""
+    """(N,) entropy of the models' hard votes at each point, from (n_models, N) class indices.
+
+    One path for every class numbering, computed from each point's vote counts alone: points with
+    the same multiset of counts get bit-identical entropies whatever their classes are called. (Two
+    paths, one column per class id for small ids and a sorted one for large ids, gave entropies 1 ulp
+    apart, and a quantile cut through such a tie in contested_points then depended on the ids.)"""
     H, N = predicted.shape
-    width = int(predicted.max()) + 1
-    if width <= H:  # one column per class index
-        votes = np.zeros((N, width))
-        np.add.at(votes, (np.broadcast_to(np.arange(N), (H, N)), predicted), 1.0 / H)
-    else:
-        # A point has at most H distinct votes: its shares fit in H columns. One column per class index
-        # took 8 GB per point for a raw class id of 1e9 (and 400 MB for 1000 classes on 50k points).
-        # Equal classes are found by sorting each point's votes, O(N H) memory.
-        srt = np.sort(predicted.T, axis=1)  # (N, H)
-        start = np.ones((N, H), bool)  # first vote of each run of equal classes
-        start[:, 1:] = srt[:, 1:] != srt[:, :-1]
-        count = np.bincount(np.cumsum(start.ravel()) - 1)  # votes per run, runs in row-major order
-        # a share of c votes as np.add.at sums it: 1/H added c times in sequence (np.cumsum is sequential)
-        share = np.cumsum(np.full(H, 1.0 / H))
-        votes = np.zeros((N, H))
-        votes[start] = share[count - 1]  # at its run's first column: the rows are sorted below anyway
-    # sorted over classes: the entropy of the same vote shares, summed in another class order, can differ
-    # in the last bit, and a cut through such a tie would then depend on how the classes are numbered
-    return entropy(np.sort(votes, axis=1))
+    # A point has at most H distinct votes, found by sorting its votes: O(N H) memory (one column per class
+    # id took 8 GB per point for a raw class id of 1e9, and 400 MB for 1000 classes on 50k points).
+    srt = np.sort(predicted.T, axis=1)  # (N, H)
+    start = np.ones((N, H), bool)  # first vote of each run of equal classes
+    start[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    count = np.bincount(np.cumsum(start.ravel()) - 1)  # votes per run, runs in row-major order
+    counts = np.zeros((N, H), np.intp)
+    counts[start] = count  # at its run's first column
+    counts = np.sort(counts, axis=1)  # each point's counts, zeros first, then smallest to largest
+    # the term -p log p of a share of c votes, c = 0..H (0 log 0 = 0); the share as np.add.at summed it
+    # before (1/H added c times in sequence, np.cumsum is sequential)
+    share = np.cumsum(np.full(H, 1.0 / H))
+    term = np.concatenate([[0.0], -share * np.log(share)])
+    terms = term[counts]  # (N, H)
+    # Summed column by column in one fixed order, smallest share first: an exact function of the counts (the
+    # zeros add nothing). With fewer than 8 classes this is the order and the value of the former one-column-
+    # per-class path (numpy sums fewer than 8 terms in sequence); with more, values can move by an ulp or so.
+    out = np.zeros(N)
+    for j in range(H):
+        out += terms[:, j]
+    return out
 
 
 def contested_points(predicted: np.ndarray, share: float = 0.1) -> np.ndarray:
@@ -277,6 +294,16 @@ class SelectionTask:
                 f"{d['top1']:.3f}/{d['top2']:.3f}, {d['n_within_1pt']} within 1 point)")
 
 
+def _check_task_name(name, field: str, first=None) -> None:
+    """A name of :data:`TASKS`: a str (a list was a bare TypeError "unhashable type" from the lookup)."""
+    at = "" if first is None else f" (entry {first})"
+    if not isinstance(name, str):
+        raise ValidationError(field, f"must be a task name (a str) from {list(TASKS)}; got {type(name).__name__} "
+                                     f"{name!r}{at}", first=first)
+    if name not in TASKS:
+        raise ValidationError(field, f"must be one of {list(TASKS)}, got {name!r}{at}", first=first)
+
+
 def load_task(name: str, n_models: int = 40, random_state=0, cache_dir=None, n_jobs=None,
               progress: bool = True) -> SelectionTask:
     """Build (or load from the cache) one task of :data:`TASKS`.
@@ -295,8 +322,7 @@ def load_task(name: str, n_models: int = 40, random_state=0, cache_dir=None, n_j
     """
     from ..data import make_model_zoo
 
-    if name not in TASKS:
-        raise ValidationError("task", f"must be one of {list(TASKS)}, got {name!r}")
+    _check_task_name(name, "task")
     data, shift, strength = TASKS[name]
     X, y = _dataset(data, random_state)
     zoo = make_model_zoo(X, y, n_models=n_models, shift=shift, shift_strength=strength, random_state=random_state,
@@ -310,7 +336,8 @@ def task_suite(names=DEFAULT_SUITE, n_models: int = 40, random_state: int = 0, c
 
     Each task is built by :func:`load_task` with the same arguments: the first call fits the
     zoos, and later calls with an int ``random_state`` load them from the cache (``cache_dir``;
-    False disables it).
+    False disables it). Every name is checked (a str of :data:`TASKS`, no repeats) before the
+    first zoo is fitted.
 
     Examples
     --------
@@ -330,6 +357,20 @@ def task_suite(names=DEFAULT_SUITE, n_models: int = 40, random_state: int = 0, c
     >>> shutil.rmtree(cache)
     """
     names = [names] if isinstance(names, str) else names  # one name, not its letters
+    if not isinstance(names, (list, tuple)):
+        try:  # any other iterable of names (a generator, a dict's keys), read once here
+            names = list(names)
+        except TypeError:
+            raise ValidationError("names", f"must be a task name or a sequence of task names, got "
+                                           f"{type(names).__name__}") from None
+    # Every name checked before any zoo is fitted: a typo in the last name failed only after the zoos of the
+    # others had been fitted (minutes, uncached), and a repeated name fitted or loaded its zoo twice.
+    seen = {}
+    for i, n in enumerate(names):
+        _check_task_name(n, "names", first=i)
+        if n in seen:
+            raise ValidationError("names", f"must be distinct; {n!r} appears at entries {seen[n]} and {i}", first=i)
+        seen[n] = i
     return [load_task(n, n_models=n_models, random_state=random_state, cache_dir=cache_dir, n_jobs=n_jobs,
                       progress=progress) for n in names]
 

@@ -29,8 +29,39 @@ def _cache_dir(cache_dir) -> Path | None:
     if cache_dir is False:
         return None
     if cache_dir is None:
-        cache_dir = os.environ.get("WORKBENCH_CACHE", Path.home() / ".cache" / "workbench")
-    return Path(cache_dir) / "zoo"
+        # an empty WORKBENCH_CACHE (``export WORKBENCH_CACHE=``) is unset: Path("") cached into the current directory
+        cache_dir = os.environ.get("WORKBENCH_CACHE") or Path.home() / ".cache" / "workbench"
+    return Path(cache_dir).expanduser() / "zoo"
+
+
+def _save_atomic(zoo, cache_file: Path) -> None:
+    """Write ``zoo`` to ``cache_file`` through a temporary file of this writer's own in the same folder, then
+    os.replace it into place. A fixed temporary name made two processes (or threads) filling the same cache
+    entry at once collide: the second os.replace found the first one's file gone (FileNotFoundError). Every
+    writer of an entry writes the same zoo, so the last one to replace wins; the temporary file is removed
+    if anything fails."""
+    import secrets
+
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        # "<key>.<random>.tmp.npz": matched by .gitignore's *.tmp.npz, never read as an entry ("<key>.npz").
+        # Reserved by an exclusive create (as tempfile.mkstemp does) but with the umask's permissions, not
+        # mkstemp's 0600, which os.replace would have carried to the entry of a cache folder shared by a team.
+        tmp = cache_file.with_name(f"{cache_file.stem}.{secrets.token_hex(8)}.tmp.npz")
+        try:
+            open(tmp, "xb").close()
+            break
+        except FileExistsError:  # another writer drew the same 64 random bits
+            continue
+    try:
+        zoo.save(tmp)  # writes through an open file object: np.savez adds no ".npz" of its own
+        os.replace(tmp, cache_file)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def _zoo_members(n_models: int, rng: np.random.Generator):
@@ -99,15 +130,29 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
         shift); "prior": the pool is subsampled so the class frequencies become geometric (label
         shift); "missing_class": the last class is removed from the training data (every model is
         blind to it).
+        A "noise" or "prior" shift is **not** the unshifted zoo's models scored on a shifted pool:
+        its random draws (the noise, or which pool points are kept) are taken from the same random
+        stream before the models' seeds and training subsamples, so every model is another draw
+        (other seeds, other training rows) than with ``shift=None`` and the same ``random_state``.
+        Even ``shift_strength=1e-9`` changes every model. Comparing a task with its shifted variant
+        (``digits`` against ``digits_noise``) therefore compares two different zoos on two pools,
+        not the same models before and after the shift. (Kept so: changing it would change every
+        cached zoo and every benchmark figure computed on them.) "missing_class" draws nothing
+        extra: its pool and its models' seeds are those of ``shift=None``, but each model's
+        training subsample is drawn from the training part without the removed class.
     shift_strength : float
         Size of the "noise" or "prior" shift, >= 0. 0 is no shift: the zoo is then the one
-        ``shift=None`` gives (same splits, models and probabilities). Ignored by the other shifts.
+        ``shift=None`` gives (same splits, models and probabilities); any strength > 0, however
+        small, gives other models (see ``shift``). Ignored by the other shifts.
     cache_dir : path, None or False
-        Where fitted zoos' predictions are cached as .npz (default ``$WORKBENCH_CACHE`` or
-        ``~/.cache/workbench``); False disables caching. The key hashes the data and every argument
-        that changes the zoo (not ``n_jobs`` or ``progress``: the zoo is the same). Only an int
-        ``random_state`` is cached; a Generator or SeedSequence fits a new zoo on every call. A zoo
-        loaded from the cache equals the freshly fitted one, array for array.
+        Where fitted zoos' predictions are cached as .npz (default ``$WORKBENCH_CACHE``, or
+        ``~/.cache/workbench`` when it is unset or empty; ``~`` is expanded); False disables caching.
+        The key hashes the data and every argument that changes the zoo (not ``n_jobs`` or
+        ``progress``: the zoo is the same). Concurrent callers filling the same entry each write a
+        temporary file of their own, and the last to finish replaces the entry (every one of them
+        writes the same zoo). Only an int ``random_state`` is cached; a Generator or SeedSequence
+        fits a new zoo on every call. A zoo loaded from the cache equals the freshly fitted one,
+        array for array.
     n_jobs : int, optional
         Models are fitted in parallel with joblib (``joblib.parallel_config`` applies).
     progress : bool
@@ -242,7 +287,5 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
     probs /= probs.sum(axis=2, keepdims=True)  # guard against float drift in predict_proba (1e-16 scale)
     zoo = PredictionLog(probs=probs, model_names=[name for name, _ in members], labels=y_pool, features=X_pool)
     if cache_file is not None:
-        tmp = cache_file.with_suffix(".tmp.npz")
-        zoo.save(tmp)
-        os.replace(tmp, cache_file)
+        _save_atomic(zoo, cache_file)
     return zoo
