@@ -18,9 +18,11 @@ Accumulators merge by addition, so the same code runs in memory, over chunks and
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import numbers
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
@@ -285,18 +287,55 @@ def column_sums(terms: np.ndarray) -> np.ndarray:
 
 
 _BLAS_CONTROLLER = None
+# Process-wide state of one_blas_thread: how many contexts are open (in any thread) and the limiter of the
+# first, whose original thread counts the last one restores
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0
+_BLAS_LIMITER = None
 
 
+def _release_openblas_control():
+    """threadpoolctl (3.6+) lets only the thread that last set OpenBLAS's threads set them again until its own
+    limiter exits; a restore from another thread is then a no-op. Our contexts open and close in whichever
+    thread comes first and last, so control is released after each of our own settings (older versions
+    have no such notion: nothing to do)."""
+    import threadpoolctl
+
+    clear = getattr(getattr(threadpoolctl, "OpenBLASController", None), "clear_controlling_thread", None)
+    if clear is not None:
+        clear()
+
+
+@contextlib.contextmanager
 def one_blas_thread():
     """A context in which BLAS runs on one thread. One threadpoolctl controller, made once: threadpool_limits
     inspects the loaded libraries on every entry (0.4-2.5 ms), which made 1,000 small bootstraps 3x slower;
-    the controller's limit costs ~10 us."""
-    global _BLAS_CONTROLLER
-    if _BLAS_CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
+    the controller's limit costs ~10 us.
 
-        _BLAS_CONTROLLER = ThreadpoolController()
-    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+    Reference-counted across threads: the first context to open sets one thread, the last to close restores
+    the count found by the first. Each context saving and restoring on its own left BLAS on one thread for
+    the rest of the process after concurrent calls from two threads (B saved A's limit of 1 as its
+    "original", A restored 2, then B restored 1; and with threadpoolctl 3.8 a restore from a thread that did
+    not set the limit is ignored)."""
+    global _BLAS_CONTROLLER, _BLAS_USERS, _BLAS_LIMITER
+    with _BLAS_LOCK:
+        if _BLAS_CONTROLLER is None:
+            from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
+
+            _BLAS_CONTROLLER = ThreadpoolController()
+        if _BLAS_USERS == 0:
+            _BLAS_LIMITER = _BLAS_CONTROLLER.limit(limits=1, user_api="blas")  # reads the counts, sets 1
+            _release_openblas_control()
+        _BLAS_USERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                _BLAS_LIMITER.restore_original_limits()
+                _release_openblas_control()
+                _BLAS_LIMITER = None
 
 
 def _poisson_sums(terms, keys, B, n_threads=None):
