@@ -33,6 +33,8 @@ with eps and the tuning against the majority vote cannot see which eps is good o
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -370,7 +372,13 @@ def part_i(zoo_seeds, n_seeds, coda_seeds, n_jobs):
     return _regret_at_100(tasks, n_seeds, coda_seeds, n_jobs, random_state=11), difficulty_table(tasks)
 
 
-def main():
+def command_line(argv) -> str:
+    """The command this run was started with (its own arguments, e.g. ``--quick``), for the report header."""
+    return shlex.join([".venv/bin/python", "benchmarks/active_selection.py", *map(str, argv)])
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=100)
     ap.add_argument("--coda-seeds", type=int, default=100)
@@ -383,7 +391,7 @@ def main():
     ap.add_argument("--zoo-seeds", default="1,2,3", help="random_state of the held-out zoos")
     ap.add_argument("--new-recipe-seeds", type=int, default=50, help="seeds per new-recipe zoo (0: skip part I)")
     ap.add_argument("--quick", action="store_true", help="10 seeds, 3 tasks (a smoke run)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     names = ("digits", "breast_cancer", "synthetic", "digits_noise", "breast_cancer_noise", "synthetic_prior",
              "digits_missing_class")
     if args.quick:
@@ -393,7 +401,7 @@ def main():
     tasks = task_suite(names, n_jobs=args.n_jobs)
     out = ["# Active testing and model selection (issue 5)", "",
            f"Seeds per task: {args.seeds} (coda: {args.coda_seeds}). Zoos: 40 scikit-learn models "
-           "from `make_model_zoo`, pool = 50% of the data. Command: `.venv/bin/python benchmarks/active_selection.py`",
+           f"from `make_model_zoo`, pool = 50% of the data. Command: `{command_line(argv)}`",
            "", "## Task difficulty", "", difficulty_table(tasks).round(3).pipe(_md, index=False), ""]
     t0 = time.time()
     a = part_a(tasks, args.seeds, args.n_jobs)

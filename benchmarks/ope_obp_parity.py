@@ -1,13 +1,19 @@
 """Parity of workbench.ope point estimates with obp 0.4.1 on identical data and reward-model predictions.
 
 obp (the Open Bandit Pipeline) needs old numpy/pandas and imports torch at import time, so it lives
-in its own virtual environment *outside the repository*, built by :func:`ensure_obp_venv`:
+in its own virtual environment, built by :func:`ensure_obp_venv` in ``benchmarks/_peers/obp-venv``
+(git-ignored; set ``WORKBENCH_OBP_VENV`` to put it elsewhere or to use an existing one):
 
-    python3 -m venv /work/peers/obp-venv
+    <this python> -m venv benchmarks/_peers/obp-venv
     pip install numpy==1.23.5 pandas==1.5.3 scikit-learn==1.3.2 scipy==1.11.4 matplotlib seaborn tqdm pyyaml
     pip install --no-deps --ignore-requires-python obp==0.4.1
     + an import-only ``torch`` stub package written by this script (obp's OPE estimators never call
       torch; only its neural policy learners do).
+
+The venv is built with the interpreter running this script (``sys.executable``), which must be
+Python <= 3.11: obp 0.4.1's pinned numpy 1.23.5 and pandas 1.5.3 have no wheels for later versions.
+On a later Python, or when the build fails (no network, ...), the obp rows read
+"peer unavailable: <reason>" and our side is still run and timed.
 
 The obp side runs as a subprocess in that venv; data go both ways through .npz files.
 
@@ -25,7 +31,33 @@ from pathlib import Path
 
 import numpy as np
 
-OBP_VENV = Path(os.environ.get("WORKBENCH_OBP_VENV", "/work/peers/obp-venv"))
+DEFAULT_OBP_VENV = Path(__file__).resolve().parent / "_peers" / "obp-venv"  # git-ignored
+PEER_MAX_PYTHON = (3, 11)  # numpy 1.23.5 / pandas 1.5.3 (obp 0.4.1's pins) have no wheels beyond 3.11
+
+
+class PeerUnavailable(RuntimeError):
+    """The obp venv is missing and cannot be built here; the message says why."""
+
+
+def obp_venv_path(environ=None) -> Path:
+    """Where the obp venv lives: ``$WORKBENCH_OBP_VENV``, else ``benchmarks/_peers/obp-venv``."""
+    environ = os.environ if environ is None else environ
+    return Path(environ["WORKBENCH_OBP_VENV"]) if environ.get("WORKBENCH_OBP_VENV") else DEFAULT_OBP_VENV
+
+
+def peer_build_python(executable: str | None = None, version_info=None) -> str:
+    """The interpreter to build the obp venv with: this one, if it is Python <= 3.11; else PeerUnavailable."""
+    executable = sys.executable if executable is None else executable
+    version = tuple((sys.version_info if version_info is None else version_info)[:2])
+    if version > PEER_MAX_PYTHON:
+        raise PeerUnavailable(
+            f"the obp 0.4.1 peer needs Python {'.'.join(map(str, PEER_MAX_PYTHON))} (its pinned numpy 1.23.5 and "
+            f"pandas 1.5.3 have no wheels for Python {'.'.join(map(str, version))}); run this script with a "
+            f"Python 3.11 interpreter, or set WORKBENCH_OBP_VENV to an existing obp 0.4.1 venv")
+    return executable
+
+
+OBP_VENV = obp_venv_path()
 OBP_PY = OBP_VENV / "bin" / "python"
 PINS = ["numpy==1.23.5", "pandas==1.5.3", "scikit-learn==1.3.2", "scipy==1.11.4", "matplotlib", "seaborn", "tqdm",
         "pyyaml", "mypy-extensions"]
@@ -57,25 +89,34 @@ _STUB_SUBMODULES = ["nn", "nn.functional", "optim", "utils", "utils.data", "dist
 
 
 def ensure_obp_venv(verbose: bool = True) -> Path:
-    """Build the obp 0.4.1 venv outside the repo if missing; return its python. Raises with the pip output."""
+    """Build the obp 0.4.1 venv (:data:`OBP_VENV`) if missing; return its python.
+
+    Raises :class:`PeerUnavailable` when it cannot be built here: this Python is later than 3.11 (see
+    :func:`peer_build_python`), or a build step failed (the message carries the pip output).
+    """
     if OBP_PY.exists():
         check = subprocess.run([str(OBP_PY), "-c", "import obp, obp.ope; print(obp.__version__)"], capture_output=True,
                                text=True)
         if check.returncode == 0 and check.stdout.strip() == "0.4.1":
             return OBP_PY
-    OBP_VENV.parent.mkdir(parents=True, exist_ok=True)
+    build_python = peer_build_python() if not OBP_PY.exists() else None
+    try:
+        OBP_VENV.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PeerUnavailable(f"cannot create {OBP_VENV.parent}: {exc} (set WORKBENCH_OBP_VENV)") from exc
 
     def run(cmd):
         if verbose:
             print("$", " ".join(map(str, cmd)), flush=True)
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
-            raise RuntimeError(f"command failed ({res.returncode}): {' '.join(map(str, cmd))}\n{res.stdout[-3000:]}\n"
-                               f"{res.stderr[-3000:]}")
+            last = next((ln.strip() for ln in reversed((res.stderr or res.stdout).splitlines()) if ln.strip()), "")
+            raise PeerUnavailable(f"building the obp venv in {OBP_VENV} failed (exit {res.returncode}): {last}\n"
+                                  f"command: {' '.join(map(str, cmd))}\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
         return res
 
-    if not OBP_PY.exists():
-        run(["python3", "-m", "venv", str(OBP_VENV)])
+    if build_python is not None:
+        run([build_python, "-m", "venv", str(OBP_VENV)])
     run([str(OBP_PY), "-m", "pip", "install", "--quiet", *PINS])
     run([str(OBP_PY), "-m", "pip", "install", "--quiet", "--no-deps", "--ignore-requires-python", "obp==0.4.1"])
     site = run([str(OBP_PY), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
@@ -104,8 +145,28 @@ def run_obp(script: str, inputs: dict, timeout: float = 3600) -> dict:
         return json.loads(out.read_text())
 
 
+def peer_status() -> tuple[Path | None, str]:
+    """(obp's python, "") when the peer is usable, else (None, why not): a report row, not a traceback."""
+    try:
+        return ensure_obp_venv(), ""
+    except PeerUnavailable as exc:
+        print(f"obp peer unavailable: {exc}", file=sys.stderr, flush=True)
+        return None, str(exc)
+
+
+def short_reason(reason: str, width: int = 160) -> str:
+    """The first line of a reason, cut to ``width``, with no ``|`` (it goes in a Markdown table cell)."""
+    first = reason.strip().splitlines()[0] if reason.strip() else "unknown reason"
+    first = first.replace("|", "/")
+    return first if len(first) <= width else first[:width - 3] + "..."
+
+
 if __name__ == "__main__" and "--build-only" in sys.argv:
-    print(ensure_obp_venv())
+    try:
+        print(ensure_obp_venv())
+    except PeerUnavailable as exc:
+        print(f"obp peer unavailable: {exc}", file=sys.stderr)
+        sys.exit(1)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -161,11 +222,13 @@ def main(quick: bool = False):
     tau, lam = 5.0, 10.0
     lines = ["| data | estimator | workbench | obp 0.4.1 | relative difference |", "|---|---|---|---|---|"]
     worst = 0.0
+    _, unavailable = peer_status()
     for name, (log, pe, q) in _datasets().items():
         pos = np.zeros(len(log), dtype=np.int64) if log.position is None else np.asarray(log.position)
-        peer = run_obp(PEER_SCRIPT, dict(action=np.asarray(log.action), reward=np.asarray(log.reward),
-                                         pscore=np.asarray(log.propensity), position=pos, action_dist=pe, q_hat=q,
-                                         tau=tau, lam=lam))
+        peer = None if unavailable else run_obp(
+            PEER_SCRIPT, dict(action=np.asarray(log.action), reward=np.asarray(log.reward),
+                              pscore=np.asarray(log.propensity), position=pos, action_dist=pe, q_hat=q, tau=tau,
+                              lam=lam))
         ests = ["ips", "snips", "dm", "dr", "sndr", SwitchDR(lambda_=tau), DoublyRobustWithShrinkage(lambda_=lam)]
         ours = {}
         for (obp_name, our_name), est in zip(PAIRS, ests):
@@ -173,14 +236,21 @@ def main(quick: bool = False):
                                                                               else pe[:, :, 0],
                                                                               q if log.position is not None
                                                                               else q[:, :, 0])
-            rel = abs(ours[our_name] - peer[obp_name]) / abs(peer[obp_name])
-            worst = max(worst, rel)
             label = our_name + (f" (lambda={tau:g})" if our_name == "switch-dr" else
                                 f" (lambda={lam:g})" if our_name == "dr-os" else "")
+            if peer is None:
+                lines.append(f"| {name} | {label} | {ours[our_name]:.12g} | peer unavailable: "
+                             f"{short_reason(unavailable)} | skipped |")
+                continue
+            rel = abs(ours[our_name] - peer[obp_name]) / abs(peer[obp_name])
+            worst = max(worst, rel)
             lines.append(f"| {name} | {label} | {ours[our_name]:.12g} | {peer[obp_name]:.12g} | {rel:.2e} |")
     lines.append("")
-    lines.append(f"Largest relative difference: {worst:.2e} (target: <= 1e-9). "
-                 "Identical inputs: the same logs, target distribution and reward-model predictions.")
+    if unavailable:
+        lines.append(f"obp rows skipped, peer unavailable: {short_reason(unavailable, 400)}. Parity not measured.")
+    else:
+        lines.append(f"Largest relative difference: {worst:.2e} (target: <= 1e-9). "
+                     "Identical inputs: the same logs, target distribution and reward-model predictions.")
     table = "\n".join(lines)
     print(table)
     res = Path(__file__).resolve().parent / "results" / ("quick" if quick else "")  # quick: not over the figures

@@ -124,6 +124,40 @@ def _subprocess(kind, path, n_bootstrap, seed):
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def _reference(results: list[dict]) -> dict:
+    """The in-memory path's result, found by name (the paths run in the order --paths gives); else the first."""
+    return next((r for r in results if r["kind"] == "in-memory"), results[0])
+
+
+def table_lines(results: list[dict], rows: int, replicates: int, size_mib: float, write_secs: float,
+                cpus: int | None = None) -> list[str]:
+    """The Markdown report: per path its time, rate, rate relative to the in-memory path (found by name,
+    wherever --paths put it; "-" without one) and its largest relative difference from the reference."""
+    import numpy as np
+
+    cpus = os.cpu_count() if cpus is None else cpus
+    ref_row = _reference(results)
+    ref = np.asarray(ref_row["values"])
+    mem = [r for r in results if r["kind"] == "in-memory"]
+    base_rate = mem[0]["n"] / mem[0]["seconds"] if mem else None
+    lines = [f"### scale_memory: {rows:,}-row Parquet log, IPS + SNIPS + DR, 95% percentile intervals, "
+             f"{replicates} Poisson replicates ({cpus} CPUs; dask: 2 in-process workers)", "",
+             f"| path | seconds | rows / s | vs in-memory | peak RSS (MiB) | under 1 GiB | "
+             f"max rel. diff vs {ref_row['kind']} |",
+             "|---|---:|---:|---:|---:|---|---:|"]
+    for r in results:
+        rate = r["n"] / r["seconds"]
+        vals = np.asarray(r["values"])
+        diff = float(np.max(np.abs(vals - ref) / np.maximum(np.abs(ref), 1e-300)))
+        ratio = f"{rate / base_rate:.2f}x" if base_rate else "-"
+        lines.append(f"| {r['kind']} | {r['seconds']:.1f} | {rate:,.0f} | {ratio} | {r['peak_rss_mib']:.0f} | "
+                     f"{'yes' if r['peak_rss_mib'] < 1024 else 'no'} | {diff:.1e} |")
+    lines += ["", f"Parquet file: {size_mib:,.0f} MiB (snappy), written in {write_secs:.0f} s. Peak RSS is "
+              "ru_maxrss of a fresh process per path (max of self and children). The in-memory path holds the whole "
+              "log; it is the reference the streamed paths must equal (last column, 1e-9 required).", ""]
+    return lines
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=20_000_000)
@@ -158,28 +192,13 @@ def main(argv=None):
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    ref = np.asarray(results[0]["values"])
-    base_rate = None
-    lines = [f"### scale_memory: {args.rows:,}-row Parquet log, IPS + SNIPS + DR, 95% percentile intervals, "
-             f"{args.replicates} Poisson replicates (2 cores)", "",
-             "| path | seconds | rows / s | vs in-memory | peak RSS (MiB) | under 1 GiB | max rel. diff vs first path |",
-             "|---|---:|---:|---:|---:|---|---:|"]
-    for r in results:
-        rate = r["n"] / r["seconds"]
-        base_rate = base_rate or (rate if r["kind"] == "in-memory" else None)
-        vals = np.asarray(r["values"])
-        diff = float(np.max(np.abs(vals - ref) / np.maximum(np.abs(ref), 1e-300)))
-        ratio = f"{rate / base_rate:.2f}x" if base_rate else "-"
-        lines.append(f"| {r['kind']} | {r['seconds']:.1f} | {rate:,.0f} | {ratio} | {r['peak_rss_mib']:.0f} | "
-                     f"{'yes' if r['peak_rss_mib'] < 1024 else 'no'} | {diff:.1e} |")
-    lines += ["", f"Parquet file: {size_mib:,.0f} MiB (snappy), written in {write_secs:.0f} s. Peak RSS is "
-              "ru_maxrss of a fresh process per path (max of self and children). The in-memory path holds the whole "
-              "log; it is the reference the streamed paths must equal (last column, 1e-9 required).", ""]
+    lines = table_lines(results, args.rows, args.replicates, size_mib, write_secs)
     table = "\n".join(lines)
     print(table)
     out = RESULTS / "quick" if args.quick else RESULTS  # a smoke run writes beside, not over, the figures
     out.mkdir(parents=True, exist_ok=True)
     (out / "scale_memory.md").write_text(table + "\n")
+    ref = np.asarray(_reference(results)["values"])
     worst = max(float(np.max(np.abs(np.asarray(r["values"]) - ref) / np.maximum(np.abs(ref), 1e-300)))
                 for r in results)
     return 0 if worst < 1e-9 else 1

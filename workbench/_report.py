@@ -4,7 +4,11 @@ Run as ``python -m workbench._report [--fast] [--timeout SECONDS] [notebooks ...
 (``--student`` writes copies without the cells tagged ``solution`` to ``student/`` instead). A folder
 among the notebooks stands for the ``*.ipynb`` files in it, sorted; none given means the case studies
 in ``notebooks/``. Writes ``reports/<name>.html`` and ``reports/index.html`` (status, run time and a
-thumbnail of each case study's main figure) and exits non-zero if any notebook fails or none is found.
+thumbnail of each case study's main figure; its header names the mode and the notebooks run) and exits
+non-zero if any notebook fails or none is found. A failed notebook's own page opens with a banner naming
+the failing cell and the error (or the timeout, or the dead kernel). Pages in the output folder that an
+earlier run of this tool wrote (they carry :data:`PAGE_MARKER`) and this run did not are deleted, so the
+folder never mixes runs; other files there are left alone.
 ``<name>`` is the notebook's file name without ``.ipynb``, prefixed by its folder(s) (``folder__name``)
 only where two notebooks would otherwise share a name. Fast mode sets ``WORKBENCH_FAST=1``, which every
 notebook's ``parameters`` cell reads to shrink its sizes.
@@ -23,7 +27,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
-CELL_TIMEOUT = 300  # seconds per cell: an explicit bound, so a hung cell fails instead of hanging the job
+# Seconds per cell: an explicit bound, so a hung cell fails instead of hanging the job. Not tight: the
+# slowest full-mode cell (notebook 10, cell 5) took ~210 s on a 2-core machine shared with other work, so
+# 300 s left only ~1.4x of margin and a busy machine could fail a healthy run; 1200 s gives ~5.7x.
+CELL_TIMEOUT = 1200
+# Written into every page this tool writes: how a later run recognises its own earlier pages (and deletes
+# the ones it did not rewrite) without touching any other file in the output folder.
+PAGE_MARKER = "<!-- written by workbench._report; a later run into this folder replaces or deletes this page -->"
+BANNER_TAG = "workbench-report-failure"
 
 
 @dataclass
@@ -123,11 +134,31 @@ def _failure_summary(nb, index, exc) -> str:
     return head + "\n" + text[-(4000 - min(len(head), 2000)):]
 
 
+def _failure_banner(nb, index, exc, timeout) -> str:
+    """One markdown line for the top of a failed notebook's page: which cell, and what happened."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    n = len(nb.cells)
+    where = f"cell {index + 1} of {n}" if index is not None else "before the first cell"
+    if isinstance(exc, CellTimeoutError):
+        what = f"timed out after {timeout} s (the per-cell limit, `--timeout`)"
+    elif isinstance(exc, DeadKernelError):
+        what = "DeadKernelError: the kernel died (crashed, was killed, or the code exited the process)"
+    else:
+        name = getattr(exc, "ename", None) or type(exc).__name__
+        value = _ANSI.sub("", str(getattr(exc, "evalue", "") or "")) if hasattr(exc, "ename") else ""
+        what = f"{name}: {value}" if value else name
+    what = " ".join(what.split())[:300]
+    return (f"**FAILED: {where}, {what}.** This page shows the notebook as far as it ran; cells after the "
+            "failing one did not run.")
+
+
 def execute_notebook(path: Path, fast: bool = False, timeout: int = CELL_TIMEOUT) -> RunResult:
     """Execute one notebook in a fresh kernel (cwd = its folder); never raises on cell errors.
 
     A failure's ``error`` starts with the failing cell (its position, first lines and the
-    exception), then the traceback without terminal colour codes. A file that cannot be read as
+    exception), then the traceback without terminal colour codes, and the notebook gets a first
+    markdown cell (tagged ``workbench-report-failure``) saying so, for its HTML page. A file that cannot be read as
     a notebook is a failed run too (``notebook`` is then None), so one bad file does not stop a
     report over many.
     """
@@ -155,8 +186,11 @@ def execute_notebook(path: Path, fast: bool = False, timeout: int = CELL_TIMEOUT
         client.execute()
         return RunResult(Path(path), True, time.perf_counter() - start, notebook=nb)
     except (CellExecutionError, CellTimeoutError, DeadKernelError, RuntimeError) as exc:
-        return RunResult(Path(path), False, time.perf_counter() - start,
-                         _failure_summary(nb, current["index"], exc), notebook=nb)
+        error = _failure_summary(nb, current["index"], exc)
+        banner = nbformat.v4.new_markdown_cell(_failure_banner(nb, current["index"], exc, timeout))
+        banner.metadata["tags"] = [BANNER_TAG]
+        nb.cells.insert(0, banner)
+        return RunResult(Path(path), False, time.perf_counter() - start, error, notebook=nb)
     finally:
         os.environ.clear()
         os.environ.update(old)
@@ -187,18 +221,71 @@ def _thumbnail(nb) -> str | None:
     return images[0] if images else None
 
 
-def write_reports(results: list[RunResult], out_dir: Path) -> Path:
+def _mark(page: str) -> str:
+    """``page`` with :data:`PAGE_MARKER` on its second line (after the doctype), where a later run looks."""
+    head, sep, rest = page.partition("\n")
+    if head.lstrip().lower().startswith("<!doctype"):
+        return head + "\n" + PAGE_MARKER + "\n" + rest
+    return PAGE_MARKER + "\n" + page
+
+
+def is_report_page(path: Path) -> bool:
+    """True if ``path`` is a page written by this tool (it carries :data:`PAGE_MARKER` near its start)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return PAGE_MARKER in fh.read(4096)
+    except OSError:
+        return False
+
+
+def remove_stale_pages(out_dir: Path, keep) -> list[Path]:
+    """Delete the ``*.html`` pages in ``out_dir`` that an earlier run of this tool wrote and that are not in
+    ``keep`` (the pages of this run): a page of a notebook not in this run would otherwise look current.
+    Files without :data:`PAGE_MARKER` are never touched."""
+    keep = {Path(k).resolve() for k in keep}
+    removed = []
+    for page in sorted(Path(out_dir).glob("*.html")):
+        if page.resolve() not in keep and page.is_file() and is_report_page(page):
+            page.unlink()
+            removed.append(page)
+    return removed
+
+
+def _run_header(results, mode: str | None, command: str | None) -> str:
+    """The index's header: when, by what command, in which mode, and which notebooks (all or a subset)."""
+    names = [r.path.name for r in results]
+    all_cases = {p.resolve() for p in notebook_paths()}
+    complete = bool(all_cases) and {Path(r.path).resolve() for r in results} == all_cases
+    scope = (f"all {len(names)} case studies in <code>notebooks/</code>" if complete else
+             f"{len(names)} notebook{'s' if len(names) != 1 else ''} chosen on the command line "
+             f"(not the full set of case studies): {html.escape(', '.join(names))}")
+    mode_text = {"fast": "fast (<code>WORKBENCH_FAST=1</code>, shrunken sizes)",
+                 "full": "full (<code>WORKBENCH_FAST=0</code>)"}.get(mode, html.escape(mode or "not recorded"))
+    cmd = f" by <code>{html.escape(command)}</code>" if command else ""
+    return (f"<p>Generated {time.strftime('%Y-%m-%d %H:%M')}{cmd}.</p>\n"
+            f"<p class='run'>Mode: {mode_text}. Notebooks run: {scope}.</p>")
+
+
+def write_reports(results: list[RunResult], out_dir: Path, mode: str | None = None,
+                  command: str | None = None) -> Path:
+    """Write one page per notebook and ``index.html`` into ``out_dir``; return the index's path.
+
+    ``mode`` ("fast" or "full") and ``command`` go in the index's header with the notebooks run. Pages
+    from an earlier run of this tool that this run did not write are deleted (see :func:`remove_stale_pages`).
+    """
     from nbconvert import HTMLExporter
 
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     exporter = HTMLExporter(template_name="lab")
-    rows = []
+    rows, written = [], []
     for res, name in zip(results, output_names([r.path for r in results])):
         if res.notebook is None:  # could not be read: a row with the reason, no page
             link, title, thumb = html.escape(name), "", None
         else:
             body, _ = exporter.from_notebook_node(res.notebook)
-            (out_dir / f"{name}.html").write_text(body, encoding="utf-8")
+            (out_dir / f"{name}.html").write_text(_mark(body), encoding="utf-8")
+            written.append(out_dir / f"{name}.html")
             # a file name is not a URL: spaces, '#', '?' or quotes in it would break the link
             href = html.escape(urllib.parse.quote(f"{name}.html"), quote=True)
             link = f'<a href="{href}">{html.escape(name)}</a>'
@@ -212,15 +299,18 @@ def write_reports(results: list[RunResult], out_dir: Path) -> Path:
                     f"<td>{html.escape(title)}</td><td class='{status}'>{status}</td>"
                     f"<td>{res.seconds:.1f} s</td><td>{img}</td></tr>"
                     + (f"<tr><td colspan=5>{err}</td></tr>" if err else ""))
-    index = f"""<!doctype html><html><head><meta charset="utf-8"><title>workbench case studies</title>
+    index = f"""<!doctype html>
+{PAGE_MARKER}
+<html><head><meta charset="utf-8"><title>workbench case studies</title>
 <style>body{{font-family:sans-serif;margin:2em}} td{{padding:.4em 1em;vertical-align:middle}}
 .ok{{color:#137333}} .FAILED{{color:#b3261e;font-weight:bold}} pre{{font-size:small;white-space:pre-wrap}}</style>
 </head><body><h1>workbench case studies</h1>
-<p>Generated {time.strftime('%Y-%m-%d %H:%M')} by <code>make notebooks</code>.</p>
+{_run_header(results, mode, command)}
 <table><tr><th>notebook</th><th>question</th><th>status</th><th>run time</th><th>main figure</th></tr>
 {''.join(rows)}</table></body></html>"""
     path = out_dir / "index.html"
     path.write_text(index, encoding="utf-8")
+    remove_stale_pages(out_dir, [*written, path])
     return path
 
 
@@ -259,6 +349,7 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="per-cell timeout in seconds")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default reports/ or student/)")
     parser.add_argument("--student", action="store_true", help="write copies without solution cells instead")
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.notebooks if not (Path(p).is_file() or Path(p).is_dir())]
     if missing:  # before any kernel starts: a typo should not cost a run of the others first
@@ -290,7 +381,10 @@ def main(argv=None) -> int:
             err = res.error if len(res.error) <= 3000 else res.error[:1500] + "\n...\n" + res.error[-1500:]
             print(err, file=sys.stderr)
         results.append(res)
-    index = write_reports(results, args.out)
+    import shlex
+
+    index = write_reports(results, args.out, mode="fast" if args.fast else "full",
+                          command=shlex.join(["python", "-m", "workbench._report", *argv]))
     n_bad = sum(not r.ok for r in results)
     print(f"{len(results) - n_bad}/{len(results)} notebooks ran; report: {index}")
     return 1 if n_bad else 0

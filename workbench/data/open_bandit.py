@@ -3,6 +3,8 @@
 The project ships the 10,000-row samples of the "all" campaign for both logging policies in
 ``data/open_bandit/``. ``path=`` points at any folder laid out like the public download:
 ``<behavior>/<campaign>/<campaign>.csv`` (or ``.csv.gz``) with ``item_context.csv`` beside it.
+The BTS policy's Beta prior (``bts_prior.yaml``) is a file of the Open Bandit Pipeline's code, under
+the Apache License 2.0 (see ``data/README.md``).
 """
 from __future__ import annotations
 
