@@ -584,6 +584,11 @@ def kernel_estimate(log: ContinuousBanditLog, target_action, *, bandwidth: float
                     **kwargs) -> Estimate:
     """One estimator of :func:`evaluate_continuous_policy` as an :class:`~workbench.results.Estimate`.
 
+    ``estimator`` is one name among :data:`CONTINUOUS_ESTIMATORS`; ``kwargs`` are the other keywords of
+    :func:`evaluate_continuous_policy` (``kernel``, ``reward_model``, ``boundary``, ``dr_direct``, ``alpha``,
+    ``n_bootstrap``, ``interval``, ``resampling``, ``n_folds``, ``random_state``, ``warn``); any other keyword is a
+    ValidationError naming them.
+
     Examples
     --------
     >>> from workbench.data import simulate_pricing
@@ -597,6 +602,17 @@ def kernel_estimate(log: ContinuousBanditLog, target_action, *, bandwidth: float
         raise ValidationError("estimators", "is not a keyword of kernel_estimate, which gives one estimator",
                               hint=f"pass estimator='ips' (one of {list(CONTINUOUS_ESTIMATORS)}), or call "
                                    "evaluate_continuous_policy(..., estimators=[...]) for several")
+    allowed = _kernel_estimate_keywords()
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:  # it was a TypeError naming evaluate_continuous_policy, a function the caller did not call
+        raise ValidationError("kernel_estimate", f"unexpected keyword(s) {unknown}",
+                              hint=f"its parameters are log, target_action, bandwidth, estimator and {allowed}")
+    # its own name: a misspelt one was refused as "estimators: must be one of ...", a parameter it does not have
+    if not isinstance(estimator, str):
+        raise ValidationError("estimator", f"must be one estimator name among {list(CONTINUOUS_ESTIMATORS)}, got "
+                                           f"{type(estimator).__name__} {estimator!r:.60}",
+                              hint="for several, call evaluate_continuous_policy(..., estimators=[...])")
+    check_choice(estimator_key(estimator), "estimator", CONTINUOUS_ESTIMATORS)
     frame = evaluate_continuous_policy(log, target_action, bandwidth=bandwidth, estimators=[estimator], **kwargs)
     row = frame.iloc[0]
     diag = {k: row[k] for k in ("bandwidth", "kernel", "boundary", "ess", "mean_weight", "max_weight",
@@ -604,6 +620,14 @@ def kernel_estimate(log: ContinuousBanditLog, target_action, *, bandwidth: float
     return Estimate(float(row["value"]), float(row["ci_low"]), float(row["ci_high"]), float(row["se"]),
                     alpha=float(row["alpha"]), method=str(row["method"]), n=int(row["n"]), name=str(row["estimator"]),
                     diagnostics=diag)
+
+
+def _kernel_estimate_keywords() -> list:
+    """The keywords kernel_estimate passes on: evaluate_continuous_policy's, but those it sets itself."""
+    import inspect
+
+    own = {"log", "target_action", "bandwidth", "estimators"}
+    return [k for k in inspect.signature(evaluate_continuous_policy).parameters if k not in own]
 
 
 # -- the bandwidth trade-off ----------------------------------------------------------------------
@@ -655,18 +679,19 @@ def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequenc
     Parameters
     ----------
     truth : object with ``policy_value(target_action, bandwidth=None, kernel=..., boundary=...)``, optional
-        E.g. the :class:`workbench.data.ContinuousTruth` of a simulation. Adds the columns
+        E.g. the :class:`workbench.data.ContinuousTruth` of a simulation. Fills the columns
         ``true_value`` (V(pi), the deterministic policy), ``smoothed_value`` (V(pi_h), what the
         estimators are unbiased for), ``smoothing_bias`` = V(pi_h) - V(pi), ``error`` =
         value - V(pi) and ``rmse_proxy`` = sqrt(smoothing_bias^2 + se^2), the bias-variance
-        trade-off of one log (its minimiser is a sensible bandwidth).
+        trade-off of one log (its minimiser is a sensible bandwidth). Without a truth these five
+        columns are there too, NaN, so the table has one layout whatever ``truth`` is.
     Other parameters are those of :func:`evaluate_continuous_policy`.
 
     Returns
     -------
-    DataFrame, one row per (bandwidth, estimator), with the columns of :func:`evaluate_continuous_policy`
-    (``ess_terms`` last, after the truth columns) and no warning: read ``ess``, ``mean_weight`` and
-    ``ess_terms`` per bandwidth.
+    DataFrame, one row per (bandwidth, estimator), with the columns of :func:`evaluate_continuous_policy`,
+    then the five truth columns (NaN without ``truth``), then ``ess_terms`` last: the same columns in the same
+    order with or without ``truth``. No warning: read ``ess``, ``mean_weight`` and ``ess_terms`` per bandwidth.
 
     Examples
     --------
@@ -704,15 +729,18 @@ def bandwidth_sweep(log: ContinuousBanditLog, target_action, bandwidths: Sequenc
             v = check_real(truth.policy_value(centers), "truth.policy_value")
             vh = check_real(truth.policy_value(centers, bandwidth=float(h), kernel=kernel, boundary=boundary),
                             "truth.policy_value")
-            f["true_value"] = v
-            f["smoothed_value"] = vh
-            f["smoothing_bias"] = vh - v
-            f["error"] = f["value"] - v
-            f["rmse_proxy"] = np.sqrt((vh - v) ** 2 + f["se"] ** 2)
+        else:  # the same columns without a truth, NaN: the table's layout does not depend on truth=
+            v = vh = float("nan")
+        f["true_value"] = v
+        f["smoothed_value"] = vh
+        f["smoothing_bias"] = vh - v
+        f["error"] = f["value"] - v
+        f["rmse_proxy"] = np.sqrt((vh - v) ** 2 + f["se"] ** 2)
         frames.append(f)
     out = pd.concat(frames, ignore_index=True)
     first = ["bandwidth", "estimator", "value", "ci_low", "ci_high", "se"]
-    # ess_terms last, after the truth columns too: the columns this table had before keep their positions
+    # ess_terms last, after the truth columns: one column order with or without truth (the truth columns were
+    # added only with a truth, which moved ess_terms from position 18 to the end)
     last = ["ess_terms"]
     return out[first + [c for c in out.columns if c not in first + last] + last]
 

@@ -32,12 +32,13 @@ mips        E_n[w(x, e) r], w(x, e) = p(e | x, pi_e) / p(e | x, pi_b) Saito-Joac
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import ClassVar
 
 import numpy as np
 
-from .._validation import ValidationError, check_bool, check_int, check_real
+from .._validation import (SUM_TOL, ValidationError, as_array, check_bool, check_distribution, check_finite, check_int,
+                           check_integer_in_range, check_length, check_probability, check_real, raise_if_any)
 
 __all__ = ["OPEInputs", "OffPolicyEstimator", "DirectMethod", "InverseProbabilityWeighting",
            "SelfNormalizedIPS", "DoublyRobust", "SelfNormalizedDR", "SwitchDR", "DoublyRobustWithShrinkage",
@@ -70,6 +71,10 @@ class OPEInputs:
         The logging policy's full distribution, when the log carries it.
     action_context : ndarray (n_actions, d_a) or None
         Action embeddings (for MIPS).
+
+    Built by hand (to reuse :func:`~workbench.ope.estimate_from_inputs`), the fields are checked by
+    :meth:`check` when ``estimate_from_inputs`` receives them, not at construction (``prepare_inputs``
+    validates the log instead, and checking its result again would double that cost).
 
     Examples
     --------
@@ -115,6 +120,112 @@ class OPEInputs:
         if arr3.shape[2] == 1:
             return arr3[:, :, 0]
         return arr3[np.arange(self.n), :, self.position]
+
+    def check(self) -> "OPEInputs":
+        """These inputs validated, as :func:`~workbench.ope.evaluate.prepare_inputs` builds them (it validates the
+        log and the target instead, so what it returns is not checked again): every field a numpy array with one
+        entry per row of ``action``; ``reward`` finite; ``pscore`` in (0, 1]; ``action`` integers in
+        [0, n_actions); ``position`` integers >= 0 (below the slots of any array that has several);
+        ``action_dist`` (and ``behavior_dist``) (n, n_actions, P) distributions over axis 1; ``weight`` equal to
+        the target's probability of the logged action (at its slot) / ``pscore`` (relative tolerance 1e-9);
+        the reward-model fields finite, and ``q_logged`` / ``q_policy`` consistent with ``q_hat`` when it is
+        given. A hand-built ``OPEInputs`` is checked so by :func:`~workbench.ope.estimate_from_inputs`: a
+        propensity of 0, an action out of range or a NaN reward gave a wrong estimate, a bare numpy broadcast
+        error, or an "overflow" message naming another field. Returns a checked copy (lists become arrays,
+        losslessly); raises a :class:`~workbench.ValidationError` naming the field, the rule and the first row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from workbench.ope import OPEInputs
+        >>> inp = OPEInputs(reward=np.array([1.0, 0.0]), pscore=np.array([0.5, 0.0]), weight=np.ones(2),
+        ...                 action=np.array([0, 1]), position=np.zeros(2, int), action_dist=np.full((2, 2, 1), 0.5))
+        >>> try:
+        ...     inp.check()
+        ... except ValueError as err:
+        ...     print(err.field, err.n_bad, err.first)
+        pscore 1 1
+        """
+        if getattr(self, "_checked", False):
+            return self
+        action = as_array(self.action, "action", ndim=1)
+        n = action.shape[0]
+
+        def rows(value, field, ndim):
+            arr = as_array(value, field, ndim=ndim)
+            check_length(arr, n, field)
+            return arr
+
+        reward = check_finite(rows(self.reward, "reward", 1), "reward")
+        pscore = check_probability(rows(self.pscore, "pscore", 1), "pscore")
+        weight = rows(self.weight, "weight", 1)
+        position = rows(self.position, "position", 1)
+        dist = rows(self.action_dist, "action_dist", 3)
+        k = dist.shape[1]
+        action = check_integer_in_range(action, "action", 0, k)
+        slots = max(dist.shape[2], 1)
+        behavior = q_hat = None
+        if self.behavior_dist is not None:
+            behavior = rows(self.behavior_dist, "behavior_dist", 3)
+            if behavior.shape[1] != k:
+                raise ValidationError("behavior_dist", f"must have one column per action ({k}, the columns of "
+                                                       f"action_dist), got {behavior.shape[1]}")
+            slots = max(slots, behavior.shape[2])
+        if self.q_hat is not None:
+            q_hat = check_finite(rows(self.q_hat, "q_hat", 3), "q_hat")
+            if q_hat.shape[1] != k:
+                raise ValidationError("q_hat", f"must have one column per action ({k}, the columns of action_dist), "
+                                               f"got {q_hat.shape[1]}")
+            slots = max(slots, q_hat.shape[2])
+        position = check_integer_in_range(position, "position", 0, slots if slots > 1 else None)
+        for field, arr in (("action_dist", dist), ("behavior_dist", behavior), ("q_hat", q_hat)):
+            if arr is not None and arr.shape[2] not in (1, slots):
+                raise ValidationError(field, f"must have 1 or {slots} slots on axis 2, got {arr.shape[2]}")
+        dist = check_distribution(dist, "action_dist", axis=1, tol=SUM_TOL)
+        if behavior is not None:
+            behavior = check_distribution(behavior, "behavior_dist", axis=1, tol=SUM_TOL)
+        at = np.arange(n)
+
+        def logged_slot(arr3):
+            return arr3[:, :, 0] if arr3.shape[2] == 1 else arr3[at, :, position]
+
+        pe_slot = logged_slot(dist)
+        weight = check_finite(weight, "weight")
+        raise_if_any(weight < 0, "weight", "must be >= 0 (importance weights)", weight)
+        expected = pe_slot[at, action] / pscore
+        raise_if_any(~np.isclose(weight, expected, rtol=1e-9, atol=0.0), "weight", "must equal action_dist at the "
+                     "logged action (and slot) / pscore (relative tolerance 1e-9)", weight,
+                     hint="compute it as action_dist[rows, action, slot] / pscore, as prepare_inputs does")
+        q_logged = q_policy = None
+        if self.q_logged is not None:
+            q_logged = check_finite(rows(self.q_logged, "q_logged", 1), "q_logged")
+        if self.q_policy is not None:
+            q_policy = check_finite(rows(self.q_policy, "q_policy", 1), "q_policy")
+        if q_hat is not None:
+            q_slot = logged_slot(q_hat)
+            scale = float(np.max(np.abs(q_slot))) if q_slot.size else 0.0
+            if q_logged is not None:
+                raise_if_any(~np.isclose(q_logged, q_slot[at, action], rtol=1e-9, atol=1e-12 * scale), "q_logged",
+                             "must equal q_hat at the logged action (and slot) (relative tolerance 1e-9)", q_logged)
+            if q_policy is not None:
+                raise_if_any(~np.isclose(q_policy, np.einsum("ij,ij->i", pe_slot, q_slot), rtol=1e-9,
+                                         atol=1e-12 * scale), "q_policy",
+                             "must equal sum over actions of action_dist x q_hat at the row's slot (relative "
+                             "tolerance 1e-9)", q_policy)
+        context = self.action_context
+        if context is not None:
+            context = check_finite(as_array(context, "action_context", ndim=2), "action_context")
+            if context.shape[0] != k:
+                raise ValidationError("action_context", f"must have one row per action ({k}), got {context.shape[0]}")
+        out = replace(self, reward=reward, pscore=pscore, weight=weight, action=action, position=position,
+                      action_dist=dist, q_logged=q_logged, q_policy=q_policy, q_hat=q_hat, behavior_dist=behavior,
+                      action_context=context)
+        out._mark_checked()
+        return out
+
+    def _mark_checked(self) -> None:
+        """Set by prepare_inputs (which validated the log and the target) and by :meth:`check`."""
+        object.__setattr__(self, "_checked", True)
 
     def max_possible_weight(self) -> float | None:
         """max over rows and actions of pi_e / pi_b (an a-priori bound on w), when pi_b is known."""

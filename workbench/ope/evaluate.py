@@ -198,19 +198,25 @@ def _check_reward_model_kind(log, reward_model) -> None:
 def _resolve_q(log, reward_model, dist, n_folds, random_state):
     from .reward_models import cross_fit_predict
 
-    n, k = len(log), log.n_actions
     _check_reward_model_kind(log, reward_model)
     if hasattr(reward_model, "fit"):
-        q = cross_fit_predict(log, reward_model, n_folds=n_folds, random_state=random_state)
-    else:
-        check_frame_layout(reward_model, "reward_model", n, k)
-        q = check_finite(as_array(reward_model, "reward_model", ndim=(2, 3)), "reward_model")
-        if q.shape[0] != n or q.shape[1] != k:
-            raise ValidationError("reward_model", f"predictions must have shape ({n}, {k}) or ({n}, {k}, "
-                                  f"n_positions) like the action distribution, got {q.shape}")
-        if q.ndim == 3 and q.shape[2] != 1 and q.shape[2] != (log.n_positions or 1):
-            raise ValidationError("reward_model", f"must have {log.n_positions or 1} positions on axis 2, got "
-                                  f"{q.shape[2]}")
+        return cross_fit_predict(log, reward_model, n_folds=n_folds, random_state=random_state)
+    return _given_predictions(log, reward_model)
+
+
+def _given_predictions(log, reward_model) -> np.ndarray:
+    """An array of reward-model predictions checked as the estimators read it: (n, n_actions[, n_positions]),
+    finite, rows and columns in the log's order. Also called when no estimator of the call uses it: a NaN or
+    misshapen array passed silently then (while reward_model="ridge" was refused)."""
+    n, k = len(log), log.n_actions
+    check_frame_layout(reward_model, "reward_model", n, k)
+    q = check_finite(as_array(reward_model, "reward_model", ndim=(2, 3)), "reward_model")
+    if q.shape[0] != n or q.shape[1] != k:
+        raise ValidationError("reward_model", f"predictions must have shape ({n}, {k}) or ({n}, {k}, "
+                              f"n_positions) like the action distribution, got {q.shape}")
+    if q.ndim == 3 and q.shape[2] != 1 and q.shape[2] != (log.n_positions or 1):
+        raise ValidationError("reward_model", f"must have {log.n_positions or 1} positions on axis 2, got "
+                              f"{q.shape[2]}")
     return q
 
 
@@ -259,8 +265,11 @@ def prepare_inputs(log, policy, reward_model=None, estimators: Sequence | None =
 
     needs_q = any(e.requires_reward_model for e in ests) if ests is not None else reward_model is not None
     q_hat = q_logged = q_policy = None
-    if not needs_q:  # unused, yet not silently accepted when it is no model at all (_resolve_q checks it otherwise)
+    if not needs_q:  # unused, yet checked as when it is used (_resolve_q checks it otherwise): no model at all, or
+        # an array of predictions that is misshapen or not finite, is refused whatever the estimators
         _check_reward_model_kind(log, reward_model)
+        if reward_model is not None and not hasattr(reward_model, "fit"):
+            _given_predictions(log, reward_model)
     else:
         if reward_model is None:
             reward_model = default_reward_model(log)
@@ -270,9 +279,11 @@ def prepare_inputs(log, policy, reward_model=None, estimators: Sequence | None =
         # sum_a pi_e(a | x, pos) q(x, a, pos) at each row's logged slot; einsum keeps it one pass.
         q_policy = np.einsum("ij,ij->i", pe_slot, q_slot)
     behavior = None if log.behavior_dist is None else _as3d(np.asarray(log.behavior_dist))
-    return OPEInputs(reward=np.asarray(log.reward, dtype=np.float64), pscore=pscore, weight=weight, action=action,
-                     position=position, action_dist=dist3, q_logged=q_logged, q_policy=q_policy, q_hat=q_hat,
-                     behavior_dist=behavior, action_context=log.action_context)
+    out = OPEInputs(reward=np.asarray(log.reward, dtype=np.float64), pscore=pscore, weight=weight, action=action,
+                    position=position, action_dist=dist3, q_logged=q_logged, q_policy=q_policy, q_hat=q_hat,
+                    behavior_dist=behavior, action_context=log.action_context)
+    out._mark_checked()  # built from a validated log and target: estimate_from_inputs does not check it again
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -505,10 +516,46 @@ def estimator_terms(estimator, inputs, label=None) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):  # refused just below, with its row
         t = np.asarray(estimator.terms(inputs), dtype=np.float64)
     t = t[:, None] if t.ndim == 1 else t
-    raise_if_any(~np.isfinite(t).all(axis=1), "reward", f"times the importance weights overflows float64 in the "
-                 f"terms of {label or estimator.label!r} (|weight x reward| beyond 1.8e308)", inputs.reward,
-                 hint="rescale the rewards (e.g. divide by 1e300) and scale the estimate back")
+    bad = ~np.isfinite(t).all(axis=1)
+    if bad.any():
+        _refuse_non_finite_terms(bad, inputs, label or estimator.label)
     return t
+
+
+# The per-row fields an estimator's terms are products or sums of (validated OPEInputs hold finite ones)
+_TERM_FIELDS = ("reward", "weight", "pscore", "q_logged", "q_policy")
+
+
+def _refuse_non_finite_terms(bad: np.ndarray, inputs, label) -> None:
+    """Why some rows' terms are NaN or inf, naming the real field: a non-finite input (inputs of another kind,
+    or changed after they were checked) by its own name and value; else, when the finite inputs of the first
+    such row are large enough for their products or differences to leave the float range, the overflow (its
+    remedy: rescale the rewards); else the estimator itself (a NaN computed from finite inputs). Every such
+    term was reported as "reward times the importance weights overflows float64", with the reward's value,
+    for a NaN reward, a NaN weight or NaN reward-model predictions alike."""
+    n = bad.shape[0]
+    per_row = []
+    for field in _TERM_FIELDS:
+        v = getattr(inputs, field, None)
+        if v is None:
+            continue
+        v = np.asarray(v)
+        if v.ndim != 1 or v.shape[0] != n or v.dtype.kind not in "biuf":
+            continue
+        v = v.astype(np.float64, copy=False)
+        raise_if_any(~np.isfinite(v) & bad, field, "must be finite (no NaN or inf)", v)
+        per_row.append((field, v))
+    first = int(np.argmax(bad))
+    mags = {field: abs(float(v[first])) for field, v in per_row}
+    w = mags.get("weight", 1.0)
+    big = max([mags.get(f, 0.0) for f in ("reward", "q_logged", "q_policy")] + [0.0])
+    if "reward" in mags and (w * big > 1e300 or big > 1e300):
+        reward = np.asarray(inputs.reward, dtype=np.float64)
+        raise_if_any(bad, "reward", f"times the importance weights overflows float64 in the terms of {label!r} "
+                     "(|weight x reward| beyond 1.8e308)", reward,
+                     hint="rescale the rewards (e.g. divide by 1e300) and scale the estimate back")
+    raise_if_any(bad, "estimators", f"{label!r} gives terms that are not finite (NaN or inf) although the inputs it "
+                 "reads at these rows are finite and far from the float range", None)
 
 
 def zero_support_share(inputs: OPEInputs) -> float:
@@ -781,6 +828,8 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
     the same (cluster) bootstrap; None resamples rows. ``warn`` issues the weight diagnostics;
     ``single_unit_warning`` the warning that one row or one unit leaves the bootstrap intervals NaN
     (the callers with their own ``warn`` pass it here, so ``warn=False`` there silences both).
+    An :class:`OPEInputs` built by hand (not by :func:`prepare_inputs`) is validated first
+    (:meth:`OPEInputs.check`): a ValidationError names the offending field and its first row.
 
     Examples
     --------
@@ -807,6 +856,10 @@ def estimate_from_inputs(estimators: Sequence[OffPolicyEstimator], inputs, alpha
         # silently ignored here unless interval="bernstein", and refused there)
         check_reward_range(reward_range)
     ests = [make_estimator(e) for e in estimator_specs(estimators)]
+    if isinstance(inputs, OPEInputs):
+        # a hand-built OPEInputs (its fields set by the caller) is validated here, naming the field; those of
+        # prepare_inputs were built from a validated log and are used as they are
+        inputs = inputs.check()
     # row -> unit numbers, once for all estimators (BCa's per-unit influence, bernstein's check)
     units, n_units = unit_index(ids) if ids is not None and interval in ("bca", "bernstein") else (None, None)
     if units is not None and interval == "bernstein" and n_units < units.size:
@@ -998,7 +1051,8 @@ def evaluate_policy(log, policy, estimators=("dm", "ips", "snips", "dr"), reward
         "reward", "propensity"), ``context=``, ``behavior=``, ``action_context=``, ``unit_id=``,
         ``chunk_size=``, ``n_jobs=``, ``reward_model_sample=`` (any other is a ValidationError)
         are passed to :func:`workbench.scale.evaluate_tabular`, which streams the rows and gives
-        the same values and intervals as this function in memory (same seed), except
+        the same values and intervals as this function in memory (same seed; up to floating-point
+        rounding, whatever the chunk sizes: sums add in another order), except
         that with ``unit_id`` it offers "percentile" and "normal" only (its "bca" and "bernstein"
         read per-row moments), it has no slots (``position``), and DM / the DR family agree only
         when the reward model is given as predictions (a list of columns there, the array here): a

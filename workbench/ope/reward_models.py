@@ -499,7 +499,7 @@ class RewardModelScorer:
 
 
 def fit_reward_scorer(log, model, action_features: str = "onehot", interactions: bool | None = None,
-                      position: int | str | None = None) -> RewardModelScorer:
+                      position: int | str | None = None, random_state=0) -> RewardModelScorer:
     """Fit a reward model on every row of a *training* log; return it as a scorer of all actions.
 
     The target policies (:class:`~workbench.ope.GreedyPolicy` and the others) take a ``scorer``
@@ -535,6 +535,12 @@ def fit_reward_scorer(log, model, action_features: str = "onehot", interactions:
         scorer plays the same distribution in every slot when it is evaluated on a log with slots.
         "all": predict every slot, (n, n_actions, n_positions) (n_positions 1 on a log with one
         slot), as :class:`~workbench.ope.GreedyRankingPolicy` ranks them.
+    random_state : int, Generator, SeedSequence or None, default 0
+        Seeds a model whose own ``random_state`` is None (a random forest, an MLP; at any depth of a
+        pipeline): it is fitted as a copy seeded from ``random_state`` (read through :func:`fold_seed`, so
+        it gets the seed :func:`cross_fit_predict` and :func:`workbench.ope.evaluate_policy` give it for the
+        same ``random_state``), so the same call gives the same scorer and numpy's global random state is
+        not touched. A model you seeded is fitted as given; None gives fresh seeds.
 
     Returns
     -------
@@ -595,7 +601,8 @@ def fit_reward_scorer(log, model, action_features: str = "onehot", interactions:
     interactions = _resolve_interactions(interactions, log, action_features)
     X, y = _training_design(log, action_features, interactions)
     _check_classes(model, y, "model")
-    fitted = clone(model)
+    # an unseeded randomised model drew from numpy's global state: two calls gave two scorers
+    fitted = clone(seed_unseeded(model, fold_seed(random_state)))
     try:
         fitted.fit(X, y)
     except ValueError as exc:

@@ -477,7 +477,7 @@ def _interval_of(core: StreamCore, method, alpha, theta, reps, grads, cols=slice
 def bootstrap_loss_matrix(data, columns: Sequence[str] | None = None, *, method: str = "percentile",
                           n_resamples: int = 2000, alpha: float = 0.05, random_state=None,
                           resampling: str = "poisson", groups: str | None = None, names=None,
-                          chunk_size: int | None = None, n_jobs: int | None = None):
+                          chunk_size: int | None = None, n_jobs: int | None = None, statistic: str = "mean"):
     """Bootstrap intervals for the mean of each loss column of a tabular input, in one pass.
 
     What :func:`workbench.resample.bootstrap_ci` runs for DataFrames-too-large-for-memory:
@@ -495,6 +495,9 @@ def bootstrap_loss_matrix(data, columns: Sequence[str] | None = None, *, method:
         The only streamable scheme (hashed weights; same answer as in memory with "poisson").
     groups : str, optional
         Cluster-id column: rows of a cluster share one weight (cluster bootstrap).
+    statistic : "mean"
+        The only streamed statistic (as :func:`workbench.resample.bootstrap_ci` says for such data);
+        any other is a ValidationError naming ``statistic``.
 
     Returns
     -------
@@ -512,6 +515,9 @@ def bootstrap_loss_matrix(data, columns: Sequence[str] | None = None, *, method:
     """
     from ..resample.bootstrap import BootstrapResult, _ro, _warn_undefined
 
+    if not (isinstance(statistic, str) and statistic == "mean"):  # bootstrap_ci's rule for such data, word for word
+        # (it was a TypeError, "unexpected keyword argument 'statistic'")
+        raise ValidationError("statistic", f"must be 'mean' for chunked, Parquet or Dask data, got {statistic!r}")
     check_choice(method, "method", METHODS)
     alpha = check_alpha(alpha)
     _check_resampling(resampling)

@@ -569,6 +569,13 @@ class FrameSource(Source):
     kind = "frame"
 
     def __init__(self, frame, chunk_size: int | None = None):
+        if not isinstance(frame, pd.DataFrame) and not (type(frame).__module__.startswith("pyarrow")
+                                                        and hasattr(frame, "num_rows") and hasattr(frame, "slice")):
+            # an array (or anything else) failed on its first use with an AttributeError ('num_rows')
+            raise ValidationError("frame", f"must be a pandas DataFrame or a pyarrow Table, got "
+                                           f"{type(frame).__name__}",
+                                  hint="an array: wrap it with named columns, pd.DataFrame(array, columns=[...]); "
+                                       "for other inputs use as_source(data), which picks the source")
         if not isinstance(frame, pd.DataFrame):  # a pyarrow Table: convert lazily per chunk
             self._arrow = frame
             self._n = frame.num_rows
@@ -638,6 +645,18 @@ class IterableSource(Source):
     kind = "chunks"
 
     def __init__(self, chunks: Iterable):
+        # something that is no iterable of chunks (5, a single frame or mapping, an array, text) was accepted and
+        # failed when reduced, with a bare TypeError ("'int' object is not iterable") or column names as chunks
+        if isinstance(chunks, (str, bytes, os.PathLike, np.ndarray, Mapping, pd.DataFrame, pd.Series)) or \
+                not hasattr(chunks, "__iter__"):
+            single = isinstance(chunks, (Mapping, pd.DataFrame)) or (type(chunks).__module__.startswith("pyarrow")
+                                                                    and hasattr(chunks, "to_pandas"))
+            raise ValidationError("chunks", f"must be an iterable (list, tuple, generator) of chunks (DataFrames, "
+                                            f"pyarrow tables / record batches or mappings of column arrays), got "
+                                            f"{type(chunks).__name__}",
+                                  hint="one chunk: pass [chunk], or FrameSource(frame) for a whole frame" if single
+                                  else "use as_source(data), which picks the source for a frame, a Parquet path or a "
+                                       "Dask frame")
         self.chunks = chunks
         self._reusable = isinstance(chunks, (list, tuple))
         self.reusable = self._reusable
