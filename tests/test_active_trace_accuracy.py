@@ -191,5 +191,13 @@ def test_bad_inputs():
     tr_auto = select_model(probs, y, 20, strategy="auto", random_state=0)
     other = probs.copy()
     other[:, tr_auto.indices[0]] = other[0, tr_auto.indices[0]]  # every model now agrees on the first point
-    with pytest.raises(ValidationError, match="trace: does not replay on this prediction_log: at step 0"):
+    # refused first by the zoo's fingerprint (select_model stores it since audit 31), and by the replay for a
+    # trace without one
+    with pytest.raises(ValidationError, match="prediction_log: holds other probabilities"):
         estimate_accuracies(tr_auto, other)
+    import dataclasses
+
+    bare = dataclasses.replace(tr_auto, diagnostics={k: v for k, v in tr_auto.diagnostics.items()
+                                                     if k != "pool_fingerprint"})
+    with pytest.raises(ValidationError, match="trace: does not replay on this prediction_log: at step 0"):
+        estimate_accuracies(bare, other)

@@ -131,7 +131,9 @@ def test_estimate_risk_fits_a_classifier_surrogate_on_dataframe_features_by_colu
 
     probs, y = _zoo(N=200)
     X = np.c_[np.random.default_rng(0).normal(size=200), probs[1][:, :2]]
-    df = pd.DataFrame(X, columns=["age", "p0", "p1"], index=np.arange(200)[::-1])  # rows by position
+    # rows by position (labels that are not 0..199: a reversed 0..199 index beside numpy probs is refused since
+    # audit 31, its labels naming other rows than its positions)
+    df = pd.DataFrame(X, columns=["age", "p0", "p1"], index=np.arange(200)[::-1] + 1000)
     by_name = make_pipeline(make_column_transformer((StandardScaler(), ["p0", "p1"])), LogisticRegression())
     by_pos = make_pipeline(make_column_transformer((StandardScaler(), [1, 2])), LogisticRegression())
     for method in ("lure", "dr", "ase"):

@@ -530,9 +530,82 @@ def _same_label(a, b) -> bool:
     return bool(eq) if isinstance(eq, (bool, np.bool_)) else False
 
 
-def check_same_index(named: Iterable[tuple[str, object]]) -> None:
+def check_row_order(obj, field: str, n: int, order: str = "the log's order") -> None:
+    """Refuse a pandas Series / DataFrame whose integer index is 0..n-1 in another order (a frame sorted or
+    shuffled on its own): its rows are read by position, in ``order``. Other indexes (names, dates, other
+    integers) cannot be checked and pass. The rule and the message of :func:`workbench.ope.evaluate` 's
+    ``check_row_order`` (whose default ``order`` wording this keeps).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_row_order(pd.Series([1.0, 0.0, 1.0], index=[2, 0, 1]), "reward", 3)
+    Traceback (most recent call last):
+    ...
+    workbench._validation.ValidationError: reward: is a Series whose index is 0..2 in another order (row 0 has label 2): rows are read by position, in the log's order. Sort it first: reward.sort_index()
+    """
+    import pandas as pd
+
+    if not isinstance(obj, (pd.Series, pd.DataFrame)):
+        return
+    idx = obj.index
+    if pd.api.types.is_integer_dtype(idx) and len(idx) == n and not idx.is_monotonic_increasing \
+            and np.array_equal(np.sort(np.asarray(idx)), np.arange(n)):
+        first = int(np.flatnonzero(np.asarray(idx) != np.arange(n))[0])
+        kind = "DataFrame whose row index" if isinstance(obj, pd.DataFrame) else "Series whose index"
+        raise ValidationError(field, f"is a {kind} is 0..{n - 1} in another order (row {first} has label "
+                                     f"{idx[first]}): rows are read by position, in {order}",
+                              hint=f"sort it first: {field}.sort_index()")
+
+
+def check_class_columns(frame, field: str, k: int, what: str = "class") -> None:
+    """Refuse a DataFrame of per-class (per-action) values whose integer column labels are 0..k-1 in another
+    order (``frame[[2, 0, 1]]``): its columns are read by position as classes 0..k-1, so the labels say that
+    reading is wrong. Other column labels (names) cannot be checked and pass. ``what="action"`` gives the
+    message of :func:`workbench.ope.evaluate` 's ``check_frame_layout``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_class_columns(pd.DataFrame([[0.2, 0.5, 0.3]], columns=[2, 0, 1]), "probs", 3)
+    Traceback (most recent call last):
+    ...
+    workbench._validation.ValidationError: probs: is a DataFrame whose columns are the classes 0..2 in another order (column 0 is class 2): columns are read by position as classes 0..2. Reorder them first: probs[list(range(3))]
+    """
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        return
+    cols = frame.columns
+    if pd.api.types.is_integer_dtype(cols) and len(cols) == k and set(cols) == set(range(k)) \
+            and list(cols) != list(range(k)):
+        first = int(np.flatnonzero(np.asarray(cols) != np.arange(k))[0])
+        whats = what + ("es" if what.endswith("s") else "s")
+        raise ValidationError(field, f"is a DataFrame whose columns are the {whats} 0..{k - 1} in another order "
+                                     f"(column {first} is {what} {cols[first]}): columns are read by position as "
+                                     f"{whats} 0..{k - 1}", hint=f"reorder them first: {field}[list(range({k}))]")
+
+
+def check_frame_layout(frame, field: str, n: int, k: int, what: str = "action", order: str = "the log's order") -> None:
+    """:func:`check_class_columns` then :func:`check_row_order`: a DataFrame of per-action (per-class) values
+    read by position, its columns as actions 0..k-1 and its rows as the log's rows. With the defaults, the
+    rules and messages of :func:`workbench.ope.evaluate` 's ``check_frame_layout``."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        return
+    check_class_columns(frame, field, k, what)
+    check_row_order(frame, field, n, order)
+
+
+# check_same_index's wording of where a pandas value's rows go (check_row_order's ``order``)
+_INPUTS_ORDER = "the order of the inputs read by position (arrays, lists, callables)"
+
+
+def check_same_index(named: Iterable[tuple[str, object]], positional: bool = False) -> None:
     """Pandas Series / DataFrames given as separate per-row fields must carry the same index: the same
-    labels in the same order.
+    labels in the same order; and, beside inputs read by position, none may carry an integer index that
+    is 0..n-1 in another order.
 
     The containers read every field by position (``np.asarray``). A Series filtered or re-sorted on its
     own keeps its labels, not its positions, and its rows would be paired with other fields' rows,
@@ -541,10 +614,18 @@ def check_same_index(named: Iterable[tuple[str, object]]) -> None:
     positions whose labels differ, the first one and its two labels.
 
     ``named`` is ``(field, value)`` pairs, in the order the fields are documented; the first pandas
-    value is the reference. Only pandas-vs-pandas pairs are compared: a numpy array or list has no
-    labels and is read by position, as ever (so one Series among arrays is too). Labels are compared,
-    not index types: ``RangeIndex(3)`` equals ``Index([0, 1, 2])``. Fields of different lengths are
-    skipped: the containers' length checks refuse them with the row counts.
+    value is the reference; None values are absent fields. Pandas values are compared with each other:
+    labels, not index types (``RangeIndex(3)`` equals ``Index([0, 1, 2])``); fields of different lengths
+    are skipped (the containers' length checks refuse them with the row counts).
+
+    A numpy array, a list or a callable has no labels and is read by position. Beside one (or with
+    ``positional=True``: the caller has such an input that is not in ``named``, e.g. a numpy stack of
+    per-model probabilities), a pandas value whose integer index is 0..n-1 in another order (n its
+    length: a Series sorted or shuffled on its own, ``s.sample(frac=1)``) would be paired by position
+    with rows its labels say are others: it is refused with :func:`check_row_order`'s message. Pandas
+    values that all share such an index are paired with each other consistently and pass (a frame
+    shuffled before cross-validation, its columns given as X and y). Other indexes (names, dates,
+    integers that are not 0..n-1) cannot be checked against positions and pass.
 
     Examples
     --------
@@ -558,13 +639,23 @@ def check_same_index(named: Iterable[tuple[str, object]]) -> None:
     Traceback (most recent call last):
     ...
     workbench._validation.ValidationError: propensity: index must equal the index of action (the same labels in the same order): pandas inputs are read by position, never realigned; 3 of 3 rows break the rule, first at row 0. At row 0 action has label 10 and propensity label 0: align them first (e.g. propensity.reindex(action.index)), or pass .to_numpy() to pair the rows by position
+
+    One Series among arrays, its index 0..2 in another order (its row 0 is labelled 2, read as row 0):
+
+    >>> check_same_index([("action", [0, 1, 1]), ("reward", pd.Series([1.0, 0.0, 1.0], index=[2, 0, 1]))])
+    Traceback (most recent call last):
+    ...
+    workbench._validation.ValidationError: reward: is a Series whose index is 0..2 in another order (row 0 has label 2): rows are read by position, in the order of the inputs read by position (arrays, lists, callables). Sort it first: reward.sort_index()
     """
     import pandas as pd
 
     ref_name = ref_idx = None
+    frames = []
     for name, value in named:
         if not isinstance(value, (pd.Series, pd.DataFrame)):
+            positional = positional or value is not None
             continue
+        frames.append((name, value))
         if ref_idx is None:
             ref_name, ref_idx = name, value.index
             continue
@@ -582,6 +673,11 @@ def check_same_index(named: Iterable[tuple[str, object]]) -> None:
                               len(idx), hint=f"at row {first} {ref_name} has label {la!r} and {name} label {lb!r}: "
                               f"align them first (e.g. {name}.reindex({ref_name}.index)), or pass .to_numpy() "
                               f"to pair the rows by position")
+    # after the pairwise rule (which names both fields when two pandas values differ): a permuted 0..n-1 index
+    # beside an input read by position
+    if positional:
+        for name, value in frames:
+            check_row_order(value, name, len(value), _INPUTS_ORDER)
 
 
 def check_frame_columns(models, field: str, what: str = "a PredictionLog or an array") -> None:
@@ -595,7 +691,9 @@ def check_frame_columns(models, field: str, what: str = "a PredictionLog or an a
     hold the same classes in the same column order. Frames built from each model's own output (a service's
     JSON records, whose key order is the service's) can list the classes in different orders; stacked,
     a model's probability of one class was read as another's, silently. Refused, naming the first model
-    that differs and its first column; nothing is reordered (which frame is "right" is the caller's call)."""
+    that differs and its first column; nothing is reordered (which frame is "right" is the caller's call).
+    A frame whose integer column labels are the classes 0..k-1 in another order (``f[[2, 0, 1]]``) is
+    refused too (:func:`check_class_columns`), also when every frame has that order."""
     import pandas as pd
 
     if isinstance(models, pd.DataFrame):
@@ -607,6 +705,10 @@ def check_frame_columns(models, field: str, what: str = "a PredictionLog or an a
     if not isinstance(models, (list, tuple)):
         return
     frames = [(j, f) for j, f in enumerate(models) if isinstance(f, pd.DataFrame)]
+    # each frame's columns are read by position as classes 0..k-1: integer labels that are those classes in
+    # another order (f[[2, 0, 1]]) say the reading is wrong, also when every frame has the same order
+    for j, f in frames:
+        check_class_columns(f, f"{field}[{j}]", f.shape[1])
     if len(frames) < 2:
         return
     j0, ref = frames[0]
@@ -624,8 +726,9 @@ def check_frame_columns(models, field: str, what: str = "a PredictionLog or an a
                                      f"{j}, {ref.columns[k]!r} in DataFrame {j0}",
                               hint="reorder each frame first, e.g. [f[classes] for f in frames]")
     # and the same points in the same row order: rows are stacked by position too (a frame sorted on its own
-    # paired one model's point with another model's, silently)
-    check_same_index([(f"{field}[{j}]", f) for j, f in frames])
+    # paired one model's point with another model's, silently); beside an array entry, no permuted 0..n-1 index
+    check_same_index([(f"{field}[{j}]", f) for j, f in frames],
+                     positional=any(not isinstance(f, (pd.DataFrame, pd.Series)) for f in models))
 
 
 def first_frame(models, field: str):

@@ -7,8 +7,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from .._validation import (ValidationError, as_array, check_distribution, check_real, check_same_index,
-                           raise_if_any, refuse_class_names)
+from .._validation import (ValidationError, as_array, check_class_columns, check_distribution, check_real,
+                           check_same_index, raise_if_any, refuse_class_names)
 
 
 class LabelOracle:
@@ -59,9 +59,14 @@ class LabelOracle:
 def check_pool_pairing(named) -> None:
     """pandas inputs of one pool (probabilities, labels, a surrogate, features) are read by position: they must
     carry the same row index (:func:`check_same_index`), and two frames of class probabilities the same class
-    columns in the same order (a surrogate frame with its columns in another order swapped the classes)."""
+    columns in the same order (a surrogate frame with its columns in another order swapped the classes).
+    Beside an array, a list or a callable oracle (called with positions 0..n-1), a pandas input whose integer
+    index is 0..n-1 in another order (a pool shuffled on its own) is refused (:func:`check_row_order`)."""
+    named = list(named)
+    # a callable (an oracle index -> label) is called with positions 0..n-1: it reads the pool by position
+    positional = any(callable(v) and not isinstance(v, (pd.Series, pd.DataFrame)) for _, v in named)
     named = [(f, v) for f, v in named if v is not None and not callable(v)]
-    check_same_index(named)
+    check_same_index(named, positional=positional)
     frames = [(f, v) for f, v in named if isinstance(v, pd.DataFrame) and f in ("probs", "surrogate")]
     if len(frames) == 2 and list(frames[0][1].columns) != list(frames[1][1].columns):
         (f0, a), (f1, b) = frames
@@ -85,12 +90,20 @@ def check_probs_2d(probs, field: str = "probs") -> np.ndarray:
             raise ValidationError(field, f"must hold one column of probabilities per class; {len(bad)} of "
                                          f"{probs.shape[1]} columns are not numeric, first {bad[0][0]!r} (dtype "
                                          f"{bad[0][1]})", hint="select the class columns, e.g. frame[classes]")
+        # integer column labels that are the classes in another order (frame[[2, 0, 1]]): read by position, the
+        # classes were swapped silently (OPE refuses the same for a policy frame)
+        check_class_columns(probs, field, probs.shape[1])
     probs = as_array(probs, field)
     if probs.ndim == 3:  # a zoo's (n_models, n_points, n_classes) stack, e.g. PredictionLog.probs: say which slice
         raise ValidationError(field, f"must be one model's probabilities, an array (n_points, n_classes); got shape "
                                      f"{probs.shape}, which looks like {probs.shape[0]} models' stacked probabilities",
                               hint="Pass one model's rows, e.g. probs[k]")
     probs = as_array(probs, field, ndim=2)
+    if probs.shape[0] == 0 or probs.shape[1] == 0:
+        # an empty pool passed the row-sum check and was refused as "budget: must be in [1, 0]"; no classes failed
+        # the sums, not saying why
+        what = "one pool point" if probs.shape[0] == 0 else "one class (column)"
+        raise ValidationError(field, f"must have at least {what}, got shape {probs.shape}")
     return check_distribution(probs, field, axis=1)
 
 
@@ -151,7 +164,7 @@ def expected_loss(model_probs: np.ndarray, surrogate_probs: np.ndarray, loss: st
 def point_loss(model_probs_row: np.ndarray, y: int, loss: str, eps: float = 1e-12) -> float:
     if loss == "zero_one":
         return float(model_probs_row.argmax() != y)
-    return float(-np.log(max(model_probs_row[y], eps)))
+    return float(-np.log(max(model_probs_row[y], eps))) + 0.0  # + 0.0: -log(1.0) is -0.0, printed "-0"
 
 
 def entropy(p: np.ndarray, axis: int = -1) -> np.ndarray:

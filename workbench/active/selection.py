@@ -1074,6 +1074,48 @@ def _as_zoo_probs(prediction_log):
     return log.probs, log.model_names, None
 
 
+def _agreeing_oracle(oracle, labels, labelled):
+    """``oracle`` (a :class:`LabelOracle`) held to a PredictionLog's labels on its labelled points: given both,
+    the oracle's answer silently replaced the log's label. An array oracle is compared at once; a callable one
+    as it answers (only the points queried are asked). A disagreement names the point and both labels."""
+    def refuse(i, y):
+        raise ValidationError("oracle", f"disagrees with the PredictionLog's labels on its labelled points: at point "
+                                        f"{int(i)} the log has label {int(labels[i])} and the oracle {int(y)}",
+                              hint="pass oracle=None to use the log's labels, or correct the one that is wrong (the "
+                                   "oracle's answers would silently replace the log's labels)")
+
+    if oracle._labels is not None:
+        bad = labelled & (oracle._labels != labels)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ValidationError("oracle", f"must agree with the PredictionLog's labels on its labelled points (its "
+                                            f"answers would silently replace them)", int(bad.sum()), first,
+                                  int(labelled.sum()), hint=f"at point {first} the log has label {int(labels[first])} "
+                                  f"and the oracle {int(oracle._labels[first])}: pass oracle=None to use the log's "
+                                  f"labels, or correct the one that is wrong")
+        return oracle
+
+    def checked(i):
+        y = oracle(i)
+        if labelled[i] and y != labels[i]:
+            refuse(i, y)
+        return y
+
+    return checked
+
+
+def _pool_fingerprint(probs: np.ndarray) -> str:
+    """A hash of the zoo's probabilities (shape and float64 bytes): select_model stores it in the trace's
+    diagnostics, and :func:`estimate_accuracies` refuses a prediction_log with other probabilities (a random
+    run's q is 1 / n_remaining on any zoo, so its replay could not tell)."""
+    import hashlib
+
+    arr = np.ascontiguousarray(probs, dtype=np.float64)
+    h = hashlib.blake2b(repr(arr.shape).encode(), digest_size=16)
+    h.update(memoryview(arr).cast("B"))
+    return h.hexdigest()
+
+
 def select_model(prediction_log, oracle=None, budget=100, strategy="auto", random_state=None,
                  **options) -> SelectionTrace:
     """Pick the best of many classifiers on an unlabelled pool, buying ``budget`` labels.
@@ -1084,7 +1126,14 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
         Every candidate's class probabilities on the same pool.
     oracle : array (n_points,), callable or None
         Hidden labels (NaN / -1 markers are an error) or ``index -> label``. None uses the
-        log's labels, which must then cover the whole pool.
+        log's labels, which must then cover the whole pool. The index a callable receives is a
+        point's *position* 0..n_points-1 on the pool axis, never a DataFrame's index label
+        (``lambda i: labels.iloc[i]``, not ``labels[i]``); the trace's ``indices`` and the
+        ``"index"`` column of ``to_frame()`` are positions too. A pandas ``oracle`` (or per-model
+        frame) whose integer index is 0..n_points-1 in another order is refused beside arrays or a
+        callable (it would be read by position). With a PredictionLog that carries labels, an
+        oracle must agree with them on the log's labelled points (a disagreement is refused, naming
+        the first point and both labels; a callable is checked as it answers).
     budget : int
         Labels to acquire.
     strategy : {"auto", "random", "uncertainty", "margin", "active_testing", "model_selector", "coda"}
@@ -1252,10 +1301,12 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     """
     check_choice(strategy, "strategy", STRATEGIES)
     frame = first_frame(prediction_log, "prediction_log")  # per-model frames: a label Series must share their index
-    if frame is not None and not callable(oracle):
-        check_pool_pairing([frame, ("oracle", oracle)])
+    # ... and beside an array zoo or a callable oracle (both read by position), no pandas input may carry a
+    # 0..n-1 index in another order (check_pool_pairing)
+    check_pool_pairing([frame or ("prediction_log", prediction_log), ("oracle", oracle)])
     probs, names, log = _as_zoo_probs(prediction_log)
     H, N, C = probs.shape
+    given = oracle is not None and log is not None and log.labels is not None and bool(log.labelled.any())
     if oracle is None:
         if log is None or log.labels is None:
             raise ValidationError("oracle", "is required unless the PredictionLog carries labels for every point")
@@ -1265,6 +1316,8 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
                      "of every point's label or a callable index -> label)")
         oracle = log.labels
     oracle = LabelOracle(oracle, N, C)
+    if given:  # both a labelled log and an oracle: the oracle's answers must be the log's labels where it has them
+        oracle = _agreeing_oracle(oracle, log.labels, log.labelled)
     budget = check_budget(budget, N)
     rng = check_random_state(random_state)
     # Each step works on small matrices (n_models x n_models); multi-threaded BLAS only adds
@@ -1303,6 +1356,7 @@ def _run(probs, names, oracle, budget, strategy, rng, options):
         diag["prior_labels"] = strat.prior_labels
         diag["coda_weight"] = strat.coda_weight_used  # 0 when the pool does not apply (no prior, one class)
     diag["options"] = dict(options)  # what estimate_accuracies needs to replay the acquisition
+    diag["pool_fingerprint"] = _pool_fingerprint(probs)  # ... and which zoo it was run on
     ro = lambda x: (x.setflags(write=False), x)[1]  # noqa: E731
     return SelectionTrace(chosen=ro(chosen), prob_best=ro(pbest), indices=ro(idx), labels=ro(labels), q=ro(qs),
                           strategy=strategy, model_names=tuple(names), n_pool=N, seconds_per_step=elapsed / budget,

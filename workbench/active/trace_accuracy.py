@@ -45,7 +45,7 @@ from scipy import special
 
 from .._validation import ValidationError, check_alpha
 from .risk import _lure_se, _wilson_design_effect, lure_weights
-from .selection import SelectionTrace, _as_zoo_probs, _make_strategy, _Zoo
+from .selection import SelectionTrace, _as_zoo_probs, _make_strategy, _pool_fingerprint, _Zoo
 
 __all__ = ["estimate_accuracies"]
 
@@ -66,7 +66,9 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
     prediction_log : PredictionLog or array (n_models, n_points, n_classes)
         The same zoo the trace was run on, its models in the run's order (rows are matched to the
         trace by position): a log whose model names differ from the trace's is an error, and the
-        rows of an array take the trace's names.
+        rows of an array take the trace's names. Its probabilities must be the run's (bit for bit:
+        select_model stores their hash in ``trace.diagnostics["pool_fingerprint"]``; another log of
+        the same shape is refused).
     reference : int, str or None
         The model the differences are taken from (index or name); None is the trace's final pick.
     alpha : float
@@ -147,6 +149,14 @@ def estimate_accuracies(trace: SelectionTrace, prediction_log, reference=None, a
         raise ValidationError("prediction_log", f"has {H} models on {N} points, but the trace was run on "
                                                 f"{len(trace.model_names)} models on {trace.n_pool} points")
     names = _run_names(names, trace)
+    fp = trace.diagnostics.get("pool_fingerprint")
+    if fp is not None and fp != _pool_fingerprint(probs):
+        # a random run's q is 1 / n_remaining on any zoo: the replay below could not tell another log of the
+        # same shape, and its predictions gave other numbers, silently
+        raise ValidationError("prediction_log", "holds other probabilities than the zoo the trace was run on (its "
+                                                "fingerprint, trace.diagnostics['pool_fingerprint'], differs)",
+                              hint="pass the prediction_log the run was made on, the same models in the same order "
+                                   "on the same points")
     q = np.asarray(trace.q, dtype=np.float64)
     M = q.size
     bad = ~(np.isfinite(q) & (q > 0) & (q <= 1))

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .._random import check_random_state
-from .._validation import (SUM_TOL, ValidationError, as_array, check_bool, check_choice, check_columns,
-                           check_distribution, check_finite, check_frame_columns, check_int, check_integer_in_range,
+from .._validation import (SUM_TOL, ValidationError, as_array, check_bool, check_choice, check_class_columns,
+                           check_columns, check_distribution, check_finite, check_frame_columns, check_int, check_integer_in_range,
                            check_length, check_probability, check_real, check_same_index, check_unit_ids,
                            first_frame, raise_if_any, readonly, refuse_class_names)
 from ..results import frame_to_html
@@ -39,6 +39,25 @@ def _mean_no_overflow(x) -> float:
         return float("nan")
     e = int(pow2_exponent(np.max(np.abs(x))))  # 0 for all zeros or a non-finite value: the plain mean
     return float(np.ldexp(np.mean(np.ldexp(x, -e)), e))
+
+
+def _check_row_counts(lengths: dict) -> None:
+    """Every per-round field has the rows of ``action`` (the first entry), and when they do not, the field that
+    is out of line is named: ``action`` itself when more of the other fields agree on another count (an action
+    column one row short blamed the reward, "got 4 rows, expected 3"), else the first field that differs from
+    it, as :func:`check_length` words it."""
+    n = lengths["action"]
+    if all(v == n for v in lengths.values()):
+        return
+    counts = pd.Series(list(lengths.values())).value_counts(sort=False)
+    top = int(counts.idxmax())  # the most common count; on a tie, the first met (action's, if tied)
+    if top != n and counts[top] > counts.get(n, 0):
+        agree = [k for k, v in lengths.items() if v == top]
+        raise ValidationError("action", f"must have one row per round like {' and '.join(agree[:3])}"
+                                        f"{' ...' if len(agree) > 3 else ''}: got {n} rows, they have {top}")
+    for name, m in lengths.items():
+        if m != n:
+            raise ValidationError(name, f"must have one row per action row: got {m} rows, expected {n}")
 
 
 def _check_index(x, field: str, low: int, high: int | None) -> np.ndarray:
@@ -190,7 +209,10 @@ class BanditLog:
     position, never aligned on labels: pandas Series / DataFrames given for two or more of the per-row
     fields must have equal indexes (the same labels in the same order; a RangeIndex equals the same
     integers), or a ``ValidationError`` names both fields and the first row where the labels differ.
-    An array or list among them is read by position, as always.
+    An array or list among them is read by position, as always; beside one, a pandas field whose integer
+    index is 0..n-1 in another order (a Series sorted or shuffled on its own) is refused, as its labels name
+    other rows than its positions. When the row counts differ, the field out of line is named (``action``
+    itself when more of the other fields agree on another count).
 
     Examples
     --------
@@ -230,13 +252,15 @@ class BanditLog:
         if n == 0:
             # No estimator is defined on zero rows; fail here rather than deep inside numpy later.
             raise ValidationError("action", "must have at least one row (the log is empty)")
+        lengths = {"action": n}
         for name in ("reward", "propensity", "position", "timestamp", "unit_id", "context", "behavior_dist"):
             val = getattr(self, name)
             if val is not None:
                 arr = np.asarray(val)
                 if arr.ndim == 0:
                     raise ValidationError(name, f"must be an array with one row per round, got a scalar")
-                check_length(arr, n, name)
+                lengths[name] = arr.shape[0]
+        _check_row_counts(lengths)
         action_context = None
         if self.action_context is not None:
             action_context = check_finite(as_array(self.action_context, "action_context", ndim=2), "action_context")
@@ -253,6 +277,8 @@ class BanditLog:
                 n_actions = int(_check_index(action, "action", 0, None).max()) + 1
         n_actions = check_int(n_actions, "n_actions", low=1)
         set_("n_actions", n_actions)
+        # a behavior_dist frame's integer columns that are the actions in another order: read by position, swapped
+        check_class_columns(self.behavior_dist, "behavior_dist", n_actions, what="action")
         set_("action", readonly(_check_index(action, "action", 0, n_actions)))
         set_("reward", readonly(check_finite(as_array(self.reward, "reward", ndim=1), "reward")))
         set_("propensity", readonly(check_probability(as_array(self.propensity, "propensity", ndim=1), "propensity")))
@@ -614,8 +640,13 @@ class PredictionLog:
         # per-model frames' rows are the points too: the first one's index is the reference (check_frame_columns
         # below holds the frames to one index)
         frame = first_frame(self.probs, "probs") or first_frame(self.predictions, "predictions")
+        # beside a numpy zoo (read by position), a pandas per-point field may not carry 0..n-1 in another order
+        outputs = self.probs if self.probs is not None else self.predictions
+        by_position = outputs is not None and not (isinstance(outputs, (list, tuple)) and all(
+            isinstance(f, (pd.DataFrame, pd.Series)) for f in outputs))
         check_same_index(([frame] if frame else [])
-                         + [(name, getattr(self, name)) for name in ("labels", "labelled", "features", "timestamp")])
+                         + [(name, getattr(self, name)) for name in ("labels", "labelled", "features", "timestamp")],
+                         positional=by_position)
         if (self.probs is None) == (self.predictions is None):
             raise ValidationError("probs", "give exactly one of probs (classification) or predictions (regression)")
         # per-model frames are stacked by position: their class columns must be in one order (as select_model)
@@ -949,6 +980,12 @@ def loss_matrix(outputs: np.ndarray, y: np.ndarray, loss: str = "zero_one", eps:
     if not 0 < eps < 1:
         raise ValidationError("eps", f"must be in (0, 1), got {eps!r}")
     outputs = _finite_outputs(outputs, "outputs", ndim=(2, 3))
+    if loss in ("zero_one", "cross_entropy") and outputs.ndim == 2:
+        # one model's (n_points, n_classes) probabilities were read as (n_models, n_points) predictions, and the
+        # error blamed y ("must have one value per point of outputs: got 40, expected 3")
+        raise ValidationError("outputs", f"must be 3-D (n_models, n_points, n_classes) class probabilities for loss "
+                                         f"{loss!r}, got shape {outputs.shape}",
+                              hint="for one model's probabilities pass outputs[None] (or np.stack of several models')")
     n = outputs.shape[1]
     if outputs.ndim == 3:  # class labels: integers in [0, n_classes), one per point (-1 / NaN markers refused)
         # probabilities, by PredictionLog's rule: scores or logits gave a negative cross-entropy and a
@@ -960,6 +997,12 @@ def loss_matrix(outputs: np.ndarray, y: np.ndarray, loss: str = "zero_one", eps:
     else:
         y = check_finite(as_array(y, "y", ndim=1), "y")
     if y.shape[0] != n:
+        if outputs.ndim == 2 and y.shape[0] == outputs.shape[0]:
+            # y matches the first axis: (n_points, ...) outputs of one model, not (n_models, n_points)
+            raise ValidationError("outputs", f"must be (n_models, n_points) predictions or (n_models, n_points, "
+                                             f"n_classes) probabilities: got shape {outputs.shape}, and y has "
+                                             f"{y.shape[0]} values, the length of its first axis",
+                                  hint="for one model's outputs pass outputs[None]")
         raise ValidationError("y", f"must have one value per point of outputs: got {y.shape[0]}, expected {n}")
     if outputs.ndim == 3:
         if loss == "zero_one":

@@ -25,7 +25,8 @@ from .._engine import (ReplicateAccumulator, Resampling, influence_values, is_si
 from .._intervals import bca_interval, constant_up_to_rounding, normal_interval, percentile_interval
 from .._random import check_random_state
 from .._validation import (SUM_TOL, ValidationError, as_array, check_alpha, check_choice, check_distribution,
-                           check_bool, check_finite, check_int, check_length, check_real, raise_if_any)
+                           check_bool, check_finite, check_frame_layout, check_int, check_length, check_real,
+                           check_row_order, raise_if_any)
 from ..results import Estimate
 from .estimators import OffPolicyEstimator, OPEInputs, estimator_labels, estimator_specs, make_estimator
 from .reward_models import call_seed, fold_seed
@@ -132,39 +133,6 @@ def resolve_action_dist(log, policy) -> np.ndarray:
             raise ValidationError("policy", f"must have {n_pos} positions (or 1, the same in every slot) on axis 2, "
                                   f"got {dist.shape[2]}")
     return check_distribution(dist, "policy", axis=1, tol=SUM_TOL)
-
-
-def check_frame_layout(frame, field: str, n: int, k: int) -> None:
-    """A DataFrame of per-action values (a target's probabilities, a reward model's predictions) is read by
-    position: its columns as actions 0..k-1, its rows as the log's rows. Refused where its own labels say that
-    reading is wrong: integer column labels that are the actions in another order (frame[[2, 0, 1]]), or an
-    integer row index that is 0..n-1 in another order (a frame sorted on its own). Other labels (names) cannot
-    be checked and are read by position."""
-    if not isinstance(frame, pd.DataFrame):
-        return
-    cols = frame.columns
-    if pd.api.types.is_integer_dtype(cols) and len(cols) == k and set(cols) == set(range(k)) \
-            and list(cols) != list(range(k)):
-        first = int(np.flatnonzero(np.asarray(cols) != np.arange(k))[0])
-        raise ValidationError(field, f"is a DataFrame whose columns are the actions 0..{k - 1} in another order "
-                                     f"(column {first} is action {cols[first]}): columns are read by position as "
-                                     f"actions 0..{k - 1}", hint=f"reorder them first: {field}[list(range({k}))]")
-    check_row_order(frame, field, n)
-
-
-def check_row_order(obj, field: str, n: int) -> None:
-    """Refuse a pandas Series / DataFrame whose integer index is 0..n-1 in another order (a frame sorted on its
-    own): its rows are read by position, in the log's order. Other indexes cannot be checked."""
-    if not isinstance(obj, (pd.Series, pd.DataFrame)):
-        return
-    idx = obj.index
-    if pd.api.types.is_integer_dtype(idx) and len(idx) == n and not idx.is_monotonic_increasing \
-            and np.array_equal(np.sort(np.asarray(idx)), np.arange(n)):
-        first = int(np.flatnonzero(np.asarray(idx) != np.arange(n))[0])
-        kind = "DataFrame whose row index" if isinstance(obj, pd.DataFrame) else "Series whose index"
-        raise ValidationError(field, f"is a {kind} is 0..{n - 1} in another order (row {first} has label "
-                                     f"{idx[first]}): rows are read by position, in the log's order",
-                              hint=f"sort it first: {field}.sort_index()")
 
 
 def default_reward_model(log):
