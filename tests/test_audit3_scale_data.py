@@ -114,7 +114,8 @@ def test_routing_log_and_truth_reprs_near_1e308():
     assert _no_warning(big.summary)["cost mean (cents)"] == pytest.approx(1.7e308, rel=1e-15)
     _no_warning(big._repr_html_)
     assert "behavior value 1.5e+308" in _no_warning(lambda: repr(BanditTruth(np.full((4, 2), 1.5e308),
-                                                                             np.full((4, 2), 0.5))))
+                                                                             np.full((4, 2), 0.5),
+                                                                             "continuous")))
     rt = RoutingTruth(np.full((4, 2), 1.5e308), np.full((4, 2), 1e308), np.full((4, 2), 0.5), ("a", "b"))
     assert "behavior quality 1.5e+308, behavior cost 1e+308 cents" in _no_warning(lambda: repr(rt))
 

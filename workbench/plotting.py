@@ -96,7 +96,9 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
     Undefined and unbounded intervals are drawn, not dropped: an infinite end (a studentized
     interval can be (-inf, x]) runs to the edge of the plot and ends in an arrow (``<`` or ``>``);
     a row whose estimate is NaN is labelled "(undefined)", one whose interval has a NaN end
-    "(no interval)".
+    "(no interval)". Rows with a NaN estimate are also named in a RuntimeWarning (no point is drawn for
+    them; a defined interval still is). An interval whose lower end lies above its upper end is refused,
+    naming the row.
 
     Examples
     --------
@@ -130,10 +132,25 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
     _numbers(frame, [value, low, high])
     reference = _line(reference, "reference")
     xlabel = _label(xlabel, "xlabel")
-    ax = _ax(ax, figsize=(6, 0.45 * len(frame) + 1.2))
-    y = np.arange(len(frame))[::-1]
     v = frame[value].to_numpy(float)
     lo, hi = frame[low].to_numpy(float), frame[high].to_numpy(float)
+    names = frame[label].astype(str).to_numpy(object)
+    # before any figure is opened: a reversed interval was drawn as if it were one, silently
+    crossed = lo > hi  # (NaN ends compare False: those are "(no interval)")
+    if crossed.any():
+        j = int(np.argmax(crossed))
+        raise_if_any(crossed, f"frame[{low!r}]", f"must be <= frame[{high!r}] (an interval's lower end above its "
+                                                 "upper end)", lo,
+                     hint=f"row {j} ({label} {names[j]!r}) has {low}={lo[j]:g} > {high}={hi[j]:g}")
+    undefined = np.isnan(v)
+    if undefined.any():
+        import warnings
+
+        shown = ", ".join(map(repr, names[undefined][:5])) + (", ..." if undefined.sum() > 5 else "")
+        warnings.warn(f"forest_plot: {int(undefined.sum())} of {v.size} rows have a NaN {value} ({shown}); no "
+                      "point is drawn for them and they are labelled '(undefined)'", RuntimeWarning, stacklevel=2)
+    ax = _ax(ax, figsize=(6, 0.45 * len(frame) + 1.2))
+    y = np.arange(len(frame))[::-1]
     # matplotlib silently leaves out a segment with an infinite end: clip it to the view and mark it
     lo_d, hi_d, view = _clip_band(lo, hi, v, reference)
     if view is None and np.isinf(v).any():  # matplotlib silently drops an infinite point: clip it too
@@ -149,7 +166,6 @@ def forest_plot(frame: pd.DataFrame, label: str = "estimator", value: str = "val
         w = view[1] - view[0]
         ax.set_xlim(view[0] - 0.03 * w, view[1] + 0.03 * w)
     ax.plot(v, y, "o", color=PALETTE[0])
-    names = frame[label].astype(str).to_numpy(object)
     raw = frame[value].to_numpy(float)
     note = np.where(np.isnan(v), " (undefined)", np.where(np.isnan(lo) | np.isnan(hi), " (no interval)", ""))
     note = np.where(np.isposinf(raw), " (estimate +inf)", np.where(np.isneginf(raw), " (estimate -inf)", note))

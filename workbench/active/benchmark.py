@@ -39,6 +39,11 @@ class SelectionBenchmark(FrameFieldsCopied):
     ``cum_regret_100`` sums the labels there are (compare it only between runs with the same
     ``budget``, a column of the summary).
 
+    Reproducibility: ``ms_per_step`` and ``setup_ms`` are wall-clock timings of this run, so two calls with
+    the same arguments and ``random_state`` differ in those two columns of ``summary`` (and of
+    :meth:`to_frame`) and nowhere else; every other column of ``summary``, and all of ``curves``, is
+    reproducible (compare ``summary.drop(columns=["ms_per_step", "setup_ms"])``).
+
     Examples
     --------
     >>> import numpy as np

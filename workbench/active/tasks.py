@@ -400,4 +400,15 @@ def difficulty_table(tasks, contested_share: float = 0.1) -> pd.DataFrame:
     """
     if isinstance(tasks, SelectionTask):  # one task, as benchmark_selection and task_suite take it
         tasks = [tasks]
+    if isinstance(tasks, (str, bytes, dict)) or not hasattr(tasks, "__iter__"):
+        raise ValidationError("tasks", f"must be a SelectionTask or a sequence of them (task_suite's), got "
+                                       f"{type(tasks).__name__}")
+    tasks = list(tasks)  # read once (a generator)
+    # a number or a PredictionLog among them was an AttributeError ('int' object has no attribute 'difficulty')
+    bad = [j for j, t in enumerate(tasks) if not isinstance(t, SelectionTask)]
+    if bad:
+        raise ValidationError("tasks", f"must hold SelectionTasks only; {len(bad)} of {len(tasks)} entries are not, "
+                                       f"first at entry {bad[0]} ({type(tasks[bad[0]]).__name__})",
+                              hint="wrap a PredictionLog as SelectionTask(name, log, dataset, shift), or use "
+                                   "task_suite()")
     return pd.DataFrame([t.difficulty(contested_share) for t in tasks])

@@ -13,8 +13,8 @@ import numpy as np
 from scipy.special import expit, softmax
 
 from .._random import check_random_state
-from .._validation import (ValidationError, as_array, check_choice, check_distribution, check_int, check_real,
-                           check_same_index, raise_if_any)
+from .._validation import (ValidationError, as_array, check_choice, check_distribution, check_finite, check_int,
+                           check_real, check_same_index, raise_if_any)
 from .logs import BanditLog, _check_index, _index_rows, _mean_no_overflow
 
 
@@ -51,6 +51,28 @@ class BanditTruth:
     reward_type: str = "binary"
     noise_sd: float = 0.0
     context: np.ndarray | None = None
+
+    def __post_init__(self):
+        # Checked here, by field: a NaN expected reward, a binary one of 1.5 or behavior rows that do not sum
+        # to 1 were accepted, and surfaced later as "policy: ..." (the wrong field) from behavior_value, or
+        # made the repr raise. The conversions are lossless (as_array); the arrays are kept as given otherwise.
+        check_choice(self.reward_type, "reward_type", ("binary", "continuous"))
+        q = as_array(self.expected_reward, "expected_reward", ndim=2)
+        qf = check_finite(q, "expected_reward")
+        if self.reward_type == "binary":
+            raise_if_any((qf < 0) | (qf > 1), "expected_reward", "must be in [0, 1] for binary rewards (the "
+                                                                 "probability of a reward of 1)", qf,
+                         hint="pass reward_type='continuous' for rewards on another scale")
+        dist = as_array(self.behavior_dist, "behavior_dist", ndim=2)
+        if dist.shape != q.shape:
+            raise ValidationError("behavior_dist", f"must have the shape of expected_reward {q.shape} (rows x "
+                                                   f"actions), got {dist.shape}")
+        check_distribution(dist, "behavior_dist", axis=1)
+        if self.context is not None and np.shape(self.context)[:1] != q.shape[:1]:
+            raise ValidationError("context", f"must have one row per row of expected_reward ({q.shape[0]}), got "
+                                             f"shape {np.shape(self.context)}")
+        object.__setattr__(self, "expected_reward", q)
+        object.__setattr__(self, "behavior_dist", dist)
 
     @property
     def n_actions(self) -> int:

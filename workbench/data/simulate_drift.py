@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .._random import check_random_state
-from .._validation import ValidationError, check_choice, check_int, check_real
+from .._random import seed_unseeded
+from .._validation import (ValidationError, as_array, check_choice, check_finite, check_int, check_integer_in_range,
+                           check_length, check_real)
 from ..results import frame_to_html
 from .logs import PredictionLog
 
@@ -45,6 +47,32 @@ class DriftingStream:
     period: np.ndarray
     concept: np.ndarray
     corrupted: np.ndarray
+
+    def __post_init__(self):
+        # A stream built by hand was not checked: a y shorter than X, a NaN label or a fractional period
+        # surfaced in train_historical_models as a bare IndexError or scikit-learn's NaN error. Checked here,
+        # by field; the conversions are lossless (integral float labels and periods become int64).
+        X = check_finite(as_array(self.X, "X", ndim=2), "X")
+        n, d = X.shape
+        y = as_array(self.y, "y", ndim=1)
+        # binary labels 0 / 1 (the models' probabilities have 2 class columns); booleans read as 0 / 1
+        y = check_integer_in_range(y.astype(np.int64) if y.dtype == bool else y, "y", 0, 2)
+        check_length(y, n, "y", ref="X")
+        concept = check_finite(as_array(self.concept, "concept", ndim=2), "concept")
+        if concept.shape[1] != d:
+            raise ValidationError("concept", f"must have one row per period and one column per feature of X "
+                                             f"(n_periods, {d}), got shape {concept.shape}")
+        n_periods = concept.shape[0]
+        period = check_integer_in_range(self.period, "period", 0, n_periods)  # indexes concept's rows
+        check_length(period, n, "period", ref="X")
+        corrupted = as_array(self.corrupted, "corrupted", ndim=1)
+        if corrupted.dtype != bool:
+            raise ValidationError("corrupted", f"must be booleans (one per period), got dtype {corrupted.dtype}")
+        if corrupted.shape[0] != n_periods:
+            raise ValidationError("corrupted", f"must have one flag per period ({n_periods}, the rows of concept), "
+                                               f"got {corrupted.shape[0]}")
+        for name, arr in (("X", X), ("y", y), ("period", period), ("concept", concept), ("corrupted", corrupted)):
+            object.__setattr__(self, name, arr)
 
     @property
     def n_periods(self) -> int:
@@ -144,11 +172,14 @@ def simulate_drifting_stream(n_periods: int = 12, points_per_period: int = 400, 
     return DriftingStream(X, y, period, concept, corrupted)
 
 
-def train_historical_models(stream: DriftingStream, model=None, train_window: int = 1):
+def train_historical_models(stream: DriftingStream, model=None, train_window: int = 1, random_state=None):
     """Train one model at the end of each period on the last ``train_window`` periods, and log all predictions.
 
-    ``model`` is cloned and fitted as given: a randomised model (a forest, an MLP) needs its own
-    ``random_state`` for the same log on every call (the default logistic regression is deterministic).
+    ``model`` is cloned and fitted as given, except that a ``random_state`` parameter it leaves at None (a
+    random forest, an MLP; also inside a pipeline) is set from ``random_state``, as the model-fitting
+    functions of :mod:`workbench.resample` do: the same ``random_state`` gives the same log, and numpy's
+    global state is never drawn from (None: fresh seeds on every call). A model seeded by the user is used
+    as given; the default logistic regression is deterministic either way.
 
     The last period gets no model (it could not be deployed within the stream). A period whose
     training window holds a single class cannot be fitted: it is skipped with a warning naming it,
@@ -186,6 +217,9 @@ def train_historical_models(stream: DriftingStream, model=None, train_window: in
     if not (hasattr(est, "fit") and hasattr(est, "predict_proba")):
         # a regressor or SVC(probability=False) failed only after the first fit, with an AttributeError
         raise ValidationError("model", f"must be a scikit-learn classifier with predict_proba, got {est!r}")
+    # an unseeded randomised model drew from numpy's global state: two calls gave two logs
+    check_random_state(random_state)  # checked also when the model needs no seed
+    est = seed_unseeded(est, random_state)
     probs, names, avail, skipped = [], [], [], []
     for k in range(stream.n_periods - 1):  # one model per period: a loop over periods, not rows
         rows = (stream.period <= k) & (stream.period > k - train_window)

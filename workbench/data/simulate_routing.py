@@ -303,6 +303,11 @@ class RoutingLog(FrameFieldsCopied):
         behavior_dist, finite quality and context), named by this log's fields: only lengths were checked, so
         action -1 read as the last model, 7 failed later in to_frame, propensity 0 and NaN quality passed."""
         k = len(self.model_names)
+        # unique as text, as PredictionLog's model_names: to_frame's "model" column could not tell two apart
+        names = [str(m) for m in self.model_names]
+        if len(set(names)) != k:
+            dup = next(m for j, m in enumerate(names) if m in names[:j])
+            raise ValidationError("model_names", f"must be unique; {dup!r} appears more than once")
         if self.behavior_dist.ndim != 2 or self.behavior_dist.shape[1] != k:
             raise ValidationError("model_names", f"must name the {self.behavior_dist.shape[-1]} models of "
                                                  f"behavior_dist (its columns), got {k} names")
@@ -315,9 +320,11 @@ class RoutingLog(FrameFieldsCopied):
         except ValidationError as err:
             field = {"reward": "quality", "n_actions": "model_names"}.get(err.field, err.field)
             raise ValidationError(field, err.rule, err.n_bad, err.first, err.n_total, err.value, err.hint) from None
-        check_finite(self.cost, "cost")
+        cost = check_finite(self.cost, "cost")
+        raise_if_any(cost < 0, "cost", "must be >= 0 (US cents paid for the call)", cost)
         tokens = check_finite(self.output_tokens, "output_tokens")
         raise_if_any(tokens < 0, "output_tokens", "must be >= 0", tokens)
+        raise_if_any(tokens != np.round(tokens), "output_tokens", "must be whole numbers of tokens", tokens)
 
     def __len__(self) -> int:
         return int(self.action.shape[0])

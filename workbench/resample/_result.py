@@ -76,10 +76,14 @@ class TestResult:
         return out
 
     def to_frame(self) -> pd.DataFrame:
-        """One row: :meth:`to_dict` as a DataFrame."""
+        """One row: :meth:`to_dict` as a DataFrame. A test without degrees of freedom (``df`` None: an exact
+        McNemar test) has ``df`` NaN here, so the frames of several tests stack into a numeric column."""
         d = self.to_dict()
         if isinstance(d.get("df"), tuple):
             d["df"] = str(d["df"])
+        elif d.get("df") is None:
+            # None made the column object dtype: stacked with an asymptotic test's 1 it stayed object
+            d["df"] = float("nan")
         return pd.DataFrame([d])
 
     def __repr__(self) -> str:

@@ -370,6 +370,9 @@ class _Core:
     scheme: str
 
 
+DEFAULT_N_RESAMPLES = 2000
+
+
 def _resampling(resampling, n_resamples, random_state, indices, n_units):
     check_choice(resampling, "resampling", RESAMPLINGS)
     if indices is not None and resampling != "indices":
@@ -391,7 +394,14 @@ def _resampling(resampling, n_resamples, random_state, indices, n_units):
                      f"values must lie in [0, {n_units})")
         if idx.shape[0] < 2:  # as n_resamples >= 2: one replicate made a zero-width interval and a NaN se, silently
             raise ValidationError("indices", f"needs at least 2 resamples (rows), got shape {idx.shape}")
+        if n_resamples is not None and check_int(n_resamples, "n_resamples", low=2) != idx.shape[0]:
+            # the indices' rows were used, and the number asked for ignored, silently
+            raise ValidationError("n_resamples", f"is {n_resamples}, but indices has {idx.shape[0]} rows (one per "
+                                                 "resample), which fix the resamples",
+                                  hint="leave n_resamples unset (None) with resampling='indices'")
         return Resampling.make(idx.shape[0], "indices", indices=idx), None
+    if n_resamples is None:  # the documented default
+        n_resamples = DEFAULT_N_RESAMPLES
     # the package's one integer rule: 2000.0 is accepted (lossless), 2.5, "2" and True are refused
     n_resamples = check_int(n_resamples, "n_resamples", low=2)
     seed = seed_key(random_state)
@@ -616,7 +626,7 @@ def _compute(data, statistic, methods, *, n_resamples, random_state, resampling,
     return core, one, num.size, statistic
 
 
-def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "percentile", n_resamples: int = 2000,
+def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "percentile", n_resamples: int | None = None,
                  alpha: float = 0.05, random_state=None, resampling: str = "multinomial", groups=None,
                  indices=None, names: Sequence[str] | None = None, vectorized: bool | None = None,
                  **tabular) -> BootstrapResult:
@@ -642,8 +652,9 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
         for a callable it falls back to the O(n^2) jackknife. "studentized" (bootstrap-t) uses the
         delta-method standard error inside every replicate, from weighted second moments; it is
         the method that keeps coverage on skewed data (see the coverage tests).
-    n_resamples : int
-        Number of bootstrap replicates B.
+    n_resamples : int, optional
+        Number of bootstrap replicates B; default (None) 2000. With ``resampling="indices"`` the rows of
+        ``indices`` are the replicates: leave it unset (a different number is refused, the same accepted).
     alpha : float
         Miscoverage: the interval is a (1 - alpha) two-sided interval.
     random_state : int, numpy Generator or None
@@ -702,7 +713,8 @@ def bootstrap_ci(data, statistic: str | Callable = "mean", *, method: str = "per
     _check_stream_keywords("bootstrap_ci", tabular, streamed, _stream_keywords("bootstrap_ci"))
     if streamed:
         _check_streamed_args(indices)
-        return _bootstrap_streamed(data, statistic, method=method, n_resamples=n_resamples, alpha=alpha,
+        return _bootstrap_streamed(data, statistic, method=method, alpha=alpha,
+                                   n_resamples=DEFAULT_N_RESAMPLES if n_resamples is None else n_resamples,
                                    random_state=random_state, resampling=resampling, groups=groups, names=names,
                                    **tabular)
     check_choice(method, "method", METHODS)
@@ -834,7 +846,7 @@ def _bootstrap_streamed(data, statistic, **kw):
 
 
 def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Sequence[str] | None = None,
-                        n_resamples: int = 2000, alpha: float = 0.05, random_state=None,
+                        n_resamples: int | None = None, alpha: float = 0.05, random_state=None,
                         resampling: str = "multinomial", groups=None, indices=None,
                         names: Sequence[str] | None = None, vectorized: bool | None = None,
                         **tabular) -> pd.DataFrame:
@@ -885,7 +897,8 @@ def bootstrap_intervals(data, statistic: str | Callable = "mean", *, methods: Se
     alpha = check_alpha(alpha)
     if streamed:
         _check_streamed_args(indices)
-        return _intervals_streamed(data, statistic, methods, n_resamples=n_resamples, alpha=alpha,
+        return _intervals_streamed(data, statistic, methods, alpha=alpha,
+                                   n_resamples=DEFAULT_N_RESAMPLES if n_resamples is None else n_resamples,
                                    random_state=random_state, resampling=resampling, groups=groups, names=names,
                                    **tabular)
     data, groups = _frame_groups(data, groups)

@@ -29,12 +29,13 @@ from scipy import special, stats
 
 from ..results import FrameFieldsCopied
 from .._engine import unit_index
-from .._parallel import run_delayed
+from .._parallel import check_n_jobs, run_delayed
 from .._random import check_random_state, seed_key, seed_unseeded
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_finite, check_int,
                            check_unit_ids, raise_if_any)
 from ._result import _frames_html, _frames_repr
-from .oob import _pointwise, _resolve_loss, check_single_scoring, check_xy, fit_on_split, split_fit_params
+from .oob import (_pointwise, _resolve_loss, check_estimator, check_single_scoring, check_xy, fit_on_split,
+                  split_fit_params)
 
 __all__ = ["CVResult", "repeated_cv", "NestedCVResult", "nested_cv", "ncv_interval", "learning_curve_ci"]
 
@@ -127,11 +128,29 @@ def _default_splitter(estimator, n_splits, n_repeats, seed, groups):
     return _RepeatedGroupKFold(n_splits, n_repeats, seed, is_classifier(estimator))
 
 
+def check_cv_arg(cv, n: int, field: str = "cv"):
+    """A user's ``cv`` by the package's rules, before scikit-learn sees it: a number of folds (an integer >= 2,
+    at most the number of samples; 3.0 is 3), a splitter (an object with ``split``) or an iterable of (train,
+    test) index pairs. ``cv=1`` and ``cv="x"`` were scikit-learn's bare messages, naming neither argument."""
+    if isinstance(cv, numbers.Real) and not isinstance(cv, (bool, np.bool_)):
+        k = check_int(cv, field, low=2)
+        if k > n:
+            raise ValidationError(field, f"must be at most the number of samples ({n}), got {k}")
+        return k
+    if hasattr(cv, "split") and not isinstance(cv, (str, bytes)):
+        return cv
+    if hasattr(cv, "__iter__") and not isinstance(cv, (str, bytes, dict)):
+        return cv  # (train, test) pairs: scikit-learn's check_cv takes them as they are
+    raise ValidationError(field, f"must be a number of folds (an integer >= 2), a scikit-learn splitter or an "
+                                 f"iterable of (train, test) index pairs, got {type(cv).__name__}: {cv!r}")
+
+
 def _user_cv(cv, y, estimator, groups):
     """A user's ``cv`` as a splitter: an int k is k folds (stratified for classifiers), as in scikit-learn."""
     from sklearn.base import is_classifier
     from sklearn.model_selection import GroupKFold, StratifiedGroupKFold, check_cv
 
+    cv = check_cv_arg(cv, len(y))
     if groups is not None and isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
         # k folds that keep each group within one fold, as cv_scores_two (and so the CV tests) make them:
         # the (stratified) k-fold splitter check_cv builds ignores groups, and groups met in training
@@ -621,9 +640,11 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     >>> r.intervals["interval"].tolist()
     ['nadeau-bengio', 'naive']
     """
+    check_estimator(estimator)  # a string or a list of models was scikit-learn's AttributeError '__sklearn_tags__'
     check_xy(X, y, groups)  # by name, before any split or fit (scikit-learn's error named neither)
     check_single_scoring(scoring)
     alpha = check_alpha(alpha)
+    n_jobs = check_n_jobs(n_jobs)  # 0 was joblib's own error, after the splits were made
     if cv is not None:  # an int means k folds, as in scikit-learn's cross_validate
         cv = _user_cv(cv, y, estimator, groups)
     else:
@@ -710,7 +731,8 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
 
     ``estimators`` is a selection procedure (e.g. ``GridSearchCV(model, grid, cv=inner)``) or a
     dict ``{name: procedure}`` to compare several algorithms (each tuned by its own inner CV) on
-    identical outer splits. The outer scores estimate how well the *procedure* (tuning included)
+    identical outer splits (a list of procedures is refused: the summary names each row, so name them
+    in a dict). The outer scores estimate how well the *procedure* (tuning included)
     performs on new data; the inner ``best_score_`` of a search is optimistically biased and is
     never used here. The t interval over few outer folds can cross a bound of the score (accuracy
     0.97 +- 0.05); when the scorer's range is known (default ``score`` of a classifier, accuracy,
@@ -743,12 +765,21 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
     >>> r.summary["algorithm"].tolist()
     ['model']
     """
-    check_xy(X, y, groups)
-    check_single_scoring(scoring)
-    alpha = check_alpha(alpha)
+    if isinstance(estimators, (list, tuple)):
+        # several procedures are named (the summary has one row per name): a list was scikit-learn's
+        # AttributeError '__sklearn_tags__'
+        raise ValidationError("estimators", f"must be one selection procedure or a dict {{name: procedure}}, got a "
+                                            f"{type(estimators).__name__} of {len(estimators)}",
+                              hint="name them, e.g. {'a': estimators[0], 'b': estimators[1]}")
     procs = estimators if isinstance(estimators, dict) else {"model": estimators}
     if not procs:
         raise ValidationError("estimators", "is empty")
+    for k, v in procs.items():
+        check_estimator(v, f"estimators[{k!r}]" if isinstance(estimators, dict) else "estimators")
+    check_xy(X, y, groups)
+    check_single_scoring(scoring)
+    alpha = check_alpha(alpha)
+    n_jobs = check_n_jobs(n_jobs)
     # same random_state, same scores: an unseeded randomised model (or a search's) is seeded from it (read, not drawn)
     procs = {k: seed_unseeded(v, random_state) for k, v in procs.items()}
     first = next(iter(procs.values()))
@@ -956,8 +987,10 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     >>> bool(ncv["ci_low"] < ncv["value"] < ncv["ci_high"])
     True
     """
+    check_estimator(estimator)
     check_xy(X, y, groups)  # by name, before any fit, as repeated_cv
     alpha = check_alpha(alpha)
+    n_jobs = check_n_jobs(n_jobs)
     # the package's integer rule: n_folds=3.5 silently ran 3 folds, "3" and n_reps=2.5 were bare TypeErrors,
     # bias_reps=-1 silently meant no bias correction
     K = check_int(n_folds, "n_folds", low=3)
@@ -1128,6 +1161,14 @@ def _check_train_sizes(train_sizes) -> np.ndarray:
     raise ValidationError("train_sizes", f"must be all shares in (0, 1] or all whole row counts, got {ts.tolist()}")
 
 
+def _check_train_counts(train_sizes: np.ndarray, n_max: int) -> None:
+    """Row counts (integer ``train_sizes``) must fit in the training set scikit-learn reads them against."""
+    if np.issubdtype(train_sizes.dtype, np.integer):
+        raise_if_any(train_sizes > n_max, "train_sizes", f"row counts must be at most the training set's "
+                                                         f"{n_max} rows", train_sizes,
+                     hint="pass shares in (0, 1] to scale with the training folds")
+
+
 def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 1.0), n_splits: int = 5,
                       n_repeats: int = 4, scoring=None, alpha: float = 0.05, random_state=None, n_jobs=None,
                       cv=None, groups=None) -> pd.DataFrame:
@@ -1184,9 +1225,11 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     """
     from sklearn.model_selection import learning_curve
 
+    check_estimator(estimator)
     check_xy(X, y, groups)  # by name, before any split or fit
     check_single_scoring(scoring)
     alpha = check_alpha(alpha)
+    n_jobs = check_n_jobs(n_jobs)
     train_sizes = _check_train_sizes(train_sizes)
     if groups is not None:  # repeated_cv's id rule, before any split; the codes are what the splitters see
         codes, _ = unit_index(check_unit_ids(groups, "groups", len(y), ref="sample"))
@@ -1200,6 +1243,9 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
         n_splits, n_repeats = _check_folds(n_splits, n_repeats, y, stratified=_stratifies(estimator, groups))
     splitter = cv if cv is not None else _default_splitter(estimator, n_splits, n_repeats, seed, groups)
     if groups is None:
+        # scikit-learn reads row counts against the first split's training set (its "must be within (0, 32]"
+        # named no argument): checked here, by name
+        _check_train_counts(train_sizes, len(next(iter(splitter.split(X, y)))[0]))
         sizes, train_scores, test_scores = learning_curve(estimator, X, y, train_sizes=train_sizes,
                                                           cv=splitter, scoring=scoring, n_jobs=n_jobs, shuffle=True,
                                                           random_state=seed)
@@ -1212,6 +1258,7 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
         # scikit-learn's row shuffle would build each size-s training set from rows of many more groups
         # than s rows of whole groups hold; the prefixes of group-ordered training rows are whole groups
         splits = _group_prefix_splits(splits, codes, seed)
+        _check_train_counts(train_sizes, len(splits[0][0]))  # the smallest training set, placed first
         sizes, train_scores, test_scores = learning_curve(estimator, X, y, train_sizes=train_sizes,
                                                           cv=splits, scoring=scoring, n_jobs=n_jobs, shuffle=False)
         n_test = float(np.mean([len(te) for _, te in splits]))

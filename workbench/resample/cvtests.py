@@ -29,7 +29,7 @@ import numpy as np
 from joblib import delayed
 from scipy import stats
 
-from .._parallel import run_delayed
+from .._parallel import check_n_jobs, run_delayed
 from .._random import seed_unseeded
 from .._validation import (ValidationError, as_array, check_alpha, check_bool, check_finite, check_int, check_real,
                            check_same_index, check_unit_ids)
@@ -144,7 +144,7 @@ def _fit_score(est_a, est_b, scorer, X, y, train, test, fit_params, split=None, 
 
 
 def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=None, fit_params=None, groups=None,
-                  progress: bool = True):
+                  progress: bool = True, random_state=None):
     """Fit both estimators on identical splits; returns (scores_a, scores_b, n_train, n_test).
 
     ``cv`` is a scikit-learn splitter, an int (k folds) or an iterable of (train, test) index pairs.
@@ -155,6 +155,11 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     ``scoring=None`` scores each model with its own ``score`` (accuracy, R^2, a search's scoring):
     two models whose own scores are different metrics are refused (pass ``scoring=``).
     ``progress=False`` hides the bar over the fits (the tests below pass theirs on).
+    ``random_state`` seeds a copy of a model whose own ``random_state`` is None (a random forest, also
+    inside a pipeline or search), as :func:`~workbench.resample.repeated_cv` does: the same
+    ``random_state`` gives the same scores, and numpy's global state is never drawn from (None: fresh
+    seeds on every call, as everywhere). A model seeded by the user is used as given; the splits are
+    ``cv``'s own.
 
     Examples
     --------
@@ -177,10 +182,18 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
     from sklearn.metrics import check_scoring
     from sklearn.model_selection import check_cv
 
-    from .cv import check_same_default_score  # (cv imports this module)
+    from .cv import check_cv_arg, check_same_default_score  # (cv imports this module)
+    from .oob import check_estimator
 
+    check_estimator(estimator_a, "estimator_a")  # a string was scikit-learn's AttributeError '__sklearn_tags__'
+    check_estimator(estimator_b, "estimator_b")
     check_xy(X, y, groups)
     progress = check_bool(progress, "progress")  # "no" is truthy
+    n_jobs = check_n_jobs(n_jobs)
+    cv = check_cv_arg(cv, len(y))  # cv=1 and cv="x" were scikit-learn's messages, naming no argument
+    # unseeded randomised models seeded from random_state (read, not drawn), as repeated_cv seeds them: they
+    # drew from numpy's global state, and the same call gave other scores
+    estimator_a, estimator_b = seed_unseeded(estimator_a, random_state), seed_unseeded(estimator_b, random_state)
     scorer_a = check_scoring(estimator_a, scoring=check_single_scoring(scoring))  # before any fit
     # scoring=None is each model's own score() (scorer_a passes through to it): the same metric for both?
     check_same_default_score([("estimator_a", estimator_a), ("estimator_b", estimator_b)], scoring)

@@ -607,8 +607,30 @@ def check_xy(X, y, groups=None) -> int:
     # pandas inputs are paired by position, as scikit-learn pairs them: their indexes must agree (a y sorted or
     # sampled apart from X silently met other rows' features; statsmodels refuses such pairs too)
     check_same_index([("X", X), ("y", y), ("groups", groups)])
+    _refuse_one_d_numeric_x(X)
     _refuse_missing_labels(y)
     return n
+
+
+def _refuse_one_d_numeric_x(X) -> None:
+    """A 1-D numeric X (one feature written as ``X[:, 0]``), refused up front: scikit-learn's models want
+    (n_samples, n_features), and every fit failed only after all had run ("All the 4 fits failed").
+    A 1-D X of text (documents for a vectorizer pipeline) is what such a pipeline takes, and passes."""
+    shape = getattr(X, "shape", None)
+    if shape is None and isinstance(X, (list, tuple)):
+        arr = np.asarray(X, dtype=object) if len(X) else None
+        if arr is None or arr.ndim != 1 or not all(isinstance(v, numbers.Real) for v in arr[:1000]):
+            return
+        kind = "f"
+    elif shape is not None and len(shape) == 1:
+        kind = getattr(getattr(X, "dtype", None), "kind", "O")
+    else:
+        return
+    if kind in "biuf":
+        raise ValidationError("X", f"must be 2-D (n_samples, n_features), got a 1-D numeric array of {shape[0] if shape else len(X)} "
+                                   "values", hint="for one feature pass X.reshape(-1, 1) (or X[:, None], or a "
+                                                  "one-column DataFrame); a 1-D X of text for a vectorizer pipeline "
+                                                  "is accepted")
 
 
 def _refuse_missing_labels(y) -> None:
@@ -639,7 +661,37 @@ def check_single_scoring(scoring):
         raise ValidationError("scoring", f"must be one scorer (None, a scikit-learn scorer name or a callable), got "
                                          f"a {type(scoring).__name__} of {len(scoring)} metrics: {list(scoring)}",
                               hint="call once per metric")
+    if isinstance(scoring, str):
+        # a misspelt name was scikit-learn's InvalidParameterError listing every scorer (some 60 names), raised
+        # from the first fold; named here, with the closest names only
+        import difflib
+
+        from sklearn.metrics import get_scorer_names
+
+        known = list(get_scorer_names())
+        if scoring not in known:
+            close = difflib.get_close_matches(scoring, known, n=3, cutoff=0.6)
+            raise ValidationError("scoring", f"unknown scorer name {scoring!r}",
+                                  hint=(f"did you mean {', '.join(map(repr, close))}? " if close else "")
+                                  + "sklearn.metrics.get_scorer_names() lists them all")
+    elif scoring is not None and not callable(scoring):
+        raise ValidationError("scoring", f"must be None, a scikit-learn scorer name or a callable, got "
+                                         f"{type(scoring).__name__}: {scoring!r}")
     return scoring
+
+
+def check_estimator(estimator, field: str = "estimator"):
+    """A scikit-learn estimator (with ``fit`` and ``get_params``, which cloning needs), refused by name
+    otherwise: a string ("tree") or a list of models was scikit-learn's AttributeError '__sklearn_tags__'."""
+    if isinstance(estimator, (list, tuple)):
+        raise ValidationError(field, f"must be one scikit-learn estimator, got a {type(estimator).__name__} of "
+                                     f"{len(estimator)}")
+    if not (hasattr(estimator, "fit") and hasattr(estimator, "get_params")) or isinstance(estimator, type):
+        shown = repr(estimator)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise ValidationError(field, f"must be a scikit-learn estimator (an instance with fit and get_params), got "
+                                     f"{type(estimator).__name__}: {shown}")
+    return estimator
 
 
 def _split_problem(estimator, y_train, y_all) -> str | None:

@@ -219,6 +219,13 @@ def period_losses(log: PredictionLog, available_from, period=None, timestamp=Non
     if period is None:
         p = values.size - 1
     else:
+        if np.ndim(period) != 0:
+            # an array of periods (the points' periods, passed for the log's timestamps) was read as its first
+            # element, silently
+            raise ValidationError("period", f"must be a scalar (one of the log's periods), got shape "
+                                            f"{np.shape(period)}",
+                                  hint="the points' periods go to timestamp=; call once per period to compare "
+                                       "several")
         # read as the availability times are read (same kind as the timestamps, not missing): a date as
         # text or a NaN period is refused, not matched against nothing
         at = np.flatnonzero(values == _available_from(np.atleast_1d(period), values, "period")[0])
