@@ -83,6 +83,14 @@ class FrameFieldsCopied:
         return value
 
 
+def _as_float(v):
+    """A real number as float, None for anything else (NaN compares False, so it passes the order checks)."""
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A point estimate with its uncertainty.
@@ -134,6 +142,14 @@ class Estimate:
         # and a "value" diagnostic then overwrote the estimate's own value in to_frame()
         # read-only: an edit after construction (diagnostics["value"] = 99) escaped the clash check below
         object.__setattr__(self, "diagnostics", FrozenDict(self.diagnostics))
+        # An interval reversed or a negative standard error is no estimate (a hand-built Estimate(nan, 1, 0, -1) was
+        # accepted, and forest plots and tables showed it as given); NaN / inf stay allowed: undefined limits say
+        # so themselves
+        lo, hi, se = (_as_float(v) for v in (self.ci_low, self.ci_high, self.se))
+        if lo is not None and hi is not None and lo > hi:
+            raise ValidationError("ci_low", f"must be <= ci_high, got ci_low={lo!r} > ci_high={hi!r}")
+        if se is not None and se < 0:
+            raise ValidationError("se", f"must be >= 0 (a standard error), got {se!r}")
         # a diagnostic named like a core column would silently replace it in to_dict / to_frame
         clash = sorted(set(self.diagnostics) & set(ESTIMATE_COLUMNS))
         if clash:
