@@ -149,33 +149,23 @@ def test_generic_checks_match_ope_messages():
 
 
 # --- 5. a pandas index 0..n-1 in another order beside inputs read by position ----------------------------
-def test_shuffled_pandas_input_beside_arrays_is_refused():
+# A rule refusing such an input was tried and withdrawn in the same stop: a frame sorted or shuffled as a whole,
+# with arrays computed from it in that order (predictions, .to_numpy()), is paired correctly by position, and the
+# rule refused it (its hint, sort_index(), would then have mis-paired the rows). Guard: such inputs are accepted
+# and read by position.
+def test_a_frame_reordered_as_a_whole_beside_arrays_derived_from_it_is_read_by_position():
     import workbench.resample as r
 
     rng = np.random.default_rng(0)
     N = 40
     probs = rng.dirichlet(np.ones(3), size=N)
-    labels = probs.argmax(1)
-    shuffled = lambda x: x.sample(frac=1, random_state=1)  # noqa: E731
-    A = rng.integers(0, 3, N)
-    cases = {
-        "probs": lambda: estimate_risk(shuffled(pd.DataFrame(probs)), labels, 5, random_state=0),
-        "oracle": lambda: estimate_risk(probs, shuffled(pd.Series(labels)), 5, random_state=0),
-        "labels": lambda: PredictionLog(np.stack([probs, probs]), labels=shuffled(pd.Series(labels))),
-        "action": lambda: BanditLog(action=shuffled(pd.Series(A)), reward=(A == 0).astype(float),
-                                    propensity=np.full(N, 1 / 3), n_actions=3),
-        "y_true": lambda: r.mcnemar_test(shuffled(pd.Series(labels)), labels, labels),
-        "data": lambda: r.bootstrap_ci(shuffled(pd.Series(A.astype(float))), groups=np.arange(N) // 2,
-                                       n_resamples=20, random_state=0),
-    }
-    for field, call in cases.items():
-        with pytest.raises(ValidationError) as e:
-            call()
-        assert e.value.field == field and "0..39 in another order" in str(e.value) and "sort_index" in str(e.value)
-    # a callable oracle is called with positions: a shuffled pool beside it is refused too
-    df = shuffled(pd.DataFrame(probs))
-    with pytest.raises(ValidationError, match="probs: is a DataFrame whose row index is 0..39 in another order"):
-        estimate_risk(df, lambda i: int(labels[i]), 5, random_state=0)
+    frame = pd.DataFrame(probs).assign(y=probs.argmax(1)).sample(frac=1, random_state=1)  # shuffled as a whole
+    P, y = frame[[0, 1, 2]], frame["y"].to_numpy()
+    t = estimate_risk(P, y, N, random_state=0)
+    assert t.estimates[-1] == 0.0  # every point's label is its argmax: the rows were paired as given
+    assert np.trace(np.asarray(r.mcnemar_table(frame["y"], y, y))) == N  # both "models" always right
+    log = PredictionLog(np.stack([P.to_numpy(), P.to_numpy()]), labels=frame["y"])
+    assert np.array_equal(log.labels, y)
 
 
 def test_pandas_inputs_sharing_a_shuffled_index_are_paired_consistently():
@@ -245,3 +235,14 @@ def test_estimate_accuracies_refuses_another_zoo_of_the_same_shape():
     with pytest.raises(ValidationError) as e:
         estimate_accuracies(t, other)
     assert e.value.field == "prediction_log" and "fingerprint" in str(e.value)
+
+
+def test_flat_loss_interval_lower_limit_uses_each_points_smallest_possible_loss():
+    # a uniform model: every point's loss is log 3 whatever its label; the loss-bound interval's lower limit
+    # assumed the unseen points could have loss 0 ([0.82, 1.10] with 15 labels of 200)
+    N = 200
+    probs = np.full((N, 3), 1 / 3)
+    y = np.random.default_rng(0).integers(0, 3, N)
+    for method in ("iid", "lure", "dr"):
+        t = estimate_risk(probs, y, 15, loss="cross_entropy", method=method, random_state=0)
+        assert t.ci_low[-1] <= np.log(3) <= t.ci_high[-1] and t.ci_high[-1] - t.ci_low[-1] < 1e-6

@@ -36,3 +36,24 @@ def test_one_blas_thread_nests_and_restores():
             assert _blas_threads() in ([], [1])
         assert _blas_threads() in ([], [1])  # the inner exit keeps the outer's limit
     assert _blas_threads() == before
+
+
+def test_a_failure_while_entering_restores_the_count(monkeypatch):
+    import workbench._engine as E
+
+    before = _blas_threads()
+    if not before or max(before) < 2:
+        pytest.skip("BLAS runs on one thread here: a lost count cannot be seen")
+
+    def boom():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(E, "_release_openblas_control", boom)
+    with pytest.raises(KeyboardInterrupt):
+        with one_blas_thread():
+            pass
+    monkeypatch.undo()
+    assert _blas_threads() == before and E._BLAS_USERS == 0
+    with one_blas_thread():
+        pass
+    assert _blas_threads() == before

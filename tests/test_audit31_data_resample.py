@@ -253,3 +253,20 @@ def test_forest_plot_refuses_a_reversed_interval_and_warns_of_a_nan_value():
         warnings.simplefilter("error")
         forest_plot(frame.assign(ci_low=[0.1, 0.1]))  # valid: no warning
     plt.close("all")
+
+
+def test_a_one_d_numeric_x_is_accepted_for_a_model_that_takes_one():
+    # IsotonicRegression takes a 1-D X (its scikit-learn tags say so): the 1-D refusal refused it (review, stop 31)
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LinearRegression
+
+    from workbench.resample import repeated_cv
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    y = x + rng.normal(scale=0.3, size=60)
+    res = repeated_cv(IsotonicRegression(out_of_bounds="clip"), x, y, n_splits=3, n_repeats=1, scoring="r2",
+                      random_state=0)
+    assert np.isfinite(res.scores).all()
+    with pytest.raises(ValidationError, match="X: must be 2-D"):
+        repeated_cv(LinearRegression(), x, y, n_splits=3, n_repeats=1, scoring="r2", random_state=0)

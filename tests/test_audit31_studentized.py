@@ -95,3 +95,20 @@ def test_in_memory_studentized_with_one_far_outlier_matches_exact_replicate_stan
     assert r.confidence_interval[0] == pytest.approx(lo, rel=1e-6)
     assert r.confidence_interval[1] == pytest.approx(hi, rel=1e-6)
     assert s.confidence_interval[1][0] == pytest.approx(hi, rel=1e-6)
+
+
+def test_near_constant_large_chunks_keep_the_exact_test_and_others_skip_it():
+    # rank sums are kept only for a chunk's column with fewer than 64 rows off its most common value: a 150-row
+    # chunk of 0.3 with three 0.7s keeps them (about e^-3 of the replicates rest on 0.3 alone), a chunk of 200
+    # distinct values skips them (a replicate resting on one value there has probability ~e^-199)
+    x = np.r_[np.full(150, 0.3), np.full(3, 0.7)]
+    W = _weights(x.size, 5)
+    one = np.array([np.unique(x[W[:, b] > 0]).size == 1 for b in range(B)])
+    assert 5 <= one.sum() <= 60
+    for size in (x.size, 40):
+        core, _ = stream_core(_chunks(x, size), ["a"], n_resamples=B, random_state=5, method="studentized")
+        np.testing.assert_array_equal(core.reps_se[:, 0] == 0, one)
+    z = np.random.default_rng(0).normal(size=200)
+    core, _ = stream_core(_chunks(z, 200), ["a"], n_resamples=B, random_state=5, method="studentized")
+    exact, _ = _exact_reps_se(z, _weights(z.size, 5))
+    np.testing.assert_allclose(core.reps_se[:, 0], exact, rtol=1e-9)

@@ -84,13 +84,8 @@ def test_classification_to_bandit_refuses_a_y_with_another_index():
         classification_to_bandit(X, y.sort_index(), behavior="uniform", random_state=0)
     log, truth = classification_to_bandit(X, y, behavior="uniform", random_state=0)
     assert truth.policy_value(y.to_numpy()) == 1.0
-    # a numpy y has no labels and is read by position, as ever; beside it, X's own index may not be 0..n-1 in
-    # another order (refused since audit 31: its labels name other rows than its positions), so drop it first
-    with pytest.raises(ValidationError, match=r"X: is a DataFrame whose row index is 0..199 in another order"):
-        classification_to_bandit(X, y.to_numpy(), behavior="uniform", random_state=0)
-    Xr = X.reset_index(drop=True)
-    assert classification_to_bandit(Xr, y.to_numpy(), behavior="uniform", random_state=0)[1].policy_value(
-        y.to_numpy()) == 1.0
+    # a numpy y has no labels and is read by position, as ever
+    assert classification_to_bandit(X, y.to_numpy(), behavior="uniform", random_state=0)[1].policy_value(y) == 1.0
 
 
 # -- 3. a row summing to 1 - 9e-7 gave its missing mass to the last action, even of probability 0 ----------------

@@ -324,8 +324,13 @@ def one_blas_thread():
 
             _BLAS_CONTROLLER = ThreadpoolController()
         if _BLAS_USERS == 0:
-            _BLAS_LIMITER = _BLAS_CONTROLLER.limit(limits=1, user_api="blas")  # reads the counts, sets 1
-            _release_openblas_control()
+            limiter = _BLAS_CONTROLLER.limit(limits=1, user_api="blas")  # reads the counts, sets 1
+            try:
+                _release_openblas_control()
+            except BaseException:  # (an interrupt, or a threadpoolctl change): never leave the limit set unowned
+                limiter.restore_original_limits()
+                raise
+            _BLAS_LIMITER = limiter
         _BLAS_USERS += 1
     try:
         yield

@@ -598,14 +598,9 @@ def check_frame_layout(frame, field: str, n: int, k: int, what: str = "action", 
     check_row_order(frame, field, n, order)
 
 
-# check_same_index's wording of where a pandas value's rows go (check_row_order's ``order``)
-_INPUTS_ORDER = "the order of the inputs read by position (arrays, lists, callables)"
-
-
-def check_same_index(named: Iterable[tuple[str, object]], positional: bool = False) -> None:
+def check_same_index(named: Iterable[tuple[str, object]]) -> None:
     """Pandas Series / DataFrames given as separate per-row fields must carry the same index: the same
-    labels in the same order; and, beside inputs read by position, none may carry an integer index that
-    is 0..n-1 in another order.
+    labels in the same order.
 
     The containers read every field by position (``np.asarray``). A Series filtered or re-sorted on its
     own keeps its labels, not its positions, and its rows would be paired with other fields' rows,
@@ -614,18 +609,10 @@ def check_same_index(named: Iterable[tuple[str, object]], positional: bool = Fal
     positions whose labels differ, the first one and its two labels.
 
     ``named`` is ``(field, value)`` pairs, in the order the fields are documented; the first pandas
-    value is the reference; None values are absent fields. Pandas values are compared with each other:
-    labels, not index types (``RangeIndex(3)`` equals ``Index([0, 1, 2])``); fields of different lengths
-    are skipped (the containers' length checks refuse them with the row counts).
-
-    A numpy array, a list or a callable has no labels and is read by position. Beside one (or with
-    ``positional=True``: the caller has such an input that is not in ``named``, e.g. a numpy stack of
-    per-model probabilities), a pandas value whose integer index is 0..n-1 in another order (n its
-    length: a Series sorted or shuffled on its own, ``s.sample(frac=1)``) would be paired by position
-    with rows its labels say are others: it is refused with :func:`check_row_order`'s message. Pandas
-    values that all share such an index are paired with each other consistently and pass (a frame
-    shuffled before cross-validation, its columns given as X and y). Other indexes (names, dates,
-    integers that are not 0..n-1) cannot be checked against positions and pass.
+    value is the reference. Only pandas-vs-pandas pairs are compared: a numpy array or list has no
+    labels and is read by position, as ever (so one Series among arrays is too). Labels are compared,
+    not index types: ``RangeIndex(3)`` equals ``Index([0, 1, 2])``. Fields of different lengths are
+    skipped: the containers' length checks refuse them with the row counts.
 
     Examples
     --------
@@ -639,23 +626,13 @@ def check_same_index(named: Iterable[tuple[str, object]], positional: bool = Fal
     Traceback (most recent call last):
     ...
     workbench._validation.ValidationError: propensity: index must equal the index of action (the same labels in the same order): pandas inputs are read by position, never realigned; 3 of 3 rows break the rule, first at row 0. At row 0 action has label 10 and propensity label 0: align them first (e.g. propensity.reindex(action.index)), or pass .to_numpy() to pair the rows by position
-
-    One Series among arrays, its index 0..2 in another order (its row 0 is labelled 2, read as row 0):
-
-    >>> check_same_index([("action", [0, 1, 1]), ("reward", pd.Series([1.0, 0.0, 1.0], index=[2, 0, 1]))])
-    Traceback (most recent call last):
-    ...
-    workbench._validation.ValidationError: reward: is a Series whose index is 0..2 in another order (row 0 has label 2): rows are read by position, in the order of the inputs read by position (arrays, lists, callables). Sort it first: reward.sort_index()
     """
     import pandas as pd
 
     ref_name = ref_idx = None
-    frames = []
     for name, value in named:
         if not isinstance(value, (pd.Series, pd.DataFrame)):
-            positional = positional or value is not None
             continue
-        frames.append((name, value))
         if ref_idx is None:
             ref_name, ref_idx = name, value.index
             continue
@@ -673,11 +650,6 @@ def check_same_index(named: Iterable[tuple[str, object]], positional: bool = Fal
                               len(idx), hint=f"at row {first} {ref_name} has label {la!r} and {name} label {lb!r}: "
                               f"align them first (e.g. {name}.reindex({ref_name}.index)), or pass .to_numpy() "
                               f"to pair the rows by position")
-    # after the pairwise rule (which names both fields when two pandas values differ): a permuted 0..n-1 index
-    # beside an input read by position
-    if positional:
-        for name, value in frames:
-            check_row_order(value, name, len(value), _INPUTS_ORDER)
 
 
 def check_frame_columns(models, field: str, what: str = "a PredictionLog or an array") -> None:
@@ -726,9 +698,8 @@ def check_frame_columns(models, field: str, what: str = "a PredictionLog or an a
                                      f"{j}, {ref.columns[k]!r} in DataFrame {j0}",
                               hint="reorder each frame first, e.g. [f[classes] for f in frames]")
     # and the same points in the same row order: rows are stacked by position too (a frame sorted on its own
-    # paired one model's point with another model's, silently); beside an array entry, no permuted 0..n-1 index
-    check_same_index([(f"{field}[{j}]", f) for j, f in frames],
-                     positional=any(not isinstance(f, (pd.DataFrame, pd.Series)) for f in models))
+    # paired one model's point with another model's, silently)
+    check_same_index([(f"{field}[{j}]", f) for j, f in frames])
 
 
 def first_frame(models, field: str):

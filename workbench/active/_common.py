@@ -60,13 +60,11 @@ def check_pool_pairing(named) -> None:
     """pandas inputs of one pool (probabilities, labels, a surrogate, features) are read by position: they must
     carry the same row index (:func:`check_same_index`), and two frames of class probabilities the same class
     columns in the same order (a surrogate frame with its columns in another order swapped the classes).
-    Beside an array, a list or a callable oracle (called with positions 0..n-1), a pandas input whose integer
-    index is 0..n-1 in another order (a pool shuffled on its own) is refused (:func:`check_row_order`)."""
-    named = list(named)
-    # a callable (an oracle index -> label) is called with positions 0..n-1: it reads the pool by position
-    positional = any(callable(v) and not isinstance(v, (pd.Series, pd.DataFrame)) for _, v in named)
+    A pandas input beside arrays is read by position, whatever its index: a pool sorted or shuffled as a whole,
+    with arrays computed from it in that order, is paired correctly (refusing a permuted 0..n-1 index there
+    refused such correct inputs, and its hint, sort_index(), would have mis-paired them)."""
     named = [(f, v) for f, v in named if v is not None and not callable(v)]
-    check_same_index(named, positional=positional)
+    check_same_index(named)
     frames = [(f, v) for f, v in named if isinstance(v, pd.DataFrame) and f in ("probs", "surrogate")]
     if len(frames) == 2 and list(frames[0][1].columns) != list(frames[1][1].columns):
         (f0, a), (f1, b) = frames

@@ -969,8 +969,9 @@ def _flat_loss_interval(lo, hi, est, se, losses, q_min, probs, alpha, diag, weig
     and dr), so P(M draws miss them) <= prod_m (1 - D q_min,m) <= (1 - D qbar)^M (qbar their mean; Jensen),
     which is <= alpha once D >= D_up = (1 - alpha^(1/M)) / qbar (a supermartingale bound, valid for adaptive
     draws). So, with probability >= 1 - alpha, at most D_up unlabelled losses differ from c, and the risk lies
-    in [(S + (K - D_up) c) / N, (S + (K - D_up) c + sum of the D_up largest max(L_i, c)) / N] (the largest
-    over the whole pool: a little wider than over the unlabelled points, computed once). All of alpha is
+    in [(S + (K - D_up) c + sum of the D_up smallest min(l_i, c)) / N, (S + (K - D_up) c + sum of the D_up
+    largest max(L_i, c)) / N], l_i = -log max_c p_i(c) the smallest loss point i can have (the largest and
+    smallest over the whole pool: a little wider than over the unlabelled points, computed once). All of alpha is
     spent on this one event, so the lower limit is S / N + ... rather than a two-sided quantile. Honest,
     and wide: 10 labels of loss 0 cannot rule out that a quarter of a pool of p = 1.0 predictions are wrong
     with loss 27.6 (iid, N = 200: [0, 7.2] for a risk of 0.09); more labels narrow it as 1 / M.
@@ -998,12 +999,17 @@ def _flat_loss_interval(lo, hi, est, se, losses, q_min, probs, alpha, diag, weig
     d_up = np.floor((1.0 - alpha ** (1.0 / M)) / qbar)
     k = n - M
     d_up = np.minimum(np.where(np.isfinite(d_up), d_up, k), k).astype(np.int64)
-    # the largest possible loss at each point, sorted (descending) and summed once
+    # the largest and the smallest possible loss at each point (-log of its smallest / largest probability, the
+    # loss if the label is its least / most likely class), sorted and summed once: the D_up differing points add
+    # at most the D_up largest and at least the D_up smallest (a uniform model's risk log 3 is then pinned, not
+    # [0.82, 1.10])
     l_max = np.maximum(-np.log(np.clip(probs.min(axis=1), 1e-12, 1.0)), c)
+    l_min = np.minimum(-np.log(np.clip(probs.max(axis=1), 1e-12, 1.0)), c)
     top = np.concatenate([[0.0], np.cumsum(np.sort(l_max)[::-1])])
+    bottom = np.concatenate([[0.0], np.cumsum(np.sort(l_min))])
     S = c * M
     base = S + (k - d_up) * c
-    lo[flat] = np.fmin(lo, base / n)[flat]
+    lo[flat] = np.fmin(lo, (base + bottom[d_up]) / n)[flat]
     hi[flat] = np.fmax(hi, (base + top[d_up]) / n)[flat]
     if flat[-1]:
         diag["loss_bound_interval"] = True

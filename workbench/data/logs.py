@@ -640,13 +640,8 @@ class PredictionLog:
         # per-model frames' rows are the points too: the first one's index is the reference (check_frame_columns
         # below holds the frames to one index)
         frame = first_frame(self.probs, "probs") or first_frame(self.predictions, "predictions")
-        # beside a numpy zoo (read by position), a pandas per-point field may not carry 0..n-1 in another order
-        outputs = self.probs if self.probs is not None else self.predictions
-        by_position = outputs is not None and not (isinstance(outputs, (list, tuple)) and all(
-            isinstance(f, (pd.DataFrame, pd.Series)) for f in outputs))
         check_same_index(([frame] if frame else [])
-                         + [(name, getattr(self, name)) for name in ("labels", "labelled", "features", "timestamp")],
-                         positional=by_position)
+                         + [(name, getattr(self, name)) for name in ("labels", "labelled", "features", "timestamp")])
         if (self.probs is None) == (self.predictions is None):
             raise ValidationError("probs", "give exactly one of probs (classification) or predictions (regression)")
         # per-model frames are stacked by position: their class columns must be in one order (as select_model)

@@ -451,10 +451,15 @@ def weight_level_sums(pe, pb):
         w = pe / pb
     on = (pe > 0) & np.isfinite(w)  # the target's support; pb = 0 (or subnormal: w = inf) is zero support's business
     level = np.frexp(w[on])[1]
-    exps, at = np.unique(level, return_inverse=True)
-    at = np.reshape(at, -1)
-    return exps, np.bincount(at, weights=pe[on], minlength=exps.size), np.bincount(at, weights=pb[on],
-                                                                                  minlength=exps.size)
+    if level.size == 0:
+        return level, np.zeros(0), np.zeros(0)
+    # frexp's exponents are small integers (|e| <= 1075): bincount over their range, not a sort of n x K cells
+    # (np.unique's sort took ~27% of a streamed evaluation with behavior= columns)
+    low = int(level.min())
+    at = level - low
+    mass, drawn = np.bincount(at, weights=pe[on]), np.bincount(at, weights=pb[on])
+    used = np.flatnonzero(np.bincount(at))  # bins holding a cell: a bin of mass 0 is still the logger's draws
+    return used + low, mass[used], drawn[used]
 
 
 def undersampled_share(exps, mass, drawn, draws: float = None) -> float:

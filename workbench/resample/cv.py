@@ -641,7 +641,7 @@ def repeated_cv(estimator, X, y, *, scoring=None, n_splits: int = 10, n_repeats:
     ['nadeau-bengio', 'naive']
     """
     check_estimator(estimator)  # a string or a list of models was scikit-learn's AttributeError '__sklearn_tags__'
-    check_xy(X, y, groups)  # by name, before any split or fit (scikit-learn's error named neither)
+    check_xy(X, y, groups, [estimator])  # by name, before any split or fit (scikit-learn's error named neither)
     check_single_scoring(scoring)
     alpha = check_alpha(alpha)
     n_jobs = check_n_jobs(n_jobs)  # 0 was joblib's own error, after the splits were made
@@ -776,7 +776,7 @@ def nested_cv(estimators, X, y, *, outer_cv=5, scoring=None, groups=None, alpha:
         raise ValidationError("estimators", "is empty")
     for k, v in procs.items():
         check_estimator(v, f"estimators[{k!r}]" if isinstance(estimators, dict) else "estimators")
-    check_xy(X, y, groups)
+    check_xy(X, y, groups, list(procs.values()))
     check_single_scoring(scoring)
     alpha = check_alpha(alpha)
     n_jobs = check_n_jobs(n_jobs)
@@ -988,7 +988,7 @@ def ncv_interval(estimator, X, y, *, loss=None, n_folds: int = 10, n_reps: int =
     True
     """
     check_estimator(estimator)
-    check_xy(X, y, groups)  # by name, before any fit, as repeated_cv
+    check_xy(X, y, groups, [estimator])  # by name, before any fit, as repeated_cv
     alpha = check_alpha(alpha)
     n_jobs = check_n_jobs(n_jobs)
     # the package's integer rule: n_folds=3.5 silently ran 3 folds, "3" and n_reps=2.5 were bare TypeErrors,
@@ -1226,7 +1226,7 @@ def learning_curve_ci(estimator, X, y, *, train_sizes=(0.1, 0.325, 0.55, 0.775, 
     from sklearn.model_selection import learning_curve
 
     check_estimator(estimator)
-    check_xy(X, y, groups)  # by name, before any split or fit
+    check_xy(X, y, groups, [estimator])  # by name, before any split or fit
     check_single_scoring(scoring)
     alpha = check_alpha(alpha)
     n_jobs = check_n_jobs(n_jobs)

@@ -187,7 +187,7 @@ def cv_scores_two(estimator_a, estimator_b, X, y, *, cv, scoring=None, n_jobs=No
 
     check_estimator(estimator_a, "estimator_a")  # a string was scikit-learn's AttributeError '__sklearn_tags__'
     check_estimator(estimator_b, "estimator_b")
-    check_xy(X, y, groups)
+    check_xy(X, y, groups, [estimator_a, estimator_b])
     progress = check_bool(progress, "progress")  # "no" is truthy
     n_jobs = check_n_jobs(n_jobs)
     cv = check_cv_arg(cv, len(y))  # cv=1 and cv="x" were scikit-learn's messages, naming no argument
@@ -275,7 +275,7 @@ def _pair(a, b, X, y, *, key, scoring, n_jobs, cv_maker, fit_params, groups=None
             raise ValidationError("estimators", "pass two estimators, or two arrays of fold scores")
         if X is None or y is None:
             raise ValidationError("X", "X and y are needed to run the folds")
-        check_xy(X, y, groups)  # before the default splits are made from X and y
+        check_xy(X, y, groups, [a, b])  # before the default splits are made from X and y
         sa, sb, ntr, nte = cv_scores_two(a, b, X, y, cv=cv_maker(a, y), scoring=scoring, n_jobs=n_jobs,
                                          fit_params=fit_params, groups=groups, progress=progress)
         return sa, sb, ntr, nte
@@ -316,7 +316,7 @@ def _checked_five_two_cv(cv, estimator, X, y, groups):
 
 def _five_two(a, b, X, y, scoring, random_state, cv, key, n_jobs, fit_params, groups=None, progress=True):
     if cv is not None and _is_estimator(a) and X is not None and y is not None:
-        check_xy(X, y, groups)
+        check_xy(X, y, groups, [a, b])
         cv = _checked_five_two_cv(cv, a, X, y, groups)
     maker = (lambda est, yy: cv) if cv is not None else (
         lambda est, yy: _five_two_splits(est, X, yy, random_state, groups))

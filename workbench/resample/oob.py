@@ -586,7 +586,7 @@ def _n_rows(v) -> int | None:
     return len(v)
 
 
-def check_xy(X, y, groups=None) -> int:
+def check_xy(X, y, groups=None, estimators=()) -> int:
     """The number of rows of X, after checking that y and groups (when given) have one entry per row.
 
     Up front, by name: scikit-learn's own error ("Found input variables with inconsistent numbers of
@@ -607,9 +607,23 @@ def check_xy(X, y, groups=None) -> int:
     # pandas inputs are paired by position, as scikit-learn pairs them: their indexes must agree (a y sorted or
     # sampled apart from X silently met other rows' features; statsmodels refuses such pairs too)
     check_same_index([("X", X), ("y", y), ("groups", groups)])
-    _refuse_one_d_numeric_x(X)
+    # a 1-D numeric X only when the models are known and none may take one (IsotonicRegression's tags say it
+    # does; a pipeline may reshape it first): refusing it always refused such valid calls
+    if estimators and not any(_may_take_one_d(e) for e in estimators):
+        _refuse_one_d_numeric_x(X)
     _refuse_missing_labels(y)
     return n
+
+
+def _may_take_one_d(estimator) -> bool:
+    """Whether a model may accept a 1-D X: its scikit-learn tags say so (``input_tags.one_d_array``), or it is a
+    pipeline / meta-estimator (its first step may reshape), or its tags cannot be read (older scikit-learn)."""
+    if hasattr(estimator, "steps") or hasattr(estimator, "estimator") or hasattr(estimator, "estimators"):
+        return True
+    try:
+        return bool(estimator.__sklearn_tags__().input_tags.one_d_array)
+    except Exception:  # no tags (scikit-learn < 1.6, or a hand-written model): do not guess
+        return True
 
 
 def _refuse_one_d_numeric_x(X) -> None:
@@ -817,7 +831,7 @@ def bootstrap_error(estimator, X, y, *, loss=None, scoring=None, n_splits: int =
     from sklearn.base import clone
     from sklearn.metrics import check_scoring
 
-    check_xy(X, y, groups)
+    check_xy(X, y, groups, [estimator])
     check_single_scoring(scoring)  # before any fit
     if scoring is not None and loss is not None:  # (was refused only after the full-data fit)
         raise ValidationError("scoring", "pass either loss= (per-sample) or scoring= (aggregate), not both")

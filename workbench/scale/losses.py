@@ -92,12 +92,16 @@ class _Shifted:
         eg = pow2_exponent(np.max(np.abs(dev), axis=0))
         y = np.ldexp(dev, -eg)                      # |y| < 1: the squares neither overflow nor underflow
         k = extra.shape[1]
-        # each column's values numbered within the chunk (distinct values only: ties share a number)
-        values, ranks = zip(*(np.unique(x[:, j], return_inverse=True) for j in range(q)))
-        r = np.column_stack([np.reshape(rj, -1) for rj in ranks]).astype(np.float64)
-        acc = ReplicateAccumulator(k + 4 * q, rs).add(np.hstack([extra, y, y * y, r, r * r]), ids)
+        # each column's values numbered within the chunk (distinct values only: ties share a number); the rank sums
+        # only for the columns where a replicate can rest on one value (see _OneValue.NEAR_CONSTANT)
+        values, ranks, counts = zip(*(np.unique(x[:, j], return_inverse=True, return_counts=True) for j in range(q)))
+        near = [j for j in range(q) if n - counts[j].max() < _OneValue.NEAR_CONSTANT]
+        r = np.column_stack([np.reshape(ranks[j], -1) for j in near]).astype(np.float64) if near else \
+            np.zeros((n, 0))
+        acc = ReplicateAccumulator(k + 2 * q + 2 * len(near), rs).add(np.hstack([extra, y, y * y, r, r * r]), ids)
         ys = acc.select(slice(k, k + 2 * q))        # |y| < 1: summed in the data's units
-        one = _OneValue.of_chunk(values, acc.select(slice(k + 2 * q, None)), n)
+        one = _OneValue.of_chunk(values, near, acc.select(slice(k + 2 * q, None)) if near else None,
+                                 acc.rep_weight)
         total, sums, w = ys.total, ys.rep_sums, acc.rep_weight
         mu = total[:q] / n
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -171,25 +175,40 @@ class _OneValue:
     S0 S2 = S1^2 (exact integers), and that value is then known. Across chunks it is single-valued when every
     chunk where it has weight is, at the same value. A replicate whose rank sums reach 2**53 (chunks of
     ~200,000 distinct values) is counted as many-valued, as in memory.
+
+    The rank sums cost two accumulator columns per column (1.7x the time of a 5-column studentized pass), so a
+    chunk's column gets them only when fewer than :attr:`NEAR_CONSTANT` (64) of its rows differ from its most
+    common value. Otherwise every value v has at least 64 rows holding another value, all of which a replicate
+    resting on v must weigh 0: probability e^-64 ~ 1.6e-28 per replicate under Poisson(1) weights, so such a
+    chunk's column is counted as many-valued wherever it has weight.
     """
+
+    NEAR_CONSTANT = 64
 
     def __init__(self, value, many, whole_value, whole_many):
         self.value, self.many = value, many                      # (B, q): the value, and "more than one"
         self.whole_value, self.whole_many = whole_value, whole_many  # (q,): the same for the sample
 
     @classmethod
-    def of_chunk(cls, values, rank_acc, n):
+    def of_chunk(cls, values, near, rank_acc, rep_weight):
+        """``values``: each column's distinct values in the chunk; ``near``: the columns with rank sums, held by
+        ``rank_acc`` (S1 then S2 columns, in ``near``'s order); the others are many-valued where weighted."""
         from ..resample.bootstrap import _single_valued
 
-        q = len(values)
-        single = np.column_stack([np.full(q, -1), np.arange(q), np.arange(q, 2 * q)])
-        s1 = rank_acc.rep_sums[:, :q]
-        rep_one = _single_valued(rank_acc.rep_sums, rank_acc.rep_weight, single)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            at = np.where(rep_one, s1 / np.where(rank_acc.rep_weight > 0, rank_acc.rep_weight, 1.0)[:, None], 0)
-        value = np.column_stack([values[j][at[:, j].astype(np.int64)] for j in range(q)])
+        q, B = len(values), rep_weight.shape[0]
+        value, many = np.zeros((B, q)), np.ones((B, q), bool)
+        if near:
+            p = len(near)
+            single = np.column_stack([np.full(p, -1), np.arange(p), np.arange(p, 2 * p)])
+            s1 = rank_acc.rep_sums[:, :p]
+            rep_one = _single_valued(rank_acc.rep_sums, rep_weight, single)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                at = np.where(rep_one, s1 / np.where(rep_weight > 0, rep_weight, 1.0)[:, None], 0)
+            for i, j in enumerate(near):  # a loop over columns, not rows
+                value[:, j] = values[j][at[:, i].astype(np.int64)]
+                many[:, j] = ~rep_one[:, i]
         counts = np.array([v.size for v in values])
-        return cls(value, ~rep_one, np.array([v[0] for v in values]), counts > 1 if n else np.zeros(q, bool))
+        return cls(value, many, np.array([v[0] for v in values]), counts > 1)
 
     def merge(self, other: "_OneValue", a_empty, b_empty) -> "_OneValue":
         """``a_empty`` / ``b_empty`` (B,): replicates without weight on this / the other side, which take the
