@@ -616,8 +616,8 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         of ``probs``, never a DataFrame's index label (``lambda i: labels.iloc[i]``, not ``labels[i]``
         or ``labels.loc[i]``); the trace's ``indices`` and the ``"index"`` column of ``to_frame()``
         are positions too (``probs.index[trace.indices]`` gives the labels). A pandas ``probs`` or
-        ``oracle`` whose integer index is 0..n_points-1 in another order is refused beside an array
-        or a callable (it would be read by position): sort it or reset its index first.
+        ``oracle`` beside an array or a callable is read by position too, whatever its index; two
+        pandas inputs must carry the same index.
     budget : int
         Number of labels to acquire (1..n_points).
     surrogate : None, array (n_points, n_classes) or scikit-learn classifier

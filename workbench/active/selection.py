@@ -1129,9 +1129,9 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
         log's labels, which must then cover the whole pool. The index a callable receives is a
         point's *position* 0..n_points-1 on the pool axis, never a DataFrame's index label
         (``lambda i: labels.iloc[i]``, not ``labels[i]``); the trace's ``indices`` and the
-        ``"index"`` column of ``to_frame()`` are positions too. A pandas ``oracle`` (or per-model
-        frame) whose integer index is 0..n_points-1 in another order is refused beside arrays or a
-        callable (it would be read by position). With a PredictionLog that carries labels, an
+        ``"index"`` column of ``to_frame()`` are positions too. A pandas ``oracle`` beside an array
+        zoo is read by position too, whatever its index; beside per-model frames it must carry their
+        index. With a PredictionLog that carries labels, an
         oracle must agree with them on the log's labelled points (a disagreement is refused, naming
         the first point and both labels; a callable is checked as it answers).
     budget : int
@@ -1301,8 +1301,6 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     """
     check_choice(strategy, "strategy", STRATEGIES)
     frame = first_frame(prediction_log, "prediction_log")  # per-model frames: a label Series must share their index
-    # ... and beside an array zoo or a callable oracle (both read by position), no pandas input may carry a
-    # 0..n-1 index in another order (check_pool_pairing)
     check_pool_pairing([frame or ("prediction_log", prediction_log), ("oracle", oracle)])
     probs, names, log = _as_zoo_probs(prediction_log)
     H, N, C = probs.shape

@@ -209,10 +209,10 @@ class BanditLog:
     position, never aligned on labels: pandas Series / DataFrames given for two or more of the per-row
     fields must have equal indexes (the same labels in the same order; a RangeIndex equals the same
     integers), or a ``ValidationError`` names both fields and the first row where the labels differ.
-    An array or list among them is read by position, as always; beside one, a pandas field whose integer
-    index is 0..n-1 in another order (a Series sorted or shuffled on its own) is refused, as its labels name
-    other rows than its positions. When the row counts differ, the field out of line is named (``action``
-    itself when more of the other fields agree on another count).
+    An array or list among them is read by position, as always (and so is a pandas field beside it,
+    whatever its index: a frame sorted as a whole with arrays computed from it is paired correctly). When
+    the row counts differ, the field out of line is named (``action`` itself when more of the other fields
+    agree on another count).
 
     Examples
     --------
