@@ -413,10 +413,14 @@ def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, every=5):
     share = 1.0 if fit_line else floor  # the draw's share of uniform
     grid = floor + (1.0 - floor) * np.asarray(DR_MIX_GRID)
     ratio_sur = np.empty(budget)  # (n_remaining x the surrogate part of q) at the drawn point: vs uniform
-    q_min = np.empty(budget)  # the smallest q among the remaining points (_flat_loss_interval)
+    # the smallest q among the remaining points, read only by _flat_loss_interval (cross-entropy): an O(N) pass per
+    # label that the 0-1 loss does not pay
+    q_min = np.full(budget, np.nan)
+    track_q_min = loss == "cross_entropy"
     for m in range(budget):
         q = defensive_q(sd, remaining, share)
-        q_min[m] = np.min(q, where=remaining, initial=np.inf)
+        if track_q_min:
+            q_min[m] = np.min(q, where=remaining, initial=np.inf)
         if fit_line:
             # Var(Z_m | past) if the losses followed the surrogate (mean s_i, sd_i): the residual L_i - ctrl_i of
             # the control in use has second moment sd_i^2 + (s_i - ctrl_i)^2, so sum_i of that / q_i minus the
@@ -811,10 +815,14 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         # them on (n_remaining, C) copies of probs and surrogate cost O(N C) per label (560 ms against
         # lure's 47 at N = 1e6, C = 10). Both are row-wise, so the sums are bit for bit the same.
         ase_el, ase_lv = expected_loss(probs, sur.probs, loss), _loss_variance(probs, sur.probs, loss)
-    q_min = np.empty(budget)  # the smallest acquisition probability among the remaining points (_flat_loss_interval)
+    # the smallest acquisition probability among the remaining points, read only by _flat_loss_interval
+    # (cross-entropy): an O(N) pass per label that the 0-1 loss does not pay
+    q_min = np.full(budget, np.nan)
+    track_q_min = loss == "cross_entropy"
     for m in range(budget):
         q = defensive_q(scores, remaining, draw_floor)  # defensive_draw, with its q kept for q_min
-        q_min[m] = np.min(q, where=remaining, initial=np.inf)
+        if track_q_min:
+            q_min[m] = np.min(q, where=remaining, initial=np.inf)
         i, q_sel[m] = draw_index(q, rng)
         idx[m] = i
         remaining[i] = False
