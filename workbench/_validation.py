@@ -530,11 +530,10 @@ def _same_label(a, b) -> bool:
     return bool(eq) if isinstance(eq, (bool, np.bool_)) else False
 
 
-def check_row_order(obj, field: str, n: int, order: str = "the log's order") -> None:
+def check_row_order(obj, field: str, n: int) -> None:
     """Refuse a pandas Series / DataFrame whose integer index is 0..n-1 in another order (a frame sorted or
-    shuffled on its own): its rows are read by position, in ``order``. Other indexes (names, dates, other
-    integers) cannot be checked and pass. The rule and the message of :func:`workbench.ope.evaluate` 's
-    ``check_row_order`` (whose default ``order`` wording this keeps).
+    shuffled on its own): its rows are read by position, in the log's order. Other indexes (names, dates,
+    other integers) cannot be checked and pass. Used for the OPE inputs read against a log's rows.
 
     Examples
     --------
@@ -554,7 +553,7 @@ def check_row_order(obj, field: str, n: int, order: str = "the log's order") -> 
         first = int(np.flatnonzero(np.asarray(idx) != np.arange(n))[0])
         kind = "DataFrame whose row index" if isinstance(obj, pd.DataFrame) else "Series whose index"
         raise ValidationError(field, f"is a {kind} is 0..{n - 1} in another order (row {first} has label "
-                                     f"{idx[first]}): rows are read by position, in {order}",
+                                     f"{idx[first]}): rows are read by position, in the log's order",
                               hint=f"sort it first: {field}.sort_index()")
 
 
@@ -586,16 +585,16 @@ def check_class_columns(frame, field: str, k: int, what: str = "class") -> None:
                                      f"{whats} 0..{k - 1}", hint=f"reorder them first: {field}[list(range({k}))]")
 
 
-def check_frame_layout(frame, field: str, n: int, k: int, what: str = "action", order: str = "the log's order") -> None:
+def check_frame_layout(frame, field: str, n: int, k: int) -> None:
     """:func:`check_class_columns` then :func:`check_row_order`: a DataFrame of per-action (per-class) values
-    read by position, its columns as actions 0..k-1 and its rows as the log's rows. With the defaults, the
-    rules and messages of :func:`workbench.ope.evaluate` 's ``check_frame_layout``."""
+    read by position, its columns as actions 0..k-1 and its rows as the log's rows (OPE's targets and reward
+    model predictions)."""
     import pandas as pd
 
     if not isinstance(frame, pd.DataFrame):
         return
-    check_class_columns(frame, field, k, what)
-    check_row_order(frame, field, n, order)
+    check_class_columns(frame, field, k, "action")
+    check_row_order(frame, field, n)
 
 
 def check_same_index(named: Iterable[tuple[str, object]]) -> None:
