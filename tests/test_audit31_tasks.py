@@ -208,15 +208,48 @@ def test_benchmark_task_names_must_differ_as_text():
     assert res.summary["task"].tolist() == [1, "2"]
 
 
-# 6. documented: a "noise" or "prior" shift draws other models ---------------------------------------------
+# 6. a "noise" or "prior" shift keeps the models (zoo-v2; until then it drew other models) ----------------
 
-def test_shifted_zoo_is_another_draw_of_the_models():
+def test_shifted_zoo_holds_the_unshifted_models():
     X, y = _tiny_data()
-    kw = dict(n_models=2, random_state=0, cache_dir=False, progress=False)
+    kw = dict(n_models=3, random_state=0, cache_dir=False, progress=False)
     plain = make_model_zoo(X, y, **kw)
     assert _same_zoo(make_model_zoo(X, y, shift="noise", shift_strength=0.0, **kw), plain)
     for shift in ("noise", "prior"):
         tiny = make_model_zoo(X, y, shift=shift, shift_strength=1e-9, **kw)
+        assert tiny.model_names == plain.model_names
         assert np.array_equal(tiny.labels, plain.labels)  # the same pool (to 1e-9 in the features) ...
         assert np.abs(tiny.features - plain.features).max() < 1e-6
-        assert np.abs(tiny.probs - plain.probs).max() > 1e-3, shift  # ... but other models
+        assert np.abs(tiny.probs - plain.probs).max() < 1e-6, shift  # ... and the same models
+    # a real prior shift: the kept points' probabilities are the unshifted zoo's at those points
+    prior = make_model_zoo(X, y, shift="prior", shift_strength=1.0, **kw)
+    assert prior.n_points < plain.n_points
+    rows = [int(np.flatnonzero((plain.features == f).all(axis=1))[0]) for f in prior.features]
+    assert np.array_equal(prior.probs, plain.probs[:, rows]) and np.array_equal(prior.labels, plain.labels[rows])
+    # a real noise shift: the same models (refit them on the same seeds and rows: equal predictions on any X)
+    noisy = make_model_zoo(X, y, shift="noise", shift_strength=1.0, **kw)
+    assert np.array_equal(noisy.labels, plain.labels) and np.abs(noisy.features - plain.features).max() > 0.1
+    assert (noisy.accuracy().to_numpy() <= plain.accuracy().to_numpy() + 0.05).all()
+
+
+def test_shifted_zoo_cache_key_is_not_the_old_one(tmp_path):
+    # a v1 cache entry of a shifted zoo holds other models: it must not be served as the new zoo
+    import hashlib
+
+    import sklearn
+
+    X, y = _tiny_data()
+    kw = dict(n_models=2, random_state=0, progress=False)
+    plain = make_model_zoo(X, y, cache_dir=tmp_path, **kw)
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(X).tobytes())
+    h.update(np.ascontiguousarray(y).tobytes())
+    h.update(repr((2, "prior", 0.5, 0.7, 1.0, 0, sklearn.__version__, "zoo-v1")).encode())
+    decoy = PredictionLog(probs=np.full((2, 3, 3), 1 / 3), labels=np.array([0, 1, 2]), features=np.zeros((3, 5)))
+    decoy.save(tmp_path / "zoo" / f"{h.hexdigest()[:24]}.npz")  # what an old version cached under that key
+    shifted = make_model_zoo(X, y, shift="prior", cache_dir=tmp_path, **kw)
+    assert len(list((tmp_path / "zoo").glob("*.npz"))) == 3
+    rows = [int(np.flatnonzero((plain.features == f).all(axis=1))[0]) for f in shifted.features]
+    assert np.array_equal(shifted.probs, plain.probs[:, rows])
+    again = make_model_zoo(X, y, shift="prior", cache_dir=tmp_path, **kw)  # the new entry is served
+    assert _same_zoo(again, shifted)

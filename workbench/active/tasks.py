@@ -7,13 +7,12 @@ number of models within one accuracy point of the best, and by whether the pool'
 also the best on the most contested points (see :func:`contested_points`), and by the labels an
 unbiased comparison of the top two models needs (:func:`labels_to_order_pair`).
 
-A shifted task is not its unshifted task's zoo scored on a shifted pool: for the "noise" and
-"prior" shifts (``digits_noise``, ``breast_cancer_noise``, ``synthetic_noise``,
-``synthetic_prior``) :func:`~workbench.data.make_model_zoo` draws the shift from the random stream
-before the models' seeds and training subsamples, so the shifted zoo's models are other draws
-(``digits`` and ``digits_noise`` do not share their models); ``digits_missing_class`` keeps the
-pool and the models' seeds but draws each model's subsample without the removed class. Compare
-such tasks as two zoos, not as the same models before and after a shift.
+A shifted task is its unshifted task's zoo scored on a shifted pool: for the "noise" and "prior"
+shifts (``digits_noise``, ``breast_cancer_noise``, ``synthetic_noise``, ``synthetic_prior``)
+:func:`~workbench.data.make_model_zoo` fits the same models as for the unshifted task and draws the
+shift after them, so ``digits`` and ``digits_noise`` compare the same 40 models before and after
+the shift. ``digits_missing_class`` keeps the pool and the models' seeds but draws each model's
+subsample without the removed class: other models.
 """
 from __future__ import annotations
 
@@ -26,9 +25,8 @@ from scipy import special
 from .._validation import ValidationError, as_array, check_real, check_same_index, raise_if_any
 
 # name -> (data set, shift, shift_strength); the synthetic data set's size is SYNTHETIC_PARAMS["n_samples"].
-# A shifted task ("_noise", "_prior") is not its unshifted task's models on a shifted pool: make_model_zoo
-# draws the shift before the models' seeds and training subsamples, so its zoo holds other draws of the
-# models (see make_model_zoo's ``shift``). "_missing_class" keeps the pool and the seeds, not the subsamples.
+# A shifted task ("_noise", "_prior") holds its unshifted task's models on a shifted pool (make_model_zoo
+# draws the shift after the models); "_missing_class" keeps the pool and the seeds, not the subsamples.
 TASKS = {
     "digits": ("digits", None, 1.0),
     "digits_noise": ("digits", "noise", 1.0),

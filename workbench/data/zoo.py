@@ -130,20 +130,18 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
         shift); "prior": the pool is subsampled so the class frequencies become geometric (label
         shift); "missing_class": the last class is removed from the training data (every model is
         blind to it).
-        A "noise" or "prior" shift is **not** the unshifted zoo's models scored on a shifted pool:
-        its random draws (the noise, or which pool points are kept) are taken from the same random
-        stream before the models' seeds and training subsamples, so every model is another draw
-        (other seeds, other training rows) than with ``shift=None`` and the same ``random_state``.
-        Even ``shift_strength=1e-9`` changes every model. Comparing a task with its shifted variant
-        (``digits`` against ``digits_noise``) therefore compares two different zoos on two pools,
-        not the same models before and after the shift. (Kept so: changing it would change every
-        cached zoo and every benchmark figure computed on them.) "missing_class" draws nothing
-        extra: its pool and its models' seeds are those of ``shift=None``, but each model's
-        training subsample is drawn from the training part without the removed class.
+        A "noise" or "prior" shift keeps the models: the zoo is the ``shift=None`` zoo of the same
+        ``random_state`` (same splits, seeds and training subsamples, so the same fitted models),
+        scored on the shifted pool. The shift's own random draws (the noise, or which pool points
+        are kept) come after the models' in the random stream. So ``digits`` against
+        ``digits_noise`` compares the same models before and after the shift; under "prior" each
+        kept point's probabilities equal the unshifted zoo's at that point. "missing_class" draws
+        nothing extra either: its pool and its models' seeds are those of ``shift=None``, but each
+        model's training subsample is drawn from the training part without the removed class, so
+        its models differ.
     shift_strength : float
         Size of the "noise" or "prior" shift, >= 0. 0 is no shift: the zoo is then the one
-        ``shift=None`` gives (same splits, models and probabilities); any strength > 0, however
-        small, gives other models (see ``shift``). Ignored by the other shifts.
+        ``shift=None`` gives (same splits, models and probabilities). Ignored by the other shifts.
     cache_dir : path, None or False
         Where fitted zoos' predictions are cached as .npz (default ``$WORKBENCH_CACHE``, or
         ``~/.cache/workbench`` when it is unset or empty; ``~`` is expanded); False disables caching.
@@ -208,8 +206,10 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
         h = hashlib.sha256()
         h.update(np.ascontiguousarray(X).tobytes())
         h.update(np.ascontiguousarray(y).tobytes())
+        # zoo-v2: shifted zoos keep the unshifted models (other zoos than v1's); the others are as in v1
+        version = "zoo-v2" if shift in ("noise", "prior") else "zoo-v1"
         h.update(repr((n_models, shift, pool_size, train_fraction, shift_strength, int(seed), sklearn.__version__,
-                       "zoo-v1")).encode())
+                       version)).encode())
         cache_file = cdir / f"{h.hexdigest()[:24]}.npz"
         if cache_file.exists():
             try:
@@ -239,7 +239,16 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
                                   "removing one class from a binary task leaves nothing to learn")
         keep = y_train != n_classes - 1
         X_train, y_train = X_train[keep], y_train[keep]
-    elif shift == "noise":
+    members = _zoo_members(n_models, rng)
+    size = max(n_classes * 2, int(train_fraction * len(y_train)))
+    if size > len(y_train):
+        raise ValidationError("pool_size", f"leaves {len(y_train)} training points, fewer than the {size} each "
+                              f"model is trained on (at least 2 per class)", hint="use a smaller pool_size or more data")
+    subsets = [rng.choice(len(y_train), size=size, replace=False) for _ in members]
+    # The shift's draws come after the models' (seeds, subsamples): a shifted zoo holds the unshifted zoo's
+    # models on a shifted pool, so a task and its shifted variant compare the same models. (Until zoo-v2 the
+    # shift was drawn first and every shifted zoo held other draws of the models.)
+    if shift == "noise":
         X_pool = X_pool + shift_strength * X_train.std(axis=0) * rng.standard_normal(X_pool.shape)
     elif shift == "prior":
         # Keep each pool point of class c with probability 0.5**(c * shift_strength): geometric priors.
@@ -252,12 +261,6 @@ def make_model_zoo(X, y, n_models: int = 16, shift: str | None = None, pool_size
                                   f"{len(y_pool)} pool points (class counts {counts})",
                                   hint="use a smaller shift_strength or a larger pool_size")
         X_pool, y_pool = X_pool[keep], y_pool[keep]
-    members = _zoo_members(n_models, rng)
-    size = max(n_classes * 2, int(train_fraction * len(y_train)))
-    if size > len(y_train):
-        raise ValidationError("pool_size", f"leaves {len(y_train)} training points, fewer than the {size} each "
-                              f"model is trained on (at least 2 per class)", hint="use a smaller pool_size or more data")
-    subsets = [rng.choice(len(y_train), size=size, replace=False) for _ in members]
 
     def fit_predict(est, rows, name):
         import warnings
