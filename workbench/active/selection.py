@@ -1236,59 +1236,58 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     (as LURE does) was measured and rejected: the posterior multiplies evidence, so a few
     large weights swing it (mean regret 156 against 101).
 
-    Where it stands (``benchmarks/active_selection.py``, 100 seeds per task; CODA's figures on 100
-    seeds since 2026-12-01, 20 before): over the seven suite tasks, the lowest mean cumulative regret
-    over the first 100 labels of all strategies (63, against CODA's 84 and Model Selector's 144), and
-    the lowest of all on the five real-data tasks (digits 24 against CODA's 29; digits_noise 69
-    against Model Selector's 88; digits_missing_class, which joined the suite after the defaults
-    were set, 28 against CODA's 43; breast_cancer 9 against margin's 18; breast_cancer_noise 28
-    against CODA's 57). On 400 further seeds per task it first reaches 90% of seeds on the exact
-    best model after 17-173 labels and stays there (lowest share afterwards 0.900-0.922, s.e.
-    0.015; Model Selector falls to 0-0.53). Those figures are with ``sharpness`` 12 (2026-12-01);
-    with 6, the earlier default, the mean was 70, the first arrival 21-179 labels and the lowest
-    share 0.898-0.920. On 21 further zoos (the same recipes with other seeds; not a clean hold-out
-    for the geometric prior, which was chosen from a label-free comparison that included them;
-    50 seeds) the sharper draw moved auto's mean regret from 103 to 99 (lower on 12 zoos, higher
-    on 9, among them all three digits_missing_class zoos: 41-61 to 53-70), and on 14 zoos from
-    data generators never used to set a default (part I: Hastie, Gaussian quantiles, 10-class and
-    two-moons data, with and without shift) from 152 to 146 (lower on 11 of 14). With the earlier
-    default, on those zoos: 104 against CODA's 122 and Model Selector's 199 on the 21, the lowest
-    on 10 of them (CODA on 8); 146 against Model Selector's 232, CODA's 298 and random's 312 on
-    the 14, the lowest on 6 (figures measured before the tie fix below). The CODA pool (item 4)
-    lowered the mean regret from 73 to
-    69 on the suite, from 111 to 104 on the 21 zoos and from 151 to 146 on the 14 (its weight of
-    2 was chosen on the suite with a check on the 14 zoos, so they are no longer a clean hold-out
-    for it; most of the gain is on the synthetic-type zoos, whose per-zoo s.e. is about 10); it is
-    not free everywhere: digits went from 21 to 27 and first reaches 90% after 97 labels instead of 67, and
-    auto is now the lowest on fewer single zoos (10 of 21 instead of 12, 6 of 14 instead of 7).
+    Where it stands (``benchmarks/active_selection.py``, 100 seeds per task, CODA's included;
+    2026-12-02, when the shifted suite tasks became the unshifted zoos' models on a shifted pool,
+    see :func:`workbench.data.make_model_zoo`): over the seven suite tasks, the lowest mean
+    cumulative regret over the first 100 labels of all strategies (40, against CODA's 76,
+    uncertainty sampling's 89 and Model Selector's 128), and the lowest of all on six of the seven
+    tasks (digits 24 against CODA's 29; digits_noise 30 against uncertainty sampling's 76;
+    digits_missing_class, which joined the suite after the defaults were set, 28 against CODA's
+    43; breast_cancer 9 against margin's 18; breast_cancer_noise 13 against Model Selector's 37;
+    synthetic_prior 62 against CODA's 153). On 400 further seeds per task it first reaches 90% of
+    seeds on the exact best model after 17-118 labels and stays there (lowest share afterwards
+    0.898-0.922, s.e. 0.015; Model Selector falls to 0-0.53). Those figures are with
+    ``sharpness`` 12 (2026-12-01); with 6, the earlier default, the mean was 70 on the earlier
+    shifted zoos (other draws of the models; every figure below dated before 2026-12-02 that
+    names digits_noise, breast_cancer_noise or synthetic_prior, or the held-out zoos of those
+    recipes, is on those). On 21 further zoos (the suite's recipes with other seeds, 50 seeds
+    each; not a clean hold-out for the geometric prior, which was chosen from a label-free
+    comparison that included earlier draws of them) its mean regret is 97, against CODA's 130 and
+    Model Selector's 174, the lowest on 11 of them (CODA 6, margin 4); on 14 zoos from data
+    generators never used to set a default (part I: Hastie, Gaussian quantiles, 10-class and
+    two-moons data, with and without shift) 128, against Model Selector's 179, margin's 237, CODA's
+    295 and random labels' 297, the lowest on 7 of 14 (Model Selector 4). The CODA pool (item 4)
+    lowered the mean regret from 73 to 69 on the suite, from 111 to 104 on the 21 zoos and from
+    151 to 146 on the 14 (earlier shifted zoos; its weight of 2 was chosen on the suite with a
+    check on the 14 zoos, so they are no longer a clean hold-out for it); it is not free
+    everywhere: digits went from 21 to 27 and first reaches 90% after 97 labels instead of 67.
 
-    It is *not* the best on the synthetic 4-class tasks (112 and 170, against CODA's 55 and 143;
-    with sharpness 6: 146 and 182). Sharper draws close more of the gap on synthetic (77 at 100)
-    but lose the pick afterwards (item 2), and a greedy argmax came to 51-56 there (CODA 49-54 on
-    the same seeds) but cannot feed :func:`estimate_accuracies`, which needs q > 0.
-    (The suite figures with sharpness 6, 70, 144, 146 and 182, are from 2026-11-30, after the
-    majority vote's ties in the eps tuning were broken by the mean probability instead of the class
-    index, see :func:`tune_eps_majority_vote`; auto's suite mean was 69 before, synthetic_prior
-    171.)
+    It is *not* the best on the synthetic 4-class task (112, against CODA's 55; with sharpness 6:
+    146). Sharper draws close more of the gap there (77 at 100) but lose the pick afterwards
+    (item 2), and a greedy argmax came to 51-56 (CODA 49-54 on the same seeds) but cannot feed
+    :func:`estimate_accuracies`, which needs q > 0. On the same models with the pool's class prior
+    shifted (synthetic_prior) CODA first reaches 90% of seeds on the best model after 18 labels but
+    falls back to 0 and holds it only from 178, while auto holds it from 115 (100 seeds).
+    (Suite figures of 2026-11-30 and 12-01, on the earlier shifted zoos: auto 63 with sharpness
+    12, 70 with 6, 69 before the majority vote's ties in the eps tuning were broken by the mean
+    probability instead of the class index, see :func:`tune_eps_majority_vote`.)
     CODA's information gain ranks points almost exactly by the zoo's vote entropy (Spearman
-    0.96-0.98 before the first label on digits, digits_noise and both synthetic tasks), so it labels
-    the most contested points and counts agreements there, a biased sample that favours the model
-    that is best *on those points*. Where that is the pool's best
-    (``difficulty()["contested_best_rank"] == 0``, the suite's synthetic zoos) the bias speeds it
-    up; where it is not, CODA can settle on another model (P(best) 0 at 100 labels on digits and
-    digits_noise, ranks 3 and 2; regret 265 against auto's 172 on held-out synthetic zoos with rank
-    >= 3). ``auto`` aims at the pool's best. Steering its acquisition by vote entropy was measured
-    (20 seeds, before the CODA pool): synthetic regret fell from 166 to 67-146 and digits_noise rose from 59 to 86-150, so
-    it was not adopted. Nor was CODA's own information gain (2026-12-01: the next point drawn in
-    proportion to auto's gain^12 x CODA's gain^50 over auto's 64 best points; 100 seeds): synthetic 102 ->
-    85 and synthetic_prior 167 -> 80 (CODA 55 and 143 on those seeds), but digits_noise 60 -> 91, above
-    Model Selector's 88, and digits_missing_class 30 -> 36 (50 seeds); with CODA's greedy choice as the
-    acquisition and auto's pick, 54 and 92 on the synthetic tasks and 143 on digits_noise. How much there is evidence: an unbiased design that knew the two leading
-    models and labelled only where they disagree would need 70 and 95 labels to put the best ahead
-    with probability 0.9 (``difficulty()["labels_to_order_top2"]``), and auto's label-free prior
-    ranks four and six models above the best on these tasks; confined to the most contested points,
-    42 and 4 labels would do. Figures: the issue note and ``benchmarks/results/active_selection.md``
-    (parts B, D, F and H).
+    0.96-0.98 before the first label on digits and the synthetic task), so it labels the most
+    contested points and counts agreements there, a biased sample that favours the model that is
+    best *on those points*. Where that is the pool's best (``difficulty()["contested_best_rank"]
+    == 0``, the suite's synthetic zoo) the bias speeds it up; where it is not, CODA can settle on
+    another model (P(best) 0 at 100 labels on digits, rank 3). ``auto`` aims at the pool's best.
+    Steering its acquisition by vote entropy was measured (20 seeds, before the CODA pool, earlier
+    shifted zoos): synthetic regret fell from 166 to 67-146 and digits_noise rose from 59 to
+    86-150, so it was not adopted. Nor was CODA's own information gain (2026-12-01, earlier shifted
+    zoos: the next point drawn in proportion to auto's gain^12 x CODA's gain^50 over auto's 64
+    best points; 100 seeds): synthetic 102 -> 85 (CODA 55 on those seeds), but digits_noise 60 ->
+    91 and digits_missing_class 30 -> 36 (50 seeds). How much there is evidence on synthetic: an
+    unbiased design that knew the two leading models and labelled only where they disagree would
+    need 70 labels to put the best ahead with probability 0.9
+    (``difficulty()["labels_to_order_top2"]``), and auto's label-free prior ranks four models above
+    the best; confined to the most contested points, 42 labels would do. Figures: the issue note
+    and ``benchmarks/results/active_selection.md`` (parts B, D, F and H).
 
     Examples
     --------
