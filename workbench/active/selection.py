@@ -1267,7 +1267,8 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     (item 2), and a greedy argmax came to 51-56 (CODA 49-54 on the same seeds) but cannot feed
     :func:`estimate_accuracies`, which needs q > 0. On the same models with the pool's class prior
     shifted (synthetic_prior) CODA first reaches 90% of seeds on the best model after 18 labels but
-    falls back to 0 and holds it only from 178, while auto holds it from 115 (100 seeds).
+    falls back to 0 and holds it only from 178, while auto holds it from 101 (100 seeds; 115 on
+    part F's 400 further seeds).
     (Suite figures of 2026-11-30 and 12-01, on the earlier shifted zoos: auto 63 with sharpness
     12, 70 with 6, 69 before the majority vote's ties in the eps tuning were broken by the mean
     probability instead of the class index, see :func:`tune_eps_majority_vote`.)
