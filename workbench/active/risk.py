@@ -676,8 +676,9 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         "consistent". On digits_noise's median model (26% error, 4.8% predicted) lure flagged it in
         56 / 84 / 100% of runs at 10 / 25 / 50 labels; a calibrated model is flagged in about
         alpha / 2 of runs or fewer, at any budget (the chance spread is a normal approximation:
-        on a pool of a handful of points, more often). A zoo average is a good array surrogate. A classifier is cloned (the object passed in is
-        left untouched, and any fit it already has is discarded) and the clone is fitted on the
+        on a pool of a handful of points, more often). A zoo average is a good array surrogate.
+        A classifier is cloned (the object passed in is left untouched, and any fit it already
+        has is discarded) and the clone is fitted on the
         acquired labels (with ``features``) after 5, 10, 20, 40, ... labels
         (``refit_schedule``); until its first fit the model's own probabilities stand in. It
         needs ``predict_proba``. A ``random_state`` of None in it (or in a pipeline step) is

@@ -1200,8 +1200,8 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
        sampled version still spends most labels where they separate the leaders, but keeps
        looking elsewhere. The exponent trades speed against holding: on the suite (100 seeds per
        task, with the earlier shifted zoos) sharper draws reach the best sooner (mean regret 70 at
-       6, 63 at 12, 60 at 24, 56 at 48, 51 at 100) but, from 16 on, the pick can fall back after reaching it (lowest share of
-       seeds on the best model afterwards 0.86 on digits_noise at 16, 0.77 on digits at 24,
+       6, 63 at 12, 60 at 24, 56 at 48, 51 at 100) but, from 16 on, the pick can fall back
+       after reaching it (lowest share of seeds on the best model afterwards 0.86 on digits_noise at 16, 0.77 on digits at 24,
        0.63-0.72 on the synthetic tasks at 48 and 100; 100 seeds): the draw labels first the points
        where the leader does worse, so the labelled counts understate it (in the synthetic_prior
        runs, on its earlier zoo, that had lost the best model at 140 labels with sharpness 100, the challenger led by
