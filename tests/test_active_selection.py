@@ -503,8 +503,8 @@ def test_auto_default_sharpness_beats_the_old_one_where_the_consensus_misleads_s
 def test_auto_diffuse_sharpness_lowers_regret_where_the_contested_points_favour_the_best_slow():
     # On the suite's synthetic zoo the best model is also the best on the most contested points, and a very
     # sharp draw while the posterior is diffuse labels those first: cumulative regret over 100 labels 112 -> 74
-    # (the benchmark's 100 seeds, 2026-12-02). The option is off by default: the pick then falls back after first reaching
-    # 90% (0.70-0.79 of seeds on the synthetic tasks; see select_model's notes).
+    # (the benchmark's 100 seeds, 2026-12-02). The option is off by default: the pick then falls back after
+    # first reaching 90% (0.71 and 0.78 of seeds on the synthetic tasks; see select_model's notes).
     from workbench.active.tasks import load_task
 
     task = [load_task("synthetic")]
