@@ -25,6 +25,8 @@ over 100+ steps dips below its true level);
 best model and its runner-up needs (iid, and two oracle designs that know the pair), next to the
 same for labels confined to the most contested points;
 (I) the same selection comparison on zoos from data recipes outside the suite (new generators);
+(J) auto's optional sharper draw while its posterior is diffuse (``diffuse_sharpness``) against the
+default, on the suite and the held-out zoos: lower regret, a pick that no longer holds;
 (G) Model Selector's sensitivity to eps: its regret at each eps of the published grid (0.35 to 0.49
 by 0.01) next to the eps its label-free tuning picks, because the greedy method's regret swings
 with eps and the tuning against the majority vote cannot see which eps is good on the true labels.
@@ -359,6 +361,28 @@ NEW_RECIPE_SHIFTS = (("hastie", None), ("quantiles", None), ("quantiles", "prior
                      ("cls10", "noise"), ("moons", None), ("moons", "noise"))
 
 
+DIFFUSE_VARIANTS = {"auto": {}, "auto, diffuse_sharpness=100": {"diffuse_sharpness": 100.0},
+                    "auto, diffuse_sharpness=100, hysteresis=3": {"diffuse_sharpness": 100.0, "hysteresis": 3.0}}
+
+
+def part_j(tasks, n_seeds, budget, n_jobs, zoo_seeds=(), held_out_seeds=0):
+    """auto's optional sharper draw while its posterior is diffuse (``diffuse_sharpness``), against the default:
+    regret and holding on the suite (part B's seeds), and regret on the held-out zoos (part D's seeds)."""
+    named = [(t.name, t.zoo) for t in tasks]
+    rows, held = [], []
+    for label, opts in DIFFUSE_VARIANTS.items():
+        r = benchmark_selection(named, ["auto"], budgets=budget, seeds=n_seeds, n_jobs=n_jobs, random_state=0,
+                                strategy_options={"auto": opts}).summary
+        rows.append(r.assign(variant=label))
+        if held_out_seeds and label != "auto, diffuse_sharpness=100, hysteresis=3":
+            ho = [(f"{t.name}@{rs}", t.zoo) for rs in zoo_seeds for t in task_suite(HELD_OUT, random_state=rs,
+                                                                                     n_jobs=n_jobs)]
+            h = benchmark_selection(ho, ["auto"], budgets=100, seeds=held_out_seeds, n_jobs=n_jobs, random_state=1,
+                                    strategy_options={"auto": opts}).summary
+            held.append(h.assign(variant=label))
+    return pd.concat(rows, ignore_index=True), (pd.concat(held, ignore_index=True) if held else None)
+
+
 def part_i(zoo_seeds, n_seeds, coda_seeds, n_jobs):
     """Selection on zoos built from data recipes outside the suite (never used to set any default)."""
     tasks = []
@@ -390,6 +414,7 @@ def main(argv=None):
     ap.add_argument("--held-out-seeds", type=int, default=50, help="seeds per held-out zoo (0: skip part D)")
     ap.add_argument("--zoo-seeds", default="1,2,3", help="random_state of the held-out zoos")
     ap.add_argument("--new-recipe-seeds", type=int, default=50, help="seeds per new-recipe zoo (0: skip part I)")
+    ap.add_argument("--diffuse-seeds", type=int, default=100, help="seeds per task for part J (0: skip)")
     ap.add_argument("--quick", action="store_true", help="10 seeds, 3 tasks (a smoke run)")
     args = ap.parse_args(argv)
     names = ("digits", "breast_cancer", "synthetic", "digits_noise", "breast_cancer_noise", "synthetic_prior",
@@ -397,7 +422,7 @@ def main(argv=None):
     if args.quick:
         args.seeds, args.coda_seeds, args.held_out_coda_seeds, names = 10, 2, 2, names[:3]
         args.held_out_seeds, args.zoo_seeds, args.holding_seeds, args.eps_seeds = 5, "1", 20, 3
-        args.new_recipe_seeds = 3
+        args.new_recipe_seeds, args.diffuse_seeds = 3, 5
     tasks = task_suite(names, n_jobs=args.n_jobs)
     out = ["# Active testing and model selection (issue 5)", "",
            f"Seeds per task: {args.seeds} (coda: {args.coda_seeds}). Zoos: 40 scikit-learn models "
@@ -507,6 +532,25 @@ def main(argv=None):
                 f"{args.budget} labels", "",
                 f"Binomial s.e. of a 90% share over {args.holding_seeds} seeds: "
                 f"{np.sqrt(0.09 / args.holding_seeds):.3f}.", "", f[fcols].round(3).pipe(_md, index=False), ""]
+    if args.diffuse_seeds:
+        t0 = time.time()
+        j, jh = part_j(tasks, args.diffuse_seeds, args.budget, args.n_jobs,
+                       [int(v) for v in args.zoo_seeds.split(",")], args.held_out_seeds)
+        print(f"part J {time.time() - t0:.0f}s", flush=True)
+        jcols = ["task", "variant", "labels_first_90", "labels_stay_90", "min_p_best_after_first_90", "cum_regret_100",
+                 "cum_regret_100_se"]
+        out += [f"## J. auto's optional diffuse_sharpness ({args.diffuse_seeds} seeds per task, part B's seeds)", "",
+                "A sharper draw (exponent 100 instead of 12) while auto's posterior gives no model 30% or more "
+                "(`diffuse_sharpness`, off by default; see `select_model`'s notes, item 5).", "",
+                j[jcols].round(3).pipe(_md, index=False), "",
+                "Mean regret@100 over the suite:", "",
+                j.groupby("variant", sort=False)["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False),
+                ""]
+        if jh is not None:
+            jp = jh.pivot_table(index="task", columns="variant", values="cum_regret_100", sort=False).round(1)
+            out += [f"Held-out zoos (part D's, {args.held_out_seeds} seeds each), regret@100:", "", jp.pipe(_md), "",
+                    "Mean: " + ", ".join(f"{k} {v:.1f}" for k, v in jp.mean().items()) + "; lower with the option on "
+                    f"{int((jp.iloc[:, 1] < jp.iloc[:, 0]).sum())} of {len(jp)}.", ""]
     if args.eps_seeds:
         t0 = time.time()
         g, gs = part_g(tasks, args.eps_seeds, args.n_jobs)
