@@ -1256,7 +1256,7 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
        ``sharpness`` afterwards. While many models are still in play the largest gains are on the
        most contested points, so this labels those first, as CODA does. Measured (2026-12-02,
        ``diffuse_sharpness=100``, the benchmark's seeds, 100 per task): the suite's mean cumulative
-       regret over 100 labels falls from 40 to 27 (digits 24 -> 20, digits_noise 30 -> 6,
+       regret over 100 labels falls from 40 to 26 (digits 24 -> 20, digits_noise 30 -> 6,
        digits_missing_class 28 -> 26, breast_cancer 9 -> 10, breast_cancer_noise 13 -> 8, synthetic
        112 -> 74, synthetic_prior 62 -> 42), but on the 21 held-out zoos of part D only from 97 to
        93 (lower on 13 of 21, with swings of -57 to +53 per zoo), and it breaks the hold: on the
