@@ -26,7 +26,7 @@ best model and its runner-up needs (iid, and two oracle designs that know the pa
 same for labels confined to the most contested points;
 (I) the same selection comparison on zoos from data recipes outside the suite (new generators);
 (J) auto's optional sharper draw while its posterior is diffuse (``diffuse_sharpness``) against the
-default, on the suite and the held-out zoos: lower regret, a pick that no longer holds;
+default, on the suite and on part D's and part I's zoos: lower regret, a pick that no longer holds;
 (G) Model Selector's sensitivity to eps: its regret at each eps of the published grid (0.35 to 0.49
 by 0.01) next to the eps its label-free tuning picks, because the greedy method's regret swings
 with eps and the tuning against the majority vote cannot see which eps is good on the true labels.
@@ -365,26 +365,27 @@ DIFFUSE_VARIANTS = {"auto": {}, "auto, diffuse_sharpness=100": {"diffuse_sharpne
                     "auto, diffuse_sharpness=100, hysteresis=3": {"diffuse_sharpness": 100.0, "hysteresis": 3.0}}
 
 
-def part_j(tasks, n_seeds, budget, n_jobs, zoo_seeds=(), held_out_seeds=0):
+def part_j(tasks, n_seeds, budget, n_jobs, held_out=()):
     """auto's optional sharper draw while its posterior is diffuse (``diffuse_sharpness``), against the default:
-    regret and holding on the suite (part B's seeds), and regret on the held-out zoos (part D's seeds)."""
+    regret and holding on the suite (part B's seeds), and regret@100 on other zoos. ``held_out``: (group name,
+    [(name, zoo)], seeds, random_state) per group, e.g. part D's zoos with its seeds and part I's with its own."""
     named = [(t.name, t.zoo) for t in tasks]
     rows, held = [], []
     for label, opts in DIFFUSE_VARIANTS.items():
         r = benchmark_selection(named, ["auto"], budgets=budget, seeds=n_seeds, n_jobs=n_jobs, random_state=0,
                                 strategy_options={"auto": opts}).summary
         rows.append(r.assign(variant=label))
-        if held_out_seeds and label != "auto, diffuse_sharpness=100, hysteresis=3":
-            ho = [(f"{t.name}@{rs}", t.zoo) for rs in zoo_seeds for t in task_suite(HELD_OUT, random_state=rs,
-                                                                                     n_jobs=n_jobs)]
-            h = benchmark_selection(ho, ["auto"], budgets=100, seeds=held_out_seeds, n_jobs=n_jobs, random_state=1,
+        if label == "auto, diffuse_sharpness=100, hysteresis=3":
+            continue
+        for group, zoos, seeds, rs in held_out:
+            h = benchmark_selection(zoos, ["auto"], budgets=100, seeds=seeds, n_jobs=n_jobs, random_state=rs,
                                     strategy_options={"auto": opts}).summary
-            held.append(h.assign(variant=label))
+            held.append(h.assign(variant=label, group=group))
     return pd.concat(rows, ignore_index=True), (pd.concat(held, ignore_index=True) if held else None)
 
 
-def part_i(zoo_seeds, n_seeds, coda_seeds, n_jobs):
-    """Selection on zoos built from data recipes outside the suite (never used to set any default)."""
+def new_recipe_tasks(zoo_seeds, n_jobs):
+    """Part I's zoos: every recipe of ``NEW_RECIPE_SHIFTS`` with each zoo seed."""
     tasks = []
     for rs in zoo_seeds:
         for data, shift in NEW_RECIPE_SHIFTS:
@@ -393,6 +394,12 @@ def part_i(zoo_seeds, n_seeds, coda_seeds, n_jobs):
                                  random_state=rs, n_jobs=n_jobs, progress=False)
             tasks.append(SelectionTask(name=f"{data}{'_' + shift if shift else ''}@{rs}", zoo=zoo, dataset=data,
                                        shift=shift))
+    return tasks
+
+
+def part_i(zoo_seeds, n_seeds, coda_seeds, n_jobs):
+    """Selection on zoos built from data recipes outside the suite (never used to set any default)."""
+    tasks = new_recipe_tasks(zoo_seeds, n_jobs)
     return _regret_at_100(tasks, n_seeds, coda_seeds, n_jobs, random_state=11), difficulty_table(tasks)
 
 
@@ -534,8 +541,16 @@ def main(argv=None):
                 f"{np.sqrt(0.09 / args.holding_seeds):.3f}.", "", f[fcols].round(3).pipe(_md, index=False), ""]
     if args.diffuse_seeds:
         t0 = time.time()
-        j, jh = part_j(tasks, args.diffuse_seeds, args.budget, args.n_jobs,
-                       [int(v) for v in args.zoo_seeds.split(",")], args.held_out_seeds)
+        held_out = []
+        if args.held_out_seeds:
+            held_out.append(("D", [(f"{t.name}@{rs}", t.zoo) for rs in [int(v) for v in args.zoo_seeds.split(",")]
+                                   for t in task_suite(HELD_OUT, random_state=rs, n_jobs=args.n_jobs)],
+                             args.held_out_seeds, 1))
+        if args.new_recipe_seeds:
+            held_out.append(("I", [(t.name, t.zoo) for t in new_recipe_tasks([0, 1] if not args.quick else [0],
+                                                                             args.n_jobs)],
+                             args.new_recipe_seeds, 11))
+        j, jh = part_j(tasks, args.diffuse_seeds, args.budget, args.n_jobs, held_out)
         print(f"part J {time.time() - t0:.0f}s", flush=True)
         jcols = ["task", "variant", "labels_first_90", "labels_stay_90", "min_p_best_after_first_90", "cum_regret_100",
                  "cum_regret_100_se"]
@@ -546,9 +561,10 @@ def main(argv=None):
                 "Mean regret@100 over the suite:", "",
                 j.groupby("variant", sort=False)["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False),
                 ""]
-        if jh is not None:
-            jp = jh.pivot_table(index="task", columns="variant", values="cum_regret_100", sort=False).round(1)
-            out += [f"Held-out zoos (part D's, {args.held_out_seeds} seeds each), regret@100:", "", jp.pipe(_md), "",
+        for group, gh in ([] if jh is None else jh.groupby("group", sort=False)):
+            jp = gh.pivot_table(index="task", columns="variant", values="cum_regret_100", sort=False).round(1)
+            out += [f"Part {group}'s zoos with part {group}'s seeds ({int(gh.n_seeds.iloc[0])} each), regret@100:", "",
+                    jp.pipe(_md), "",
                     "Mean: " + ", ".join(f"{k} {v:.1f}" for k, v in jp.mean().items()) + "; lower with the option on "
                     f"{int((jp.iloc[:, 1] < jp.iloc[:, 0]).sum())} of {len(jp)}.", ""]
     if args.eps_seeds:

@@ -1258,8 +1258,9 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
        ``diffuse_sharpness=100``, the benchmark's seeds, 100 per task): the suite's mean cumulative
        regret over 100 labels falls from 40 to 26 (digits 24 -> 20, digits_noise 30 -> 6,
        digits_missing_class 28 -> 26, breast_cancer 9 -> 10, breast_cancer_noise 13 -> 8, synthetic
-       112 -> 74, synthetic_prior 62 -> 42), but on the 21 held-out zoos of part D only from 97 to
-       93 (lower on 13 of 21, with swings of -57 to +53 per zoo), and it breaks the hold: on the
+       112 -> 74, synthetic_prior 62 -> 42); on the 21 held-out zoos of part D only from 97 to 93
+       (lower on 13 of 21, with swings of -57 to +53 per zoo), on the 14 new-recipe zoos of part I
+       from 128 to 98 (lower on 10 of 14, -154 to +22). But it breaks the hold: on the
        synthetic tasks 90% of seeds are on the best model after 14 and 7 labels, then the share
        falls to 0.71 and 0.78 and stays at 90% only from 112 and 76 labels. The early lead comes
        from the contested points, where these zoos' best model is also the best; the labels that
