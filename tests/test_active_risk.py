@@ -685,3 +685,18 @@ def test_cross_entropy_log_t_interval_covers_at_few_labels_on_an_over_confident_
     cov = hits / R
     band = 3.5 * np.sqrt(0.95 * 0.05 / R)
     assert (np.abs(cov - 0.95) <= band).all(), cov
+
+
+@pytest.mark.parametrize("loss", ["zero_one", "cross_entropy"])
+def test_loss_moments_are_the_expected_loss_and_the_variance_under_the_surrogate(loss):
+    # one pass gives both: the mean must be expected_loss bit for bit (the traces rest on it), the variance the
+    # brute-force one over the surrogate's labels
+    from workbench.active._common import expected_loss, point_loss
+    from workbench.active.risk import _loss_moments
+
+    rng = np.random.default_rng(0)
+    P, S = rng.dirichlet(np.full(4, 0.3), 50), rng.dirichlet(np.ones(4), 50)
+    mean, var = _loss_moments(P, S, loss)
+    assert np.array_equal(mean, expected_loss(P, S, loss))
+    L = np.array([[point_loss(P[i], c, loss) for c in range(4)] for i in range(50)])
+    np.testing.assert_allclose(var, (S * L**2).sum(1) - (S * L).sum(1) ** 2, rtol=1e-9, atol=1e-12)

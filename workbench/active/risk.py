@@ -262,8 +262,9 @@ def _self_surrogate_check(diag, probs, loss, lo, hi, n_labelled, alpha):
     interval is not finite (one label with a t or normal interval) or has collapsed to a point
     before the pool is exhausted, nothing is concluded: "undetermined"."""
     n = probs.shape[0]
-    predicted = float(expected_loss(probs, probs, loss).mean())
-    spread = float(special.ndtri(1 - alpha / 2) * np.sqrt(_loss_variance(probs, probs, loss).sum()) / n)
+    mean, var = _loss_moments(probs, probs, loss)
+    predicted = float(mean.mean())
+    spread = float(special.ndtri(1 - alpha / 2) * np.sqrt(var.sum()) / n)
     diag["self_predicted_risk"] = predicted
     if not (np.isfinite(lo[-1]) and np.isfinite(hi[-1])) or (hi[-1] <= lo[-1] and n_labelled < n):
         diag["self_surrogate"] = "undetermined"
@@ -420,7 +421,8 @@ def _run_dr(probs, sur, oracle, budget, loss, floor, rng, schedule, every=5):
 
     def refresh():
         sp = _calibrated(log_sp, T)
-        return expected_loss(probs, sp, loss), np.sqrt(_loss_variance(probs, sp, loss))
+        mean, var = _loss_moments(probs, sp, loss)
+        return mean, np.sqrt(var)
 
     s, sd = refresh()
     # Prequential fits. A refitted classifier surrogate is trained on the labelled points, so its losses
@@ -868,7 +870,7 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         # surrogate changes: a step then sums them over the remaining points, O(N), where recomputing
         # them on (n_remaining, C) copies of probs and surrogate cost O(N C) per label (560 ms against
         # lure's 47 at N = 1e6, C = 10). Both are row-wise, so the sums are bit for bit the same.
-        ase_el, ase_lv = expected_loss(probs, sur.probs, loss), _loss_variance(probs, sur.probs, loss)
+        ase_el, ase_lv = _loss_moments(probs, sur.probs, loss)
     # the smallest acquisition probability among the remaining points, read only by _flat_loss_interval
     # (cross-entropy): an O(N) pass per label that the 0-1 loss does not pay
     q_min = np.full(budget, np.nan)
@@ -887,7 +889,7 @@ def estimate_risk(probs, oracle, budget, surrogate=None, loss="zero_one", method
         if method != "iid" and sur.maybe_refit(m + 1, idx[: m + 1], labels[: m + 1], schedule):
             scores = _acquisition_scores(probs, sur.probs, loss)
             if method == "ase":
-                ase_el, ase_lv = expected_loss(probs, sur.probs, loss), _loss_variance(probs, sur.probs, loss)
+                ase_el, ase_lv = _loss_moments(probs, sur.probs, loss)
         if method == "ase":
             ase_est[m] = (losses[: m + 1].sum() + ase_el[remaining].sum()) / n
             ase_var[m] = ase_lv[remaining].sum() / n**2
@@ -1159,14 +1161,21 @@ def _wilson_design_effect(est, se, M, fpc, z):
     return np.where(exact, est, lo), np.where(exact, est, hi)
 
 
-def _loss_variance(model_probs, surrogate_probs, loss, eps=1e-12):
-    """Variance of each point's loss when its label is drawn from the surrogate."""
+def _loss_moments(model_probs, surrogate_probs, loss, eps=1e-12):
+    """Mean and variance of each point's loss when its label is drawn from the surrogate, from one pass
+    (the mean is :func:`expected_loss`, bit for bit: every caller needs both, and computing them apart
+    evaluated the expected loss, or the log of the model's probabilities, twice)."""
     if loss == "zero_one":
         e = expected_loss(model_probs, surrogate_probs, loss)
-        return e * (1 - e)
+        return e, e * (1 - e)
     lf = -np.log(np.clip(model_probs, eps, 1.0))
     m1 = (surrogate_probs * lf).sum(-1)
-    return np.maximum((surrogate_probs * lf**2).sum(-1) - m1**2, 0.0)
+    return m1, np.maximum((surrogate_probs * lf**2).sum(-1) - m1**2, 0.0)
+
+
+def _loss_variance(model_probs, surrogate_probs, loss, eps=1e-12):
+    """Variance of each point's loss when its label is drawn from the surrogate."""
+    return _loss_moments(model_probs, surrogate_probs, loss, eps)[1]
 
 
 def _ro(x):
