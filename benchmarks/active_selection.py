@@ -138,16 +138,18 @@ HELD_OUT = ("digits", "digits_noise", "digits_missing_class", "breast_cancer_noi
             "synthetic_noise")
 
 
-def part_d(zoo_seeds, n_seeds, coda_seeds, n_jobs):
-    """Selection on zoos built with other seeds: is the standing of each strategy a property of the
-    method or of the suite's zoos it was measured on (and, but for digits_missing_class, tuned on)? Also
+def held_out_tasks(zoo_seeds, n_jobs):
+    """Part D's zoos: the suite's recipes (``HELD_OUT``) with each zoo seed, as ("name@seed", task) pairs."""
+    return [(f"{t.name}@{rs}", t) for rs in zoo_seeds for t in task_suite(HELD_OUT, random_state=rs, n_jobs=n_jobs)]
+
+
+def part_d(held_out, n_seeds, coda_seeds, n_jobs):
+    """Selection on zoos built with other seeds (``held_out_tasks``): is the standing of each strategy a property
+    of the method or of the suite's zoos it was measured on (and, but for digits_missing_class, tuned on)? Also
     returns each zoo's difficulty row."""
-    tasks, diff = [], []
-    for rs in zoo_seeds:
-        for t in task_suite(HELD_OUT, random_state=rs, n_jobs=n_jobs):
-            tasks.append((f"{t.name}@{rs}", t.zoo))
-            diff.append({**t.difficulty(), "task": f"{t.name}@{rs}"})
-    return _regret_at_100(tasks, n_seeds, coda_seeds, n_jobs, random_state=1), pd.DataFrame(diff)
+    diff = pd.DataFrame([{**t.difficulty(), "task": name} for name, t in held_out])
+    tasks = [(name, t.zoo) for name, t in held_out]
+    return _regret_at_100(tasks, n_seeds, coda_seeds, n_jobs, random_state=1), diff
 
 
 def _regret_at_100(tasks, n_seeds, coda_seeds, n_jobs, random_state):
@@ -361,8 +363,10 @@ NEW_RECIPE_SHIFTS = (("hastie", None), ("quantiles", None), ("quantiles", "prior
                      ("cls10", "noise"), ("moons", None), ("moons", "noise"))
 
 
-DIFFUSE_VARIANTS = {"auto": {}, "auto, diffuse_sharpness=100": {"diffuse_sharpness": 100.0},
-                    "auto, diffuse_sharpness=100, hysteresis=3": {"diffuse_sharpness": 100.0, "hysteresis": 3.0}}
+# label -> (auto's options, also run on the held-out and new-recipe zoos?)
+DIFFUSE_VARIANTS = {"auto": ({}, True), "auto, diffuse_sharpness=100": ({"diffuse_sharpness": 100.0}, True),
+                    "auto, diffuse_sharpness=100, hysteresis=3": ({"diffuse_sharpness": 100.0, "hysteresis": 3.0},
+                                                                  False)}
 
 
 def part_j(tasks, n_seeds, budget, n_jobs, held_out=()):
@@ -371,13 +375,11 @@ def part_j(tasks, n_seeds, budget, n_jobs, held_out=()):
     [(name, zoo)], seeds, random_state) per group, e.g. part D's zoos with its seeds and part I's with its own."""
     named = [(t.name, t.zoo) for t in tasks]
     rows, held = [], []
-    for label, opts in DIFFUSE_VARIANTS.items():
+    for label, (opts, elsewhere) in DIFFUSE_VARIANTS.items():
         r = benchmark_selection(named, ["auto"], budgets=budget, seeds=n_seeds, n_jobs=n_jobs, random_state=0,
                                 strategy_options={"auto": opts}).summary
         rows.append(r.assign(variant=label))
-        if label == "auto, diffuse_sharpness=100, hysteresis=3":
-            continue
-        for group, zoos, seeds, rs in held_out:
+        for group, zoos, seeds, rs in (held_out if elsewhere else ()):
             h = benchmark_selection(zoos, ["auto"], budgets=100, seeds=seeds, n_jobs=n_jobs, random_state=rs,
                                     strategy_options={"auto": opts}).summary
             held.append(h.assign(variant=label, group=group))
@@ -397,9 +399,9 @@ def new_recipe_tasks(zoo_seeds, n_jobs):
     return tasks
 
 
-def part_i(zoo_seeds, n_seeds, coda_seeds, n_jobs):
-    """Selection on zoos built from data recipes outside the suite (never used to set any default)."""
-    tasks = new_recipe_tasks(zoo_seeds, n_jobs)
+def part_i(tasks, n_seeds, coda_seeds, n_jobs):
+    """Selection on zoos built from data recipes outside the suite (``new_recipe_tasks``; never used to set any
+    default)."""
     return _regret_at_100(tasks, n_seeds, coda_seeds, n_jobs, random_state=11), difficulty_table(tasks)
 
 
@@ -489,10 +491,13 @@ def main(argv=None):
             "F: where the prior does not favour the best model, a method that holds it well before n_pair_neyman "
             "labels owes that to its design or model, not to the labels' evidence on this pair.", "",
             part_h(tasks).round(2).pipe(_md, index=False), ""]
+    # the held-out and new-recipe zoos, built (or read from the cache) once for parts D / I and J
+    zoo_seeds = [int(v) for v in args.zoo_seeds.split(",")]
+    held_out = held_out_tasks(zoo_seeds, args.n_jobs) if args.held_out_seeds else []
+    new_recipes = new_recipe_tasks([0, 1] if not args.quick else [0], args.n_jobs) if args.new_recipe_seeds else []
     if args.held_out_seeds:
         t0 = time.time()
-        d, dd = part_d([int(v) for v in args.zoo_seeds.split(",")], args.held_out_seeds, args.held_out_coda_seeds,
-                       args.n_jobs)
+        d, dd = part_d(held_out, args.held_out_seeds, args.held_out_coda_seeds, args.n_jobs)
         print(f"part D {time.time() - t0:.0f}s", flush=True)
         piv = d.pivot_table(index="task", columns="strategy", values="cum_regret_100", sort=False).round(1)
         rank = dd.set_index("task")["contested_best_rank"].reindex(piv.index)
@@ -511,8 +516,7 @@ def main(argv=None):
                     f"{k} {v}" for k, v in piv.idxmin(axis=1).value_counts().items()), ""]
     if args.new_recipe_seeds:
         t0 = time.time()
-        zs = [0, 1] if not args.quick else [0]
-        i_summ, i_diff = part_i(zs, args.new_recipe_seeds, args.held_out_coda_seeds, args.n_jobs)
+        i_summ, i_diff = part_i(new_recipes, args.new_recipe_seeds, args.held_out_coda_seeds, args.n_jobs)
         print(f"part I {time.time() - t0:.0f}s", flush=True)
         ipiv = i_summ.pivot_table(index="task", columns="strategy", values="cum_regret_100", sort=False).round(1)
         icols = ["task", "n_points", "n_classes", "top1", "top2", "gap_points", "n_within_1pt", "contested_best_rank",
@@ -541,16 +545,9 @@ def main(argv=None):
                 f"{np.sqrt(0.09 / args.holding_seeds):.3f}.", "", f[fcols].round(3).pipe(_md, index=False), ""]
     if args.diffuse_seeds:
         t0 = time.time()
-        held_out = []
-        if args.held_out_seeds:
-            held_out.append(("D", [(f"{t.name}@{rs}", t.zoo) for rs in [int(v) for v in args.zoo_seeds.split(",")]
-                                   for t in task_suite(HELD_OUT, random_state=rs, n_jobs=args.n_jobs)],
-                             args.held_out_seeds, 1))
-        if args.new_recipe_seeds:
-            held_out.append(("I", [(t.name, t.zoo) for t in new_recipe_tasks([0, 1] if not args.quick else [0],
-                                                                             args.n_jobs)],
-                             args.new_recipe_seeds, 11))
-        j, jh = part_j(tasks, args.diffuse_seeds, args.budget, args.n_jobs, held_out)
+        groups = ([("D", [(name, t.zoo) for name, t in held_out], args.held_out_seeds, 1)] if held_out else []) + (
+            [("I", [(t.name, t.zoo) for t in new_recipes], args.new_recipe_seeds, 11)] if new_recipes else [])
+        j, jh = part_j(tasks, args.diffuse_seeds, args.budget, args.n_jobs, groups)
         print(f"part J {time.time() - t0:.0f}s", flush=True)
         jcols = ["task", "variant", "labels_first_90", "labels_stay_90", "min_p_best_after_first_90", "cum_regret_100",
                  "cum_regret_100_se"]
