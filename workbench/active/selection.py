@@ -1220,16 +1220,15 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
        looking elsewhere. The exponent trades speed against holding: on the suite (100 seeds per
        task, with the earlier shifted zoos) sharper draws reach the best sooner (mean regret 70 at
        6, 63 at 12, 60 at 24, 56 at 48, 51 at 100) but, from 16 on, the pick can fall back
-       after reaching it (lowest share of seeds on the best model afterwards 0.86 on digits_noise at 16, 0.77 on digits at 24,
-       0.63-0.72 on the synthetic tasks at 48 and 100; 100 seeds): the draw labels first the points
-       where the leader does worse, so the labelled counts understate it (in the synthetic_prior
-       runs, on its earlier zoo, that had lost the best model at 140 labels with sharpness 100, the challenger led by
-       0-3 on the labelled points where the two differ, and the best model by 5-22 on the
-       unlabelled ones). 12 is the sharpest that held: lowest share 0.900-0.922 on every task
-       over 400 seeds (0.898-0.922 since the shifted zoos hold the unshifted models: 0.898 on
-       digits_noise, within one s.e. of 0.9).
-       ``floor`` keeps q > 0 on every point where models disagree, which
-       :func:`estimate_accuracies` needs.
+       after reaching it (lowest share of seeds on the best model afterwards 0.86 on digits_noise
+       at 16, 0.77 on digits at 24, 0.63-0.72 on the synthetic tasks at 48 and 100; 100 seeds):
+       the draw labels first the points where the leader does worse, so the labelled counts
+       understate it (in the synthetic_prior runs, on its earlier zoo, that had lost the best model
+       at 140 labels with sharpness 100, the challenger led by 0-3 on the labelled points where the
+       two differ, and the best model by 5-22 on the unlabelled ones). 12 is the sharpest that
+       held: lowest share 0.900-0.922 on every task over 400 seeds (0.898-0.922 since the shifted
+       zoos hold the unshifted models: 0.898 on digits_noise, within one s.e. of 0.9). ``floor``
+       keeps q > 0 on every point where models disagree, which :func:`estimate_accuracies` needs.
     3. A pick that moves only on evidence: the reported model changes only when a challenger's
        belief (item 4) exceeds the current pick's by more than ``hysteresis`` (default 1)
        agreements' worth (as the pooled CODA term fades, that lead can also come from the fading).
