@@ -67,7 +67,7 @@ class SelectionTrace:
         ``chosen`` is an argmax of it for model_selector and coda (ties broken at random), not
         always for the others: random, uncertainty, margin and active_testing pick the best point
         estimate (labelled or LURE accuracy) while ``prob_best`` is a Monte Carlo normal
-        approximation, and auto's pick moves only on evidence (``hysteresis``), so it can lag
+        approximation, and auto's pick moves only on evidence (``hysteresis``, ``switch_z``), so it can lag
         the argmax.
     indices, labels : arrays (budget,)
         Acquired pool indices and their labels, in order.
@@ -902,7 +902,7 @@ class _Auto(_ModelSelector):
 
     def __init__(self, zoo, rng, budget, eps=None, eps_grid=None, tune_horizon=50, prior_labels=None,
                  prior_sigma=0.06, prior_cap=0.25, sharpness=12.0, floor=0.05, hysteresis=1.0, coda_weight=2.0,
-                 diffuse_sharpness=None, diffuse_below=0.3, _settle=True):
+                 diffuse_sharpness=100.0, diffuse_below=0.3, switch_z=0.5, _settle=True):
         # _settle: report the posterior argmax once the evidence is complete (see summary). Off in the
         # eps-tuning runs, so that the eps chosen, and every pick made from it, is as before the rule.
         self._settle = _settle
@@ -932,6 +932,7 @@ class _Auto(_ModelSelector):
         self.hysteresis = check_real(hysteresis, "hysteresis", allow_inf=True)
         if not self.hysteresis >= 0:
             raise ValidationError("hysteresis", f"must be >= 0, got {hysteresis}")
+        self.switch_z = check_real(switch_z, "switch_z", low=0)
         self.coda_weight = check_real(coda_weight, "coda_weight", low=0)
         if self.coda_weight > _PRIOR_LABELS_MAX:  # 1e308 overflowed the pooled log-weights (NaN)
             raise ValidationError("coda_weight", f"must be <= {_PRIOR_LABELS_MAX:g}, got {self.coda_weight:g}")
@@ -943,7 +944,8 @@ class _Auto(_ModelSelector):
                                                       prior_sigma=prior_sigma, prior_cap=prior_cap,
                                                       sharpness=sharpness, floor=floor, hysteresis=hysteresis,
                                                       coda_weight=0.0, diffuse_sharpness=diffuse_sharpness,
-                                                      diffuse_below=diffuse_below, _settle=False))
+                                                      diffuse_below=diffuse_below, switch_z=switch_z,
+                                                      _settle=False))
         # Consensus prior: each model's expected accuracy on the pool if labels followed the geometric
         # pool of the zoo, log w_h = log(gamma) * prior_labels * (ea_h - max ea).
         right = zoo.right_under("geometric")
@@ -1056,7 +1058,7 @@ class _Auto(_ModelSelector):
             else:  # the pick's weight underflowed: its lead from the log weights (w clamped at 1e-300 capped it at 690)
                 lw = self.pooled_log()
                 lead = lw[best] - lw[self.pick]
-            if lead > self.hysteresis * self.log_gamma:
+            if lead > self.switch_threshold(best) * self.log_gamma:
                 self.pick = best
         # Hysteresis guards against noise in evidence still to come. Once no unlabelled point where
         # models disagree remains, nothing left can separate them: the labels then rank the models'
@@ -1068,6 +1070,20 @@ class _Auto(_ModelSelector):
             if not top[self.pick]:
                 self.pick = int(np.flatnonzero(top)[np.argmax(w[top])])
         return self.pick, w
+
+    def switch_threshold(self, challenger: int) -> float:
+        """The lead, in agreements, a challenger needs over the current pick: ``hysteresis``, or ``switch_z``
+        standard errors of the pair's labelled count difference as an estimate of their difference on the pool,
+        whichever is larger. With n labelled and N pool points where the two disagree (each a +-1 outcome),
+        labelled counts estimate n/N of the pool difference with standard error sqrt(n (1 - n/N)) (uniform
+        sampling within the pair, finite-population corrected): early and once the pair's points are all
+        labelled the threshold is ``hysteresis``; in between the lead must grow with the evidence."""
+        if not self.switch_z > 0:
+            return self.hysteresis
+        dis = self.zoo.preds[self.pick] != self.zoo.preds[challenger]
+        N = int(dis.sum())
+        n = int((dis & ~self.remaining).sum())
+        return max(self.hysteresis, self.switch_z * np.sqrt(n * (1.0 - n / N))) if N else self.hysteresis
 
     def observe(self, i, y):
         self.right += self.zoo.preds[:, i] == y
@@ -1170,8 +1186,8 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
         :func:`tune_eps_majority_vote`), ``prior_strength``, ``consensus_weight``, ``learning_rate``, ``n_candidates``,
         ``grid_size`` (coda),
         ``prior_labels``, ``prior_sigma``, ``prior_cap``, ``sharpness``, ``hysteresis``,
-        ``coda_weight``, ``diffuse_sharpness``, ``diffuse_below`` (auto; the last two see item 5
-        of the notes). ``eps`` must lie in [1e-300, 0.5), and ``prior_labels`` and
+        ``coda_weight``, ``diffuse_sharpness``, ``diffuse_below``, ``switch_z`` (auto; see items 3
+        and 5 of the notes). ``eps`` must lie in [1e-300, 0.5), and ``prior_labels`` and
         ``coda_weight`` at most 1e12: beyond these the posterior's log-weights overflow (a prior
         worth 1e12 labels is already never overruled).
 
@@ -1190,7 +1206,7 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
 
     ``auto`` (ours). It keeps Model Selector's posterior over which model is best (each label
     multiplies a model's weight by gamma = (1 - eps)/eps when the model got it right; eps tuned
-    label-free against the majority vote by running ``auto`` itself) and changes four things:
+    label-free against the majority vote by running ``auto`` itself) and changes five things:
 
     1. A consensus prior, with a strength set by a variance ratio. Before any label, model h's
        log weight is log(gamma) * prior_labels * (ea_h - max ea), where ea_h is h's expected
@@ -1231,10 +1247,20 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
        zoos hold the unshifted models: 0.898 on digits_noise, within one s.e. of 0.9). ``floor``
        keeps q > 0 on every point where models disagree, which :func:`estimate_accuracies` needs.
     3. A pick that moves only on evidence: the reported model changes only when a challenger's
-       belief (item 4) exceeds the current pick's by more than ``hysteresis`` (default 1)
-       agreements' worth (as the pooled CODA term fades, that lead can also come from the fading).
-       Once every point where models disagree is labelled, the labels rank the pool accuracies
-       exactly and the pick is the most accurate model (prior and hysteresis no longer apply).
+       belief (item 4) exceeds the current pick's by more than a threshold, in agreements' worth
+       (as the pooled CODA term fades, that lead can also come from the fading). The threshold is
+       ``hysteresis`` (default 1) or ``switch_z`` (default 0.5) standard errors of the pair's
+       labelled evidence, whichever is larger: with n of the N pool points where the two models
+       disagree labelled, the labelled count difference estimates n/N of their pool difference with
+       standard error sqrt(n (1 - n/N)) (each such point a +-1 outcome; uniform sampling within the
+       pair, finite-population corrected). So a challenger needs a lead that grows with the
+       evidence already gathered on the pair, and a lead that noise in the next labels could not
+       produce, until the pair's points are nearly all labelled; then the threshold falls back to
+       ``hysteresis``. A fixed larger hysteresis (3) held the pick too but kept digits and
+       digits_missing_class from ever reaching 90% within 200 labels. ``switch_z=0`` is the
+       fixed hysteresis. Once every point where models disagree is labelled, the labels rank the
+       pool accuracies exactly and the pick is the most accurate model (prior and thresholds no
+       longer apply).
     4. A second opinion in the prior. CODA's probability that each model is best (Dirichlet
        confusion matrices seeded by the *arithmetic* consensus, per-class accuracies weighted by
        the pool's class mix: another model of the same zoo) is pooled logarithmically with the
@@ -1250,64 +1276,66 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
        posterior alone; ``coda_weight=0`` is auto without the pool (``diagnostics["coda_weight"]``
        is the weight used: 0 when there is no prior to pool into, or one class). It costs
        O(H (N + 256)) per label (one class's Beta grids and one gather change).
-    5. Optional, off by default: a sharper draw while the posterior is diffuse. With
-       ``diffuse_sharpness`` set (e.g. 100), the exponent of item 2 is ``diffuse_sharpness`` while
-       the posterior's largest probability is below ``diffuse_below`` (default 0.3), and
-       ``sharpness`` afterwards. While many models are still in play the largest gains are on the
-       most contested points, so this labels those first, as CODA does. Measured (2026-12-02,
-       ``diffuse_sharpness=100``, the benchmark's seeds, 100 per task): the suite's mean cumulative
-       regret over 100 labels falls from 40 to 26 (digits 24 -> 20, digits_noise 30 -> 6,
-       digits_missing_class 28 -> 26, breast_cancer 9 -> 10, breast_cancer_noise 13 -> 8, synthetic
-       112 -> 74, synthetic_prior 62 -> 42); on the 21 held-out zoos of part D only from 97 to 93
-       (lower on 13 of 21, with swings of -57 to +53 per zoo), on the 14 new-recipe zoos of part I
-       from 128 to 98 (lower on 10 of 14, -154 to +22). But it breaks the hold: on the
-       synthetic tasks 90% of seeds are on the best model after 14 and 7 labels, then the share
-       falls to 0.71 and 0.78 and stays at 90% only from 112 and 76 labels. The early lead comes
-       from the contested points, where these zoos' best model is also the best; the labels that
-       follow are spread wider and, as the gap is small (70 and 61 labels to order the top two
-       without bias, ``difficulty()["labels_to_order_top2"]``), move the pick away again in some
-       seeds. A larger ``hysteresis`` restores the hold there (3: lowest share 0.90 and 0.93, from
-       18 and 11 labels; suite mean 36) but then digits and digits_missing_class never reach 90%
-       within 200 labels and breast_cancer's regret rises from 9 to 36. Use it when regret over
-       the first labels matters more than a pick that stays put.
+    5. A sharper draw while the posterior is diffuse: the exponent of item 2 is
+       ``diffuse_sharpness`` (default 100) while the posterior's largest probability is below
+       ``diffuse_below`` (default 0.3), and ``sharpness`` afterwards. While many models are still in
+       play the largest gains are on the most contested points, so this labels those first, as CODA
+       does. Alone, with the fixed hysteresis of item 3, it lowered regret but broke the hold
+       (2026-12-02, the benchmark's seeds, 100 per task): the suite's mean cumulative regret over
+       100 labels fell from 40 to 26 (synthetic 112 -> 74), but on the synthetic tasks 90% of seeds
+       were on the best model after 14 and 7 labels, then the share fell to 0.71 and 0.78. The
+       early lead comes from the contested points, where these zoos' best model is also the best;
+       the labels that follow are spread wider and, as the gap is small (70 and 61 labels to order
+       the top two without bias, ``difficulty()["labels_to_order_top2"]``), moved the pick away
+       again in some seeds under a fixed hysteresis. With item 3's evidence threshold both joined
+       the defaults: the threshold keeps the pick the contested points lead to unless the labels
+       that follow contradict it by more than their own noise. ``diffuse_sharpness=None`` turns
+       the sharper draw off; ``diffuse_sharpness=None, switch_z=0`` is auto as it was before
+       2026-12-02. The posterior alone decides the exponent (not the CODA-pooled belief), so
+       :func:`estimate_accuracies` replays the draw.
 
     ``prob_best`` is the pooled belief. Weighting each label by its inverse acquisition probability
     (as LURE does) was measured and rejected: the posterior multiplies evidence, so a few
     large weights swing it (mean regret 156 against 101).
 
     Where it stands (``benchmarks/active_selection.py``, 100 seeds per task, CODA's included;
-    2026-12-02, when the shifted suite tasks became the unshifted zoos' models on a shifted pool,
+    2026-12-02, with today's defaults: the diffuse draw of item 5 and the evidence threshold of item
+    3 joined them that day; the shifted suite tasks are the unshifted zoos' models on a shifted pool,
     see :func:`workbench.data.make_model_zoo`): over the seven suite tasks, the lowest mean
-    cumulative regret over the first 100 labels of all strategies (40, against CODA's 76,
-    uncertainty sampling's 89 and Model Selector's 128), and the lowest of all on six of the seven
-    tasks (digits 24 against CODA's 29; digits_noise 30 against uncertainty sampling's 76;
-    digits_missing_class, which joined the suite after the defaults were set, 28 against CODA's
-    43; breast_cancer 9 against margin's 18; breast_cancer_noise 13 against Model Selector's 37;
-    synthetic_prior 62 against CODA's 153). On 400 further seeds per task it first reaches 90% of
-    seeds on the exact best model after 17-118 labels and stays there (lowest share afterwards
-    0.898-0.922, s.e. 0.015; Model Selector falls to 0-0.53). Those figures are with
-    ``sharpness`` 12 (2026-12-01); with 6, the earlier default, the mean is 52 (70 on the earlier
+    cumulative regret over the first 100 labels of all strategies (23, against CODA's 76,
+    uncertainty sampling's 89 and Model Selector's 128); the lowest of all on six of the seven
+    tasks (digits 16 against CODA's 29; digits_noise 2 against uncertainty sampling's 76;
+    digits_missing_class, which joined the suite after the defaults were set, 29 against CODA's
+    43; breast_cancer 10 against margin's 18; breast_cancer_noise 8 against Model Selector's 37;
+    synthetic_prior 38 against CODA's 153), and level with CODA on the synthetic task (55 against
+    55, paired difference 0.4, s.e. 7.0). On 400 further seeds per task (part F) it first reaches 90% of
+    seeds on the exact best model after 1-121 labels and stays there up to sampling noise (lowest
+    share afterwards 0.90-0.96, s.e. 0.015, except synthetic: 0.882 between 20 and 66 labels,
+    1.2 s.e. below 0.9; Model Selector falls to 0-0.53). Before 2026-12-02 (``diffuse_sharpness=None,
+    switch_z=0``) the suite mean was 40 (synthetic 112, against CODA's 55), with part F's lowest
+    shares 0.898-0.922; with ``sharpness`` 6, the default before 2026-12-01, 52 (70 on the earlier
     shifted zoos: other draws of the models; every figure below dated before 2026-12-02 that
     names digits_noise, breast_cancer_noise or synthetic_prior, or the held-out zoos of those
     recipes, is on those). On 21 further zoos (the suite's recipes with other seeds, 50 seeds
     each; not a clean hold-out for the geometric prior, which was chosen from a label-free
-    comparison that included earlier draws of them) its mean regret is 97, against CODA's 130 and
-    Model Selector's 174, the lowest on 11 of them (CODA 6, margin 4); on 14 zoos from data
-    generators never used to set a default (part I: Hastie, Gaussian quantiles, 10-class and
-    two-moons data, with and without shift) 128, against Model Selector's 179, margin's 237, CODA's
-    295 and random labels' 297, the lowest on 7 of 14 (Model Selector 4). The CODA pool (item 4)
+    comparison that included earlier draws of them) its mean regret is 92 (97 before 2026-12-02,
+    the lowest on 11 of them then; CODA 130, Model Selector 174); on 14 zoos from data generators
+    never used to set a default (part I: Hastie, Gaussian quantiles, 10-class and two-moons data,
+    with and without shift) 87 (128 before; lower on 10 of 14), against Model Selector's 179,
+    margin's 237, CODA's 295 and random labels' 297. The evidence threshold's 0.5 was chosen on
+    the suite (30 seeds per task, among 0.25, 0.35, 0.5 and 0.7; 0.35 and 0.7 kept digits from
+    90% or lost synthetic's hold); parts D and I were the checks. The CODA pool (item 4)
     lowered the mean regret from 73 to 69 on the suite, from 111 to 104 on the 21 zoos and from
     151 to 146 on the 14 (earlier shifted zoos; its weight of 2 was chosen on the suite with a
     check on the 14 zoos, so they are no longer a clean hold-out for it); it is not free
     everywhere: digits went from 21 to 27 and first reaches 90% after 97 labels instead of 67.
 
-    It is *not* the best on the synthetic 4-class task (112, against CODA's 55; with sharpness 6:
-    146). Sharper draws close more of the gap there (77 at 100) but lose the pick afterwards
-    (item 2), and a greedy argmax came to 51-56 (CODA 49-54 on the same seeds) but cannot feed
-    :func:`estimate_accuracies`, which needs q > 0. On the same models with the pool's class prior
-    shifted (synthetic_prior) CODA first reaches 90% of seeds on the best model after 18 labels but
-    falls back to 0 and holds it only from 178, while auto holds it from 101 (100 seeds; 115 on
-    part F's 400 further seeds).
+    On the synthetic 4-class task CODA's regret is as low (55): its greedy information gain labels the
+    most contested points, where this zoo's best model is also the best (see below). auto reaches
+    that point too with the diffuse draw, and its evidence threshold then keeps the pick where CODA
+    lets it go: on the same models with the pool's class prior shifted (synthetic_prior) CODA
+    first reaches 90% of seeds on the best model after 18 labels but falls back to 0 and holds it
+    only from 178 (100 seeds), while auto reaches it after 6 labels and holds it (part F).
     (Suite figures of 2026-11-30 and 12-01, on the earlier shifted zoos: auto 63 with sharpness
     12, 70 with 6, 69 before the majority vote's ties in the eps tuning were broken by the mean
     probability instead of the class index, see :func:`tune_eps_majority_vote`.)
@@ -1322,7 +1350,11 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     86-150, so it was not adopted. Nor was CODA's own information gain (2026-12-01, earlier shifted
     zoos: the next point drawn in proportion to auto's gain^12 x CODA's gain^50 over auto's 64
     best points; 100 seeds): synthetic 102 -> 85 (CODA 55 on those seeds), but digits_noise 60 ->
-    91 and digits_missing_class 30 -> 36 (50 seeds). How much there is evidence on synthetic: an
+    91 and digits_missing_class 30 -> 36 (50 seeds). On today's zoos (2026-12-02, 30 seeds, with
+    auto's defaults before that day): CODA's gain as auto's acquisition for the first 40 labels took
+    synthetic from 128 to 66 and synthetic_prior from 70 to 38, but breast_cancer from 9 to 30 and
+    breast_cancer_noise from 13 to 56; CODA's belief as auto's pick, on auto's labels, made synthetic
+    worse (132): CODA's edge there is where it labels, not how it weighs. How much there is evidence on synthetic: an
     unbiased design that knew the two leading models and labelled only where they disagree would
     need 70 labels to put the best ahead with probability 0.9
     (``difficulty()["labels_to_order_top2"]``), and auto's label-free prior ranks four models above
@@ -1407,7 +1439,8 @@ def _make_strategy(zoo, rng, budget, strategy, options):
                "model_selector": ("eps", "eps_grid", "tune_horizon", "eps_criterion"),
                "coda": ("prior_strength", "consensus_weight", "learning_rate", "n_candidates", "grid_size"),
                "auto": ("eps", "eps_grid", "tune_horizon", "prior_labels", "prior_sigma", "prior_cap", "sharpness",
-                        "floor", "hysteresis", "coda_weight", "diffuse_sharpness", "diffuse_below")}[strategy]
+                        "floor", "hysteresis", "coda_weight", "diffuse_sharpness", "diffuse_below",
+                        "switch_z")}[strategy]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         # the usual culprit is the label count under another name: say where it goes
