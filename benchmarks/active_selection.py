@@ -26,8 +26,8 @@ over 100+ steps dips below its true level);
 best model and its runner-up needs (iid, and two oracle designs that know the pair), next to the
 same for labels confined to the most contested points;
 (I) the same selection comparison on zoos from data recipes outside the suite (new generators);
-(J) auto's optional sharper draw while its posterior is diffuse (``diffuse_sharpness``) against the
-default, on the suite and on part D's and part I's zoos: lower regret, a pick that no longer holds;
+(J) auto's sharper draw while its posterior is diffuse (``diffuse_sharpness``) and its evidence threshold
+(``switch_z``), each turned off, against the defaults, on the suite and on part D's and part I's zoos;
 (G) Model Selector's sensitivity to eps: its regret at each eps of the published grid (0.35 to 0.49
 by 0.01) next to the eps its label-free tuning picks, because the greedy method's regret swings
 with eps and the tuning against the majority vote cannot see which eps is good on the true labels.
@@ -342,14 +342,19 @@ NEW_RECIPE_SHIFTS = (("hastie", None), ("quantiles", None), ("quantiles", "prior
 
 
 # label -> (auto's options, also run on the held-out and new-recipe zoos?)
-DIFFUSE_VARIANTS = {"auto": ({}, True), "auto, diffuse_sharpness=100": ({"diffuse_sharpness": 100.0}, True),
-                    "auto, diffuse_sharpness=100, hysteresis=3": ({"diffuse_sharpness": 100.0, "hysteresis": 3.0},
-                                                                  False)}
+# label: (auto's options, also run on parts D's and I's zoos). The first is the default; the second auto as it was
+# before the sharper diffuse draw and the evidence threshold joined the defaults (2026-12-02).
+DIFFUSE_VARIANTS = {"auto": ({}, True),
+                    "auto before 2026-12-02": ({"diffuse_sharpness": None, "switch_z": 0.0}, True),
+                    "auto, switch_z=0 (diffuse draw only)": ({"switch_z": 0.0}, True),
+                    "auto, diffuse draw off": ({"diffuse_sharpness": None}, False),
+                    "auto, switch_z=0, hysteresis=3": ({"switch_z": 0.0, "hysteresis": 3.0}, False)}
 
 
 def part_j(tasks, n_seeds, budget, n_jobs, held_out=()):
-    """auto's optional sharper draw while its posterior is diffuse (``diffuse_sharpness``), against the default:
-    regret and holding on the suite (part B's seeds), and regret@100 on other zoos. ``held_out``: (group name,
+    """auto's sharper draw while its posterior is diffuse (``diffuse_sharpness``) and its evidence threshold for
+    switching the pick (``switch_z``), each turned off, against the defaults: regret and holding on the suite
+    (part B's seeds), and regret@100 on other zoos. ``held_out``: (group name,
     [(name, zoo)], seeds, random_state) per group, e.g. part D's zoos with its seeds and part I's with its own."""
     named = [(t.name, t.zoo) for t in tasks]
     rows, held = [], []
@@ -534,9 +539,12 @@ def main(argv=None):
         print(f"part J {time.time() - t0:.0f}s", flush=True)
         jcols = ["task", "variant", "labels_first_90", "labels_stay_90", "min_p_best_after_first_90", "cum_regret_100",
                  "cum_regret_100_se"]
-        out += [f"## J. auto's optional diffuse_sharpness ({args.diffuse_seeds} seeds per task, part B's seeds)", "",
+        out += [f"## J. auto's diffuse draw and evidence threshold ({args.diffuse_seeds} seeds per task, part B's "
+                "seeds)", "",
                 "A sharper draw (exponent 100 instead of 12) while auto's posterior gives no model 30% or more "
-                "(`diffuse_sharpness`, off by default; see `select_model`'s notes, item 5).", "",
+                "(`diffuse_sharpness`), and a pick that switches only when a challenger's lead exceeds 0.5 standard "
+                "errors of the pair's labelled evidence (`switch_z`); both default since 2026-12-02, each turned "
+                "off here (`select_model`'s notes, items 3 and 5).", "",
                 j[jcols].round(3).pipe(_md, index=False), "",
                 "Mean regret@100 over the suite:", "",
                 j.groupby("variant", sort=False)["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False),
@@ -545,8 +553,8 @@ def main(argv=None):
             jp = gh.pivot_table(index="task", columns="variant", values="cum_regret_100", sort=False).round(1)
             out += [f"Part {group}'s zoos with part {group}'s seeds ({int(gh.n_seeds.iloc[0])} each), regret@100:", "",
                     jp.pipe(_md), "",
-                    "Mean: " + ", ".join(f"{k} {v:.1f}" for k, v in jp.mean().items()) + "; lower with the option on "
-                    f"{int((jp.iloc[:, 1] < jp.iloc[:, 0]).sum())} of {len(jp)}.", ""]
+                    "Mean: " + ", ".join(f"{k} {v:.1f}" for k, v in jp.mean().items()) + "; the default lower "
+                    f"than auto before 2026-12-02 on {int((jp.iloc[:, 0] < jp.iloc[:, 1]).sum())} of {len(jp)}.", ""]
     if args.eps_seeds:
         t0 = time.time()
         g, gs = part_g(tasks, args.eps_seeds, args.n_jobs)
