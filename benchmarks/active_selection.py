@@ -44,7 +44,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from scipy.optimize import minimize
 from scipy.special import logsumexp, ndtri, softmax
 from sklearn.datasets import make_classification, make_gaussian_quantiles, make_hastie_10_2, make_moons
@@ -341,7 +340,6 @@ NEW_RECIPE_SHIFTS = (("hastie", None), ("quantiles", None), ("quantiles", "prior
                      ("cls10", "noise"), ("moons", None), ("moons", "noise"))
 
 
-# label -> (auto's options, also run on the held-out and new-recipe zoos?)
 # label: (auto's options, also run on parts D's and I's zoos). The first is the default; the second auto as it was
 # before the sharper diffuse draw and the evidence threshold joined the defaults (2026-12-02).
 DIFFUSE_VARIANTS = {"auto": ({}, True),
