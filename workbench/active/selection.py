@@ -1058,7 +1058,8 @@ class _Auto(_ModelSelector):
             else:  # the pick's weight underflowed: its lead from the log weights (w clamped at 1e-300 capped it at 690)
                 lw = self.pooled_log()
                 lead = lw[best] - lw[self.pick]
-            if lead > self.switch_threshold(best) * self.log_gamma:
+            # the evidence threshold is never below the hysteresis: it is computed (an O(N) pass) only past it
+            if lead > self.hysteresis * self.log_gamma and lead > self.switch_threshold(best) * self.log_gamma:
                 self.pick = best
         # Hysteresis guards against noise in evidence still to come. Once no unlabelled point where
         # models disagree remains, nothing left can separate them: the labels then rank the models'
