@@ -739,3 +739,29 @@ def test_mse_ratio_interval_covers_a_known_ratio_and_uses_the_pairing():
     # breaking the pairing (another seed's iid run) ignores the positive correlation: wider intervals
     lo_u, hi_u = _ratio_interval((2 * z1[::-1]) ** 2, z2 ** 2, False)
     assert np.median(np.log(hi_u / lo_u)) > 1.1 * np.median(np.log(hi / lo))
+
+
+def test_mse_ratio_interval_counts_resamples_with_an_exact_estimator_as_unbounded():
+    import warnings
+
+    from workbench.active.benchmark import _ratio_interval
+
+    # An estimator exact on 19 of 20 seeds (near the full pool): a third of the resamples of the seeds hold only
+    # exact runs, where the ratio is unbounded. Left out (bootstrap_ci's default), they capped the upper limit.
+    rng = np.random.default_rng(0)
+    iid = rng.exponential(size=(20, 2))
+    est = np.zeros((20, 2))
+    est[0, 0] = 1.0
+    est[:, 1] = rng.exponential(size=20)  # an ordinary column beside it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lo, hi = _ratio_interval(iid, est, False)
+    assert np.isinf(hi[0]) and 0 < lo[0] < iid[:, 0].mean() / est[:, 0].mean()
+    assert np.isfinite(hi[1]) and lo[1] < iid[:, 1].mean() / est[:, 1].mean() < hi[1]
+    # exact on 45 of 50 seeds: about 0.5% of resamples are unbounded, so the upper limit stays finite
+    iid, est = rng.exponential(size=(50, 1)), rng.exponential(size=(50, 1))
+    est[:45] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lo, hi = _ratio_interval(iid, est, False)
+    assert np.isfinite(hi[0]) and lo[0] < iid.mean() / est.mean() < hi[0]

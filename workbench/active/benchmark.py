@@ -357,7 +357,8 @@ def benchmark_risk(probs, labels, estimators, budget, seeds=100, loss="zero_one"
     better than iid; NaN where both are 0, e.g. with every pool point labelled), mse_ratio_ci_low /
     mse_ratio_ci_high (a 95% BCa bootstrap interval of that ratio over the seeds, each seed's pair
     of runs resampled together: how far the ratio could move with other seeds; NaN with one seed or
-    where this estimator's MSE is 0), true_risk, n_seeds; the iid baseline's rows come first.
+    where this estimator's MSE is 0; the upper limit is inf where resamples in which the estimator is
+    exact on every seed are too common to ignore; the baseline's is [1, 1]), true_risk, n_seeds; the iid baseline's rows come first.
     ``coverage`` is NaN at label counts where the interval is undefined (NaN, e.g. lure/iid with
     cross-entropy after one label), and ``bias_se`` is NaN with one seed. On chi-square-like squared
     errors at 100 seeds the ratio interval covers 93-95% (``tests/test_active_risk.py``).
@@ -465,6 +466,8 @@ def _ratio_interval(sq_iid: np.ndarray, sq: np.ndarray, is_baseline: bool, alpha
     seeds, so each seed's iid and estimator errors stay paired. Squared errors are skewed (a few seeds carry most
     of an MSE), so a normal interval on the ratio would be too narrow on the side that matters. NaN where the
     ratio is undefined (the estimator's MSE is 0) or there is one seed; the baseline over itself is exactly 1."""
+    import warnings
+
     from ..resample import bootstrap_ci
 
     budget = sq.shape[1]
@@ -473,7 +476,26 @@ def _ratio_interval(sq_iid: np.ndarray, sq: np.ndarray, is_baseline: bool, alpha
         return one, one.copy()
     low, high = np.full(budget, np.nan), np.full(budget, np.nan)
     ok = np.flatnonzero(sq.mean(0) > 0)
-    if sq.shape[0] > 1 and ok.size:
+    if sq.shape[0] < 2 or not ok.size:
+        return low, high
+    with warnings.catch_warnings():
+        # replicates whose resampled seeds all have zero error (an estimator exact on most seeds, near the full
+        # pool) have no ratio; bootstrap_ci warns and leaves them out, which would cap the upper limit. Those
+        # columns are redone below, counting such a replicate as an infinite ratio.
+        warnings.filterwarnings("ignore", message="bootstrap: the statistic is undefined", category=RuntimeWarning)
         res = bootstrap_ci((sq_iid[:, ok], sq[:, ok]), "ratio", method="bca", alpha=alpha, random_state=0)
-        low[ok], high[ok] = np.atleast_1d(res.ci_low), np.atleast_1d(res.ci_high)
+    low[ok], high[ok] = np.atleast_1d(res.ci_low), np.atleast_1d(res.ci_high)
+    dist = np.asarray(res.bootstrap_distribution).reshape(-1, ok.size)
+    bad = ok[np.isnan(dist).any(axis=0)]
+    if bad.size:
+        # the same resamples (same seed), as means of the numerator and the denominator: percentile limits with
+        # x / 0 = inf (0 / 0, both exact on every resampled seed, is left out)
+        k = bad.size
+        means = np.asarray(bootstrap_ci(np.hstack([sq_iid[:, bad], sq[:, bad]]), "mean", method="percentile",
+                                        random_state=0).bootstrap_distribution).reshape(-1, 2 * k)
+        num, den = means[:, :k], means[:, k:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(den > 0, num / den, np.where(num > 0, np.inf, np.nan))
+        low[bad] = np.nanquantile(r, alpha / 2, axis=0, method="lower")
+        high[bad] = np.nanquantile(r, 1 - alpha / 2, axis=0, method="higher")
     return low, high
