@@ -838,7 +838,7 @@ def test_auto_switch_z_holds_the_pick_until_the_lead_clears_the_evidence_thresho
     a.remaining[dis[:64]] = False  # 64 of the pair's points labelled: threshold sqrt(64 (1 - 64 / N))
     thr = np.sqrt(64 * (1 - 64 / dis.size))
     assert thr > 5
-    a.logw = np.array([0.0, thr - 0.5, 0.0, 0.0]) * lg  # a lead of 1.5 agreements used to be enough
+    a.logw = np.array([0.0, thr - 0.5, 0.0, 0.0]) * lg  # past the hysteresis of 1, short of the threshold
     assert a.summary()[0] == 0
     a.logw = np.array([0.0, thr + 0.5, 0.0, 0.0]) * lg
     assert a.summary()[0] == 1
