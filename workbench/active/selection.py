@@ -1320,8 +1320,9 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     names digits_noise, breast_cancer_noise or synthetic_prior, or the held-out zoos of those
     recipes, is on those). On 21 further zoos (the suite's recipes with other seeds, 50 seeds
     each; not a clean hold-out for the geometric prior, which was chosen from a label-free
-    comparison that included earlier draws of them) its mean regret is 92 (97 before 2026-12-02,
-    the lowest on 11 of them then; CODA 130, Model Selector 174); on 14 zoos from data generators
+    comparison that included earlier draws of them) its mean regret is 92, against CODA's 130 and
+    Model Selector's 174, the lowest on 14 of them (CODA 5, margin 2; before 2026-12-02: 97, the
+    lowest on 11); on 14 zoos from data generators
     never used to set a default (part I: Hastie, Gaussian quantiles, 10-class and two-moons data,
     with and without shift) 87 (128 before; lower on 10 of 14), against Model Selector's 179,
     margin's 237, CODA's 295 and random labels' 297. The evidence threshold was chosen on the suite
