@@ -1326,8 +1326,8 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     never used to set a default (part I: Hastie, Gaussian quantiles, 10-class and two-moons data,
     with and without shift) 87 (128 before; lower on 10 of 14), against Model Selector's 179,
     margin's 237, CODA's 295 and random labels' 297, the lowest on 9 of 14 (Model Selector 3,
-    uncertainty sampling 2, one of them tied with margin; before: 7 of 14). The evidence threshold was chosen on the suite
-    (30 seeds per task): without the finite-population correction, z = 0.35 and above kept digits
+    uncertainty sampling 2, one of them tied with margin; before: 7 of 14). The evidence
+    threshold was chosen on the suite (30 seeds per task): without the finite-population correction, z = 0.35 and above kept digits
     from ever reaching 90% within 200 labels and 0.25 lost synthetic's hold; with it, 0.7 held
     everywhere but raised synthetic's regret from 80 to 113 on those seeds. Parts D and I were the
     checks. The CODA pool (item 4)
