@@ -857,3 +857,99 @@ def test_auto_switch_z_changes_only_the_pick_and_replays_in_estimate_accuracies(
     assert not np.array_equal(t.chosen, base.chosen)  # a threshold of 2 s.e. holds the pick longer here
     est = estimate_accuracies(t, probs)
     assert len(est) == 6 and np.isfinite(est["difference"]).all()
+
+
+# ---- per-seed runs and the paired comparison of two strategies -------------------------------------
+def _two_task_benchmark(seeds=12):
+    a, b = _zoo(h=6, n=120, c=3, seed=5), _zoo(h=6, n=90, c=3, seed=6)
+    tasks = [("a", PredictionLog(*a[:1], labels=a[1])), ("b", PredictionLog(*b[:1], labels=b[1]))]
+    return tasks, benchmark_selection(tasks, ["random", "margin", "auto"], budgets=40, seeds=seeds, random_state=7)
+
+
+def test_benchmark_selection_runs_are_the_seeded_runs_behind_the_summary():
+    import zlib
+
+    tasks, res = _two_task_benchmark()
+    runs = res.runs
+    assert list(runs.columns) == ["task", "strategy", "seed", "cum_regret_100", "final_pick", "final_regret_points"]
+    assert len(runs) == 2 * 3 * 12
+    means = runs.groupby(["task", "strategy"], sort=False)["cum_regret_100"].mean().to_numpy()
+    np.testing.assert_allclose(means, res.summary["cum_regret_100"].to_numpy(), rtol=1e-12)
+    # seed k of a task is the documented child seed: select_model reproduces the run's regret and final pick
+    name, zoo = tasks[1]
+    acc = zoo.accuracy().to_numpy()
+    child = np.random.SeedSequence(7, spawn_key=(zlib.crc32(name.encode()),)).spawn(12)[4]
+    t = select_model(zoo, None, 40, strategy="margin", random_state=np.random.default_rng(child))
+    row = runs[(runs.task == name) & (runs.strategy == "margin") & (runs.seed == 4)].iloc[0]
+    assert row.final_pick == t.chosen[-1]
+    assert row.cum_regret_100 == pytest.approx(100 * (acc.max() - acc[t.chosen]).sum())
+    assert row.final_regret_points == pytest.approx(100 * (acc.max() - acc[t.chosen[-1]]))
+    edited = res.runs
+    edited.loc[0, "cum_regret_100"] = -1.0  # a copy: the frozen result is unchanged
+    assert res.runs.loc[0, "cum_regret_100"] != -1.0
+
+
+def test_compare_is_scipys_paired_t_test_per_task_and_a_normal_pool_over_tasks():
+    from scipy import stats
+
+    _, res = _two_task_benchmark()
+    cmp = res.compare("auto", "random", confidence_level=0.9)
+    assert list(cmp.task) == ["a", "b", "(mean over tasks)"]
+    runs = res.runs
+    for k, task in enumerate(["a", "b"]):
+        x = runs[(runs.task == task) & (runs.strategy == "auto")].cum_regret_100.to_numpy()
+        z = runs[(runs.task == task) & (runs.strategy == "random")].cum_regret_100.to_numpy()
+        ref = stats.ttest_rel(x, z)
+        ci = ref.confidence_interval(0.9)
+        row = cmp.iloc[k]
+        assert row.mean_difference == pytest.approx((x - z).mean())
+        assert row.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+        assert (row.ci_low, row.ci_high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+        assert (row.strategy_lower, row.baseline_lower, row.n_seeds) == ((x < z).sum(), (x > z).sum(), 12)
+    last = cmp.iloc[2]
+    se = np.sqrt((cmp.se.iloc[:2] ** 2).sum()) / 2
+    assert last.mean_difference == pytest.approx(cmp.mean_difference.iloc[:2].mean())
+    assert last.se == pytest.approx(se)
+    assert last.ci_high - last.mean_difference == pytest.approx(stats.norm.ppf(0.95) * se)
+    assert last.p_value == pytest.approx(2 * stats.norm.sf(abs(last.mean_difference) / se))
+    # the sign convention: strategy minus baseline, so swapping them flips the differences and the intervals
+    rev = res.compare("random", "auto", confidence_level=0.9)
+    np.testing.assert_allclose(rev.mean_difference, -cmp.mean_difference)
+    np.testing.assert_allclose(rev.ci_low, -cmp.ci_high)
+    np.testing.assert_allclose(rev.p_value, cmp.p_value)
+
+
+def test_compare_with_one_seed_or_no_spread_and_bad_arguments():
+    probs, y = _zoo(h=3, n=30, seed=2)
+    one = benchmark_selection([("t", PredictionLog(probs, labels=y))], ["random", "margin"], budgets=5, seeds=1)
+    row = one.compare("margin", "random").iloc[0]
+    assert row.n_seeds == 1 and np.isnan(row.se) and np.isnan(row.ci_low) and np.isnan(row.p_value)
+    # a zoo of one model: every strategy picks it, every difference is 0, the interval is the point
+    single = PredictionLog(probs[:1], labels=y)
+    same = benchmark_selection([("t", single)], ["random", "margin"], budgets=5, seeds=4).compare("margin", "random")
+    assert (same.mean_difference == 0).all() and (same.ci_low == 0).all() and (same.p_value == 1).all()
+    _, res = _two_task_benchmark(seeds=3)
+    with pytest.raises(ValidationError, match="strategy: must be one of"):
+        res.compare("coda", "random")
+    with pytest.raises(ValidationError, match="baseline: must be one of"):
+        res.compare("auto", "Random")
+    with pytest.raises(ValidationError, match="baseline: must differ"):
+        res.compare("auto", "auto")
+    for level in (0, 1, 1.5, float("nan")):
+        with pytest.raises(ValidationError, match="confidence_level"):
+            res.compare("auto", "random", confidence_level=level)
+
+
+def test_compare_pairs_on_common_seeds_when_two_benchmarks_are_assembled():
+    import pandas as pd
+
+    from workbench.active import SelectionBenchmark
+
+    tasks, _ = _two_task_benchmark(seeds=2)
+    big = benchmark_selection(tasks, ["random"], budgets=40, seeds=6, random_state=7)
+    small = benchmark_selection(tasks, ["margin"], budgets=40, seeds=3, random_state=7)
+    both = SelectionBenchmark(*(pd.concat([getattr(big, f), getattr(small, f)], ignore_index=True)
+                                for f in ("curves", "summary", "runs")))
+    joint = benchmark_selection(tasks, ["random", "margin"], budgets=40, seeds=3, random_state=7)
+    pd.testing.assert_frame_equal(both.compare("margin", "random"), joint.compare("margin", "random"))
+    assert (both.compare("margin", "random").n_seeds.iloc[:2] == 3).all()
