@@ -18,8 +18,9 @@ difference (doubly robust) estimator, Var(L) / Var(L - s), under uniform samplin
 variance-optimal proposal q proportional to sqrt(s(1 - s)), for the zoo average, the zoo average
 temperature-calibrated on every pool label, and an oracle log-linear pool of all models fitted
 on every pool label;
-(F) holding: auto, model_selector and random on 400 further seeds per suite task, so that "stays
-at >= 90% once there" and "never more regret than iid" are not decided by the sampling noise of
+(F) holding: auto, model_selector, random and coda on 400 further seeds per suite task (auto paired
+with each), so that "stays at >= 90% once there", "never more regret than iid" and "auto at least
+as good as the best other" are not decided by the sampling noise of
 100 seeds (s.e. of a 90% share: 0.03 at 100 seeds, 0.015 at 400; the minimum of a noisy curve
 over 100+ steps dips below its true level);
 (H) what the labels alone can do: how many labels an unbiased estimate of the gap between the pool's
@@ -48,7 +49,8 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp, ndtri, softmax
 from sklearn.datasets import make_classification, make_gaussian_quantiles, make_hastie_10_2, make_moons
 
-from workbench.active import STRATEGIES, benchmark_risk, benchmark_selection, select_model, task_suite
+from workbench.active import (STRATEGIES, SelectionBenchmark, benchmark_risk, benchmark_selection, select_model,
+                              task_suite)
 from workbench.active.risk import _calibrated, _fit_temperature_residual
 from workbench.active.tasks import SYNTHETIC_PARAMS, TASKS, SelectionTask, difficulty_table
 from workbench.data import make_model_zoo
@@ -398,6 +400,7 @@ def main(argv=None):
     ap.add_argument("--coda-seeds", type=int, default=100)
     ap.add_argument("--held-out-coda-seeds", type=int, default=50)
     ap.add_argument("--holding-seeds", type=int, default=400, help="seeds per task for part F (0: skip)")
+    ap.add_argument("--holding-coda-seeds", type=int, default=400, help="CODA's seeds per task in part F (0: skip)")
     ap.add_argument("--eps-seeds", type=int, default=20, help="seeds per (task, eps) for part G (0: skip)")
     ap.add_argument("--budget", type=int, default=200)
     ap.add_argument("--n-jobs", type=int, default=2)
@@ -412,6 +415,7 @@ def main(argv=None):
     if args.quick:
         args.seeds, args.coda_seeds, args.held_out_coda_seeds, names = 10, 2, 2, names[:3]
         args.held_out_seeds, args.zoo_seeds, args.holding_seeds, args.eps_seeds = 5, "1", 20, 3
+        args.holding_coda_seeds = 2
         args.new_recipe_seeds, args.diffuse_seeds = 3, 5
     tasks = task_suite(names, n_jobs=args.n_jobs)
     out = ["# Active testing and model selection (issue 5)", "",
@@ -452,6 +456,14 @@ def main(argv=None):
             summ.pivot_table(index="task", columns="strategy", values="cum_regret_100").round(1).pipe(_md), "",
             "Mean over tasks:", "",
             summ.groupby("strategy")["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False), ""]
+    # the coda runs are the first coda_seeds seeds of the others (same random_state): paired on those
+    both = SelectionBenchmark(*(pd.concat([getattr(b, f), getattr(bc, f)], ignore_index=True)
+                                for f in ("curves", "summary", "runs")))
+    paired = pd.concat([both.compare("auto", s) for s in STRATEGIES if s != "auto"], ignore_index=True)
+    out += ["auto against each other strategy, seed by seed (`SelectionBenchmark.compare`): mean difference in "
+            "cumulative regret@100 (negative: auto lower), its s.e. and 95% interval, paired t-test p-value; the last "
+            "row per strategy is the mean over tasks (normal interval).", "",
+            paired.round(3).pipe(_md, index=False), ""]
     e = part_e(tasks)
     out += ["## E. Information bound for risk estimation (median model of each zoo)", "",
             "Var(L) / Var(L - s): how many times smaller the per-label variance of a difference (doubly robust) "
@@ -519,16 +531,25 @@ def main(argv=None):
                     f"{k} {v}" for k, v in ipiv.idxmin(axis=1).value_counts().items()), ""]
     if args.holding_seeds:
         t0 = time.time()
-        f = benchmark_selection(tasks, ["auto", "model_selector", "random"], budgets=args.budget,
-                                seeds=args.holding_seeds, n_jobs=args.n_jobs,
-                                random_state=2).summary  # seeds independent of part B's
+        fb = benchmark_selection(tasks, ["auto", "model_selector", "random"], budgets=args.budget,
+                                 seeds=args.holding_seeds, n_jobs=args.n_jobs, random_state=2)  # not part B's seeds
+        parts = [fb]
+        if args.holding_coda_seeds:  # auto against CODA on more seeds than part B's 100 (paired on the common ones)
+            parts.append(benchmark_selection(tasks, ["coda"], budgets=args.budget, seeds=args.holding_coda_seeds,
+                                             n_jobs=args.n_jobs, random_state=2))
+        fall = SelectionBenchmark(*(pd.concat([getattr(x, k) for x in parts], ignore_index=True)
+                                    for k in ("curves", "summary", "runs")))
+        f = fall.summary
+        fpaired = pd.concat([fall.compare("auto", s) for s in ("coda", "model_selector", "random")
+                             if s in set(f.strategy)], ignore_index=True)
         print(f"part F {time.time() - t0:.0f}s", flush=True)
         fcols = ["task", "strategy", "labels_first_90", "labels_stay_90", "min_p_best_after_first_90",
                  "cum_regret_100", "cum_regret_100_se", "final_p_best", "n_seeds"]
         out += [f"## F. Holding the pick, and the iid baseline: {args.holding_seeds} seeds per task, "
                 f"{args.budget} labels", "",
                 f"Binomial s.e. of a 90% share over {args.holding_seeds} seeds: "
-                f"{np.sqrt(0.09 / args.holding_seeds):.3f}.", "", f[fcols].round(3).pipe(_md, index=False), ""]
+                f"{np.sqrt(0.09 / args.holding_seeds):.3f}.", "", f[fcols].round(3).pipe(_md, index=False), "",
+                "auto against each, seed by seed (as in part B):", "", fpaired.round(3).pipe(_md, index=False), ""]
     if args.diffuse_seeds:
         t0 = time.time()
         groups = ([("D", [(name, t.zoo) for name, t in held_out], args.held_out_seeds, 1)] if held_out else []) + (

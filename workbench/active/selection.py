@@ -1310,7 +1310,11 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     digits_missing_class, which joined the suite after the defaults were set, 29 against CODA's
     43; breast_cancer 10 against margin's 18; breast_cancer_noise 8 against Model Selector's 37;
     synthetic_prior 38 against CODA's 153), and level with CODA on the synthetic task (55 against
-    55, paired difference 0.4, s.e. 7.0). On 400 further seeds per task (part F) it first reaches 90% of
+    55, paired difference 0.4, s.e. 7.0) on those seeds; on 400 others (part F's) CODA is lower there:
+    52 against 61, a paired difference of 9.1 (s.e. 3.7, 95% interval 1.8 to 16.3;
+    :meth:`SelectionBenchmark.compare`), though ``auto`` had the lower regret on 213 of the 400 seeds:
+    its losses are rarer and larger (a pick that moves to the runner-up, see below). On 400 further
+    seeds per task (part F) it first reaches 90% of
     seeds on the exact best model after 1-121 labels and stays there up to sampling noise (lowest
     share afterwards 0.90-0.96, s.e. 0.015, except synthetic: 0.882 between 20 and 66 labels,
     1.2 s.e. below 0.9; Model Selector falls to 0-0.53). Before 2026-12-02 (``diffuse_sharpness=None,
@@ -1336,8 +1340,18 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     check on the 14 zoos, so they are no longer a clean hold-out for it); it is not free
     everywhere: digits went from 21 to 27 and first reaches 90% after 97 labels instead of 67.
 
-    On the synthetic 4-class task CODA's regret is as low (55): its greedy information gain labels the
-    most contested points, where this zoo's best model is also the best (see below). auto reaches
+    On the synthetic 4-class task CODA's regret is as low or lower (55 on 100 seeds, 52 against 61 on
+    400): its greedy information gain labels the most contested points, where this zoo's best model is
+    also the best (see below). ``auto`` loses there in two places (400 seeds): its first picks (the
+    pooled prior's favourite is a model 7 points below the best; CODA's alone, one 2 points below)
+    cost 5.5 more over the first 5 labels, and from 40 labels on its pick moves to the runner-up in
+    about a tenth of the seeds (7.7 more over labels 41-100). Each such move, traced on 100 seeds,
+    came from a lead of 3-4 agreements on the labelled points where the two models disagree, past a
+    threshold of 2-3, although the best model leads there by 20 on the pool: the draw labels the
+    points where the leader is right and the runner-up wrong less often than the pool holds them (42%
+    of those labelled by 60 labels, against 49%). Correcting that by importance weights (for the pick
+    only, from the recorded draw probabilities) was too noisy: it blocked the right switches too
+    (synthetic 55 -> 88, 100 seeds). auto reaches
     that point too with the diffuse draw, and its evidence threshold then keeps the pick where CODA
     lets it go: on the same models with the pool's class prior shifted (synthetic_prior) CODA
     first reaches 90% of seeds on the best model after 18 labels but falls back to 0 and holds it
