@@ -89,8 +89,9 @@ class SelectionBenchmark(FrameFieldsCopied):
         difference, its standard error, a Student-t interval at ``confidence_level`` and the
         two-sided paired t-test's p-value (as ``scipy.stats.ttest_rel``), and on how many seeds each
         strategy had the lower regret. The last row (task ``"(mean over tasks)"``) is the mean of the
-        tasks' differences, with the tasks' seeds independent: its s.e. is sqrt(sum se^2) / n_tasks
-        and its interval and p-value are normal ones.
+        tasks' differences, with the tasks' seeds independent: its s.e. is sqrt(sum se^2) / n_tasks,
+        and its interval and p-value are Student-t ones with Welch-Satterthwaite degrees of freedom
+        (a task whose seeds all gave the same difference adds nothing to them).
 
         Two runs of a strategy on 100 seeds can look level (or apart) by chance: on the suite's
         synthetic task ``auto`` and ``coda`` differed by +0.4 (s.e. 7.0) on 100 seeds and by +9.1
@@ -146,11 +147,18 @@ class SelectionBenchmark(FrameFieldsCopied):
                          "baseline_lower": int((d > 0).sum())})
         per = pd.DataFrame(rows)
         mean = float(per["mean_difference"].mean())
-        se = float(np.sqrt((per["se"] ** 2).sum()) / len(per))
-        z = float(stats.norm.ppf(0.5 + level / 2))
-        p = float(2 * stats.norm.sf(abs(mean) / se)) if se > 0 else (np.nan if np.isnan(se) else float(mean == 0))
+        v = per["se"].to_numpy() ** 2
+        se = float(np.sqrt(v.sum()) / len(per))
+        if se > 0:
+            # Welch-Satterthwaite degrees of freedom of a sum of independent variance estimates: a normal
+            # quantile was too narrow with few seeds per task (3 seeds: 2 degrees of freedom per task)
+            df = float(v.sum() ** 2 / (v ** 2 / (per["n_seeds"].to_numpy() - 1)).sum())
+            half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+            p = float(2 * stats.t.sf(abs(mean) / se, df))
+        else:  # NaN (a task with one seed) or 0 (no spread anywhere)
+            half, p = (np.nan, np.nan) if np.isnan(se) else (0.0, float(mean == 0))
         per.loc[len(per)] = {"task": MEAN_OVER_TASKS, "n_seeds": int(per["n_seeds"].sum()), "mean_difference": mean,
-                             "se": se, "ci_low": mean - z * se, "ci_high": mean + z * se, "p_value": p,
+                             "se": se, "ci_low": mean - half, "ci_high": mean + half, "p_value": p,
                              "strategy_lower": int(per["strategy_lower"].sum()),
                              "baseline_lower": int(per["baseline_lower"].sum())}
         return per.assign(strategy=strategy, baseline=baseline)[COMPARE_COLUMNS]
