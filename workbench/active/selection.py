@@ -1348,8 +1348,8 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     about a tenth of the seeds (7.7 more over labels 41-100). Each such move, traced on 100 seeds,
     came from a lead of 3-4 agreements on the labelled points where the two models disagree, past a
     threshold of 2-3, although the best model leads there by 20 on the pool: the draw labels the
-    points where the leader is right and the runner-up wrong less often than the pool holds them (42%
-    of those labelled by 60 labels, against 49%). Correcting that by importance weights (for the pick
+    points where the leader is right and the runner-up wrong less often than the pool holds them (by
+    60 labels, 42% of the labelled points where the two disagree, against 49% of the pool's). Correcting that by importance weights (for the pick
     only, from the recorded draw probabilities) was too noisy: it blocked the right switches too
     (synthetic 55 -> 88, 100 seeds). auto reaches
     that point too with the diffuse draw, and its evidence threshold then keeps the pick where CODA
