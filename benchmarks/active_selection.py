@@ -462,7 +462,7 @@ def main(argv=None):
     paired = pd.concat([both.compare("auto", s) for s in STRATEGIES if s != "auto"], ignore_index=True)
     out += ["auto against each other strategy, seed by seed (`SelectionBenchmark.compare`): mean difference in "
             "cumulative regret@100 (negative: auto lower), its s.e. and 95% interval, paired t-test p-value; the last "
-            "row per strategy is the mean over tasks (normal interval).", "",
+            "row per strategy is the mean over tasks (Welch-Satterthwaite t interval).", "",
             paired.round(3).pipe(_md, index=False), ""]
     e = part_e(tasks)
     out += ["## E. Information bound for risk estimation (median model of each zoo)", "",
