@@ -99,15 +99,20 @@ class SelectionBenchmark(FrameFieldsCopied):
 
         Examples
         --------
+        Two small zoos, each model right on a random share of the points:
+
         >>> import numpy as np
-        >>> from workbench.data import PredictionLog
         >>> from workbench.active import benchmark_selection
-        >>> rng = np.random.default_rng(0)
-        >>> zoo = PredictionLog(rng.dirichlet(np.ones(3), size=(4, 300)), labels=rng.integers(0, 3, 300))
-        >>> res = benchmark_selection([("toy", zoo)], ["random", "auto"], budgets=20, seeds=8)
+        >>> from workbench.data import PredictionLog
+        >>> rng = np.random.default_rng(1)
+        >>> def zoo(n):
+        ...     y = rng.integers(0, 2, n)
+        ...     right = rng.random((5, n)) < np.linspace(0.6, 0.8, 5)[:, None]
+        ...     return PredictionLog(np.eye(2)[np.where(right, y, 1 - y)] * 0.8 + 0.1, labels=y)
+        >>> res = benchmark_selection([("a", zoo(200)), ("b", zoo(150))], ["random", "auto"], budgets=20, seeds=8)
         >>> cmp = res.compare("auto", "random")
-        >>> list(cmp["task"])
-        ['toy', '(mean over tasks)']
+        >>> list(cmp["task"]), int(cmp["n_seeds"].iloc[-1])
+        (['a', 'b', '(mean over tasks)'], 16)
         >>> bool((cmp["ci_low"] <= cmp["mean_difference"]).all() and (cmp["mean_difference"] <= cmp["ci_high"]).all())
         True
         """
