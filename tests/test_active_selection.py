@@ -893,7 +893,7 @@ def test_compare_is_scipys_paired_t_test_per_task_and_a_welch_pool_over_tasks():
     from scipy import stats
 
     _, res = _two_task_benchmark()
-    cmp = res.compare("auto", "random", confidence_level=0.9)
+    cmp = res.compare("auto", "random", alpha=0.1)
     assert list(cmp.task) == ["a", "b", "(mean over tasks)"]
     runs = res.runs
     for k, task in enumerate(["a", "b"]):
@@ -916,7 +916,7 @@ def test_compare_is_scipys_paired_t_test_per_task_and_a_welch_pool_over_tasks():
     assert last.ci_high - last.mean_difference == pytest.approx(stats.t.ppf(0.95, df) * se)
     assert last.p_value == pytest.approx(2 * stats.t.sf(abs(last.mean_difference) / se, df))
     # the sign convention: strategy minus baseline, so swapping them flips the differences and the intervals
-    rev = res.compare("random", "auto", confidence_level=0.9)
+    rev = res.compare("random", "auto", alpha=0.1)
     np.testing.assert_allclose(rev.mean_difference, -cmp.mean_difference)
     np.testing.assert_allclose(rev.ci_low, -cmp.ci_high)
     np.testing.assert_allclose(rev.p_value, cmp.p_value)
@@ -938,9 +938,9 @@ def test_compare_with_one_seed_or_no_spread_and_bad_arguments():
         res.compare("auto", "Random")
     with pytest.raises(ValidationError, match="baseline: must differ"):
         res.compare("auto", "auto")
-    for level in (0, 1, 1.5, float("nan")):
-        with pytest.raises(ValidationError, match="confidence_level"):
-            res.compare("auto", "random", confidence_level=level)
+    for alpha in (0, 1, 1.5, float("nan")):
+        with pytest.raises(ValidationError, match="alpha"):
+            res.compare("auto", "random", alpha=alpha)
 
 
 def test_compare_pairs_on_common_seeds_when_two_benchmarks_are_assembled():

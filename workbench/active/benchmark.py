@@ -77,7 +77,7 @@ class SelectionBenchmark(FrameFieldsCopied):
         """The summary table, a copy."""
         return self.summary.copy()  # a frozen result: editing the returned table must not edit it
 
-    def compare(self, strategy: str, baseline: str, confidence_level: float = 0.95) -> pd.DataFrame:
+    def compare(self, strategy: str, baseline: str, alpha: float = 0.05) -> pd.DataFrame:
         """Paired comparison of two strategies' cumulative regret over the first 100 labels, per task.
 
         Both ran from the same seeds, so the difference is taken seed by seed, over the seeds both ran
@@ -86,7 +86,7 @@ class SelectionBenchmark(FrameFieldsCopied):
         assembled from two calls with the same ``random_state`` (say, fewer seeds for coda:
         ``SelectionBenchmark(curves, summary, runs)`` from the concatenated frames) pairs on the seeds
         the smaller call ran, since seed k of a task is the same child seed in both. Per task: the mean
-        difference, its standard error, a Student-t interval at ``confidence_level`` and the
+        difference, its standard error, a Student-t interval at level 1 - ``alpha`` and the
         two-sided paired t-test's p-value (as ``scipy.stats.ttest_rel``), and on how many seeds each
         strategy had the lower regret. The last row (task ``"(mean over tasks)"``) is the mean of the
         tasks' differences, with the tasks' seeds independent: its s.e. is sqrt(sum se^2) / n_tasks,
@@ -124,9 +124,10 @@ class SelectionBenchmark(FrameFieldsCopied):
             check_choice(value, name, have)
         if strategy == baseline:
             raise ValidationError("baseline", f"must differ from strategy (both {strategy!r})")
-        level = check_real(confidence_level, "confidence_level")
-        if not 0 < level < 1:
-            raise ValidationError("confidence_level", f"must be in (0, 1), got {confidence_level}")
+        alpha = check_real(alpha, "alpha")
+        if not 0 < alpha < 1:
+            raise ValidationError("alpha", f"must be in (0, 1) (the interval's miscoverage), got {alpha}")
+        level = 1.0 - alpha
         rows = []
         for task, g in runs.groupby("task", sort=False):
             a = g[g.strategy == strategy].set_index("seed")["cum_regret_100"]
