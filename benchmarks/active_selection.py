@@ -457,8 +457,7 @@ def main(argv=None):
             "Mean over tasks:", "",
             summ.groupby("strategy")["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False), ""]
     # the coda runs are the first coda_seeds seeds of the others (same random_state): paired on those
-    both = SelectionBenchmark(*(pd.concat([getattr(b, f), getattr(bc, f)], ignore_index=True)
-                                for f in ("curves", "summary", "runs")))
+    both = SelectionBenchmark.concat([b, bc])
     paired = pd.concat([both.compare("auto", s) for s in STRATEGIES if s != "auto"], ignore_index=True)
     out += ["auto against each other strategy, seed by seed (`SelectionBenchmark.compare`): mean difference in "
             "cumulative regret@100 (negative: auto lower), its s.e. and 95% interval, paired t-test p-value; the last "
@@ -538,8 +537,7 @@ def main(argv=None):
             # 100 labels, what the regret comparison reads (CODA's 2-12 ms steps make 200 labels x 400 seeds long)
             parts.append(benchmark_selection(tasks, ["coda"], budgets=min(args.budget, 100),
                                              seeds=args.holding_coda_seeds, n_jobs=args.n_jobs, random_state=2))
-        fall = SelectionBenchmark(*(pd.concat([getattr(x, k) for x in parts], ignore_index=True)
-                                    for k in ("curves", "summary", "runs")))
+        fall = SelectionBenchmark.concat(parts)
         f = fall.summary
         fpaired = pd.concat([fall.compare("auto", s) for s in ("coda", "model_selector", "random")
                              if s in set(f.strategy)], ignore_index=True)

@@ -951,11 +951,15 @@ def test_compare_pairs_on_common_seeds_when_two_benchmarks_are_assembled():
     tasks, _ = _two_task_benchmark(seeds=2)
     big = benchmark_selection(tasks, ["random"], budgets=40, seeds=6, random_state=7)
     small = benchmark_selection(tasks, ["margin"], budgets=40, seeds=3, random_state=7)
-    both = SelectionBenchmark(*(pd.concat([getattr(big, f), getattr(small, f)], ignore_index=True)
-                                for f in ("curves", "summary", "runs")))
+    both = SelectionBenchmark.concat([big, small])
     joint = benchmark_selection(tasks, ["random", "margin"], budgets=40, seeds=3, random_state=7)
     pd.testing.assert_frame_equal(both.compare("margin", "random"), joint.compare("margin", "random"))
     assert (both.compare("margin", "random").n_seeds.iloc[:2] == 3).all()
+    assert len(both.runs) == 2 * 6 + 2 * 3 and list(both.summary.strategy) == ["random", "random", "margin", "margin"]
+    with pytest.raises(ValidationError, match="results: task 'a', strategy 'random' is in result 0 and in result 1"):
+        SelectionBenchmark.concat([big, big])
+    with pytest.raises(ValidationError, match="results: must be a non-empty"):
+        SelectionBenchmark.concat([])
 
 
 def test_compare_mean_over_tasks_interval_covers_with_few_seeds():

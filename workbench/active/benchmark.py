@@ -77,15 +77,47 @@ class SelectionBenchmark(FrameFieldsCopied):
         """The summary table, a copy."""
         return self.summary.copy()  # a frozen result: editing the returned table must not edit it
 
+    @classmethod
+    def concat(cls, results) -> SelectionBenchmark:
+        """One result from several :func:`benchmark_selection` calls, their rows in order (e.g. CODA run on
+        fewer seeds than the others, with the same ``random_state``, so that :meth:`compare` pairs them on
+        the seeds both ran). A (task, strategy) pair may come from one call only.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from workbench.active import SelectionBenchmark, benchmark_selection
+        >>> from workbench.data import PredictionLog
+        >>> rng = np.random.default_rng(2)
+        >>> log = PredictionLog(rng.dirichlet(np.ones(3), size=(4, 120)), labels=rng.integers(0, 3, 120))
+        >>> many = benchmark_selection([("t", log)], ["random"], budgets=10, seeds=6, random_state=0)
+        >>> few = benchmark_selection([("t", log)], ["margin"], budgets=10, seeds=3, random_state=0)
+        >>> both = SelectionBenchmark.concat([many, few])
+        >>> int(both.compare("margin", "random")["n_seeds"].iloc[0])
+        3
+        """
+        results = list(results) if not isinstance(results, SelectionBenchmark) else [results]
+        if not results or not all(isinstance(r, SelectionBenchmark) for r in results):
+            raise ValidationError("results", "must be a non-empty sequence of SelectionBenchmark results")
+        seen = {}
+        for k, r in enumerate(results):
+            for key in zip(r.summary["task"], r.summary["strategy"]):
+                if key in seen:  # its runs would hold each seed twice, and compare would pair them wrongly
+                    raise ValidationError("results", f"task {key[0]!r}, strategy {key[1]!r} is in result "
+                                                     f"{seen[key]} and in result {k}", first=k)
+                seen[key] = k
+        return cls(*(pd.concat([getattr(r, f) for r in results], ignore_index=True)
+                     for f in ("curves", "summary", "runs")))
+
     def compare(self, strategy: str, baseline: str, alpha: float = 0.05) -> pd.DataFrame:
         """Paired comparison of two strategies' cumulative regret over the first 100 labels, per task.
 
         Both ran from the same seeds, so the difference is taken seed by seed, over the seeds both ran
         (``strategy`` minus ``baseline``: negative means ``strategy`` had less regret), which removes the
         spread the two share (how hard each seed's draws happened to be) from the comparison. A result
-        assembled from two calls with the same ``random_state`` (say, fewer seeds for coda:
-        ``SelectionBenchmark(curves, summary, runs)`` from the concatenated frames) pairs on the seeds
-        the smaller call ran, since seed k of a task is the same child seed in both. Per task: the mean
+        assembled from two calls with the same ``random_state`` (say, fewer seeds for coda; see
+        :meth:`concat`) pairs on the seeds the smaller call ran, since seed k of a task is the same
+        child seed in both. Per task: the mean
         difference, its standard error, a Student-t interval at level 1 - ``alpha`` and the
         two-sided paired t-test's p-value (as ``scipy.stats.ttest_rel``), and on how many seeds each
         strategy had the lower regret. The last row (task ``"(mean over tasks)"``) is the mean of the
@@ -141,15 +173,16 @@ class SelectionBenchmark(FrameFieldsCopied):
             n = d.size
             mean = float(d.mean())
             se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
-            if n > 1 and se > 0:
-                half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se
-                p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
-            elif n > 1:  # every seed gave the same difference: no spread to test against
-                half, p = 0.0, (1.0 if mean == 0 else 0.0)
+            if n > 1 and se > 0:  # the paired t-test is the one-sample test of the differences
+                res = stats.ttest_1samp(d, 0.0)
+                lo, hi = res.confidence_interval(level)
+                p = float(res.pvalue)
+            elif n > 1:  # every seed gave the same difference: no spread to test against (scipy gives NaN)
+                lo, hi, p = mean, mean, (1.0 if mean == 0 else 0.0)
             else:
-                half, p = np.nan, np.nan
-            rows.append({"task": task, "n_seeds": n, "mean_difference": mean, "se": se, "ci_low": mean - half,
-                         "ci_high": mean + half, "p_value": p, "strategy_lower": int((d < 0).sum()),
+                lo, hi, p = np.nan, np.nan, np.nan
+            rows.append({"task": task, "n_seeds": n, "mean_difference": mean, "se": se, "ci_low": float(lo),
+                         "ci_high": float(hi), "p_value": p, "strategy_lower": int((d < 0).sum()),
                          "baseline_lower": int((d > 0).sum())})
         per = pd.DataFrame(rows)
         mean = float(per["mean_difference"].mean())
