@@ -343,17 +343,21 @@ NEW_RECIPE_SHIFTS = (("hastie", None), ("quantiles", None), ("quantiles", "prior
 
 
 # label: (auto's options, also run on parts D's and I's zoos). The first is the default; the second auto as it was
-# before the sharper diffuse draw and the evidence threshold joined the defaults (2026-12-02).
+# before the sharper diffuse draw, the evidence threshold and the corrected switch test joined the defaults
+# (2026-12-02); the third without the correction only.
 DIFFUSE_VARIANTS = {"auto": ({}, True),
-                    "auto before 2026-12-02": ({"diffuse_sharpness": None, "switch_z": 0.0}, True),
-                    "auto, switch_z=0 (diffuse draw only)": ({"switch_z": 0.0}, True),
+                    "auto before 2026-12-02": ({"diffuse_sharpness": None, "switch_z": 0.0, "switch_debias": False},
+                                               True),
+                    "auto, switch_debias off": ({"switch_debias": False}, True),
+                    "auto, switch_z=0 (diffuse draw only)": ({"switch_z": 0.0, "switch_debias": False}, True),
                     "auto, diffuse draw off": ({"diffuse_sharpness": None}, False),
                     "auto, switch_z=0, hysteresis=3": ({"switch_z": 0.0, "hysteresis": 3.0}, False)}
 
 
 def part_j(tasks, n_seeds, budget, n_jobs, held_out=()):
-    """auto's sharper draw while its posterior is diffuse (``diffuse_sharpness``) and its evidence threshold for
-    switching the pick (``switch_z``), each turned off, against the defaults: regret and holding on the suite
+    """auto's sharper draw while its posterior is diffuse (``diffuse_sharpness``), its evidence threshold for
+    switching the pick (``switch_z``) and the selection correction of the lead it tests (``switch_debias``), each
+    turned off, against the defaults: regret and holding on the suite
     (part B's seeds), and regret@100 on other zoos. ``held_out``: (group name,
     [(name, zoo)], seeds, random_state) per group, e.g. part D's zoos with its seeds and part I's with its own."""
     named = [(t.name, t.zoo) for t in tasks]
@@ -561,8 +565,9 @@ def main(argv=None):
                 "seeds)", "",
                 "A sharper draw (exponent 100 instead of 12) while auto's posterior gives no model 30% or more "
                 "(`diffuse_sharpness`), and a pick that switches only when a challenger's lead exceeds 0.5 standard "
-                "errors of the pair's labelled evidence (`switch_z`); both default since 2026-12-02, each turned "
-                "off here (`select_model`'s notes, items 3 and 5).", "",
+                "errors of the pair's labelled evidence (`switch_z`), that lead corrected for the points the draw chose "
+                "(`switch_debias`); all default since 2026-12-02, each turned off here (`select_model`'s notes, "
+                "items 3 and 5).", "",
                 j[jcols].round(3).pipe(_md, index=False), "",
                 "Mean regret@100 over the suite:", "",
                 j.groupby("variant", sort=False)["cum_regret_100"].mean().round(1).to_frame().T.pipe(_md, index=False),
