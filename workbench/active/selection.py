@@ -1348,7 +1348,18 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     (as LURE does) was measured and rejected: the posterior multiplies evidence, so a few
     large weights swing it (mean regret 156 against 101).
 
-    Where it stands (``benchmarks/active_selection.py``, 100 seeds per task, CODA's included;
+    Where it stands since the corrected switch test (item 3, ``switch_debias``) joined the defaults
+    (2026-12-02; the paragraph after this one gives the figures before it): over the suite, mean
+    cumulative regret over the first 100 labels 20.5 on the benchmark's 100 seeds (22.5 before) and
+    20.1 on part F's 400 (22.5); on the synthetic task 50.6 against CODA's 51.9 on part F's seeds,
+    a paired difference of -1.4 (s.e. 3.0, 95% interval -7.2 to 4.5; +9.1 before), and -3.7 (-15.6
+    to 8.2) on the benchmark's; significantly lower than every other strategy on every other suite
+    task. Lowest share of seeds on the best model after first reaching 90% (part F): 0.900-0.955 on
+    every task (synthetic 0.882 -> 0.908). Part D's 21 zoos: 91.5 -> 81.1 (paired -10.3, s.e. 1.4;
+    significantly worse on one, synthetic@3, +49, s.e. 8); part I's 14: 86.9 -> 81.5 (-5.4, s.e. 1.4; worse on
+    cls10_noise@1, +38, s.e. 12).
+
+    Where it stood (``benchmarks/active_selection.py``, 100 seeds per task, CODA's included;
     2026-12-02, with today's defaults: the diffuse draw of item 5 and the evidence threshold of item
     3 joined them that day; the shifted suite tasks are the unshifted zoos' models on a shifted pool,
     see :func:`workbench.data.make_model_zoo`): over the seven suite tasks, the lowest mean
