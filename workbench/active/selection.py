@@ -1076,6 +1076,12 @@ class _Auto(_ModelSelector):
                 self.pick = int(np.flatnonzero(top)[np.argmax(w[top])])
         return self.pick, w
 
+    def _pair_points(self, challenger: int):
+        """The pool points where the pick and ``challenger`` disagree (indices) and which of them are labelled:
+        the one definition of the pair's evidence behind :meth:`selection_bias` and :meth:`switch_threshold`."""
+        dis = np.flatnonzero(self.zoo.preds[self.pick] != self.zoo.preds[challenger])
+        return dis, ~self.remaining[dis]
+
     def selection_bias(self, challenger: int) -> float:
         """How much of the challenger's labelled lead over the pick, in agreements, the choice of points explains.
 
@@ -1093,8 +1099,7 @@ class _Auto(_ModelSelector):
         is, so it only removes the part of the bias that mu explains. Inverse-probability weights would
         remove all of it but were too noisy to steer a pick (see :func:`select_model`)."""
         zoo = self.zoo
-        dis = np.flatnonzero(zoo.preds[self.pick] != zoo.preds[challenger])
-        labelled = ~self.remaining[dis]
+        dis, labelled = self._pair_points(challenger)
         n = int(labelled.sum())
         if n == 0 or n == dis.size:  # nothing labelled, or all of it: no selection to correct
             return 0.0
@@ -1115,9 +1120,8 @@ class _Auto(_ModelSelector):
         labelled the threshold is ``hysteresis``; in between the lead must grow with the evidence."""
         if not self.switch_z > 0:
             return self.hysteresis
-        dis = self.zoo.preds[self.pick] != self.zoo.preds[challenger]
-        N = int(dis.sum())
-        n = int((dis & ~self.remaining).sum())
+        dis, labelled = self._pair_points(challenger)
+        N, n = dis.size, int(labelled.sum())
         return max(self.hysteresis, self.switch_z * np.sqrt(n * (1.0 - n / N))) if N else self.hysteresis
 
     def observe(self, i, y):
@@ -1356,8 +1360,8 @@ def select_model(prediction_log, oracle=None, budget=100, strategy="auto", rando
     to 8.2) on the benchmark's; significantly lower than every other strategy on every other suite
     task. Lowest share of seeds on the best model after first reaching 90% (part F): 0.900-0.955 on
     every task (synthetic 0.882 -> 0.908). Part D's 21 zoos: 91.5 -> 81.1 (paired -10.3, s.e. 1.4;
-    significantly worse on one, synthetic@3, +49, s.e. 8); part I's 14: 86.9 -> 81.5 (-5.4, s.e. 1.4; worse on
-    cls10_noise@1, +38, s.e. 12).
+    significantly worse on one, synthetic@3, +49, s.e. 8); part I's 14: 86.9 -> 81.5 (-5.4, s.e. 1.4;
+    significantly worse on one, cls10_noise@1, +38, s.e. 12).
 
     Where it stood (``benchmarks/active_selection.py``, 100 seeds per task, CODA's included;
     2026-12-02, with today's defaults: the diffuse draw of item 5 and the evidence threshold of item
