@@ -29,6 +29,8 @@ same for labels confined to the most contested points;
 (I) the same selection comparison on zoos from data recipes outside the suite (new generators);
 (J) auto's sharper draw while its posterior is diffuse (``diffuse_sharpness``) and its evidence threshold
 (``switch_z``), each turned off, against the defaults, on the suite and on part D's and part I's zoos;
+(K) how well auto's switch-test correction (``switch_debias``) removes the draw's effect on a pair's labelled
+lead, zoo by zoo (suite, D's and I's zoos);
 (G) Model Selector's sensitivity to eps: its regret at each eps of the published grid (0.35 to 0.49
 by 0.01) next to the eps its label-free tuning picks, because the greedy method's regret swings
 with eps and the tuning against the majority vote cannot see which eps is good on the true labels.
@@ -373,6 +375,59 @@ def part_j(tasks, n_seeds, budget, n_jobs, held_out=()):
     return pd.concat(rows, ignore_index=True), (pd.concat(held, ignore_index=True) if held else None)
 
 
+def _switch_lead_excess(probs, labels, seeds, budget, n_near):
+    """Part K on one zoo: for each seed, auto's own run of ``budget`` labels, replayed into a fresh posterior; for
+    the pool best and each of the ``n_near`` models nearest it in accuracy, on the points where the two
+    disagree, the labelled count difference (near model right minus best right) minus n/N times the pool
+    difference, raw and after ``selection_bias``. Rows (seed, model, raw, corrected)."""
+    from workbench.active.selection import _Auto, _Zoo
+
+    zoo = _Zoo(probs)
+    right = zoo.preds == labels
+    acc = right.mean(axis=1)
+    order = np.argsort(-acc, kind="stable")
+    best, near = int(order[0]), [int(h) for h in order[1:1 + n_near]]
+    rows = []
+    for seed in seeds:
+        tr = select_model(probs, labels, budget, strategy="auto", random_state=int(seed))
+        a = _Auto(zoo, np.random.default_rng(0), budget, eps=tr.diagnostics["eps"])  # the run's posterior
+        for i in tr.indices:
+            a.observe(int(i), int(labels[i]))
+        a.pick = best
+        for h in near:
+            dis = np.flatnonzero(zoo.preds[best] != zoo.preds[h])
+            if dis.size == 0:
+                continue
+            d = right[h, dis].astype(int) - right[best, dis]
+            lab = ~a.remaining[dis]
+            raw = d[lab].sum() - lab.sum() / dis.size * d.sum()
+            rows.append((int(seed), h, raw, raw - a.selection_bias(h)))
+    return rows
+
+
+def part_k(named, n_seeds, n_jobs, budget=60, n_near=4):
+    """How well auto's switch-test correction (``switch_debias``) does its job on each zoo: after ``budget`` labels
+    of auto's own draw, the lead of each of the ``n_near`` models nearest the best over it, on the points where
+    the two disagree, should be n/N times their pool difference; the excess over that, raw and corrected, as a
+    mean over seeds and models and as a root mean square. The correction predicts the draw's effect with the
+    posterior's own label model, so it helps only where that model predicts the pair's outcomes."""
+    from joblib import Parallel, delayed
+
+    seeds = np.arange(n_seeds)
+    res = Parallel(n_jobs=n_jobs)(delayed(_switch_lead_excess)(np.asarray(zoo.probs, float), np.asarray(zoo.labels),
+                                                               seeds, budget, n_near) for _, zoo in named)
+    out = []
+    for (name, _), rows in zip(named, res):
+        r = pd.DataFrame(rows, columns=["seed", "model", "raw", "corrected"])
+        per_seed = r.groupby("seed")[["raw", "corrected"]].mean()  # the seeds are independent, the models not
+        se = per_seed.std(ddof=1) / np.sqrt(len(per_seed))
+        out.append({"task": name, "excess_raw": r.raw.mean(), "excess_raw_se": se["raw"],
+                    "excess_corrected": r.corrected.mean(), "excess_corrected_se": se["corrected"],
+                    "rms_raw": float(np.sqrt((r.raw ** 2).mean())),
+                    "rms_corrected": float(np.sqrt((r.corrected ** 2).mean()))})
+    return pd.DataFrame(out)
+
+
 def new_recipe_tasks(zoo_seeds, n_jobs):
     """Part I's zoos: every recipe of ``NEW_RECIPE_SHIFTS`` with each zoo seed."""
     tasks = []
@@ -412,6 +467,7 @@ def main(argv=None):
     ap.add_argument("--zoo-seeds", default="1,2,3", help="random_state of the held-out zoos")
     ap.add_argument("--new-recipe-seeds", type=int, default=50, help="seeds per new-recipe zoo (0: skip part I)")
     ap.add_argument("--diffuse-seeds", type=int, default=100, help="seeds per task for part J (0: skip)")
+    ap.add_argument("--bias-seeds", type=int, default=40, help="seeds per zoo for part K (0: skip)")
     ap.add_argument("--quick", action="store_true", help="10 seeds, 3 tasks (a smoke run)")
     args = ap.parse_args(argv)
     names = ("digits", "breast_cancer", "synthetic", "digits_noise", "breast_cancer_noise", "synthetic_prior",
@@ -420,7 +476,7 @@ def main(argv=None):
         args.seeds, args.coda_seeds, args.held_out_coda_seeds, names = 10, 2, 2, names[:3]
         args.held_out_seeds, args.zoo_seeds, args.holding_seeds, args.eps_seeds = 5, "1", 20, 3
         args.holding_coda_seeds = 2
-        args.new_recipe_seeds, args.diffuse_seeds = 3, 5
+        args.new_recipe_seeds, args.diffuse_seeds, args.bias_seeds = 3, 5, 5
     tasks = task_suite(names, n_jobs=args.n_jobs)
     out = ["# Active testing and model selection (issue 5)", "",
            f"Seeds per task: {args.seeds} (coda: {args.coda_seeds}). Zoos: 40 scikit-learn models "
@@ -578,6 +634,21 @@ def main(argv=None):
                     jp.pipe(_md), "",
                     "Mean: " + ", ".join(f"{k} {v:.1f}" for k, v in jp.mean().items()) + "; the default lower "
                     f"than auto before 2026-12-02 on {int((jp.iloc[:, 0] < jp.iloc[:, 1]).sum())} of {len(jp)}.", ""]
+    if args.bias_seeds:
+        t0 = time.time()
+        named = [(t.name, t.zoo) for t in tasks] + [(name, t.zoo) for name, t in held_out] + [
+            (t.name, t.zoo) for t in new_recipes]
+        k = part_k(named, args.bias_seeds, args.n_jobs)
+        print(f"part K {time.time() - t0:.0f}s", flush=True)
+        out += [f"## K. auto's switch-test correction, zoo by zoo ({args.bias_seeds} seeds per zoo, 60 labels)", "",
+                "After 60 labels of auto's own draw, the labelled lead of each of the four models nearest the pool's "
+                "best over it (on the points where the two disagree) minus n/N times their pool difference: what "
+                "the draw added to the lead auto's switch test reads. `raw`: as counted; `corrected`: after "
+                "`selection_bias` (`switch_debias`). Mean over seeds and models (s.e. over seeds) and root mean "
+                "square; the correction helps where `rms_corrected` < `rms_raw`.", "",
+                k.round(2).pipe(_md, index=False), "",
+                f"The correction lowers the root mean square on {int((k.rms_corrected < k.rms_raw).sum())} of "
+                f"{len(k)} zoos.", ""]
     if args.eps_seeds:
         t0 = time.time()
         g, gs = part_g(tasks, args.eps_seeds, args.n_jobs)

@@ -960,6 +960,54 @@ def test_auto_switch_debias_removes_most_of_the_acquisition_bias_of_the_pair_lea
     assert adjusted.std() < 1.2 * raw.std()  # without adding noise
 
 
+def _active_selection_benchmark():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "active_selection.py"
+    spec = importlib.util.spec_from_file_location("_bench_active_selection", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(path.parent))
+    return mod
+
+
+def test_benchmark_part_k_measures_the_pair_lead_of_autos_own_run_against_the_best():
+    # the benchmark's diagnostic of the switch-test correction, recomputed here from the public trace and the
+    # point-by-point label model: the run replayed, the pair (best, a near model), the labelled excess over n/N of
+    # the pool difference, and the correction as the difference estimator's
+    from workbench.active.selection import _Auto, _Zoo
+
+    bench = _active_selection_benchmark()
+    probs, y = _zoo(h=6, n=150, c=3, seed=3)
+    rows = bench._switch_lead_excess(probs, y, seeds=[0, 1, 2], budget=30, n_near=2)
+    zoo = _Zoo(probs)
+    acc = (zoo.preds == y).mean(axis=1)
+    best, near = np.argsort(-acc, kind="stable")[:3][0], list(np.argsort(-acc, kind="stable")[1:3])
+    assert [(r[0], r[1]) for r in rows] == [(s, h) for s in (0, 1, 2) for h in near]
+    for seed, h, raw, corrected in rows:
+        tr = select_model(probs, y, 30, strategy="auto", random_state=seed)
+        a = _Auto(zoo, np.random.default_rng(9), 30, eps=tr.diagnostics["eps"])
+        for i in tr.indices:
+            a.observe(int(i), int(y[i]))
+        dis, mu = _pair_mu(a, best, h)
+        lab = np.isin(dis, tr.indices)
+        d = (zoo.preds[h, dis] == y[dis]).astype(int) - (zoo.preds[best, dis] == y[dis])
+        n, N = lab.sum(), dis.size
+        assert raw == pytest.approx(d[lab].sum() - n / N * d.sum())
+        correction = 0.0 if n in (0, N) else mu[lab].sum() - n / N * mu.sum()
+        assert corrected == pytest.approx(raw - correction)
+    assert any(r[3] != r[2] for r in rows)  # the correction is not idle on this zoo
+    k = bench.part_k([("z", PredictionLog(probs, labels=y))], n_seeds=3, n_jobs=1, budget=30, n_near=2)
+    raw = np.array([r[2] for r in rows])
+    assert k.loc[0, "rms_raw"] == pytest.approx(np.sqrt((raw ** 2).mean()))
+    assert k.loc[0, "excess_raw"] == pytest.approx(raw.mean())
+
+
 def test_auto_switch_z_changes_only_the_pick_and_replays_in_estimate_accuracies():
     from workbench.active import estimate_accuracies
 
