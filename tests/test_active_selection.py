@@ -960,29 +960,15 @@ def test_auto_switch_debias_removes_most_of_the_acquisition_bias_of_the_pair_lea
     assert adjusted.std() < 1.2 * raw.std()  # without adding noise
 
 
-def _active_selection_benchmark():
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "active_selection.py"
-    spec = importlib.util.spec_from_file_location("_bench_active_selection", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(mod)
-    finally:
-        sys.path.remove(str(path.parent))
-    return mod
-
-
 def test_benchmark_part_k_measures_the_pair_lead_of_autos_own_run_against_the_best():
     # the benchmark's diagnostic of the switch-test correction, recomputed here from the public trace and the
     # point-by-point label model: the run replayed, the pair (best, a near model), the labelled excess over n/N of
     # the pool difference, and the correction as the difference estimator's
+    from _bench_loader import load_benchmark  # tests/ is on sys.path (pytest prepends it)
+
     from workbench.active.selection import _Auto, _Zoo
 
-    bench = _active_selection_benchmark()
+    bench = load_benchmark("active_selection")
     probs, y = _zoo(h=6, n=150, c=3, seed=3)
     rows = bench._switch_lead_excess(probs, y, seeds=[0, 1, 2], budget=30, n_near=2)
     zoo = _Zoo(probs)

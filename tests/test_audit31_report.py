@@ -3,13 +3,13 @@ the benchmark scripts' helpers (obp peer venv, bootstrap ratio table, scale_memo
 active_selection reports). No network, no venv build: the peer's build commands are recorded, not run."""
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from _bench_loader import load_benchmark  # tests/ is on sys.path (pytest prepends it)
 
 import workbench
 from workbench import _report
@@ -119,15 +119,7 @@ def test_the_default_cell_timeout_leaves_room_for_the_slowest_full_mode_cell():
 
 # ---------------------------------------------------------------------------------------- benchmarks
 def _bench(name: str):
-    path = ROOT / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"_bench31_{name}", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(mod)
-    finally:
-        sys.path.remove(str(path.parent))
-    return mod
+    return load_benchmark(name, prefix="_bench31")
 
 
 @pytest.fixture
