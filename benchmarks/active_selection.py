@@ -647,8 +647,9 @@ def main(argv=None):
                 "`selection_bias` (`switch_debias`). Mean over seeds and models (s.e. over seeds) and root mean "
                 "square; the correction helps where `rms_corrected` < `rms_raw`.", "",
                 k.round(2).pipe(_md, index=False), "",
-                f"The correction lowers the root mean square on {int((k.rms_corrected < k.rms_raw).sum())} of "
-                f"{len(k)} zoos.", ""]
+                f"The correction lowers the root mean square on {int((k.rms_corrected < k.rms_raw).sum())} of the "
+                f"{int((k.rms_raw > 0).sum())} zoos with any excess ({len(k)} in all; 0 where every point the pair "
+                "disagrees on is labelled by then).", ""]
     if args.eps_seeds:
         t0 = time.time()
         g, gs = part_g(tasks, args.eps_seeds, args.n_jobs)
