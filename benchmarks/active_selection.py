@@ -386,7 +386,12 @@ def _switch_lead_excess(probs, labels, seeds, budget, n_near):
     right = zoo.preds == labels
     acc = right.mean(axis=1)
     order = np.argsort(-acc, kind="stable")
-    best, near = int(order[0]), [int(h) for h in order[1:1 + n_near]]
+    best = int(order[0])
+    pairs = []  # (model, points where it and the best disagree, its outcome there minus the best's): seed-free
+    for h in order[1:1 + n_near]:
+        dis = np.flatnonzero(zoo.preds[best] != zoo.preds[h])
+        if dis.size:
+            pairs.append((int(h), dis, right[h, dis].astype(int) - right[best, dis]))
     rows = []
     for seed in seeds:
         tr = select_model(probs, labels, budget, strategy="auto", random_state=int(seed))
@@ -394,11 +399,7 @@ def _switch_lead_excess(probs, labels, seeds, budget, n_near):
         for i in tr.indices:
             a.observe(int(i), int(labels[i]))
         a.pick = best
-        for h in near:
-            dis = np.flatnonzero(zoo.preds[best] != zoo.preds[h])
-            if dis.size == 0:
-                continue
-            d = right[h, dis].astype(int) - right[best, dis]
+        for h, dis, d in pairs:
             lab = ~a.remaining[dis]
             raw = d[lab].sum() - lab.sum() / dis.size * d.sum()
             rows.append((int(seed), h, raw, raw - a.selection_bias(h)))

@@ -926,13 +926,25 @@ def test_auto_switch_debias_moves_the_pick_on_the_corrected_lead():
     assert a.summary()[0] == 1
 
 
+def _replayed_auto(zoo, probs, y, budget, seed):
+    """auto's posterior after its own seeded run of ``budget`` labels: the run's eps and labelled points, replayed
+    into a fresh strategy (whose pick is then free to set)."""
+    from workbench.active.selection import _Auto
+
+    tr = select_model(probs, y, budget, strategy="auto", random_state=seed)
+    a = _Auto(zoo, np.random.default_rng(0), budget, eps=tr.diagnostics["eps"])
+    for i in tr.indices:
+        a.observe(int(i), int(y[i]))
+    return a
+
+
 @pytest.mark.slow
 def test_auto_switch_debias_removes_most_of_the_acquisition_bias_of_the_pair_lead_slow():
     # On the suite's synthetic zoo, after 60 labels of auto's own draw, the runner-up's labelled lead over the best
     # model (where the two disagree) overstates n/N times their pool difference: the draw favours points where the
     # leader is in the minority. Measured 2026-12-02 on these 40 seeds: raw lead minus target +3.3 (s.e. 0.4),
     # corrected +0.5 (s.e. 0.4), with the same spread.
-    from workbench.active.selection import _Auto, _Zoo
+    from workbench.active.selection import _Zoo
     from workbench.active.tasks import load_task
 
     task = load_task("synthetic")
@@ -944,10 +956,7 @@ def test_auto_switch_debias_removes_most_of_the_acquisition_bias_of_the_pair_lea
     d = (zoo.preds[runner_up, dis] == y[dis]).astype(int) - (zoo.preds[best, dis] == y[dis])
     raw, adjusted = [], []
     for seed in range(40):
-        tr = select_model(P, y, 60, strategy="auto", random_state=seed)
-        a = _Auto(zoo, np.random.default_rng(0), 60, eps=tr.diagnostics["eps"])  # the run's posterior, replayed
-        for i in tr.indices:
-            a.observe(int(i), int(y[i]))
+        a = _replayed_auto(zoo, P, y, 60, seed)
         a.pick = best
         lab = ~a.remaining[dis]
         target = lab.sum() / dis.size * d.sum()
@@ -966,22 +975,18 @@ def test_benchmark_part_k_measures_the_pair_lead_of_autos_own_run_against_the_be
     # the pool difference, and the correction as the difference estimator's
     from _bench_loader import load_benchmark  # tests/ is on sys.path (pytest prepends it)
 
-    from workbench.active.selection import _Auto, _Zoo
+    from workbench.active.selection import _Zoo
 
     bench = load_benchmark("active_selection")
     probs, y = _zoo(h=6, n=150, c=3, seed=3)
     rows = bench._switch_lead_excess(probs, y, seeds=[0, 1, 2], budget=30, n_near=2)
     zoo = _Zoo(probs)
-    acc = (zoo.preds == y).mean(axis=1)
-    best, near = np.argsort(-acc, kind="stable")[:3][0], list(np.argsort(-acc, kind="stable")[1:3])
+    best, *near = np.argsort(-(zoo.preds == y).mean(axis=1), kind="stable")[:3]
     assert [(r[0], r[1]) for r in rows] == [(s, h) for s in (0, 1, 2) for h in near]
     for seed, h, raw, corrected in rows:
-        tr = select_model(probs, y, 30, strategy="auto", random_state=seed)
-        a = _Auto(zoo, np.random.default_rng(9), 30, eps=tr.diagnostics["eps"])
-        for i in tr.indices:
-            a.observe(int(i), int(y[i]))
+        a = _replayed_auto(zoo, probs, y, 30, seed)
         dis, mu = _pair_mu(a, best, h)
-        lab = np.isin(dis, tr.indices)
+        lab = ~a.remaining[dis]
         d = (zoo.preds[h, dis] == y[dis]).astype(int) - (zoo.preds[best, dis] == y[dis])
         n, N = lab.sum(), dis.size
         assert raw == pytest.approx(d[lab].sum() - n / N * d.sum())

@@ -9,13 +9,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from _bench_loader import load_benchmark  # tests/ is on sys.path (pytest prepends it)
+from _bench_loader import ROOT, load_benchmark  # tests/ is on sys.path (pytest prepends it)
 
-import workbench
 from workbench import _report
 from workbench._report import RunResult, execute_notebook, main, write_reports
-
-ROOT = Path(workbench.__file__).resolve().parents[1]  # the checkout under test (its benchmarks/ too)
 
 
 def _notebook(folder: Path, name: str, *sources: str) -> Path:
